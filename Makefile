@@ -1,0 +1,42 @@
+# MNSS Lab: `make run` brings the platform up, `make test` runs the whole suite (as root, Debian/Ubuntu).
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PYTEST_ARGS ?=
+
+.PHONY: run test test-fast install install-test config-docs clean
+
+$(VENV)/.installed: pyproject.toml scripts/install-system.sh scripts/link-mininet.sh
+	scripts/install-system.sh
+	test -x $(PY) || /usr/bin/python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -e .
+	scripts/link-mininet.sh $(VENV)
+	touch $@
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed-test: $(VENV)/.installed
+	scripts/install-system.sh --test
+	$(PY) -m pip install -q -e '.[test]'
+	touch $@
+
+install-test: $(VENV)/.installed-test
+
+## Start the platform on the site config (./mnss.yaml, /etc/mnss/mnss.yaml, else built-in defaults).
+run: install
+	$(VENV)/bin/mnss-hub run
+
+## Install what the tests need and run the whole suite.
+test: install-test
+	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## Unit tests only: no root, no processes.
+test-fast: install-test
+	$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
+
+config-docs: install
+	$(VENV)/bin/mnss-hub config-docs
+
+clean:
+	rm -rf $(VENV) .pytest_cache

@@ -1,0 +1,142 @@
+"""`mnss-hub`: check the site config, manage accounts, and run the hub on it."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+from . import apply, siteconfig
+from .accounts import AccountError, AccountStore, generate_password
+from .spawners import LOCAL_MODE_WARNING
+
+
+def _load(args) -> tuple[Path | None, dict]:
+    path = siteconfig.resolve_path(args.config)
+    return path, siteconfig.load(path)
+
+
+def _store(site: dict) -> AccountStore:
+    return AccountStore(apply.accounts_db(site), site["auth"]["min_password_length"])
+
+
+def prepare_state_dir(site: dict) -> None:
+    for folder in (apply.state_dir(site), apply.homes_dir(site)):
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
+
+
+def ensure_admins(site: dict, out=sys.stdout) -> None:
+    """Create a missing admin account; a generated password is printed exactly once."""
+    store = _store(site)
+    for name in site["hub"]["admin_users"]:
+        if store.exists(name):
+            continue
+        given = site["auth"]["initial_admin_password"]
+        password = given or generate_password()
+        store.create(name, password, must_change=not given)
+        if given:
+            print(f"Created admin account '{name}' with the password from the site config.", file=out)
+        else:
+            print(f"Created admin account '{name}'. One-time password (shown only now): {password}", file=out)
+            print("Change it after the first login at /hub/change-password.", file=out)
+
+
+def cmd_check_config(args) -> int:
+    path, site = _load(args)
+    print(f"OK: {path or '(embedded defaults)'} is valid; mode={site['mode']}, url={apply.public_url(site)}")
+    return 0
+
+
+def cmd_config_docs(args) -> int:
+    print(config_reference(siteconfig.schema()))
+    return 0
+
+
+def config_reference(schema: dict, prefix: str = "") -> str:
+    """A Markdown table of every key, generated from the schema so the docs cannot drift."""
+    rows = [] if prefix else ["| key | default | allowed | meaning |", "| --- | --- | --- | --- |"]
+    for key, prop in schema["properties"].items():
+        full = f"{prefix}{key}"
+        if prop.get("type") == "object":
+            rows.append(f"| **{full}** | | | {prop.get('description', '')} |")
+            rows.append(config_reference(prop, f"{full}."))
+            continue
+        allowed = " / ".join(f"`{v}`" for v in prop["enum"]) if "enum" in prop else prop.get("type", "")
+        if "minimum" in prop or "maximum" in prop:
+            allowed += f" {prop.get('minimum', '')}..{prop.get('maximum', '')}"
+        rows.append(f"| `{full}` | `{prop.get('default')!r}` | {allowed} | {prop.get('description', '')} |")
+    return "\n".join(rows)
+
+
+def cmd_add_user(args) -> int:
+    _, site = _load(args)
+    prepare_state_dir(site)
+    password = generate_password()
+    _store(site).create(args.name, password, must_change=True)
+    print(f"Created account '{args.name}'. One-time password (shown only now): {password}")
+    return 0
+
+
+def cmd_reset_password(args) -> int:
+    _, site = _load(args)
+    password = generate_password()
+    _store(site).set_password(args.name, password, must_change=True)
+    print(f"New one-time password for '{args.name}' (shown only now): {password}")
+    return 0
+
+
+def cmd_run(args) -> int:
+    path, site = _load(args)
+    hub_config = Path(args.jupyterhub_config).resolve()
+    if not hub_config.is_file():
+        print(f"mnss-hub: {hub_config} not found; pass --jupyterhub-config", file=sys.stderr)
+        return 2
+    prepare_state_dir(site)
+    ensure_admins(site)
+    if site["mode"] == "local":
+        print(f"WARNING: {LOCAL_MODE_WARNING}")
+    print(f"MNSS Lab is starting: log in at {apply.public_url(site)}hub/login", flush=True)
+    env = dict(os.environ)
+    if path:
+        env[siteconfig.ENV_VAR] = str(path)
+    jupyterhub = Path(sys.prefix) / "bin" / "jupyterhub"
+    os.chdir(apply.state_dir(site))
+    os.execve(jupyterhub, [str(jupyterhub), "--config", str(hub_config)], env)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="mnss-hub", description=__doc__)
+    parser.add_argument(
+        "--config", help="site config YAML (default: $MNSS_CONFIG, ./mnss.yaml, /etc/mnss/mnss.yaml, else built-in)"
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    sub.add_parser("check-config", help="validate the site config and exit").set_defaults(func=cmd_check_config)
+    sub.add_parser("config-docs", help="print the config reference as Markdown").set_defaults(func=cmd_config_docs)
+    add = sub.add_parser("add-user", help="create an account with a one-time password")
+    add.add_argument("name")
+    add.set_defaults(func=cmd_add_user)
+    reset = sub.add_parser("reset-password", help="give an account a new one-time password")
+    reset.add_argument("name")
+    reset.set_defaults(func=cmd_reset_password)
+    run = sub.add_parser("run", help="validate the config, create missing admins, start JupyterHub")
+    run.add_argument("--jupyterhub-config", default="jupyterhub_config.py", help="path of jupyterhub_config.py")
+    run.set_defaults(func=cmd_run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return args.func(args)
+    except siteconfig.ConfigError as err:
+        print(f"mnss-hub: {err}", file=sys.stderr)
+        return 2
+    except AccountError as err:
+        print(f"mnss-hub: {err}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,136 @@
+"""The site configuration: one YAML file, checked against a JSON schema, with defaults filled in.
+
+Loading never changes anything on disk; a bad file raises ConfigError whose message names
+each offending key, its value and what is allowed, so start-up can stop before doing harm.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import json
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+ENV_VAR = "MNSS_CONFIG"
+SYSTEM_PATH = Path("/etc/mnss/mnss.yaml")
+LOCAL_NAME = "mnss.yaml"
+
+
+class ConfigError(ValueError):
+    """The site configuration is invalid; the message lists every problem found."""
+
+    def __init__(self, source: str, problems: list[str]):
+        self.source = source
+        self.problems = problems
+        lines = "\n".join(f"  - {p}" for p in problems)
+        super().__init__(f"invalid site configuration {source}:\n{lines}")
+
+
+def schema() -> dict:
+    """The published JSON schema of the site configuration."""
+    text = resources.files("mnss_hub").joinpath("site-config.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+def resolve_path(explicit: str | os.PathLike | None = None, cwd: Path | None = None) -> Path | None:
+    """Pick the config file: explicit path, then $MNSS_CONFIG, ./mnss.yaml, /etc/mnss/mnss.yaml.
+
+    None means no file: the embedded defaults (local mode) apply.
+    """
+    if explicit:
+        return Path(explicit).resolve()
+    if os.environ.get(ENV_VAR):
+        return Path(os.environ[ENV_VAR]).resolve()
+    local = (cwd or Path.cwd()) / LOCAL_NAME
+    for candidate in (local, SYSTEM_PATH):
+        if candidate.is_file():
+            return candidate.resolve()
+    return None
+
+
+def load(path: str | os.PathLike | None = None) -> dict:
+    """Read, validate and complete the site config at `path` (None: embedded defaults)."""
+    if path is None:
+        return validate({}, source="(embedded defaults)")
+    path = Path(path)
+    source = str(path)
+    try:
+        text = path.read_text("utf-8")
+    except FileNotFoundError:
+        raise ConfigError(source, ["file not found"]) from None
+    except OSError as err:
+        raise ConfigError(source, [f"cannot read file: {err.strerror}"]) from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as err:
+        mark = getattr(err, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(err, "problem", None) or str(err)
+        raise ConfigError(source, [f"{where}not valid YAML ({problem})"]) from None
+    if data is None:
+        data = {}
+    return validate(data, source=source)
+
+
+def validate(data: Any, source: str = "(data)") -> dict:
+    """Check `data` against the schema and return a deep copy with every default filled in."""
+    sch = schema()
+    if not isinstance(data, dict):
+        raise ConfigError(source, [f"top level must be a mapping of keys, not {_type_name(data)}"])
+    validator = jsonschema.Draft202012Validator(sch, format_checker=jsonschema.FormatChecker())
+    errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    if errors:
+        raise ConfigError(source, [_describe(err, sch) for err in errors])
+    return _with_defaults(sch, copy.deepcopy(data))
+
+
+def _with_defaults(sch: dict, data: dict) -> dict:
+    for key, prop in sch.get("properties", {}).items():
+        if key not in data and "default" in prop:
+            data[key] = copy.deepcopy(prop["default"])
+        if prop.get("type") == "object" and isinstance(data.get(key), dict):
+            _with_defaults(prop, data[key])
+    return data
+
+
+def _key(err: jsonschema.ValidationError) -> str:
+    return ".".join(str(p) for p in err.absolute_path) or "(top level)"
+
+
+def _type_name(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean",
+            int: "an integer", float: "a number", type(None): "empty"}.get(type(value), type(value).__name__)
+
+
+def _describe(err: jsonschema.ValidationError, sch: dict) -> str:
+    """One line naming the key, the value and what would be allowed."""
+    key, value = _key(err), err.instance
+    if err.validator == "additionalProperties":
+        allowed = sorted(err.schema.get("properties", {}))
+        unknown = sorted(set(value) - set(allowed))
+        parts = []
+        for name in unknown:
+            full = f"{key}.{name}" if err.absolute_path else name
+            hint = difflib.get_close_matches(name, allowed, n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            parts.append(f"{full}: unknown key{suggestion}; allowed keys here: {', '.join(allowed)}")
+        return "; ".join(parts)
+    if err.validator == "enum":
+        return f"{key}: {value!r} is not allowed; allowed values: {', '.join(map(str, err.validator_value))}"
+    if err.validator == "type":
+        return f"{key}: {value!r} is {_type_name(value)}, expected {err.validator_value}"
+    if err.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        bound = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[err.validator]
+        return f"{key}: {value!r} is out of range; must be {bound} {err.validator_value}"
+    if err.validator == "pattern":
+        desc = err.schema.get("description", "")
+        return f"{key}: {value!r} has the wrong form (pattern {err.validator_value}). {desc}".strip()
+    if err.validator == "format":
+        return f"{key}: {value!r} is not a valid {err.validator_value} address"
+    return f"{key}: {value!r}: {err.message}"

@@ -1,0 +1,68 @@
+"""Spawner of the 'local' mode: each user's JupyterLab as a process on the hub's machine."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+
+from jupyterhub.spawner import SimpleLocalProcessSpawner
+from traitlets import Unicode, default
+
+LOCAL_MODE_WARNING = (
+    "local mode: single-user servers run as the hub's own user on this machine; users are NOT "
+    "isolated from each other or from the host. Use it for a trial or a single classroom machine; "
+    "use mode 'docker' for anything shared."
+)
+
+# JupyterLab's locale ids for the site config's language codes.
+LAB_LOCALES = {"zh-CN": "zh_CN", "en": "en"}
+
+
+class LocalLabSpawner(SimpleLocalProcessSpawner):
+    """Runs jupyterhub-singleuser in a private home under `homes_dir`.
+
+    Mininet needs root: in local mode the server runs as the hub's user (root when the platform
+    was started by `make run`), which is why this mode is for trials only.
+    """
+
+    homes_dir = Unicode(
+        "/var/lib/mnss/homes", help="Parent directory of the per-user home directories."
+    ).tag(config=True)
+
+    default_language = Unicode(
+        "zh-CN", help="JupyterLab language for a user who has not chosen one ('zh-CN' or 'en')."
+    ).tag(config=True)
+
+    @default("home_dir_template")
+    def _default_home_dir_template(self):
+        return str(Path(self.homes_dir) / "{username}")
+
+    def get_args(self):
+        args = super().get_args()
+        if os.geteuid() == 0:
+            args.append("--ServerApp.allow_root=True")
+        return args
+
+    def user_env(self, env):
+        env = super().user_env(env)
+        env["PATH"] = os.pathsep.join([str(Path(sys.prefix) / "bin"), env.get("PATH", os.defpath)])
+        env["MNSS_MODE"] = "local"
+        return env
+
+    def prepare_home(self) -> Path:
+        """Create the home (mode 0700) and seed the JupyterLab language if the user has none."""
+        home = Path(self.home_dir)
+        home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        settings = home / ".jupyter/lab/user-settings/@jupyterlab/translation-extension/plugin.jupyterlab-settings"
+        if not settings.exists():
+            settings.parent.mkdir(parents=True, exist_ok=True)
+            locale = LAB_LOCALES.get(self.default_language, "en")
+            settings.write_text(json.dumps({"locale": locale}), "utf-8")
+        return home
+
+    async def start(self):
+        self.log.warning(LOCAL_MODE_WARNING)
+        self.prepare_home()
+        return await super().start()

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Install the Debian/Ubuntu packages and the npm proxy MNSS Lab needs; idempotent, run as root.
+#   scripts/install-system.sh          what `make run` needs
+#   scripts/install-system.sh --test   plus what the test suite needs (Chromium)
+set -euo pipefail
+
+RUN_PACKAGES=(
+  python3 python3-venv python3-dev build-essential
+  mininet bridge-utils iputils-ping procps telnet net-tools iproute2 iperf3 tcpdump traceroute
+)
+TEST_PACKAGES=(chromium fonts-wqy-microhei)  # a CJK font so screenshots show Chinese
+CHP_VERSION=5.3.0
+
+packages=("${RUN_PACKAGES[@]}")
+# Node.js may come from elsewhere (e.g. NodeSource, with its own npm); only add Debian's when absent.
+command -v node >/dev/null || packages+=(nodejs)
+command -v npm >/dev/null || packages+=(npm)
+[[ "${1:-}" == "--test" ]] && packages+=("${TEST_PACKAGES[@]}")
+
+if [[ $(id -u) -ne 0 ]]; then
+  echo "install-system: run as root (Mininet and the local mode need it)" >&2
+  exit 1
+fi
+
+missing=()
+for pkg in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  echo "install-system: installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [[ "$(configurable-http-proxy --version 2>/dev/null)" != "$CHP_VERSION" ]]; then
+  echo "install-system: installing configurable-http-proxy $CHP_VERSION from npm"
+  npm install -g --silent "configurable-http-proxy@$CHP_VERSION"
+fi

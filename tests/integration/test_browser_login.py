@@ -1,0 +1,33 @@
+"""A person in Chromium: sign in on the login page, start the lab, get JupyterLab in Chinese."""
+
+import pytest
+
+from mnss_hub.hubclient import HubClient
+from tests.support.browser import browser_page, chromium_path, screenshot
+from tests.support.hubproc import running_hub, site_config
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+if chromium_path() is None:
+    pytest.skip("Chromium is not installed (make test installs it)", allow_module_level=True)
+
+
+def test_admin_signs_in_in_the_browser_and_gets_chinese_jupyterlab(tmp_path):
+    with running_hub(tmp_path, site_config(tmp_path / "state")) as (url, proc, log), browser_page() as page:
+        page.goto(url + "hub/login")
+        assert page.locator("h1").inner_text() == "登录 MNSS 实验平台"
+        assert page.locator("#mnss-local-mode").is_visible()
+        screenshot(page, "hub-login-zh")
+        page.click("#mnss-lang-switch")
+        assert page.locator("h1").inner_text() == "Sign in to MNSS Lab"
+        page.click("#mnss-lang-switch")
+
+        page.fill("#username_input", "admin")
+        page.fill("#password_input", "admin-test-password")
+        page.click("#login_submit")
+        page.wait_for_url("**/user/admin/lab**", timeout=90_000)
+        menu = page.locator("#jp-MainMenu")
+        menu.wait_for(timeout=90_000)
+        page.get_by_role("menuitem", name="文件").wait_for(timeout=30_000)
+        screenshot(page, "jupyterlab-zh")
+        HubClient(url).login("admin", "admin-test-password")

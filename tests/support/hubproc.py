@@ -1,0 +1,111 @@
+"""Start a real hub (and its proxy) as a subprocess, wait until it answers, always tear it down."""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from contextlib import contextmanager
+from pathlib import Path
+
+import requests
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+VENV_BIN = Path(sys.prefix) / "bin"
+
+
+def free_ports(n: int) -> list[int]:
+    socks = [socket.socket() for _ in range(n)]
+    try:
+        for s in socks:
+            s.bind(("127.0.0.1", 0))
+        return [s.getsockname()[1] for s in socks]
+    finally:
+        for s in socks:
+            s.close()
+
+
+def site_config(state_dir: Path, **sections) -> dict:
+    """A site config for tests: free loopback ports, state in `state_dir`, known admin password."""
+    port, hub_port, api_port = free_ports(3)
+    config = {
+        "hub": {"port": port, "hub_port": hub_port, "proxy_api_port": api_port, "state_dir": str(state_dir)},
+        "auth": {"initial_admin_password": "admin-test-password"},
+    }
+    for name, values in sections.items():
+        config.setdefault(name, {}).update(values)
+    return config
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"hub exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+        try:
+            if requests.get(url + "hub/api", timeout=2).status_code == 200:
+                return
+        except requests.ConnectionError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"hub did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+def stop_process_group(proc: subprocess.Popen, grace: float = 20) -> None:
+    """SIGTERM the hub (it stops its servers and proxy), then SIGKILL whatever is left."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            pass
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+    proc.wait(10)
+
+
+def kill_processes_under(folder: Path) -> list[int]:
+    """Kill processes whose working directory is inside `folder` (servers a killed hub left)."""
+    killed = []
+    for proc_dir in Path("/proc").glob("[0-9]*"):
+        try:
+            cwd = Path(os.readlink(proc_dir / "cwd"))
+        except OSError:
+            continue
+        if cwd == folder or folder in cwd.parents:
+            try:
+                os.kill(int(proc_dir.name), signal.SIGKILL)
+                killed.append(int(proc_dir.name))
+            except ProcessLookupError:
+                pass
+    return killed
+
+
+@contextmanager
+def running_hub(workdir: Path, config: dict, hub_command: list[str] | None = None):
+    """Run `mnss-hub run` with `config`; yield (public url, process, log path)."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    config_path = workdir / "mnss.yaml"
+    config_path.write_text(yaml.safe_dump(config), "utf-8")
+    log = workdir / "hub.log"
+    command = hub_command or [
+        str(VENV_BIN / "mnss-hub"), "--config", str(config_path), "run",
+        "--jupyterhub-config", str(ROOT / "jupyterhub_config.py"),
+    ]
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "MNSS_"))}
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(command, cwd=workdir, stdout=out, stderr=subprocess.STDOUT,
+                                start_new_session=True, env=env)
+    url = f"http://127.0.0.1:{config['hub']['port']}/"
+    try:
+        wait_until_up(url, proc, log)
+        yield url, proc, log
+    finally:
+        stop_process_group(proc)
+        kill_processes_under(workdir.resolve())

@@ -1,0 +1,58 @@
+"""Applying the site config sets the JupyterHub traits it promises, and nothing else happens."""
+
+import pytest
+from traitlets.config import Config
+
+from mnss_hub import apply, siteconfig
+
+
+def applied(data=None):
+    c = Config()
+    apply.apply_site_config(c, siteconfig.validate(data or {}))
+    return c
+
+
+def test_local_mode_wires_our_spawner_and_authenticator(tmp_path):
+    c = applied({"hub": {"state_dir": str(tmp_path)}})
+    assert c.JupyterHub.spawner_class == "mnss-local"
+    assert c.JupyterHub.authenticator_class == "mnss-password"
+    assert c.PasswordAuthenticator.accounts_db == str(tmp_path / "accounts.sqlite")
+    assert c.LocalLabSpawner.homes_dir == str(tmp_path / "homes")
+    assert c.LocalLabSpawner.cmd[0].endswith("/bin/jupyterhub-singleuser")
+    assert not tmp_path.joinpath("homes").exists(), "apply must not touch the disk"
+
+
+def test_hub_addresses_and_state():
+    c = applied({"hub": {"ip": "127.0.0.1", "port": 9000, "base_url": "/lab/", "state_dir": "/srv/m"}})
+    assert c.JupyterHub.bind_url == "http://127.0.0.1:9000/lab/"
+    assert c.JupyterHub.hub_ip == "127.0.0.1"
+    assert c.JupyterHub.db_url == "sqlite:////srv/m/jupyterhub.sqlite"
+    assert c.JupyterHub.cookie_secret_file == "/srv/m/jupyterhub_cookie_secret"
+    assert c.JupyterHub.template_vars["mnss_mode"] == "local"
+
+
+def test_explicit_db_url_wins():
+    assert applied({"hub": {"db_url": "postgresql://hub@db/hub"}}).JupyterHub.db_url == "postgresql://hub@db/hub"
+
+
+def test_limits_and_admins():
+    c = applied({"spawn": {"concurrent_spawn_limit": 3, "active_server_limit": 7, "start_timeout": 30},
+                 "hub": {"admin_users": ["root1", "ops"]}})
+    assert c.JupyterHub.concurrent_spawn_limit == 3
+    assert c.JupyterHub.active_server_limit == 7
+    assert c.Spawner.start_timeout == 30
+    assert c.Authenticator.admin_users == {"root1", "ops"}
+
+
+@pytest.mark.parametrize("mode", ["docker", "swarm"])
+def test_modes_not_in_this_release_refuse_clearly(mode):
+    with pytest.raises(siteconfig.ConfigError, match=f"mode: '{mode}' is known to the schema but not provided"):
+        applied({"mode": mode})
+
+
+def test_extra_config_files_in_name_order(tmp_path):
+    for name in ("20-b.py", "10-a.py", "notes.txt"):
+        (tmp_path / name).write_text("")
+    site = siteconfig.validate({"hub": {"extra_config_dir": str(tmp_path)}})
+    assert [p.name for p in apply.extra_config_files(site)] == ["10-a.py", "20-b.py"]
+    assert apply.extra_config_files(siteconfig.validate({})) == []

@@ -1,0 +1,52 @@
+"""`mnss-hub`: fails fast on bad config, prints a generated admin password exactly once."""
+
+import io
+
+from mnss_hub import cli, siteconfig
+
+
+def test_check_config_ok_and_bad(tmp_path, capsys):
+    good = tmp_path / "good.yaml"
+    good.write_text("hub: {port: 9100}\n")
+    assert cli.main(["--config", str(good), "check-config"]) == 0
+    assert "mode=local" in capsys.readouterr().out
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("hub: {port: nine}\n")
+    assert cli.main(["--config", str(bad), "check-config"]) == 2
+    assert "hub.port: 'nine' is a string, expected integer" in capsys.readouterr().err
+
+
+def test_run_with_bad_config_changes_nothing(tmp_path, capsys):
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(f"hub: {{state_dir: {tmp_path / 'state'}, colour: blue}}\n")
+    assert cli.main(["--config", str(bad), "run"]) == 2
+    assert "hub.colour: unknown key" in capsys.readouterr().err
+    assert not (tmp_path / "state").exists()
+
+
+def test_admin_password_generated_once(tmp_path):
+    site = siteconfig.validate({"hub": {"state_dir": str(tmp_path)}})
+    cli.prepare_state_dir(site)
+    first, second = io.StringIO(), io.StringIO()
+    cli.ensure_admins(site, out=first)
+    cli.ensure_admins(site, out=second)
+    assert "One-time password (shown only now):" in first.getvalue()
+    password = first.getvalue().split("(shown only now): ")[1].split()[0]
+    assert cli._store(site).verify("admin", password)
+    assert second.getvalue() == ""
+
+
+def test_admin_password_from_config(tmp_path):
+    site = siteconfig.validate({"hub": {"state_dir": str(tmp_path)}, "auth": {"initial_admin_password": "from-config-pw"}})
+    out = io.StringIO()
+    cli.ensure_admins(site, out=out)
+    assert "from-config-pw" not in out.getvalue()
+    assert cli._store(site).verify("admin", "from-config-pw")
+
+
+def test_config_reference_lists_every_key():
+    text = cli.config_reference(siteconfig.schema())
+    for section, prop in siteconfig.schema()["properties"].items():
+        keys = prop.get("properties", {None: None})
+        for key in keys:
+            assert (f"`{section}.{key}`" if key else f"`{section}`") in text

@@ -1,0 +1,108 @@
+"""The site config: defaults fill in, and every kind of mistake is named precisely."""
+
+import pytest
+
+from mnss_hub import siteconfig
+from mnss_hub.siteconfig import ConfigError
+
+
+def write(tmp_path, text):
+    path = tmp_path / "mnss.yaml"
+    path.write_text(text, "utf-8")
+    return path
+
+
+def problems(tmp_path, text):
+    with pytest.raises(ConfigError) as info:
+        siteconfig.load(write(tmp_path, text))
+    return info.value.problems
+
+
+def test_embedded_defaults_are_local_mode_on_loopback():
+    site = siteconfig.load(None)
+    assert site["mode"] == "local"
+    assert site["hub"]["ip"] == "127.0.0.1" and site["hub"]["port"] == 8000
+    assert site["hub"]["default_language"] == "zh-CN"
+    assert site["spawn"]["default_url"] == "/lab"
+
+
+def test_empty_file_means_defaults(tmp_path):
+    assert siteconfig.load(write(tmp_path, "")) == siteconfig.load(None)
+
+
+def test_given_values_are_kept_and_siblings_defaulted(tmp_path):
+    site = siteconfig.load(write(tmp_path, "hub:\n  port: 9000\n"))
+    assert site["hub"]["port"] == 9000
+    assert site["hub"]["hub_port"] == 8081
+
+
+def test_unknown_key_is_named_with_a_suggestion(tmp_path):
+    (msg,) = problems(tmp_path, "hub:\n  prot: 80\n")
+    assert msg.startswith("hub.prot: unknown key (did you mean 'port'?)")
+    assert "allowed keys here:" in msg
+
+
+def test_unknown_top_level_key(tmp_path):
+    (msg,) = problems(tmp_path, "moed: local\n")
+    assert msg.startswith("moed: unknown key (did you mean 'mode'?)")
+
+
+def test_bad_mode_lists_the_allowed_modes(tmp_path):
+    (msg,) = problems(tmp_path, "mode: dockr\n")
+    assert msg == "mode: 'dockr' is not allowed; allowed values: local, docker, swarm"
+
+
+def test_wrong_type_names_key_value_and_expected_type(tmp_path):
+    (msg,) = problems(tmp_path, "hub:\n  port: eighty\n")
+    assert msg == "hub.port: 'eighty' is a string, expected integer"
+
+
+def test_out_of_range(tmp_path):
+    (msg,) = problems(tmp_path, "hub:\n  port: 70000\n")
+    assert msg == "hub.port: 70000 is out of range; must be <= 65535"
+
+
+def test_bad_ip_address(tmp_path):
+    (msg,) = problems(tmp_path, "hub:\n  ip: 300.1.2.3\n")
+    assert msg == "hub.ip: '300.1.2.3' is not a valid ipv4 address"
+
+
+def test_bad_pattern_explains_the_form(tmp_path):
+    (msg,) = problems(tmp_path, "hub:\n  base_url: lab\n")
+    assert msg.startswith("hub.base_url: 'lab' has the wrong form") and "starts and ends with '/'" in msg
+
+
+def test_all_problems_are_reported_at_once(tmp_path):
+    found = problems(tmp_path, "mode: x\nhub:\n  port: x\n  ip: 1\nauth:\n  type: ldap\n")
+    assert [p.split(":")[0] for p in found] == ["auth.type", "hub.ip", "hub.port", "mode"]
+
+
+def test_yaml_syntax_error_names_the_line(tmp_path):
+    (msg,) = problems(tmp_path, "hub:\n  port: 80\n   ip: [\n")
+    assert msg.startswith("line 3, column") and "not valid YAML" in msg
+
+
+def test_top_level_must_be_a_mapping(tmp_path):
+    (msg,) = problems(tmp_path, "- local\n")
+    assert msg == "top level must be a mapping of keys, not a list"
+
+
+def test_missing_file(tmp_path):
+    with pytest.raises(ConfigError, match="file not found"):
+        siteconfig.load(tmp_path / "nope.yaml")
+
+
+def test_error_message_names_the_file(tmp_path):
+    with pytest.raises(ConfigError) as info:
+        siteconfig.load(write(tmp_path, "mode: 3\n"))
+    assert str(tmp_path / "mnss.yaml") in str(info.value)
+
+
+def test_resolution_order(tmp_path, monkeypatch):
+    monkeypatch.delenv(siteconfig.ENV_VAR, raising=False)
+    assert siteconfig.resolve_path(cwd=tmp_path) in (None, siteconfig.SYSTEM_PATH)
+    local = write(tmp_path, "")
+    assert siteconfig.resolve_path(cwd=tmp_path) == local
+    monkeypatch.setenv(siteconfig.ENV_VAR, str(tmp_path / "other.yaml"))
+    assert siteconfig.resolve_path(cwd=tmp_path) == tmp_path / "other.yaml"
+    assert siteconfig.resolve_path("x.yaml", cwd=tmp_path).name == "x.yaml"
