@@ -6,7 +6,7 @@ set -euo pipefail
 
 RUN_PACKAGES=(
   python3 python3-venv python3-dev build-essential
-  mininet bridge-utils iputils-ping procps telnet net-tools iproute2 iperf3 tcpdump traceroute
+  mininet bridge-utils iputils-ping procps telnet net-tools iproute2 iptables iperf3 tcpdump traceroute
 )
 TEST_PACKAGES=(chromium fonts-wqy-microhei)  # a CJK font so screenshots show Chinese
 CHP_VERSION=5.3.0
