@@ -7,15 +7,15 @@ each offending key, its value and what is allowed, so start-up can stop before d
 from __future__ import annotations
 
 import copy
-import difflib
 import json
 import os
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
-import jsonschema
 import yaml
+
+from mnss_kernel import schemacheck
 
 ENV_VAR = "MNSS_CONFIG"
 SYSTEM_PATH = Path("/etc/mnss/mnss.yaml")
@@ -82,11 +82,10 @@ def validate(data: Any, source: str = "(data)") -> dict:
     """Check `data` against the schema and return a deep copy with every default filled in."""
     sch = schema()
     if not isinstance(data, dict):
-        raise ConfigError(source, [f"top level must be a mapping of keys, not {_type_name(data)}"])
-    validator = jsonschema.Draft202012Validator(sch, format_checker=jsonschema.FormatChecker())
-    errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
-    if errors:
-        raise ConfigError(source, [_describe(err, sch) for err in errors])
+        raise ConfigError(source, [f"top level must be a mapping of keys, not {schemacheck.type_name(data)}"])
+    found = schemacheck.problems(sch, data)
+    if found:
+        raise ConfigError(source, found)
     return _with_defaults(sch, copy.deepcopy(data))
 
 
@@ -97,40 +96,3 @@ def _with_defaults(sch: dict, data: dict) -> dict:
         if prop.get("type") == "object" and isinstance(data.get(key), dict):
             _with_defaults(prop, data[key])
     return data
-
-
-def _key(err: jsonschema.ValidationError) -> str:
-    return ".".join(str(p) for p in err.absolute_path) or "(top level)"
-
-
-def _type_name(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean",
-            int: "an integer", float: "a number", type(None): "empty"}.get(type(value), type(value).__name__)
-
-
-def _describe(err: jsonschema.ValidationError, sch: dict) -> str:
-    """One line naming the key, the value and what would be allowed."""
-    key, value = _key(err), err.instance
-    if err.validator == "additionalProperties":
-        allowed = sorted(err.schema.get("properties", {}))
-        unknown = sorted(set(value) - set(allowed))
-        parts = []
-        for name in unknown:
-            full = f"{key}.{name}" if err.absolute_path else name
-            hint = difflib.get_close_matches(name, allowed, n=1)
-            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-            parts.append(f"{full}: unknown key{suggestion}; allowed keys here: {', '.join(allowed)}")
-        return "; ".join(parts)
-    if err.validator == "enum":
-        return f"{key}: {value!r} is not allowed; allowed values: {', '.join(map(str, err.validator_value))}"
-    if err.validator == "type":
-        return f"{key}: {value!r} is {_type_name(value)}, expected {err.validator_value}"
-    if err.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
-        bound = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[err.validator]
-        return f"{key}: {value!r} is out of range; must be {bound} {err.validator_value}"
-    if err.validator == "pattern":
-        desc = err.schema.get("description", "")
-        return f"{key}: {value!r} has the wrong form (pattern {err.validator_value}). {desc}".strip()
-    if err.validator == "format":
-        return f"{key}: {value!r} is not a valid {err.validator_value} address"
-    return f"{key}: {value!r}: {err.message}"

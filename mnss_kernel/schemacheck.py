@@ -1,0 +1,58 @@
+"""Check data against a JSON schema and say what is wrong the way a person would.
+
+Shared by every file format of the project (site config, topologies, course metadata): each
+problem names the key, the value and what is allowed.
+"""
+
+from __future__ import annotations
+
+import difflib
+from typing import Any, Callable
+
+import jsonschema
+
+PathNamer = Callable[[list], str]
+
+
+def type_name(value: Any) -> str:
+    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean",
+            int: "an integer", float: "a number", type(None): "empty"}.get(type(value), type(value).__name__)
+
+
+def dotted(path: list) -> str:
+    return ".".join(str(p) for p in path) or "(top level)"
+
+
+def problems(schema: dict, data: Any, name_path: PathNamer = dotted) -> list[str]:
+    """Every schema violation in `data`, one line each, ordered by where it is."""
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    errors = sorted(validator.iter_errors(data), key=lambda e: [str(p) for p in e.absolute_path])
+    return [describe(err, name_path) for err in errors]
+
+
+def describe(err: jsonschema.ValidationError, name_path: PathNamer = dotted) -> str:
+    path = list(err.absolute_path)
+    key, value = name_path(path), err.instance
+    if err.validator == "additionalProperties":
+        allowed = sorted(err.schema.get("properties", {}))
+        parts = []
+        for name in sorted(set(value) - set(allowed)):
+            hint = difflib.get_close_matches(name, allowed, n=1)
+            suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
+            parts.append(f"{name_path(path + [name])}: unknown key{suggestion}; allowed keys here: {', '.join(allowed)}")
+        return "; ".join(parts)
+    if err.validator == "required":
+        return f"{key}: missing required key {err.message.split()[0]}"
+    if err.validator == "enum":
+        return f"{key}: {value!r} is not allowed; allowed values: {', '.join(map(str, err.validator_value))}"
+    if err.validator == "type":
+        return f"{key}: {value!r} is {type_name(value)}, expected {err.validator_value}"
+    if err.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
+        bound = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[err.validator]
+        return f"{key}: {value!r} is out of range; must be {bound} {err.validator_value}"
+    if err.validator == "pattern":
+        desc = err.schema.get("description", "")
+        return f"{key}: {value!r} has the wrong form (pattern {err.validator_value}). {desc}".strip()
+    if err.validator == "format":
+        return f"{key}: {value!r} is not a valid {err.validator_value} address"
+    return f"{key}: {value!r}: {err.message}"
