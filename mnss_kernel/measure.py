@@ -1,0 +1,151 @@
+"""Measurements on a running lab, returned as pandas DataFrames (one row per observation).
+
+Parsing is kept in pure functions (`parse_*`) so it is tested on captured tool output; the
+runners only decide where each tool runs.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import signal
+import subprocess
+import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from pathlib import Path
+
+import pandas as pd
+
+from .runtime.lab import Lab
+from .runtime.shell import EngineError
+
+PING_SUMMARY = re.compile(r"(\d+) packets transmitted, (\d+) (?:packets )?received")
+PING_RTT = re.compile(r"= [\d.]+/([\d.]+)/[\d.]+/[\d.]+ ms")
+PING_COLUMNS = ["src", "dst", "dst_ip", "sent", "received", "loss_pct", "rtt_avg_ms"]
+
+
+def parse_ping(text: str) -> tuple[int, int, float | None]:
+    """(sent, received, average rtt in ms or None) from `ping -q` output."""
+    summary = PING_SUMMARY.search(text)
+    if not summary:
+        return 0, 0, None
+    rtt = PING_RTT.search(text)
+    return int(summary.group(1)), int(summary.group(2)), float(rtt.group(1)) if rtt else None
+
+
+def _ping_from(lab: Lab, src: str, targets: list[tuple[str, str]], count: int, timeout: float) -> list[dict]:
+    """All pings of one source at once, in one shell inside its namespace."""
+    ips = " ".join(ip for _, ip in targets)
+    script = (f't=$(mktemp -d); for d in {ips}; do ping -n -q -c {count} -i 0.2 -W {timeout} $d > $t/$d 2>&1 & '
+              f'done; wait; for d in {ips}; do echo "@@ $d"; cat $t/$d; done; rm -rf $t')
+    out = lab.cmd(src, script, timeout=timeout * count + 30).stdout
+    by_ip = {chunk.split("\n", 1)[0].strip(): chunk for chunk in out.split("@@ ")[1:]}
+    rows = []
+    for dst, ip in targets:
+        sent, received, rtt = parse_ping(by_ip.get(ip, ""))
+        sent = sent or count
+        rows.append({"src": src, "dst": dst, "dst_ip": ip, "sent": sent, "received": received,
+                     "loss_pct": round(100.0 * (sent - received) / sent, 1), "rtt_avg_ms": rtt})
+    return rows
+
+
+def ping_matrix(lab: Lab, nodes: list[str] | None = None, count: int = 1, timeout: float = 1) -> pd.DataFrame:
+    """Ping every node from every other (default: all host-like nodes). One row per pair."""
+    nodes = nodes or lab.topology.names("host")
+    addressed = [(n, lab.address(n)) for n in nodes]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        chunks = pool.map(lambda src: _ping_from(lab, src, [t for t in addressed if t[0] != src], count, timeout),
+                          nodes)
+        rows = [row for chunk in chunks for row in chunk]
+    return pd.DataFrame(rows, columns=PING_COLUMNS)
+
+
+def ping(lab: Lab, src: str, dst: str, count: int = 3, timeout: float = 1) -> pd.Series:
+    """One source to one destination: a row with sent/received/loss/average rtt."""
+    return pd.DataFrame(_ping_from(lab, src, [(dst, lab.address(dst))], count, timeout), columns=PING_COLUMNS).iloc[0]
+
+
+def loss_matrix(pings: pd.DataFrame) -> pd.DataFrame:
+    """The ping rows as a src x dst table of loss percentages (for a heatmap)."""
+    return pings.pivot(index="src", columns="dst", values="loss_pct")
+
+
+def parse_iperf3(report: dict) -> dict:
+    end = report.get("end", {})
+    if "error" in report:
+        raise EngineError(f"iperf3: {report['error']}")
+    sent, received = end.get("sum_sent", {}), end.get("sum_received", {})
+    return {"mbps_sent": sent.get("bits_per_second", 0) / 1e6,
+            "mbps_received": received.get("bits_per_second", 0) / 1e6,
+            "retransmits": sent.get("retransmits"), "seconds": received.get("seconds")}
+
+
+def iperf(lab: Lab, src: str, dst: str, seconds: float = 2, port: int = 5201) -> pd.DataFrame:
+    """TCP throughput from src to dst with iperf3 (server started on dst, stopped afterwards)."""
+    server = lab.popen(dst, ["iperf3", "-s", "-1", "-p", str(port)], stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 10
+        while True:
+            done = lab.cmd(src, f"iperf3 -c {lab.address(dst)} -p {port} -t {seconds} -J", timeout=seconds + 30)
+            if done.ok or time.monotonic() > deadline or "Connection refused" not in done.stdout:
+                break
+            time.sleep(0.1)
+        try:
+            report = json.loads(done.stdout)
+        except json.JSONDecodeError:
+            raise EngineError(f"iperf3 from {src} to {dst} failed: {(done.stderr or done.stdout)[:300]}") from None
+        row = {"src": src, "dst": dst} | parse_iperf3(report)
+    finally:
+        if server.poll() is None:
+            server.kill()
+        server.wait(5)
+    return pd.DataFrame([row])
+
+
+HOP = re.compile(r"^\s*(\d+)\s+(\S+)(?:\s+([\d.]+) ms)?")
+
+
+def parse_traceroute(text: str) -> list[dict]:
+    rows = []
+    for line in text.splitlines()[1:]:
+        m = HOP.match(line)
+        if m:
+            address = None if m.group(2) == "*" else m.group(2)
+            rows.append({"hop": int(m.group(1)), "address": address,
+                         "rtt_ms": float(m.group(3)) if m.group(3) else None})
+    return rows
+
+
+def traceroute(lab: Lab, src: str, dst: str, max_hops: int = 16) -> pd.DataFrame:
+    """The routers a packet passes from src to dst; names filled in where the address is a node's."""
+    out = lab.cmd(src, f"traceroute -n -q 1 -w 1 -m {max_hops} {lab.address(dst)}", timeout=max_hops * 2 + 10)
+    if not out.ok and not out.stdout:
+        raise EngineError(f"traceroute from {src} failed: {out.stderr.strip()}")
+    owner = {str(i.ip.ip): i.node for ifs in lab.plan.interfaces.values() for i in ifs if i.ip}
+    rows = parse_traceroute(out.stdout)
+    for row in rows:
+        row["node"] = owner.get(row["address"])
+    return pd.DataFrame(rows, columns=["hop", "address", "node", "rtt_ms"])
+
+
+@contextmanager
+def capture(lab: Lab, node: str, path: str | Path, interface: str | None = None, bpf: str = ""):
+    """Capture packets on a node's interface into a .pcap while the `with` block runs."""
+    interface = interface or lab.plan.interfaces[node][0].name
+    path = Path(path).resolve()
+    proc = lab.popen(node, ["tcpdump", "--immediate-mode", "-U", "-n", "-i", interface, "-w", str(path)] + bpf.split(),
+                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    line = proc.stderr.readline()  # "listening on ..." once the capture is armed
+    if "listening" not in line:
+        raise EngineError(f"tcpdump on {node}:{interface} did not start: {line.strip()}")
+    try:
+        yield path
+    finally:
+        time.sleep(0.2)
+        proc.send_signal(signal.SIGINT)
+        try:
+            proc.wait(5)
+        except subprocess.TimeoutExpired:
+            proc.kill()

@@ -1,0 +1,308 @@
+"""A running emulation of a topology: `with Lab(topology) as lab: ...`.
+
+Every node is a named network namespace; hosts and routers hold their interfaces there, a switch
+holds one Linux bridge per VLAN. Building is batched: one `ip -batch` creates all namespaces and
+veth pairs (each end created directly inside its namespace, so nothing appears on the host), then
+one `ip -batch` per namespace configures it, in parallel. Teardown deletes the namespaces, which
+removes every interface with them; it runs on any exception, KeyboardInterrupt, SIGTERM and at
+interpreter exit, and a start-up sweep removes what a killed run of the same owner left behind.
+"""
+
+from __future__ import annotations
+
+import atexit
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+from typing import Callable
+
+from ..catalog import is_l3, role
+from ..topology import Plan, Topology, TopologyError, plan as make_plan
+from . import capabilities, registry
+from .shell import CommandResult, EngineError, batch, netns_exec, parallel, run
+
+Progress = Callable[[str, int, int], None]
+
+_ACTIVE: set["Lab"] = set()
+_LOCK = threading.Lock()
+
+
+def _stop_all() -> None:
+    for lab in list(_ACTIVE):
+        lab.stop()
+
+
+def _on_sigterm(signum, frame) -> None:
+    _stop_all()
+    raise SystemExit(128 + signum)
+
+
+def _install_handlers() -> None:
+    atexit.register(_stop_all)
+    if threading.current_thread() is threading.main_thread() and signal.getsignal(signal.SIGTERM) == signal.SIG_DFL:
+        signal.signal(signal.SIGTERM, _on_sigterm)
+
+
+class Lab:
+    """Build, use and tear down one topology as a real emulated network (needs root)."""
+
+    _handlers_installed = False
+
+    def __init__(self, topology: Topology | str | Path, *, progress: Progress | None = None,
+                 owner: str | None = None, max_nodes: int | None = None):
+        self.topology = topology if isinstance(topology, Topology) else Topology.load(topology)
+        self.topology = self.topology.validated()
+        if max_nodes is not None and len(self.topology.nodes) > max_nodes:
+            raise TopologyError([f"the topology has {len(self.topology.nodes)} nodes; your limit is {max_nodes}"])
+        self.plan: Plan = make_plan(self.topology)
+        self.owner = owner or registry.default_owner()
+        self.lab_id = registry.new_lab_id()
+        self.progress = progress or (lambda phase, done, total: None)
+        self.running = False
+        self.down_links: set[frozenset] = {frozenset(link.ends()) for link in self.topology.links if not link.up}
+        self.down_nodes: set[str] = set()
+        self._processes: list[subprocess.Popen] = []
+        self._record: registry.LabRecord | None = None
+
+    # -- naming -------------------------------------------------------------------------------
+    def ns(self, node: str) -> str:
+        self.topology.node(node)  # KeyError naming the node if unknown
+        return registry.netns_name(self.owner, self.lab_id, node)
+
+    def address(self, node: str) -> str:
+        ip = self.plan.address(node)
+        if ip is None:
+            raise KeyError(f"node {node!r} has no address (switches have none)")
+        return str(ip)
+
+    # -- lifecycle ----------------------------------------------------------------------------
+    def __enter__(self) -> "Lab":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def start(self) -> "Lab":
+        if self.running:
+            raise EngineError("this lab is already running")
+        missing = capabilities.missing_for(self.topology)
+        if missing:
+            raise EngineError("cannot emulate this topology here:\n" + "\n".join(f"  - {m}" for m in missing))
+        if not Lab._handlers_installed:
+            _install_handlers()
+            Lab._handlers_installed = True
+        registry.sweep(self.owner)
+        names = [self.ns(n.name) for n in self.topology.nodes]
+        self._record = registry.LabRecord(self.owner, self.lab_id, namespaces=names)
+        self._record.save()
+        with _LOCK:
+            _ACTIVE.add(self)
+        self.running = True
+        try:
+            self._build()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        """Tear everything down; safe to call more than once and from signal handlers."""
+        with _LOCK:
+            if not self.running:
+                return
+            self.running = False
+            _ACTIVE.discard(self)
+        for proc in self._processes:
+            if proc.poll() is None:
+                proc.kill()
+        for proc in self._processes:
+            try:
+                proc.wait(5)
+            except subprocess.TimeoutExpired:
+                pass
+        self._processes.clear()
+        if self._record:
+            registry.delete_namespaces(self._record.namespaces)
+            self._record.forget()
+        self.progress("stopped", 1, 1)
+
+    # -- building -----------------------------------------------------------------------------
+    def _build(self) -> None:
+        nodes, pairs = self.topology.nodes, self.plan.veth_pairs()
+        total = len(nodes)
+        started = time.perf_counter()
+        self.progress("namespaces", 0, total)
+        lines = [f"netns add {self.ns(n.name)}" for n in nodes]
+        lines += [f"link add {a.name} netns {self.ns(a.node)} type veth peer name {b.name} netns {self.ns(b.node)}"
+                  for a, b in pairs]
+        batch(lines, what="creating namespaces and links")
+        self.progress("links", len(pairs), len(pairs))
+        self._write_hosts_files()
+        kinds = {n.name: n.kind for n in nodes}
+        parallel(nodes, lambda n: self._configure(n, kinds[n.name]),
+                 on_done=lambda i: self.progress("configure", i, total))
+        shaped = [n for n in nodes if self._shaping_lines(n.name)]
+        parallel(shaped, lambda n: batch(self._shaping_lines(n.name), self.ns(n.name), tool="tc",
+                                         what=f"shaping links of {n.name}"))
+        self._wait_for_bridges()
+        self.build_seconds = time.perf_counter() - started
+        self.progress("running", total, total)
+
+    def _wait_for_bridges(self, timeout: float = 10) -> None:
+        """Return only once every bridge port that should be up forwards.
+
+        The kernel reports carrier changes to bridges lazily (up to a second later), so a fresh
+        network can drop its first packets; a lab is 'running' only when it really forwards.
+        """
+        def expected(switch: str) -> int:
+            return sum(1 for i in self.plan.interfaces[switch]
+                       if frozenset((i.node, i.peer_node)) not in self.down_links)
+
+        def wait(switch: str) -> None:
+            deadline = time.monotonic() + timeout
+            while True:
+                out = run(["bridge", "-n", self.ns(switch), "link", "show"], what=f"checking {switch}").stdout
+                if out.count("state forwarding") >= expected(switch):
+                    return
+                if time.monotonic() > deadline:
+                    raise EngineError(f"switch {switch}: ports did not start forwarding within {timeout} s")
+                time.sleep(0.05)
+
+        parallel(self.topology.names("switch"), wait)
+
+    def _write_hosts_files(self) -> None:
+        """/etc/netns/<ns>/hosts: node names resolve inside the emulation (`ping pacs1`)."""
+        entries = "127.0.0.1 localhost\n" + "".join(
+            f"{self.plan.address(n.name)} {n.name}\n" for n in self.topology.nodes if self.plan.address(n.name))
+        for n in self.topology.nodes:
+            folder = registry.NETNS_ETC / self.ns(n.name)
+            folder.mkdir(parents=True, exist_ok=True)
+            (folder / "hosts").write_text(entries)
+
+    def _configure(self, node, kind: str) -> None:
+        ns, ifs = self.ns(node.name), self.plan.interfaces[node.name]
+        lines = ["link set lo up"]
+        mtu = {i.name: self.topology.links[i.link_index].mtu for i in ifs}
+        for i in ifs:
+            if mtu[i.name]:
+                lines.append(f"link set dev {i.name} mtu {mtu[i.name]}")
+        if role(kind) == "switch":
+            for vlan in self.plan.bridges[node.name]:
+                lines += [f"link add br{vlan} type bridge forward_delay 0", f"link set br{vlan} up"]
+            for i in ifs:
+                lines.append(f"link set dev {i.name} master br{i.vlan}")
+        for i in ifs:
+            if i.ip is not None:
+                lines.append(f"addr add {i.ip} dev {i.name}")
+            if frozenset((i.node, i.peer_node)) not in self.down_links:
+                lines.append(f"link set dev {i.name} up")
+        if node.name in self.plan.gateways:
+            lines.append(f"route add default via {self.plan.gateways[node.name]}")
+        for net, via in self.plan.routes.get(node.name, []):
+            lines.append(f"route add {net} via {via}")
+        try:
+            batch(lines, ns, what=f"configuring {node.name}")
+        except EngineError as err:
+            if "route add" in str(err) or "Nexthop has invalid gateway" in str(err):
+                raise EngineError(f"configuring {node.name}: a route's gateway is not reachable: {err}") from None
+            raise
+        if is_l3(kind):
+            run(["nsenter", f"--net=/run/netns/{ns}", "sysctl", "-qw", "net.ipv4.ip_forward=1"],
+                what=f"enabling forwarding on {node.name}")
+            rules = _firewall_rules(node, self.plan)
+            if rules:
+                run(netns_exec(ns, ["iptables-restore"]), stdin=rules, what=f"firewall rules of {node.name}")
+
+    def _shaping_lines(self, node: str) -> list[str]:
+        lines = []
+        for i in self.plan.interfaces[node]:
+            link = self.topology.links[i.link_index]
+            netem = []
+            if link.delay:
+                netem += ["delay", f"{link.delay}ms"] + ([f"{link.jitter}ms"] if link.jitter else [])
+            if link.loss:
+                netem += ["loss", f"{link.loss}%"]
+            if link.bw:
+                lines += [f"qdisc add dev {i.name} root handle 1: htb default 1",
+                          f"class add dev {i.name} parent 1: classid 1:1 htb rate {link.bw}mbit burst 15k"]
+                if netem:
+                    lines.append(f"qdisc add dev {i.name} parent 1:1 handle 10: netem {' '.join(netem)}")
+            elif netem:
+                lines.append(f"qdisc add dev {i.name} root handle 10: netem {' '.join(netem)}")
+        return lines
+
+    # -- using --------------------------------------------------------------------------------
+    def _require_running(self) -> None:
+        if not self.running:
+            raise EngineError("the lab is not running; start it first (with Lab(...) as lab: or lab.start())")
+
+    def cmd(self, node: str, command: str, timeout: float = 60) -> CommandResult:
+        """Run a shell command on a node; returns its exit code and output."""
+        self._require_running()
+        try:
+            done = subprocess.run(netns_exec(self.ns(node), ["sh", "-c", command]),
+                                  capture_output=True, text=True, timeout=timeout)
+        except subprocess.TimeoutExpired as err:
+            return CommandResult(node, command, 124, err.stdout or "", f"timed out after {timeout} s")
+        return CommandResult(node, command, done.returncode, done.stdout, done.stderr)
+
+    def popen(self, node: str, argv: list[str], **kwargs) -> subprocess.Popen:
+        """Start a long-running process on a node; it is killed when the lab stops."""
+        self._require_running()
+        proc = subprocess.Popen(netns_exec(self.ns(node), argv), **kwargs)
+        self._processes.append(proc)
+        return proc
+
+    def set_link(self, a: str, b: str, up: bool) -> None:
+        """Take a link down or bring it back (both ends), as a cable pulled or replugged."""
+        self._require_running()
+        index = self.topology.links.index(self.topology.link(a, b))
+        for i in self.plan.interfaces_of_link(index):
+            batch([f"link set dev {i.name} {'up' if up else 'down'}"], self.ns(i.node))
+        (self.down_links.discard if up else self.down_links.add)(frozenset((a, b)))
+
+    def set_node(self, node: str, up: bool) -> None:
+        """Power a node off or on: all its interfaces down or up."""
+        self._require_running()
+        for i in self.plan.interfaces[node]:
+            if up and frozenset((i.node, i.peer_node)) in self.down_links:
+                continue
+            batch([f"link set dev {i.name} {'up' if up else 'down'}"], self.ns(node))
+        (self.down_nodes.discard if up else self.down_nodes.add)(node)
+
+    def status(self) -> dict:
+        """Up/down state of every node and link, for the canvas and graders."""
+        return {
+            "running": self.running,
+            "nodes": {n.name: self.running and n.name not in self.down_nodes for n in self.topology.nodes},
+            "links": {f"{link.a}-{link.b}": self.running and frozenset(link.ends()) not in self.down_links
+                      and not (set(link.ends()) & self.down_nodes) for link in self.topology.links},
+        }
+
+
+def _firewall_rules(node, plan: Plan) -> str:
+    """iptables-restore input for a firewall node's FORWARD chain; first match wins."""
+    if role(node.kind) == "nat":
+        outside = next(i.name for i in plan.interfaces[node.name] if i.peer_node == node.outside)
+        return f"*nat\n-A POSTROUTING -o {outside} -j MASQUERADE\nCOMMIT\n"
+    if role(node.kind) != "firewall":
+        return ""
+    lines = ["*filter", f":FORWARD {'DROP' if node.default_policy == 'deny' else 'ACCEPT'} [0:0]",
+             "-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT"]
+    for rule in node.rules:
+        parts = ["-A FORWARD"]
+        if rule.get("src", "any") != "any":
+            parts.append(f"-s {rule['src']}")
+        if rule.get("dst", "any") != "any":
+            parts.append(f"-d {rule['dst']}")
+        if rule.get("proto", "any") != "any":
+            parts.append(f"-p {rule['proto']}")
+        if "port" in rule:
+            parts.append(f"--dport {rule['port']}")
+        parts.append("-j ACCEPT" if rule["action"] == "allow" else "-j DROP")
+        lines.append(" ".join(parts))
+    lines.append("COMMIT")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,121 @@
+"""Who owns which running emulation, so a crashed run's leftovers can be swept safely.
+
+Every lab writes a record (owner, lab id, creating process and its start time, namespaces) under
+/run/mnss/labs. The sweep removes namespaces of this owner whose creating process is gone, and
+never touches another owner's labs or a live lab of the same owner in another kernel.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import os
+import re
+import secrets
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from .shell import batch, existing_namespaces, run
+
+REGISTRY = Path("/run/mnss/labs")
+PREFIX = "mnss"
+NETNS_ETC = Path("/etc/netns")
+
+
+def default_owner() -> str:
+    """The hub user when running in a hub-spawned server, else the login name."""
+    raw = os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
+    return re.sub(r"[^a-z0-9]", "", raw.lower())[:12] or f"u{os.getuid()}"
+
+
+def new_lab_id() -> str:
+    return secrets.token_hex(3)
+
+
+def netns_name(owner: str, lab: str, node: str) -> str:
+    return f"{PREFIX}-{owner}-{lab}-{node}"
+
+
+def _start_time(pid: int) -> str | None:
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
+    except (OSError, IndexError):
+        return None
+
+
+@dataclass
+class LabRecord:
+    owner: str
+    lab: str
+    pid: int = field(default_factory=os.getpid)
+    pid_start: str | None = None
+    namespaces: list[str] = field(default_factory=list)
+
+    def __post_init__(self):
+        if self.pid_start is None:
+            self.pid_start = _start_time(self.pid)
+
+    @property
+    def path(self) -> Path:
+        return REGISTRY / f"{self.owner}-{self.lab}.json"
+
+    def alive(self) -> bool:
+        return _start_time(self.pid) == self.pid_start
+
+    def save(self) -> None:
+        REGISTRY.mkdir(parents=True, exist_ok=True, mode=0o700)
+        tmp = self.path.with_suffix(".tmp")
+        tmp.write_text(json.dumps(asdict(self)))
+        tmp.replace(self.path)
+
+    def forget(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def records(owner: str | None = None) -> list[LabRecord]:
+    found = []
+    for path in sorted(REGISTRY.glob("*.json")) if REGISTRY.is_dir() else []:
+        try:
+            rec = LabRecord(**json.loads(path.read_text()))
+        except (OSError, ValueError, TypeError):
+            continue
+        if owner is None or rec.owner == owner:
+            found.append(rec)
+    return found
+
+
+def delete_namespaces(names: list[str]) -> None:
+    """Kill every process inside, then delete the namespaces (their interfaces go with them)."""
+    present = existing_namespaces()
+    names = [n for n in names if n in present]
+    for ns in names:
+        pids = run(["ip", "netns", "pids", ns], check=False).stdout.split()
+        for pid in pids:
+            try:
+                os.kill(int(pid), 9)
+            except (ProcessLookupError, ValueError):
+                pass
+    batch([f"netns del {ns}" for ns in names], what="deleting namespaces")
+    for ns in names:
+        etc = NETNS_ETC / ns
+        if etc.is_dir():
+            for f in etc.iterdir():
+                f.unlink()
+            etc.rmdir()
+
+
+def sweep(owner: str) -> list[str]:
+    """Remove this owner's leftovers of crashed runs; return the namespaces removed."""
+    live_labs, removed = set(), []
+    for rec in records(owner):
+        if rec.alive():
+            live_labs.add(rec.lab)
+        else:
+            delete_namespaces(rec.namespaces)
+            removed += rec.namespaces
+            rec.forget()
+    prefix = f"{PREFIX}-{owner}-"
+    orphans = [ns for ns in existing_namespaces()
+               if ns.startswith(prefix) and ns[len(prefix):].split("-", 1)[0] not in live_labs]
+    delete_namespaces(orphans)
+    return removed + orphans
