@@ -83,20 +83,24 @@ def parse_iperf3(report: dict) -> dict:
 
 def iperf(lab: Lab, src: str, dst: str, seconds: float = 2, port: int = 5201) -> pd.DataFrame:
     """TCP throughput from src to dst with iperf3 (server started on dst, stopped afterwards)."""
-    server = lab.popen(dst, ["iperf3", "-s", "-1", "-p", str(port)], stdout=subprocess.DEVNULL,
-                       stderr=subprocess.DEVNULL)
+    server = lab.popen(dst, ["iperf3", "-s", "-1", "-p", str(port)], stdout=subprocess.PIPE,
+                       stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 10
-        while True:
+        deadline, attempts = time.monotonic() + 10, 0
+        while True:  # the server needs a moment before it listens
+            attempts += 1
             done = lab.cmd(src, f"iperf3 -c {lab.address(dst)} -p {port} -t {seconds} -J", timeout=seconds + 30)
-            if done.ok or time.monotonic() > deadline or "Connection refused" not in done.stdout:
+            # iperf3 -J may exit 0 on failure: judge by its report, not its exit code
+            if "Connection refused" not in done.stdout or time.monotonic() > deadline:
                 break
             time.sleep(0.1)
         try:
-            report = json.loads(done.stdout)
-        except json.JSONDecodeError:
-            raise EngineError(f"iperf3 from {src} to {dst} failed: {(done.stderr or done.stdout)[:300]}") from None
-        row = {"src": src, "dst": dst} | parse_iperf3(report)
+            row = {"src": src, "dst": dst} | parse_iperf3(json.loads(done.stdout))
+        except (json.JSONDecodeError, EngineError) as err:
+            server.kill()
+            said = server.communicate(timeout=5)[0].strip()[-300:]
+            raise EngineError(f"iperf3 from {src} to {dst} failed after {attempts} attempt(s): {err}; "
+                              f"server said: {said or '(nothing)'}") from None
     finally:
         if server.poll() is None:
             server.kill()

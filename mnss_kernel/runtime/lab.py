@@ -151,7 +151,7 @@ class Lab:
         self.build_seconds = time.perf_counter() - started
         self.progress("running", total, total)
 
-    def _wait_for_bridges(self, timeout: float = 10) -> None:
+    def _wait_for_bridges(self, switches: list[str] | None = None, timeout: float = 10) -> None:
         """Return only once every bridge port that should be up forwards.
 
         The kernel reports carrier changes to bridges lazily (up to a second later), so a fresh
@@ -165,13 +165,17 @@ class Lab:
             deadline = time.monotonic() + timeout
             while True:
                 out = run(["bridge", "-n", self.ns(switch), "link", "show"], what=f"checking {switch}").stdout
-                if out.count("state forwarding") >= expected(switch):
+                if out.count("state forwarding") >= expected(switch) - self._down_ports(switch):
                     return
                 if time.monotonic() > deadline:
                     raise EngineError(f"switch {switch}: ports did not start forwarding within {timeout} s")
                 time.sleep(0.05)
 
-        parallel(self.topology.names("switch"), wait)
+        parallel(self.topology.names("switch") if switches is None else switches, wait)
+
+    def _down_ports(self, switch: str) -> int:
+        return sum(1 for i in self.plan.interfaces[switch]
+                   if i.peer_node in self.down_nodes and frozenset((i.node, i.peer_node)) not in self.down_links)
 
     def _write_hosts_files(self) -> None:
         """/etc/netns/<ns>/hosts: node names resolve inside the emulation (`ping pacs1`)."""
@@ -263,6 +267,8 @@ class Lab:
         for i in self.plan.interfaces_of_link(index):
             batch([f"link set dev {i.name} {'up' if up else 'down'}"], self.ns(i.node))
         (self.down_links.discard if up else self.down_links.add)(frozenset((a, b)))
+        if up:
+            self._wait_for_bridges(self._switches_among(a, b))
 
     def set_node(self, node: str, up: bool) -> None:
         """Power a node off or on: all its interfaces down or up."""
@@ -272,6 +278,11 @@ class Lab:
                 continue
             batch([f"link set dev {i.name} {'up' if up else 'down'}"], self.ns(node))
         (self.down_nodes.discard if up else self.down_nodes.add)(node)
+        if up:
+            self._wait_for_bridges(self._switches_among(node, *(i.peer_node for i in self.plan.interfaces[node])))
+
+    def _switches_among(self, *names: str) -> list[str]:
+        return [n for n in set(names) if role(self.topology.node(n).kind) == "switch"]
 
     def status(self) -> dict:
         """Up/down state of every node and link, for the canvas and graders."""
