@@ -18,12 +18,20 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from ..catalog import is_l3, role
+from ..catalog import role
 from ..topology import Plan, Topology, TopologyError, plan as make_plan
 from . import capabilities, registry
 from .shell import CommandResult, EngineError, batch, netns_exec, parallel, run
 
 Progress = Callable[[str, int, int], None]
+
+# Kernel settings per role: routers forward; a switch bridges frames without running them
+# through iptables (which it would if br_netfilter is loaded on the host).
+SYSCTLS = {
+    "router": "net.ipv4.ip_forward=1", "firewall": "net.ipv4.ip_forward=1", "nat": "net.ipv4.ip_forward=1",
+    "switch": "net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 "
+              "net.bridge.bridge-nf-call-arptables=0",
+}
 
 _ACTIVE: set["Lab"] = set()
 _LOCK = threading.Lock()
@@ -136,8 +144,8 @@ class Lab:
         started = time.perf_counter()
         self.progress("namespaces", 0, total)
         lines = [f"netns add {self.ns(n.name)}" for n in nodes]
-        lines += [f"link add {a.name} netns {self.ns(a.node)} type veth peer name {b.name} netns {self.ns(b.node)}"
-                  for a, b in pairs]
+        lines += [f"link add {a.name} index {a.index} netns {self.ns(a.node)} "
+                  f"type veth peer name {b.name} index {b.index} netns {self.ns(b.node)}" for a, b in pairs]
         batch(lines, what="creating namespaces and links")
         self.progress("links", len(pairs), len(pairs))
         self._write_hosts_files()
@@ -187,12 +195,13 @@ class Lab:
             (folder / "hosts").write_text(entries)
 
     def _configure(self, node, kind: str) -> None:
+        """One process per node: its kernel settings, then one `ip -batch` of its interfaces."""
         ns, ifs = self.ns(node.name), self.plan.interfaces[node.name]
         lines = ["link set lo up"]
-        mtu = {i.name: self.topology.links[i.link_index].mtu for i in ifs}
         for i in ifs:
-            if mtu[i.name]:
-                lines.append(f"link set dev {i.name} mtu {mtu[i.name]}")
+            mtu = self.topology.links[i.link_index].mtu
+            if mtu:
+                lines.append(f"link set dev {i.name} mtu {mtu}")
         if role(kind) == "switch":
             for vlan in self.plan.bridges[node.name]:
                 lines += [f"link add br{vlan} type bridge forward_delay 0", f"link set br{vlan} up"]
@@ -207,18 +216,16 @@ class Lab:
             lines.append(f"route add default via {self.plan.gateways[node.name]}")
         for net, via in self.plan.routes.get(node.name, []):
             lines.append(f"route add {net} via {via}")
-        try:
+        sysctls = SYSCTLS.get(role(kind))
+        if sysctls:
+            # -e: the bridge-nf keys exist only while br_netfilter is loaded
+            run(["nsenter", f"--net=/run/netns/{ns}", "sh", "-c", f"sysctl -qew {sysctls} && exec ip -batch -"],
+                stdin="\n".join(lines) + "\n", what=f"configuring {node.name}")
+        else:
             batch(lines, ns, what=f"configuring {node.name}")
-        except EngineError as err:
-            if "route add" in str(err) or "Nexthop has invalid gateway" in str(err):
-                raise EngineError(f"configuring {node.name}: a route's gateway is not reachable: {err}") from None
-            raise
-        if is_l3(kind):
-            run(["nsenter", f"--net=/run/netns/{ns}", "sysctl", "-qw", "net.ipv4.ip_forward=1"],
-                what=f"enabling forwarding on {node.name}")
-            rules = _firewall_rules(node, self.plan)
-            if rules:
-                run(netns_exec(ns, ["iptables-restore"]), stdin=rules, what=f"firewall rules of {node.name}")
+        rules = _firewall_rules(node, self.plan)
+        if rules:
+            run(netns_exec(ns, ["iptables-restore"]), stdin=rules, what=f"firewall rules of {node.name}")
 
     def _shaping_lines(self, node: str) -> list[str]:
         lines = []

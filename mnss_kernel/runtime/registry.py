@@ -15,7 +15,7 @@ import secrets
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
-from .shell import batch, existing_namespaces, run
+from .shell import batch, existing_namespaces
 
 REGISTRY = Path("/run/mnss/labs")
 PREFIX = "mnss"
@@ -84,17 +84,33 @@ def records(owner: str | None = None) -> list[LabRecord]:
     return found
 
 
+def pids_in(namespaces: list[str]) -> list[int]:
+    """Processes living in any of these named network namespaces (one pass over /proc)."""
+    inodes = set()
+    for ns in namespaces:
+        try:
+            inodes.add(os.stat(f"/run/netns/{ns}").st_ino)
+        except OSError:
+            pass
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if os.stat(proc / "ns/net").st_ino in inodes:
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
 def delete_namespaces(names: list[str]) -> None:
     """Kill every process inside, then delete the namespaces (their interfaces go with them)."""
     present = existing_namespaces()
     names = [n for n in names if n in present]
-    for ns in names:
-        pids = run(["ip", "netns", "pids", ns], check=False).stdout.split()
-        for pid in pids:
-            try:
-                os.kill(int(pid), 9)
-            except (ProcessLookupError, ValueError):
-                pass
+    for pid in pids_in(names):
+        try:
+            os.kill(pid, 9)
+        except ProcessLookupError:
+            pass
     batch([f"netns del {ns}" for ns in names], what="deleting namespaces")
     for ns in names:
         etc = NETNS_ETC / ns

@@ -34,12 +34,12 @@ def run(args: list[str], stdin: str | None = None, timeout: float = 120, check: 
     return done
 
 
-def batch(lines: list[str], netns: str | None = None, tool: str = "ip", what: str = "") -> None:
-    """Run iproute2 commands (`ip` or `tc`) in one process, optionally inside `netns`."""
+def batch(lines: list[str], netns: str | None = None, tool: str = "ip", what: str = "") -> str:
+    """Run iproute2 commands (`ip` or `tc`) in one process, optionally inside `netns`; its output."""
     if not lines:
-        return
+        return ""
     args = [tool] + (["-n", netns] if netns else []) + ["-batch", "-"]
-    run(args, stdin="\n".join(lines) + "\n", what=what or f"{tool} batch in {netns or 'host'}")
+    return run(args, stdin="\n".join(lines) + "\n", what=what or f"{tool} batch in {netns or 'host'}").stdout
 
 
 def parallel(jobs: list, fn, workers: int = 4, on_done=None) -> None:

@@ -16,6 +16,8 @@ import sys
 from functools import partial
 from pathlib import Path
 
+from pydicom.errors import InvalidDicomError
+
 from .lifecycle import serve_until_signalled
 from .registry import PROBE_ALIASES, PROBES, SERVICES, probe
 
@@ -129,7 +131,7 @@ def _probe(p: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         if "message" in kwargs:
             kwargs["message"] = Path(kwargs["message"]).read_text(encoding="utf-8")
         result = probe(args.kind)(args.host, args.port, **kwargs)
-    except (ValueError, OSError) as exc:  # bad arguments or an unreadable input file, not the network
+    except (ValueError, OSError, InvalidDicomError) as exc:  # bad arguments or input file, not the network
         return _usage(p, str(exc))
     print(json.dumps(result), flush=True)
     return 0 if result["ok"] else 1

@@ -8,6 +8,7 @@ not counted, so the figure is what a modality waits for per exchange.
 from __future__ import annotations
 
 import logging
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -22,7 +23,7 @@ from pynetdicom import AE
 from pynetdicom.association import Association
 from pynetdicom.sop_class import Verification
 
-from .rows import check_target, row
+from .rows import check_target, describe_error, row
 
 SERVICE = "dicom-scp"
 SAMPLE_IMAGE = "CT_small.dcm"
@@ -66,10 +67,7 @@ def _failure(assoc: Association, collect: _Collect, started: float, timeout: flo
     lines = [r.getMessage() for r in collect.records if r.thread in threads]
     for line in lines:
         if line.startswith("TCP Initialisation Error:"):
-            reason = line.split(":", 1)[1].strip()
-            if "timed out" in reason:
-                return f"TCP connect timed out after {timeout:g} s"
-            return f"TCP connect failed: {reason}"
+            return "TCP connect failed: " + _connect_error(line.split(":", 1)[1].strip(), timeout)
     if assoc.is_rejected:
         return "association rejected by the SCP: " + "; ".join(
             line for line in lines if line.startswith(("Result:", "Reason:"))).strip()
@@ -78,6 +76,14 @@ def _failure(assoc: Association, collect: _Collect, started: float, timeout: flo
     if lines:
         return "association failed: " + "; ".join(lines)
     return f"association failed after {(time.perf_counter() - started):.1f} s"
+
+
+def _connect_error(logged: str, timeout: float) -> str:
+    """pynetdicom logs the OSError as text; turn it back into the wording the other probes use."""
+    found = re.match(r"\[Errno (-?\d+)\] (.*)", logged)
+    if found:
+        return describe_error(OSError(int(found.group(1)), found.group(2)), timeout)
+    return f"timed out after {timeout:g} s" if "timed out" in logged else logged
 
 
 def _associate(host: str, port: int, ae_title: str, called_ae: str, contexts: list[tuple[str, list[str]]],
@@ -89,17 +95,21 @@ def _associate(host: str, port: int, ae_title: str, called_ae: str, contexts: li
     ae.connection_timeout = ae.acse_timeout = ae.dimse_timeout = ae.network_timeout = timeout
     with _pynetdicom_errors() as collect:
         started = time.perf_counter()
-        assoc = ae.associate(host, port, ae_title=called_ae)
+        try:
+            assoc = ae.associate(host, port, ae_title=called_ae)
+        except OSError as exc:  # pynetdicom resolves host names itself, before it connects
+            return None, started, describe_error(exc, timeout)
         if assoc.is_established:
             return assoc, started, ""
         return None, started, _failure(assoc, collect, started, timeout)
 
 
-def _status_text(status: Dataset) -> tuple[bool, str]:
+def _result(status: Dataset, rtt: float) -> tuple[bool, float | None, str]:
+    """(ok, rtt or None when nothing came back, text) for a DIMSE response status."""
     if "Status" not in status:
-        return False, "no response (timed out or the association was aborted)"
+        return False, None, "no response (timed out or the association was aborted)"
     code = int(status.Status)
-    return code == 0x0000, f"status 0x{code:04X}" + (" (success)" if code == 0 else "")
+    return code == 0x0000, rtt, f"status 0x{code:04X}" + (" (success)" if code == 0 else "")
 
 
 def dicom_echo(host: str, port: int, ae_title: str = DEFAULT_SCU_AE_TITLE,
@@ -115,8 +125,8 @@ def dicom_echo(host: str, port: int, ae_title: str = DEFAULT_SCU_AE_TITLE,
         rtt = (time.perf_counter() - started) * 1000.0
     finally:
         _close(assoc)
-    ok, text = _status_text(status)
-    return row(SERVICE, host, port, ok, rtt if ok else None, f"C-ECHO {text}")
+    ok, rtt, text = _result(status, rtt)
+    return row(SERVICE, host, port, ok, rtt, f"C-ECHO {text}")
 
 
 def dicom_store(host: str, port: int, ae_title: str = DEFAULT_MODALITY_AE_TITLE,
@@ -137,9 +147,8 @@ def dicom_store(host: str, port: int, ae_title: str = DEFAULT_MODALITY_AE_TITLE,
         rtt = (time.perf_counter() - started) * 1000.0
     finally:
         _close(assoc)
-    ok, text = _status_text(status)
-    return row(SERVICE, host, port, ok, rtt if ok else None,
-               f"C-STORE {sop_class.name} SOPInstanceUID={uid}: {text}")
+    ok, rtt, text = _result(status, rtt)
+    return row(SERVICE, host, port, ok, rtt, f"C-STORE {sop_class.name} SOPInstanceUID={uid}: {text}")
 
 
 def _close(assoc: Association) -> None:

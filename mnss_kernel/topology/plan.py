@@ -28,6 +28,9 @@ class Interface:
     vlan: int | None = None  # the VLAN (bridge) this port belongs to, on a switch
     ip: IPv4Interface | None = None
     segment: int | None = None
+    # Unique interface index: a veth whose index equals its peer's gets its carrier changes
+    # reported to bridges up to a second late, so every end gets a distinct one.
+    index: int = 0
 
 
 @dataclass
@@ -84,6 +87,7 @@ def plan(topo) -> Plan:
         counters[node] += 1
         return name
 
+    next_pair = 0
     for index, link in enumerate(topo.links):
         switch_a, switch_b = role(kinds[link.a]) == "switch", role(kinds[link.b]) == "switch"
         vlans = (link.vlans or [DEFAULT_VLAN]) if switch_a and switch_b else [link.vlan or DEFAULT_VLAN]
@@ -91,6 +95,8 @@ def plan(topo) -> Plan:
             ia = Interface(link.a, new_ifname(link.a), link.b, "", index, vlan if switch_a else None)
             ib = Interface(link.b, new_ifname(link.b), link.a, ia.name, index, vlan if switch_b else None)
             ia.peer_name = ib.name
+            ia.index, ib.index = 2 + 2 * next_pair, 3 + 2 * next_pair  # 1 is lo everywhere
+            next_pair += 1
             for iface in (ia, ib):
                 p.interfaces[iface.node].append(iface)
                 if iface.vlan is not None:

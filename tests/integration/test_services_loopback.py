@@ -5,7 +5,6 @@ never race for ports; every server is stopped with SIGTERM (then killed) even if
 """
 
 import json
-import os
 import selectors
 import signal
 import socket
@@ -126,7 +125,7 @@ def test_pacs_stores_an_image_given_as_a_file(tmp_path):
     with serving("dicom-scp", "--storage", str(storage), tmp_path=tmp_path) as (port, _):
         result = dicom_store(LOOPBACK, port, image=image)
     _assert_good_row(result, "dicom-scp", port)
-    assert (storage / "1.2.826.0.1.3680043.8.498.1234567890.dcm").is_file()
+    assert dcmread(storage / "1.2.826.0.1.3680043.8.498.1234567890.dcm").SOPInstanceUID == sample.SOPInstanceUID
 
 
 # --- HIS / LIS --------------------------------------------------------------------------------------
@@ -150,7 +149,7 @@ def test_bad_hl7_gets_an_ae_ack(tmp_path):
 
 
 def test_mllp_server_answers_several_messages_on_one_connection_in_order(tmp_path):
-    with serving("lis" and "hl7-mllp", tmp_path=tmp_path) as (port, _):
+    with serving("hl7-mllp", tmp_path=tmp_path) as (port, _):
         with socket.create_connection((LOOPBACK, port), timeout=5) as sock:
             ids = ["FIRST01", "SECOND02"]
             wire = b"".join(mllp.frame(hl7msg.build_adt_a01(control_id=i)) for i in ids) + mllp.frame("junk")
@@ -218,8 +217,8 @@ def test_probe_to_a_silent_server_times_out(probe):
 
 @pytest.mark.parametrize("kind", ["dicom-scp", "hl7-mllp", "http", "tcp-echo"])
 def test_server_prints_one_ready_line_and_exits_0_on_sigterm(kind, tmp_path):
-    with serving(kind, "--storage", str(tmp_path / "s"), tmp_path=tmp_path) if kind == "dicom-scp" \
-            else serving(kind, tmp_path=tmp_path) as (port, proc):
+    options = ["--storage", str(tmp_path / "pacs")] if kind == "dicom-scp" else []
+    with serving(kind, *options, tmp_path=tmp_path) as (port, proc):
         assert proc.poll() is None
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=10) == 0

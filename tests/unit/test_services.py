@@ -198,11 +198,20 @@ def test_other_probe_argument_errors():
     (["probe", "tcp-echo", "127.0.0.1", "80", "--called-ae", "PACS"], "--called-ae does not apply"),
     (["probe", "dicom-echo", "127.0.0.1", "80", "--image", "x.dcm"], "--image does not apply"),
     (["probe", "hl7", "127.0.0.1", "80", "--message-file", "/nonexistent/msg.hl7"], "No such file"),
+    (["probe", "dicom-echo", "127.0.0.1", "11112", "--ae-title", "AE-TITLE-OF-17-CH"], "must not exceed 16"),
+    (["serve", "dicom-scp", "--ae-title", "AE-TITLE-OF-17-CH"], "must not exceed 16"),
     ([], "required"),
 ])
 def test_cli_usage_errors_exit_2_with_a_reason(argv, complaint, capsys):
     assert cli.main(argv) == 2
     assert complaint in capsys.readouterr().err
+
+
+def test_cli_refuses_a_file_that_is_not_dicom(tmp_path, capsys):
+    junk = tmp_path / "junk.dcm"
+    junk.write_text("not DICOM")
+    assert cli.main(["probe", "dicom-store", "127.0.0.1", "11112", "--image", str(junk)]) == 2
+    assert "DICOM" in capsys.readouterr().err
 
 
 def test_cli_list_prints_the_registry(capsys):
