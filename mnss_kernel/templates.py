@@ -29,7 +29,6 @@ __all__ = [
 
 NAME_MAX = 10  # node names of hospital templates; NAME-eth999 stays within Linux's 15 characters
 GUEST_NET = "192.168.100.0/24"
-INTERNET_NET = "203.0.113.0/24"  # TEST-NET-3, documentation addresses standing in for the internet
 
 
 class _Builder:

@@ -197,7 +197,10 @@ def from_cytoscape(data: Any, source: str = "cytoscape") -> Topology:
                 if value != node_id:
                     problems.append(f"{what}: data.name {value!r} differs from data.id; the id is the name")
                 continue
-            if key not in NODE_FIELDS or key == "position":
+            if key == "position":
+                problems.append(f"{what}: data.position: a position goes in the element's 'position', not in data")
+                continue
+            if key not in NODE_FIELDS:
                 problems.append(f"{what}: data.{key}: not a node field; node fields are "
                                 f"{', '.join(f for f in NODE_FIELDS if f not in ('name', 'position'))}")
                 continue
@@ -425,7 +428,9 @@ def from_mininet(topo_obj, name: str | None = None, kinds: Mapping[str, str] | N
                     else:
                         problems.append(f"node {name_!r}: routes: {route!r} is not (to, via) or {{to, via}}")
             if opts.get("rules"):
-                node["rules"] = [dict(rule) for rule in opts["rules"]]
+                node["rules"] = [dict(rule) for rule in opts["rules"] if isinstance(rule, Mapping)]
+                if len(node["rules"]) != len(opts["rules"]):
+                    problems.append(f"node {name_!r}: rules: every rule must be a mapping like {{'action': 'deny'}}")
             for key in ("default_policy", "outside"):
                 if opts.get(key):
                     node[key] = opts[key]
@@ -766,6 +771,15 @@ def to_containerlab(topo: Topology, image: str = DEFAULT_IMAGE, images: Mapping[
     return out
 
 
+def _dig(data: Any, *keys: str) -> Any:
+    """data[k1][k2]... or None when any level is missing or not a mapping."""
+    for key in keys:
+        if not isinstance(data, Mapping):
+            return None
+        data = data.get(key)
+    return data
+
+
 def _clab_number(value: Any) -> Any:
     try:
         return _number(float(value))
@@ -808,7 +822,7 @@ def from_containerlab(data_or_path: Mapping | str | Path) -> Topology:
     if not isinstance(defaults, Mapping):
         problems.append(f"topology.defaults: expected a mapping, not {_type_name(defaults)}")
         defaults = {}
-    meta = ((defaults.get("config") or {}).get("vars") or {}).get("mnss_topology") or {}
+    meta = _dig(defaults, "config", "vars", "mnss_topology") or {}
     out: dict = {"name": data.get("name", "topology")}
     if isinstance(meta, Mapping):
         out.update({k: meta[k] for k in ("title", "description", "addressing", "routing") if k in meta})
@@ -843,7 +857,7 @@ def from_containerlab(data_or_path: Mapping | str | Path) -> Topology:
             node["label"] = labels["mnss-label"]
         if "graph-posX" in labels and "graph-posY" in labels:
             node["position"] = {"x": _clab_number(labels["graph-posX"]), "y": _clab_number(labels["graph-posY"])}
-        extra = ((cfg.get("config") or {}).get("vars") or {}).get("mnss") if isinstance(cfg.get("config"), Mapping) else None
+        extra = _dig(cfg, "config", "vars", "mnss")
         if isinstance(extra, Mapping):
             for key, value in extra.items():
                 if key in _EXTRA_NODE_FIELDS:
@@ -882,7 +896,7 @@ def from_containerlab(data_or_path: Mapping | str | Path) -> Topology:
                 problems.append(f"{shown}: node {node_name!r} is not in topology.nodes{special}")
             ends.append(node_name)
         link: dict = {"a": ends[0], "b": ends[1]}
-        extra = (raw.get("vars") or {}).get("mnss") if isinstance(raw.get("vars"), Mapping) else None
+        extra = _dig(raw, "vars", "mnss")
         if isinstance(extra, Mapping):
             for key, value in extra.items():
                 if key in LINK_FIELDS and key not in ("a", "b"):

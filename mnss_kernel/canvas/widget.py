@@ -1,0 +1,425 @@
+"""TopologyCanvas: draw a network, run it as a real emulation, see its state and measurements.
+
+The canvas is a view of one TopologyEditor (the model is the single source of truth): every
+button and click goes through the editor or the running Lab, and every model change redraws
+the graph. The same object is the Python API: `canvas.add_node("host")`, `canvas.run()`,
+`canvas.ping_all()` do what the buttons do, and `canvas.topology` reflects what was drawn.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import ipywidgets as w
+import pandas as pd
+from IPython.display import HTML, display
+from ipycytoscape import CytoscapeWidget, Edge, Node
+
+from .. import faults, measure
+from ..catalog import KINDS, role
+from ..runtime import CommandResult, EngineError, Lab
+from ..topology import Topology, TopologyError
+from ..topology.convert import to_cytoscape
+from . import render
+from .editor import TopologyEditor
+from .i18n import Labels, current_language
+from .layout import place_missing
+from .style import cytoscape_style
+
+
+def _as_topology(source) -> tuple[Topology | None, Path | None]:
+    if source is None:
+        return None, None
+    if isinstance(source, Topology):
+        return source, None
+    if isinstance(source, dict):
+        return Topology.from_dict(source), None
+    return Topology.load(source), Path(source)
+
+
+def _parse(value: str, kind: type):
+    """Text box value -> model value: blank means 'not set'."""
+    value = value.strip()
+    if not value:
+        return None
+    if kind is list:
+        return [int(v) for v in value.replace(" ", "").split(",") if v]
+    if kind is bool:
+        return value.lower() in ("1", "true", "yes", "up", "是")
+    return kind(value)
+
+
+NODE_FORM = [("name", str), ("label", str), ("ip", str), ("gateway", str)]
+LINK_FORM = [("bw", float), ("delay", float), ("loss", float), ("mtu", int), ("vlan", int), ("vlans", list),
+             ("ip_a", str), ("ip_b", str)]
+
+
+class TopologyCanvas(w.VBox):
+    def __init__(self, topology=None, *, language: str | None = None, max_nodes: int | None = None, **kwargs):
+        topo, path = _as_topology(topology)
+        self.editor = TopologyEditor(place_missing(topo) if topo else None)
+        self.t = Labels(language or current_language())
+        self.path = path or Path("topology.yaml")
+        self.max_nodes = max_nodes
+        self.lab: Lab | None = None
+        self.last_pings: pd.DataFrame | None = None
+        self._picks: list[str] = []
+        self._selection: tuple[str, ...] = ()
+        self._node_widgets: dict[str, Node] = {}
+        self._edge_widgets: dict[tuple[str, str], Edge] = {}
+
+        self.graph = CytoscapeWidget()
+        self.graph.set_style(cytoscape_style())
+        self.graph.set_layout(name="preset", fit=True, padding=40)
+        self.graph.max_zoom = 1.6  # a few nodes should not fill the screen
+        self.graph.layout = w.Layout(height="460px", width="calc(100% - 310px)", border="1px solid #d0d7de")
+        self.graph.on("node", "tap", self._on_node_tap)
+        self.graph.on("edge", "tap", self._on_edge_tap)
+        self.graph.on("node", "tapend", self._on_node_release)
+
+        self._build_controls()
+        super().__init__(children=[self.toolbar, w.HBox([self.graph, self.panel]), self.runbar, self.message,
+                                   self.output, self.cmdbar], **kwargs)
+        self.add_class("mnss-canvas")
+        self.editor.listeners.append(lambda _t: self._redraw())
+        self._redraw()
+        self._show_selection()
+
+    # -- controls -----------------------------------------------------------------------------
+    def _button(self, key: str, handler, style: str = "", icon: str = "") -> w.Button:
+        button = w.Button(description=self.t(key), button_style=style, icon=icon,
+                          layout=w.Layout(width="auto", min_width="64px"))
+        button.add_class(f"mnss-{key.replace('_', '-')}")
+        button.on_click(lambda _b: self._guard(handler))
+        return button
+
+    def _build_controls(self) -> None:
+        label = (lambda k: k.label_zh) if self.t.language == "zh-CN" else (lambda k: k.label_en)
+        self.kind_picker = w.Dropdown(options=[(label(k), k.name) for k in KINDS.values()], value="host",
+                                      description=self.t("kind"), layout=w.Layout(width="230px"))
+        self.kind_picker.add_class("mnss-kind")
+        self.connect_toggle = w.ToggleButton(description=self.t("connect"), icon="link",
+                                             layout=w.Layout(width="auto", min_width="64px"))
+        self.connect_toggle.add_class("mnss-connect")
+        self.connect_toggle.observe(lambda ch: self._set_connect_mode(ch["new"]), "value")
+        self.file_box = w.Text(value=str(self.path), description=self.t("file"), layout=w.Layout(width="280px"))
+        self.toolbar = w.HBox(layout=w.Layout(flex_flow="row wrap"), children=[
+            self.kind_picker, self._button("add", lambda: self.add_node(self.kind_picker.value), icon="plus"),
+            self.connect_toggle, self._button("delete", self._delete_selection, icon="trash"),
+            self._button("undo", self.undo, icon="undo"), self.file_box,
+            self._button("save", lambda: self.save(self.file_box.value), icon="save"),
+            self._button("load", lambda: self.load(self.file_box.value), icon="folder-open"),
+        ])
+        self.progress = w.IntProgress(value=0, min=0, max=1, layout=w.Layout(width="180px"))
+        self.iperf_from = w.Dropdown(layout=w.Layout(width="110px"))
+        self.iperf_to = w.Dropdown(layout=w.Layout(width="110px"))
+        self.runbar = w.HBox(layout=w.Layout(flex_flow="row wrap"), children=[
+            self._button("run", self.run, "success", "play"), self._button("stop", self.stop, "danger", "stop"),
+            self.progress, self._button("ping_all", self.ping_all, icon="exchange"),
+            self.iperf_from, self.iperf_to,
+            self._button("iperf", lambda: self.iperf(self.iperf_from.value, self.iperf_to.value), icon="tachometer"),
+        ])
+        self.message = w.HTML()
+        self.message.add_class("mnss-message")
+        self.output = w.Output()
+        self.output.add_class("mnss-output")
+        self.cmd_node = w.Dropdown(description=self.t("node"), layout=w.Layout(width="200px"))
+        self.cmd_text = w.Text(placeholder="ip addr", description=self.t("command"), layout=w.Layout(width="360px"))
+        self.cmdbar = w.HBox([self.cmd_node, self.cmd_text,
+                              self._button("run_cmd", lambda: self._show_command(self.cmd(self.cmd_node.value,
+                                                                                          self.cmd_text.value)))])
+        self.panel = w.VBox(layout=w.Layout(width="300px", min_width="300px", padding="0 0 0 8px"))
+
+    def _say(self, text: str, error: bool = False) -> None:
+        colour = "#cf222e" if error else "#1a7f37"
+        self.message.value = f'<span style="color:{colour}">{text}</span>'
+
+    def _guard(self, action) -> None:
+        """Run a UI action; a refused edit or an engine error becomes a message, never a traceback."""
+        try:
+            action()
+        except TopologyError as err:
+            self._say(self.t("refused", error="; ".join(err.problems)), error=True)
+        except (EngineError, KeyError, ValueError) as err:
+            self._say(self.t("refused", error=str(err).strip('"')), error=True)
+
+    # -- drawing ------------------------------------------------------------------------------
+    def _redraw(self) -> None:
+        """Bring the graph widgets in line with the model: add, update, remove what changed."""
+        data = to_cytoscape(self.topology)
+        nodes, edges = {}, {}
+        for item in data["nodes"]:
+            name = item["data"]["id"]
+            node = self._node_widgets.get(name) or Node()
+            node.data = {**item["data"], "name": item["data"].get("label") or name}
+            if node.position != item.get("position"):
+                node.position = dict(item.get("position") or {})
+            nodes[name] = node
+        for item in data["edges"]:
+            key = (item["data"]["source"], item["data"]["target"])
+            edge = self._edge_widgets.get(key) or Edge()
+            edge.data = {**item["data"], "caption": _link_caption(item["data"])}
+            edges[key] = edge
+        for gone in set(self._node_widgets) - set(nodes):
+            self._node_widgets[gone].close()
+        for gone in set(self._edge_widgets) - set(edges):
+            self._edge_widgets[gone].close()
+        self._node_widgets, self._edge_widgets = nodes, edges
+        self.graph.graph.nodes = list(nodes.values())
+        self.graph.graph.edges = list(edges.values())
+        names = [n.name for n in self.topology.nodes if role(n.kind) != "switch"]
+        for dropdown in (self.iperf_from, self.iperf_to, self.cmd_node):
+            keep = dropdown.value
+            dropdown.options = names
+            dropdown.value = keep if keep in names else (names[0] if names else None)
+        if len(names) > 1 and self.iperf_to.value == self.iperf_from.value:
+            self.iperf_to.value = names[-1]
+        self._show_state()
+
+    def _show_state(self) -> None:
+        state = self.lab.status() if self.lab and self.lab.running else None
+        for name, node in self._node_widgets.items():
+            node.classes = "" if state is None else ("up" if state["nodes"].get(name) else "down")
+        for (a, b), edge in self._edge_widgets.items():
+            edge.classes = "" if state is None else ("up" if state["links"].get(f"{a}-{b}") else "down")
+
+    # -- clicks -------------------------------------------------------------------------------
+    def _on_node_tap(self, event: dict) -> None:
+        name = event["data"]["id"]
+        if self.connect_toggle.value:
+            self._guard(lambda: self._pick(name))
+        else:
+            self._selection = (name,)
+            self._show_selection()
+
+    def _on_edge_tap(self, event: dict) -> None:
+        self._selection = (event["data"]["source"], event["data"]["target"])
+        self._show_selection()
+
+    def _on_node_release(self, event: dict) -> None:
+        """A drag ends: keep the new position in the model (so it is saved and restored)."""
+        name, pos = event["data"]["id"], event.get("position") or {}
+        old = self.topology.node(name).position or {}
+        if pos and (abs(pos["x"] - old.get("x", 0)) > 1 or abs(pos["y"] - old.get("y", 0)) > 1):
+            self._guard(lambda: self.editor.move(name, pos["x"], pos["y"]))
+
+    def _set_connect_mode(self, on: bool) -> None:
+        self._picks = []
+        self._mark_picks()
+        if on:
+            self._say(self.t("pick_first"))
+
+    def _pick(self, name: str) -> None:
+        self._picks.append(name)
+        if len(self._picks) == 2:
+            a, b = self._picks
+            self._picks = []
+            self.connect(a, b)
+        else:
+            self._say(self.t("pick_second", a=name))
+        self._mark_picks()
+
+    def _mark_picks(self) -> None:
+        for name, node in self._node_widgets.items():
+            extra = " pick" if name in self._picks else ""
+            node.classes = node.classes.replace(" pick", "").replace("pick", "") + extra
+
+    # -- properties panel ---------------------------------------------------------------------
+    def _show_selection(self) -> None:
+        title = w.HTML(f"<b>{self.t('properties')}</b>")
+        if not self._selection:
+            self.panel.children = [title, w.HTML(self.t("nothing_selected"))]
+            return
+        if len(self._selection) == 1:
+            node = self.topology.node(self._selection[0])
+            fields = [(key, kind, getattr(node, key)) for key, kind in NODE_FORM]
+            header = f"{self.t('node')} {node.name} ({node.kind})"
+            faults_row = [self._button("node_down", lambda: self.node_down(node.name)),
+                          self._button("node_up", lambda: self.node_up(node.name))]
+        else:
+            a, b = self._selection
+            link = self.topology.link(a, b)
+            fields = [(key, kind, getattr(link, key)) for key, kind in LINK_FORM]
+            header = f"{link.a} — {link.b}"
+            faults_row = [self._button("link_down", lambda: self.link_down(a, b)),
+                          self._button("link_up", lambda: self.link_up(a, b))]
+        boxes = {}
+        for key, kind, value in fields:
+            text = "" if value is None else ",".join(map(str, value)) if isinstance(value, list) else str(value)
+            boxes[key] = w.Text(value=text, description=key, layout=w.Layout(width="280px"))
+            boxes[key].add_class(f"mnss-field-{key}")
+
+        def apply():
+            values = {key: _parse(box.value, dict(NODE_FORM + LINK_FORM)[key]) for key, box in boxes.items()}
+            if len(self._selection) == 1:
+                values["name"] = values["name"] or self._selection[0]
+                self.update_node(self._selection[0], **values)
+            else:
+                self.update_link(*self._selection, **values)
+
+        self.panel.children = [title, w.HTML(header), *boxes.values(),
+                               self._button("apply", apply, "primary"), w.HBox(faults_row)]
+
+    # -- the Python API (what the buttons call) -----------------------------------------------
+    @property
+    def topology(self) -> Topology:
+        return self.editor.topology
+
+    def _editable(self) -> None:
+        if self.lab and self.lab.running:
+            raise EngineError(self.t("stop_first"))
+
+    def add_node(self, kind: str = "host", name: str | None = None, **props) -> str:
+        self._editable()
+        name = self.editor.add_node(kind, name, **props)
+        self._say(self.t("added", name=name))
+        return name
+
+    def connect(self, a: str, b: str, **props) -> None:
+        self._editable()
+        self.editor.connect(a, b, **props)
+        self._say(self.t("connected", a=a, b=b))
+
+    def delete(self, name: str) -> None:
+        self._editable()
+        self.editor.delete(name)
+        self._selection = ()
+        self._show_selection()
+        self._say(self.t("deleted", name=name))
+
+    def disconnect(self, a: str, b: str) -> None:
+        self._editable()
+        self.editor.disconnect(a, b)
+        self._selection = ()
+        self._show_selection()
+        self._say(self.t("deleted", name=f"{a} — {b}"))
+
+    def _delete_selection(self) -> None:
+        if len(self._selection) == 1:
+            self.delete(self._selection[0])
+        elif len(self._selection) == 2:
+            self.disconnect(*self._selection)
+        else:
+            self._say(self.t("select_node"), error=True)
+
+    def update_node(self, node: str, **props) -> None:
+        self._editable()
+        self.editor.update_node(node, **props)
+        self._selection = (props.get("name") or node,)
+        self._show_selection()
+
+    def update_link(self, a: str, b: str, **props) -> None:
+        self._editable()
+        self.editor.update_link(a, b, **props)
+        self._show_selection()
+
+    def undo(self) -> None:
+        self._editable()
+        self._say(self.t("undone") if self.editor.undo() else self.t("nothing_to_undo"))
+        self._selection = ()
+        self._show_selection()
+
+    def save(self, path: str | Path | None = None) -> Path:
+        saved = self.topology.save(Path(path or self.path))
+        self.path = saved
+        self._say(self.t("saved", path=saved))
+        return saved
+
+    def load(self, path: str | Path) -> None:
+        self._editable()
+        self.editor.replace(place_missing(Topology.load(path)))
+        self.path = Path(path)
+        self._say(self.t("loaded", path=path))
+
+    # -- running ------------------------------------------------------------------------------
+    def run(self) -> Lab:
+        if self.lab and self.lab.running:
+            return self.lab
+        self._say(self.t("building"))
+
+        def progress(phase: str, done: int, total: int) -> None:
+            self.progress.max, self.progress.value = max(total, 1), done
+
+        self.lab = Lab(self.topology, progress=progress, max_nodes=self.max_nodes).start()
+        self.progress.value = self.progress.max
+        self._show_state()
+        self._say(self.t("running", nodes=len(self.topology.nodes), seconds=self.lab.build_seconds))
+        return self.lab
+
+    def stop(self) -> None:
+        if self.lab:
+            self.lab.stop()
+        self.progress.value = 0
+        self._show_state()
+        self._say(self.t("stopped"))
+
+    def _running_lab(self) -> Lab:
+        if not (self.lab and self.lab.running):
+            raise EngineError(self.t("not_running"))
+        return self.lab
+
+    def ping_all(self) -> pd.DataFrame:
+        pings = measure.ping_matrix(self._running_lab())
+        self.last_pings = pings
+        ok = int((pings.loss_pct == 0).sum())
+        self._say(self.t("pairs_ok", ok=ok, total=len(pings)))
+        with self.output:
+            self.output.clear_output()
+            display(HTML(render.loss_heatmap(measure.loss_matrix(pings), self.t("loss_title"))))
+            display(pings)
+        return pings
+
+    def iperf(self, src: str, dst: str, seconds: float = 2) -> pd.DataFrame:
+        result = measure.iperf(self._running_lab(), src, dst, seconds=seconds)
+        with self.output:
+            self.output.clear_output()
+            display(HTML(render.throughput_bars(result, lambda **v: self.t("throughput", **v))))
+            display(result)
+        return result
+
+    def cmd(self, node: str, command: str) -> CommandResult:
+        return self._running_lab().cmd(node, command)
+
+    def _show_command(self, result: CommandResult) -> None:
+        with self.output:
+            self.output.clear_output()
+            print(f"{result.node}$ {result.command}\n{result.stdout}{result.stderr}")
+
+    def capture(self, node: str, seconds: float = 5, folder: str | Path = "captures") -> Path:
+        """Record a node's first interface for `seconds` into a .pcap file next to the notebook."""
+        Path(folder).mkdir(exist_ok=True)
+        path = Path(folder) / f"{node}-{time.strftime('%Y%m%d-%H%M%S')}.pcap"
+        with measure.capture(self._running_lab(), node, path):
+            time.sleep(seconds)
+        return path
+
+    def _fault(self, fault: faults.Fault, repair: bool) -> None:
+        lab = self._running_lab()
+        fault.repair(lab) if repair else fault.inject(lab)
+        self._show_state()
+        what = ", ".join(f"{k}={v}" for k, v in fault.describe().items())
+        self._say(self.t("repair_done" if repair else "fault_done", what=what))
+
+    def link_down(self, a: str, b: str) -> None:
+        self._fault(faults.LinkDown(a, b), repair=False)
+
+    def link_up(self, a: str, b: str) -> None:
+        self._fault(faults.LinkDown(a, b), repair=True)
+
+    def node_down(self, name: str) -> None:
+        self._fault(faults.NodeDown(name), repair=False)
+
+    def node_up(self, name: str) -> None:
+        self._fault(faults.NodeDown(name), repair=True)
+
+
+def _link_caption(data: dict) -> str:
+    parts = []
+    if data.get("bw"):
+        parts.append(f"{data['bw']:g}M")
+    if data.get("vlan"):
+        parts.append(f"v{data['vlan']}")
+    if data.get("vlans"):
+        parts.append("v" + ",".join(map(str, data["vlans"])))
+    return " ".join(parts)
