@@ -8,6 +8,7 @@ Linux interfaces, an exhausted pool) are reported like any other validation erro
 from __future__ import annotations
 
 import ipaddress
+import itertools
 from collections import deque
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
@@ -210,24 +211,36 @@ def _addresses(p: Plan, topo, kinds: dict[str, str]) -> None:
 
 
 def _fill(p: Plan, seg: Segment, kinds: dict[str, str]) -> None:
-    """Routers take the lowest addresses (.1, .2, ...), hosts start at .10 when there is room."""
+    """Routers take the lowest addresses (.1, .2, ...), hosts start at .10 when there is room.
+
+    Addresses are counted, never listed: a /8 has 16 million of them.
+    """
+    net = seg.subnet
     used = {m.ip.ip for m in seg.members if m.ip}
-    hosts = list(seg.subnet.hosts())
     need = [m for m in seg.members if m.ip is None]
-    if len(hosts) - len(used) < len(need):
-        p.problems.append(f"{_describe(seg)}: subnet {seg.subnet} has room for {len(hosts)} addresses, "
+    edge = 1 if net.prefixlen < 31 else 0  # network and broadcast addresses are not hosts
+    size = net.num_addresses - 2 * edge
+    if size - len(used) < len(need):
+        p.problems.append(f"{_describe(seg)}: subnet {net} has room for {size} addresses, "
                           f"{len(used) + len(need)} are needed")
         return
+    first = int(net.network_address) + edge
+
+    def free(start: int):
+        for k in itertools.chain(range(start, size), range(0, start)):
+            ip = IPv4Address(first + k)
+            if ip not in used:
+                yield ip
+
     l3 = [m for m in need if is_l3(kinds[m.node])]
     others = [m for m in need if not is_l3(kinds[m.node])]
-    first_host = 9 if len(hosts) - 9 >= len(others) + len(used) else 0
-    free_low = (ip for ip in hosts if ip not in used)
+    low = free(0)
     for m in l3:
-        m.ip = IPv4Interface(f"{next(free_low)}/{seg.subnet.prefixlen}")
+        m.ip = IPv4Interface(f"{next(low)}/{net.prefixlen}")
         used.add(m.ip.ip)
-    free_high = (ip for ip in hosts[first_host:] + hosts[:first_host] if ip not in used)
+    high = free(9 if size - 9 >= len(others) + len(used) else 0)
     for m in others:
-        m.ip = IPv4Interface(f"{next(free_high)}/{seg.subnet.prefixlen}")
+        m.ip = IPv4Interface(f"{next(high)}/{net.prefixlen}")
         used.add(m.ip.ip)
 
 
