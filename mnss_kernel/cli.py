@@ -84,6 +84,12 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seconds", type=float, default=2, help="iperf duration")
     r.add_argument("--hold", action="store_true", help="keep it running until Ctrl+C")
     r.set_defaults(func=cmd_run)
+    try:  # course tools ship with the platform; the engine also works without them
+        from mnss_courses.cli import add_commands
+    except ImportError:
+        pass
+    else:
+        add_commands(sub)
     return parser
 
 
@@ -91,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.func(args)
-    except (TopologyError, EngineError, KeyError) as err:
+    except (TopologyError, EngineError, KeyError, ValueError) as err:
         print(f"mnss: {err}", file=sys.stderr)
         return 2
 

@@ -55,6 +55,12 @@ def describe(err: jsonschema.ValidationError, name_path: PathNamer = dotted) -> 
     if err.validator == "pattern":
         desc = err.schema.get("description", "")
         return f"{key}: {value!r} has the wrong form (pattern {err.validator_value}). {desc}".strip()
+    if err.validator == "minItems":
+        return f"{key}: needs at least {err.validator_value} item(s)"
+    if err.validator == "uniqueItems":
+        return f"{key}: {value!r} lists an item more than once"
+    if err.validator == "minLength":
+        return f"{key}: must not be empty"
     if err.validator == "format":
         return f"{key}: {value!r} is not a valid {err.validator_value} address"
     return f"{key}: {value!r}: {err.message}"

@@ -1,0 +1,1 @@
+"""Courses as nbgrader bundles: course.yaml metadata, checks, and instructor commands."""
