@@ -10,6 +10,7 @@ import json
 import re
 import signal
 import subprocess
+import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -17,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from .catalog import kind as kind_of
 from .runtime.lab import Lab
 from .runtime.shell import EngineError
 
@@ -106,6 +108,30 @@ def iperf(lab: Lab, src: str, dst: str, seconds: float = 2, port: int = 5201) ->
             server.kill()
         server.wait(5)
     return pd.DataFrame([row])
+
+
+def app_probe(lab: Lab, client: str, server: str, timeout: float = 5) -> dict:
+    """Real application traffic from client to server (DICOM, HL7, HTTP, ...), measured like ping.
+
+    The server's service is started on first use. A modality sends a C-STORE of a sample image to a
+    PACS; other clients send the service's own check (C-ECHO, an HL7 ADT message, GET /, echo).
+    """
+    port = lab.start_service(server)
+    service = kind_of(lab.topology.node(server).kind).service
+    probe = "dicom-store" if (service == "dicom-scp" and
+                              kind_of(lab.topology.node(client).kind).service == "dicom-scu") else service
+    out = lab.cmd(client, f"{sys.executable} -m mnss_kernel.services probe {probe} {lab.address(server)} {port} "
+                          f"--timeout {timeout}", timeout=timeout + 60)
+    try:
+        row = json.loads(out.stdout)
+    except json.JSONDecodeError:
+        raise EngineError(f"probe from {client} to {server} failed: {(out.stderr or out.stdout).strip()[:300]}") from None
+    return {"src": client, "dst": server, "probe": probe} | row
+
+
+def app_matrix(lab: Lab, pairs: list[tuple[str, str]], timeout: float = 5) -> pd.DataFrame:
+    """app_probe for each (client, server) pair; one row each."""
+    return pd.DataFrame([app_probe(lab, c, s, timeout) for c, s in pairs])
 
 
 HOP = re.compile(r"^\s*(\d+)\s+(\S+)(?:\s+([\d.]+) ms)?")

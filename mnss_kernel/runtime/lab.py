@@ -13,12 +13,13 @@ from __future__ import annotations
 import atexit
 import signal
 import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
 from typing import Callable
 
-from ..catalog import role
+from ..catalog import kind as kind_of, role
 from ..topology import Plan, Topology, TopologyError, plan as make_plan
 from . import capabilities, registry
 from .shell import CommandResult, EngineError, batch, netns_exec, parallel, run
@@ -72,6 +73,7 @@ class Lab:
         self.down_links: set[frozenset] = {frozenset(link.ends()) for link in self.topology.links if not link.up}
         self.down_nodes: set[str] = set()
         self._processes: list[subprocess.Popen] = []
+        self._services: dict[str, int] = {}  # node -> port of its running application server
         self._record: registry.LabRecord | None = None
 
     # -- naming -------------------------------------------------------------------------------
@@ -132,6 +134,7 @@ class Lab:
             except subprocess.TimeoutExpired:
                 pass
         self._processes.clear()
+        self._services.clear()
         if self._record:
             registry.delete_namespaces(self._record.namespaces)
             self._record.forget()
@@ -266,6 +269,27 @@ class Lab:
         proc = subprocess.Popen(netns_exec(self.ns(node), argv), **kwargs)
         self._processes.append(proc)
         return proc
+
+    def start_service(self, node: str, timeout: float = 60) -> int:
+        """Start the node's application server (PACS, HIS, EMR, ...) once; returns its port."""
+        self._require_running()
+        if node in self._services:
+            return self._services[node]
+        service = kind_of(self.topology.node(node).kind).service
+        if service is None or service.endswith("-scu"):
+            raise EngineError(f"node {node!r} ({self.topology.node(node).kind}) runs no server")
+        proc = self.popen(node, [sys.executable, "-m", "mnss_kernel.services", "serve", service],
+                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        ready: list[str] = []
+        reader = threading.Thread(target=lambda: ready.append(proc.stdout.readline()), daemon=True)
+        reader.start()
+        reader.join(timeout)
+        words = (ready[0] if ready else "").split()
+        if len(words) != 3 or words[0] != "READY":
+            proc.kill()
+            raise EngineError(f"the {service} server on {node} did not start within {timeout} s")
+        self._services[node] = int(words[2])
+        return self._services[node]
 
     def set_link(self, a: str, b: str, up: bool) -> None:
         """Take a link down or bring it back (both ends), as a cable pulled or replugged."""
