@@ -23,8 +23,8 @@ NETNS_ETC = Path("/etc/netns")
 
 
 def default_owner() -> str:
-    """The hub user when running in a hub-spawned server, else the login name."""
-    raw = os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
+    """$MNSS_LAB_OWNER, else the hub user in a hub-spawned server, else the login name."""
+    raw = os.environ.get("MNSS_LAB_OWNER") or os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
     return re.sub(r"[^a-z0-9]", "", raw.lower())[:12] or f"u{os.getuid()}"
 
 

@@ -2,13 +2,18 @@ import os
 
 import pytest
 
-from mnss_kernel.runtime.registry import NETNS_ETC, PREFIX
+from mnss_kernel.runtime.registry import NETNS_ETC, PREFIX, default_owner
 from mnss_kernel.runtime.shell import existing_namespaces
+
+# This test run's labs carry their own owner, so other emulations on the machine are never counted.
+os.environ.setdefault("MNSS_LAB_OWNER", f"t{os.getpid()}")
+TEST_OWNERS = ("sweepme", "otheruser", "sigtermtest")
 
 
 def ours() -> set[str]:
+    prefixes = tuple(f"{PREFIX}-{owner}-" for owner in (default_owner(), *TEST_OWNERS))
     etc = {p.name for p in NETNS_ETC.glob(f"{PREFIX}-*")} if NETNS_ETC.is_dir() else set()
-    return {ns for ns in existing_namespaces() if ns.startswith(f"{PREFIX}-")} | etc
+    return {ns for ns in existing_namespaces() | etc if ns.startswith(prefixes)}
 
 
 @pytest.fixture
