@@ -22,6 +22,14 @@ def cmd_validate(args) -> int:
     return 1 if bad else 0
 
 
+def cmd_convert(args) -> int:
+    from .topology.convert import read_file, write_file
+
+    topo = read_file(args.source)
+    print(f"wrote {write_file(topo, args.target)}: {len(topo.nodes)} nodes, {len(topo.links)} links")
+    return 0
+
+
 def cmd_plan(args) -> int:
     topo = Topology.load(args.file)
     p = plan(topo)
@@ -74,6 +82,10 @@ def build_parser() -> argparse.ArgumentParser:
     v = topo.add_parser("validate", help="check topology files; exit 1 if any is invalid")
     v.add_argument("files", nargs="+")
     v.set_defaults(func=cmd_validate)
+    c = topo.add_parser("convert", help="convert between MNSS YAML/JSON, Mininet .py and containerlab .clab.yml")
+    c.add_argument("source")
+    c.add_argument("target", help="the file name decides the format")
+    c.set_defaults(func=cmd_convert)
     p = topo.add_parser("plan", help="show the subnets, addresses and routes the engine would build")
     p.add_argument("file")
     p.set_defaults(func=cmd_plan)

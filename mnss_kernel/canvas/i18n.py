@@ -25,6 +25,8 @@ TEXT = {
     "link_up": ("恢复链路", "Link up"),
     "node_down": ("关闭节点", "Node down"),
     "node_up": ("开启节点", "Node up"),
+    "capture": ("抓包 5 秒", "Capture 5 s"),
+    "captured": ("抓包文件：", "Capture file:"),
     "kind": ("组件", "Component"),
     "file": ("文件", "File"),
     "node": ("节点", "Node"),

@@ -13,14 +13,14 @@ from pathlib import Path
 
 import ipywidgets as w
 import pandas as pd
-from IPython.display import HTML, display
+from IPython.display import HTML, FileLink, display
 from ipycytoscape import CytoscapeWidget, Edge, Node
 
 from .. import faults, measure
 from ..catalog import KINDS, role
 from ..runtime import CommandResult, EngineError, Lab
 from ..topology import Topology, TopologyError
-from ..topology.convert import to_cytoscape
+from ..topology.convert import FORMATS, read_file, to_cytoscape, write_file
 from . import render
 from .editor import TopologyEditor
 from .i18n import Labels, current_language
@@ -103,7 +103,8 @@ class TopologyCanvas(w.VBox):
                                              layout=w.Layout(width="auto", min_width="64px"))
         self.connect_toggle.add_class("mnss-connect")
         self.connect_toggle.observe(lambda ch: self._set_connect_mode(ch["new"]), "value")
-        self.file_box = w.Text(value=str(self.path), description=self.t("file"), layout=w.Layout(width="280px"))
+        self.file_box = w.Text(value=str(self.path), description=self.t("file"), layout=w.Layout(width="280px"),
+                               tooltip=" / ".join(FORMATS.values()))
         self.toolbar = w.HBox(layout=w.Layout(flex_flow="row wrap"), children=[
             self.kind_picker, self._button("add", lambda: self.add_node(self.kind_picker.value), icon="plus"),
             self.connect_toggle, self._button("delete", self._delete_selection, icon="trash"),
@@ -236,7 +237,8 @@ class TopologyCanvas(w.VBox):
             fields = [(key, kind, getattr(node, key)) for key, kind in NODE_FORM]
             header = f"{self.t('node')} {node.name} ({node.kind})"
             faults_row = [self._button("node_down", lambda: self.node_down(node.name)),
-                          self._button("node_up", lambda: self.node_up(node.name))]
+                          self._button("node_up", lambda: self.node_up(node.name)),
+                          self._button("capture", lambda: self._show_capture(self.capture(node.name)))]
         else:
             a, b = self._selection
             link = self.topology.link(a, b)
@@ -321,14 +323,15 @@ class TopologyCanvas(w.VBox):
         self._show_selection()
 
     def save(self, path: str | Path | None = None) -> Path:
-        saved = self.topology.save(Path(path or self.path))
+        """Save; the file name picks the format (.yaml/.json, .py for Mininet, .clab.yml for containerlab)."""
+        saved = write_file(self.topology, Path(path or self.path))
         self.path = saved
         self._say(self.t("saved", path=saved))
         return saved
 
     def load(self, path: str | Path) -> None:
         self._editable()
-        self.editor.replace(place_missing(Topology.load(path)))
+        self.editor.replace(place_missing(read_file(path)))
         self.path = Path(path)
         self._say(self.t("loaded", path=path))
 
@@ -393,6 +396,12 @@ class TopologyCanvas(w.VBox):
         with measure.capture(self._running_lab(), node, path):
             time.sleep(seconds)
         return path
+
+    def _show_capture(self, path: Path) -> None:
+        with self.output:
+            self.output.clear_output()
+            display(FileLink(str(path), result_html_prefix=self.t("captured") + " "))
+        self._say(self.t("captured") + f" {path}")
 
     def _fault(self, fault: faults.Fault, repair: bool) -> None:
         lab = self._running_lab()

@@ -915,3 +915,43 @@ def from_containerlab(data_or_path: Mapping | str | Path) -> Topology:
         out["description"] = f"{out['description']}\n\n{text}" if out.get("description") else text
     out["nodes"], out["links"] = nodes, links
     return Topology.from_dict(out, source)
+
+
+# -- files in any supported format, chosen by the file name ----------------------------------------
+
+FORMATS = {"yaml": "MNSS YAML (.yaml, .yml)", "json": "MNSS JSON (.json)",
+           "mininet": "Mininet custom topology (.py)", "containerlab": "containerlab (.clab.yml, .clab.yaml)"}
+
+
+def format_of(path: str | Path) -> str:
+    name = Path(path).name.lower()
+    if name.endswith((".clab.yml", ".clab.yaml")):
+        return "containerlab"
+    suffix = Path(name).suffix
+    found = {".yaml": "yaml", ".yml": "yaml", ".json": "json", ".py": "mininet"}.get(suffix)
+    if found is None:
+        raise TopologyError([f"{path}: unknown file type; use one of: {', '.join(FORMATS.values())}"])
+    return found
+
+
+def read_file(path: str | Path) -> Topology:
+    """Load a topology from any supported format."""
+    kind = format_of(path)
+    if kind == "mininet":
+        return load_mininet_file(path)
+    if kind == "containerlab":
+        return from_containerlab(path)
+    return Topology.load(path)
+
+
+def write_file(topo: Topology, path: str | Path) -> Path:
+    """Save in the format the file name asks for; written atomically, so a failure keeps the old file."""
+    path, kind = Path(path), format_of(path)
+    if kind in ("yaml", "json"):
+        return topo.save(path)
+    text = (to_mininet_python(topo) if kind == "mininet"
+            else yaml.safe_dump(to_containerlab(topo), allow_unicode=True, sort_keys=False))
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(text, "utf-8")
+    tmp.replace(path)
+    return path

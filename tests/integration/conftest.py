@@ -1,13 +1,23 @@
 import os
+import re
 
 import pytest
 
-from mnss_kernel.runtime.registry import NETNS_ETC, PREFIX, default_owner
+from mnss_kernel.runtime.registry import NETNS_ETC, PREFIX, default_owner, sweep
 from mnss_kernel.runtime.shell import existing_namespaces
 
 # This test run's labs carry their own owner, so other emulations on the machine are never counted.
 os.environ.setdefault("MNSS_LAB_OWNER", f"t{os.getpid()}")
 TEST_OWNERS = ("sweepme", "otheruser", "sigtermtest")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def sweep_earlier_test_runs():
+    """Remove what killed test runs left (their owners are t<pid>; live runs are never touched)."""
+    if os.geteuid() == 0:
+        owners = {m.group(1) for ns in existing_namespaces() if (m := re.match(rf"{PREFIX}-(t\d+)-", ns))}
+        for owner in owners - {default_owner()}:
+            sweep(owner)
 
 
 def ours() -> set[str]:

@@ -175,3 +175,23 @@ def test_layout_places_only_missing_nodes():
     assert placed.node("r1").position == {"x": 5, "y": 6}
     assert placed.node("s1").position["y"] < placed.node("h1").position["y"]
     assert topo.node("h1").position is None, "the input is not changed"
+
+
+@pytest.mark.parametrize("name", ["t.py", "t.clab.yml", "t.json"])
+def test_save_and_open_other_formats(canvas, tmp_path, name):
+    canvas.add_node("host")
+    canvas.add_node("switch")
+    canvas.connect("h1", "s1")
+    canvas.file_box.value = str(tmp_path / name)
+    button(canvas, "mnss-save").click()
+    other = TopologyCanvas(language="en")
+    other.file_box.value = str(tmp_path / name)
+    button(other, "mnss-load").click()
+    assert [(l.a, l.b) for l in other.topology.links] == [("h1", "s1")], other.message.value
+    assert {n.kind for n in other.topology.nodes} == {"host", "switch"}
+
+
+def test_unknown_file_type_is_refused(canvas, tmp_path):
+    canvas.file_box.value = str(tmp_path / "t.txt")
+    button(canvas, "mnss-save").click()
+    assert "unknown file type" in canvas.message.value and not (tmp_path / "t.txt").exists()

@@ -1,0 +1,36 @@
+"""Ranking metrics on one learner's list, and catalog coverage over everybody's lists (pure)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+import numpy as np
+
+
+def recall_at_k(recommended: Sequence, relevant: Iterable, k: int = 10) -> float:
+    """Share of the relevant items that are in the first k recommended (0 when nothing is relevant)."""
+    relevant = set(relevant)
+    if not relevant:
+        return 0.0
+    return len(relevant.intersection(list(recommended)[:k])) / len(relevant)
+
+
+def ndcg_at_k(recommended: Sequence, relevant: Iterable, k: int = 10) -> float:
+    """Binary-relevance NDCG: sum of 1/log2(rank + 1) over hits in the first k (ranks from 1),
+    divided by the same sum for an ideal list of min(k, |relevant|) hits."""
+    relevant = set(relevant)
+    if not relevant:
+        return 0.0
+    dcg = sum(1.0 / np.log2(rank + 2) for rank, item in enumerate(list(recommended)[:k]) if item in relevant)
+    ideal = sum(1.0 / np.log2(rank + 2) for rank in range(min(k, len(relevant))))
+    return float(dcg / ideal)
+
+
+def coverage(recommendation_lists: Iterable[Iterable], catalog_size: int) -> float:
+    """Share of the catalog that appears in at least one list."""
+    if catalog_size <= 0:
+        return 0.0
+    shown = set()
+    for items in recommendation_lists:
+        shown.update(items)
+    return len(shown) / catalog_size

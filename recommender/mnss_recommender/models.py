@@ -1,0 +1,330 @@
+"""Recommenders: popularity, item-based collaborative filtering, content similarity, and the hybrid.
+
+Every model is built on a Catalog, learns from Interactions with fit(), and answers
+recommend(learner, k) with Recommendation(item, score, reason). The arithmetic is in `scoring`
+(pure functions); a model only keeps the fitted arrays and picks which functions to combine.
+
+A learner's "history" is what the model saw at fit time; a service that has newer events for a
+learner passes history=Interactions.from_events(those, catalog).history(learner).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics.pairwise import cosine_similarity, linear_kernel
+
+from . import reasons, scoring
+from .catalog import Catalog
+from .interactions import Interactions, LearnerHistory
+from .profiles import LearnerProfile
+from .reasons import Reason
+from .text import tokenize
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    item: str
+    score: float
+    reason: Reason
+
+    def to_dict(self) -> dict:
+        return {"item": self.item, "score": round(self.score, 6), "reason": {"zh": self.reason.zh, "en": self.reason.en}}
+
+
+class Recommender:
+    """Base: subclasses give scores() and reason()."""
+
+    name = "base"
+
+    def __init__(self, catalog: Catalog):
+        self.catalog = catalog
+        self.interactions: Interactions | None = None
+
+    # --- to implement ---
+
+    def _fit(self, interactions: Interactions) -> None:
+        raise NotImplementedError
+
+    def scores(self, history: LearnerHistory, profile: LearnerProfile | None) -> tuple[np.ndarray, np.ndarray, dict]:
+        """(scores, allowed mask, context for reason())."""
+        raise NotImplementedError
+
+    def reason(self, index: int, history: LearnerHistory, context: dict) -> Reason:
+        raise NotImplementedError
+
+    # --- shared ---
+
+    def fit(self, interactions: Interactions) -> Recommender:
+        if interactions.catalog is not self.catalog:
+            raise ValueError("interactions were built on another catalog")
+        self.interactions = interactions
+        self.counts = np.bincount(interactions.items, minlength=len(self.catalog)).astype(float)
+        self._fit(interactions)
+        return self
+
+    def history(self, learner: str) -> LearnerHistory:
+        if self.interactions is None:
+            raise RuntimeError(f"{self.name}: call fit() first")
+        return self.interactions.history(learner)
+
+    def rank(self, history: LearnerHistory, k: int = 10, profile: LearnerProfile | None = None) -> np.ndarray:
+        """Catalog indexes of the k best items, best first (no reasons: for evaluation)."""
+        scores, allowed, _ = self.scores(history, profile)
+        return scoring.top_k(scores, allowed, k)
+
+    def recommend(self, learner: str, k: int = 10, profile: LearnerProfile | None = None,
+                  history: LearnerHistory | None = None) -> list[Recommendation]:
+        history = self.history(learner) if history is None else history
+        scores, allowed, context = self.scores(history, profile)
+        return [Recommendation(self.catalog.ids[i], float(scores[i]), self.reason(int(i), history, context))
+                for i in scoring.top_k(scores, allowed, k)]
+
+    def _popular_fallback(self) -> np.ndarray:
+        top = self.counts.max() if len(self.counts) else 0
+        return self.counts / top if top > 0 else self.counts
+
+
+class Popularity(Recommender):
+    """How many learners touched each notebook; the same list for everyone (minus what they saw)."""
+
+    name = "popularity"
+
+    def _fit(self, interactions):
+        pass
+
+    def scores(self, history, profile):
+        return self.counts, scoring.candidates(len(self.catalog), history.items), {}
+
+    def reason(self, index, history, context):
+        return reasons.popular(int(self.counts[index]))
+
+
+class ItemKNN(Recommender):
+    """Item-based CF: cosine similarity of notebook columns of the learner x notebook matrix,
+    a learner's score is the similarity to what they did, weighted by how deeply they did it.
+    A learner with no history gets the popular notebooks."""
+
+    name = "item-knn"
+
+    def __init__(self, catalog: Catalog, values: str = "strength"):
+        super().__init__(catalog)
+        self.values = values
+
+    def _fit(self, interactions):
+        matrix = interactions.matrix(self.values)
+        self.similarity = cosine_similarity(matrix.T.tocsr(), dense_output=True).astype(np.float32)
+        np.fill_diagonal(self.similarity, 0.0)
+
+    def scores(self, history, profile):
+        allowed = scoring.candidates(len(self.catalog), history.items)
+        if len(history) == 0:
+            return self._popular_fallback(), allowed, {"cold": True}
+        knn = scoring.neighbourhood(self.similarity, history.items, history.strength)
+        return knn + 1e-6 * self._popular_fallback(), allowed, {"cold": False}
+
+    def reason(self, index, history, context):
+        source = None if context["cold"] else scoring.strongest_source(
+            self.similarity, index, history.items, history.strength)
+        return reasons.popular(int(self.counts[index])) if source is None else reasons.also_took(self.catalog, source)
+
+
+def content_similarity(catalog: Catalog) -> np.ndarray:
+    """(n, n) cosine similarity of TF-IDF vectors of the notebooks' text (zero diagonal)."""
+    if len(catalog) == 0:
+        return np.zeros((0, 0), np.float32)
+    vectorizer = TfidfVectorizer(analyzer=tokenize, sublinear_tf=True)
+    try:
+        tfidf = vectorizer.fit_transform(catalog.texts())
+    except ValueError:  # no words at all
+        return np.zeros((len(catalog), len(catalog)), np.float32)
+    sim = linear_kernel(tfidf).astype(np.float32)
+    np.fill_diagonal(sim, 0.0)
+    return sim
+
+
+class ContentSimilarity(Recommender):
+    """Notebooks whose text is like the text of what the learner did lately; works for a notebook
+    nobody has opened yet. A learner with no history gets the popular notebooks."""
+
+    name = "content"
+
+    def __init__(self, catalog: Catalog, half_life: float = 3.0):
+        super().__init__(catalog)
+        self.half_life = half_life
+        self.similarity = content_similarity(catalog)
+
+    def _fit(self, interactions):
+        pass
+
+    def scores(self, history, profile):
+        allowed = scoring.candidates(len(self.catalog), history.items)
+        if len(history) == 0:
+            return self._popular_fallback(), allowed, {"cold": True}
+        weights = scoring.recency_weights(len(history), self.half_life)
+        scores = scoring.neighbourhood(self.similarity, history.items, weights)
+        return scores + 1e-6 * self._popular_fallback(), allowed, {"cold": False, "weights": weights}
+
+    def reason(self, index, history, context):
+        source = None if context["cold"] else scoring.strongest_source(
+            self.similarity, index, history.items, context["weights"])
+        if source is None:
+            return reasons.popular(int(self.counts[index]))
+        return reasons.similar_content(self.catalog, source)
+
+
+COMPONENTS = ("popular", "also_took", "next", "content", "prerequisite", "unlocked")
+
+# Chosen on a validation split of the training period of simulated logs (seed 101, not the
+# evaluation seeds), see evaluate.tune_hybrid; `python -m mnss_recommender evaluate --tune` redoes it.
+DEFAULT_WEIGHTS = {"popular": 0.5, "also_took": 1.0, "next": 2.0, "content": 0.5, "prerequisite": 0.5,
+                   "unlocked": 1.0}
+
+
+@dataclass
+class HybridSettings:
+    weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
+    knn_half_life: float = 5.0       # history items: weight halves every this many items back
+    content_half_life: float = 2.0
+    next_window: int = 3             # the last this many items predict the next one
+    transition_window: int = 2       # pairs up to this many steps apart count as "took next"
+    profile_strength: float = 1.0    # a profile counts like this many history items for category interest
+
+
+class Hybrid(Recommender):
+    """Blend of category-aware popularity, item-kNN, "took next" transitions, content similarity,
+    and the prerequisite graph. Never recommends a notebook the learner has touched or finished,
+    nor one whose prerequisites they have not completed.
+
+    Cold start: a learner with no history gets the notebooks new learners of their profile's
+    categories most often start with; a notebook nobody has touched yet takes its content
+    similarity in place of its (empty) collaborative scores."""
+
+    name = "hybrid"
+
+    def __init__(self, catalog: Catalog, settings: HybridSettings | None = None):
+        super().__init__(catalog)
+        self.settings = settings or HybridSettings()
+        self.content_sim = content_similarity(catalog)
+        self.check_prerequisites = bool(catalog.has_prerequisites.any())
+
+    @property
+    def weights(self) -> np.ndarray:
+        return np.array([self.settings.weights.get(c, 0.0) for c in COMPONENTS])
+
+    def _fit(self, interactions):
+        n = len(self.catalog)
+        self.knn_sim = cosine_similarity(interactions.matrix("strength").T.tocsr(), dense_output=True).astype(np.float32)
+        np.fill_diagonal(self.knn_sim, 0.0)
+        counts = scoring.transition_counts(interactions.learner_rows(), interactions.items, n,
+                                           self.settings.transition_window)
+        self.next_prob = scoring.row_normalized(counts).astype(np.float32)
+        starts = interactions.indptr[:-1][np.diff(interactions.indptr) > 0]
+        self.first_counts = np.bincount(interactions.items[starts], minlength=n).astype(float)
+        self.cold_items = self.counts == 0
+
+    def _interest_prior(self, profile: LearnerProfile | None) -> tuple[np.ndarray, tuple[str, ...]]:
+        cats = profile.interests() if profile else ()
+        prior = np.array([1.0 if c in cats else 0.0 for c in self.catalog.categories])
+        return prior, cats
+
+    def _startable(self, history: LearnerHistory) -> np.ndarray | None:
+        if not self.check_prerequisites:
+            return None
+        return scoring.startable(self.catalog.prerequisite_matrix, history.completed_items())
+
+    def components(self, history: LearnerHistory, profile: LearnerProfile | None = None
+                   ) -> tuple[np.ndarray, np.ndarray, dict]:
+        """(len(COMPONENTS), n) normalized component scores, the allowed mask, and the context."""
+        n = len(self.catalog)
+        startable = self._startable(history)
+        allowed = scoring.candidates(n, history.items, startable)
+        prior, cats = self._interest_prior(profile)
+        comps = np.zeros((len(COMPONENTS), n))
+        if len(history) == 0:
+            in_cats = prior[self.catalog.category_codes] > 0 if cats else np.ones(n, bool)
+            start = (self.first_counts + 0.01 * self.counts) * np.where(in_cats, 1.0, 0.05)
+            comps[0] = scoring.normalized(start + 1e-9, allowed)
+            return comps, allowed, {"cold": True, "categories": cats}
+
+        s = self.settings
+        items, strength = history.items, history.strength
+        knn_w = strength * scoring.recency_weights(len(history), s.knn_half_life)
+        content_w = scoring.recency_weights(len(history), s.content_half_life)
+        recent = items[-s.next_window:]
+        next_w = scoring.recency_weights(len(recent), 1.0)
+
+        unseen = scoring.candidates(n, items)
+        knn = scoring.normalized(scoring.neighbourhood(self.knn_sim, items, knn_w), unseen)
+        content = scoring.normalized(scoring.neighbourhood(self.content_sim, items, content_w), unseen)
+        knn = np.where(self.cold_items, content, knn)  # a new notebook: content stands in for CF
+        nxt = scoring.normalized(self.next_prob[recent].T @ next_w, unseen)
+        affinity = scoring.category_affinity(self.catalog.category_codes, items, content_w,
+                                             len(self.catalog.categories), prior, s.profile_strength)
+        popular = scoring.popularity(self.counts, affinity, self.catalog.category_codes)
+
+        comps[0] = scoring.normalized(popular, allowed)
+        comps[1] = np.where(allowed, knn, 0.0)
+        comps[2] = np.where(allowed, nxt, 0.0)
+        comps[3] = np.where(allowed, content, 0.0)
+        context = {"cold": False, "knn_w": knn_w, "content_w": content_w, "recent": recent, "next_w": next_w}
+        if startable is not None:
+            # interest in what cannot be started yet: predicted for unseen notebooks, and full for
+            # the ones the learner opened but could not do (they showed they want it)
+            done = np.zeros(n, bool)
+            done[history.completed_items()] = True
+            blocked = ~startable & ~done
+            interest = (knn + nxt + content) / 3.0
+            interest[items[~history.completed]] = 1.0
+            comps[4], context["pull_source"] = scoring.prerequisite_pull(
+                self.catalog.prerequisite_matrix, interest, blocked, allowed)
+            latest_done = history.completed_items()[::-1][:3]
+            unlocked, context["unlock_source"] = scoring.unlocked_by(self.catalog.prerequisite_matrix, latest_done)
+            comps[5] = np.where(allowed, unlocked, 0.0)
+        return comps, allowed, context
+
+    def scores(self, history, profile):
+        comps, allowed, context = self.components(history, profile)
+        context["comps"], context["weights"] = comps, self.weights
+        return scoring.blend(comps, context["weights"]) + 1e-9 * comps[0], allowed, context
+
+    def reason(self, index, history, context):
+        if context["cold"]:
+            return reasons.popular_start(context["categories"])
+        contributions = context["weights"] * context["comps"][:, index]
+        for c in np.argsort(-contributions, kind="stable"):
+            if contributions[c] <= 0:
+                break
+            name = COMPONENTS[c]
+            if name == "also_took":
+                if self.cold_items[index]:
+                    name = "content"
+                else:
+                    source = scoring.strongest_source(self.knn_sim, index, history.items, context["knn_w"])
+                    if source is not None:
+                        return reasons.also_took(self.catalog, source)
+            if name == "next":
+                recent = context["recent"]
+                by = self.next_prob[recent, index] * context["next_w"]
+                if by.max() > 0:
+                    return reasons.took_next(self.catalog, int(recent[int(np.argmax(by))]), index)
+            if name == "content":
+                source = scoring.strongest_source(self.content_sim, index, history.items, context["content_w"])
+                if source is not None:
+                    return reasons.similar_content(self.catalog, source)
+            if name == "prerequisite" and context["pull_source"][index] >= 0:
+                return reasons.prerequisite_of(self.catalog, int(context["pull_source"][index]))
+            if name == "unlocked" and context["unlock_source"][index] >= 0:
+                return reasons.unlocked(self.catalog, int(context["unlock_source"][index]))
+            if name == "popular":
+                return reasons.popular_in_category(self.catalog.items[index].category)
+        return reasons.popular(int(self.counts[index]))
+
+
+MODELS = {"popularity": Popularity, "item-knn": ItemKNN, "content": ContentSimilarity, "hybrid": Hybrid}
+
+
+def build(name: str, catalog: Catalog, **options) -> Recommender:
+    return MODELS[name](catalog, **options)

@@ -1,0 +1,68 @@
+"""One-line reasons, in Chinese and English, that come with each recommendation."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from .catalog import Catalog
+from .profiles import category_title
+
+
+@dataclass(frozen=True)
+class Reason:
+    zh: str
+    en: str
+
+    def __str__(self) -> str:
+        return f"{self.zh} / {self.en}"
+
+    def text(self, language: str = "zh") -> str:
+        return self.zh if language == "zh" else self.en
+
+
+def _t(catalog: Catalog, index: int) -> tuple[str, str]:
+    item = catalog.items[index]
+    return item.title_zh, item.title_en
+
+
+def popular(count: int) -> Reason:
+    return Reason(f"{count} 位学员学过", f"taken by {count} learners")
+
+
+def popular_start(categories: tuple[str, ...]) -> Reason:
+    if not categories:
+        return Reason("新学员最常从这里开始", "where new learners most often start")
+    zh = "、".join(category_title(c)[0] for c in categories)
+    en = ", ".join(category_title(c)[1] for c in categories)
+    return Reason(f"{zh}方向的新学员最常从这里开始", f"where new learners in {en} most often start")
+
+
+def popular_in_category(category: str) -> Reason:
+    zh, en = category_title(category)
+    return Reason(f"{zh}方向的学员常学", f"popular with learners in {en}")
+
+
+def also_took(catalog: Catalog, source: int) -> Reason:
+    zh, en = _t(catalog, source)
+    return Reason(f"学过《{zh}》的学员也学了它", f"learners who took {en} also took this")
+
+
+def took_next(catalog: Catalog, source: int, item: int) -> Reason:
+    szh, sen = _t(catalog, source)
+    izh, ien = _t(catalog, item)
+    return Reason(f"学完《{szh}》的学员接着学了《{izh}》", f"learners who finished {sen} took {ien} next")
+
+
+def similar_content(catalog: Catalog, source: int) -> Reason:
+    zh, en = _t(catalog, source)
+    return Reason(f"与你学过的《{zh}》内容相近", f"similar in content to {en}, which you took")
+
+
+def prerequisite_of(catalog: Catalog, target: int) -> Reason:
+    zh, en = _t(catalog, target)
+    return Reason(f"是《{zh}》的先修", f"prerequisite of {en}")
+
+
+def unlocked(catalog: Catalog, source: int) -> Reason:
+    zh, en = _t(catalog, source)
+    return Reason(f"你学完了它的先修《{zh}》", f"you finished its prerequisite {en}")
