@@ -130,8 +130,21 @@ class Catalog:
         return cls(tuple(items), problems)
 
     @classmethod
-    def load(cls, folder: str | Path) -> Catalog:
-        """Every course under `folder` (checked by mnss_courses.bundle.load_catalog)."""
-        from mnss_courses.bundle import load_catalog
+    def load(cls, folder: str | Path, strict: bool = True) -> Catalog:
+        """Every course under `folder`, checked by mnss_courses.bundle. strict: any problem raises
+        CourseError (as load_catalog does); otherwise broken courses are left out and listed in
+        `problems`, and prerequisites on missing courses are ignored."""
+        from mnss_courses import bundle
 
-        return cls.from_courses(load_catalog(folder))
+        if strict:
+            return cls.from_courses(bundle.load_catalog(folder))
+        courses, problems = {}, []
+        for meta in sorted(Path(folder).glob("*/course.yaml")):
+            try:
+                course = bundle.load(meta.parent)
+                courses[course.id] = course
+            except bundle.CourseError as err:
+                problems += [f"left out: {p}" for p in err.problems]
+        catalog = cls.from_courses(courses)
+        catalog.problems[:0] = problems
+        return catalog

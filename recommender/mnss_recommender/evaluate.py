@@ -73,15 +73,23 @@ def per_learner_split(log: EventLog, train_fraction: float = 0.8) -> Split:
 SPLITS = {"global": temporal_split, "per-learner": per_learner_split}
 
 
-def relevant_items(train: Interactions, test_log: EventLog) -> dict[str, np.ndarray]:
-    """learner -> catalog indexes first touched in the test period (items seen in training excluded)."""
+def relevant_items(train: Interactions, test_log: EventLog, horizon: str = "all",
+                   min_strength: float = 2.0) -> dict[str, np.ndarray]:
+    """learner -> catalog indexes of notebooks they started working on in the test period and had
+    not touched before. Working on means at least `min_strength` (2 = ran a cell; a mere open, such
+    as a peek at a notebook one cannot start yet, does not count).
+    horizon "all": every such notebook; "next": only the first of them (the next notebook)."""
     test = test_log.interactions(train.catalog)
     out = {}
     for learner in test.learners:
-        new = np.setdiff1d(test.history(learner).items, train.history(learner).items)
-        if len(new):
-            out[learner] = new
+        h = test.history(learner)
+        new = ~np.isin(h.items, train.history(learner).items) & (h.strength >= min_strength)
+        if new.any():
+            out[learner] = np.sort(h.items[new]) if horizon == "all" else h.items[new][:1]
     return out
+
+
+HORIZONS = ("next", "all")
 
 
 def evaluate_model(model: Recommender, relevant: dict[str, np.ndarray],
@@ -110,16 +118,20 @@ def evaluate_model(model: Recommender, relevant: dict[str, np.ndarray],
 
 def evaluate(log: EventLog, catalog: Catalog, profiles: dict[str, LearnerProfile] | None = None,
              models=MODEL_NAMES, train_fraction: float = 0.8, k: int = 10,
-             hybrid_settings: HybridSettings | None = None, split: str = "global") -> list[ModelResult]:
-    split = SPLITS[split](log, train_fraction)
-    train = split.train.interactions(catalog)
-    relevant = relevant_items(train, split.test)
-    results = []
+             hybrid_settings: HybridSettings | None = None, split: str = "global",
+             horizons=HORIZONS) -> dict[str, list[ModelResult]]:
+    """horizon -> one ModelResult per model (each model fitted once on the training part)."""
+    parts = SPLITS[split](log, train_fraction)
+    train = parts.train.interactions(catalog)
+    relevant = {h: relevant_items(train, parts.test, h) for h in horizons}
+    results: dict[str, list[ModelResult]] = {h: [] for h in horizons}
     for name in models:
         model = build(name, catalog, **({"settings": hybrid_settings} if name == "hybrid" and hybrid_settings else {}))
         started = time.perf_counter()
         model.fit(train)
-        results.append(evaluate_model(model, relevant, profiles, k, time.perf_counter() - started))
+        seconds = time.perf_counter() - started
+        for h in horizons:
+            results[h].append(evaluate_model(model, relevant[h], profiles, k, seconds))
     return results
 
 
@@ -142,13 +154,14 @@ def _batch_ndcg(scores: np.ndarray, allowed: np.ndarray, relevant: np.ndarray, k
 
 def tune_hybrid(train_log: EventLog, catalog: Catalog, profiles: dict[str, LearnerProfile] | None = None,
                 inner_fraction: float = 0.8, k: int = 10, values=(0.0, 0.25, 0.5, 1.0, 2.0, 4.0),
-                rounds: int = 3, max_learners: int = 3000, seed: int = 0, split: str = "global") -> dict[str, float]:
+                rounds: int = 3, max_learners: int = 3000, seed: int = 0, split: str = "global",
+                horizon: str = "next") -> dict[str, float]:
     """Weights that maximise NDCG@k on the last (1 - inner_fraction) of the *training* events,
     by coordinate ascent from DEFAULT_WEIGHTS. Never sees the test period."""
     profiles = profiles or {}
     split = SPLITS[split](train_log, inner_fraction)
     inner = split.train.interactions(catalog)
-    relevant = relevant_items(inner, split.test)
+    relevant = relevant_items(inner, split.test, horizon)
     learners = sorted(relevant)
     if len(learners) > max_learners:
         learners = sorted(np.random.default_rng(seed).choice(learners, max_learners, replace=False).tolist())
@@ -193,8 +206,9 @@ def format_table(results: list[ModelResult], k: int = 10, title: str = "") -> st
     lines = [title] if title else []
     lines += [head, "-" * len(head)]
     for r in results:
+        cold = f"{r.ndcg_cold:.4f}" if r.cold_learners else "-"
         lines.append(f"{r.model:<12} {r.recall:>10.4f} {r.ndcg:>9.4f} {r.coverage:>9.3f} {r.learners:>9d}"
-                     f" {r.cold_learners:>6d} {r.ndcg_cold:>13.4f} {r.fit_seconds:>7.2f}")
+                     f" {r.cold_learners:>6d} {cold:>13} {r.fit_seconds:>7.2f}")
     return "\n".join(lines)
 
 

@@ -145,14 +145,13 @@ def simulate(catalog: Catalog, config: SimulationConfig = SimulationConfig()) ->
         t, last_item, last_done = joined, -1, -1
         while t < horizon:
             startable = missing == 0
-            if rng.random() < config.curiosity and (~startable & ~seen).any():
-                pool = np.flatnonzero(~startable & ~seen)
+            if rng.random() < config.curiosity and (~startable & ~seen & ~goal).any():
+                pool = np.flatnonzero(~startable & ~seen & ~goal)
                 w = static[pool]
                 i = int(pool[rng.choice(len(pool), p=w / w.sum())])
                 emit(who, i, "opened", t)
                 emit(who, i, "closed", t + 120.0, duration=120.0)
-                seen[i] = True
-                goal[i] = True
+                goal[i] = True  # comes back to it once it can be started
                 t += rng.exponential(1.0) * DAY
                 continue
             pool = np.flatnonzero(startable & ~seen)

@@ -1,0 +1,148 @@
+"""Recommender quality and speed, in one run.
+
+1. Recall@10 / NDCG@10 / coverage of every model on simulated logs (the real course catalog, and
+   a 300-notebook synthetic one), temporal split; MovieLens-100k too when it is on this machine
+   (--ml100k: RecBole's wheel, `pip download --no-deps recbole==1.2.1 -d DIR`).
+2. Training time on 1,000,000 simulated events (10k learners x 300 notebooks): events as columns
+   -> interactions -> fit, for each model.
+3. Latency of one recommendation (top 10 with reasons) on that model: p50 / p99.
+
+Targets: hybrid NDCG@10 >= 1.5x popularity and >= item-kNN; p99 <= 5 ms; 1M events trained <= 10 s.
+Seeds differ from the one the default hybrid weights were tuned on (101). Run:
+`.venv/bin/python benchmarks/recommender.py` (about a minute).
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT / "recommender"))
+
+from mnss_recommender import Catalog, LearnerProfile, evaluate as ev, models, movielens  # noqa: E402
+from mnss_recommender.simulate import SimulationConfig, simulate  # noqa: E402
+from mnss_recommender.synthcatalog import synthetic_catalog  # noqa: E402
+
+
+def check(label: str, ok: bool, detail: str) -> bool:
+    print(f"  [{'PASS' if ok else 'FAIL'}] {label}: {detail}")
+    return ok
+
+
+def quality(catalog: Catalog, name: str, learners: int, seed: int) -> dict:
+    log = simulate(catalog, SimulationConfig(learners=learners, seed=seed))
+    print(f"\n== {name}: {len(catalog)} notebooks, {learners} simulated learners, {len(log)} events, seed {seed}")
+    results = ev.evaluate(log.log(), catalog, log.profiles)
+    for horizon, rows in results.items():
+        title = {"next": "relevant = next notebook worked on", "all": "relevant = all new notebooks worked on"}
+        print(ev.format_table(rows, title=f"-- temporal split at 80%, {title[horizon]}"))
+    return {h: {r.model: r for r in rows} for h, rows in results.items()}
+
+
+def training(catalog: Catalog, events: int, seed: int, repeat: int):
+    started = time.perf_counter()
+    sim = simulate(catalog, SimulationConfig(learners=10_000, seed=seed, days=365))
+    simulated = time.perf_counter() - started
+    log = sim.log()
+    if len(log) < events:
+        print(f"  only {len(log)} events simulated; training on all of them")
+    log = log.select(np.arange(min(events, len(log))))  # the first `events` in time
+    print(f"\n== training on {len(log):,} events (10k learners x {len(catalog)} notebooks; simulated in "
+          f"{simulated:.1f} s)")
+    times: dict[str, list[float]] = {"interactions": []}
+    fitted = {}
+    for _ in range(repeat):
+        gc.collect()
+        t0 = time.perf_counter()
+        interactions = log.interactions(catalog)
+        times["interactions"].append(time.perf_counter() - t0)
+        for name in models.MODELS:
+            t0 = time.perf_counter()
+            fitted[name] = models.build(name, catalog).fit(interactions)
+            times.setdefault(name, []).append(time.perf_counter() - t0)
+    total = [sum(times[k][r] for k in times) for r in range(repeat)]
+    for key, values in times.items():
+        print(f"  {key:<14} {statistics.median(values):8.3f} s  (median of {repeat})")
+    print(f"  {'all of it':<14} {statistics.median(total):8.3f} s  ({len(interactions.learners)} learners, "
+          f"{len(interactions):,} learner-notebook pairs)")
+    return fitted["hybrid"], statistics.median(total), sim
+
+
+def latency(model, calls: int, seed: int):
+    rng = np.random.default_rng(seed)
+    warm = rng.choice(model.interactions.learners, calls)
+    profiles = [LearnerProfile(d) for d in ("network", "operations", "applications", None)]
+    for who in warm[:100]:
+        model.recommend(who, 10)
+    samples = []
+    gc.collect()
+    for n, who in enumerate(warm):
+        t0 = time.perf_counter_ns()
+        model.recommend(who, 10)
+        samples.append((time.perf_counter_ns() - t0) / 1e6)
+    cold = []
+    for n in range(calls // 10):
+        t0 = time.perf_counter_ns()
+        model.recommend(f"new-{n}", 10, profiles[n % len(profiles)])
+        cold.append((time.perf_counter_ns() - t0) / 1e6)
+    p50, p99 = np.percentile(samples, [50, 99])
+    print(f"\n== latency of one recommendation (hybrid, top 10 with reasons, {len(model.catalog)} notebooks, "
+          f"{len(model.interactions.learners)} learners)")
+    print(f"  known learners: p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {max(samples):.3f} ms ({calls} calls)")
+    print(f"  new learners (profile cold start): p50 {np.percentile(cold, 50):.3f} ms, "
+          f"p99 {np.percentile(cold, 99):.3f} ms ({len(cold)} calls)")
+    return p99
+
+
+def main() -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--learners", type=int, default=3000, help="simulated learners for the quality tables")
+    p.add_argument("--events", type=int, default=1_000_000)
+    p.add_argument("--calls", type=int, default=5000)
+    p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--courses", default=str(ROOT / "courses"))
+    p.add_argument("--ml100k", default=None, help="RecBole wheel / folder / ml-100k.inter ('none' skips)")
+    args = p.parse_args()
+
+    ok = True
+    real = Catalog.load(args.courses, strict=False)
+    for problem in real.problems:
+        print(f"(catalog) {problem}")
+    if len(real):
+        quality(real, "real course catalog", args.learners, seed=2)
+    synthetic = quality(synthetic_catalog(300, seed=2), "synthetic catalog", args.learners, seed=2)
+
+    ml = None if args.ml100k == "none" else movielens.locate(args.ml100k)
+    if ml is None:
+        print("\n== MovieLens-100k: not on this machine (pip download --no-deps recbole==1.2.1 -d DIR; --ml100k DIR)")
+    else:
+        catalog, log = movielens.load(ml)
+        for split in ("global", "per-learner"):
+            results = ev.evaluate(log, catalog, split=split)
+            for horizon, rows in results.items():
+                print(ev.format_table(rows, title=f"\n== MovieLens-100k ({ml.name}), {split} temporal split at 80%, "
+                                                  f"relevant = {'next' if horizon == 'next' else 'all'} new items"))
+
+    hybrid, train_seconds, _ = training(synthetic_catalog(300, seed=1), args.events, seed=1, repeat=args.repeat)
+    p99 = latency(hybrid, args.calls, seed=1)
+
+    print("\n== targets (synthetic catalog, horizon 'next' notebook)")
+    r = synthetic["next"]
+    ok &= check("hybrid NDCG@10 >= 1.5x popularity", r["hybrid"].ndcg >= 1.5 * r["popularity"].ndcg,
+                f"{r['hybrid'].ndcg:.4f} vs {r['popularity'].ndcg:.4f} ({r['hybrid'].ndcg / r['popularity'].ndcg:.2f}x)")
+    ok &= check("hybrid NDCG@10 >= item-kNN", r["hybrid"].ndcg >= r["item-knn"].ndcg,
+                f"{r['hybrid'].ndcg:.4f} vs {r['item-knn'].ndcg:.4f}")
+    ok &= check("p99 latency <= 5 ms", p99 <= 5.0, f"{p99:.3f} ms")
+    ok &= check("1M events trained <= 10 s", train_seconds <= 10.0, f"{train_seconds:.2f} s")
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,91 @@
+"""Event model and store: checks, idempotent insert by id, queries, profiles."""
+
+import math
+
+import pytest
+
+from mnss_recommender import Event, EventError, EventStore, LearnerProfile, pseudonym
+from mnss_recommender.events import KINDS
+
+
+def ev(n, learner="p1", item="net/a", kind="opened", ts=100.0, score=None, duration=None):
+    return Event(f"e{n}", learner, item, kind, ts, score, duration)
+
+
+def test_event_checks_every_field_at_once():
+    with pytest.raises(EventError) as info:
+        Event("", "", "no-slash", "clicked", math.nan, 1.5, -1.0)
+    text = str(info.value)
+    for part in ("event_id", "learner", "item", "kind: 'clicked'", "timestamp", "score", "duration"):
+        assert part in text
+
+
+def test_event_from_dict_iso_time_and_round_trip():
+    e = Event.from_dict({"event_id": "x1", "learner": "p", "item": "c/a", "kind": "graded",
+                         "timestamp": "2026-03-02T00:00:00+00:00", "score": 0.8})
+    assert e.timestamp == 1772409600.0 and e.score == 0.8 and e.duration is None
+    assert Event.from_dict(e.to_dict()) == e
+    with pytest.raises(EventError, match="kind: missing"):
+        Event.from_dict({"event_id": "x", "learner": "p", "item": "c/a", "timestamp": 1})
+    with pytest.raises(EventError, match="unknown keys: user"):
+        Event.from_dict({"event_id": "x", "learner": "p", "item": "c/a", "kind": "opened", "timestamp": 1,
+                         "user": "alice"})
+
+
+def test_all_kinds_are_accepted():
+    assert KINDS == ("opened", "executed", "submitted", "graded", "topology_run", "closed")
+    for n, kind in enumerate(KINDS):
+        ev(n, kind=kind)
+
+
+def test_insert_is_idempotent_by_event_id(tmp_path):
+    store = EventStore(f"sqlite:///{tmp_path}/events.sqlite")
+    first = [ev(1), ev(2, kind="executed", ts=101), ev(3, kind="graded", ts=102, score=0.9)]
+    assert store.add(first) == 3
+    assert store.add(first) == 0                       # a producer's retry
+    assert store.add([ev(2, kind="executed", ts=101), ev(4, ts=103), ev(4, ts=103)]) == 1  # dup inside a batch
+    assert store.count() == 4
+    # the same store opened again (another process) keeps them once
+    assert EventStore(f"sqlite:///{tmp_path}/events.sqlite").add(first) == 0
+
+
+def test_insert_in_small_batches_is_idempotent_too():
+    store = EventStore()
+    events = [ev(n, ts=float(n)) for n in range(25)]
+    assert store.add(events, batch=7) == 25
+    assert store.add(reversed(events), batch=4) == 0
+    assert store.count() == 25
+
+
+def test_queries():
+    store = EventStore()
+    store.add([ev(1, "p1", "net/a", ts=10), ev(2, "p2", "net/b", ts=5), ev(3, "p1", "net/b", "graded", 20, 0.7),
+               ev(4, "p2", "sys/a", ts=30)])
+    assert [e.event_id for e in store.interactions()] == ["e2", "e1", "e3", "e4"]  # time order
+    assert [e.event_id for e in store.interactions(learner="p1")] == ["e1", "e3"]
+    assert [e.event_id for e in store.interactions(since=10, until=30)] == ["e1", "e3"]
+    assert [e.event_id for e in store.interactions(items=["net/b"])] == ["e2", "e3"]
+    assert store.interactions(learner="p1")[1].score == 0.7
+    assert store.learners() == ["p1", "p2"]
+    assert store.time_range() == (5, 30)
+    log = store.log(until=30)
+    assert log.learner.tolist() == ["p2", "p1", "p1"] and log.timestamp.tolist() == [5, 10, 20]
+    assert math.isnan(log.score[0]) and log.score[2] == 0.7
+    assert EventStore().time_range() is None
+
+
+def test_profiles():
+    store = EventStore()
+    store.set_profile("p1", "network")
+    store.set_profile("p2", None, ["data", "ai"])
+    store.set_profile("p1", "operations")
+    assert store.profiles() == {"p1": LearnerProfile("operations"), "p2": LearnerProfile(None, ("data", "ai"))}
+    assert LearnerProfile("Network").interests() == ("networks",)
+    assert LearnerProfile("network", ("ai",)).interests() == ("ai",)
+    assert LearnerProfile("unknown").interests() == ()
+
+
+def test_pseudonym_is_stable_and_keyed():
+    assert pseudonym("alice", b"k1") == pseudonym("alice", b"k1")
+    assert pseudonym("alice", b"k1") != pseudonym("alice", b"k2") != pseudonym("bob", b"k1")
+    assert "alice" not in pseudonym("alice", b"k1")
