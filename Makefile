@@ -2,13 +2,15 @@
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
+# Debian's own interpreter (Mininet's Debian package is installed for it); 3.11 where the default is older.
+SYSTEM_PYTHON = $(shell command -v python3.11 >/dev/null && echo /usr/bin/python3.11 || echo /usr/bin/python3)
 PYTEST_ARGS ?=
 
 .PHONY: run test test-fast install install-test config-docs clean
 
 $(VENV)/.installed: pyproject.toml scripts/install-system.sh scripts/link-mininet.sh
 	scripts/install-system.sh
-	test -x $(PY) || /usr/bin/python3 -m venv $(VENV)
+	test -x $(PY) || $(SYSTEM_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e .
 	scripts/link-mininet.sh $(VENV)

@@ -12,6 +12,10 @@ TEST_PACKAGES=(chromium fonts-wqy-microhei)  # a CJK font so screenshots show Ch
 CHP_VERSION=5.3.0
 
 packages=("${RUN_PACKAGES[@]}")
+# The platform needs Python >= 3.11 (Debian 12 has it; Ubuntu 22.04 ships python3.11 beside its 3.10).
+if ! /usr/bin/python3 -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  packages+=(python3.11 python3.11-venv python3.11-dev)
+fi
 # Node.js may come from elsewhere (e.g. NodeSource, with its own npm); only add Debian's when absent.
 command -v node >/dev/null || packages+=(nodejs)
 command -v npm >/dev/null || packages+=(npm)
