@@ -11,7 +11,7 @@ import random
 from dataclasses import asdict, dataclass
 
 from .catalog import is_l3, role
-from .runtime.lab import Lab
+from .runtime.lab import Lab, bridge_lines
 from .runtime.shell import EngineError, batch, netns_exec, run
 
 
@@ -119,8 +119,7 @@ class WrongVlan(Fault):
 
     def inject(self, lab):
         port = self._port(lab)
-        lines = [] if self.vlan in lab.plan.bridges[self.switch] else [
-            f"link add br{self.vlan} type bridge forward_delay 0", f"link set br{self.vlan} up"]
+        lines = [] if self.vlan in lab.plan.bridges[self.switch] else bridge_lines(self.vlan)
         batch(lines + [f"link set dev {port.name} master br{self.vlan}"], lab.ns(self.switch))
 
     def repair(self, lab):

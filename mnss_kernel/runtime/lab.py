@@ -207,7 +207,7 @@ class Lab:
                 lines.append(f"link set dev {i.name} mtu {mtu}")
         if role(kind) == "switch":
             for vlan in self.plan.bridges[node.name]:
-                lines += [f"link add br{vlan} type bridge forward_delay 0", f"link set br{vlan} up"]
+                lines += bridge_lines(vlan)
             for i in ifs:
                 lines.append(f"link set dev {i.name} master br{i.vlan}")
         for i in ifs:
@@ -323,6 +323,11 @@ class Lab:
             "links": {f"{link.a}-{link.b}": self.running and frozenset(link.ends()) not in self.down_links
                       and not (set(link.ends()) & self.down_nodes) for link in self.topology.links},
         }
+
+
+def bridge_lines(vlan: int) -> list[str]:
+    """`ip` commands creating the bridge that carries one VLAN inside a switch's namespace."""
+    return [f"link add br{vlan} type bridge forward_delay 0", f"link set br{vlan} up"]
 
 
 def _firewall_rules(node, plan: Plan) -> str:
