@@ -35,7 +35,7 @@ KINDS: dict[str, Kind] = {k.name: k for k in [
     Kind("his", "host", "医院信息系统 HIS", "HIS", "#9d755d", "barrel", "hl7-mllp"),
     Kind("emr", "host", "电子病历 EMR", "EMR", "#bab0ac", "barrel", "http"),
     Kind("lis", "host", "检验信息系统 LIS", "LIS", "#ff9da6", "barrel", "hl7-mllp"),
-    Kind("database", "host", "数据库服务器", "Database server", "#79706e", "barrel", "tcp-echo"),
+    Kind("database", "host", "数据库服务器", "Database server", "#79706e", "barrel", "mysql"),
     Kind("web", "host", "Web 服务器", "Web server", "#d67195", "barrel", "http"),
     Kind("nurse_station", "host", "护士站", "Nurse station", "#eeca3b"),
     Kind("workstation", "host", "工作站", "Workstation", "#439894"),

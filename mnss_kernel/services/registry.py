@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from ..catalog import KINDS
-from . import dicom_scp, echo, hl7, web
+from . import dicom_scp, echo, hl7, sqldb, web
 from .dicom_scu import dicom_echo, dicom_store
 from .echo import tcp_echo
 from .hl7 import hl7_send
@@ -42,6 +42,7 @@ SERVICES: dict[str, ServiceSpec] = {s.name: s for s in [
     ServiceSpec("hl7-mllp", hl7.DEFAULT_PORT, _kinds("hl7-mllp"), hl7_send, hl7.start_hl7_server),
     ServiceSpec("http", web.DEFAULT_PORT, _kinds("http"), http_get, web.start_http_server),
     ServiceSpec("tcp-echo", echo.DEFAULT_PORT, _kinds("tcp-echo"), tcp_echo, echo.start_echo_server),
+    ServiceSpec("mysql", sqldb.DEFAULT_PORT, _kinds("mysql"), sqldb.sql_query, sqldb.start_sql_server),
 ]}
 
 # Probe names for the CLI; a service name also works and means that service's default probe.
@@ -51,6 +52,7 @@ PROBES: dict[str, Probe] = {
     "hl7": hl7_send,
     "http": http_get,
     "tcp-echo": tcp_echo,
+    "sql": sqldb.sql_query,
 }
 PROBE_ALIASES = {name: next(k for k, f in PROBES.items() if f is spec.probe) for name, spec in SERVICES.items()}
 

@@ -226,17 +226,18 @@ def test_random_faults_are_reproducible():
 
 def test_hospital_application_traffic_crosses_the_network_and_the_firewall():
     """A modality stores an image on the PACS (DICOM), the ward talks HL7 to the HIS and HTTP to the
-    EMR across the router; a guest's DICOM to the PACS is blocked by the firewall."""
+    EMR across the router, the HIS queries its database (SQL); a guest's DICOM to the PACS is blocked."""
     topo = Topology.from_dict({
-        "nodes": HOSPITAL.to_dict()["nodes"] + [{"name": "ct1", "kind": "modality"}, {"name": "his1", "kind": "his"}],
+        "nodes": HOSPITAL.to_dict()["nodes"] + [{"name": "ct1", "kind": "modality"}, {"name": "his1", "kind": "his"},
+                                                {"name": "db1", "kind": "database"}],
         "links": HOSPITAL.to_dict()["links"] + [{"a": "ct1", "b": "s2", "vlan": 10, "ip_a": "10.0.1.30/24"},
-                                                {"a": "his1", "b": "core"}],
+                                                {"a": "his1", "b": "core"}, {"a": "db1", "b": "core"}],
     })
     with Lab(topo) as lab:
-        rows = measure.app_matrix(lab, [("ct1", "pacs1"), ("ward1", "his1"), ("ward1", "emr1"), ("guest1", "pacs1")],
-                                  timeout=3)
+        rows = measure.app_matrix(lab, [("ct1", "pacs1"), ("ward1", "his1"), ("ward1", "emr1"), ("his1", "db1"),
+                                        ("guest1", "pacs1")], timeout=3)
     by_pair = {(r.src, r.dst): r for r in rows.itertuples()}
-    for pair in (("ct1", "pacs1"), ("ward1", "his1"), ("ward1", "emr1")):
+    for pair in (("ct1", "pacs1"), ("ward1", "his1"), ("ward1", "emr1"), ("his1", "db1")):
         assert by_pair[pair].ok, by_pair[pair].detail
         assert by_pair[pair].rtt_ms > 0
     assert by_pair[("ct1", "pacs1")].probe == "dicom-store" and "C-STORE" in by_pair[("ct1", "pacs1")].detail

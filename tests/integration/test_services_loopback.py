@@ -246,3 +246,25 @@ def test_probe_cli_prints_json_and_exit_status(tmp_path):
     assert bad.returncode == 1, bad.stderr
     row = json.loads(bad.stdout)
     assert row["ok"] is False and row["service"] == "dicom-scp" and "refused" in row["detail"]
+
+
+def test_database_server_answers_real_sql_and_a_stopped_one_is_refused():
+    """The 'database' kind's server speaks the MySQL protocol; any MySQL client can query it."""
+    import pymysql
+
+    from mnss_kernel.services.sqldb import WARDS, sql_query, start_sql_server
+
+    server = start_sql_server("127.0.0.1", 0)
+    try:
+        result = sql_query("127.0.0.1", server.port)
+        assert result["ok"] and result["rtt_ms"] > 0 and "3 wards, 90 beds" in result["detail"]
+        conn = pymysql.connect(host="127.0.0.1", port=server.port, user="ward", password="")
+        with conn.cursor() as cur:
+            cur.execute("INSERT INTO wards (id, name, beds) VALUES (4, 'Paediatrics', 20)")
+            cur.execute("SELECT name FROM wards WHERE beds >= %s ORDER BY id", (20,))
+            assert [r[0] for r in cur.fetchall()] == [w[1] for w in WARDS if w[2] >= 20] + ["Paediatrics"]
+        conn.close()
+    finally:
+        server.stop()
+    refused = sql_query("127.0.0.1", server.port, timeout=1)
+    assert not refused["ok"] and "Connection refused" in refused["detail"]

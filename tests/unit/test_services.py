@@ -10,6 +10,7 @@ from mnss_kernel.services import (PROBES, ROW_KEYS, SERVICES, client_service_of,
                                   http_get, probe, sample_image_path, service_of, tcp_echo)
 from mnss_kernel.services import cli, hl7msg, mllp
 from mnss_kernel.services.rows import describe_error, row
+from mnss_kernel.services.sqldb import sql_query
 
 ALL_PROBES = [dicom_echo, dicom_store, hl7_send, http_get, tcp_echo]
 
@@ -151,15 +152,16 @@ def test_every_catalog_service_has_a_server_or_a_counterpart():
     assert service_of("pacs").probe is dicom_echo
     assert client_service_of("modality").client_probe is dicom_store
     assert {service_of(k).name for k in ("his", "lis")} == {"hl7-mllp"}
-    assert service_of("emr").probe is http_get and service_of("database").default_port == 5432
+    assert service_of("emr").probe is http_get and service_of("database").default_port == 3306
     assert service_of("host") is None and service_of("modality") is None
-    assert {s.default_port for s in SERVICES.values()} == {11112, 2575, 8080, 5432}
+    assert {s.default_port for s in SERVICES.values()} == {11112, 2575, 8080, 5432, 3306}
 
 
 def test_probe_lookup_by_probe_or_service_name():
     assert probe("dicom-scp") is dicom_echo and probe("dicom-store") is dicom_store
     assert probe("hl7-mllp") is hl7_send and probe("tcp-echo") is tcp_echo
-    assert set(PROBES.values()) == set(ALL_PROBES)
+    assert probe("mysql") is sql_query and probe("sql") is sql_query
+    assert set(PROBES.values()) == set(ALL_PROBES) | {sql_query}
 
 
 def test_sample_image_is_bundled_with_pydicom():
