@@ -39,3 +39,39 @@ def place_missing(topo: Topology) -> Topology:
     for n in missing:
         n.position = spots[n.name]
     return topo
+
+
+class ViewBox:
+    """Maps model positions into the canvas box and back.
+
+    The canvas places nodes itself instead of asking cytoscape to fit them: cytoscape fits once,
+    possibly before the box has its final size in the page, and never again. Drawings larger
+    than the box are scaled down, smaller ones are centred; a drag is mapped back to the model.
+    """
+
+    def __init__(self, width: float, height: float, padding: float = 40):
+        self.width, self.height, self.padding = width, height, padding
+        self.scale, self.dx, self.dy = 1.0, 0.0, 0.0
+        self.fitted = False
+
+    def inside(self, p: dict) -> bool:
+        v = self.to_view(p)
+        return 0 <= v["x"] <= self.width and 0 <= v["y"] <= self.height
+
+    def fit(self, positions: list[dict]) -> None:
+        """Fit the drawing into the box, unless it already shows whole (so nodes do not jump)."""
+        if not positions or (self.fitted and all(self.inside(p) for p in positions)):
+            return
+        self.fitted = True
+        xs, ys = [p["x"] for p in positions], [p["y"] for p in positions]
+        span_x, span_y = max(xs) - min(xs), max(ys) - min(ys)
+        room_x, room_y = self.width - 2 * self.padding, self.height - 2 * self.padding
+        self.scale = min(1.0, room_x / span_x if span_x else 1.0, room_y / span_y if span_y else 1.0)
+        self.dx = self.padding + (room_x - span_x * self.scale) / 2 - min(xs) * self.scale
+        self.dy = self.padding + (room_y - span_y * self.scale) / 2 - min(ys) * self.scale
+
+    def to_view(self, p: dict) -> dict:
+        return {"x": p["x"] * self.scale + self.dx, "y": p["y"] * self.scale + self.dy}
+
+    def to_model(self, p: dict) -> dict:
+        return {"x": (p["x"] - self.dx) / self.scale, "y": (p["y"] - self.dy) / self.scale}

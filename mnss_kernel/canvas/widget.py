@@ -24,7 +24,7 @@ from ..topology.convert import FORMATS, read_file, to_cytoscape, write_file
 from . import render
 from .editor import TopologyEditor
 from .i18n import Labels, current_language
-from .layout import place_missing
+from .layout import ViewBox, place_missing
 from .style import cytoscape_style
 
 
@@ -71,15 +71,18 @@ class TopologyCanvas(w.VBox):
 
         self.graph = CytoscapeWidget()
         self.graph.set_style(cytoscape_style())
-        self.graph.set_layout(name="preset", fit=True, padding=40)
-        self.graph.max_zoom = 1.6  # a few nodes should not fill the screen
-        self.graph.layout = w.Layout(height="460px", width="calc(100% - 310px)", border="1px solid #d0d7de")
+        self.view = ViewBox(760, 480)
+        self.graph.set_layout(name="preset", fit=False)
+        self.graph.zoom = 1.0
+        self.graph.layout = w.Layout(height=f"{self.view.height}px", width=f"{self.view.width}px",
+                                     border="1px solid #d0d7de")
         self.graph.on("node", "tap", self._on_node_tap)
         self.graph.on("edge", "tap", self._on_edge_tap)
         self.graph.on("node", "tapend", self._on_node_release)
 
         self._build_controls()
-        super().__init__(children=[self.toolbar, w.HBox([self.graph, self.panel]), self.runbar, self.message,
+        middle = w.HBox([self.graph, self.panel], layout=w.Layout(flex_flow="row wrap"))
+        super().__init__(children=[self.toolbar, middle, self.runbar, self.message,
                                    self.output, self.cmdbar], **kwargs)
         self.add_class("mnss-canvas")
         self.editor.listeners.append(lambda _t: self._redraw())
@@ -150,12 +153,14 @@ class TopologyCanvas(w.VBox):
         """Bring the graph widgets in line with the model: add, update, remove what changed."""
         data = to_cytoscape(self.topology)
         nodes, edges = {}, {}
+        self.view.fit([item["position"] for item in data["nodes"] if item.get("position")])
         for item in data["nodes"]:
             name = item["data"]["id"]
             node = self._node_widgets.get(name) or Node()
             node.data = {**item["data"], "name": item["data"].get("label") or name}
-            if node.position != item.get("position"):
-                node.position = dict(item.get("position") or {})
+            shown = self.view.to_view(item["position"]) if item.get("position") else {}
+            if node.position != shown:
+                node.position = shown
             nodes[name] = node
         for item in data["edges"]:
             key = (item["data"]["source"], item["data"]["target"])
@@ -200,9 +205,11 @@ class TopologyCanvas(w.VBox):
 
     def _on_node_release(self, event: dict) -> None:
         """A drag ends: keep the new position in the model (so it is saved and restored)."""
-        name, pos = event["data"]["id"], event.get("position") or {}
-        old = self.topology.node(name).position or {}
-        if pos and (abs(pos["x"] - old.get("x", 0)) > 1 or abs(pos["y"] - old.get("y", 0)) > 1):
+        name, shown = event["data"]["id"], event.get("position")
+        if not shown:
+            return
+        pos, old = self.view.to_model(shown), self.topology.node(name).position or {}
+        if abs(pos["x"] - old.get("x", 0)) > 1 or abs(pos["y"] - old.get("y", 0)) > 1:
             self._guard(lambda: self.editor.move(name, pos["x"], pos["y"]))
 
     def _set_connect_mode(self, on: bool) -> None:

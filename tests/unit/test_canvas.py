@@ -98,10 +98,13 @@ def test_python_edits_show_on_the_canvas_and_delete_removes_links(canvas):
     assert [n.data["id"] for n in canvas.graph.graph.nodes] == ["pacs1"]
 
 
-def test_dragging_a_node_keeps_its_position(canvas):
+def test_dragging_a_node_keeps_it_where_it_was_dropped(canvas):
+    canvas.add_node("host")
     canvas.add_node("host")
     tap(canvas, "h1", event="tapend", position={"x": 333.3, "y": 222.2})
-    assert canvas.topology.node("h1").position == {"x": 333.3, "y": 222.2}
+    shown = next(n.position for n in canvas.graph.graph.nodes if n.data["id"] == "h1")
+    assert shown == pytest.approx({"x": 333.3, "y": 222.2})
+    assert canvas.topology.node("h1").position == pytest.approx(canvas.view.to_model({"x": 333.3, "y": 222.2}), abs=0.1)
 
 
 def test_rename_carries_into_links(canvas):
@@ -195,3 +198,16 @@ def test_unknown_file_type_is_refused(canvas, tmp_path):
     canvas.file_box.value = str(tmp_path / "t.txt")
     button(canvas, "mnss-save").click()
     assert "unknown file type" in canvas.message.value and not (tmp_path / "t.txt").exists()
+
+
+def test_view_box_fits_large_drawings_and_maps_drags_back():
+    from mnss_kernel.canvas.layout import ViewBox
+
+    box = ViewBox(760, 480, padding=40)
+    box.fit([{"x": 0, "y": 0}, {"x": 2000, "y": 100}])
+    left, right = box.to_view({"x": 0, "y": 0}), box.to_view({"x": 2000, "y": 100})
+    assert left["x"] == pytest.approx(40) and right["x"] == pytest.approx(720)
+    assert box.to_model(box.to_view({"x": 123, "y": 45})) == pytest.approx({"x": 123, "y": 45})
+    box = ViewBox(760, 480, padding=40)
+    box.fit([{"x": 10, "y": 10}, {"x": 110, "y": 10}])
+    assert box.scale == 1.0 and box.to_view({"x": 10, "y": 10})["x"] == pytest.approx(330), "small drawings centred"
