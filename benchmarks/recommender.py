@@ -16,17 +16,21 @@ from __future__ import annotations
 
 import argparse
 import gc
+import os
 import statistics
 import sys
+import tempfile
 import time
 from pathlib import Path
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "recommender"))
 
-from mnss_recommender import Catalog, LearnerProfile, evaluate as ev, models, movielens  # noqa: E402
+from mnss_recommender import (Catalog, EventStore, Interactions, LearnerProfile, evaluate as ev,  # noqa: E402
+                              models, movielens)
 from mnss_recommender.simulate import SimulationConfig, simulate  # noqa: E402
 from mnss_recommender.synthcatalog import synthetic_catalog  # noqa: E402
 
@@ -72,33 +76,61 @@ def training(catalog: Catalog, events: int, seed: int, repeat: int):
         print(f"  {key:<14} {statistics.median(values):8.3f} s  (median of {repeat})")
     print(f"  {'all of it':<14} {statistics.median(total):8.3f} s  ({len(interactions.learners)} learners, "
           f"{len(interactions):,} learner-notebook pairs)")
-    return fitted["hybrid"], statistics.median(total), sim
+    events_list = sim.events(np.arange(len(log)))
+    t0 = time.perf_counter()
+    Interactions.from_events(events_list, catalog)
+    print(f"  (the same {len(events_list):,} events as Event objects -> interactions: "
+          f"{time.perf_counter() - t0:.2f} s)")
+    return fitted["hybrid"], statistics.median(total), events_list
+
+
+def store_throughput(events: list, tmp: Path, count: int) -> None:
+    store = EventStore(f"sqlite:///{tmp}/events.sqlite")
+    batch = events[:count]
+    t0 = time.perf_counter()
+    store.add(batch)
+    added = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    store.add(batch[: count // 10])
+    again = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    log = store.log()
+    loaded = time.perf_counter() - t0
+    print(f"\n== SQLite event store: add {count:,} events {added:.2f} s ({count / added:,.0f}/s); "
+          f"re-sending {count // 10:,} of them {again:.2f} s (none stored twice: {store.count() == count}); "
+          f"load all as columns {loaded:.2f} s ({len(log):,})")
 
 
 def latency(model, calls: int, seed: int):
+    """Wall-clock and CPU time (this thread) per call: on a busy machine the wall-clock tail also
+    measures other processes' time slices, the CPU time only ours."""
     rng = np.random.default_rng(seed)
     warm = rng.choice(model.interactions.learners, calls)
     profiles = [LearnerProfile(d) for d in ("network", "operations", "applications", None)]
-    for who in warm[:100]:
-        model.recommend(who, 10)
-    samples = []
-    gc.collect()
-    for n, who in enumerate(warm):
-        t0 = time.perf_counter_ns()
-        model.recommend(who, 10)
-        samples.append((time.perf_counter_ns() - t0) / 1e6)
-    cold = []
-    for n in range(calls // 10):
-        t0 = time.perf_counter_ns()
-        model.recommend(f"new-{n}", 10, profiles[n % len(profiles)])
-        cold.append((time.perf_counter_ns() - t0) / 1e6)
-    p50, p99 = np.percentile(samples, [50, 99])
+    with threadpool_limits(1):  # a service answers one small request per thread: no BLAS fan-out
+        for who in warm[:100]:
+            model.recommend(who, 10)
+        wall, cpu, cold = [], [], []
+        gc.collect()
+        for who in warm:
+            c0, t0 = time.thread_time_ns(), time.perf_counter_ns()
+            model.recommend(who, 10)
+            wall.append((time.perf_counter_ns() - t0) / 1e6)
+            cpu.append((time.thread_time_ns() - c0) / 1e6)
+        for n in range(calls // 10):
+            t0 = time.perf_counter_ns()
+            model.recommend(f"new-{n}", 10, profiles[n % len(profiles)])
+            cold.append((time.perf_counter_ns() - t0) / 1e6)
+    p50, p99 = np.percentile(wall, [50, 99])
+    c50, c99 = np.percentile(cpu, [50, 99])
     print(f"\n== latency of one recommendation (hybrid, top 10 with reasons, {len(model.catalog)} notebooks, "
-          f"{len(model.interactions.learners)} learners)")
-    print(f"  known learners: p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {max(samples):.3f} ms ({calls} calls)")
-    print(f"  new learners (profile cold start): p50 {np.percentile(cold, 50):.3f} ms, "
+          f"{len(model.interactions.learners)} learners; load average now {os.getloadavg()[0]:.1f} on "
+          f"{os.cpu_count()} cores)")
+    print(f"  known learners, wall clock: p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {max(wall):.3f} ms ({calls} calls)")
+    print(f"  known learners, CPU time:   p50 {c50:.3f} ms, p99 {c99:.3f} ms")
+    print(f"  new learners (profile cold start), wall clock: p50 {np.percentile(cold, 50):.3f} ms, "
           f"p99 {np.percentile(cold, 99):.3f} ms ({len(cold)} calls)")
-    return p99
+    return p99, c99
 
 
 def main() -> int:
@@ -107,6 +139,7 @@ def main() -> int:
     p.add_argument("--events", type=int, default=1_000_000)
     p.add_argument("--calls", type=int, default=5000)
     p.add_argument("--repeat", type=int, default=3)
+    p.add_argument("--store-events", type=int, default=200_000, help="events for the SQLite store timing")
     p.add_argument("--courses", default=str(ROOT / "courses"))
     p.add_argument("--ml100k", default=None, help="RecBole wheel / folder / ml-100k.inter ('none' skips)")
     args = p.parse_args()
@@ -115,8 +148,7 @@ def main() -> int:
     real = Catalog.load(args.courses, strict=False)
     for problem in real.problems:
         print(f"(catalog) {problem}")
-    if len(real):
-        quality(real, "real course catalog", args.learners, seed=2)
+    real_results = quality(real, "real course catalog", args.learners, seed=2) if len(real) else None
     synthetic = quality(synthetic_catalog(300, seed=2), "synthetic catalog", args.learners, seed=2)
 
     ml = None if args.ml100k == "none" else movielens.locate(args.ml100k)
@@ -130,17 +162,26 @@ def main() -> int:
                 print(ev.format_table(rows, title=f"\n== MovieLens-100k ({ml.name}), {split} temporal split at 80%, "
                                                   f"relevant = {'next' if horizon == 'next' else 'all'} new items"))
 
-    hybrid, train_seconds, _ = training(synthetic_catalog(300, seed=1), args.events, seed=1, repeat=args.repeat)
-    p99 = latency(hybrid, args.calls, seed=1)
+    hybrid, train_seconds, events = training(synthetic_catalog(300, seed=1), args.events, seed=1, repeat=args.repeat)
+    with tempfile.TemporaryDirectory() as tmp:
+        store_throughput(events, Path(tmp), args.store_events)
+    del events
+    p99, cpu99 = latency(hybrid, args.calls, seed=1)
 
     print("\n== targets (synthetic catalog, horizon 'next' notebook)")
     r = synthetic["next"]
     ok &= check("hybrid NDCG@10 >= 1.5x popularity", r["hybrid"].ndcg >= 1.5 * r["popularity"].ndcg,
-                f"{r['hybrid'].ndcg:.4f} vs {r['popularity'].ndcg:.4f} ({r['hybrid'].ndcg / r['popularity'].ndcg:.2f}x)")
+                f"{r['hybrid'].ndcg:.4f} vs {r['popularity'].ndcg:.4f} "
+                f"({r['hybrid'].ndcg / max(r['popularity'].ndcg, 1e-12):.2f}x)")
     ok &= check("hybrid NDCG@10 >= item-kNN", r["hybrid"].ndcg >= r["item-knn"].ndcg,
                 f"{r['hybrid'].ndcg:.4f} vs {r['item-knn'].ndcg:.4f}")
-    ok &= check("p99 latency <= 5 ms", p99 <= 5.0, f"{p99:.3f} ms")
+    ok &= check("p99 latency <= 5 ms", p99 <= 5.0, f"{p99:.3f} ms wall clock ({cpu99:.3f} ms CPU)")
     ok &= check("1M events trained <= 10 s", train_seconds <= 10.0, f"{train_seconds:.2f} s")
+    if real_results:
+        r = real_results["next"]
+        print(f"  (real catalog, {len(real)} notebooks, for information: hybrid NDCG@10 {r['hybrid'].ndcg:.4f} = "
+              f"{r['hybrid'].ndcg / max(r['popularity'].ndcg, 1e-12):.2f}x popularity, item-kNN "
+              f"{r['item-knn'].ndcg:.4f})")
     return 0 if ok else 1
 
 

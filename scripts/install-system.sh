@@ -8,7 +8,7 @@ RUN_PACKAGES=(
   python3 python3-venv python3-dev build-essential
   mininet bridge-utils iputils-ping procps telnet net-tools iproute2 iptables iperf3 tcpdump traceroute
 )
-TEST_PACKAGES=(chromium fonts-wqy-microhei)  # a CJK font so screenshots show Chinese
+TEST_PACKAGES=(chromium fonts-wqy-microhei postgresql)  # CJK font for screenshots; PostgreSQL for store tests
 CHP_VERSION=5.3.0
 
 packages=("${RUN_PACKAGES[@]}")

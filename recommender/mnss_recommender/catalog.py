@@ -70,6 +70,9 @@ class Catalog:
         self.level_codes = np.array([LEVELS.index(it.level) if it.level in LEVELS else 0 for it in self.items],
                                     dtype=np.int32)
         self.has_prerequisites = self.prerequisite_matrix.any(axis=1)
+        self.dependent_counts = self.prerequisite_matrix.sum(axis=0)  # how many items need each one
+        self.prerequisite_counts = self.prerequisite_matrix.sum(axis=1)
+        self.required_by = np.ascontiguousarray(self.prerequisite_matrix.T)  # [j, i]: i needs j
 
     def __len__(self) -> int:
         return len(self.items)

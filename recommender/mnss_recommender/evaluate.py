@@ -195,7 +195,7 @@ def tune_hybrid(train_log: EventLog, catalog: Catalog, profiles: dict[str, Learn
                 best, weights, improved = got, trial, True
         if not improved:
             break
-    return {name: float(w) for name, w in zip(COMPONENTS, weights)}
+    return {name: float(w) for name, w in zip(COMPONENTS, weights, strict=True)}
 
 
 # --- output ------------------------------------------------------------------------------------------
@@ -213,7 +213,7 @@ def format_table(results: list[ModelResult], k: int = 10, title: str = "") -> st
 
 
 def check_prerequisites_respected(model: Recommender, learners, k: int = 10) -> list[str]:
-    """Problems: recommendations that were seen or cannot be started (for tests and the CLI)."""
+    """Problems: recommendations that were finished or cannot be started (for tests and the CLI)."""
     problems = []
     cat = model.catalog
     for learner in learners:
@@ -221,8 +221,8 @@ def check_prerequisites_respected(model: Recommender, learners, k: int = 10) -> 
         done = history.completed_items()
         ok = scoring.startable(cat.prerequisite_matrix, done)
         for i in model.rank(history, k):
-            if i in set(history.items.tolist()):
-                problems.append(f"{learner}: {cat.ids[i]} was already seen")
+            if i in set(done.tolist()):
+                problems.append(f"{learner}: {cat.ids[i]} was already finished")
             if not ok[i]:
                 problems.append(f"{learner}: {cat.ids[i]} has unfinished prerequisites")
     return problems

@@ -31,7 +31,8 @@ class Recommendation:
     reason: Reason
 
     def to_dict(self) -> dict:
-        return {"item": self.item, "score": round(self.score, 6), "reason": {"zh": self.reason.zh, "en": self.reason.en}}
+        return {"item": self.item, "score": round(self.score, 6),
+                "reason": {"zh": self.reason.zh, "en": self.reason.en}}
 
 
 class Recommender:
@@ -243,7 +244,8 @@ class Hybrid(Recommender):
     def _startable(self, history: LearnerHistory) -> np.ndarray | None:
         if not self.check_prerequisites:
             return None
-        return scoring.startable(self.catalog.prerequisite_matrix, history.completed_items())
+        return scoring.startable(self.catalog.prerequisite_matrix, history.completed_items(),
+                                 self.catalog.prerequisite_counts)
 
     def components(self, history: LearnerHistory, profile: LearnerProfile | None = None
                    ) -> tuple[np.ndarray, np.ndarray, dict]:
@@ -257,7 +259,7 @@ class Hybrid(Recommender):
             in_cats = prior[self.catalog.category_codes] > 0 if cats else np.ones(n, bool)
             start = (self.first_counts + 0.01 * self.counts) * np.where(in_cats, 1.0, 0.05)
             comps[0] = scoring.normalized(start + 1e-9, allowed)
-            return comps, allowed, {"cold": True, "categories": cats}
+            return comps, allowed, {"cold": True, "categories": cats, "startable": startable}
 
         s = self.settings
         items, strength = history.items, history.strength
@@ -279,7 +281,8 @@ class Hybrid(Recommender):
         comps[1] = np.where(allowed, knn, 0.0)
         comps[2] = np.where(allowed, nxt, 0.0)
         comps[3] = np.where(allowed, content, 0.0)
-        context = {"cold": False, "knn_w": knn_w, "content_w": content_w, "recent": recent, "next_w": next_w}
+        context = {"cold": False, "startable": startable, "knn_w": knn_w, "content_w": content_w,
+                   "recent": recent, "next_w": next_w}
         if startable is not None:
             # interest in what cannot be started yet: predicted for unseen notebooks, and full for
             # the ones the learner opened but could not do (they showed they want it)
@@ -289,22 +292,45 @@ class Hybrid(Recommender):
             interest = (knn + nxt + content) / 3.0
             interest[items[~history.completed]] = 1.0
             comps[4], context["pull_source"] = scoring.prerequisite_pull(
-                self.catalog.prerequisite_matrix, interest, blocked, allowed)
+                self.catalog.required_by, interest, blocked, allowed)
             latest_done = history.completed_items()[::-1][:3]
             unlocked, context["unlock_source"] = scoring.unlocked_by(self.catalog.prerequisite_matrix, latest_done)
             comps[5] = np.where(allowed, unlocked, 0.0)
         return comps, allowed, context
 
     def scores(self, history, profile):
+        """New notebooks by the blend (>= 0); after them, when the list is short, notebooks the learner
+        started but did not finish and can do now (< 0), those that block the most others first."""
         comps, allowed, context = self.components(history, profile)
         context["comps"], context["weights"] = comps, self.weights
-        return scoring.blend(comps, context["weights"]) + 1e-9 * comps[0], allowed, context
+        scores = scoring.blend(comps, context["weights"]) + 1e-9 * comps[0]
+        retry = scoring.unfinished(len(self.catalog), history.items, history.completed_items(),
+                                   context["startable"])
+        if retry.any():
+            blocks = self.catalog.dependent_counts.astype(float)
+            scores = np.where(retry, -1.0 + 0.5 * scoring.normalized(blocks, retry), scores)
+            allowed = allowed | retry
+        context["retry"] = retry
+        return scores, allowed, context
+
+    # when several parts explain an item about as well (>= half the largest), say the most telling
+    REASON_PREFERENCE = ("next", "prerequisite", "also_took", "content", "unlocked", "popular")
 
     def reason(self, index, history, context):
         if context["cold"]:
-            return reasons.popular_start(context["categories"])
-        contributions = context["weights"] * context["comps"][:, index]
-        for c in np.argsort(-contributions, kind="stable"):
+            cats = context["categories"]
+            category = self.catalog.items[index].category
+            return reasons.popular_start((category,) if category in cats else ())
+        if context["retry"][index]:
+            dependents = np.flatnonzero(self.catalog.prerequisite_matrix[:, index])
+            if len(dependents):
+                return reasons.finish_to_start(self.catalog, int(dependents[np.argmax(self.counts[dependents])]))
+            return reasons.unfinished()
+        contributions = (context["weights"] * context["comps"][:, index]).tolist()
+        top = max(contributions)
+        order = [c for c in _PREFERRED if top > 0 and contributions[c] >= 0.5 * top]
+        order += sorted((c for c in range(len(COMPONENTS)) if c not in order), key=lambda c: -contributions[c])
+        for c in order:
             if contributions[c] <= 0:
                 break
             name = COMPONENTS[c]
@@ -332,6 +358,8 @@ class Hybrid(Recommender):
                 return reasons.popular_in_category(self.catalog.items[index].category)
         return reasons.popular(int(self.counts[index]))
 
+
+_PREFERRED = [COMPONENTS.index(c) for c in Hybrid.REASON_PREFERENCE]
 
 MODELS = {"popularity": Popularity, "item-knn": ItemKNN, "content": ContentSimilarity, "hybrid": Hybrid}
 

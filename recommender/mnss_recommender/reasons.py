@@ -66,3 +66,12 @@ def prerequisite_of(catalog: Catalog, target: int) -> Reason:
 def unlocked(catalog: Catalog, source: int) -> Reason:
     zh, en = _t(catalog, source)
     return Reason(f"你学完了它的先修《{zh}》", f"you finished its prerequisite {en}")
+
+
+def finish_to_start(catalog: Catalog, target: int) -> Reason:
+    zh, en = _t(catalog, target)
+    return Reason(f"你还没学完它，学完就能开始《{zh}》", f"not finished yet; finish it to start {en}")
+
+
+def unfinished() -> Reason:
+    return Reason("你开始过它，还没有学完", "you started it and have not finished it")

@@ -9,15 +9,25 @@ from __future__ import annotations
 import numpy as np
 
 
-def startable(prerequisites: np.ndarray, completed: np.ndarray) -> np.ndarray:
-    """(n,) bool: items all of whose prerequisites are in `completed` (a bool mask or index array)."""
-    done = _mask(completed, prerequisites.shape[0])
-    return ~(prerequisites & ~done[None, :]).any(axis=1)
+def startable(prerequisites: np.ndarray, completed, counts: np.ndarray | None = None) -> np.ndarray:
+    """(n,) bool: items all of whose prerequisites are in `completed` (a bool mask or index array).
+    `counts` (prerequisites.sum(axis=1)) may be given precomputed."""
+    n = prerequisites.shape[0]
+    done = np.flatnonzero(_mask(completed, n))
+    if counts is None:
+        counts = prerequisites.sum(axis=1)
+    return counts - prerequisites[:, done].sum(axis=1) == 0
 
 
 def candidates(n: int, seen, allowed: np.ndarray | None = None) -> np.ndarray:
     """(n,) bool: items not seen (touched or finished) and, if given, allowed (e.g. startable)."""
     mask = ~_mask(seen, n)
+    return mask if allowed is None else mask & allowed
+
+
+def unfinished(n: int, seen, completed, allowed: np.ndarray | None = None) -> np.ndarray:
+    """(n,) bool: items touched but not completed (and, if given, allowed)."""
+    mask = _mask(seen, n) & ~_mask(completed, n)
     return mask if allowed is None else mask & allowed
 
 
@@ -94,22 +104,23 @@ def popularity(counts: np.ndarray, affinity: np.ndarray | None = None,
     return counts * affinity[categories]
 
 
-def prerequisite_pull(prerequisites: np.ndarray, interest: np.ndarray, blocked: np.ndarray,
+def prerequisite_pull(required_by: np.ndarray, interest: np.ndarray, blocked: np.ndarray,
                       allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Interest in items the learner cannot start yet, passed on to their startable prerequisites.
 
+    `required_by` is the transposed prerequisite matrix: [j, b] true when b needs j.
     Returns (scores, source): scores[j] = max interest[b] over blocked b needing j (j allowed), and
     source[j] = that b, or -1."""
-    n = prerequisites.shape[0]
+    n = required_by.shape[0]
     scores, source = np.zeros(n), np.full(n, -1)
-    blocked_idx = np.flatnonzero(blocked & (interest > 0))
-    if len(blocked_idx) == 0:
+    pull = np.where(blocked, interest, 0.0)
+    allowed_idx = np.flatnonzero(allowed)
+    if not (pull > 0).any() or len(allowed_idx) == 0:
         return scores, source
-    pulled = prerequisites[blocked_idx] * interest[blocked_idx, None]  # (b, n)
-    best = pulled.argmax(axis=0)
-    scores = pulled[best, np.arange(n)]
-    scores = np.where(allowed, scores, 0.0)
-    source = np.where(scores > 0, blocked_idx[best], -1)
+    pulled = required_by[allowed_idx] * pull  # (a, n)
+    best = pulled.argmax(axis=1)
+    scores[allowed_idx] = pulled[np.arange(len(allowed_idx)), best]
+    source[allowed_idx] = np.where(scores[allowed_idx] > 0, best, -1)
     return scores, source
 
 

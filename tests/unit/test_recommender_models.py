@@ -59,7 +59,7 @@ def test_completion_rules():
     log = Log().finish("a", "lan/vlan", 0.9).finish("a", "sys/linux", 0.3)
     log.add("a", "data/sql", "submitted").add("a", "sys/backup", "opened").add("a", "gone/nb", "opened")
     h = log.interactions().history("a")
-    done = {CATALOG.ids[i]: bool(c) for i, c in zip(h.items, h.completed)}
+    done = {CATALOG.ids[i]: bool(c) for i, c in zip(h.items, h.completed, strict=True)}
     # passed; failed grade; submitted, not graded yet; only opened; (gone/nb is not in the catalog)
     assert done == {"lan/vlan": True, "sys/linux": False, "data/sql": True, "sys/backup": False}
     assert [CATALOG.ids[i] for i in h.items] == ["lan/vlan", "sys/linux", "data/sql", "sys/backup"]
@@ -74,18 +74,24 @@ def test_a_later_passing_grade_completes_a_failed_notebook():
 def test_hybrid_never_recommends_finished_or_blocked():
     log = crowd().finish("me", "lan/vlan").add("me", "sys/linux", "opened")
     model = Hybrid(CATALOG).fit(log.interactions())
-    recs = ids(model.recommend("me", k=10))
-    assert "lan/vlan" not in recs and "sys/linux" not in recs      # finished / already opened
-    assert "campus/firewall" not in recs                           # needs campus/routing
-    assert "sys/backup" not in recs                                # sys/linux only opened, not completed
-    assert recs[0] == "campus/routing"
-    assert set(recs) == {"campus/routing", "data/sql"}
+    recs = model.recommend("me", k=10)
+    assert "lan/vlan" not in ids(recs)                            # finished
+    assert "campus/firewall" not in ids(recs)                     # needs campus/routing
+    assert "sys/backup" not in ids(recs)                          # sys/linux only opened, not completed
+    # new notebooks first; then, as the list is short, the one started and not finished
+    assert ids(recs) == ["campus/routing", "data/sql", "sys/linux"]
+    assert recs[-1].score < 0 <= recs[-2].score
+    assert recs[-1].reason.en == "not finished yet; finish it to start Backups"
+    assert ids(model.recommend("me", k=2)) == ["campus/routing", "data/sql"]
 
 
 def test_a_failed_prerequisite_keeps_the_next_notebook_locked():
     log = crowd().finish("me", "lan/vlan", score=0.2)
-    recs = ids(Hybrid(CATALOG).fit(log.interactions()).recommend("me", k=10))
-    assert "campus/routing" not in recs and "campus/firewall" not in recs and "lan/vlan" not in recs
+    recs = Hybrid(CATALOG).fit(log.interactions()).recommend("me", k=10)
+    assert "campus/routing" not in ids(recs) and "campus/firewall" not in ids(recs)
+    # the failed one is offered again, last, as the way to what it unlocks
+    assert ids(recs)[-1] == "lan/vlan"
+    assert recs[-1].reason.zh == "你还没学完它，学完就能开始《园区路由》"
 
 
 def test_prerequisites_respected_on_simulated_logs():
@@ -98,7 +104,9 @@ def test_prerequisites_respected_on_simulated_logs():
 def test_reason_took_next():
     log = crowd().finish("me", "lan/vlan")
     default = Hybrid(CATALOG).fit(log.interactions()).recommend("me", k=1)[0]
-    assert default.item == "campus/routing"  # whose reason is the strongest part of its score
+    assert default.item == "campus/routing"
+    # "unlocked" weighs most here, but "took next" explains at least half as much and says more
+    assert default.reason.en == "learners who finished VLAN isolation took Campus routing next"
     rec = Hybrid(CATALOG, HybridSettings(weights={"next": 1.0})).fit(log.interactions()).recommend("me", k=1)[0]
     assert rec.item == "campus/routing"
     assert rec.reason.zh == "学完《VLAN 隔离》的学员接着学了《园区路由》"
@@ -126,6 +134,7 @@ def test_cold_start_learner_gets_popular_starts_in_their_category():
     assert recs[0].item == "lan/vlan"
     assert recs[0].reason.zh == "网络方向的新学员最常从这里开始"
     assert recs[0].reason.en == "where new learners in Networks most often start"
+    assert recs[1].item != "lan/vlan" and recs[1].reason.en == "where new learners most often start"
     assert all(CATALOG.is_startable(r.item, []) for r in recs)
     assert model.recommend("newcomer", k=1, profile=LearnerProfile(categories=("data",)))[0].item == "data/sql"
     assert model.recommend("newcomer", k=1, profile=LearnerProfile(categories=("systems",)))[0].item == "sys/linux"

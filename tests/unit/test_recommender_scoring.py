@@ -22,14 +22,21 @@ def test_startable(completed, expected):
     assert scoring.startable(PRE, np.array(completed, dtype=int)).tolist() == expected
 
 
-def test_startable_accepts_a_mask():
+def test_startable_accepts_a_mask_and_precomputed_counts():
     assert scoring.startable(PRE, np.array([True, False, False, False])).tolist() == [True, True, False, True]
+    assert scoring.startable(PRE, np.array([0]), PRE.sum(axis=1)).tolist() == [True, True, False, True]
 
 
 def test_candidates_exclude_seen_and_not_allowed():
     allowed = np.array([True, True, False, True])
     assert scoring.candidates(4, np.array([0]), allowed).tolist() == [False, True, False, True]
     assert scoring.candidates(4, np.array([], dtype=int)).tolist() == [True] * 4
+
+
+def test_unfinished():
+    assert scoring.unfinished(4, np.array([0, 1, 2]), np.array([0])).tolist() == [False, True, True, False]
+    allowed = np.array([True, True, False, True])
+    assert scoring.unfinished(4, np.array([0, 1, 2]), np.array([0]), allowed).tolist() == [False, True, False, False]
 
 
 def test_normalized():
@@ -87,7 +94,7 @@ def test_prerequisite_pull_passes_interest_to_startable_prerequisites():
     interest = np.array([0.0, 0.3, 0.9, 0.0])
     blocked = np.array([False, True, True, False])
     allowed = np.array([True, False, False, True])
-    scores, source = scoring.prerequisite_pull(PRE, interest, blocked, allowed)
+    scores, source = scoring.prerequisite_pull(PRE.T.copy(), interest, blocked, allowed)
     assert scores.tolist() == [0.9, 0.0, 0.0, 0.0]  # 0 is needed by 1 (0.3) and 2 (0.9): the max counts
     assert source.tolist() == [2, -1, -1, -1]
 

@@ -79,7 +79,8 @@ def test_temporal_split_and_relevance():
     # a mere open (a peek) is not working on a notebook
     peek = log.select(np.arange(6))
     peek.kind[4] = KINDS.index("opened")
-    assert set(relevant_items(temporal_split(peek, 0.5).train.interactions(cat), temporal_split(peek, 0.5).test)) == {"c"}
+    peek_split = temporal_split(peek, 0.5)
+    assert set(relevant_items(peek_split.train.interactions(cat), peek_split.test)) == {"c"}
     # horizon "next": the first new notebook only
     two = EventLog(np.array(["a", "a", "a"], dtype=object), np.array(["x/1", "x/3", "x/2"], dtype=object),
                    np.full(3, KINDS.index("executed"), np.int8), np.array([1.0, 5, 6]), np.full(3, np.nan))
