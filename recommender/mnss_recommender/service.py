@@ -1,0 +1,215 @@
+"""The recommender as a JupyterHub service: `python -m mnss_recommender.service`.
+
+One traitlets Application in the shape of jupyterhub-idle-culler (main(), --generate-config, every
+setting a traitlet with help). Who is asking always comes from the hub: a browser through Hub
+OAuth, a single-user server through its API token. The learner of an event is the token's owner,
+never a field of the request, and is stored only as a keyed pseudonym; a learner sees only their
+own recommendations; a course's instructors (hub group `<course>-instructors`) see aggregate
+counts for that course, never per-learner rows.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import time
+from pathlib import Path
+
+from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
+from jupyterhub.utils import url_path_join
+from tornado import ioloop, web
+from traitlets import Bool, Integer, Unicode, default
+from traitlets.config import Application
+
+from .catalog import Catalog
+from .events import Event, EventError, EventStore, pseudonym
+from .interactions import Interactions
+from .models import Hybrid
+
+MAX_EVENTS_PER_POST = 1000
+MIN_GROUP = 5  # aggregate counts below this are not shown (small cells identify people)
+
+
+def events_from_request(body: bytes, learner: str) -> list[Event]:
+    """Parse a POST body; the learner is always the authenticated one (pure, for tests)."""
+    try:
+        data = json.loads(body or b"{}")
+    except ValueError:
+        raise EventError("body is not JSON") from None
+    items = data.get("events") if isinstance(data, dict) else None
+    if not isinstance(items, list) or not items:
+        raise EventError("body must be {\"events\": [...]} with at least one event")
+    if len(items) > MAX_EVENTS_PER_POST:
+        raise EventError(f"at most {MAX_EVENTS_PER_POST} events per request")
+    events = []
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise EventError(f"events[{i}]: must be an object")
+        if "learner" in item:
+            raise EventError(f"events[{i}]: learner is set by the hub from your token, not by the client")
+        try:
+            events.append(Event.from_dict({**item, "learner": learner}))
+        except EventError as err:
+            raise EventError(f"events[{i}]: {err}") from None
+    return events
+
+
+def course_statistics(log_rows: list[tuple[str, str, float | None]], course: str) -> list[dict]:
+    """Per notebook of `course`: learners who started, submitted, mean score; small groups hidden."""
+    started: dict[str, set] = {}
+    submitted: dict[str, set] = {}
+    scores: dict[str, list[float]] = {}
+    for learner, item, kind, score in log_rows:
+        if not item.startswith(course + "/"):
+            continue
+        started.setdefault(item, set()).add(learner)
+        if kind in ("submitted", "graded"):
+            submitted.setdefault(item, set()).add(learner)
+        if kind == "graded" and score is not None:
+            scores.setdefault(item, []).append(score)
+    rows = []
+    for item in sorted(started):
+        n = len(started[item])
+        if n < MIN_GROUP:
+            rows.append({"item": item, "learners": f"<{MIN_GROUP}"})
+            continue
+        done = len(submitted.get(item, ()))
+        got = scores.get(item, [])
+        rows.append({"item": item, "learners": n, "submitted": done if done >= MIN_GROUP else f"<{MIN_GROUP}",
+                     "mean_score": round(sum(got) / len(got), 3) if len(got) >= MIN_GROUP else None})
+    return rows
+
+
+class BaseHandler(HubOAuthenticated, web.RequestHandler):
+    @property
+    def service(self) -> "RecommenderService":
+        return self.settings["service"]
+
+    def learner(self) -> str:
+        return pseudonym(self.current_user["name"], self.service.key)
+
+    def fail(self, status: int, message: str) -> None:
+        self.set_status(status)
+        self.finish({"error": message})
+
+
+class EventsHandler(BaseHandler):
+    @web.authenticated
+    def post(self):
+        try:
+            events = events_from_request(self.request.body, self.learner())
+        except EventError as err:
+            return self.fail(400, str(err))
+        self.finish({"stored": self.service.store.add(events)})
+
+
+class RecommendationsHandler(BaseHandler):
+    @web.authenticated
+    def get(self):
+        try:
+            k = max(1, min(20, int(self.get_argument("k", "5"))))
+        except ValueError:
+            return self.fail(400, "k must be a whole number")
+        model = self.service.model
+        if model is None:
+            return self.finish({"recommendations": [], "trained_at": None})
+        items = {i.id: i for i in self.service.catalog.items}
+        out = []
+        for rec in model.recommend(self.learner(), k=k):
+            item = items.get(rec.item)
+            out.append({"item": rec.item, "score": round(float(rec.score), 4), "reason_zh": rec.reason.zh,
+                        "reason_en": rec.reason.en, "title_zh": item.title_zh if item else rec.item,
+                        "title_en": item.title_en if item else rec.item})
+        self.finish({"recommendations": out, "trained_at": self.service.trained_at})
+
+
+class StatsHandler(BaseHandler):
+    @web.authenticated
+    def get(self):
+        course = self.get_argument("course", "")
+        if f"{course}-instructors" not in self.current_user.get("groups", []):
+            return self.fail(403, f"only instructors of {course!r} see its statistics")
+        rows = [(e.learner, e.item, e.kind, e.score) for e in self.service.store.iter_interactions()]
+        self.finish({"course": course, "min_group": MIN_GROUP, "notebooks": course_statistics(rows, course)})
+
+
+class RecommenderService(Application):
+    name = "mnss-recommender"
+    description = "Recommends each learner's next notebook from activity events (a JupyterHub service)."
+
+    generate_config = Bool(False, help="Write a config file with every setting and exit.").tag(config=True)
+    config_file = Unicode("mnss_recommender_config.py", help="Config file to load.").tag(config=True)
+    db_url = Unicode("sqlite:///mnss-recommender.sqlite",
+                     help="SQLAlchemy URL of the event store (SQLite file, or PostgreSQL for many servers).").tag(config=True)
+    courses = Unicode("courses", help="Folder of course bundles: the items that can be recommended.").tag(config=True)
+    key_file = Unicode("mnss-recommender.key",
+                       help="Secret for pseudonyms (created with mode 0600 if missing); keep it out of backups "
+                            "that leave the hospital.").tag(config=True)
+    retrain_seconds = Integer(600, help="Retrain the model this often (seconds); 0 disables.").tag(config=True)
+    port = Integer(help="Port to listen on (127.0.0.1); default from JUPYTERHUB_SERVICE_URL.").tag(config=True)
+
+    @default("port")
+    def _default_port(self):
+        url = os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10102")
+        return int(url.rsplit(":", 1)[1].split("/")[0])
+
+    aliases = {"db-url": "RecommenderService.db_url", "courses": "RecommenderService.courses",
+               "port": "RecommenderService.port", "key-file": "RecommenderService.key_file",
+               "retrain-seconds": "RecommenderService.retrain_seconds", "config": "RecommenderService.config_file"}
+    flags = {"generate-config": ({"RecommenderService": {"generate_config": True}}, generate_config.help)}
+
+    model: Hybrid | None = None
+    trained_at: float | None = None
+
+    def initialize(self, argv=None):
+        super().initialize(argv)
+        if self.generate_config:
+            print(self.generate_config_file())
+            self.exit(0)
+        if os.path.exists(self.config_file):
+            self.load_config_file(self.config_file)
+        self.key = self._load_key()
+        self.store = EventStore(self.db_url)
+        self.catalog = Catalog.load(self.courses, strict=False)
+
+    def _load_key(self) -> bytes:
+        path = Path(self.key_file)
+        if not path.exists():
+            path.write_bytes(secrets.token_bytes(32))
+            path.chmod(0o600)
+        return path.read_bytes()
+
+    def retrain(self) -> None:
+        """Fit on everything stored; keeps the previous model if fitting fails."""
+        events = list(self.store.iter_interactions())
+        try:
+            model = Hybrid(self.catalog).fit(Interactions.from_events(events, self.catalog))
+        except Exception:
+            self.log.exception("Retraining failed; keeping the previous model")
+            return
+        self.model, self.trained_at = model, time.time()
+        self.log.info("Retrained on %d events", len(events))
+
+    def make_app(self) -> web.Application:
+        prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/")
+        return web.Application([
+            (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
+            (url_path_join(prefix, "api/events"), EventsHandler),
+            (url_path_join(prefix, "api/recommendations"), RecommendationsHandler),
+            (url_path_join(prefix, "api/stats"), StatsHandler),
+        ], service=self, cookie_secret=os.urandom(32))
+
+    def start(self):
+        self.retrain()
+        self.make_app().listen(self.port, "127.0.0.1")
+        if self.retrain_seconds:
+            ioloop.PeriodicCallback(self.retrain, self.retrain_seconds * 1000).start()
+        self.log.info("%s listening on 127.0.0.1:%d", self.name, self.port)
+        ioloop.IOLoop.current().start()
+
+
+main = RecommenderService.launch_instance
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,76 @@
+"""The recommender service behind the real hub: events from a learner's token, recommendations
+with reasons, refusals, and no login names in what it stores."""
+
+import sqlite3
+import sys
+import textwrap
+import time
+
+import pytest
+import requests
+
+from mnss_hub import apply, siteconfig
+from mnss_hub.accounts import AccountStore
+from mnss_hub.hubclient import HubClient
+from tests.support.hubproc import ROOT, free_ports, running_hub, site_config
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+
+def service_config(folder, port, state):
+    """Registers the service through the site config's jupyterhub_config.d escape hatch."""
+    folder.mkdir()
+    (folder / "recommender.py").write_text(textwrap.dedent(f"""
+        c.JupyterHub.services = [{{
+            "name": "mnss-recommender", "url": "http://127.0.0.1:{port}", "oauth_no_confirm": True,
+            "command": [{sys.executable!r}, "-m", "mnss_recommender.service", "--db-url=sqlite:///{state}/rec.sqlite",
+                        "--courses={ROOT / 'courses'}", "--key-file={state}/rec.key", "--retrain-seconds=1"],
+        }}]
+        c.JupyterHub.load_roles = [{{"name": "user", "scopes": ["self", "access:services!service=mnss-recommender"]}}]
+    """))
+
+
+def test_events_in_recommendations_out(tmp_path):
+    (port,) = free_ports(1)
+    state = tmp_path / "state"
+    state.mkdir()
+    service_config(tmp_path / "config.d", port, state)
+    config = site_config(state, hub={"extra_config_dir": str(tmp_path / "config.d")})
+    site = siteconfig.validate(config)
+    with running_hub(tmp_path, config) as (url, proc, log):
+        admin = HubClient(url)
+        admin.login("admin", "admin-test-password")
+        AccountStore(apply.accounts_db(site)).create("learner1", "learner1-password")
+        admin.create_user("learner1")
+        learner = HubClient(url)
+        learner.login("learner1", "learner1-password")
+        api = url + "services/mnss-recommender/api/"
+
+        refused = requests.post(api + "events", json={"events": [{"event_id": "x1", "learner": "admin",
+                                "item": "hospital-lan/lan-build", "kind": "opened", "timestamp": time.time()}]},
+                                headers=learner.headers, timeout=10)
+        assert refused.status_code == 400 and "learner is set by the hub" in refused.json()["error"]
+
+        now = time.time()
+        events = [{"event_id": "e1", "item": "hospital-lan/lan-build", "kind": "opened", "timestamp": now - 60},
+                  {"event_id": "e2", "item": "hospital-lan/lan-build", "kind": "graded", "timestamp": now - 30,
+                   "score": 1.0}]
+        stored = requests.post(api + "events", json={"events": events}, headers=learner.headers, timeout=10)
+        assert stored.status_code == 200 and stored.json() == {"stored": 2}
+        again = requests.post(api + "events", json={"events": events}, headers=learner.headers, timeout=10)
+        assert again.json() == {"stored": 0}, "a resent event is stored once"
+
+        time.sleep(2.5)  # the service retrains every second in this test
+        recs = requests.get(api + "recommendations?k=3", headers=learner.headers, timeout=10).json()
+        items = [r["item"] for r in recs["recommendations"]]
+        assert items and "hospital-lan/lan-build" not in items, recs
+        assert all(r["reason_zh"] and r["reason_en"] for r in recs["recommendations"])
+
+        anonymous = requests.get(api + "recommendations", timeout=10, allow_redirects=False)
+        assert anonymous.status_code in (302, 403)
+        stats = requests.get(api + "stats?course=hospital-lan", headers=learner.headers, timeout=10)
+        assert stats.status_code == 403
+
+    stored_text = "\n".join(str(row) for row in sqlite3.connect(state / "rec.sqlite").execute(
+        "SELECT * FROM recommender_events"))
+    assert "e1" in stored_text and "learner1" not in stored_text, "learners are stored only as pseudonyms"
