@@ -11,9 +11,11 @@ interpreter exit, and a start-up sweep removes what a killed run of the same own
 from __future__ import annotations
 
 import atexit
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import time
 from pathlib import Path
@@ -106,7 +108,8 @@ class Lab:
             Lab._handlers_installed = True
         registry.sweep(self.owner)
         names = [self.ns(n.name) for n in self.topology.nodes]
-        self._record = registry.LabRecord(self.owner, self.lab_id, namespaces=names)
+        self.workdir = Path(tempfile.mkdtemp(prefix=f"mnss-lab-{self.owner}-{self.lab_id}-"))
+        self._record = registry.LabRecord(self.owner, self.lab_id, namespaces=names, workdir=str(self.workdir))
         self._record.save()
         with _LOCK:
             _ACTIVE.add(self)
@@ -125,18 +128,21 @@ class Lab:
                 return
             self.running = False
             _ACTIVE.discard(self)
-        for proc in self._processes:
+        for proc in self._processes:  # SIGTERM first: services remove their files
             if proc.poll() is None:
-                proc.kill()
+                proc.terminate()
+        deadline = time.monotonic() + 3
         for proc in self._processes:
             try:
-                proc.wait(5)
+                proc.wait(max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
-                pass
+                proc.kill()
+                proc.wait(5)
         self._processes.clear()
         self._services.clear()
         if self._record:
             registry.delete_namespaces(self._record.namespaces)
+            shutil.rmtree(self.workdir, ignore_errors=True)
             self._record.forget()
         self.progress("stopped", 1, 1)
 
@@ -215,10 +221,7 @@ class Lab:
                 lines.append(f"addr add {i.ip} dev {i.name}")
             if frozenset((i.node, i.peer_node)) not in self.down_links:
                 lines.append(f"link set dev {i.name} up")
-        if node.name in self.plan.gateways:
-            lines.append(f"route add default via {self.plan.gateways[node.name]}")
-        for net, via in self.plan.routes.get(node.name, []):
-            lines.append(f"route add {net} via {via}")
+        lines += self._route_lines(node.name)
         sysctls = SYSCTLS.get(role(kind))
         if sysctls:
             # -e: the bridge-nf keys exist only while br_netfilter is loaded
@@ -229,6 +232,21 @@ class Lab:
         rules = _firewall_rules(node, self.plan)
         if rules:
             run(netns_exec(ns, ["iptables-restore"]), stdin=rules, what=f"firewall rules of {node.name}")
+
+    def _route_lines(self, node: str) -> list[str]:
+        lines = [f"route replace default via {self.plan.gateways[node]}"] if node in self.plan.gateways else []
+        return lines + [f"route replace {net} via {via}" for net, via in self.plan.routes.get(node, [])]
+
+    def _restore_routes(self, nodes) -> None:
+        """Linux deletes a route when its interface goes down; put the planned ones back.
+
+        -force: a route whose gateway is behind another link that is still down cannot be added
+        yet; it comes back when that link does.
+        """
+        for node in nodes:
+            lines = self._route_lines(node)
+            if lines:
+                run(["ip", "-force", "-n", self.ns(node), "-batch", "-"], stdin="\n".join(lines) + "\n", check=False)
 
     def _shaping_lines(self, node: str) -> list[str]:
         lines = []
@@ -278,7 +296,8 @@ class Lab:
         service = kind_of(self.topology.node(node).kind).service
         if service is None or service.endswith("-scu"):
             raise EngineError(f"node {node!r} ({self.topology.node(node).kind}) runs no server")
-        proc = self.popen(node, [sys.executable, "-m", "mnss_kernel.services", "serve", service],
+        storage = ["--storage", str(self.workdir / node)] if service == "dicom-scp" else []
+        proc = self.popen(node, [sys.executable, "-m", "mnss_kernel.services", "serve", service, *storage],
                           stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
         ready: list[str] = []
         reader = threading.Thread(target=lambda: ready.append(proc.stdout.readline()), daemon=True)
@@ -300,6 +319,7 @@ class Lab:
         (self.down_links.discard if up else self.down_links.add)(frozenset((a, b)))
         if up:
             self._wait_for_bridges(self._switches_among(a, b))
+            self._restore_routes([a, b])
 
     def set_node(self, node: str, up: bool) -> None:
         """Power a node off or on: all its interfaces down or up."""
@@ -311,6 +331,7 @@ class Lab:
         (self.down_nodes.discard if up else self.down_nodes.add)(node)
         if up:
             self._wait_for_bridges(self._switches_among(node, *(i.peer_node for i in self.plan.interfaces[node])))
+            self._restore_routes([node])
 
     def _switches_among(self, *names: str) -> list[str]:
         return [n for n in set(names) if role(self.topology.node(n).kind) == "switch"]

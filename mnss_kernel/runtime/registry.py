@@ -12,6 +12,7 @@ import json
 import os
 import re
 import secrets
+import shutil
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -50,6 +51,7 @@ class LabRecord:
     pid: int = field(default_factory=os.getpid)
     pid_start: str | None = None
     namespaces: list[str] = field(default_factory=list)
+    workdir: str | None = None  # files of the lab's services (e.g. images a PACS received)
 
     def __post_init__(self):
         if self.pid_start is None:
@@ -128,6 +130,8 @@ def sweep(owner: str) -> list[str]:
             live_labs.add(rec.lab)
         else:
             delete_namespaces(rec.namespaces)
+            if rec.workdir:
+                shutil.rmtree(rec.workdir, ignore_errors=True)
             removed += rec.namespaces
             rec.forget()
     prefix = f"{PREFIX}-{owner}-"

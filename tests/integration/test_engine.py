@@ -242,3 +242,26 @@ def test_hospital_application_traffic_crosses_the_network_and_the_firewall():
         assert by_pair[pair].rtt_ms > 0
     assert by_pair[("ct1", "pacs1")].probe == "dicom-store" and "C-STORE" in by_pair[("ct1", "pacs1")].detail
     assert not by_pair[("guest1", "pacs1")].ok
+
+
+def test_repaired_faults_restore_routes_on_a_routed_network():
+    """Linux drops routes with their interface; after a repair the routed path works again."""
+    with Lab(HOSPITAL) as lab:
+        for fault in (faults.NodeDown("ward1"), faults.LinkDown("core", "fw1"), faults.NodeDown("fw1")):
+            assert loss(lab, "ward1", "emr1") == 0 and loss(lab, "guest1", "emr1") == 0
+            fault.inject(lab)
+            fault.repair(lab)
+            assert loss(lab, "ward1", "emr1") == 0, f"after {fault}"
+            assert loss(lab, "guest1", "emr1") == 0, f"after {fault}"
+
+
+def test_a_labs_service_files_live_and_die_with_the_lab():
+    """The PACS stores received images in the lab's working folder, removed when the lab stops."""
+    topo = Topology.from_dict({**HOSPITAL.to_dict(), "nodes": HOSPITAL.to_dict()["nodes"] + [
+        {"name": "ct1", "kind": "modality"}], "links": HOSPITAL.to_dict()["links"] + [
+        {"a": "ct1", "b": "s2", "vlan": 10, "ip_a": "10.0.1.30/24"}]})
+    with Lab(topo) as lab:
+        assert measure.app_probe(lab, "ct1", "pacs1")["ok"]
+        stored = list((lab.workdir / "pacs1").glob("*.dcm"))
+        assert len(stored) == 1, "the image the modality sent is on the PACS"
+    assert not lab.workdir.exists()
