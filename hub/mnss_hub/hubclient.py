@@ -80,13 +80,23 @@ class HubClient:
             time.sleep(0.2)
         raise HubError(f"server of {name!r} not {'ready' if ready else 'stopped'} after {timeout} s")
 
-    def execute(self, name: str, code: str, timeout: float = 120) -> ExecutionResult:
-        """Run `code` in a new kernel of the user's server; the kernel is shut down afterwards."""
-        kernel = self._call("POST", f"user/{name}/api/kernels", expect=(201,), json={"name": "python3"}).json()
+    def execute(self, name: str, code: str, timeout: float = 120, path: str | None = None) -> ExecutionResult:
+        """Run `code` in a new kernel of the user's server; the kernel is shut down afterwards.
+
+        With `path`, the kernel belongs to a session on that notebook, as when JupyterLab opens it.
+        """
+        if path:
+            session = self._call("POST", f"user/{name}/api/sessions", expect=(201,), json={
+                "path": path, "name": path.rsplit("/", 1)[-1], "type": "notebook",
+                "kernel": {"name": "python3"}}).json()
+            kernel_id, cleanup = session["kernel"]["id"], f"user/{name}/api/sessions/{session['id']}"
+        else:
+            kernel_id = self._call("POST", f"user/{name}/api/kernels", expect=(201,), json={"name": "python3"}).json()["id"]
+            cleanup = f"user/{name}/api/kernels/{kernel_id}"
         try:
-            return self._run_in_kernel(name, kernel["id"], code, timeout)
+            return self._run_in_kernel(name, kernel_id, code, timeout)
         finally:
-            self._call("DELETE", f"user/{name}/api/kernels/{kernel['id']}", expect=(204, 404))
+            self._call("DELETE", cleanup, expect=(204, 404))
 
     def _run_in_kernel(self, name: str, kernel_id: str, code: str, timeout: float) -> ExecutionResult:
         ws_url = self.url.replace("http", "ws", 1) + f"user/{name}/api/kernels/{kernel_id}/channels"

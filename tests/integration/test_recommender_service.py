@@ -27,6 +27,10 @@ def service_config(folder, port, state):
                         "--courses={ROOT / 'courses'}", "--key-file={state}/rec.key", "--retrain-seconds=1"],
         }}]
         c.JupyterHub.load_roles = [{{"name": "user", "scopes": ["self", "access:services!service=mnss-recommender"]}}]
+        c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server",
+                                         "access:services!service=mnss-recommender"]
+        c.Spawner.environment = {{"MNSS_RECOMMENDER_URL": "http://127.0.0.1:{port}/services/mnss-recommender/api/events",
+                                  "MNSS_ACTIVITY_FLUSH_SECONDS": "1"}}
     """))
 
 
@@ -74,3 +78,43 @@ def test_events_in_recommendations_out(tmp_path):
     stored_text = "\n".join(str(row) for row in sqlite3.connect(state / "rec.sqlite").execute(
         "SELECT * FROM recommender_events"))
     assert "e1" in stored_text and "learner1" not in stored_text, "learners are stored only as pseudonyms"
+
+
+def stored_events(state):
+    return sqlite3.connect(state / "rec.sqlite").execute(
+        "SELECT learner, item, kind FROM recommender_events ORDER BY ts").fetchall()
+
+
+def test_a_learners_server_reports_opened_and_executed(tmp_path):
+    """The activity extension in the learner's own server: opening a course notebook and running its
+    cells reach the service with the server's token; the learner is stored as a pseudonym."""
+    (port,) = free_ports(1)
+    state = tmp_path / "state"
+    state.mkdir()
+    service_config(tmp_path / "config.d", port, state)
+    config = site_config(state, hub={"extra_config_dir": str(tmp_path / "config.d")})
+    with running_hub(tmp_path, config) as (url, proc, log):
+        admin = HubClient(url)
+        admin.login("admin", "admin-test-password")
+        AccountStore(apply.accounts_db(siteconfig.validate(config))).create("learner2", "learner2-password")
+        admin.create_user("learner2")
+        learner = HubClient(url)
+        learner.login("learner2", "learner2-password")
+        learner.start_server("learner2")
+        notebook = (ROOT / "courses/hospital-lan/source/lan-build/lan-build.ipynb").read_text("utf-8")
+        for folder in ("hospital-lan", "hospital-lan/lan-build"):
+            learner._call("PUT", f"user/learner2/api/contents/{folder}", expect=(200, 201), json={"type": "directory"})
+        path = "hospital-lan/lan-build/lan-build.ipynb"
+        learner._call("PUT", f"user/learner2/api/contents/{path}", expect=(200, 201),
+                      json={"type": "notebook", "format": "json", "content": __import__("json").loads(notebook)})
+        learner._call("GET", f"user/learner2/api/contents/{path}?content=1")
+        result = learner.execute("learner2", "x = 1 + 1", path=path)
+        assert result.error is None
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and {"opened", "executed"} - {k for _, _, k in stored_events(state)}:
+            time.sleep(0.5)
+        learner.stop_server("learner2")
+    rows = stored_events(state)
+    assert {(item, kind) for _, item, kind in rows} >= {("hospital-lan/lan-build", "opened"),
+                                                       ("hospital-lan/lan-build", "executed")}, rows
+    assert all(who != "learner2" for who, _, _ in rows)

@@ -1,0 +1,53 @@
+"""Learning-activity events from each learner's server to the recommender (a Jupyter Server extension).
+
+Kernels record cell executions of course notebooks (see kernel.py); this extension records
+'opened' from the server's own contents events and forwards the on-disk buffer to the service
+given by $MNSS_RECOMMENDER_URL with $JUPYTERHUB_API_TOKEN. The learner is never named in an event:
+the service takes identity from the token and stores a pseudonym.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from tornado.ioloop import PeriodicCallback
+
+from .buffer import EventBuffer
+from .forwarder import flush
+from .items import item_for
+
+CONTENTS_SCHEMA = "https://events.jupyter.org/jupyter_server/contents_service/v1"
+KERNEL_HOOK = "import mnss_activity.kernel as _mnss_activity\n_mnss_activity.register(get_ipython())\n"
+
+
+def install_kernel_hook(home: Path) -> Path:
+    """An IPython startup file, so every kernel of this user counts its cell executions."""
+    path = home / ".ipython" / "profile_default" / "startup" / "00-mnss-activity.py"
+    if not path.exists() or path.read_text() != KERNEL_HOOK:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(KERNEL_HOOK)
+    return path
+
+
+def _jupyter_server_extension_points():
+    return [{"module": "mnss_activity"}]
+
+
+def _load_jupyter_server_extension(serverapp):
+    url, token = os.environ.get("MNSS_RECOMMENDER_URL"), os.environ.get("JUPYTERHUB_API_TOKEN")
+    if not url or not token:
+        serverapp.log.info("mnss_activity: no recommender configured; activity is not recorded")
+        return
+    buffer = EventBuffer()
+    install_kernel_hook(Path.home())
+
+    async def on_contents(logger, schema_id, data):
+        item = item_for(data.get("path"))
+        if data.get("action") == "get" and item:
+            buffer.record(item, "opened")
+
+    serverapp.event_logger.add_listener(schema_id=CONTENTS_SCHEMA, listener=on_contents)
+    seconds = float(os.environ.get("MNSS_ACTIVITY_FLUSH_SECONDS", "30"))
+    PeriodicCallback(lambda: flush(buffer, url, token), seconds * 1000).start()
+    serverapp.log.info("mnss_activity: forwarding activity to %s every %g s", url, seconds)

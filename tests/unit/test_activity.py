@@ -1,0 +1,82 @@
+"""Activity events: which notebook a path is, the on-disk buffer, delivery with retries."""
+
+import asyncio
+import json
+import socket
+
+import pytest
+from tornado import httpserver, web
+
+from mnss_activity import install_kernel_hook
+from mnss_activity.buffer import EventBuffer
+from mnss_activity.forwarder import flush
+from mnss_activity.items import item_for
+
+
+@pytest.mark.parametrize("path, item", [
+    ("hospital-lan/lan-build/lan-build.ipynb", "hospital-lan/lan-build"),
+    ("/home/lab/hospital-lan/vlan-isolation/x.ipynb", "hospital-lan/vlan-isolation"),
+    ("notes/scratch.ipynb", None),            # no course folder
+    ("Hospital/LAN/x.ipynb", None),           # not course ids
+    ("hospital-lan/lan-build/data.csv", None),
+    (None, None),
+])
+def test_item_for(path, item):
+    assert item_for(path) == item
+
+
+def test_buffer_keeps_events_until_delivered(tmp_path):
+    buffer = EventBuffer(tmp_path / "a.sqlite")
+    first = buffer.record("c1/a1", "opened")
+    buffer.record("c1/a1", "executed")
+    assert [e["kind"] for e in buffer.pending()] == ["opened", "executed"]
+    assert "learner" not in buffer.pending()[0], "events never name the learner"
+    buffer.delivered([first])
+    assert [e["kind"] for e in buffer.pending()] == ["executed"]
+    with pytest.raises(ValueError, match="kind 'danced'"):
+        buffer.record("c1/a1", "danced")
+
+
+def test_kernel_hook_file(tmp_path):
+    path = install_kernel_hook(tmp_path)
+    assert "mnss_activity" in path.read_text() and path.parent.name == "startup"
+
+
+class Collector(web.RequestHandler):
+    received: list = []
+    status = 200
+
+    def post(self):
+        assert self.request.headers["Authorization"] == "token secret"
+        if Collector.status != 200:
+            raise web.HTTPError(Collector.status)
+        events = json.loads(self.request.body)["events"]
+        Collector.received += events
+        self.finish({"stored": len(events)})
+
+
+def test_delivery_survives_an_outage_and_sends_each_event_once(tmp_path):
+    async def scenario():
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+        sock.close()
+        url = f"http://127.0.0.1:{port}/api/events"
+        buffer = EventBuffer(tmp_path / "b.sqlite")
+        for _ in range(3):
+            buffer.record("c1/a1", "executed")
+        assert await flush(buffer, url, "secret") == 0, "nothing listens yet"
+        assert len(buffer.pending()) == 3
+        server = httpserver.HTTPServer(web.Application([("/api/events", Collector)]))
+        server.listen(port, "127.0.0.1")
+        try:
+            Collector.status = 503
+            assert await flush(buffer, url, "secret") == 0 and len(buffer.pending()) == 3
+            Collector.status = 200
+            assert await flush(buffer, url, "secret") == 3
+            assert buffer.pending() == [] and len(Collector.received) == 3
+            assert await flush(buffer, url, "secret") == 0 and len(Collector.received) == 3
+        finally:
+            server.stop()
+
+    asyncio.run(scenario())
