@@ -11,6 +11,7 @@ interpreter exit, and a start-up sweep removes what a killed run of the same own
 from __future__ import annotations
 
 import atexit
+import os
 import shutil
 import signal
 import subprocess
@@ -119,6 +120,7 @@ class Lab:
         except BaseException:
             self.stop()
             raise
+        _report_topology_run()
         return self
 
     def stop(self) -> None:
@@ -344,6 +346,20 @@ class Lab:
             "links": {f"{link.a}-{link.b}": self.running and frozenset(link.ends()) not in self.down_links
                       and not (set(link.ends()) & self.down_nodes) for link in self.topology.links},
         }
+
+
+def _report_topology_run() -> None:
+    """A learning event when a network starts in a course notebook (if activity is recorded)."""
+    if not os.environ.get("MNSS_RECOMMENDER_URL"):
+        return
+    try:
+        from mnss_activity.buffer import EventBuffer
+        from mnss_activity.items import item_for
+    except ImportError:
+        return
+    item = item_for(os.environ.get("JPY_SESSION_NAME"))
+    if item:
+        EventBuffer().record(item, "topology_run")
 
 
 def bridge_lines(vlan: int) -> list[str]:

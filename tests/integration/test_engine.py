@@ -265,3 +265,14 @@ def test_a_labs_service_files_live_and_die_with_the_lab():
         stored = list((lab.workdir / "pacs1").glob("*.dcm"))
         assert len(stored) == 1, "the image the modality sent is on the PACS"
     assert not lab.workdir.exists()
+
+
+def test_a_network_started_in_a_course_notebook_is_a_learning_event(tmp_path, monkeypatch):
+    from mnss_activity.buffer import EventBuffer
+
+    monkeypatch.setenv("MNSS_RECOMMENDER_URL", "http://127.0.0.1:9/unused")
+    monkeypatch.setenv("JPY_SESSION_NAME", "hospital-lan/lan-build/lan-build.ipynb")
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    with Lab(linear(2)):
+        pass
+    assert [(e["item"], e["kind"]) for e in EventBuffer().pending()] == [("hospital-lan/lan-build", "topology_run")]
