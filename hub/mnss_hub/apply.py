@@ -11,6 +11,8 @@ from pathlib import Path
 
 from traitlets.config import Config
 
+from mnss_courses.exchange import SERVICE_NAME as EXCHANGE
+
 from .siteconfig import ConfigError
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -77,6 +79,76 @@ def apply_local_mode(c: Config, site: dict) -> None:
     c.LocalLabSpawner.cmd = [str(Path(sys.prefix) / "bin" / "jupyterhub-singleuser")]
 
 
+def exchange_dir(site: dict) -> Path:
+    return Path(site["courses"]["exchange_dir"] or state_dir(site) / "exchange")
+
+
+def exchange_url(site: dict) -> str:
+    """Where servers reach the exchange: straight on 127.0.0.1, under the service's hub prefix."""
+    return f"http://127.0.0.1:{site['courses']['exchange_port']}{site['hub']['base_url']}services/{EXCHANGE}/"
+
+
+def course_members(site: dict) -> dict[str, dict]:
+    """course id -> {instructors, learners}; a course listed twice is an error, not a merge."""
+    members, problems = {}, []
+    for i, entry in enumerate(site["courses"]["members"]):
+        if entry["course"] in members:
+            problems.append(f"courses.members.{i}.course: {entry['course']!r} is listed more than once")
+        members[entry["course"]] = {"instructors": entry.get("instructors", []), "learners": entry.get("learners", [])}
+    if problems:
+        raise ConfigError("(courses)", problems)
+    return members
+
+
+def _already(section: Config, key: str, empty):
+    """What another apply step set for `key` (services, roles, ...), so this one adds, not replaces."""
+    value = dict.get(section, key)
+    return value if isinstance(value, type(empty)) else empty
+
+
+def apply_courses(c: Config, site: dict) -> None:
+    """Groups per course, the exchange service, and the fewest scopes that make it work.
+
+    - The service's role may only read group membership of users in the course groups.
+    - Every user (and their server's token) may access the service; what they may do there
+      is decided by the service from their groups.
+    - An instructor's role reads only their own course's groups (the roster), never admin.
+    """
+    courses = site["courses"]
+    if not courses["enabled"]:
+        return
+    members = course_members(site)
+    groups = {}
+    for cid, people in members.items():
+        groups[f"{cid}-instructors"] = {"users": sorted(people["instructors"])}
+        groups[f"{cid}-learners"] = {"users": sorted(people["learners"])}
+    c.JupyterHub.load_groups = {**_already(c.JupyterHub, "load_groups", {}), **groups}
+    command = [str(Path(sys.prefix) / "bin" / "python"), "-m", "mnss_courses.exchange",
+               f"--ExchangeService.storage_root={exchange_dir(site)}",
+               f"--ExchangeService.max_upload_bytes={courses['max_upload_mb'] * 1024 * 1024}",
+               *(f"--ExchangeService.courses={cid}" for cid in members)]
+    if courses["catalog"]:
+        command.append(f"--ExchangeService.catalog_dir={courses['catalog']}")
+    c.JupyterHub.services = [*_already(c.JupyterHub, "services", []), {
+        "name": EXCHANGE, "url": f"http://127.0.0.1:{courses['exchange_port']}", "command": command,
+        "display": False,
+    }]
+    c.JupyterHub.load_roles = [
+        *_already(c.JupyterHub, "load_roles", []),
+        {"name": EXCHANGE, "description": "mnss-exchange: read course group membership",
+         "scopes": [f"read:users:groups!group={g}" for g in groups], "services": [EXCHANGE]},
+        *({"name": f"mnss-instructor-{cid}", "description": f"Instructors of {cid}: read the course roster",
+           "scopes": [f"read:groups!group={cid}-learners", f"read:groups!group={cid}-instructors"],
+           "groups": [f"{cid}-instructors"]} for cid in members),
+    ]
+    access = f"access:services!service={EXCHANGE}"
+    c.JupyterHub.extra_user_scopes = [*_already(c.JupyterHub, "extra_user_scopes", []), access]
+    # The server's $JUPYTERHUB_API_TOKEN: JupyterHub's default 'server' scopes plus the exchange.
+    server_scopes = _already(c.Spawner, "server_token_scopes", ["users:activity!user", "access:servers!server"])
+    c.Spawner.server_token_scopes = [*server_scopes, access]
+    c.LocalLabSpawner.exchange_url = exchange_url(site)
+
+
 def _mode_not_in_this_release(c: Config, site: dict) -> None:
     raise ConfigError(
         "(mode)",
@@ -93,6 +165,7 @@ def apply_site_config(c: Config, site: dict) -> None:
     apply_auth(c, site)
     apply_spawn_limits(c, site)
     MODES[site["mode"]](c, site)
+    apply_courses(c, site)
 
 
 def extra_config_files(site: dict) -> list[Path]:

@@ -10,6 +10,8 @@ from pathlib import Path
 from jupyterhub.spawner import SimpleLocalProcessSpawner
 from traitlets import Unicode, default
 
+from mnss_courses.exchange import CLIENT_CONFIG_DIR, URL_ENV
+
 LOCAL_MODE_WARNING = (
     "local mode: single-user servers run as the hub's own user on this machine; users are NOT "
     "isolated from each other or from the host. Use it for a trial or a single classroom machine; "
@@ -35,6 +37,12 @@ class LocalLabSpawner(SimpleLocalProcessSpawner):
         "zh-CN", help="JupyterLab language for a user who has not chosen one ('zh-CN' or 'en')."
     ).tag(config=True)
 
+    exchange_url = Unicode(
+        "",
+        help="URL of the mnss-exchange service; empty: no exchange. Given to the server as $MNSS_EXCHANGE_URL, "
+        "and $JUPYTER_CONFIG_PATH then leads to the nbgrader_config.py that selects the exchange client.",
+    ).tag(config=True)
+
     @default("home_dir_template")
     def _default_home_dir_template(self):
         return str(Path(self.homes_dir) / "{username}")
@@ -49,6 +57,11 @@ class LocalLabSpawner(SimpleLocalProcessSpawner):
         env = super().user_env(env)
         env["PATH"] = os.pathsep.join([str(Path(sys.prefix) / "bin"), env.get("PATH", os.defpath)])
         env["MNSS_MODE"] = "local"
+        if self.exchange_url:
+            # nbgrader config by environment: nothing written to the home or to the venv's etc/jupyter.
+            env[URL_ENV] = self.exchange_url
+            env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
+                p for p in (str(CLIENT_CONFIG_DIR), env.get("JUPYTER_CONFIG_PATH", "")) if p)
         return env
 
     def prepare_home(self) -> Path:

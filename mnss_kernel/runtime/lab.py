@@ -29,10 +29,12 @@ from .shell import CommandResult, EngineError, batch, netns_exec, parallel, run
 
 Progress = Callable[[str, int, int], None]
 
-# Kernel settings per role: routers forward; a switch bridges frames without running them
+# Kernel settings per role: routers forward, and answer every traceroute probe (Linux rate-limits
+# ICMP errors, which shows working hops as '*'); a switch bridges frames without running them
 # through iptables (which it would if br_netfilter is loaded on the host).
+L3 = "net.ipv4.ip_forward=1 net.ipv4.icmp_ratelimit=0"
 SYSCTLS = {
-    "router": "net.ipv4.ip_forward=1", "firewall": "net.ipv4.ip_forward=1", "nat": "net.ipv4.ip_forward=1",
+    "router": L3, "firewall": L3, "nat": L3,
     "switch": "net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 "
               "net.bridge.bridge-nf-call-arptables=0",
 }

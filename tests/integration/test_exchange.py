@@ -1,0 +1,339 @@
+"""The course exchange on the real hub: a whole nbgrader round trip, then every refusal on its own.
+
+One hub (started by `mnss-hub run`) serves two courses. The instructor works with nbgrader's
+Python API in this process (with their own hub token); the learners work the way they would
+in a notebook: nbgrader commands run in a kernel of their own server, whose
+$JUPYTERHUB_API_TOKEN is what the exchange service sees. Refusals are sent as a hostile
+learner would send them: hand-made HTTP requests with that learner's own token.
+"""
+
+import csv
+import io
+import json
+import os
+import shutil
+import stat
+import subprocess
+import tarfile
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import requests
+from nbgrader.apps import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config import Config
+
+from mnss_courses import grader
+from mnss_courses.exchange import archive, client
+from mnss_hub.accounts import AccountStore
+from mnss_hub.hubclient import HubClient
+from tests.support.hubproc import ROOT, VENV_BIN, free_ports, running_hub, site_config
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow,
+              pytest.mark.skipif(os.geteuid() != 0, reason="lan-build's tests build live networks (root)")]
+
+COURSE, AID = "hospital-lan", "lan-build"
+OTHER, OTHER_AID = "python-basics", "ward-strings-lists"
+SOURCE = ROOT / "courses" / COURSE / "source" / AID
+USERS = ("teacher", "alice", "bob", "carol")
+MAX_UPLOAD_MB = 1
+
+
+def password(user: str) -> str:
+    return f"{user}-password-x1"
+
+
+def nbgrader_in_server(hub: HubClient, user: str, *args: str) -> dict:
+    """Run `nbgrader ARGS` in a kernel of the user's own server, as a learner would in a notebook."""
+    code = ("import json, subprocess\n"
+            f"r = subprocess.run(['nbgrader', *{list(args)!r}], capture_output=True, text=True)\n"
+            "print(json.dumps({'rc': r.returncode, 'out': r.stdout + r.stderr}))")
+    result = hub.execute(user, code, timeout=120)
+    assert result.error is None, result
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def read_in_server(hub: HubClient, user: str, pattern: str) -> dict:
+    code = ("import glob, json, pathlib\n"
+            f"print(json.dumps({{p: pathlib.Path(p).read_text() for p in sorted(glob.glob({pattern!r}))}}))")
+    result = hub.execute(user, code)
+    assert result.error is None, result
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def instructor_api(root: Path, exchange_url: str, token: str) -> NbGraderAPI:
+    grader._tools_on_path()
+    config = Config()
+    config.CourseDirectory.root = str(root)
+    config.CourseDirectory.course_id = COURSE
+    config.Execute.timeout = 300
+    client.configure(config, service_url=exchange_url, api_token=token)
+    return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+
+
+def ok(result: dict, what: str) -> dict:
+    assert result and result.get("success"), f"{what}: {result.get('error') or result.get('log')}"
+    return result
+
+
+class Api:
+    """Raw HTTP to the exchange through the hub's proxy, as a hostile learner would write it."""
+
+    def __init__(self, base: str, token: str | None):
+        self.base, self.token = base + "services/mnss-exchange/api/", token
+
+    def __call__(self, method: str, path: str, **kw) -> requests.Response:
+        headers = {"Authorization": f"token {self.token}"} if self.token else {}
+        return requests.request(method, self.base + path, headers=headers, timeout=60, **kw)
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    work = tmp_path_factory.mktemp("exchange")
+    state = work / "state"
+    (exchange_port,) = free_ports(1)
+    config = site_config(state, courses={
+        "enabled": True, "exchange_port": exchange_port, "max_upload_mb": MAX_UPLOAD_MB,
+        "catalog": str(ROOT / "courses"),
+        "members": [{"course": COURSE, "instructors": ["teacher"], "learners": ["alice", "bob"]},
+                    {"course": OTHER, "instructors": ["carol"]}]})
+    store = AccountStore(state / "accounts.sqlite")
+    for user in USERS:
+        store.create(user, password(user), must_change=False)
+    with running_hub(work, config) as (url, proc, log):
+        clients = {}
+        for user in USERS:
+            clients[user] = HubClient(url, timeout=120)
+            clients[user].login(user, password(user))
+        yield SimpleNamespace(url=url, work=work, state=state, log=log, clients=clients,
+                              exchange_url=url + "services/mnss-exchange/",
+                              api={u: Api(url, c.token) for u, c in clients.items()})
+
+
+@pytest.fixture(scope="module")
+def course_run(hub):
+    """Release, fetch, submit (right and wrong), collect, autograde, feedback, export: once."""
+    teacher, alice, bob = (hub.clients[u] for u in ("teacher", "alice", "bob"))
+    root = hub.work / "teacher-course"
+    shutil.copytree(SOURCE, root / "source" / AID)
+    api = instructor_api(root, hub.exchange_url, teacher.token)
+    ok(api.generate_assignment(AID), "generate")
+    ok(api.release_assignment(AID), "release through the exchange")
+
+    run = SimpleNamespace(root=root, api=api, fetched={}, submitted={}, feedback_cmd={}, feedback={})
+    for learner in (alice, bob):
+        name = "alice" if learner is alice else "bob"
+        learner.start_server(name)
+        run.fetched[name] = nbgrader_in_server(learner, name, "fetch_assignment", AID, "--course", COURSE)
+    # alice answers with the instructor's solution (saved the way JupyterLab saves); bob hands in the blank
+    solution = json.loads((SOURCE / f"{AID}.ipynb").read_text("utf-8"))
+    saved = requests.put(f"{hub.url}user/alice/api/contents/{AID}/{AID}.ipynb", headers=alice.headers, timeout=60,
+                         json={"type": "notebook", "format": "json", "content": solution})
+    assert saved.status_code in (200, 201), saved.text
+    for name, learner in (("alice", alice), ("bob", bob)):
+        run.submitted[name] = nbgrader_in_server(learner, name, "submit", AID, "--course", COURSE)
+
+    ok(api.collect(AID), "collect")
+    for student in ("alice", "bob"):
+        ok(api.autograde(AID, student), f"autograde {student}")
+    ok(api.generate_feedback(AID), "generate feedback")
+    ok(api.release_feedback(AID), "release feedback")
+    for name, learner in (("alice", alice), ("bob", bob)):
+        run.feedback_cmd[name] = nbgrader_in_server(learner, name, "fetch_feedback", AID, "--course", COURSE)
+        run.feedback[name] = read_in_server(learner, name, f"{AID}/feedback/*/{AID}.html")
+    export = subprocess.run([str(VENV_BIN / "nbgrader"), "export", "--to", "grades.csv",
+                             f"--CourseDirectory.course_id={COURSE}"], cwd=root, capture_output=True, text=True,
+                            timeout=120)
+    assert export.returncode == 0, export.stderr
+    run.grades = {row["student_id"]: row for row in csv.DictReader(open(root / "grades.csv"))}
+    run.lab_list = requests.get(f"{hub.url}user/alice/assignments", params={"course_id": COURSE},
+                                headers=alice.headers, timeout=60).json()
+    run.key = {s: [m["key"] for m in hub.api["teacher"]("GET", f"courses/{COURSE}/submissions",
+                                                         params={"student_id": s}).json()["submissions"]][-1]
+               for s in ("alice", "bob")}
+    return run
+
+
+def submissions_of(hub, student: str) -> list[dict]:
+    listing = hub.api["teacher"]("GET", f"courses/{COURSE}/submissions", params={"student_id": student})
+    return listing.json()["submissions"]
+
+
+def tar_bytes(*members: tuple[str, bytes | None, bytes]) -> bytes:
+    """members: (name, content or None, tar type)."""
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        for name, content, kind in members:
+            info = tarfile.TarInfo(name)
+            info.type = kind
+            if kind == tarfile.SYMTYPE:
+                info.linkname = "/etc/shadow"
+            info.size = len(content or b"")
+            tar.addfile(info, io.BytesIO(content) if content else None)
+    return buffer.getvalue()
+
+
+def assert_refused(response: requests.Response, status: int, text: str = "") -> None:
+    assert response.status_code == status, (response.status_code, response.text)
+    body = response.json()
+    assert body["status"] == status and text in body["error"], body
+
+
+# -- the round trip -------------------------------------------------------------------------
+
+
+def test_learners_fetch_and_submit_from_their_own_servers(course_run):
+    for name in ("alice", "bob"):
+        assert course_run.fetched[name]["rc"] == 0, course_run.fetched[name]["out"]
+        assert f"Fetched as: {COURSE} {AID}" in course_run.fetched[name]["out"]
+        assert course_run.submitted[name]["rc"] == 0, course_run.submitted[name]["out"]
+        assert f"Submitted as: {COURSE} {AID}" in course_run.submitted[name]["out"]
+
+
+def test_instructor_collects_exactly_the_two_submissions(course_run):
+    submitted = course_run.root / "submitted"
+    assert sorted(p.name for p in submitted.iterdir()) == ["alice", "bob"]
+    for name in ("alice", "bob"):
+        folder = submitted / name / AID
+        assert (folder / f"{AID}.ipynb").is_file()
+        assert (folder / "timestamp.txt").read_text().endswith(" UTC")
+
+
+def test_export_has_full_marks_for_the_solution_and_zero_for_the_blank(course_run):
+    alice, bob = course_run.grades["alice"], course_run.grades["bob"]
+    assert float(alice["max_score"]) == 10.0
+    assert float(alice["raw_score"]) == float(alice["max_score"])
+    assert float(bob["raw_score"]) == 0.0
+
+
+def test_each_learner_fetches_only_their_own_feedback(course_run):
+    for name in ("alice", "bob"):
+        assert course_run.feedback_cmd[name]["rc"] == 0, course_run.feedback_cmd[name]["out"]
+        assert len(course_run.feedback[name]) == 1, course_run.feedback[name]
+    alice_html = next(iter(course_run.feedback["alice"].values()))
+    bob_html = next(iter(course_run.feedback["bob"].values()))
+    assert "10.0 / 10.0" in alice_html and "0.0 / 10.0" in bob_html and "10.0 / 10.0" not in bob_html
+
+
+def test_jupyterlab_assignment_list_sees_the_exchange(course_run):
+    listing = course_run.lab_list
+    assert listing["success"], listing
+    released = [a for a in listing["value"] if a.get("status") == "fetched"]
+    submitted = [a for a in listing["value"] if a.get("status") == "submitted"]
+    assert [(a["course_id"], a["assignment_id"]) for a in released] == [(COURSE, AID)]
+    assert [(a["student_id"], a["assignment_id"]) for a in submitted] == [("alice", AID)]
+    latest = submitted[0]["submissions"][-1]
+    assert latest["has_exchange_feedback"] and latest["has_local_feedback"] and not latest["feedback_updated"]
+
+
+def test_exchange_storage_is_private_to_the_service(course_run, hub):
+    root = hub.state / "exchange"
+    assert stat.S_IMODE(root.stat().st_mode) == 0o700
+    loose = [p for p in root.rglob("*") if stat.S_IMODE(p.stat().st_mode) & 0o077]
+    assert not loose, loose
+
+
+# -- refusals, each on its own ------------------------------------------------------------------
+
+
+def test_requests_without_a_usable_token_are_refused(course_run, hub):
+    assert_refused(Api(hub.url, None)("GET", "assignments"), 401, "missing or invalid token")
+    assert_refused(Api(hub.url, "not-a-real-token")("GET", "assignments"), 401)
+    narrow = requests.post(f"{hub.url}hub/api/users/bob/tokens", headers=hub.clients["bob"].headers, timeout=30,
+                           json={"scopes": ["read:users:name!user"], "note": "no exchange access"})
+    assert narrow.status_code == 201, narrow.text
+    assert_refused(Api(hub.url, narrow.json()["token"])("GET", "assignments"), 403, "may not use the exchange")
+
+
+def test_learner_cannot_download_another_learners_submission(course_run, hub):
+    bob = hub.api["bob"]
+    path = f"courses/{COURSE}/submissions/{AID}/alice/{course_run.key['alice']}"
+    assert hub.api["teacher"]("GET", path).status_code == 200  # it exists...
+    assert_refused(bob("GET", path), 403, "you must be instructor")  # ...and bob may not have it
+    assert_refused(bob("GET", f"courses/{COURSE}/submissions"), 403)
+    listing = bob("GET", "assignments").json()
+    assert {s["student_id"] for s in listing["submissions"]} == {"bob"}
+
+
+def test_learner_cannot_fetch_another_learners_feedback(course_run, hub):
+    bob = hub.api["bob"]
+    assert_refused(bob("GET", f"courses/{COURSE}/assignments/{AID}/feedback", params={"student_id": "alice"}),
+                   400, "whoever owns the token")
+    assert_refused(bob("GET", f"courses/{COURSE}/assignments/{AID}/feedback", params={"student": "alice"}), 400)
+    own = archive.read(bob("GET", f"courses/{COURSE}/assignments/{AID}/feedback").content)
+    assert own and all("0.0 / 10.0" in content.decode() for _, content in own)
+    assert not any("10.0 / 10.0" in content.decode() for _, content in own)
+
+
+def test_learner_cannot_submit_as_another_learner(course_run, hub):
+    before_alice, before_bob = len(submissions_of(hub, "alice")), len(submissions_of(hub, "bob"))
+    body = archive.pack([(f"{AID}.ipynb", b"{}")])
+    assert_refused(hub.api["bob"]("POST", f"courses/{COURSE}/assignments/{AID}/submission",
+                                  params={"student": "alice"}, data=body), 400, "do not send 'student'")
+    # nbgrader's own --student flag, from bob's server: ignored, the submission is bob's
+    spoof = nbgrader_in_server(hub.clients["bob"], "bob", "submit", AID, "--course", COURSE, "--student", "alice")
+    assert spoof["rc"] == 0, spoof["out"]
+    assert "--student alice is ignored" in spoof["out"]
+    assert len(submissions_of(hub, "alice")) == before_alice
+    assert len(submissions_of(hub, "bob")) == before_bob + 1
+
+
+def test_learner_cannot_list_or_fetch_another_courses_assignments(course_run, hub):
+    released = hub.api["carol"]("PUT", f"courses/{OTHER}/assignments/{OTHER_AID}",
+                                data=archive.pack([(f"{OTHER_AID}.ipynb", b"{}")]))
+    assert released.status_code in (201, 409), released.text
+    bob = hub.api["bob"]
+    assert {a["course_id"] for a in bob("GET", "assignments").json()["assignments"]} == {COURSE}
+    assert_refused(bob("GET", "assignments", params={"course_id": OTHER}), 403, f"not a member of course '{OTHER}'")
+    assert_refused(bob("GET", f"courses/{OTHER}/assignments/{OTHER_AID}"), 403)
+    fetch = nbgrader_in_server(hub.clients["bob"], "bob", "fetch_assignment", OTHER_AID, "--course", OTHER)
+    assert fetch["rc"] != 0 and f"not a member of course '{OTHER}'" in fetch["out"]
+    # and an instructor of one course is nobody in another
+    assert_refused(hub.api["carol"]("GET", f"courses/{COURSE}/submissions"), 403)
+    assert_refused(bob("GET", "assignments", params={"course_id": "no-such-course"}), 404, "unknown course")
+
+
+def test_learner_cannot_release_collect_or_release_feedback(course_run, hub):
+    bob, body = hub.api["bob"], archive.pack([("x.ipynb", b"{}")])
+    assert_refused(bob("PUT", f"courses/{COURSE}/assignments/{AID}", params={"force": "1"}, data=body), 403,
+                   "you must be instructor")
+    assert_refused(bob("DELETE", f"courses/{COURSE}/assignments/{AID}"), 403)
+    assert_refused(bob("GET", f"courses/{COURSE}/submissions", params={"assignment_id": AID}), 403)
+    assert_refused(bob("PUT", f"courses/{COURSE}/feedback/{AID}/bob", params={"timestamp": "x"},
+                       data=archive.pack([(f"{AID}.html", b"<p>full marks</p>")])), 403)
+    released = hub.api["alice"]("GET", f"courses/{COURSE}/assignments/{AID}")
+    assert released.status_code == 200 and archive.read(released.content)  # the release is untouched
+
+
+@pytest.mark.parametrize("member", [
+    ("../../../../tmp/mnss-evil.ipynb", b"{}", tarfile.REGTYPE),
+    ("/tmp/mnss-evil.ipynb", b"{}", tarfile.REGTYPE),
+    (f"{AID}.ipynb", None, tarfile.SYMTYPE),
+], ids=["dotdot", "absolute", "symlink"])
+def test_path_traversal_and_link_archives_are_refused(course_run, hub, member):
+    before = len(submissions_of(hub, "alice"))
+    response = hub.api["alice"]("POST", f"courses/{COURSE}/assignments/{AID}/submission", data=tar_bytes(member))
+    assert_refused(response, 400, "entry")
+    assert len(submissions_of(hub, "alice")) == before
+    assert not Path("/tmp/mnss-evil.ipynb").exists()
+    release = hub.api["teacher"]("PUT", f"courses/{COURSE}/assignments/{AID}", params={"force": "1"},
+                                 data=tar_bytes(member))
+    assert_refused(release, 400, "entry")
+
+
+def test_oversized_upload_is_refused_with_413(course_run, hub):
+    before = len(submissions_of(hub, "alice"))
+    too_big = os.urandom(MAX_UPLOAD_MB * 1024 * 1024 + 1)
+    response = hub.api["alice"]("POST", f"courses/{COURSE}/assignments/{AID}/submission", data=too_big)
+    assert_refused(response, 413, f"limit of {MAX_UPLOAD_MB * 1024 * 1024} bytes")
+    assert len(submissions_of(hub, "alice")) == before
+
+
+def test_instructor_is_scoped_to_their_course_and_not_admin(course_run, hub):
+    teacher = hub.clients["teacher"]
+    assert teacher.user("teacher")["admin"] is False
+    get = lambda path: requests.get(f"{hub.url}hub/api/{path}", headers=teacher.headers, timeout=30)
+    assert get(f"groups/{COURSE}-learners").json()["users"] == ["alice", "bob"]
+    assert get(f"groups/{OTHER}-learners").status_code in (403, 404)
+    assert get("users").status_code == 403

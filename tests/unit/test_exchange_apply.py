@@ -1,0 +1,115 @@
+"""The courses section becomes hub groups, the exchange service and the narrowest roles that work."""
+
+import os
+import sys
+from types import SimpleNamespace
+
+import pytest
+from traitlets.config import Config
+
+from mnss_courses.exchange import CLIENT_CONFIG_DIR
+from mnss_hub import apply, siteconfig
+from mnss_hub.spawners import LocalLabSpawner
+
+COURSES = {
+    "enabled": True, "exchange_port": 9123, "max_upload_mb": 2, "catalog": "/srv/courses",
+    "members": [{"course": "hospital-lan", "instructors": ["teacher"], "learners": ["bob", "alice"]},
+                {"course": "python-basics", "instructors": ["carol"]}],
+}
+
+
+def applied(courses=COURSES, **extra):
+    c = Config()
+    apply.apply_site_config(c, siteconfig.validate({"hub": {"state_dir": "/srv/m"}, "courses": courses, **extra}))
+    return c
+
+
+def test_disabled_by_default_changes_nothing():
+    c = Config()
+    apply.apply_site_config(c, siteconfig.validate({}))
+    assert "services" not in c.JupyterHub and "load_groups" not in c.JupyterHub
+    assert "exchange_url" not in c.LocalLabSpawner
+
+
+def test_members_become_course_groups():
+    c = applied()
+    assert c.JupyterHub.load_groups == {
+        "hospital-lan-instructors": {"users": ["teacher"]}, "hospital-lan-learners": {"users": ["alice", "bob"]},
+        "python-basics-instructors": {"users": ["carol"]}, "python-basics-learners": {"users": []},
+    }
+
+
+def test_the_service_is_managed_by_the_hub_with_its_settings():
+    (service,) = applied().JupyterHub.services
+    assert service["name"] == "mnss-exchange" and service["url"] == "http://127.0.0.1:9123"
+    cmd = service["command"]
+    assert cmd[:3] == [os.path.join(sys.prefix, "bin", "python"), "-m", "mnss_courses.exchange"]
+    assert "--ExchangeService.storage_root=/srv/m/exchange" in cmd
+    assert f"--ExchangeService.max_upload_bytes={2 * 1024 * 1024}" in cmd
+    assert "--ExchangeService.catalog_dir=/srv/courses" in cmd
+    assert [a for a in cmd if a.startswith("--ExchangeService.courses=")] == [
+        "--ExchangeService.courses=hospital-lan", "--ExchangeService.courses=python-basics"]
+
+
+def test_roles_are_narrow_and_never_admin():
+    c = applied()
+    roles = {r["name"]: r for r in c.JupyterHub.load_roles}
+    assert roles["mnss-exchange"]["services"] == ["mnss-exchange"]
+    assert all(s.startswith("read:users:groups!group=") for s in roles["mnss-exchange"]["scopes"])
+    teach = roles["mnss-instructor-hospital-lan"]
+    assert teach["groups"] == ["hospital-lan-instructors"]
+    assert teach["scopes"] == ["read:groups!group=hospital-lan-learners", "read:groups!group=hospital-lan-instructors"]
+    for role in roles.values():
+        assert not any(s.startswith(("admin", "access:servers", "tokens", "shutdown")) or "!" not in s
+                       for s in role["scopes"]), role
+    assert c.Authenticator.admin_users == {"admin"}
+
+
+def test_users_and_their_servers_may_reach_the_service():
+    c = applied()
+    assert c.JupyterHub.extra_user_scopes == ["access:services!service=mnss-exchange"]
+    assert "access:services!service=mnss-exchange" in c.Spawner.server_token_scopes
+    assert {"users:activity!user", "access:servers!server"} <= set(c.Spawner.server_token_scopes)
+
+
+def test_exchange_url_follows_port_and_base_url():
+    c = applied(hub={"state_dir": "/srv/m", "base_url": "/lab/"})
+    assert c.LocalLabSpawner.exchange_url == "http://127.0.0.1:9123/lab/services/mnss-exchange/"
+
+
+def test_a_course_listed_twice_is_refused():
+    twice = dict(COURSES, members=[{"course": "hospital-lan"}, {"course": "hospital-lan", "learners": ["x"]}])
+    with pytest.raises(siteconfig.ConfigError, match="'hospital-lan' is listed more than once"):
+        applied(twice)
+
+
+def test_schema_refuses_bad_course_ids_and_names():
+    with pytest.raises(siteconfig.ConfigError, match=r"courses.members.0.course: 'Hospital LAN' has the wrong form"):
+        applied(dict(COURSES, members=[{"course": "Hospital LAN"}]))
+    with pytest.raises(siteconfig.ConfigError, match=r"courses.members.0.learners.0: '../x' has the wrong form"):
+        applied(dict(COURSES, members=[{"course": "ok-course", "learners": ["../x"]}]))
+
+
+def test_spawner_passes_the_url_and_the_client_config_by_environment(tmp_path):
+    alice = SimpleNamespace(name="alice")
+    spawner = LocalLabSpawner(user=alice, homes_dir=str(tmp_path),
+                              exchange_url="http://127.0.0.1:9123/services/mnss-exchange/")
+    env = spawner.user_env({})
+    assert env["MNSS_EXCHANGE_URL"] == "http://127.0.0.1:9123/services/mnss-exchange/"
+    assert env["JUPYTER_CONFIG_PATH"].split(os.pathsep)[0] == str(CLIENT_CONFIG_DIR)
+    assert (CLIENT_CONFIG_DIR / "nbgrader_config.py").is_file()
+    assert "MNSS_EXCHANGE_URL" not in LocalLabSpawner(user=alice, homes_dir=str(tmp_path)).user_env({})
+
+
+def test_services_roles_and_scopes_set_earlier_are_kept():
+    c = Config()
+    c.JupyterHub.services = [{"name": "other"}]
+    c.JupyterHub.load_roles = [{"name": "other-role", "scopes": ["read:hub"]}]
+    c.JupyterHub.extra_user_scopes = ["access:services!service=other"]
+    c.Spawner.server_token_scopes = ["users:activity!user", "access:services!service=other"]
+    apply.apply_courses(c, siteconfig.validate({"courses": COURSES}))
+    assert [s["name"] for s in c.JupyterHub.services] == ["other", "mnss-exchange"]
+    assert c.JupyterHub.load_roles[0]["name"] == "other-role"
+    assert c.JupyterHub.extra_user_scopes == ["access:services!service=other", "access:services!service=mnss-exchange"]
+    assert c.Spawner.server_token_scopes == ["users:activity!user", "access:services!service=other",
+                                             "access:services!service=mnss-exchange"]
