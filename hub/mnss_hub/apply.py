@@ -149,6 +149,45 @@ def apply_courses(c: Config, site: dict) -> None:
     c.LocalLabSpawner.exchange_url = exchange_url(site)
 
 
+RECOMMENDER = "mnss-recommender"
+
+
+def recommender_url(site: dict) -> str:
+    return f"http://127.0.0.1:{site['recommender']['port']}{site['hub']['base_url']}services/{RECOMMENDER}/"
+
+
+def apply_recommender(c: Config, site: dict) -> None:
+    """The recommender service; every user and server token may reach it, nothing more.
+
+    The service needs no hub scopes of its own for learners: it learns who is asking from their
+    token. Servers get the URL and send events with their own token (see extensions/mnss_activity).
+    """
+    rec = site["recommender"]
+    if not rec["enabled"]:
+        return
+    catalog = rec["catalog"] or site["courses"]["catalog"]
+    if not catalog:
+        raise ConfigError("(recommender)", ["recommender.catalog: empty, and so is courses.catalog; "
+                                            "the recommender needs the folder of course bundles"])
+    state = state_dir(site)
+    db_url = rec["db_url"] or f"sqlite:///{state / 'recommender.sqlite'}"
+    c.JupyterHub.services = [*_already(c.JupyterHub, "services", []), {
+        "name": RECOMMENDER, "url": f"http://127.0.0.1:{rec['port']}", "oauth_no_confirm": True, "display": False,
+        "command": [str(Path(sys.prefix) / "bin" / "python"), "-m", "mnss_recommender.service",
+                    f"--db-url={db_url}",
+                    f"--courses={catalog}", f"--key-file={state / 'recommender.key'}",
+                    f"--retrain-seconds={rec['retrain_seconds']}"],
+        "environment": {"OPENBLAS_NUM_THREADS": "1"},  # one recommendation must not wait on a thread pool
+    }]
+    access = f"access:services!service={RECOMMENDER}"
+    c.JupyterHub.extra_user_scopes = [*_already(c.JupyterHub, "extra_user_scopes", []), access]
+    server_scopes = _already(c.Spawner, "server_token_scopes", ["users:activity!user", "access:servers!server"])
+    c.Spawner.server_token_scopes = [*server_scopes, access]
+    c.Spawner.environment = {**_already(c.Spawner, "environment", {}),
+                             "MNSS_RECOMMENDER_URL": recommender_url(site) + "api/events",
+                             "MNSS_ACTIVITY_FLUSH_SECONDS": str(rec["flush_seconds"])}
+
+
 def _mode_not_in_this_release(c: Config, site: dict) -> None:
     raise ConfigError(
         "(mode)",
@@ -166,6 +205,7 @@ def apply_site_config(c: Config, site: dict) -> None:
     apply_spawn_limits(c, site)
     MODES[site["mode"]](c, site)
     apply_courses(c, site)
+    apply_recommender(c, site)
 
 
 def extra_config_files(site: dict) -> list[Path]:

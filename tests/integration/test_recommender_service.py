@@ -2,8 +2,6 @@
 with reasons, refusals, and no login names in what it stores."""
 
 import sqlite3
-import sys
-import textwrap
 import time
 
 import pytest
@@ -17,29 +15,16 @@ from tests.support.hubproc import ROOT, free_ports, running_hub, site_config
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 
-def service_config(folder, port, state):
-    """Registers the service through the site config's jupyterhub_config.d escape hatch."""
-    folder.mkdir()
-    (folder / "recommender.py").write_text(textwrap.dedent(f"""
-        c.JupyterHub.services = [{{
-            "name": "mnss-recommender", "url": "http://127.0.0.1:{port}", "oauth_no_confirm": True,
-            "command": [{sys.executable!r}, "-m", "mnss_recommender.service", "--db-url=sqlite:///{state}/rec.sqlite",
-                        "--courses={ROOT / 'courses'}", "--key-file={state}/rec.key", "--retrain-seconds=1"],
-        }}]
-        c.JupyterHub.load_roles = [{{"name": "user", "scopes": ["self", "access:services!service=mnss-recommender"]}}]
-        c.Spawner.server_token_scopes = ["users:activity!user", "access:servers!server",
-                                         "access:services!service=mnss-recommender"]
-        c.Spawner.environment = {{"MNSS_RECOMMENDER_URL": "http://127.0.0.1:{port}/services/mnss-recommender/api/events",
-                                  "MNSS_ACTIVITY_FLUSH_SECONDS": "1"}}
-    """))
+def recommender_site(state, port, flush_seconds=1):
+    """The site config a sysadmin writes: the recommender section, retraining every few seconds."""
+    return site_config(state, recommender={"enabled": True, "catalog": str(ROOT / "courses"), "port": port,
+                                           "retrain_seconds": 10, "flush_seconds": flush_seconds})
 
 
 def test_events_in_recommendations_out(tmp_path):
     (port,) = free_ports(1)
     state = tmp_path / "state"
-    state.mkdir()
-    service_config(tmp_path / "config.d", port, state)
-    config = site_config(state, hub={"extra_config_dir": str(tmp_path / "config.d")})
+    config = recommender_site(state, port)
     site = siteconfig.validate(config)
     with running_hub(tmp_path, config) as (url, proc, log):
         admin = HubClient(url)
@@ -64,8 +49,12 @@ def test_events_in_recommendations_out(tmp_path):
         again = requests.post(api + "events", json={"events": events}, headers=learner.headers, timeout=10)
         assert again.json() == {"stored": 0}, "a resent event is stored once"
 
-        time.sleep(2.5)  # the service retrains every second in this test
-        recs = requests.get(api + "recommendations?k=3", headers=learner.headers, timeout=10).json()
+        deadline = time.monotonic() + 30  # the service retrains every 10 s in this test
+        while time.monotonic() < deadline:
+            recs = requests.get(api + "recommendations?k=3", headers=learner.headers, timeout=10).json()
+            if recs["trained_at"] and recs["trained_at"] > now:
+                break
+            time.sleep(1)
         items = [r["item"] for r in recs["recommendations"]]
         assert items and "hospital-lan/lan-build" not in items, recs
         assert all(r["reason_zh"] and r["reason_en"] for r in recs["recommendations"])
@@ -75,13 +64,13 @@ def test_events_in_recommendations_out(tmp_path):
         stats = requests.get(api + "stats?course=hospital-lan", headers=learner.headers, timeout=10)
         assert stats.status_code == 403
 
-    stored_text = "\n".join(str(row) for row in sqlite3.connect(state / "rec.sqlite").execute(
+    stored_text = "\n".join(str(row) for row in sqlite3.connect(state / "recommender.sqlite").execute(
         "SELECT * FROM recommender_events"))
     assert "e1" in stored_text and "learner1" not in stored_text, "learners are stored only as pseudonyms"
 
 
 def stored_events(state):
-    return sqlite3.connect(state / "rec.sqlite").execute(
+    return sqlite3.connect(state / "recommender.sqlite").execute(
         "SELECT learner, item, kind FROM recommender_events ORDER BY ts").fetchall()
 
 
@@ -90,9 +79,7 @@ def test_a_learners_server_reports_opened_and_executed(tmp_path):
     cells reach the service with the server's token; the learner is stored as a pseudonym."""
     (port,) = free_ports(1)
     state = tmp_path / "state"
-    state.mkdir()
-    service_config(tmp_path / "config.d", port, state)
-    config = site_config(state, hub={"extra_config_dir": str(tmp_path / "config.d")})
+    config = recommender_site(state, port)
     with running_hub(tmp_path, config) as (url, proc, log):
         admin = HubClient(url)
         admin.login("admin", "admin-test-password")

@@ -56,3 +56,23 @@ def test_extra_config_files_in_name_order(tmp_path):
     site = siteconfig.validate({"hub": {"extra_config_dir": str(tmp_path)}})
     assert [p.name for p in apply.extra_config_files(site)] == ["10-a.py", "20-b.py"]
     assert apply.extra_config_files(siteconfig.validate({})) == []
+
+
+def test_recommender_section_adds_service_scopes_and_server_settings():
+    c = applied({"recommender": {"enabled": True, "catalog": "/srv/courses", "port": 9999, "flush_seconds": 5},
+                 "hub": {"state_dir": "/srv/m"}})
+    (service,) = c.JupyterHub.services
+    assert service["name"] == "mnss-recommender" and service["url"] == "http://127.0.0.1:9999"
+    assert "--db-url=sqlite:////srv/m/recommender.sqlite" in service["command"]
+    assert "access:services!service=mnss-recommender" in c.Spawner.server_token_scopes
+    assert c.Spawner.environment["MNSS_RECOMMENDER_URL"] == "http://127.0.0.1:9999/services/mnss-recommender/api/events"
+    assert c.JupyterHub.extra_user_scopes == ["access:services!service=mnss-recommender"]
+
+
+def test_recommender_needs_a_catalog():
+    with pytest.raises(siteconfig.ConfigError, match="recommender.catalog: empty, and so is courses.catalog"):
+        applied({"recommender": {"enabled": True}})
+
+
+def test_disabled_recommender_sets_nothing():
+    assert "services" not in applied().JupyterHub
