@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from traitlets.config import Config
+
 from . import apply, siteconfig
 from .accounts import AccountError, AccountStore, generate_password
 from .spawners import LOCAL_MODE_WARNING
@@ -45,6 +47,7 @@ def ensure_admins(site: dict, out=sys.stdout) -> None:
 
 def cmd_check_config(args) -> int:
     path, site = _load(args)
+    apply.apply_site_config(Config(), site)  # set-only: surfaces apply-time problems, changes nothing
     print(f"OK: {path or '(embedded defaults)'} is valid; mode={site['mode']}, url={apply.public_url(site)}")
     return 0
 

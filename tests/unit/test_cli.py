@@ -50,3 +50,10 @@ def test_config_reference_lists_every_key():
         keys = prop.get("properties", {None: None})
         for key in keys:
             assert (f"`{section}.{key}`" if key else f"`{section}`") in text
+
+
+def test_check_config_also_runs_the_apply_checks(tmp_path, capsys):
+    path = tmp_path / "mnss.yaml"
+    path.write_text("recommender: {enabled: true}\n")
+    assert cli.main(["--config", str(path), "check-config"]) == 2
+    assert "recommender.catalog: empty, and so is courses.catalog" in capsys.readouterr().err
