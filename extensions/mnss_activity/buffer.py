@@ -17,6 +17,12 @@ from pathlib import Path
 KINDS = ("opened", "executed", "submitted", "graded", "topology_run", "closed")
 
 
+def record_if_enabled(item: str | None, kind: str) -> None:
+    """Record a learning event, when this server reports activity ($MNSS_RECOMMENDER_URL is set)."""
+    if item and os.environ.get("MNSS_RECOMMENDER_URL"):
+        EventBuffer().record(item, kind)
+
+
 def default_path() -> Path:
     base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
     return Path(base) / "mnss" / "activity.sqlite"

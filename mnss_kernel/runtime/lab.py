@@ -352,16 +352,12 @@ class Lab:
 
 def _report_topology_run() -> None:
     """A learning event when a network starts in a course notebook (if activity is recorded)."""
-    if not os.environ.get("MNSS_RECOMMENDER_URL"):
-        return
     try:
-        from mnss_activity.buffer import EventBuffer
+        from mnss_activity.buffer import record_if_enabled
         from mnss_activity.items import item_for
-    except ImportError:
+    except ImportError:  # the engine also runs without the platform around it
         return
-    item = item_for(os.environ.get("JPY_SESSION_NAME"))
-    if item:
-        EventBuffer().record(item, "topology_run")
+    record_if_enabled(item_for(os.environ.get("JPY_SESSION_NAME")), "topology_run")
 
 
 def bridge_lines(vlan: int) -> list[str]:

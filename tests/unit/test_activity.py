@@ -80,3 +80,16 @@ def test_delivery_survives_an_outage_and_sends_each_event_once(tmp_path):
             server.stop()
 
     asyncio.run(scenario())
+
+
+def test_record_if_enabled_only_when_activity_is_reported(tmp_path, monkeypatch):
+    from mnss_activity.buffer import record_if_enabled
+
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path))
+    monkeypatch.delenv("MNSS_RECOMMENDER_URL", raising=False)
+    record_if_enabled("c1/a1", "submitted")
+    assert EventBuffer().pending() == []
+    monkeypatch.setenv("MNSS_RECOMMENDER_URL", "http://127.0.0.1:9/unused")
+    record_if_enabled("c1/a1", "submitted")
+    record_if_enabled(None, "submitted")
+    assert [(e["item"], e["kind"]) for e in EventBuffer().pending()] == [("c1/a1", "submitted")]

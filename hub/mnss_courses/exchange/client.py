@@ -27,6 +27,8 @@ from nbgrader.exchange import abc
 from nbgrader.utils import find_all_notebooks, ignore_patterns, parse_utc
 from traitlets import Bool, Float, Unicode, default
 
+from mnss_activity.buffer import record_if_enabled
+
 from . import URL_ENV, archive
 from .names import BadName, check_segment
 from .transport import ServiceClient, ServiceError, path
@@ -242,6 +244,7 @@ class ExchangeSubmit(Exchange, abc.ExchangeSubmit):
                              claimed, record["student_id"])
         self.timestamp = record["timestamp"]
         self.log.info("Submitted as: %s %s %s", self.course_id, aid, record["timestamp"])
+        record_if_enabled(f"{self.course_id}/{aid}", "submitted")
 
 
 class ExchangeList(Exchange, abc.ExchangeList):
