@@ -17,7 +17,18 @@ def sweep_earlier_test_runs():
     if os.geteuid() == 0:
         owners = {m.group(1) for ns in existing_namespaces() if (m := re.match(rf"{PREFIX}-(t\d+)-", ns))}
         for owner in owners - {default_owner()}:
-            sweep(owner)
+            if not _alive(int(owner[1:])):
+                sweep(owner)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass
+    return True
 
 
 def ours() -> set[str]:
