@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 SYSTEM_PYTHON = $(shell command -v python3.11 >/dev/null && echo /usr/bin/python3.11 || echo /usr/bin/python3)
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast install install-test config-docs clean
+.PHONY: run test test-fast install install-test config-docs labextension clean
 
 $(VENV)/.installed: pyproject.toml scripts/install-system.sh scripts/link-mininet.sh
 	scripts/install-system.sh
@@ -36,6 +36,13 @@ test: install-test
 ## Unit tests only: no root, no processes.
 test-fast: install-test
 	$(VENV)/bin/pytest tests/unit $(PYTEST_ARGS)
+
+## Rebuild the JupyterLab panel (needs node/npm) and record its sources' hash; commit the result.
+PANEL := extensions/mnss_panel
+labextension: install
+	cd $(PANEL) && npm ci --no-audit --no-fund && npx tsc && PATH=$(abspath $(VENV))/bin:$$PATH jupyter labextension build .
+	$(PY) $(PANEL)/sources_hash.py
+	$(PY) -m pip install -q --no-deps -e .
 
 config-docs: install
 	$(VENV)/bin/mnss-hub config-docs
