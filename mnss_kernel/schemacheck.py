@@ -7,6 +7,7 @@ problem names the key, the value and what is allowed.
 from __future__ import annotations
 
 import difflib
+import ipaddress
 from typing import Any, Callable
 
 import jsonschema
@@ -14,6 +15,11 @@ import jsonschema
 PathNamer = Callable[[list], str]
 # Only the formats our schemas use: the full checker loads parsers for formats we never need.
 FORMATS = jsonschema.FormatChecker(formats=["ipv4"])
+
+
+@FORMATS.checks("ipv4-network", raises=ValueError)
+def _ipv4_network(value) -> bool:
+    return not isinstance(value, str) or bool(ipaddress.IPv4Network(value))
 
 
 def type_name(value: Any) -> str:
@@ -62,5 +68,6 @@ def describe(err: jsonschema.ValidationError, name_path: PathNamer = dotted) -> 
     if err.validator == "minLength":
         return f"{key}: must not be empty"
     if err.validator == "format":
-        return f"{key}: {value!r} is not a valid {err.validator_value} address"
+        what = "network (address/prefix, e.g. 172.29.0.0/16)" if err.validator_value == "ipv4-network" else "address"
+        return f"{key}: {value!r} is not a valid {err.validator_value.split('-')[0]} {what}"
     return f"{key}: {value!r}: {err.message}"

@@ -7,7 +7,7 @@ import os
 import uuid
 from functools import cache
 
-from .shell import run
+from .shell import in_netns, run
 
 
 @cache
@@ -18,9 +18,26 @@ def has_qdisc(kind: str) -> bool:
         return False
     try:
         args = {"netem": ["delay", "1ms"], "htb": ["default", "1"]}.get(kind, [])
-        return run(["tc", "-n", ns, "qdisc", "add", "dev", "lo", "root", kind] + args, check=False).returncode == 0
+        return run(in_netns(ns, ["tc", "qdisc", "add", "dev", "lo", "root", kind] + args), check=False).returncode == 0
     finally:
         run(["ip", "netns", "del", ns], check=False)
+
+
+@cache
+def sysctl_access() -> str:
+    """How kernel settings can be written here: 'direct', 'remount' or 'none'.
+
+    - direct: /proc/sys is writable (the host, a VM).
+    - remount: /proc/sys is read-only (Docker mounts it so) but CAP_SYS_ADMIN may make it writable
+      in a private mount namespace, for that one command; the container's own view is unchanged.
+    - none: the read-only mount is locked (a container whose root is an unprivileged user on the
+      host, dockerd's userns-remap). New namespaces then keep the IPv4 settings they inherit from
+      the host, where Docker has turned forwarding on; the engine checks rather than assumes that.
+    """
+    if not os.statvfs("/proc/sys").f_flag & os.ST_RDONLY:
+        return "direct"
+    probe = ["unshare", "--mount", "sh", "-c", "mount -o remount,rw,bind /proc/sys"]
+    return "remount" if run(probe, check=False).returncode == 0 else "none"
 
 
 def missing_for(topo) -> list[str]:

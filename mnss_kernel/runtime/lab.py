@@ -25,7 +25,7 @@ from typing import Callable
 from ..catalog import kind as kind_of, role
 from ..topology import Plan, Topology, TopologyError, plan as make_plan
 from . import capabilities, registry
-from .shell import CommandResult, EngineError, batch, netns_exec, parallel, run
+from .shell import CommandResult, EngineError, batch, in_netns, netns_exec, parallel, run
 
 Progress = Callable[[str, int, int], None]
 
@@ -38,6 +38,46 @@ SYSCTLS = {
     "switch": "net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 "
               "net.bridge.bridge-nf-call-arptables=0",
 }
+
+
+
+def _writable_proc_sys(access: str) -> list[str]:
+    """Command prefix that makes /proc/sys writable for the command alone (see capabilities)."""
+    if access != "remount":
+        return []
+    return ["unshare", "--mount", "sh", "-c", 'mount -o remount,rw,bind /proc/sys && exec "$@"', "--"]
+
+
+def _check_forwarding(ns: str, node: str) -> None:
+    """Where settings cannot be written, a router must have inherited forwarding from the host."""
+    out = run(in_netns(ns, ["sysctl", "-n", "net.ipv4.conf.all.forwarding"]),
+              check=False).stdout.strip()
+    if out != "1":
+        raise EngineError(f"{node}: IP forwarding is off and this container may not change kernel settings; "
+                          "turn on net.ipv4.ip_forward on the host (Docker normally does)")
+
+
+def _limit(env_var: str) -> int:
+    try:
+        return max(0, int(os.environ.get(env_var, "0")))
+    except ValueError:
+        return 0
+
+
+def _check_size(topology: Topology, max_nodes: int | None) -> None:
+    """The per-user size cap: an argument, else the site's limit given to the server ($MNSS_MAX_*)."""
+    problems = []
+    nodes_cap = max_nodes if max_nodes is not None else _limit("MNSS_MAX_NODES")
+    links_cap = _limit("MNSS_MAX_LINKS")
+    if nodes_cap and len(topology.nodes) > nodes_cap:
+        problems.append(f"the topology has {len(topology.nodes)} nodes; your limit is {nodes_cap} "
+                        f"(拓扑有 {len(topology.nodes)} 个节点，超过您的上限 {nodes_cap})")
+    if links_cap and len(topology.links) > links_cap:
+        problems.append(f"the topology has {len(topology.links)} links; your limit is {links_cap} "
+                        f"(拓扑有 {len(topology.links)} 条链路，超过您的上限 {links_cap})")
+    if problems:
+        raise TopologyError(problems)
+
 
 _ACTIVE: set["Lab"] = set()
 _LOCK = threading.Lock()
@@ -68,8 +108,7 @@ class Lab:
                  owner: str | None = None, max_nodes: int | None = None):
         self.topology = topology if isinstance(topology, Topology) else Topology.load(topology)
         self.topology = self.topology.validated()
-        if max_nodes is not None and len(self.topology.nodes) > max_nodes:
-            raise TopologyError([f"the topology has {len(self.topology.nodes)} nodes; your limit is {max_nodes}"])
+        _check_size(self.topology, max_nodes)
         self.plan: Plan = make_plan(self.topology)
         self.owner = owner or registry.default_owner()
         self.lab_id = registry.new_lab_id()
@@ -185,7 +224,7 @@ class Lab:
         def wait(switch: str) -> None:
             deadline = time.monotonic() + timeout
             while True:
-                out = run(["bridge", "-n", self.ns(switch), "link", "show"], what=f"checking {switch}").stdout
+                out = run(in_netns(self.ns(switch), ["bridge", "link", "show"]), what=f"checking {switch}").stdout
                 if out.count("state forwarding") >= expected(switch) - self._down_ports(switch):
                     return
                 if time.monotonic() > deadline:
@@ -226,13 +265,16 @@ class Lab:
             if frozenset((i.node, i.peer_node)) not in self.down_links:
                 lines.append(f"link set dev {i.name} up")
         lines += self._route_lines(node.name)
-        sysctls = SYSCTLS.get(role(kind))
-        if sysctls:
+        sysctls, access = SYSCTLS.get(role(kind)), capabilities.sysctl_access()
+        if sysctls and access != "none":
             # -e: the bridge-nf keys exist only while br_netfilter is loaded
-            run(["nsenter", f"--net=/run/netns/{ns}", "sh", "-c", f"sysctl -qew {sysctls} && exec ip -batch -"],
+            run(in_netns(ns, [*_writable_proc_sys(access), "sh", "-c",
+                 f"sysctl -qew {sysctls} && exec ip -batch -"]),
                 stdin="\n".join(lines) + "\n", what=f"configuring {node.name}")
         else:
             batch(lines, ns, what=f"configuring {node.name}")
+            if sysctls and "ip_forward" in sysctls:
+                _check_forwarding(ns, node.name)
         rules = _firewall_rules(node, self.plan)
         if rules:
             run(netns_exec(ns, ["iptables-restore"]), stdin=rules, what=f"firewall rules of {node.name}")
@@ -250,7 +292,7 @@ class Lab:
         for node in nodes:
             lines = self._route_lines(node)
             if lines:
-                run(["ip", "-force", "-n", self.ns(node), "-batch", "-"], stdin="\n".join(lines) + "\n", check=False)
+                run(in_netns(self.ns(node), ["ip", "-force", "-batch", "-"]), stdin="\n".join(lines) + "\n", check=False)
 
     def _shaping_lines(self, node: str) -> list[str]:
         lines = []

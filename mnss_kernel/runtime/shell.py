@@ -34,12 +34,19 @@ def run(args: list[str], stdin: str | None = None, timeout: float = 120, check: 
     return done
 
 
+def in_netns(netns: str, argv: list[str]) -> list[str]:
+    """argv run inside `netns`. nsenter mounts nothing, where `ip -n`/`ip netns exec` mount a sysfs,
+    which the kernel refuses in a container whose root is not the host's root (userns-remap)."""
+    return ["nsenter", f"--net=/run/netns/{netns}", *argv]
+
+
 def batch(lines: list[str], netns: str | None = None, tool: str = "ip", what: str = "") -> str:
     """Run iproute2 commands (`ip` or `tc`) in one process, optionally inside `netns`; its output."""
     if not lines:
         return ""
-    args = [tool] + (["-n", netns] if netns else []) + ["-batch", "-"]
-    return run(args, stdin="\n".join(lines) + "\n", what=what or f"{tool} batch in {netns or 'host'}").stdout
+    args = [tool, "-batch", "-"]
+    return run(in_netns(netns, args) if netns else args, stdin="\n".join(lines) + "\n",
+               what=what or f"{tool} batch in {netns or 'host'}").stdout
 
 
 def parallel(jobs: list, fn, workers: int = 4, on_done=None) -> None:
@@ -51,8 +58,11 @@ def parallel(jobs: list, fn, workers: int = 4, on_done=None) -> None:
 
 
 def netns_exec(netns: str, argv: list[str]) -> list[str]:
-    """argv run inside `netns` with its own /etc/hosts (from /etc/netns/<ns>/)."""
-    return ["ip", "netns", "exec", netns] + argv
+    """argv run inside `netns` with its own /etc/hosts (/etc/netns/<ns>/hosts, bound over /etc/hosts
+    in a private mount namespace, so names of the emulated nodes resolve there and only there)."""
+    hosts = f"/etc/netns/{netns}/hosts"
+    script = f'if [ -e {hosts} ]; then mount --bind {hosts} /etc/hosts || exit 125; fi; exec "$@"'
+    return in_netns(netns, ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "--", *argv])
 
 
 def existing_namespaces() -> set[str]:
