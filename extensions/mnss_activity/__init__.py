@@ -3,7 +3,8 @@
 Kernels record cell executions of course notebooks (see kernel.py); this extension records
 'opened' from the server's own contents events and forwards the on-disk buffer to the service
 given by $MNSS_RECOMMENDER_URL with $JUPYTERHUB_API_TOKEN. The learner is never named in an event:
-the service takes identity from the token and stores a pseudonym.
+the service takes identity from the token and stores a pseudonym. It also serves the API of the
+"My courses / Next up" JupyterLab panel (panel.py, front end in extensions/mnss_panel).
 """
 
 from __future__ import annotations
@@ -35,6 +36,9 @@ def _jupyter_server_extension_points():
 
 
 def _load_jupyter_server_extension(serverapp):
+    from .panel import setup_handlers
+
+    setup_handlers(serverapp)  # the "My courses / Next up" panel's API; says so when recommendations are off
     url, token = os.environ.get("MNSS_RECOMMENDER_URL"), os.environ.get("JUPYTERHUB_API_TOKEN")
     if not url or not token:
         serverapp.log.info("mnss_activity: no recommender configured; activity is not recorded")

@@ -49,6 +49,7 @@ class Catalog:
 
     items: tuple[Item, ...]
     problems: list[str] = field(default_factory=list)
+    course_titles: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (zh, en), for the panel
 
     def __post_init__(self):
         self.items = tuple(self.items)
@@ -130,7 +131,8 @@ class Catalog:
                                   category=meta["category"], level=meta["level"], tags=tuple(meta.get("tags", [])),
                                   text=text, prerequisites=frozenset(pre),
                                   live_network=bool(a.get("live_network", False)), position=position))
-        return cls(tuple(items), problems)
+        titles = {cid: (c.meta["title"]["zh"], c.meta["title"]["en"]) for cid, c in courses.items()}
+        return cls(tuple(items), problems, titles)
 
     @classmethod
     def load(cls, folder: str | Path, strict: bool = True) -> Catalog:

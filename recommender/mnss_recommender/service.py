@@ -5,7 +5,9 @@ setting a traitlet with help). Who is asking always comes from the hub: a browse
 OAuth, a single-user server through its API token. The learner of an event is the token's owner,
 never a field of the request, and is stored only as a keyed pseudonym; a learner sees only their
 own recommendations; a course's instructors (hub group `<course>-instructors`) see aggregate
-counts for that course, never per-learner rows.
+counts for that course, never per-learner rows. /api/me (the JupyterLab panel's source, asked by
+the learner's server with its own token) adds the caller's courses with progress; asking for
+anyone else (`?user=`) is refused with 403, whoever asks.
 """
 
 from __future__ import annotations
@@ -81,6 +83,23 @@ def course_statistics(log_rows: list[tuple[str, str, float | None]], course: str
     return rows
 
 
+DONE_KINDS = ("submitted", "graded")
+
+
+def learner_courses(groups: list[str], catalog: Catalog, done_items: set[str]) -> list[dict]:
+    """The courses a user learns in (hub groups `<course>-learners`) with items done / total (pure)."""
+    courses = []
+    for group in sorted(groups):
+        cid = group.removesuffix("-learners")
+        if cid == group or cid not in catalog.course_titles:
+            continue
+        items = [it.id for it in catalog.items if it.course == cid]
+        zh, en = catalog.course_titles[cid]
+        courses.append({"id": cid, "title_zh": zh, "title_en": en, "total": len(items),
+                        "done": sum(1 for i in items if i in done_items)})
+    return courses
+
+
 class BaseHandler(HubOAuthenticated, web.RequestHandler):
     @property
     def service(self) -> "RecommenderService":
@@ -92,6 +111,36 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
     def fail(self, status: int, message: str) -> None:
         self.set_status(status)
         self.finish({"error": message})
+
+    def asks_for_someone_else(self) -> bool:
+        """A request naming another user (?user=) is refused, whoever sends it: everyone, admins
+        and instructors too, sees only their own recommendations (instructors get /api/stats)."""
+        named = self.get_argument("user", None)
+        if named is not None and named != self.current_user["name"]:
+            self.fail(403, "you can only see your own recommendations")
+            return True
+        return False
+
+    def recommendations(self, k: int, enrolled: set[str] = frozenset()) -> list[dict]:
+        model = self.service.model
+        if model is None:
+            return []
+        items = {i.id: i for i in self.service.catalog.items}
+        out = []
+        for rec in model.recommend(self.learner(), k=k):
+            item = items.get(rec.item)
+            out.append({"item": rec.item, "score": round(float(rec.score), 4), "reason_zh": rec.reason.zh,
+                        "reason_en": rec.reason.en, "title_zh": item.title_zh if item else rec.item,
+                        "title_en": item.title_en if item else rec.item,
+                        "enrolled": rec.item.split("/", 1)[0] in enrolled})
+        return out
+
+    def k(self) -> int | None:
+        try:
+            return max(1, min(20, int(self.get_argument("k", "5"))))
+        except ValueError:
+            self.fail(400, "k must be a whole number")
+            return None
 
 
 class EventsHandler(BaseHandler):
@@ -107,21 +156,23 @@ class EventsHandler(BaseHandler):
 class RecommendationsHandler(BaseHandler):
     @web.authenticated
     def get(self):
-        try:
-            k = max(1, min(20, int(self.get_argument("k", "5"))))
-        except ValueError:
-            return self.fail(400, "k must be a whole number")
-        model = self.service.model
-        if model is None:
-            return self.finish({"recommendations": [], "trained_at": None})
-        items = {i.id: i for i in self.service.catalog.items}
-        out = []
-        for rec in model.recommend(self.learner(), k=k):
-            item = items.get(rec.item)
-            out.append({"item": rec.item, "score": round(float(rec.score), 4), "reason_zh": rec.reason.zh,
-                        "reason_en": rec.reason.en, "title_zh": item.title_zh if item else rec.item,
-                        "title_en": item.title_en if item else rec.item})
-        self.finish({"recommendations": out, "trained_at": self.service.trained_at})
+        if self.asks_for_someone_else() or (k := self.k()) is None:
+            return
+        self.finish({"recommendations": self.recommendations(k), "trained_at": self.service.trained_at})
+
+
+class MeHandler(BaseHandler):
+    """What the "My courses / Next up" panel shows: the caller's courses with progress, and their
+    recommendations. Learners' servers call it with their own hub token."""
+
+    @web.authenticated
+    def get(self):
+        if self.asks_for_someone_else() or (k := self.k()) is None:
+            return
+        done = {e.item for e in self.service.store.iter_interactions(learner=self.learner()) if e.kind in DONE_KINDS}
+        courses = learner_courses(self.current_user.get("groups", []), self.service.catalog, done)
+        recs = self.recommendations(k, {c["id"] for c in courses})
+        self.finish({"courses": courses, "recommendations": recs, "trained_at": self.service.trained_at})
 
 
 class StatsHandler(BaseHandler):
@@ -147,7 +198,9 @@ class RecommenderService(Application):
                        help="Secret for pseudonyms (created with mode 0600 if missing); keep it out of backups "
                             "that leave the hospital.").tag(config=True)
     retrain_seconds = Integer(600, help="Retrain the model this often (seconds); 0 disables.").tag(config=True)
-    port = Integer(help="Port to listen on (127.0.0.1); default from JUPYTERHUB_SERVICE_URL.").tag(config=True)
+    port = Integer(help="Port to listen on; default from JUPYTERHUB_SERVICE_URL.").tag(config=True)
+    ip = Unicode(help="Address to listen on; default from JUPYTERHUB_SERVICE_URL (loopback, or the "
+                      "user network's host address in docker mode).").tag(config=True)
 
     @default("port")
     def _default_port(self):
@@ -197,6 +250,7 @@ class RecommenderService(Application):
             (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
             (url_path_join(prefix, "api/events"), EventsHandler),
             (url_path_join(prefix, "api/recommendations"), RecommendationsHandler),
+            (url_path_join(prefix, "api/me"), MeHandler),
             (url_path_join(prefix, "api/stats"), StatsHandler),
         ], service=self, cookie_secret=os.urandom(32))
 

@@ -1,0 +1,113 @@
+"""The "My courses / Next up" panel: the committed build matches its sources, its words exist in
+both languages, and the server side's pure parts (item ids, local notebooks, messages)."""
+
+import importlib.util
+import json
+import re
+
+import pytest
+
+from mnss_activity.panel import MESSAGES, local_notebook, message, service_api, split_item, summary
+from mnss_recommender.catalog import Catalog, Item
+from mnss_recommender.service import learner_courses
+from tests.support.hubproc import ROOT
+
+PANEL = ROOT / "extensions" / "mnss_panel"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def _sources_hash():
+    spec = importlib.util.spec_from_file_location("sources_hash", PANEL / "sources_hash.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_committed_build_is_not_stale():
+    """Changing src/, style/ or the npm pins without `make labextension` fails here."""
+    module = _sources_hash()
+    assert module.RECORD.read_text().strip() == module.sources_hash(), \
+        "extensions/mnss_panel changed since the last build: run `make labextension` and commit labextension/"
+
+
+def test_sources_hash_sees_a_change(tmp_path):
+    module = _sources_hash()
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "index.ts").write_text("a")
+    before = module.sources_hash(tmp_path)
+    (tmp_path / "src" / "index.ts").write_text("b")
+    assert module.sources_hash(tmp_path) != before
+
+
+def test_build_is_a_complete_labextension():
+    meta = json.loads((PANEL / "labextension" / "package.json").read_text())
+    assert meta["name"] == "mnss-panel"
+    assert (PANEL / "labextension" / meta["jupyterlab"]["_build"]["load"]).is_file()
+    shared = (ROOT / "pyproject.toml").read_text()
+    assert '"extensions/mnss_panel/labextension" = "share/jupyter/labextensions/mnss-panel"' in shared
+
+
+def test_panel_words_exist_in_both_languages():
+    source = (PANEL / "src" / "i18n.ts").read_text("utf-8")
+    zh = source[source.index("zh: {"):source.index("en: {")]
+    en = source[source.index("en: {"):]
+    keys = lambda block: set(re.findall(r"^\s+(\w+):", block, re.M))  # noqa: E731
+    assert keys(zh) == keys(en) and len(keys(zh)) >= 10
+    assert "我的课程" in zh and "下一步" in zh and "My courses" in en and "Next up" in en
+    for key, (zh_text, en_text) in MESSAGES.items():
+        assert CJK.search(zh_text) and not CJK.search(en_text), key
+        assert re.findall(r"{\w+}", zh_text) == re.findall(r"{\w+}", en_text), key
+
+
+def test_messages_are_bilingual():
+    assert message("refused", code=403) == {"zh": "推荐服务拒绝了请求（HTTP 403）。",
+                                            "en": "The recommendation service refused the request (HTTP 403)."}
+
+
+@pytest.mark.parametrize("item, parts", [
+    ("hospital-lan/lan-build", ("hospital-lan", "lan-build")),
+    ("hospital-lan/../etc", None),
+    ("../hospital-lan", None),
+    ("a/b/c", None),
+    ("Hospital/LAN", None),
+    (None, None),
+    (["hospital-lan", "lan-build"], None),
+])
+def test_split_item_accepts_only_course_ids(item, parts):
+    assert split_item(item) == parts
+
+
+def test_service_api_is_beside_the_events_url():
+    events = "http://127.0.0.1:8083/services/mnss-recommender/api/events"
+    assert service_api(events, "me") == "http://127.0.0.1:8083/services/mnss-recommender/api/me"
+
+
+def test_local_notebook_and_summary(tmp_path):
+    folder = tmp_path / "hospital-lan" / "lan-build"
+    folder.mkdir(parents=True)
+    assert local_notebook(tmp_path, "hospital-lan/lan-build") is None
+    (folder / "notes.ipynb").write_text("{}")
+    (folder / "lan-build.ipynb").write_text("{}")
+    assert local_notebook(tmp_path, "hospital-lan/lan-build") == "hospital-lan/lan-build/lan-build.ipynb"
+    me = {"courses": [{"id": "hospital-lan", "done": 1, "total": 2}], "trained_at": 1.0,
+          "recommendations": [{"item": "emr-firewall/emr-rules", "enrolled": False},
+                              {"item": "hospital-lan/lan-build", "enrolled": True},
+                              {"item": "hospital-lan/vlan-isolation", "enrolled": True}]}
+    out = summary(me, tmp_path)
+    assert [(r["item"], r["local_path"]) for r in out["recommendations"]] == [
+        ("hospital-lan/lan-build", "hospital-lan/lan-build/lan-build.ipynb"), ("hospital-lan/vlan-isolation", None),
+        ("emr-firewall/emr-rules", None)], "what one can open or fetch comes first, in the service's order"
+    assert out["courses"] == me["courses"]
+
+
+def test_learner_courses_from_learner_groups_with_progress():
+    catalog = Catalog((Item("c1/a", "甲", "A", "networks"), Item("c1/b", "乙", "B", "networks"),
+                       Item("c2/x", "丙", "X", "data")), course_titles={"c1": ("课一", "Course 1"),
+                                                                          "c2": ("课二", "Course 2")})
+    courses = learner_courses(["c1-learners", "c2-instructors", "unknown-learners"], catalog, {"c1/b", "c2/x"})
+    assert courses == [{"id": "c1", "title_zh": "课一", "title_en": "Course 1", "total": 2, "done": 1}]
+
+
+def test_catalog_knows_course_titles():
+    catalog = Catalog.load(ROOT / "courses", strict=False)
+    assert catalog.course_titles["hospital-lan"] == ("医院局域网基础", "Hospital LAN basics")
