@@ -198,9 +198,7 @@ class RecommenderService(Application):
                        help="Secret for pseudonyms (created with mode 0600 if missing); keep it out of backups "
                             "that leave the hospital.").tag(config=True)
     retrain_seconds = Integer(600, help="Retrain the model this often (seconds); 0 disables.").tag(config=True)
-    port = Integer(help="Port to listen on; default from JUPYTERHUB_SERVICE_URL.").tag(config=True)
-    ip = Unicode(help="Address to listen on; default from JUPYTERHUB_SERVICE_URL (loopback, or the "
-                      "user network's host address in docker mode).").tag(config=True)
+    port = Integer(help="Port to listen on (127.0.0.1); default from JUPYTERHUB_SERVICE_URL.").tag(config=True)
 
     @default("port")
     def _default_port(self):
