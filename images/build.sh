@@ -26,6 +26,6 @@ mkdir -p "$context/ca" "$context/dist"
 find "$CA_DIR" -maxdepth 2 -name '*.crt' -exec cp {} "$context/ca/" \; 2>/dev/null || true
 "$PY" -m pip wheel --quiet --no-deps . -w "$context/dist"
 cp -r courses "$context/courses"
-cp images/singleuser/Dockerfile "$context/"
+cp images/singleuser/Dockerfile images/singleuser/start-lab.sh "$context/"
 docker build --quiet --build-arg BASE_IMAGE="$BASE_IMAGE" -t "mnss-lab/singleuser:$TAG" "$context"
 echo "built mnss-lab/singleuser:$TAG (base $BASE_IMAGE)"

@@ -36,8 +36,10 @@ def _jupyter_server_extension_points():
 
 
 def _load_jupyter_server_extension(serverapp):
+    from . import busy
     from .panel import setup_handlers
 
+    busy.start(serverapp, float(os.environ.get("JUPYTERHUB_ACTIVITY_INTERVAL", "300")) / 2)
     setup_handlers(serverapp)  # the "My courses / Next up" panel's API; says so when recommendations are off
     url, token = os.environ.get("MNSS_RECOMMENDER_URL"), os.environ.get("JUPYTERHUB_API_TOKEN")
     if not url or not token:

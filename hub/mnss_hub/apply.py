@@ -6,6 +6,7 @@ from YAML to JupyterHub settings is testable on a plain `Config()`.
 
 from __future__ import annotations
 
+import ipaddress
 import sys
 from pathlib import Path
 
@@ -35,10 +36,18 @@ def public_url(site: dict) -> str:
     return f"http://{hub['ip']}:{hub['port']}{hub['base_url']}"
 
 
+def service_ip(site: dict) -> str:
+    """Where the hub API and the services listen: loopback, or in docker mode the first address
+    of the user network (the host's side of it), which containers reach and nothing else does."""
+    if site["mode"] == "docker":
+        return str(next(ipaddress.IPv4Network(site["docker"]["subnet"]).hosts()))
+    return "127.0.0.1"
+
+
 def apply_hub(c: Config, site: dict) -> None:
     hub, state = site["hub"], state_dir(site)
     c.JupyterHub.bind_url = public_url(site)
-    c.JupyterHub.hub_ip = "127.0.0.1"
+    c.JupyterHub.hub_ip = service_ip(site)
     c.JupyterHub.hub_port = hub["hub_port"]
     c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{hub['proxy_api_port']}"
     c.ConfigurableHTTPProxy.pid_file = str(state / "jupyterhub-proxy.pid")
@@ -70,13 +79,36 @@ def apply_spawn_limits(c: Config, site: dict) -> None:
     c.Spawner.start_timeout = spawn["start_timeout"]
     c.Spawner.http_timeout = spawn["http_timeout"]
     c.Spawner.default_url = spawn["default_url"]
+    c.LabServerSettings.max_topology_nodes = spawn["max_topology_nodes"]
+    c.LabServerSettings.max_topology_links = spawn["max_topology_links"]
+    c.LabServerSettings.default_language = site["hub"]["default_language"]
 
 
 def apply_local_mode(c: Config, site: dict) -> None:
     c.JupyterHub.spawner_class = "mnss-local"
     c.LocalLabSpawner.homes_dir = str(homes_dir(site))
-    c.LocalLabSpawner.default_language = site["hub"]["default_language"]
     c.LocalLabSpawner.cmd = [str(Path(sys.prefix) / "bin" / "jupyterhub-singleuser")]
+
+
+def apply_docker_mode(c: Config, site: dict) -> None:
+    """One container per user (see docker_spawner for the privilege design).
+
+    Servers and their routes outlive a hub restart: the hub does not stop them when it exits,
+    and on start it polls each one, so a container that died meanwhile shows as stopped.
+    """
+    docker = site["docker"]
+    c.JupyterHub.spawner_class = "mnss-docker"
+    c.JupyterHub.cleanup_servers = False
+    c.DockerLabSpawner.image = docker["image"]
+    # The default image is always allowed; with others listed, the spawn page offers a choice.
+    c.DockerLabSpawner.allowed_images = [docker["image"], *docker["allowed_images"]] if docker["allowed_images"] else []
+    c.DockerLabSpawner.pull_policy = "never"  # images are built or loaded by the site, never fetched at spawn
+    c.DockerLabSpawner.network_name = docker["network"]
+    c.DockerLabSpawner.use_internal_ip = True
+    c.DockerLabSpawner.mem_limit = docker["mem_limit"]
+    c.DockerLabSpawner.cpu_limit = float(docker["cpu_limit"])
+    c.DockerLabSpawner.pids_limit = docker["pids_limit"]
+    c.DockerLabSpawner.volume_name = docker["volume_name"]
 
 
 def exchange_dir(site: dict) -> Path:
@@ -84,8 +116,8 @@ def exchange_dir(site: dict) -> Path:
 
 
 def exchange_url(site: dict) -> str:
-    """Where servers reach the exchange: straight on 127.0.0.1, under the service's hub prefix."""
-    return f"http://127.0.0.1:{site['courses']['exchange_port']}{site['hub']['base_url']}services/{EXCHANGE}/"
+    """Where servers reach the exchange: straight on the service address, under its hub prefix."""
+    return f"http://{service_ip(site)}:{site['courses']['exchange_port']}{site['hub']['base_url']}services/{EXCHANGE}/"
 
 
 def course_members(site: dict) -> dict[str, dict]:
@@ -130,7 +162,7 @@ def apply_courses(c: Config, site: dict) -> None:
     if courses["catalog"]:
         command.append(f"--ExchangeService.catalog_dir={courses['catalog']}")
     c.JupyterHub.services = [*_already(c.JupyterHub, "services", []), {
-        "name": EXCHANGE, "url": f"http://127.0.0.1:{courses['exchange_port']}", "command": command,
+        "name": EXCHANGE, "url": f"http://{service_ip(site)}:{courses['exchange_port']}", "command": command,
         "display": False,
     }]
     c.JupyterHub.load_roles = [
@@ -146,14 +178,14 @@ def apply_courses(c: Config, site: dict) -> None:
     # The server's $JUPYTERHUB_API_TOKEN: JupyterHub's default 'server' scopes plus the exchange.
     server_scopes = _already(c.Spawner, "server_token_scopes", ["users:activity!user", "access:servers!server"])
     c.Spawner.server_token_scopes = [*server_scopes, access]
-    c.LocalLabSpawner.exchange_url = exchange_url(site)
+    c.LabServerSettings.exchange_url = exchange_url(site)
 
 
 RECOMMENDER = "mnss-recommender"
 
 
 def recommender_url(site: dict) -> str:
-    return f"http://127.0.0.1:{site['recommender']['port']}{site['hub']['base_url']}services/{RECOMMENDER}/"
+    return f"http://{service_ip(site)}:{site['recommender']['port']}{site['hub']['base_url']}services/{RECOMMENDER}/"
 
 
 def apply_recommender(c: Config, site: dict) -> None:
@@ -172,7 +204,7 @@ def apply_recommender(c: Config, site: dict) -> None:
     state = state_dir(site)
     db_url = rec["db_url"] or f"sqlite:///{state / 'recommender.sqlite'}"
     c.JupyterHub.services = [*_already(c.JupyterHub, "services", []), {
-        "name": RECOMMENDER, "url": f"http://127.0.0.1:{rec['port']}", "oauth_no_confirm": True, "display": False,
+        "name": RECOMMENDER, "url": f"http://{service_ip(site)}:{rec['port']}", "oauth_no_confirm": True, "display": False,
         "command": [str(Path(sys.prefix) / "bin" / "python"), "-m", "mnss_recommender.service",
                     f"--db-url={db_url}",
                     f"--courses={catalog}", f"--key-file={state / 'recommender.key'}",
@@ -188,6 +220,32 @@ def apply_recommender(c: Config, site: dict) -> None:
                              "MNSS_ACTIVITY_FLUSH_SECONDS": str(rec["flush_seconds"])}
 
 
+CULLER = "idle-culler"
+
+
+def apply_culler(c: Config, site: dict) -> None:
+    """jupyterhub-idle-culler with only the scopes it needs to see activity and stop servers.
+
+    Servers report activity every `activity_interval`; a running emulation counts as activity
+    (extensions/mnss_activity), so a lab in the middle of a measurement is never culled.
+    """
+    culler = site["culler"]
+    if not culler["enabled"]:
+        return
+    c.JupyterHub.services = [*_already(c.JupyterHub, "services", []), {
+        "name": CULLER, "display": False,
+        "command": [str(Path(sys.prefix) / "bin" / "python"), "-m", "jupyterhub_idle_culler",
+                    f"--timeout={culler['timeout']}", f"--cull-every={culler['every']}"],
+    }]
+    c.JupyterHub.load_roles = [*_already(c.JupyterHub, "load_roles", []), {
+        "name": CULLER, "description": "Stop idle servers",
+        "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+        "services": [CULLER],
+    }]
+    c.Spawner.environment = {**_already(c.Spawner, "environment", {}),
+                             "JUPYTERHUB_ACTIVITY_INTERVAL": str(culler["activity_interval"])}
+
+
 def _mode_not_in_this_release(c: Config, site: dict) -> None:
     raise ConfigError(
         "(mode)",
@@ -195,7 +253,7 @@ def _mode_not_in_this_release(c: Config, site: dict) -> None:
     )
 
 
-MODES = {"local": apply_local_mode, "docker": _mode_not_in_this_release, "swarm": _mode_not_in_this_release}
+MODES = {"local": apply_local_mode, "docker": apply_docker_mode, "swarm": _mode_not_in_this_release}
 
 
 def apply_site_config(c: Config, site: dict) -> None:
@@ -206,6 +264,7 @@ def apply_site_config(c: Config, site: dict) -> None:
     MODES[site["mode"]](c, site)
     apply_courses(c, site)
     apply_recommender(c, site)
+    apply_culler(c, site)
 
 
 def extra_config_files(site: dict) -> list[Path]:

@@ -97,6 +97,10 @@ def cmd_run(args) -> int:
         print(f"mnss-hub: {hub_config} not found; pass --jupyterhub-config", file=sys.stderr)
         return 2
     prepare_state_dir(site)
+    if site["mode"] == "docker":
+        from . import dockerhost  # the docker client library is needed in docker mode only
+
+        dockerhost.prepare(site)
     ensure_admins(site)
     if site["mode"] == "local":
         print(f"WARNING: {LOCAL_MODE_WARNING}")

@@ -1,4 +1,4 @@
-"""Spawner of the 'local' mode: each user's JupyterLab as a process on the hub's machine."""
+"""Spawner of the 'local' mode, and what every mode's spawner gives a lab server."""
 
 from __future__ import annotations
 
@@ -8,7 +8,8 @@ import sys
 from pathlib import Path
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner
-from traitlets import Unicode, default
+from traitlets import Int, Unicode, default
+from traitlets.config import Configurable
 
 from mnss_courses.exchange import CLIENT_CONFIG_DIR, URL_ENV
 
@@ -22,16 +23,8 @@ LOCAL_MODE_WARNING = (
 LAB_LOCALES = {"zh-CN": "zh_CN", "en": "en"}
 
 
-class LocalLabSpawner(SimpleLocalProcessSpawner):
-    """Runs jupyterhub-singleuser in a private home under `homes_dir`.
-
-    Mininet needs root: in local mode the server runs as the hub's user (root when the platform
-    was started by `make run`), which is why this mode is for trials only.
-    """
-
-    homes_dir = Unicode(
-        "/var/lib/mnss/homes", help="Parent directory of the per-user home directories."
-    ).tag(config=True)
+class LabServerSettings(Configurable):
+    """Settings every mode passes to a user's server as environment variables."""
 
     default_language = Unicode(
         "zh-CN", help="JupyterLab language for a user who has not chosen one ('zh-CN' or 'en')."
@@ -41,6 +34,37 @@ class LocalLabSpawner(SimpleLocalProcessSpawner):
         "",
         help="URL of the mnss-exchange service; empty: no exchange. Given to the server as $MNSS_EXCHANGE_URL, "
         "and $JUPYTER_CONFIG_PATH then leads to the nbgrader_config.py that selects the exchange client.",
+    ).tag(config=True)
+
+    exchange_config_dir = Unicode(
+        str(CLIENT_CONFIG_DIR),
+        help="Folder of the exchange client's nbgrader_config.py as the server sees it.",
+    ).tag(config=True)
+
+    max_topology_nodes = Int(0, help="Largest emulation (nodes) the user may run; 0: no limit.").tag(config=True)
+    max_topology_links = Int(0, help="Largest emulation (links) the user may run; 0: no limit.").tag(config=True)
+
+    def lab_env(self, env: dict, mode: str) -> dict:
+        env["MNSS_MODE"] = mode
+        env["MNSS_MAX_NODES"] = str(self.max_topology_nodes)
+        env["MNSS_MAX_LINKS"] = str(self.max_topology_links)
+        if self.exchange_url:
+            # nbgrader config by environment: nothing written to the home or to the image.
+            env[URL_ENV] = self.exchange_url
+            env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
+                p for p in (self.exchange_config_dir, env.get("JUPYTER_CONFIG_PATH", "")) if p)
+        return env
+
+
+class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
+    """Runs jupyterhub-singleuser in a private home under `homes_dir`.
+
+    Mininet needs root: in local mode the server runs as the hub's user (root when the platform
+    was started by `make run`), which is why this mode is for trials only.
+    """
+
+    homes_dir = Unicode(
+        "/var/lib/mnss/homes", help="Parent directory of the per-user home directories."
     ).tag(config=True)
 
     @default("home_dir_template")
@@ -56,13 +80,7 @@ class LocalLabSpawner(SimpleLocalProcessSpawner):
     def user_env(self, env):
         env = super().user_env(env)
         env["PATH"] = os.pathsep.join([str(Path(sys.prefix) / "bin"), env.get("PATH", os.defpath)])
-        env["MNSS_MODE"] = "local"
-        if self.exchange_url:
-            # nbgrader config by environment: nothing written to the home or to the venv's etc/jupyter.
-            env[URL_ENV] = self.exchange_url
-            env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
-                p for p in (str(CLIENT_CONFIG_DIR), env.get("JUPYTER_CONFIG_PATH", "")) if p)
-        return env
+        return self.lab_env(env, "local")
 
     def prepare_home(self) -> Path:
         """Create the home (mode 0700) and seed the JupyterLab language if the user has none."""
@@ -71,8 +89,7 @@ class LocalLabSpawner(SimpleLocalProcessSpawner):
         settings = home / ".jupyter/lab/user-settings/@jupyterlab/translation-extension/plugin.jupyterlab-settings"
         if not settings.exists():
             settings.parent.mkdir(parents=True, exist_ok=True)
-            locale = LAB_LOCALES.get(self.default_language, "en")
-            settings.write_text(json.dumps({"locale": locale}), "utf-8")
+            settings.write_text(json.dumps({"locale": LAB_LOCALES.get(self.default_language, "en")}), "utf-8")
         return home
 
     async def start(self):

@@ -17,6 +17,7 @@ import os
 import secrets
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
@@ -198,12 +199,17 @@ class RecommenderService(Application):
                        help="Secret for pseudonyms (created with mode 0600 if missing); keep it out of backups "
                             "that leave the hospital.").tag(config=True)
     retrain_seconds = Integer(600, help="Retrain the model this often (seconds); 0 disables.").tag(config=True)
-    port = Integer(help="Port to listen on (127.0.0.1); default from JUPYTERHUB_SERVICE_URL.").tag(config=True)
+    port = Integer(help="Port to listen on; default from JUPYTERHUB_SERVICE_URL.").tag(config=True)
+    ip = Unicode(help="Address to listen on; default from JUPYTERHUB_SERVICE_URL (loopback, or the "
+                      "user network's host address in docker mode).").tag(config=True)
 
     @default("port")
     def _default_port(self):
-        url = os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10102")
-        return int(url.rsplit(":", 1)[1].split("/")[0])
+        return urlsplit(os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10102")).port
+
+    @default("ip")
+    def _default_ip(self):
+        return urlsplit(os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10102")).hostname
 
     aliases = {"db-url": "RecommenderService.db_url", "courses": "RecommenderService.courses",
                "port": "RecommenderService.port", "key-file": "RecommenderService.key_file",
@@ -254,10 +260,10 @@ class RecommenderService(Application):
 
     def start(self):
         self.retrain()
-        self.make_app().listen(self.port, "127.0.0.1")
+        self.make_app().listen(self.port, self.ip)
         if self.retrain_seconds:
             ioloop.PeriodicCallback(self.retrain, self.retrain_seconds * 1000).start()
-        self.log.info("%s listening on 127.0.0.1:%d", self.name, self.port)
+        self.log.info("%s listening on %s:%d", self.name, self.ip, self.port)
         ioloop.IOLoop.current().start()
 
 

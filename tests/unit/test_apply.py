@@ -8,7 +8,7 @@ from mnss_hub import apply, siteconfig
 
 def applied(data=None):
     c = Config()
-    apply.apply_site_config(c, siteconfig.validate(data or {}))
+    apply.apply_site_config(c, siteconfig.validate({"culler": {"enabled": False}, **(data or {})}))
     return c
 
 
@@ -44,10 +44,54 @@ def test_limits_and_admins():
     assert c.Authenticator.admin_users == {"root1", "ops"}
 
 
-@pytest.mark.parametrize("mode", ["docker", "swarm"])
-def test_modes_not_in_this_release_refuse_clearly(mode):
-    with pytest.raises(siteconfig.ConfigError, match=f"mode: '{mode}' is known to the schema but not provided"):
-        applied({"mode": mode})
+def test_swarm_is_not_in_this_release_and_says_so():
+    with pytest.raises(siteconfig.ConfigError, match="mode: 'swarm' is known to the schema but not provided"):
+        applied({"mode": "swarm"})
+
+
+def test_docker_mode_isolates_and_limits():
+    c = applied({"mode": "docker", "docker": {"mem_limit": "1G", "cpu_limit": 0.5, "pids_limit": 300,
+                                              "subnet": "10.77.0.0/16", "network": "labnet"},
+                 "spawn": {"max_topology_nodes": 40}})
+    assert c.JupyterHub.spawner_class == "mnss-docker"
+    assert c.JupyterHub.cleanup_servers is False  # servers outlive a hub restart
+    assert c.JupyterHub.hub_ip == "10.77.0.1"  # the user network's host side, not every interface
+    assert c.ConfigurableHTTPProxy.api_url.startswith("http://127.0.0.1:")  # never reachable from containers
+    spawner = c.DockerLabSpawner
+    assert (spawner.mem_limit, spawner.cpu_limit, spawner.pids_limit) == ("1G", 0.5, 300)
+    assert spawner.network_name == "labnet" and spawner.pull_policy == "never"
+    assert spawner.allowed_images == []  # only the configured image; a request for another is refused
+    assert c.LabServerSettings.max_topology_nodes == 40
+
+
+def test_docker_mode_lists_the_default_image_among_allowed_ones():
+    c = applied({"mode": "docker", "docker": {"image": "lab:1", "allowed_images": ["lab:2"]}})
+    assert c.DockerLabSpawner.allowed_images == ["lab:1", "lab:2"]
+
+
+def test_docker_mode_services_listen_where_containers_reach_them():
+    c = applied({"mode": "docker", "courses": {"enabled": True, "catalog": "courses", "exchange_port": 9123},
+                 "recommender": {"enabled": True, "port": 9124}})
+    urls = {s["name"]: s.get("url") for s in c.JupyterHub.services}
+    assert urls["mnss-exchange"] == "http://172.29.0.1:9123"
+    assert urls["mnss-recommender"] == "http://172.29.0.1:9124"
+    assert c.LabServerSettings.exchange_url.startswith("http://172.29.0.1:9123/")
+
+
+def test_bad_docker_subnet_is_named():
+    with pytest.raises(siteconfig.ConfigError, match="docker.subnet: '10.0.0.1/8' is not a valid ipv4 network"):
+        applied({"mode": "docker", "docker": {"subnet": "10.0.0.1/8"}})
+
+
+def test_idle_culler_service_has_only_the_scopes_it_needs():
+    c = applied({"culler": {"timeout": 600, "every": 60, "activity_interval": 30}})
+    service = next(s for s in c.JupyterHub.services if s["name"] == "idle-culler")
+    assert "--timeout=600" in service["command"] and "--cull-every=60" in service["command"]
+    role = next(r for r in c.JupyterHub.load_roles if r["name"] == "idle-culler")
+    assert sorted(role["scopes"]) == ["delete:servers", "list:users", "read:servers", "read:users:activity"]
+    assert c.Spawner.environment["JUPYTERHUB_ACTIVITY_INTERVAL"] == "30"
+    assert not any(s["name"] == "idle-culler" for s in applied({"culler": {"enabled": False}}).JupyterHub.get(
+        "services", []))
 
 
 def test_extra_config_files_in_name_order(tmp_path):

@@ -20,15 +20,16 @@ COURSES = {
 
 def applied(courses=COURSES, **extra):
     c = Config()
-    apply.apply_site_config(c, siteconfig.validate({"hub": {"state_dir": "/srv/m"}, "courses": courses, **extra}))
+    site = {"hub": {"state_dir": "/srv/m"}, "courses": courses, "culler": {"enabled": False}, **extra}
+    apply.apply_site_config(c, siteconfig.validate(site))
     return c
 
 
 def test_disabled_by_default_changes_nothing():
     c = Config()
     apply.apply_site_config(c, siteconfig.validate({}))
-    assert "services" not in c.JupyterHub and "load_groups" not in c.JupyterHub
-    assert "exchange_url" not in c.LocalLabSpawner
+    assert [s["name"] for s in c.JupyterHub.services] == ["idle-culler"] and "load_groups" not in c.JupyterHub
+    assert "exchange_url" not in c.LabServerSettings
 
 
 def test_members_become_course_groups():
@@ -74,7 +75,7 @@ def test_users_and_their_servers_may_reach_the_service():
 
 def test_exchange_url_follows_port_and_base_url():
     c = applied(hub={"state_dir": "/srv/m", "base_url": "/lab/"})
-    assert c.LocalLabSpawner.exchange_url == "http://127.0.0.1:9123/lab/services/mnss-exchange/"
+    assert c.LabServerSettings.exchange_url == "http://127.0.0.1:9123/lab/services/mnss-exchange/"
 
 
 def test_a_course_listed_twice_is_refused():

@@ -1,0 +1,179 @@
+"""The 'docker' mode with a real dockerd (userns-remap), the real image, the real hub and proxy.
+
+.ci/run starts dockerd and builds the image (`make images`). Each test's containers, home volumes
+and user network carry this run's pid, and are removed at the end, also on failure.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+
+import pytest
+
+from mnss_hub.hubclient import HubClient, HubError
+from tests.support.hubproc import running_hub, site_config
+
+pytestmark = [pytest.mark.integration, pytest.mark.docker, pytest.mark.slow]
+
+IMAGE = "mnss-lab/singleuser:latest"
+ADMIN_PW = "admin-test-password"
+RUN = f"t{os.getpid()}"
+
+# A three-node topology built by the engine inside the user's container; loss comes back as data.
+THREE_NODES = """
+from mnss_kernel.runtime.lab import Lab
+from mnss_kernel import measure
+from mnss_kernel.topology import Topology
+topo = Topology.from_dict({"name": "three", "nodes": [{"name": "h1", "kind": "host"}, {"name": "s1", "kind": "switch"},
+    {"name": "h2", "kind": "host"}], "links": [{"a": "h1", "b": "s1"}, {"a": "s1", "b": "h2"}]})
+with Lab(topo) as lab:
+    print("LOSS", measure.ping_matrix(lab).loss_pct.max())
+"""
+
+
+def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=120)
+
+
+@pytest.fixture(scope="module")
+def docker_engine():
+    """A reachable dockerd with the image; absent outside CI is a skip that says why, in CI a failure."""
+    problem = None
+    try:
+        if docker("info", "--format", "{{json .SecurityOptions}}", check=False).returncode != 0:
+            problem = "dockerd is not running (start it: see README, 'Docker mode')"
+        elif docker("image", "inspect", IMAGE, check=False).returncode != 0:
+            problem = f"image {IMAGE} is not built (make images)"
+    except FileNotFoundError:
+        problem = "the docker client is not installed"
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+
+
+@pytest.fixture
+def docker_site(tmp_path, docker_engine):
+    """Site config of a docker-mode hub with its own network and volumes; all removed afterwards."""
+    network, subnet = f"mnss-{RUN}", f"172.31.{200 + os.getpid() % 50}.0/24"
+    config = site_config(tmp_path / "state", culler={"enabled": False},
+                         docker={"network": network, "subnet": subnet, "volume_name": f"mnss-{RUN}-{{username}}",
+                                 "mem_limit": "1G", "pids_limit": 512})
+    config["mode"] = "docker"
+    yield config
+    names = docker("ps", "-aq", "--filter", f"name=mnss-{RUN}", check=False).stdout.split()
+    if names:
+        docker("rm", "-f", *names, check=False)
+    volumes = docker("volume", "ls", "-q", "--filter", f"name=mnss-{RUN}-", check=False).stdout.split()
+    if volumes:
+        docker("volume", "rm", "-f", *volumes, check=False)
+    docker("network", "rm", network, check=False)
+
+
+def admin(url: str) -> HubClient:
+    client = HubClient(url, timeout=60)
+    client.login("admin", ADMIN_PW)
+    return client
+
+
+def run(client: HubClient, user: str, code: str) -> str:
+    result = client.execute(user, code, timeout=180)
+    assert result.error is None, f"{result.error}\n{result.stderr}"
+    return result.stdout
+
+
+def inspect(container: str) -> dict:
+    return json.loads(docker("inspect", container).stdout)[0]
+
+
+def test_two_users_labs_isolation_and_hub_restarts(tmp_path, docker_site):
+    ann, ben = f"ann{RUN}", f"ben{RUN}"
+    workdir = tmp_path / "hub"
+    with running_hub(workdir, docker_site) as (url, proc, log):
+        hub = admin(url)
+        for name in (ann, ben):
+            hub.create_user(name)
+        # Only the site's image: asking for another one is refused, nothing is started.
+        with pytest.raises(HubError, match="HTTP 400"):
+            hub._call("POST", f"hub/api/users/{ann}/server", expect=(201, 202), json={"image": "debian:bookworm"})
+        hub.start_server(ann, wait=180)
+        hub.start_server(ben, wait=180)
+
+        out = run(hub, ann, THREE_NODES + "\nopen('/home/lab/keep.txt', 'w').write('still here')\n")
+        assert "LOSS 0.0" in out, out
+
+        # What the container was given: no privileged flag, only the three capabilities, no host paths.
+        box = inspect(f"mnss-{ann}")
+        host = box["HostConfig"]
+        assert host["Privileged"] is False
+        assert sorted(host["CapAdd"]) == ["NET_ADMIN", "NET_RAW", "SYS_ADMIN"] and host["CapDrop"] == ["ALL"]
+        assert "no-new-privileges" in host["SecurityOpt"] and host["PidsLimit"] == 512
+        assert host["Memory"] == 1024 ** 3
+        assert all(m["Type"] == "volume" for m in box["Mounts"]), box["Mounts"]
+        assert not any("docker.sock" in (m.get("Source") or "") for m in box["Mounts"])
+
+        # From ann's kernel: ben's server, the proxy API, the hub's files and the engine socket are
+        # out of reach, and the classic escapes fail.
+        ben_ip = next(iter(inspect(f"mnss-{ben}")["NetworkSettings"]["Networks"].values()))["IPAddress"]
+        gateway = next(iter(box["NetworkSettings"]["Networks"].values()))["Gateway"]
+        probes = run(hub, ann, PROBES.format(ben_ip=ben_ip, gateway=gateway,
+                                             proxy_api=docker_site["hub"]["proxy_api_port"],
+                                             state=docker_site["hub"]["state_dir"]))
+        results = dict(line.split("=", 1) for line in probes.split() if "=" in line)
+        assert results == {"ben_server": "blocked", "proxy_api": "blocked", "hub_state": "absent",
+                           "docker_sock": "absent", "mount_host_disk": "refused", "load_module": "refused",
+                           "cgroup_release_agent": "refused", "hub_api": "reachable"}, probes
+
+        # A stopped server's container goes; its home stays.
+        hub.stop_server(ann)
+        assert docker("ps", "-aq", "--filter", f"name=^mnss-{ann}$").stdout.strip() == ""
+        hub.start_server(ann, wait=180)
+        assert "still here" in run(hub, ann, "print(open('/home/lab/keep.txt').read())")
+
+    # Graceful hub restart: servers were left running and answer through the new proxy.
+    assert inspect(f"mnss-{ben}")["State"]["Running"]
+    with running_hub(workdir, docker_site) as (url, proc, log):
+        hub = admin(url)
+        assert hub.user(ben)["servers"][""]["ready"]
+        assert "ok" in run(hub, ben, "print('ok')")
+        proc.kill()  # kill -9: no chance to clean anything up
+        proc.wait(10)
+    docker("kill", f"mnss-{ann}")  # ann's container dies while the hub is down
+
+    with running_hub(workdir, docker_site) as (url, proc, log):
+        hub = admin(url)
+        hub.wait_for(ann, ready=False, timeout=30)  # shown as stopped, not lost
+        assert "back" in run(hub, ben, "print('back')")
+        hub.start_server(ann, wait=180)  # and it can start again, with its files
+        assert "still here" in run(hub, ann, "print(open('/home/lab/keep.txt').read())")
+
+
+PROBES = r"""
+import ctypes, errno, os, socket, subprocess
+
+def connect(host, port):
+    try:
+        socket.create_connection((host, port), timeout=3).close()
+        return "reachable"
+    except OSError:
+        return "blocked"
+
+def refused(cmd):
+    return "escaped" if subprocess.run(cmd, shell=True, capture_output=True).returncode == 0 else "refused"
+
+libc = ctypes.CDLL(None, use_errno=True)
+SYS_finit_module = 313
+libc.syscall(SYS_finit_module, -1, b"", 0)
+module = "refused" if ctypes.get_errno() == errno.EPERM else "errno " + str(ctypes.get_errno())
+print("ben_server=" + connect("{ben_ip}", 8888))
+print("proxy_api=" + connect("{gateway}", {proxy_api}))
+print("hub_api=" + connect("{gateway}", int(os.environ["JUPYTERHUB_API_URL"].rsplit(":", 1)[1].split("/")[0])))
+print("hub_state=" + ("present" if os.path.exists("{state}") else "absent"))
+print("docker_sock=" + ("present" if os.path.exists("/var/run/docker.sock") or os.path.exists("/run/docker.sock") else "absent"))
+print("mount_host_disk=" + refused("mknod /tmp/disk b 253 0 && mkdir -p /tmp/h && mount /tmp/disk /tmp/h"))
+print("load_module=" + module)
+print("cgroup_release_agent=" + refused("mkdir -p /tmp/cg && mount -t cgroup -o memory cgroup /tmp/cg && echo /x > /tmp/cg/release_agent"))
+"""
