@@ -49,6 +49,19 @@ def release(work, exchange_url: str, token: str, assignment: str) -> None:
         assert result["success"], result.get("error") or result.get("log")
 
 
+def show_panel(page):
+    """Open the right sidebar's panel; JupyterLab may restore its layout (and open it) meanwhile."""
+    tab = page.locator(".jp-SideBar .lm-TabBar-tab[data-id='mnss-courses-panel']")
+    tab.wait_for(timeout=90_000)
+    panel = page.locator("#mnss-courses-panel")
+    for _ in range(4):
+        if panel.is_visible():
+            return panel
+        tab.click()
+        page.wait_for_timeout(1000)
+    raise AssertionError("the panel did not open from its sidebar tab")
+
+
 def test_learner_sees_courses_and_next_up_and_opens_one_in_the_browser(tmp_path):
     exchange_port, rec_port = free_ports(2)
     state = tmp_path / "state"
@@ -96,11 +109,7 @@ def test_learner_sees_courses_and_next_up_and_opens_one_in_the_browser(tmp_path)
         page.fill("#password_input", "learner-password-x1")
         page.click("#login_submit")
         page.wait_for_url("**/user/learner/lab**", timeout=120_000)
-        tab = page.locator(".jp-SideBar .lm-TabBar-tab[data-id='mnss-courses-panel']")
-        tab.wait_for(timeout=90_000)
-        if not page.locator("#mnss-courses-panel").is_visible():
-            tab.click()
-        panel = page.locator("#mnss-courses-panel")
+        panel = show_panel(page)
         course = panel.locator(f".mnss-course[data-course='{COURSE}']")
         course.wait_for(timeout=30_000)
         assert "医院局域网基础" in course.inner_text() and "已完成 1 / 2" in course.inner_text()
@@ -121,3 +130,15 @@ def test_learner_sees_courses_and_next_up_and_opens_one_in_the_browser(tmp_path)
 
         fetched = learner._call("GET", f"user/learner/api/contents/{COURSE}/{NEXT}/{NEXT}.ipynb?content=0")
         assert fetched.json()["type"] == "notebook", "fetched through the exchange into course/assignment"
+
+        # The learner switches JupyterLab to English: the panel follows.
+        learner._call("PUT", "user/learner/lab/api/settings/@jupyterlab/translation-extension:plugin",
+                      expect=(200, 204), json={"raw": '{"locale": "en"}'})
+        page.reload()
+        show_panel(page)
+        course.wait_for(timeout=30_000)
+        assert panel.locator(".mnss-panel-title").inner_text() == "My courses / Next up"
+        assert "Hospital LAN basics" in course.inner_text() and "1 / 2 done" in course.inner_text()
+        assert card.locator(".mnss-rec-title").inner_text() == "Isolate guest Wi-Fi from the PACS with VLANs"
+        assert card.locator(".mnss-rec-open").inner_text() == "Open", "already fetched: open it"
+        screenshot(page, "panel-next-up-en")

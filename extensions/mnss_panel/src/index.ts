@@ -14,7 +14,7 @@ import {
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 import { ITranslator } from '@jupyterlab/translation';
-import { LabIcon } from '@jupyterlab/ui-components';
+import { LabIcon, refreshIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
 import { Lang, Summary, pick, text } from './i18n';
@@ -104,8 +104,10 @@ export class CoursesPanel extends Widget {
     node.replaceChildren();
     const head = el('div', 'mnss-panel-head');
     head.append(el('h2', 'mnss-panel-title', t.title));
-    const reload = el('button', 'mnss-panel-reload jp-Button', '⟳');
+    const reload = el('button', 'mnss-panel-reload jp-Button');
+    reload.append(refreshIcon.element({ tag: 'span' }));
     reload.title = t.reload;
+    reload.setAttribute('aria-label', t.reload);
     reload.onclick = () => void this.refresh();
     head.append(reload);
     node.append(head);
