@@ -18,6 +18,7 @@ from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
+from . import sandboxed_execute
 from .bundle import Course
 
 LEAKS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
@@ -49,13 +50,28 @@ def _tools_on_path() -> None:
         os.environ["PATH"] = os.pathsep.join([tools, os.environ.get("PATH", os.defpath)])
 
 
-def api(root: Path, course_id: str, cell_timeout: int = 300) -> NbGraderAPI:
+def config_for(root: Path, course_id: str, cell_timeout: int = 300, hidden: tuple[str, ...] = (),
+               db_url: str = "", sandbox: bool = True, **limits) -> Config:
+    """nbgrader config of a course root: autograde runs each submission's kernel in a box
+    (`sandboxed_execute`); `hidden` names more folders the box must not see; `db_url` is the
+    gradebook (any SQLAlchemy URL, e.g. postgresql+psycopg://... for concurrent graders).
+    `sandbox=False` (nbgrader's own execution, as the grader's user) exists only for comparisons."""
     _tools_on_path()
     config = Config()
     config.CourseDirectory.root = str(root)
     config.CourseDirectory.course_id = course_id
     config.Execute.timeout = cell_timeout  # live-network checks build a network in a cell
     config.Exchange.root = str(root / "exchange")  # unused by these steps; keeps nbgrader off /srv
+    if db_url:
+        config.CourseDirectory.db_url = db_url
+    if sandbox:
+        sandboxed_execute.configure(config, hidden_paths=[str(p) for p in hidden], **limits)
+    return config
+
+
+def api(root: Path, course_id: str, cell_timeout: int = 300, hidden: tuple[str, ...] = (), db_url: str = "",
+        sandbox: bool = True, **limits) -> NbGraderAPI:
+    config = config_for(root, course_id, cell_timeout, hidden, db_url, sandbox, **limits)
     return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
 
@@ -75,12 +91,20 @@ def autograde(grader: NbGraderAPI, assignment: str, student: str) -> dict:
     return grader.get_submission(assignment, student)
 
 
+def private_paths(course: Course) -> tuple[str, ...]:
+    """Folders a sandboxed submission must not see: the course (sources with hidden tests) and,
+    when the course sits in a catalog of courses, the whole catalog."""
+    catalog = course.root.resolve().parent
+    siblings = [p for p in catalog.glob("*/course.yaml") if p.parent.resolve() != course.root.resolve()]
+    return (str(course.root.resolve()), str(catalog)) if siblings else (str(course.root.resolve()),)
+
+
 def check_assignment(course: Course, assignment: str) -> AssignmentReport:
     report = AssignmentReport(course.id, assignment)
     with tempfile.TemporaryDirectory(prefix=f"mnss-check-{course.id}-") as tmp:
         root = Path(tmp)
         shutil.copytree(course.root / "source" / assignment, root / "source" / assignment)
-        grader = api(root, course.id)
+        grader = api(root, course.id, hidden=private_paths(course))
         try:
             release = generate(grader, assignment)
         except GradingError as err:

@@ -22,7 +22,6 @@ import pytest
 import requests
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
-from traitlets.config import Config
 
 from mnss_courses import grader
 from mnss_courses.exchange import archive, client
@@ -63,11 +62,7 @@ def read_in_server(hub: HubClient, user: str, pattern: str) -> dict:
 
 
 def instructor_api(root: Path, exchange_url: str, token: str) -> NbGraderAPI:
-    grader._tools_on_path()
-    config = Config()
-    config.CourseDirectory.root = str(root)
-    config.CourseDirectory.course_id = COURSE
-    config.Execute.timeout = 300
+    config = grader.config_for(root, COURSE)  # autograde sandboxed, as on the hub
     client.configure(config, service_url=exchange_url, api_token=token)
     return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 

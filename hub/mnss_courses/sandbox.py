@@ -1,0 +1,162 @@
+"""The box a learner's code runs in while it is autograded.
+
+Autograding executes code someone else wrote, so it must not run as the instructor (root in local
+mode). A box is one kernel process tree:
+
+- a transient uid of its own (not `nobody`): RLIMIT_NPROC counts processes per uid, so a fork bomb
+  in one submission cannot starve a submission graded next to it, and no two boxes can read each
+  other's files;
+- rlimits: address space, processes, CPU seconds, file size, no core files;
+- new user, mount, pid and network namespaces (`unshare`): the network has only an unconfigured
+  loopback, so the hub, the exchange, PostgreSQL and the outside world are unreachable, while the
+  engine (`mnss_kernel.runtime.Lab`) can still build the learner's networks because a user
+  namespace's root may create network namespaces, veths, bridges and per-netns sysctls of its own;
+- private tmpfs on /tmp, /var/tmp, /dev/shm, /run (so /run/netns and /run/mnss are the box's
+  own), /etc/netns and the working directory (size-capped); empty read-only tmpfs over the course
+  root, the course catalog and every other path named as hidden (gradebook, sources with hidden
+  tests, other submissions, hub state);
+- a second, nested user namespace for the code itself, so those mounts are locked: root inside
+  the box cannot unmount them to look underneath. The network namespace is created with this inner
+  user namespace: `ip netns add` returns to the box's own netns with setns(), which needs the
+  inner root to own it.
+
+Only the kernel is in the box. The notebook, with its hidden tests, stays in the trusted grader
+process, which sends one cell at a time over ZeroMQ `ipc` sockets in the box's stage directory
+(TCP is not reachable across network namespaces; Unix sockets on a path are).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import shutil
+from dataclasses import dataclass
+from pathlib import Path
+
+STAGE_ROOT = Path("/var/lib/mnss-grader")  # one 0700 directory per box, owned by its transient uid
+UID_BASE, UID_SPAN = 0x70000000, 1 << 20  # far above system users, Docker's and any /etc/subuid range
+ALWAYS_HIDDEN = ("/root", "/home", "/srv", "/var/lib/docker", "/var/lib/postgresql", "/var/lib/jupyterhub")
+
+
+class SandboxError(RuntimeError):
+    """The box cannot be built here; the message says what is missing."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    memory_mb: int = 4096  # address space per process (Python with numpy/pandas needs ~1 GiB)
+    processes: int = 256  # per box (its own uid): the engine runs ping, iperf3, services per node
+    cpu_seconds: int = 900
+    file_mb: int = 256  # largest file the box may write
+    work_mb: int = 512  # size of the tmpfs working directory
+
+
+# Runs as root of the outer user namespace, in its private mount namespace; $1 = stage dir,
+# $2 = size of the work tmpfs in MiB, the rest: hidden paths, "--", the kernel command.
+SETUP = r"""
+set -eu
+stage=$1; work_mb=$2; shift 2
+while [ "$1" != "--" ]; do
+  if [ -d "$1" ]; then mount -t tmpfs -o ro,nosuid,nodev,size=4k,mode=0 mnss-hidden "$1"; fi
+  shift
+done
+shift
+for d in /tmp /var/tmp /dev/shm; do
+  if [ -d "$d" ]; then mount -t tmpfs -o nosuid,nodev,size=64m,mode=1777 mnss-tmp "$d"; fi
+done
+mount -t tmpfs -o nosuid,nodev,size=16m,mode=755 mnss-run /run
+mkdir -p /run/netns /run/mnss
+if [ -d /etc/netns ]; then mount -t tmpfs -o nosuid,nodev,size=16m,mode=755 mnss-netns /etc/netns; fi
+mount -t tmpfs -o nosuid,nodev,size="$work_mb"m,mode=700 mnss-work "$stage/work"
+cp -R "$stage/in/." "$stage/work/"
+cd "$stage/work"
+unset JPY_PARENT_PID
+# not exec: this shell stays pid 1 of the box, so killing the kernel (or the kernel killing
+# itself) ends the box, and SIGKILL to pid 1 from inside is ignored by the kernel's rules
+unshare --user --map-root-user --mount --net -- "$@"
+"""
+
+
+def _uid_in_use(uid: int) -> bool:
+    for proc in Path("/proc").iterdir():
+        if proc.name.isdigit():
+            try:
+                if proc.stat().st_uid == uid:
+                    return True
+            except OSError:
+                continue
+    return False
+
+
+class Box:
+    """One box: a stage directory (ipc sockets, connection file, input files) and a transient uid."""
+
+    def __init__(self, limits: Limits, hidden: list[str] | tuple[str, ...] = ()):
+        if os.geteuid() != 0:
+            raise SandboxError("sandboxed autograding runs as root (it switches to a transient uid per "
+                               "submission); run the grader as root")
+        for tool in ("prlimit", "setpriv", "unshare"):
+            if not shutil.which(tool):
+                raise SandboxError(f"sandboxed autograding needs '{tool}' (util-linux)")
+        self.limits = limits
+        self.hidden = [str(Path(p).resolve()) for p in (*ALWAYS_HIDDEN, *hidden)]
+        STAGE_ROOT.mkdir(mode=0o711, parents=True, exist_ok=True)
+        os.chmod(STAGE_ROOT, 0o711)
+        for _ in range(100):
+            uid = UID_BASE + secrets.randbelow(UID_SPAN)
+            stage = STAGE_ROOT / str(uid)
+            try:
+                stage.mkdir(mode=0o700)  # the directory is the uid's lock
+            except FileExistsError:
+                continue
+            if _uid_in_use(uid):
+                stage.rmdir()
+                continue
+            break
+        else:
+            raise SandboxError(f"no free transient uid under {STAGE_ROOT}")
+        self.uid, self.stage = uid, stage
+        for sub in ("in", "work", "ipc"):
+            (stage / sub).mkdir(mode=0o700)
+        for path in (stage, stage / "work", stage / "ipc"):
+            os.chown(path, uid, uid)
+
+    def add_inputs(self, folder: str | Path) -> None:
+        """Copy the submission's other files (data, not notebooks) for the kernel's working dir."""
+        folder = Path(folder)
+        if folder.is_dir():
+            shutil.copytree(folder, self.stage / "in", dirs_exist_ok=True, symlinks=False,
+                            ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "gradebook.db*"))
+        for root, dirs, files in os.walk(self.stage / "in"):
+            for name in dirs + files:
+                os.chmod(os.path.join(root, name), 0o755 if name in dirs else 0o644)
+        os.chmod(self.stage / "in", 0o755)
+
+    def give(self, path: str | Path) -> None:
+        """Let the box read a file the trusted side wrote (the kernel's connection file)."""
+        os.chown(path, self.uid, self.uid)
+
+    @property
+    def workdir(self) -> Path:
+        return self.stage / "work"
+
+    def command(self, argv: list[str]) -> list[str]:
+        """`argv` (the kernel command) wrapped in limits, the transient uid and the namespaces."""
+        lim = self.limits
+        return ["prlimit", f"--as={lim.memory_mb << 20}", f"--nproc={lim.processes}", f"--cpu={lim.cpu_seconds}",
+                f"--fsize={lim.file_mb << 20}", "--core=0", "--",
+                "setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups", "--no-new-privs",
+                "unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "--kill-child",
+                "--mount-proc", "--propagation=private",
+                "sh", "-c", SETUP, "mnss-box", str(self.stage), str(lim.work_mb), *self.hidden, "--", *argv]
+
+    def environment(self, path: str) -> dict[str, str]:
+        """All the kernel gets: nothing of the grader's (no hub token, no database URL)."""
+        home = str(self.workdir)
+        return {"PATH": path, "HOME": home, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "MNSS_LAB_OWNER": "grader",
+                "IPYTHONDIR": f"{home}/.ipython", "MPLCONFIGDIR": f"{home}/.matplotlib", "MPLBACKEND": "Agg",
+                "JUPYTER_RUNTIME_DIR": f"{home}/.jupyter", "NBGRADER_EXECUTION": "autograde",
+                "PYTHONDONTWRITEBYTECODE": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+
+    def remove(self) -> None:
+        shutil.rmtree(self.stage, ignore_errors=True)
