@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 SYSTEM_PYTHON = $(shell command -v python3.11 >/dev/null && echo /usr/bin/python3.11 || echo /usr/bin/python3)
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast install install-test config-docs labextension clean
+.PHONY: run test test-fast install install-test images config-docs labextension clean
 
 $(VENV)/.installed: pyproject.toml scripts/install-system.sh scripts/link-mininet.sh
 	scripts/install-system.sh
@@ -29,8 +29,14 @@ install-test: $(VENV)/.installed-test
 run: install
 	$(VENV)/bin/mnss-hub run
 
-## Install what the tests need and run the whole suite.
-test: install-test
+## Start the Docker engine (userns-remap) and build the single-user image; no registry needed
+## (the base is made with debootstrap). Extra CA certificates: see images/build.sh.
+images: install
+	scripts/docker-engine.sh
+	MNSS_DEBOOTSTRAP=1 PYTHON=$(PY) images/build.sh
+
+## Install what the tests need (Docker engine and images included) and run the whole suite.
+test: install-test images
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 ## Unit tests only: no root, no processes.

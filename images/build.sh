@@ -28,4 +28,6 @@ find "$CA_DIR" -maxdepth 2 -name '*.crt' -exec cp {} "$context/ca/" \; 2>/dev/nu
 cp -r courses "$context/courses"
 cp images/singleuser/Dockerfile images/singleuser/start-lab.sh "$context/"
 docker build --quiet --build-arg BASE_IMAGE="$BASE_IMAGE" -t "mnss-lab/singleuser:$TAG" "$context"
+# Earlier builds of this image, now untagged, are removed (nothing else is touched).
+docker image prune -f --filter label=org.mnss-lab.image=singleuser >/dev/null
 echo "built mnss-lab/singleuser:$TAG (base $BASE_IMAGE)"

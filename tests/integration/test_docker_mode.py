@@ -64,7 +64,7 @@ def docker_site(tmp_path, docker_engine):
                                  "mem_limit": "1G", "pids_limit": 512})
     config["mode"] = "docker"
     yield config
-    names = docker("ps", "-aq", "--filter", f"name=mnss-{RUN}", check=False).stdout.split()
+    names = docker("ps", "-aq", "--filter", f"network={network}", check=False).stdout.split()
     if names:
         docker("rm", "-f", *names, check=False)
     volumes = docker("volume", "ls", "-q", "--filter", f"name=mnss-{RUN}-", check=False).stdout.split()
@@ -177,3 +177,29 @@ print("mount_host_disk=" + refused("mknod /tmp/disk b 253 0 && mkdir -p /tmp/h &
 print("load_module=" + module)
 print("cgroup_release_agent=" + refused("mkdir -p /tmp/cg && mount -t cgroup -o memory cgroup /tmp/cg && echo /x > /tmp/cg/release_agent"))
 """
+
+
+def test_idle_culler_stops_idle_servers_and_spares_running_labs(tmp_path, docker_site):
+    """Real jupyterhub-idle-culler on a short clock: 20 s without activity, checked every 5 s."""
+    timeout, every = 20, 5
+    docker_site["culler"] = {"enabled": True, "timeout": timeout, "every": every, "activity_interval": 2}
+    idle, busy = f"idl{RUN}", f"bsy{RUN}"
+    with running_hub(tmp_path / "hub", docker_site) as (url, proc, log):
+        hub = admin(url)
+        for name in (idle, busy):
+            hub.create_user(name)
+            hub.start_server(name, wait=180)
+        run(hub, idle, "open('/home/lab/notes.txt', 'w').write('kept')")
+        # The busy learner leaves a network running in an open kernel and does nothing else.
+        kernel = hub._call("POST", f"user/{busy}/api/kernels", expect=(201,), json={"name": "python3"}).json()["id"]
+        started = hub._run_in_kernel(busy, kernel, THREE_NODES.replace("with Lab(topo) as lab:", "lab = Lab(topo).start()\nif True:"), 180)
+        assert "LOSS 0.0" in started.stdout, started
+        quiet_since = time.monotonic()
+
+        hub.wait_for(idle, ready=False, timeout=timeout + 6 * every + 30)
+        time.sleep(max(0.0, quiet_since + timeout + 3 * every - time.monotonic()))
+        assert hub.user(busy)["servers"].get("", {}).get("ready"), "a server with a running lab was culled"
+        assert f"Culling server {idle}" in log.read_text() and f"Culling server {busy}" not in log.read_text()
+
+        hub.start_server(idle, wait=180)  # the home volume kept the learner's files
+        assert "kept" in run(hub, idle, "print(open('/home/lab/notes.txt').read())")

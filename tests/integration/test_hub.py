@@ -147,8 +147,20 @@ finally:
 """
 
 
+@pytest.fixture
+def bridged_mininet_traffic_passes():
+    """Stock Mininet bridges in the host's namespace: where dockerd turned on br_netfilter and set
+    the FORWARD policy to DROP, their frames would be filtered. Let Mininet's own ports (s<N>-eth<M>)
+    through for this test only; the MNSS engine needs nothing like it (its bridges live in namespaces)."""
+    rule = ["FORWARD", "-m", "physdev", "--physdev-is-bridged", "--physdev-in", "s+", "-j", "ACCEPT"]
+    added = subprocess.run(["iptables", "-I", *rule], capture_output=True).returncode == 0
+    yield
+    if added:
+        subprocess.run(["iptables", "-D", *rule], capture_output=True)
+
+
 @pytest.mark.skipif(__import__("os").geteuid() != 0, reason="Mininet needs root; local mode runs as root")
-def test_learner_runs_a_mininet_topology_from_a_notebook(hub):
+def test_learner_runs_a_mininet_topology_from_a_notebook(hub, bridged_mininet_traffic_passes):
     """In local mode a notebook kernel can build, ping and tear down a real Mininet network."""
     client = HubClient(hub)
     client.login("admin", ADMIN_PW)
