@@ -58,18 +58,18 @@ def split_item(item: object) -> tuple[str, str] | None:
 
 
 def local_notebook(root: Path, item: str) -> str | None:
-    """The notebook of a fetched assignment, relative to the server root ('course/assignment/x.ipynb')."""
+    """The notebook of a fetched assignment, relative to the server root. nbgrader puts it in
+    ./<assignment>/, or ./<course>/<assignment>/ with Exchange.path_includes_course (the layout
+    activity events recognise); both are looked at, the course layout first."""
     parts = split_item(item)
     if parts is None:
         return None
-    folder = root.joinpath(*parts)
-    if not folder.is_dir():
-        return None
-    notebooks = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith("."))
-    if not notebooks:
-        return None
-    best = next((p for p in notebooks if p.stem == parts[1]), notebooks[0])
-    return best.relative_to(root).as_posix()
+    for folder in (root.joinpath(*parts), root / parts[1]):
+        notebooks = sorted(p for p in folder.glob("*.ipynb") if not p.name.startswith(".")) if folder.is_dir() else []
+        if notebooks:
+            best = next((p for p in notebooks if p.stem == parts[1]), notebooks[0])
+            return best.relative_to(root).as_posix()
+    return None
 
 
 def summary(me: dict, root: Path) -> dict:
@@ -132,12 +132,12 @@ class OpenHandler(PanelHandler):
 
 
 async def fetch_assignment(root: Path, course: str, assignment: str) -> str | None:
-    """`nbgrader fetch_assignment` through the course exchange, into root/course/assignment (where
-    activity events expect it). The exchange decides from the server's token whether this learner
-    may have it. Returns None on success, else the last line nbgrader printed."""
+    """`nbgrader fetch_assignment` through the course exchange, with this server's nbgrader config,
+    so the files land where the JupyterLab assignment list and `nbgrader submit` look for them.
+    The exchange decides from the server's token whether this learner may have the assignment.
+    Returns None on success, else the last line nbgrader printed."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "nbgrader", "fetch_assignment", assignment, f"--course={course}",
-        "--Exchange.path_includes_course=True", cwd=root,
+        sys.executable, "-m", "nbgrader", "fetch_assignment", assignment, f"--course={course}", cwd=root,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
     try:
         out, _ = await asyncio.wait_for(proc.communicate(), FETCH_TIMEOUT)

@@ -89,13 +89,17 @@ def test_local_notebook_and_summary(tmp_path):
     (folder / "notes.ipynb").write_text("{}")
     (folder / "lan-build.ipynb").write_text("{}")
     assert local_notebook(tmp_path, "hospital-lan/lan-build") == "hospital-lan/lan-build/lan-build.ipynb"
+    (tmp_path / "vlan-isolation").mkdir()  # nbgrader's default layout: ./<assignment>/
+    (tmp_path / "vlan-isolation" / "vlan-isolation.ipynb").write_text("{}")
+    assert local_notebook(tmp_path, "hospital-lan/vlan-isolation") == "vlan-isolation/vlan-isolation.ipynb"
     me = {"courses": [{"id": "hospital-lan", "done": 1, "total": 2}], "trained_at": 1.0,
           "recommendations": [{"item": "emr-firewall/emr-rules", "enrolled": False},
                               {"item": "hospital-lan/lan-build", "enrolled": True},
                               {"item": "hospital-lan/vlan-isolation", "enrolled": True}]}
     out = summary(me, tmp_path)
     assert [(r["item"], r["local_path"]) for r in out["recommendations"]] == [
-        ("hospital-lan/lan-build", "hospital-lan/lan-build/lan-build.ipynb"), ("hospital-lan/vlan-isolation", None),
+        ("hospital-lan/lan-build", "hospital-lan/lan-build/lan-build.ipynb"),
+        ("hospital-lan/vlan-isolation", "vlan-isolation/vlan-isolation.ipynb"),
         ("emr-firewall/emr-rules", None)], "what one can open or fetch comes first, in the service's order"
     assert out["courses"] == me["courses"]
 
