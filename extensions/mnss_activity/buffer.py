@@ -38,16 +38,19 @@ class EventBuffer:
         db.execute("CREATE TABLE IF NOT EXISTS pending (event_id TEXT PRIMARY KEY, body TEXT NOT NULL)")
         return db
 
-    def record(self, item: str, kind: str, score: float | None = None, duration: float | None = None) -> str:
+    def record(self, item: str, kind: str, score: float | None = None, duration: float | None = None,
+               event_id: str | None = None) -> str:
+        """Append an event. A caller that can name the event (e.g. from its content) passes
+        `event_id`, so the same thing recorded twice is pending once here and stored once by the service."""
         if kind not in KINDS:
             raise ValueError(f"kind {kind!r} is not one of {', '.join(KINDS)}")
-        event = {"event_id": uuid.uuid4().hex, "item": item, "kind": kind, "timestamp": time.time()}
+        event = {"event_id": event_id or uuid.uuid4().hex, "item": item, "kind": kind, "timestamp": time.time()}
         if score is not None:
             event["score"] = score
         if duration is not None:
             event["duration"] = duration
         with closing(self._connect()) as db, db:
-            db.execute("INSERT INTO pending VALUES (?, ?)", (event["event_id"], json.dumps(event)))
+            db.execute("INSERT OR IGNORE INTO pending VALUES (?, ?)", (event["event_id"], json.dumps(event)))
         return event["event_id"]
 
     def pending(self, limit: int = 500) -> list[dict]:
