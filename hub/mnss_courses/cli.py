@@ -1,4 +1,4 @@
-"""`mnss course ...`: check course bundles and scaffold new ones."""
+"""`mnss course ...`: check course bundles, scaffold new ones, and the instructor's grading steps."""
 
 from __future__ import annotations
 
@@ -27,6 +27,29 @@ def add_commands(sub) -> None:
     ls = course.add_parser("list", help="list the courses")
     ls.add_argument("--courses", default="courses")
     ls.set_defaults(func=cmd_list)
+    steps = {"build": "make the learners' version (nbgrader generate_assignment) in the course root's release/",
+             "release": "publish the built assignment to the course's learners through the exchange",
+             "collect": "fetch the learners' latest submissions from the exchange into submitted/",
+             "grade": "autograde the collected submissions, each in a sandbox",
+             "feedback": "make the feedback pages and release them to each learner through the exchange",
+             "export": "write every grade of the course to a CSV file"}
+    for name, text in steps.items():
+        p = course.add_parser(name, help=text, description=text)
+        p.add_argument("course", help="course id (a folder under --courses) or a course folder")
+        if name != "export":
+            p.add_argument("assignment")
+        p.add_argument("--courses", default="courses", help="folder holding the courses")
+        p.add_argument("--root", help="nbgrader course root (default: the course folder)")
+        if name in ("release", "collect", "feedback"):
+            p.add_argument("--exchange-url", help="the mnss-exchange service (default: $MNSS_EXCHANGE_URL)")
+            p.add_argument("--token", help="hub API token (default: $JUPYTERHUB_API_TOKEN)")
+        if name == "grade":
+            p.add_argument("--student", action="append", help="only this learner (repeatable)")
+        if name == "feedback":
+            p.add_argument("--no-release", action="store_true", help="only make the pages")
+        if name == "export":
+            p.add_argument("--to", default="grades.csv")
+        p.set_defaults(func=cmd_step, step=name)
 
 
 def cmd_list(args) -> int:
@@ -59,6 +82,34 @@ def cmd_validate(args) -> int:
                 print(f"       - {problem}")
             failed += not report.ok
     return 1 if failed else 0
+
+
+def cmd_step(args) -> int:
+    from .grader import GradingError
+    from .instructor import Instructor
+
+    try:
+        who = Instructor.open(args.course, args.courses, args.root, getattr(args, "exchange_url", None),
+                              getattr(args, "token", None))
+        if args.step == "build":
+            print(f"built {who.build(args.assignment)}")
+        elif args.step == "release":
+            who.release(args.assignment)
+            print(f"released {who.course.id}/{args.assignment}")
+        elif args.step == "collect":
+            print(f"collected {args.assignment}: {', '.join(who.collect(args.assignment)) or 'no submissions'}")
+        elif args.step == "grade":
+            for student, score in who.grade(args.assignment, args.student).items():
+                print(f"{student:24} {score:g}")
+        elif args.step == "feedback":
+            who.feedback(args.assignment, release=not args.no_release)
+            print(f"feedback for {args.assignment} {'made' if args.no_release else 'made and released'}")
+        elif args.step == "export":
+            print(f"wrote {who.export(args.to)}")
+    except (GradingError, bundle.CourseError) as err:
+        print(f"mnss: {err}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def cmd_new(args) -> int:

@@ -332,3 +332,46 @@ def test_instructor_is_scoped_to_their_course_and_not_admin(course_run, hub):
     assert get(f"groups/{COURSE}-learners").json()["users"] == ["alice", "bob"]
     assert get(f"groups/{OTHER}-learners").status_code in (403, 404)
     assert get("users").status_code == 403
+
+
+def mnss_course(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(VENV_BIN / "mnss"), "course", *args], capture_output=True, text=True, timeout=600,
+                          cwd=ROOT)
+
+
+def test_instructor_cli_round_trip_through_the_exchange(course_run, hub):
+    """`mnss course build|release|collect|grade|feedback|export` on a second assignment."""
+    aid, root = "vlan-isolation", hub.work / "teacher-cli"
+    exchange = ["--root", str(root), "--exchange-url", hub.exchange_url, "--token", hub.clients["teacher"].token]
+    built = mnss_course("build", COURSE, aid, "--root", str(root))
+    assert built.returncode == 0 and (root / "release" / aid / f"{aid}.ipynb").is_file(), built.stderr
+    released = mnss_course("release", COURSE, aid, *exchange)
+    assert released.returncode == 0, released.stderr
+    alice = hub.clients["alice"]
+    fetched = nbgrader_in_server(alice, "alice", "fetch_assignment", aid, "--course", COURSE)
+    assert fetched["rc"] == 0, fetched
+    solution = json.loads((ROOT / "courses" / COURSE / "source" / aid / f"{aid}.ipynb").read_text("utf-8"))
+    saved = requests.put(f"{hub.url}user/alice/api/contents/{aid}/{aid}.ipynb", headers=alice.headers, timeout=60,
+                         json={"type": "notebook", "format": "json", "content": solution})
+    assert saved.status_code in (200, 201), saved.text
+    assert nbgrader_in_server(alice, "alice", "submit", aid, "--course", COURSE)["rc"] == 0
+    collected = mnss_course("collect", COURSE, aid, *exchange)
+    assert collected.returncode == 0 and "collected vlan-isolation: alice" in collected.stdout, collected.stderr
+    graded = mnss_course("grade", COURSE, aid, "--root", str(root))
+    assert graded.returncode == 0 and graded.stdout.split() == ["alice", "8"], graded.stdout + graded.stderr
+    fed = mnss_course("feedback", COURSE, aid, *exchange)
+    assert fed.returncode == 0, fed.stderr
+    assert nbgrader_in_server(alice, "alice", "fetch_feedback", aid, "--course", COURSE)["rc"] == 0
+    assert read_in_server(alice, "alice", f"{aid}/feedback/*/{aid}.html")
+    exported = mnss_course("export", COURSE, "--root", str(root), "--to", str(root / "grades.csv"))
+    assert exported.returncode == 0, exported.stderr
+    rows = list(csv.DictReader(open(root / "grades.csv")))
+    assert [(r["assignment"], r["student_id"], float(r["score"])) for r in rows] == [(aid, "alice", 8.0)]
+
+
+def test_instructor_cli_release_names_a_missing_exchange(course_run, hub, tmp_path):
+    done = mnss_course("release", COURSE, AID, "--root", str(tmp_path), "--exchange-url", "")
+    assert done.returncode == 2 and "not built yet" in done.stderr
+    mnss_course("build", COURSE, AID, "--root", str(tmp_path))
+    done = mnss_course("release", COURSE, AID, "--root", str(tmp_path), "--exchange-url", "")
+    assert done.returncode == 2 and "no exchange: pass --exchange-url" in done.stderr
