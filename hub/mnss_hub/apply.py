@@ -36,10 +36,13 @@ def public_url(site: dict) -> str:
     return f"http://{hub['ip']}:{hub['port']}{hub['base_url']}"
 
 
+CONTAINER_MODES = ("docker", "swarm")
+
+
 def service_ip(site: dict) -> str:
-    """Where the hub API and the services listen: loopback, or in docker mode the first address
-    of the user network (the host's side of it), which containers reach and nothing else does."""
-    if site["mode"] == "docker":
+    """Where the hub API and the services listen: loopback, or in the container modes the first
+    address of the user network (the host's side of it), which containers reach and nothing else does."""
+    if site["mode"] in CONTAINER_MODES:
         return str(next(ipaddress.IPv4Network(site["docker"]["subnet"]).hosts()))
     return "127.0.0.1"
 
@@ -90,25 +93,33 @@ def apply_local_mode(c: Config, site: dict) -> None:
     c.LocalLabSpawner.cmd = [str(Path(sys.prefix) / "bin" / "jupyterhub-singleuser")]
 
 
-def apply_docker_mode(c: Config, site: dict) -> None:
+def apply_docker_mode(c: Config, site: dict, spawner: str = "DockerLabSpawner") -> None:
     """One container per user (see docker_spawner for the privilege design).
 
     Servers and their routes outlive a hub restart: the hub does not stop them when it exits,
     and on start it polls each one, so a container that died meanwhile shows as stopped.
     """
-    docker = site["docker"]
-    c.JupyterHub.spawner_class = "mnss-docker"
+    docker, settings = site["docker"], c[spawner]
+    c.JupyterHub.spawner_class = {"DockerLabSpawner": "mnss-docker", "SwarmLabSpawner": "mnss-swarm"}[spawner]
     c.JupyterHub.cleanup_servers = False
-    c.DockerLabSpawner.image = docker["image"]
+    settings.image = docker["image"]
     # The default image is always allowed; with others listed, the spawn page offers a choice.
-    c.DockerLabSpawner.allowed_images = [docker["image"], *docker["allowed_images"]] if docker["allowed_images"] else []
-    c.DockerLabSpawner.pull_policy = "never"  # images are built or loaded by the site, never fetched at spawn
-    c.DockerLabSpawner.network_name = docker["network"]
-    c.DockerLabSpawner.use_internal_ip = True
-    c.DockerLabSpawner.mem_limit = docker["mem_limit"]
-    c.DockerLabSpawner.cpu_limit = float(docker["cpu_limit"])
-    c.DockerLabSpawner.pids_limit = docker["pids_limit"]
-    c.DockerLabSpawner.volume_name = docker["volume_name"]
+    settings.allowed_images = [docker["image"], *docker["allowed_images"]] if docker["allowed_images"] else []
+    settings.network_name = docker["network"]
+    settings.use_internal_ip = True
+    settings.mem_limit = docker["mem_limit"]
+    settings.cpu_limit = float(docker["cpu_limit"])
+    settings.pids_limit = docker["pids_limit"]
+    settings.volume_name = docker["volume_name"]
+    if spawner == "DockerLabSpawner":
+        settings.pull_policy = "never"  # images are built or loaded by the site, never fetched at spawn
+
+
+def apply_swarm_mode(c: Config, site: dict) -> None:
+    """The docker mode's settings, as one Swarm service per user."""
+    apply_docker_mode(c, site, spawner="SwarmLabSpawner")
+    if site["swarm"]["constraints"]:
+        c.SwarmLabSpawner.extra_placement_spec = {"constraints": site["swarm"]["constraints"]}
 
 
 def exchange_dir(site: dict) -> Path:
@@ -246,14 +257,7 @@ def apply_culler(c: Config, site: dict) -> None:
                              "JUPYTERHUB_ACTIVITY_INTERVAL": str(culler["activity_interval"])}
 
 
-def _mode_not_in_this_release(c: Config, site: dict) -> None:
-    raise ConfigError(
-        "(mode)",
-        [f"mode: {site['mode']!r} is known to the schema but not provided by this release yet; use 'local'"],
-    )
-
-
-MODES = {"local": apply_local_mode, "docker": apply_docker_mode, "swarm": _mode_not_in_this_release}
+MODES = {"local": apply_local_mode, "docker": apply_docker_mode, "swarm": apply_swarm_mode}
 
 
 def apply_site_config(c: Config, site: dict) -> None:

@@ -97,8 +97,8 @@ def cmd_run(args) -> int:
         print(f"mnss-hub: {hub_config} not found; pass --jupyterhub-config", file=sys.stderr)
         return 2
     prepare_state_dir(site)
-    if site["mode"] == "docker":
-        from . import dockerhost  # the docker client library is needed in docker mode only
+    if site["mode"] in apply.CONTAINER_MODES:
+        from . import dockerhost  # the docker client library is needed in the container modes only
 
         dockerhost.prepare(site)
     ensure_admins(site)

@@ -12,7 +12,8 @@ Privilege design (README, "Who is root where"):
 
 from __future__ import annotations
 
-from dockerspawner import DockerSpawner
+from docker.types import Mount
+from dockerspawner import DockerSpawner, SwarmSpawner
 from tornado import web
 from traitlets import Int, Unicode, default
 
@@ -77,15 +78,56 @@ class DockerLabSpawner(LabServerSettings, DockerSpawner):
                 self.db.commit()
             raise
 
+    def host_settings(self) -> dict:
+        """The settings that decide the container's privileges (checked before every start)."""
+        return self.extra_host_config
+
     async def create_object(self):
         """Refuse settings that would undo the privilege design, whatever other config says."""
-        host_config = self.extra_host_config
-        problems = [key for key in ("privileged", "pid_mode", "ipc_mode", "userns_mode")
-                    if host_config.get(key) not in (None, False, "")]
-        problems += [f"cap_add {cap}" for cap in host_config.get("cap_add", []) if cap not in CAPABILITIES]
-        if problems or "ALL" not in host_config.get("cap_drop", []):
-            raise RuntimeError(f"refusing to start {self.user.name}'s container: unsafe host settings "
-                               f"{problems or ['cap_drop must be ALL']}")
-        if any("docker.sock" in str(source) or str(source).startswith("/") for source in self.volumes):
-            raise RuntimeError(f"refusing to start {self.user.name}'s container: host paths are not mounted")
+        problems = unsafe(self.host_settings(), self.volumes)
+        if problems:
+            raise RuntimeError(f"refusing to start {self.user.name}'s server: unsafe settings {problems}")
         return await super().create_object()
+
+
+def unsafe(settings: dict, volumes: dict) -> list[str]:
+    problems = [key for key in ("privileged", "pid_mode", "ipc_mode", "userns_mode")
+                if settings.get(key) not in (None, False, "")]
+    problems += [f"cap_add {cap}" for cap in settings.get("cap_add", []) if cap not in CAPABILITIES]
+    if "ALL" not in settings.get("cap_drop", []):
+        problems.append("cap_drop must be ALL")
+    problems += [f"host path {source}" for source in volumes if str(source).startswith("/") or "docker.sock" in source]
+    return problems
+
+
+class SwarmLabSpawner(DockerLabSpawner, SwarmSpawner):
+    """The same image and privileges as a Swarm service per user (the 'swarm' mode).
+
+    The hub runs on a manager and reaches each task on the swarm-scoped user network by its
+    address there. Swarm services (Docker 20.10) have no pids limit or no-new-privileges
+    setting; memory and CPU limits, capabilities, volumes and networks are the same as in
+    docker mode.
+    """
+
+    @default("extra_container_spec")
+    def _default_container_spec(self):
+        return {"cap_drop": ["ALL"], "cap_add": CAPABILITIES}
+
+    def host_settings(self) -> dict:
+        return self.extra_container_spec
+
+    @property
+    def mounts(self):
+        """Named volumes (SwarmSpawner would make every volume a bind mount of a host path)."""
+        return [Mount(target=bind["bind"], source=source, type="volume", read_only=bind["mode"] == "ro")
+                for source, bind in self.volume_binds.items()]
+
+    async def get_ip_and_port(self):
+        """The task's container address on the user network, as this machine's engine sees it."""
+        task = await self.get_task()
+        container = ((task or {}).get("Status", {}).get("ContainerStatus") or {}).get("ContainerID")
+        if container:
+            networks = (await self.docker("inspect_container", container))["NetworkSettings"]["Networks"]
+            if networks.get(self.network_name, {}).get("IPAddress"):
+                return networks[self.network_name]["IPAddress"], self.port
+        raise RuntimeError(f"service {self.service_name} has no address on network {self.network_name}")

@@ -1,4 +1,4 @@
-"""Get the Docker engine ready for the 'docker' mode before the hub starts, or say what is wrong.
+"""Get the Docker engine ready for the container modes before the hub starts, or say what is wrong.
 
 The hub API and services listen on the user network's host address, so that network must exist
 first. Everything here is idempotent: a second `mnss-hub run` finds it all in place.
@@ -29,31 +29,68 @@ def prepare(site: dict) -> None:
         problems.append("docker.require_userns_remap: dockerd does not run with userns-remap, so root in a lab "
                         "container would be root on this host; start dockerd with --userns-remap=default "
                         "(see README, 'Who is root where')")
+    swarm = site["mode"] == "swarm"
+    if swarm and not (info.get("Swarm", {}).get("LocalNodeState") == "active" and info["Swarm"].get("ControlAvailable")):
+        problems.append("mode 'swarm': this Docker engine is not a Swarm manager; run `docker swarm init` "
+                        "(or join it to the swarm as a manager) and start the hub there")
     for image in [settings["image"], *settings["allowed_images"]]:
         try:
             client.images.get(image)
         except ImageNotFound:
             problems.append(f"docker image {image!r} is not on this machine; build it with `make images`")
     if not problems:
-        problems += _ensure_network(client, settings["network"], settings["subnet"], service_ip(site))
+        problems += _ensure_network(client, settings["network"], settings["subnet"], service_ip(site),
+                                    "swarm" if swarm else "local")
+    if swarm and not problems:
+        _anchor(client, settings["network"], settings["image"])
     if problems:
         raise ConfigError("(docker)", problems)
 
 
-def _ensure_network(client, name: str, subnet: str, gateway: str) -> list[str]:
+def anchor_name(network: str) -> str:
+    return f"{network}-anchor"
+
+
+def _anchor(client, network: str, image: str) -> None:
+    """Docker brings a swarm-scoped network up on a machine only while a container there uses
+    it, and the hub must listen on its address before any learner starts. A sleeping container
+    with no capabilities keeps it up (and comes back with dockerd)."""
+    try:
+        client.containers.get(anchor_name(network)).start()
+    except docker.errors.NotFound:
+        client.containers.run(image, ["sleep", "infinity"], name=anchor_name(network), network=network,
+                              detach=True, cap_drop=["ALL"], read_only=True, entrypoint=[],
+                              restart_policy={"Name": "unless-stopped"}, mem_limit="16m",
+                              security_opt=["no-new-privileges"], labels={"org.mnss-lab.role": "anchor"})
+
+
+def _ensure_network(client, name: str, subnet: str, gateway: str, scope: str) -> list[str]:
+    """A bridge network on this machine; for swarm it is swarm-scoped, so services can join it
+    (single machine; several machines need an overlay network and the hub in the swarm, README).
+    A swarm-scoped bridge takes its addresses and options from a local config-only network."""
     found = client.networks.list(names=[name])
     network = next((n for n in found if n.name == name), None)
     if network is None:
-        ipam = docker.types.IPAMConfig(pool_configs=[docker.types.IPAMPool(subnet=subnet, gateway=gateway)])
+        ipam = {"Driver": "default", "Config": [{"Subnet": subnet, "Gateway": gateway}]}
+        local = {"Driver": "bridge", "IPAM": ipam, "Options": NO_ICC, "Labels": {"org.mnss-lab.role": "users"}}
+        requests = [{"Name": name, **local}] if scope == "local" else [
+            {"Name": f"{name}-config", "ConfigOnly": True, **local},
+            {"Name": name, "Driver": "bridge", "Scope": "swarm", "Attachable": True,
+             "ConfigFrom": {"Network": f"{name}-config"}}]
         try:
-            client.networks.create(name, driver="bridge", ipam=ipam, options=NO_ICC,
-                                   labels={"org.mnss-lab.role": "users"})
+            for body in requests:
+                client.api._result(client.api._post_json(client.api._url("/networks/create"), data=body), True)
         except APIError as err:
             return [f"docker.subnet: cannot create network {name!r} on {subnet}: {err.explanation}"]
         return []
     attrs = network.attrs
+    if attrs.get("ConfigFrom", {}).get("Network"):
+        attrs = client.networks.get(attrs["ConfigFrom"]["Network"]).attrs | {"Scope": attrs.get("Scope")}
     subnets = [pool.get("Subnet") for pool in (attrs.get("IPAM") or {}).get("Config") or []]
     problems = []
+    if attrs.get("Scope") != scope:
+        problems.append(f"docker.network: {name!r} exists with scope {attrs.get('Scope')!r}, this mode needs "
+                        f"{scope!r}; remove it (docker network rm) and `mnss-hub run` creates it")
     if subnet not in subnets:
         problems.append(f"docker.network: {name!r} exists with subnet {subnets}, not {subnet}; "
                         "remove it (docker network rm) or set docker.subnet to match")

@@ -65,12 +65,14 @@ def docker_site(tmp_path, docker_engine):
     config["mode"] = "docker"
     yield config
     names = docker("ps", "-aq", "--filter", f"network={network}", check=False).stdout.split()
+    names += docker("ps", "-aq", "--filter", f"name=^{network}-anchor$", check=False).stdout.split()
     if names:
         docker("rm", "-f", *names, check=False)
     volumes = docker("volume", "ls", "-q", "--filter", f"name=mnss-{RUN}-", check=False).stdout.split()
     if volumes:
         docker("volume", "rm", "-f", *volumes, check=False)
     docker("network", "rm", network, check=False)
+    docker("network", "rm", f"{network}-config", check=False)  # swarm mode's addresses
 
 
 def admin(url: str) -> HubClient:
@@ -203,3 +205,45 @@ def test_idle_culler_stops_idle_servers_and_spares_running_labs(tmp_path, docker
 
         hub.start_server(idle, wait=180)  # the home volume kept the learner's files
         assert "kept" in run(hub, idle, "print(open('/home/lab/notes.txt').read())")
+
+
+@pytest.fixture
+def single_node_swarm(docker_engine):
+    """This engine as a one-node swarm for the test; left again afterwards if the test made it one."""
+    state = docker("info", "--format", "{{.Swarm.LocalNodeState}}").stdout.strip()
+    if state != "active":
+        docker("swarm", "init", "--advertise-addr", "127.0.0.1")
+    yield
+    if state != "active":
+        docker("swarm", "leave", "--force", check=False)
+
+
+def test_swarm_mode_runs_a_lab_as_a_service(tmp_path, docker_site, single_node_swarm):
+    docker_site["mode"] = "swarm"
+    user = f"swm{RUN}"
+    try:
+        with running_hub(tmp_path / "hub", docker_site) as (url, proc, log):
+            hub = admin(url)
+            hub.create_user(user)
+            hub.start_server(user, wait=180)
+            service = json.loads(docker("service", "inspect", f"mnss-{user}").stdout)[0]
+            spec = service["Spec"]["TaskTemplate"]["ContainerSpec"]
+            assert sorted(spec["CapabilityAdd"]) == ["CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_SYS_ADMIN"] or \
+                sorted(spec["CapabilityAdd"]) == ["NET_ADMIN", "NET_RAW", "SYS_ADMIN"], spec
+            assert spec["CapabilityDrop"] in (["ALL"], ["CAP_ALL"]) and not spec.get("Privileges")
+            assert [m["Type"] for m in spec["Mounts"]] == ["volume"]
+            out = run(hub, user, THREE_NODES + "\nopen('/home/lab/keep.txt', 'w').write('swarm')\n")
+            assert "LOSS 0.0" in out, out
+            hub.stop_server(user)
+            assert docker("service", "ls", "-q", "--filter", f"name=mnss-{user}").stdout.strip() == ""
+            hub.start_server(user, wait=180)
+            assert "swarm" in run(hub, user, "print(open('/home/lab/keep.txt').read())")
+            hub.stop_server(user)
+    finally:
+        services = docker("service", "ls", "-q", "--filter", f"name=mnss-{user}", check=False).stdout.split()
+        if services:
+            docker("service", "rm", *services, check=False)
+        for _ in range(30):  # a removed service's task goes away shortly after
+            if not docker("ps", "-aq", "--filter", f"network={docker_site['docker']['network']}", check=False).stdout.strip():
+                break
+            time.sleep(1)
