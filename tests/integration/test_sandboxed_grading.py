@@ -238,3 +238,29 @@ def test_gradebook_and_other_files_are_untouched(batch):
 
 def test_no_process_of_any_box_outlives_grading(batch):
     assert batch["leftovers"] == []
+
+
+def grade_in_own_root(work: str, part2: str) -> float:
+    """One grader process with its own course root and gradebook; the score of student 'x'."""
+    root = Path(work)
+    _notebook(root / "source" / AID / f"{AID}.ipynb",
+              "def part2():\n    ### BEGIN SOLUTION\n    return 2\n    ### END SOLUTION")
+    grader = api(root, COURSE, cell_timeout=30, processes=64, notebook_timeout=60)
+    generate(grader, AID)
+    _notebook(root / "submitted" / "x" / AID / f"{AID}.ipynb", part2)
+    return autograde(grader, AID, "x")["code_score"]
+
+
+def test_a_fork_bomb_does_not_starve_an_honest_submission_graded_at_the_same_time(tmp_path):
+    """Each box has its own uid, so the bomb's RLIMIT_NPROC count is its own."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    bomb = ATTACKS["forkbomb"].replace("raise RuntimeError('out of processes')",
+                                       "time.sleep(8)\n        raise RuntimeError('out of processes')")
+    honest = "import threading, subprocess\nsubprocess.run(['true'], check=True)\ndef part2():\n    return 2"
+    with ProcessPoolExecutor(2) as pool:
+        bombed = pool.submit(grade_in_own_root, str(tmp_path / "a"), bomb)
+        time.sleep(1)  # the bomb is exploding while the honest kernel starts and forks
+        fine = pool.submit(grade_in_own_root, str(tmp_path / "b"), honest)
+        assert fine.result(timeout=300) == 3
+        assert bombed.result(timeout=300) == 1
