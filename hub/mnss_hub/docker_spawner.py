@@ -12,6 +12,8 @@ Privilege design (README, "Who is root where"):
 
 from __future__ import annotations
 
+import asyncio
+
 from docker.types import Mount
 from dockerspawner import DockerSpawner, SwarmSpawner
 from tornado import web
@@ -82,12 +84,42 @@ class DockerLabSpawner(LabServerSettings, DockerSpawner):
         """The settings that decide the container's privileges (checked before every start)."""
         return self.extra_host_config
 
+    # Steps of a start as the spawn page shows them (progress %, Chinese, English).
+    STEPS = {
+        "create": (30, "正在创建你的实验容器", "Creating your lab container"),
+        "start": (60, "正在启动容器中的 JupyterLab", "Starting JupyterLab in the container"),
+    }
+
+    _steps_reached: list[str] = []
+
+    async def start(self):
+        self._steps_reached = []
+        return await super().start()
+
     async def create_object(self):
         """Refuse settings that would undo the privilege design, whatever other config says."""
         problems = unsafe(self.host_settings(), self.volumes)
         if problems:
             raise RuntimeError(f"refusing to start {self.user.name}'s server: unsafe settings {problems}")
+        self._steps_reached = [*self._steps_reached, "create"]
         return await super().create_object()
+
+    async def start_object(self):
+        self._steps_reached = [*self._steps_reached, "start"]
+        return await super().start_object()
+
+    async def progress(self):
+        """Every step reached so far, in order and in both languages, until the last one."""
+        shown = 0
+        while True:
+            reached = self._steps_reached
+            for step in reached[shown:]:
+                percent, zh, en = self.STEPS[step]
+                yield {"progress": percent, "message": f"{zh} / {en}"}
+            shown = len(reached)
+            if "start" in reached or not self._spawn_pending:
+                return
+            await asyncio.sleep(0.2)
 
 
 def unsafe(settings: dict, volumes: dict) -> list[str]:

@@ -12,8 +12,9 @@ import subprocess
 import time
 
 import pytest
+import requests
 
-from mnss_hub.hubclient import HubClient, HubError
+from mnss_hub.hubclient import HubClient
 from tests.support.hubproc import running_hub, site_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker, pytest.mark.slow]
@@ -87,6 +88,22 @@ def run(client: HubClient, user: str, code: str) -> str:
     return result.stdout
 
 
+def start_watching_progress(client: HubClient, user: str) -> list[str]:
+    """Start a server and read the spawn page's progress stream until ready; its messages."""
+    client._call("POST", f"hub/api/users/{user}/server", expect=(201, 202))
+    messages = []
+    with requests.get(f"{client.url}hub/api/users/{user}/server/progress", headers=client.headers,
+                      stream=True, timeout=180) as stream:
+        for line in stream.iter_lines(decode_unicode=True):
+            if line and line.startswith("data:"):
+                event = json.loads(line[5:])
+                messages.append(event.get("message", ""))
+                if event.get("ready") or event.get("failed"):
+                    break
+    client.wait_for(user, ready=True, timeout=60)
+    return messages
+
+
 def inspect(container: str) -> dict:
     return json.loads(docker("inspect", container).stdout)[0]
 
@@ -94,14 +111,23 @@ def inspect(container: str) -> dict:
 def test_two_users_labs_isolation_and_hub_restarts(tmp_path, docker_site):
     ann, ben = f"ann{RUN}", f"ben{RUN}"
     workdir = tmp_path / "hub"
+    # The hub shows the spawn page (and its progress) only for spawns slower than this; make it 0.
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "10-progress.py").write_text('c.JupyterHub.tornado_settings = {"slow_spawn_timeout": 0}\n')
+    docker_site["hub"]["extra_config_dir"] = str(extra)
     with running_hub(workdir, docker_site) as (url, proc, log):
         hub = admin(url)
         for name in (ann, ben):
             hub.create_user(name)
         # Only the site's image: asking for another one is refused, nothing is started.
-        with pytest.raises(HubError, match="HTTP 400"):
-            hub._call("POST", f"hub/api/users/{ann}/server", expect=(201, 202), json={"image": "debian:bookworm"})
-        hub.start_server(ann, wait=180)
+        refused = hub._call("POST", f"hub/api/users/{ann}/server", expect=(202, 400), json={"image": "debian:bookworm"})
+        hub.wait_for(ann, ready=False, timeout=30)  # 202: the spawn fails in the background
+        assert "Specifying image to launch is not allowed" in refused.text + log.read_text()
+        assert not docker("ps", "-aq", "--filter", f"name=^mnss-{ann}$").stdout.strip()
+        progress = start_watching_progress(hub, ann)
+        assert "正在创建你的实验容器 / Creating your lab container" in progress, progress
+        assert "正在启动容器中的 JupyterLab / Starting JupyterLab in the container" in progress, progress
         hub.start_server(ben, wait=180)
 
         out = run(hub, ann, THREE_NODES + "\nopen('/home/lab/keep.txt', 'w').write('still here')\n")
@@ -127,7 +153,8 @@ def test_two_users_labs_isolation_and_hub_restarts(tmp_path, docker_site):
         results = dict(line.split("=", 1) for line in probes.split() if "=" in line)
         assert results == {"ben_server": "blocked", "proxy_api": "blocked", "hub_state": "absent",
                            "docker_sock": "absent", "mount_host_disk": "refused", "load_module": "refused",
-                           "cgroup_release_agent": "refused", "hub_api": "reachable"}, probes
+                           "cgroup_release_agent": "refused", "hub_api": "reachable",
+                           "root_on_host": "no"}, probes
 
         # A stopped server's container goes; its home stays.
         hub.stop_server(ann)
@@ -177,6 +204,8 @@ print("hub_state=" + ("present" if os.path.exists("{state}") else "absent"))
 print("docker_sock=" + ("present" if os.path.exists("/var/run/docker.sock") or os.path.exists("/run/docker.sock") else "absent"))
 print("mount_host_disk=" + refused("mknod /tmp/disk b 253 0 && mkdir -p /tmp/h && mount /tmp/disk /tmp/h"))
 print("load_module=" + module)
+# userns-remap: uid 0 here is an ordinary uid on the host ("0 100000 65536").
+print("root_on_host=" + ("yes" if open("/proc/self/uid_map").read().split()[1] == "0" else "no"))
 print("cgroup_release_agent=" + refused("mkdir -p /tmp/cg && mount -t cgroup -o memory cgroup /tmp/cg && echo /x > /tmp/cg/release_agent"))
 """
 
