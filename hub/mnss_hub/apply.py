@@ -12,6 +12,7 @@ from pathlib import Path
 
 from traitlets.config import Config
 
+from mnss_courses import formgrader
 from mnss_courses.exchange import SERVICE_NAME as EXCHANGE
 
 from .siteconfig import ConfigError
@@ -184,12 +185,31 @@ def apply_courses(c: Config, site: dict) -> None:
            "scopes": [f"read:groups!group={cid}-learners", f"read:groups!group={cid}-instructors"],
            "groups": [f"{cid}-instructors"]} for cid in members),
     ]
+    apply_formgraders(c, site, sorted(members))
     access = f"access:services!service={EXCHANGE}"
     c.JupyterHub.extra_user_scopes = [*_already(c.JupyterHub, "extra_user_scopes", []), access]
     # The server's $JUPYTERHUB_API_TOKEN: JupyterHub's default 'server' scopes plus the exchange.
     server_scopes = _already(c.Spawner, "server_token_scopes", ["users:activity!user", "access:servers!server"])
     c.Spawner.server_token_scopes = [*server_scopes, access]
     c.LabServerSettings.exchange_url = exchange_url(site)
+
+
+def apply_formgraders(c: Config, site: dict, courses: list[str]) -> None:
+    """nbgrader's multi-course pattern: a formgrader service per course (the i-th course's on
+    exchange_port + 10 + i), course root state_dir/grading/<course>; only the course's
+    instructors group gets `access:services!service=formgrader-<course>`."""
+    base = site["courses"]["exchange_port"] + 10
+    services, roles = [], []
+    for i, cid in enumerate(courses):
+        name = formgrader.service_name(cid)
+        command = [str(Path(sys.prefix) / "bin" / "python"), "-m", "mnss_courses.formgrader", cid,
+                   str(state_dir(site) / "grading" / cid), *([site["courses"]["catalog"]] if site["courses"]["catalog"] else [])]
+        services.append({"name": name, "url": f"http://127.0.0.1:{base + i}", "command": command,
+                         "oauth_no_confirm": True, "display": True})
+        roles.append({"name": f"mnss-{name}", "description": f"Instructors of {cid}: its formgrader",
+                      "scopes": [f"access:services!service={name}"], "groups": [f"{cid}-instructors"]})
+    c.JupyterHub.services = [*_already(c.JupyterHub, "services", []), *services]
+    c.JupyterHub.load_roles = [*_already(c.JupyterHub, "load_roles", []), *roles]
 
 
 RECOMMENDER = "mnss-recommender"

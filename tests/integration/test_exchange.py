@@ -375,3 +375,22 @@ def test_instructor_cli_release_names_a_missing_exchange(course_run, hub, tmp_pa
     mnss_course("build", COURSE, AID, "--root", str(tmp_path))
     done = mnss_course("release", COURSE, AID, "--root", str(tmp_path), "--exchange-url", "")
     assert done.returncode == 2 and "no exchange: pass --exchange-url" in done.stderr
+
+
+def test_each_course_has_a_formgrader_only_its_instructors_open(course_run, hub):
+    """nbgrader's multi-course pattern: formgrader-<course> services, reachable by that course's
+    instructors only (teacher: hospital-lan, carol: python-basics); learners never."""
+    def get(user: str, course: str) -> requests.Response:
+        return requests.get(f"{hub.url}services/formgrader-{course}/formgrader/manage_assignments", headers=hub.clients[user].headers,
+                            timeout=60, allow_redirects=False)
+
+    own = get("teacher", COURSE)
+    assert own.status_code == 200 and "formgrader" in own.text.lower(), (own.status_code, own.headers.get("location"), own.text[:300])
+    assert get("carol", OTHER).status_code == 200
+    listed = requests.get(f"{hub.url}services/formgrader-{COURSE}/formgrader/api/assignments",
+                          headers=hub.clients["teacher"].headers, timeout=60)
+    assert listed.status_code == 200, listed.text[:300]
+    assert {"lan-build", "vlan-isolation"} <= {a["name"] for a in listed.json()}  # its course root, from the catalog
+    for user, course in (("teacher", OTHER), ("carol", COURSE), ("alice", COURSE), ("bob", OTHER)):
+        assert get(user, course).status_code == 403, (user, course)
+    assert hub.clients["teacher"].user("teacher")["admin"] is False

@@ -41,7 +41,8 @@ def test_members_become_course_groups():
 
 
 def test_the_service_is_managed_by_the_hub_with_its_settings():
-    (service,) = applied().JupyterHub.services
+    service, *formgraders = applied().JupyterHub.services
+    assert [f["name"] for f in formgraders] == ["formgrader-hospital-lan", "formgrader-python-basics"]
     assert service["name"] == "mnss-exchange" and service["url"] == "http://127.0.0.1:9123"
     cmd = service["command"]
     assert cmd[:3] == [os.path.join(sys.prefix, "bin", "python"), "-m", "mnss_courses.exchange"]
@@ -109,8 +110,23 @@ def test_services_roles_and_scopes_set_earlier_are_kept():
     c.JupyterHub.extra_user_scopes = ["access:services!service=other"]
     c.Spawner.server_token_scopes = ["users:activity!user", "access:services!service=other"]
     apply.apply_courses(c, siteconfig.validate({"courses": COURSES}))
-    assert [s["name"] for s in c.JupyterHub.services] == ["other", "mnss-exchange"]
+    assert [s["name"] for s in c.JupyterHub.services] == ["other", "mnss-exchange", "formgrader-hospital-lan",
+                                                          "formgrader-python-basics"]
     assert c.JupyterHub.load_roles[0]["name"] == "other-role"
     assert c.JupyterHub.extra_user_scopes == ["access:services!service=other", "access:services!service=mnss-exchange"]
     assert c.Spawner.server_token_scopes == ["users:activity!user", "access:services!service=other",
                                              "access:services!service=mnss-exchange"]
+
+
+def test_each_course_has_a_formgrader_only_its_instructors_may_open():
+    c = applied()
+    services = {s["name"]: s for s in c.JupyterHub.services}
+    fg = services["formgrader-hospital-lan"]
+    assert fg["url"] == "http://127.0.0.1:9133" and services["formgrader-python-basics"]["url"].endswith(":9134")
+    assert fg["command"][1:] == ["-m", "mnss_courses.formgrader", "hospital-lan", "/srv/m/grading/hospital-lan",
+                                 "/srv/courses"]
+    roles = {r["name"]: r for r in c.JupyterHub.load_roles}
+    role = roles["mnss-formgrader-hospital-lan"]
+    assert role["scopes"] == ["access:services!service=formgrader-hospital-lan"]
+    assert role["groups"] == ["hospital-lan-instructors"] and "users" not in role
+    assert not any("formgrader" in s for s in c.JupyterHub.extra_user_scopes)  # not every user
