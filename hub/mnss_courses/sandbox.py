@@ -30,12 +30,28 @@ from __future__ import annotations
 import os
 import secrets
 import shutil
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 STAGE_ROOT = Path("/var/lib/mnss-grader")  # one 0700 directory per box, owned by its transient uid
 UID_BASE, UID_SPAN = 0x70000000, 1 << 20  # far above system users, Docker's and any /etc/subuid range
 ALWAYS_HIDDEN = ("/root", "/home", "/srv", "/var/lib/docker", "/var/lib/postgresql", "/var/lib/jupyterhub")
+TEMPORARY = ("/tmp", "/var/tmp", "/dev/shm")
+
+
+def needed_by_the_kernel() -> list[str]:
+    """Folders the kernel must still see: the Python environment and the platform's own code
+    (an editable install lives in the source tree). Wherever they are (a checkout under /tmp or
+    /root), a blanket mount must not cover them; the course folders inside stay hidden by name."""
+    import mnss_kernel
+
+    return [str(Path(sys.prefix).resolve()), str(Path(mnss_kernel.__file__).resolve().parents[1])]
+
+
+def covering_nothing_needed(paths, needed: list[str]) -> list[str]:
+    """`paths` less those that are, or contain, a folder in `needed`."""
+    return [p for p in paths if not any(n == p or n.startswith(p.rstrip("/") + "/") for n in needed)]
 
 
 class SandboxError(RuntimeError):
@@ -52,7 +68,8 @@ class Limits:
 
 
 # Runs as root of the outer user namespace, in its private mount namespace; $1 = stage dir,
-# $2 = size of the work tmpfs in MiB, the rest: hidden paths, "--", the kernel command.
+# $2 = size of the work tmpfs in MiB, the rest: hidden paths, "--", temporary folders to replace,
+# "--", the kernel command.
 SETUP = r"""
 set -eu
 stage=$1; work_mb=$2; shift 2
@@ -61,9 +78,11 @@ while [ "$1" != "--" ]; do
   shift
 done
 shift
-for d in /tmp /var/tmp /dev/shm; do
-  if [ -d "$d" ]; then mount -t tmpfs -o nosuid,nodev,size=64m,mode=1777 mnss-tmp "$d"; fi
+while [ "$1" != "--" ]; do
+  if [ -d "$1" ]; then mount -t tmpfs -o nosuid,nodev,size=64m,mode=1777 mnss-tmp "$1"; fi
+  shift
 done
+shift
 mount -t tmpfs -o nosuid,nodev,size=16m,mode=755 mnss-run /run
 mkdir -p /run/netns /run/mnss
 if [ -d /etc/netns ]; then mount -t tmpfs -o nosuid,nodev,size=16m,mode=755 mnss-netns /etc/netns; fi
@@ -99,7 +118,9 @@ class Box:
             if not shutil.which(tool):
                 raise SandboxError(f"sandboxed autograding needs '{tool}' (util-linux)")
         self.limits = limits
-        self.hidden = [str(Path(p).resolve()) for p in (*ALWAYS_HIDDEN, *hidden)]
+        needed = needed_by_the_kernel()
+        self.hidden = covering_nothing_needed([str(Path(p).resolve()) for p in (*ALWAYS_HIDDEN, *hidden)], needed)
+        self.temporary = covering_nothing_needed(TEMPORARY, needed)
         STAGE_ROOT.mkdir(mode=0o711, parents=True, exist_ok=True)
         os.chmod(STAGE_ROOT, 0o711)
         for _ in range(100):
@@ -148,7 +169,8 @@ class Box:
                 "setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups", "--no-new-privs",
                 "unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "--kill-child",
                 "--mount-proc", "--propagation=private",
-                "sh", "-c", SETUP, "mnss-box", str(self.stage), str(lim.work_mb), *self.hidden, "--", *argv]
+                "sh", "-c", SETUP, "mnss-box", str(self.stage), str(lim.work_mb), *self.hidden, "--",
+                *self.temporary, "--", *argv]
 
     def environment(self, path: str) -> dict[str, str]:
         """All the kernel gets: nothing of the grader's (no hub token, no database URL)."""

@@ -1,0 +1,25 @@
+"""The sandbox never covers the Python environment or the platform's code, wherever a checkout is."""
+
+from mnss_courses.sandbox import TEMPORARY, covering_nothing_needed, needed_by_the_kernel
+
+
+def test_a_checkout_under_tmp_keeps_tmp_visible_but_its_courses_hidden():
+    needed = ["/tmp/ci/.venv", "/tmp/ci"]
+    assert covering_nothing_needed(TEMPORARY, needed) == ["/var/tmp", "/dev/shm"]
+    assert covering_nothing_needed(["/tmp/ci/courses", "/root"], needed) == ["/tmp/ci/courses", "/root"]
+
+
+def test_a_checkout_under_root_is_not_hidden_with_root():
+    assert covering_nothing_needed(["/root", "/home", "/srv"], ["/root/lab/.venv"]) == ["/home", "/srv"]
+    assert covering_nothing_needed(["/tm"], ["/tmp/x"]) == ["/tm"]  # a prefix of the name is not a parent
+
+
+def test_the_environment_and_the_code_are_needed():
+    import sys
+    from pathlib import Path
+
+    import mnss_kernel
+
+    needed = needed_by_the_kernel()
+    assert str(Path(sys.prefix).resolve()) in needed
+    assert any(Path(mnss_kernel.__file__).resolve().is_relative_to(p) for p in needed)
