@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from mnss_hub.hubclient import HubClient
-from tests.support.hubproc import running_hub, site_config
+from tests.support.hubproc import ROOT, running_hub, site_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker, pytest.mark.slow]
 
@@ -116,10 +116,13 @@ def test_two_users_labs_isolation_and_hub_restarts(tmp_path, docker_site):
     extra.mkdir()
     (extra / "10-progress.py").write_text('c.JupyterHub.tornado_settings = {"slow_spawn_timeout": 0}\n')
     docker_site["hub"]["extra_config_dir"] = str(extra)
+    # The course exchange and the recommender run on the host; containers reach them on the user network.
+    docker_site["courses"] = {"enabled": True, "catalog": str(ROOT / "courses"),
+                              "members": [{"course": "hospital-lan", "learners": [ann]}]}
+    docker_site["recommender"] = {"enabled": True}
     with running_hub(workdir, docker_site) as (url, proc, log):
         hub = admin(url)
-        for name in (ann, ben):
-            hub.create_user(name)
+        hub.create_user(ben)  # ann exists already: the site config enrolls her in a course
         # Only the site's image: asking for another one is refused, nothing is started.
         refused = hub._call("POST", f"hub/api/users/{ann}/server", expect=(202, 400), json={"image": "debian:bookworm"})
         hub.wait_for(ann, ready=False, timeout=30)  # 202: the spawn fails in the background
@@ -132,6 +135,8 @@ def test_two_users_labs_isolation_and_hub_restarts(tmp_path, docker_site):
 
         out = run(hub, ann, THREE_NODES + "\nopen('/home/lab/keep.txt', 'w').write('still here')\n")
         assert "LOSS 0.0" in out, out
+        services = run(hub, ann, SERVICES_FROM_THE_CONTAINER)
+        assert "exchange 200 hospital-lan" in services and "recommender 200 hospital-lan" in services, services
 
         # What the container was given: no privileged flag, only the three capabilities, no host paths.
         box = inspect(f"mnss-{ann}")
@@ -178,6 +183,16 @@ def test_two_users_labs_isolation_and_hub_restarts(tmp_path, docker_site):
         assert "back" in run(hub, ben, "print('back')")
         hub.start_server(ann, wait=180)  # and it can start again, with its files
         assert "still here" in run(hub, ann, "print(open('/home/lab/keep.txt').read())")
+
+
+SERVICES_FROM_THE_CONTAINER = r"""
+import os, requests
+auth = {"Authorization": "token " + os.environ["JUPYTERHUB_API_TOKEN"]}
+exchange = requests.get(os.environ["MNSS_EXCHANGE_URL"] + "api/courses", headers=auth, timeout=20)
+me = requests.get(os.environ["MNSS_RECOMMENDER_URL"].replace("api/events", "api/me"), headers=auth, timeout=20)
+for name, resp in (("exchange", exchange), ("recommender", me)):
+    print(name, resp.status_code, "hospital-lan" if "hospital-lan" in resp.text else resp.text[:200])
+"""
 
 
 PROBES = r"""
