@@ -15,6 +15,7 @@ import shutil
 import stat
 import subprocess
 import tarfile
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -92,7 +93,8 @@ def hub(tmp_path_factory):
         "enabled": True, "exchange_port": exchange_port, "max_upload_mb": MAX_UPLOAD_MB,
         "catalog": str(ROOT / "courses"),
         "members": [{"course": COURSE, "instructors": ["teacher"], "learners": ["alice", "bob"]},
-                    {"course": OTHER, "instructors": ["carol"]}]})
+                    {"course": OTHER, "instructors": ["carol"]}]},
+        recommender={"enabled": True, "flush_seconds": 1})
     store = AccountStore(state / "accounts.sqlite")
     for user in USERS:
         store.create(user, password(user), must_change=False)
@@ -123,7 +125,7 @@ def course_run(hub):
         run.fetched[name] = nbgrader_in_server(learner, name, "fetch_assignment", AID, "--course", COURSE)
     # alice answers with the instructor's solution (saved the way JupyterLab saves); bob hands in the blank
     solution = json.loads((SOURCE / f"{AID}.ipynb").read_text("utf-8"))
-    saved = requests.put(f"{hub.url}user/alice/api/contents/{AID}/{AID}.ipynb", headers=alice.headers, timeout=60,
+    saved = requests.put(f"{hub.url}user/alice/api/contents/{COURSE}/{AID}/{AID}.ipynb", headers=alice.headers, timeout=60,
                          json={"type": "notebook", "format": "json", "content": solution})
     assert saved.status_code in (200, 201), saved.text
     for name, learner in (("alice", alice), ("bob", bob)):
@@ -136,7 +138,7 @@ def course_run(hub):
     ok(api.release_feedback(AID), "release feedback")
     for name, learner in (("alice", alice), ("bob", bob)):
         run.feedback_cmd[name] = nbgrader_in_server(learner, name, "fetch_feedback", AID, "--course", COURSE)
-        run.feedback[name] = read_in_server(learner, name, f"{AID}/feedback/*/{AID}.html")
+        run.feedback[name] = read_in_server(learner, name, f"{COURSE}/{AID}/feedback/*/{AID}.html")
     export = subprocess.run([str(VENV_BIN / "nbgrader"), "export", "--to", "grades.csv",
                              f"--CourseDirectory.course_id={COURSE}"], cwd=root, capture_output=True, text=True,
                             timeout=120)
@@ -209,6 +211,28 @@ def test_each_learner_fetches_only_their_own_feedback(course_run):
     alice_html = next(iter(course_run.feedback["alice"].values()))
     bob_html = next(iter(course_run.feedback["bob"].values()))
     assert "10.0 / 10.0" in alice_html and "0.0 / 10.0" in bob_html and "10.0 / 10.0" not in bob_html
+
+
+def test_fetched_feedback_reaches_the_recommender_as_graded_events(course_run, hub):
+    """Each learner's own server reports the score of the feedback it fetched (pseudonymised)."""
+    from mnss_recommender.events import EventStore
+
+    alice = hub.clients["alice"]  # opening the fetched notebook (in ./<course>/<assignment>/) is an event too
+    opened = requests.get(f"{hub.url}user/alice/api/contents/{COURSE}/{AID}/{AID}.ipynb", headers=alice.headers,
+                          timeout=60)
+    assert opened.status_code == 200, opened.text
+    store = EventStore(f"sqlite:///{hub.state / 'recommender.sqlite'}")
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        events = [e for e in store.iter_interactions() if e.item == f"{COURSE}/{AID}"]
+        graded = [e for e in events if e.kind == "graded"]
+        if len(graded) >= 2 and any(e.kind == "opened" for e in events):
+            break
+        time.sleep(1)
+    store.close()
+    assert sorted(e.score for e in graded) == [0.0, 1.0], graded
+    assert any(e.kind == "opened" for e in events), events
+    assert not {"alice", "bob"} & {e.learner for e in graded}  # pseudonyms, never names
 
 
 def test_jupyterlab_assignment_list_sees_the_exchange(course_run):
@@ -351,7 +375,7 @@ def test_instructor_cli_round_trip_through_the_exchange(course_run, hub):
     fetched = nbgrader_in_server(alice, "alice", "fetch_assignment", aid, "--course", COURSE)
     assert fetched["rc"] == 0, fetched
     solution = json.loads((ROOT / "courses" / COURSE / "source" / aid / f"{aid}.ipynb").read_text("utf-8"))
-    saved = requests.put(f"{hub.url}user/alice/api/contents/{aid}/{aid}.ipynb", headers=alice.headers, timeout=60,
+    saved = requests.put(f"{hub.url}user/alice/api/contents/{COURSE}/{aid}/{aid}.ipynb", headers=alice.headers, timeout=60,
                          json={"type": "notebook", "format": "json", "content": solution})
     assert saved.status_code in (200, 201), saved.text
     assert nbgrader_in_server(alice, "alice", "submit", aid, "--course", COURSE)["rc"] == 0
@@ -362,7 +386,7 @@ def test_instructor_cli_round_trip_through_the_exchange(course_run, hub):
     fed = mnss_course("feedback", COURSE, aid, *exchange)
     assert fed.returncode == 0, fed.stderr
     assert nbgrader_in_server(alice, "alice", "fetch_feedback", aid, "--course", COURSE)["rc"] == 0
-    assert read_in_server(alice, "alice", f"{aid}/feedback/*/{aid}.html")
+    assert read_in_server(alice, "alice", f"{COURSE}/{aid}/feedback/*/{aid}.html")
     exported = mnss_course("export", COURSE, "--root", str(root), "--to", str(root / "grades.csv"))
     assert exported.returncode == 0, exported.stderr
     rows = list(csv.DictReader(open(root / "grades.csv")))

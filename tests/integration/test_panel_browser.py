@@ -128,7 +128,7 @@ def test_learner_sees_courses_and_next_up_and_opens_one_in_the_browser(tmp_path)
         assert button.inner_text() == "打开"
         screenshot(page, "panel-opened-notebook")
 
-        fetched = learner._call("GET", f"user/learner/api/contents/{NEXT}/{NEXT}.ipynb?content=0")
+        fetched = learner._call("GET", f"user/learner/api/contents/{COURSE}/{NEXT}/{NEXT}.ipynb?content=0")
         assert fetched.json()["type"] == "notebook", "fetched through the exchange where nbgrader submit looks"
         other = requests.post(url + "user/learner/mnss/panel/open", json={"item": "python-basics/ward-strings-lists"},
                               headers=learner.headers, timeout=120)

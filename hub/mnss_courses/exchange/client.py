@@ -28,6 +28,7 @@ from nbgrader.utils import find_all_notebooks, ignore_patterns, parse_utc
 from traitlets import Bool, Float, Unicode, default
 
 from mnss_activity.buffer import record_if_enabled
+from mnss_activity.graded import record_feedback
 
 from . import URL_ENV, archive
 from .names import BadName, check_segment
@@ -496,5 +497,8 @@ class ExchangeFetchFeedback(Exchange, abc.ExchangeFetchFeedback):
     def copy_files(self):
         for aid, entries in self.feedback.items():
             dest = os.path.abspath(os.path.join(self.local_dir(self.coursedir.course_id, aid), "feedback"))
-            for written in archive.extract(entries, Path(dest)):
-                self.log.info("Fetched feedback: %s", written)
+            written = list(archive.extract(entries, Path(dest)))
+            for file in written:
+                self.log.info("Fetched feedback: %s", file)
+            # The score reaches the recommender as this learner's 'graded' event (see mnss_activity.graded).
+            record_feedback(self.coursedir.course_id, aid, written)

@@ -13,6 +13,9 @@ import os
 from mnss_courses.exchange.client import configure
 
 configure(get_config())  # noqa: F821 (provided by traitlets when it loads this file)
+# Fetched work goes to ./<course>/<assignment>/ (nbgrader's layout for several courses): the same
+# assignment name in two courses cannot collide, and learning events name the course.
+get_config().Exchange.path_includes_course = True  # noqa: F821
 if os.geteuid() == 0:
     from mnss_courses.sandboxed_execute import configure as sandboxed
 
