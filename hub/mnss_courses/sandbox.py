@@ -49,6 +49,17 @@ def needed_by_the_kernel() -> list[str]:
     return [str(Path(sys.prefix).resolve()), str(Path(mnss_kernel.__file__).resolve().parents[1])]
 
 
+def unreachable_by_others(paths: list[str]) -> list[str]:
+    """Folders on the way to `paths` that an unprivileged uid may not enter (e.g. /root is 0700)."""
+    blocked = []
+    for path in paths:
+        for folder in [*reversed(Path(path).parents), Path(path)]:
+            if folder.is_dir() and not folder.stat().st_mode & 0o001:
+                blocked.append(str(folder))
+                break
+    return blocked
+
+
 def covering_nothing_needed(paths, needed: list[str]) -> list[str]:
     """`paths` less those that are, or contain, a folder in `needed`."""
     return [p for p in paths if not any(n == p or n.startswith(p.rstrip("/") + "/") for n in needed)]
@@ -119,6 +130,11 @@ class Box:
                 raise SandboxError(f"sandboxed autograding needs '{tool}' (util-linux)")
         self.limits = limits
         needed = needed_by_the_kernel()
+        blocked = unreachable_by_others(needed)
+        if blocked:
+            raise SandboxError(f"the sandboxed kernel runs as an unprivileged user, which cannot enter {blocked[0]}; "
+                               "install MNSS Lab under a folder others may enter (e.g. /opt or /srv), not under "
+                               "a private home")
         self.hidden = covering_nothing_needed([str(Path(p).resolve()) for p in (*ALWAYS_HIDDEN, *hidden)], needed)
         self.temporary = covering_nothing_needed(TEMPORARY, needed)
         STAGE_ROOT.mkdir(mode=0o711, parents=True, exist_ok=True)

@@ -23,3 +23,19 @@ def test_the_environment_and_the_code_are_needed():
     needed = needed_by_the_kernel()
     assert str(Path(sys.prefix).resolve()) in needed
     assert any(Path(mnss_kernel.__file__).resolve().is_relative_to(p) for p in needed)
+
+
+def test_a_checkout_in_a_private_folder_is_named():
+    import tempfile
+    from pathlib import Path
+
+    from mnss_courses.sandbox import unreachable_by_others
+
+    with tempfile.TemporaryDirectory(dir="/tmp") as base:  # pytest's own tmp_path is under a 0700 folder
+        Path(base).chmod(0o755)
+        private = Path(base) / "private"
+        (private / "lab" / ".venv").mkdir(parents=True)
+        private.chmod(0o700)
+        assert unreachable_by_others([str(private / "lab" / ".venv")]) == [str(private)]
+        private.chmod(0o755)
+        assert unreachable_by_others([str(private / "lab" / ".venv")]) == []
