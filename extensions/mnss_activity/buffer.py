@@ -14,7 +14,7 @@ import uuid
 from contextlib import closing
 from pathlib import Path
 
-KINDS = ("opened", "executed", "submitted", "graded", "topology_run", "closed")
+KINDS = ("opened", "executed", "submitted", "graded", "topology_run", "closed", "fetched")
 
 
 def record_if_enabled(item: str | None, kind: str) -> None:

@@ -20,7 +20,7 @@ import sqlalchemy as sa
 
 from .profiles import LearnerProfile
 
-KINDS = ("opened", "executed", "submitted", "graded", "topology_run", "closed")
+KINDS = ("opened", "executed", "submitted", "graded", "topology_run", "closed", "fetched")
 
 
 class EventError(ValueError):

@@ -18,7 +18,7 @@ from .catalog import Catalog
 from .events import KINDS, Event
 
 # How strongly an event kind says "this learner engaged with this notebook".
-KIND_WEIGHTS = {"opened": 1.0, "closed": 1.0, "executed": 2.0, "topology_run": 2.0, "submitted": 3.0, "graded": 3.0}
+KIND_WEIGHTS = {"opened": 1.0, "closed": 1.0, "fetched": 1.0, "executed": 2.0, "topology_run": 2.0, "submitted": 3.0, "graded": 3.0}
 _KIND_WEIGHT_ARRAY = np.array([KIND_WEIGHTS[k] for k in KINDS])
 PASS_MARK = 0.5
 

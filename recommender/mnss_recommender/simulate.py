@@ -168,6 +168,7 @@ def simulate(catalog: Catalog, config: SimulationConfig = SimulationConfig()) ->
             i = int(pool[rng.choice(len(pool), p=w / w.sum())])
             seen[i] = True
             clock = t
+            emit(who, i, "fetched", clock - 5.0)
             emit(who, i, "opened", clock)
             for _ in range(1 + rng.poisson(3)):
                 spent = rng.exponential(180.0)

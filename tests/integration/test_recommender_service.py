@@ -1,8 +1,11 @@
 """The recommender service behind the real hub: events from a learner's token, recommendations
 with reasons, refusals, and no login names in what it stores."""
 
+import os
+import signal
 import sqlite3
 import time
+from pathlib import Path
 
 import pytest
 import requests
@@ -98,10 +101,44 @@ def test_a_learners_server_reports_opened_and_executed(tmp_path):
         result = learner.execute("learner2", "x = 1 + 1", path=path)
         assert result.error is None
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and {"opened", "executed"} - {k for _, _, k in stored_events(state)}:
+        while time.monotonic() < deadline and {"opened", "executed", "closed"} - {k for _, _, k in stored_events(state)}:
             time.sleep(0.5)
+
+        # The service goes down (frozen, then killed; the hub restarts it): what the learner does
+        # meanwhile waits in the server's buffer and arrives once when the service is back.
+        executed_before = sum(1 for _, _, k in stored_events(state) if k == "executed")
+        service = service_pid(state)
+        os.kill(service, signal.SIGSTOP)
+        for _ in range(2):
+            assert learner.execute("learner2", "y = 2", path=path).error is None
+        time.sleep(3)  # a few flush attempts time out against the frozen service
+        assert sum(1 for _, _, k in stored_events(state) if k == "executed") == executed_before
+        os.kill(service, signal.SIGKILL)
+        deadline = time.monotonic() + 90  # the hub notices within its poll interval and restarts it
+        while time.monotonic() < deadline and \
+                sum(1 for _, _, k in stored_events(state) if k == "executed") < executed_before + 2:
+            time.sleep(1)
+        time.sleep(3)  # and nothing more than once
+        assert service_pid(state) != service
         learner.stop_server("learner2")
     rows = stored_events(state)
     assert {(item, kind) for _, item, kind in rows} >= {("hospital-lan/lan-build", "opened"),
-                                                       ("hospital-lan/lan-build", "executed")}, rows
+                                                       ("hospital-lan/lan-build", "executed"),
+                                                       ("hospital-lan/lan-build", "closed")}, rows
+    assert sum(1 for _, _, k in rows if k == "executed") == executed_before + 2, rows
     assert all(who != "learner2" for who, _, _ in rows)
+    durations = sqlite3.connect(state / "recommender.sqlite").execute(
+        "SELECT duration FROM recommender_events WHERE kind = 'closed'").fetchall()
+    assert durations and all(d is not None and d >= 0 for (d,) in durations)  # time on task
+
+
+def service_pid(state) -> int:
+    """The recommender service process of this test's hub (its command names the state folder)."""
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            cmd = (proc / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if b"mnss_recommender.service" in cmd and any(str(state).encode() in part for part in cmd):
+            return int(proc.name)
+    raise AssertionError("recommender service not running")

@@ -93,3 +93,28 @@ def test_record_if_enabled_only_when_activity_is_reported(tmp_path, monkeypatch)
     record_if_enabled("c1/a1", "submitted")
     record_if_enabled(None, "submitted")
     assert [(e["item"], e["kind"]) for e in EventBuffer().pending()] == [("c1/a1", "submitted")]
+
+
+def test_time_on_task_counts_work_and_caps_pauses():
+    from mnss_activity.kernel import IDLE_GAP, TimeOnTask
+
+    clock = TimeOnTask(now=100.0)
+    clock.cell_ran(now=130.0)  # 30 s of reading and typing
+    clock.cell_ran(now=130.0 + 3600)  # an hour away counts as one idle gap at most
+    clock.cell_ran(now=130.0 + 3600 + 45)
+    assert clock.seconds == 30 + IDLE_GAP + 45
+
+
+def test_kernel_records_executions_and_closed_with_duration(tmp_path, monkeypatch):
+    from mnss_activity import kernel
+
+    monkeypatch.setenv("JPY_SESSION_NAME", "hospital-lan/lan-build/lan-build.ipynb")
+    buffer = EventBuffer(tmp_path / "a.sqlite")
+    hooks, exits = {}, []
+    ip = type("IP", (), {"events": type("E", (), {"register": lambda self, name, fn: hooks.setdefault(name, fn)})()})()
+    kernel.register(ip, buffer, at_exit=exits.append)
+    hooks["post_run_cell"](None)
+    exits[0]()
+    events = buffer.pending(10)
+    assert [e["kind"] for e in events] == ["executed", "closed"]
+    assert events[1]["item"] == "hospital-lan/lan-build" and events[1]["duration"] >= 0

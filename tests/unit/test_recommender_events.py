@@ -33,7 +33,7 @@ def test_event_from_dict_iso_time_and_round_trip():
 
 
 def test_all_kinds_are_accepted():
-    assert KINDS == ("opened", "executed", "submitted", "graded", "topology_run", "closed")
+    assert KINDS == ("opened", "executed", "submitted", "graded", "topology_run", "closed", "fetched")
     for n, kind in enumerate(KINDS):
         ev(n, kind=kind)
 

@@ -196,6 +196,7 @@ class ExchangeFetchAssignment(Exchange, abc.ExchangeFetchAssignment):
         else:
             _replace_dir(self.entries, self.dest_path)
         self.log.info("Fetched as: %s %s", self.coursedir.course_id, self.coursedir.assignment_id)
+        record_if_enabled(f"{self.coursedir.course_id}/{self.coursedir.assignment_id}", "fetched")
 
 
 class ExchangeSubmit(Exchange, abc.ExchangeSubmit):
