@@ -120,6 +120,7 @@ def test_two_users_labs_isolation_and_hub_restarts(tmp_path, docker_site):
     docker_site["courses"] = {"enabled": True, "catalog": str(ROOT / "courses"),
                               "members": [{"course": "hospital-lan", "learners": [ann]}]}
     docker_site["recommender"] = {"enabled": True}
+    docker_site["spawn"] = {"max_topology_nodes": 3}  # the three-node lab fits, a fourth node does not
     with running_hub(workdir, docker_site) as (url, proc, log):
         hub = admin(url)
         hub.create_user(ben)  # ann exists already: the site config enrolls her in a course
@@ -135,6 +136,9 @@ def test_two_users_labs_isolation_and_hub_restarts(tmp_path, docker_site):
 
         out = run(hub, ann, THREE_NODES + "\nopen('/home/lab/keep.txt', 'w').write('still here')\n")
         assert "LOSS 0.0" in out, out
+        too_big = hub.execute(ann, THREE_NODES.replace('{"name": "h2", "kind": "host"}',
+                                                       '{"name": "h2", "kind": "host"}, {"name": "h3", "kind": "host"}'))
+        assert "the topology has 4 nodes; your limit is 3" in (too_big.error or ""), too_big
         services = run(hub, ann, SERVICES_FROM_THE_CONTAINER)
         assert "exchange 200 hospital-lan" in services and "recommender 200 hospital-lan" in services, services
 
