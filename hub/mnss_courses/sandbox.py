@@ -42,8 +42,8 @@ TEMPORARY = ("/tmp", "/var/tmp", "/dev/shm")
 
 def needed_by_the_kernel() -> list[str]:
     """Folders the kernel must still see: the Python environment and the platform's own code
-    (an editable install lives in the source tree). Wherever they are (a checkout under /tmp or
-    /root), a blanket mount must not cover them; the course folders inside stay hidden by name."""
+    (an editable install lives in the source tree). Wherever they are, a blanket mount must not
+    take them away; the course folders inside stay hidden by name."""
     import mnss_kernel
 
     return [str(Path(sys.prefix).resolve()), str(Path(mnss_kernel.__file__).resolve().parents[1])]
@@ -61,8 +61,15 @@ def unreachable_by_others(paths: list[str]) -> list[str]:
 
 
 def covering_nothing_needed(paths, needed: list[str]) -> list[str]:
-    """`paths` less those that are, or contain, a folder in `needed`."""
+    """`paths` (to hide) less those that are, or contain, a folder in `needed`."""
     return [p for p in paths if not any(n == p or n.startswith(p.rstrip("/") + "/") for n in needed)]
+
+
+def needed_inside(temporary, needed: list[str]) -> list[str]:
+    """The outermost needed folders inside the temporary ones: a checkout under /tmp. The box's
+    own /tmp still replaces the real one; these are bound back into it, read-only."""
+    inside = [n for n in needed if any(Path(n).is_relative_to(t) for t in temporary)]
+    return sorted({n for n in inside if not any(n != o and Path(n).is_relative_to(o) for o in inside)})
 
 
 class SandboxError(RuntimeError):
@@ -80,7 +87,7 @@ class Limits:
 
 # Runs as root of the outer user namespace, in its private mount namespace; $1 = stage dir,
 # $2 = size of the work tmpfs in MiB, the rest: hidden paths, "--", temporary folders to replace,
-# "--", the kernel command.
+# "--", needed folders inside those (kept visible, read-only), "--", the kernel command.
 SETUP = r"""
 set -eu
 stage=$1; work_mb=$2; shift 2
@@ -89,11 +96,22 @@ while [ "$1" != "--" ]; do
   shift
 done
 shift
+temporary=""
+while [ "$1" != "--" ]; do temporary="$temporary $1"; shift; done
+shift
+n=0; kept=""
 while [ "$1" != "--" ]; do
-  if [ -d "$1" ]; then mount -t tmpfs -o nosuid,nodev,size=64m,mode=1777 mnss-tmp "$1"; fi
-  shift
+  n=$((n + 1)); mkdir -p "$stage/keep/$n"; mount --rbind "$1" "$stage/keep/$n"
+  mount -o remount,bind,ro "$stage/keep/$n"; kept="$kept $1"; shift
 done
 shift
+for d in $temporary; do
+  if [ -d "$d" ]; then mount -t tmpfs -o nosuid,nodev,size=64m,mode=1777 mnss-tmp "$d"; fi
+done
+n=0
+for k in $kept; do
+  n=$((n + 1)); mkdir -p "$k"; mount --rbind "$stage/keep/$n" "$k"; mount -o remount,bind,ro "$k"
+done
 mount -t tmpfs -o nosuid,nodev,size=16m,mode=755 mnss-run /run
 mkdir -p /run/netns /run/mnss
 if [ -d /etc/netns ]; then mount -t tmpfs -o nosuid,nodev,size=16m,mode=755 mnss-netns /etc/netns; fi
@@ -136,7 +154,8 @@ class Box:
                                "install MNSS Lab under a folder others may enter (e.g. /opt or /srv), not under "
                                "a private home")
         self.hidden = covering_nothing_needed([str(Path(p).resolve()) for p in (*ALWAYS_HIDDEN, *hidden)], needed)
-        self.temporary = covering_nothing_needed(TEMPORARY, needed)
+        self.temporary = list(TEMPORARY)
+        self.kept = needed_inside(TEMPORARY, needed)
         STAGE_ROOT.mkdir(mode=0o711, parents=True, exist_ok=True)
         os.chmod(STAGE_ROOT, 0o711)
         for _ in range(100):
@@ -186,7 +205,7 @@ class Box:
                 "unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "--kill-child",
                 "--mount-proc", "--propagation=private",
                 "sh", "-c", SETUP, "mnss-box", str(self.stage), str(lim.work_mb), *self.hidden, "--",
-                *self.temporary, "--", *argv]
+                *self.temporary, "--", *self.kept, "--", *argv]
 
     def environment(self, path: str) -> dict[str, str]:
         """All the kernel gets: nothing of the grader's (no hub token, no database URL)."""

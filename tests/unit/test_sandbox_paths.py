@@ -1,11 +1,12 @@
 """The sandbox never covers the Python environment or the platform's code, wherever a checkout is."""
 
-from mnss_courses.sandbox import TEMPORARY, covering_nothing_needed, needed_by_the_kernel
+from mnss_courses.sandbox import TEMPORARY, covering_nothing_needed, needed_by_the_kernel, needed_inside
 
 
-def test_a_checkout_under_tmp_keeps_tmp_visible_but_its_courses_hidden():
+def test_a_checkout_under_tmp_is_bound_back_into_the_box_tmp_but_its_courses_stay_hidden():
     needed = ["/tmp/ci/.venv", "/tmp/ci"]
-    assert covering_nothing_needed(TEMPORARY, needed) == ["/var/tmp", "/dev/shm"]
+    assert needed_inside(TEMPORARY, needed) == ["/tmp/ci"]  # the outermost only
+    assert needed_inside(TEMPORARY, ["/opt/lab/.venv", "/opt/lab"]) == []
     assert covering_nothing_needed(["/tmp/ci/courses", "/root"], needed) == ["/tmp/ci/courses", "/root"]
 
 
