@@ -94,14 +94,13 @@ def apply_local_mode(c: Config, site: dict) -> None:
     c.LocalLabSpawner.cmd = [str(Path(sys.prefix) / "bin" / "jupyterhub-singleuser")]
 
 
-def apply_docker_mode(c: Config, site: dict, spawner: str = "DockerLabSpawner") -> None:
-    """One container per user (see docker_spawner for the privilege design).
+def _container_settings(c: Config, site: dict, section: str) -> None:
+    """What the docker and swarm modes share (see docker_spawner for the privilege design).
 
     Servers and their routes outlive a hub restart: the hub does not stop them when it exits,
     and on start it polls each one, so a container that died meanwhile shows as stopped.
     """
-    docker, settings = site["docker"], c[spawner]
-    c.JupyterHub.spawner_class = {"DockerLabSpawner": "mnss-docker", "SwarmLabSpawner": "mnss-swarm"}[spawner]
+    docker, settings = site["docker"], c[section]
     c.JupyterHub.cleanup_servers = False
     settings.image = docker["image"]
     # The default image is always allowed; with others listed, the spawn page offers a choice.
@@ -112,13 +111,19 @@ def apply_docker_mode(c: Config, site: dict, spawner: str = "DockerLabSpawner") 
     settings.cpu_limit = float(docker["cpu_limit"])
     settings.pids_limit = docker["pids_limit"]
     settings.volume_name = docker["volume_name"]
-    if spawner == "DockerLabSpawner":
-        settings.pull_policy = "never"  # images are built or loaded by the site, never fetched at spawn
+
+
+def apply_docker_mode(c: Config, site: dict) -> None:
+    """One container per user on this machine's Docker engine."""
+    c.JupyterHub.spawner_class = "mnss-docker"
+    _container_settings(c, site, "DockerLabSpawner")
+    c.DockerLabSpawner.pull_policy = "never"  # images are built or loaded by the site, never fetched at spawn
 
 
 def apply_swarm_mode(c: Config, site: dict) -> None:
     """The docker mode's settings, as one Swarm service per user."""
-    apply_docker_mode(c, site, spawner="SwarmLabSpawner")
+    c.JupyterHub.spawner_class = "mnss-swarm"
+    _container_settings(c, site, "SwarmLabSpawner")
     if site["swarm"]["constraints"]:
         c.SwarmLabSpawner.extra_placement_spec = {"constraints": site["swarm"]["constraints"]}
 

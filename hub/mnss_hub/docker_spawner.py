@@ -1,4 +1,4 @@
-"""Spawner of the 'docker' mode: one container per user, running the single-user image.
+"""Spawners of the container modes: one container (docker) or Swarm service (swarm) per user.
 
 Privilege design (README, "Who is root where"):
 - The hub, proxy and services run on the host; the proxy API and the hub database are on
