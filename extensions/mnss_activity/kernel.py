@@ -30,7 +30,8 @@ class TimeOnTask:
 
 
 def register(ip, buffer: EventBuffer | None = None, at_exit=atexit.register) -> None:
-    """Record an 'executed' event after each cell run in a notebook of a fetched assignment, and
+    """Record an 'executed' event after each cell run in a notebook of a fetched assignment (with
+    whether it raised), and
     'closed' with the time on task when the kernel shuts down (JupyterLab closing the notebook)."""
     item = item_for(os.environ.get("JPY_SESSION_NAME"))
     if ip is None or item is None:
@@ -41,7 +42,8 @@ def register(ip, buffer: EventBuffer | None = None, at_exit=atexit.register) -> 
     def after_cell(result) -> None:
         try:
             clock.cell_ran()
-            buffer.record(item, "executed")
+            # score: 1 when the cell ran without an error, 0 when it raised (errors count too)
+            buffer.record(item, "executed", score=0.0 if getattr(result, "error_in_exec", None) else 1.0)
         except Exception:  # never let bookkeeping break a learner's cell
             pass
 

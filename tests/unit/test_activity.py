@@ -113,8 +113,10 @@ def test_kernel_records_executions_and_closed_with_duration(tmp_path, monkeypatc
     hooks, exits = {}, []
     ip = type("IP", (), {"events": type("E", (), {"register": lambda self, name, fn: hooks.setdefault(name, fn)})()})()
     kernel.register(ip, buffer, at_exit=exits.append)
-    hooks["post_run_cell"](None)
+    hooks["post_run_cell"](type("Result", (), {"error_in_exec": None})())
+    hooks["post_run_cell"](type("Result", (), {"error_in_exec": ZeroDivisionError()})())
     exits[0]()
     events = buffer.pending(10)
-    assert [e["kind"] for e in events] == ["executed", "closed"]
-    assert events[1]["item"] == "hospital-lan/lan-build" and events[1]["duration"] >= 0
+    assert [e["kind"] for e in events] == ["executed", "executed", "closed"]
+    assert [e["score"] for e in events[:2]] == [1.0, 0.0]  # the second cell raised
+    assert events[2]["item"] == "hospital-lan/lan-build" and events[2]["duration"] >= 0
