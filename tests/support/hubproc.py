@@ -108,4 +108,8 @@ def running_hub(workdir: Path, config: dict, hub_command: list[str] | None = Non
         yield url, proc, log
     finally:
         stop_process_group(proc)
-        kill_processes_under(workdir.resolve())
+        # The hub starts its proxy and services in sessions of their own, working in the state
+        # folder: after a killed hub (or one that failed to start) they are found by that folder.
+        state = config.get("hub", {}).get("state_dir")
+        for folder in {workdir.resolve(), *([Path(state).resolve()] if state else [])}:
+            kill_processes_under(folder)
