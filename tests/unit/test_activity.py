@@ -120,3 +120,11 @@ def test_kernel_records_executions_and_closed_with_duration(tmp_path, monkeypatc
     assert [e["kind"] for e in events] == ["executed", "executed", "closed"]
     assert [e["score"] for e in events[:2]] == [1.0, 0.0]  # the second cell raised
     assert events[2]["item"] == "hospital-lan/lan-build" and events[2]["duration"] >= 0
+
+
+def test_the_server_and_the_service_know_the_same_event_kinds():
+    """Two copies on purpose: the kernel hook must not import the recommender (numpy) at start-up."""
+    from mnss_activity.buffer import KINDS as sent
+    from mnss_recommender.events import KINDS as accepted
+
+    assert sent == accepted
