@@ -50,11 +50,12 @@ def needed_by_the_kernel() -> list[str]:
 
 
 def unreachable_by_others(paths: list[str]) -> list[str]:
-    """Folders on the way to `paths` that an unprivileged uid may not enter (e.g. /root is 0700)."""
+    """Folders on the way to `paths` that an unprivileged uid may not read and enter (e.g. /root
+    is 0700; the kernel's imports need both)."""
     blocked = []
     for path in paths:
         for folder in [*reversed(Path(path).parents), Path(path)]:
-            if folder.is_dir() and not folder.stat().st_mode & 0o001:
+            if folder.is_dir() and folder.stat().st_mode & 0o005 != 0o005:
                 blocked.append(str(folder))
                 break
     return blocked
@@ -150,7 +151,7 @@ class Box:
         needed = needed_by_the_kernel()
         blocked = unreachable_by_others(needed)
         if blocked:
-            raise SandboxError(f"the sandboxed kernel runs as an unprivileged user, which cannot enter {blocked[0]}; "
+            raise SandboxError(f"the sandboxed kernel runs as an unprivileged user, which cannot read and enter {blocked[0]}; "
                                "install MNSS Lab under a folder others may enter (e.g. /opt or /srv), not under "
                                "a private home")
         self.hidden = covering_nothing_needed([str(Path(p).resolve()) for p in (*ALWAYS_HIDDEN, *hidden)], needed)
