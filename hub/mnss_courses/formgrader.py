@@ -3,68 +3,191 @@ run by the hub as the service `formgrader-<course>`.
 
 nbgrader's multi-course JupyterHub pattern: one grader server per course, reached through the
 hub's proxy; the hub lets in only holders of `access:services!service=formgrader-<course>`,
-which apply.py grants to the group `<course>-instructors` alone (never admin). This launcher
-keeps apply.py set-only: it prepares the course root (mode 0700; the course's sources copied from
-the catalog when missing; an nbgrader_config.py naming the course, the root and sandboxed
-autograde), then becomes `jupyterhub-singleuser` serving the formgrader.
+which apply.py grants to the group `<course>-instructors` alone (never admin).
+
+The hub runs as root, and so would its services. An instructor is not a sysadmin, so this
+launcher (root) prepares and then gives up everything:
+
+- a system account per course (`mnss-fg-<course>`) owns the course root and runs the server;
+- the server runs in a private mount namespace where the course root is bound at
+  /run/mnss-formgrader/<course>, so the account reaches it without entering the hub's 0700
+  state folder, which stays closed to it like every other root-owned file;
+- the server's and nbgrader's config are written by root where the account cannot change them:
+  the formgrader only, no JupyterLab, terminals or kernels, files read-only (`formgrader_server`);
+- autograde runs each submission in a rootless sandbox box under the same account, with the
+  course root, the catalog and the account's home hidden.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
+import pwd
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
-SERVICE_PREFIX = "formgrader-"
+from jupyter_core.paths import jupyter_config_path
 
-CONFIG = '''"""Written by mnss_courses.formgrader at every start of the service; edits are overwritten."""
-import os
+from . import formgrader_server
+
+SERVICE_PREFIX = "formgrader-"
+ACCOUNT_PREFIX = "mnss-fg-"
+WORKSPACES = Path("/var/lib/mnss-formgrader")  # per account: home/, boxes/ (its own), config/ (root's)
+VIEW = Path("/run/mnss-formgrader")  # mount point; the course root appears under it in the namespace
+ROOT_ENV = "MNSS_FORMGRADER_ROOT"  # the real course root, in the server's environment (ps e, cleanup)
+
+NBGRADER_CONFIG = '''"""Written by mnss_courses.formgrader at every start of the service; edits are overwritten."""
 c = get_config()  # noqa: F821
 c.CourseDirectory.root = {root!r}
 c.CourseDirectory.course_id = {course!r}
 c.Execute.timeout = 300
-if os.geteuid() == 0:
-    from mnss_courses.sandboxed_execute import configure
-    configure(c, hidden_paths={hidden!r})
+from mnss_courses.sandboxed_execute import configure
+configure(c, hidden_paths={hidden!r})
 '''
+
+# Runs as root in the new mount namespace: $1 real root, $2 view; then drops to the account.
+MOUNT = r"""
+set -eu
+real=$1; view=$2; shift 2
+mount -t tmpfs -o mode=755,size=1m,nosuid,nodev,noexec mnss-formgrader "$(dirname "$view")"
+mkdir -p "$view"
+mount --bind "$real" "$view"
+cd "$view"
+exec "$@"
+"""
+
+
+class FormgraderError(RuntimeError):
+    """The service cannot be set up; the message says what is wrong."""
 
 
 def service_name(course: str) -> str:
     return SERVICE_PREFIX + course
 
 
-def prepare(course: str, root: str | Path, catalog: str | Path | None = None) -> Path:
-    """Make the course root ready for the formgrader; returns it."""
+def account_name(course: str) -> str:
+    """The course's system account; names longer than useradd's 32 characters end in a hash."""
+    name = ACCOUNT_PREFIX + course
+    if len(name) <= 32:
+        return name
+    return f"{ACCOUNT_PREFIX}{course[:15]}-{hashlib.sha256(course.encode()).hexdigest()[:8]}"
+
+
+def ensure_account(name: str, home: Path, course: str) -> pwd.struct_passwd:
+    """The account, created as a system user without login shell when missing."""
+    try:
+        return pwd.getpwnam(name)
+    except KeyError:
+        pass
+    useradd = shutil.which("useradd") or "/usr/sbin/useradd"
+    done = subprocess.run([useradd, "--system", "--user-group", "--no-create-home", "--home-dir", str(home),
+                           "--shell", "/usr/sbin/nologin", "--comment", f"MNSS formgrader of {course}", name],
+                          capture_output=True, text=True)
+    if done.returncode not in (0, 9):  # 9: created meanwhile by another start
+        raise FormgraderError(f"cannot create the system account {name}: {done.stderr.strip()}")
+    return pwd.getpwnam(name)
+
+
+def prepare(course: str, root: str | Path, catalog: str | Path | None) -> Path:
+    """Make the course root ready: the course's sources copied from the catalog when missing."""
     root = Path(root)
     root.mkdir(parents=True, exist_ok=True)
     os.chmod(root, 0o700)
-    hidden = []
     if catalog:
         source = Path(catalog) / course / "source"
         if source.is_dir() and not (root / "source").exists():
             shutil.copytree(source, root / "source")
-        hidden = [str(Path(catalog).resolve())]
     (root / "source").mkdir(exist_ok=True)
-    (root / "nbgrader_config.py").write_text(CONFIG.format(root=str(root.resolve()), course=course, hidden=hidden),
-                                             "utf-8")
+    # The nbgrader config lives in the config folder; one in the root would be read after it.
+    (root / "nbgrader_config.py").unlink(missing_ok=True)
     return root
+
+
+def write_configs(config_dir: Path, course: str, root: Path, catalog: str | None, view: Path) -> None:
+    """The server's and nbgrader's config, naming the course root as the server sees it (`view`);
+    the sandbox hides the root under both names and the catalog."""
+    hidden = [str(root.resolve()), str(view), *([str(Path(catalog).resolve())] if catalog else [])]
+    files = {"jupyter_server_config.py": formgrader_server.config_text(str(view), jupyter_config_path()),
+             "nbgrader_config.py": NBGRADER_CONFIG.format(root=str(view), course=course, hidden=hidden),
+             "migrated": ""}  # jupyter_core's marker: it would otherwise try to write it here and fail
+    for name, text in files.items():
+        (config_dir / name).write_text(text, "utf-8")
+        os.chmod(config_dir / name, 0o644)
+
+
+def give_tree(root: Path, uid: int, gid: int) -> None:
+    """The account owns the course root (it grades there); symlinks are changed, never followed."""
+    os.chown(root, uid, gid, follow_symlinks=False)
+    for folder, dirs, files in os.walk(root):
+        for name in dirs + files:
+            os.chown(os.path.join(folder, name), uid, gid, follow_symlinks=False)
+
+
+def workspace(account: pwd.struct_passwd) -> dict[str, Path]:
+    """home/ and boxes/ belong to the account; config/ is root's, so the account cannot widen it."""
+    base = WORKSPACES / account.pw_name
+    paths = {"base": base, "home": base / "home", "boxes": base / "boxes", "config": base / "config"}
+    for key, path in paths.items():
+        path.mkdir(mode=0o700 if key in ("home", "boxes") else 0o755, parents=True, exist_ok=True)
+        if key in ("home", "boxes"):
+            os.chown(path, account.pw_uid, account.pw_gid)
+            os.chmod(path, 0o700)
+        else:
+            os.chown(path, 0, 0)
+            os.chmod(path, 0o755)
+    os.chmod(WORKSPACES, 0o755)
+    return paths
+
+
+def singleuser_command() -> list[str]:
+    return [str(Path(sys.prefix) / "bin" / "jupyterhub-singleuser")]
+
+
+def launch_as_account(course: str, root: Path, catalog: str | None) -> None:
+    """As root: set up, then exec the server as the course's account in its mount namespace."""
+    name = account_name(course)
+    account = ensure_account(name, WORKSPACES / name / "home", course)
+    paths = workspace(account)
+    view = VIEW / course
+    VIEW.mkdir(mode=0o755, exist_ok=True)
+    prepare(course, root, catalog)
+    give_tree(root, account.pw_uid, account.pw_gid)
+    write_configs(paths["config"], course, root, catalog, view)
+    env = {**os.environ, "HOME": str(paths["home"]), "USER": name, "LOGNAME": name,
+           "JUPYTER_CONFIG_DIR": str(paths["config"]), "MNSS_SANDBOX_STAGE": str(paths["boxes"]),
+           "JUPYTER_RUNTIME_DIR": str(paths["home"] / "runtime"), ROOT_ENV: str(root.resolve())}
+    argv = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", MOUNT, "mnss-formgrader",
+            str(root.resolve()), str(view),
+            "setpriv", f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}", "--init-groups",
+            "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--", *singleuser_command()]
+    os.execvpe("unshare", argv, env)
+
+
+def launch_as_self(course: str, root: Path, catalog: str | None) -> None:
+    """Not root (a developer's run): the same locked-down server as the current user."""
+    config = root / ".formgrader-config"
+    config.mkdir(mode=0o700, exist_ok=True)
+    prepare(course, root, catalog)
+    write_configs(config, course, root, catalog, root.resolve())
+    os.chdir(root)
+    env = {**os.environ, "JUPYTER_CONFIG_DIR": str(config), ROOT_ENV: str(root.resolve())}
+    os.execve(singleuser_command()[0], singleuser_command(), env)
 
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if len(args) not in (2, 3):
         sys.exit("usage: python -m mnss_courses.formgrader COURSE ROOT [CATALOG]")
-    root = prepare(*args)
-    os.chdir(root)
+    course, root, catalog = args[0], Path(args[1]), (args[2] if len(args) == 3 else None)
     from .grader import _tools_on_path
 
     _tools_on_path()  # nbgrader runs `alembic` by name; hub services get a bare PATH
-    singleuser = str(Path(sys.prefix) / "bin" / "jupyterhub-singleuser")
-    argv = [singleuser, f"--ServerApp.root_dir={root}", "--ServerApp.default_url=/formgrader", "--ServerApp.ip=127.0.0.1"]
-    if os.geteuid() == 0:  # local mode runs the hub as root; sandboxed autograde needs it
-        argv.append("--ServerApp.allow_root=True")
-    os.execv(singleuser, argv)
+    try:
+        (launch_as_account if os.geteuid() == 0 else launch_as_self)(course, root, catalog)
+    except FormgraderError as err:
+        sys.exit(f"formgrader-{course}: {err}")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ into the release. The other functions are the instructor's everyday steps.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import sys
 import tempfile
@@ -75,10 +76,20 @@ def api(root: Path, course_id: str, cell_timeout: int = 300, hidden: tuple[str, 
     return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
 
+EXCEPTION_LINE = re.compile(r"^\s*(?:[\w.]+\.)?\w*(?:Error|Exception): .+")
+
+
+def failure_detail(text: str, tail: int = 6) -> str:
+    """The cause of a failed nbgrader step: the exception lines of its log (nbgrader ends with
+    "Please see the above traceback", so the last lines alone hide it), then its last lines."""
+    lines = text.strip().splitlines()
+    causes = [line.strip() for line in lines if EXCEPTION_LINE.match(line)]
+    return " | ".join(dict.fromkeys([*causes, *(line.strip() for line in lines[-tail:])]))
+
+
 def _run(result: dict, what: str) -> None:
     if not result.get("success"):
-        detail = (result.get("error") or result.get("log") or "").strip().splitlines()
-        raise GradingError(f"{what} failed: {' | '.join(detail[-6:])}")
+        raise GradingError(f"{what} failed: {failure_detail(result.get('error') or result.get('log') or '')}")
 
 
 def generate(grader: NbGraderAPI, assignment: str) -> Path:

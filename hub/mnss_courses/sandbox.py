@@ -20,6 +20,12 @@ mode). A box is one kernel process tree:
   user namespace: `ip netns add` returns to the box's own netns with setns(), which needs the
   inner root to own it.
 
+Without root, or where the transient uids are not mapped (an instructor's container under Docker's
+userns-remap maps 65536 uids only), the box is *rootless*: the same namespaces and limits under the
+grader's own uid. That is what the per-course formgrader, an unprivileged account, uses. Its
+process limit then counts the grader's own processes too, so boxes of one rootless grader are run
+one at a time (nbgrader's formgrader does), and the grader's home is hidden like the course root.
+
 Only the kernel is in the box. The notebook, with its hidden tests, stays in the trusted grader
 process, which sends one cell at a time over ZeroMQ `ipc` sockets in the box's stage directory
 (TCP is not reachable across network namespaces; Unix sockets on a path are).
@@ -27,10 +33,13 @@ process, which sends one cell at a time over ZeroMQ `ipc` sockets in the box's s
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import shutil
+import subprocess
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -126,6 +135,18 @@ unshare --user --map-root-user --mount --net -- "$@"
 """
 
 
+@functools.cache
+def user_namespaces_problem() -> str:
+    """Why this process cannot build a rootless box, or "" when it can. Checked once: a box that
+    fails later would look like a kernel that died, and every submission would score zero."""
+    try:
+        done = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "--mount-proc",
+                               "true"], capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return str(err)
+    return "" if done.returncode == 0 else (done.stderr.strip() or f"unshare exited with {done.returncode}")
+
+
 def _uid_in_use(uid: int) -> bool:
     for proc in Path("/proc").iterdir():
         if proc.name.isdigit():
@@ -137,31 +158,72 @@ def _uid_in_use(uid: int) -> bool:
     return False
 
 
-class Box:
-    """One box: a stage directory (ipc sockets, connection file, input files) and a transient uid."""
+def transient_uids_mapped(uid_map: str | None = None) -> bool:
+    """Whether this process's user namespace maps the whole transient uid range (it does on a host;
+    it does not in a userns-remapped container, where chown to such a uid fails with EINVAL)."""
+    if uid_map is None:
+        try:
+            uid_map = Path("/proc/self/uid_map").read_text()
+        except OSError:
+            return False
+    for line in uid_map.splitlines():
+        inside, _outside, count = (int(x) for x in line.split())
+        if inside <= UID_BASE and UID_BASE + UID_SPAN <= inside + count:
+            return True
+    return False
 
-    def __init__(self, limits: Limits, hidden: list[str] | tuple[str, ...] = ()):
-        if os.geteuid() != 0:
-            raise SandboxError("sandboxed autograding runs as root (it switches to a transient uid per "
-                               "submission); run the grader as root")
+
+def stage_root_for(rootless: bool) -> Path:
+    """Where boxes are staged: $MNSS_SANDBOX_STAGE, else STAGE_ROOT for root, else under the home
+    of the grader. Never under /tmp or /run, which the box replaces before it uses its stage."""
+    if os.environ.get("MNSS_SANDBOX_STAGE"):
+        return Path(os.environ["MNSS_SANDBOX_STAGE"])
+    return Path.home() / ".mnss-boxes" if rootless and os.geteuid() != 0 else STAGE_ROOT
+
+
+class Box:
+    """One box: a stage directory (ipc sockets, connection file, input files) and the uid it runs as
+    (a transient one when the grader is root on the host, else the grader's own: rootless)."""
+
+    def __init__(self, limits: Limits, hidden: list[str] | tuple[str, ...] = (), stage_root: str | Path | None = None):
         for tool in ("prlimit", "setpriv", "unshare"):
             if not shutil.which(tool):
                 raise SandboxError(f"sandboxed autograding needs '{tool}' (util-linux)")
         self.limits = limits
+        self.rootless = os.geteuid() != 0 or not transient_uids_mapped()
+        if self.rootless and (problem := user_namespaces_problem()):
+            raise SandboxError(f"sandboxed autograding cannot create its user namespace here ({problem}); "
+                               "autograde in the course's formgrader (/services/formgrader-<course>/) or as root "
+                               "on the host")
+        root = Path(stage_root or stage_root_for(self.rootless)).resolve()
         needed = needed_by_the_kernel()
-        blocked = unreachable_by_others(needed)
+        blocked = [] if self.rootless else unreachable_by_others(needed)
         if blocked:
             raise SandboxError(f"the sandboxed kernel runs as an unprivileged user, which cannot read and enter {blocked[0]}; "
                                "install MNSS Lab under a folder others may enter (e.g. /opt or /srv), not under "
                                "a private home")
-        self.hidden = covering_nothing_needed([str(Path(p).resolve()) for p in (*ALWAYS_HIDDEN, *hidden)], needed)
+        # a rootless box runs as the grader: its home (runtime files, tokens) is hidden too
+        private = [*ALWAYS_HIDDEN, *hidden, *([str(Path.home())] if self.rootless else [])]
+        self.hidden = covering_nothing_needed([str(Path(p).resolve()) for p in private], [*needed, str(root)])
         self.temporary = list(TEMPORARY)
         self.kept = needed_inside(TEMPORARY, needed)
-        STAGE_ROOT.mkdir(mode=0o711, parents=True, exist_ok=True)
-        os.chmod(STAGE_ROOT, 0o711)
+        if self.rootless:
+            self.uid, self.stage = os.geteuid(), self._rootless_stage(root)
+        else:
+            self.uid, self.stage = self._transient_stage(root)
+        for sub in ("in", "work", "ipc"):
+            (self.stage / sub).mkdir(mode=0o700)
+        if not self.rootless:
+            for path in (self.stage, self.stage / "work", self.stage / "ipc"):
+                os.chown(path, self.uid, self.uid)
+
+    @staticmethod
+    def _transient_stage(root: Path) -> tuple[int, Path]:
+        root.mkdir(mode=0o711, parents=True, exist_ok=True)
+        os.chmod(root, 0o711)
         for _ in range(100):
             uid = UID_BASE + secrets.randbelow(UID_SPAN)
-            stage = STAGE_ROOT / str(uid)
+            stage = root / str(uid)
             try:
                 stage.mkdir(mode=0o700)  # the directory is the uid's lock
             except FileExistsError:
@@ -169,14 +231,19 @@ class Box:
             if _uid_in_use(uid):
                 stage.rmdir()
                 continue
-            break
-        else:
-            raise SandboxError(f"no free transient uid under {STAGE_ROOT}")
-        self.uid, self.stage = uid, stage
-        for sub in ("in", "work", "ipc"):
-            (stage / sub).mkdir(mode=0o700)
-        for path in (stage, stage / "work", stage / "ipc"):
-            os.chown(path, uid, uid)
+            return uid, stage
+        raise SandboxError(f"no free transient uid under {root}")
+
+    @staticmethod
+    def _rootless_stage(root: Path) -> Path:
+        if any(root.is_relative_to(t) for t in (*TEMPORARY, "/run")):
+            raise SandboxError(f"the box's stage folder {root} is under a folder the box replaces; pick another "
+                               "($MNSS_SANDBOX_STAGE)")
+        try:
+            root.mkdir(mode=0o700, parents=True, exist_ok=True)
+            return Path(tempfile.mkdtemp(prefix="box-", dir=root))
+        except OSError as err:
+            raise SandboxError(f"cannot create a box under {root}: {err.strerror}") from err
 
     def add_inputs(self, folder: str | Path) -> None:
         """Copy the submission's other files (data, not notebooks) for the kernel's working dir."""
@@ -191,7 +258,8 @@ class Box:
 
     def give(self, path: str | Path) -> None:
         """Let the box read a file the trusted side wrote (the kernel's connection file)."""
-        os.chown(path, self.uid, self.uid)
+        if not self.rootless:
+            os.chown(path, self.uid, self.uid)
 
     @property
     def workdir(self) -> Path:
@@ -200,9 +268,10 @@ class Box:
     def command(self, argv: list[str]) -> list[str]:
         """`argv` (the kernel command) wrapped in limits, the transient uid and the namespaces."""
         lim = self.limits
+        user = [] if self.rootless else [f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups"]
         return ["prlimit", f"--as={lim.memory_mb << 20}", f"--nproc={lim.processes}", f"--cpu={lim.cpu_seconds}",
                 f"--fsize={lim.file_mb << 20}", "--core=0", "--",
-                "setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups", "--no-new-privs",
+                "setpriv", *user, "--no-new-privs",
                 "unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "--kill-child",
                 "--mount-proc", "--propagation=private",
                 "sh", "-c", SETUP, "mnss-box", str(self.stage), str(lim.work_mb), *self.hidden, "--",

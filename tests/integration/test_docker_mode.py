@@ -10,11 +10,14 @@ import json
 import os
 import subprocess
 import time
+from pathlib import Path
 
 import pytest
 import requests
 
+from mnss_hub.accounts import AccountStore
 from mnss_hub.hubclient import HubClient
+from tests.support import formgrader as formgrader_checks
 from tests.support.hubproc import ROOT, running_hub, site_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker, pytest.mark.slow]
@@ -117,8 +120,11 @@ def test_two_users_labs_isolation_and_hub_restarts(tmp_path, docker_site):
     (extra / "10-progress.py").write_text('c.JupyterHub.tornado_settings = {"slow_spawn_timeout": 0}\n')
     docker_site["hub"]["extra_config_dir"] = str(extra)
     # The course exchange and the recommender run on the host; containers reach them on the user network.
+    teacher = f"tch{RUN}"
     docker_site["courses"] = {"enabled": True, "catalog": str(ROOT / "courses"),
-                              "members": [{"course": "hospital-lan", "learners": [ann]}]}
+                              "members": [{"course": "hospital-lan", "learners": [ann], "instructors": [teacher]}]}
+    state = Path(docker_site["hub"]["state_dir"])
+    AccountStore(state / "accounts.sqlite").create(teacher, "teacher-password-x1", must_change=False)
     docker_site["recommender"] = {"enabled": True}
     docker_site["spawn"] = {"max_topology_nodes": 3}  # the three-node lab fits, a fourth node does not
     with running_hub(workdir, docker_site) as (url, proc, log):
@@ -164,6 +170,15 @@ def test_two_users_labs_isolation_and_hub_restarts(tmp_path, docker_site):
                            "docker_sock": "absent", "mount_host_disk": "refused", "load_module": "refused",
                            "cgroup_release_agent": "refused", "hub_api": "reachable",
                            "root_on_host": "no"}, probes
+
+        # The course's formgrader runs on the host too: as its own account, grading only.
+        instructor = HubClient(url, timeout=60)
+        instructor.login(teacher, "teacher-password-x1")
+        base, root = f"{url}services/formgrader-hospital-lan/", state / "grading" / "hospital-lan"
+        assert formgrader_checks.ask(base, instructor.headers, "GET", "formgrader/api/assignments").status_code == 200
+        for method, path in formgrader_checks.REFUSED:
+            formgrader_checks.assert_refused(base, instructor.headers, method, path, root, state)
+        formgrader_checks.assert_process_unprivileged("hospital-lan", root, state)
 
         # A stopped server's container goes; its home stays.
         hub.stop_server(ann)

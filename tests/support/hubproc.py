@@ -70,15 +70,23 @@ def stop_process_group(proc: subprocess.Popen, grace: float = 20) -> None:
     proc.wait(10)
 
 
+def _works_under(proc_dir: Path, folder: Path) -> bool:
+    """Whether a process works inside `folder`: its working directory, or (a formgrader, which
+    works in a mount namespace of its own) the course root named in its environment."""
+    try:
+        places = [Path(os.readlink(proc_dir / "cwd"))]
+        places += [Path(v.split(b"=", 1)[1].decode()) for v in (proc_dir / "environ").read_bytes().split(b"\0")
+                   if v.startswith(b"MNSS_FORMGRADER_ROOT=")]
+    except OSError:
+        return False
+    return any(p == folder or folder in p.parents for p in places)
+
+
 def kill_processes_under(folder: Path) -> list[int]:
-    """Kill processes whose working directory is inside `folder` (servers a killed hub left)."""
+    """Kill processes working inside `folder` (servers and services a killed hub left)."""
     killed = []
     for proc_dir in Path("/proc").glob("[0-9]*"):
-        try:
-            cwd = Path(os.readlink(proc_dir / "cwd"))
-        except OSError:
-            continue
-        if cwd == folder or folder in cwd.parents:
+        if _works_under(proc_dir, folder):
             try:
                 os.kill(int(proc_dir.name), signal.SIGKILL)
                 killed.append(int(proc_dir.name))

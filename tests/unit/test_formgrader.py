@@ -1,0 +1,59 @@
+"""The formgrader's pure parts: its account name and the locked-down server config."""
+
+import json
+
+from traitlets.config import Config
+
+from mnss_courses import formgrader, formgrader_server, grader, sandbox, sandboxed_execute
+
+
+def test_account_names_fit_useradd_and_stay_distinct():
+    assert formgrader.account_name("hospital-lan") == "mnss-fg-hospital-lan"
+    long_a, long_b = "a" * 39 + "x", "a" * 39 + "y"
+    names = {formgrader.account_name(c) for c in (long_a, long_b)}
+    assert len(names) == 2 and all(len(n) <= 32 and n.startswith("mnss-fg-") for n in names)
+
+
+def load(text: str) -> Config:
+    c = Config()
+    exec(compile(text, "jupyter_server_config.py", "exec"), {"get_config": lambda: c})
+    return c
+
+
+def test_the_server_config_switches_off_every_other_extension(tmp_path):
+    (tmp_path / "jupyter_server_config.d").mkdir()
+    for name in ("jupyterlab", "jupyter_server_terminals", "mnss_activity", formgrader_server.FORMGRADER_EXTENSION):
+        (tmp_path / "jupyter_server_config.d" / f"{name}.json").write_text(
+            json.dumps({"ServerApp": {"jpserver_extensions": {name: True}}}))
+    c = load(formgrader_server.config_text("/run/mnss-formgrader/x", [str(tmp_path)]))
+    assert c.ServerApp.jpserver_extensions == {
+        "jupyterlab": False, "jupyter_server_terminals": False, "mnss_activity": False,
+        formgrader_server.FORMGRADER_EXTENSION: True, "mnss_courses.formgrader_server": True}
+    assert c.ServerApp.terminals_enabled is False and c.ServerApp.root_dir == "/run/mnss-formgrader/x"
+    assert c.ServerApp.kernel_manager_class.endswith("NoKernels")
+    assert c.ServerApp.contents_manager_class.endswith("ReadOnlyContents")
+
+
+def test_the_nbgrader_config_sandboxes_autograde_and_hides_the_root(tmp_path):
+    formgrader.write_configs(tmp_path, "ward", tmp_path / "real-root", "/opt/courses", tmp_path / "view")
+    c = load((tmp_path / "nbgrader_config.py").read_text())
+    assert c.CourseDirectory.root == str(tmp_path / "view") and c.CourseDirectory.course_id == "ward"
+    assert sandboxed_execute.SandboxExecute in c.Autograde.autograde_preprocessors
+    assert set(c.SandboxExecute.hidden_paths) == {str(tmp_path / "real-root"), str(tmp_path / "view"), "/opt/courses"}
+    assert (tmp_path / "migrated").exists()
+
+
+def test_a_rootless_box_is_chosen_where_transient_uids_are_not_mapped():
+    assert sandbox.transient_uids_mapped("0 0 4294967295")  # the host
+    assert not sandbox.transient_uids_mapped("0 100000 65536")  # a userns-remapped container
+
+
+def test_a_failed_grading_step_names_its_cause_not_only_the_last_lines():
+    log = "\n".join(["[AutogradeApp | ERROR] There was an error processing assignment: x",
+                     "Traceback (most recent call last):", '  File "a.py", line 1',
+                     "mnss_courses.sandbox.SandboxError: sandboxed autograding cannot create its user namespace here",
+                     *[f"[AutogradeApp | ERROR] line {i}" for i in range(8)],
+                     "[AutogradeApp | ERROR] Please see the above traceback"])
+    detail = grader.failure_detail(log)
+    assert detail.startswith("mnss_courses.sandbox.SandboxError: sandboxed autograding cannot create")
+    assert detail.endswith("Please see the above traceback") and "line 0" not in detail
