@@ -95,6 +95,15 @@ class Catalog:
     def is_startable(self, item_id: str, completed: Iterable[str]) -> bool:
         return not self.missing_prerequisites(item_id, completed)
 
+    def in_courses(self, courses: Iterable[str]) -> np.ndarray:
+        """(n,) bool: items of the given courses (e.g. the ones a learner is enrolled in)."""
+        chosen = set(courses)
+        return np.array([it.course in chosen for it in self.items], dtype=bool)
+
+    def course_title(self, course: str) -> tuple[str, str]:
+        """(zh, en) title of a course; its id when the catalog has no title for it."""
+        return self.course_titles.get(course, (course, course))
+
     def texts(self) -> list[str]:
         """What content similarity reads: titles, tags and notebook text."""
         return [" ".join([it.title_zh, it.title_en, " ".join(it.tags), it.text]) for it in self.items]

@@ -77,9 +77,13 @@ class Recommender:
         return scoring.top_k(scores, allowed, k)
 
     def recommend(self, learner: str, k: int = 10, profile: LearnerProfile | None = None,
-                  history: LearnerHistory | None = None) -> list[Recommendation]:
+                  history: LearnerHistory | None = None, only: np.ndarray | None = None) -> list[Recommendation]:
+        """`only`: (n,) bool, the items that may be recommended (e.g. those of the learner's courses);
+        it narrows the choice, never the scores or the reasons."""
         history = self.history(learner) if history is None else history
         scores, allowed, context = self.scores(history, profile)
+        if only is not None:
+            allowed = allowed & only
         return [Recommendation(self.catalog.ids[i], float(scores[i]), self.reason(int(i), history, context))
                 for i in scoring.top_k(scores, allowed, k)]
 
@@ -318,6 +322,8 @@ class Hybrid(Recommender):
 
     def reason(self, index, history, context):
         if context["cold"]:
+            if self.first_counts[index] == 0:  # nobody started here: say only what is true
+                return self.plain_reason(index)
             cats = context["categories"]
             category = self.catalog.items[index].category
             return reasons.popular_start((category,) if category in cats else ())
@@ -356,7 +362,12 @@ class Hybrid(Recommender):
                 return reasons.unlocked(self.catalog, int(context["unlock_source"][index]))
             if name == "popular":
                 return reasons.popular_in_category(self.catalog.items[index].category)
-        return reasons.popular(int(self.counts[index]))
+        return self.plain_reason(index)
+
+    def plain_reason(self, index: int) -> Reason:
+        """How many took it, or (nobody yet) where it sits in its course; never "taken by 0 learners"."""
+        count = int(self.counts[index])
+        return reasons.popular(count) if count else reasons.course_item(self.catalog, index)
 
 
 _PREFERRED = [COMPONENTS.index(c) for c in Hybrid.REASON_PREFERENCE]

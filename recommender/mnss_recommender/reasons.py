@@ -75,3 +75,18 @@ def finish_to_start(catalog: Catalog, target: int) -> Reason:
 
 def unfinished() -> Reason:
     return Reason("你开始过它，还没有学完", "you started it and have not finished it")
+
+
+def course_item(catalog: Catalog, index: int) -> Reason:
+    """What is true of any item, when nothing about other learners or this one explains it."""
+    item = catalog.items[index]
+    zh, en = catalog.course_title(item.course)
+    if item.position == 0:
+        return Reason(f"《{zh}》的第一个作业", f"the first assignment of {en}")
+    return Reason(f"《{zh}》的第 {item.position + 1} 个作业", f"assignment {item.position + 1} of {en}")
+
+
+def enrol_first(catalog: Catalog, index: int, reason: Reason) -> Reason:
+    """A recommendation from a course the learner is not in: says so before anything else."""
+    zh, en = catalog.course_title(catalog.items[index].course)
+    return Reason(f"先选课《{zh}》：{reason.zh}", f"Enrol first in {en}: {reason.en}")

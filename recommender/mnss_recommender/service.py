@@ -5,7 +5,9 @@ setting a traitlet with help). Who is asking always comes from the hub: a browse
 OAuth, a single-user server through its API token. The learner of an event is the token's owner,
 never a field of the request, and is stored only as a keyed pseudonym; a learner sees only their
 own recommendations; a course's instructors (hub group `<course>-instructors`) see aggregate
-counts for that course, never per-learner rows. /api/me (the JupyterLab panel's source, asked by
+counts for that course, never per-learner rows. Recommendations come from the courses the
+learner is enrolled in (hub groups `<course>-learners`); others only fill a short list, marked
+"先选课 / Enrol first". /api/me (the JupyterLab panel's source, asked by
 the learner's server with its own token) adds the caller's courses with progress; asking for
 anyone else (`?user=`) is refused with 403, whoever asks.
 """
@@ -29,6 +31,7 @@ from .catalog import Catalog
 from .events import Event, EventError, EventStore, pseudonym
 from .interactions import Interactions
 from .models import Hybrid
+from .nextup import next_up
 
 MAX_EVENTS_PER_POST = 1000
 MIN_GROUP = 5  # aggregate counts below this are not shown (small cells identify people)
@@ -122,19 +125,18 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
             return True
         return False
 
-    def recommendations(self, k: int, enrolled: set[str] = frozenset()) -> list[dict]:
-        model = self.service.model
-        if model is None:
-            return []
-        items = {i.id: i for i in self.service.catalog.items}
-        out = []
-        for rec in model.recommend(self.learner(), k=k):
-            item = items.get(rec.item)
-            out.append({"item": rec.item, "score": round(float(rec.score), 4), "reason_zh": rec.reason.zh,
-                        "reason_en": rec.reason.en, "title_zh": item.title_zh if item else rec.item,
-                        "title_en": item.title_en if item else rec.item,
-                        "enrolled": rec.item.split("/", 1)[0] in enrolled})
-        return out
+    def next_up(self, k: int) -> tuple[list[dict], list[dict]]:
+        """(the caller's courses with progress, their recommendations). Courses come from the hub
+        groups in the caller's whoami model (every token may read its own groups, so the service
+        needs no hub scope for it); the history is read fresh from the store."""
+        service, learner = self.service, self.learner()
+        events = list(service.store.iter_interactions(learner=learner))
+        done = {e.item for e in events if e.kind in DONE_KINDS}
+        courses = learner_courses(self.current_user.get("groups", []), service.catalog, done)
+        if service.model is None:
+            return courses, []
+        history = Interactions.from_events(events, service.catalog).history(learner)
+        return courses, next_up(service.model, service.catalog, learner, history, [c["id"] for c in courses], k)
 
     def k(self) -> int | None:
         try:
@@ -159,7 +161,7 @@ class RecommendationsHandler(BaseHandler):
     def get(self):
         if self.asks_for_someone_else() or (k := self.k()) is None:
             return
-        self.finish({"recommendations": self.recommendations(k), "trained_at": self.service.trained_at})
+        self.finish({"recommendations": self.next_up(k)[1], "trained_at": self.service.trained_at})
 
 
 class MeHandler(BaseHandler):
@@ -170,9 +172,7 @@ class MeHandler(BaseHandler):
     def get(self):
         if self.asks_for_someone_else() or (k := self.k()) is None:
             return
-        done = {e.item for e in self.service.store.iter_interactions(learner=self.learner()) if e.kind in DONE_KINDS}
-        courses = learner_courses(self.current_user.get("groups", []), self.service.catalog, done)
-        recs = self.recommendations(k, {c["id"] for c in courses})
+        courses, recs = self.next_up(k)
         self.finish({"courses": courses, "recommendations": recs, "trained_at": self.service.trained_at})
 
 
