@@ -2,12 +2,14 @@
 
 GET  mnss/panel       the learner's courses with progress and recommendations, from the
                       recommender's /api/me, asked with this server's own $JUPYTERHUB_API_TOKEN;
-                      for each recommendation, where its notebook already is in the home.
+                      for each recommendation, where its notebook already is in the home and
+                      whether the course exchange has released it (its listing, same token).
 POST mnss/panel/open  {"item": "course/assignment"}: the notebook to open, fetching the
                       assignment through the course exchange first when it is not here yet.
 
 The browser talks only to its own server: it holds no hub token and names no learner, so the
-panel can only ever show the token owner's data. Errors reach the page as {"error": {"zh", "en"}}.
+panel can only ever show the token owner's data. Errors reach the page as {"error": {"zh", "en"}};
+a refused fetch carries the exchange's own words, not just "nbgrader fetch_assignment failed".
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import re
 import sys
 from pathlib import Path
+from urllib.parse import quote
 
 from jupyter_server.base.handlers import APIHandler
 from jupyter_server.utils import url_path_join
@@ -32,9 +36,24 @@ MESSAGES = {
     "refused": ("推荐服务拒绝了请求（HTTP {code}）。", "The recommendation service refused the request (HTTP {code})."),
     "bad_item": ("无效的课程条目：{item}", "Not a course item: {item}"),
     "fetch_failed": ("获取作业失败：{detail}", "Fetching the assignment failed: {detail}"),
+    "not_released": ("获取作业失败：作业 {item} 尚未发布，讲师发布后才能获取。",
+                     "Fetching the assignment failed: {item} is not released yet; it can be fetched once the "
+                     "instructor releases it."),
+    "not_member": ("获取作业失败：你不是课程 {course} 的学员，请先选课（交换服务：{detail}）。",
+                   "Fetching the assignment failed: you are not a learner of {course}; enrol first "
+                   "(exchange: {detail})."),
+    "exchange_refused": ("获取作业失败：交换服务拒绝了请求（{detail}）。",
+                         "Fetching the assignment failed: the exchange refused ({detail})."),
+    "exchange_down": ("课程交换服务暂时无法连接，暂不能获取作业，请稍后刷新。",
+                      "The course exchange cannot be reached right now; assignments cannot be fetched. Reload later."),
+    "no_exchange": ("本平台未启用课程交换服务，无法获取作业。",
+                    "The course exchange is not enabled on this platform; assignments cannot be fetched."),
     "no_notebook": ("作业 {item} 中没有笔记本。", "Assignment {item} has no notebook."),
 }
 FETCH_TIMEOUT = 180
+# Set by the hub's spawner in every server (mnss_courses.exchange.URL_ENV; not imported: a server
+# extension sits below the hub packages).
+EXCHANGE_URL_ENV = "MNSS_EXCHANGE_URL"
 
 
 def message(key: str, **values) -> dict:
@@ -72,12 +91,48 @@ def local_notebook(root: Path, item: str) -> str | None:
     return None
 
 
-def summary(me: dict, root: Path) -> dict:
-    """What the panel renders: the service's answer plus where each recommended notebook is locally.
-    Those the learner can open or fetch come first (in the service's order), then the others."""
-    recs = [{**r, "local_path": local_notebook(root, r.get("item", ""))} for r in me.get("recommendations", [])]
-    recs.sort(key=lambda r: not (r["local_path"] or r.get("enrolled")))
-    return {"courses": me.get("courses", []), "recommendations": recs, "trained_at": me.get("trained_at")}
+def summary(me: dict, root: Path, released: set[str] | None = None, exchange_error: dict | None = None) -> dict:
+    """What the panel renders: the service's answer plus, for each recommended notebook, where it is
+    locally and whether it is released (`released` holds "course/assignment" ids; None: unknown, so
+    nothing is offered for fetching). Those the learner can open or fetch come first (in the
+    service's order), then the others."""
+    recs = []
+    for r in me.get("recommendations", []):
+        item = r.get("item", "")
+        recs.append({**r, "local_path": local_notebook(root, item),
+                     "released": released is not None and item in released})
+    recs.sort(key=lambda r: not (r["local_path"] or (r.get("enrolled") and r["released"])))
+    return {"courses": me.get("courses", []), "recommendations": recs, "trained_at": me.get("trained_at"),
+            "exchange_error": exchange_error}
+
+
+def released_ids(listing: dict) -> set[str]:
+    """"course/assignment" ids of the released assignments in the exchange's api/assignments answer."""
+    return {f"{a.get('course_id')}/{a.get('assignment_id')}" for a in listing.get("assignments", [])
+            if isinstance(a, dict)}
+
+
+def refusal(status: int, course: str, detail: str) -> dict:
+    """The exchange refused to list a course: its own words, inside a message in both languages."""
+    if status == 403:
+        return message("not_member", course=course, detail=detail)
+    return message("exchange_refused", detail=detail)
+
+
+NBGRADER_LINE = re.compile(r"^\[[^\]]*\|\s*(?P<level>[A-Z]+)\]\s*(?P<text>.*)$")
+
+
+def nbgrader_reason(output: str, returncode: int) -> str:
+    """Why `nbgrader fetch_assignment` failed, from its log: the exchange client logs the exchange's
+    refusal at CRITICAL (Exchange.fail), then nbgrader adds a bare "... failed" at ERROR."""
+    found = {"CRITICAL": [], "ERROR": []}
+    lines = [ln.strip() for ln in output.splitlines() if ln.strip()]
+    for line in lines:
+        m = NBGRADER_LINE.match(line)
+        if m and m.group("level") in found:
+            found[m.group("level")].append(m.group("text").strip())
+    picked = found["CRITICAL"] or found["ERROR"] or lines or [f"exit code {returncode}"]
+    return picked[-1][:300]
 
 
 class PanelHandler(APIHandler):
@@ -89,6 +144,32 @@ class PanelHandler(APIHandler):
     def root(self) -> Path:
         return Path(self.settings["server_root_dir"]).expanduser()
 
+    async def exchange_listing(self, course: str | None = None) -> tuple[dict | None, tuple[int, dict] | None]:
+        """(the exchange's api/assignments answer, None) or (None, (HTTP status for the page, bilingual
+        error)), asked with this server's token: the exchange answers only for the token's owner."""
+        base, token = os.environ.get(EXCHANGE_URL_ENV), os.environ.get("JUPYTERHUB_API_TOKEN")
+        if not base or not token:
+            return None, (503, message("no_exchange"))
+        url = base.rstrip("/") + "/api/assignments" + (f"?course_id={quote(course)}" if course else "")
+        request = HTTPRequest(url, headers={"Authorization": f"token {token}"}, request_timeout=15,
+                              follow_redirects=False)
+        try:
+            response = await AsyncHTTPClient().fetch(request, raise_error=False)
+        except OSError as err:
+            self.log.info("mnss panel: exchange not reachable: %s", err)
+            return None, (503, message("exchange_down"))
+        if response.code == 599:
+            return None, (503, message("exchange_down"))
+        try:
+            body = json.loads(response.body or b"{}")
+        except ValueError:
+            body = {}
+        if response.code != 200:
+            detail = f"{body.get('error') or response.reason} (HTTP {response.code})"
+            self.log.warning("mnss panel: exchange refused the listing: %s", detail)
+            return None, (502, refusal(response.code, course or "", detail))
+        return body, None
+
     @web.authenticated
     async def get(self):
         url, token = os.environ.get("MNSS_RECOMMENDER_URL"), os.environ.get("JUPYTERHUB_API_TOKEN")
@@ -96,6 +177,7 @@ class PanelHandler(APIHandler):
             return self.fail(503, message("disabled"))
         request = HTTPRequest(service_api(url, "me") + "?k=5", headers={"Authorization": f"token {token}"},
                               request_timeout=15, follow_redirects=False)
+        listing = asyncio.ensure_future(self.exchange_listing())
         try:
             response = await AsyncHTTPClient().fetch(request)
         except HTTPClientError as err:
@@ -107,7 +189,11 @@ class PanelHandler(APIHandler):
         except OSError as err:
             self.log.info("mnss panel: recommender not reachable: %s", err)
             return self.fail(503, message("down"))
-        self.finish(json.dumps(summary(json.loads(response.body), self.root)))
+        finally:
+            answer, exchange_error = await listing
+        released = released_ids(answer) if answer is not None else None
+        self.finish(json.dumps(summary(json.loads(response.body), self.root, released,
+                                       exchange_error and exchange_error[1])))
 
 
 class OpenHandler(PanelHandler):
@@ -122,9 +208,14 @@ class OpenHandler(PanelHandler):
             return self.fail(400, message("bad_item", item=str(item)[:80]))
         path = local_notebook(self.root, item)
         if path is None:
-            error = await fetch_assignment(self.root, *parts)
+            listing, error = await self.exchange_listing(parts[0])
             if error:
-                return self.fail(502, message("fetch_failed", detail=error))
+                return self.fail(*error)
+            if item not in released_ids(listing):
+                return self.fail(409, message("not_released", item=item))
+            reason = await fetch_assignment(self.root, *parts)
+            if reason:
+                return self.fail(502, message("fetch_failed", detail=reason))
             path = local_notebook(self.root, item)
         if path is None:
             return self.fail(404, message("no_notebook", item=item))
@@ -135,7 +226,7 @@ async def fetch_assignment(root: Path, course: str, assignment: str) -> str | No
     """`nbgrader fetch_assignment` through the course exchange, with this server's nbgrader config,
     so the files land where the JupyterLab assignment list and `nbgrader submit` look for them.
     The exchange decides from the server's token whether this learner may have the assignment.
-    Returns None on success, else the last line nbgrader printed."""
+    Returns None on success, else why (the exchange's own message where it gave one)."""
     proc = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "nbgrader", "fetch_assignment", assignment, f"--course={course}", cwd=root,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
@@ -146,9 +237,7 @@ async def fetch_assignment(root: Path, course: str, assignment: str) -> str | No
         return f"no answer within {FETCH_TIMEOUT} s"
     if proc.returncode == 0:
         return None
-    lines = [ln for ln in out.decode("utf-8", "replace").splitlines() if ln.strip()]
-    errors = [ln for ln in lines if "[error]" in ln.lower() or "error" in ln.lower()]
-    return ((errors or lines or [f"exit code {proc.returncode}"])[-1]).strip()[:300]
+    return nbgrader_reason(out.decode("utf-8", "replace"), proc.returncode)
 
 
 def setup_handlers(serverapp) -> None:

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from mnss_activity.panel import MESSAGES, local_notebook, message, service_api, split_item, summary
+from mnss_activity.panel import (MESSAGES, local_notebook, message, nbgrader_reason, refusal, released_ids, service_api,
+                                  split_item, summary)
 from mnss_recommender.catalog import Catalog, Item
 from mnss_recommender.service import learner_courses
 from tests.support.hubproc import ROOT
@@ -94,14 +95,49 @@ def test_local_notebook_and_summary(tmp_path):
     assert local_notebook(tmp_path, "hospital-lan/vlan-isolation") == "vlan-isolation/vlan-isolation.ipynb"
     me = {"courses": [{"id": "hospital-lan", "done": 1, "total": 2}], "trained_at": 1.0,
           "recommendations": [{"item": "emr-firewall/emr-rules", "enrolled": False},
+                              {"item": "hospital-lan/not-yet", "enrolled": True},
                               {"item": "hospital-lan/lan-build", "enrolled": True},
+                              {"item": "hospital-lan/released", "enrolled": True},
                               {"item": "hospital-lan/vlan-isolation", "enrolled": True}]}
-    out = summary(me, tmp_path)
-    assert [(r["item"], r["local_path"]) for r in out["recommendations"]] == [
-        ("hospital-lan/lan-build", "hospital-lan/lan-build/lan-build.ipynb"),
-        ("hospital-lan/vlan-isolation", "vlan-isolation/vlan-isolation.ipynb"),
-        ("emr-firewall/emr-rules", None)], "what one can open or fetch comes first, in the service's order"
-    assert out["courses"] == me["courses"]
+    out = summary(me, tmp_path, {"hospital-lan/released", "emr-firewall/emr-rules"})
+    assert [(r["item"], r["local_path"], r["released"]) for r in out["recommendations"]] == [
+        ("hospital-lan/lan-build", "hospital-lan/lan-build/lan-build.ipynb", False),
+        ("hospital-lan/released", None, True),
+        ("hospital-lan/vlan-isolation", "vlan-isolation/vlan-isolation.ipynb", False),
+        ("emr-firewall/emr-rules", None, True),
+        ("hospital-lan/not-yet", None, False)], "what one can open or fetch comes first, in the service's order"
+    assert out["courses"] == me["courses"] and out["exchange_error"] is None
+    unknown = summary(me, tmp_path, None, message("exchange_down"))
+    assert not any(r["released"] for r in unknown["recommendations"]), "exchange unknown: nothing to fetch"
+    assert "交换服务" in unknown["exchange_error"]["zh"]
+
+
+def test_released_ids_from_the_exchange_listing():
+    listing = {"user": "u", "submissions": [{"course_id": "c", "assignment_id": "s"}],
+               "assignments": [{"course_id": "hospital-lan", "assignment_id": "lan-build", "notebooks": ["x"]}]}
+    assert released_ids(listing) == {"hospital-lan/lan-build"}
+    assert released_ids({}) == set()
+
+
+def test_refusals_keep_the_exchanges_words_in_both_languages():
+    detail = "you are not a member of course 'python-basics' (HTTP 403)"
+    not_member = refusal(403, "python-basics", detail)
+    assert not_member["zh"].startswith("获取作业失败：你不是课程 python-basics 的学员") and detail in not_member["zh"]
+    assert "not a learner of python-basics" in not_member["en"] and detail in not_member["en"]
+    other = refusal(404, "nope", "unknown course 'nope' (HTTP 404)")
+    assert "unknown course 'nope'" in other["zh"] and "unknown course 'nope'" in other["en"]
+    assert message("not_released", item="c/a")["en"].startswith("Fetching the assignment failed: c/a is not released")
+
+
+def test_nbgrader_reason_is_the_exchanges_message_not_the_bare_failure():
+    log = ("[FetchAssignmentApp | INFO] Source: x\n"
+           "[FetchAssignmentApp | CRITICAL] exchange: assignment 'a' is not released in course 'c' (HTTP 404)\n"
+           "[FetchAssignmentApp | ERROR] nbgrader fetch_assignment failed\n")
+    assert nbgrader_reason(log, 1) == "exchange: assignment 'a' is not released in course 'c' (HTTP 404)"
+    assert nbgrader_reason("[FetchAssignmentApp | ERROR] nbgrader fetch_assignment failed\n", 1) == \
+        "nbgrader fetch_assignment failed"
+    assert nbgrader_reason("Traceback ...\nOSError: disk full\n", 1) == "OSError: disk full"
+    assert nbgrader_reason("", 3) == "exit code 3"
 
 
 def test_learner_courses_from_learner_groups_with_progress():

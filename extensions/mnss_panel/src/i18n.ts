@@ -19,6 +19,10 @@ export interface Recommendation {
   reason_zh: string;
   reason_en: string;
   enrolled: boolean;
+  /** true: from a course the learner is not in; the reason starts with 先选课 / Enrol first */
+  enrol_first?: boolean;
+  /** the course exchange has released it, so it can be fetched */
+  released: boolean;
   local_path: string | null;
 }
 
@@ -26,6 +30,8 @@ export interface Summary {
   courses: Course[];
   recommendations: Recommendation[];
   recommendations_error?: { zh: string; en: string } | null;
+  /** the exchange could not say what is released: nothing is offered for fetching */
+  exchange_error?: { zh: string; en: string } | null;
 }
 
 /** `obj[field + '_zh']` or `_en`, falling back to the other language when one is empty. */
@@ -43,7 +49,8 @@ export const text = {
     reload: '刷新',
     noCourses: '你还没有加入任何课程。请联系课程讲师。',
     noRecommendations: '暂时没有推荐：先打开一门课程的作业吧。',
-    notEnrolled: '（未加入此课程）',
+    enrolFirst: '先选课：请讲师把你加入这门课程',
+    notReleased: '尚未发布：讲师发布后即可获取',
     open: '打开',
     fetchOpen: '获取并打开',
     failed: '请求失败',
@@ -58,7 +65,8 @@ export const text = {
     reload: 'Reload',
     noCourses: 'You are not in any course yet. Ask your instructor.',
     noRecommendations: 'No recommendations yet: open an assignment of one of your courses first.',
-    notEnrolled: '(not enrolled in this course)',
+    enrolFirst: 'Enrol first: ask the instructor to add you to this course',
+    notReleased: 'Not released yet: it can be fetched once the instructor releases it',
     open: 'Open',
     fetchOpen: 'Fetch and open',
     failed: 'Request failed',

@@ -3,8 +3,9 @@
  *
  * Everything it shows comes from the learner's own Jupyter server (GET mnss/panel), which asks
  * the recommender service with the server's hub token: the page never holds a token and never
- * names a learner, so it cannot ask for anyone else's recommendations. One click fetches an
- * assignment through the course exchange (POST mnss/panel/open) and opens its notebook.
+ * names a learner, so it cannot ask for anyone else's recommendations. One click fetches a
+ * released assignment through the course exchange (POST mnss/panel/open) and opens its notebook;
+ * an unreleased one, or one of a course the learner is not in, is only shown as such.
  */
 import {
   ILabShell,
@@ -142,18 +143,24 @@ export class CoursesPanel extends Widget {
     } else if (!summary.recommendations.length) {
       node.append(el('p', 'mnss-panel-note', t.noRecommendations));
     }
+    if (summary.exchange_error) {
+      const e = summary.exchange_error;
+      node.append(el('p', 'mnss-panel-note', this.lang === 'zh' ? e.zh : e.en));
+    }
     for (const rec of summary.recommendations) {
       const card = el('div', 'mnss-rec');
       card.dataset.item = rec.item;
       card.append(el('div', 'mnss-rec-title', pick(rec, 'title', this.lang)));
       card.append(el('div', 'mnss-rec-reason', pick(rec, 'reason', this.lang)));
-      const label = rec.local_path ? t.open : rec.enrolled ? t.fetchOpen : null;
+      const label = rec.local_path ? t.open : rec.enrolled && rec.released ? t.fetchOpen : null;
       if (label) {
         const button = el('button', 'mnss-rec-open jp-Button', label);
         button.onclick = () => void this.open(rec.item, card, button);
         card.append(button);
+      } else if (!rec.enrolled || rec.enrol_first) {
+        card.append(el('div', 'mnss-panel-note mnss-rec-enrol-first', t.enrolFirst));
       } else {
-        card.append(el('div', 'mnss-panel-note', t.notEnrolled));
+        card.append(el('div', 'mnss-panel-note mnss-rec-unreleased', t.notReleased));
       }
       node.append(card);
     }
