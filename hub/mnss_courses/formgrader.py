@@ -30,9 +30,10 @@ from pathlib import Path
 
 from jupyter_core.paths import jupyter_config_path
 
-from . import formgrader_server
+from . import formgrader_server, sandbox
+from .exchange.names import FORMGRADER_PREFIX
 
-SERVICE_PREFIX = "formgrader-"
+SERVICE_PREFIX = FORMGRADER_PREFIX
 ACCOUNT_PREFIX = "mnss-fg-"
 WORKSPACES = Path("/var/lib/mnss-formgrader")  # per account: home/, boxes/ (its own), config/ (root's)
 VIEW = Path("/run/mnss-formgrader")  # mount point; the course root appears under it in the namespace
@@ -45,6 +46,10 @@ c.CourseDirectory.course_id = {course!r}
 c.Execute.timeout = 300
 from mnss_courses.sandboxed_execute import configure
 configure(c, hidden_paths={hidden!r})
+# Release, collect and feedback go through the mnss-exchange service ($MNSS_EXCHANGE_URL, set by the
+# hub) with this service's own token, which the exchange takes as this course's instructor only.
+from mnss_courses.exchange.client import configure as through_the_exchange
+through_the_exchange(c)
 '''
 
 # Runs as root in the new mount namespace: $1 real root, $2 view; then drops to the account.
@@ -152,6 +157,7 @@ def launch_as_account(course: str, root: Path, catalog: str | None) -> None:
     paths = workspace(account)
     view = VIEW / course
     VIEW.mkdir(mode=0o755, exist_ok=True)
+    sandbox.ensure_netns_etc()  # its rootless boxes cannot create it
     prepare(course, root, catalog)
     give_tree(root, account.pw_uid, account.pw_gid)
     write_configs(paths["config"], course, root, catalog, view)

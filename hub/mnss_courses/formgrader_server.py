@@ -9,7 +9,8 @@ formgrader and nothing else:
 - terminals are off and the kernel manager refuses to start kernels (`NoKernels`); autograde does
   not need the server's kernels, it starts its own in a sandbox;
 - this module is itself a server extension whose handlers, matched before the server's own,
-  answer 403 with the reason for the pages and APIs a formgrader does not offer;
+  answer 403 with the reason for the pages and APIs a formgrader does not offer, and add the
+  grade export nbgrader's formgrader lacks (`mnss/grades.csv`, nbgrader's own CSV format);
 - files are served read-only from the course root only (hidden files neither): nbgrader itself
   writes releases, submissions and the gradebook; a file written through the server could
   otherwise replace what nbgrader imports from the course root.
@@ -20,12 +21,18 @@ cannot change, and runs the server as that account, so the operating system enfo
 
 from __future__ import annotations
 
+import asyncio
 import os
+import tempfile
+from pathlib import Path
 
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.extension.config import ExtensionConfigManager
 from jupyter_server.services.contents.largefilemanager import AsyncLargeFileManager
 from jupyter_server.services.kernels.kernelmanager import AsyncMappingKernelManager
+from nbgrader.api import Gradebook
+from nbgrader.plugins.export import CsvExportPlugin
+from nbgrader.server_extensions.formgrader.base import BaseHandler
 from tornado import web
 
 FORMGRADER_EXTENSION = "nbgrader.server_extensions.formgrader"
@@ -64,13 +71,32 @@ class RefusedApi(APIHandler, RefusedPage):
     """The same for an API: the reason as JSON."""
 
 
+class GradesCsv(BaseHandler):
+    """The course's grades as nbgrader's CSV export, for the instructor to download."""
+
+    @web.authenticated
+    async def get(self):
+        data = await asyncio.to_thread(export_csv, self.db_url, self.coursedir.course_id)
+        self.set_header("Content-Type", "text/csv; charset=utf-8")
+        self.set_header("Content-Disposition", f'attachment; filename="{self.coursedir.course_id}-grades.csv"')
+        self.finish(data)
+
+
+def export_csv(db_url: str, course_id: str) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp, Gradebook(db_url, course_id) as gradebook:
+        target = Path(tmp) / "grades.csv"
+        CsvExportPlugin(to=str(target)).export(gradebook)
+        return target.read_bytes()
+
+
 def _jupyter_server_extension_points():
     return [{"module": "mnss_courses.formgrader_server"}]
 
 
 def _load_jupyter_server_extension(serverapp):
     base = serverapp.web_app.settings["base_url"].rstrip("/")
-    serverapp.web_app.add_handlers(".*$", [(base + REFUSED_APIS, RefusedApi), (base + REFUSED_PAGES, RefusedPage)])
+    serverapp.web_app.add_handlers(".*$", [(base + REFUSED_APIS, RefusedApi), (base + REFUSED_PAGES, RefusedPage),
+                                           (base + "/mnss/grades.csv", GradesCsv)])
 
 
 class NoKernels(AsyncMappingKernelManager):

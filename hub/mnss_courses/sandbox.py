@@ -47,6 +47,7 @@ STAGE_ROOT = Path("/var/lib/mnss-grader")  # one 0700 directory per box, owned b
 UID_BASE, UID_SPAN = 0x70000000, 1 << 20  # far above system users, Docker's and any /etc/subuid range
 ALWAYS_HIDDEN = ("/root", "/home", "/srv", "/var/lib/docker", "/var/lib/postgresql", "/var/lib/jupyterhub")
 TEMPORARY = ("/tmp", "/var/tmp", "/dev/shm")
+NETNS_ETC = Path("/etc/netns")
 
 
 def needed_by_the_kernel() -> list[str]:
@@ -124,7 +125,7 @@ for k in $kept; do
 done
 mount -t tmpfs -o nosuid,nodev,size=16m,mode=755 mnss-run /run
 mkdir -p /run/netns /run/mnss
-if [ -d /etc/netns ]; then mount -t tmpfs -o nosuid,nodev,size=16m,mode=755 mnss-netns /etc/netns; fi
+mount -t tmpfs -o nosuid,nodev,size=16m,mode=755 mnss-netns /etc/netns
 mount -t tmpfs -o nosuid,nodev,size="$work_mb"m,mode=700 mnss-work "$stage/work"
 cp -R "$stage/in/." "$stage/work/"
 cd "$stage/work"
@@ -133,6 +134,18 @@ unset JPY_PARENT_PID
 # itself) ends the box, and SIGKILL to pid 1 from inside is ignored by the kernel's rules
 unshare --user --map-root-user --mount --net -- "$@"
 """
+
+
+def ensure_netns_etc() -> None:
+    """The box mounts its own tmpfs on /etc/netns (the engine keeps each node's hosts file there),
+    and inside it cannot create the folder in /etc: make it here, where the grader may (as root).
+    A grader that is not root relies on whoever started it (the formgrader's launcher does it)."""
+    if not NETNS_ETC.is_dir():
+        try:
+            NETNS_ETC.mkdir(mode=0o755, exist_ok=True)
+        except OSError as err:
+            raise SandboxError(f"the box needs the folder {NETNS_ETC} (the network emulation's per-node files); "
+                               f"create it as root: {err.strerror}") from err
 
 
 @functools.cache
@@ -190,6 +203,7 @@ class Box:
             if not shutil.which(tool):
                 raise SandboxError(f"sandboxed autograding needs '{tool}' (util-linux)")
         self.limits = limits
+        ensure_netns_etc()
         self.rootless = os.geteuid() != 0 or not transient_uids_mapped()
         if self.rootless and (problem := user_namespaces_problem()):
             raise SandboxError(f"sandboxed autograding cannot create its user namespace here ({problem}); "

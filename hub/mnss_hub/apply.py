@@ -14,6 +14,7 @@ from traitlets.config import Config
 
 from mnss_courses import formgrader
 from mnss_courses.exchange import SERVICE_NAME as EXCHANGE
+from mnss_courses.exchange import URL_ENV as EXCHANGE_URL_ENV
 
 from .siteconfig import ConfigError
 
@@ -210,11 +211,18 @@ def apply_formgraders(c: Config, site: dict, courses: list[str]) -> None:
         command = [str(Path(sys.prefix) / "bin" / "python"), "-m", "mnss_courses.formgrader", cid,
                    str(state_dir(site) / "grading" / cid), *([site["courses"]["catalog"]] if site["courses"]["catalog"] else [])]
         services.append({"name": name, "url": f"http://127.0.0.1:{base + i}", "command": command,
-                         "oauth_no_confirm": True, "display": True})
+                         "oauth_no_confirm": True, "display": True,
+                         "environment": {EXCHANGE_URL_ENV: exchange_url(site)}})
         roles.append({"name": f"mnss-{name}", "description": f"Instructors of {cid}: its formgrader",
                       "scopes": [f"access:services!service={name}"], "groups": [f"{cid}-instructors"]})
+        # The formgrader's own token reaches the exchange, which lets it act for this course only.
+        roles.append({"name": f"mnss-{name}-exchange", "description": f"The formgrader of {cid}: use the exchange",
+                      "scopes": [f"access:services!service={EXCHANGE}"], "services": [name]})
     c.JupyterHub.services = [*_already(c.JupyterHub, "services", []), *services]
     c.JupyterHub.load_roles = [*_already(c.JupyterHub, "load_roles", []), *roles]
+    # the hub home links each instructor to the formgraders they may open (the hub filters by scope)
+    c.JupyterHub.template_vars = {**_already(c.JupyterHub, "template_vars", {}),
+                                  "course_formgraders": [s["name"] for s in services]}
 
 
 RECOMMENDER = "mnss-recommender"

@@ -29,6 +29,7 @@ from mnss_courses.exchange import archive, client
 from mnss_hub.accounts import AccountStore
 from mnss_hub.hubclient import HubClient
 from tests.support.hubproc import ROOT, VENV_BIN, free_ports, running_hub, site_config
+from tests.support.learner import nbgrader_in_server, read_in_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow,
               pytest.mark.skipif(os.geteuid() != 0, reason="lan-build's tests build live networks (root)")]
@@ -42,24 +43,6 @@ MAX_UPLOAD_MB = 1
 
 def password(user: str) -> str:
     return f"{user}-password-x1"
-
-
-def nbgrader_in_server(hub: HubClient, user: str, *args: str) -> dict:
-    """Run `nbgrader ARGS` in a kernel of the user's own server, as a learner would in a notebook."""
-    code = ("import json, subprocess\n"
-            f"r = subprocess.run(['nbgrader', *{list(args)!r}], capture_output=True, text=True)\n"
-            "print(json.dumps({'rc': r.returncode, 'out': r.stdout + r.stderr}))")
-    result = hub.execute(user, code, timeout=120)
-    assert result.error is None, result
-    return json.loads(result.stdout.strip().splitlines()[-1])
-
-
-def read_in_server(hub: HubClient, user: str, pattern: str) -> dict:
-    code = ("import glob, json, pathlib\n"
-            f"print(json.dumps({{p: pathlib.Path(p).read_text() for p in sorted(glob.glob({pattern!r}))}}))")
-    result = hub.execute(user, code)
-    assert result.error is None, result
-    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
 def instructor_api(root: Path, exchange_url: str, token: str) -> NbGraderAPI:

@@ -130,3 +130,12 @@ def test_each_course_has_a_formgrader_only_its_instructors_may_open():
     assert role["scopes"] == ["access:services!service=formgrader-hospital-lan"]
     assert role["groups"] == ["hospital-lan-instructors"] and "users" not in role
     assert not any("formgrader" in s for s in c.JupyterHub.extra_user_scopes)  # not every user
+
+
+def test_a_formgrader_reaches_the_exchange_with_its_own_token_and_nothing_more():
+    c = applied()
+    fg = {s["name"]: s for s in c.JupyterHub.services}["formgrader-hospital-lan"]
+    assert fg["environment"]["MNSS_EXCHANGE_URL"].endswith("/services/mnss-exchange/")
+    role = {r["name"]: r for r in c.JupyterHub.load_roles}["mnss-formgrader-hospital-lan-exchange"]
+    assert role["scopes"] == ["access:services!service=mnss-exchange"]
+    assert role["services"] == ["formgrader-hospital-lan"] and "groups" not in role and "users" not in role

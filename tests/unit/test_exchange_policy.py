@@ -59,3 +59,14 @@ def test_learner_and_instructor_together_may_do_both():
 def test_release_and_collect_are_never_learner_actions():
     assert not INSTRUCTOR_ONLY & ALLOWED[LEARNER]
     assert not LEARNER_ONLY & ALLOWED[INSTRUCTOR]
+
+
+def test_a_courses_formgrader_is_instructor_of_that_course_only():
+    courses = ["hospital-lan", "python-basics"]
+    member = Membership.of_service("formgrader-hospital-lan", courses)
+    assert member.instructor_of == {"hospital-lan"} and not member.learner_of
+    assert decide(member, Action.COLLECT, "hospital-lan", courses).allowed
+    assert not decide(member, Action.COLLECT, "python-basics", courses).allowed
+    assert not decide(member, Action.SUBMIT, "hospital-lan", courses).allowed
+    for other in ("mnss-recommender", "formgrader-unknown", "idle-culler", "formgrader-"):
+        assert Membership.of_service(other, courses).courses == []

@@ -2,7 +2,8 @@
 
 Every request is authenticated by its JupyterHub token (HubAuth) and must carry the scope
 `access:services!service=mnss-exchange`; the requester's name is the token owner's name, and
-nothing else. Each handler asks `policy.decide` before it touches the store.
+nothing else. The one service let in is a course's formgrader (`formgrader-<course>`), as the
+instructor of that course alone. Each handler asks `policy.decide` before it touches the store.
 
     GET    api/courses                                     my courses and my roles
     GET    api/assignments[?course_id=C]                   released assignments of my courses + my submissions
@@ -28,7 +29,7 @@ from tornado import web
 
 from . import archive
 from .names import BadName
-from .policy import LEARNER, Action, decide
+from .policy import LEARNER, Action, Membership, decide
 from .store import StoreError, public
 
 # Query arguments that would name a student on a learner's request: refused, never used.
@@ -62,15 +63,21 @@ class BaseHandler(HubAuthenticated, web.RequestHandler):
         model = await self.hub_auth.get_user(self, sync=False)
         if not model:
             raise ApiError(401, "missing or invalid token: send 'Authorization: token <your JupyterHub API token>'")
-        if model.get("kind", "user") != "user":
-            raise ApiError(403, "only hub users can use the exchange")
+        kind = model.get("kind", "user")
+        if kind == "service" and not Membership.of_service(model["name"], self.exchange.courses).courses:
+            raise ApiError(403, "only hub users and the courses' formgraders can use the exchange")
+        if kind not in ("user", "service"):
+            raise ApiError(403, "only hub users and the courses' formgraders can use the exchange")
         try:
             self.check_hub_user(model)
         except UserNotAllowed:
             raise ApiError(403, f"this token may not use the exchange; it needs one of the scopes "
                                 f"{sorted(self.hub_scopes or [])}") from None
         self._user = model
-        self.member = await self.exchange.memberships.of(self.requester)
+        if kind == "service":
+            self.member = Membership.of_service(model["name"], self.exchange.courses)
+        else:
+            self.member = await self.exchange.memberships.of(self.requester)
 
     @property
     def requester(self) -> str:

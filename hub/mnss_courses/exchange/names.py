@@ -16,6 +16,7 @@ COURSE_ID = re.compile(r"^[a-z][a-z0-9-]{1,39}$")  # as course.schema.json
 SEGMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 SUBMISSION_KEY = re.compile(r"^\d{8}T\d{6}\.\d{6}Z(-\d+)?$")
 LEARNERS_SUFFIX, INSTRUCTORS_SUFFIX = "-learners", "-instructors"
+FORMGRADER_PREFIX = "formgrader-"  # the hub service `formgrader-<course>` acts as that course's instructor
 # nbgrader's own default, so timestamp.txt reads the same as with its filesystem exchange.
 TIMESTAMP_FORMAT = "%Y-%m-%d %H:%M:%S.%f %Z"
 

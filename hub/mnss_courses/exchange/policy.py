@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Iterable
 
-from .names import INSTRUCTORS_SUFFIX, LEARNERS_SUFFIX
+from .names import FORMGRADER_PREFIX, INSTRUCTORS_SUFFIX, LEARNERS_SUFFIX
 
 
 class Action(str, Enum):
@@ -48,6 +48,14 @@ class Membership:
         known, groups = set(courses), set(groups)
         return cls(frozenset(c for c in known if c + LEARNERS_SUFFIX in groups),
                    frozenset(c for c in known if c + INSTRUCTORS_SUFFIX in groups))
+
+    @classmethod
+    def of_service(cls, name: str, courses: Iterable[str]) -> "Membership":
+        """A hub service is instructor of one course if it is that course's formgrader
+        (`formgrader-<course>`), so the formgrader can release, collect and return feedback; any
+        other service is nothing."""
+        course = name[len(FORMGRADER_PREFIX):] if name.startswith(FORMGRADER_PREFIX) else None
+        return cls(instructor_of=frozenset({course} & set(courses)))
 
     def roles(self, course_id: str) -> set[str]:
         return ({LEARNER} if course_id in self.learner_of else set()) | (

@@ -1,0 +1,54 @@
+"""An instructor in Chromium: the hub home links to their course's formgrader, which opens and
+lists the course's assignments; a learner's home has no such link. Screenshots go to
+test-artifacts/."""
+
+import pytest
+
+from mnss_hub.accounts import AccountStore
+from tests.support.browser import browser_page, chromium_path, screenshot
+from tests.support.hubproc import ROOT, free_ports, running_hub, site_config
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser]
+
+if chromium_path() is None:
+    pytest.skip("Chromium is not installed (make test installs it)", allow_module_level=True)
+
+COURSE = "python-basics"
+
+
+def sign_in(page, url: str, user: str) -> None:
+    page.goto(url + "hub/login")
+    page.fill("#username_input", user)
+    page.fill("#password_input", f"{user}-password-x1")
+    page.click("#login_submit")
+    page.wait_for_load_state()
+
+
+def test_the_instructor_reaches_the_formgrader_from_the_hub_home(tmp_path):
+    (exchange_port,) = free_ports(1)
+    config = site_config(tmp_path / "state", courses={
+        "enabled": True, "exchange_port": exchange_port, "catalog": str(ROOT / "courses"),
+        "members": [{"course": COURSE, "instructors": ["teach"], "learners": ["nurse"]}]})
+    store = AccountStore(tmp_path / "state" / "accounts.sqlite")
+    for user in ("teach", "nurse"):
+        store.create(user, f"{user}-password-x1", must_change=False)
+    with running_hub(tmp_path, config) as (url, proc, log), browser_page() as page:
+        sign_in(page, url, "teach")
+        page.goto(url + "hub/home")
+        link = page.locator("#mnss-grading a")
+        assert link.count() == 1 and "评分：python-basics" in link.inner_text()
+        assert page.locator("#mnss-grading h2").inner_text() == "批改作业"
+        screenshot(page, "hub-home-instructor-zh")
+        link.click()
+        page.wait_for_url(f"**/services/formgrader-{COURSE}/formgrader**", timeout=60_000)
+        page.get_by_text("ward-strings-lists").first.wait_for(timeout=60_000)
+        screenshot(page, "formgrader-manage-assignments")
+        page.goto(url + f"services/formgrader-{COURSE}/lab")
+        assert "grading only" in page.content()
+        screenshot(page, "formgrader-lab-refused")
+
+    with running_hub(tmp_path, config) as (url, proc, log), browser_page() as page:
+        sign_in(page, url, "nurse")
+        page.goto(url + "hub/home")
+        page.locator("#start").wait_for()
+        assert page.locator("#mnss-grading").count() == 0
