@@ -29,9 +29,29 @@ def prepare_state_dir(site: dict) -> None:
         os.chmod(folder, 0o700)
 
 
+INITIAL_PASSWORD_FILE = "initial-admin-password"
+
+
+def initial_password_file(site: dict) -> Path:
+    return apply.state_dir(site) / INITIAL_PASSWORD_FILE
+
+
+def _write_private(path: Path, text: str) -> None:
+    """Write a file only its owner can read (created 0600, never briefly readable by others)."""
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.unlink(missing_ok=True)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as f:
+        f.write(text)
+    os.replace(tmp, path)
+
+
 def ensure_admins(site: dict, out=sys.stdout) -> None:
-    """Create a missing admin account; a generated password is printed exactly once."""
+    """Create missing admin accounts. A generated password never goes to the log (stdout is the
+    hub's log under a service manager): it is written to a 0600 file in the state dir (one line
+    `name password` per account created), and also shown on the terminal when stdout is one."""
     store = _store(site)
+    generated = []
     for name in site["hub"]["admin_users"]:
         if store.exists(name):
             continue
@@ -41,8 +61,18 @@ def ensure_admins(site: dict, out=sys.stdout) -> None:
         if given:
             print(f"Created admin account '{name}' with the password from the site config.", file=out)
         else:
-            print(f"Created admin account '{name}'. One-time password (shown only now): {password}", file=out)
-            print("Change it after the first login at /hub/change-password.", file=out)
+            generated.append((name, password))
+    if not generated:
+        return
+    path = initial_password_file(site)
+    _write_private(path, "".join(f"{name} {password}\n" for name, password in generated))
+    terminal = out.isatty()
+    for name, password in generated:
+        print(f"Created admin account '{name}'. Its one-time password is in {path} (readable by its owner only).",
+              file=out)
+        if terminal:
+            print(f"One-time password of '{name}' (shown only now): {password}", file=out)
+    print("Change it after the first login at /hub/change-password, then delete that file.", file=out)
 
 
 def cmd_check_config(args) -> int:

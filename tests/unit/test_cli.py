@@ -1,6 +1,7 @@
 """`mnss-hub`: fails fast on bad config, prints a generated admin password exactly once."""
 
 import io
+import stat
 
 from mnss_hub import cli, siteconfig
 
@@ -24,16 +25,35 @@ def test_run_with_bad_config_changes_nothing(tmp_path, capsys):
     assert not (tmp_path / "state").exists()
 
 
-def test_admin_password_generated_once(tmp_path):
+def test_admin_password_generated_once_goes_to_a_private_file_not_the_log(tmp_path):
+    """Not a terminal (a service's log): the password is only in state_dir/initial-admin-password (0600)."""
     site = siteconfig.validate({"hub": {"state_dir": str(tmp_path)}})
     cli.prepare_state_dir(site)
     first, second = io.StringIO(), io.StringIO()
     cli.ensure_admins(site, out=first)
     cli.ensure_admins(site, out=second)
-    assert "One-time password (shown only now):" in first.getvalue()
-    password = first.getvalue().split("(shown only now): ")[1].split()[0]
-    assert cli._store(site).verify("admin", password)
+    path = tmp_path / "initial-admin-password"
+    name, password = path.read_text().split()
+    assert name == "admin" and cli._store(site).verify("admin", password)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert password not in first.getvalue()
+    assert f"one-time password is in {path}" in first.getvalue()
     assert second.getvalue() == ""
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_admin_password_shown_once_on_a_terminal(tmp_path):
+    site = siteconfig.validate({"hub": {"state_dir": str(tmp_path)}})
+    cli.prepare_state_dir(site)
+    out = Terminal()
+    cli.ensure_admins(site, out=out)
+    password = out.getvalue().split("(shown only now): ")[1].split()[0]
+    assert cli._store(site).verify("admin", password)
+    assert (tmp_path / "initial-admin-password").read_text() == f"admin {password}\n"
 
 
 def test_admin_password_from_config(tmp_path):
