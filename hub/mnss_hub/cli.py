@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -138,9 +139,14 @@ def cmd_run(args) -> int:
     env = dict(os.environ)
     if path:
         env[siteconfig.ENV_VAR] = str(path)
-    jupyterhub = Path(sys.prefix) / "bin" / "jupyterhub"
+    python = Path(sys.prefix) / "bin" / "python"
     os.chdir(apply.state_dir(site))
-    os.execve(jupyterhub, [str(jupyterhub), "--config", str(hub_config)], env)
+    # A hub started in the background by a shell (`make run &`, nohup, some init scripts) inherits
+    # SIGINT as ignored, and so would every service and server it starts: JupyterHub stops them
+    # with SIGINT and then waits 10 s for each before it sends SIGTERM. Start from the defaults.
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+    os.execve(python, [str(python), "-m", "mnss_hub.hubapp", "--config", str(hub_config)], env)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import signal
 import time
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -24,6 +25,7 @@ from urllib.parse import urlsplit
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
 from tornado import ioloop, web
+from tornado.log import access_log
 from traitlets import Bool, Integer, Unicode, default
 from traitlets.config import Application
 
@@ -186,6 +188,25 @@ class StatsHandler(BaseHandler):
         self.finish({"course": course, "min_group": MIN_GROUP, "notebooks": course_statistics(rows, course)})
 
 
+class HealthHandler(web.RequestHandler):
+    """The service's own URL, which the hub asks every `service_check_interval` (no token): it
+    says only "up", so the check neither fails nor logs a 404."""
+
+    def get(self):
+        self.set_header("Cache-Control", "no-store")
+        self.finish({"service": RecommenderService.name, "status": "ok"})
+
+
+def log_request(handler: web.RequestHandler) -> None:
+    """Tornado's access log, with the hub's health check at debug level (it comes every minute)."""
+    status = handler.get_status()
+    if status < 400:
+        level = access_log.debug if isinstance(handler, HealthHandler) else access_log.info
+    else:
+        level = access_log.warning if status < 500 else access_log.error
+    level("%d %s %.2fms", status, handler._request_summary(), 1000.0 * handler.request.request_time())
+
+
 class RecommenderService(Application):
     name = "mnss-recommender"
     description = "Recommends each learner's next notebook from activity events (a JupyterHub service)."
@@ -256,7 +277,8 @@ class RecommenderService(Application):
             (url_path_join(prefix, "api/recommendations"), RecommendationsHandler),
             (url_path_join(prefix, "api/me"), MeHandler),
             (url_path_join(prefix, "api/stats"), StatsHandler),
-        ], service=self, cookie_secret=os.urandom(32))
+            (prefix.rstrip("/") + "/?", HealthHandler),
+        ], service=self, cookie_secret=os.urandom(32), log_function=log_request)
 
     def start(self):
         self.retrain()
@@ -264,7 +286,13 @@ class RecommenderService(Application):
         if self.retrain_seconds:
             ioloop.PeriodicCallback(self.retrain, self.retrain_seconds * 1000).start()
         self.log.info("%s listening on %s:%d", self.name, self.ip, self.port)
-        ioloop.IOLoop.current().start()
+        loop = ioloop.IOLoop.current()
+        # The hub stops services with SIGINT, a service manager with SIGTERM: both end the loop
+        # (no KeyboardInterrupt traceback in the hub's log).
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.asyncio_loop.add_signal_handler(sig, loop.stop)
+        loop.start()
+        self.log.info("%s stopped", self.name)
 
 
 main = RecommenderService.launch_instance

@@ -1,11 +1,16 @@
 """Running the hub as a service: what its log holds, how it stops, what it starts by itself."""
 
+import os
+import re
+import signal
 import stat
+import subprocess
+import time
 
 import pytest
 
 from mnss_hub.hubclient import HubClient
-from tests.support.hubproc import running_hub, site_config
+from tests.support.hubproc import ROOT, VENV_BIN, free_ports, processes_under, running_hub, site_config
 
 pytestmark = [pytest.mark.integration]
 
@@ -24,3 +29,58 @@ def test_generated_admin_password_is_in_a_private_file_not_in_the_log(tmp_path):
         assert password not in text
         assert f"one-time password is in {path}" in text
         assert f"log in at {url}hub/login" in text
+
+
+def all_services(tmp_path, **sections):
+    """Courses (exchange + a formgrader), recommender and culler; the hub checks its services every second."""
+    extra = tmp_path / "hub.d"
+    extra.mkdir()
+    (extra / "checks.py").write_text("c.JupyterHub.service_check_interval = 1\n")
+    ports = free_ports(2)
+    return site_config(
+        tmp_path / "state", hub={"extra_config_dir": str(extra), **sections.pop("hub", {})},
+        courses={"enabled": True, "catalog": str(ROOT / "courses"), "exchange_port": ports[0],
+                 "members": [{"course": "hospital-lan", "instructors": ["teacher1"], "learners": ["nurse1"]}]},
+        recommender={"enabled": True, "port": ports[1]}, culler={"enabled": True}, **sections)
+
+
+def test_service_health_checks_leave_no_warnings(tmp_path):
+    """The hub asks each service's URL every service_check_interval: every service answers it,
+    so the log has no 404 and no "Cannot connect" lines after several check cycles."""
+    with running_hub(tmp_path, all_services(tmp_path, hub={"log_level": "DEBUG"})) as (url, proc, log):
+        deadline = time.monotonic() + 30
+        while log.read_text().count("service mnss-recommender running at") < 3:
+            assert time.monotonic() < deadline, "the hub did not check its services within 30 s"
+            time.sleep(0.5)
+        text = log.read_text()
+    for name in ("mnss-exchange", "mnss-recommender", "formgrader-hospital-lan"):
+        assert f"service {name} running at" in text
+    noisy = [line for line in text.splitlines() if re.search(r"\b404\b.*/services/|Cannot connect to", line)]
+    assert not noisy, "\n".join(noisy[:5])
+
+
+def test_sigterm_stops_hub_services_and_servers_within_10_s(tmp_path):
+    """SIGTERM to the hub alone (as a service manager sends it) with two servers running and
+    every service on: within 10 s the hub is gone, its log has no traceback, and no proxy,
+    service, server or kernel of it is left. The hub starts with SIGINT ignored, as it is when
+    a shell starts it in the background; JupyterHub then waited 10 s per service before."""
+    config = all_services(tmp_path)
+    command = ["sh", "-c", 'trap "" INT; exec "$@"', "sh", str(VENV_BIN / "mnss-hub"), "--config",
+               str(tmp_path / "mnss.yaml"), "run", "--jupyterhub-config", str(ROOT / "jupyterhub_config.py")]
+    with running_hub(tmp_path, config, command) as (url, proc, log):
+        admin = HubClient(url)
+        admin.login("admin", "admin-test-password")
+        for name in ("nurse1", "teacher1"):
+            admin.start_server(name)
+        assert admin.execute("nurse1", "print(6 * 7)").stdout.strip() == "42"  # a kernel too
+        started = time.monotonic()
+        os.kill(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            pytest.fail(f"hub still running 10 s after SIGTERM:\n{log.read_text()[-3000:]}")
+        took = time.monotonic() - started
+        left = processes_under(tmp_path.resolve())
+        text = log.read_text()
+    assert "Traceback" not in text, text[text.index("Traceback") - 200:][:3000]
+    assert not left, f"left after the hub stopped ({took:.1f} s): {left}"

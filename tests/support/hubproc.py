@@ -82,16 +82,28 @@ def _works_under(proc_dir: Path, folder: Path) -> bool:
     return any(p == folder or folder in p.parents for p in places)
 
 
-def kill_processes_under(folder: Path) -> list[int]:
-    """Kill processes working inside `folder` (servers and services a killed hub left)."""
-    killed = []
+def processes_under(folder: Path) -> dict[int, str]:
+    """pid -> command line of the processes working inside `folder` (the hub's proxy and services
+    work in its state folder, local servers and kernels in homes, formgraders in course roots)."""
+    found = {}
     for proc_dir in Path("/proc").glob("[0-9]*"):
         if _works_under(proc_dir, folder):
             try:
-                os.kill(int(proc_dir.name), signal.SIGKILL)
-                killed.append(int(proc_dir.name))
-            except ProcessLookupError:
-                pass
+                found[int(proc_dir.name)] = (proc_dir / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+    return found
+
+
+def kill_processes_under(folder: Path) -> list[int]:
+    """Kill processes working inside `folder` (servers and services a killed hub left)."""
+    killed = []
+    for pid in processes_under(folder):
+        try:
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        except ProcessLookupError:
+            pass
     return killed
 
 

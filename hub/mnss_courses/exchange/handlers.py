@@ -295,6 +295,22 @@ class NotFoundHandler(BaseHandler):
         raise ApiError(404, f"no such endpoint: {self.request.method} {self.request.path}")
 
 
+class HealthHandler(web.RequestHandler):
+    """The service's own URL, which the hub asks every `service_check_interval` (no token): an
+    answer that says nothing but "up", so the check neither fails nor logs a 404."""
+
+    def initialize(self, exchange):
+        self.exchange = exchange
+
+    def get(self):
+        self.set_header("Cache-Control", "no-store")
+        self.finish({"service": self.exchange.name, "status": "ok"})
+
+
+def is_health_check(handler: web.RequestHandler) -> bool:
+    return isinstance(handler, HealthHandler)
+
+
 def routes(prefix: str, exchange) -> list[tuple[str, type, dict]]:
     seg = r"([^/]+)"
     api = prefix.rstrip("/") + "/api"
@@ -307,6 +323,7 @@ def routes(prefix: str, exchange) -> list[tuple[str, type, dict]]:
         (f"{api}/courses/{seg}/submissions", SubmissionsHandler),
         (f"{api}/courses/{seg}/submissions/{seg}/{seg}/{seg}", SubmissionFileHandler),
         (f"{api}/courses/{seg}/feedback/{seg}/{seg}", FeedbackReleaseHandler),
+        (f"{prefix.rstrip('/')}/?", HealthHandler),
         (f"{prefix.rstrip('/')}(/.*)?", NotFoundHandler),
     ]
     return [(pattern, handler, {"exchange": exchange}) for pattern, handler in table]
