@@ -79,7 +79,16 @@ def ensure_admins(site: dict, out=sys.stdout) -> None:
 def cmd_check_config(args) -> int:
     path, site = _load(args)
     apply.apply_site_config(Config(), site)  # set-only: surfaces apply-time problems, changes nothing
-    print(f"OK: {path or '(embedded defaults)'} is valid; mode={site['mode']}, url={apply.public_url(site)}")
+    engine = ""
+    if site["mode"] in apply.CONTAINER_MODES:
+        from . import dockerhost  # the docker client library is needed in the container modes only
+
+        client = dockerhost.connect()
+        problems = dockerhost.check(site, client)  # read-only: `run` creates what is missing
+        if problems:
+            raise siteconfig.ConfigError("(docker)", problems)
+        engine = "\n" + dockerhost.describe(site, client)
+    print(f"OK: {path or '(embedded defaults)'} is valid; mode={site['mode']}, url={apply.public_url(site)}{engine}")
     return 0
 
 
