@@ -16,6 +16,7 @@ from mnss_courses import formgrader
 from mnss_courses.exchange import SERVICE_NAME as EXCHANGE
 from mnss_courses.exchange import URL_ENV as EXCHANGE_URL_ENV
 
+from . import landing
 from .siteconfig import ConfigError
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -75,6 +76,7 @@ def apply_auth(c: Config, site: dict) -> None:
         # Only invited accounts exist in the store, so every authenticated name is allowed.
         c.Authenticator.allow_all = True
     c.Authenticator.admin_users = set(site["hub"]["admin_users"])
+    c.JupyterHub.default_url = landing.after_login  # admins are not given a lab they did not ask for
 
 
 def apply_spawn_limits(c: Config, site: dict) -> None:

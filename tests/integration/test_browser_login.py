@@ -1,4 +1,4 @@
-"""A person in Chromium: sign in on the login page, start the lab, get JupyterLab in Chinese."""
+"""A person in Chromium: sign in on the login page, start the lab from the hub home, get JupyterLab in Chinese."""
 
 import pytest
 
@@ -25,6 +25,8 @@ def test_admin_signs_in_in_the_browser_and_gets_chinese_jupyterlab(tmp_path):
         page.fill("#username_input", "admin")
         page.fill("#password_input", "admin-test-password")
         page.click("#login_submit")
+        page.wait_for_url("**/hub/home", timeout=30_000)  # an admin's lab starts only when asked for
+        page.click("#start")
         page.wait_for_url("**/user/admin/lab**", timeout=90_000)
         menu = page.locator("#jp-MainMenu")
         menu.wait_for(timeout=90_000)

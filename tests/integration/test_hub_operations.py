@@ -8,6 +8,7 @@ import subprocess
 import time
 
 import pytest
+import requests
 
 from mnss_hub.hubclient import HubClient
 from tests.support.hubproc import ROOT, VENV_BIN, free_ports, processes_under, running_hub, site_config
@@ -84,3 +85,41 @@ def test_sigterm_stops_hub_services_and_servers_within_10_s(tmp_path):
         text = log.read_text()
     assert "Traceback" not in text, text[text.index("Traceback") - 200:][:3000]
     assert not left, f"left after the hub stopped ({took:.1f} s): {left}"
+
+
+def web_login(url: str, name: str, password: str) -> tuple[requests.Session, requests.Response]:
+    web = requests.Session()
+    form = web.get(url + "hub/login", timeout=10)
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form.text).group(1)
+    done = web.post(url + "hub/login", data={"username": name, "password": password, "_xsrf": xsrf},
+                    allow_redirects=False, timeout=30)
+    assert done.status_code == 302, done.text[:500]
+    return web, done
+
+
+def test_admins_land_on_the_hub_home_learners_in_their_lab(tmp_path):
+    """An admin's login starts no lab (it would count against active_server_limit); a learner's
+    login still leads into their lab, started for them."""
+    config = site_config(tmp_path / "state", culler={"enabled": False})
+    with running_hub(tmp_path, config) as (url, proc, log):
+        added = subprocess.run([str(VENV_BIN / "mnss-hub"), "--config", str(tmp_path / "mnss.yaml"), "add-user",
+                                "nurse1"], capture_output=True, text=True, timeout=60, check=True)
+        learner_pw = added.stdout.split("(shown only now): ")[1].split()[0]
+        api = HubClient(url)
+        api.login("admin", "admin-test-password")
+
+        web, login = web_login(url, "admin", "admin-test-password")
+        assert login.headers["Location"].endswith("/hub/home")
+        for path in ("hub/home", "hub/"):  # the landing page, and the hub's root, start nothing either
+            assert web.get(url + path, timeout=30).status_code == 200
+        time.sleep(1)
+        assert api.user("admin")["servers"] == {}
+
+        web, login = web_login(url, "nurse1", learner_pw)
+        assert login.headers["Location"].endswith("/hub/spawn")
+        lab = web.get(url + "hub/spawn", timeout=120)
+        assert lab.status_code == 200
+        api.wait_for("nurse1", ready=True, timeout=120)
+        page = web.get(url + "user/nurse1/lab", timeout=60)
+        assert page.status_code == 200 and "JupyterLab" in page.text
+        api.stop_server("nurse1")

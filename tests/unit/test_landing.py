@@ -1,0 +1,27 @@
+"""Where people land after login: admins on the hub home (no lab), everyone else JupyterHub's default."""
+
+from types import SimpleNamespace
+
+from mnss_hub import apply, landing, siteconfig
+from traitlets.config import Config
+
+
+def handler(admin: bool, active: bool = False, logged_in: bool = True):
+    user = SimpleNamespace(admin=admin, spawner=SimpleNamespace(active=active)) if logged_in else None
+    return SimpleNamespace(current_user=user, hub=SimpleNamespace(base_url="/mnss/hub/"))
+
+
+def test_admin_without_a_lab_lands_on_the_hub_home():
+    assert landing.after_login(handler(admin=True)) == "/mnss/hub/home"
+
+
+def test_learners_admins_with_a_running_lab_and_visitors_get_the_default():
+    assert landing.after_login(handler(admin=False)) == ""  # JupyterHub's: spawn, or the running lab
+    assert landing.after_login(handler(admin=True, active=True)) == ""
+    assert landing.after_login(handler(admin=False, logged_in=False)) == ""
+
+
+def test_the_site_config_sets_it():
+    c = Config()
+    apply.apply_site_config(c, siteconfig.validate({}))
+    assert c.JupyterHub.default_url is landing.after_login
