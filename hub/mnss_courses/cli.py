@@ -10,22 +10,53 @@ import yaml
 from . import bundle
 from .authoring import AssignmentNotebook
 
+COURSES_HELP = ("folder holding the courses (default: ./courses if it has any, else the installed ones: "
+                "the image's or the checkout's courses folder)")
+
+
+class CatalogMissing(Exception):
+    """No folder of courses to work on."""
+
+
+def installed_catalogs() -> list[Path]:
+    """Where this installation keeps its courses, first match wins: the current folder's courses/,
+    the venv's (the single-user image copies them to /opt/mnss/courses), the source checkout's."""
+    return [Path("courses"), Path(sys.prefix) / "courses", Path(__file__).resolve().parents[2] / "courses"]
+
+
+def has_courses(folder: Path) -> bool:
+    return any(folder.glob("*/course.yaml"))
+
+
+def catalog(args) -> Path:
+    """The folder of courses a command works on; CatalogMissing names the option when there is none."""
+    if args.courses is not None:
+        folder = Path(args.courses)
+        if not has_courses(folder):
+            raise CatalogMissing(f"--courses {folder}: no courses there (no */course.yaml)")
+        return folder
+    found = next((p for p in installed_catalogs() if has_courses(p)), None)
+    if found is None:
+        looked = ", ".join(str(p) for p in installed_catalogs())
+        raise CatalogMissing(f"no courses found (looked in {looked}); pass --courses FOLDER")
+    return found
+
 
 def add_commands(sub) -> None:
     course = sub.add_parser("course", help="course bundles (nbgrader)").add_subparsers(dest="command", required=True)
     v = course.add_parser("validate", help="check metadata, then prove each assignment: solution full marks, "
                                            "blank zero, nothing hidden leaks")
     v.add_argument("paths", nargs="*", help="course folders (default: every course under --courses)")
-    v.add_argument("--courses", default="courses", help="folder holding the courses")
+    v.add_argument("--courses", help=COURSES_HELP)
     v.add_argument("--metadata-only", action="store_true", help="skip running nbgrader")
     v.set_defaults(func=cmd_validate)
     n = course.add_parser("new", help="create a course folder with one example assignment")
     n.add_argument("id")
-    n.add_argument("--courses", default="courses")
+    n.add_argument("--courses", default="courses", help="folder to create the course in (default: ./courses)")
     n.add_argument("--category", default="networks", choices=["systems", "networks", "programming", "data", "ai"])
     n.set_defaults(func=cmd_new)
     ls = course.add_parser("list", help="list the courses")
-    ls.add_argument("--courses", default="courses")
+    ls.add_argument("--courses", help=COURSES_HELP)
     ls.set_defaults(func=cmd_list)
     steps = {"build": "make the learners' version (nbgrader generate_assignment) in the course root's release/",
              "release": "publish the built assignment to the course's learners through the exchange",
@@ -38,7 +69,7 @@ def add_commands(sub) -> None:
         p.add_argument("course", help="course id (a folder under --courses) or a course folder")
         if name != "export":
             p.add_argument("assignment")
-        p.add_argument("--courses", default="courses", help="folder holding the courses")
+        p.add_argument("--courses", help=COURSES_HELP)
         p.add_argument("--root", help="nbgrader course root (default: the course folder)")
         if name in ("release", "collect", "feedback"):
             p.add_argument("--exchange-url", help="the mnss-exchange service (default: $MNSS_EXCHANGE_URL)")
@@ -53,7 +84,12 @@ def add_commands(sub) -> None:
 
 
 def cmd_list(args) -> int:
-    for course in bundle.load_catalog(args.courses).values():
+    try:
+        folder = catalog(args)
+    except CatalogMissing as err:
+        return _missing(err)
+    print(f"courses in {folder}:")
+    for course in bundle.load_catalog(folder).values():
         meta = course.meta
         print(f"{course.id:24} {meta['category']:12} {meta['level']:13} {len(course.assignment_ids)} assignment(s)  "
               f"{meta['title']['zh']} / {meta['title']['en']}")
@@ -66,8 +102,12 @@ def cmd_validate(args) -> int:
     if args.paths:
         courses = [bundle.load(p) for p in args.paths]
     else:
-        courses = list(bundle.load_catalog(args.courses).values())
-    print(f"metadata OK: {len(courses)} course(s)")
+        try:
+            folder = catalog(args)
+        except CatalogMissing as err:
+            return _missing(err)
+        courses = list(bundle.load_catalog(folder).values())
+    print(f"metadata OK: {len(courses)} course(s){'' if args.paths else f' in {folder}'}")
     if args.metadata_only:
         return 0
     failed = 0
@@ -88,8 +128,15 @@ def cmd_step(args) -> int:
     from .grader import GradingError
     from .instructor import Instructor
 
+    if args.courses is None and (Path(args.course) / "course.yaml").is_file():
+        folder = None  # a course folder was named: no catalog needed
+    else:
+        try:
+            folder = catalog(args)
+        except CatalogMissing as err:
+            return _missing(err)
     try:
-        who = Instructor.open(args.course, args.courses, args.root, getattr(args, "exchange_url", None),
+        who = Instructor.open(args.course, folder or "courses", args.root, getattr(args, "exchange_url", None),
                               getattr(args, "token", None))
         if args.step == "build":
             print(f"built {who.build(args.assignment)}")
@@ -110,6 +157,11 @@ def cmd_step(args) -> int:
         print(f"mnss: {err}", file=sys.stderr)
         return 2
     return 0
+
+
+def _missing(err: CatalogMissing) -> int:
+    print(f"mnss: {err}", file=sys.stderr)
+    return 2
 
 
 def cmd_new(args) -> int:
