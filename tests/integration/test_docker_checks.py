@@ -1,4 +1,5 @@
-"""Docker-mode prerequisites on the real engine (dockerd with userns-remap, the built image)."""
+"""Docker-mode prerequisites on the real engine (dockerd with userns-remap), and what the built
+single-user image offers a learner's shell and JupyterLab."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import pytest
 import yaml
 
 from mnss_hub import dockerhost, siteconfig
-from tests.integration.test_docker_mode import docker, docker_engine  # noqa: F401 (fixture)
+from tests.integration.test_docker_mode import IMAGE, docker, docker_engine  # noqa: F401 (fixture)
 from tests.support.hubproc import VENV_BIN
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
@@ -48,3 +49,37 @@ def test_check_config_reads_the_engine_and_creates_nothing(tmp_path, network_nam
     dockerhost.prepare(siteconfig.validate({"mode": "docker", "docker": settings}))
     again = check_config(tmp_path, settings)
     assert again.returncode == 0 and f"network {network_name!r} exists as configured" in again.stdout
+
+
+# The image these tests look into; MNSS_TEST_IMAGE picks another build (e.g. a tag of your own).
+TEST_IMAGE = os.environ.get("MNSS_TEST_IMAGE", IMAGE)
+
+
+def in_image(name: str, user: str, script: str) -> subprocess.CompletedProcess:
+    """Run `script` in a throw-away container of the image (removed also when the run times out)."""
+    container = f"mnss-chk-t{os.getpid()}-{name}"
+    try:
+        return subprocess.run(["docker", "run", "--rm", "--name", container, "--user", user, "--network", "none",
+                               "--entrypoint", "bash", TEST_IMAGE, *script], capture_output=True, text=True, timeout=120)
+    finally:
+        docker("rm", "-f", container, check=False)
+
+
+@pytest.mark.parametrize("user", ["0", "1000:1000"])
+def test_tools_are_on_path_in_login_shells_too(docker_engine, user):  # noqa: F811
+    """`bash -l` takes PATH from /etc/profile; the venv's tools must still be found, as root and as anyone."""
+    tools = ["mnss", "nbgrader", "python", "jupyter"]
+    for shell in (["-lc"], ["-c"]):
+        done = in_image(f"path-{user.replace(':', '-')}", user, [*shell, f"command -v {' '.join(tools)}"])
+        assert done.returncode == 0, f"bash {shell[0]}: {done.stdout}{done.stderr}"
+        assert done.stdout.split() == [f"/opt/mnss/bin/{tool}" for tool in tools]
+
+
+def test_the_images_jupyterlab_has_the_news_prompt_off(docker_engine):  # noqa: F811
+    """The overrides sit where the image's own JupyterLab reads its app settings."""
+    script = ("import json, pathlib; from jupyterlab.commands import get_app_dir; "
+              "print(json.loads((pathlib.Path(get_app_dir()) / 'settings/overrides.json').read_text())"
+              "['@jupyterlab/apputils-extension:notification']['fetchNews'])")
+    done = in_image("news", "0", ["-c", f'python -c "{script}"'])
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "false"
