@@ -6,6 +6,7 @@ Problems are reported with the file and key, all at once, like every other file 
 from __future__ import annotations
 
 import json
+import sys
 from dataclasses import dataclass, field
 from functools import cache
 from importlib import resources
@@ -43,6 +44,22 @@ class Course:
 
     def title(self, language: str = "zh") -> str:
         return self.meta["title"][language]
+
+
+def installed_catalogs() -> list[Path]:
+    """Where this installation keeps its courses, first match wins: the current folder's courses/,
+    the venv's (the single-user image copies them to /opt/mnss/courses), the source checkout's."""
+    return [Path("courses"), Path(sys.prefix) / "courses", Path(__file__).resolve().parents[2] / "courses"]
+
+
+def has_courses(folder: Path) -> bool:
+    return any(folder.glob("*/course.yaml"))
+
+
+def find_catalog() -> Path | None:
+    """The installed folder of courses (absolute), or None when there is none."""
+    found = next((p for p in installed_catalogs() if has_courses(p)), None)
+    return found.resolve() if found else None
 
 
 def load(folder: str | Path) -> Course:

@@ -18,26 +18,16 @@ class CatalogMissing(Exception):
     """No folder of courses to work on."""
 
 
-def installed_catalogs() -> list[Path]:
-    """Where this installation keeps its courses, first match wins: the current folder's courses/,
-    the venv's (the single-user image copies them to /opt/mnss/courses), the source checkout's."""
-    return [Path("courses"), Path(sys.prefix) / "courses", Path(__file__).resolve().parents[2] / "courses"]
-
-
-def has_courses(folder: Path) -> bool:
-    return any(folder.glob("*/course.yaml"))
-
-
 def catalog(args) -> Path:
     """The folder of courses a command works on; CatalogMissing names the option when there is none."""
     if args.courses is not None:
         folder = Path(args.courses)
-        if not has_courses(folder):
+        if not bundle.has_courses(folder):
             raise CatalogMissing(f"--courses {folder}: no courses there (no */course.yaml)")
         return folder
-    found = next((p for p in installed_catalogs() if has_courses(p)), None)
+    found = bundle.find_catalog()
     if found is None:
-        looked = ", ".join(str(p) for p in installed_catalogs())
+        looked = ", ".join(str(p) for p in bundle.installed_catalogs())
         raise CatalogMissing(f"no courses found (looked in {looked}); pass --courses FOLDER")
     return found
 

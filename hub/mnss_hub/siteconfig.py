@@ -57,7 +57,7 @@ def resolve_path(explicit: str | os.PathLike | None = None, cwd: Path | None = N
 def load(path: str | os.PathLike | None = None) -> dict:
     """Read, validate and complete the site config at `path` (None: embedded defaults)."""
     if path is None:
-        return validate({}, source="(embedded defaults)")
+        return complete(validate({}, source="(embedded defaults)"), "(embedded defaults)")
     path = Path(path)
     source = str(path)
     try:
@@ -75,7 +75,33 @@ def load(path: str | os.PathLike | None = None) -> dict:
         raise ConfigError(source, [f"{where}not valid YAML ({problem})"]) from None
     if data is None:
         data = {}
-    return validate(data, source=source)
+    return complete(validate(data, source=source), source)
+
+
+def complete(site: dict, source: str = "(data)") -> dict:
+    """Defaults that depend on the installation, so the embedded default is the whole platform:
+    the installed course catalog, and while no course members are named, the admins as the
+    instructors of every course in it (each course then has its formgrader)."""
+    courses = site["courses"]
+    if not courses["enabled"]:
+        return site
+    from mnss_courses import bundle  # the course bundles are read only when courses are served
+
+    if not courses["catalog"]:
+        found = bundle.find_catalog()
+        if found is None:
+            looked = ", ".join(str(p) for p in bundle.installed_catalogs())
+            raise ConfigError(source, [f"courses.catalog: empty, and no installed courses were found (looked in "
+                                       f"{looked}); set it, or set courses.enabled: false"])
+        courses["catalog"] = str(found)
+    if not courses["members"]:
+        try:
+            ids = sorted(bundle.load_catalog(courses["catalog"]))
+        except bundle.CourseError as err:
+            raise ConfigError(source, [f"courses.catalog: {p}" for p in err.problems]) from None
+        courses["members"] = [{"course": cid, "instructors": list(site["hub"]["admin_users"]), "learners": []}
+                              for cid in ids]
+    return site
 
 
 def validate(data: Any, source: str = "(data)") -> dict:

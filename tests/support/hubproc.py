@@ -30,11 +30,15 @@ def free_ports(n: int) -> list[int]:
 
 
 def site_config(state_dir: Path, **sections) -> dict:
-    """A site config for tests: free loopback ports, state in `state_dir`, known admin password."""
+    """A site config for tests: free loopback ports, state in `state_dir`, known admin password,
+    courses and recommender off unless given."""
     port, hub_port, api_port = free_ports(3)
     config = {
         "hub": {"port": port, "hub_port": hub_port, "proxy_api_port": api_port, "state_dir": str(state_dir)},
         "auth": {"initial_admin_password": "admin-test-password"},
+        # off unless a test asks for them: each course's formgrader is a server of its own
+        "courses": {"enabled": False},
+        "recommender": {"enabled": False},
     }
     for name, values in sections.items():
         config.setdefault(name, {}).update(values)

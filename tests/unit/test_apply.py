@@ -6,9 +6,12 @@ from traitlets.config import Config
 from mnss_hub import apply, siteconfig
 
 
+OFF = {"culler": {"enabled": False}, "courses": {"enabled": False}, "recommender": {"enabled": False}}
+
+
 def applied(data=None):
     c = Config()
-    apply.apply_site_config(c, siteconfig.validate({"culler": {"enabled": False}, **(data or {})}))
+    apply.apply_site_config(c, siteconfig.validate({**OFF, **(data or {})}))
     return c
 
 

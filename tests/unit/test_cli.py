@@ -74,6 +74,6 @@ def test_config_reference_lists_every_key():
 
 def test_check_config_also_runs_the_apply_checks(tmp_path, capsys):
     path = tmp_path / "mnss.yaml"
-    path.write_text("recommender: {enabled: true}\n")
+    path.write_text("courses: {enabled: false}\nrecommender: {enabled: true}\n")
     assert cli.main(["--config", str(path), "check-config"]) == 2
     assert "recommender.catalog: empty, and so is courses.catalog" in capsys.readouterr().err

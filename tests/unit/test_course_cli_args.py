@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from mnss_courses import cli as course_cli
+from mnss_courses import bundle
 from mnss_kernel.cli import main
 
 
@@ -13,7 +13,7 @@ from mnss_kernel.cli import main
 def nowhere(tmp_path, monkeypatch):
     """A working folder without courses, and no installed courses either."""
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setattr(course_cli, "installed_catalogs", lambda: [Path("courses"), tmp_path / "opt-courses"])
+    monkeypatch.setattr(bundle, "installed_catalogs", lambda: [Path("courses"), tmp_path / "opt-courses"])
     return tmp_path
 
 
@@ -56,6 +56,6 @@ def test_a_course_folder_needs_no_catalog(nowhere, capsys):
 
 
 def test_installed_places_are_the_venv_and_the_checkout():
-    places = course_cli.installed_catalogs()
+    places = bundle.installed_catalogs()
     assert Path(sys.prefix) / "courses" in places  # the single-user image: /opt/mnss/courses
-    assert Path(course_cli.__file__).resolve().parents[2] / "courses" in places
+    assert Path(bundle.__file__).resolve().parents[2] / "courses" in places

@@ -2,6 +2,7 @@
 
 import os
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -20,16 +21,45 @@ COURSES = {
 
 def applied(courses=COURSES, **extra):
     c = Config()
-    site = {"hub": {"state_dir": "/srv/m"}, "courses": courses, "culler": {"enabled": False}, **extra}
+    site = {"hub": {"state_dir": "/srv/m"}, "courses": courses, "culler": {"enabled": False},
+            "recommender": {"enabled": False}, **extra}
     apply.apply_site_config(c, siteconfig.validate(site))
     return c
 
 
-def test_disabled_by_default_changes_nothing():
+def test_disabled_changes_nothing():
     c = Config()
-    apply.apply_site_config(c, siteconfig.validate({}))
+    apply.apply_site_config(c, siteconfig.validate({"courses": {"enabled": False}, "recommender": {"enabled": False}}))
     assert [s["name"] for s in c.JupyterHub.services] == ["idle-culler"] and "load_groups" not in c.JupyterHub
     assert "exchange_url" not in c.LabServerSettings
+
+
+def test_the_embedded_default_serves_every_installed_course_with_the_admin_teaching_it(tmp_path, monkeypatch):
+    """No site config: the installed catalog, the exchange, a formgrader per course, the recommender and
+    the culler; the admin is instructor of every course until members are named."""
+    monkeypatch.chdir(tmp_path)  # no ./courses here: the installed (checkout's) catalog is found
+    site = siteconfig.load(None)
+    catalog = Path(site["courses"]["catalog"])
+    ids = sorted(p.parent.name for p in catalog.glob("*/course.yaml"))
+    assert len(ids) >= 10 and site["courses"]["members"] == [
+        {"course": cid, "instructors": ["admin"], "learners": []} for cid in ids]
+    c = Config()
+    apply.apply_site_config(c, site)
+    names = {s["name"] for s in c.JupyterHub.services}
+    assert {"mnss-exchange", "mnss-recommender", "idle-culler", *(f"formgrader-{cid}" for cid in ids)} == names
+    assert c.JupyterHub.load_groups["hospital-lan-instructors"] == {"users": ["admin"]}
+
+
+def test_named_members_replace_the_default_and_a_missing_catalog_is_named(tmp_path, monkeypatch):
+    (tmp_path / "mnss.yaml").write_text(
+        "courses:\n  members: [{course: hospital-lan, instructors: [teacher]}]\n", "utf-8")
+    site = siteconfig.load(tmp_path / "mnss.yaml")
+    assert site["courses"]["members"] == [{"course": "hospital-lan", "instructors": ["teacher"]}]
+    monkeypatch.chdir(tmp_path)
+    from mnss_courses import bundle
+    monkeypatch.setattr(bundle, "installed_catalogs", lambda: [tmp_path / "none"])
+    with pytest.raises(siteconfig.ConfigError, match="courses.catalog: empty, and no installed courses were found"):
+        siteconfig.load(None)
 
 
 def test_members_become_course_groups():

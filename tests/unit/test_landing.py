@@ -23,5 +23,5 @@ def test_learners_admins_with_a_running_lab_and_visitors_get_the_default():
 
 def test_the_site_config_sets_it():
     c = Config()
-    apply.apply_site_config(c, siteconfig.validate({}))
+    apply.apply_site_config(c, siteconfig.validate({"courses": {"enabled": False}, "recommender": {"enabled": False}}))
     assert c.JupyterHub.default_url is landing.after_login
