@@ -212,8 +212,9 @@ def apply_formgraders(c: Config, site: dict, courses: list[str]) -> None:
         name = formgrader.service_name(cid)
         command = [str(Path(sys.prefix) / "bin" / "python"), "-m", "mnss_courses.formgrader", cid,
                    str(state_dir(site) / "grading" / cid), *([site["courses"]["catalog"]] if site["courses"]["catalog"] else [])]
+        # timeout: a dozen Jupyter servers starting at once on two cores need more than the default 30 s
         services.append({"name": name, "url": f"http://127.0.0.1:{base + i}", "command": command,
-                         "oauth_no_confirm": True, "display": True,
+                         "oauth_no_confirm": True, "display": True, "timeout": 180,
                          "environment": {EXCHANGE_URL_ENV: exchange_url(site)}})
         roles.append({"name": f"mnss-{name}", "description": f"Instructors of {cid}: its formgrader",
                       "scopes": [f"access:services!service={name}"], "groups": [f"{cid}-instructors"]})

@@ -155,6 +155,12 @@ def cmd_run(args) -> int:
     # with SIGINT and then waits 10 s for each before it sends SIGTERM. Start from the defaults.
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, signal.SIG_DFL)
+    # A Jupyter server whose stdin is a terminal answers SIGINT by asking "Shutdown this Jupyter
+    # server?" and waiting, so every server and formgrader would again cost the hub 10 s to stop
+    # when `make run` runs in a terminal. The hub reads nothing from stdin: give it none.
+    devnull = os.open(os.devnull, os.O_RDONLY)
+    os.dup2(devnull, 0)
+    os.close(devnull)
     os.execve(python, [str(python), "-m", "mnss_hub.hubapp", "--config", str(hub_config)], env)
 
 
