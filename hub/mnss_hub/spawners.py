@@ -12,6 +12,7 @@ from traitlets import Int, Unicode, default
 from traitlets.config import Configurable
 
 from mnss_courses.exchange import CLIENT_CONFIG_DIR, URL_ENV
+from mnss_courses.exchange.names import INSTRUCTORS_SUFFIX
 
 LOCAL_MODE_WARNING = (
     "local mode: single-user servers run as the hub's own user on this machine; users are NOT "
@@ -49,11 +50,22 @@ class LabServerSettings(Configurable):
         env["MNSS_MAX_NODES"] = str(self.max_topology_nodes)
         env["MNSS_MAX_LINKS"] = str(self.max_topology_links)
         if self.exchange_url:
-            # nbgrader config by environment: nothing written to the home or to the image.
+            # nbgrader config by environment: nothing written to the home or to the image. The
+            # folder also switches off nbgrader's grading tools in the lab (grading is done in
+            # the course's formgrader service); its learner/ folder, added for users who teach no
+            # course, also the authoring tools (Create Assignment, Validate).
             env[URL_ENV] = self.exchange_url
+            folders = [self.exchange_config_dir]
+            if not self.teaches_a_course():
+                folders.insert(0, f"{self.exchange_config_dir}/learner")
             env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
-                p for p in (self.exchange_config_dir, env.get("JUPYTER_CONFIG_PATH", "")) if p)
+                p for p in (*folders, env.get("JUPYTER_CONFIG_PATH", "")) if p)
         return env
+
+    def teaches_a_course(self) -> bool:
+        """In a `<course>-instructors` group (read at each start, so a new role shows next time)."""
+        user = getattr(self, "user", None)
+        return any(g.name.endswith(INSTRUCTORS_SUFFIX) for g in getattr(user, "groups", None) or [])
 
 
 class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):

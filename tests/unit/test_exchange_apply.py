@@ -123,7 +123,7 @@ def test_schema_refuses_bad_course_ids_and_names():
 
 
 def test_spawner_passes_the_url_and_the_client_config_by_environment(tmp_path):
-    alice = SimpleNamespace(name="alice")
+    alice = SimpleNamespace(name="alice", groups=[SimpleNamespace(name="hospital-lan-instructors")])
     spawner = LocalLabSpawner(user=alice, homes_dir=str(tmp_path),
                               exchange_url="http://127.0.0.1:9123/services/mnss-exchange/")
     env = spawner.user_env({})
@@ -169,3 +169,18 @@ def test_a_formgrader_reaches_the_exchange_with_its_own_token_and_nothing_more()
     role = {r["name"]: r for r in c.JupyterHub.load_roles}["mnss-formgrader-hospital-lan-exchange"]
     assert role["scopes"] == ["access:services!service=mnss-exchange"]
     assert role["services"] == ["formgrader-hospital-lan"] and "groups" not in role and "users" not in role
+
+
+def test_a_learner_gets_the_authoring_tools_switched_off_too(tmp_path):
+    """Grading tools are off in every lab (grading is in the course's formgrader); authoring tools
+    only for users who teach no course."""
+    import json
+
+    bob = SimpleNamespace(name="bob", groups=[SimpleNamespace(name="hospital-lan-learners")])
+    spawner = LocalLabSpawner(user=bob, homes_dir=str(tmp_path), exchange_url="http://127.0.0.1:9123/x/")
+    first, second = spawner.user_env({})["JUPYTER_CONFIG_PATH"].split(os.pathsep)[:2]
+    assert (first, second) == (f"{CLIENT_CONFIG_DIR}/learner", str(CLIENT_CONFIG_DIR))
+    everyone = json.loads((CLIENT_CONFIG_DIR / "labconfig/page_config.json").read_text())["disabledExtensions"]
+    learners = json.loads((CLIENT_CONFIG_DIR / "learner/labconfig/page_config.json").read_text())["disabledExtensions"]
+    assert set(everyone) == {"@jupyter/nbgrader:course-list", "@jupyter/nbgrader:formgrader"}
+    assert {"@jupyter/nbgrader:create-assignment", "@jupyter/nbgrader:validate-assignment"} <= set(learners)

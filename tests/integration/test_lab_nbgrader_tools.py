@@ -1,0 +1,70 @@
+"""nbgrader's tools in a lab on the real hub: grading tools are off in every lab (grading is in the
+course's formgrader service), authoring tools (Create Assignment, Validate) only for instructors;
+a learner's Assignment List works through the exchange. Read from JupyterLab's own page config and
+the server's routes; a Chromium screenshot shows the learner's Nbgrader menu."""
+
+import json
+import re
+
+import pytest
+import requests
+
+from mnss_hub.accounts import AccountStore
+from mnss_hub.hubclient import HubClient
+from tests.support.browser import browser_page, chromium_path, screenshot
+from tests.support.hubproc import ROOT, free_ports, running_hub, site_config
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+COURSE = "python-basics"
+GRADING = {"@jupyter/nbgrader:course-list", "@jupyter/nbgrader:formgrader"}
+AUTHORING = {"@jupyter/nbgrader:create-assignment", "@jupyter/nbgrader:validate-assignment"}
+
+
+def page_config(url: str, client: HubClient, user: str) -> dict:
+    page = requests.get(f"{url}user/{user}/lab", headers=client.headers, timeout=60)
+    assert page.status_code == 200, page.status_code
+    found = re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page.text, re.S)
+    return json.loads(found.group(1))
+
+
+def test_grading_tools_off_everywhere_authoring_tools_for_instructors_only(tmp_path):
+    (exchange_port,) = free_ports(1)
+    config = site_config(tmp_path / "state", courses={
+        "enabled": True, "exchange_port": exchange_port, "catalog": str(ROOT / "courses"),
+        "members": [{"course": COURSE, "instructors": ["teach"], "learners": ["nurse"]}]})
+    store = AccountStore(tmp_path / "state" / "accounts.sqlite")
+    for user in ("teach", "nurse"):
+        store.create(user, f"{user}-password-x1", must_change=False)
+    with running_hub(tmp_path, config) as (url, proc, log):
+        clients = {}
+        for user in ("teach", "nurse"):
+            clients[user] = HubClient(url, timeout=120)
+            clients[user].login(user, f"{user}-password-x1")
+            clients[user].start_server(user)
+        nurse, teach = page_config(url, clients["nurse"], "nurse"), page_config(url, clients["teach"], "teach")
+        assert GRADING | AUTHORING <= set(nurse["disabledExtensions"])
+        assert GRADING <= set(teach["disabledExtensions"]) and not AUTHORING & set(teach["disabledExtensions"])
+        for user in ("nurse", "teach"):
+            local = requests.get(f"{url}user/{user}/formgrader", headers=clients[user].headers, timeout=60)
+            assert local.status_code == 404, (user, local.status_code)
+        listed = requests.get(f"{url}user/nurse/assignments", params={"course_id": COURSE},
+                              headers=clients["nurse"].headers, timeout=60)
+        assert listed.status_code == 200 and listed.json()["success"], listed.text[:300]
+
+        if chromium_path():
+            with browser_page() as page:
+                page.goto(url + "hub/login")
+                page.fill("#username_input", "nurse")
+                page.fill("#password_input", "nurse-password-x1")
+                page.click("#login_submit")
+                page.wait_for_url("**/user/nurse/lab**", timeout=90_000)
+                page.get_by_role("menuitem", name="Nbgrader").wait_for(timeout=60_000)
+                page.get_by_role("menuitem", name="Nbgrader").click()
+                page.wait_for_timeout(500)
+                screenshot(page, "lab-learner-nbgrader-menu")
+                page.get_by_role("menuitem", name="Assignment List").click()
+                page.get_by_text("Released assignments").first.wait_for(timeout=60_000)
+                page.wait_for_timeout(3000)
+                assert "Error" not in page.locator("#jp-main-dock-panel").inner_text()
+                screenshot(page, "lab-learner-assignment-list")
