@@ -5,11 +5,9 @@ hub here gets free ports and its own state folder; everything else is the embedd
 import os
 import signal
 import time
-from pathlib import Path
 
 import pytest
 import requests
-import yaml
 
 from mnss_hub.hubclient import HubClient
 from tests.support.hubproc import ROOT, free_ports, processes_under, running_hub

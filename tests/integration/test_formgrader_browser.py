@@ -4,9 +4,8 @@ test-artifacts/."""
 
 import pytest
 
-from mnss_hub.accounts import AccountStore
 from tests.support.browser import browser_page, chromium_path, screenshot
-from tests.support.hubproc import ROOT, free_ports, running_hub, site_config
+from tests.support.hubproc import course_site, create_accounts, password, running_hub
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -19,19 +18,14 @@ COURSE = "python-basics"
 def sign_in(page, url: str, user: str) -> None:
     page.goto(url + "hub/login")
     page.fill("#username_input", user)
-    page.fill("#password_input", f"{user}-password-x1")
+    page.fill("#password_input", password(user))
     page.click("#login_submit")
     page.wait_for_load_state()
 
 
 def test_the_instructor_reaches_the_formgrader_from_the_hub_home(tmp_path):
-    (exchange_port,) = free_ports(1)
-    config = site_config(tmp_path / "state", courses={
-        "enabled": True, "exchange_port": exchange_port, "catalog": str(ROOT / "courses"),
-        "members": [{"course": COURSE, "instructors": ["teach"], "learners": ["nurse"]}]})
-    store = AccountStore(tmp_path / "state" / "accounts.sqlite")
-    for user in ("teach", "nurse"):
-        store.create(user, f"{user}-password-x1", must_change=False)
+    config = course_site(tmp_path / "state", [{"course": COURSE, "instructors": ["teach"], "learners": ["nurse"]}])
+    create_accounts(tmp_path / "state", ("teach", "nurse"))
     with running_hub(tmp_path, config) as (url, proc, log), browser_page() as page:
         sign_in(page, url, "teach")
         page.goto(url + "hub/home")

@@ -19,10 +19,8 @@ import pytest
 import requests
 
 from mnss_courses import formgrader
-from mnss_hub.accounts import AccountStore
-from mnss_hub.hubclient import HubClient
 from tests.support import formgrader as checks
-from tests.support.hubproc import ROOT, free_ports, running_hub, site_config
+from tests.support.hubproc import ROOT, course_site, create_accounts, logged_in, running_hub
 from tests.support.learner import nbgrader_in_server, read_in_server
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow,
@@ -37,18 +35,11 @@ USERS = ("teach", "alice")
 def hub(tmp_path_factory):
     work = tmp_path_factory.mktemp("formgrader")
     state = work / "state"
-    (exchange_port,) = free_ports(1)
-    config = site_config(state, courses={
-        "enabled": True, "exchange_port": exchange_port, "catalog": str(ROOT / "courses"),
-        "members": [{"course": COURSE, "instructors": ["teach"], "learners": ["alice"]},
-                    {"course": LIVE, "instructors": ["teach"]}]})
-    store = AccountStore(state / "accounts.sqlite")
-    for user in USERS:
-        store.create(user, f"{user}-password-x1", must_change=False)
+    config = course_site(state, [{"course": COURSE, "instructors": ["teach"], "learners": ["alice"]},
+                                 {"course": LIVE, "instructors": ["teach"]}])
+    create_accounts(state, USERS)
     with running_hub(work, config) as (url, proc, log):
-        clients = {u: HubClient(url, timeout=120) for u in USERS}
-        for user, client in clients.items():
-            client.login(user, f"{user}-password-x1")
+        clients = logged_in(url, USERS)
         yield SimpleNamespace(url=url, base=f"{url}services/{formgrader.service_name(COURSE)}/", state=state,
                               clients=clients, root=state / "grading" / COURSE)
 

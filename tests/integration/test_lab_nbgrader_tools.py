@@ -9,10 +9,9 @@ import re
 import pytest
 import requests
 
-from mnss_hub.accounts import AccountStore
 from mnss_hub.hubclient import HubClient
 from tests.support.browser import browser_page, chromium_path, screenshot
-from tests.support.hubproc import ROOT, free_ports, running_hub, site_config
+from tests.support.hubproc import course_site, create_accounts, logged_in, password, running_hub
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -29,19 +28,12 @@ def page_config(url: str, client: HubClient, user: str) -> dict:
 
 
 def test_grading_tools_off_everywhere_authoring_tools_for_instructors_only(tmp_path):
-    (exchange_port,) = free_ports(1)
-    config = site_config(tmp_path / "state", courses={
-        "enabled": True, "exchange_port": exchange_port, "catalog": str(ROOT / "courses"),
-        "members": [{"course": COURSE, "instructors": ["teach"], "learners": ["nurse"]}]})
-    store = AccountStore(tmp_path / "state" / "accounts.sqlite")
-    for user in ("teach", "nurse"):
-        store.create(user, f"{user}-password-x1", must_change=False)
+    config = course_site(tmp_path / "state", [{"course": COURSE, "instructors": ["teach"], "learners": ["nurse"]}])
+    create_accounts(tmp_path / "state", ("teach", "nurse"))
     with running_hub(tmp_path, config) as (url, proc, log):
-        clients = {}
-        for user in ("teach", "nurse"):
-            clients[user] = HubClient(url, timeout=120)
-            clients[user].login(user, f"{user}-password-x1")
-            clients[user].start_server(user)
+        clients = logged_in(url, ("teach", "nurse"))
+        for user, client in clients.items():
+            client.start_server(user)
         nurse, teach = page_config(url, clients["nurse"], "nurse"), page_config(url, clients["teach"], "teach")
         assert GRADING | AUTHORING <= set(nurse["disabledExtensions"])
         assert GRADING <= set(teach["disabledExtensions"]) and not AUTHORING & set(teach["disabledExtensions"])
@@ -56,7 +48,7 @@ def test_grading_tools_off_everywhere_authoring_tools_for_instructors_only(tmp_p
             with browser_page() as page:
                 page.goto(url + "hub/login")
                 page.fill("#username_input", "nurse")
-                page.fill("#password_input", "nurse-password-x1")
+                page.fill("#password_input", password("nurse"))
                 page.click("#login_submit")
                 page.wait_for_url("**/user/nurse/lab**", timeout=90_000)
                 page.get_by_role("menuitem", name="Nbgrader").wait_for(timeout=60_000)

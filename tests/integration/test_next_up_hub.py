@@ -20,9 +20,8 @@ from traitlets.config import Config
 
 from mnss_courses import grader
 from mnss_courses.exchange import client
-from mnss_hub.accounts import AccountStore
 from mnss_hub.hubclient import HubClient
-from tests.support.hubproc import ROOT, free_ports, running_hub, site_config
+from tests.support.hubproc import ROOT, course_site, create_accounts, free_ports, logged_in, running_hub
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow,
               pytest.mark.skipif(os.geteuid() != 0, reason="local mode runs servers as root")]
@@ -60,21 +59,15 @@ def post_events(api: str, who: HubClient, rows: list[tuple[str, str, float | Non
 def hub(tmp_path_factory):
     work = tmp_path_factory.mktemp("next-up")
     state = work / "state"
-    exchange_port, rec_port = free_ports(2)
-    config = site_config(
-        state,
-        courses={"enabled": True, "exchange_port": exchange_port, "catalog": str(ROOT / "courses"),
-                 "members": [{"course": COURSE, "instructors": ["teacher"], "learners": ["nurse"]},
-                             {"course": OTHER, "instructors": ["carol"], "learners": list(CROWD)}]},
+    (rec_port,) = free_ports(1)
+    config = course_site(
+        state, [{"course": COURSE, "instructors": ["teacher"], "learners": ["nurse"]},
+                {"course": OTHER, "instructors": ["carol"], "learners": list(CROWD)}],
         recommender={"enabled": True, "port": rec_port, "retrain_seconds": 10, "flush_seconds": 1})
-    store = AccountStore(state / "accounts.sqlite")
     users = ("teacher", "nurse", *CROWD)
-    for user in users:
-        store.create(user, f"{user}-password-x1", must_change=False)
+    create_accounts(state, users)
     with running_hub(work, config) as (url, proc, log):
-        clients = {u: HubClient(url, timeout=120) for u in users}
-        for user, c in clients.items():
-            c.login(user, f"{user}-password-x1")
+        clients = logged_in(url, users)
         api = url + "services/mnss-recommender/api/"
         for user in CROWD:
             post_events(api, clients[user], [(f"{OTHER}/python-first-steps", "opened", None),

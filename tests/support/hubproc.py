@@ -45,6 +45,38 @@ def site_config(state_dir: Path, **sections) -> dict:
     return config
 
 
+def course_site(state_dir: Path, members: list[dict], **sections) -> dict:
+    """`site_config` with courses on: the repository's catalog, a free exchange port, `members`."""
+    (exchange_port,) = free_ports(1)
+    courses = {"enabled": True, "exchange_port": exchange_port, "catalog": str(ROOT / "courses"),
+               "members": members, **sections.pop("courses", {})}
+    return site_config(state_dir, courses=courses, **sections)
+
+
+def password(user: str) -> str:
+    return f"{user}-password-x1"
+
+
+def create_accounts(state_dir: Path, users) -> None:
+    """Accounts (password: `password(user)`) in the hub's store, before the hub starts."""
+    from mnss_hub.accounts import AccountStore
+
+    store = AccountStore(state_dir / "accounts.sqlite")
+    for user in users:
+        store.create(user, password(user), must_change=False)
+
+
+def logged_in(url: str, users) -> dict:
+    """user -> a HubClient holding that user's own token."""
+    from mnss_hub.hubclient import HubClient
+
+    clients = {}
+    for user in users:
+        clients[user] = HubClient(url, timeout=120)
+        clients[user].login(user, password(user))
+    return clients
+
+
 def wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
