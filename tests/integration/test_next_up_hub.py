@@ -8,20 +8,15 @@ course popular. The instructor releases through the exchange with nbgrader's API
 """
 
 import os
-import shutil
 import time
 from types import SimpleNamespace
 
 import pytest
 import requests
-from nbgrader.apps import NbGraderAPI
-from nbgrader.coursedir import CourseDirectory
-from traitlets.config import Config
 
-from mnss_courses import grader
-from mnss_courses.exchange import client
 from mnss_hub.hubclient import HubClient
-from tests.support.hubproc import ROOT, course_site, create_accounts, free_ports, logged_in, running_hub
+from tests.support.learner import release
+from tests.support.hubproc import course_site, create_accounts, free_ports, logged_in, running_hub
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow,
               pytest.mark.skipif(os.geteuid() != 0, reason="local mode runs servers as root")]
@@ -30,21 +25,6 @@ COURSE, DONE, NEXT = "hospital-lan", "lan-build", "vlan-isolation"
 OTHER = "python-basics"
 CROWD = ("p1", "p2", "p3")
 DONE_TITLE = ("搭建并测量一个病区局域网", "Build and measure a ward LAN")
-
-
-def release(work, exchange_url: str, token: str, assignment: str) -> None:
-    """The instructor's side, with nbgrader's API and the instructor's own hub token."""
-    root = work / "teacher-course"
-    shutil.copytree(ROOT / "courses" / COURSE / "source" / assignment, root / "source" / assignment)
-    grader._tools_on_path()
-    config = Config()
-    config.CourseDirectory.root = str(root)
-    config.CourseDirectory.course_id = COURSE
-    client.configure(config, service_url=exchange_url, api_token=token)
-    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-    for step in (api.generate_assignment, api.release_assignment):
-        result = step(assignment)
-        assert result["success"], result.get("error") or result.get("log")
 
 
 def post_events(api: str, who: HubClient, rows: list[tuple[str, str, float | None]], tag: str) -> None:
@@ -143,7 +123,7 @@ def test_panel_offers_fetch_only_when_released_and_says_why_not(hub):
     assert f"you are not a member of course '{OTHER}'" in error["en"], "the exchange's own words"
     assert "Traceback" not in other.text
 
-    release(hub.work, hub.url + "services/mnss-exchange/", hub.clients["teacher"].token, NEXT)
+    release(hub.work, hub.url + "services/mnss-exchange/", hub.clients["teacher"].token, COURSE, NEXT)
     assert {r["item"]: r for r in panel(hub)["recommendations"]}[f"{COURSE}/{NEXT}"]["released"] is True
     opened = open_item(hub, f"{COURSE}/{NEXT}")
     assert opened.status_code == 200, opened.text
@@ -158,7 +138,7 @@ def test_a_failed_fetch_shows_the_exchange_clients_reason(hub):
         nurse._call("PUT", f"user/nurse/api/contents/{folder}", expect=(200, 201), json={"type": "directory"})
     nurse._call("PUT", f"user/nurse/api/contents/{COURSE}/{DONE}/notes.txt", expect=(200, 201),
                 json={"type": "file", "format": "text", "content": "mine"})
-    release(hub.work, hub.url + "services/mnss-exchange/", hub.clients["teacher"].token, DONE)
+    release(hub.work, hub.url + "services/mnss-exchange/", hub.clients["teacher"].token, COURSE, DONE)
     failed = open_item(hub, f"{COURSE}/{DONE}")
     assert failed.status_code == 502, failed.text
     error = failed.json()["error"]

@@ -8,20 +8,15 @@ anyone who asks for another person's recommendations. Screenshots go to test-art
 """
 
 import os
-import shutil
 import time
 
 import pytest
 import requests
-from nbgrader.apps import NbGraderAPI
-from nbgrader.coursedir import CourseDirectory
-from traitlets.config import Config
 
-from mnss_courses import grader
-from mnss_courses.exchange import client
 from mnss_hub.accounts import AccountStore
 from mnss_hub.hubclient import HubClient
 from tests.support.browser import browser_page, chromium_path, screenshot
+from tests.support.learner import release
 from tests.support.hubproc import ROOT, free_ports, running_hub, site_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
@@ -32,21 +27,6 @@ if os.geteuid() != 0:
     pytest.skip("local mode runs servers as root", allow_module_level=True)
 
 COURSE, DONE, NEXT = "hospital-lan", "lan-build", "vlan-isolation"
-
-
-def release(work, exchange_url: str, token: str, assignment: str) -> None:
-    """The instructor's side, with nbgrader's API and the instructor's own hub token."""
-    root = work / "teacher-course"
-    shutil.copytree(ROOT / "courses" / COURSE / "source" / assignment, root / "source" / assignment)
-    grader._tools_on_path()
-    config = Config()
-    config.CourseDirectory.root = str(root)
-    config.CourseDirectory.course_id = COURSE
-    client.configure(config, service_url=exchange_url, api_token=token)
-    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
-    for step in (api.generate_assignment, api.release_assignment):
-        result = step(assignment)
-        assert result["success"], result.get("error") or result.get("log")
 
 
 def show_panel(page):
@@ -102,7 +82,7 @@ def test_learner_sees_courses_and_next_up_and_opens_one_in_the_browser(tmp_path)
         assert f"{COURSE}/{NEXT}" in [r["item"] for r in me["recommendations"]], me
         assert requests.get(api + "me?user=learner", headers=learner.headers, timeout=10).status_code == 200
 
-        release(tmp_path, url + "services/mnss-exchange/", teacher.token, NEXT)
+        release(tmp_path, url + "services/mnss-exchange/", teacher.token, COURSE, NEXT)
 
         page.goto(url + "hub/login")
         page.fill("#username_input", "learner")

@@ -1,10 +1,20 @@
-"""What a learner does in their own server's kernel, for tests that drive nbgrader as learners would."""
+"""nbgrader driven as people would: a learner in their own server's kernel, an instructor with
+nbgrader's API and their own hub token."""
 
 from __future__ import annotations
 
 import json
+import shutil
+from pathlib import Path
 
+from nbgrader.apps import NbGraderAPI
+from nbgrader.coursedir import CourseDirectory
+from traitlets.config import Config
+
+from mnss_courses import grader
+from mnss_courses.exchange import client
 from mnss_hub.hubclient import HubClient
+from tests.support.hubproc import ROOT
 
 
 def nbgrader_in_server(hub: HubClient, user: str, *args: str) -> dict:
@@ -23,3 +33,18 @@ def read_in_server(hub: HubClient, user: str, pattern: str) -> dict:
     result = hub.execute(user, code)
     assert result.error is None, result
     return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def release(work: Path, exchange_url: str, token: str, course: str, assignment: str) -> None:
+    """The instructor generates and releases `assignment` through the exchange, in work/teacher-course."""
+    root = work / "teacher-course"
+    shutil.copytree(ROOT / "courses" / course / "source" / assignment, root / "source" / assignment)
+    grader._tools_on_path()
+    config = Config()
+    config.CourseDirectory.root = str(root)
+    config.CourseDirectory.course_id = course
+    client.configure(config, service_url=exchange_url, api_token=token)
+    api = NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
+    for step in (api.generate_assignment, api.release_assignment):
+        result = step(assignment)
+        assert result["success"], result.get("error") or result.get("log")
