@@ -57,9 +57,8 @@ def has_courses(folder: Path) -> bool:
 
 
 def find_catalog() -> Path | None:
-    """The installed folder of courses (absolute), or None when there is none."""
-    found = next((p for p in installed_catalogs() if has_courses(p)), None)
-    return found.resolve() if found else None
+    """The installed folder of courses, or None when there is none."""
+    return next((p for p in installed_catalogs() if has_courses(p)), None)
 
 
 def load(folder: str | Path) -> Course:

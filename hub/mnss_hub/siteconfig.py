@@ -93,7 +93,7 @@ def complete(site: dict, source: str = "(data)") -> dict:
             looked = ", ".join(str(p) for p in bundle.installed_catalogs())
             raise ConfigError(source, [f"courses.catalog: empty, and no installed courses were found (looked in "
                                        f"{looked}); set it, or set courses.enabled: false"])
-        courses["catalog"] = str(found)
+        courses["catalog"] = str(found.resolve())
     if not courses["members"]:
         try:
             ids = sorted(bundle.load_catalog(courses["catalog"]))
