@@ -20,6 +20,7 @@ from . import landing
 from .siteconfig import ConfigError
 
 TEMPLATES = Path(__file__).parent / "templates"
+LOGO = Path(__file__).parent / "static" / "logo.svg"
 
 
 def state_dir(site: dict) -> Path:
@@ -61,6 +62,7 @@ def apply_hub(c: Config, site: dict) -> None:
     c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
     c.JupyterHub.log_level = hub["log_level"]
     c.JupyterHub.template_paths = [str(TEMPLATES)]
+    c.JupyterHub.logo_file = str(LOGO)
     c.JupyterHub.template_vars = {
         "mnss_mode": site["mode"],
         "mnss_default_language": hub["default_language"],
