@@ -2,6 +2,8 @@
 
 import json
 
+import pytest
+
 from traitlets.config import Config
 
 from mnss_courses import formgrader, formgrader_server, grader, sandbox, sandboxed_execute
@@ -57,3 +59,13 @@ def test_a_failed_grading_step_names_its_cause_not_only_the_last_lines():
     detail = grader.failure_detail(log)
     assert detail.startswith("mnss_courses.sandbox.SandboxError: sandboxed autograding cannot create")
     assert detail.endswith("Please see the above traceback") and "line 0" not in detail
+
+
+def test_a_box_that_cannot_be_built_says_why_instead_of_scoring_zero(monkeypatch):
+    """In a userns-remapped container the transient uids are not mapped and no user namespace can be
+    made: grading stops with that reason and points to the formgrader."""
+    monkeypatch.setattr(sandbox, "transient_uids_mapped", lambda: False)
+    monkeypatch.setattr(sandbox, "user_namespaces_problem", lambda: "write failed /proc/self/uid_map")
+    monkeypatch.setattr(sandbox, "ensure_netns_etc", lambda: None)
+    with pytest.raises(sandbox.SandboxError, match=r"cannot create its user namespace here \(write failed"):
+        sandbox.Box(sandbox.Limits())
