@@ -62,6 +62,13 @@ class LabServerSettings(Configurable):
                 p for p in (*folders, env.get("JUPYTER_CONFIG_PATH", "")) if p)
         return env
 
+    async def _generate_progress(self):
+        """JupyterHub's first spawn-page message, in both languages like the spawners' own."""
+        async for event in super()._generate_progress():
+            if event.get("message") == "Server requested":
+                event = {**event, "message": "已收到启动请求 / Start requested"}
+            yield event
+
     def teaches_a_course(self) -> bool:
         """In a `<course>-instructors` group (read at each start, so a new role shows next time)."""
         user = getattr(self, "user", None)
@@ -103,6 +110,9 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
             settings.parent.mkdir(parents=True, exist_ok=True)
             settings.write_text(json.dumps({"locale": LAB_LOCALES.get(self.default_language, "en")}), "utf-8")
         return home
+
+    async def progress(self):
+        yield {"progress": 50, "message": "正在启动你的 JupyterLab / Starting your JupyterLab"}
 
     async def start(self):
         self.log.warning(LOCAL_MODE_WARNING)

@@ -1,12 +1,13 @@
-"""Hub pages in Chinese show no English beyond proper names: the login page, the top bar and the
-home page of an instructor, read as Chromium renders them (only visible text counts)."""
+"""Hub pages in Chinese show no English beyond proper names: the login page, the top bar, the home
+page of an instructor, the "lab not running" page and the spawn page, read as Chromium renders
+them (only visible text counts)."""
 
 import re
 
 import pytest
 
 from tests.support.browser import browser_page, chromium_path, screenshot
-from tests.support.hubproc import course_site, create_accounts, password, running_hub
+from tests.support.hubproc import course_site, create_accounts, logged_in, password, running_hub
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -14,8 +15,13 @@ if chromium_path() is None:
     pytest.skip("Chromium is not installed (make test installs it)", allow_module_level=True)
 
 COURSE = "python-basics"
-# Proper names and the language switch, which names the other language in that language.
+# Proper names and the language switch, which names the other language in that language. The
+# spawn page's messages carry both languages ("正在启动… / Starting…"): the English half is allowed.
 ALLOWED = {"MNSS", "Lab", "JupyterLab", "English", "teach", COURSE}
+
+
+def chinese_part(text: str) -> str:
+    return "\n".join(line.split(" / ")[0] for line in text.splitlines())
 
 
 def english_words(text: str) -> list[str]:
@@ -25,7 +31,11 @@ def english_words(text: str) -> list[str]:
 
 
 def test_chinese_hub_pages_have_no_english_text(tmp_path):
-    config = course_site(tmp_path / "state", [{"course": COURSE, "instructors": ["teach"]}])
+    extra = tmp_path / "hub.d"
+    extra.mkdir()  # the hub shows the spawn page only for spawns slower than this: always
+    (extra / "slow.py").write_text('c.JupyterHub.tornado_settings = {"slow_spawn_timeout": 0}\n')
+    config = course_site(tmp_path / "state", [{"course": COURSE, "instructors": ["teach"]}],
+                         hub={"extra_config_dir": str(extra)})
     create_accounts(tmp_path / "state", ("teach",))
     with running_hub(tmp_path, config) as (url, proc, log), browser_page() as page:
         page.goto(url + "hub/login")
@@ -40,6 +50,21 @@ def test_chinese_hub_pages_have_no_english_text(tmp_path):
         assert english_words(page.inner_text("body")) == [], page.inner_text("body")
         assert page.get_attribute("#jupyterhub-logo img", "alt") == "MNSS Lab"
         assert page.request.get(url + "hub/logo").headers["content-type"].startswith("image/svg")
+        teach = logged_in(url, ("teach",))["teach"]
+        if teach.user("teach")["servers"]:
+            teach.stop_server("teach")
+        page.goto(url + "hub/user/teach/")
+        page.locator("#start").wait_for()
+        screenshot(page, "hub-not-running-zh")
+        assert english_words(page.inner_text("body")) == [], page.inner_text("body")
+        page.click("#start")
+        page.wait_for_url("**/spawn-pending/**", timeout=30_000)
+        page.wait_for_function("document.querySelector('#progress-message').innerText.includes('启动')")
+        pending = page.inner_text("body")
+        screenshot(page, "hub-spawn-pending-zh")
+        assert "启动日志" in pending and english_words(chinese_part(pending)) == [], pending
+        page.wait_for_url("**/user/teach/**", timeout=90_000)
+        page.goto(url + "hub/home")
         page.click("#mnss-lang-switch")  # and the same page in English: its labels, no Chinese left
         body = page.inner_text("body")
         assert "Home" in body and "Log out" in body and not re.search(r"[\u4e00-\u9fff]", body.replace("中文", "")), body
