@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sys
@@ -13,6 +14,7 @@ from traitlets.config import Configurable
 
 from mnss_courses.exchange import CLIENT_CONFIG_DIR, URL_ENV
 from mnss_courses.exchange.names import INSTRUCTORS_SUFFIX
+from mnss_kernel.runtime import registry
 
 LOCAL_MODE_WARNING = (
     "local mode: single-user servers run as the hub's own user on this machine; users are NOT "
@@ -113,6 +115,18 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
 
     async def progress(self):
         yield {"progress": 50, "message": "正在启动你的 JupyterLab / Starting your JupyterLab"}
+
+    async def stop(self, now=False):
+        """Stop the server, then end every lab the user's kernels left on this machine: a lab
+        holds network namespaces of the host, which outlive the server (in the container modes
+        they go with the container)."""
+        await super().stop(now=now)
+        owner = registry.owner_for(self.user.name)
+        if owner:
+            removed = await asyncio.to_thread(registry.end_all, owner)
+            if removed:
+                self.log.info("Ended %s's labs with the server: %d network namespaces removed", self.user.name,
+                              len(removed))
 
     async def start(self):
         self.log.warning(LOCAL_MODE_WARNING)

@@ -13,6 +13,7 @@ import os
 import re
 import secrets
 import shutil
+import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -23,10 +24,15 @@ PREFIX = "mnss"
 NETNS_ETC = Path("/etc/netns")
 
 
+def owner_for(name: str) -> str:
+    """The short owner part of namespace names for a user (or any) name; empty if nothing is left."""
+    return re.sub(r"[^a-z0-9]", "", name.lower())[:12]
+
+
 def default_owner() -> str:
     """$MNSS_LAB_OWNER, else the hub user in a hub-spawned server, else the login name."""
     raw = os.environ.get("MNSS_LAB_OWNER") or os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
-    return re.sub(r"[^a-z0-9]", "", raw.lower())[:12] or f"u{os.getuid()}"
+    return owner_for(raw) or f"u{os.getuid()}"
 
 
 def new_lab_id() -> str:
@@ -38,10 +44,13 @@ def netns_name(owner: str, lab: str, node: str) -> str:
 
 
 def _start_time(pid: int) -> str | None:
+    """When the process started (to tell it from a later one with the same pid); None once it has
+    ended, a zombie included (a killed kernel whose parent is gone lingers as one)."""
     try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
         return None
+    return None if len(fields) < 20 or fields[0] in ("Z", "X") else fields[19]
 
 
 @dataclass
@@ -120,6 +129,22 @@ def delete_namespaces(names: list[str]) -> None:
             for f in etc.iterdir():
                 f.unlink()
             etc.rmdir()
+
+
+def end_all(owner: str) -> list[str]:
+    """Every lab of this owner ends, live ones too (their kernel is killed): for when the user's
+    server has stopped and nothing of theirs may keep running. Returns the namespaces removed."""
+    for rec in records(owner):
+        if rec.alive():
+            try:
+                os.kill(rec.pid, 9)
+            except ProcessLookupError:
+                pass
+            for _ in range(50):  # SIGKILL is asynchronous: wait until the kernel is gone
+                if not rec.alive():
+                    break
+                time.sleep(0.1)
+    return sweep(owner)
 
 
 def sweep(owner: str) -> list[str]:

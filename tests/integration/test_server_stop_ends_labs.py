@@ -1,0 +1,55 @@
+"""Local mode: a lab's network namespaces live on the host, so stopping the learner's server (as an
+admin does from the admin page, through the hub's API) must end a lab that is still running."""
+
+import os
+import time
+
+import pytest
+
+from mnss_hub.hubclient import HubClient
+from mnss_kernel.runtime import registry
+from mnss_kernel.runtime.shell import existing_namespaces
+from tests.support.hubproc import running_hub, site_config
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow,
+              pytest.mark.skipif(os.geteuid() != 0, reason="local-mode labs need root")]
+
+USER = "ward7"
+# 30 switches in a row, a host on each: 60 nodes, started and left running (no `with`).
+SIXTY_NODES = """
+from mnss_kernel.runtime.lab import Lab
+from mnss_kernel.topology import Topology
+nodes = [{"name": f"s{i}", "kind": "switch"} for i in range(30)] + [{"name": f"h{i}", "kind": "host"} for i in range(30)]
+links = [{"a": f"s{i}", "b": f"s{i + 1}"} for i in range(29)] + [{"a": f"h{i}", "b": f"s{i}"} for i in range(30)]
+running = Lab(Topology.from_dict({"name": "ward", "nodes": nodes, "links": links})).start()
+print("UP", len(running.topology.nodes))
+"""
+
+
+def leftovers(owner: str) -> tuple[list[str], list]:
+    return ([ns for ns in existing_namespaces() if ns.startswith(f"{registry.PREFIX}-{owner}-")],
+            registry.records(owner))
+
+
+def test_stopping_a_server_ends_its_running_60_node_lab(tmp_path):
+    owner = registry.owner_for(USER)
+    with running_hub(tmp_path, site_config(tmp_path / "state")) as (url, proc, log):
+        admin = HubClient(url, timeout=120)
+        admin.login("admin", "admin-test-password")
+        admin.create_user(USER)
+        admin.start_server(USER)
+        try:
+            # a kernel of its own that stays (execute() would shut its kernel down, and the lab with it)
+            kernel = admin._call("POST", f"user/{USER}/api/kernels", expect=(201,), json={"name": "python3"}).json()
+            result = admin._run_in_kernel(USER, kernel["id"], SIXTY_NODES, timeout=300)
+            assert result.error is None and "UP 60" in result.stdout, result
+            namespaces, records = leftovers(owner)
+            assert len(namespaces) == 60 and len(records) == 1
+            started = time.monotonic()
+            admin.stop_server(USER)
+            while any(leftovers(owner)) and time.monotonic() - started < 10:
+                time.sleep(0.2)
+            assert leftovers(owner) == ([], []), f"left after {time.monotonic() - started:.1f} s"
+            assert "Ended ward7's labs with the server: 60 network namespaces removed" in log.read_text()
+        finally:
+            registry.end_all(owner)
