@@ -424,6 +424,18 @@ def load_example(name: str) -> Topology:
     return Topology.load(examples_dir() / f"{name}.yaml")
 
 
+def template_named(source: str | Path) -> Topology | None:
+    """The template a name means ("ward", "ward.yaml", "hospital-campus"), when no such file exists;
+    None when `source` is a file or names no template."""
+    path = Path(source)
+    if path.exists() or path.parent != Path("."):
+        return None
+    name = path.stem.replace("-", "_") if path.suffix in (".yaml", ".yml", "") else None
+    if name in SAVED:
+        return load_example(name)
+    return TEMPLATES[name].build() if name in TEMPLATES else None
+
+
 def write_examples(directory: str | Path | None = None) -> list[Path]:
     """(Re)write the saved examples: the default size of every template in SAVED."""
     directory = Path(directory) if directory else examples_dir()

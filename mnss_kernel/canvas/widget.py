@@ -16,7 +16,7 @@ import pandas as pd
 from IPython.display import HTML, FileLink, display
 from ipycytoscape import CytoscapeWidget, Edge, Node
 
-from .. import faults, measure
+from .. import faults, measure, templates
 from ..catalog import KINDS, role
 from ..runtime import CommandResult, EngineError, Lab
 from ..topology import Topology, TopologyError
@@ -29,12 +29,19 @@ from .style import cytoscape_style
 
 
 def _as_topology(source) -> tuple[Topology | None, Path | None]:
+    """A Topology, its dict, a file, or a bundled template's name ("ward", "ward.yaml")."""
     if source is None:
         return None, None
     if isinstance(source, Topology):
         return source, None
     if isinstance(source, dict):
         return Topology.from_dict(source), None
+    template = templates.template_named(source)
+    if template is not None:
+        return template, None
+    if not Path(source).exists():
+        raise FileNotFoundError(f"no topology file {str(source)!r}, and no bundled template of that name; "
+                                f"templates: {', '.join(sorted(templates.TEMPLATES))}")
     return Topology.load(source), Path(source)
 
 

@@ -3,6 +3,7 @@ send them (the comm is ipywidgets' dummy one); edits reach the model, the model 
 
 import pytest
 
+from mnss_kernel import templates
 from mnss_kernel.canvas import TopologyCanvas, TopologyEditor
 from mnss_kernel.canvas.i18n import current_language
 from mnss_kernel.canvas.layout import place_missing
@@ -211,3 +212,16 @@ def test_view_box_fits_large_drawings_and_maps_drags_back():
     box = ViewBox(760, 480, padding=40)
     box.fit([{"x": 10, "y": 10}, {"x": 110, "y": 10}])
     assert box.scale == 1.0 and box.to_view({"x": 10, "y": 10})["x"] == pytest.approx(330), "small drawings centred"
+
+
+def test_the_canvas_opens_a_bundled_template_by_name(tmp_path, monkeypatch):
+    """README: TopologyCanvas("ward.yaml") works from any folder; a file of that name wins; a name
+    that is neither says both and lists the templates."""
+    monkeypatch.chdir(tmp_path)
+    for name in ("ward", "ward.yaml", "hospital-campus"):
+        assert TopologyCanvas(name).topology.nodes
+    assert TopologyCanvas("ward.yaml").topology == templates.load_example("ward")
+    Topology.from_dict({"name": "mine", "nodes": [{"name": "h1", "kind": "host"}], "links": []}).save(tmp_path / "ward.yaml")
+    assert [n.name for n in TopologyCanvas("ward.yaml").topology.nodes] == ["h1"]
+    with pytest.raises(FileNotFoundError, match=r"no topology file 'nosuch.yaml', and no bundled template.*ward"):
+        TopologyCanvas("nosuch.yaml")
