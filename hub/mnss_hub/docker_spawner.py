@@ -65,7 +65,7 @@ class DockerLabSpawner(LabServerSettings, DockerSpawner):
 
     def get_env(self):
         env = super().get_env()
-        env["MNSS_LAB_LANGUAGE"] = self.default_language
+        env["MNSS_LAB_LANGUAGE"] = self.chosen_language()
         return self.lab_env(env, "docker")
 
     async def check_allowed(self, image):

@@ -24,6 +24,7 @@ LOCAL_MODE_WARNING = (
 
 # JupyterLab's locale ids for the site config's language codes.
 LAB_LOCALES = {"zh-CN": "zh_CN", "en": "en"}
+LANGUAGE_COOKIE = "mnss_lang"  # set by the language switch of the hub pages (templates/page.html)
 
 
 class LabServerSettings(Configurable):
@@ -71,6 +72,14 @@ class LabServerSettings(Configurable):
                 event = {**event, "message": "已收到启动请求 / Start requested"}
             yield event
 
+    def chosen_language(self) -> str:
+        """The language the user picked on the hub pages (cookie mnss_lang; JupyterHub hands the
+        spawner the request when the start comes from the browser), else the site's default. It
+        seeds JupyterLab's language for a new user only; a later choice in JupyterLab is kept."""
+        handler = getattr(self, "handler", None)
+        chosen = handler.get_cookie(LANGUAGE_COOKIE) if handler is not None else None
+        return chosen if chosen in LAB_LOCALES else self.default_language
+
     def teaches_a_course(self) -> bool:
         """In a `<course>-instructors` group (read at each start, so a new role shows next time)."""
         user = getattr(self, "user", None)
@@ -110,7 +119,7 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
         settings = home / ".jupyter/lab/user-settings/@jupyterlab/translation-extension/plugin.jupyterlab-settings"
         if not settings.exists():
             settings.parent.mkdir(parents=True, exist_ok=True)
-            settings.write_text(json.dumps({"locale": LAB_LOCALES.get(self.default_language, "en")}), "utf-8")
+            settings.write_text(json.dumps({"locale": LAB_LOCALES[self.chosen_language()]}), "utf-8")
         return home
 
     async def progress(self):

@@ -4,7 +4,7 @@ import pytest
 
 from mnss_hub.hubclient import HubClient
 from tests.support.browser import browser_page, chromium_path, screenshot
-from tests.support.hubproc import running_hub, site_config
+from tests.support.hubproc import create_accounts, password, running_hub, site_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
 
@@ -33,3 +33,20 @@ def test_admin_signs_in_in_the_browser_and_gets_chinese_jupyterlab(tmp_path):
         page.get_by_role("menuitem", name="文件").wait_for(timeout=30_000)
         screenshot(page, "jupyterlab-zh")
         HubClient(url).login("admin", "admin-test-password")
+
+
+def test_english_chosen_on_the_login_page_is_a_new_learners_jupyterlab_language(tmp_path):
+    """The site's default is Chinese; a new learner who switches the login page to English gets
+    JupyterLab in English from the first start."""
+    create_accounts(tmp_path / "state", ("nurse",))
+    with running_hub(tmp_path, site_config(tmp_path / "state")) as (url, proc, log), browser_page() as page:
+        page.goto(url + "hub/login")
+        page.click("#mnss-lang-switch")
+        assert page.locator("h1").inner_text() == "Sign in to MNSS Lab"
+        page.fill("#username_input", "nurse")
+        page.fill("#password_input", password("nurse"))
+        page.click("#login_submit")
+        page.wait_for_url("**/user/nurse/lab**", timeout=90_000)
+        page.get_by_role("menuitem", name="File").wait_for(timeout=90_000)
+        assert page.get_by_role("menuitem", name="文件").count() == 0
+        screenshot(page, "jupyterlab-en-new-learner")
