@@ -5,7 +5,7 @@ On SIGTERM, JupyterHub stops its services first but leaves its periodic service 
 running; a check that runs after a service is gone fails with an AttributeError traceback in
 the log (JupyterHub 5/6). Stopping the periodic callbacks before the clean-up avoids that.
 
-JupyterHub starts and stops its managed services one after the other, waiting for each to answer. With a
+JupyterHub starts and stops its managed services one after the other, waiting for each. With a
 formgrader per course (twelve in the embedded default, a few seconds each) the hub took over a
 minute to come up; started together they take as long as the slowest. A course's formgrader that
 does not come up is logged and the platform stays up (JupyterHub would exit); the other services
