@@ -227,7 +227,7 @@ def apply_formgraders(c: Config, site: dict, courses: list[str]) -> None:
     c.JupyterHub.load_roles = [*_already(c.JupyterHub, "load_roles", []), *roles]
     # the hub home links each instructor to the formgraders they may open (the hub filters by scope)
     c.JupyterHub.template_vars = {**_already(c.JupyterHub, "template_vars", {}),
-                                  "course_formgraders": [s["name"] for s in services]}
+                                  "course_formgraders": {formgrader.service_name(cid): cid for cid in courses}}
 
 
 RECOMMENDER = "mnss-recommender"

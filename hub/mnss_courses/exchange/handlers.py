@@ -64,9 +64,8 @@ class BaseHandler(HubAuthenticated, web.RequestHandler):
         if not model:
             raise ApiError(401, "missing or invalid token: send 'Authorization: token <your JupyterHub API token>'")
         kind = model.get("kind", "user")
-        if kind == "service" and not Membership.of_service(model["name"], self.exchange.courses).courses:
-            raise ApiError(403, "only hub users and the courses' formgraders can use the exchange")
-        if kind not in ("user", "service"):
+        service = Membership.of_service(model["name"], self.exchange.courses) if kind == "service" else None
+        if kind != "user" and not (service and service.courses):
             raise ApiError(403, "only hub users and the courses' formgraders can use the exchange")
         try:
             self.check_hub_user(model)
@@ -74,10 +73,7 @@ class BaseHandler(HubAuthenticated, web.RequestHandler):
             raise ApiError(403, f"this token may not use the exchange; it needs one of the scopes "
                                 f"{sorted(self.hub_scopes or [])}") from None
         self._user = model
-        if kind == "service":
-            self.member = Membership.of_service(model["name"], self.exchange.courses)
-        else:
-            self.member = await self.exchange.memberships.of(self.requester)
+        self.member = service or await self.exchange.memberships.of(self.requester)
 
     @property
     def requester(self) -> str:
