@@ -6,6 +6,8 @@ kept with mode 0600; passwords are never stored or logged in clear.
 
 from __future__ import annotations
 
+import enum
+import hashlib
 import os
 import re
 import secrets
@@ -16,15 +18,30 @@ from pathlib import Path
 
 import bcrypt
 
+from .throttle import ensure_table as ensure_throttle_table
+
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,31}$")
 # Work factor 11: above the common minimum of 10, yet a class logging in at once stays cheap on 2 cores.
 BCRYPT_ROUNDS = 11
+MAX_PASSWORD_BYTES = 72
 # Hash checked when the account does not exist, so a missing name costs as long as a wrong password.
 _DUMMY_HASH = bcrypt.hashpw(b"not-a-password", bcrypt.gensalt(BCRYPT_ROUNDS))
 
 
 class AccountError(ValueError):
-    """A request about an account was refused; the message says why."""
+    """A request about an account was refused; the message says why, `code` names the reason."""
+
+    def __init__(self, message: str, code: str = "refused"):
+        super().__init__(message)
+        self.code = code
+
+
+class Verdict(enum.Enum):
+    """What a name and password prove."""
+
+    OK = "ok"
+    MUST_CHANGE = "must-change"  # the right one-time password: it only lets its holder set a new one
+    WRONG = "wrong"  # wrong password, no such account, or a disabled account: told apart nowhere
 
 
 def generate_password() -> str:
@@ -58,13 +75,23 @@ class AccountStore:
             " name TEXT PRIMARY KEY, pw_hash BLOB NOT NULL, must_change INTEGER NOT NULL,"
             " created_at TEXT NOT NULL, updated_at TEXT NOT NULL)"
         )
+        columns = {row[1] for row in db.execute("PRAGMA table_info(accounts)")}
+        if "disabled" not in columns:  # stores made before accounts could be disabled
+            db.execute("ALTER TABLE accounts ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0")
+        ensure_throttle_table(db)
         return db
 
     def check_password(self, password: str) -> None:
         if len(password or "") < self.min_password_length:
-            raise AccountError(f"password too short: at least {self.min_password_length} characters")
-        if len(password.encode()) > 72:
-            raise AccountError("password too long: at most 72 bytes")
+            raise AccountError(
+                f"password too short: at least {self.min_password_length} characters", "password-too-short"
+            )
+        # bcrypt reads only the first 72 bytes; a longer password would be silently cut.
+        if len(password.encode()) > MAX_PASSWORD_BYTES:
+            raise AccountError(
+                f"password too long: at most {MAX_PASSWORD_BYTES} bytes in UTF-8 "
+                "(a Chinese character takes 3)", "password-too-long"
+            )
 
     def exists(self, name: str) -> bool:
         with closing(self._connect()) as db:
@@ -83,10 +110,11 @@ class AccountStore:
         with closing(self._connect()) as db, db:
             try:
                 db.execute(
-                    "INSERT INTO accounts VALUES (?, ?, ?, ?, ?)", (name, pw_hash, int(must_change), now, now)
+                    "INSERT INTO accounts (name, pw_hash, must_change, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
+                    (name, pw_hash, int(must_change), now, now),
                 )
             except sqlite3.IntegrityError:
-                raise AccountError(f"account {name!r} already exists") from None
+                raise AccountError(f"account {name!r} already exists", "exists") from None
 
     def set_password(self, name: str, password: str, must_change: bool = False) -> None:
         self.check_password(password)
@@ -97,11 +125,47 @@ class AccountStore:
                 (pw_hash, int(must_change), datetime.now(UTC).isoformat(), name),
             )
             if cur.rowcount != 1:
-                raise AccountError(f"no account {name!r}")
+                raise AccountError(f"no account {name!r}", "no-account")
 
-    def verify(self, name: str, password: str) -> bool:
+    def set_disabled(self, name: str, disabled: bool = True) -> None:
+        with closing(self._connect()) as db, db:
+            cur = db.execute(
+                "UPDATE accounts SET disabled = ?, updated_at = ? WHERE name = ?",
+                (int(disabled), datetime.now(UTC).isoformat(), name),
+            )
+            if cur.rowcount != 1:
+                raise AccountError(f"no account {name!r}", "no-account")
+
+    def remove(self, name: str) -> None:
+        with closing(self._connect()) as db, db:
+            if db.execute("DELETE FROM accounts WHERE name = ?", (name,)).rowcount != 1:
+                raise AccountError(f"no account {name!r}", "no-account")
+
+    def password_fingerprint(self, name: str) -> str:
+        """Changes whenever the password does; names nothing about it."""
         with closing(self._connect()) as db:
             row = db.execute("SELECT pw_hash FROM accounts WHERE name = ?", (name,)).fetchone()
+        return hashlib.sha256(row[0]).hexdigest()[:16] if row else ""
+
+    def in_good_standing(self, name: str) -> bool:
+        """May a session of this account go on? Not once it is disabled, removed or reset."""
+        with closing(self._connect()) as db:
+            row = db.execute("SELECT must_change, disabled FROM accounts WHERE name = ?", (name,)).fetchone()
+        return bool(row) and not row[0] and not row[1]
+
+    def check(self, name: str, password: str) -> Verdict:
+        with closing(self._connect()) as db:
+            row = db.execute(
+                "SELECT pw_hash, must_change, disabled FROM accounts WHERE name = ?", (name,)
+            ).fetchone()
         stored = row[0] if row else _DUMMY_HASH
-        ok = bcrypt.checkpw((password or "").encode()[:72], stored)
-        return ok and row is not None
+        raw = (password or "").encode()
+        # Over 72 bytes can't be a password set here; still spend the same time on it.
+        matches = bcrypt.checkpw(raw[:MAX_PASSWORD_BYTES], stored) and len(raw) <= MAX_PASSWORD_BYTES
+        if not (matches and row) or row[2]:
+            return Verdict.WRONG
+        return Verdict.MUST_CHANGE if row[1] else Verdict.OK
+
+    def verify(self, name: str, password: str) -> bool:
+        """The password is this account's (one-time or not)."""
+        return self.check(name, password) is not Verdict.WRONG

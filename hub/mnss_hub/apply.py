@@ -7,6 +7,8 @@ from YAML to JupyterHub settings is testable on a plain `Config()`.
 from __future__ import annotations
 
 import ipaddress
+import json
+import os
 import sys
 from pathlib import Path
 
@@ -16,7 +18,7 @@ from mnss_courses import formgrader
 from mnss_courses.exchange import SERVICE_NAME as EXCHANGE
 from mnss_courses.exchange import URL_ENV as EXCHANGE_URL_ENV
 
-from . import landing
+from . import landing, sessions
 from .siteconfig import ConfigError
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -60,6 +62,9 @@ def apply_hub(c: Config, site: dict) -> None:
     c.ConfigurableHTTPProxy.pid_file = str(state / "jupyterhub-proxy.pid")
     c.JupyterHub.db_url = hub["db_url"] or f"sqlite:///{state / 'jupyterhub.sqlite'}"
     c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
+    # No cookie of the hub, a server or a service rides along on a request from another site.
+    c.JupyterHub.tornado_settings = {**_already(c.JupyterHub, "tornado_settings", {}),
+                                     "cookie_options": {"samesite": "Lax"}}
     c.JupyterHub.log_level = hub["log_level"]
     c.JupyterHub.template_paths = [str(TEMPLATES)]
     c.JupyterHub.logo_file = str(LOGO)
@@ -75,8 +80,18 @@ def apply_auth(c: Config, site: dict) -> None:
         c.JupyterHub.authenticator_class = "mnss-password"
         c.PasswordAuthenticator.accounts_db = str(accounts_db(site))
         c.PasswordAuthenticator.min_password_length = auth["min_password_length"]
+        c.PasswordAuthenticator.pseudonym_key_file = str(state_dir(site) / "login-pseudonym.key")
+        lockout = auth["lockout"]
+        c.PasswordAuthenticator.lock_after = lockout["after"]
+        c.PasswordAuthenticator.lock_seconds = lockout["seconds"]
+        c.PasswordAuthenticator.free_failures = lockout["free_failures"]
+        c.PasswordAuthenticator.max_delay = lockout["max_delay"]
+        c.PasswordAuthenticator.address_lock_after = lockout["address_after"]
         # Only invited accounts exist in the store, so every authenticated name is allowed.
         c.Authenticator.allow_all = True
+        # Each request re-checks the account (at most once a second per user): a disabled or
+        # reset account's browser sessions end at once.
+        c.Authenticator.auth_refresh_age = 1
     c.Authenticator.admin_users = set(site["hub"]["admin_users"])
     c.JupyterHub.default_url = landing.after_login  # admins are not given a lab they did not ask for
 
@@ -298,6 +313,34 @@ def apply_culler(c: Config, site: dict) -> None:
 MODES = {"local": apply_local_mode, "docker": apply_docker_mode, "swarm": apply_swarm_mode}
 
 
+def accounts_service_token_file(site: dict) -> Path:
+    return state_dir(site) / "accounts-service-token"
+
+
+def apply_accounts_service(c: Config, token: str) -> None:
+    """A token-only service with which `mnss-hub disable-user`/`remove-user` end a running
+    hub's sessions of an account (`mnss-hub run` keeps its token in a 0600 file of the state dir
+    and hands it over in $MNSS_ACCOUNTS_SERVICE_TOKEN)."""
+    if not token:
+        return
+    c.JupyterHub.services = [*_already(c.JupyterHub, "services", []), {
+        "name": sessions.SERVICE, "display": False, "api_token": token,
+    }]
+    c.JupyterHub.load_roles = [*_already(c.JupyterHub, "load_roles", []), {
+        "name": sessions.SERVICE, "description": "End a disabled or removed account's server and tokens",
+        "scopes": sessions.SCOPES, "services": [sessions.SERVICE],
+    }]
+
+
+def apply_cookie_options(c: Config) -> None:
+    """Services set their own cookies (HubOAuth, which reads its options from the environment):
+    give them the hub's options too (SameSite). Servers get them from the hub itself."""
+    options = json.dumps(c.JupyterHub.tornado_settings["cookie_options"])
+    for service in _already(c.JupyterHub, "services", []):
+        if "url" in service:
+            service["environment"] = {**service.get("environment", {}), "JUPYTERHUB_COOKIE_OPTIONS": options}
+
+
 def apply_site_config(c: Config, site: dict) -> None:
     """Set every JupyterHub trait the site config decides."""
     apply_hub(c, site)
@@ -307,6 +350,8 @@ def apply_site_config(c: Config, site: dict) -> None:
     apply_courses(c, site)
     apply_recommender(c, site)
     apply_culler(c, site)
+    apply_accounts_service(c, os.environ.get(sessions.TOKEN_ENV, ""))
+    apply_cookie_options(c)
 
 
 def extra_config_files(site: dict) -> list[Path]:

@@ -11,7 +11,9 @@ from pathlib import Path
 from traitlets.config import Config
 
 from . import apply, siteconfig
+from . import sessions
 from .accounts import AccountError, AccountStore, generate_password
+from .pseudonym import load_or_create_key
 from .spawners import LOCAL_MODE_WARNING
 
 
@@ -127,6 +129,52 @@ def cmd_reset_password(args) -> int:
     password = generate_password()
     _store(site).set_password(args.name, password, must_change=True)
     print(f"New one-time password for '{args.name}' (shown only now): {password}")
+    _end_sessions(site, args.name, remove=False)
+    return 0
+
+
+def _end_sessions(site: dict, name: str, remove: bool) -> None:
+    """Stop the account's server and revoke its tokens in the running hub, if one runs."""
+    token_file = apply.accounts_service_token_file(site)
+    api = f"http://{apply.service_ip(site)}:{site['hub']['hub_port']}{site['hub']['base_url']}hub/api/"
+    if not token_file.exists():
+        print("The hub has not been started with this state dir: no server or token to end.")
+        return
+    hub = sessions.AccountSessions(api, load_or_create_key(token_file).hex())
+    try:
+        if remove:
+            hub.remove(name)
+            print(f"Removed '{name}' from the running hub (server, tokens and groups).")
+        else:
+            ended = hub.end(name)
+            print(f"In the running hub: server {'stopped' if ended.server_stopped else 'not running'}, "
+                  f"{ended.tokens_revoked} token(s) revoked; browser sessions end at their next request.")
+    except sessions.HubUnreachable:
+        print("The hub is not running: its browser sessions and tokens of this account can't be used "
+              "after it starts (sessions are checked against the account). Run the command again "
+              "with the hub up to revoke the stored tokens.")
+
+
+def cmd_disable_user(args) -> int:
+    _, site = _load(args)
+    _store(site).set_disabled(args.name, True)
+    print(f"Disabled account '{args.name}'.")
+    _end_sessions(site, args.name, remove=False)
+    return 0
+
+
+def cmd_enable_user(args) -> int:
+    _, site = _load(args)
+    _store(site).set_disabled(args.name, False)
+    print(f"Enabled account '{args.name}'.")
+    return 0
+
+
+def cmd_remove_user(args) -> int:
+    _, site = _load(args)
+    _store(site).remove(args.name)
+    print(f"Removed account '{args.name}'.")
+    _end_sessions(site, args.name, remove=True)
     return 0
 
 
@@ -146,6 +194,7 @@ def cmd_run(args) -> int:
         print(f"WARNING: {LOCAL_MODE_WARNING}")
     print(f"MNSS Lab is starting: log in at {apply.public_url(site)}hub/login", flush=True)
     env = dict(os.environ)
+    env[sessions.TOKEN_ENV] = load_or_create_key(apply.accounts_service_token_file(site)).hex()
     if path:
         env[siteconfig.ENV_VAR] = str(path)
     python = Path(sys.prefix) / "bin" / "python"
@@ -178,6 +227,14 @@ def build_parser() -> argparse.ArgumentParser:
     reset = sub.add_parser("reset-password", help="give an account a new one-time password")
     reset.add_argument("name")
     reset.set_defaults(func=cmd_reset_password)
+    for name, func, text in (
+        ("disable-user", cmd_disable_user, "disable an account: its server stops and its tokens are revoked"),
+        ("enable-user", cmd_enable_user, "enable a disabled account again"),
+        ("remove-user", cmd_remove_user, "delete an account and its hub user (server, tokens, groups)"),
+    ):
+        command = sub.add_parser(name, help=text)
+        command.add_argument("name")
+        command.set_defaults(func=func)
     run = sub.add_parser("run", help="validate the config, create missing admins, start JupyterHub")
     run.add_argument("--jupyterhub-config", default="jupyterhub_config.py", help="path of jupyterhub_config.py")
     run.set_defaults(func=cmd_run)

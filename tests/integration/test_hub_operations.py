@@ -12,6 +12,7 @@ import requests
 
 from mnss_hub.hubclient import HubClient
 from tests.support.hubproc import ROOT, VENV_BIN, free_ports, processes_under, running_hub, site_config
+from tests.support.weblogin import first_login
 
 pytestmark = [pytest.mark.integration]
 
@@ -25,7 +26,8 @@ def test_generated_admin_password_is_in_a_private_file_not_in_the_log(tmp_path):
         path = state / "initial-admin-password"
         name, password = path.read_text().split()
         assert stat.S_IMODE(path.stat().st_mode) == 0o600
-        HubClient(url).login(name, password)
+        first_login(url, name, password, "admin-own-password-1")
+        HubClient(url).login(name, "admin-own-password-1")
         text = log.read_text()
         assert password not in text
         assert f"one-time password is in {path}" in text
@@ -104,7 +106,9 @@ def test_admins_land_on_the_hub_home_learners_in_their_lab(tmp_path):
     with running_hub(tmp_path, config) as (url, proc, log):
         added = subprocess.run([str(VENV_BIN / "mnss-hub"), "--config", str(tmp_path / "mnss.yaml"), "add-user",
                                 "nurse1"], capture_output=True, text=True, timeout=60, check=True)
-        learner_pw = added.stdout.split("(shown only now): ")[1].split()[0]
+        one_time = added.stdout.split("(shown only now): ")[1].split()[0]
+        first_login(url, "nurse1", one_time, "nurse1-own-password")
+        learner_pw = "nurse1-own-password"
         api = HubClient(url)
         api.login("admin", "admin-test-password")
 

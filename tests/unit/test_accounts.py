@@ -4,7 +4,7 @@ import stat
 
 import pytest
 
-from mnss_hub.accounts import AccountError, AccountStore, check_username, generate_password
+from mnss_hub.accounts import AccountError, AccountStore, Verdict, check_username, generate_password
 
 
 @pytest.fixture
@@ -56,3 +56,54 @@ def test_set_password_clears_must_change(store):
 def test_generated_passwords_are_long_and_different():
     first, second = generate_password(), generate_password()
     assert len(first) == 19 and first != second
+
+
+def test_check_tells_one_time_from_own_password_and_hides_disabled(store):
+    store.create("alice", "one-time-pass-1")
+    assert store.check("alice", "one-time-pass-1") is Verdict.MUST_CHANGE
+    store.set_password("alice", "my-own-password")
+    assert store.check("alice", "my-own-password") is Verdict.OK
+    assert store.in_good_standing("alice")
+    store.set_disabled("alice")
+    # a disabled account answers like a wrong password, and its sessions end
+    assert store.check("alice", "my-own-password") is Verdict.WRONG
+    assert not store.in_good_standing("alice")
+    store.set_disabled("alice", False)
+    assert store.check("alice", "my-own-password") is Verdict.OK
+    store.remove("alice")
+    assert store.check("alice", "my-own-password") is Verdict.WRONG and not store.in_good_standing("alice")
+
+
+def test_a_password_over_72_bytes_is_refused_as_too_long(store):
+    store.create("alice", "one-time-pass-1")
+    with pytest.raises(AccountError) as err:
+        store.set_password("alice", "密" * 25)  # 25 characters, 75 bytes
+    assert err.value.code == "password-too-long" and "72 bytes" in str(err.value)
+    with pytest.raises(AccountError) as err:
+        store.set_password("alice", "short")
+    assert err.value.code == "password-too-short"
+    store.set_password("alice", "密" * 24)  # 72 bytes: allowed, and all of it counts
+    assert store.check("alice", "密" * 24) is Verdict.OK
+    assert store.check("alice", "密" * 24 + "x") is Verdict.WRONG
+
+
+def test_password_fingerprint_changes_with_the_password(store):
+    store.create("alice", "one-time-pass-1")
+    first = store.password_fingerprint("alice")
+    store.set_password("alice", "one-time-pass-1")  # same text, new salt: a new hash
+    assert first and store.password_fingerprint("alice") != first
+    assert store.password_fingerprint("nobody") == ""
+
+
+def test_stores_made_before_disabling_existed_are_upgraded(tmp_path):
+    import sqlite3
+
+    path = tmp_path / "old.sqlite"
+    db = sqlite3.connect(path)
+    db.execute("CREATE TABLE accounts (name TEXT PRIMARY KEY, pw_hash BLOB NOT NULL, must_change INTEGER NOT NULL,"
+               " created_at TEXT NOT NULL, updated_at TEXT NOT NULL)")
+    db.commit()
+    db.close()
+    store = AccountStore(path)
+    store.create("alice", "a-long-password", must_change=False)
+    assert store.check("alice", "a-long-password") is Verdict.OK

@@ -66,10 +66,19 @@ def test_admin_password_from_config(tmp_path):
 
 def test_config_reference_lists_every_key():
     text = cli.config_reference(siteconfig.schema())
-    for section, prop in siteconfig.schema()["properties"].items():
-        keys = prop.get("properties", {None: None})
-        for key in keys:
-            assert (f"`{section}.{key}`" if key else f"`{section}`") in text
+
+    def keys(schema, prefix=""):
+        for key, prop in schema["properties"].items():
+            if prop.get("type") == "object" and "properties" in prop:
+                yield f"**{prefix}{key}**"
+                yield from keys(prop, f"{prefix}{key}.")
+            else:
+                yield f"`{prefix}{key}`"
+
+    listed = list(keys(siteconfig.schema()))
+    assert "`auth.lockout.after`" in listed
+    for key in listed:
+        assert key in text
 
 
 def test_check_config_also_runs_the_apply_checks(tmp_path, capsys):
