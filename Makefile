@@ -39,8 +39,10 @@ images: install
 test: lint images
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
 
-## The one-way import contract (pyproject.toml).
+## ruff's lint rules and format check, and the one-way import contract (pyproject.toml); also a pre-commit hook.
 lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-logo
 
 ## Unit tests only: no root, no processes.
