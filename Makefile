@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 SYSTEM_PYTHON = $(shell command -v python3.11 >/dev/null && echo /usr/bin/python3.11 || echo /usr/bin/python3)
 PYTEST_ARGS ?=
 
-.PHONY: run test test-fast install install-test images config-docs labextension clean
+.PHONY: run test test-fast lint install install-test images config-docs labextension clean
 
 $(VENV)/.installed: pyproject.toml scripts/install-system.sh scripts/link-mininet.sh
 	scripts/install-system.sh
@@ -35,9 +35,15 @@ images: install
 	scripts/docker-engine.sh
 	MNSS_DEBOOTSTRAP=1 PYTHON=$(PY) images/build.sh
 
-## Install what the tests need (Docker engine and images included) and run the whole suite.
-test: install-test images
+## Lint (below), then install what the tests need (Docker engine and images included) and run the whole suite.
+test: lint images
 	$(VENV)/bin/pytest $(PYTEST_ARGS)
+
+## ruff's lint rules and format check, and the one-way import contract (pyproject.toml); also a pre-commit hook.
+lint: install-test
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports --no-logo
 
 ## Unit tests only: no root, no processes.
 test-fast: install-test

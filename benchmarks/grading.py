@@ -63,7 +63,8 @@ def main() -> int:
     wrong = [s for s, score, _ in done if (score == 10) != s.startswith("right")]
     per = sorted(seconds for _, _, seconds in done)
     print(f"autograded {len(done)} submissions of {COURSE}/{ASSIGNMENT} (live network) with {args.workers} "
-          f"grader(s), {'no sandbox' if args.no_sandbox else 'sandboxed'}: {total:.1f} s total, {total / len(done):.2f} s per submission "
+          f"grader(s), {'no sandbox' if args.no_sandbox else 'sandboxed'}: {total:.1f} s total, "
+          f"{total / len(done):.2f} s per submission "
           f"(one grader's own time p50 {per[len(per) // 2]:.2f} s)")
     print(f"projected for 100 submissions: {100 * total / len(done) / 60:.1f} min (target <= 5 min); "
           f"scores as expected: {len(done) - len(wrong)}/{len(done)}")

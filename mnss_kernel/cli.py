@@ -6,8 +6,14 @@ import argparse
 import sys
 import time
 
+from mnss_foundation import plugins
+
 from .runtime.shell import EngineError
 from .topology import Topology, TopologyError, plan
+
+# Entry-point group of command areas other packages add to `mnss`, each a function
+# add_commands(subparsers); the course tools add `mnss course` (the engine does not import them).
+AREAS = "mnss_kernel.cli"
 
 
 def cmd_validate(args) -> int:
@@ -96,17 +102,21 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seconds", type=float, default=2, help="iperf duration")
     r.add_argument("--hold", action="store_true", help="keep it running until Ctrl+C")
     r.set_defaults(func=cmd_run)
-    try:  # course tools ship with the platform; the engine also works without them
-        from mnss_courses.cli import add_commands
-    except ImportError:
-        pass
-    else:
+    for _name, add_commands in plugins.hooks(AREAS):
         add_commands(sub)
+    parser.set_defaults(areas=tuple(sub.choices))
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    area = next((a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")), None)
+    if area is not None and area not in parser.get_default("areas"):
+        print(f"mnss: no command area {area!r} is installed (have: {', '.join(parser.get_default('areas'))}); "
+              f"areas besides 'topo' come from packages registered under the entry-point group {AREAS!r} "
+              f"('course' from the course tools); {plugins.REINSTALL}", file=sys.stderr)
+        return 2
+    args = parser.parse_args(argv)
     try:
         return args.func(args)
     except (TopologyError, EngineError, KeyError, ValueError) as err:

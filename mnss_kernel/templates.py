@@ -200,7 +200,7 @@ def department_lan(kind: str = "radiology", workstations: int = 3, devices: int 
         b.data["description"] = "Ward: nurse stations and bedside medical devices (monitors, infusion pumps)."
         members += [(f"ns{i}", "nurse_station", f"护士站 {i}") for i in range(1, workstations + 1)]
         members += [(f"md{i}", "medical_device", f"床旁设备 {i}") for i in range(1, devices + 1)]
-    for (name, node_kind, label), (x, y) in zip(members, _grid(len(members), 6, 0, 260, dx=110, dy=110)):
+    for (name, node_kind, label), (x, y) in zip(members, _grid(len(members), 6, 0, 260, dx=110, dy=110), strict=True):
         b.link(b.node(name, node_kind, x, y, label=label), "sw1")
     return b.build(_flat_addressing(len(members)))
 
@@ -232,7 +232,7 @@ def guest_isolated(clinical_hosts: int = 2, guests: int = 3, internet: bool = Tr
     b.link("fw", "gsw", ip_a="192.168.100.1/24")
     clinical = [("pacs", "pacs", "10.1.0.10/24"), ("emr", "emr", "10.1.0.11/24")]
     clinical += [(f"ws{i}", "workstation", None) for i in range(1, clinical_hosts + 1)]
-    for (name, kind, ip), (x, y) in zip(clinical, _grid(len(clinical), 4, -300, 380, dx=90)):
+    for (name, kind, ip), (x, y) in zip(clinical, _grid(len(clinical), 4, -300, 380, dx=90), strict=True):
         b.link(b.node(name, kind, x, y, ip=ip), "csw")
     for i, (x, y) in enumerate(_grid(guests, 4, 300, 380, dx=90), start=1):
         b.link(b.node(f"g{i}", "guest", x, y, label=f"访客终端 {i}"), "gsw")
@@ -321,8 +321,8 @@ def hospital_campus(buildings: int = 2, departments_per_building: int = 3, hosts
     b.link("core", "bbsw", ip_a="10.0.0.1/24")
     b.node("dcsw", "switch", x_dc, y_dist, label="数据中心交换机")
     b.link("core", "dcsw", ip_a="10.0.10.1/24")
-    for k, ((name, kind, label), (x, y)) in enumerate(zip(_DATA_CENTRE, _grid(len(_DATA_CENTRE), 5, x_dc, y_access,
-                                                                               dx=90))):
+    places = _grid(len(_DATA_CENTRE), 5, x_dc, y_access, dx=90)
+    for k, ((name, kind, label), (x, y)) in enumerate(zip(_DATA_CENTRE, places, strict=True)):
         b.link(b.node(name, kind, x, y, label=label, ip=f"10.0.10.{10 + k}/24"), "dcsw")
     if guests:
         guest_prefix = _prefix_for(guests, routers=1)
@@ -358,7 +358,7 @@ def hospital_campus(buildings: int = 2, departments_per_building: int = 3, hosts
             b.link(router, access, ip_a=f"{next(subnet.hosts())}/{prefix}")
             counts: dict[str, int] = {}
             host_kinds = _department_hosts(kind, hosts_per_department)
-            for host_kind, (hx, hy) in zip(host_kinds, _grid(len(host_kinds), columns, x, y_hosts, dx=dx, dy=dy)):
+            for host_kind, (hx, hy) in zip(host_kinds, _grid(len(host_kinds), columns, x, y_hosts, dx=dx, dy=dy), strict=True):
                 counts[host_kind] = counts.get(host_kind, 0) + 1
                 name = f"b{i}d{j}{_HOST_CODES[host_kind]}{counts[host_kind]}"
                 b.link(b.node(name, host_kind, hx, hy), access)

@@ -14,6 +14,8 @@ from pathlib import Path
 
 from tornado.ioloop import PeriodicCallback
 
+from mnss_foundation import plugins
+
 from .buffer import EventBuffer
 from .forwarder import flush
 from .items import item_for
@@ -45,6 +47,12 @@ def _load_jupyter_server_extension(serverapp):
     if not url or not token:
         serverapp.log.info("mnss_activity: no recommender configured; activity is not recorded")
         return
+    from .hooks import missing
+
+    unregistered = missing()
+    if unregistered:
+        serverapp.log.error("mnss_activity: no hook registered for %s, so those events are not recorded; %s",
+                            ", ".join(unregistered), plugins.REINSTALL)
     buffer = EventBuffer()
     install_kernel_hook(Path.home())
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import yaml
 
-from mnss_kernel import schemacheck
+from mnss_foundation import schemacheck
 
 
 class CourseError(ValueError):

@@ -163,7 +163,8 @@ def cmd_new(args) -> int:
             "level": "beginner", "minutes": 60,
             "assignments": [{"id": "first", "title": {"zh": "第一个作业", "en": "First assignment"}}]}
     (AssignmentNotebook()
-     .text("# 第一个作业 / First assignment\n\n写函数 `double(x)`，返回 `2 * x`。/ Write `double(x)` returning `2 * x`.")
+     .text("# 第一个作业 / First assignment\n\n"
+           "写函数 `double(x)`，返回 `2 * x`。/ Write `double(x)` returning `2 * x`.")
      .answer("double", "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION")
      .tests("double-tests", 1, "assert double(2) == 4\n### BEGIN HIDDEN TESTS\nassert double(-3) == -6\n"
                                "### END HIDDEN TESTS")

@@ -38,7 +38,8 @@ from tornado import web
 FORMGRADER_EXTENSION = "nbgrader.server_extensions.formgrader"
 REFUSED_PAGES = r"/(lab|tree|notebooks|edit|consoles|terminals|doc)(/.*)?"
 REFUSED_APIS = r"/api/(kernels|sessions|terminals)(/.*)?"
-REASON = "评分服务只提供评分，不提供终端、内核或 JupyterLab / the formgrader offers grading only: no terminal, kernel or JupyterLab"
+REASON = ("评分服务只提供评分，不提供终端、内核或 JupyterLab / "
+          "the formgrader offers grading only: no terminal, kernel or JupyterLab")
 
 CONFIG = '''"""Written by mnss_courses.formgrader at every start of the service; edits are overwritten."""
 c = get_config()  # noqa: F821

@@ -66,7 +66,7 @@ class DockerLabSpawner(LabServerSettings, DockerSpawner):
     def get_env(self):
         env = super().get_env()
         env["MNSS_LAB_LANGUAGE"] = self.chosen_language()
-        return self.lab_env(env, "docker")
+        return self.lab_env(env)
 
     async def check_allowed(self, image):
         try:

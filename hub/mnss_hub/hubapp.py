@@ -62,7 +62,7 @@ class JupyterHub(app.JupyterHub):
             await asyncio.sleep(0.1)
         # whatever still runs gets JupyterHub's SIGTERM, then SIGKILL
         results = await asyncio.gather(*(s.stop() for s in managed), return_exceptions=True)
-        for service, result in zip(managed, results):
+        for service, result in zip(managed, results, strict=True):
             if isinstance(result, Exception):
                 self.log.error("Stopping service %s failed: %s", service.name, result)
         await super().cleanup()

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from mnss_kernel import schemacheck
+from mnss_foundation import schemacheck
 
 ENV_VAR = "MNSS_CONFIG"
 SYSTEM_PATH = Path("/etc/mnss/mnss.yaml")

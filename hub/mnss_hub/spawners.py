@@ -48,8 +48,7 @@ class LabServerSettings(Configurable):
     max_topology_nodes = Int(0, help="Largest emulation (nodes) the user may run; 0: no limit.").tag(config=True)
     max_topology_links = Int(0, help="Largest emulation (links) the user may run; 0: no limit.").tag(config=True)
 
-    def lab_env(self, env: dict, mode: str) -> dict:
-        env["MNSS_MODE"] = mode
+    def lab_env(self, env: dict) -> dict:
         env["MNSS_MAX_NODES"] = str(self.max_topology_nodes)
         env["MNSS_MAX_LINKS"] = str(self.max_topology_links)
         if self.exchange_url:
@@ -110,7 +109,7 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
     def user_env(self, env):
         env = super().user_env(env)
         env["PATH"] = os.pathsep.join([str(Path(sys.prefix) / "bin"), env.get("PATH", os.defpath)])
-        return self.lab_env(env, "local")
+        return self.lab_env(env)
 
     def prepare_home(self) -> Path:
         """Create the home (mode 0700) and seed the JupyterLab language if the user has none."""

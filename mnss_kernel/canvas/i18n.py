@@ -64,7 +64,7 @@ def current_language(home: Path | None = None) -> str:
         return os.environ["MNSS_LANG"]
     try:
         text = ((home or Path.home()) / LAB_SETTING).read_text("utf-8")
-        locale = json.loads("\n".join(l for l in text.splitlines() if not l.strip().startswith("//")))["locale"]
+        locale = json.loads("\n".join(line for line in text.splitlines() if not line.strip().startswith("//")))["locale"]
     except (OSError, ValueError, KeyError, TypeError):
         return "zh-CN"
     return "en" if locale.startswith("en") else "zh-CN"

@@ -261,7 +261,7 @@ class TopologyCanvas(w.VBox):
             faults_row = [self._button("link_down", lambda: self.link_down(a, b)),
                           self._button("link_up", lambda: self.link_up(a, b))]
         boxes = {}
-        for key, kind, value in fields:
+        for key, _kind, value in fields:
             text = "" if value is None else ",".join(map(str, value)) if isinstance(value, list) else str(value)
             boxes[key] = w.Text(value=text, description=key, layout=w.Layout(width="280px"))
             boxes[key].add_class(f"mnss-field-{key}")

@@ -22,12 +22,18 @@ import time
 from pathlib import Path
 from typing import Callable
 
+from mnss_foundation import plugins
+
 from ..catalog import kind as kind_of, role
 from ..topology import Plan, Topology, TopologyError, plan as make_plan
 from . import capabilities, registry
 from .shell import CommandResult, EngineError, batch, in_netns, netns_exec, parallel, run
 
 Progress = Callable[[str, int, int], None]
+
+# Entry-point group called with the Lab once its network is up: how a layer above (the activity
+# extension records a learning event) hears of a lab without the engine importing it.
+LAB_STARTED = "mnss_kernel.lab_started"
 
 # Kernel settings per role: routers forward, and answer every traceroute probe (Linux rate-limits
 # ICMP errors, which shows working hops as '*'); a switch bridges frames without running them
@@ -161,7 +167,7 @@ class Lab:
         except BaseException:
             self.stop()
             raise
-        _report_topology_run()
+        plugins.call(LAB_STARTED, self)
         return self
 
     def stop(self) -> None:
@@ -390,16 +396,6 @@ class Lab:
             "links": {f"{link.a}-{link.b}": self.running and frozenset(link.ends()) not in self.down_links
                       and not (set(link.ends()) & self.down_nodes) for link in self.topology.links},
         }
-
-
-def _report_topology_run() -> None:
-    """A learning event when a network starts in a course notebook (if activity is recorded)."""
-    try:
-        from mnss_activity.buffer import record_if_enabled
-        from mnss_activity.items import item_for
-    except ImportError:  # the engine also runs without the platform around it
-        return
-    record_if_enabled(item_for(os.environ.get("JPY_SESSION_NAME")), "topology_run")
 
 
 def bridge_lines(vlan: int) -> list[str]:

@@ -8,10 +8,10 @@ are plain functions (and `... probe KIND HOST PORT`) that return one row shaped 
 from .dicom_scu import dicom_echo, dicom_store, sample_image_path
 from .echo import tcp_echo
 from .hl7 import hl7_send
-from .registry import PROBES, SERVICES, ServiceSpec, client_service_of, probe, service_of
+from .registry import PROBES, SERVICES, ServiceSpec, probe
 from .rows import ROW_KEYS
 from .tcp import RunningServer
 from .web import http_get
 
-__all__ = ["PROBES", "ROW_KEYS", "SERVICES", "RunningServer", "ServiceSpec", "client_service_of", "dicom_echo",
-           "dicom_store", "hl7_send", "http_get", "probe", "sample_image_path", "service_of", "tcp_echo"]
+__all__ = ["PROBES", "ROW_KEYS", "SERVICES", "RunningServer", "ServiceSpec", "dicom_echo", "dicom_store", "hl7_send",
+           "http_get", "probe", "sample_image_path", "tcp_echo"]

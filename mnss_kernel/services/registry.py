@@ -29,7 +29,6 @@ class ServiceSpec:
     probe: Probe  # the cheap, ping-like check
     start: Callable[..., RunningServer]  # start(host, port, **options) in this process
     client_kinds: tuple[str, ...] = ()  # catalog kinds that are clients of it (modality -> PACS)
-    client_probe: Probe | None = None  # the traffic such a client sends
 
 
 def _kinds(service: str) -> tuple[str, ...]:
@@ -38,7 +37,7 @@ def _kinds(service: str) -> tuple[str, ...]:
 
 SERVICES: dict[str, ServiceSpec] = {s.name: s for s in [
     ServiceSpec("dicom-scp", dicom_scp.DEFAULT_PORT, _kinds("dicom-scp"), dicom_echo, dicom_scp.start_pacs,
-                _kinds("dicom-scu"), dicom_store),
+                _kinds("dicom-scu")),
     ServiceSpec("hl7-mllp", hl7.DEFAULT_PORT, _kinds("hl7-mllp"), hl7_send, hl7.start_hl7_server),
     ServiceSpec("http", web.DEFAULT_PORT, _kinds("http"), http_get, web.start_http_server),
     ServiceSpec("tcp-echo", echo.DEFAULT_PORT, _kinds("tcp-echo"), tcp_echo, echo.start_echo_server),
@@ -57,16 +56,6 @@ PROBES: dict[str, Probe] = {
 PROBE_ALIASES = {name: next(k for k, f in PROBES.items() if f is spec.probe) for name, spec in SERVICES.items()}
 
 
-def service_of(kind_name: str) -> ServiceSpec | None:
-    """The server a node of this kind runs (None for plain hosts and for pure clients)."""
-    return SERVICES.get(KINDS[kind_name].service or "")
-
-
 def probe(name: str) -> Probe:
     """A probe by probe name or service name."""
     return PROBES[PROBE_ALIASES.get(name, name)]
-
-
-def client_service_of(kind_name: str) -> ServiceSpec | None:
-    """The server a client kind talks to (a modality stores to a PACS), or None."""
-    return next((s for s in SERVICES.values() if kind_name in s.client_kinds), None)

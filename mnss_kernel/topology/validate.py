@@ -9,7 +9,8 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from .. import schemacheck
+from mnss_foundation import schemacheck
+
 from ..catalog import role
 
 IFNAME_MAX = 15  # Linux IFNAMSIZ - 1

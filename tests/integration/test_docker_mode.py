@@ -235,12 +235,14 @@ print("ben_server=" + connect("{ben_ip}", 8888))
 print("proxy_api=" + connect("{gateway}", {proxy_api}))
 print("hub_api=" + connect("{gateway}", int(os.environ["JUPYTERHUB_API_URL"].rsplit(":", 1)[1].split("/")[0])))
 print("hub_state=" + ("present" if os.path.exists("{state}") else "absent"))
-print("docker_sock=" + ("present" if os.path.exists("/var/run/docker.sock") or os.path.exists("/run/docker.sock") else "absent"))
+docker_sock = os.path.exists("/var/run/docker.sock") or os.path.exists("/run/docker.sock")
+print("docker_sock=" + ("present" if docker_sock else "absent"))
 print("mount_host_disk=" + refused("mknod /tmp/disk b 253 0 && mkdir -p /tmp/h && mount /tmp/disk /tmp/h"))
 print("load_module=" + module)
 # userns-remap: uid 0 here is an ordinary uid on the host ("0 100000 65536").
 print("root_on_host=" + ("yes" if open("/proc/self/uid_map").read().split()[1] == "0" else "no"))
-print("cgroup_release_agent=" + refused("mkdir -p /tmp/cg && mount -t cgroup -o memory cgroup /tmp/cg && echo /x > /tmp/cg/release_agent"))
+release_agent = "mkdir -p /tmp/cg && mount -t cgroup -o memory cgroup /tmp/cg && echo /x > /tmp/cg/release_agent"
+print("cgroup_release_agent=" + refused(release_agent))
 """
 
 

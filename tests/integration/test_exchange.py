@@ -336,7 +336,10 @@ def test_oversized_upload_is_refused_with_413(course_run, hub):
 def test_instructor_is_scoped_to_their_course_and_not_admin(course_run, hub):
     teacher = hub.clients["teacher"]
     assert teacher.user("teacher")["admin"] is False
-    get = lambda path: requests.get(f"{hub.url}hub/api/{path}", headers=teacher.headers, timeout=30)
+
+    def get(path):
+        return requests.get(f"{hub.url}hub/api/{path}", headers=teacher.headers, timeout=30)
+
     assert get(f"groups/{COURSE}-learners").json()["users"] == ["alice", "bob"]
     assert get(f"groups/{OTHER}-learners").status_code in (403, 404)
     assert get("users").status_code == 403

@@ -19,7 +19,8 @@ USER = "ward7"
 SIXTY_NODES = """
 from mnss_kernel.runtime.lab import Lab
 from mnss_kernel.topology import Topology
-nodes = [{"name": f"s{i}", "kind": "switch"} for i in range(30)] + [{"name": f"h{i}", "kind": "host"} for i in range(30)]
+switches = [{"name": f"s{i}", "kind": "switch"} for i in range(30)]
+nodes = switches + [{"name": f"h{i}", "kind": "host"} for i in range(30)]
 links = [{"a": f"s{i}", "b": f"s{i + 1}"} for i in range(29)] + [{"a": f"h{i}", "b": f"s{i}"} for i in range(30)]
 running = Lab(Topology.from_dict({"name": "ward", "nodes": nodes, "links": links})).start()
 print("UP", len(running.topology.nodes))

@@ -40,7 +40,7 @@ def test_palette_adds_nodes_and_clicks_connect_them(canvas):
     canvas.connect_toggle.value = True
     for name in ("h1", "s1", "h2", "s1"):
         tap(canvas, name)
-    assert [(l.a, l.b) for l in canvas.topology.links] == [("h1", "s1"), ("h2", "s1")]
+    assert [(link.a, link.b) for link in canvas.topology.links] == [("h1", "s1"), ("h2", "s1")]
     assert {e.data["id"] for e in canvas.graph.graph.edges} == {"h1-s1", "h2-s1"}
     assert "Connected h2 — s1." in canvas.message.value
 
@@ -113,7 +113,7 @@ def test_rename_carries_into_links(canvas):
     canvas.add_node("switch")
     canvas.connect("h1", "s1")
     canvas.update_node("h1", name="ward1")
-    assert [(l.a, l.b) for l in canvas.topology.links] == [("ward1", "s1")]
+    assert [(link.a, link.b) for link in canvas.topology.links] == [("ward1", "s1")]
 
 
 def test_save_and_load_round_trip(canvas, tmp_path):
@@ -191,7 +191,7 @@ def test_save_and_open_other_formats(canvas, tmp_path, name):
     other = TopologyCanvas(language="en")
     other.file_box.value = str(tmp_path / name)
     button(other, "mnss-load").click()
-    assert [(l.a, l.b) for l in other.topology.links] == [("h1", "s1")], other.message.value
+    assert [(link.a, link.b) for link in other.topology.links] == [("h1", "s1")], other.message.value
     assert {n.kind for n in other.topology.nodes} == {"host", "switch"}
 
 

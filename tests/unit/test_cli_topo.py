@@ -29,7 +29,7 @@ def test_convert_round_trip_through_containerlab_and_mininet(tmp_path):
     assert cli.main(["topo", "convert", str(tmp_path / "t.clab.yml"), str(tmp_path / "t.py")]) == 0
     assert cli.main(["topo", "convert", str(tmp_path / "t.py"), str(tmp_path / "back.json")]) == 0
     back = Topology.load(tmp_path / "back.json")
-    assert [(l.a, l.b, l.bw) for l in back.links] == [("h1", "s1", None), ("h2", "s1", 10)]
+    assert [(link.a, link.b, link.bw) for link in back.links] == [("h1", "s1", None), ("h2", "s1", 10)]
 
 
 def test_convert_refuses_unknown_type(tmp_path, capsys):

@@ -487,8 +487,10 @@ def test_mininet_file_with_planned_addresses_builds_the_same_network(build, tmp_
     topo = build()
     back = load_mininet_file(write(tmp_path, "net.py", to_mininet_python(topo)))
     assert [(n.name, n.kind) for n in back.nodes] == [(n.name, n.kind) for n in topo.nodes]
-    link_params = lambda t: [(k.a, k.b, k.bw, k.delay, k.jitter, k.loss, k.vlan, k.vlans, k.mtu, k.up)  # noqa: E731
-                             for k in t.links]
+
+    def link_params(t):
+        return [(k.a, k.b, k.bw, k.delay, k.jitter, k.loss, k.vlan, k.vlans, k.mtu, k.up) for k in t.links]
+
     assert link_params(back) == link_params(topo)
     before, after = plan(topo), plan(back)
     assert not after.problems

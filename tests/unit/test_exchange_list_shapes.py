@@ -60,7 +60,7 @@ def test_released_and_fetched_assignments_have_the_default_shape(tmp_path):
     theirs, ours = both(tmp_path)
     assert [(a["assignment_id"], a["status"]) for a in ours] == [("ps1", "fetched"), ("ps2", "released")]
     assert [(a["assignment_id"], a["status"]) for a in theirs] == [("ps1", "fetched"), ("ps2", "released")]
-    for mine, default in zip(ours, theirs):
+    for mine, default in zip(ours, theirs, strict=True):
         assert keys(mine) == keys(default)
     assert ours[0]["path"] == theirs[0]["path"] and ours[0]["notebooks"] == theirs[0]["notebooks"]
 

@@ -6,8 +6,8 @@ import pytest
 from hl7apy.parser import parse_message
 
 from mnss_kernel.catalog import KINDS
-from mnss_kernel.services import (PROBES, ROW_KEYS, SERVICES, client_service_of, dicom_echo, dicom_store, hl7_send,
-                                  http_get, probe, sample_image_path, service_of, tcp_echo)
+from mnss_kernel.services import (PROBES, ROW_KEYS, SERVICES, dicom_echo, dicom_store, hl7_send, http_get, probe,
+                                  sample_image_path, tcp_echo)
 from mnss_kernel.services import cli, hl7msg, mllp
 from mnss_kernel.services.rows import describe_error, row
 from mnss_kernel.services.sqldb import sql_query
@@ -146,14 +146,17 @@ def test_error_wording():
 
 
 def test_every_catalog_service_has_a_server_or_a_counterpart():
+    served = {k: s.name for s in SERVICES.values() for k in s.kinds}
+    clients = {k: s.name for s in SERVICES.values() for k in s.client_kinds}
     for k in KINDS.values():
         if k.service:
-            assert service_of(k.name) or client_service_of(k.name), k.name
-    assert service_of("pacs").probe is dicom_echo
-    assert client_service_of("modality").client_probe is dicom_store
-    assert {service_of(k).name for k in ("his", "lis")} == {"hl7-mllp"}
-    assert service_of("emr").probe is http_get and service_of("database").default_port == 3306
-    assert service_of("host") is None and service_of("modality") is None
+            assert k.name in served or k.name in clients, k.name
+    assert served["pacs"] == "dicom-scp" and SERVICES["dicom-scp"].probe is dicom_echo
+    assert clients["modality"] == "dicom-scp"
+    assert served["his"] == served["lis"] == "hl7-mllp"
+    assert served["emr"] == "http" and SERVICES["http"].probe is http_get
+    assert served["database"] == "mysql" and SERVICES["mysql"].default_port == 3306
+    assert "host" not in served and "host" not in clients and "modality" not in served
     assert {s.default_port for s in SERVICES.values()} == {11112, 2575, 8080, 5432, 3306}
 
 

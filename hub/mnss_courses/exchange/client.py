@@ -27,10 +27,7 @@ from nbgrader.exchange import abc
 from nbgrader.utils import find_all_notebooks, ignore_patterns, parse_utc
 from traitlets import Bool, Float, Unicode, default
 
-from mnss_activity.buffer import record_if_enabled
-from mnss_activity.graded import record_feedback
-
-from . import URL_ENV, archive
+from . import URL_ENV, archive, events
 from .names import BadName, check_segment
 from .transport import ServiceClient, ServiceError, path
 
@@ -196,7 +193,7 @@ class ExchangeFetchAssignment(Exchange, abc.ExchangeFetchAssignment):
         else:
             _replace_dir(self.entries, self.dest_path)
         self.log.info("Fetched as: %s %s", self.coursedir.course_id, self.coursedir.assignment_id)
-        record_if_enabled(f"{self.coursedir.course_id}/{self.coursedir.assignment_id}", "fetched")
+        events.announce("fetched", self.coursedir.course_id, self.coursedir.assignment_id)
 
 
 class ExchangeSubmit(Exchange, abc.ExchangeSubmit):
@@ -246,7 +243,7 @@ class ExchangeSubmit(Exchange, abc.ExchangeSubmit):
                              claimed, record["student_id"])
         self.timestamp = record["timestamp"]
         self.log.info("Submitted as: %s %s %s", self.course_id, aid, record["timestamp"])
-        record_if_enabled(f"{self.course_id}/{aid}", "submitted")
+        events.announce("submitted", self.course_id, aid)
 
 
 class ExchangeList(Exchange, abc.ExchangeList):
@@ -501,5 +498,5 @@ class ExchangeFetchFeedback(Exchange, abc.ExchangeFetchFeedback):
             written = list(archive.extract(entries, Path(dest)))
             for file in written:
                 self.log.info("Fetched feedback: %s", file)
-            # The score reaches the recommender as this learner's 'graded' event (see mnss_activity.graded).
-            record_feedback(self.coursedir.course_id, aid, written)
+            # The activity extension reads the score from it: this learner's 'graded' event.
+            events.announce("feedback", self.coursedir.course_id, aid, written)

@@ -8,13 +8,13 @@ request says about itself (a student id, a role) is ever an input here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from typing import Iterable
 
 from .names import FORMGRADER_PREFIX, INSTRUCTORS_SUFFIX, LEARNERS_SUFFIX
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     LIST = "list released assignments"
     FETCH = "fetch a released assignment"
     SUBMIT = "submit"
