@@ -19,7 +19,7 @@ from ipycytoscape import CytoscapeWidget, Edge, Node
 from .. import faults, measure, templates
 from ..catalog import KINDS, role
 from ..runtime import CommandResult, EngineError, Lab
-from ..topology import Topology, TopologyError
+from ..topology import Topology, TopologyError, load
 from ..topology.convert import FORMATS, read_file, to_cytoscape, write_file
 from . import render
 from .editor import TopologyEditor
@@ -42,7 +42,7 @@ def _as_topology(source) -> tuple[Topology | None, Path | None]:
     if not Path(source).exists():
         raise FileNotFoundError(f"no topology file {str(source)!r}, and no bundled template of that name; "
                                 f"templates: {', '.join(sorted(templates.TEMPLATES))}")
-    return Topology.load(source), Path(source)
+    return load(source).topology, Path(source)
 
 
 def _parse(value: str, kind: type):
