@@ -85,14 +85,14 @@ def load(source: str | Path, format: str | None = None, *, name: str | None = No
          args: tuple = (), params: Mapping[str, Any] | None = None) -> Imported:
     """A checked topology, with notes, from a file path (str or Path) or from a file's text.
 
-    A str containing a newline is text, any other str a path. `format` (a key of FORMATS) skips
+    A str containing a newline or starting with '{' or '[' is text, any other str a path. `format` (a key of FORMATS) skips
     detection. For Mininet files, `name`, `args` and `params` pick and build one of the file's
     topologies like `mn --custom FILE --topo name,arg,key=value` (the file is executed: load only
     files you trust, as with `mn --custom`).
     """
     if format is not None and format not in FORMATS:
         raise TopologyError([f"unknown format {format!r}; formats: {', '.join(FORMATS)}"])
-    is_text = isinstance(source, str) and "\n" in source
+    is_text = isinstance(source, str) and ("\n" in source or source.lstrip().startswith(("{", "[")))
     path = None if is_text else Path(source)
     shown = "text" if path is None else str(path)
     if path is not None:
