@@ -146,8 +146,8 @@ def write_file(topo: Topology, path: str | Path) -> Path:
 
     path, kind = Path(path), format_of(path)
     if kind not in WRITABLE:
-        raise TopologyError([f"{path}: cannot write {FORMATS[kind]}; write one of: "
-                             f"{', '.join(FORMATS[k] for k in WRITABLE)}"])
+        writable = ", ".join(FORMATS[k] for k in WRITABLE)
+        raise TopologyError([f"{path}: cannot write {FORMATS[kind]}; write one of: {writable}"])
     if kind in ("yaml", "json"):
         return topo.save(path)
     text = (to_mininet_python(topo) if kind == "mininet"

@@ -12,7 +12,11 @@ from mininet.topo import SingleSwitchTopo, Topo
 
 from mnss_kernel import cli, templates
 from mnss_kernel.topology import Imported, Topology, TopologyError, load, plan
-from mnss_kernel.topology.convert import to_containerlab, to_cytoscape, to_mininet_python
+from mnss_kernel.topology.convert import (
+    to_containerlab,
+    to_cytoscape,
+    to_mininet_python,
+)
 from mnss_kernel.topology.formats.common import node_names
 from mnss_kernel.topology.formats.mininet import import_mininet
 from mnss_kernel.topology.loader import detect
@@ -160,8 +164,8 @@ def test_containerlab_interface_names_linux_refuses_are_left_to_mnss():
           links: [{endpoints: ["a:ethernet-1/1", "b:eth1"]}]
           """))
     assert interfaces(imported.topology) == {"a": {"a-eth0"}, "b": {"eth1"}}
-    assert imported.notes == ("links[0] (a:ethernet-1/1 - b:eth1): interface name 'ethernet-1/1' is not a Linux "
-                              "interface name; MNSS names it",)
+    assert imported.notes == (("links[0] (a:ethernet-1/1 - b:eth1): interface name 'ethernet-1/1' is not a Linux "
+                               "interface name; MNSS names it"),)
 
 
 def test_containerlab_round_trip_keeps_given_interface_names():
