@@ -93,3 +93,13 @@ def test_mininet_linearbandwidth_example_runs_unchanged_with_mininets_addresses(
             assert addresses(lab, f"h{n}") == {f"h{n}-eth0": {f"10.0.0.{n}/8"}}
         assert links(lab, "s2") == {"s2-eth1", "s2-eth2", "s2-eth3"}
         all_ping(lab, 4)
+
+
+def test_mininets_own_topolib_tree_runs_unchanged():
+    """mininet/topolib.py (what `mn --topo tree,2,3` builds): picked by class name, Mininet's addresses."""
+    path = Path(importlib.util.find_spec("mininet.topolib").origin)
+    imported = load(path, name="TreeTopo", params={"depth": 2, "fanout": 3})
+    with Lab(imported.topology) as lab:
+        assert addresses(lab, "h9") == {"h9-eth0": {"10.0.0.9/8"}}
+        assert links(lab, "s1") == {"s1-eth1", "s1-eth2", "s1-eth3"}
+        all_ping(lab, 9)

@@ -125,6 +125,15 @@ def test_mininet_topology_that_needs_parameters_says_how_to_give_them(tmp_path):
     assert len(load(path, args=(5,)).topology.names("switch")) == 4
 
 
+def test_mininet_file_without_topos_offers_its_topo_classes_by_name(tmp_path):
+    path = write(tmp_path, "two.py", MININET_PY + "\nclass Other(Pair):\n    pass\n")
+    with pytest.raises(TopologyError, match=r"defines 2 topologies \(Pair, Other\); say which one"):
+        load(path)
+    assert load(path, name="Other").topology.name == "Other"
+    with pytest.raises(TopologyError, match="no Topo class"):
+        load(write(tmp_path, "none.py", "from mininet.topo import Topo\n"))
+
+
 # -- names ---------------------------------------------------------------------------------------
 
 def test_node_names_map_to_valid_unique_mnss_names():

@@ -304,7 +304,8 @@ def import_mininet_file(path: str | Path, name: str | None = None, *args, **para
 
     The file defines `topos = {'name': TopoClassOrFunction, ...}`; `name` picks one (needed when
     there are several), `args` and `params` are passed to it like `mn --topo name,arg1,key=value` would. A file
-    without `topos` but with exactly one Topo subclass (like Mininet's examples) uses that class.
+    without `topos` offers the Topo subclasses it defines, by class name (Mininet's examples define
+    one; its topo.py and topolib.py several, e.g. TreeTopo).
     The file is executed: load only files you trust, as with `mn --custom`.
     """
     from mininet.topo import Topo
@@ -326,17 +327,17 @@ def import_mininet_file(path: str | Path, name: str | None = None, *args, **para
         if topos is None:
             classes = {k: v for k, v in namespace.items() if isinstance(v, type) and issubclass(v, Topo)
                        and v.__module__ == module_name}
-            if len(classes) != 1:
-                raise TopologyError(["the file defines no 'topos' dict (e.g. topos = {'mytopo': MyTopo})"
-                                     + (f" and {len(classes)} Topo classes" if classes else "")], source)
-            topos = classes
+            if not classes:
+                raise TopologyError(["the file defines no 'topos' dict (e.g. topos = {'mytopo': MyTopo}) "
+                                     "and no Topo class"], source)
+            topos = classes  # like Mininet's own topo.py and topolib.py: pick a class by its name
         if not isinstance(topos, Mapping) or not topos:
             raise TopologyError([f"topos: expected a non-empty dict of name: Topo class or function, "
                                  f"not {type_name(topos)}"], source)
         if name is None:
             if len(topos) > 1:
                 raise TopologyError([f"the file defines {len(topos)} topologies ({', '.join(map(str, topos))}); "
-                                     "say which one with name="], source)
+                                     "say which one (name=, or --topo NAME on the command line)"], source)
             name = next(iter(topos))
         elif name not in topos:
             raise TopologyError([f"topos: no topology {name!r}; the file defines {', '.join(map(str, topos))}"],
