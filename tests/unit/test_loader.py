@@ -283,3 +283,11 @@ def test_cli_validates_and_plans_other_formats_and_prints_notes_apart(tmp_path, 
 def test_cli_mininet_topo_option_reads_like_mn():
     assert cli._mininet_topo("lin,4,k=5,bw=2.5,name=x") == ("lin", (4,), {"k": 5, "bw": 2.5, "name": "x"})
     assert cli._mininet_topo(None) == (None, (), {})
+
+
+@pytest.mark.parametrize("addresses", ["plan", "given"])
+def test_interface_names_travel_through_a_mininet_file(tmp_path, addresses):
+    topo = load(CLAB / "frr01.clab.yml").topology
+    back = load(write(tmp_path, "frr01.py", to_mininet_python(topo, addresses=addresses))).topology
+    assert interfaces(back) == interfaces(topo)
+    assert "intfName1='eth1'" in to_mininet_python(topo)

@@ -187,6 +187,9 @@ def to_mininet_python(topo: Topology, addresses: str = "plan") -> str:
             ip = link_ip(index, end)
             if ip and role(kinds[end]) != "switch" and not (use_plan and degree[end] == 1):
                 opts[key] = {"ip": ip}
+        for given, key in ((link.if_a, "intfName1"), (link.if_b, "intfName2")):
+            if given:
+                opts[key] = given
         for key in ("vlan", "vlans", "mtu"):
             if getattr(link, key) is not None:
                 opts[f"mnss_{key}"] = getattr(link, key)
