@@ -21,23 +21,12 @@ def _load(path: str, args) -> Topology:
 
 
 def _mininet_topo(spec: str | None) -> tuple[str | None, tuple, dict]:
-    """`--topo name,arg,key=value` as `mn` reads it (numbers become numbers)."""
+    """`--topo name,arg,key=value`, read by Mininet's own parser, as `mn --topo` reads it."""
     if not spec:
         return None, (), {}
-    name, *rest = spec.split(",")
-    values, params = [], {}
-    for item in rest:
-        key, eq, value = item.partition("=")
-        target = value if eq else key
-        try:
-            number = float(target)
-            parsed = int(number) if number.is_integer() and "." not in target else number
-        except ValueError:
-            parsed = target
-        if eq:
-            params[key] = parsed
-        else:
-            values.append(parsed)
+    from mininet.util import splitArgs
+
+    name, values, params = splitArgs(spec)
     return name or None, tuple(values), params
 
 
