@@ -165,6 +165,22 @@ def test_containerlab_exec_addresses_and_routes_are_kept_and_the_rest_noted():
     assert not any("exec not run" in note for note in imported.notes), "every exec line of frr01 is understood"
 
 
+def test_containerlab_exec_default_routes_and_unknown_lines():
+    imported = load(textwrap.dedent("""\
+        name: x
+        topology:
+          nodes:
+            h: {kind: linux, exec: ["ip addr add 10.1.0.2/24 dev eth1", "ip route add default via 10.1.0.1",
+                                    "sysctl -w net.ipv4.ip_forward=1"]}
+            r: {kind: linux, image: frrouting/frr:v8, exec: ["ip route add default via 10.1.0.2"]}
+          links: [{endpoints: ["h:eth1", "r:eth1"]}]
+          """))
+    topo = imported.topology
+    assert topo.node("h").gateway == "10.1.0.1" and topo.links[0].ip_a == "10.1.0.2/24"
+    assert topo.node("r").kind == "router" and topo.node("r").routes == [{"to": "0.0.0.0/0", "via": "10.1.0.2"}]
+    assert "node 'h': exec not run: sysctl -w net.ipv4.ip_forward=1" in imported.notes
+
+
 def test_containerlab_interface_names_linux_refuses_are_left_to_mnss():
     imported = load(textwrap.dedent("""\
         name: x

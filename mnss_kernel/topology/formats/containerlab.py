@@ -312,7 +312,8 @@ def _apply_exec(nodes: list[dict], links: list[dict], execs: dict[str, list], no
                 node["gateway"] = route.group(2)
                 continue
             elif route:
-                node.setdefault("routes", []).append({"to": route.group(1), "via": route.group(2)})
+                to = "0.0.0.0/0" if route.group(1) == "default" else route.group(1)
+                node.setdefault("routes", []).append({"to": to, "via": route.group(2)})
                 continue
             elif EXEC_LINK_UP.match(text):
                 continue
