@@ -9,7 +9,27 @@ import time
 from mnss_foundation import plugins
 
 from .runtime.shell import EngineError
-from .topology import Topology, TopologyError, plan
+from .topology import Imported, Topology, TopologyError, load, plan
+from .topology.loader import FORMATS
+
+
+def _load(path: str, args) -> Topology:
+    """Any topology format; the import's notes go to stderr, so stdout stays the command's result."""
+    name, topo_args, params = _mininet_topo(getattr(args, "topo", None))
+    imported: Imported = load(path, getattr(args, "format", None), name=name, args=topo_args, params=params)
+    for note in imported.notes:
+        print(f"note: {imported.source} ({imported.format}): {note}", file=sys.stderr)
+    return imported.topology
+
+
+def _mininet_topo(spec: str | None) -> tuple[str | None, tuple, dict]:
+    """`--topo name,arg,key=value`, read by Mininet's own parser, as `mn --topo` reads it."""
+    if not spec:
+        return None, (), {}
+    from mininet.util import splitArgs
+
+    name, values, params = splitArgs(spec)
+    return name or None, tuple(values), params
 
 # Entry-point group of command areas other packages add to `mnss`, each a function
 # add_commands(subparsers); the course tools add `mnss course` (the engine does not import them).
@@ -20,7 +40,7 @@ def cmd_validate(args) -> int:
     bad = 0
     for path in args.files:
         try:
-            topo = Topology.load(path)
+            topo = _load(path, args)
             print(f"OK {path}: {len(topo.nodes)} nodes, {len(topo.links)} links")
         except TopologyError as err:
             print(err, file=sys.stderr)
@@ -29,15 +49,15 @@ def cmd_validate(args) -> int:
 
 
 def cmd_convert(args) -> int:
-    from .topology.convert import read_file, write_file
+    from .topology.loader import write_file
 
-    topo = read_file(args.source)
+    topo = _load(args.source, args)
     print(f"wrote {write_file(topo, args.target)}: {len(topo.nodes)} nodes, {len(topo.links)} links")
     return 0
 
 
 def cmd_plan(args) -> int:
-    topo = Topology.load(args.file)
+    topo = _load(args.file, args)
     p = plan(topo)
     for seg in p.segments:
         members = ", ".join(f"{m.node}:{m.name}={m.ip}" for m in seg.members)
@@ -54,7 +74,7 @@ def cmd_run(args) -> int:
     from . import measure
     from .runtime import Lab
 
-    topo = Topology.load(args.file)
+    topo = _load(args.file, args)
     last = [0.0]
 
     def progress(phase, done, total):
@@ -65,7 +85,7 @@ def cmd_run(args) -> int:
     with Lab(topo, progress=progress) as lab:
         print(f"running {topo.name}: {len(topo.nodes)} nodes up in {lab.build_seconds:.2f} s")
         if args.ping:
-            pings = measure.ping_matrix(lab)
+            pings = measure.ping_matrix(lab, count=args.count)
             print(measure.loss_matrix(pings).to_string())
             print(f"pairs: {len(pings)}, with loss: {(pings.loss_pct > 0).sum()}")
         if args.iperf:
@@ -85,19 +105,33 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mnss", description="MNSS network emulation engine")
     sub = parser.add_subparsers(dest="area", required=True)
     topo = sub.add_parser("topo", help="topology files").add_subparsers(dest="command", required=True)
-    v = topo.add_parser("validate", help="check topology files; exit 1 if any is invalid")
+    formats = ", ".join(FORMATS)
+
+    def source_options(command: argparse.ArgumentParser) -> None:
+        command.add_argument("--format", choices=list(FORMATS),
+                             help=f"the file's format ({formats}); by default found from its name and content")
+        command.add_argument("--topo", metavar="NAME[,ARG,KEY=VALUE]",
+                             help="Mininet .py file: which of its topologies, with parameters, as for mn --topo")
+
+    v = topo.add_parser("validate", help="check topology files in any format; exit 1 if any is invalid")
     v.add_argument("files", nargs="+")
+    source_options(v)
     v.set_defaults(func=cmd_validate)
-    c = topo.add_parser("convert", help="convert between MNSS YAML/JSON, Mininet .py and containerlab .clab.yml")
+    c = topo.add_parser("convert", help="convert between MNSS YAML/JSON, Mininet .py, containerlab .clab.yml "
+                                        "(and read cytoscape JSON)")
     c.add_argument("source")
     c.add_argument("target", help="the file name decides the format")
+    source_options(c)
     c.set_defaults(func=cmd_convert)
     p = topo.add_parser("plan", help="show the subnets, addresses and routes the engine would build")
     p.add_argument("file")
+    source_options(p)
     p.set_defaults(func=cmd_plan)
     r = topo.add_parser("run", help="build the network (root), measure, tear down")
     r.add_argument("file")
-    r.add_argument("--ping", action="store_true", help="ping every host from every host")
+    source_options(r)
+    r.add_argument("--ping", action="store_true", help="ping every host and router from every other one")
+    r.add_argument("--count", type=int, default=3, help="pings per pair (default 3)")
     r.add_argument("--iperf", nargs=2, metavar=("SRC", "DST"), help="TCP throughput between two nodes")
     r.add_argument("--seconds", type=float, default=2, help="iperf duration")
     r.add_argument("--hold", action="store_true", help="keep it running until Ctrl+C")

@@ -19,7 +19,7 @@ from pathlib import Path
 from . import faults as fault_kinds
 from . import measure
 from .runtime import Lab
-from .topology import Topology, TopologyError
+from .topology import Topology, TopologyError, load
 
 
 def as_topology(value) -> Topology:
@@ -32,7 +32,7 @@ def as_topology(value) -> Topology:
         if isinstance(value, dict):
             return Topology.from_dict(value)
         if isinstance(value, (str, Path)):
-            return Topology.load(value)
+            return load(value).topology
     except TopologyError as err:
         raise AssertionError(f"your topology is not valid: {'; '.join(err.problems)}") from None
     raise AssertionError(f"expected a topology (Topology, dict, canvas or file), got {type(value).__name__}")

@@ -25,6 +25,11 @@ from .runtime.shell import EngineError
 PING_SUMMARY = re.compile(r"(\d+) packets transmitted, (\d+) (?:packets )?received")
 PING_RTT = re.compile(r"= [\d.]+/([\d.]+)/[\d.]+/[\d.]+ ms")
 PING_COLUMNS = ["src", "dst", "dst_ip", "sent", "received", "loss_pct", "rtt_avg_ms"]
+#: ping and traceroute print translated text under other locales (Debian ships translations);
+#: the parsers read the C locale's English, so every tool whose output is parsed runs with this.
+C_LOCALE = "LC_ALL=C"
+#: Pings per pair in a ping matrix: more than one, so a single lost first packet (ARP) is not "down".
+MATRIX_COUNT = 3
 
 
 def parse_ping(text: str) -> tuple[int, int, float | None]:
@@ -39,7 +44,7 @@ def parse_ping(text: str) -> tuple[int, int, float | None]:
 def _ping_from(lab: Lab, src: str, targets: list[tuple[str, str]], count: int, timeout: float) -> list[dict]:
     """All pings of one source at once, in one shell inside its namespace."""
     ips = " ".join(ip for _, ip in targets)
-    script = (f't=$(mktemp -d); for d in {ips}; do ping -n -q -c {count} -i 0.2 -W {timeout} $d > $t/$d 2>&1 & '
+    script = (f't=$(mktemp -d); for d in {ips}; do {C_LOCALE} ping -n -q -c {count} -i 0.2 -W {timeout} $d > $t/$d 2>&1 & '
               f'done; wait; for d in {ips}; do echo "@@ $d"; cat $t/$d; done; rm -rf $t')
     out = lab.cmd(src, script, timeout=timeout * count + 30).stdout
     by_ip = {chunk.split("\n", 1)[0].strip(): chunk for chunk in out.split("@@ ")[1:]}
@@ -52,9 +57,17 @@ def _ping_from(lab: Lab, src: str, targets: list[tuple[str, str]], count: int, t
     return rows
 
 
-def ping_matrix(lab: Lab, nodes: list[str] | None = None, count: int = 1, timeout: float = 1) -> pd.DataFrame:
-    """Ping every node from every other (default: all host-like nodes). One row per pair."""
-    nodes = nodes or lab.topology.names("host")
+def ping_matrix(lab: Lab, nodes: list[str] | None = None, count: int = MATRIX_COUNT,
+                timeout: float = 1) -> pd.DataFrame:
+    """Ping every node from every other, `count` packets per pair. One row per pair.
+
+    By default every node with an address: hosts and servers, and routers, firewalls and NAT
+    gateways too, since a router that does not answer is as much a finding as a host.
+    """
+    if count < 1:
+        raise ValueError(f"count: {count} pings per pair; give at least 1")
+    nodes = nodes or [n for n in lab.topology.names() if n not in lab.topology.names("switch")
+                      and lab.plan.address(n) is not None]
     addressed = [(n, lab.address(n)) for n in nodes]
     with ThreadPoolExecutor(max_workers=8) as pool:
         chunks = pool.map(lambda src: _ping_from(lab, src, [t for t in addressed if t[0] != src], count, timeout),
@@ -150,7 +163,7 @@ def parse_traceroute(text: str) -> list[dict]:
 
 def traceroute(lab: Lab, src: str, dst: str, max_hops: int = 16) -> pd.DataFrame:
     """The routers a packet passes from src to dst; names filled in where the address is a node's."""
-    out = lab.cmd(src, f"traceroute -n -q 1 -w 1 -m {max_hops} {lab.address(dst)}", timeout=max_hops * 2 + 10)
+    out = lab.cmd(src, f"{C_LOCALE} traceroute -n -q 1 -w 1 -m {max_hops} {lab.address(dst)}", timeout=max_hops * 2 + 10)
     if not out.ok and not out.stdout:
         raise EngineError(f"traceroute from {src} failed: {out.stderr.strip()}")
     owner = {str(i.ip.ip): i.node for ifs in lab.plan.interfaces.values() for i in ifs if i.ip}

@@ -17,7 +17,7 @@ from ..topology import Link, Node, Topology, TopologyError
 PREFIX = {"host": "h", "switch": "s", "router": "r", "firewall": "fw", "nat": "nat", "nurse_station": "ns",
           "medical_device": "md", "workstation": "ws", "database": "db"}
 NODE_FIELDS = {"name", "label", "ip", "gateway", "routes", "rules", "default_policy", "outside", "position"}
-LINK_FIELDS = {"ip_a", "ip_b", "vlan", "vlans", "bw", "delay", "jitter", "loss", "mtu", "up"}
+LINK_FIELDS = {"ip_a", "ip_b", "if_a", "if_b", "vlan", "vlans", "bw", "delay", "jitter", "loss", "mtu", "up"}
 
 
 class TopologyEditor:

@@ -42,6 +42,7 @@ TEXT = {
     "nothing_to_undo": ("没有可撤销的操作。", "Nothing to undo."),
     "saved": ("已保存到 {path}。", "Saved to {path}."),
     "loaded": ("已打开 {path}。", "Opened {path}."),
+    "loaded_notes": ("已打开 {path}。导入时的改动：{notes}", "Opened {path}. Changed on import: {notes}"),
     "refused": ("未修改：{error}", "Not changed: {error}"),
     "building": ("正在构建网络……", "Building the network..."),
     "running": ("网络运行中（{nodes} 个节点，用时 {seconds:.1f} 秒）。", "Network running ({nodes} nodes, up in {seconds:.1f} s)."),

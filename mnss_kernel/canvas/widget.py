@@ -8,6 +8,7 @@ the graph. The same object is the Python API: `canvas.add_node("host")`, `canvas
 
 from __future__ import annotations
 
+import html
 import time
 from pathlib import Path
 
@@ -20,7 +21,8 @@ from .. import faults, measure, templates
 from ..catalog import KINDS, role
 from ..runtime import CommandResult, EngineError, Lab
 from ..topology import Topology, TopologyError
-from ..topology.convert import FORMATS, read_file, to_cytoscape, write_file
+from ..topology import load as load_topology
+from ..topology.convert import FORMATS, to_cytoscape, write_file
 from . import render
 from .editor import TopologyEditor
 from .i18n import Labels, current_language
@@ -42,7 +44,7 @@ def _as_topology(source) -> tuple[Topology | None, Path | None]:
     if not Path(source).exists():
         raise FileNotFoundError(f"no topology file {str(source)!r}, and no bundled template of that name; "
                                 f"templates: {', '.join(sorted(templates.TEMPLATES))}")
-    return Topology.load(source), Path(source)
+    return load_topology(source).topology, Path(source)
 
 
 def _parse(value: str, kind: type):
@@ -68,6 +70,7 @@ class TopologyCanvas(w.VBox):
         self.editor = TopologyEditor(place_missing(topo) if topo else None)
         self.t = Labels(language or current_language())
         self.path = path or Path("topology.yaml")
+        self.import_notes: list[str] = []
         self.max_nodes = max_nodes
         self.lab: Lab | None = None
         self.last_pings: pd.DataFrame | None = None
@@ -345,9 +348,14 @@ class TopologyCanvas(w.VBox):
 
     def load(self, path: str | Path) -> None:
         self._editable()
-        self.editor.replace(place_missing(read_file(path)))
+        imported = load_topology(path)
+        self.editor.replace(place_missing(imported.topology))
         self.path = Path(path)
-        self._say(self.t("loaded", path=path))
+        self.import_notes = list(imported.notes)  # what the import changed, for the notebook to read
+        if imported.notes:
+            self._say(self.t("loaded_notes", path=path, notes=html.escape("; ".join(imported.notes))))
+        else:
+            self._say(self.t("loaded", path=path))
 
     # -- running ------------------------------------------------------------------------------
     def run(self) -> Lab:

@@ -25,7 +25,7 @@ from typing import Callable
 from mnss_foundation import plugins
 
 from ..catalog import kind as kind_of, role
-from ..topology import Plan, Topology, TopologyError, plan as make_plan
+from ..topology import Plan, Topology, TopologyError, load, plan as make_plan
 from . import capabilities, registry
 from .shell import CommandResult, EngineError, batch, in_netns, netns_exec, parallel, run
 
@@ -112,7 +112,7 @@ class Lab:
 
     def __init__(self, topology: Topology | str | Path, *, progress: Progress | None = None,
                  owner: str | None = None, max_nodes: int | None = None):
-        self.topology = topology if isinstance(topology, Topology) else Topology.load(topology)
+        self.topology = topology if isinstance(topology, Topology) else load(topology).topology
         self.topology = self.topology.validated()
         _check_size(self.topology, max_nodes)
         self.plan: Plan = make_plan(self.topology)

@@ -45,6 +45,8 @@ class Link:
     b: str
     ip_a: str | None = None
     ip_b: str | None = None
+    if_a: str | None = None  # interface names kept from an imported file (containerlab, Mininet)
+    if_b: str | None = None
     vlan: int | None = None
     vlans: list[int] | None = None
     bw: float | None = None

@@ -88,13 +88,23 @@ def plan(topo) -> Plan:
         counters[node] += 1
         return name
 
+    def ifname(node: str, given: str | None, single: bool) -> str:
+        """A name given in the topology (one veth pair per link only), else NODE-ethN like Mininet."""
+        automatic = new_ifname(node)  # counted either way, so the other names stay as Mininet gives them
+        return given if given and single else automatic
+
     next_pair = 0
     for index, link in enumerate(topo.links):
         switch_a, switch_b = role(kinds[link.a]) == "switch", role(kinds[link.b]) == "switch"
         vlans = (link.vlans or [DEFAULT_VLAN]) if switch_a and switch_b else [link.vlan or DEFAULT_VLAN]
+        single = len(vlans) == 1
+        if not single and (link.if_a or link.if_b):
+            p.problems.append(f"link {link.a}-{link.b}: if_a/if_b: a trunk of several VLANs is one veth pair per "
+                              "VLAN, named by MNSS; leave the interface names out")
         for vlan in vlans:
-            ia = Interface(link.a, new_ifname(link.a), link.b, "", index, vlan if switch_a else None)
-            ib = Interface(link.b, new_ifname(link.b), link.a, ia.name, index, vlan if switch_b else None)
+            ia = Interface(link.a, ifname(link.a, link.if_a, single), link.b, "", index, vlan if switch_a else None)
+            ib = Interface(link.b, ifname(link.b, link.if_b, single), link.a, ia.name, index,
+                           vlan if switch_b else None)
             ia.peer_name = ib.name
             ia.index, ib.index = 2 + 2 * next_pair, 3 + 2 * next_pair  # 1 is lo everywhere
             next_pair += 1
@@ -103,6 +113,16 @@ def plan(topo) -> Plan:
                 if iface.vlan is not None:
                     p.bridges[iface.node].setdefault(iface.vlan, []).append(iface.name)
 
+    for node, ifs in p.interfaces.items():
+        own = {"lo"} | {f"br{vlan}" for vlan in p.bridges.get(node, {})}  # devices MNSS itself makes there
+        seen: set[str] = set()
+        for i in ifs:
+            if i.name in own:
+                p.problems.append(f"node {node!r}: interface name {i.name!r} is taken by the node's own device "
+                                  f"{i.name}; choose another name")
+            elif i.name in seen:
+                p.problems.append(f"node {node!r}: interface name {i.name!r} is used twice on this node")
+            seen.add(i.name)
     for ifs in p.interfaces.values():
         for i in ifs:
             if len(i.name) > IFNAME_MAX:

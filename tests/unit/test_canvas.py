@@ -1,6 +1,8 @@
 """The canvas widget without a browser: buttons and graph events are fired as the front end would
 send them (the comm is ipywidgets' dummy one); edits reach the model, the model reaches the graph."""
 
+from pathlib import Path
+
 import pytest
 
 from mnss_kernel import templates
@@ -129,6 +131,16 @@ def test_save_and_load_round_trip(canvas, tmp_path):
     button(canvas, "mnss-load").click()
     assert "kind: 'nope' is not allowed" in canvas.message.value
     assert canvas.topology.names() == ["h1", "s1"]
+
+
+def test_load_opens_a_containerlab_file_and_shows_what_the_import_changed(canvas):
+    """Opening containerlab's br01 example: the renamed bridge is said in the message, escaped."""
+    path = Path(__file__).parents[1] / "data" / "containerlab" / "br01.clab.yml"
+    canvas.file_box.value = str(path)
+    button(canvas, "mnss-load").click()
+    assert canvas.topology.names() == ["srl1", "srl2", "srl3", "br_clab"]
+    assert "Changed on import: node &#x27;br-clab&#x27; is named &#x27;br_clab&#x27;" in canvas.message.value
+    assert any("br_clab" in note for note in canvas.import_notes)
 
 
 def test_edits_are_refused_while_running(canvas):

@@ -274,7 +274,7 @@ class ShapedTopo(Topo):
 
 
 def test_from_mininet_link_and_host_parameters():
-    topo = from_mininet(ShapedTopo(), name="shaped")
+    topo = from_mininet(ShapedTopo(), name="shaped", mininet_addresses=False)
     assert topo.name == "shaped"
     l1, l2, l3 = topo.links
     assert (l1.bw, l1.delay, l1.jitter, l1.loss) == (10, 5, 0.5, 1)
@@ -591,14 +591,17 @@ def test_containerlab_import_of_a_plain_lab(tmp_path):
         warnings.simplefilter("always")
         topo = from_containerlab(path)
     assert all(w.category is ConversionWarning for w in caught)
-    assert ["kind nokia_srlinux" in str(w.message) for w in caught] == [True, False, False]
-    assert [(n.name, n.kind) for n in topo.nodes] == [("srl1", "host"), ("client1", "host"), ("client2", "host"),
+    assert ["kind nokia_srlinux" in str(w.message) for w in caught] == [True, False]
+    assert [(n.name, n.kind) for n in topo.nodes] == [("srl1", "router"), ("client1", "host"), ("client2", "host"),
                                                      ("br1", "switch"), ("ovs1", "switch")]
     assert [link.ends() for link in topo.links] == [("srl1", "br1"), ("client1", "br1"), ("client2", "ovs1"),
                                                     ("br1", "ovs1")]
+    assert [(link.if_a, link.if_b) for link in topo.links] == [("e1-1", "br1p1"), ("eth1", "br1p2"),
+                                                               ("eth1", "ovsp1"), ("br1p3", "ovsp2")]
+    assert topo.links[1].ip_a == "10.0.0.2/24", "the exec line's address is kept"
     assert topo.links[3].mtu == 9000
-    assert "node 'srl1' (containerlab kind nokia_srlinux)" in topo.description
-    assert "node 'client1': exec ignored" in topo.description and "startup-config" in topo.description
+    assert "node 'srl1' (containerlab kind nokia_srlinux) is emulated as an MNSS router" in topo.description
+    assert "node 'srl1': startup-config ignored" in topo.description and "exec" not in topo.description
 
 
 def test_containerlab_errors_name_the_element():
@@ -615,8 +618,6 @@ def test_containerlab_errors_name_the_element():
         "links[2] (a): endpoints: expected two endpoints like ['a:eth1', 'b:eth1']",
         "links[3] (a:eth3 - b): endpoint 'b' is not 'node:interface'",
     ]
-    with pytest.raises(TopologyError, match="node 'leaf-1': name: 'leaf-1' has the wrong form"):
-        from_containerlab({"name": "x", "topology": {"nodes": {"leaf-1": {"kind": "linux"}}}})
     with pytest.raises(TopologyError, match="node 'a': kind: missing"):
         from_containerlab({"name": "x", "topology": {"nodes": {"a": {"image": "alpine"}}}})
     with pytest.raises(TopologyError, match="topology.nodes: missing"):

@@ -41,3 +41,40 @@ def test_iperf3_parsing():
     assert parse_iperf3(report) == {"mbps_sent": 20.0, "mbps_received": 19.0, "retransmits": 3, "seconds": 1.0}
     with pytest.raises(EngineError, match="unable to connect"):
         parse_iperf3({"error": "unable to connect to server"})
+
+
+class RecordingLab:
+    """A stand-in Lab that answers every ping with PING_OK's summary and records each command."""
+
+    def __init__(self, topo):
+        from mnss_kernel.topology import plan
+
+        self.topology, self.plan, self.commands = topo, plan(topo), []
+
+    def address(self, node):
+        return str(self.plan.address(node))
+
+    def cmd(self, node, command, timeout=60):
+        import re
+        from types import SimpleNamespace
+
+        self.commands.append((node, command))
+        ips = re.search(r"for d in ([\d. ]+); do", command).group(1).split()
+        return SimpleNamespace(stdout="".join(f"@@ {ip}\n{PING_OK}" for ip in ips), stderr="", returncode=0)
+
+
+def test_ping_matrix_includes_routers_sends_three_per_pair_in_the_c_locale():
+    from mnss_kernel import measure
+    from mnss_kernel.topology import Topology
+
+    topo = Topology.from_dict({"nodes": [{"name": "h1", "kind": "host"}, {"name": "r1", "kind": "router"},
+                                         {"name": "h2", "kind": "host"}, {"name": "s1", "kind": "switch"}],
+                               "links": [{"a": "h1", "b": "s1"}, {"a": "r1", "b": "s1"}, {"a": "r1", "b": "h2"}]})
+    lab = RecordingLab(topo)
+    pings = measure.ping_matrix(lab)
+    assert sorted(set(pings.src)) == ["h1", "h2", "r1"] and len(pings) == 6
+    assert all(" -c 3 " in command and "LC_ALL=C ping " in command for _, command in lab.commands)
+    measure.ping_matrix(lab, count=5)
+    assert " -c 5 " in lab.commands[-1][1]
+    with pytest.raises(ValueError, match="count: 0 pings per pair"):
+        measure.ping_matrix(lab, count=0)
