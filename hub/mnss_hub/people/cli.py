@@ -173,5 +173,5 @@ def add_commands(sub, load) -> None:
         func=_guarded(cmd_audit_verify, load))
     pii = sub.add_parser("pii", help="personal-data encryption keys")
     psub = pii.add_subparsers(dest="pii_command", required=True)
-    psub.add_parser("rotate-key", help="re-encrypt all personal data with a new key; the old key is dropped").set_defaults(
-        func=_guarded(cmd_pii_rotate_key, load))
+    rotate = psub.add_parser("rotate-key", help="re-encrypt all personal data with a new key; the old key is dropped")
+    rotate.set_defaults(func=_guarded(cmd_pii_rotate_key, load))

@@ -341,5 +341,5 @@ def export_links(store: PeopleStore, actor: Actor, *, public_url: str, fmt: str,
     return sheets.write(EXPORT_HEADER, out, fmt)
 
 
-__all__ = ["Invitation", "InvitationRequest", "Issued", "STATES", "create_invitation", "export_links",
+__all__ = ["STATES", "Invitation", "InvitationRequest", "Issued", "create_invitation", "export_links",
            "import_invitations", "invitation_link", "list_invitations", "redeem", "revoke_invitation"]

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from pathlib import Path
 
 import openpyxl
+from openpyxl.utils.exceptions import InvalidFileException
 
 from .errors import CellError, SheetRejected
 
@@ -40,7 +42,7 @@ def _cell_text(value) -> str:
 def _xlsx_rows(data: bytes) -> Iterator[tuple[int, list[str]]]:
     try:
         book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except Exception:  # openpyxl raises zipfile, KeyError, InvalidFileException... for a bad file
+    except (zipfile.BadZipFile, InvalidFileException, KeyError, OSError, ValueError):  # not a workbook
         raise SheetRejected([CellError(0, "", "file", "unreadable")]) from None
     try:
         for number, row in enumerate(book.active.iter_rows(values_only=True), start=1):
