@@ -110,7 +110,7 @@ def timed(timing: Timing, repeat: int) -> tuple[float, float]:
         timing.run(n)
         times.append((time.perf_counter() - started) * 1000)
     times.sort()
-    return statistics.median(times), times[max(0, int(round(0.95 * len(times))) - 1)]
+    return statistics.median(times), times[max(0, round(0.95 * len(times)) - 1)]
 
 
 def store_timings(store: PeopleStore, count: int, repeat: int) -> list[Timing]:

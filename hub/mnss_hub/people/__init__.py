@@ -22,6 +22,8 @@ Registration and profiles (registration.py, profiles.py)
     get_profile / list_profiles(store, actor, status=, institution=, search=, offset=, limit=) -> masked views
     reveal(store, actor, username, "id_number"|"mobile"|"wechat", reason) -> str (audited)
     export_personal_data(store, actor, username) -> dict;  request_deletion / complete_deletion
+    consent.text(lang), consent.CONSENT_VERSION (stored with each profile)
+SSO (sso.py): linked_username(store, issuer, sub) -> str | None;  link / unlink(store, actor, username, ...)
 Keys and audit (crypto.py, rotation.py, audit.py, masking.py)
     load_keyring(key_file, environ) -> Keyring;  rotation.reencrypt_all(store, ring.with_new_key())
     store.verify_audit() -> None | Broken(seq, problem);  masking.mask_id_number / mask_mobile / mask_wechat

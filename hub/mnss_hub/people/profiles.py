@@ -82,7 +82,7 @@ def _view(store: PeopleStore, row) -> ProfileView:
         tuple(json.loads(row.courses)), row.created_at, row.approved_at, row.deletion_requested_at)
 
 
-def _get_row(conn, username: str, lock: bool = False):
+def profile_row(conn, username: str, lock: bool = False):
     query = select(prof).where(prof.c.username == username)
     row = conn.execute(query.with_for_update() if lock else query).first()
     if row is None:
@@ -171,7 +171,7 @@ def _set_status(store: PeopleStore, actor: Actor, username: str, status: str, ac
                 allowed_from: tuple[str, ...]) -> ProfileView:
     now = store.now()
     with store.begin() as conn:
-        row = _get_row(conn, username, lock=True)
+        row = profile_row(conn, username, lock=True)
         actor.require_manage(row.institution)
         if row.status not in allowed_from:
             raise NotAllowed(f"账号 {username} 当前状态为 {row.status}，不能执行此操作",
@@ -182,7 +182,7 @@ def _set_status(store: PeopleStore, actor: Actor, username: str, status: str, ac
         conn.execute(prof.update().where(prof.c.id == row.id).values(**values))
         store.audit.append(conn, at=now, actor=actor.username, action=action, subject=subject(username),
                            reason=reason, detail={"from": row.status, "to": status})
-        return _view(store, _get_row(conn, username))
+        return _view(store, profile_row(conn, username))
 
 
 def approve(store: PeopleStore, actor: Actor, username: str) -> ProfileView:
@@ -207,7 +207,7 @@ def status_of(store: PeopleStore, username: str) -> str | None:
 
 def get_profile(store: PeopleStore, actor: Actor, username: str) -> ProfileView:
     with store.begin() as conn:
-        row = _get_row(conn, username)
+        row = profile_row(conn, username)
     if actor.username != username:
         actor.require_manage(row.institution)
     return _view(store, row)
@@ -252,7 +252,7 @@ def reveal(store: PeopleStore, actor: Actor, username: str, field: str, reason: 
         raise NotAllowed("您的角色不能查看完整的个人信息", "your role may not see full personal data")
     now = store.now()
     with store.begin() as conn:
-        row = _get_row(conn, username)
+        row = profile_row(conn, username)
         actor.require_manage(row.institution)
         store.audit.append(conn, at=now, actor=actor.username, action="reveal", subject=subject(username),
                            reason=reason.strip(), detail={"field": field})
@@ -269,7 +269,7 @@ def export_personal_data(store: PeopleStore, actor: Actor, username: str,
         raise ReasonRequired()
     now = store.now()
     with store.begin() as conn:
-        row = _get_row(conn, username)
+        row = profile_row(conn, username)
         store.audit.append(conn, at=now, actor=actor.username, action="export_personal_data",
                            subject=subject(username), reason=reason.strip())
         history = store.audit.entries(conn, subject=subject(username), limit=10_000)
@@ -287,11 +287,11 @@ def request_deletion(store: PeopleStore, actor: Actor, reason: str = "") -> Prof
     """The person asks for their account and data to be deleted; an admin completes it."""
     now = store.now()
     with store.begin() as conn:
-        row = _get_row(conn, actor.username, lock=True)
+        row = profile_row(conn, actor.username, lock=True)
         conn.execute(prof.update().where(prof.c.id == row.id).values(deletion_requested_at=now))
         store.audit.append(conn, at=now, actor=actor.username, action="request_deletion",
                            subject=subject(actor.username), reason=reason)
-        return _view(store, _get_row(conn, actor.username))
+        return _view(store, profile_row(conn, actor.username))
 
 
 def deletion_requests(store: PeopleStore, actor: Actor) -> list[ProfileView]:
@@ -309,7 +309,7 @@ def complete_deletion(store: PeopleStore, actor: Actor, username: str, reason: s
         raise ReasonRequired()
     now = store.now()
     with store.begin() as conn:
-        row = _get_row(conn, username, lock=True)
+        row = profile_row(conn, username, lock=True)
         if row.invitation_id is not None:
             conn.execute(inv.update().where(inv.c.id == row.invitation_id).values(name=None, department=None))
         conn.execute(prof.delete().where(prof.c.id == row.id))

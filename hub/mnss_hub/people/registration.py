@@ -53,7 +53,8 @@ class Registration:
 
 
 def _text(value) -> str:
-    return unicodedata.normalize("NFKC", "" if value is None else str(value)).strip()
+    text = unicodedata.normalize("NFKC", "" if value is None else str(value)).strip()
+    return text.replace("\r\n", "\n")
 
 
 def check_id_number(value: str) -> tuple[str, str | None]:
@@ -118,8 +119,8 @@ def check_email(value: str) -> tuple[str, str | None]:
     return f"{local}@{domain.lower()}", None
 
 
-def _has_control(text: str) -> bool:
-    return any(unicodedata.category(ch).startswith("C") for ch in text)
+def _has_control(text: str, allowed: str = "") -> bool:
+    return any(unicodedata.category(ch).startswith("C") and ch not in allowed for ch in text)
 
 
 def validate(form: Mapping, directory: Directory, mobile_region: str = "CN") -> Registration:
@@ -135,7 +136,7 @@ def validate(form: Mapping, directory: Directory, mobile_region: str = "CN") -> 
             fail(name, "required")
         elif len(value) > MAX_LENGTH.get(name, 100):
             fail(name, "too_long")
-        elif _has_control(value) and name != "remarks":
+        elif _has_control(value, "\n\t" if name == "remarks" else ""):  # NUL is refused by PostgreSQL too
             fail(name, "bad_characters")
     bad = {e.field for e in errors}
 

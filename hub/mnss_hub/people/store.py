@@ -20,6 +20,7 @@ from sqlalchemy.engine import Connection, Engine, make_url
 
 from . import tables
 from .audit import AuditLog
+from .consent import CONSENT_VERSION
 from .crypto import Keyring
 from .directory import Directory
 from .errors import NotAllowed
@@ -107,7 +108,7 @@ class PeopleStore:
     directory: Directory
     approval: str = "immediate"
     clock: Callable[[], datetime] = tables.now
-    consent_version: str = "1"
+    consent_version: str = CONSENT_VERSION
     reveal_roles: frozenset[str] = frozenset({ADMIN, SYSTEM})
     engine: Engine = field(init=False, repr=False)
     audit: AuditLog = field(init=False, repr=False)

@@ -81,6 +81,17 @@ profiles = Table(
     Index("mnss_profiles_status", "status", "username"),
 )
 
+# An institutional login (OpenID Connect issuer + subject: verified and never reassigned) tied to a
+# profile, so a second SSO login finds the same person without trusting an editable name or email.
+sso_links = Table(
+    "mnss_sso_links", metadata,
+    Column("issuer", String(255), primary_key=True),
+    Column("subject", String(255), primary_key=True),
+    Column("username", String(32), ForeignKey("mnss_profiles.username", ondelete="CASCADE"), nullable=False,
+           unique=True),
+    Column("linked_at", UTCDateTime, nullable=False),
+)
+
 audit_log = Table(
     "mnss_audit_log", metadata,
     Column("seq", Integer, primary_key=True, autoincrement=False),

@@ -79,6 +79,9 @@ def test_optional_fields_and_consent(test_directory):
     assert (reg.wechat, reg.remarks) == ("", "")
     assert codes(form(consent=""), test_directory) == [("consent", "consent_missing")]
     assert codes(form(wechat="a b"), test_directory) == [("wechat", "wechat_invalid")]
+    assert registration.validate(form(remarks="line one\r\nline two"), test_directory).remarks == "line one\nline two"
+    assert codes(form(remarks="nul\x00", name="张\u200b三"), test_directory) == [("name", "bad_characters"),
+                                                                                 ("remarks", "bad_characters")]
 
 
 def test_every_error_at_once_in_form_order_and_both_languages(test_directory):
