@@ -66,14 +66,15 @@ class AuditLog:
             return hmac.new(self.key, body, hashlib.sha256).hexdigest()
         return hashlib.sha256(body).hexdigest()
 
+    def ensure_head(self, conn: Connection) -> None:
+        """Create the head row of an empty log (done once, when the store opens)."""
+        if conn.execute(select(audit_head.c.id)).first() is None:
+            conn.execute(audit_head.insert().values(id=1, seq=0, hash=GENESIS))
+
     def append(self, conn: Connection, *, at: datetime, actor: str, action: str, subject: str = "",
                reason: str = "", detail: dict | None = None) -> AuditEntry:
-        head = conn.execute(select(audit_head).where(audit_head.c.id == 1).with_for_update()).first()
-        if head is None:
-            conn.execute(audit_head.insert().values(id=1, seq=0, hash=GENESIS))
-            seq, prev = 1, GENESIS
-        else:
-            seq, prev = head.seq + 1, head.hash
+        head = conn.execute(select(audit_head).where(audit_head.c.id == 1).with_for_update()).one()
+        seq, prev = head.seq + 1, head.hash
         at_text = at.isoformat(timespec="microseconds")
         detail_json = canonical(detail or {}).decode("utf-8")
         digest = self._hash(seq, at_text, actor, action, subject, reason, detail_json, prev)

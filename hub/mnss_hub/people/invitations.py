@@ -36,6 +36,7 @@ MAX_EXPIRES_DAYS = 365
 COURSE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 COURSE_SPLIT = re.compile(r"[\s,;，；、]+")
 STATES = ("open", "used", "expired", "revoked")
+MAX_SHEET_ROWS = 20_000
 
 # Sheet headers accepted for each field (compared after NFKC, strip and lower-case).
 HEADERS = {
@@ -151,14 +152,15 @@ def _insert(store: PeopleStore, actor: Actor, requests: Sequence[InvitationReque
             batch: str | None, action: str) -> list[Issued]:
     now = store.now()
     codes = [new_code() for _ in requests]
-    rows = [{
-        "code_hash": code_hash(code), "code_enc": store.keyring.encrypt(normalize_code(code), "invitation_code"),
-        "institution": req.institution, "name": req.name or None, "department": req.department or None,
-        "courses": json.dumps(list(req.courses), ensure_ascii=False), "batch": batch,
-        "created_by": actor.username, "created_at": now,
-        "expires_at": now + timedelta(days=req.expires_days or expires_days),
-    } for req, code in zip(requests, codes, strict=True)]
     with store.begin() as conn:
+        ring = store.sealing_ring(conn)
+        rows = [{
+            "code_hash": code_hash(code), "code_enc": ring.encrypt(normalize_code(code), "invitation_code"),
+            "institution": req.institution, "name": req.name or None, "department": req.department or None,
+            "courses": json.dumps(list(req.courses), ensure_ascii=False), "batch": batch,
+            "created_by": actor.username, "created_at": now,
+            "expires_at": now + timedelta(days=req.expires_days or expires_days),
+        } for req, code in zip(requests, codes, strict=True)]
         ids = conn.execute(inv.insert().returning(inv.c.id, sort_by_parameter_order=True), rows).scalars().all()
         store.audit.append(conn, at=now, actor=actor.username, action=action,
                            subject=f"invitations {ids[0]}..{ids[-1]}" if len(ids) > 1 else f"invitation {ids[0]}",
@@ -207,6 +209,8 @@ def _sheet_requests(store: PeopleStore, actor: Actor, rows: list[tuple[int, list
         raise SheetRejected(errors)
     if len(rows) == 1:
         raise SheetRejected([CellError(header_row, "", "file", "empty_sheet")])
+    if len(rows) - 1 > MAX_SHEET_ROWS:
+        raise SheetRejected([CellError(rows[MAX_SHEET_ROWS + 1][0], "", "file", "too_many_rows")])
     default_institution = institution or actor.institution or ""
     requests = []
     for number, cells in rows[1:]:
@@ -333,7 +337,7 @@ def export_links(store: PeopleStore, actor: Actor, *, public_url: str, fmt: str,
                            reason=reason.strip(), detail={"count": len(rows), "format": fmt, "batch": batch})
     out = []
     for row in rows:
-        raw = store.keyring.decrypt(row.code_enc, "invitation_code")
+        raw = store.decrypt(row.code_enc, "invitation_code")
         code = "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
         out.append((row.id, row.name or "", row.institution, row.department or "",
                     ";".join(json.loads(row.courses)), code, invitation_link(public_url, code),

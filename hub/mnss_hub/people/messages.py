@@ -56,6 +56,7 @@ TEXTS: dict[str, tuple[str, str]] = {
     "wechat_invalid": ("应为 6 至 20 位字母、数字、下划线或减号", "must be 6 to 20 letters, digits, '_' or '-'"),
     "bad_characters": ("含有不允许的字符", "contains characters that are not allowed"),
     "not_invited_institution": ("与邀请中的机构不同", "differs from the institution of the invitation"),
+    "too_many_rows": ("超过 20000 行，请分批导入", "has more than 20,000 rows; import it in parts"),
     "empty_sheet": ("中没有数据行", "has no data rows"),
     "bad_file_type": ("类型应为 .xlsx 或 .csv", "must be .xlsx or .csv"),
     "unreadable": ("无法读取", "cannot be read"),

@@ -69,7 +69,7 @@ def subject(username: str) -> str:
 
 def _decrypt(store: PeopleStore, row, field_name: str) -> str:
     token = getattr(row, f"{field_name}_enc")
-    return store.keyring.decrypt(token, field_name) if token else ""
+    return store.decrypt(token, field_name) if token else ""
 
 
 def _view(store: PeopleStore, row) -> ProfileView:
@@ -126,9 +126,9 @@ def register(store: PeopleStore, code: str, form: Mapping, *, username: str | No
     redeem(store, code)  # a refused invitation is said before any field error
     data: Registration = validate(form, store.directory)
     now = store.now()
-    keyring = store.keyring
-    id_hash = keyring.lookup_hash(data.id_number, "id_number")
     with store.begin() as conn:
+        keyring = store.sealing_ring(conn)
+        id_hash = keyring.lookup_hash(data.id_number, "id_number")
         invitation = conn.execute(select(inv).where(inv.c.code_hash == code_hash(code)).with_for_update()).first() \
             if normalize_code(code) else None
         if invitation is None:

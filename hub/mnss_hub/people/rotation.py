@@ -14,6 +14,7 @@ from sqlalchemy import select
 from .crypto import Keyring
 from .store import SYSTEM, PeopleStore
 from .tables import invitations as inv
+from .tables import pii_key
 from .tables import profiles as prof
 
 
@@ -29,6 +30,9 @@ def reencrypt_all(store: PeopleStore, ring: Keyring, actor: str = SYSTEM) -> Rot
     now = store.now()
     counts = {"profiles": 0, "invitations": 0}
     with store.begin() as conn:
+        # First the key row, exclusively: writers that started earlier finish, later ones wait and
+        # then see the new key id, so every row written is either re-encrypted here or uses the new key.
+        conn.execute(select(pii_key).with_for_update()).one()
         for row in conn.execute(select(prof).with_for_update()).all():
             values = {}
             for column in ("id_number", "mobile", "wechat"):
@@ -43,6 +47,7 @@ def reencrypt_all(store: PeopleStore, ring: Keyring, actor: str = SYSTEM) -> Rot
             conn.execute(inv.update().where(inv.c.id == row.id)
                          .values(code_enc=ring.encrypt(code, "invitation_code")))
             counts["invitations"] += 1
+        conn.execute(pii_key.update().values(current=ring.current))
         store.audit.append(conn, at=now, actor=actor, action="rotate_key", subject="keys",
                            detail={"key_id": ring.current, **counts})
     store.keyring = ring

@@ -10,18 +10,20 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, select
 from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import IntegrityError
 
 from . import tables
 from .audit import AuditLog
 from .consent import CONSENT_VERSION
-from .crypto import Keyring
+from .crypto import Keyring, PiiKeyError
 from .directory import Directory
 from .errors import NotAllowed
 
@@ -110,6 +112,7 @@ class PeopleStore:
     clock: Callable[[], datetime] = tables.now
     consent_version: str = CONSENT_VERSION
     reveal_roles: frozenset[str] = frozenset({ADMIN, SYSTEM})
+    key_loader: Callable[[], Keyring] | None = None  # re-reads the key file after another process rotated
     engine: Engine = field(init=False, repr=False)
     audit: AuditLog = field(init=False, repr=False)
 
@@ -119,13 +122,42 @@ class PeopleStore:
         self.engine = make_engine(self.url)
         tables.metadata.create_all(self.engine)
         self.audit = AuditLog(self.keyring.audit_key)
+        try:
+            with self.begin() as conn:
+                if conn.execute(select(tables.pii_key.c.current)).scalar() is None:
+                    conn.execute(tables.pii_key.insert().values(id=1, current=self.keyring.current))
+                self.audit.ensure_head(conn)
+        except IntegrityError:
+            pass  # another process created them first
+        with self.begin() as conn:
+            current = conn.execute(select(tables.pii_key.c.current)).scalar_one()
+        if current not in self.keyring.keys:
+            raise PiiKeyError(f"the personal data in this database is encrypted with key {current!r}, which the "
+                              "key given does not hold: use the key file (or $MNSS_PII_KEY) that belongs to it")
 
     def now(self) -> datetime:
         return self.clock()
 
-    def begin(self) -> Connection:
+    def begin(self) -> AbstractContextManager[Connection]:
         """A transaction: `with store.begin() as conn:` commits on success, rolls back on error."""
         return self.engine.begin()
+
+    def sealing_ring(self, conn: Connection) -> Keyring:
+        """The keyring to encrypt (and hash ID numbers) with inside this transaction: its current key
+        is the database's. Holds a shared lock on the key row until the transaction ends."""
+        current = conn.execute(select(tables.pii_key.c.current).with_for_update(read=True)).scalar_one()
+        if current != self.keyring.current and self.key_loader is not None:
+            self.keyring = self.key_loader()
+        if current != self.keyring.current:
+            raise PiiKeyError(f"personal data is now encrypted with key {current!r} (rotated by another "
+                              "process); restart with the new key file")
+        return self.keyring
+
+    def decrypt(self, token: str, column: str) -> str:
+        """Decrypt with the keyring, re-reading the key file once if the token's key is new to it."""
+        if self.keyring.key_id_of(token) not in self.keyring.keys and self.key_loader is not None:
+            self.keyring = self.key_loader()
+        return self.keyring.decrypt(token, column)
 
     def verify_audit(self):
         with self.begin() as conn:

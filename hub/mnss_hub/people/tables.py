@@ -105,6 +105,15 @@ audit_log = Table(
     Column("hash", String(64), nullable=False),
 )
 
+# One row: the id of the key all personal data is encrypted with now. Writers read it with a shared
+# lock and rotation updates it under an exclusive one, so no process keeps writing with a key that
+# a rotation (in another process) has just retired.
+pii_key = Table(
+    "mnss_pii_key", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=False),
+    Column("current", String(32), nullable=False),
+)
+
 # One row: the last entry's seq and hash, locked while appending, so two writers never fork the
 # chain and deleting the newest entries is noticed.
 audit_head = Table(

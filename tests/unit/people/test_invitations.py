@@ -104,7 +104,7 @@ def test_bulk_import_is_all_or_nothing_and_names_row_and_column(store, admin):
     assert count(store) == 0 and count(store, audit_log) == before
 
 
-def test_bulk_import_csv_from_chinese_excel_and_bad_headers(store, admin):
+def test_bulk_import_csv_from_chinese_excel_and_bad_headers(store, admin, monkeypatch):
     text = "姓名,机构\r\n张三,示例医院\r\n李四,第二医院\r\n"
     issued = inv.import_invitations(store, admin, text.encode("gb18030"), "csv")
     assert [i.invitation.institution for i in issued] == [HOSPITAL, "第二医院"]
@@ -116,6 +116,9 @@ def test_bulk_import_csv_from_chinese_excel_and_bad_headers(store, admin):
     with pytest.raises(SheetRejected) as err:
         inv.import_invitations(store, admin, "姓名,有效天数\n张三,400\n".encode(), "csv", institution=HOSPITAL)
     assert [(e.row, e.column, e.code) for e in err.value.errors] == [(2, "B", "out_of_range")]
+    monkeypatch.setattr(inv, "MAX_SHEET_ROWS", 2)
+    with pytest.raises(SheetRejected, match="row 4: File: has more than"):
+        inv.import_invitations(store, admin, "姓名\n甲\n乙\n丙\n".encode(), "csv", institution=HOSPITAL)
     with pytest.raises(SheetRejected, match="File: cannot be read"):
         inv.import_invitations(store, admin, b"not a zip", "xlsx")
     assert count(store) == 2
