@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Generic, TypeVar
@@ -132,6 +132,7 @@ class PeopleStore:
         with self.begin() as conn:
             current = conn.execute(select(tables.pii_key.c.current)).scalar_one()
         if current not in self.keyring.keys:
+            self.engine.dispose()
             raise PiiKeyError(f"the personal data in this database is encrypted with key {current!r}, which the "
                               "key given does not hold: use the key file (or $MNSS_PII_KEY) that belongs to it")
 
@@ -146,12 +147,14 @@ class PeopleStore:
         """The keyring to encrypt (and hash ID numbers) with inside this transaction: its current key
         is the database's. Holds a shared lock on the key row until the transaction ends."""
         current = conn.execute(select(tables.pii_key.c.current).with_for_update(read=True)).scalar_one()
-        if current != self.keyring.current and self.key_loader is not None:
+        if current not in self.keyring.keys and self.key_loader is not None:
             self.keyring = self.key_loader()
-        if current != self.keyring.current:
+        if current not in self.keyring.keys:
             raise PiiKeyError(f"personal data is now encrypted with key {current!r} (rotated by another "
                               "process); restart with the new key file")
-        return self.keyring
+        # A key file may already name a newer key whose rotation has not committed (or failed): the
+        # database's word counts, so nothing is written with a key the data has not moved to.
+        return self.keyring if self.keyring.current == current else replace(self.keyring, current=current)
 
     def decrypt(self, token: str, column: str) -> str:
         """Decrypt with the keyring, re-reading the key file once if the token's key is new to it."""

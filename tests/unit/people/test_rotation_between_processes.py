@@ -58,3 +58,20 @@ def test_wrong_key_file_refused_when_opening(tmp_path, test_directory):
     open_store(tmp_path, test_directory).close()
     with pytest.raises(PiiKeyError, match="does not hold: use the key file"):
         PeopleStore(f"sqlite:///{tmp_path / 'people.sqlite'}", Keyring.generate(), test_directory)
+
+
+def test_a_rotation_that_did_not_commit_leaves_writers_on_the_old_key(tmp_path, test_directory, admin):
+    """The CLI saved old+new keys (new current), then re-encryption failed: data is still on the old key."""
+    key_file = tmp_path / "pii.key"
+    hub = open_store(tmp_path, test_directory)
+    old = hub.keyring
+    save_keyring(key_file, old.with_new_key())
+    restarted = open_store(tmp_path, test_directory)
+    code = inv.create_invitation(restarted, admin, inv.InvitationRequest(HOSPITAL)).code
+    name = profiles.register(restarted, code, form()).username
+    restarted.close()
+    save_keyring(key_file, old)  # the operator puts the old file back
+    again = open_store(tmp_path, test_directory)
+    assert profiles.reveal(again, admin, name, "mobile", "check") == "+8613812345678"
+    for s in (hub, again):
+        s.close()
