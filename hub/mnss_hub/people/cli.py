@@ -42,8 +42,10 @@ def _write_links(store, args, config, batch: str | None, reason: str) -> None:
     fmt = sheets.format_of(args.out)
     data = invitations.export_links(store, _actor(), public_url=args.public_url or apply.public_url(config),
                                     fmt=fmt, reason=reason, batch=batch)
-    Path(args.out).write_bytes(data)
-    Path(args.out).chmod(0o600)  # working codes and names
+    fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # working codes and names
+    os.fchmod(fd, 0o600)  # also when the file was there before
+    with os.fdopen(fd, "wb") as f:
+        f.write(data)
     print(f"Links written to {args.out} (readable by its owner only).")
 
 
