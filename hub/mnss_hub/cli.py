@@ -10,9 +10,9 @@ from pathlib import Path
 
 from traitlets.config import Config
 
-from . import apply, siteconfig
-from . import sessions
+from . import apply, sessions, siteconfig
 from .accounts import AccountError, AccountStore, generate_password
+from .people import cli as people_cli
 from .pseudonym import load_or_create_key
 from .spawners import LOCAL_MODE_WARNING
 
@@ -238,6 +238,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = sub.add_parser("run", help="validate the config, create missing admins, start JupyterHub")
     run.add_argument("--jupyterhub-config", default="jupyterhub_config.py", help="path of jupyterhub_config.py")
     run.set_defaults(func=cmd_run)
+    people_cli.add_commands(sub, _load)
     return parser
 
 

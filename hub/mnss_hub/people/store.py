@@ -1,0 +1,170 @@
+"""The people database: one engine, its tables, the keyring, the audit log and the site policy.
+
+`PeopleStore(url, keyring, directory)` opens (and creates) the `mnss_` tables on a SQLAlchemy
+URL: a SQLite file (created 0600, written in `BEGIN IMMEDIATE` transactions so two writers wait
+for each other instead of failing) or PostgreSQL. The operations live in `invitations.py` and
+`profiles.py` as plain functions taking the store and an `Actor`.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from contextlib import AbstractContextManager
+from dataclasses import dataclass, field, replace
+from datetime import datetime
+from pathlib import Path
+from typing import Generic, TypeVar
+
+from sqlalchemy import create_engine, event, select
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import IntegrityError
+
+from . import tables
+from .audit import AuditLog
+from .consent import CONSENT_VERSION
+from .crypto import Keyring, PiiKeyError
+from .directory import Directory
+from .errors import NotAllowed
+
+ADMIN, INSTITUTION_ADMIN, MEMBER, SYSTEM = "admin", "institution_admin", "member", "system"
+APPROVAL_POLICIES = ("immediate", "institution_admin")
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who asks: a hub admin, an institution admin (of `institution`), a member, or the system (CLI)."""
+
+    username: str
+    role: str = MEMBER
+    institution: str | None = None
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role in (ADMIN, SYSTEM)
+
+    def may_manage(self, institution: str) -> bool:
+        return self.is_admin or (self.role == INSTITUTION_ADMIN and self.institution == institution)
+
+    def require_manage(self, institution: str) -> None:
+        if not self.may_manage(institution):
+            raise NotAllowed(f"您只能管理本机构（{self.institution or '无'}）的邀请和账号，不能管理“{institution}”",
+                             f"you may only manage invitations and accounts of your own institution "
+                             f"({self.institution or 'none'}), not {institution!r}")
+
+    def require_admin(self) -> None:
+        if not self.is_admin:
+            raise NotAllowed("只有管理员可以这样做", "only an administrator may do this")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: list[T]
+    total: int
+    offset: int
+    limit: int
+
+
+def _sqlite_file(url: str) -> Path | None:
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    return Path(parsed.database)
+
+
+def _private_sqlite(path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if not path.exists():
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+
+
+def make_engine(url: str) -> Engine:
+    sqlite_file = _sqlite_file(url)
+    if sqlite_file is not None:
+        _private_sqlite(sqlite_file)
+    if not url.startswith("sqlite"):
+        return create_engine(url, pool_pre_ping=True)
+    engine = create_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_conn, _record):
+        dbapi_conn.isolation_level = None  # let the "begin" hook below issue BEGIN itself
+        dbapi_conn.execute("PRAGMA foreign_keys = ON")
+        if sqlite_file is not None:
+            dbapi_conn.execute("PRAGMA journal_mode = WAL")
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn):
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+@dataclass
+class PeopleStore:
+    """Everything an operation needs. `clock` is replaceable so tests can move time."""
+
+    url: str
+    keyring: Keyring
+    directory: Directory
+    approval: str = "immediate"
+    clock: Callable[[], datetime] = tables.now
+    consent_version: str = CONSENT_VERSION
+    reveal_roles: frozenset[str] = frozenset({ADMIN, SYSTEM})
+    key_loader: Callable[[], Keyring] | None = None  # re-reads the key file after another process rotated
+    engine: Engine = field(init=False, repr=False)
+    audit: AuditLog = field(init=False, repr=False)
+
+    def __post_init__(self):
+        if self.approval not in APPROVAL_POLICIES:
+            raise ValueError(f"approval policy {self.approval!r}: use one of {', '.join(APPROVAL_POLICIES)}")
+        self.engine = make_engine(self.url)
+        tables.metadata.create_all(self.engine)
+        self.audit = AuditLog(self.keyring.audit_key)
+        try:
+            with self.begin() as conn:
+                if conn.execute(select(tables.pii_key.c.current)).scalar() is None:
+                    conn.execute(tables.pii_key.insert().values(id=1, current=self.keyring.current))
+                self.audit.ensure_head(conn)
+        except IntegrityError:
+            pass  # another process created them first
+        with self.begin() as conn:
+            current = conn.execute(select(tables.pii_key.c.current)).scalar_one()
+        if current not in self.keyring.keys:
+            self.engine.dispose()
+            raise PiiKeyError(f"the personal data in this database is encrypted with key {current!r}, which the "
+                              "key given does not hold: use the key file (or $MNSS_PII_KEY) that belongs to it")
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    def begin(self) -> AbstractContextManager[Connection]:
+        """A transaction: `with store.begin() as conn:` commits on success, rolls back on error."""
+        return self.engine.begin()
+
+    def sealing_ring(self, conn: Connection) -> Keyring:
+        """The keyring to encrypt (and hash ID numbers) with inside this transaction: its current key
+        is the database's. Holds a shared lock on the key row until the transaction ends."""
+        current = conn.execute(select(tables.pii_key.c.current).with_for_update(read=True)).scalar_one()
+        if current not in self.keyring.keys and self.key_loader is not None:
+            self.keyring = self.key_loader()
+        if current not in self.keyring.keys:
+            raise PiiKeyError(f"personal data is now encrypted with key {current!r} (rotated by another "
+                              "process); restart with the new key file")
+        # A key file may already name a newer key whose rotation has not committed (or failed): the
+        # database's word counts, so nothing is written with a key the data has not moved to.
+        return self.keyring if self.keyring.current == current else replace(self.keyring, current=current)
+
+    def decrypt(self, token: str, column: str) -> str:
+        """Decrypt with the keyring, re-reading the key file once if the token's key is new to it."""
+        if self.keyring.key_id_of(token) not in self.keyring.keys and self.key_loader is not None:
+            self.keyring = self.key_loader()
+        return self.keyring.decrypt(token, column)
+
+    def verify_audit(self):
+        with self.begin() as conn:
+            return self.audit.verify(conn)
+
+    def close(self) -> None:
+        self.engine.dispose()
