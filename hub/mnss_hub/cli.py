@@ -10,9 +10,10 @@ from pathlib import Path
 
 from traitlets.config import Config
 
-from . import apply, siteconfig
+from . import apply, siteconfig, sso_cli
 from .accounts import AccountError, AccountStore, generate_password
 from .spawners import LOCAL_MODE_WARNING
+from .sso_links import LinkError
 
 
 def _load(args) -> tuple[Path | None, dict]:
@@ -130,6 +131,11 @@ def cmd_reset_password(args) -> int:
     return 0
 
 
+def cmd_sso(args) -> int:
+    _, site = _load(args)
+    return args.sso_func(args, site)
+
+
 def cmd_run(args) -> int:
     path, site = _load(args)
     hub_config = Path(args.jupyterhub_config).resolve()
@@ -178,6 +184,8 @@ def build_parser() -> argparse.ArgumentParser:
     reset = sub.add_parser("reset-password", help="give an account a new one-time password")
     reset.add_argument("name")
     reset.set_defaults(func=cmd_reset_password)
+    sso_cli.register(sub)
+    sub.choices["sso"].set_defaults(func=cmd_sso)
     run = sub.add_parser("run", help="validate the config, create missing admins, start JupyterHub")
     run.add_argument("--jupyterhub-config", default="jupyterhub_config.py", help="path of jupyterhub_config.py")
     run.set_defaults(func=cmd_run)
@@ -191,7 +199,7 @@ def main(argv: list[str] | None = None) -> int:
     except siteconfig.ConfigError as err:
         print(f"mnss-hub: {err}", file=sys.stderr)
         return 2
-    except AccountError as err:
+    except (AccountError, LinkError) as err:
         print(f"mnss-hub: {err}", file=sys.stderr)
         return 2
 
