@@ -2,7 +2,8 @@
 by the test on 127.0.0.1): an unlinked identity is refused with the bilingual page that names its
 subject, the administrator links that subject to the real-name account, the person reaches the hub
 as that account, and logout ends both the hub session and the provider's; an identity that only
-claims the same preferred_username stays refused."""
+claims the same preferred_username stays refused until it brings an invitation code, which the
+`link_by_invitation` hook (here a stand-in for the invitations module) turns into its account."""
 
 import subprocess
 from urllib.parse import urlparse
@@ -56,7 +57,12 @@ def test_sso_login_linking_and_logout_against_a_real_provider(tmp_path):
     state = tmp_path / "state"
     config = site_config(state)
     url = f"http://127.0.0.1:{config['hub']['port']}/"
-    create_accounts(state, ("li.wei",))
+    create_accounts(state, ("li.wei", "wang.fang"))
+    extra = tmp_path / "extra"
+    extra.mkdir()
+    (extra / "invitations.py").write_text(
+        "c.OIDCAuthenticator.link_by_invitation = lambda code, issuer, sub: 'wang.fang' if code == 'INV-1' else None\n")
+    config["hub"]["extra_config_dir"] = str(extra)
     with oidcproc.running_provider(tmp_path / "idp", url, ACCOUNTS) as idp:
         config["auth"] = {"type": "oidc", "oidc": {
             "issuer": idp.issuer, "client_id": idp.client_id, "client_secret_file": str(idp.secret_file),
@@ -110,6 +116,14 @@ def test_sso_login_linking_and_logout_against_a_real_provider(tmp_path):
             page.locator("#mnss-sso-refused").wait_for(timeout=30_000)
             assert SUB_STRANGER in page.locator("#mnss-sso-identity").inner_text()
             assert [link.subject for link in LinkStore(state / "accounts.sqlite").all()] == [SUB_LI]
+
+            # 6. With an invitation code the hook links the identity to the invited account.
+            page.goto(url + "hub/oauth_login?invitation=INV-0&next=%2Fhub%2Fhome")
+            page.locator("#mnss-sso-refused").wait_for(timeout=30_000)  # a code the hook does not know
+            page.goto(url + "hub/oauth_login?invitation=INV-1&next=%2Fhub%2Fhome")
+            page.wait_for_url(url + "hub/home", timeout=30_000)
+            assert page.locator("nav span.me-1").inner_text() == "wang.fang"
+            assert LinkStore(state / "accounts.sqlite").username_for(idp.issuer, SUB_STRANGER) == "wang.fang"
 
             hub_log = log.read_text()
             assert f"SSO login refused (not-linked) for subject '{SUB_STRANGER}'" in hub_log
