@@ -222,6 +222,16 @@ class OIDCAuthenticator(GenericOAuthenticator):
             raise SubjectNotLinked(self.issuer, subject, "account-gone")
         return name
 
+    def still_linked(self, username: str) -> bool:
+        return (AccountStore(self.accounts_db).exists(username)
+                and self.links.subject_of(self.issuer, username) is not None)
+
+    async def refresh_user(self, user, handler=None, **kwargs):
+        """Every `auth_refresh_age` seconds of use: a session whose account was removed, or whose link
+        an administrator undid, ends (False: sign in again). Provider tokens are not kept or refreshed:
+        the hub needs only the identity, checked at sign-in."""
+        return await asyncio.to_thread(self.still_linked, user.name)
+
     async def authenticate(self, handler, data=None, **kwargs):
         token_info = await self.get_token_info(handler, self.build_access_tokens_request_params(handler, data))
         user_info = await self.token_to_user(token_info)

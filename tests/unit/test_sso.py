@@ -3,7 +3,11 @@
 The whole login against a real provider is in tests/integration/test_sso_browser.py.
 """
 
+import asyncio
+import http.server
+import json
 import os
+import threading
 import time
 from types import SimpleNamespace
 
@@ -15,7 +19,7 @@ from traitlets.config import Config
 
 from mnss_hub import apply, siteconfig
 from mnss_hub.accounts import AccountStore
-from mnss_hub.sso import OIDCAuthenticator, SSOConfigError, SubjectNotLinked, read_secret_file
+from mnss_hub.sso import OIDCAuthenticator, SSOConfigError, SubjectNotLinked, discover, read_secret_file
 from mnss_hub.sso_links import LinkStore
 
 ISS = "https://idp.hospital.example"
@@ -147,3 +151,39 @@ def test_an_invitation_hook_links_the_identity(authenticator, tmp_path):
 def test_hub_names_are_normalised(authenticator):
     assert authenticator.normalize_username("Ｌｉ.Wei") == "li.wei"
     assert authenticator.validate_username("li.wei") and not authenticator.validate_username("Li Wei")
+
+
+def test_a_session_ends_when_its_link_or_account_goes(authenticator, tmp_path):
+    user = SimpleNamespace(name="li.wei")
+    accounts, links = AccountStore(tmp_path / "accounts.sqlite"), LinkStore(tmp_path / "accounts.sqlite")
+    accounts.create("li.wei", "a-long-password")
+    links.link(ISS, "sub-1", "li.wei", how="admin")
+    assert asyncio.run(authenticator.refresh_user(user)) is True
+    links.unlink(ISS, "sub-1")
+    assert asyncio.run(authenticator.refresh_user(user)) is False
+
+
+def test_discovery_refuses_a_document_of_another_issuer():
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            body = json.dumps({"issuer": "https://elsewhere.example"}).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        issuer = f"http://127.0.0.1:{server.server_port}"
+        with pytest.raises(SSOConfigError, match="names the issuer 'https://elsewhere.example'"):
+            discover(issuer)
+    finally:
+        server.shutdown()
+        server.server_close()
+    with pytest.raises(SSOConfigError, match="cannot read the discovery document"):
+        discover(issuer, timeout=2)  # nothing listens there any more
