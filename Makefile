@@ -18,9 +18,11 @@ $(VENV)/.installed: pyproject.toml scripts/install-system.sh scripts/link-minine
 
 install: $(VENV)/.installed
 
-$(VENV)/.installed-test: $(VENV)/.installed
+OIDC_TEST_PROVIDER := tests/support/oidc
+$(VENV)/.installed-test: $(VENV)/.installed $(OIDC_TEST_PROVIDER)/package-lock.json
 	scripts/install-system.sh --test
 	$(PY) -m pip install -q -e '.[test]'
+	cd $(OIDC_TEST_PROVIDER) && npm ci --no-audit --no-fund --silent  # the OpenID Connect provider of the SSO tests
 	touch $@
 
 install-test: $(VENV)/.installed-test

@@ -92,8 +92,38 @@ def apply_auth(c: Config, site: dict) -> None:
         # Each request re-checks the account (at most once a second per user): a disabled or
         # reset account's browser sessions end at once.
         c.Authenticator.auth_refresh_age = 1
+    elif auth["type"] == "oidc":
+        apply_oidc(c, site)
     c.Authenticator.admin_users = set(site["hub"]["admin_users"])
     c.JupyterHub.default_url = landing.after_login  # admins are not given a lab they did not ask for
+
+
+OIDC_AUTHENTICATOR = "mnss_hub.sso.OIDCAuthenticator"
+
+
+def apply_oidc(c: Config, site: dict) -> None:
+    """auth.type oidc: institutional sign-in (mnss_hub.sso); the client secret stays in its file or
+    the environment, read by the authenticator, never copied into the config."""
+    oidc = site["auth"]["oidc"]
+    missing = [f"auth.oidc.{key}: empty; required when auth.type is oidc" for key in ("issuer", "client_id")
+               if not oidc[key]]
+    if "openid" not in oidc["scopes"]:
+        missing.append(f"auth.oidc.scopes: {oidc['scopes']!r} lacks 'openid'")
+    if missing:
+        raise ConfigError("(auth)", missing)
+    c.JupyterHub.authenticator_class = OIDC_AUTHENTICATOR
+    a = c.OIDCAuthenticator
+    a.issuer, a.discovery, a.client_id = oidc["issuer"], oidc["discovery"], oidc["client_id"]
+    a.authorize_url, a.token_url, a.userdata_url = oidc["authorize_url"], oidc["token_url"], oidc["userinfo_url"]
+    a.jwks_url, a.end_session_url, a.oauth_callback_url = oidc["jwks_url"], oidc["end_session_url"], oidc["callback_url"]
+    a.client_secret_file = oidc["client_secret_file"]
+    a.scope = oidc["scopes"]
+    a.identity_claim = oidc["identity_claim"]
+    a.login_service = oidc["display_name"]
+    a.link_by_preferred_username = oidc["link_by_preferred_username"]
+    a.accounts_db = str(accounts_db(site))
+    # Only linked identities get a name at all (mnss_hub.sso), so every name that comes back is allowed.
+    a.allow_all = True
 
 
 def apply_spawn_limits(c: Config, site: dict) -> None:

@@ -10,11 +10,12 @@ from pathlib import Path
 
 from traitlets.config import Config
 
-from . import apply, sessions, siteconfig
+from . import apply, sessions, siteconfig, sso_cli
 from .accounts import AccountError, AccountStore, generate_password
 from .people import cli as people_cli
 from .pseudonym import load_or_create_key
 from .spawners import LOCAL_MODE_WARNING
+from .sso_links import LinkError
 
 
 def _load(args) -> tuple[Path | None, dict]:
@@ -178,6 +179,11 @@ def cmd_remove_user(args) -> int:
     return 0
 
 
+def cmd_sso(args) -> int:
+    _, site = _load(args)
+    return args.sso_func(args, site)
+
+
 def cmd_run(args) -> int:
     path, site = _load(args)
     hub_config = Path(args.jupyterhub_config).resolve()
@@ -235,6 +241,8 @@ def build_parser() -> argparse.ArgumentParser:
         command = sub.add_parser(name, help=text)
         command.add_argument("name")
         command.set_defaults(func=func)
+    sso_cli.register(sub)
+    sub.choices["sso"].set_defaults(func=cmd_sso)
     run = sub.add_parser("run", help="validate the config, create missing admins, start JupyterHub")
     run.add_argument("--jupyterhub-config", default="jupyterhub_config.py", help="path of jupyterhub_config.py")
     run.set_defaults(func=cmd_run)
@@ -249,7 +257,7 @@ def main(argv: list[str] | None = None) -> int:
     except siteconfig.ConfigError as err:
         print(f"mnss-hub: {err}", file=sys.stderr)
         return 2
-    except AccountError as err:
+    except (AccountError, LinkError) as err:
         print(f"mnss-hub: {err}", file=sys.stderr)
         return 2
 

@@ -1,0 +1,77 @@
+"""A real OpenID Connect provider (tests/support/oidc/provider.mjs, oidc-provider on Node.js) as a
+subprocess on 127.0.0.1: started, polled until its discovery document answers, always stopped."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import requests
+
+from tests.support.hubproc import free_ports, stop_process_group
+
+PROVIDER_DIR = Path(__file__).resolve().parent / "oidc"
+CLIENT_ID = "mnss-hub"
+
+
+def available() -> str | None:
+    """Why the provider cannot run here, or None (make install-test installs it)."""
+    if shutil.which("node") is None:
+        return "Node.js is not installed"
+    if not (PROVIDER_DIR / "node_modules" / "oidc-provider").is_dir():
+        return f"oidc-provider is not installed in {PROVIDER_DIR} (make install-test runs npm ci there)"
+    return None
+
+
+@dataclass
+class Provider:
+    issuer: str
+    client_id: str
+    secret_file: Path
+    log: Path
+
+
+@contextmanager
+def running_provider(workdir: Path, hub_url: str, accounts: dict[str, dict]):
+    """Start a provider whose one client is a hub at `hub_url`; `accounts`: sub -> claims."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    (port,) = free_ports(1)
+    secret = os.urandom(24).hex()
+    secret_file = workdir / "oidc-client-secret"
+    fd = os.open(secret_file, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secret + "\n")
+    settings = workdir / "oidc-provider.json"
+    settings.write_text(json.dumps({
+        "port": port, "accounts": accounts,
+        "client": {"client_id": CLIENT_ID, "client_secret": secret,
+                   "redirect_uris": [hub_url + "hub/oauth_callback"],
+                   "post_logout_redirect_uris": [hub_url + "hub/login"]},
+    }), "utf-8")
+    log = workdir / "oidc-provider.log"
+    with open(log, "ab") as out:
+        proc = subprocess.Popen(["node", str(PROVIDER_DIR / "provider.mjs"), str(settings)], cwd=PROVIDER_DIR,
+                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+    issuer = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            if proc.poll() is not None:
+                raise RuntimeError(f"oidc-provider exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                if requests.get(issuer + "/.well-known/openid-configuration", timeout=2).ok:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"oidc-provider did not answer within 30 s:\n{log.read_text()[-3000:]}")
+            time.sleep(0.2)
+        yield Provider(issuer, CLIENT_ID, secret_file, log)
+    finally:
+        stop_process_group(proc, grace=5)
