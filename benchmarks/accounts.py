@@ -31,9 +31,15 @@ from stdnum.cn import ric
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "hub"), str(ROOT)]
 
-from mnss_hub.people import ADMIN, Actor, Keyring, PeopleStore, directory  # noqa: E402
-from mnss_hub.people import invitations as inv  # noqa: E402
-from mnss_hub.people import profiles  # noqa: E402
+from mnss_hub.people import (  # noqa: E402
+    ADMIN,
+    Actor,
+    Keyring,
+    PeopleStore,
+    directory,
+    invitations as inv,  # noqa: E402
+    profiles,  # noqa: E402
+)
 from mnss_hub.people.tables import profiles as profile_table  # noqa: E402
 
 ADMIN_ACTOR = Actor("bench-admin", ADMIN)
@@ -88,16 +94,29 @@ def seed_profiles(store: PeopleStore, count: int) -> None:
     rows = []
     for n in range(count):
         number = id_number(n)
-        rows.append({
-            "username": f"user{n:05d}", "name": f"学员{n:05d}", "gender": "male" if int(number[16]) % 2 else "female",
-            "id_number_enc": ring.encrypt(number, "id_number"),
-            "id_number_hash": ring.lookup_hash(number, "id_number"),
-            "mobile_enc": ring.encrypt(f"+86138{n:08d}", "mobile"), "wechat_enc": ring.encrypt(f"wx_{n:06d}", "wechat"),
-            "email": f"user{n}@example.cn", "institution": HOSPITAL, "department": departments[n % len(departments)],
-            "position": "staff", "title": "engineer", "remarks": "", "courses": json.dumps(["net-101"]),
-            "status": "active" if n % 10 else "pending", "invitation_id": None, "consent_at": now,
-            "consent_version": "1", "created_at": now,
-        })
+        rows.append(
+            {
+                "username": f"user{n:05d}",
+                "name": f"学员{n:05d}",
+                "gender": "male" if int(number[16]) % 2 else "female",
+                "id_number_enc": ring.encrypt(number, "id_number"),
+                "id_number_hash": ring.lookup_hash(number, "id_number"),
+                "mobile_enc": ring.encrypt(f"+86138{n:08d}", "mobile"),
+                "wechat_enc": ring.encrypt(f"wx_{n:06d}", "wechat"),
+                "email": f"user{n}@example.cn",
+                "institution": HOSPITAL,
+                "department": departments[n % len(departments)],
+                "position": "staff",
+                "title": "engineer",
+                "remarks": "",
+                "courses": json.dumps(["net-101"]),
+                "status": "active" if n % 10 else "pending",
+                "invitation_id": None,
+                "consent_at": now,
+                "consent_version": "1",
+                "created_at": now,
+            }
+        )
     with store.begin() as conn:
         conn.execute(profile_table.insert(), rows)
     print(f"  seeded {count:,} profiles in {time.perf_counter() - started:.1f} s")
@@ -121,18 +140,41 @@ def store_timings(store: PeopleStore, count: int, repeat: int) -> list[Timing]:
 
     def register(n: int):
         number = id_number(17_000 + n)  # id_number is unique for n < 21,000; seeding used 0..count-1
-        profiles.register(store, codes[n], {
-            "name": "新学员", "gender": "male" if int(number[16]) % 2 else "female", "id_number": number,
-            "institution": HOSPITAL, "department": "信息中心", "position": "staff", "title": "engineer",
-            "mobile": f"139{n:08d}", "email": f"new{n}@example.cn", "consent": "on"})
+        profiles.register(
+            store,
+            codes[n],
+            {
+                "name": "新学员",
+                "gender": "male" if int(number[16]) % 2 else "female",
+                "id_number": number,
+                "institution": HOSPITAL,
+                "department": "信息中心",
+                "position": "staff",
+                "title": "engineer",
+                "mobile": f"139{n:08d}",
+                "email": f"new{n}@example.cn",
+                "consent": "on",
+            },
+        )
 
     return [
         Timing("list page 1 (50 of 10k, masked)", lambda n: profiles.list_profiles(store, ADMIN_ACTOR), 200),
-        Timing("list a middle page", lambda n: profiles.list_profiles(store, ADMIN_ACTOR, offset=(pages // 2) * 50), 200),
-        Timing("list the last page", lambda n: profiles.list_profiles(store, ADMIN_ACTOR, offset=(pages - 1) * 50), 200),
-        Timing("list pending, one institution", lambda n: profiles.list_profiles(
-            store, Actor("ia", "institution_admin", HOSPITAL), status="pending"), 200),
-        Timing("list by name search", lambda n: profiles.list_profiles(store, ADMIN_ACTOR, search=f"学员{n % 100:03d}"), 200),
+        Timing(
+            "list a middle page", lambda n: profiles.list_profiles(store, ADMIN_ACTOR, offset=(pages // 2) * 50), 200
+        ),
+        Timing(
+            "list the last page", lambda n: profiles.list_profiles(store, ADMIN_ACTOR, offset=(pages - 1) * 50), 200
+        ),
+        Timing(
+            "list pending, one institution",
+            lambda n: profiles.list_profiles(store, Actor("ia", "institution_admin", HOSPITAL), status="pending"),
+            200,
+        ),
+        Timing(
+            "list by name search",
+            lambda n: profiles.list_profiles(store, ADMIN_ACTOR, search=f"学员{n % 100:03d}"),
+            200,
+        ),
         Timing("register one (validate, encrypt, audit)", register, 200),
     ]
 
@@ -165,8 +207,9 @@ def main() -> int:
                 results.append((timing, p95))
                 print(f"  {timing.label:<42} p50 {median:7.2f}  p95 {p95:7.2f}")
             print("\n== targets")
-            ok &= check(f"{args.invitations:,} invitations from .xlsx < 30 s", import_seconds < 30,
-                        f"{import_seconds:.2f} s")
+            ok &= check(
+                f"{args.invitations:,} invitations from .xlsx < 30 s", import_seconds < 30, f"{import_seconds:.2f} s"
+            )
             for timing, p95 in results:
                 ok &= check(f"{timing.label} p95 < {timing.target_ms:.0f} ms", p95 < timing.target_ms, f"{p95:.2f} ms")
             ok &= check("audit chain intact after the run", store.verify_audit() is None, "verify() found no break")

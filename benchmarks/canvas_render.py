@@ -25,23 +25,33 @@ sys.path.insert(0, str(ROOT))
 from tests.support.browser import browser_page  # noqa: E402
 from tests.support.hubproc import VENV_BIN, free_ports, stop_process_group  # noqa: E402
 
-SETUP = "from mnss_kernel import templates\ntopo = templates.hospital_campus(buildings=3, departments_per_building=4, " \
-        "hosts_per_department=22)\nprint(len(topo.nodes))"
+SETUP = (
+    "from mnss_kernel import templates\ntopo = templates.hospital_campus(buildings=3, departments_per_building=4, "
+    "hosts_per_department=22)\nprint(len(topo.nodes))"
+)
 OURS = "from mnss_kernel.canvas import TopologyCanvas\nTopologyCanvas(topo)"
-STOCK = ("from ipycytoscape import CytoscapeWidget\nfrom mnss_kernel.topology.convert import to_cytoscape\n"
-         "from mnss_kernel.canvas.layout import place_missing\n"
-         "w = CytoscapeWidget()\nw.graph.add_graph_from_json(to_cytoscape(place_missing(topo)))\n"
-         "w.set_layout(name='preset', fit=True)\nw")
+STOCK = (
+    "from ipycytoscape import CytoscapeWidget\nfrom mnss_kernel.topology.convert import to_cytoscape\n"
+    "from mnss_kernel.canvas.layout import place_missing\n"
+    "w = CytoscapeWidget()\nw.graph.add_graph_from_json(to_cytoscape(place_missing(topo)))\n"
+    "w.set_layout(name='preset', fit=True)\nw"
+)
 
 COUNT_NODES = """() => { let best = 0; for (const el of document.querySelectorAll('div')) {
   if (el._cyreg && el._cyreg.cy) best = Math.max(best, el._cyreg.cy.nodes().length); } return best; }"""
 
 
 def notebook(code: str) -> dict:
-    cells = [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": src}
-             for src in (SETUP, code)]
-    return {"cells": cells, "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                         "language": "python"}}, "nbformat": 4, "nbformat_minor": 5}
+    cells = [
+        {"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [], "source": src}
+        for src in (SETUP, code)
+    ]
+    return {
+        "cells": cells,
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4,
+        "nbformat_minor": 5,
+    }
 
 
 def time_render(page, url: str, name: str, visit: int) -> float:
@@ -69,10 +79,22 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="mnss-canvas-bench-") as tmp:
         for name, code in (("ours.ipynb", OURS), ("stock.ipynb", STOCK)):
             Path(tmp, name).write_text(json.dumps(notebook(code)))
-        server = subprocess.Popen([str(VENV_BIN / "jupyter"), "lab", "--no-browser", f"--port={port}",
-                                   "--ServerApp.ip=127.0.0.1", "--IdentityProvider.token=bench", "--allow-root"],
-                                  cwd=tmp, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-                                  start_new_session=True, env={**os.environ, "MNSS_LANG": "en"})
+        server = subprocess.Popen(
+            [
+                str(VENV_BIN / "jupyter"),
+                "lab",
+                "--no-browser",
+                f"--port={port}",
+                "--ServerApp.ip=127.0.0.1",
+                "--IdentityProvider.token=bench",
+                "--allow-root",
+            ],
+            cwd=tmp,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+            env={**os.environ, "MNSS_LANG": "en"},
+        )
         try:
             url = f"http://127.0.0.1:{port}/"
             for _ in range(120):

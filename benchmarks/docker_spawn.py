@@ -45,10 +45,31 @@ def bare_run(index: int) -> float:
     """Seconds from `docker run` until the server in the container answers HTTP."""
     name = f"mnss-{RUN}-bare{index}"
     begin = time.perf_counter()
-    docker("run", "-d", "--name", name, "--network", NETWORK, "--cap-drop", "ALL",
-           *(f"--cap-add={cap}" for cap in CAPABILITIES), "--security-opt", "no-new-privileges",
-           "--memory", "2G", "--pids-limit", "2048", "--entrypoint", "jupyter", IMAGE,
-           "server", "--allow-root", "--ip=0.0.0.0", "--port=8888", "--IdentityProvider.token=")
+    docker(
+        "run",
+        "-d",
+        "--name",
+        name,
+        "--network",
+        NETWORK,
+        "--cap-drop",
+        "ALL",
+        *(f"--cap-add={cap}" for cap in CAPABILITIES),
+        "--security-opt",
+        "no-new-privileges",
+        "--memory",
+        "2G",
+        "--pids-limit",
+        "2048",
+        "--entrypoint",
+        "jupyter",
+        IMAGE,
+        "server",
+        "--allow-root",
+        "--ip=0.0.0.0",
+        "--port=8888",
+        "--IdentityProvider.token=",
+    )
     ip = json.loads(docker("inspect", name))[0]["NetworkSettings"]["Networks"][NETWORK]["IPAddress"]
     deadline = time.monotonic() + 120
     while time.monotonic() < deadline:
@@ -81,10 +102,12 @@ def main() -> int:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
-        config = site_config(Path(tmp) / "state", culler={"enabled": False},
-                             spawn={"concurrent_spawn_limit": args.concurrent, "start_timeout": 300,
-                                    "http_timeout": 120},
-                             docker={"network": NETWORK, "subnet": SUBNET, "volume_name": f"mnss-{RUN}-{{username}}"})
+        config = site_config(
+            Path(tmp) / "state",
+            culler={"enabled": False},
+            spawn={"concurrent_spawn_limit": args.concurrent, "start_timeout": 300, "http_timeout": 120},
+            docker={"network": NETWORK, "subnet": SUBNET, "volume_name": f"mnss-{RUN}-{{username}}"},
+        )
         config["mode"] = "docker"
         try:
             with running_hub(Path(tmp) / "hub", config) as (url, _, _):
@@ -98,8 +121,10 @@ def main() -> int:
                 print(report("hub spawn-until-ready (docker mode)", ours))
                 print(report("bare docker run until the server answers", bare))
                 p50_ours, p50_bare = statistics.median(ours), statistics.median(bare)
-                print(f"ratio ours/bare (p50): {p50_ours / p50_bare:.2f}; difference {p50_ours - p50_bare:+.2f} s "
-                      "(target: ours <= bare + 2 s)")
+                print(
+                    f"ratio ours/bare (p50): {p50_ours / p50_bare:.2f}; difference {p50_ours - p50_bare:+.2f} s "
+                    "(target: ours <= bare + 2 s)"
+                )
 
                 names = [f"con{i}{RUN}" for i in range(args.concurrent)]
                 begin = time.perf_counter()
@@ -107,8 +132,10 @@ def main() -> int:
                     outcomes = list(pool.map(lambda n: _attempt(hub, n), names))
                 failures = [o for o in outcomes if isinstance(o, str)]
                 times = [o for o in outcomes if isinstance(o, float)]
-                print(f"{args.concurrent} users spawned at once: {len(failures)} failures, all ready after "
-                      f"{time.perf_counter() - begin:.1f} s" + (f"; {report('per user', times)}" if times else ""))
+                print(
+                    f"{args.concurrent} users spawned at once: {len(failures)} failures, all ready after "
+                    f"{time.perf_counter() - begin:.1f} s" + (f"; {report('per user', times)}" if times else "")
+                )
                 for failure in failures[:5]:
                     print("  failure:", failure)
         finally:

@@ -42,8 +42,11 @@ def time_ours(n: int) -> float:
 
 def time_stock(n: int) -> float:
     started = time.perf_counter()
-    done = subprocess.run(["mn", "--switch", "lxbr", "--controller", "none", "--topo", f"linear,{n}",
-                           "--test", "none"], capture_output=True, text=True)
+    done = subprocess.run(
+        ["mn", "--switch", "lxbr", "--controller", "none", "--topo", f"linear,{n}", "--test", "none"],
+        capture_output=True,
+        text=True,
+    )
     elapsed = time.perf_counter() - started
     if done.returncode != 0:
         subprocess.run(["mn", "-c"], capture_output=True)
@@ -65,18 +68,27 @@ def build_times(sizes: list[int], repeat: int) -> None:
 
 def raw_veth_throughput(seconds: float) -> float:
     """iperf3 between two namespaces joined by one veth pair: the ceiling for any emulation."""
-    cmds = ["netns add bench-a", "netns add bench-b",
-            "link add va netns bench-a type veth peer name vb netns bench-b"]
+    cmds = ["netns add bench-a", "netns add bench-b", "link add va netns bench-a type veth peer name vb netns bench-b"]
     subprocess.run(["ip", "-batch", "-"], input="\n".join(cmds) + "\n", text=True, check=True)
     try:
         for ns, dev, ip in (("bench-a", "va", "192.0.2.1/24"), ("bench-b", "vb", "192.0.2.2/24")):
-            subprocess.run(["ip", "-n", ns, "-batch", "-"], check=True, text=True,
-                           input=f"link set lo up\naddr add {ip} dev {dev}\nlink set {dev} up\n")
-        server = subprocess.Popen(["ip", "netns", "exec", "bench-b", "iperf3", "-s", "-1"],
-                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            subprocess.run(
+                ["ip", "-n", ns, "-batch", "-"],
+                check=True,
+                text=True,
+                input=f"link set lo up\naddr add {ip} dev {dev}\nlink set {dev} up\n",
+            )
+        server = subprocess.Popen(
+            ["ip", "netns", "exec", "bench-b", "iperf3", "-s", "-1"],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         time.sleep(0.5)
-        out = subprocess.run(["ip", "netns", "exec", "bench-a", "iperf3", "-c", "192.0.2.2", "-t", str(seconds), "-J"],
-                             capture_output=True, text=True)
+        out = subprocess.run(
+            ["ip", "netns", "exec", "bench-a", "iperf3", "-c", "192.0.2.2", "-t", str(seconds), "-J"],
+            capture_output=True,
+            text=True,
+        )
         server.wait(10)
         return measure.parse_iperf3(json.loads(out.stdout))["mbps_received"]
     finally:
@@ -91,8 +103,10 @@ def throughput(seconds: float, rounds: int) -> None:
         with Lab(linear(3)) as lab:
             ours.append(measure.iperf(lab, "h1", "h3", seconds=seconds).iloc[0].mbps_received)
     r, o = statistics.median(raw), statistics.median(ours)
-    print(f"iperf3 h1->h3 over 3 switches: {o / 1000:.2f} Gbit/s; raw veth pair: {r / 1000:.2f} Gbit/s "
-          f"(medians of {rounds}); ratio {o / r:.2f} (target >= 0.9)")
+    print(
+        f"iperf3 h1->h3 over 3 switches: {o / 1000:.2f} Gbit/s; raw veth pair: {r / 1000:.2f} Gbit/s "
+        f"(medians of {rounds}); ratio {o / r:.2f} (target >= 0.9)"
+    )
 
 
 def campus() -> None:
@@ -118,9 +132,11 @@ def campus() -> None:
     running[0] = False
     sampler.join()
     leftovers = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.count("mnss-")
-    print(f"campus: {len(topo.nodes)} nodes ({hosts} host-like), {len(topo.links)} links: up in {up:.1f} s, "
-          f"up+down {total:.1f} s (target < 60 s), peak memory {(base - lowest[0]) / 1024:.0f} MiB "
-          f"(target < 4096), end-to-end ping loss {pings.loss_pct}%, leftovers {leftovers}")
+    print(
+        f"campus: {len(topo.nodes)} nodes ({hosts} host-like), {len(topo.links)} links: up in {up:.1f} s, "
+        f"up+down {total:.1f} s (target < 60 s), peak memory {(base - lowest[0]) / 1024:.0f} MiB "
+        f"(target < 4096), end-to-end ping loss {pings.loss_pct}%, leftovers {leftovers}"
+    )
 
 
 def main() -> int:

@@ -52,22 +52,33 @@ def main() -> int:
     parser.add_argument("--no-sandbox", action="store_true", help="nbgrader's own execution (for comparison)")
     args = parser.parse_args()
     students = [f"{'right' if i % 2 == 0 else 'wrong'}{i:03d}" for i in range(args.submissions)]
-    batches = [students[w::args.workers] for w in range(args.workers)]
+    batches = [students[w :: args.workers] for w in range(args.workers)]
     with tempfile.TemporaryDirectory(prefix="mnss-grading-bench-") as tmp:
         started = time.perf_counter()
         with ProcessPoolExecutor(args.workers) as pool:
-            done = [r for batch in pool.map(grade_batch, [f"{tmp}/w{w}" for w in range(args.workers)], batches,
-                                                    [not args.no_sandbox] * args.workers)
-                    for r in batch]
+            done = [
+                r
+                for batch in pool.map(
+                    grade_batch,
+                    [f"{tmp}/w{w}" for w in range(args.workers)],
+                    batches,
+                    [not args.no_sandbox] * args.workers,
+                )
+                for r in batch
+            ]
         total = time.perf_counter() - started
     wrong = [s for s, score, _ in done if (score == 10) != s.startswith("right")]
     per = sorted(seconds for _, _, seconds in done)
-    print(f"autograded {len(done)} submissions of {COURSE}/{ASSIGNMENT} (live network) with {args.workers} "
-          f"grader(s), {'no sandbox' if args.no_sandbox else 'sandboxed'}: {total:.1f} s total, "
-          f"{total / len(done):.2f} s per submission "
-          f"(one grader's own time p50 {per[len(per) // 2]:.2f} s)")
-    print(f"projected for 100 submissions: {100 * total / len(done) / 60:.1f} min (target <= 5 min); "
-          f"scores as expected: {len(done) - len(wrong)}/{len(done)}")
+    print(
+        f"autograded {len(done)} submissions of {COURSE}/{ASSIGNMENT} (live network) with {args.workers} "
+        f"grader(s), {'no sandbox' if args.no_sandbox else 'sandboxed'}: {total:.1f} s total, "
+        f"{total / len(done):.2f} s per submission "
+        f"(one grader's own time p50 {per[len(per) // 2]:.2f} s)"
+    )
+    print(
+        f"projected for 100 submissions: {100 * total / len(done) / 60:.1f} min (target <= 5 min); "
+        f"scores as expected: {len(done) - len(wrong)}/{len(done)}"
+    )
     return 1 if wrong else 0
 
 

@@ -50,8 +50,9 @@ def start_stock(stack: ExitStack, work: Path) -> str:
     state = work / "state"
     (state / "homes").mkdir(parents=True)
     cfg = work / "jupyterhub_config.py"
-    cfg.write_text(textwrap.dedent(STOCK_CONFIG.format(
-        port=port, hub_port=hub_port, api_port=api_port, state=state, bin=VENV_BIN)))
+    cfg.write_text(
+        textwrap.dedent(STOCK_CONFIG.format(port=port, hub_port=hub_port, api_port=api_port, state=state, bin=VENV_BIN))
+    )
     fake_site = {"hub": {"port": port}}
     url, _, _ = stack.enter_context(running_hub(work, fake_site, [str(VENV_BIN / "jupyterhub"), "-f", str(cfg)]))
     return url

@@ -29,8 +29,7 @@ from threadpoolctl import threadpool_limits
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "recommender"))
 
-from mnss_recommender import (Catalog, EventStore, Interactions, LearnerProfile, evaluate as ev,  # noqa: E402
-                              models, movielens)
+from mnss_recommender import Catalog, EventStore, Interactions, LearnerProfile, evaluate as ev, models, movielens  # noqa: E402
 from mnss_recommender.simulate import SimulationConfig, simulate  # noqa: E402
 from mnss_recommender.synthcatalog import synthetic_catalog  # noqa: E402
 
@@ -58,8 +57,10 @@ def training(catalog: Catalog, events: int, seed: int, repeat: int):
     if len(log) < events:
         print(f"  only {len(log)} events simulated; training on all of them")
     log = log.select(np.arange(min(events, len(log))))  # the first `events` in time
-    print(f"\n== training on {len(log):,} events (10k learners x {len(catalog)} notebooks; simulated in "
-          f"{simulated:.1f} s)")
+    print(
+        f"\n== training on {len(log):,} events (10k learners x {len(catalog)} notebooks; simulated in "
+        f"{simulated:.1f} s)"
+    )
     times: dict[str, list[float]] = {"interactions": []}
     fitted = {}
     for _ in range(repeat):
@@ -74,13 +75,16 @@ def training(catalog: Catalog, events: int, seed: int, repeat: int):
     total = [sum(times[k][r] for k in times) for r in range(repeat)]
     for key, values in times.items():
         print(f"  {key:<14} {statistics.median(values):8.3f} s  (median of {repeat})")
-    print(f"  {'all of it':<14} {statistics.median(total):8.3f} s  ({len(interactions.learners)} learners, "
-          f"{len(interactions):,} learner-notebook pairs)")
+    print(
+        f"  {'all of it':<14} {statistics.median(total):8.3f} s  ({len(interactions.learners)} learners, "
+        f"{len(interactions):,} learner-notebook pairs)"
+    )
     events_list = sim.events(np.arange(len(log)))
     t0 = time.perf_counter()
     Interactions.from_events(events_list, catalog)
-    print(f"  (the same {len(events_list):,} events as Event objects -> interactions: "
-          f"{time.perf_counter() - t0:.2f} s)")
+    print(
+        f"  (the same {len(events_list):,} events as Event objects -> interactions: {time.perf_counter() - t0:.2f} s)"
+    )
     return fitted["hybrid"], statistics.median(total), events_list
 
 
@@ -96,9 +100,11 @@ def store_throughput(events: list, tmp: Path, count: int) -> None:
     t0 = time.perf_counter()
     log = store.log()
     loaded = time.perf_counter() - t0
-    print(f"\n== SQLite event store: add {count:,} events {added:.2f} s ({count / added:,.0f}/s); "
-          f"re-sending {count // 10:,} of them {again:.2f} s (none stored twice: {store.count() == count}); "
-          f"load all as columns {loaded:.2f} s ({len(log):,})")
+    print(
+        f"\n== SQLite event store: add {count:,} events {added:.2f} s ({count / added:,.0f}/s); "
+        f"re-sending {count // 10:,} of them {again:.2f} s (none stored twice: {store.count() == count}); "
+        f"load all as columns {loaded:.2f} s ({len(log):,})"
+    )
 
 
 def latency(model, calls: int, seed: int):
@@ -123,13 +129,17 @@ def latency(model, calls: int, seed: int):
             cold.append((time.perf_counter_ns() - t0) / 1e6)
     p50, p99 = np.percentile(wall, [50, 99])
     c50, c99 = np.percentile(cpu, [50, 99])
-    print(f"\n== latency of one recommendation (hybrid, top 10 with reasons, {len(model.catalog)} notebooks, "
-          f"{len(model.interactions.learners)} learners; load average now {os.getloadavg()[0]:.1f} on "
-          f"{os.cpu_count()} cores)")
+    print(
+        f"\n== latency of one recommendation (hybrid, top 10 with reasons, {len(model.catalog)} notebooks, "
+        f"{len(model.interactions.learners)} learners; load average now {os.getloadavg()[0]:.1f} on "
+        f"{os.cpu_count()} cores)"
+    )
     print(f"  known learners, wall clock: p50 {p50:.3f} ms, p99 {p99:.3f} ms, max {max(wall):.3f} ms ({calls} calls)")
     print(f"  known learners, CPU time:   p50 {c50:.3f} ms, p99 {c99:.3f} ms")
-    print(f"  new learners (profile cold start), wall clock: p50 {np.percentile(cold, 50):.3f} ms, "
-          f"p99 {np.percentile(cold, 99):.3f} ms ({len(cold)} calls)")
+    print(
+        f"  new learners (profile cold start), wall clock: p50 {np.percentile(cold, 50):.3f} ms, "
+        f"p99 {np.percentile(cold, 99):.3f} ms ({len(cold)} calls)"
+    )
     return p99, c99
 
 
@@ -159,8 +169,13 @@ def main() -> int:
         for split in ("global", "per-learner"):
             results = ev.evaluate(log, catalog, split=split)
             for horizon, rows in results.items():
-                print(ev.format_table(rows, title=f"\n== MovieLens-100k ({ml.name}), {split} temporal split at 80%, "
-                                                  f"relevant = {'next' if horizon == 'next' else 'all'} new items"))
+                print(
+                    ev.format_table(
+                        rows,
+                        title=f"\n== MovieLens-100k ({ml.name}), {split} temporal split at 80%, "
+                        f"relevant = {'next' if horizon == 'next' else 'all'} new items",
+                    )
+                )
 
     hybrid, train_seconds, events = training(synthetic_catalog(300, seed=1), args.events, seed=1, repeat=args.repeat)
     with tempfile.TemporaryDirectory() as tmp:
@@ -170,18 +185,26 @@ def main() -> int:
 
     print("\n== targets (synthetic catalog, horizon 'next' notebook)")
     r = synthetic["next"]
-    ok &= check("hybrid NDCG@10 >= 1.5x popularity", r["hybrid"].ndcg >= 1.5 * r["popularity"].ndcg,
-                f"{r['hybrid'].ndcg:.4f} vs {r['popularity'].ndcg:.4f} "
-                f"({r['hybrid'].ndcg / max(r['popularity'].ndcg, 1e-12):.2f}x)")
-    ok &= check("hybrid NDCG@10 >= item-kNN", r["hybrid"].ndcg >= r["item-knn"].ndcg,
-                f"{r['hybrid'].ndcg:.4f} vs {r['item-knn'].ndcg:.4f}")
+    ok &= check(
+        "hybrid NDCG@10 >= 1.5x popularity",
+        r["hybrid"].ndcg >= 1.5 * r["popularity"].ndcg,
+        f"{r['hybrid'].ndcg:.4f} vs {r['popularity'].ndcg:.4f} "
+        f"({r['hybrid'].ndcg / max(r['popularity'].ndcg, 1e-12):.2f}x)",
+    )
+    ok &= check(
+        "hybrid NDCG@10 >= item-kNN",
+        r["hybrid"].ndcg >= r["item-knn"].ndcg,
+        f"{r['hybrid'].ndcg:.4f} vs {r['item-knn'].ndcg:.4f}",
+    )
     ok &= check("p99 latency <= 5 ms", p99 <= 5.0, f"{p99:.3f} ms wall clock ({cpu99:.3f} ms CPU)")
     ok &= check("1M events trained <= 10 s", train_seconds <= 10.0, f"{train_seconds:.2f} s")
     if real_results:
         r = real_results["next"]
-        print(f"  (real catalog, {len(real)} notebooks, for information: hybrid NDCG@10 {r['hybrid'].ndcg:.4f} = "
-              f"{r['hybrid'].ndcg / max(r['popularity'].ndcg, 1e-12):.2f}x popularity, item-kNN "
-              f"{r['item-knn'].ndcg:.4f})")
+        print(
+            f"  (real catalog, {len(real)} notebooks, for information: hybrid NDCG@10 {r['hybrid'].ndcg:.4f} = "
+            f"{r['hybrid'].ndcg / max(r['popularity'].ndcg, 1e-12):.2f}x popularity, item-kNN "
+            f"{r['item-knn'].ndcg:.4f})"
+        )
     return 0 if ok else 1
 
 

@@ -34,8 +34,9 @@ def hooks(group: str) -> list[tuple[str, Callable]]:
         try:
             loaded.append((point.name, point.load()))
         except Exception as err:  # an add-on's import may fail in any way
-            log.error("%s: hook %r (%s) could not be loaded: %s: %s", group, point.name, point.value,
-                      type(err).__name__, err)
+            log.error(
+                "%s: hook %r (%s) could not be loaded: %s: %s", group, point.name, point.value, type(err).__name__, err
+            )
     return loaded
 
 

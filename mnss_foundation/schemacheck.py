@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import difflib
 import ipaddress
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import jsonschema
 
@@ -23,8 +24,15 @@ def _ipv4_network(value) -> bool:
 
 
 def type_name(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean",
-            int: "an integer", float: "a number", type(None): "empty"}.get(type(value), type(value).__name__)
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        type(None): "empty",
+    }.get(type(value), type(value).__name__)
 
 
 def dotted(path: list) -> str:
@@ -47,7 +55,9 @@ def describe(err: jsonschema.ValidationError, name_path: PathNamer = dotted) -> 
         for name in sorted(set(value) - set(allowed)):
             hint = difflib.get_close_matches(name, allowed, n=1)
             suggestion = f" (did you mean '{hint[0]}'?)" if hint else ""
-            parts.append(f"{name_path(path + [name])}: unknown key{suggestion}; allowed keys here: {', '.join(allowed)}")
+            parts.append(
+                f"{name_path(path + [name])}: unknown key{suggestion}; allowed keys here: {', '.join(allowed)}"
+            )
         return "; ".join(parts)
     if err.validator == "required":
         return f"{key}: missing required key {err.message.split()[0]}"

@@ -24,24 +24,27 @@ class Kind:
 
 L3_ROLES = frozenset({"router", "firewall", "nat"})
 
-KINDS: dict[str, Kind] = {k.name: k for k in [
-    Kind("host", "host", "主机", "Host", "#4c78a8"),
-    Kind("switch", "switch", "交换机", "Switch", "#72b7b2", "round-rectangle"),
-    Kind("router", "router", "路由器", "Router", "#f58518", "diamond"),
-    Kind("firewall", "firewall", "防火墙", "Firewall", "#e45756", "hexagon"),
-    Kind("nat", "nat", "NAT 网关", "NAT gateway", "#b279a2", "diamond"),
-    Kind("pacs", "host", "影像归档 PACS", "PACS", "#54a24b", "barrel", "dicom-scp"),
-    Kind("modality", "host", "影像设备", "Imaging modality", "#88d27a", "ellipse", "dicom-scu"),
-    Kind("his", "host", "医院信息系统 HIS", "HIS", "#9d755d", "barrel", "hl7-mllp"),
-    Kind("emr", "host", "电子病历 EMR", "EMR", "#bab0ac", "barrel", "http"),
-    Kind("lis", "host", "检验信息系统 LIS", "LIS", "#ff9da6", "barrel", "hl7-mllp"),
-    Kind("database", "host", "数据库服务器", "Database server", "#79706e", "barrel", "mysql"),
-    Kind("web", "host", "Web 服务器", "Web server", "#d67195", "barrel", "http"),
-    Kind("nurse_station", "host", "护士站", "Nurse station", "#eeca3b"),
-    Kind("workstation", "host", "工作站", "Workstation", "#439894"),
-    Kind("medical_device", "host", "医疗设备", "Medical device", "#83bcb6"),
-    Kind("guest", "host", "访客终端", "Guest device", "#a0a0a0"),
-]}
+KINDS: dict[str, Kind] = {
+    k.name: k
+    for k in [
+        Kind("host", "host", "主机", "Host", "#4c78a8"),
+        Kind("switch", "switch", "交换机", "Switch", "#72b7b2", "round-rectangle"),
+        Kind("router", "router", "路由器", "Router", "#f58518", "diamond"),
+        Kind("firewall", "firewall", "防火墙", "Firewall", "#e45756", "hexagon"),
+        Kind("nat", "nat", "NAT 网关", "NAT gateway", "#b279a2", "diamond"),
+        Kind("pacs", "host", "影像归档 PACS", "PACS", "#54a24b", "barrel", "dicom-scp"),
+        Kind("modality", "host", "影像设备", "Imaging modality", "#88d27a", "ellipse", "dicom-scu"),
+        Kind("his", "host", "医院信息系统 HIS", "HIS", "#9d755d", "barrel", "hl7-mllp"),
+        Kind("emr", "host", "电子病历 EMR", "EMR", "#bab0ac", "barrel", "http"),
+        Kind("lis", "host", "检验信息系统 LIS", "LIS", "#ff9da6", "barrel", "hl7-mllp"),
+        Kind("database", "host", "数据库服务器", "Database server", "#79706e", "barrel", "mysql"),
+        Kind("web", "host", "Web 服务器", "Web server", "#d67195", "barrel", "http"),
+        Kind("nurse_station", "host", "护士站", "Nurse station", "#eeca3b"),
+        Kind("workstation", "host", "工作站", "Workstation", "#439894"),
+        Kind("medical_device", "host", "医疗设备", "Medical device", "#83bcb6"),
+        Kind("guest", "host", "访客终端", "Guest device", "#a0a0a0"),
+    ]
+}
 
 
 def kind(name: str) -> Kind:

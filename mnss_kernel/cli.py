@@ -31,6 +31,7 @@ def _mininet_topo(spec: str | None) -> tuple[str | None, tuple, dict]:
     name, values, params = splitArgs(spec)
     return name or None, tuple(values), params
 
+
 # Entry-point group of command areas other packages add to `mnss`, each a function
 # add_commands(subparsers); the course tools add `mnss course` (the engine does not import them).
 AREAS = "mnss_kernel.cli"
@@ -108,17 +109,24 @@ def build_parser() -> argparse.ArgumentParser:
     formats = ", ".join(FORMATS)
 
     def source_options(command: argparse.ArgumentParser) -> None:
-        command.add_argument("--format", choices=list(FORMATS),
-                             help=f"the file's format ({formats}); by default found from its name and content")
-        command.add_argument("--topo", metavar="NAME[,ARG,KEY=VALUE]",
-                             help="Mininet .py file: which of its topologies, with parameters, as for mn --topo")
+        command.add_argument(
+            "--format",
+            choices=list(FORMATS),
+            help=f"the file's format ({formats}); by default found from its name and content",
+        )
+        command.add_argument(
+            "--topo",
+            metavar="NAME[,ARG,KEY=VALUE]",
+            help="Mininet .py file: which of its topologies, with parameters, as for mn --topo",
+        )
 
     v = topo.add_parser("validate", help="check topology files in any format; exit 1 if any is invalid")
     v.add_argument("files", nargs="+")
     source_options(v)
     v.set_defaults(func=cmd_validate)
-    c = topo.add_parser("convert", help="convert between MNSS YAML/JSON, Mininet .py, containerlab .clab.yml "
-                                        "(and read cytoscape JSON)")
+    c = topo.add_parser(
+        "convert", help="convert between MNSS YAML/JSON, Mininet .py, containerlab .clab.yml (and read cytoscape JSON)"
+    )
     c.add_argument("source")
     c.add_argument("target", help="the file name decides the format")
     source_options(c)
@@ -146,9 +154,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     area = next((a for a in (sys.argv[1:] if argv is None else argv) if not a.startswith("-")), None)
     if area is not None and area not in parser.get_default("areas"):
-        print(f"mnss: no command area {area!r} is installed (have: {', '.join(parser.get_default('areas'))}); "
-              f"areas besides 'topo' come from packages registered under the entry-point group {AREAS!r} "
-              f"('course' from the course tools); {plugins.REINSTALL}", file=sys.stderr)
+        print(
+            f"mnss: no command area {area!r} is installed (have: {', '.join(parser.get_default('areas'))}); "
+            f"areas besides 'topo' come from packages registered under the entry-point group {AREAS!r} "
+            f"('course' from the course tools); {plugins.REINSTALL}",
+            file=sys.stderr,
+        )
         return 2
     args = parser.parse_args(argv)
     try:

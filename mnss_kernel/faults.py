@@ -57,6 +57,7 @@ class NodeDown(Fault):
 @dataclass(frozen=True)
 class Throttle(Fault):
     """Squeeze a link to `mbit` Mbit/s in both directions (a bad cable, a saturated uplink)."""
+
     a: str
     b: str
     mbit: float
@@ -77,14 +78,18 @@ class Throttle(Fault):
     def repair(self, lab):
         ifs, link = self._interfaces(lab)
         for i in ifs:
-            line = (f"class change dev {i.name} parent 1: classid 1:1 htb rate {link.bw}mbit burst 15k" if link.bw
-                    else f"qdisc del dev {i.name} root")
+            line = (
+                f"class change dev {i.name} parent 1: classid 1:1 htb rate {link.bw}mbit burst 15k"
+                if link.bw
+                else f"qdisc del dev {i.name} root"
+            )
             batch([line], lab.ns(i.node), tool="tc", what=f"restoring {i.name}")
 
 
 @dataclass(frozen=True)
 class RouteRemoved(Fault):
     """A static route deleted from a router (a classic misconfiguration)."""
+
     router: str
     network: str
     kind = "route_removed"
@@ -106,6 +111,7 @@ class RouteRemoved(Fault):
 @dataclass(frozen=True)
 class WrongVlan(Fault):
     """A switch port patched into the wrong VLAN."""
+
     switch: str
     node: str
     vlan: int
@@ -130,13 +136,16 @@ class WrongVlan(Fault):
 @dataclass(frozen=True)
 class FirewallBlock(Fault):
     """An extra deny rule at the top of a firewall or router (someone blocked the wrong subnet)."""
+
     node: str
     src: str
     dst: str
     kind = "firewall_block"
 
     def _rule(self, op: str) -> list[str]:
-        return ["iptables", op, "FORWARD"] + (["1"] if op == "-I" else []) + ["-s", self.src, "-d", self.dst, "-j", "DROP"]
+        return (
+            ["iptables", op, "FORWARD"] + (["1"] if op == "-I" else []) + ["-s", self.src, "-d", self.dst, "-j", "DROP"]
+        )
 
     def inject(self, lab):
         run(netns_exec(lab.ns(self.node), self._rule("-I")), what=f"blocking on {self.node}")
@@ -160,8 +169,13 @@ def candidates(topology, plan) -> list[Fault]:
     for switch, bridges in plan.bridges.items():
         for i in plan.interfaces[switch]:
             if role(kinds[i.peer_node]) != "switch":
-                found.append(WrongVlan(switch, i.peer_node, max(bridges) + 1 if len(bridges) == 1 else
-                                       next(v for v in sorted(bridges) if v != i.vlan)))
+                found.append(
+                    WrongVlan(
+                        switch,
+                        i.peer_node,
+                        max(bridges) + 1 if len(bridges) == 1 else next(v for v in sorted(bridges) if v != i.vlan),
+                    )
+                )
     for n in topology.nodes:
         if is_l3(n.kind):
             nets = sorted({str(s.subnet) for s in plan.segments if s.subnet})

@@ -16,8 +16,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import faults as fault_kinds
-from . import measure
+from . import faults as fault_kinds, measure
 from .runtime import Lab
 from .topology import Topology, TopologyError, load
 

@@ -44,21 +44,33 @@ def parse_ping(text: str) -> tuple[int, int, float | None]:
 def _ping_from(lab: Lab, src: str, targets: list[tuple[str, str]], count: int, timeout: float) -> list[dict]:
     """All pings of one source at once, in one shell inside its namespace."""
     ips = " ".join(ip for _, ip in targets)
-    script = (f't=$(mktemp -d); for d in {ips}; do {C_LOCALE} ping -n -q -c {count} -i 0.2 -W {timeout} $d > $t/$d 2>&1 & '
-              f'done; wait; for d in {ips}; do echo "@@ $d"; cat $t/$d; done; rm -rf $t')
+    script = (
+        f"t=$(mktemp -d); for d in {ips}; do {C_LOCALE} ping -n -q -c {count} -i 0.2 -W {timeout} $d > $t/$d 2>&1 & "
+        f'done; wait; for d in {ips}; do echo "@@ $d"; cat $t/$d; done; rm -rf $t'
+    )
     out = lab.cmd(src, script, timeout=timeout * count + 30).stdout
     by_ip = {chunk.split("\n", 1)[0].strip(): chunk for chunk in out.split("@@ ")[1:]}
     rows = []
     for dst, ip in targets:
         sent, received, rtt = parse_ping(by_ip.get(ip, ""))
         sent = sent or count
-        rows.append({"src": src, "dst": dst, "dst_ip": ip, "sent": sent, "received": received,
-                     "loss_pct": round(100.0 * (sent - received) / sent, 1), "rtt_avg_ms": rtt})
+        rows.append(
+            {
+                "src": src,
+                "dst": dst,
+                "dst_ip": ip,
+                "sent": sent,
+                "received": received,
+                "loss_pct": round(100.0 * (sent - received) / sent, 1),
+                "rtt_avg_ms": rtt,
+            }
+        )
     return rows
 
 
-def ping_matrix(lab: Lab, nodes: list[str] | None = None, count: int = MATRIX_COUNT,
-                timeout: float = 1) -> pd.DataFrame:
+def ping_matrix(
+    lab: Lab, nodes: list[str] | None = None, count: int = MATRIX_COUNT, timeout: float = 1
+) -> pd.DataFrame:
     """Ping every node from every other, `count` packets per pair. One row per pair.
 
     By default every node with an address: hosts and servers, and routers, firewalls and NAT
@@ -66,12 +78,14 @@ def ping_matrix(lab: Lab, nodes: list[str] | None = None, count: int = MATRIX_CO
     """
     if count < 1:
         raise ValueError(f"count: {count} pings per pair; give at least 1")
-    nodes = nodes or [n for n in lab.topology.names() if n not in lab.topology.names("switch")
-                      and lab.plan.address(n) is not None]
+    nodes = nodes or [
+        n for n in lab.topology.names() if n not in lab.topology.names("switch") and lab.plan.address(n) is not None
+    ]
     addressed = [(n, lab.address(n)) for n in nodes]
     with ThreadPoolExecutor(max_workers=8) as pool:
-        chunks = pool.map(lambda src: _ping_from(lab, src, [t for t in addressed if t[0] != src], count, timeout),
-                          nodes)
+        chunks = pool.map(
+            lambda src: _ping_from(lab, src, [t for t in addressed if t[0] != src], count, timeout), nodes
+        )
         rows = [row for chunk in chunks for row in chunk]
     return pd.DataFrame(rows, columns=PING_COLUMNS)
 
@@ -91,15 +105,19 @@ def parse_iperf3(report: dict) -> dict:
     if "error" in report:
         raise EngineError(f"iperf3: {report['error']}")
     sent, received = end.get("sum_sent", {}), end.get("sum_received", {})
-    return {"mbps_sent": sent.get("bits_per_second", 0) / 1e6,
-            "mbps_received": received.get("bits_per_second", 0) / 1e6,
-            "retransmits": sent.get("retransmits"), "seconds": received.get("seconds")}
+    return {
+        "mbps_sent": sent.get("bits_per_second", 0) / 1e6,
+        "mbps_received": received.get("bits_per_second", 0) / 1e6,
+        "retransmits": sent.get("retransmits"),
+        "seconds": received.get("seconds"),
+    }
 
 
 def iperf(lab: Lab, src: str, dst: str, seconds: float = 2, port: int = 5201) -> pd.DataFrame:
     """TCP throughput from src to dst with iperf3 (server started on dst, stopped afterwards)."""
-    server = lab.popen(dst, ["iperf3", "-s", "-1", "-p", str(port)], stdout=subprocess.PIPE,
-                       stderr=subprocess.STDOUT, text=True)
+    server = lab.popen(
+        dst, ["iperf3", "-s", "-1", "-p", str(port)], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    )
     try:
         deadline, attempts = time.monotonic() + 10, 0
         while True:  # the server needs a moment before it listens
@@ -114,8 +132,10 @@ def iperf(lab: Lab, src: str, dst: str, seconds: float = 2, port: int = 5201) ->
         except (json.JSONDecodeError, EngineError) as err:
             server.kill()
             said = server.communicate(timeout=5)[0].strip()[-300:]
-            raise EngineError(f"iperf3 from {src} to {dst} failed after {attempts} attempt(s): {err}; "
-                              f"server said: {said or '(nothing)'}") from None
+            raise EngineError(
+                f"iperf3 from {src} to {dst} failed after {attempts} attempt(s): {err}; "
+                f"server said: {said or '(nothing)'}"
+            ) from None
     finally:
         if server.poll() is None:
             server.kill()
@@ -131,14 +151,22 @@ def app_probe(lab: Lab, client: str, server: str, timeout: float = 5) -> dict:
     """
     port = lab.start_service(server)
     service = kind_of(lab.topology.node(server).kind).service
-    probe = "dicom-store" if (service == "dicom-scp" and
-                              kind_of(lab.topology.node(client).kind).service == "dicom-scu") else service
-    out = lab.cmd(client, f"{sys.executable} -m mnss_kernel.services probe {probe} {lab.address(server)} {port} "
-                          f"--timeout {timeout}", timeout=timeout + 60)
+    probe = (
+        "dicom-store"
+        if (service == "dicom-scp" and kind_of(lab.topology.node(client).kind).service == "dicom-scu")
+        else service
+    )
+    out = lab.cmd(
+        client,
+        f"{sys.executable} -m mnss_kernel.services probe {probe} {lab.address(server)} {port} --timeout {timeout}",
+        timeout=timeout + 60,
+    )
     try:
         row = json.loads(out.stdout)
     except json.JSONDecodeError:
-        raise EngineError(f"probe from {client} to {server} failed: {(out.stderr or out.stdout).strip()[:300]}") from None
+        raise EngineError(
+            f"probe from {client} to {server} failed: {(out.stderr or out.stdout).strip()[:300]}"
+        ) from None
     return {"src": client, "dst": server, "probe": probe} | row
 
 
@@ -156,14 +184,17 @@ def parse_traceroute(text: str) -> list[dict]:
         m = HOP.match(line)
         if m:
             address = None if m.group(2) == "*" else m.group(2)
-            rows.append({"hop": int(m.group(1)), "address": address,
-                         "rtt_ms": float(m.group(3)) if m.group(3) else None})
+            rows.append(
+                {"hop": int(m.group(1)), "address": address, "rtt_ms": float(m.group(3)) if m.group(3) else None}
+            )
     return rows
 
 
 def traceroute(lab: Lab, src: str, dst: str, max_hops: int = 16) -> pd.DataFrame:
     """The routers a packet passes from src to dst; names filled in where the address is a node's."""
-    out = lab.cmd(src, f"{C_LOCALE} traceroute -n -q 1 -w 1 -m {max_hops} {lab.address(dst)}", timeout=max_hops * 2 + 10)
+    out = lab.cmd(
+        src, f"{C_LOCALE} traceroute -n -q 1 -w 1 -m {max_hops} {lab.address(dst)}", timeout=max_hops * 2 + 10
+    )
     if not out.ok and not out.stdout:
         raise EngineError(f"traceroute from {src} failed: {out.stderr.strip()}")
     owner = {str(i.ip.ip): i.node for ifs in lab.plan.interfaces.values() for i in ifs if i.ip}
@@ -178,8 +209,13 @@ def capture(lab: Lab, node: str, path: str | Path, interface: str | None = None,
     """Capture packets on a node's interface into a .pcap while the `with` block runs."""
     interface = interface or lab.plan.interfaces[node][0].name
     path = Path(path).resolve()
-    proc = lab.popen(node, ["tcpdump", "--immediate-mode", "-U", "-n", "-i", interface, "-w", str(path)] + bpf.split(),
-                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = lab.popen(
+        node,
+        ["tcpdump", "--immediate-mode", "-U", "-n", "-i", interface, "-w", str(path)] + bpf.split(),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     line = proc.stderr.readline()  # "listening on ..." once the capture is armed
     if "listening" not in line:
         raise EngineError(f"tcpdump on {node}:{interface} did not start: {line.strip()}")

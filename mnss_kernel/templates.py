@@ -15,16 +15,28 @@ from __future__ import annotations
 
 import ipaddress
 import math
+from collections.abc import Callable
 from functools import partial
 from importlib import resources
 from pathlib import Path
-from typing import Callable, NamedTuple
+from typing import NamedTuple
 
 from .topology.model import Topology
 
 __all__ = [
-    "DEPARTMENTS", "TEMPLATES", "Template", "department_lan", "examples_dir", "guest_isolated",
-    "hospital_campus", "hospital_campus_1000", "linear", "load_example", "star", "tree", "write_examples",
+    "DEPARTMENTS",
+    "TEMPLATES",
+    "Template",
+    "department_lan",
+    "examples_dir",
+    "guest_isolated",
+    "hospital_campus",
+    "hospital_campus_1000",
+    "linear",
+    "load_example",
+    "star",
+    "tree",
+    "write_examples",
 ]
 
 NAME_MAX = 10  # node names of hospital templates; NAME-eth999 stays within Linux's 15 characters
@@ -82,12 +94,16 @@ def _grid(count: int, columns: int, x0: float, y0: float, dx: float = 70, dy: fl
 # Teaching set (Mininet's names and link order)
 # ---------------------------------------------------------------------------------------------
 
+
 def linear(n: int = 4) -> Topology:
     """n switches in a chain, one host on each: s1..sn, h1..hn (like `mn --topo linear,n`)."""
     _check("n", n, 1, 999)
-    b = _Builder(f"linear-{n}" if n != 4 else "linear", f"线性拓扑（{n} 台交换机）",
-                 f"{n} switches in a chain, one host on each; like Mininet's `--topo linear,{n}`. "
-                 "One broadcast domain, so every host reaches every other.")
+    b = _Builder(
+        f"linear-{n}" if n != 4 else "linear",
+        f"线性拓扑（{n} 台交换机）",
+        f"{n} switches in a chain, one host on each; like Mininet's `--topo linear,{n}`. "
+        "One broadcast domain, so every host reaches every other.",
+    )
     last = None
     for i in range(1, n + 1):
         switch = b.node(f"s{i}", "switch", 120 * i, 100)
@@ -102,8 +118,11 @@ def linear(n: int = 4) -> Topology:
 def star(n: int = 4) -> Topology:
     """One switch s1 with n hosts h1..hn (like `mn --topo single,n`)."""
     _check("n", n, 1, 4000)
-    b = _Builder(f"star-{n}" if n != 4 else "star", f"星型拓扑（{n} 台主机）",
-                 f"One switch with {n} hosts; like Mininet's `--topo single,{n}`.")
+    b = _Builder(
+        f"star-{n}" if n != 4 else "star",
+        f"星型拓扑（{n} 台主机）",
+        f"One switch with {n} hosts; like Mininet's `--topo single,{n}`.",
+    )
     columns = min(n, 16)
     b.node("s1", "switch", 0, 100)
     for i, (x, y) in enumerate(_grid(n, columns, 0, 260, dx=90), start=1):
@@ -115,13 +134,16 @@ def tree(depth: int = 2, fanout: int = 2) -> Topology:
     """A tree of switches, hosts at the leaves (like `mn --topo tree,depth,fanout`)."""
     _check("depth", depth, 1, 10)
     _check("fanout", fanout, 1, 64)
-    hosts = fanout ** depth
+    hosts = fanout**depth
     if hosts > 4096:
         raise ValueError(f"tree({depth}, {fanout}) would have {hosts} hosts; at most 4096")
     default = (depth, fanout) == (2, 2)
-    b = _Builder("tree" if default else f"tree-{depth}-{fanout}", f"树型拓扑（深度 {depth}，扇出 {fanout}）",
-                 f"A tree of switches {depth} levels deep, {fanout} children each, {hosts} hosts at the leaves; "
-                 f"like Mininet's `--topo tree,{depth},{fanout}`.")
+    b = _Builder(
+        "tree" if default else f"tree-{depth}-{fanout}",
+        f"树型拓扑（深度 {depth}，扇出 {fanout}）",
+        f"A tree of switches {depth} levels deep, {fanout} children each, {hosts} hosts at the leaves; "
+        f"like Mininet's `--topo tree,{depth},{fanout}`.",
+    )
     counters = {"h": 1, "s": 1}
     leaf_dx, level_dy = 80, 130
     leaves = [0]
@@ -181,8 +203,10 @@ def department_lan(kind: str = "radiology", workstations: int = 3, devices: int 
     b.node("sw1", "switch", 0, 100, label=f"{zh}交换机")
     members: list[tuple[str, str, str | None]] = []
     if kind == "radiology":
-        b.data["description"] = ("Radiology: imaging modalities send studies to the PACS (DICOM), "
-                                 "reading workstations query and retrieve them.")
+        b.data["description"] = (
+            "Radiology: imaging modalities send studies to the PACS (DICOM), "
+            "reading workstations query and retrieve them."
+        )
         members.append(("pacs", "pacs", "PACS 影像归档"))
         counts: dict[str, int] = {}
         for i in range(devices):
@@ -191,8 +215,9 @@ def department_lan(kind: str = "radiology", workstations: int = 3, devices: int 
             members.append((f"{code}{counts[code]}", "modality", f"{label} {counts[code]}"))
         members += [(f"ws{i}", "workstation", f"阅片工作站 {i}") for i in range(1, workstations + 1)]
     elif kind == "laboratory":
-        b.data["description"] = ("Laboratory: analysers report results to the LIS (HL7), "
-                                 "workstations review and release them.")
+        b.data["description"] = (
+            "Laboratory: analysers report results to the LIS (HL7), workstations review and release them."
+        )
         members.append(("lis", "lis", "LIS 检验信息系统"))
         members += [(f"an{i}", "medical_device", f"检验分析仪 {i}") for i in range(1, devices + 1)]
         members += [(f"ws{i}", "workstation", f"检验工作站 {i}") for i in range(1, workstations + 1)]
@@ -220,12 +245,22 @@ def guest_isolated(clinical_hosts: int = 2, guests: int = 3, internet: bool = Tr
     _check("clinical_hosts", clinical_hosts, 0, 200)
     _check("guests", guests, 1, 200)
     clinical_net = "10.1.0.0/24"
-    b = _Builder("guest_isolated", "访客网络隔离",
-                 "A clinical LAN (PACS, EMR, workstations) and a guest Wi-Fi network joined by a firewall: "
-                 "guests must not reach clinical systems (deny guest -> clinical), everything else is allowed"
-                 + (", e.g. guests browsing the internet web server." if internet else "."))
-    b.node("fw", "firewall", 0, 100, label="防火墙",
-           rules=_firewall_rules(GUEST_NET, [clinical_net]), default_policy="deny")
+    b = _Builder(
+        "guest_isolated",
+        "访客网络隔离",
+        "A clinical LAN (PACS, EMR, workstations) and a guest Wi-Fi network joined by a firewall: "
+        "guests must not reach clinical systems (deny guest -> clinical), everything else is allowed"
+        + (", e.g. guests browsing the internet web server." if internet else "."),
+    )
+    b.node(
+        "fw",
+        "firewall",
+        0,
+        100,
+        label="防火墙",
+        rules=_firewall_rules(GUEST_NET, [clinical_net]),
+        default_policy="deny",
+    )
     b.node("csw", "switch", -300, 240, label="临床网交换机")
     b.node("gsw", "switch", 300, 240, label="访客网交换机")
     b.link("fw", "csw", ip_a="10.1.0.1/24")
@@ -249,8 +284,13 @@ def guest_isolated(clinical_hosts: int = 2, guests: int = 3, internet: bool = Tr
 _CAMPUS_DEPARTMENTS = ["radiology", "laboratory", "ward"]
 # kind -> one-letter code in host names (b1d2w3: building 1, department 2, workstation 3)
 _HOST_CODES = {"modality": "x", "workstation": "w", "nurse_station": "n", "medical_device": "m"}
-_DATA_CENTRE = [("pacs", "pacs", "PACS 影像归档"), ("his", "his", "HIS 医院信息系统"), ("emr", "emr", "EMR 电子病历"),
-                ("lis", "lis", "LIS 检验信息系统"), ("db", "database", "数据库服务器")]
+_DATA_CENTRE = [
+    ("pacs", "pacs", "PACS 影像归档"),
+    ("his", "his", "HIS 医院信息系统"),
+    ("emr", "emr", "EMR 电子病历"),
+    ("lis", "lis", "LIS 检验信息系统"),
+    ("db", "database", "数据库服务器"),
+]
 
 
 def _department_hosts(kind: str, count: int) -> list[str]:
@@ -268,8 +308,13 @@ def _department_hosts(kind: str, count: int) -> list[str]:
     return [special] * n_special + [other] * (count - n_special)
 
 
-def hospital_campus(buildings: int = 2, departments_per_building: int = 3, hosts_per_department: int = 6,
-                    guests: int = 4, internet: bool = True) -> Topology:
+def hospital_campus(
+    buildings: int = 2,
+    departments_per_building: int = 3,
+    hosts_per_department: int = 6,
+    guests: int = 4,
+    internet: bool = True,
+) -> Topology:
     """A hospital campus: core, a distribution router per building, an access switch per department.
 
     Tiers (top to bottom on the canvas): `inet` (internet web server) behind the NAT gateway `nat`;
@@ -288,18 +333,23 @@ def hospital_campus(buildings: int = 2, departments_per_building: int = 3, hosts
     prefix = _prefix_for(hosts_per_department, routers=1)
     per_building = list(ipaddress.IPv4Network("10.1.0.0/16").subnets(new_prefix=prefix))
     if departments_per_building + 1 > len(per_building):
-        raise ValueError(f"{departments_per_building} departments of {hosts_per_department} hosts do not fit in "
-                         f"a building's /16 (room for {len(per_building) - 1} /{prefix} subnets)")
+        raise ValueError(
+            f"{departments_per_building} departments of {hosts_per_department} hosts do not fit in "
+            f"a building's /16 (room for {len(per_building) - 1} /{prefix} subnets)"
+        )
     departments = buildings * departments_per_building
     hosts = departments * hosts_per_department
-    b = _Builder("hospital_campus" if (buildings, departments_per_building, hosts_per_department, guests, internet)
-                 == (2, 3, 6, 4, True) else f"campus-{buildings}x{departments_per_building}x{hosts_per_department}",
-                 f"医院园区网络（{buildings} 栋楼，{departments} 个科室，{hosts} 台终端）",
-                 f"A hospital campus: a core router and backbone, {buildings} buildings each with a distribution "
-                 f"router, {departments_per_building} departments per building each on its own access switch and "
-                 f"subnet ({hosts_per_department} devices each), a data centre (PACS, HIS, EMR, LIS, database) and "
-                 "a guest network behind a firewall that denies guests any clinical subnet"
-                 + (", with internet access through a NAT gateway." if internet else "."))
+    b = _Builder(
+        "hospital_campus"
+        if (buildings, departments_per_building, hosts_per_department, guests, internet) == (2, 3, 6, 4, True)
+        else f"campus-{buildings}x{departments_per_building}x{hosts_per_department}",
+        f"医院园区网络（{buildings} 栋楼，{departments} 个科室，{hosts} 台终端）",
+        f"A hospital campus: a core router and backbone, {buildings} buildings each with a distribution "
+        f"router, {departments_per_building} departments per building each on its own access switch and "
+        f"subnet ({hosts_per_department} devices each), a data centre (PACS, HIS, EMR, LIS, database) and "
+        "a guest network behind a firewall that denies guests any clinical subnet"
+        + (", with internet access through a NAT gateway." if internet else "."),
+    )
 
     # -- layout: departments side by side, each a block of host columns ------------------------
     columns = min(10, hosts_per_department)
@@ -327,8 +377,15 @@ def hospital_campus(buildings: int = 2, departments_per_building: int = 3, hosts
     if guests:
         guest_prefix = _prefix_for(guests, routers=1)
         guest_net = ipaddress.IPv4Network(f"192.168.100.0/{guest_prefix}", strict=False)
-        b.node("fw", "firewall", x_guest, y_dist, label="访客防火墙",
-               rules=_firewall_rules(str(guest_net), ["10.0.0.0/8"]), default_policy="deny")
+        b.node(
+            "fw",
+            "firewall",
+            x_guest,
+            y_dist,
+            label="访客防火墙",
+            rules=_firewall_rules(str(guest_net), ["10.0.0.0/8"]),
+            default_policy="deny",
+        )
         b.link("core", "fw", ip_a="10.0.254.1/30", ip_b="10.0.254.2/30")
         b.node("gsw", "switch", x_guest, y_access, label="访客网交换机")
         b.link("fw", "gsw", ip_a=f"{next(guest_net.hosts())}/{guest_prefix}")
@@ -343,8 +400,9 @@ def hospital_campus(buildings: int = 2, departments_per_building: int = 3, hosts
     # -- buildings and departments --------------------------------------------------------------
     for i in range(1, buildings + 1):
         first = x_dept0 + (i - 1) * departments_per_building * block
-        router = b.node(f"b{i}r", "router", first + departments_per_building * block / 2, y_dist,
-                        label=f"{i}号楼汇聚路由器")
+        router = b.node(
+            f"b{i}r", "router", first + departments_per_building * block / 2, y_dist, label=f"{i}号楼汇聚路由器"
+        )
         b.link(router, "bbsw", ip_a=f"10.0.0.{i + 1}/24")
         per_building = list(ipaddress.IPv4Network(f"10.{i}.0.0/16").subnets(new_prefix=prefix))
         for j in range(1, departments_per_building + 1):
@@ -352,13 +410,20 @@ def hospital_campus(buildings: int = 2, departments_per_building: int = 3, hosts
             zh = DEPARTMENTS[kind][0]
             number = (j - 1) // len(_CAMPUS_DEPARTMENTS) + 1
             x = first + (j - 0.5) * block
-            access = b.node(f"b{i}d{j}", "switch", x, y_access,
-                            label=f"{i}号楼 {zh}{number if departments_per_building > 3 else ''}")
+            access = b.node(
+                f"b{i}d{j}",
+                "switch",
+                x,
+                y_access,
+                label=f"{i}号楼 {zh}{number if departments_per_building > 3 else ''}",
+            )
             subnet = per_building[j]
             b.link(router, access, ip_a=f"{next(subnet.hosts())}/{prefix}")
             counts: dict[str, int] = {}
             host_kinds = _department_hosts(kind, hosts_per_department)
-            for host_kind, (hx, hy) in zip(host_kinds, _grid(len(host_kinds), columns, x, y_hosts, dx=dx, dy=dy), strict=True):
+            for host_kind, (hx, hy) in zip(
+                host_kinds, _grid(len(host_kinds), columns, x, y_hosts, dx=dx, dy=dy), strict=True
+            ):
                 counts[host_kind] = counts.get(host_kind, 0) + 1
                 name = f"b{i}d{j}{_HOST_CODES[host_kind]}{counts[host_kind]}"
                 b.link(b.node(name, host_kind, hx, hy), access)
@@ -377,6 +442,7 @@ def hospital_campus_1000() -> Topology:
 # Registry and saved examples
 # ---------------------------------------------------------------------------------------------
 
+
 class Template(NamedTuple):
     build: Callable[..., Topology]
     title_zh: str
@@ -385,28 +451,54 @@ class Template(NamedTuple):
 
 
 TEMPLATES: dict[str, Template] = {
-    "linear": Template(linear, "线性拓扑", "Linear",
-                       "Switches in a chain, one host each (Mininet's linear topology). Parameter: n."),
-    "star": Template(star, "星型拓扑", "Star",
-                     "One switch with n hosts (Mininet's single topology). Parameter: n."),
-    "tree": Template(tree, "树型拓扑", "Tree",
-                     "A tree of switches with hosts at the leaves (Mininet's tree topology). "
-                     "Parameters: depth, fanout."),
-    "radiology": Template(partial(department_lan, "radiology"), "放射科局域网", "Radiology LAN",
-                          "PACS, imaging modalities and reading workstations on one switch."),
-    "laboratory": Template(partial(department_lan, "laboratory"), "检验科局域网", "Laboratory LAN",
-                           "LIS, analysers and workstations on one switch."),
-    "ward": Template(partial(department_lan, "ward"), "住院病区局域网", "Ward LAN",
-                     "Nurse stations and bedside medical devices on one switch."),
-    "guest_isolated": Template(guest_isolated, "访客网络隔离", "Guest network isolation",
-                               "A clinical LAN and a guest network joined by a firewall that denies "
-                               "guests any clinical system."),
-    "hospital_campus": Template(hospital_campus, "医院园区网络", "Hospital campus",
-                                "Core, buildings, departments with their own subnets, data centre, "
-                                "guest network behind a firewall. Parameters: buildings, "
-                                "departments_per_building, hosts_per_department, guests."),
-    "hospital_campus_1000": Template(hospital_campus_1000, "千台终端医院园区", "Hospital campus, 1000 devices",
-                                     "The campus at scale: 4 buildings, 20 departments, 1000 devices."),
+    "linear": Template(
+        linear, "线性拓扑", "Linear", "Switches in a chain, one host each (Mininet's linear topology). Parameter: n."
+    ),
+    "star": Template(star, "星型拓扑", "Star", "One switch with n hosts (Mininet's single topology). Parameter: n."),
+    "tree": Template(
+        tree,
+        "树型拓扑",
+        "Tree",
+        "A tree of switches with hosts at the leaves (Mininet's tree topology). Parameters: depth, fanout.",
+    ),
+    "radiology": Template(
+        partial(department_lan, "radiology"),
+        "放射科局域网",
+        "Radiology LAN",
+        "PACS, imaging modalities and reading workstations on one switch.",
+    ),
+    "laboratory": Template(
+        partial(department_lan, "laboratory"),
+        "检验科局域网",
+        "Laboratory LAN",
+        "LIS, analysers and workstations on one switch.",
+    ),
+    "ward": Template(
+        partial(department_lan, "ward"),
+        "住院病区局域网",
+        "Ward LAN",
+        "Nurse stations and bedside medical devices on one switch.",
+    ),
+    "guest_isolated": Template(
+        guest_isolated,
+        "访客网络隔离",
+        "Guest network isolation",
+        "A clinical LAN and a guest network joined by a firewall that denies guests any clinical system.",
+    ),
+    "hospital_campus": Template(
+        hospital_campus,
+        "医院园区网络",
+        "Hospital campus",
+        "Core, buildings, departments with their own subnets, data centre, "
+        "guest network behind a firewall. Parameters: buildings, "
+        "departments_per_building, hosts_per_department, guests.",
+    ),
+    "hospital_campus_1000": Template(
+        hospital_campus_1000,
+        "千台终端医院园区",
+        "Hospital campus, 1000 devices",
+        "The campus at scale: 4 buildings, 20 departments, 1000 devices.",
+    ),
 }
 
 #: Templates whose default size is saved under mnss_kernel/topologies/ (the big campus is built on demand).

@@ -51,8 +51,11 @@ def _load_jupyter_server_extension(serverapp):
 
     unregistered = missing()
     if unregistered:
-        serverapp.log.error("mnss_activity: no hook registered for %s, so those events are not recorded; %s",
-                            ", ".join(unregistered), plugins.REINSTALL)
+        serverapp.log.error(
+            "mnss_activity: no hook registered for %s, so those events are not recorded; %s",
+            ", ".join(unregistered),
+            plugins.REINSTALL,
+        )
     buffer = EventBuffer()
     install_kernel_hook(Path.home())
 

@@ -38,8 +38,14 @@ class EventBuffer:
         db.execute("CREATE TABLE IF NOT EXISTS pending (event_id TEXT PRIMARY KEY, body TEXT NOT NULL)")
         return db
 
-    def record(self, item: str, kind: str, score: float | None = None, duration: float | None = None,
-               event_id: str | None = None) -> str:
+    def record(
+        self,
+        item: str,
+        kind: str,
+        score: float | None = None,
+        duration: float | None = None,
+        event_id: str | None = None,
+    ) -> str:
         """Append an event. A caller that can name the event (e.g. from its content) passes
         `event_id`, so the same thing recorded twice is pending once here and stored once by the service."""
         if kind not in KINDS:

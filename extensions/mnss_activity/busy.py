@@ -8,7 +8,7 @@ is not culled. A lab whose kernel died is not live and does not count.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from tornado.ioloop import PeriodicCallback
 
@@ -23,7 +23,7 @@ def labs_running(owner: str | None = None) -> int:
 
 def mark_busy(settings: dict, count=labs_running) -> bool:
     if count():
-        settings.setdefault("last_activity_times", {})[KEY] = datetime.now(timezone.utc)
+        settings.setdefault("last_activity_times", {})[KEY] = datetime.now(UTC)
         return True
     return False
 

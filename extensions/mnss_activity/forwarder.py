@@ -20,8 +20,13 @@ async def flush(buffer: EventBuffer, url: str, token: str, batch: int = 500) -> 
         events = buffer.pending(batch)
         if not events:
             return sent
-        request = HTTPRequest(url, method="POST", body=json.dumps({"events": events}), request_timeout=10,
-                              headers={"Authorization": f"token {token}", "Content-Type": "application/json"})
+        request = HTTPRequest(
+            url,
+            method="POST",
+            body=json.dumps({"events": events}),
+            request_timeout=10,
+            headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+        )
         try:
             await client.fetch(request)
         except HTTPClientError as err:

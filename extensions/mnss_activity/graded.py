@@ -37,8 +37,9 @@ def feedback_score(html_files: Iterable[str | os.PathLike]) -> tuple[float, str]
     return (min(1.0, got / total), digest.hexdigest()[:32]) if total > 0 else None
 
 
-def record_feedback(course: str, assignment: str, html_files: Iterable[str | os.PathLike],
-                    buffer: EventBuffer | None = None) -> str | None:
+def record_feedback(
+    course: str, assignment: str, html_files: Iterable[str | os.PathLike], buffer: EventBuffer | None = None
+) -> str | None:
     """Record 'graded' for course/assignment from its feedback files, when this server reports
     activity ($MNSS_RECOMMENDER_URL); returns the event id, or None if nothing was recorded."""
     if buffer is None and not os.environ.get("MNSS_RECOMMENDER_URL"):
@@ -47,5 +48,6 @@ def record_feedback(course: str, assignment: str, html_files: Iterable[str | os.
     if found is None:
         return None
     score, digest = found
-    return (buffer or EventBuffer()).record(f"{course}/{assignment}", "graded", score=round(score, 4),
-                                            event_id=f"graded-{digest}")
+    return (buffer or EventBuffer()).record(
+        f"{course}/{assignment}", "graded", score=round(score, 4), event_id=f"graded-{digest}"
+    )

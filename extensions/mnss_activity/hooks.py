@@ -34,5 +34,6 @@ def exchange_event(event) -> None:
 def missing() -> list[str]:
     """The groups where this package's hooks are not registered in the installed metadata (an
     install older than pyproject.toml): those events would be lost without a word."""
-    return [group for group, name in REGISTERED.items()
-            if name not in {point.name for point in plugins.registered(group)}]
+    return [
+        group for group, name in REGISTERED.items() if name not in {point.name for point in plugins.registered(group)}
+    ]

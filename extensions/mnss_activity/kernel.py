@@ -10,7 +10,6 @@ import time
 from .buffer import EventBuffer
 from .items import item_for
 
-
 # A pause longer than this between two cells is not time on task (the learner was away).
 IDLE_GAP = 300.0
 

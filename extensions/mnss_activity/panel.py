@@ -31,23 +31,34 @@ from .items import ID
 
 MESSAGES = {
     "disabled": ("本平台未启用课程推荐服务。", "Recommendations are not enabled on this platform."),
-    "down": ("推荐服务暂时无法连接，请稍后点击刷新。你的学习记录不会丢失。",
-             "The recommendation service cannot be reached right now; reload later. Your activity is kept."),
+    "down": (
+        "推荐服务暂时无法连接，请稍后点击刷新。你的学习记录不会丢失。",
+        "The recommendation service cannot be reached right now; reload later. Your activity is kept.",
+    ),
     "refused": ("推荐服务拒绝了请求（HTTP {code}）。", "The recommendation service refused the request (HTTP {code})."),
     "bad_item": ("无效的课程条目：{item}", "Not a course item: {item}"),
     "fetch_failed": ("获取作业失败：{detail}", "Fetching the assignment failed: {detail}"),
-    "not_released": ("获取作业失败：作业 {item} 尚未发布，讲师发布后才能获取。",
-                     "Fetching the assignment failed: {item} is not released yet; it can be fetched once the "
-                     "instructor releases it."),
-    "not_member": ("获取作业失败：你不是课程 {course} 的学员，请先选课（交换服务：{detail}）。",
-                   "Fetching the assignment failed: you are not a learner of {course}; enrol first "
-                   "(exchange: {detail})."),
-    "exchange_refused": ("获取作业失败：交换服务拒绝了请求（{detail}）。",
-                         "Fetching the assignment failed: the exchange refused ({detail})."),
-    "exchange_down": ("课程交换服务暂时无法连接，暂不能获取作业，请稍后刷新。",
-                      "The course exchange cannot be reached right now; assignments cannot be fetched. Reload later."),
-    "no_exchange": ("本平台未启用课程交换服务，无法获取作业。",
-                    "The course exchange is not enabled on this platform; assignments cannot be fetched."),
+    "not_released": (
+        "获取作业失败：作业 {item} 尚未发布，讲师发布后才能获取。",
+        "Fetching the assignment failed: {item} is not released yet; it can be fetched once the "
+        "instructor releases it.",
+    ),
+    "not_member": (
+        "获取作业失败：你不是课程 {course} 的学员，请先选课（交换服务：{detail}）。",
+        "Fetching the assignment failed: you are not a learner of {course}; enrol first (exchange: {detail}).",
+    ),
+    "exchange_refused": (
+        "获取作业失败：交换服务拒绝了请求（{detail}）。",
+        "Fetching the assignment failed: the exchange refused ({detail}).",
+    ),
+    "exchange_down": (
+        "课程交换服务暂时无法连接，暂不能获取作业，请稍后刷新。",
+        "The course exchange cannot be reached right now; assignments cannot be fetched. Reload later.",
+    ),
+    "no_exchange": (
+        "本平台未启用课程交换服务，无法获取作业。",
+        "The course exchange is not enabled on this platform; assignments cannot be fetched.",
+    ),
     "no_notebook": ("作业 {item} 中没有笔记本。", "Assignment {item} has no notebook."),
 }
 FETCH_TIMEOUT = 180
@@ -99,17 +110,23 @@ def summary(me: dict, root: Path, released: set[str] | None = None, exchange_err
     recs = []
     for r in me.get("recommendations", []):
         item = r.get("item", "")
-        recs.append({**r, "local_path": local_notebook(root, item),
-                     "released": released is not None and item in released})
+        recs.append(
+            {**r, "local_path": local_notebook(root, item), "released": released is not None and item in released}
+        )
     recs.sort(key=lambda r: not (r["local_path"] or (r.get("enrolled") and r["released"])))
-    return {"courses": me.get("courses", []), "recommendations": recs, "trained_at": me.get("trained_at"),
-            "exchange_error": exchange_error}
+    return {
+        "courses": me.get("courses", []),
+        "recommendations": recs,
+        "trained_at": me.get("trained_at"),
+        "exchange_error": exchange_error,
+    }
 
 
 def released_ids(listing: dict) -> set[str]:
-    """"course/assignment" ids of the released assignments in the exchange's api/assignments answer."""
-    return {f"{a.get('course_id')}/{a.get('assignment_id')}" for a in listing.get("assignments", [])
-            if isinstance(a, dict)}
+    """ "course/assignment" ids of the released assignments in the exchange's api/assignments answer."""
+    return {
+        f"{a.get('course_id')}/{a.get('assignment_id')}" for a in listing.get("assignments", []) if isinstance(a, dict)
+    }
 
 
 def refusal(status: int, course: str, detail: str) -> dict:
@@ -151,8 +168,9 @@ class PanelHandler(APIHandler):
         if not base or not token:
             return None, (503, message("no_exchange"))
         url = base.rstrip("/") + "/api/assignments" + (f"?course_id={quote(course)}" if course else "")
-        request = HTTPRequest(url, headers={"Authorization": f"token {token}"}, request_timeout=15,
-                              follow_redirects=False)
+        request = HTTPRequest(
+            url, headers={"Authorization": f"token {token}"}, request_timeout=15, follow_redirects=False
+        )
         try:
             response = await AsyncHTTPClient().fetch(request, raise_error=False)
         except OSError as err:
@@ -175,16 +193,21 @@ class PanelHandler(APIHandler):
         url, token = os.environ.get("MNSS_RECOMMENDER_URL"), os.environ.get("JUPYTERHUB_API_TOKEN")
         if not url or not token:
             return self.fail(503, message("disabled"))
-        request = HTTPRequest(service_api(url, "me") + "?k=5", headers={"Authorization": f"token {token}"},
-                              request_timeout=15, follow_redirects=False)
+        request = HTTPRequest(
+            service_api(url, "me") + "?k=5",
+            headers={"Authorization": f"token {token}"},
+            request_timeout=15,
+            follow_redirects=False,
+        )
         listing = asyncio.ensure_future(self.exchange_listing())
         try:
             response = await AsyncHTTPClient().fetch(request)
         except HTTPClientError as err:
             if err.code == 599:
                 return self.fail(503, message("down"))
-            self.log.warning("mnss panel: recommender answered %s: %s", err.code,
-                             err.response.body[:200] if err.response else "")
+            self.log.warning(
+                "mnss panel: recommender answered %s: %s", err.code, err.response.body[:200] if err.response else ""
+            )
             return self.fail(502, message("refused", code=err.code))
         except OSError as err:
             self.log.info("mnss panel: recommender not reachable: %s", err)
@@ -192,8 +215,9 @@ class PanelHandler(APIHandler):
         finally:
             answer, exchange_error = await listing
         released = released_ids(answer) if answer is not None else None
-        self.finish(json.dumps(summary(json.loads(response.body), self.root, released,
-                                       exchange_error and exchange_error[1])))
+        self.finish(
+            json.dumps(summary(json.loads(response.body), self.root, released, exchange_error and exchange_error[1]))
+        )
 
 
 class OpenHandler(PanelHandler):
@@ -228,11 +252,19 @@ async def fetch_assignment(root: Path, course: str, assignment: str) -> str | No
     The exchange decides from the server's token whether this learner may have the assignment.
     Returns None on success, else why (the exchange's own message where it gave one)."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "nbgrader", "fetch_assignment", assignment, f"--course={course}", cwd=root,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        sys.executable,
+        "-m",
+        "nbgrader",
+        "fetch_assignment",
+        assignment,
+        f"--course={course}",
+        cwd=root,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
     try:
         out, _ = await asyncio.wait_for(proc.communicate(), FETCH_TIMEOUT)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         proc.kill()
         return f"no answer within {FETCH_TIMEOUT} s"
     if proc.returncode == 0:
@@ -242,7 +274,10 @@ async def fetch_assignment(root: Path, course: str, assignment: str) -> str | No
 
 def setup_handlers(serverapp) -> None:
     base = serverapp.web_app.settings["base_url"]
-    serverapp.web_app.add_handlers(".*$", [
-        (url_path_join(base, "mnss/panel"), PanelHandler),
-        (url_path_join(base, "mnss/panel/open"), OpenHandler),
-    ])
+    serverapp.web_app.add_handlers(
+        ".*$",
+        [
+            (url_path_join(base, "mnss/panel"), PanelHandler),
+            (url_path_join(base, "mnss/panel/open"), OpenHandler),
+        ],
+    )

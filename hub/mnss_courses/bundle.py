@@ -91,8 +91,10 @@ def load(folder: str | Path) -> Course:
         course.notebooks[a["id"]] = notebooks
         for pre in a.get("prerequisites", []):
             if "/" not in pre and pre not in ids:
-                problems.append(f"{where}: assignments: {a['id']!r} prerequisite {pre!r} is not an assignment "
-                                "of this course (use course-id/assignment-id for another course)")
+                problems.append(
+                    f"{where}: assignments: {a['id']!r} prerequisite {pre!r} is not an assignment "
+                    "of this course (use course-id/assignment-id for another course)"
+                )
     declared = set(ids)
     for extra in sorted(p.name for p in (root / "source").glob("*") if p.is_dir() and p.name not in declared):
         problems.append(f"{where}: source/{extra} is not listed under assignments")
@@ -135,7 +137,7 @@ def _cycle(graph: dict[str, list[str]]) -> list[str] | None:
         state[node] = 1
         for nxt in graph.get(node, []):
             if state.get(nxt) == 1:
-                return path[path.index(nxt):] + [nxt] if nxt in path else [node, nxt]
+                return path[path.index(nxt) :] + [nxt] if nxt in path else [node, nxt]
             if nxt in graph and not state.get(nxt):
                 found = visit(nxt, path + [nxt])
                 if found:

@@ -10,8 +10,10 @@ import yaml
 from . import bundle
 from .authoring import AssignmentNotebook
 
-COURSES_HELP = ("folder holding the courses (default: ./courses if it has any, else the installed ones: "
-                "the image's or the checkout's courses folder)")
+COURSES_HELP = (
+    "folder holding the courses (default: ./courses if it has any, else the installed ones: "
+    "the image's or the checkout's courses folder)"
+)
 
 
 class CatalogMissing(Exception):
@@ -34,8 +36,10 @@ def catalog(args) -> Path:
 
 def add_commands(sub) -> None:
     course = sub.add_parser("course", help="course bundles (nbgrader)").add_subparsers(dest="command", required=True)
-    v = course.add_parser("validate", help="check metadata, then prove each assignment: solution full marks, "
-                                           "blank zero, nothing hidden leaks")
+    v = course.add_parser(
+        "validate",
+        help="check metadata, then prove each assignment: solution full marks, blank zero, nothing hidden leaks",
+    )
     v.add_argument("paths", nargs="*", help="course folders (default: every course under --courses)")
     v.add_argument("--courses", help=COURSES_HELP)
     v.add_argument("--metadata-only", action="store_true", help="skip running nbgrader")
@@ -48,12 +52,14 @@ def add_commands(sub) -> None:
     ls = course.add_parser("list", help="list the courses")
     ls.add_argument("--courses", help=COURSES_HELP)
     ls.set_defaults(func=cmd_list)
-    steps = {"build": "make the learners' version (nbgrader generate_assignment) in the course root's release/",
-             "release": "publish the built assignment to the course's learners through the exchange",
-             "collect": "fetch the learners' latest submissions from the exchange into submitted/",
-             "grade": "autograde the collected submissions, each in a sandbox",
-             "feedback": "make the feedback pages and release them to each learner through the exchange",
-             "export": "write every grade of the course to a CSV file"}
+    steps = {
+        "build": "make the learners' version (nbgrader generate_assignment) in the course root's release/",
+        "release": "publish the built assignment to the course's learners through the exchange",
+        "collect": "fetch the learners' latest submissions from the exchange into submitted/",
+        "grade": "autograde the collected submissions, each in a sandbox",
+        "feedback": "make the feedback pages and release them to each learner through the exchange",
+        "export": "write every grade of the course to a CSV file",
+    }
     for name, text in steps.items():
         p = course.add_parser(name, help=text, description=text)
         p.add_argument("course", help="course id (a folder under --courses) or a course folder")
@@ -81,8 +87,10 @@ def cmd_list(args) -> int:
     print(f"courses in {folder}:")
     for course in bundle.load_catalog(folder).values():
         meta = course.meta
-        print(f"{course.id:24} {meta['category']:12} {meta['level']:13} {len(course.assignment_ids)} assignment(s)  "
-              f"{meta['title']['zh']} / {meta['title']['en']}")
+        print(
+            f"{course.id:24} {meta['category']:12} {meta['level']:13} {len(course.assignment_ids)} assignment(s)  "
+            f"{meta['title']['zh']} / {meta['title']['en']}"
+        )
     return 0
 
 
@@ -106,8 +114,11 @@ def cmd_validate(args) -> int:
             report = check_assignment(course, aid)
             manual = f", +{report.manual_points:g} graded by hand" if report.manual_points else ""
             status = "OK  " if report.ok else "FAIL"
-            print(f"{status} {course.id}/{aid}: solution {report.solution_score:g}/{report.max_score:g}, "
-                  f"blank {report.blank_score:g}{manual}", flush=True)
+            print(
+                f"{status} {course.id}/{aid}: solution {report.solution_score:g}/{report.max_score:g}, "
+                f"blank {report.blank_score:g}{manual}",
+                flush=True,
+            )
             for problem in report.problems:
                 print(f"       - {problem}")
             failed += not report.ok
@@ -126,8 +137,13 @@ def cmd_step(args) -> int:
         except CatalogMissing as err:
             return _missing(err)
     try:
-        who = Instructor.open(args.course, folder or "courses", args.root, getattr(args, "exchange_url", None),
-                              getattr(args, "token", None))
+        who = Instructor.open(
+            args.course,
+            folder or "courses",
+            args.root,
+            getattr(args, "exchange_url", None),
+            getattr(args, "token", None),
+        )
         if args.step == "build":
             print(f"built {who.build(args.assignment)}")
         elif args.step == "release":
@@ -159,16 +175,28 @@ def cmd_new(args) -> int:
     if root.exists():
         print(f"mnss: {root} already exists", file=sys.stderr)
         return 2
-    meta = {"id": args.id, "title": {"zh": "新课程", "en": "New course"}, "category": args.category,
-            "level": "beginner", "minutes": 60,
-            "assignments": [{"id": "first", "title": {"zh": "第一个作业", "en": "First assignment"}}]}
-    (AssignmentNotebook()
-     .text("# 第一个作业 / First assignment\n\n"
-           "写函数 `double(x)`，返回 `2 * x`。/ Write `double(x)` returning `2 * x`.")
-     .answer("double", "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION")
-     .tests("double-tests", 1, "assert double(2) == 4\n### BEGIN HIDDEN TESTS\nassert double(-3) == -6\n"
-                               "### END HIDDEN TESTS")
-     .save(root / "source" / "first" / "first.ipynb"))
+    meta = {
+        "id": args.id,
+        "title": {"zh": "新课程", "en": "New course"},
+        "category": args.category,
+        "level": "beginner",
+        "minutes": 60,
+        "assignments": [{"id": "first", "title": {"zh": "第一个作业", "en": "First assignment"}}],
+    }
+    (
+        AssignmentNotebook()
+        .text(
+            "# 第一个作业 / First assignment\n\n"
+            "写函数 `double(x)`，返回 `2 * x`。/ Write `double(x)` returning `2 * x`."
+        )
+        .answer("double", "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION")
+        .tests(
+            "double-tests",
+            1,
+            "assert double(2) == 4\n### BEGIN HIDDEN TESTS\nassert double(-3) == -6\n### END HIDDEN TESTS",
+        )
+        .save(root / "source" / "first" / "first.ipynb")
+    )
     (root / "course.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), "utf-8")
     bundle.load(root)
     print(f"created {root}; edit course.yaml and the notebooks, then run: mnss course validate {root}")

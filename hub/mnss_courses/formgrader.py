@@ -87,9 +87,23 @@ def ensure_account(name: str, home: Path, course: str) -> pwd.struct_passwd:
     except KeyError:
         pass
     useradd = shutil.which("useradd") or "/usr/sbin/useradd"
-    done = subprocess.run([useradd, "--system", "--user-group", "--no-create-home", "--home-dir", str(home),
-                           "--shell", "/usr/sbin/nologin", "--comment", f"MNSS formgrader of {course}", name],
-                          capture_output=True, text=True)
+    done = subprocess.run(
+        [
+            useradd,
+            "--system",
+            "--user-group",
+            "--no-create-home",
+            "--home-dir",
+            str(home),
+            "--shell",
+            "/usr/sbin/nologin",
+            "--comment",
+            f"MNSS formgrader of {course}",
+            name,
+        ],
+        capture_output=True,
+        text=True,
+    )
     if done.returncode not in (0, 9):  # 9: created meanwhile by another start
         raise FormgraderError(f"cannot create the system account {name}: {done.stderr.strip()}")
     return pwd.getpwnam(name)
@@ -114,9 +128,11 @@ def write_configs(config_dir: Path, course: str, root: Path, catalog: str | None
     """The server's and nbgrader's config, naming the course root as the server sees it (`view`);
     the sandbox hides the root under both names and the catalog."""
     hidden = [str(root.resolve()), str(view), *([str(Path(catalog).resolve())] if catalog else [])]
-    files = {"jupyter_server_config.py": formgrader_server.config_text(str(view), jupyter_config_path()),
-             "nbgrader_config.py": NBGRADER_CONFIG.format(root=str(view), course=course, hidden=hidden),
-             "migrated": ""}  # jupyter_core's marker: it would otherwise try to write it here and fail
+    files = {
+        "jupyter_server_config.py": formgrader_server.config_text(str(view), jupyter_config_path()),
+        "nbgrader_config.py": NBGRADER_CONFIG.format(root=str(view), course=course, hidden=hidden),
+        "migrated": "",
+    }  # jupyter_core's marker: it would otherwise try to write it here and fail
     for name, text in files.items():
         (config_dir / name).write_text(text, "utf-8")
         os.chmod(config_dir / name, 0o644)
@@ -161,13 +177,38 @@ def launch_as_account(course: str, root: Path, catalog: str | None) -> None:
     prepare(course, root, catalog)
     give_tree(root, account.pw_uid, account.pw_gid)
     write_configs(paths["config"], course, root, catalog, view)
-    env = {**os.environ, "HOME": str(paths["home"]), "USER": name, "LOGNAME": name,
-           "JUPYTER_CONFIG_DIR": str(paths["config"]), "MNSS_SANDBOX_STAGE": str(paths["boxes"]),
-           "JUPYTER_RUNTIME_DIR": str(paths["home"] / "runtime"), ROOT_ENV: str(root.resolve())}
-    argv = ["unshare", "--mount", "--propagation", "private", "--", "sh", "-c", MOUNT, "mnss-formgrader",
-            str(root.resolve()), str(view),
-            "setpriv", f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}", "--init-groups",
-            "--no-new-privs", "--inh-caps=-all", "--bounding-set=-all", "--", *singleuser_command()]
+    env = {
+        **os.environ,
+        "HOME": str(paths["home"]),
+        "USER": name,
+        "LOGNAME": name,
+        "JUPYTER_CONFIG_DIR": str(paths["config"]),
+        "MNSS_SANDBOX_STAGE": str(paths["boxes"]),
+        "JUPYTER_RUNTIME_DIR": str(paths["home"] / "runtime"),
+        ROOT_ENV: str(root.resolve()),
+    }
+    argv = [
+        "unshare",
+        "--mount",
+        "--propagation",
+        "private",
+        "--",
+        "sh",
+        "-c",
+        MOUNT,
+        "mnss-formgrader",
+        str(root.resolve()),
+        str(view),
+        "setpriv",
+        f"--reuid={account.pw_uid}",
+        f"--regid={account.pw_gid}",
+        "--init-groups",
+        "--no-new-privs",
+        "--inh-caps=-all",
+        "--bounding-set=-all",
+        "--",
+        *singleuser_command(),
+    ]
     os.execvpe("unshare", argv, env)
 
 

@@ -38,8 +38,10 @@ from tornado import web
 FORMGRADER_EXTENSION = "nbgrader.server_extensions.formgrader"
 REFUSED_PAGES = r"/(lab|tree|notebooks|edit|consoles|terminals|doc)(/.*)?"
 REFUSED_APIS = r"/api/(kernels|sessions|terminals)(/.*)?"
-REASON = ("评分服务只提供评分，不提供终端、内核或 JupyterLab / "
-          "the formgrader offers grading only: no terminal, kernel or JupyterLab")
+REASON = (
+    "评分服务只提供评分，不提供终端、内核或 JupyterLab / "
+    "the formgrader offers grading only: no terminal, kernel or JupyterLab"
+)
 
 CONFIG = '''"""Written by mnss_courses.formgrader at every start of the service; edits are overwritten."""
 c = get_config()  # noqa: F821
@@ -96,8 +98,14 @@ def _jupyter_server_extension_points():
 
 def _load_jupyter_server_extension(serverapp):
     base = serverapp.web_app.settings["base_url"].rstrip("/")
-    serverapp.web_app.add_handlers(".*$", [(base + REFUSED_APIS, RefusedApi), (base + REFUSED_PAGES, RefusedPage),
-                                           (base + "/mnss/grades.csv", GradesCsv)])
+    serverapp.web_app.add_handlers(
+        ".*$",
+        [
+            (base + REFUSED_APIS, RefusedApi),
+            (base + REFUSED_PAGES, RefusedPage),
+            (base + "/mnss/grades.csv", GradesCsv),
+        ],
+    )
 
 
 class NoKernels(AsyncMappingKernelManager):

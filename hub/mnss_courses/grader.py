@@ -51,8 +51,15 @@ def _tools_on_path() -> None:
         os.environ["PATH"] = os.pathsep.join([tools, os.environ.get("PATH", os.defpath)])
 
 
-def config_for(root: Path, course_id: str, cell_timeout: int = 300, hidden: tuple[str, ...] = (),
-               db_url: str = "", sandbox: bool = True, **limits) -> Config:
+def config_for(
+    root: Path,
+    course_id: str,
+    cell_timeout: int = 300,
+    hidden: tuple[str, ...] = (),
+    db_url: str = "",
+    sandbox: bool = True,
+    **limits,
+) -> Config:
     """nbgrader config of a course root: autograde runs each submission's kernel in a box
     (`sandboxed_execute`); `hidden` names more folders the box must not see; `db_url` is the
     gradebook (any SQLAlchemy URL, e.g. postgresql+psycopg://... for concurrent graders).
@@ -70,8 +77,15 @@ def config_for(root: Path, course_id: str, cell_timeout: int = 300, hidden: tupl
     return config
 
 
-def api(root: Path, course_id: str, cell_timeout: int = 300, hidden: tuple[str, ...] = (), db_url: str = "",
-        sandbox: bool = True, **limits) -> NbGraderAPI:
+def api(
+    root: Path,
+    course_id: str,
+    cell_timeout: int = 300,
+    hidden: tuple[str, ...] = (),
+    db_url: str = "",
+    sandbox: bool = True,
+    **limits,
+) -> NbGraderAPI:
     config = config_for(root, course_id, cell_timeout, hidden, db_url, sandbox, **limits)
     return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
@@ -140,8 +154,10 @@ def check_assignment(course: Course, assignment: str) -> AssignmentReport:
     if report.max_score <= 0 and not report.problems:
         report.problems.append("no autograded cells: the assignment has no automatic points")
     if report.solution_score != report.max_score:
-        report.problems.append(f"the instructor's solution scores {report.solution_score:g} of "
-                               f"{report.max_score:g}; it must earn full marks")
+        report.problems.append(
+            f"the instructor's solution scores {report.solution_score:g} of "
+            f"{report.max_score:g}; it must earn full marks"
+        )
     if report.blank_score != 0:
         report.problems.append(f"the released blank notebook scores {report.blank_score:g}; it must score 0")
     return report

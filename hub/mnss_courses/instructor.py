@@ -31,14 +31,18 @@ def find_course(ref: str, catalog: str | Path = "courses") -> bundle.Course:
     if "/" not in ref and (Path(catalog) / ref / "course.yaml").is_file():
         return bundle.load(Path(catalog) / ref)
     known = sorted(p.parent.name for p in Path(catalog).glob("*/course.yaml"))
-    raise GradingError(f"unknown course {ref!r}: no course.yaml in {path if '/' in ref else Path(catalog) / ref} "
-                       f"(courses in {catalog}: {', '.join(known) or 'none'})")
+    raise GradingError(
+        f"unknown course {ref!r}: no course.yaml in {path if '/' in ref else Path(catalog) / ref} "
+        f"(courses in {catalog}: {', '.join(known) or 'none'})"
+    )
 
 
 def check_assignment_id(course: bundle.Course, assignment: str) -> None:
     if assignment not in course.assignment_ids:
-        raise GradingError(f"course {course.id!r} has no assignment {assignment!r} "
-                           f"(its course.yaml lists: {', '.join(course.assignment_ids)})")
+        raise GradingError(
+            f"course {course.id!r} has no assignment {assignment!r} "
+            f"(its course.yaml lists: {', '.join(course.assignment_ids)})"
+        )
 
 
 @dataclass
@@ -51,21 +55,37 @@ class Instructor:
     token: str = ""
 
     @classmethod
-    def open(cls, ref: str, catalog: str | Path = "courses", root: str | None = None,
-             exchange_url: str | None = None, token: str | None = None) -> "Instructor":
+    def open(
+        cls,
+        ref: str,
+        catalog: str | Path = "courses",
+        root: str | None = None,
+        exchange_url: str | None = None,
+        token: str | None = None,
+    ) -> Instructor:
         course = find_course(ref, catalog)
-        return cls(course, Path(root or course.root).resolve(),
-                   exchange_url if exchange_url is not None else os.environ.get(client.URL_ENV, ""),
-                   token if token is not None else os.environ.get("JUPYTERHUB_API_TOKEN", ""))
+        return cls(
+            course,
+            Path(root or course.root).resolve(),
+            exchange_url if exchange_url is not None else os.environ.get(client.URL_ENV, ""),
+            token if token is not None else os.environ.get("JUPYTERHUB_API_TOKEN", ""),
+        )
 
     def api(self, exchange: bool = False) -> NbGraderAPI:
         settings = self.course.meta.get("grading", {})
-        config = config_for(self.root, self.course.id, settings.get("cell_timeout", 300), hidden=private_paths(self.course),
-                            db_url=gradebook_url(settings, self.root), **sandbox_options(settings))
+        config = config_for(
+            self.root,
+            self.course.id,
+            settings.get("cell_timeout", 300),
+            hidden=private_paths(self.course),
+            db_url=gradebook_url(settings, self.root),
+            **sandbox_options(settings),
+        )
         if exchange:
             if not self.exchange_url:
-                raise GradingError(f"no exchange: pass --exchange-url or set ${client.URL_ENV} "
-                                   "(set in every hub server)")
+                raise GradingError(
+                    f"no exchange: pass --exchange-url or set ${client.URL_ENV} (set in every hub server)"
+                )
             client.configure(config, service_url=self.exchange_url, api_token=self.token)
         return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
@@ -96,8 +116,10 @@ class Instructor:
         have = self.submitted(assignment)
         for s in students or []:
             if s not in have:
-                raise GradingError(f"no submission of {assignment} by {s!r} in {self.root / 'submitted'} "
-                                   f"(there are: {', '.join(have) or 'none'}; run `mnss course collect` first)")
+                raise GradingError(
+                    f"no submission of {assignment} by {s!r} in {self.root / 'submitted'} "
+                    f"(there are: {', '.join(have) or 'none'}; run `mnss course collect` first)"
+                )
         grader, scores = self.api(), {}
         for student in students or have:
             _run(grader.autograde(assignment, student), f"autograding {student}'s {assignment}")

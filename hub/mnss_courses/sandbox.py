@@ -144,8 +144,10 @@ def ensure_netns_etc() -> None:
         try:
             NETNS_ETC.mkdir(mode=0o755, exist_ok=True)
         except OSError as err:
-            raise SandboxError(f"the box needs the folder {NETNS_ETC} (the network emulation's per-node files); "
-                               f"create it as root: {err.strerror}") from err
+            raise SandboxError(
+                f"the box needs the folder {NETNS_ETC} (the network emulation's per-node files); "
+                f"create it as root: {err.strerror}"
+            ) from err
 
 
 @functools.cache
@@ -153,8 +155,12 @@ def user_namespaces_problem() -> str:
     """Why this process cannot build a rootless box, or "" when it can. Checked once: a box that
     fails later would look like a kernel that died, and every submission would score zero."""
     try:
-        done = subprocess.run(["unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "--mount-proc",
-                               "true"], capture_output=True, text=True, timeout=30)
+        done = subprocess.run(
+            ["unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "--mount-proc", "true"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     except (OSError, subprocess.TimeoutExpired) as err:
         return str(err)
     return "" if done.returncode == 0 else (done.stderr.strip() or f"unshare exited with {done.returncode}")
@@ -206,16 +212,20 @@ class Box:
         ensure_netns_etc()
         self.rootless = os.geteuid() != 0 or not transient_uids_mapped()
         if self.rootless and (problem := user_namespaces_problem()):
-            raise SandboxError(f"sandboxed autograding cannot create its user namespace here ({problem}); "
-                               "autograde in the course's formgrader (/services/formgrader-<course>/) or as root "
-                               "on the host")
+            raise SandboxError(
+                f"sandboxed autograding cannot create its user namespace here ({problem}); "
+                "autograde in the course's formgrader (/services/formgrader-<course>/) or as root "
+                "on the host"
+            )
         root = Path(stage_root or stage_root_for(self.rootless)).resolve()
         needed = needed_by_the_kernel()
         blocked = [] if self.rootless else unreachable_by_others(needed)
         if blocked:
-            raise SandboxError(f"the sandboxed kernel runs as an unprivileged user, which cannot read and enter {blocked[0]}; "
-                               "install MNSS Lab under a folder others may enter (e.g. /opt or /srv), not under "
-                               "a private home")
+            raise SandboxError(
+                f"the sandboxed kernel runs as an unprivileged user, which cannot read and enter {blocked[0]}; "
+                "install MNSS Lab under a folder others may enter (e.g. /opt or /srv), not under "
+                "a private home"
+            )
         # a rootless box runs as the grader: its home (runtime files, tokens) is hidden too
         private = [*ALWAYS_HIDDEN, *hidden, *([str(Path.home())] if self.rootless else [])]
         self.hidden = covering_nothing_needed([str(Path(p).resolve()) for p in private], [*needed, str(root)])
@@ -251,8 +261,9 @@ class Box:
     @staticmethod
     def _rootless_stage(root: Path) -> Path:
         if any(root.is_relative_to(t) for t in (*TEMPORARY, "/run")):
-            raise SandboxError(f"the box's stage folder {root} is under a folder the box replaces; pick another "
-                               "($MNSS_SANDBOX_STAGE)")
+            raise SandboxError(
+                f"the box's stage folder {root} is under a folder the box replaces; pick another ($MNSS_SANDBOX_STAGE)"
+            )
         try:
             root.mkdir(mode=0o700, parents=True, exist_ok=True)
             return Path(tempfile.mkdtemp(prefix="box-", dir=root))
@@ -263,8 +274,13 @@ class Box:
         """Copy the submission's other files (data, not notebooks) for the kernel's working dir."""
         folder = Path(folder)
         if folder.is_dir():
-            shutil.copytree(folder, self.stage / "in", dirs_exist_ok=True, symlinks=False,
-                            ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "gradebook.db*"))
+            shutil.copytree(
+                folder,
+                self.stage / "in",
+                dirs_exist_ok=True,
+                symlinks=False,
+                ignore=shutil.ignore_patterns("*.ipynb", ".ipynb_checkpoints", "gradebook.db*"),
+            )
         for root, dirs, files in os.walk(self.stage / "in"):
             for name in dirs + files:
                 os.chmod(os.path.join(root, name), 0o755 if name in dirs else 0o644)
@@ -283,21 +299,59 @@ class Box:
         """`argv` (the kernel command) wrapped in limits, the transient uid and the namespaces."""
         lim = self.limits
         user = [] if self.rootless else [f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups"]
-        return ["prlimit", f"--as={lim.memory_mb << 20}", f"--nproc={lim.processes}", f"--cpu={lim.cpu_seconds}",
-                f"--fsize={lim.file_mb << 20}", "--core=0", "--",
-                "setpriv", *user, "--no-new-privs",
-                "unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "--kill-child",
-                "--mount-proc", "--propagation=private",
-                "sh", "-c", SETUP, "mnss-box", str(self.stage), str(lim.work_mb), *self.hidden, "--",
-                *self.temporary, "--", *self.kept, "--", *argv]
+        return [
+            "prlimit",
+            f"--as={lim.memory_mb << 20}",
+            f"--nproc={lim.processes}",
+            f"--cpu={lim.cpu_seconds}",
+            f"--fsize={lim.file_mb << 20}",
+            "--core=0",
+            "--",
+            "setpriv",
+            *user,
+            "--no-new-privs",
+            "unshare",
+            "--user",
+            "--map-root-user",
+            "--mount",
+            "--pid",
+            "--fork",
+            "--kill-child",
+            "--mount-proc",
+            "--propagation=private",
+            "sh",
+            "-c",
+            SETUP,
+            "mnss-box",
+            str(self.stage),
+            str(lim.work_mb),
+            *self.hidden,
+            "--",
+            *self.temporary,
+            "--",
+            *self.kept,
+            "--",
+            *argv,
+        ]
 
     def environment(self, path: str) -> dict[str, str]:
         """All the kernel gets: nothing of the grader's (no hub token, no database URL)."""
         home = str(self.workdir)
-        return {"PATH": path, "HOME": home, "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8", "MNSS_LAB_OWNER": "grader",
-                "IPYTHONDIR": f"{home}/.ipython", "MPLCONFIGDIR": f"{home}/.matplotlib", "MPLBACKEND": "Agg",
-                "JUPYTER_RUNTIME_DIR": f"{home}/.jupyter", "NBGRADER_EXECUTION": "autograde",
-                "PYTHONDONTWRITEBYTECODE": "1", "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+        return {
+            "PATH": path,
+            "HOME": home,
+            "LANG": "C.UTF-8",
+            "LC_ALL": "C.UTF-8",
+            "MNSS_LAB_OWNER": "grader",
+            "IPYTHONDIR": f"{home}/.ipython",
+            "MPLCONFIGDIR": f"{home}/.matplotlib",
+            "MPLBACKEND": "Agg",
+            "JUPYTER_RUNTIME_DIR": f"{home}/.jupyter",
+            "NBGRADER_EXECUTION": "autograde",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "OPENBLAS_NUM_THREADS": "1",
+            "OMP_NUM_THREADS": "1",
+        }
 
     def remove(self) -> None:
         shutil.rmtree(self.stage, ignore_errors=True)

@@ -53,8 +53,11 @@ class BoxKernelManager(AsyncKernelManager):
 
 def _fail(cell: NotebookNode, reason: str) -> None:
     """Make a cell count as failed in nbgrader's eyes (an error output), with the reason shown."""
-    cell.outputs.append(NotebookNode(output_type="error", ename="AutogradeLimit", evalue=reason,
-                                     traceback=[f"AutogradeLimit: {reason}"]))
+    cell.outputs.append(
+        NotebookNode(
+            output_type="error", ename="AutogradeLimit", evalue=reason, traceback=[f"AutogradeLimit: {reason}"]
+        )
+    )
 
 
 class SandboxExecute(Execute):
@@ -65,10 +68,10 @@ class SandboxExecute(Execute):
     cpu_seconds = Integer(Limits.cpu_seconds, help="CPU seconds per process of the box.").tag(config=True)
     file_mb = Integer(Limits.file_mb, help="Largest file the box may write, MiB.").tag(config=True)
     work_mb = Integer(Limits.work_mb, help="Size of the box's tmpfs working directory, MiB.").tag(config=True)
-    notebook_timeout = Integer(900, help="Wall-clock seconds for a whole notebook; later cells fail.").tag(
-        config=True)
-    hidden_paths = List(Unicode(), help="More folders the box must not see (the course root and catalog are "
-                                        "always hidden).").tag(config=True)
+    notebook_timeout = Integer(900, help="Wall-clock seconds for a whole notebook; later cells fail.").tag(config=True)
+    hidden_paths = List(
+        Unicode(), help="More folders the box must not see (the course root and catalog are always hidden)."
+    ).tag(config=True)
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("kernel_manager_class", BoxKernelManager)  # nbgrader's __init__ sets its own
@@ -111,8 +114,9 @@ class SandboxExecute(Execute):
         try:
             return super().preprocess_cell(cell, resources, index)
         except DeadKernelError:
-            self._stopped = ("the kernel died while this notebook was graded (it was killed, ran out of "
-                             "memory or went over a limit)")
+            self._stopped = (
+                "the kernel died while this notebook was graded (it was killed, ran out of memory or went over a limit)"
+            )
         except CellTimeoutError as err:
             _fail(cell, f"no answer from the kernel in time ({str(err).splitlines()[0][:200]})")
             return cell, resources

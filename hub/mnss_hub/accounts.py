@@ -89,8 +89,8 @@ class AccountStore:
         # bcrypt reads only the first 72 bytes; a longer password would be silently cut.
         if len(password.encode()) > MAX_PASSWORD_BYTES:
             raise AccountError(
-                f"password too long: at most {MAX_PASSWORD_BYTES} bytes in UTF-8 "
-                "(a Chinese character takes 3)", "password-too-long"
+                f"password too long: at most {MAX_PASSWORD_BYTES} bytes in UTF-8 (a Chinese character takes 3)",
+                "password-too-long",
             )
 
     def exists(self, name: str) -> bool:
@@ -155,9 +155,7 @@ class AccountStore:
 
     def check(self, name: str, password: str) -> Verdict:
         with closing(self._connect()) as db:
-            row = db.execute(
-                "SELECT pw_hash, must_change, disabled FROM accounts WHERE name = ?", (name,)
-            ).fetchone()
+            row = db.execute("SELECT pw_hash, must_change, disabled FROM accounts WHERE name = ?", (name,)).fetchone()
         stored = row[0] if row else _DUMMY_HASH
         raw = (password or "").encode()
         # Over 72 bytes can't be a password set here; still spend the same time on it.

@@ -15,8 +15,7 @@ from pathlib import Path
 from traitlets.config import Config
 
 from mnss_courses import formgrader
-from mnss_courses.exchange import SERVICE_NAME as EXCHANGE
-from mnss_courses.exchange import URL_ENV as EXCHANGE_URL_ENV
+from mnss_courses.exchange import SERVICE_NAME as EXCHANGE, URL_ENV as EXCHANGE_URL_ENV
 
 from . import landing, sessions
 from .siteconfig import ConfigError
@@ -63,8 +62,10 @@ def apply_hub(c: Config, site: dict) -> None:
     c.JupyterHub.db_url = hub["db_url"] or f"sqlite:///{state / 'jupyterhub.sqlite'}"
     c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
     # No cookie of the hub, a server or a service rides along on a request from another site.
-    c.JupyterHub.tornado_settings = {**_already(c.JupyterHub, "tornado_settings", {}),
-                                     "cookie_options": {"samesite": "Lax"}}
+    c.JupyterHub.tornado_settings = {
+        **_already(c.JupyterHub, "tornado_settings", {}),
+        "cookie_options": {"samesite": "Lax"},
+    }
     c.JupyterHub.log_level = hub["log_level"]
     c.JupyterHub.template_paths = [str(TEMPLATES)]
     c.JupyterHub.logo_file = str(LOGO)
@@ -105,8 +106,9 @@ def apply_oidc(c: Config, site: dict) -> None:
     """auth.type oidc: institutional sign-in (mnss_hub.sso); the client secret stays in its file or
     the environment, read by the authenticator, never copied into the config."""
     oidc = site["auth"]["oidc"]
-    missing = [f"auth.oidc.{key}: empty; required when auth.type is oidc" for key in ("issuer", "client_id")
-               if not oidc[key]]
+    missing = [
+        f"auth.oidc.{key}: empty; required when auth.type is oidc" for key in ("issuer", "client_id") if not oidc[key]
+    ]
     if "openid" not in oidc["scopes"]:
         missing.append(f"auth.oidc.scopes: {oidc['scopes']!r} lacks 'openid'")
     if missing:
@@ -115,7 +117,11 @@ def apply_oidc(c: Config, site: dict) -> None:
     a = c.OIDCAuthenticator
     a.issuer, a.discovery, a.client_id = oidc["issuer"], oidc["discovery"], oidc["client_id"]
     a.authorize_url, a.token_url, a.userdata_url = oidc["authorize_url"], oidc["token_url"], oidc["userinfo_url"]
-    a.jwks_url, a.end_session_url, a.oauth_callback_url = oidc["jwks_url"], oidc["end_session_url"], oidc["callback_url"]
+    a.jwks_url, a.end_session_url, a.oauth_callback_url = (
+        oidc["jwks_url"],
+        oidc["end_session_url"],
+        oidc["callback_url"],
+    )
     a.client_secret_file = oidc["client_secret_file"]
     a.scope = oidc["scopes"]
     a.identity_claim = oidc["identity_claim"]
@@ -222,23 +228,42 @@ def apply_courses(c: Config, site: dict) -> None:
         groups[f"{cid}-instructors"] = {"users": sorted(people["instructors"])}
         groups[f"{cid}-learners"] = {"users": sorted(people["learners"])}
     c.JupyterHub.load_groups = {**_already(c.JupyterHub, "load_groups", {}), **groups}
-    command = [str(Path(sys.prefix) / "bin" / "python"), "-m", "mnss_courses.exchange",
-               f"--ExchangeService.storage_root={exchange_dir(site)}",
-               f"--ExchangeService.max_upload_bytes={courses['max_upload_mb'] * 1024 * 1024}",
-               *(f"--ExchangeService.courses={cid}" for cid in members)]
+    command = [
+        str(Path(sys.prefix) / "bin" / "python"),
+        "-m",
+        "mnss_courses.exchange",
+        f"--ExchangeService.storage_root={exchange_dir(site)}",
+        f"--ExchangeService.max_upload_bytes={courses['max_upload_mb'] * 1024 * 1024}",
+        *(f"--ExchangeService.courses={cid}" for cid in members),
+    ]
     if courses["catalog"]:
         command.append(f"--ExchangeService.catalog_dir={courses['catalog']}")
-    c.JupyterHub.services = [*_already(c.JupyterHub, "services", []), {
-        "name": EXCHANGE, "url": f"http://{service_ip(site)}:{courses['exchange_port']}", "command": command,
-        "display": False,
-    }]
+    c.JupyterHub.services = [
+        *_already(c.JupyterHub, "services", []),
+        {
+            "name": EXCHANGE,
+            "url": f"http://{service_ip(site)}:{courses['exchange_port']}",
+            "command": command,
+            "display": False,
+        },
+    ]
     c.JupyterHub.load_roles = [
         *_already(c.JupyterHub, "load_roles", []),
-        {"name": EXCHANGE, "description": "mnss-exchange: read course group membership",
-         "scopes": [f"read:users:groups!group={g}" for g in groups], "services": [EXCHANGE]},
-        *({"name": f"mnss-instructor-{cid}", "description": f"Instructors of {cid}: read the course roster",
-           "scopes": [f"read:groups!group={cid}-learners", f"read:groups!group={cid}-instructors"],
-           "groups": [f"{cid}-instructors"]} for cid in members),
+        {
+            "name": EXCHANGE,
+            "description": "mnss-exchange: read course group membership",
+            "scopes": [f"read:users:groups!group={g}" for g in groups],
+            "services": [EXCHANGE],
+        },
+        *(
+            {
+                "name": f"mnss-instructor-{cid}",
+                "description": f"Instructors of {cid}: read the course roster",
+                "scopes": [f"read:groups!group={cid}-learners", f"read:groups!group={cid}-instructors"],
+                "groups": [f"{cid}-instructors"],
+            }
+            for cid in members
+        ),
     ]
     apply_formgraders(c, site, sorted(members))
     access = f"access:services!service={EXCHANGE}"
@@ -257,22 +282,50 @@ def apply_formgraders(c: Config, site: dict, courses: list[str]) -> None:
     services, roles = [], []
     for i, cid in enumerate(courses):
         name = formgrader.service_name(cid)
-        command = [str(Path(sys.prefix) / "bin" / "python"), "-m", "mnss_courses.formgrader", cid,
-                   str(state_dir(site) / "grading" / cid), *([site["courses"]["catalog"]] if site["courses"]["catalog"] else [])]
+        command = [
+            str(Path(sys.prefix) / "bin" / "python"),
+            "-m",
+            "mnss_courses.formgrader",
+            cid,
+            str(state_dir(site) / "grading" / cid),
+            *([site["courses"]["catalog"]] if site["courses"]["catalog"] else []),
+        ]
         # timeout: a dozen Jupyter servers starting at once on two cores need more than the default 30 s
-        services.append({"name": name, "url": f"http://127.0.0.1:{base + i}", "command": command,
-                         "oauth_no_confirm": True, "display": True, "timeout": 180,
-                         "environment": {EXCHANGE_URL_ENV: exchange_url(site)}})
-        roles.append({"name": f"mnss-{name}", "description": f"Instructors of {cid}: its formgrader",
-                      "scopes": [f"access:services!service={name}"], "groups": [f"{cid}-instructors"]})
+        services.append(
+            {
+                "name": name,
+                "url": f"http://127.0.0.1:{base + i}",
+                "command": command,
+                "oauth_no_confirm": True,
+                "display": True,
+                "timeout": 180,
+                "environment": {EXCHANGE_URL_ENV: exchange_url(site)},
+            }
+        )
+        roles.append(
+            {
+                "name": f"mnss-{name}",
+                "description": f"Instructors of {cid}: its formgrader",
+                "scopes": [f"access:services!service={name}"],
+                "groups": [f"{cid}-instructors"],
+            }
+        )
         # The formgrader's own token reaches the exchange, which lets it act for this course only.
-        roles.append({"name": f"mnss-{name}-exchange", "description": f"The formgrader of {cid}: use the exchange",
-                      "scopes": [f"access:services!service={EXCHANGE}"], "services": [name]})
+        roles.append(
+            {
+                "name": f"mnss-{name}-exchange",
+                "description": f"The formgrader of {cid}: use the exchange",
+                "scopes": [f"access:services!service={EXCHANGE}"],
+                "services": [name],
+            }
+        )
     c.JupyterHub.services = [*_already(c.JupyterHub, "services", []), *services]
     c.JupyterHub.load_roles = [*_already(c.JupyterHub, "load_roles", []), *roles]
     # the hub home links each instructor to the formgraders they may open (the hub filters by scope)
-    c.JupyterHub.template_vars = {**_already(c.JupyterHub, "template_vars", {}),
-                                  "course_formgraders": {formgrader.service_name(cid): cid for cid in courses}}
+    c.JupyterHub.template_vars = {
+        **_already(c.JupyterHub, "template_vars", {}),
+        "course_formgraders": {formgrader.service_name(cid): cid for cid in courses},
+    }
 
 
 RECOMMENDER = "mnss-recommender"
@@ -293,25 +346,43 @@ def apply_recommender(c: Config, site: dict) -> None:
         return
     catalog = rec["catalog"] or site["courses"]["catalog"]
     if not catalog:
-        raise ConfigError("(recommender)", ["recommender.catalog: empty, and so is courses.catalog; "
-                                            "the recommender needs the folder of course bundles"])
+        raise ConfigError(
+            "(recommender)",
+            [
+                "recommender.catalog: empty, and so is courses.catalog; "
+                "the recommender needs the folder of course bundles"
+            ],
+        )
     state = state_dir(site)
     db_url = rec["db_url"] or f"sqlite:///{state / 'recommender.sqlite'}"
-    c.JupyterHub.services = [*_already(c.JupyterHub, "services", []), {
-        "name": RECOMMENDER, "url": f"http://{service_ip(site)}:{rec['port']}", "oauth_no_confirm": True, "display": False,
-        "command": [str(Path(sys.prefix) / "bin" / "python"), "-m", "mnss_recommender.service",
-                    f"--db-url={db_url}",
-                    f"--courses={catalog}", f"--key-file={state / 'recommender.key'}",
-                    f"--retrain-seconds={rec['retrain_seconds']}"],
-        "environment": {"OPENBLAS_NUM_THREADS": "1"},  # one recommendation must not wait on a thread pool
-    }]
+    c.JupyterHub.services = [
+        *_already(c.JupyterHub, "services", []),
+        {
+            "name": RECOMMENDER,
+            "url": f"http://{service_ip(site)}:{rec['port']}",
+            "oauth_no_confirm": True,
+            "display": False,
+            "command": [
+                str(Path(sys.prefix) / "bin" / "python"),
+                "-m",
+                "mnss_recommender.service",
+                f"--db-url={db_url}",
+                f"--courses={catalog}",
+                f"--key-file={state / 'recommender.key'}",
+                f"--retrain-seconds={rec['retrain_seconds']}",
+            ],
+            "environment": {"OPENBLAS_NUM_THREADS": "1"},  # one recommendation must not wait on a thread pool
+        },
+    ]
     access = f"access:services!service={RECOMMENDER}"
     c.JupyterHub.extra_user_scopes = [*_already(c.JupyterHub, "extra_user_scopes", []), access]
     server_scopes = _already(c.Spawner, "server_token_scopes", ["users:activity!user", "access:servers!server"])
     c.Spawner.server_token_scopes = [*server_scopes, access]
-    c.Spawner.environment = {**_already(c.Spawner, "environment", {}),
-                             "MNSS_RECOMMENDER_URL": recommender_url(site) + "api/events",
-                             "MNSS_ACTIVITY_FLUSH_SECONDS": str(rec["flush_seconds"])}
+    c.Spawner.environment = {
+        **_already(c.Spawner, "environment", {}),
+        "MNSS_RECOMMENDER_URL": recommender_url(site) + "api/events",
+        "MNSS_ACTIVITY_FLUSH_SECONDS": str(rec["flush_seconds"]),
+    }
 
 
 CULLER = "idle-culler"
@@ -326,18 +397,33 @@ def apply_culler(c: Config, site: dict) -> None:
     culler = site["culler"]
     if not culler["enabled"]:
         return
-    c.JupyterHub.services = [*_already(c.JupyterHub, "services", []), {
-        "name": CULLER, "display": False,
-        "command": [str(Path(sys.prefix) / "bin" / "python"), "-m", "jupyterhub_idle_culler",
-                    f"--timeout={culler['timeout']}", f"--cull-every={culler['every']}"],
-    }]
-    c.JupyterHub.load_roles = [*_already(c.JupyterHub, "load_roles", []), {
-        "name": CULLER, "description": "Stop idle servers",
-        "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
-        "services": [CULLER],
-    }]
-    c.Spawner.environment = {**_already(c.Spawner, "environment", {}),
-                             "JUPYTERHUB_ACTIVITY_INTERVAL": str(culler["activity_interval"])}
+    c.JupyterHub.services = [
+        *_already(c.JupyterHub, "services", []),
+        {
+            "name": CULLER,
+            "display": False,
+            "command": [
+                str(Path(sys.prefix) / "bin" / "python"),
+                "-m",
+                "jupyterhub_idle_culler",
+                f"--timeout={culler['timeout']}",
+                f"--cull-every={culler['every']}",
+            ],
+        },
+    ]
+    c.JupyterHub.load_roles = [
+        *_already(c.JupyterHub, "load_roles", []),
+        {
+            "name": CULLER,
+            "description": "Stop idle servers",
+            "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
+            "services": [CULLER],
+        },
+    ]
+    c.Spawner.environment = {
+        **_already(c.Spawner, "environment", {}),
+        "JUPYTERHUB_ACTIVITY_INTERVAL": str(culler["activity_interval"]),
+    }
 
 
 MODES = {"local": apply_local_mode, "docker": apply_docker_mode, "swarm": apply_swarm_mode}
@@ -353,13 +439,23 @@ def apply_accounts_service(c: Config, token: str) -> None:
     and hands it over in $MNSS_ACCOUNTS_SERVICE_TOKEN)."""
     if not token:
         return
-    c.JupyterHub.services = [*_already(c.JupyterHub, "services", []), {
-        "name": sessions.SERVICE, "display": False, "api_token": token,
-    }]
-    c.JupyterHub.load_roles = [*_already(c.JupyterHub, "load_roles", []), {
-        "name": sessions.SERVICE, "description": "End a disabled or removed account's server and tokens",
-        "scopes": sessions.SCOPES, "services": [sessions.SERVICE],
-    }]
+    c.JupyterHub.services = [
+        *_already(c.JupyterHub, "services", []),
+        {
+            "name": sessions.SERVICE,
+            "display": False,
+            "api_token": token,
+        },
+    ]
+    c.JupyterHub.load_roles = [
+        *_already(c.JupyterHub, "load_roles", []),
+        {
+            "name": sessions.SERVICE,
+            "description": "End a disabled or removed account's server and tokens",
+            "scopes": sessions.SCOPES,
+            "services": [sessions.SERVICE],
+        },
+    ]
 
 
 def apply_cookie_options(c: Config) -> None:

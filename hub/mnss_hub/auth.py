@@ -59,13 +59,16 @@ class PasswordLoginHandler(LoginHandler):
             return
         name = normalize(data.get("username", ""))
         if getattr(self, "mnss_must_change", False):
-            token = self.create_signed_value(
-                "mnss-set-password", self.authenticator.set_password_claim(name)
-            ).decode()
-            self.finish(await self.render_template(
-                "set-password.html", token=token, message="", next=self.get_argument("next", ""),
-                min_length=self.authenticator.min_password_length,
-            ))
+            token = self.create_signed_value("mnss-set-password", self.authenticator.set_password_claim(name)).decode()
+            self.finish(
+                await self.render_template(
+                    "set-password.html",
+                    token=token,
+                    message="",
+                    next=self.get_argument("next", ""),
+                    min_length=self.authenticator.min_password_length,
+                )
+            )
             return
         refusal: Refusal | None = getattr(self, "mnss_refusal", None)
         if refusal:
@@ -73,11 +76,13 @@ class PasswordLoginHandler(LoginHandler):
             self.set_header("Retry-After", str(max(1, round(refusal.retry_after))))
         else:
             self.set_status(403)
-        self.finish(await self._render(
-            login_error="locked" if refusal and refusal.locked else "wait" if refusal else "wrong",
-            retry_after=max(1, round(refusal.retry_after)) if refusal else 0,
-            username=name[:32],
-        ))
+        self.finish(
+            await self._render(
+                login_error="locked" if refusal and refusal.locked else "wait" if refusal else "wrong",
+                retry_after=max(1, round(refusal.retry_after)) if refusal else 0,
+                username=name[:32],
+            )
+        )
 
 
 class SetPasswordHandler(BaseHandler):
@@ -89,17 +94,20 @@ class SetPasswordHandler(BaseHandler):
         new = self.get_body_argument("new_password", "")
         repeat = self.get_body_argument("repeat_password", "")
         next_url = self.get_body_argument("next", "")
-        claim = self.get_secure_cookie(
-            "mnss-set-password", token, max_age_days=SET_PASSWORD_MINUTES / (24 * 60)
-        )
+        claim = self.get_secure_cookie("mnss-set-password", token, max_age_days=SET_PASSWORD_MINUTES / (24 * 60))
         name = auth.name_for_set_password_claim(claim.decode() if claim else "")
         if name is None:
             # Expired, forged, or the one-time password was already replaced: start again.
             self.set_status(403)
-            self.finish(await self.render_template(
-                "set-password.html", token="", message="expired", next=next_url,
-                min_length=auth.min_password_length,
-            ))
+            self.finish(
+                await self.render_template(
+                    "set-password.html",
+                    token="",
+                    message="expired",
+                    next=next_url,
+                    min_length=auth.min_password_length,
+                )
+            )
             return
         message = "passwords-differ" if new != repeat else ""
         if not message:
@@ -109,10 +117,15 @@ class SetPasswordHandler(BaseHandler):
                 message = e.code
         if message:
             self.set_status(400)
-            self.finish(await self.render_template(
-                "set-password.html", token=token, message=message, next=next_url,
-                min_length=auth.min_password_length,
-            ))
+            self.finish(
+                await self.render_template(
+                    "set-password.html",
+                    token=token,
+                    message=message,
+                    next=next_url,
+                    min_length=auth.min_password_length,
+                )
+            )
             return
         self.log.info("One-time password replaced for user %s", name)
         user = await self.auth_to_user({"name": name})
@@ -162,9 +175,9 @@ class PasswordAuthenticator(Authenticator):
         help="Path of the SQLite file with the accounts, their bcrypt password hashes and the login counters.",
     ).tag(config=True)
 
-    min_password_length = Integer(
-        10, help="Shortest password accepted when a password is set or changed."
-    ).tag(config=True)
+    min_password_length = Integer(10, help="Shortest password accepted when a password is set or changed.").tag(
+        config=True
+    )
 
     pseudonym_key_file = Unicode(
         help="File (mode 0600, created if missing) with the key of the hashes that stand for "
@@ -176,8 +189,9 @@ class PasswordAuthenticator(Authenticator):
     ).tag(config=True)
 
     free_failures = Integer(
-        3, help="Failed logins of an account answered at once; after them each attempt must wait, "
-        "base_delay seconds doubling up to max_delay."
+        3,
+        help="Failed logins of an account answered at once; after them each attempt must wait, "
+        "base_delay seconds doubling up to max_delay.",
     ).tag(config=True)
 
     address_lock_after = Integer(
@@ -201,7 +215,9 @@ class PasswordAuthenticator(Authenticator):
         policy = ThrottlePolicy(
             account=Limits(self.free_failures, self.lock_after),
             address=Limits(self.address_free_failures, self.address_lock_after),
-            base_delay=self.base_delay, max_delay=self.max_delay, lock_seconds=self.lock_seconds,
+            base_delay=self.base_delay,
+            max_delay=self.max_delay,
+            lock_seconds=self.lock_seconds,
             forget_after=max(3600.0, self.lock_seconds),
         )
         return LoginThrottle(self.store._connect, policy)
@@ -235,8 +251,10 @@ class PasswordAuthenticator(Authenticator):
         if not name or not password:
             return None
         address = handler.request.remote_ip if handler else "-"
-        keys = {"account:" + self.pseudonym(name): self.throttle.policy.account,
-                "address:" + self.pseudonym(address): self.throttle.policy.address}
+        keys = {
+            "account:" + self.pseudonym(name): self.throttle.policy.account,
+            "address:" + self.pseudonym(address): self.throttle.policy.address,
+        }
         refusal = await asyncio.to_thread(self.throttle.refusal, list(keys))
         if refusal is None:
             # bcrypt is deliberately slow: keep it off the event loop.

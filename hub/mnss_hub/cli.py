@@ -72,8 +72,10 @@ def ensure_admins(site: dict, out=sys.stdout) -> None:
     _write_private(path, "".join(f"{name} {password}\n" for name, password in generated))
     terminal = out.isatty()
     for name, password in generated:
-        print(f"Created admin account '{name}'. Its one-time password is in {path} (readable by its owner only).",
-              file=out)
+        print(
+            f"Created admin account '{name}'. Its one-time password is in {path} (readable by its owner only).",
+            file=out,
+        )
         if terminal:
             print(f"One-time password of '{name}' (shown only now): {password}", file=out)
     print("Change it after the first login at /hub/change-password, then delete that file.", file=out)
@@ -148,12 +150,16 @@ def _end_sessions(site: dict, name: str, remove: bool) -> None:
             print(f"Removed '{name}' from the running hub (server, tokens and groups).")
         else:
             ended = hub.end(name)
-            print(f"In the running hub: server {'stopped' if ended.server_stopped else 'not running'}, "
-                  f"{ended.tokens_revoked} token(s) revoked; browser sessions end at their next request.")
+            print(
+                f"In the running hub: server {'stopped' if ended.server_stopped else 'not running'}, "
+                f"{ended.tokens_revoked} token(s) revoked; browser sessions end at their next request."
+            )
     except sessions.HubUnreachable:
-        print("The hub is not running: its browser sessions and tokens of this account can't be used "
-              "after it starts (sessions are checked against the account). Run the command again "
-              "with the hub up to revoke the stored tokens.")
+        print(
+            "The hub is not running: its browser sessions and tokens of this account can't be used "
+            "after it starts (sessions are checked against the account). Run the command again "
+            "with the hub up to revoke the stored tokens."
+        )
 
 
 def cmd_disable_user(args) -> int:

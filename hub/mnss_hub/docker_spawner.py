@@ -30,9 +30,9 @@ class DockerLabSpawner(LabServerSettings, DockerSpawner):
 
     pids_limit = Int(2048, help="Most processes one container may run.").tag(config=True)
 
-    volume_name = Unicode(
-        "mnss-home-{username}", help="Named volume of the user's home; {username} is replaced."
-    ).tag(config=True)
+    volume_name = Unicode("mnss-home-{username}", help="Named volume of the user's home; {username} is replaced.").tag(
+        config=True
+    )
 
     @default("exchange_config_dir")
     def _default_exchange_config_dir(self):
@@ -123,8 +123,11 @@ class DockerLabSpawner(LabServerSettings, DockerSpawner):
 
 
 def unsafe(settings: dict, volumes: dict) -> list[str]:
-    problems = [key for key in ("privileged", "pid_mode", "ipc_mode", "userns_mode")
-                if settings.get(key) not in (None, False, "")]
+    problems = [
+        key
+        for key in ("privileged", "pid_mode", "ipc_mode", "userns_mode")
+        if settings.get(key) not in (None, False, "")
+    ]
     problems += [f"cap_add {cap}" for cap in settings.get("cap_add", []) if cap not in CAPABILITIES]
     if "ALL" not in settings.get("cap_drop", []):
         problems.append("cap_drop must be ALL")
@@ -151,8 +154,10 @@ class SwarmLabSpawner(DockerLabSpawner, SwarmSpawner):
     @property
     def mounts(self):
         """Named volumes (SwarmSpawner would make every volume a bind mount of a host path)."""
-        return [Mount(target=bind["bind"], source=source, type="volume", read_only=bind["mode"] == "ro")
-                for source, bind in self.volume_binds.items()]
+        return [
+            Mount(target=bind["bind"], source=source, type="volume", read_only=bind["mode"] == "ro")
+            for source, bind in self.volume_binds.items()
+        ]
 
     async def get_ip_and_port(self):
         """The task's container address on the user network, as this machine's engine sees it."""

@@ -24,8 +24,9 @@ def connect():
         client = docker.from_env(timeout=30)
         client.ping()
     except DockerException as err:
-        raise ConfigError("(docker)", [f"the Docker engine is not reachable ({err}); start dockerd "
-                                       "(see README, 'Docker mode')"]) from None
+        raise ConfigError(
+            "(docker)", [f"the Docker engine is not reachable ({err}); start dockerd (see README, 'Docker mode')"]
+        ) from None
     return client
 
 
@@ -39,13 +40,18 @@ def check(site: dict, client) -> list[str]:
         return [f"the Docker engine does not answer ({err}); start dockerd (see README, 'Docker mode')"]
     problems = []
     if settings["require_userns_remap"] and not any("userns" in opt for opt in info.get("SecurityOptions", [])):
-        problems.append("docker.require_userns_remap: dockerd does not run with userns-remap, so root in a lab "
-                        "container would be root on this host; start dockerd with --userns-remap=default "
-                        "(see README, 'Who is root where')")
-    if site["mode"] == "swarm" and not (info.get("Swarm", {}).get("LocalNodeState") == "active"
-                                        and info["Swarm"].get("ControlAvailable")):
-        problems.append("mode 'swarm': this Docker engine is not a Swarm manager; run `docker swarm init` "
-                        "(or join it to the swarm as a manager) and start the hub there")
+        problems.append(
+            "docker.require_userns_remap: dockerd does not run with userns-remap, so root in a lab "
+            "container would be root on this host; start dockerd with --userns-remap=default "
+            "(see README, 'Who is root where')"
+        )
+    if site["mode"] == "swarm" and not (
+        info.get("Swarm", {}).get("LocalNodeState") == "active" and info["Swarm"].get("ControlAvailable")
+    ):
+        problems.append(
+            "mode 'swarm': this Docker engine is not a Swarm manager; run `docker swarm init` "
+            "(or join it to the swarm as a manager) and start the hub there"
+        )
     for image in [settings["image"], *settings["allowed_images"]]:
         try:
             client.images.get(image)
@@ -70,8 +76,10 @@ def _subnet_clashes(client, subnet: str) -> list[str]:
             except ValueError:
                 continue
             if other.version == wanted.version and other.overlaps(wanted):
-                clashes.append(f"docker.subnet: {subnet} overlaps Docker network {network.name!r} ({other}); "
-                               "pick another range for docker.subnet")
+                clashes.append(
+                    f"docker.subnet: {subnet} overlaps Docker network {network.name!r} ({other}); "
+                    "pick another range for docker.subnet"
+                )
     return clashes
 
 
@@ -80,8 +88,11 @@ def describe(site: dict, client) -> str:
     settings = site["docker"]
     images = ", ".join([settings["image"], *settings["allowed_images"]])
     network = settings["network"]
-    state = ("exists as configured" if find_network(client, network) is not None
-             else f"is missing; `mnss-hub run` creates it on {settings['subnet']}")
+    state = (
+        "exists as configured"
+        if find_network(client, network) is not None
+        else f"is missing; `mnss-hub run` creates it on {settings['subnet']}"
+    )
     remap = "userns-remap on" if settings["require_userns_remap"] else "userns-remap not required"
     return f"docker: engine reachable, {remap}, image(s) present ({images}), network {network!r} {state}"
 
@@ -114,10 +125,20 @@ def _anchor(client, network: str, image: str) -> None:
     try:
         client.containers.get(anchor_name(network)).start()
     except docker.errors.NotFound:
-        client.containers.run(image, ["sleep", "infinity"], name=anchor_name(network), network=network,
-                              detach=True, cap_drop=["ALL"], read_only=True, entrypoint=[],
-                              restart_policy={"Name": "unless-stopped"}, mem_limit="16m",
-                              security_opt=["no-new-privileges"], labels={"org.mnss-lab.role": "anchor"})
+        client.containers.run(
+            image,
+            ["sleep", "infinity"],
+            name=anchor_name(network),
+            network=network,
+            detach=True,
+            cap_drop=["ALL"],
+            read_only=True,
+            entrypoint=[],
+            restart_policy={"Name": "unless-stopped"},
+            mem_limit="16m",
+            security_opt=["no-new-privileges"],
+            labels={"org.mnss-lab.role": "anchor"},
+        )
 
 
 def find_network(client, name: str):
@@ -130,10 +151,20 @@ def _create_network(client, name: str, subnet: str, gateway: str, scope: str) ->
     A swarm-scoped bridge takes its addresses and options from a local config-only network."""
     ipam = {"Driver": "default", "Config": [{"Subnet": subnet, "Gateway": gateway}]}
     local = {"Driver": "bridge", "IPAM": ipam, "Options": NO_ICC, "Labels": {"org.mnss-lab.role": "users"}}
-    requests = [{"Name": name, **local}] if scope == "local" else [
-        {"Name": f"{name}-config", "ConfigOnly": True, **local},
-        {"Name": name, "Driver": "bridge", "Scope": "swarm", "Attachable": True,
-         "ConfigFrom": {"Network": f"{name}-config"}}]
+    requests = (
+        [{"Name": name, **local}]
+        if scope == "local"
+        else [
+            {"Name": f"{name}-config", "ConfigOnly": True, **local},
+            {
+                "Name": name,
+                "Driver": "bridge",
+                "Scope": "swarm",
+                "Attachable": True,
+                "ConfigFrom": {"Network": f"{name}-config"},
+            },
+        ]
+    )
     try:
         for body in requests:
             client.api._result(client.api._post_json(client.api._url("/networks/create"), data=body), True)
@@ -150,12 +181,18 @@ def _network_problems(client, network, subnet: str, scope: str) -> list[str]:
     subnets = [pool.get("Subnet") for pool in (attrs.get("IPAM") or {}).get("Config") or []]
     problems = []
     if attrs.get("Scope") != scope:
-        problems.append(f"docker.network: {name!r} exists with scope {attrs.get('Scope')!r}, this mode needs "
-                        f"{scope!r}; remove it (docker network rm) and `mnss-hub run` creates it")
+        problems.append(
+            f"docker.network: {name!r} exists with scope {attrs.get('Scope')!r}, this mode needs "
+            f"{scope!r}; remove it (docker network rm) and `mnss-hub run` creates it"
+        )
     if subnet not in subnets:
-        problems.append(f"docker.network: {name!r} exists with subnet {subnets}, not {subnet}; "
-                        "remove it (docker network rm) or set docker.subnet to match")
+        problems.append(
+            f"docker.network: {name!r} exists with subnet {subnets}, not {subnet}; "
+            "remove it (docker network rm) or set docker.subnet to match"
+        )
     if (attrs.get("Options") or {}).get("com.docker.network.bridge.enable_icc") != "false":
-        problems.append(f"docker.network: {name!r} lets containers reach each other (enable_icc is not "
-                        "false); remove it and `mnss-hub run` creates it isolated")
+        problems.append(
+            f"docker.network: {name!r} lets containers reach each other (enable_icc is not "
+            "false); remove it and `mnss-hub run` creates it isolated"
+        )
     return problems

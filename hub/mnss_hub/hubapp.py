@@ -19,6 +19,7 @@ import signal
 import time
 
 from jupyterhub import app
+
 from mnss_courses.exchange.names import FORMGRADER_PREFIX
 
 
@@ -32,14 +33,17 @@ class JupyterHub(app.JupyterHub):
     async def start_service(self, service_name, service, ssl_context=None) -> bool:
         """The first call starts every service at once; each call then waits for its own."""
         if self._service_starts is None:
-            self._service_starts = {name: asyncio.ensure_future(app.JupyterHub.start_service(self, name, svc, ssl_context))
-                                    for name, svc in self._service_map.items()}
+            self._service_starts = {
+                name: asyncio.ensure_future(app.JupyterHub.start_service(self, name, svc, ssl_context))
+                for name, svc in self._service_map.items()
+            }
         if service_name not in self._service_starts:  # a service added later
             return await super().start_service(service_name, service, ssl_context)
         ready = await self._service_starts[service_name]
         if not ready and service_name.startswith(FORMGRADER_PREFIX):
-            self.log.error("The formgrader %s did not start; the hub goes on without it (see its lines above)",
-                           service_name)
+            self.log.error(
+                "The formgrader %s did not start; the hub goes on without it (see its lines above)", service_name
+            )
             return True
         return ready
 

@@ -86,12 +86,17 @@ class HubClient:
         With `path`, the kernel belongs to a session on that notebook, as when JupyterLab opens it.
         """
         if path:
-            session = self._call("POST", f"user/{name}/api/sessions", expect=(201,), json={
-                "path": path, "name": path.rsplit("/", 1)[-1], "type": "notebook",
-                "kernel": {"name": "python3"}}).json()
+            session = self._call(
+                "POST",
+                f"user/{name}/api/sessions",
+                expect=(201,),
+                json={"path": path, "name": path.rsplit("/", 1)[-1], "type": "notebook", "kernel": {"name": "python3"}},
+            ).json()
             kernel_id, cleanup = session["kernel"]["id"], f"user/{name}/api/sessions/{session['id']}"
         else:
-            kernel_id = self._call("POST", f"user/{name}/api/kernels", expect=(201,), json={"name": "python3"}).json()["id"]
+            kernel_id = self._call("POST", f"user/{name}/api/kernels", expect=(201,), json={"name": "python3"}).json()[
+                "id"
+            ]
             cleanup = f"user/{name}/api/kernels/{kernel_id}"
         try:
             return self._run_in_kernel(name, kernel_id, code, timeout)
@@ -100,18 +105,36 @@ class HubClient:
 
     def _run_in_kernel(self, name: str, kernel_id: str, code: str, timeout: float) -> ExecutionResult:
         ws_url = self.url.replace("http", "ws", 1) + f"user/{name}/api/kernels/{kernel_id}/channels"
-        ws = websocket.create_connection(ws_url, header=list(f"{k}: {v}" for k, v in self.headers.items()),
-                                         timeout=timeout)
+        ws = websocket.create_connection(
+            ws_url, header=list(f"{k}: {v}" for k, v in self.headers.items()), timeout=timeout
+        )
         msg_id, result = uuid.uuid4().hex, ExecutionResult()
         deadline = time.monotonic() + timeout
         try:
-            ws.send(json.dumps({
-                "header": {"msg_id": msg_id, "msg_type": "execute_request", "username": name,
-                           "session": uuid.uuid4().hex, "version": "5.3"},
-                "parent_header": {}, "metadata": {}, "channel": "shell",
-                "content": {"code": code, "silent": False, "store_history": False,
-                            "user_expressions": {}, "allow_stdin": False, "stop_on_error": True},
-            }))
+            ws.send(
+                json.dumps(
+                    {
+                        "header": {
+                            "msg_id": msg_id,
+                            "msg_type": "execute_request",
+                            "username": name,
+                            "session": uuid.uuid4().hex,
+                            "version": "5.3",
+                        },
+                        "parent_header": {},
+                        "metadata": {},
+                        "channel": "shell",
+                        "content": {
+                            "code": code,
+                            "silent": False,
+                            "store_history": False,
+                            "user_expressions": {},
+                            "allow_stdin": False,
+                            "stop_on_error": True,
+                        },
+                    }
+                )
+            )
             while time.monotonic() < deadline:
                 msg = json.loads(ws.recv())
                 if msg.get("parent_header", {}).get("msg_id") != msg_id:

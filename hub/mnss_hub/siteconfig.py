@@ -91,16 +91,22 @@ def complete(site: dict, source: str = "(data)") -> dict:
         found = bundle.find_catalog()
         if found is None:
             looked = ", ".join(str(p) for p in bundle.installed_catalogs())
-            raise ConfigError(source, [f"courses.catalog: empty, and no installed courses were found (looked in "
-                                       f"{looked}); set it, or set courses.enabled: false"])
+            raise ConfigError(
+                source,
+                [
+                    f"courses.catalog: empty, and no installed courses were found (looked in "
+                    f"{looked}); set it, or set courses.enabled: false"
+                ],
+            )
         courses["catalog"] = str(found.resolve())
     if not courses["members"]:
         try:
             ids = sorted(bundle.load_catalog(courses["catalog"]))
         except bundle.CourseError as err:
             raise ConfigError(source, [f"courses.catalog: {p}" for p in err.problems]) from None
-        courses["members"] = [{"course": cid, "instructors": list(site["hub"]["admin_users"]), "learners": []}
-                              for cid in ids]
+        courses["members"] = [
+            {"course": cid, "instructors": list(site["hub"]["admin_users"]), "learners": []} for cid in ids
+        ]
     return site
 
 

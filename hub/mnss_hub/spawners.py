@@ -60,8 +60,7 @@ class LabServerSettings(Configurable):
             folders = [self.exchange_config_dir]
             if not self.teaches_a_course():
                 folders.insert(0, f"{self.exchange_config_dir}/learner")
-            env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(
-                p for p in (*folders, env.get("JUPYTER_CONFIG_PATH", "")) if p)
+            env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(p for p in (*folders, env.get("JUPYTER_CONFIG_PATH", "")) if p)
         return env
 
     async def _generate_progress(self):
@@ -92,9 +91,9 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
     was started by `make run`), which is why this mode is for trials only.
     """
 
-    homes_dir = Unicode(
-        "/var/lib/mnss/homes", help="Parent directory of the per-user home directories."
-    ).tag(config=True)
+    homes_dir = Unicode("/var/lib/mnss/homes", help="Parent directory of the per-user home directories.").tag(
+        config=True
+    )
 
     @default("home_dir_template")
     def _default_home_dir_template(self):
@@ -133,8 +132,9 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
         if owner:
             removed = await asyncio.to_thread(registry.end_all, owner)
             if removed:
-                self.log.info("Ended %s's labs with the server: %d network namespaces removed", self.user.name,
-                              len(removed))
+                self.log.info(
+                    "Ended %s's labs with the server: %d network namespaces removed", self.user.name, len(removed)
+                )
 
     async def start(self):
         self.log.warning(LOCAL_MODE_WARNING)

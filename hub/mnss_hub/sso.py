@@ -69,8 +69,9 @@ def read_secret_file(path: str) -> str:
     except OSError as err:
         raise SSOConfigError(f"auth.oidc.client_secret_file: cannot read {path}: {err.strerror}") from None
     if mode & (stat.S_IRWXG | stat.S_IRWXO):
-        raise SSOConfigError(f"auth.oidc.client_secret_file: {path} is readable by others "
-                             f"(mode {stat.S_IMODE(mode):04o}); chmod 600 it")
+        raise SSOConfigError(
+            f"auth.oidc.client_secret_file: {path} is readable by others (mode {stat.S_IMODE(mode):04o}); chmod 600 it"
+        )
     if not text:
         raise SSOConfigError(f"auth.oidc.client_secret_file: {path} is empty")
     return text
@@ -82,8 +83,14 @@ class SSOLoginHandler(OAuthLoginHandler):
     def get(self):
         code = self.get_argument("invitation", "")
         if code:
-            self.set_secure_cookie(INVITATION_COOKIE, code[:200], expires_days=1 / 24, httponly=True,
-                                   path=self.hub.base_url, samesite="Lax")
+            self.set_secure_cookie(
+                INVITATION_COOKIE,
+                code[:200],
+                expires_days=1 / 24,
+                httponly=True,
+                path=self.hub.base_url,
+                samesite="Lax",
+            )
         return super().get()
 
 
@@ -94,11 +101,13 @@ class SSOCallbackHandler(OAuthCallbackHandler):
         try:
             await super().get()
         except SubjectNotLinked as refused:
-            self.log.warning("SSO login refused (%s) for subject %r of %s", refused.reason, refused.subject,
-                             refused.issuer)
+            self.log.warning(
+                "SSO login refused (%s) for subject %r of %s", refused.reason, refused.subject, refused.issuer
+            )
             self.set_status(403)
-            html = await self.render_template("sso-refused.html", reason=refused.reason,
-                                              issuer=refused.issuer, subject=refused.subject)
+            html = await self.render_template(
+                "sso-refused.html", reason=refused.reason, issuer=refused.issuer, subject=refused.subject
+            )
             self.finish(html)
         finally:
             self.clear_cookie(INVITATION_COOKIE, path=self.hub.base_url)
@@ -116,9 +125,11 @@ class SSOLogoutHandler(OAuthLogoutHandler):
         if not end_session:
             return await super().render_logout_page()
         after = self.authenticator.post_logout_redirect_url or (
-            f"{self.request.protocol}://{self.request.host}{self.hub.base_url}login")
-        self.redirect(url_concat(end_session, {"client_id": self.authenticator.client_id,
-                                               "post_logout_redirect_uri": after}))
+            f"{self.request.protocol}://{self.request.host}{self.hub.base_url}login"
+        )
+        self.redirect(
+            url_concat(end_session, {"client_id": self.authenticator.client_id, "post_logout_redirect_uri": after})
+        )
 
 
 class OIDCAuthenticator(GenericOAuthenticator):
@@ -131,12 +142,13 @@ class OIDCAuthenticator(GenericOAuthenticator):
 
     issuer = Unicode(help="The provider's issuer URL, exactly as its ID tokens name it.").tag(config=True)
     discovery = Bool(
-        True, help="Fill the endpoints not set here from the issuer's discovery document at start-up.",
+        True,
+        help="Fill the endpoints not set here from the issuer's discovery document at start-up.",
     ).tag(config=True)
     jwks_url = Unicode(help="The provider's signing keys (JWKS); from discovery when empty.").tag(config=True)
     end_session_url = Unicode(
         help="The provider's RP-initiated logout endpoint; from discovery when empty. Without one, "
-             "logout ends only the hub session.",
+        "logout ends only the hub session.",
     ).tag(config=True)
     post_logout_redirect_url = Unicode(
         help="Where the provider sends the browser after logout (register it there); empty: the hub's login page.",
@@ -145,17 +157,20 @@ class OIDCAuthenticator(GenericOAuthenticator):
         help="File (mode 0600) holding the client secret; else the MNSS_OIDC_CLIENT_SECRET environment variable.",
     ).tag(config=True)
     identity_claim = Unicode(
-        "sub", help="The immutable claim that identifies a person at the provider (with the issuer).",
+        "sub",
+        help="The immutable claim that identifies a person at the provider (with the issuer).",
     ).tag(config=True)
     accounts_db = Unicode(help="The accounts SQLite file; the identity links are a table in it.").tag(config=True)
     link_by_preferred_username = Bool(
-        False, help="Link an unknown identity to the existing, unlinked account named by its preferred_username "
-                    "claim. Only for providers where that name is assigned by the institution, not by the person.",
+        False,
+        help="Link an unknown identity to the existing, unlinked account named by its preferred_username "
+        "claim. Only for providers where that name is assigned by the institution, not by the person.",
     ).tag(config=True)
     link_by_invitation = Callable(
-        None, allow_none=True,
+        None,
+        allow_none=True,
         help="Hook (code, issuer, subject) -> username or None: an invitation code brought to "
-             "/hub/oauth_login?invitation=CODE links the identity to the invited account.",
+        "/hub/oauth_login?invitation=CODE links the identity to the invited account.",
     ).tag(config=True)
 
     def __init__(self, **kwargs):
@@ -166,13 +181,20 @@ class OIDCAuthenticator(GenericOAuthenticator):
             self.client_secret = read_secret_file(self.client_secret_file)
         if self.discovery:
             meta = discover(self.issuer)
-            for trait, key in (("authorize_url", "authorization_endpoint"), ("token_url", "token_endpoint"),
-                               ("userdata_url", "userinfo_endpoint"), ("jwks_url", "jwks_uri"),
-                               ("end_session_url", "end_session_endpoint")):
+            for trait, key in (
+                ("authorize_url", "authorization_endpoint"),
+                ("token_url", "token_endpoint"),
+                ("userdata_url", "userinfo_endpoint"),
+                ("jwks_url", "jwks_uri"),
+                ("end_session_url", "end_session_endpoint"),
+            ):
                 if not getattr(self, trait) and meta.get(key):
                     setattr(self, trait, meta[key])
-        missing = [t for t in ("authorize_url", "token_url", "userdata_url", "jwks_url", "client_id", "client_secret")
-                   if not getattr(self, t)]
+        missing = [
+            t
+            for t in ("authorize_url", "token_url", "userdata_url", "jwks_url", "client_id", "client_secret")
+            if not getattr(self, t)
+        ]
         if missing:
             raise SSOConfigError(f"auth.oidc: no {', '.join(missing)} (set them, or turn discovery on)")
         self._jwks = jwt.PyJWKClient(self.jwks_url, cache_keys=True, timeout=10)
@@ -196,8 +218,15 @@ class OIDCAuthenticator(GenericOAuthenticator):
             raise web.HTTPError(403, "The provider returned no ID token (is 'openid' among the scopes?)")
         try:
             key = self._jwks.get_signing_key_from_jwt(id_token)
-            return jwt.decode(id_token, key.key, algorithms=ID_TOKEN_ALGORITHMS, audience=self.client_id,
-                              issuer=self.issuer, leeway=30, options={"require": ["iss", "sub", "aud", "exp"]})
+            return jwt.decode(
+                id_token,
+                key.key,
+                algorithms=ID_TOKEN_ALGORITHMS,
+                audience=self.client_id,
+                issuer=self.issuer,
+                leeway=30,
+                options={"require": ["iss", "sub", "aud", "exp"]},
+            )
         except jwt.PyJWTError as err:
             raise web.HTTPError(403, f"ID token refused: {err}") from None
 
@@ -223,8 +252,9 @@ class OIDCAuthenticator(GenericOAuthenticator):
         return name
 
     def still_linked(self, username: str) -> bool:
-        return (AccountStore(self.accounts_db).exists(username)
-                and self.links.subject_of(self.issuer, username) is not None)
+        return (
+            AccountStore(self.accounts_db).exists(username) and self.links.subject_of(self.issuer, username) is not None
+        )
 
     async def refresh_user(self, user, handler=None, **kwargs):
         """Every `auth_refresh_age` seconds of use: a session whose account was removed, or whose link

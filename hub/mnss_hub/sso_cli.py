@@ -49,4 +49,5 @@ def register(sub) -> None:
     link.set_defaults(sso_func=cmd_link)
     unlink.set_defaults(sso_func=cmd_unlink)
     commands.add_parser("list", help="list the links (username, issuer, sub, how, when)").set_defaults(
-        sso_func=cmd_list)
+        sso_func=cmd_list
+    )

@@ -66,14 +66,16 @@ class LinkStore:
 
     def username_for(self, issuer: str, subject: str) -> str | None:
         with closing(self._connect()) as db:
-            row = db.execute("SELECT username FROM sso_links WHERE issuer = ? AND subject = ?",
-                             (issuer, subject)).fetchone()
+            row = db.execute(
+                "SELECT username FROM sso_links WHERE issuer = ? AND subject = ?", (issuer, subject)
+            ).fetchone()
         return row[0] if row else None
 
     def subject_of(self, issuer: str, username: str) -> str | None:
         with closing(self._connect()) as db:
-            row = db.execute("SELECT subject FROM sso_links WHERE issuer = ? AND username = ?",
-                             (issuer, username)).fetchone()
+            row = db.execute(
+                "SELECT subject FROM sso_links WHERE issuer = ? AND username = ?", (issuer, username)
+            ).fetchone()
         return row[0] if row else None
 
     def link(self, issuer: str, subject: str, username: str, how: str) -> Link:
@@ -85,16 +87,20 @@ class LinkStore:
         username = normalise_username(username)
         created = Link(issuer, subject, username, how, datetime.now(UTC).isoformat())
         with closing(self._connect()) as db, db:
-            taken = db.execute("SELECT username FROM sso_links WHERE issuer = ? AND subject = ?",
-                               (issuer, subject)).fetchone()
+            taken = db.execute(
+                "SELECT username FROM sso_links WHERE issuer = ? AND subject = ?", (issuer, subject)
+            ).fetchone()
             if taken:
                 raise LinkError(f"subject {subject!r} of {issuer} is already linked to account {taken[0]!r}")
-            other = db.execute("SELECT subject FROM sso_links WHERE issuer = ? AND username = ?",
-                               (issuer, username)).fetchone()
+            other = db.execute(
+                "SELECT subject FROM sso_links WHERE issuer = ? AND username = ?", (issuer, username)
+            ).fetchone()
             if other:
                 raise LinkError(f"account {username!r} is already linked to subject {other[0]!r} of {issuer}")
-            db.execute("INSERT INTO sso_links VALUES (?, ?, ?, ?, ?)",
-                       (created.issuer, created.subject, created.username, created.how, created.created_at))
+            db.execute(
+                "INSERT INTO sso_links VALUES (?, ?, ?, ?, ?)",
+                (created.issuer, created.subject, created.username, created.how, created.created_at),
+            )
         return created
 
     def unlink(self, issuer: str, subject: str) -> None:
@@ -104,6 +110,7 @@ class LinkStore:
 
     def all(self) -> list[Link]:
         with closing(self._connect()) as db:
-            rows = db.execute("SELECT issuer, subject, username, how, created_at FROM sso_links"
-                              " ORDER BY issuer, username").fetchall()
+            rows = db.execute(
+                "SELECT issuer, subject, username, how, created_at FROM sso_links ORDER BY issuer, username"
+            ).fetchall()
         return [Link(*row) for row in rows]

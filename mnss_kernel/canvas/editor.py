@@ -8,14 +8,23 @@ undone. Pure Python: the widget and the tests drive the same object.
 from __future__ import annotations
 
 import re
-from typing import Callable
+from collections.abc import Callable
 
 from ..catalog import KINDS, role
 from ..topology import Link, Node, Topology, TopologyError
 
 # Name prefixes for new nodes: h1, s1, r1, fw1, pacs1 ...
-PREFIX = {"host": "h", "switch": "s", "router": "r", "firewall": "fw", "nat": "nat", "nurse_station": "ns",
-          "medical_device": "md", "workstation": "ws", "database": "db"}
+PREFIX = {
+    "host": "h",
+    "switch": "s",
+    "router": "r",
+    "firewall": "fw",
+    "nat": "nat",
+    "nurse_station": "ns",
+    "medical_device": "md",
+    "workstation": "ws",
+    "database": "db",
+}
 NODE_FIELDS = {"name", "label", "ip", "gateway", "routes", "rules", "default_policy", "outside", "position"}
 LINK_FIELDS = {"ip_a", "ip_b", "if_a", "if_b", "vlan", "vlans", "bw", "delay", "jitter", "loss", "mtu", "up"}
 
@@ -34,7 +43,7 @@ class TopologyEditor:
         self._commit(draft.validated())  # raises TopologyError; self.topology untouched
 
     def _commit(self, checked: Topology) -> None:
-        self._undo = (self._undo + [self.topology])[-self._history:]
+        self._undo = (self._undo + [self.topology])[-self._history :]
         self.topology = checked
         self._notify()
 
@@ -86,20 +95,24 @@ class TopologyEditor:
 
     def delete(self, name: str) -> None:
         """Delete a node and its links."""
+
         def change(t: Topology):
             t.node(name)  # KeyError names it
             t.nodes = [n for n in t.nodes if n.name != name]
             t.links = [link for link in t.links if name not in link.ends()]
+
         self._edit(change)
 
     def disconnect(self, a: str, b: str) -> None:
         def change(t: Topology):
             t.links.remove(t.link(a, b))
+
         self._edit(change)
 
     def move(self, name: str, x: float, y: float) -> None:
         def change(t: Topology):
             t.node(name).position = {"x": round(float(x), 1), "y": round(float(y), 1)}
+
         self._edit(change)
 
     def update_node(self, node: str, **props) -> None:
@@ -117,6 +130,7 @@ class TopologyEditor:
             if new != node:
                 for other in t.nodes:
                     other.outside = new if other.outside == node else other.outside
+
         self._edit(change)
 
     def update_link(self, a: str, b: str, **props) -> None:
@@ -127,6 +141,7 @@ class TopologyEditor:
             swap = {"ip_a": "ip_b", "ip_b": "ip_a"} if link.a != a else {}  # stored as (b, a)
             for key, value in props.items():
                 setattr(link, swap.get(key, key), value)
+
         self._edit(change)
 
     def _edit(self, change: Callable[[Topology], None]) -> None:

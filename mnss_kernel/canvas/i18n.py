@@ -45,11 +45,17 @@ TEXT = {
     "loaded_notes": ("已打开 {path}。导入时的改动：{notes}", "Opened {path}. Changed on import: {notes}"),
     "refused": ("未修改：{error}", "Not changed: {error}"),
     "building": ("正在构建网络……", "Building the network..."),
-    "running": ("网络运行中（{nodes} 个节点，用时 {seconds:.1f} 秒）。", "Network running ({nodes} nodes, up in {seconds:.1f} s)."),
+    "running": (
+        "网络运行中（{nodes} 个节点，用时 {seconds:.1f} 秒）。",
+        "Network running ({nodes} nodes, up in {seconds:.1f} s).",
+    ),
     "stopped": ("网络已停止，所有资源已清理。", "Network stopped; everything removed."),
     "not_running": ("网络未运行，请先点击“运行”。", "The network is not running; press Run first."),
     "stop_first": ("网络运行中，修改拓扑前请先停止。", "The network is running; stop it before changing the topology."),
-    "select_two": ("请先选择一条链路，或在连线模式下选择两个节点。", "Select a link first, or two nodes in connect mode."),
+    "select_two": (
+        "请先选择一条链路，或在连线模式下选择两个节点。",
+        "Select a link first, or two nodes in connect mode.",
+    ),
     "select_node": ("请先选择一个节点。", "Select a node first."),
     "loss_title": ("丢包率（%）：行 = 源，列 = 目的", "Packet loss (%): rows = source, columns = destination"),
     "pairs_ok": ("{ok}/{total} 对可达。", "{ok}/{total} pairs reachable."),
@@ -65,7 +71,9 @@ def current_language(home: Path | None = None) -> str:
         return os.environ["MNSS_LANG"]
     try:
         text = ((home or Path.home()) / LAB_SETTING).read_text("utf-8")
-        locale = json.loads("\n".join(line for line in text.splitlines() if not line.strip().startswith("//")))["locale"]
+        locale = json.loads("\n".join(line for line in text.splitlines() if not line.strip().startswith("//")))[
+            "locale"
+        ]
     except (OSError, ValueError, KeyError, TypeError):
         return "zh-CN"
     return "en" if locale.startswith("en") else "zh-CN"

@@ -22,10 +22,13 @@ def loss_heatmap(matrix: pd.DataFrame, title: str) -> str:
         cells = "".join(
             f'<td class="mnss-loss" data-src="{html.escape(str(src))}" data-dst="{html.escape(str(dst))}" '
             f'style="background:{_loss_colour(v)};color:#fff;text-align:center">{"" if pd.isna(v) else f"{v:g}"}</td>'
-            for dst, v in values.items())
+            for dst, v in values.items()
+        )
         rows.append(f"<tr><th>{html.escape(str(src))}</th>{cells}</tr>")
-    return (f'<div class="mnss-heatmap"><b>{html.escape(title)}</b><table style="border-collapse:collapse">'
-            f"<tr><th></th>{head}</tr>{''.join(rows)}</table></div>")
+    return (
+        f'<div class="mnss-heatmap"><b>{html.escape(title)}</b><table style="border-collapse:collapse">'
+        f"<tr><th></th>{head}</tr>{''.join(rows)}</table></div>"
+    )
 
 
 def throughput_bars(results: pd.DataFrame, caption) -> str:
@@ -35,6 +38,8 @@ def throughput_bars(results: pd.DataFrame, caption) -> str:
     for row in results.itertuples():
         width = max(2, int(300 * row.mbps_received / top))
         text = html.escape(caption(src=row.src, dst=row.dst, mbps=row.mbps_received))
-        bars.append(f'<div class="mnss-throughput"><div style="display:inline-block;width:{width}px;height:12px;'
-                    f'background:#4c78a8"></div> {text}</div>')
+        bars.append(
+            f'<div class="mnss-throughput"><div style="display:inline-block;width:{width}px;height:12px;'
+            f'background:#4c78a8"></div> {text}</div>'
+        )
     return "".join(bars)

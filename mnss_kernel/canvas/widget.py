@@ -14,14 +14,13 @@ from pathlib import Path
 
 import ipywidgets as w
 import pandas as pd
-from IPython.display import HTML, FileLink, display
 from ipycytoscape import CytoscapeWidget, Edge, Node
+from IPython.display import HTML, FileLink, display
 
 from .. import faults, measure, templates
 from ..catalog import KINDS, role
 from ..runtime import CommandResult, EngineError, Lab
-from ..topology import Topology, TopologyError
-from ..topology import load as load_topology
+from ..topology import Topology, TopologyError, load as load_topology
 from ..topology.convert import FORMATS, to_cytoscape, write_file
 from . import render
 from .editor import TopologyEditor
@@ -42,8 +41,10 @@ def _as_topology(source) -> tuple[Topology | None, Path | None]:
     if template is not None:
         return template, None
     if not Path(source).exists():
-        raise FileNotFoundError(f"no topology file {str(source)!r}, and no bundled template of that name; "
-                                f"templates: {', '.join(sorted(templates.TEMPLATES))}")
+        raise FileNotFoundError(
+            f"no topology file {str(source)!r}, and no bundled template of that name; "
+            f"templates: {', '.join(sorted(templates.TEMPLATES))}"
+        )
     return load_topology(source).topology, Path(source)
 
 
@@ -60,8 +61,16 @@ def _parse(value: str, kind: type):
 
 
 NODE_FORM = [("name", str), ("label", str), ("ip", str), ("gateway", str)]
-LINK_FORM = [("bw", float), ("delay", float), ("loss", float), ("mtu", int), ("vlan", int), ("vlans", list),
-             ("ip_a", str), ("ip_b", str)]
+LINK_FORM = [
+    ("bw", float),
+    ("delay", float),
+    ("loss", float),
+    ("mtu", int),
+    ("vlan", int),
+    ("vlans", list),
+    ("ip_a", str),
+    ("ip_b", str),
+]
 
 
 class TopologyCanvas(w.VBox):
@@ -84,16 +93,16 @@ class TopologyCanvas(w.VBox):
         self.view = ViewBox(760, 480)
         self.graph.set_layout(name="preset", fit=False)
         self.graph.zoom = 1.0
-        self.graph.layout = w.Layout(height=f"{self.view.height}px", width=f"{self.view.width}px",
-                                     border="1px solid #d0d7de")
+        self.graph.layout = w.Layout(
+            height=f"{self.view.height}px", width=f"{self.view.width}px", border="1px solid #d0d7de"
+        )
         self.graph.on("node", "tap", self._on_node_tap)
         self.graph.on("edge", "tap", self._on_edge_tap)
         self.graph.on("node", "tapend", self._on_node_release)
 
         self._build_controls()
         middle = w.HBox([self.graph, self.panel], layout=w.Layout(flex_flow="row wrap"))
-        super().__init__(children=[self.toolbar, middle, self.runbar, self.message,
-                                   self.output, self.cmdbar], **kwargs)
+        super().__init__(children=[self.toolbar, middle, self.runbar, self.message, self.output, self.cmdbar], **kwargs)
         self.add_class("mnss-canvas")
         self.editor.listeners.append(lambda _t: self._redraw())
         self._redraw()
@@ -101,48 +110,76 @@ class TopologyCanvas(w.VBox):
 
     # -- controls -----------------------------------------------------------------------------
     def _button(self, key: str, handler, style: str = "", icon: str = "") -> w.Button:
-        button = w.Button(description=self.t(key), button_style=style, icon=icon,
-                          layout=w.Layout(width="auto", min_width="64px"))
+        button = w.Button(
+            description=self.t(key), button_style=style, icon=icon, layout=w.Layout(width="auto", min_width="64px")
+        )
         button.add_class(f"mnss-{key.replace('_', '-')}")
         button.on_click(lambda _b: self._guard(handler))
         return button
 
     def _build_controls(self) -> None:
         label = (lambda k: k.label_zh) if self.t.language == "zh-CN" else (lambda k: k.label_en)
-        self.kind_picker = w.Dropdown(options=[(label(k), k.name) for k in KINDS.values()], value="host",
-                                      description=self.t("kind"), layout=w.Layout(width="230px"))
+        self.kind_picker = w.Dropdown(
+            options=[(label(k), k.name) for k in KINDS.values()],
+            value="host",
+            description=self.t("kind"),
+            layout=w.Layout(width="230px"),
+        )
         self.kind_picker.add_class("mnss-kind")
-        self.connect_toggle = w.ToggleButton(description=self.t("connect"), icon="link",
-                                             layout=w.Layout(width="auto", min_width="64px"))
+        self.connect_toggle = w.ToggleButton(
+            description=self.t("connect"), icon="link", layout=w.Layout(width="auto", min_width="64px")
+        )
         self.connect_toggle.add_class("mnss-connect")
         self.connect_toggle.observe(lambda ch: self._set_connect_mode(ch["new"]), "value")
-        self.file_box = w.Text(value=str(self.path), description=self.t("file"), layout=w.Layout(width="280px"),
-                               tooltip=" / ".join(FORMATS.values()))
-        self.toolbar = w.HBox(layout=w.Layout(flex_flow="row wrap"), children=[
-            self.kind_picker, self._button("add", lambda: self.add_node(self.kind_picker.value), icon="plus"),
-            self.connect_toggle, self._button("delete", self._delete_selection, icon="trash"),
-            self._button("undo", self.undo, icon="undo"), self.file_box,
-            self._button("save", lambda: self.save(self.file_box.value), icon="save"),
-            self._button("load", lambda: self.load(self.file_box.value), icon="folder-open"),
-        ])
+        self.file_box = w.Text(
+            value=str(self.path),
+            description=self.t("file"),
+            layout=w.Layout(width="280px"),
+            tooltip=" / ".join(FORMATS.values()),
+        )
+        self.toolbar = w.HBox(
+            layout=w.Layout(flex_flow="row wrap"),
+            children=[
+                self.kind_picker,
+                self._button("add", lambda: self.add_node(self.kind_picker.value), icon="plus"),
+                self.connect_toggle,
+                self._button("delete", self._delete_selection, icon="trash"),
+                self._button("undo", self.undo, icon="undo"),
+                self.file_box,
+                self._button("save", lambda: self.save(self.file_box.value), icon="save"),
+                self._button("load", lambda: self.load(self.file_box.value), icon="folder-open"),
+            ],
+        )
         self.progress = w.IntProgress(value=0, min=0, max=1, layout=w.Layout(width="180px"))
         self.iperf_from = w.Dropdown(layout=w.Layout(width="110px"))
         self.iperf_to = w.Dropdown(layout=w.Layout(width="110px"))
-        self.runbar = w.HBox(layout=w.Layout(flex_flow="row wrap"), children=[
-            self._button("run", self.run, "success", "play"), self._button("stop", self.stop, "danger", "stop"),
-            self.progress, self._button("ping_all", self.ping_all, icon="exchange"),
-            self.iperf_from, self.iperf_to,
-            self._button("iperf", lambda: self.iperf(self.iperf_from.value, self.iperf_to.value), icon="tachometer"),
-        ])
+        self.runbar = w.HBox(
+            layout=w.Layout(flex_flow="row wrap"),
+            children=[
+                self._button("run", self.run, "success", "play"),
+                self._button("stop", self.stop, "danger", "stop"),
+                self.progress,
+                self._button("ping_all", self.ping_all, icon="exchange"),
+                self.iperf_from,
+                self.iperf_to,
+                self._button(
+                    "iperf", lambda: self.iperf(self.iperf_from.value, self.iperf_to.value), icon="tachometer"
+                ),
+            ],
+        )
         self.message = w.HTML()
         self.message.add_class("mnss-message")
         self.output = w.Output()
         self.output.add_class("mnss-output")
         self.cmd_node = w.Dropdown(description=self.t("node"), layout=w.Layout(width="200px"))
         self.cmd_text = w.Text(placeholder="ip addr", description=self.t("command"), layout=w.Layout(width="360px"))
-        self.cmdbar = w.HBox([self.cmd_node, self.cmd_text,
-                              self._button("run_cmd", lambda: self._show_command(self.cmd(self.cmd_node.value,
-                                                                                          self.cmd_text.value)))])
+        self.cmdbar = w.HBox(
+            [
+                self.cmd_node,
+                self.cmd_text,
+                self._button("run_cmd", lambda: self._show_command(self.cmd(self.cmd_node.value, self.cmd_text.value))),
+            ]
+        )
         self.panel = w.VBox(layout=w.Layout(width="300px", min_width="300px", padding="0 0 0 8px"))
 
     def _say(self, text: str, error: bool = False) -> None:
@@ -253,16 +290,20 @@ class TopologyCanvas(w.VBox):
             node = self.topology.node(self._selection[0])
             fields = [(key, kind, getattr(node, key)) for key, kind in NODE_FORM]
             header = f"{self.t('node')} {node.name} ({node.kind})"
-            faults_row = [self._button("node_down", lambda: self.node_down(node.name)),
-                          self._button("node_up", lambda: self.node_up(node.name)),
-                          self._button("capture", lambda: self._show_capture(self.capture(node.name)))]
+            faults_row = [
+                self._button("node_down", lambda: self.node_down(node.name)),
+                self._button("node_up", lambda: self.node_up(node.name)),
+                self._button("capture", lambda: self._show_capture(self.capture(node.name))),
+            ]
         else:
             a, b = self._selection
             link = self.topology.link(a, b)
             fields = [(key, kind, getattr(link, key)) for key, kind in LINK_FORM]
             header = f"{link.a} — {link.b}"
-            faults_row = [self._button("link_down", lambda: self.link_down(a, b)),
-                          self._button("link_up", lambda: self.link_up(a, b))]
+            faults_row = [
+                self._button("link_down", lambda: self.link_down(a, b)),
+                self._button("link_up", lambda: self.link_up(a, b)),
+            ]
         boxes = {}
         for key, _kind, value in fields:
             text = "" if value is None else ",".join(map(str, value)) if isinstance(value, list) else str(value)
@@ -277,8 +318,13 @@ class TopologyCanvas(w.VBox):
             else:
                 self.update_link(*self._selection, **values)
 
-        self.panel.children = [title, w.HTML(header), *boxes.values(),
-                               self._button("apply", apply, "primary"), w.HBox(faults_row)]
+        self.panel.children = [
+            title,
+            w.HTML(header),
+            *boxes.values(),
+            self._button("apply", apply, "primary"),
+            w.HBox(faults_row),
+        ]
 
     # -- the Python API (what the buttons call) -----------------------------------------------
     @property

@@ -48,9 +48,11 @@ def missing_for(topo) -> list[str]:
     for link in topo.links:
         wants = [k for k in ("delay", "jitter", "loss") if getattr(link, k)]
         if wants and not has_qdisc("netem"):
-            problems.append(f"link {link.a}-{link.b}: {', '.join(wants)} need the kernel's netem qdisc (sch_netem), "
-                            "which this kernel does not provide ('Specified qdisc kind is unknown'); remove them "
-                            "or run on a kernel with sch_netem")
+            problems.append(
+                f"link {link.a}-{link.b}: {', '.join(wants)} need the kernel's netem qdisc (sch_netem), "
+                "which this kernel does not provide ('Specified qdisc kind is unknown'); remove them "
+                "or run on a kernel with sch_netem"
+            )
         if link.bw and not has_qdisc("htb"):
             problems.append(f"link {link.a}-{link.b}: bw needs the kernel's htb qdisc (sch_htb), which is missing")
     return problems

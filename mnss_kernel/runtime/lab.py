@@ -19,8 +19,8 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from mnss_foundation import plugins
 
@@ -40,11 +40,12 @@ LAB_STARTED = "mnss_kernel.lab_started"
 # through iptables (which it would if br_netfilter is loaded on the host).
 L3 = "net.ipv4.ip_forward=1 net.ipv4.icmp_ratelimit=0"
 SYSCTLS = {
-    "router": L3, "firewall": L3, "nat": L3,
+    "router": L3,
+    "firewall": L3,
+    "nat": L3,
     "switch": "net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 "
-              "net.bridge.bridge-nf-call-arptables=0",
+    "net.bridge.bridge-nf-call-arptables=0",
 }
-
 
 
 def _writable_proc_sys(access: str) -> list[str]:
@@ -56,11 +57,12 @@ def _writable_proc_sys(access: str) -> list[str]:
 
 def _check_forwarding(ns: str, node: str) -> None:
     """Where settings cannot be written, a router must have inherited forwarding from the host."""
-    out = run(in_netns(ns, ["sysctl", "-n", "net.ipv4.conf.all.forwarding"]),
-              check=False).stdout.strip()
+    out = run(in_netns(ns, ["sysctl", "-n", "net.ipv4.conf.all.forwarding"]), check=False).stdout.strip()
     if out != "1":
-        raise EngineError(f"{node}: IP forwarding is off and this container may not change kernel settings; "
-                          "turn on net.ipv4.ip_forward on the host (Docker normally does)")
+        raise EngineError(
+            f"{node}: IP forwarding is off and this container may not change kernel settings; "
+            "turn on net.ipv4.ip_forward on the host (Docker normally does)"
+        )
 
 
 def _limit(env_var: str) -> int:
@@ -76,16 +78,20 @@ def _check_size(topology: Topology, max_nodes: int | None) -> None:
     nodes_cap = max_nodes if max_nodes is not None else _limit("MNSS_MAX_NODES")
     links_cap = _limit("MNSS_MAX_LINKS")
     if nodes_cap and len(topology.nodes) > nodes_cap:
-        problems.append(f"the topology has {len(topology.nodes)} nodes; your limit is {nodes_cap} "
-                        f"(拓扑有 {len(topology.nodes)} 个节点，超过您的上限 {nodes_cap})")
+        problems.append(
+            f"the topology has {len(topology.nodes)} nodes; your limit is {nodes_cap} "
+            f"(拓扑有 {len(topology.nodes)} 个节点，超过您的上限 {nodes_cap})"
+        )
     if links_cap and len(topology.links) > links_cap:
-        problems.append(f"the topology has {len(topology.links)} links; your limit is {links_cap} "
-                        f"(拓扑有 {len(topology.links)} 条链路，超过您的上限 {links_cap})")
+        problems.append(
+            f"the topology has {len(topology.links)} links; your limit is {links_cap} "
+            f"(拓扑有 {len(topology.links)} 条链路，超过您的上限 {links_cap})"
+        )
     if problems:
         raise TopologyError(problems)
 
 
-_ACTIVE: set["Lab"] = set()
+_ACTIVE: set[Lab] = set()
 _LOCK = threading.Lock()
 
 
@@ -110,8 +116,14 @@ class Lab:
 
     _handlers_installed = False
 
-    def __init__(self, topology: Topology | str | Path, *, progress: Progress | None = None,
-                 owner: str | None = None, max_nodes: int | None = None):
+    def __init__(
+        self,
+        topology: Topology | str | Path,
+        *,
+        progress: Progress | None = None,
+        owner: str | None = None,
+        max_nodes: int | None = None,
+    ):
         self.topology = topology if isinstance(topology, Topology) else load(topology).topology
         self.topology = self.topology.validated()
         _check_size(self.topology, max_nodes)
@@ -138,14 +150,14 @@ class Lab:
         return str(ip)
 
     # -- lifecycle ----------------------------------------------------------------------------
-    def __enter__(self) -> "Lab":
+    def __enter__(self) -> Lab:
         self.start()
         return self
 
     def __exit__(self, *exc) -> None:
         self.stop()
 
-    def start(self) -> "Lab":
+    def start(self) -> Lab:
         if self.running:
             raise EngineError("this lab is already running")
         missing = capabilities.missing_for(self.topology)
@@ -202,17 +214,23 @@ class Lab:
         started = time.perf_counter()
         self.progress("namespaces", 0, total)
         lines = [f"netns add {self.ns(n.name)}" for n in nodes]
-        lines += [f"link add {a.name} index {a.index} netns {self.ns(a.node)} "
-                  f"type veth peer name {b.name} index {b.index} netns {self.ns(b.node)}" for a, b in pairs]
+        lines += [
+            f"link add {a.name} index {a.index} netns {self.ns(a.node)} "
+            f"type veth peer name {b.name} index {b.index} netns {self.ns(b.node)}"
+            for a, b in pairs
+        ]
         batch(lines, what="creating namespaces and links")
         self.progress("links", len(pairs), len(pairs))
         self._write_hosts_files()
         kinds = {n.name: n.kind for n in nodes}
-        parallel(nodes, lambda n: self._configure(n, kinds[n.name]),
-                 on_done=lambda i: self.progress("configure", i, total))
+        parallel(
+            nodes, lambda n: self._configure(n, kinds[n.name]), on_done=lambda i: self.progress("configure", i, total)
+        )
         shaped = [n for n in nodes if self._shaping_lines(n.name)]
-        parallel(shaped, lambda n: batch(self._shaping_lines(n.name), self.ns(n.name), tool="tc",
-                                         what=f"shaping links of {n.name}"))
+        parallel(
+            shaped,
+            lambda n: batch(self._shaping_lines(n.name), self.ns(n.name), tool="tc", what=f"shaping links of {n.name}"),
+        )
         self._wait_for_bridges()
         self.build_seconds = time.perf_counter() - started
         self.progress("running", total, total)
@@ -223,9 +241,11 @@ class Lab:
         The kernel reports carrier changes to bridges lazily (up to a second later), so a fresh
         network can drop its first packets; a lab is 'running' only when it really forwards.
         """
+
         def expected(switch: str) -> int:
-            return sum(1 for i in self.plan.interfaces[switch]
-                       if frozenset((i.node, i.peer_node)) not in self.down_links)
+            return sum(
+                1 for i in self.plan.interfaces[switch] if frozenset((i.node, i.peer_node)) not in self.down_links
+            )
 
         def wait(switch: str) -> None:
             deadline = time.monotonic() + timeout
@@ -240,13 +260,17 @@ class Lab:
         parallel(self.topology.names("switch") if switches is None else switches, wait)
 
     def _down_ports(self, switch: str) -> int:
-        return sum(1 for i in self.plan.interfaces[switch]
-                   if i.peer_node in self.down_nodes and frozenset((i.node, i.peer_node)) not in self.down_links)
+        return sum(
+            1
+            for i in self.plan.interfaces[switch]
+            if i.peer_node in self.down_nodes and frozenset((i.node, i.peer_node)) not in self.down_links
+        )
 
     def _write_hosts_files(self) -> None:
         """/etc/netns/<ns>/hosts: node names resolve inside the emulation (`ping pacs1`)."""
         entries = "127.0.0.1 localhost\n" + "".join(
-            f"{self.plan.address(n.name)} {n.name}\n" for n in self.topology.nodes if self.plan.address(n.name))
+            f"{self.plan.address(n.name)} {n.name}\n" for n in self.topology.nodes if self.plan.address(n.name)
+        )
         for n in self.topology.nodes:
             folder = registry.NETNS_ETC / self.ns(n.name)
             folder.mkdir(parents=True, exist_ok=True)
@@ -274,9 +298,11 @@ class Lab:
         sysctls, access = SYSCTLS.get(role(kind)), capabilities.sysctl_access()
         if sysctls and access != "none":
             # -e: the bridge-nf keys exist only while br_netfilter is loaded
-            run(in_netns(ns, [*_writable_proc_sys(access), "sh", "-c",
-                 f"sysctl -qew {sysctls} && exec ip -batch -"]),
-                stdin="\n".join(lines) + "\n", what=f"configuring {node.name}")
+            run(
+                in_netns(ns, [*_writable_proc_sys(access), "sh", "-c", f"sysctl -qew {sysctls} && exec ip -batch -"]),
+                stdin="\n".join(lines) + "\n",
+                what=f"configuring {node.name}",
+            )
         else:
             batch(lines, ns, what=f"configuring {node.name}")
             if sysctls and "ip_forward" in sysctls:
@@ -298,7 +324,9 @@ class Lab:
         for node in nodes:
             lines = self._route_lines(node)
             if lines:
-                run(in_netns(self.ns(node), ["ip", "-force", "-batch", "-"]), stdin="\n".join(lines) + "\n", check=False)
+                run(
+                    in_netns(self.ns(node), ["ip", "-force", "-batch", "-"]), stdin="\n".join(lines) + "\n", check=False
+                )
 
     def _shaping_lines(self, node: str) -> list[str]:
         lines = []
@@ -310,8 +338,10 @@ class Lab:
             if link.loss:
                 netem += ["loss", f"{link.loss}%"]
             if link.bw:
-                lines += [f"qdisc add dev {i.name} root handle 1: htb default 1",
-                          f"class add dev {i.name} parent 1: classid 1:1 htb rate {link.bw}mbit burst 15k"]
+                lines += [
+                    f"qdisc add dev {i.name} root handle 1: htb default 1",
+                    f"class add dev {i.name} parent 1: classid 1:1 htb rate {link.bw}mbit burst 15k",
+                ]
                 if netem:
                     lines.append(f"qdisc add dev {i.name} parent 1:1 handle 10: netem {' '.join(netem)}")
             elif netem:
@@ -327,8 +357,9 @@ class Lab:
         """Run a shell command on a node; returns its exit code and output."""
         self._require_running()
         try:
-            done = subprocess.run(netns_exec(self.ns(node), ["sh", "-c", command]),
-                                  capture_output=True, text=True, timeout=timeout)
+            done = subprocess.run(
+                netns_exec(self.ns(node), ["sh", "-c", command]), capture_output=True, text=True, timeout=timeout
+            )
         except subprocess.TimeoutExpired as err:
             return CommandResult(node, command, 124, err.stdout or "", f"timed out after {timeout} s")
         return CommandResult(node, command, done.returncode, done.stdout, done.stderr)
@@ -349,8 +380,13 @@ class Lab:
         if service is None or service.endswith("-scu"):
             raise EngineError(f"node {node!r} ({self.topology.node(node).kind}) runs no server")
         storage = ["--storage", str(self.workdir / node)] if service == "dicom-scp" else []
-        proc = self.popen(node, [sys.executable, "-m", "mnss_kernel.services", "serve", service, *storage],
-                          stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+        proc = self.popen(
+            node,
+            [sys.executable, "-m", "mnss_kernel.services", "serve", service, *storage],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+        )
         ready: list[str] = []
         reader = threading.Thread(target=lambda: ready.append(proc.stdout.readline()), daemon=True)
         reader.start()
@@ -393,8 +429,12 @@ class Lab:
         return {
             "running": self.running,
             "nodes": {n.name: self.running and n.name not in self.down_nodes for n in self.topology.nodes},
-            "links": {f"{link.a}-{link.b}": self.running and frozenset(link.ends()) not in self.down_links
-                      and not (set(link.ends()) & self.down_nodes) for link in self.topology.links},
+            "links": {
+                f"{link.a}-{link.b}": self.running
+                and frozenset(link.ends()) not in self.down_links
+                and not (set(link.ends()) & self.down_nodes)
+                for link in self.topology.links
+            },
         }
 
 
@@ -410,8 +450,11 @@ def _firewall_rules(node, plan: Plan) -> str:
         return f"*nat\n-A POSTROUTING -o {outside} -j MASQUERADE\nCOMMIT\n"
     if role(node.kind) != "firewall":
         return ""
-    lines = ["*filter", f":FORWARD {'DROP' if node.default_policy == 'deny' else 'ACCEPT'} [0:0]",
-             "-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT"]
+    lines = [
+        "*filter",
+        f":FORWARD {'DROP' if node.default_policy == 'deny' else 'ACCEPT'} [0:0]",
+        "-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
+    ]
     for rule in node.rules:
         parts = ["-A FORWARD"]
         if rule.get("src", "any") != "any":

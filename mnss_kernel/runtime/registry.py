@@ -160,7 +160,10 @@ def sweep(owner: str) -> list[str]:
             removed += rec.namespaces
             rec.forget()
     prefix = f"{PREFIX}-{owner}-"
-    orphans = [ns for ns in existing_namespaces()
-               if ns.startswith(prefix) and ns[len(prefix):].split("-", 1)[0] not in live_labs]
+    orphans = [
+        ns
+        for ns in existing_namespaces()
+        if ns.startswith(prefix) and ns[len(prefix) :].split("-", 1)[0] not in live_labs
+    ]
     delete_namespaces(orphans)
     return removed + orphans

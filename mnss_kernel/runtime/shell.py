@@ -26,8 +26,9 @@ class CommandResult:
         return self.returncode == 0
 
 
-def run(args: list[str], stdin: str | None = None, timeout: float = 120, check: bool = True,
-        what: str = "") -> subprocess.CompletedProcess:
+def run(
+    args: list[str], stdin: str | None = None, timeout: float = 120, check: bool = True, what: str = ""
+) -> subprocess.CompletedProcess:
     done = subprocess.run(args, input=stdin, capture_output=True, text=True, timeout=timeout)
     if check and done.returncode != 0:
         raise EngineError(f"{what or args[0]} failed: {(done.stderr or done.stdout).strip()[:500]}")
@@ -45,8 +46,11 @@ def batch(lines: list[str], netns: str | None = None, tool: str = "ip", what: st
     if not lines:
         return ""
     args = [tool, "-batch", "-"]
-    return run(in_netns(netns, args) if netns else args, stdin="\n".join(lines) + "\n",
-               what=what or f"{tool} batch in {netns or 'host'}").stdout
+    return run(
+        in_netns(netns, args) if netns else args,
+        stdin="\n".join(lines) + "\n",
+        what=what or f"{tool} batch in {netns or 'host'}",
+    ).stdout
 
 
 def parallel(jobs: list, fn, workers: int = 4, on_done=None) -> None:

@@ -13,5 +13,17 @@ from .rows import ROW_KEYS
 from .tcp import RunningServer
 from .web import http_get
 
-__all__ = ["PROBES", "ROW_KEYS", "SERVICES", "RunningServer", "ServiceSpec", "dicom_echo", "dicom_store", "hl7_send",
-           "http_get", "probe", "sample_image_path", "tcp_echo"]
+__all__ = [
+    "PROBES",
+    "ROW_KEYS",
+    "SERVICES",
+    "RunningServer",
+    "ServiceSpec",
+    "dicom_echo",
+    "dicom_store",
+    "hl7_send",
+    "http_get",
+    "probe",
+    "sample_image_path",
+    "tcp_echo",
+]

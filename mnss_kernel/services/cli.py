@@ -54,14 +54,18 @@ def _seconds(text: str) -> float:
 
 
 def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m mnss_kernel.services",
-                                description="Hospital application services for MNSS lab nodes.")
+    p = argparse.ArgumentParser(
+        prog="python -m mnss_kernel.services", description="Hospital application services for MNSS lab nodes."
+    )
     sub = p.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="run a server until SIGTERM")
     serve.add_argument("kind", choices=sorted(SERVICES))
     serve.add_argument("--host", default="0.0.0.0", help="address to listen on (default 0.0.0.0)")
-    serve.add_argument("--port", type=partial(_port, allow_zero=True),
-                       help="port (default: the service's usual port; 0 picks a free one)")
+    serve.add_argument(
+        "--port",
+        type=partial(_port, allow_zero=True),
+        help="port (default: the service's usual port; 0 picks a free one)",
+    )
     serve.add_argument("--storage", help="dicom-scp: directory for received images (default: a new temp dir)")
     serve.add_argument("--ae-title", help="dicom-scp: the PACS's own AE title (default MNSS-PACS)")
     pr = sub.add_parser("probe", help="run one probe, print its row as JSON")
@@ -88,8 +92,20 @@ def main(argv: list[str] | None = None) -> int:
         return _serve(p, args)
     if args.command == "probe":
         return _probe(p, args)
-    print(json.dumps({name: {"default_port": s.default_port, "kinds": list(s.kinds), "probe": PROBE_ALIASES[name],
-                             "client_kinds": list(s.client_kinds)} for name, s in SERVICES.items()}, indent=2))
+    print(
+        json.dumps(
+            {
+                name: {
+                    "default_port": s.default_port,
+                    "kinds": list(s.kinds),
+                    "probe": PROBE_ALIASES[name],
+                    "client_kinds": list(s.client_kinds),
+                }
+                for name, s in SERVICES.items()
+            },
+            indent=2,
+        )
+    )
     return 0
 
 

@@ -12,7 +12,7 @@ import re
 import tempfile
 from pathlib import Path
 
-from pynetdicom import ALL_TRANSFER_SYNTAXES, AE, evt
+from pynetdicom import AE, ALL_TRANSFER_SYNTAXES, evt
 from pynetdicom.sop_class import (
     ComputedRadiographyImageStorage,
     CTImageStorage,
@@ -30,9 +30,15 @@ log = logging.getLogger(__name__)
 SERVICE = "dicom-scp"
 DEFAULT_PORT = 11112
 DEFAULT_AE_TITLE = "MNSS-PACS"
-STORAGE_CLASSES = (CTImageStorage, MRImageStorage, ComputedRadiographyImageStorage,
-                   DigitalXRayImageStorageForPresentation, DigitalXRayImageStorageForProcessing,
-                   UltrasoundImageStorage, UltrasoundMultiFrameImageStorage)
+STORAGE_CLASSES = (
+    CTImageStorage,
+    MRImageStorage,
+    ComputedRadiographyImageStorage,
+    DigitalXRayImageStorageForPresentation,
+    DigitalXRayImageStorageForProcessing,
+    UltrasoundImageStorage,
+    UltrasoundMultiFrameImageStorage,
+)
 _UID = re.compile(r"[0-9]+(\.[0-9]+)*")  # also keeps a hostile UID from naming a path
 
 STATUS_SUCCESS = 0x0000
@@ -60,8 +66,9 @@ def _on_c_store(event: evt.Event, storage: Path) -> int:
     return STATUS_SUCCESS
 
 
-def start_pacs(host: str = "0.0.0.0", port: int = DEFAULT_PORT, storage: str | Path | None = None,
-               ae_title: str = DEFAULT_AE_TITLE) -> RunningServer:
+def start_pacs(
+    host: str = "0.0.0.0", port: int = DEFAULT_PORT, storage: str | Path | None = None, ae_title: str = DEFAULT_AE_TITLE
+) -> RunningServer:
     """Listen for associations (any called AE title); C-ECHO is answered by pynetdicom itself."""
     storage = Path(storage) if storage else Path(tempfile.mkdtemp(prefix="mnss-pacs-"))
     storage.mkdir(parents=True, exist_ok=True)
@@ -70,7 +77,7 @@ def start_pacs(host: str = "0.0.0.0", port: int = DEFAULT_PORT, storage: str | P
     for sop_class in STORAGE_CLASSES:
         ae.add_supported_context(sop_class, ALL_TRANSFER_SYNTAXES)
     address = (host, port, 0, 0) if ":" in host else (host, port)  # pynetdicom picks IPv6 by tuple length
-    server = ae.start_server(address, block=False,
-                             evt_handlers=[(evt.EVT_C_STORE, _on_c_store, [storage])])
-    return RunningServer(port=server.server_address[1], stop=server.shutdown,
-                         info={"storage": str(storage), "ae_title": ae_title})
+    server = ae.start_server(address, block=False, evt_handlers=[(evt.EVT_C_STORE, _on_c_store, [storage])])
+    return RunningServer(
+        port=server.server_address[1], stop=server.shutdown, info={"storage": str(storage), "ae_title": ae_title}
+    )

@@ -69,8 +69,10 @@ def _failure(assoc: Association, collect: _Collect, started: float, timeout: flo
         if line.startswith("TCP Initialisation Error:"):
             return "TCP connect failed: " + _connect_error(line.split(":", 1)[1].strip(), timeout)
     if assoc.is_rejected:
-        return "association rejected by the SCP: " + "; ".join(
-            line for line in lines if line.startswith(("Result:", "Reason:"))).strip()
+        return (
+            "association rejected by the SCP: "
+            + "; ".join(line for line in lines if line.startswith(("Result:", "Reason:"))).strip()
+        )
     if any("ACSE timeout" in line for line in lines):
         return f"no answer to the association request within {timeout:g} s"
     if lines:
@@ -86,8 +88,9 @@ def _connect_error(logged: str, timeout: float) -> str:
     return f"timed out after {timeout:g} s" if "timed out" in logged else logged
 
 
-def _associate(host: str, port: int, ae_title: str, called_ae: str, contexts: list[tuple[str, list[str]]],
-               timeout: float) -> tuple[Association | None, float, str]:
+def _associate(
+    host: str, port: int, ae_title: str, called_ae: str, contexts: list[tuple[str, list[str]]], timeout: float
+) -> tuple[Association | None, float, str]:
     """(established association or None, start time, failure detail)."""
     ae = AE(ae_title=ae_title)
     for abstract, syntaxes in contexts:
@@ -112,12 +115,18 @@ def _result(status: Dataset, rtt: float) -> tuple[bool, float | None, str]:
     return code == 0x0000, rtt, f"status 0x{code:04X}" + (" (success)" if code == 0 else "")
 
 
-def dicom_echo(host: str, port: int, ae_title: str = DEFAULT_SCU_AE_TITLE,
-               called_ae: str = DEFAULT_CALLED_AE_TITLE, timeout: float = 5.0) -> dict:
+def dicom_echo(
+    host: str,
+    port: int,
+    ae_title: str = DEFAULT_SCU_AE_TITLE,
+    called_ae: str = DEFAULT_CALLED_AE_TITLE,
+    timeout: float = 5.0,
+) -> dict:
     """C-ECHO (Verification): is the PACS up and speaking DICOM to this AE title?"""
     check_target(host, port, timeout)
-    assoc, started, failure = _associate(host, port, ae_title, called_ae, [(Verification, [ImplicitVRLittleEndian])],
-                                         timeout)
+    assoc, started, failure = _associate(
+        host, port, ae_title, called_ae, [(Verification, [ImplicitVRLittleEndian])], timeout
+    )
     if assoc is None:
         return row(SERVICE, host, port, False, None, failure)
     try:
@@ -129,9 +138,14 @@ def dicom_echo(host: str, port: int, ae_title: str = DEFAULT_SCU_AE_TITLE,
     return row(SERVICE, host, port, ok, rtt, f"C-ECHO {text}")
 
 
-def dicom_store(host: str, port: int, ae_title: str = DEFAULT_MODALITY_AE_TITLE,
-                called_ae: str = DEFAULT_CALLED_AE_TITLE, image: str | Path | None = None,
-                timeout: float = 5.0) -> dict:
+def dicom_store(
+    host: str,
+    port: int,
+    ae_title: str = DEFAULT_MODALITY_AE_TITLE,
+    called_ae: str = DEFAULT_CALLED_AE_TITLE,
+    image: str | Path | None = None,
+    timeout: float = 5.0,
+) -> dict:
     """C-STORE one image (default: the bundled sample CT); detail names its SOP Instance UID."""
     check_target(host, port, timeout)
     ds = dcmread(image if image is not None else sample_image_path())

@@ -67,8 +67,14 @@ def hl7_send(host: str, port: int, message: str | None = None, timeout: float = 
     if ack.code is None:
         return row(SERVICE, host, port, False, rtt, "reply is not an HL7 ACK (no MSA segment)")
     if sent_id and ack.control_id != sent_id:
-        return row(SERVICE, host, port, False, rtt,
-                   f"ACK {ack.code} names control id {ack.control_id or '(none)'}, expected {sent_id}")
+        return row(
+            SERVICE,
+            host,
+            port,
+            False,
+            rtt,
+            f"ACK {ack.code} names control id {ack.control_id or '(none)'}, expected {sent_id}",
+        )
     about = f" for control id {ack.control_id}" if ack.control_id else ""
     reason = f": {ack.text}" if ack.text else ""
     return row(SERVICE, host, port, ack.accepted, rtt, f"ACK {ack.code}{about}{reason}")

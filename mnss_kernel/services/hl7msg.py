@@ -40,8 +40,12 @@ def normalise(text: str) -> str:
     return text.replace("\r\n", "\r").replace("\n", "\r").strip("\r")
 
 
-def build_adt_a01(control_id: str | None = None, sending_app: str = "MNSS-HIS",
-                  receiving_app: str = "MNSS-LIS", now: datetime | None = None) -> str:
+def build_adt_a01(
+    control_id: str | None = None,
+    sending_app: str = "MNSS-HIS",
+    receiving_app: str = "MNSS-LIS",
+    now: datetime | None = None,
+) -> str:
     """An admission (ADT^A01) of an obviously fake patient, as ER7 text with CR separators."""
     stamp = (now or datetime.now()).strftime("%Y%m%d%H%M%S")
     msg = Message("ADT_A01", version=DEFAULT_VERSION)

@@ -13,8 +13,9 @@ from .tcp import RunningServer
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
-def serve_until_signalled(kind: str, start: Callable[[], RunningServer], out: TextIO | None = None,
-                          err: TextIO | None = None) -> int:
+def serve_until_signalled(
+    kind: str, start: Callable[[], RunningServer], out: TextIO | None = None, err: TextIO | None = None
+) -> int:
     """Start, announce `READY <kind> <port>`, block until SIGTERM/SIGINT, stop, return 0.
 
     A signal may land on any thread (numpy, imported by pydicom, starts OpenBLAS workers at

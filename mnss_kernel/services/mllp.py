@@ -55,7 +55,7 @@ class Decoder:
             if end - 1 > self.max_message:
                 raise FramingError(f"message of {end - 1} bytes exceeds the {self.max_message}-byte limit")
             messages.append(self._buffer[1:end])
-            self._buffer = self._buffer[end + len(END):]
+            self._buffer = self._buffer[end + len(END) :]
 
     @property
     def pending(self) -> int:

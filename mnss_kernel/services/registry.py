@@ -35,14 +35,23 @@ def _kinds(service: str) -> tuple[str, ...]:
     return tuple(k.name for k in KINDS.values() if k.service == service)
 
 
-SERVICES: dict[str, ServiceSpec] = {s.name: s for s in [
-    ServiceSpec("dicom-scp", dicom_scp.DEFAULT_PORT, _kinds("dicom-scp"), dicom_echo, dicom_scp.start_pacs,
-                _kinds("dicom-scu")),
-    ServiceSpec("hl7-mllp", hl7.DEFAULT_PORT, _kinds("hl7-mllp"), hl7_send, hl7.start_hl7_server),
-    ServiceSpec("http", web.DEFAULT_PORT, _kinds("http"), http_get, web.start_http_server),
-    ServiceSpec("tcp-echo", echo.DEFAULT_PORT, _kinds("tcp-echo"), tcp_echo, echo.start_echo_server),
-    ServiceSpec("mysql", sqldb.DEFAULT_PORT, _kinds("mysql"), sqldb.sql_query, sqldb.start_sql_server),
-]}
+SERVICES: dict[str, ServiceSpec] = {
+    s.name: s
+    for s in [
+        ServiceSpec(
+            "dicom-scp",
+            dicom_scp.DEFAULT_PORT,
+            _kinds("dicom-scp"),
+            dicom_echo,
+            dicom_scp.start_pacs,
+            _kinds("dicom-scu"),
+        ),
+        ServiceSpec("hl7-mllp", hl7.DEFAULT_PORT, _kinds("hl7-mllp"), hl7_send, hl7.start_hl7_server),
+        ServiceSpec("http", web.DEFAULT_PORT, _kinds("http"), http_get, web.start_http_server),
+        ServiceSpec("tcp-echo", echo.DEFAULT_PORT, _kinds("tcp-echo"), tcp_echo, echo.start_echo_server),
+        ServiceSpec("mysql", sqldb.DEFAULT_PORT, _kinds("mysql"), sqldb.sql_query, sqldb.start_sql_server),
+    ]
+}
 
 # Probe names for the CLI; a service name also works and means that service's default probe.
 PROBES: dict[str, Probe] = {

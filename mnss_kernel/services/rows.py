@@ -25,8 +25,14 @@ _ERRNO_TEXT = {
 
 def row(service: str, server: str, port: int, ok: bool, rtt_ms: float | None, detail: str) -> dict:
     """A probe result; rtt_ms is None whenever the exchange did not complete."""
-    return {"service": service, "server": server, "port": port, "ok": bool(ok),
-            "rtt_ms": None if rtt_ms is None else round(rtt_ms, 3), "detail": detail}
+    return {
+        "service": service,
+        "server": server,
+        "port": port,
+        "ok": bool(ok),
+        "rtt_ms": None if rtt_ms is None else round(rtt_ms, 3),
+        "detail": detail,
+    }
 
 
 def check_target(host: str, port: int, timeout: float) -> None:
@@ -35,8 +41,7 @@ def check_target(host: str, port: int, timeout: float) -> None:
         raise ValueError(f"host must be a non-empty string, got {host!r}")
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
         raise ValueError(f"port must be an integer from 1 to 65535, got {port!r}")
-    if (isinstance(timeout, bool) or not isinstance(timeout, (int, float))
-            or not math.isfinite(timeout) or timeout <= 0):
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not math.isfinite(timeout) or timeout <= 0:
         raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
 
 

@@ -93,8 +93,16 @@ def sql_query(host: str, port: int, timeout: float = 5.0) -> dict:
     check_target(host, port, timeout)
     deadline = Deadline(timeout)
     try:
-        conn = pymysql.connect(host=host, port=port, user="mnss", password="", database=None,
-                               connect_timeout=timeout, read_timeout=timeout, write_timeout=timeout)
+        conn = pymysql.connect(
+            host=host,
+            port=port,
+            user="mnss",
+            password="",
+            database=None,
+            connect_timeout=timeout,
+            read_timeout=timeout,
+            write_timeout=timeout,
+        )
         try:
             with conn.cursor() as cur:
                 cur.execute("SELECT COUNT(*), SUM(beds) FROM wards")

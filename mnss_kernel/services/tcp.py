@@ -26,11 +26,15 @@ def address_family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
 
 
-def start_socketserver(server_cls: type[socketserver.TCPServer], host: str, port: int,
-                       handler: type[socketserver.BaseRequestHandler]) -> RunningServer:
+def start_socketserver(
+    server_cls: type[socketserver.TCPServer], host: str, port: int, handler: type[socketserver.BaseRequestHandler]
+) -> RunningServer:
     """Bind (port 0 picks a free one), serve in a daemon thread, return the bound port."""
-    cls = type(server_cls.__name__, (server_cls,), {
-        "address_family": address_family(host), "allow_reuse_address": True, "daemon_threads": True})
+    cls = type(
+        server_cls.__name__,
+        (server_cls,),
+        {"address_family": address_family(host), "allow_reuse_address": True, "daemon_threads": True},
+    )
     server = cls((host, port), handler)
     thread = threading.Thread(target=server.serve_forever, name=f"serve-{port}", daemon=True)
     thread.start()
@@ -48,8 +52,7 @@ def connect(host: str, port: int, deadline: Deadline) -> socket.socket:
     return socket.create_connection((host, port), timeout=deadline.remaining())
 
 
-def recv_until(sock: socket.socket, done: Callable[[bytes], bool], deadline: Deadline,
-               limit: int = 1 << 20) -> bytes:
+def recv_until(sock: socket.socket, done: Callable[[bytes], bool], deadline: Deadline, limit: int = 1 << 20) -> bytes:
     """Read until done(received) holds; EOF first or more than `limit` bytes is an error."""
     data = b""
     while not done(data):

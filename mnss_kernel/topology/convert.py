@@ -6,8 +6,6 @@ writing files in any format); this module keeps the public names importable from
 
 from .formats.common import (
     EXTRA_NODE_FIELDS as _EXTRA_NODE_FIELDS,
-)
-from .formats.common import (
     LINK_FIELDS,
     NODE_FIELDS,
     TOPOLOGY_FIELDS,

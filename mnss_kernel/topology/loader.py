@@ -18,9 +18,13 @@ import yaml
 from .formats.common import Imported
 from .model import Topology, TopologyError
 
-FORMATS = {"yaml": "MNSS YAML (.yaml, .yml)", "json": "MNSS JSON (.json)",
-           "mininet": "Mininet custom topology (.py)", "containerlab": "containerlab (.clab.yml, .clab.yaml)",
-           "cytoscape": "cytoscape.js JSON (.cyjs, or .json with nodes/edges elements)"}
+FORMATS = {
+    "yaml": "MNSS YAML (.yaml, .yml)",
+    "json": "MNSS JSON (.json)",
+    "mininet": "Mininet custom topology (.py)",
+    "containerlab": "containerlab (.clab.yml, .clab.yaml)",
+    "cytoscape": "cytoscape.js JSON (.cyjs, or .json with nodes/edges elements)",
+}
 #: The formats `write_file` can write (cytoscape JSON is what the canvas shows, not a file format here).
 WRITABLE = ("yaml", "json", "mininet", "containerlab")
 
@@ -48,12 +52,17 @@ def detect(text: str, name: str = "") -> tuple[str, Any]:
     """
     lower = name.lower()
     by_name = "containerlab" if lower.endswith((".clab.yml", ".clab.yaml")) else _SUFFIXES.get(Path(lower).suffix)
-    if by_name == "mininet" or (by_name is None and any(hint in text for hint in _PYTHON_HINTS)
-                                and not text.lstrip().startswith(("{", "["))):
+    if by_name == "mininet" or (
+        by_name is None and any(hint in text for hint in _PYTHON_HINTS) and not text.lstrip().startswith(("{", "["))
+    ):
         return "mininet", None
     as_json = by_name in ("json", "cytoscape") or (by_name is None and text.lstrip().startswith(("{", "[")))
-    data = _parse(text, as_json, f"{name or 'text'} ({by_name or ('JSON' if as_json else 'YAML')})",
-                  hint="" if by_name else f"; formats read: {', '.join(FORMATS.values())}")
+    data = _parse(
+        text,
+        as_json,
+        f"{name or 'text'} ({by_name or ('JSON' if as_json else 'YAML')})",
+        hint="" if by_name else f"; formats read: {', '.join(FORMATS.values())}",
+    )
     if by_name in ("containerlab", "cytoscape"):
         return by_name, data
     if isinstance(data, Mapping) and isinstance(data.get("topology"), Mapping) and "nodes" in data["topology"]:
@@ -81,13 +90,19 @@ def _looks_like_cytoscape(data: Any) -> bool:
     return isinstance(nodes, list) and bool(nodes) and all(isinstance(n, Mapping) and "data" in n for n in nodes)
 
 
-def load(source: str | Path, format: str | None = None, *, name: str | None = None,
-         args: tuple = (), params: Mapping[str, Any] | None = None) -> Imported:
+def load(
+    source: str | Path,
+    format: str | None = None,
+    *,
+    name: str | None = None,
+    args: tuple = (),
+    params: Mapping[str, Any] | None = None,
+) -> Imported:
     """A checked topology, with notes, from a file path (str or Path) or from a file's text.
 
-    A str containing a newline or starting with '{' or '[' is text, any other str a path. `format` (a key of FORMATS) skips
-    detection. For Mininet files, `name`, `args` and `params` pick and build one of the file's
-    topologies like `mn --custom FILE --topo name,arg,key=value` (the file is executed: load only
+    A str containing a newline or starting with '{' or '[' is text, any other str a path.
+    `format` (a key of FORMATS) skips detection. For Mininet files, `name`, `args` and `params`
+    pick and build one of the file's topologies like `mn --custom FILE --topo name,arg,key=value` (the file is executed: load only
     files you trust, as with `mn --custom`).
     """
     if format is not None and format not in FORMATS:
@@ -150,8 +165,11 @@ def write_file(topo: Topology, path: str | Path) -> Path:
         raise TopologyError([f"{path}: cannot write {FORMATS[kind]}; write one of: {writable}"])
     if kind in ("yaml", "json"):
         return topo.save(path)
-    text = (to_mininet_python(topo) if kind == "mininet"
-            else yaml.safe_dump(to_containerlab(topo), allow_unicode=True, sort_keys=False))
+    text = (
+        to_mininet_python(topo)
+        if kind == "mininet"
+        else yaml.safe_dump(to_containerlab(topo), allow_unicode=True, sort_keys=False)
+    )
     tmp = path.with_name(f".{path.name}.tmp")
     tmp.write_text(text, "utf-8")
     tmp.replace(path)

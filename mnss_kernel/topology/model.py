@@ -76,8 +76,8 @@ class Topology:
 
     # -- construction -------------------------------------------------------------------------
     @classmethod
-    def from_dict(cls, data: Any, source: str = "") -> "Topology":
-        from .validate import check_structure, check_meaning
+    def from_dict(cls, data: Any, source: str = "") -> Topology:
+        from .validate import check_meaning, check_structure
 
         check_structure(data, source)
         data = copy.deepcopy(data)
@@ -105,16 +105,16 @@ class Topology:
         out["links"] = [_compact(asdict(link)) for link in self.links]
         return out
 
-    def validated(self) -> "Topology":
+    def validated(self) -> Topology:
         """Check this (possibly edited) object again; returns it, or raises TopologyError."""
         return Topology.from_dict(self.to_dict())
 
-    def copy(self) -> "Topology":
+    def copy(self) -> Topology:
         return copy.deepcopy(self)
 
     # -- files --------------------------------------------------------------------------------
     @classmethod
-    def load(cls, path: str | Path) -> "Topology":
+    def load(cls, path: str | Path) -> Topology:
         path = Path(path)
         try:
             text = path.read_text("utf-8")
@@ -130,8 +130,11 @@ class Topology:
         """Write atomically (temp file + rename), so a failed save never leaves half a file."""
         path = Path(path)
         data = self.validated().to_dict()
-        text = (json.dumps(data, indent=2, ensure_ascii=False) if path.suffix == ".json"
-                else yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
+        text = (
+            json.dumps(data, indent=2, ensure_ascii=False)
+            if path.suffix == ".json"
+            else yaml.safe_dump(data, allow_unicode=True, sort_keys=False)
+        )
         tmp = path.with_name(f".{path.name}.tmp")
         tmp.write_text(text, "utf-8")
         tmp.replace(path)

@@ -37,6 +37,7 @@ class Interface:
 @dataclass
 class Segment:
     """One broadcast domain: the interfaces that share a subnet."""
+
     index: int
     members: list[Interface]
     subnet: IPv4Network | None = None
@@ -99,12 +100,15 @@ def plan(topo) -> Plan:
         vlans = (link.vlans or [DEFAULT_VLAN]) if switch_a and switch_b else [link.vlan or DEFAULT_VLAN]
         single = len(vlans) == 1
         if not single and (link.if_a or link.if_b):
-            p.problems.append(f"link {link.a}-{link.b}: if_a/if_b: a trunk of several VLANs is one veth pair per "
-                              "VLAN, named by MNSS; leave the interface names out")
+            p.problems.append(
+                f"link {link.a}-{link.b}: if_a/if_b: a trunk of several VLANs is one veth pair per "
+                "VLAN, named by MNSS; leave the interface names out"
+            )
         for vlan in vlans:
             ia = Interface(link.a, ifname(link.a, link.if_a, single), link.b, "", index, vlan if switch_a else None)
-            ib = Interface(link.b, ifname(link.b, link.if_b, single), link.a, ia.name, index,
-                           vlan if switch_b else None)
+            ib = Interface(
+                link.b, ifname(link.b, link.if_b, single), link.a, ia.name, index, vlan if switch_b else None
+            )
             ia.peer_name = ib.name
             ia.index, ib.index = 2 + 2 * next_pair, 3 + 2 * next_pair  # 1 is lo everywhere
             next_pair += 1
@@ -118,8 +122,10 @@ def plan(topo) -> Plan:
         seen: set[str] = set()
         for i in ifs:
             if i.name in own:
-                p.problems.append(f"node {node!r}: interface name {i.name!r} is taken by the node's own device "
-                                  f"{i.name}; choose another name")
+                p.problems.append(
+                    f"node {node!r}: interface name {i.name!r} is taken by the node's own device "
+                    f"{i.name}; choose another name"
+                )
             elif i.name in seen:
                 p.problems.append(f"node {node!r}: interface name {i.name!r} is used twice on this node")
             seen.add(i.name)
@@ -129,7 +135,8 @@ def plan(topo) -> Plan:
                 longest = max(len(x.name) for x in ifs)
                 p.problems.append(
                     f"node {i.node!r}: interface name {i.name!r} would be {len(i.name)} characters, Linux allows "
-                    f"{IFNAME_MAX}; shorten the node name to at most {len(i.node) - (longest - IFNAME_MAX)} characters")
+                    f"{IFNAME_MAX}; shorten the node name to at most {len(i.node) - (longest - IFNAME_MAX)} characters"
+                )
                 break
     if p.problems:
         return p
@@ -202,13 +209,17 @@ def _addresses(p: Plan, topo, kinds: dict[str, str]) -> None:
         nets = {ip.network for _, ip in given}
         if len(nets) > 1:
             shown = ", ".join(f"{m.node} {ip}" for m, ip in given)
-            p.problems.append(f"{_describe(seg)}: addresses {shown} are in different subnets; one segment is one subnet")
+            p.problems.append(
+                f"{_describe(seg)}: addresses {shown} are in different subnets; one segment is one subnet"
+            )
             continue
         if nets:
             seg.subnet = nets.pop()
             for other_net, other in taken:
                 if other_net.overlaps(seg.subnet):
-                    p.problems.append(f"{_describe(seg)}: subnet {seg.subnet} overlaps {other_net} of {_describe(other)}")
+                    p.problems.append(
+                        f"{_describe(seg)}: subnet {seg.subnet} overlaps {other_net} of {_describe(other)}"
+                    )
             taken.append((seg.subnet, seg))
         for m, ip in given:
             m.ip = ip
@@ -241,8 +252,9 @@ def _fill(p: Plan, seg: Segment, kinds: dict[str, str]) -> None:
     edge = 1 if net.prefixlen < 31 else 0  # network and broadcast addresses are not hosts
     size = net.num_addresses - 2 * edge
     if size - len(used) < len(need):
-        p.problems.append(f"{_describe(seg)}: subnet {net} has room for {size} addresses, "
-                          f"{len(used) + len(need)} are needed")
+        p.problems.append(
+            f"{_describe(seg)}: subnet {net} has room for {size} addresses, {len(used) + len(need)} are needed"
+        )
         return
     first = int(net.network_address) + edge
 
@@ -276,16 +288,14 @@ def _gateways(p: Plan, topo, kinds: dict[str, str]) -> None:
             p.gateways[node.name] = gw
             continue
         for i in mine:
-            routers = sorted((m for m in p.segments[i.segment].members if is_l3(kinds[m.node])),
-                             key=lambda m: m.ip.ip)
+            routers = sorted((m for m in p.segments[i.segment].members if is_l3(kinds[m.node])), key=lambda m: m.ip.ip)
             if routers:
                 p.gateways[node.name] = routers[0].ip.ip
                 break
 
 
 def _routes(p: Plan, topo, kinds: dict[str, str]) -> None:
-    explicit = {n.name: [(ipaddress.IPv4Network(r["to"]), IPv4Address(r["via"])) for r in n.routes]
-                for n in topo.nodes}
+    explicit = {n.name: [(ipaddress.IPv4Network(r["to"]), IPv4Address(r["via"])) for r in n.routes] for n in topo.nodes}
     for name, routes in explicit.items():
         for net, via in routes:
             if not any(via in i.ip.network for i in p.interfaces[name] if i.ip):

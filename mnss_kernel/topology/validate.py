@@ -25,15 +25,21 @@ def check_structure(data: Any, source: str = "") -> None:
     from .model import TopologyError
 
     if not isinstance(data, dict):
-        raise TopologyError([f"top level must be a mapping with 'nodes' and 'links', not {schemacheck.type_name(data)}"],
-                            source)
+        raise TopologyError(
+            [f"top level must be a mapping with 'nodes' and 'links', not {schemacheck.type_name(data)}"], source
+        )
 
     def name_path(path: list) -> str:
         if len(path) >= 2 and path[0] in ("nodes", "links") and isinstance(path[1], int):
             items = data.get(path[0]) or []
             item = items[path[1]] if path[1] < len(items) and isinstance(items[path[1]], dict) else {}
-            label = (f"node {item['name']!r}" if path[0] == "nodes" and "name" in item
-                     else f"link {item.get('a')}-{item.get('b')}" if path[0] == "links" else f"{path[0]}[{path[1]}]")
+            label = (
+                f"node {item['name']!r}"
+                if path[0] == "nodes" and "name" in item
+                else f"link {item.get('a')}-{item.get('b')}"
+                if path[0] == "links"
+                else f"{path[0]}[{path[1]}]"
+            )
             rest = ".".join(str(p) for p in path[2:])
             return f"{label}{': ' + rest if rest else ''}"
         return schemacheck.dotted(path)
@@ -51,8 +57,10 @@ def _interface(value: str, what: str, problems: list[str]) -> ipaddress.IPv4Inte
         return None
     net = iface.network
     if net.prefixlen < 31 and iface.ip in (net.network_address, net.broadcast_address):
-        problems.append(f"{what}: {value} is the {'network' if iface.ip == net.network_address else 'broadcast'} "
-                        f"address of {net}; use a host address")
+        problems.append(
+            f"{what}: {value} is the {'network' if iface.ip == net.network_address else 'broadcast'} "
+            f"address of {net}; use a host address"
+        )
         return None
     return iface
 
@@ -128,8 +136,10 @@ def check_meaning(topo, source: str = "") -> None:
             if r == "switch":
                 problems.append(f"{what}: ip: a switch has no address")
             elif degree[node.name] != 1:
-                problems.append(f"{what}: ip: the shorthand is for a node with exactly one link "
-                                f"(it has {degree[node.name]}); set ip_a/ip_b on its links")
+                problems.append(
+                    f"{what}: ip: the shorthand is for a node with exactly one link "
+                    f"(it has {degree[node.name]}); set ip_a/ip_b on its links"
+                )
             else:
                 _interface(node.ip, f"{what}: ip", problems)
         if node.gateway is not None and r != "host":

@@ -68,8 +68,9 @@ class Catalog:
         self.categories = sorted({it.category for it in self.items})
         code = {c: k for k, c in enumerate(self.categories)}
         self.category_codes = np.array([code[it.category] for it in self.items], dtype=np.int32)
-        self.level_codes = np.array([LEVELS.index(it.level) if it.level in LEVELS else 0 for it in self.items],
-                                    dtype=np.int32)
+        self.level_codes = np.array(
+            [LEVELS.index(it.level) if it.level in LEVELS else 0 for it in self.items], dtype=np.int32
+        )
         self.has_prerequisites = self.prerequisite_matrix.any(axis=1)
         self.dependent_counts = self.prerequisite_matrix.sum(axis=0)  # how many items need each one
         self.prerequisite_counts = self.prerequisite_matrix.sum(axis=1)
@@ -128,18 +129,36 @@ class Catalog:
                     course_pre.update(f"{pcid}/{a}" for a in assignments[pcid])
                 else:
                     problems.append(f"{cid}: prerequisite course {pcid!r} is not in the catalog (ignored)")
-            header = " ".join(filter(None, [meta["title"]["zh"], meta["title"]["en"],
-                                            meta.get("summary", {}).get("zh", ""),
-                                            meta.get("summary", {}).get("en", "")]))
+            header = " ".join(
+                filter(
+                    None,
+                    [
+                        meta["title"]["zh"],
+                        meta["title"]["en"],
+                        meta.get("summary", {}).get("zh", ""),
+                        meta.get("summary", {}).get("en", ""),
+                    ],
+                )
+            )
             for position, a in enumerate(meta["assignments"]):
                 pre = set(course_pre)
                 for p in a.get("prerequisites", []):
                     pre.add(p if "/" in p else f"{cid}/{p}")
                 text = "\n".join([header] + [notebook_text(nb) for nb in course.notebooks.get(a["id"], [])])
-                items.append(Item(id=f"{cid}/{a['id']}", title_zh=a["title"]["zh"], title_en=a["title"]["en"],
-                                  category=meta["category"], level=meta["level"], tags=tuple(meta.get("tags", [])),
-                                  text=text, prerequisites=frozenset(pre),
-                                  live_network=bool(a.get("live_network", False)), position=position))
+                items.append(
+                    Item(
+                        id=f"{cid}/{a['id']}",
+                        title_zh=a["title"]["zh"],
+                        title_en=a["title"]["en"],
+                        category=meta["category"],
+                        level=meta["level"],
+                        tags=tuple(meta.get("tags", [])),
+                        text=text,
+                        prerequisites=frozenset(pre),
+                        live_network=bool(a.get("live_network", False)),
+                        position=position,
+                    )
+                )
         titles = {cid: (c.meta["title"]["zh"], c.meta["title"]["en"]) for cid, c in courses.items()}
         return cls(tuple(items), problems, titles)
 

@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from . import evaluate as ev
-from . import movielens
+from . import evaluate as ev, movielens
 from .catalog import Catalog
 from .events import EventStore
 from .models import MODELS, HybridSettings, build
@@ -31,8 +30,10 @@ def _add_catalog_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, default=7)
 
 
-HORIZON_TITLES = {"next": "relevant = the next notebook each learner worked on after the split",
-                  "all": "relevant = every new notebook each learner worked on after the split"}
+HORIZON_TITLES = {
+    "next": "relevant = the next notebook each learner worked on after the split",
+    "all": "relevant = every new notebook each learner worked on after the split",
+}
 
 
 def _print_results(results, k, title):
@@ -44,22 +45,27 @@ def cmd_evaluate(args) -> int:
     catalog = _catalog(args)
     config = SimulationConfig(learners=args.learners, days=args.days, seed=args.seed)
     log = simulate(catalog, config)
-    print(f"catalog: {len(catalog)} notebooks in {len({i.course for i in catalog.items})} courses; "
-          f"simulated {len(log.learners)} learners, {len(log)} events (seed {args.seed})")
+    print(
+        f"catalog: {len(catalog)} notebooks in {len({i.course for i in catalog.items})} courses; "
+        f"simulated {len(log.learners)} learners, {len(log)} events (seed {args.seed})"
+    )
     settings = None
     if args.tune:
         split = ev.temporal_split(log.log(), args.train_fraction)
         weights = ev.tune_hybrid(split.train, catalog, log.profiles, k=args.k)
         print("hybrid weights tuned on the training period:", weights)
         settings = HybridSettings(weights=weights)
-    results = ev.evaluate(log.log(), catalog, log.profiles, train_fraction=args.train_fraction, k=args.k,
-                          hybrid_settings=settings)
+    results = ev.evaluate(
+        log.log(), catalog, log.profiles, train_fraction=args.train_fraction, k=args.k, hybrid_settings=settings
+    )
     _print_results(results, args.k, f"synthetic logs, temporal split at {args.train_fraction:.0%}")
     if args.ml100k != "none":
         source = movielens.locate(args.ml100k)
         if source is None:
-            print("\nMovieLens-100k: not on this machine (pip download --no-deps recbole==1.2.1 -d DIR, "
-                  "then --ml100k DIR); skipped")
+            print(
+                "\nMovieLens-100k: not on this machine (pip download --no-deps recbole==1.2.1 -d DIR, "
+                "then --ml100k DIR); skipped"
+            )
         else:
             ml_catalog, ml_log = movielens.load(source)
             settings = None
@@ -67,10 +73,19 @@ def cmd_evaluate(args) -> int:
                 if args.tune:
                     part = ev.SPLITS[split](ml_log, args.train_fraction)
                     settings = HybridSettings(weights=ev.tune_hybrid(part.train, ml_catalog, k=args.k, split=split))
-                results = ev.evaluate(ml_log, ml_catalog, train_fraction=args.train_fraction, k=args.k,
-                                      hybrid_settings=settings, split=split)
-                _print_results(results, args.k, f"MovieLens-100k ({source.name}), {split} temporal split at "
-                                                f"{args.train_fraction:.0%}")
+                results = ev.evaluate(
+                    ml_log,
+                    ml_catalog,
+                    train_fraction=args.train_fraction,
+                    k=args.k,
+                    hybrid_settings=settings,
+                    split=split,
+                )
+                _print_results(
+                    results,
+                    args.k,
+                    f"MovieLens-100k ({source.name}), {split} temporal split at {args.train_fraction:.0%}",
+                )
     return 0
 
 
@@ -109,9 +124,13 @@ def parser() -> argparse.ArgumentParser:
     e.add_argument("--train-fraction", type=float, default=0.8)
     e.add_argument("-k", type=int, default=10)
     e.add_argument("--tune", action="store_true", help="tune hybrid weights on the training period first")
-    e.add_argument("--ml100k", default=None, metavar="PATH",
-                   help="recbole wheel, folder or ml-100k.inter for the MovieLens-100k check ('none' skips); "
-                        "default: $MNSS_ML100K or an installed recbole")
+    e.add_argument(
+        "--ml100k",
+        default=None,
+        metavar="PATH",
+        help="recbole wheel, folder or ml-100k.inter for the MovieLens-100k check ('none' skips); "
+        "default: $MNSS_ML100K or an installed recbole",
+    )
     e.set_defaults(func=cmd_evaluate)
 
     s = sub.add_parser("simulate", help="write simulated events into an event store")

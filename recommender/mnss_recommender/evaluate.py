@@ -73,8 +73,9 @@ def per_learner_split(log: EventLog, train_fraction: float = 0.8) -> Split:
 SPLITS = {"global": temporal_split, "per-learner": per_learner_split}
 
 
-def relevant_items(train: Interactions, test_log: EventLog, horizon: str = "all",
-                   min_strength: float = 2.0) -> dict[str, np.ndarray]:
+def relevant_items(
+    train: Interactions, test_log: EventLog, horizon: str = "all", min_strength: float = 2.0
+) -> dict[str, np.ndarray]:
     """learner -> catalog indexes of notebooks they started working on in the test period and had
     not touched before. Working on means at least `min_strength` (2 = ran a cell; a mere open, such
     as a peek at a notebook one cannot start yet, does not count).
@@ -92,9 +93,13 @@ def relevant_items(train: Interactions, test_log: EventLog, horizon: str = "all"
 HORIZONS = ("next", "all")
 
 
-def evaluate_model(model: Recommender, relevant: dict[str, np.ndarray],
-                   profiles: dict[str, LearnerProfile] | None = None, k: int = 10,
-                   fit_seconds: float = 0.0) -> ModelResult:
+def evaluate_model(
+    model: Recommender,
+    relevant: dict[str, np.ndarray],
+    profiles: dict[str, LearnerProfile] | None = None,
+    k: int = 10,
+    fit_seconds: float = 0.0,
+) -> ModelResult:
     profiles = profiles or {}
     recall, ndcg, cold, lists = [], [], [], []
     for learner in sorted(relevant):
@@ -111,15 +116,30 @@ def evaluate_model(model: Recommender, relevant: dict[str, np.ndarray],
         return float(values[mask].mean()) if mask.any() else 0.0
 
     everyone = np.ones(len(recall_a), bool)
-    return ModelResult(model.name, mean(recall_a, everyone), mean(ndcg_a, everyone),
-                       metrics.coverage(lists, len(model.catalog)), len(recall_a), int(cold_a.sum()),
-                       mean(recall_a, cold_a), mean(ndcg_a, cold_a), fit_seconds)
+    return ModelResult(
+        model.name,
+        mean(recall_a, everyone),
+        mean(ndcg_a, everyone),
+        metrics.coverage(lists, len(model.catalog)),
+        len(recall_a),
+        int(cold_a.sum()),
+        mean(recall_a, cold_a),
+        mean(ndcg_a, cold_a),
+        fit_seconds,
+    )
 
 
-def evaluate(log: EventLog, catalog: Catalog, profiles: dict[str, LearnerProfile] | None = None,
-             models=MODEL_NAMES, train_fraction: float = 0.8, k: int = 10,
-             hybrid_settings: HybridSettings | None = None, split: str = "global",
-             horizons=HORIZONS) -> dict[str, list[ModelResult]]:
+def evaluate(
+    log: EventLog,
+    catalog: Catalog,
+    profiles: dict[str, LearnerProfile] | None = None,
+    models=MODEL_NAMES,
+    train_fraction: float = 0.8,
+    k: int = 10,
+    hybrid_settings: HybridSettings | None = None,
+    split: str = "global",
+    horizons=HORIZONS,
+) -> dict[str, list[ModelResult]]:
     """horizon -> one ModelResult per model (each model fitted once on the training part)."""
     parts = SPLITS[split](log, train_fraction)
     train = parts.train.interactions(catalog)
@@ -137,6 +157,7 @@ def evaluate(log: EventLog, catalog: Catalog, profiles: dict[str, LearnerProfile
 
 # --- tuning the hybrid ---------------------------------------------------------------------------
 
+
 def _batch_ndcg(scores: np.ndarray, allowed: np.ndarray, relevant: np.ndarray, k: int) -> float:
     """Mean NDCG@k of (v, n) scores restricted to allowed, against (v, n) boolean relevance."""
     v, n = scores.shape
@@ -152,10 +173,19 @@ def _batch_ndcg(scores: np.ndarray, allowed: np.ndarray, relevant: np.ndarray, k
     return float(np.mean(dcg / ideal))
 
 
-def tune_hybrid(train_log: EventLog, catalog: Catalog, profiles: dict[str, LearnerProfile] | None = None,
-                inner_fraction: float = 0.8, k: int = 10, values=(0.0, 0.25, 0.5, 1.0, 2.0, 4.0),
-                rounds: int = 3, max_learners: int = 3000, seed: int = 0, split: str = "global",
-                horizon: str = "next") -> dict[str, float]:
+def tune_hybrid(
+    train_log: EventLog,
+    catalog: Catalog,
+    profiles: dict[str, LearnerProfile] | None = None,
+    inner_fraction: float = 0.8,
+    k: int = 10,
+    values=(0.0, 0.25, 0.5, 1.0, 2.0, 4.0),
+    rounds: int = 3,
+    max_learners: int = 3000,
+    seed: int = 0,
+    split: str = "global",
+    horizon: str = "next",
+) -> dict[str, float]:
     """Weights that maximise NDCG@k on the last (1 - inner_fraction) of the *training* events,
     by coordinate ascent from DEFAULT_WEIGHTS. Never sees the test period."""
     profiles = profiles or {}
@@ -200,15 +230,20 @@ def tune_hybrid(train_log: EventLog, catalog: Catalog, profiles: dict[str, Learn
 
 # --- output ------------------------------------------------------------------------------------------
 
+
 def format_table(results: list[ModelResult], k: int = 10, title: str = "") -> str:
-    head = (f"{'model':<12} {'Recall@' + str(k):>10} {'NDCG@' + str(k):>9} {'coverage':>9} {'learners':>9}"
-            f" {'cold':>6} {'NDCG@' + str(k) + ' cold':>13} {'fit s':>7}")
+    head = (
+        f"{'model':<12} {'Recall@' + str(k):>10} {'NDCG@' + str(k):>9} {'coverage':>9} {'learners':>9}"
+        f" {'cold':>6} {'NDCG@' + str(k) + ' cold':>13} {'fit s':>7}"
+    )
     lines = [title] if title else []
     lines += [head, "-" * len(head)]
     for r in results:
         cold = f"{r.ndcg_cold:.4f}" if r.cold_learners else "-"
-        lines.append(f"{r.model:<12} {r.recall:>10.4f} {r.ndcg:>9.4f} {r.coverage:>9.3f} {r.learners:>9d}"
-                     f" {r.cold_learners:>6d} {cold:>13} {r.fit_seconds:>7.2f}")
+        lines.append(
+            f"{r.model:<12} {r.recall:>10.4f} {r.ndcg:>9.4f} {r.coverage:>9.3f} {r.learners:>9d}"
+            f" {r.cold_learners:>6d} {cold:>13} {r.fit_seconds:>7.2f}"
+        )
     return "\n".join(lines)
 
 

@@ -14,7 +14,7 @@ import hmac
 import math
 from collections.abc import Iterable, Iterator
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
@@ -70,12 +70,17 @@ class Event:
             if isinstance(ts, str):
                 parsed = datetime.fromisoformat(ts)
                 if parsed.tzinfo is None:
-                    parsed = parsed.replace(tzinfo=timezone.utc)
+                    parsed = parsed.replace(tzinfo=UTC)
                 ts = parsed.timestamp()
-            return cls(event_id=str(data["event_id"]), learner=str(data["learner"]), item=str(data["item"]),
-                       kind=str(data["kind"]), timestamp=float(ts),
-                       score=None if data.get("score") is None else float(data["score"]),
-                       duration=None if data.get("duration") is None else float(data["duration"]))
+            return cls(
+                event_id=str(data["event_id"]),
+                learner=str(data["learner"]),
+                item=str(data["item"]),
+                kind=str(data["kind"]),
+                timestamp=float(ts),
+                score=None if data.get("score") is None else float(data["score"]),
+                duration=None if data.get("duration") is None else float(data["duration"]),
+            )
         except KeyError as err:
             raise EventError(f"{err.args[0]}: missing") from None
         except (TypeError, ValueError) as err:
@@ -95,7 +100,8 @@ def pseudonym(username: str, key: bytes) -> str:
 metadata = sa.MetaData()
 
 events_table = sa.Table(
-    "recommender_events", metadata,
+    "recommender_events",
+    metadata,
     sa.Column("event_id", sa.String(128), primary_key=True),
     sa.Column("learner", sa.String(128), nullable=False),
     sa.Column("item", sa.String(128), nullable=False),
@@ -108,7 +114,8 @@ events_table = sa.Table(
 )
 
 profiles_table = sa.Table(
-    "recommender_profiles", metadata,
+    "recommender_profiles",
+    metadata,
     sa.Column("learner", sa.String(128), primary_key=True),
     sa.Column("department", sa.String(64)),
     sa.Column("categories", sa.String(256), nullable=False, default=""),
@@ -118,8 +125,15 @@ _COLUMNS = ("event_id", "learner", "item", "kind", "ts", "score", "duration")
 
 
 def _row(event: Event) -> dict:
-    return {"event_id": event.event_id, "learner": event.learner, "item": event.item, "kind": event.kind,
-            "ts": event.timestamp, "score": event.score, "duration": event.duration}
+    return {
+        "event_id": event.event_id,
+        "learner": event.learner,
+        "item": event.item,
+        "kind": event.kind,
+        "ts": event.timestamp,
+        "score": event.score,
+        "duration": event.duration,
+    }
 
 
 class EventStore:
@@ -156,9 +170,8 @@ class EventStore:
         with self.engine.begin() as conn:
             known = set()
             for start in range(0, len(ids), 500):
-                chunk = ids[start:start + 500]
-                known.update(conn.scalars(sa.select(events_table.c.event_id)
-                                          .where(events_table.c.event_id.in_(chunk))))
+                chunk = ids[start : start + 500]
+                known.update(conn.scalars(sa.select(events_table.c.event_id).where(events_table.c.event_id.in_(chunk))))
             rows = [_row(e) for e in batch if e.event_id not in known]
             if rows:
                 conn.execute(self._insert_ignoring_duplicates(), rows)
@@ -169,9 +182,11 @@ class EventStore:
         name = self.engine.dialect.name
         if name == "sqlite":
             from sqlalchemy.dialects.sqlite import insert
+
             return insert(events_table).on_conflict_do_nothing(index_elements=["event_id"])
         if name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
+
             return insert(events_table).on_conflict_do_nothing(index_elements=["event_id"])
         if name in ("mysql", "mariadb"):
             return events_table.insert().prefix_with("IGNORE")
@@ -181,8 +196,11 @@ class EventStore:
         """What a learner told us (department, categories of interest), for their first recommendations."""
         values = {"learner": learner, "department": department, "categories": ",".join(categories)}
         with self.engine.begin() as conn:
-            updated = conn.execute(profiles_table.update().where(profiles_table.c.learner == learner)
-                                   .values(department=department, categories=values["categories"]))
+            updated = conn.execute(
+                profiles_table.update()
+                .where(profiles_table.c.learner == learner)
+                .values(department=department, categories=values["categories"])
+            )
             if not updated.rowcount:
                 conn.execute(profiles_table.insert(), [values])
 
@@ -192,14 +210,24 @@ class EventStore:
         with self.engine.connect() as conn:
             return conn.scalar(sa.select(sa.func.count()).select_from(events_table))
 
-    def interactions(self, since: float | None = None, until: float | None = None,
-                     learner: str | None = None, items: Iterable[str] | None = None) -> list[Event]:
+    def interactions(
+        self,
+        since: float | None = None,
+        until: float | None = None,
+        learner: str | None = None,
+        items: Iterable[str] | None = None,
+    ) -> list[Event]:
         """Events in time order (ties by id), optionally in [since, until), of one learner, or on some items."""
         return list(self.iter_interactions(since, until, learner, items))
 
-    def iter_interactions(self, since: float | None = None, until: float | None = None,
-                          learner: str | None = None, items: Iterable[str] | None = None,
-                          chunk: int = 20000) -> Iterator[Event]:
+    def iter_interactions(
+        self,
+        since: float | None = None,
+        until: float | None = None,
+        learner: str | None = None,
+        items: Iterable[str] | None = None,
+        chunk: int = 20000,
+    ) -> Iterator[Event]:
         query = sa.select(*(events_table.c[c] for c in _COLUMNS))
         if since is not None:
             query = query.where(events_table.c.ts >= since)
@@ -221,8 +249,9 @@ class EventStore:
 
         from .interactions import EventLog
 
-        query = sa.select(events_table.c.learner, events_table.c.item, events_table.c.kind, events_table.c.ts,
-                          events_table.c.score)
+        query = sa.select(
+            events_table.c.learner, events_table.c.item, events_table.c.kind, events_table.c.ts, events_table.c.score
+        )
         if since is not None:
             query = query.where(events_table.c.ts >= since)
         if until is not None:
@@ -230,10 +259,13 @@ class EventStore:
         with self.engine.connect() as conn:
             rows = conn.execute(query.order_by(events_table.c.ts, events_table.c.event_id)).all()
         code = {k: n for n, k in enumerate(KINDS)}
-        return EventLog(np.array([r[0] for r in rows], dtype=object), np.array([r[1] for r in rows], dtype=object),
-                        np.fromiter((code[r[2]] for r in rows), np.int8, len(rows)),
-                        np.fromiter((r[3] for r in rows), np.float64, len(rows)),
-                        np.fromiter((np.nan if r[4] is None else r[4] for r in rows), np.float64, len(rows)))
+        return EventLog(
+            np.array([r[0] for r in rows], dtype=object),
+            np.array([r[1] for r in rows], dtype=object),
+            np.fromiter((code[r[2]] for r in rows), np.int8, len(rows)),
+            np.fromiter((r[3] for r in rows), np.float64, len(rows)),
+            np.fromiter((np.nan if r[4] is None else r[4] for r in rows), np.float64, len(rows)),
+        )
 
     def learners(self) -> list[str]:
         with self.engine.connect() as conn:
@@ -246,7 +278,9 @@ class EventStore:
 
     def profiles(self) -> dict[str, LearnerProfile]:
         with self.engine.connect() as conn:
-            rows = conn.execute(sa.select(profiles_table.c.learner, profiles_table.c.department,
-                                          profiles_table.c.categories))
-            return {who: LearnerProfile(dept, tuple(c for c in (cats or "").split(",") if c))
-                    for who, dept, cats in rows}
+            rows = conn.execute(
+                sa.select(profiles_table.c.learner, profiles_table.c.department, profiles_table.c.categories)
+            )
+            return {
+                who: LearnerProfile(dept, tuple(c for c in (cats or "").split(",") if c)) for who, dept, cats in rows
+            }

@@ -18,7 +18,15 @@ from .catalog import Catalog
 from .events import KINDS, Event
 
 # How strongly an event kind says "this learner engaged with this notebook".
-KIND_WEIGHTS = {"opened": 1.0, "closed": 1.0, "fetched": 1.0, "executed": 2.0, "topology_run": 2.0, "submitted": 3.0, "graded": 3.0}
+KIND_WEIGHTS = {
+    "opened": 1.0,
+    "closed": 1.0,
+    "fetched": 1.0,
+    "executed": 2.0,
+    "topology_run": 2.0,
+    "submitted": 3.0,
+    "graded": 3.0,
+}
 _KIND_WEIGHT_ARRAY = np.array([KIND_WEIGHTS[k] for k in KINDS])
 PASS_MARK = 0.5
 
@@ -28,21 +36,23 @@ class EventLog:
     """Events as columns, for bulk work (training, evaluation): learner and item names,
     kind as index into KINDS, epoch seconds, score or NaN."""
 
-    learner: np.ndarray    # object (str)
-    item: np.ndarray       # object (str)
-    kind: np.ndarray       # int8
+    learner: np.ndarray  # object (str)
+    item: np.ndarray  # object (str)
+    kind: np.ndarray  # int8
     timestamp: np.ndarray  # float64
-    score: np.ndarray      # float64
+    score: np.ndarray  # float64
 
     @classmethod
     def from_events(cls, events: Iterable[Event]) -> EventLog:
         events = list(events)
         kind_code = {k: n for n, k in enumerate(KINDS)}
-        return cls(np.array([e.learner for e in events], dtype=object),
-                   np.array([e.item for e in events], dtype=object),
-                   np.fromiter((kind_code[e.kind] for e in events), np.int8, len(events)),
-                   np.fromiter((e.timestamp for e in events), np.float64, len(events)),
-                   np.fromiter((np.nan if e.score is None else e.score for e in events), np.float64, len(events)))
+        return cls(
+            np.array([e.learner for e in events], dtype=object),
+            np.array([e.item for e in events], dtype=object),
+            np.fromiter((kind_code[e.kind] for e in events), np.int8, len(events)),
+            np.fromiter((e.timestamp for e in events), np.float64, len(events)),
+            np.fromiter((np.nan if e.score is None else e.score for e in events), np.float64, len(events)),
+        )
 
     def __len__(self) -> int:
         return len(self.timestamp)
@@ -51,18 +61,19 @@ class EventLog:
         return EventLog(self.learner[rows], self.item[rows], self.kind[rows], self.timestamp[rows], self.score[rows])
 
     def interactions(self, catalog: Catalog, pass_mark: float = PASS_MARK) -> Interactions:
-        return Interactions.from_columns(catalog, self.learner, self.item, self.kind, self.timestamp, self.score,
-                                         pass_mark)
+        return Interactions.from_columns(
+            catalog, self.learner, self.item, self.kind, self.timestamp, self.score, pass_mark
+        )
 
 
 @dataclass(frozen=True)
 class LearnerHistory:
     """One learner's notebooks, as catalog indexes in the order first touched."""
 
-    items: np.ndarray        # int, catalog index
-    first_seen: np.ndarray   # float, epoch seconds
-    strength: np.ndarray     # float, KIND_WEIGHTS of the deepest event
-    completed: np.ndarray    # bool
+    items: np.ndarray  # int, catalog index
+    first_seen: np.ndarray  # float, epoch seconds
+    strength: np.ndarray  # float, KIND_WEIGHTS of the deepest event
+    completed: np.ndarray  # bool
 
     @classmethod
     def empty(cls) -> LearnerHistory:
@@ -78,8 +89,17 @@ class LearnerHistory:
 class Interactions:
     """Per (learner, notebook) summaries, grouped by learner, ordered by first touch."""
 
-    def __init__(self, catalog: Catalog, learners: list[str], indptr: np.ndarray, items: np.ndarray,
-                 first_seen: np.ndarray, strength: np.ndarray, completed: np.ndarray, n_events: int):
+    def __init__(
+        self,
+        catalog: Catalog,
+        learners: list[str],
+        indptr: np.ndarray,
+        items: np.ndarray,
+        first_seen: np.ndarray,
+        strength: np.ndarray,
+        completed: np.ndarray,
+        n_events: int,
+    ):
         self.catalog = catalog
         self.learners = learners
         self.learner_index = {who: n for n, who in enumerate(learners)}
@@ -103,10 +123,14 @@ class Interactions:
 
     def matrix(self, values: str = "strength") -> sparse.csr_matrix:
         """Learners x catalog items; values 'strength', 'binary' or 'completed'."""
-        data = {"strength": self.strength, "binary": np.ones(len(self.items)),
-                "completed": self.completed.astype(float)}[values]
-        return sparse.csr_matrix((data.astype(np.float32), self.items, self.indptr),
-                                 shape=(len(self.learners), len(self.catalog)))
+        data = {
+            "strength": self.strength,
+            "binary": np.ones(len(self.items)),
+            "completed": self.completed.astype(float),
+        }[values]
+        return sparse.csr_matrix(
+            (data.astype(np.float32), self.items, self.indptr), shape=(len(self.learners), len(self.catalog))
+        )
 
     # --- building -----------------------------------------------------------------------------------
 
@@ -115,8 +139,9 @@ class Interactions:
         return EventLog.from_events(events).interactions(catalog, pass_mark)
 
     @classmethod
-    def from_columns(cls, catalog: Catalog, learner, item, kind, timestamp, score,
-                     pass_mark: float = PASS_MARK) -> Interactions:
+    def from_columns(
+        cls, catalog: Catalog, learner, item, kind, timestamp, score, pass_mark: float = PASS_MARK
+    ) -> Interactions:
         """Columns of equal length: learner and item names, kind as index into KINDS, epoch seconds, score or NaN."""
         item_code = pd.Series(pd.Index(catalog.ids).get_indexer(pd.Index(item)))
         keep = (item_code >= 0).to_numpy()
@@ -127,8 +152,16 @@ class Interactions:
         score = np.asarray(score, dtype=np.float64)[keep]
         n_items = len(catalog)
         if len(item_code) == 0:
-            return cls(catalog, [], np.zeros(1, np.int64), np.zeros(0, np.int64), np.zeros(0), np.zeros(0),
-                       np.zeros(0, bool), 0)
+            return cls(
+                catalog,
+                [],
+                np.zeros(1, np.int64),
+                np.zeros(0, np.int64),
+                np.zeros(0),
+                np.zeros(0),
+                np.zeros(0, bool),
+                0,
+            )
 
         key = learner_code.astype(np.int64) * n_items + item_code
         order = np.argsort(key, kind="stable")
@@ -147,5 +180,13 @@ class Interactions:
         pair_learner = pair_learner[by_time]
         indptr = np.zeros(len(learner_names) + 1, np.int64)
         np.cumsum(np.bincount(pair_learner, minlength=len(learner_names)), out=indptr[1:])
-        return cls(catalog, [str(x) for x in learner_names], indptr, pair_item[by_time], first_seen[by_time],
-                   strength[by_time], completed[by_time], int(keep.sum()))
+        return cls(
+            catalog,
+            [str(x) for x in learner_names],
+            indptr,
+            pair_item[by_time],
+            first_seen[by_time],
+            strength[by_time],
+            completed[by_time],
+            int(keep.sum()),
+        )

@@ -31,8 +31,11 @@ class Recommendation:
     reason: Reason
 
     def to_dict(self) -> dict:
-        return {"item": self.item, "score": round(self.score, 6),
-                "reason": {"zh": self.reason.zh, "en": self.reason.en}}
+        return {
+            "item": self.item,
+            "score": round(self.score, 6),
+            "reason": {"zh": self.reason.zh, "en": self.reason.en},
+        }
 
 
 class Recommender:
@@ -76,16 +79,24 @@ class Recommender:
         scores, allowed, _ = self.scores(history, profile)
         return scoring.top_k(scores, allowed, k)
 
-    def recommend(self, learner: str, k: int = 10, profile: LearnerProfile | None = None,
-                  history: LearnerHistory | None = None, only: np.ndarray | None = None) -> list[Recommendation]:
+    def recommend(
+        self,
+        learner: str,
+        k: int = 10,
+        profile: LearnerProfile | None = None,
+        history: LearnerHistory | None = None,
+        only: np.ndarray | None = None,
+    ) -> list[Recommendation]:
         """`only`: (n,) bool, the items that may be recommended (e.g. those of the learner's courses);
         it narrows the choice, never the scores or the reasons."""
         history = self.history(learner) if history is None else history
         scores, allowed, context = self.scores(history, profile)
         if only is not None:
             allowed = allowed & only
-        return [Recommendation(self.catalog.ids[i], float(scores[i]), self.reason(int(i), history, context))
-                for i in scoring.top_k(scores, allowed, k)]
+        return [
+            Recommendation(self.catalog.ids[i], float(scores[i]), self.reason(int(i), history, context))
+            for i in scoring.top_k(scores, allowed, k)
+        ]
 
     def _popular_fallback(self) -> np.ndarray:
         top = self.counts.max() if len(self.counts) else 0
@@ -139,8 +150,11 @@ class ItemKNN(Recommender):
         return knn + 1e-6 * self._popular_fallback(), allowed, {"cold": False}
 
     def reason(self, index, history, context):
-        source = None if context["cold"] else scoring.strongest_source(
-            self.similarity, index, history.items, history.strength)
+        source = (
+            None
+            if context["cold"]
+            else scoring.strongest_source(self.similarity, index, history.items, history.strength)
+        )
         return reasons.popular(int(self.counts[index])) if source is None else reasons.also_took(self.catalog, source)
 
 
@@ -181,8 +195,11 @@ class ContentSimilarity(Recommender):
         return scores + 1e-6 * self._popular_fallback(), allowed, {"cold": False, "weights": weights}
 
     def reason(self, index, history, context):
-        source = None if context["cold"] else scoring.strongest_source(
-            self.similarity, index, history.items, context["weights"])
+        source = (
+            None
+            if context["cold"]
+            else scoring.strongest_source(self.similarity, index, history.items, context["weights"])
+        )
         if source is None:
             return reasons.popular(int(self.counts[index]))
         return reasons.similar_content(self.catalog, source)
@@ -195,18 +212,17 @@ COMPONENTS = ("popular", "also_took", "next", "content", "prerequisite", "unlock
 # 300-notebook synthetic catalog: never on the evaluation seeds (7 for `evaluate`, 1 and 2 for the
 # benchmark). Found {2, 2, 2, 0.5, 1, 4}; halved (only ratios matter).
 # `python -m mnss_recommender evaluate --tune` tunes again on the data at hand.
-DEFAULT_WEIGHTS = {"popular": 1.0, "also_took": 1.0, "next": 1.0, "content": 0.25, "prerequisite": 0.5,
-                   "unlocked": 2.0}
+DEFAULT_WEIGHTS = {"popular": 1.0, "also_took": 1.0, "next": 1.0, "content": 0.25, "prerequisite": 0.5, "unlocked": 2.0}
 
 
 @dataclass
 class HybridSettings:
     weights: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_WEIGHTS))
-    knn_half_life: float = 5.0       # history items: weight halves every this many items back
+    knn_half_life: float = 5.0  # history items: weight halves every this many items back
     content_half_life: float = 2.0
-    next_window: int = 3             # the last this many items predict the next one
-    transition_window: int = 2       # pairs up to this many steps apart count as "took next"
-    profile_strength: float = 1.0    # a profile counts like this many history items for category interest
+    next_window: int = 3  # the last this many items predict the next one
+    transition_window: int = 2  # pairs up to this many steps apart count as "took next"
+    profile_strength: float = 1.0  # a profile counts like this many history items for category interest
 
 
 class Hybrid(Recommender):
@@ -233,8 +249,9 @@ class Hybrid(Recommender):
     def _fit(self, interactions):
         n = len(self.catalog)
         self.knn_sim = item_cosine(interactions.matrix("strength"))
-        counts = scoring.transition_counts(interactions.learner_rows(), interactions.items, n,
-                                           self.settings.transition_window)
+        counts = scoring.transition_counts(
+            interactions.learner_rows(), interactions.items, n, self.settings.transition_window
+        )
         self.next_prob = scoring.row_normalized(counts).astype(np.float32)
         starts = interactions.indptr[:-1][np.diff(interactions.indptr) > 0]
         self.first_counts = np.bincount(interactions.items[starts], minlength=n).astype(float)
@@ -248,11 +265,13 @@ class Hybrid(Recommender):
     def _startable(self, history: LearnerHistory) -> np.ndarray | None:
         if not self.check_prerequisites:
             return None
-        return scoring.startable(self.catalog.prerequisite_matrix, history.completed_items(),
-                                 self.catalog.prerequisite_counts)
+        return scoring.startable(
+            self.catalog.prerequisite_matrix, history.completed_items(), self.catalog.prerequisite_counts
+        )
 
-    def components(self, history: LearnerHistory, profile: LearnerProfile | None = None
-                   ) -> tuple[np.ndarray, np.ndarray, dict]:
+    def components(
+        self, history: LearnerHistory, profile: LearnerProfile | None = None
+    ) -> tuple[np.ndarray, np.ndarray, dict]:
         """(len(COMPONENTS), n) normalized component scores, the allowed mask, and the context."""
         n = len(self.catalog)
         startable = self._startable(history)
@@ -269,7 +288,7 @@ class Hybrid(Recommender):
         items, strength = history.items, history.strength
         knn_w = strength * scoring.recency_weights(len(history), s.knn_half_life)
         content_w = scoring.recency_weights(len(history), s.content_half_life)
-        recent = items[-s.next_window:]
+        recent = items[-s.next_window :]
         next_w = scoring.recency_weights(len(recent), 1.0)
 
         unseen = scoring.candidates(n, items)
@@ -277,16 +296,23 @@ class Hybrid(Recommender):
         content = scoring.normalized(scoring.neighbourhood(self.content_sim, items, content_w), unseen)
         knn = np.where(self.cold_items, content, knn)  # a new notebook: content stands in for CF
         nxt = scoring.normalized(self.next_prob[recent].T @ next_w, unseen)
-        affinity = scoring.category_affinity(self.catalog.category_codes, items, content_w,
-                                             len(self.catalog.categories), prior, s.profile_strength)
+        affinity = scoring.category_affinity(
+            self.catalog.category_codes, items, content_w, len(self.catalog.categories), prior, s.profile_strength
+        )
         popular = scoring.popularity(self.counts, affinity, self.catalog.category_codes)
 
         comps[0] = scoring.normalized(popular, allowed)
         comps[1] = np.where(allowed, knn, 0.0)
         comps[2] = np.where(allowed, nxt, 0.0)
         comps[3] = np.where(allowed, content, 0.0)
-        context = {"cold": False, "startable": startable, "knn_w": knn_w, "content_w": content_w,
-                   "recent": recent, "next_w": next_w}
+        context = {
+            "cold": False,
+            "startable": startable,
+            "knn_w": knn_w,
+            "content_w": content_w,
+            "recent": recent,
+            "next_w": next_w,
+        }
         if startable is not None:
             # interest in what cannot be started yet: predicted for unseen notebooks, and full for
             # the ones the learner opened but could not do (they showed they want it)
@@ -296,7 +322,8 @@ class Hybrid(Recommender):
             interest = (knn + nxt + content) / 3.0
             interest[items[~history.completed]] = 1.0
             comps[4], context["pull_source"] = scoring.prerequisite_pull(
-                self.catalog.required_by, interest, blocked, allowed)
+                self.catalog.required_by, interest, blocked, allowed
+            )
             latest_done = history.completed_items()[::-1][:3]
             unlocked, context["unlock_source"] = scoring.unlocked_by(self.catalog.prerequisite_matrix, latest_done)
             comps[5] = np.where(allowed, unlocked, 0.0)
@@ -308,8 +335,7 @@ class Hybrid(Recommender):
         comps, allowed, context = self.components(history, profile)
         context["comps"], context["weights"] = comps, self.weights
         scores = scoring.blend(comps, context["weights"]) + 1e-9 * comps[0]
-        retry = scoring.unfinished(len(self.catalog), history.items, history.completed_items(),
-                                   context["startable"])
+        retry = scoring.unfinished(len(self.catalog), history.items, history.completed_items(), context["startable"])
         if retry.any():
             blocks = self.catalog.dependent_counts.astype(float)
             scores = np.where(retry, -1.0 + 0.5 * scoring.normalized(blocks, retry), scores)

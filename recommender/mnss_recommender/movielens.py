@@ -66,13 +66,22 @@ def load(source: str | Path) -> tuple[Catalog, EventLog]:
     for row in items.itertuples(index=False):
         genres = row[3].split() if len(row) > 3 else []
         title = f"{row[1]} ({row[2]})" if row[2] else row[1]
-        catalog_items.append(Item(id=f"ml-100k/{row[0]}", title_zh=title, title_en=title,
-                                  category=(genres[0].lower() if genres else "unknown"),
-                                  tags=tuple(g.lower() for g in genres), text=f"{row[1]} {' '.join(genres)}"))
+        catalog_items.append(
+            Item(
+                id=f"ml-100k/{row[0]}",
+                title_zh=title,
+                title_en=title,
+                category=(genres[0].lower() if genres else "unknown"),
+                tags=tuple(g.lower() for g in genres),
+                text=f"{row[1]} {' '.join(genres)}",
+            )
+        )
     catalog = Catalog(tuple(catalog_items))
-    log = EventLog(np.array([f"ml-{u}" for u in inter["user_id"]], dtype=object),
-                   np.array([f"ml-100k/{i}" for i in inter["item_id"]], dtype=object),
-                   np.full(len(inter), KINDS.index("graded"), np.int8),
-                   inter["timestamp"].to_numpy(np.float64),
-                   (inter["rating"].to_numpy(np.float64) / 5.0))
+    log = EventLog(
+        np.array([f"ml-{u}" for u in inter["user_id"]], dtype=object),
+        np.array([f"ml-100k/{i}" for i in inter["item_id"]], dtype=object),
+        np.full(len(inter), KINDS.index("graded"), np.int8),
+        inter["timestamp"].to_numpy(np.float64),
+        (inter["rating"].to_numpy(np.float64) / 5.0),
+    )
     return catalog, log

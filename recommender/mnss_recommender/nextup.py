@@ -16,13 +16,16 @@ from .interactions import LearnerHistory
 from .models import Recommender
 
 
-def next_up(model: Recommender, catalog: Catalog, learner: str, history: LearnerHistory,
-            enrolled: Iterable[str], k: int) -> list[dict]:
+def next_up(
+    model: Recommender, catalog: Catalog, learner: str, history: LearnerHistory, enrolled: Iterable[str], k: int
+) -> list[dict]:
     """Up to k recommendations as the API sends them: enrolled courses first, in the model's order;
     `enrolled` and `enrol_first` say which kind each one is."""
     mine = catalog.in_courses(enrolled)
-    out = [_row(catalog, rec.item, rec.score, rec.reason, True)
-           for rec in model.recommend(learner, k=k, history=history, only=mine)]
+    out = [
+        _row(catalog, rec.item, rec.score, rec.reason, True)
+        for rec in model.recommend(learner, k=k, history=history, only=mine)
+    ]
     if len(out) < k:
         for rec in model.recommend(learner, k=k - len(out), history=history, only=~mine):
             index = catalog.index[rec.item]
@@ -32,5 +35,13 @@ def next_up(model: Recommender, catalog: Catalog, learner: str, history: Learner
 
 def _row(catalog: Catalog, item: str, score: float, reason: reasons.Reason, enrolled: bool) -> dict:
     it = catalog[item]
-    return {"item": item, "score": round(float(score), 4), "reason_zh": reason.zh, "reason_en": reason.en,
-            "title_zh": it.title_zh, "title_en": it.title_en, "enrolled": enrolled, "enrol_first": not enrolled}
+    return {
+        "item": item,
+        "score": round(float(score), 4),
+        "reason_zh": reason.zh,
+        "reason_en": reason.en,
+        "title_zh": it.title_zh,
+        "title_en": it.title_en,
+        "enrolled": enrolled,
+        "enrol_first": not enrolled,
+    }

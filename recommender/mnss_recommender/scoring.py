@@ -62,8 +62,7 @@ def recency_weights(count: int, half_life: float) -> np.ndarray:
     return 0.5 ** (age / half_life) if half_life > 0 else np.ones(count)
 
 
-def transition_counts(sequences_learner: np.ndarray, sequences_item: np.ndarray, n: int,
-                      window: int = 2) -> np.ndarray:
+def transition_counts(sequences_learner: np.ndarray, sequences_item: np.ndarray, n: int, window: int = 2) -> np.ndarray:
     """(n, n) counts of "took b after a": pairs (a, b) at most `window` steps apart in one learner's
     ordered history, the next step counting 1, the one after 1/2, and so on.
     Inputs are flat arrays, grouped by learner and ordered in time."""
@@ -84,19 +83,29 @@ def row_normalized(matrix: np.ndarray) -> np.ndarray:
     return np.divide(matrix, sums, out=np.zeros_like(matrix, dtype=float), where=sums > 0)
 
 
-def category_affinity(categories: np.ndarray, items: np.ndarray, weights: np.ndarray, n_categories: int,
-                      prior: np.ndarray | None = None, prior_strength: float = 1.0) -> np.ndarray:
+def category_affinity(
+    categories: np.ndarray,
+    items: np.ndarray,
+    weights: np.ndarray,
+    n_categories: int,
+    prior: np.ndarray | None = None,
+    prior_strength: float = 1.0,
+) -> np.ndarray:
     """(n_categories,) distribution of a learner's interest: weighted history categories plus a prior
     (e.g. the categories of their department) worth `prior_strength` history items."""
-    hist = np.bincount(categories[items], weights=weights, minlength=n_categories).astype(float) \
-        if len(items) else np.zeros(n_categories)
+    hist = (
+        np.bincount(categories[items], weights=weights, minlength=n_categories).astype(float)
+        if len(items)
+        else np.zeros(n_categories)
+    )
     base = np.full(n_categories, 1.0 / n_categories) if prior is None or prior.sum() == 0 else prior / prior.sum()
     total = hist + prior_strength * base
     return total / total.sum()
 
 
-def popularity(counts: np.ndarray, affinity: np.ndarray | None = None,
-               categories: np.ndarray | None = None) -> np.ndarray:
+def popularity(
+    counts: np.ndarray, affinity: np.ndarray | None = None, categories: np.ndarray | None = None
+) -> np.ndarray:
     """Popularity, optionally weighted by the learner's affinity to each item's category."""
     counts = np.asarray(counts, dtype=float)
     if affinity is None:
@@ -104,8 +113,9 @@ def popularity(counts: np.ndarray, affinity: np.ndarray | None = None,
     return counts * affinity[categories]
 
 
-def prerequisite_pull(required_by: np.ndarray, interest: np.ndarray, blocked: np.ndarray,
-                      allowed: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+def prerequisite_pull(
+    required_by: np.ndarray, interest: np.ndarray, blocked: np.ndarray, allowed: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
     """Interest in items the learner cannot start yet, passed on to their startable prerequisites.
 
     `required_by` is the transposed prerequisite matrix: [j, b] true when b needs j.
@@ -130,7 +140,7 @@ def unlocked_by(prerequisites: np.ndarray, recent_completed: np.ndarray) -> tupl
     n = prerequisites.shape[0]
     scores, source = np.zeros(n), np.full(n, -1)
     for age, done in enumerate(recent_completed):
-        value = 0.5 ** age
+        value = 0.5**age
         hit = prerequisites[:, done] & (scores < value)
         scores[hit], source[hit] = value, done
     return scores, source

@@ -47,7 +47,7 @@ def events_from_request(body: bytes, learner: str) -> list[Event]:
         raise EventError("body is not JSON") from None
     items = data.get("events") if isinstance(data, dict) else None
     if not isinstance(items, list) or not items:
-        raise EventError("body must be {\"events\": [...]} with at least one event")
+        raise EventError('body must be {"events": [...]} with at least one event')
     if len(items) > MAX_EVENTS_PER_POST:
         raise EventError(f"at most {MAX_EVENTS_PER_POST} events per request")
     events = []
@@ -84,8 +84,14 @@ def course_statistics(log_rows: list[tuple[str, str, float | None]], course: str
             continue
         done = len(submitted.get(item, ()))
         got = scores.get(item, [])
-        rows.append({"item": item, "learners": n, "submitted": done if done >= MIN_GROUP else f"<{MIN_GROUP}",
-                     "mean_score": round(sum(got) / len(got), 3) if len(got) >= MIN_GROUP else None})
+        rows.append(
+            {
+                "item": item,
+                "learners": n,
+                "submitted": done if done >= MIN_GROUP else f"<{MIN_GROUP}",
+                "mean_score": round(sum(got) / len(got), 3) if len(got) >= MIN_GROUP else None,
+            }
+        )
     return rows
 
 
@@ -101,14 +107,21 @@ def learner_courses(groups: list[str], catalog: Catalog, done_items: set[str]) -
             continue
         items = [it.id for it in catalog.items if it.course == cid]
         zh, en = catalog.course_titles[cid]
-        courses.append({"id": cid, "title_zh": zh, "title_en": en, "total": len(items),
-                        "done": sum(1 for i in items if i in done_items)})
+        courses.append(
+            {
+                "id": cid,
+                "title_zh": zh,
+                "title_en": en,
+                "total": len(items),
+                "done": sum(1 for i in items if i in done_items),
+            }
+        )
     return courses
 
 
 class BaseHandler(HubOAuthenticated, web.RequestHandler):
     @property
-    def service(self) -> "RecommenderService":
+    def service(self) -> RecommenderService:
         return self.settings["service"]
 
     def learner(self) -> str:
@@ -213,16 +226,22 @@ class RecommenderService(Application):
 
     generate_config = Bool(False, help="Write a config file with every setting and exit.").tag(config=True)
     config_file = Unicode("mnss_recommender_config.py", help="Config file to load.").tag(config=True)
-    db_url = Unicode("sqlite:///mnss-recommender.sqlite",
-                     help="SQLAlchemy URL of the event store (SQLite file, or PostgreSQL for many servers).").tag(config=True)
+    db_url = Unicode(
+        "sqlite:///mnss-recommender.sqlite",
+        help="SQLAlchemy URL of the event store (SQLite file, or PostgreSQL for many servers).",
+    ).tag(config=True)
     courses = Unicode("courses", help="Folder of course bundles: the items that can be recommended.").tag(config=True)
-    key_file = Unicode("mnss-recommender.key",
-                       help="Secret for pseudonyms (created with mode 0600 if missing); keep it out of backups "
-                            "that leave the hospital.").tag(config=True)
+    key_file = Unicode(
+        "mnss-recommender.key",
+        help="Secret for pseudonyms (created with mode 0600 if missing); keep it out of backups "
+        "that leave the hospital.",
+    ).tag(config=True)
     retrain_seconds = Integer(600, help="Retrain the model this often (seconds); 0 disables.").tag(config=True)
     port = Integer(help="Port to listen on; default from JUPYTERHUB_SERVICE_URL.").tag(config=True)
-    ip = Unicode(help="Address to listen on; default from JUPYTERHUB_SERVICE_URL (loopback, or the "
-                      "user network's host address in docker mode).").tag(config=True)
+    ip = Unicode(
+        help="Address to listen on; default from JUPYTERHUB_SERVICE_URL (loopback, or the "
+        "user network's host address in docker mode)."
+    ).tag(config=True)
 
     @default("port")
     def _default_port(self):
@@ -232,9 +251,14 @@ class RecommenderService(Application):
     def _default_ip(self):
         return urlsplit(os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10102")).hostname
 
-    aliases = {"db-url": "RecommenderService.db_url", "courses": "RecommenderService.courses",
-               "port": "RecommenderService.port", "key-file": "RecommenderService.key_file",
-               "retrain-seconds": "RecommenderService.retrain_seconds", "config": "RecommenderService.config_file"}
+    aliases = {
+        "db-url": "RecommenderService.db_url",
+        "courses": "RecommenderService.courses",
+        "port": "RecommenderService.port",
+        "key-file": "RecommenderService.key_file",
+        "retrain-seconds": "RecommenderService.retrain_seconds",
+        "config": "RecommenderService.config_file",
+    }
     flags = {"generate-config": ({"RecommenderService": {"generate_config": True}}, generate_config.help)}
 
     model: Hybrid | None = None
@@ -271,14 +295,19 @@ class RecommenderService(Application):
 
     def make_app(self) -> web.Application:
         prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/")
-        return web.Application([
-            (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
-            (url_path_join(prefix, "api/events"), EventsHandler),
-            (url_path_join(prefix, "api/recommendations"), RecommendationsHandler),
-            (url_path_join(prefix, "api/me"), MeHandler),
-            (url_path_join(prefix, "api/stats"), StatsHandler),
-            (prefix.rstrip("/") + "/?", HealthHandler),
-        ], service=self, cookie_secret=os.urandom(32), log_function=log_request)
+        return web.Application(
+            [
+                (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
+                (url_path_join(prefix, "api/events"), EventsHandler),
+                (url_path_join(prefix, "api/recommendations"), RecommendationsHandler),
+                (url_path_join(prefix, "api/me"), MeHandler),
+                (url_path_join(prefix, "api/stats"), StatsHandler),
+                (prefix.rstrip("/") + "/?", HealthHandler),
+            ],
+            service=self,
+            cookie_secret=os.urandom(32),
+            log_function=log_request,
+        )
 
     def start(self):
         self.retrain()

@@ -13,7 +13,7 @@ sometimes retry a failed one, and may leave the platform for good, more often af
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -23,7 +23,7 @@ from .interactions import EventLog
 from .profiles import CATEGORIES, DEPARTMENT_CATEGORIES, LearnerProfile
 
 DAY = 86400.0
-EPOCH = datetime(2026, 3, 2, tzinfo=timezone.utc).timestamp()
+EPOCH = datetime(2026, 3, 2, tzinfo=UTC).timestamp()
 DEPARTMENTS = tuple(DEPARTMENT_CATEGORIES)
 DEPARTMENT_SHARE = (0.25, 0.2, 0.2, 0.12, 0.08, 0.1, 0.05)
 K = {k: n for n, k in enumerate(KINDS)}
@@ -34,10 +34,10 @@ class SimulationConfig:
     learners: int = 1000
     days: float = 180.0
     seed: int = 0
-    notebooks_per_week: float = 1.2   # median pace
-    dropout: float = 0.06             # chance to leave after a notebook (doubled after a failure)
-    curiosity: float = 0.04           # chance to peek at a notebook that cannot be started yet
-    profile_known: float = 0.8        # share of learners who told their department
+    notebooks_per_week: float = 1.2  # median pace
+    dropout: float = 0.06  # chance to leave after a notebook (doubled after a failure)
+    curiosity: float = 0.04  # chance to peek at a notebook that cannot be started yet
+    profile_known: float = 0.8  # share of learners who told their department
     start: float = EPOCH
 
 
@@ -59,10 +59,10 @@ class SimulatedLog:
     seed: int
     learner: list[str] = field(default_factory=list)
     item: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))  # catalog index
-    kind: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))   # index into KINDS
+    kind: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int8))  # index into KINDS
     timestamp: np.ndarray = field(default_factory=lambda: np.zeros(0))
-    score: np.ndarray = field(default_factory=lambda: np.zeros(0))           # NaN when none
-    duration: np.ndarray = field(default_factory=lambda: np.zeros(0))        # NaN when none
+    score: np.ndarray = field(default_factory=lambda: np.zeros(0))  # NaN when none
+    duration: np.ndarray = field(default_factory=lambda: np.zeros(0))  # NaN when none
     learners: list[SimulatedLearner] = field(default_factory=list)
 
     def __len__(self) -> int:
@@ -81,14 +81,27 @@ class SimulatedLog:
         out = []
         for r in picked:
             score, duration = self.score[r], self.duration[r]
-            out.append(Event(self.event_id(int(r)), self.learner[r], ids[self.item[r]], KINDS[self.kind[r]],
-                             float(self.timestamp[r]), None if np.isnan(score) else float(score),
-                             None if np.isnan(duration) else float(duration)))
+            out.append(
+                Event(
+                    self.event_id(int(r)),
+                    self.learner[r],
+                    ids[self.item[r]],
+                    KINDS[self.kind[r]],
+                    float(self.timestamp[r]),
+                    None if np.isnan(score) else float(score),
+                    None if np.isnan(duration) else float(duration),
+                )
+            )
         return out
 
     def log(self) -> EventLog:
-        return EventLog(np.asarray(self.learner, dtype=object), np.asarray(self.catalog.ids, dtype=object)[self.item],
-                        self.kind, self.timestamp, self.score)
+        return EventLog(
+            np.asarray(self.learner, dtype=object),
+            np.asarray(self.catalog.ids, dtype=object)[self.item],
+            self.kind,
+            self.timestamp,
+            self.score,
+        )
 
 
 def simulate(catalog: Catalog, config: SimulationConfig = SimulationConfig()) -> SimulatedLog:
@@ -96,7 +109,8 @@ def simulate(catalog: Catalog, config: SimulationConfig = SimulationConfig()) ->
     n = len(catalog)
     cat_of = np.array([CATEGORIES.index(it.category) if it.category in CATEGORIES else 0 for it in catalog.items])
     difficulty = np.array([0.25, 0.5, 0.75])[catalog.level_codes] + 0.03 * np.array(
-        [it.position for it in catalog.items])
+        [it.position for it in catalog.items]
+    )
     quality = rng.lognormal(0.0, 0.5, n)
     prereq = catalog.prerequisite_matrix
     prereq_count = prereq.sum(axis=1).astype(np.int64)
@@ -106,8 +120,11 @@ def simulate(catalog: Catalog, config: SimulationConfig = SimulationConfig()) ->
         next_in_course[i] = by_pos.get((it.course, it.position + 1), -1)
     live = np.array([it.live_network for it in catalog.items])
     all_tags = sorted({t for it in catalog.items for t in it.tags})
-    tag_matrix = np.array([[t in it.tags for t in all_tags] for it in catalog.items], dtype=float) \
-        if all_tags else np.zeros((n, 0))
+    tag_matrix = (
+        np.array([[t in it.tags for t in all_tags] for it in catalog.items], dtype=float)
+        if all_tags
+        else np.zeros((n, 0))
+    )
 
     cols: dict[str, list] = {"learner": [], "item": [], "kind": [], "ts": [], "score": [], "duration": []}
 
@@ -135,8 +152,16 @@ def simulate(catalog: Catalog, config: SimulationConfig = SimulationConfig()) ->
         pace = config.notebooks_per_week * rng.lognormal(0.0, 0.4)
         joined = config.start + rng.uniform(0.0, 0.9) * config.days * DAY
         told = rng.random() < config.profile_known
-        learners.append(SimulatedLearner(who, dept if told else "", skill, tuple(interest),
-                                         tuple(all_tags[j] for j in np.flatnonzero(fav)), joined))
+        learners.append(
+            SimulatedLearner(
+                who,
+                dept if told else "",
+                skill,
+                tuple(interest),
+                tuple(all_tags[j] for j in np.flatnonzero(fav)),
+                joined,
+            )
+        )
 
         static = interest[cat_of] ** 1.5 * quality * (1.0 + 1.5 * (tag_matrix @ fav if all_tags else 0.0))
         missing = prereq_count.copy()
@@ -157,7 +182,7 @@ def simulate(catalog: Catalog, config: SimulationConfig = SimulationConfig()) ->
             pool = np.flatnonzero(startable & ~seen)
             if len(pool) == 0:
                 break
-            fit = np.exp(-((difficulty[pool] - skill - 0.1) ** 2) / (2 * 0.2 ** 2)) + 0.15
+            fit = np.exp(-((difficulty[pool] - skill - 0.1) ** 2) / (2 * 0.2**2)) + 0.15
             w = static[pool] * fit
             if last_item >= 0 and next_in_course[last_item] >= 0:
                 w[pool == next_in_course[last_item]] *= 8.0
@@ -210,6 +235,14 @@ def simulate(catalog: Catalog, config: SimulationConfig = SimulationConfig()) ->
     ts = np.array(cols["ts"], dtype=np.float64)
     order = np.argsort(ts, kind="stable")
     learner_col = [cols["learner"][r] for r in order]
-    return SimulatedLog(catalog, config.seed, learner_col,
-                        np.array(cols["item"], dtype=np.int64)[order], np.array(cols["kind"], dtype=np.int8)[order],
-                        ts[order], np.array(cols["score"])[order], np.array(cols["duration"])[order], learners)
+    return SimulatedLog(
+        catalog,
+        config.seed,
+        learner_col,
+        np.array(cols["item"], dtype=np.int64)[order],
+        np.array(cols["kind"], dtype=np.int8)[order],
+        ts[order],
+        np.array(cols["score"])[order],
+        np.array(cols["duration"])[order],
+        learners,
+    )

@@ -14,16 +14,26 @@ from .catalog import LEVELS, Catalog, Item
 from .profiles import CATEGORIES
 
 WORDS = {
-    "networks": ("vlan switch router subnet gateway firewall acl ospf bgp dhcp dns wifi ssid trunk port "
-                 "latency bandwidth iperf ping nat vpn qos 交换机 路由 子网 防火墙 无线 隔离 网关 带宽"),
-    "systems": ("linux server backup restore systemd disk raid storage cluster virtualization patch "
-                "monitoring log cron user permission kernel container 服务器 备份 存储 监控 日志 补丁 虚拟化"),
-    "programming": ("python function class loop list dict test api json http request parse script "
-                    "module package debug exception hl7 fhir interface 函数 接口 脚本 调试 测试 解析"),
-    "data": ("sql table query join index pandas dataframe report statistics chart cleaning warehouse "
-             "etl schema patient record 数据 报表 统计 查询 清洗 病历 指标"),
-    "ai": ("model training classifier regression feature label image imaging pacs nlp embedding "
-           "evaluation accuracy inference 模型 训练 分类 影像 特征 评估 推理"),
+    "networks": (
+        "vlan switch router subnet gateway firewall acl ospf bgp dhcp dns wifi ssid trunk port "
+        "latency bandwidth iperf ping nat vpn qos 交换机 路由 子网 防火墙 无线 隔离 网关 带宽"
+    ),
+    "systems": (
+        "linux server backup restore systemd disk raid storage cluster virtualization patch "
+        "monitoring log cron user permission kernel container 服务器 备份 存储 监控 日志 补丁 虚拟化"
+    ),
+    "programming": (
+        "python function class loop list dict test api json http request parse script "
+        "module package debug exception hl7 fhir interface 函数 接口 脚本 调试 测试 解析"
+    ),
+    "data": (
+        "sql table query join index pandas dataframe report statistics chart cleaning warehouse "
+        "etl schema patient record 数据 报表 统计 查询 清洗 病历 指标"
+    ),
+    "ai": (
+        "model training classifier regression feature label image imaging pacs nlp embedding "
+        "evaluation accuracy inference 模型 训练 分类 影像 特征 评估 推理"
+    ),
 }
 
 
@@ -54,10 +64,20 @@ def synthetic_catalog(n_items: int = 300, seed: int = 0) -> Catalog:
             if position > 0 and rng.random() < 0.8:
                 pre.add(ids[-1])
             text_words = list(rng.choice(words, 25)) + list(rng.choice(topic, 15)) + [f"{cid}-p{position}"]
-            items.append(Item(id=iid, title_zh=f"{cid} 第{position + 1}部分", title_en=f"{cid} part {position + 1}",
-                              category=category, level=level, tags=tags, text=" ".join(text_words),
-                              prerequisites=frozenset(pre), live_network=category == "networks",
-                              position=position))
+            items.append(
+                Item(
+                    id=iid,
+                    title_zh=f"{cid} 第{position + 1}部分",
+                    title_en=f"{cid} part {position + 1}",
+                    category=category,
+                    level=level,
+                    tags=tags,
+                    text=" ".join(text_words),
+                    prerequisites=frozenset(pre),
+                    live_network=category == "networks",
+                    position=position,
+                )
+            )
             ids.append(iid)
         courses.append((cid, category, ids))
         c += 1

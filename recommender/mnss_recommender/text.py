@@ -34,7 +34,7 @@ def tokenize(text: str) -> list[str]:
                 if word not in _CJK_STOP:
                     tokens.append(word)
             else:
-                tokens.extend(g for g in (word[i:i + 2] for i in range(len(word) - 1)) if g not in _CJK_STOP)
+                tokens.extend(g for g in (word[i : i + 2] for i in range(len(word) - 1)) if g not in _CJK_STOP)
         elif word not in ENGLISH_STOP_WORDS:
             tokens.append(word)
     return tokens

@@ -1,7 +1,6 @@
 """A learner in Chromium: draw two hosts and a switch on the canvas, connect them by clicking,
 run the network, see 0 % loss in the page, stop it. Screenshots go to test-artifacts/."""
 
-import json
 import os
 
 import pytest
@@ -18,10 +17,18 @@ if os.geteuid() != 0:
     pytest.skip("running the drawn network needs root (local mode runs servers as root)", allow_module_level=True)
 
 NOTEBOOK = {
-    "cells": [{"cell_type": "code", "execution_count": None, "metadata": {}, "outputs": [],
-               "source": "from mnss_kernel.canvas import TopologyCanvas\ncanvas = TopologyCanvas()\ncanvas"}],
+    "cells": [
+        {
+            "cell_type": "code",
+            "execution_count": None,
+            "metadata": {},
+            "outputs": [],
+            "source": "from mnss_kernel.canvas import TopologyCanvas\ncanvas = TopologyCanvas()\ncanvas",
+        }
+    ],
     "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
-    "nbformat": 4, "nbformat_minor": 5,
+    "nbformat": 4,
+    "nbformat_minor": 5,
 }
 
 # Where cytoscape drew a node, in page coordinates (cytoscape keeps its instance on its container).
@@ -37,8 +44,9 @@ NODE_POSITION = """name => {
 
 
 def click_node(page, name):
-    page.wait_for_function(f"(() => {{ const f = {NODE_POSITION}; const p = f('{name}'); return p && p.found; }})()",
-                           timeout=30_000)
+    page.wait_for_function(
+        f"(() => {{ const f = {NODE_POSITION}; const p = f('{name}'); return p && p.found; }})()", timeout=30_000
+    )
     spot = page.evaluate(NODE_POSITION, name)
     page.mouse.click(spot["x"], spot["y"])
 
@@ -48,8 +56,12 @@ def test_draw_connect_run_ping_stop_in_the_browser(tmp_path):
         admin = HubClient(url)
         admin.login("admin", "admin-test-password")
         admin.start_server("admin")
-        admin._call("PUT", "user/admin/api/contents/canvas.ipynb", expect=(200, 201),
-                    json={"type": "notebook", "content": NOTEBOOK})
+        admin._call(
+            "PUT",
+            "user/admin/api/contents/canvas.ipynb",
+            expect=(200, 201),
+            json={"type": "notebook", "content": NOTEBOOK},
+        )
 
         page.goto(url + "hub/login")
         page.fill("#username_input", "admin")
@@ -95,6 +107,9 @@ def test_draw_connect_run_ping_stop_in_the_browser(tmp_path):
         page.locator(".mnss-stop").click()
         page.locator(".mnss-message", has_text="网络已停止").wait_for(timeout=60_000)
         screenshot(page, "canvas-stopped")
-        state = admin.execute("admin", "import subprocess; print(subprocess.run(['ip','netns','list'],"
-                                       "capture_output=True,text=True).stdout.count('mnss-admin-'))")
+        state = admin.execute(
+            "admin",
+            "import subprocess; print(subprocess.run(['ip','netns','list'],"
+            "capture_output=True,text=True).stdout.count('mnss-admin-'))",
+        )
         assert state.stdout.strip() == "0", "the canvas's network must be gone after Stop"

@@ -10,8 +10,11 @@ from pathlib import Path
 
 import pytest
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow,
-              pytest.mark.skipif(os.geteuid() != 0, reason="sandboxed autograding needs root")]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="sandboxed autograding needs root"),
+]
 
 REPO = Path(__file__).resolve().parents[2]
 MNSS = str(REPO / ".venv" / "bin" / "mnss")
@@ -51,8 +54,9 @@ def test_new_course_validates(tmp_path):
     created = mnss("new", "ward-basics", "--courses", "cs", cwd=tmp_path)
     assert created.returncode == 0, created.stderr
     checked = mnss("validate", "cs/ward-basics", cwd=tmp_path)
-    assert checked.returncode == 0 and "OK   ward-basics/first: solution 1/1, blank 0" in checked.stdout, \
+    assert checked.returncode == 0 and "OK   ward-basics/first: solution 1/1, blank 0" in checked.stdout, (
         checked.stdout + checked.stderr
+    )
 
 
 def test_errors_name_what_was_wrong(catalog):

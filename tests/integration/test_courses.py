@@ -34,17 +34,24 @@ def test_assignment_is_sound(course_id, assignment):
 
 def _course_with(tmp_path, answer: str, tests: str):
     root = tmp_path / "broken-course"
-    (AssignmentNotebook().answer("ans", answer).tests("ans-tests", 2, tests)
-     .save(root / "source" / "one" / "one.ipynb"))
+    (
+        AssignmentNotebook()
+        .answer("ans", answer)
+        .tests("ans-tests", 2, tests)
+        .save(root / "source" / "one" / "one.ipynb")
+    )
     (root / "course.yaml").write_text(
         "id: broken-course\ntitle: {zh: 坏, en: Broken}\ncategory: programming\nlevel: beginner\n"
-        "assignments: [{id: one, title: {zh: 一, en: One}}]\n", "utf-8")
+        "assignments: [{id: one, title: {zh: 一, en: One}}]\n",
+        "utf-8",
+    )
     return bundle.load(root)
 
 
 def test_a_wrong_solution_is_caught(tmp_path):
-    course = _course_with(tmp_path, "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION",
-                          "assert f() == 2")
+    course = _course_with(
+        tmp_path, "def f():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION", "assert f() == 2"
+    )
     report = check_assignment(course, "one")
     assert "the instructor's solution scores 0 of 2; it must earn full marks" in report.problems
 

@@ -26,10 +26,12 @@ def network_name(docker_engine):  # noqa: F811
 
 def check_config(tmp_path, settings: dict) -> subprocess.CompletedProcess:
     path = tmp_path / "mnss.yaml"
-    path.write_text(yaml.safe_dump({"mode": "docker", "docker": settings,
-                                    "hub": {"state_dir": str(tmp_path / "state")}}), "utf-8")
-    return subprocess.run([str(VENV_BIN / "mnss-hub"), "--config", str(path), "check-config"],
-                          capture_output=True, text=True, timeout=60)
+    path.write_text(
+        yaml.safe_dump({"mode": "docker", "docker": settings, "hub": {"state_dir": str(tmp_path / "state")}}), "utf-8"
+    )
+    return subprocess.run(
+        [str(VENV_BIN / "mnss-hub"), "--config", str(path), "check-config"], capture_output=True, text=True, timeout=60
+    )
 
 
 def test_check_config_reads_the_engine_and_creates_nothing(tmp_path, network_name):
@@ -59,8 +61,26 @@ def in_image(name: str, user: str, script: str) -> subprocess.CompletedProcess:
     """Run `script` in a throw-away container of the image (removed also when the run times out)."""
     container = f"mnss-chk-t{os.getpid()}-{name}"
     try:
-        return subprocess.run(["docker", "run", "--rm", "--name", container, "--user", user, "--network", "none",
-                               "--entrypoint", "bash", TEST_IMAGE, *script], capture_output=True, text=True, timeout=120)
+        return subprocess.run(
+            [
+                "docker",
+                "run",
+                "--rm",
+                "--name",
+                container,
+                "--user",
+                user,
+                "--network",
+                "none",
+                "--entrypoint",
+                "bash",
+                TEST_IMAGE,
+                *script,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     finally:
         docker("rm", "-f", container, check=False)
 
@@ -77,9 +97,11 @@ def test_tools_are_on_path_in_login_shells_too(docker_engine, user):  # noqa: F8
 
 def test_the_images_jupyterlab_has_the_news_prompt_off(docker_engine):  # noqa: F811
     """The overrides sit where the image's own JupyterLab reads its app settings."""
-    script = ("import json, pathlib; from jupyterlab.commands import get_app_dir; "
-              "print(json.loads((pathlib.Path(get_app_dir()) / 'settings/overrides.json').read_text())"
-              "['@jupyterlab/apputils-extension:notification']['fetchNews'])")
+    script = (
+        "import json, pathlib; from jupyterlab.commands import get_app_dir; "
+        "print(json.loads((pathlib.Path(get_app_dir()) / 'settings/overrides.json').read_text())"
+        "['@jupyterlab/apputils-extension:notification']['fetchNews'])"
+    )
     done = in_image("news", "0", ["-c", f'python -c "{script}"'])
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "false"

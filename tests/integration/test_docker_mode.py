@@ -63,9 +63,17 @@ def docker_engine():
 def docker_site(tmp_path, docker_engine):
     """Site config of a docker-mode hub with its own network and volumes; all removed afterwards."""
     network, subnet = f"mnss-{RUN}", f"172.31.{200 + os.getpid() % 50}.0/24"
-    config = site_config(tmp_path / "state", culler={"enabled": False},
-                         docker={"network": network, "subnet": subnet, "volume_name": f"mnss-{RUN}-{{username}}",
-                                 "mem_limit": "1G", "pids_limit": 512})
+    config = site_config(
+        tmp_path / "state",
+        culler={"enabled": False},
+        docker={
+            "network": network,
+            "subnet": subnet,
+            "volume_name": f"mnss-{RUN}-{{username}}",
+            "mem_limit": "1G",
+            "pids_limit": 512,
+        },
+    )
     config["mode"] = "docker"
     yield config
     names = docker("ps", "-aq", "--filter", f"network={network}", check=False).stdout.split()
@@ -95,8 +103,9 @@ def start_watching_progress(client: HubClient, user: str) -> list[str]:
     """Start a server and read the spawn page's progress stream until ready; its messages."""
     client._call("POST", f"hub/api/users/{user}/server", expect=(201, 202))
     messages = []
-    with requests.get(f"{client.url}hub/api/users/{user}/server/progress", headers=client.headers,
-                      stream=True, timeout=180) as stream:
+    with requests.get(
+        f"{client.url}hub/api/users/{user}/server/progress", headers=client.headers, stream=True, timeout=180
+    ) as stream:
         for line in stream.iter_lines(decode_unicode=True):
             if line and line.startswith("data:"):
                 event = json.loads(line[5:])
@@ -121,8 +130,11 @@ def test_two_users_labs_isolation_and_hub_restarts(tmp_path, docker_site):
     docker_site["hub"]["extra_config_dir"] = str(extra)
     # The course exchange and the recommender run on the host; containers reach them on the user network.
     teacher = f"tch{RUN}"
-    docker_site["courses"] = {"enabled": True, "catalog": str(ROOT / "courses"),
-                              "members": [{"course": "hospital-lan", "learners": [ann], "instructors": [teacher]}]}
+    docker_site["courses"] = {
+        "enabled": True,
+        "catalog": str(ROOT / "courses"),
+        "members": [{"course": "hospital-lan", "learners": [ann], "instructors": [teacher]}],
+    }
     state = Path(docker_site["hub"]["state_dir"])
     AccountStore(state / "accounts.sqlite").create(teacher, "teacher-password-x1", must_change=False)
     docker_site["recommender"] = {"enabled": True}
@@ -142,8 +154,12 @@ def test_two_users_labs_isolation_and_hub_restarts(tmp_path, docker_site):
 
         out = run(hub, ann, THREE_NODES + "\nopen('/home/lab/keep.txt', 'w').write('still here')\n")
         assert "LOSS 0.0" in out, out
-        too_big = hub.execute(ann, THREE_NODES.replace('{"name": "h2", "kind": "host"}',
-                                                       '{"name": "h2", "kind": "host"}, {"name": "h3", "kind": "host"}'))
+        too_big = hub.execute(
+            ann,
+            THREE_NODES.replace(
+                '{"name": "h2", "kind": "host"}', '{"name": "h2", "kind": "host"}, {"name": "h3", "kind": "host"}'
+            ),
+        )
         assert "the topology has 4 nodes; your limit is 3" in (too_big.error or ""), too_big
         services = run(hub, ann, SERVICES_FROM_THE_CONTAINER)
         assert "exchange 200 hospital-lan" in services and "recommender 200 hospital-lan" in services, services
@@ -154,7 +170,7 @@ def test_two_users_labs_isolation_and_hub_restarts(tmp_path, docker_site):
         assert host["Privileged"] is False
         assert sorted(host["CapAdd"]) == ["NET_ADMIN", "NET_RAW", "SYS_ADMIN"] and host["CapDrop"] == ["ALL"]
         assert "no-new-privileges" in host["SecurityOpt"] and host["PidsLimit"] == 512
-        assert host["Memory"] == 1024 ** 3
+        assert host["Memory"] == 1024**3
         assert all(m["Type"] == "volume" for m in box["Mounts"]), box["Mounts"]
         assert not any("docker.sock" in (m.get("Source") or "") for m in box["Mounts"])
 
@@ -162,14 +178,28 @@ def test_two_users_labs_isolation_and_hub_restarts(tmp_path, docker_site):
         # out of reach, and the classic escapes fail.
         ben_ip = next(iter(inspect(f"mnss-{ben}")["NetworkSettings"]["Networks"].values()))["IPAddress"]
         gateway = next(iter(box["NetworkSettings"]["Networks"].values()))["Gateway"]
-        probes = run(hub, ann, PROBES.format(ben_ip=ben_ip, gateway=gateway,
-                                             proxy_api=docker_site["hub"]["proxy_api_port"],
-                                             state=docker_site["hub"]["state_dir"]))
+        probes = run(
+            hub,
+            ann,
+            PROBES.format(
+                ben_ip=ben_ip,
+                gateway=gateway,
+                proxy_api=docker_site["hub"]["proxy_api_port"],
+                state=docker_site["hub"]["state_dir"],
+            ),
+        )
         results = dict(line.split("=", 1) for line in probes.split() if "=" in line)
-        assert results == {"ben_server": "blocked", "proxy_api": "blocked", "hub_state": "absent",
-                           "docker_sock": "absent", "mount_host_disk": "refused", "load_module": "refused",
-                           "cgroup_release_agent": "refused", "hub_api": "reachable",
-                           "root_on_host": "no"}, probes
+        assert results == {
+            "ben_server": "blocked",
+            "proxy_api": "blocked",
+            "hub_state": "absent",
+            "docker_sock": "absent",
+            "mount_host_disk": "refused",
+            "load_module": "refused",
+            "cgroup_release_agent": "refused",
+            "hub_api": "reachable",
+            "root_on_host": "no",
+        }, probes
 
         # The course's formgrader runs on the host too: as its own account, grading only.
         instructor = HubClient(url, timeout=60)
@@ -259,7 +289,9 @@ def test_idle_culler_stops_idle_servers_and_spares_running_labs(tmp_path, docker
         run(hub, idle, "open('/home/lab/notes.txt', 'w').write('kept')")
         # The busy learner leaves a network running in an open kernel and does nothing else.
         kernel = hub._call("POST", f"user/{busy}/api/kernels", expect=(201,), json={"name": "python3"}).json()["id"]
-        started = hub._run_in_kernel(busy, kernel, THREE_NODES.replace("with Lab(topo) as lab:", "lab = Lab(topo).start()\nif True:"), 180)
+        started = hub._run_in_kernel(
+            busy, kernel, THREE_NODES.replace("with Lab(topo) as lab:", "lab = Lab(topo).start()\nif True:"), 180
+        )
         assert "LOSS 0.0" in started.stdout, started
         quiet_since = time.monotonic()
 
@@ -293,8 +325,9 @@ def test_swarm_mode_runs_a_lab_as_a_service(tmp_path, docker_site, single_node_s
             hub.start_server(user, wait=180)
             service = json.loads(docker("service", "inspect", f"mnss-{user}").stdout)[0]
             spec = service["Spec"]["TaskTemplate"]["ContainerSpec"]
-            assert sorted(spec["CapabilityAdd"]) == ["CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_SYS_ADMIN"] or \
-                sorted(spec["CapabilityAdd"]) == ["NET_ADMIN", "NET_RAW", "SYS_ADMIN"], spec
+            assert sorted(spec["CapabilityAdd"]) == ["CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_SYS_ADMIN"] or sorted(
+                spec["CapabilityAdd"]
+            ) == ["NET_ADMIN", "NET_RAW", "SYS_ADMIN"], spec
             assert spec["CapabilityDrop"] in (["ALL"], ["CAP_ALL"]) and not spec.get("Privileges")
             assert [m["Type"] for m in spec["Mounts"]] == ["volume"]
             out = run(hub, user, THREE_NODES + "\nopen('/home/lab/keep.txt', 'w').write('swarm')\n")
@@ -309,6 +342,8 @@ def test_swarm_mode_runs_a_lab_as_a_service(tmp_path, docker_site, single_node_s
         if services:
             docker("service", "rm", *services, check=False)
         for _ in range(30):  # a removed service's task goes away shortly after
-            if not docker("ps", "-aq", "--filter", f"network={docker_site['docker']['network']}", check=False).stdout.strip():
+            if not docker(
+                "ps", "-aq", "--filter", f"network={docker_site['docker']['network']}", check=False
+            ).stdout.strip():
                 break
             time.sleep(1)

@@ -12,25 +12,34 @@ import requests
 from mnss_hub.hubclient import HubClient
 from tests.support.hubproc import ROOT, free_ports, processes_under, running_hub
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow,
-              pytest.mark.skipif(os.geteuid() != 0, reason="formgraders run as their own accounts: the hub must be root")]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="formgraders run as their own accounts: the hub must be root"),
+]
 
 
 def test_the_embedded_default_serves_every_course_and_stops_within_10_s(tmp_path):
     port, hub_port, api_port, exchange_port, recommender_port = free_ports(5)
     state = tmp_path / "state"
-    config = {"hub": {"port": port, "hub_port": hub_port, "proxy_api_port": api_port, "state_dir": str(state)},
-              "auth": {"initial_admin_password": "admin-test-password"},
-              "courses": {"exchange_port": exchange_port}, "recommender": {"port": recommender_port}}
+    config = {
+        "hub": {"port": port, "hub_port": hub_port, "proxy_api_port": api_port, "state_dir": str(state)},
+        "auth": {"initial_admin_password": "admin-test-password"},
+        "courses": {"exchange_port": exchange_port},
+        "recommender": {"port": recommender_port},
+    }
     courses = sorted(p.parent.name for p in (ROOT / "courses").glob("*/course.yaml"))
     with running_hub(tmp_path, config) as (url, proc, log):
         admin = HubClient(url, timeout=60)
         admin.login("admin", "admin-test-password")
         services = admin._call("GET", "hub/api/services").json()
-        assert {"mnss-exchange", "mnss-recommender", "idle-culler", *(f"formgrader-{c}" for c in courses)} <= set(services)
+        assert {"mnss-exchange", "mnss-recommender", "idle-culler", *(f"formgrader-{c}" for c in courses)} <= set(
+            services
+        )
         for course in courses:  # the admin is instructor of each, so each formgrader lets them in
-            listed = requests.get(f"{url}services/formgrader-{course}/formgrader/api/assignments",
-                                  headers=admin.headers, timeout=60)
+            listed = requests.get(
+                f"{url}services/formgrader-{course}/formgrader/api/assignments", headers=admin.headers, timeout=60
+            )
             assert listed.status_code == 200 and listed.json(), (course, listed.status_code, listed.text[:200])
         assert admin.user("admin")["admin"] is True
         assert {f"{c}-instructors" for c in courses} <= set(admin.user("admin")["groups"])

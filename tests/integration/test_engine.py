@@ -1,11 +1,9 @@
 """The engine on real network namespaces: what a topology says is what the network does."""
 
-import os
 import signal
 import subprocess
 import sys
 import textwrap
-import time
 
 import pytest
 
@@ -26,24 +24,37 @@ def linear(n: int, **link) -> Topology:
     return Topology.from_dict({"name": f"linear{n}", "nodes": nodes, "links": links})
 
 
-HOSPITAL = Topology.from_dict({
-    "name": "clinic",
-    "nodes": [
-        {"name": "ward1", "kind": "nurse_station"}, {"name": "pacs1", "kind": "pacs"},
-        {"name": "guest1", "kind": "guest"}, {"name": "guest2", "kind": "guest"},
-        {"name": "emr1", "kind": "emr"}, {"name": "s1", "kind": "switch"}, {"name": "s2", "kind": "switch"},
-        {"name": "core", "kind": "router"},
-        {"name": "fw1", "kind": "firewall", "rules": [{"action": "deny", "src": "10.0.9.0/24", "dst": "10.0.1.0/24"}]},
-    ],
-    "links": [
-        {"a": "ward1", "b": "s1", "vlan": 10, "ip_a": "10.0.1.10/24"}, {"a": "guest1", "b": "s1", "vlan": 20},
-        {"a": "s1", "b": "s2", "vlans": [10, 20]},
-        {"a": "pacs1", "b": "s2", "vlan": 10, "ip_a": "10.0.1.20/24"}, {"a": "guest2", "b": "s2", "vlan": 20},
-        {"a": "core", "b": "s2", "vlan": 10, "ip_a": "10.0.1.1/24"},
-        {"a": "fw1", "b": "s2", "vlan": 20, "ip_a": "10.0.9.1/24"},
-        {"a": "core", "b": "fw1"}, {"a": "core", "b": "emr1"},
-    ],
-})
+HOSPITAL = Topology.from_dict(
+    {
+        "name": "clinic",
+        "nodes": [
+            {"name": "ward1", "kind": "nurse_station"},
+            {"name": "pacs1", "kind": "pacs"},
+            {"name": "guest1", "kind": "guest"},
+            {"name": "guest2", "kind": "guest"},
+            {"name": "emr1", "kind": "emr"},
+            {"name": "s1", "kind": "switch"},
+            {"name": "s2", "kind": "switch"},
+            {"name": "core", "kind": "router"},
+            {
+                "name": "fw1",
+                "kind": "firewall",
+                "rules": [{"action": "deny", "src": "10.0.9.0/24", "dst": "10.0.1.0/24"}],
+            },
+        ],
+        "links": [
+            {"a": "ward1", "b": "s1", "vlan": 10, "ip_a": "10.0.1.10/24"},
+            {"a": "guest1", "b": "s1", "vlan": 20},
+            {"a": "s1", "b": "s2", "vlans": [10, 20]},
+            {"a": "pacs1", "b": "s2", "vlan": 10, "ip_a": "10.0.1.20/24"},
+            {"a": "guest2", "b": "s2", "vlan": 20},
+            {"a": "core", "b": "s2", "vlan": 10, "ip_a": "10.0.1.1/24"},
+            {"a": "fw1", "b": "s2", "vlan": 20, "ip_a": "10.0.9.1/24"},
+            {"a": "core", "b": "fw1"},
+            {"a": "core", "b": "emr1"},
+        ],
+    }
+)
 
 
 def loss(lab, src, dst) -> float:
@@ -78,10 +89,16 @@ def test_hospital_vlans_routing_and_firewall():
 
 
 def test_nat_masquerades_towards_the_outside(tmp_path):
-    topo = Topology.from_dict({
-        "nodes": [{"name": "inside", "kind": "host"}, {"name": "gw", "kind": "nat", "outside": "out"},
-                  {"name": "out", "kind": "host"}],
-        "links": [{"a": "inside", "b": "gw"}, {"a": "gw", "b": "out"}]})
+    topo = Topology.from_dict(
+        {
+            "nodes": [
+                {"name": "inside", "kind": "host"},
+                {"name": "gw", "kind": "nat", "outside": "out"},
+                {"name": "out", "kind": "host"},
+            ],
+            "links": [{"a": "inside", "b": "gw"}, {"a": "gw", "b": "out"}],
+        }
+    )
     with Lab(topo) as lab:
         with measure.capture(lab, "out", tmp_path / "out.pcap", bpf="icmp"):
             assert loss(lab, "inside", "out") == 0
@@ -119,11 +136,14 @@ def test_commands_resolve_node_names_and_capture_writes_pcap(tmp_path):
         assert seen.count("ICMP echo request") >= 2
 
 
-@pytest.mark.parametrize("fault, src, dst", [
-    (faults.LinkDown("s1", "s2"), "h1", "h2"),
-    (faults.NodeDown("h2"), "h1", "h2"),
-    (faults.WrongVlan("s2", "h2", 99), "h1", "h2"),
-])
+@pytest.mark.parametrize(
+    "fault, src, dst",
+    [
+        (faults.LinkDown("s1", "s2"), "h1", "h2"),
+        (faults.NodeDown("h2"), "h1", "h2"),
+        (faults.WrongVlan("s2", "h2", 99), "h1", "h2"),
+    ],
+)
 def test_l2_faults_break_and_repairs_restore(fault, src, dst):
     with Lab(linear(2)) as lab:
         assert loss(lab, src, dst) == 0
@@ -227,15 +247,28 @@ def test_random_faults_are_reproducible():
 def test_hospital_application_traffic_crosses_the_network_and_the_firewall():
     """A modality stores an image on the PACS (DICOM), the ward talks HL7 to the HIS and HTTP to the
     EMR across the router, the HIS queries its database (SQL); a guest's DICOM to the PACS is blocked."""
-    topo = Topology.from_dict({
-        "nodes": HOSPITAL.to_dict()["nodes"] + [{"name": "ct1", "kind": "modality"}, {"name": "his1", "kind": "his"},
-                                                {"name": "db1", "kind": "database"}],
-        "links": HOSPITAL.to_dict()["links"] + [{"a": "ct1", "b": "s2", "vlan": 10, "ip_a": "10.0.1.30/24"},
-                                                {"a": "his1", "b": "core"}, {"a": "db1", "b": "core"}],
-    })
+    topo = Topology.from_dict(
+        {
+            "nodes": HOSPITAL.to_dict()["nodes"]
+            + [
+                {"name": "ct1", "kind": "modality"},
+                {"name": "his1", "kind": "his"},
+                {"name": "db1", "kind": "database"},
+            ],
+            "links": HOSPITAL.to_dict()["links"]
+            + [
+                {"a": "ct1", "b": "s2", "vlan": 10, "ip_a": "10.0.1.30/24"},
+                {"a": "his1", "b": "core"},
+                {"a": "db1", "b": "core"},
+            ],
+        }
+    )
     with Lab(topo) as lab:
-        rows = measure.app_matrix(lab, [("ct1", "pacs1"), ("ward1", "his1"), ("ward1", "emr1"), ("his1", "db1"),
-                                        ("guest1", "pacs1")], timeout=3)
+        rows = measure.app_matrix(
+            lab,
+            [("ct1", "pacs1"), ("ward1", "his1"), ("ward1", "emr1"), ("his1", "db1"), ("guest1", "pacs1")],
+            timeout=3,
+        )
     by_pair = {(r.src, r.dst): r for r in rows.itertuples()}
     for pair in (("ct1", "pacs1"), ("ward1", "his1"), ("ward1", "emr1"), ("his1", "db1")):
         assert by_pair[pair].ok, by_pair[pair].detail
@@ -257,9 +290,13 @@ def test_repaired_faults_restore_routes_on_a_routed_network():
 
 def test_a_labs_service_files_live_and_die_with_the_lab():
     """The PACS stores received images in the lab's working folder, removed when the lab stops."""
-    topo = Topology.from_dict({**HOSPITAL.to_dict(), "nodes": HOSPITAL.to_dict()["nodes"] + [
-        {"name": "ct1", "kind": "modality"}], "links": HOSPITAL.to_dict()["links"] + [
-        {"a": "ct1", "b": "s2", "vlan": 10, "ip_a": "10.0.1.30/24"}]})
+    topo = Topology.from_dict(
+        {
+            **HOSPITAL.to_dict(),
+            "nodes": HOSPITAL.to_dict()["nodes"] + [{"name": "ct1", "kind": "modality"}],
+            "links": HOSPITAL.to_dict()["links"] + [{"a": "ct1", "b": "s2", "vlan": 10, "ip_a": "10.0.1.30/24"}],
+        }
+    )
     with Lab(topo) as lab:
         assert measure.app_probe(lab, "ct1", "pacs1")["ok"]
         stored = list((lab.workdir / "pacs1").glob("*.dcm"))

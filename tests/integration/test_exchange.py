@@ -31,8 +31,11 @@ from mnss_hub.hubclient import HubClient
 from tests.support.hubproc import ROOT, VENV_BIN, free_ports, running_hub, site_config
 from tests.support.learner import nbgrader_in_server, read_in_server
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow,
-              pytest.mark.skipif(os.geteuid() != 0, reason="lan-build's tests build live networks (root)")]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="lan-build's tests build live networks (root)"),
+]
 
 COURSE, AID = "hospital-lan", "lan-build"
 OTHER, OTHER_AID = "python-basics", "ward-strings-lists"
@@ -72,12 +75,20 @@ def hub(tmp_path_factory):
     work = tmp_path_factory.mktemp("exchange")
     state = work / "state"
     (exchange_port,) = free_ports(1)
-    config = site_config(state, courses={
-        "enabled": True, "exchange_port": exchange_port, "max_upload_mb": MAX_UPLOAD_MB,
-        "catalog": str(ROOT / "courses"),
-        "members": [{"course": COURSE, "instructors": ["teacher"], "learners": ["alice", "bob"]},
-                    {"course": OTHER, "instructors": ["carol"]}]},
-        recommender={"enabled": True, "flush_seconds": 1})
+    config = site_config(
+        state,
+        courses={
+            "enabled": True,
+            "exchange_port": exchange_port,
+            "max_upload_mb": MAX_UPLOAD_MB,
+            "catalog": str(ROOT / "courses"),
+            "members": [
+                {"course": COURSE, "instructors": ["teacher"], "learners": ["alice", "bob"]},
+                {"course": OTHER, "instructors": ["carol"]},
+            ],
+        },
+        recommender={"enabled": True, "flush_seconds": 1},
+    )
     store = AccountStore(state / "accounts.sqlite")
     for user in USERS:
         store.create(user, password(user), must_change=False)
@@ -86,9 +97,15 @@ def hub(tmp_path_factory):
         for user in USERS:
             clients[user] = HubClient(url, timeout=120)
             clients[user].login(user, password(user))
-        yield SimpleNamespace(url=url, work=work, state=state, log=log, clients=clients,
-                              exchange_url=url + "services/mnss-exchange/",
-                              api={u: Api(url, c.token) for u, c in clients.items()})
+        yield SimpleNamespace(
+            url=url,
+            work=work,
+            state=state,
+            log=log,
+            clients=clients,
+            exchange_url=url + "services/mnss-exchange/",
+            api={u: Api(url, c.token) for u, c in clients.items()},
+        )
 
 
 @pytest.fixture(scope="module")
@@ -108,8 +125,12 @@ def course_run(hub):
         run.fetched[name] = nbgrader_in_server(learner, name, "fetch_assignment", AID, "--course", COURSE)
     # alice answers with the instructor's solution (saved the way JupyterLab saves); bob hands in the blank
     solution = json.loads((SOURCE / f"{AID}.ipynb").read_text("utf-8"))
-    saved = requests.put(f"{hub.url}user/alice/api/contents/{COURSE}/{AID}/{AID}.ipynb", headers=alice.headers, timeout=60,
-                         json={"type": "notebook", "format": "json", "content": solution})
+    saved = requests.put(
+        f"{hub.url}user/alice/api/contents/{COURSE}/{AID}/{AID}.ipynb",
+        headers=alice.headers,
+        timeout=60,
+        json={"type": "notebook", "format": "json", "content": solution},
+    )
     assert saved.status_code in (200, 201), saved.text
     for name, learner in (("alice", alice), ("bob", bob)):
         run.submitted[name] = nbgrader_in_server(learner, name, "submit", AID, "--course", COURSE)
@@ -122,16 +143,27 @@ def course_run(hub):
     for name, learner in (("alice", alice), ("bob", bob)):
         run.feedback_cmd[name] = nbgrader_in_server(learner, name, "fetch_feedback", AID, "--course", COURSE)
         run.feedback[name] = read_in_server(learner, name, f"{COURSE}/{AID}/feedback/*/{AID}.html")
-    export = subprocess.run([str(VENV_BIN / "nbgrader"), "export", "--to", "grades.csv",
-                             f"--CourseDirectory.course_id={COURSE}"], cwd=root, capture_output=True, text=True,
-                            timeout=120)
+    export = subprocess.run(
+        [str(VENV_BIN / "nbgrader"), "export", "--to", "grades.csv", f"--CourseDirectory.course_id={COURSE}"],
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert export.returncode == 0, export.stderr
     run.grades = {row["student_id"]: row for row in csv.DictReader(open(root / "grades.csv"))}
-    run.lab_list = requests.get(f"{hub.url}user/alice/assignments", params={"course_id": COURSE},
-                                headers=alice.headers, timeout=60).json()
-    run.key = {s: [m["key"] for m in hub.api["teacher"]("GET", f"courses/{COURSE}/submissions",
-                                                         params={"student_id": s}).json()["submissions"]][-1]
-               for s in ("alice", "bob")}
+    run.lab_list = requests.get(
+        f"{hub.url}user/alice/assignments", params={"course_id": COURSE}, headers=alice.headers, timeout=60
+    ).json()
+    run.key = {
+        s: [
+            m["key"]
+            for m in hub.api["teacher"]("GET", f"courses/{COURSE}/submissions", params={"student_id": s}).json()[
+                "submissions"
+            ]
+        ][-1]
+        for s in ("alice", "bob")
+    }
     return run
 
 
@@ -202,8 +234,9 @@ def test_fetched_feedback_reaches_the_recommender_as_graded_events(course_run, h
     from mnss_recommender.events import EventStore
 
     alice = hub.clients["alice"]  # opening the fetched notebook (in ./<course>/<assignment>/) is an event too
-    opened = requests.get(f"{hub.url}user/alice/api/contents/{COURSE}/{AID}/{AID}.ipynb", headers=alice.headers,
-                          timeout=60)
+    opened = requests.get(
+        f"{hub.url}user/alice/api/contents/{COURSE}/{AID}/{AID}.ipynb", headers=alice.headers, timeout=60
+    )
     assert opened.status_code == 200, opened.text
     store = EventStore(f"sqlite:///{hub.state / 'recommender.sqlite'}")
     deadline = time.monotonic() + 60
@@ -243,8 +276,12 @@ def test_exchange_storage_is_private_to_the_service(course_run, hub):
 def test_requests_without_a_usable_token_are_refused(course_run, hub):
     assert_refused(Api(hub.url, None)("GET", "assignments"), 401, "missing or invalid token")
     assert_refused(Api(hub.url, "not-a-real-token")("GET", "assignments"), 401)
-    narrow = requests.post(f"{hub.url}hub/api/users/bob/tokens", headers=hub.clients["bob"].headers, timeout=30,
-                           json={"scopes": ["read:users:name!user"], "note": "no exchange access"})
+    narrow = requests.post(
+        f"{hub.url}hub/api/users/bob/tokens",
+        headers=hub.clients["bob"].headers,
+        timeout=30,
+        json={"scopes": ["read:users:name!user"], "note": "no exchange access"},
+    )
     assert narrow.status_code == 201, narrow.text
     assert_refused(Api(hub.url, narrow.json()["token"])("GET", "assignments"), 403, "may not use the exchange")
 
@@ -261,8 +298,11 @@ def test_learner_cannot_download_another_learners_submission(course_run, hub):
 
 def test_learner_cannot_fetch_another_learners_feedback(course_run, hub):
     bob = hub.api["bob"]
-    assert_refused(bob("GET", f"courses/{COURSE}/assignments/{AID}/feedback", params={"student_id": "alice"}),
-                   400, "whoever owns the token")
+    assert_refused(
+        bob("GET", f"courses/{COURSE}/assignments/{AID}/feedback", params={"student_id": "alice"}),
+        400,
+        "whoever owns the token",
+    )
     assert_refused(bob("GET", f"courses/{COURSE}/assignments/{AID}/feedback", params={"student": "alice"}), 400)
     own = archive.read(bob("GET", f"courses/{COURSE}/assignments/{AID}/feedback").content)
     assert own and all("0.0 / 10.0" in content.decode() for _, content in own)
@@ -272,8 +312,13 @@ def test_learner_cannot_fetch_another_learners_feedback(course_run, hub):
 def test_learner_cannot_submit_as_another_learner(course_run, hub):
     before_alice, before_bob = len(submissions_of(hub, "alice")), len(submissions_of(hub, "bob"))
     body = archive.pack([(f"{AID}.ipynb", b"{}")])
-    assert_refused(hub.api["bob"]("POST", f"courses/{COURSE}/assignments/{AID}/submission",
-                                  params={"student": "alice"}, data=body), 400, "do not send 'student'")
+    assert_refused(
+        hub.api["bob"](
+            "POST", f"courses/{COURSE}/assignments/{AID}/submission", params={"student": "alice"}, data=body
+        ),
+        400,
+        "do not send 'student'",
+    )
     # nbgrader's own --student flag, from bob's server: ignored, the submission is bob's
     spoof = nbgrader_in_server(hub.clients["bob"], "bob", "submit", AID, "--course", COURSE, "--student", "alice")
     assert spoof["rc"] == 0, spoof["out"]
@@ -283,8 +328,9 @@ def test_learner_cannot_submit_as_another_learner(course_run, hub):
 
 
 def test_learner_cannot_list_or_fetch_another_courses_assignments(course_run, hub):
-    released = hub.api["carol"]("PUT", f"courses/{OTHER}/assignments/{OTHER_AID}",
-                                data=archive.pack([(f"{OTHER_AID}.ipynb", b"{}")]))
+    released = hub.api["carol"](
+        "PUT", f"courses/{OTHER}/assignments/{OTHER_AID}", data=archive.pack([(f"{OTHER_AID}.ipynb", b"{}")])
+    )
     assert released.status_code in (201, 409), released.text
     bob = hub.api["bob"]
     assert {a["course_id"] for a in bob("GET", "assignments").json()["assignments"]} == {COURSE}
@@ -299,29 +345,44 @@ def test_learner_cannot_list_or_fetch_another_courses_assignments(course_run, hu
 
 def test_learner_cannot_release_collect_or_release_feedback(course_run, hub):
     bob, body = hub.api["bob"], archive.pack([("x.ipynb", b"{}")])
-    assert_refused(bob("PUT", f"courses/{COURSE}/assignments/{AID}", params={"force": "1"}, data=body), 403,
-                   "you must be instructor")
+    assert_refused(
+        bob("PUT", f"courses/{COURSE}/assignments/{AID}", params={"force": "1"}, data=body),
+        403,
+        "you must be instructor",
+    )
     assert_refused(bob("DELETE", f"courses/{COURSE}/assignments/{AID}"), 403)
     assert_refused(bob("GET", f"courses/{COURSE}/submissions", params={"assignment_id": AID}), 403)
-    assert_refused(bob("PUT", f"courses/{COURSE}/feedback/{AID}/bob", params={"timestamp": "x"},
-                       data=archive.pack([(f"{AID}.html", b"<p>full marks</p>")])), 403)
+    assert_refused(
+        bob(
+            "PUT",
+            f"courses/{COURSE}/feedback/{AID}/bob",
+            params={"timestamp": "x"},
+            data=archive.pack([(f"{AID}.html", b"<p>full marks</p>")]),
+        ),
+        403,
+    )
     released = hub.api["alice"]("GET", f"courses/{COURSE}/assignments/{AID}")
     assert released.status_code == 200 and archive.read(released.content)  # the release is untouched
 
 
-@pytest.mark.parametrize("member", [
-    ("../../../../tmp/mnss-evil.ipynb", b"{}", tarfile.REGTYPE),
-    ("/tmp/mnss-evil.ipynb", b"{}", tarfile.REGTYPE),
-    (f"{AID}.ipynb", None, tarfile.SYMTYPE),
-], ids=["dotdot", "absolute", "symlink"])
+@pytest.mark.parametrize(
+    "member",
+    [
+        ("../../../../tmp/mnss-evil.ipynb", b"{}", tarfile.REGTYPE),
+        ("/tmp/mnss-evil.ipynb", b"{}", tarfile.REGTYPE),
+        (f"{AID}.ipynb", None, tarfile.SYMTYPE),
+    ],
+    ids=["dotdot", "absolute", "symlink"],
+)
 def test_path_traversal_and_link_archives_are_refused(course_run, hub, member):
     before = len(submissions_of(hub, "alice"))
     response = hub.api["alice"]("POST", f"courses/{COURSE}/assignments/{AID}/submission", data=tar_bytes(member))
     assert_refused(response, 400, "entry")
     assert len(submissions_of(hub, "alice")) == before
     assert not Path("/tmp/mnss-evil.ipynb").exists()
-    release = hub.api["teacher"]("PUT", f"courses/{COURSE}/assignments/{AID}", params={"force": "1"},
-                                 data=tar_bytes(member))
+    release = hub.api["teacher"](
+        "PUT", f"courses/{COURSE}/assignments/{AID}", params={"force": "1"}, data=tar_bytes(member)
+    )
     assert_refused(release, 400, "entry")
 
 
@@ -346,8 +407,9 @@ def test_instructor_is_scoped_to_their_course_and_not_admin(course_run, hub):
 
 
 def mnss_course(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(VENV_BIN / "mnss"), "course", *args], capture_output=True, text=True, timeout=600,
-                          cwd=ROOT)
+    return subprocess.run(
+        [str(VENV_BIN / "mnss"), "course", *args], capture_output=True, text=True, timeout=600, cwd=ROOT
+    )
 
 
 def test_instructor_cli_round_trip_through_the_exchange(course_run, hub):
@@ -362,8 +424,12 @@ def test_instructor_cli_round_trip_through_the_exchange(course_run, hub):
     fetched = nbgrader_in_server(alice, "alice", "fetch_assignment", aid, "--course", COURSE)
     assert fetched["rc"] == 0, fetched
     solution = json.loads((ROOT / "courses" / COURSE / "source" / aid / f"{aid}.ipynb").read_text("utf-8"))
-    saved = requests.put(f"{hub.url}user/alice/api/contents/{COURSE}/{aid}/{aid}.ipynb", headers=alice.headers, timeout=60,
-                         json={"type": "notebook", "format": "json", "content": solution})
+    saved = requests.put(
+        f"{hub.url}user/alice/api/contents/{COURSE}/{aid}/{aid}.ipynb",
+        headers=alice.headers,
+        timeout=60,
+        json={"type": "notebook", "format": "json", "content": solution},
+    )
     assert saved.status_code in (200, 201), saved.text
     assert nbgrader_in_server(alice, "alice", "submit", aid, "--course", COURSE)["rc"] == 0
     collected = mnss_course("collect", COURSE, aid, *exchange)
@@ -391,15 +457,27 @@ def test_instructor_cli_release_names_a_missing_exchange(course_run, hub, tmp_pa
 def test_each_course_has_a_formgrader_only_its_instructors_open(course_run, hub):
     """nbgrader's multi-course pattern: formgrader-<course> services, reachable by that course's
     instructors only (teacher: hospital-lan, carol: python-basics); learners never."""
+
     def get(user: str, course: str) -> requests.Response:
-        return requests.get(f"{hub.url}services/formgrader-{course}/formgrader/manage_assignments", headers=hub.clients[user].headers,
-                            timeout=60, allow_redirects=False)
+        return requests.get(
+            f"{hub.url}services/formgrader-{course}/formgrader/manage_assignments",
+            headers=hub.clients[user].headers,
+            timeout=60,
+            allow_redirects=False,
+        )
 
     own = get("teacher", COURSE)
-    assert own.status_code == 200 and "formgrader" in own.text.lower(), (own.status_code, own.headers.get("location"), own.text[:300])
+    assert own.status_code == 200 and "formgrader" in own.text.lower(), (
+        own.status_code,
+        own.headers.get("location"),
+        own.text[:300],
+    )
     assert get("carol", OTHER).status_code == 200
-    listed = requests.get(f"{hub.url}services/formgrader-{COURSE}/formgrader/api/assignments",
-                          headers=hub.clients["teacher"].headers, timeout=60)
+    listed = requests.get(
+        f"{hub.url}services/formgrader-{COURSE}/formgrader/api/assignments",
+        headers=hub.clients["teacher"].headers,
+        timeout=60,
+    )
     assert listed.status_code == 200, listed.text[:300]
     assert {"lan-build", "vlan-isolation"} <= {a["name"] for a in listed.json()}  # its course root, from the catalog
     for user, course in (("teacher", OTHER), ("carol", COURSE), ("alice", COURSE), ("bob", OTHER)):

@@ -23,8 +23,11 @@ from tests.support import formgrader as checks
 from tests.support.hubproc import ROOT, course_site, create_accounts, logged_in, running_hub
 from tests.support.learner import nbgrader_in_server, read_in_server
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow,
-              pytest.mark.skipif(os.geteuid() != 0, reason="the hub drops the formgrader to its account only as root")]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="the hub drops the formgrader to its account only as root"),
+]
 
 COURSE, AID = "python-basics", "ward-strings-lists"
 LIVE, LIVE_AID = "hospital-lan", "lan-build"  # its checks build the learner's network
@@ -35,13 +38,23 @@ USERS = ("teach", "alice")
 def hub(tmp_path_factory):
     work = tmp_path_factory.mktemp("formgrader")
     state = work / "state"
-    config = course_site(state, [{"course": COURSE, "instructors": ["teach"], "learners": ["alice"]},
-                                 {"course": LIVE, "instructors": ["teach"]}])
+    config = course_site(
+        state,
+        [
+            {"course": COURSE, "instructors": ["teach"], "learners": ["alice"]},
+            {"course": LIVE, "instructors": ["teach"]},
+        ],
+    )
     create_accounts(state, USERS)
     with running_hub(work, config) as (url, proc, log):
         clients = logged_in(url, USERS)
-        yield SimpleNamespace(url=url, base=f"{url}services/{formgrader.service_name(COURSE)}/", state=state,
-                              clients=clients, root=state / "grading" / COURSE)
+        yield SimpleNamespace(
+            url=url,
+            base=f"{url}services/{formgrader.service_name(COURSE)}/",
+            state=state,
+            clients=clients,
+            root=state / "grading" / COURSE,
+        )
 
 
 def ask(hub, method: str, path: str, user: str = "teach"):
@@ -102,9 +115,12 @@ def test_a_whole_grading_round_from_the_formgrader(hub):
     alice.start_server("alice")
     assert nbgrader_in_server(alice, "alice", "fetch_assignment", aid, "--course", COURSE)["rc"] == 0
     notebook = next((ROOT / "courses" / COURSE / "source" / aid).glob("*.ipynb"))
-    saved = requests.put(f"{hub.url}user/alice/api/contents/{COURSE}/{aid}/{notebook.name}", headers=alice.headers,
-                         timeout=60, json={"type": "notebook", "format": "json",
-                                           "content": json.loads(notebook.read_text("utf-8"))})
+    saved = requests.put(
+        f"{hub.url}user/alice/api/contents/{COURSE}/{aid}/{notebook.name}",
+        headers=alice.headers,
+        timeout=60,
+        json={"type": "notebook", "format": "json", "content": json.loads(notebook.read_text("utf-8"))},
+    )
     assert saved.status_code in (200, 201), saved.text[:300]
     submitted = nbgrader_in_server(alice, "alice", "submit", aid, "--course", COURSE)
     assert submitted["rc"] == 0, submitted["out"]
@@ -120,7 +136,8 @@ def test_a_whole_grading_round_from_the_formgrader(hub):
     assert fetched["rc"] == 0, fetched["out"]
     feedback = read_in_server(alice, "alice", f"{COURSE}/{aid}/feedback/*/*.html")
     assert feedback and f"{submission['score']:g} / {submission['max_score']:g}" in " ".join(feedback.values()).replace(
-        ".0 ", " ")
+        ".0 ", " "
+    )
 
     grades = ask(hub, "GET", "mnss/grades.csv")
     assert grades.status_code == 200 and grades.headers["Content-Type"].startswith("text/csv")

@@ -49,8 +49,11 @@ def grade_as_one_grader(base: str, work: str, db_url: str, students: list[str]) 
         source = root / ("source" if student.startswith("right") else "release") / AID
         shutil.copytree(source, root / "submitted" / student / AID)
         outcome = grader.autograde(AID, student)
-        results[student] = (grader.get_submission(AID, student)["code_score"] if outcome["success"]
-                            else f"failed: {outcome.get('error') or ''} {outcome.get('log') or ''}")
+        results[student] = (
+            grader.get_submission(AID, student)["code_score"]
+            if outcome["success"]
+            else f"failed: {outcome.get('error') or ''} {outcome.get('log') or ''}"
+        )
     return results
 
 
@@ -58,8 +61,15 @@ def test_concurrent_graders_on_postgresql_all_score_correctly(postgres_url, tmp_
     base = _base(tmp_path, postgres_url)
     batches = [[f"right{w}a", f"wrong{w}b"] for w in range(3)]
     with ProcessPoolExecutor(3) as pool:
-        done = list(pool.map(grade_as_one_grader, [str(base)] * 3, [str(tmp_path / f"g{w}") for w in range(3)],
-                             [postgres_url] * 3, batches))
+        done = list(
+            pool.map(
+                grade_as_one_grader,
+                [str(base)] * 3,
+                [str(tmp_path / f"g{w}") for w in range(3)],
+                [postgres_url] * 3,
+                batches,
+            )
+        )
     scores = {s: v for d in done for s, v in d.items()}
     assert scores == {s: (10 if s.startswith("right") else 0) for b in batches for s in b}, scores
     engine = sqlalchemy.create_engine(postgres_url)
@@ -123,8 +133,9 @@ def test_course_yaml_gradebook_url_reads_secrets_from_the_environment(tmp_path, 
     shutil.copytree(COURSES / COURSE, folder)
     user, _, rest = postgres_url.partition("@")
     text = (folder / "course.yaml").read_text("utf-8")
-    (folder / "course.yaml").write_text(text + f"grading:\n  gradebook_url: '{user}:${{MNSS_TEST_PG}}@{rest}'\n",
-                                        "utf-8")
+    (folder / "course.yaml").write_text(
+        text + f"grading:\n  gradebook_url: '{user}:${{MNSS_TEST_PG}}@{rest}'\n", "utf-8"
+    )
     monkeypatch.setenv("MNSS_TEST_PG", "unused-with-trust-auth")
     who = Instructor.open(str(folder))
     assert who.api().coursedir.db_url == f"{user}:unused-with-trust-auth@{rest}"

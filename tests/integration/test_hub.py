@@ -2,14 +2,13 @@
 
 import re
 import subprocess
-import sys
 import time
 
 import pytest
 import requests
 
 from mnss_hub.hubclient import HubClient, HubError
-from tests.support.hubproc import VENV_BIN, ROOT, running_hub, site_config, stop_process_group, wait_until_up
+from tests.support.hubproc import ROOT, VENV_BIN, running_hub, site_config
 
 pytestmark = [pytest.mark.integration]
 
@@ -58,10 +57,13 @@ def test_new_users_get_chinese_jupyterlab_by_default(hub, tmp_path):
     client = HubClient(hub)
     client.login("admin", ADMIN_PW)
     client.start_server("admin")
-    result = client.execute("admin", "import jupyterlab_language_pack_zh_CN as p, pathlib, json\n"
-                                     "s = pathlib.Path.home() / '.jupyter/lab/user-settings/@jupyterlab/"
-                                     "translation-extension/plugin.jupyterlab-settings'\n"
-                                     "print(json.loads(s.read_text())['locale'])")
+    result = client.execute(
+        "admin",
+        "import jupyterlab_language_pack_zh_CN as p, pathlib, json\n"
+        "s = pathlib.Path.home() / '.jupyter/lab/user-settings/@jupyterlab/"
+        "translation-extension/plugin.jupyterlab-settings'\n"
+        "print(json.loads(s.read_text())['locale'])",
+    )
     assert result.error is None and result.stdout.strip() == "zh_CN"
     client.stop_server("admin")
 
@@ -71,17 +73,31 @@ def test_change_password_form(hub):
     web = requests.Session()
     form = web.get(hub + "hub/login", timeout=10)
     xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form.text).group(1)
-    login = web.post(hub + "hub/login", data={"username": "admin", "password": ADMIN_PW, "_xsrf": xsrf},
-                     allow_redirects=False, timeout=30)
+    login = web.post(
+        hub + "hub/login",
+        data={"username": "admin", "password": ADMIN_PW, "_xsrf": xsrf},
+        allow_redirects=False,
+        timeout=30,
+    )
     assert login.status_code == 302
     page = web.get(hub + "hub/change-password", timeout=10)
     xsrf = re.search(r'name="_xsrf" value="([^"]+)"', page.text).group(1)
-    short = web.post(hub + "hub/change-password", timeout=30, data={
-        "_xsrf": xsrf, "old_password": ADMIN_PW, "new_password": "short", "repeat_password": "short"})
+    short = web.post(
+        hub + "hub/change-password",
+        timeout=30,
+        data={"_xsrf": xsrf, "old_password": ADMIN_PW, "new_password": "short", "repeat_password": "short"},
+    )
     assert short.status_code == 400 and 'data-message="password-too-short"' in short.text
-    done = web.post(hub + "hub/change-password", timeout=30, data={
-        "_xsrf": xsrf, "old_password": ADMIN_PW, "new_password": "brand-new-pass-1",
-        "repeat_password": "brand-new-pass-1"})
+    done = web.post(
+        hub + "hub/change-password",
+        timeout=30,
+        data={
+            "_xsrf": xsrf,
+            "old_password": ADMIN_PW,
+            "new_password": "brand-new-pass-1",
+            "repeat_password": "brand-new-pass-1",
+        },
+    )
     assert done.status_code == 200 and 'data-message="password-changed"' in done.text
     HubClient(hub).login("admin", "brand-new-pass-1")
     with pytest.raises(HubError):
@@ -103,20 +119,34 @@ def test_restart_keeps_users_and_tokens(tmp_path):
         assert log.read_text().count("Created admin account") == 1, "admin must be created only once"
 
 
-@pytest.mark.parametrize("yaml_text, expected", [
-    ("hub:\n  prot: 8000\n", "hub.prot: unknown key (did you mean 'port'?)"),
-    ("hub:\n  port: '8000x'\n", "hub.port: '8000x' is a string, expected integer"),
-    ("mode: kubernetes\n", "mode: 'kubernetes' is not allowed; allowed values: local, docker, swarm"),
-    ("spawn:\n  start_timeout: 1\n", "spawn.start_timeout: 1 is out of range; must be >= 10"),
-])
+@pytest.mark.parametrize(
+    "yaml_text, expected",
+    [
+        ("hub:\n  prot: 8000\n", "hub.prot: unknown key (did you mean 'port'?)"),
+        ("hub:\n  port: '8000x'\n", "hub.port: '8000x' is a string, expected integer"),
+        ("mode: kubernetes\n", "mode: 'kubernetes' is not allowed; allowed values: local, docker, swarm"),
+        ("spawn:\n  start_timeout: 1\n", "spawn.start_timeout: 1 is out of range; must be >= 10"),
+    ],
+)
 def test_broken_config_stops_start_up_fast(tmp_path, yaml_text, expected):
     """`mnss-hub run` (what `make run` calls) exits at once, names the key, and creates nothing."""
     path = tmp_path / "mnss.yaml"
-    path.write_text(yaml_text + f"\n# state\n", "utf-8")
+    path.write_text(yaml_text + "\n# state\n", "utf-8")
     started = time.monotonic()
-    done = subprocess.run([str(VENV_BIN / "mnss-hub"), "--config", str(path), "run",
-                           "--jupyterhub-config", str(ROOT / "jupyterhub_config.py")],
-                          capture_output=True, text=True, timeout=60, cwd=tmp_path)
+    done = subprocess.run(
+        [
+            str(VENV_BIN / "mnss-hub"),
+            "--config",
+            str(path),
+            "run",
+            "--jupyterhub-config",
+            str(ROOT / "jupyterhub_config.py"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+    )
     assert done.returncode == 2
     assert expected in done.stderr
     assert time.monotonic() - started < 10
@@ -127,9 +157,14 @@ def test_jupyterhub_itself_refuses_a_broken_config(tmp_path):
     """Started directly with jupyterhub_config.py (bypassing mnss-hub), a bad file still stops it."""
     path = tmp_path / "mnss.yaml"
     path.write_text("hub:\n  port: -1\n", "utf-8")
-    done = subprocess.run([str(VENV_BIN / "jupyterhub"), "--config", str(ROOT / "jupyterhub_config.py")],
-                          capture_output=True, text=True, timeout=60, cwd=tmp_path,
-                          env={"MNSS_CONFIG": str(path), "PATH": "/usr/bin:/bin"})
+    done = subprocess.run(
+        [str(VENV_BIN / "jupyterhub"), "--config", str(ROOT / "jupyterhub_config.py")],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        cwd=tmp_path,
+        env={"MNSS_CONFIG": str(path), "PATH": "/usr/bin:/bin"},
+    )
     assert done.returncode != 0
     assert "hub.port: -1 is out of range; must be >= 1" in done.stderr + done.stdout
 

@@ -41,10 +41,18 @@ def all_services(tmp_path, **sections):
     (extra / "checks.py").write_text("c.JupyterHub.service_check_interval = 1\n")
     ports = free_ports(2)
     return site_config(
-        tmp_path / "state", hub={"extra_config_dir": str(extra), **sections.pop("hub", {})},
-        courses={"enabled": True, "catalog": str(ROOT / "courses"), "exchange_port": ports[0],
-                 "members": [{"course": "hospital-lan", "instructors": ["teacher1"], "learners": ["nurse1"]}]},
-        recommender={"enabled": True, "port": ports[1]}, culler={"enabled": True}, **sections)
+        tmp_path / "state",
+        hub={"extra_config_dir": str(extra), **sections.pop("hub", {})},
+        courses={
+            "enabled": True,
+            "catalog": str(ROOT / "courses"),
+            "exchange_port": ports[0],
+            "members": [{"course": "hospital-lan", "instructors": ["teacher1"], "learners": ["nurse1"]}],
+        },
+        recommender={"enabled": True, "port": ports[1]},
+        culler={"enabled": True},
+        **sections,
+    )
 
 
 def test_service_health_checks_leave_no_warnings(tmp_path):
@@ -68,8 +76,18 @@ def test_sigterm_stops_hub_services_and_servers_within_10_s(tmp_path):
     service, server or kernel of it is left. The hub starts with SIGINT ignored, as it is when
     a shell starts it in the background; JupyterHub then waited 10 s per service before."""
     config = all_services(tmp_path)
-    command = ["sh", "-c", 'trap "" INT; exec "$@"', "sh", str(VENV_BIN / "mnss-hub"), "--config",
-               str(tmp_path / "mnss.yaml"), "run", "--jupyterhub-config", str(ROOT / "jupyterhub_config.py")]
+    command = [
+        "sh",
+        "-c",
+        'trap "" INT; exec "$@"',
+        "sh",
+        str(VENV_BIN / "mnss-hub"),
+        "--config",
+        str(tmp_path / "mnss.yaml"),
+        "run",
+        "--jupyterhub-config",
+        str(ROOT / "jupyterhub_config.py"),
+    ]
     with running_hub(tmp_path, config, command) as (url, proc, log):
         admin = HubClient(url)
         admin.login("admin", "admin-test-password")
@@ -85,7 +103,7 @@ def test_sigterm_stops_hub_services_and_servers_within_10_s(tmp_path):
         took = time.monotonic() - started
         left = processes_under(tmp_path.resolve())
         text = log.read_text()
-    assert "Traceback" not in text, text[text.index("Traceback") - 200:][:3000]
+    assert "Traceback" not in text, text[text.index("Traceback") - 200 :][:3000]
     assert not left, f"left after the hub stopped ({took:.1f} s): {left}"
 
 
@@ -93,8 +111,12 @@ def web_login(url: str, name: str, password: str) -> tuple[requests.Session, req
     web = requests.Session()
     form = web.get(url + "hub/login", timeout=10)
     xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form.text).group(1)
-    done = web.post(url + "hub/login", data={"username": name, "password": password, "_xsrf": xsrf},
-                    allow_redirects=False, timeout=30)
+    done = web.post(
+        url + "hub/login",
+        data={"username": name, "password": password, "_xsrf": xsrf},
+        allow_redirects=False,
+        timeout=30,
+    )
     assert done.status_code == 302, done.text[:500]
     return web, done
 
@@ -104,8 +126,13 @@ def test_admins_land_on_the_hub_home_learners_in_their_lab(tmp_path):
     login still leads into their lab, started for them."""
     config = site_config(tmp_path / "state", culler={"enabled": False})
     with running_hub(tmp_path, config) as (url, proc, log):
-        added = subprocess.run([str(VENV_BIN / "mnss-hub"), "--config", str(tmp_path / "mnss.yaml"), "add-user",
-                                "nurse1"], capture_output=True, text=True, timeout=60, check=True)
+        added = subprocess.run(
+            [str(VENV_BIN / "mnss-hub"), "--config", str(tmp_path / "mnss.yaml"), "add-user", "nurse1"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=True,
+        )
         one_time = added.stdout.split("(shown only now): ")[1].split()[0]
         first_login(url, "nurse1", one_time, "nurse1-own-password")
         learner_pw = "nurse1-own-password"

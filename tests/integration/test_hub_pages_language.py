@@ -34,8 +34,9 @@ def test_chinese_hub_pages_have_no_english_text(tmp_path):
     extra = tmp_path / "hub.d"
     extra.mkdir()  # the hub shows the spawn page only for spawns slower than this: always
     (extra / "slow.py").write_text('c.JupyterHub.tornado_settings = {"slow_spawn_timeout": 0}\n')
-    config = course_site(tmp_path / "state", [{"course": COURSE, "instructors": ["teach"]}],
-                         hub={"extra_config_dir": str(extra)})
+    config = course_site(
+        tmp_path / "state", [{"course": COURSE, "instructors": ["teach"]}], hub={"extra_config_dir": str(extra)}
+    )
     create_accounts(tmp_path / "state", ("teach",))
     with running_hub(tmp_path, config) as (url, proc, log), browser_page() as page:
         page.goto(url + "hub/login")
@@ -67,4 +68,6 @@ def test_chinese_hub_pages_have_no_english_text(tmp_path):
         page.goto(url + "hub/home")
         page.click("#mnss-lang-switch")  # and the same page in English: its labels, no Chinese left
         body = page.inner_text("body")
-        assert "Home" in body and "Log out" in body and not re.search(r"[\u4e00-\u9fff]", body.replace("中文", "")), body
+        assert "Home" in body and "Log out" in body and not re.search(r"[\u4e00-\u9fff]", body.replace("中文", "")), (
+            body
+        )

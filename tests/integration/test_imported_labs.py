@@ -42,12 +42,15 @@ def all_ping(lab: Lab, expected_nodes: int) -> None:
     assert (pings.loss_pct == 0).all(), pings
 
 
-@pytest.mark.parametrize("name, nodes, interfaces", [
-    ("br01", 3, {"srl1": {"e1-1"}, "br_clab": {"eth1", "eth2", "eth3"}}),
-    ("srl02", 2, {"srl1": {"e1-1"}, "srl2": {"e1-1"}}),
-    ("clos01", 5, {"spine": {"e1-1", "e1-2"}, "leaf1": {"e1-1", "e1-2"}, "client2": {"eth1"}}),
-    ("frr01", 6, {"router1": {"eth1", "eth2", "eth3"}, "PC3": {"eth1"}}),
-])
+@pytest.mark.parametrize(
+    "name, nodes, interfaces",
+    [
+        ("br01", 3, {"srl1": {"e1-1"}, "br_clab": {"eth1", "eth2", "eth3"}}),
+        ("srl02", 2, {"srl1": {"e1-1"}, "srl2": {"e1-1"}}),
+        ("clos01", 5, {"spine": {"e1-1", "e1-2"}, "leaf1": {"e1-1", "e1-2"}, "client2": {"eth1"}}),
+        ("frr01", 6, {"router1": {"eth1", "eth2", "eth3"}, "PC3": {"eth1"}}),
+    ],
+)
 def test_containerlab_lab_examples_run_unchanged(name, nodes, interfaces):
     imported = load(CLAB / f"{name}.clab.yml")
     with Lab(imported.topology) as lab:
@@ -73,8 +76,11 @@ def test_mininet_linuxrouter_example_runs_unchanged():
     """examples/linuxrouter.py: three subnets on a router, with its intfName2 names and its addresses."""
     imported = load(MININET_EXAMPLES / "linuxrouter.py")
     with Lab(imported.topology) as lab:
-        assert addresses(lab, "r0") == {"r0-eth1": {"192.168.1.1/24"}, "r0-eth2": {"172.16.0.1/12"},
-                                        "r0-eth3": {"10.0.0.1/8"}}
+        assert addresses(lab, "r0") == {
+            "r0-eth1": {"192.168.1.1/24"},
+            "r0-eth2": {"172.16.0.1/12"},
+            "r0-eth3": {"10.0.0.1/8"},
+        }
         assert addresses(lab, "h1") == {"h1-eth0": {"192.168.1.100/24"}}
         assert addresses(lab, "h3") == {"h3-eth0": {"10.0.0.100/8"}}
         assert links(lab, "s1") == {"s1-eth1", "s1-eth2"}

@@ -27,8 +27,12 @@ def installed_prefix(tmp_path_factory) -> Path:
     `.data/data/` tree unpacked (installing it with this venv's pip would first uninstall the
     package the test suite itself runs from)."""
     work = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(ROOT), "-w", str(work)],
-                   check=True, timeout=300, cwd=work)
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", str(ROOT), "-w", str(work)],
+        check=True,
+        timeout=300,
+        cwd=work,
+    )
     wheel = next(work.glob("mnss_lab-*.whl"))
     prefix = work / "prefix"
     with zipfile.ZipFile(wheel) as archive:
@@ -54,10 +58,23 @@ def test_a_running_server_reports_the_news_prompt_off(installed_prefix, tmp_path
     log = tmp_path / "lab.log"
     with open(log, "wb") as out:
         proc = subprocess.Popen(
-            [str(VENV_BIN / "jupyter"), "lab", "--no-browser", "--allow-root", f"--port={port}", "--ip=127.0.0.1",
-             f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={tmp_path}",
-             f"--LabApp.app_settings_dir={installed_prefix / 'share/jupyter/lab/settings'}"],
-            stdout=out, stderr=subprocess.STDOUT, env=env, cwd=tmp_path, start_new_session=True)
+            [
+                str(VENV_BIN / "jupyter"),
+                "lab",
+                "--no-browser",
+                "--allow-root",
+                f"--port={port}",
+                "--ip=127.0.0.1",
+                f"--IdentityProvider.token={token}",
+                f"--ServerApp.root_dir={tmp_path}",
+                f"--LabApp.app_settings_dir={installed_prefix / 'share/jupyter/lab/settings'}",
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=tmp_path,
+            start_new_session=True,
+        )
     try:
         url = f"http://127.0.0.1:{port}/lab/api/settings/{NOTIFICATION}"
         deadline = time.monotonic() + 60

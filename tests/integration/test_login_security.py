@@ -21,8 +21,12 @@ LOCKOUT = {"after": 30, "seconds": 4, "free_failures": 3, "max_delay": 0.2}
 
 
 def mnss_hub(tmp_path, *args) -> str:
-    done = subprocess.run([str(VENV_BIN / "mnss-hub"), "--config", str(tmp_path / "mnss.yaml"), *args],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [str(VENV_BIN / "mnss-hub"), "--config", str(tmp_path / "mnss.yaml"), *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     return done.stdout
 

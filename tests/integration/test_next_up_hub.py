@@ -15,11 +15,14 @@ import pytest
 import requests
 
 from mnss_hub.hubclient import HubClient
-from tests.support.learner import release
 from tests.support.hubproc import course_site, create_accounts, free_ports, logged_in, running_hub
+from tests.support.learner import release
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow,
-              pytest.mark.skipif(os.geteuid() != 0, reason="local mode runs servers as root")]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="local mode runs servers as root"),
+]
 
 COURSE, DONE, NEXT = "hospital-lan", "lan-build", "vlan-isolation"
 OTHER = "python-basics"
@@ -29,8 +32,16 @@ DONE_TITLE = ("搭建并测量一个病区局域网", "Build and measure a ward 
 
 def post_events(api: str, who: HubClient, rows: list[tuple[str, str, float | None]], tag: str) -> None:
     now = time.time()
-    events = [{"event_id": f"{tag}{n}", "item": item, "kind": kind, "timestamp": now - 100 + n,
-               **({"score": score} if score is not None else {})} for n, (item, kind, score) in enumerate(rows)]
+    events = [
+        {
+            "event_id": f"{tag}{n}",
+            "item": item,
+            "kind": kind,
+            "timestamp": now - 100 + n,
+            **({"score": score} if score is not None else {}),
+        }
+        for n, (item, kind, score) in enumerate(rows)
+    ]
     stored = requests.post(api + "events", json={"events": events}, headers=who.headers, timeout=10)
     assert stored.status_code == 200, stored.text
 
@@ -41,20 +52,32 @@ def hub(tmp_path_factory):
     state = work / "state"
     (rec_port,) = free_ports(1)
     config = course_site(
-        state, [{"course": COURSE, "instructors": ["teacher"], "learners": ["nurse"]},
-                {"course": OTHER, "instructors": ["carol"], "learners": list(CROWD)}],
-        recommender={"enabled": True, "port": rec_port, "retrain_seconds": 10, "flush_seconds": 1})
+        state,
+        [
+            {"course": COURSE, "instructors": ["teacher"], "learners": ["nurse"]},
+            {"course": OTHER, "instructors": ["carol"], "learners": list(CROWD)},
+        ],
+        recommender={"enabled": True, "port": rec_port, "retrain_seconds": 10, "flush_seconds": 1},
+    )
     users = ("teacher", "nurse", *CROWD)
     create_accounts(state, users)
     with running_hub(work, config) as (url, proc, log):
         clients = logged_in(url, users)
         api = url + "services/mnss-recommender/api/"
         for user in CROWD:
-            post_events(api, clients[user], [(f"{OTHER}/python-first-steps", "opened", None),
-                                             (f"{OTHER}/python-first-steps", "graded", 1.0),
-                                             (f"{OTHER}/functions-errors-files", "opened", None)], user)
-        post_events(api, clients["nurse"], [(f"{COURSE}/{DONE}", "opened", None),
-                                            (f"{COURSE}/{DONE}", "graded", 1.0)], "nurse")
+            post_events(
+                api,
+                clients[user],
+                [
+                    (f"{OTHER}/python-first-steps", "opened", None),
+                    (f"{OTHER}/python-first-steps", "graded", 1.0),
+                    (f"{OTHER}/functions-errors-files", "opened", None),
+                ],
+                user,
+            )
+        post_events(
+            api, clients["nurse"], [(f"{COURSE}/{DONE}", "opened", None), (f"{COURSE}/{DONE}", "graded", 1.0)], "nurse"
+        )
         posted = time.time()
         deadline = time.monotonic() + 40  # retrained every 10 s
         while True:
@@ -64,8 +87,7 @@ def hub(tmp_path_factory):
             assert time.monotonic() < deadline, f"the recommender did not retrain: {me}"
             time.sleep(1)
         clients["nurse"].start_server("nurse")
-        yield SimpleNamespace(url=url, work=work, log=log, me=me, clients=clients,
-                              panel=url + "user/nurse/mnss/panel")
+        yield SimpleNamespace(url=url, work=work, log=log, me=me, clients=clients, panel=url + "user/nurse/mnss/panel")
 
 
 def panel(hub) -> dict:
@@ -136,8 +158,12 @@ def test_a_failed_fetch_shows_the_exchange_clients_reason(hub):
     nurse = hub.clients["nurse"]
     for folder in (COURSE, f"{COURSE}/{DONE}"):
         nurse._call("PUT", f"user/nurse/api/contents/{folder}", expect=(200, 201), json={"type": "directory"})
-    nurse._call("PUT", f"user/nurse/api/contents/{COURSE}/{DONE}/notes.txt", expect=(200, 201),
-                json={"type": "file", "format": "text", "content": "mine"})
+    nurse._call(
+        "PUT",
+        f"user/nurse/api/contents/{COURSE}/{DONE}/notes.txt",
+        expect=(200, 201),
+        json={"type": "file", "format": "text", "content": "mine"},
+    )
     release(hub.work, hub.url + "services/mnss-exchange/", hub.clients["teacher"].token, COURSE, DONE)
     failed = open_item(hub, f"{COURSE}/{DONE}")
     assert failed.status_code == 502, failed.text

@@ -16,8 +16,8 @@ import requests
 from mnss_hub.accounts import AccountStore
 from mnss_hub.hubclient import HubClient
 from tests.support.browser import browser_page, chromium_path, screenshot
-from tests.support.learner import release
 from tests.support.hubproc import ROOT, free_ports, running_hub, site_config
+from tests.support.learner import release
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
 
@@ -47,9 +47,14 @@ def test_learner_sees_courses_and_next_up_and_opens_one_in_the_browser(tmp_path)
     state = tmp_path / "state"
     config = site_config(
         state,
-        courses={"enabled": True, "exchange_port": exchange_port, "catalog": str(ROOT / "courses"),
-                 "members": [{"course": COURSE, "instructors": ["teacher"], "learners": ["learner"]}]},
-        recommender={"enabled": True, "port": rec_port, "retrain_seconds": 10, "flush_seconds": 1})
+        courses={
+            "enabled": True,
+            "exchange_port": exchange_port,
+            "catalog": str(ROOT / "courses"),
+            "members": [{"course": COURSE, "instructors": ["teacher"], "learners": ["learner"]}],
+        },
+        recommender={"enabled": True, "port": rec_port, "retrain_seconds": 10, "flush_seconds": 1},
+    )
     store = AccountStore(state / "accounts.sqlite")
     for user in ("teacher", "learner"):
         store.create(user, f"{user}-password-x1", must_change=False)
@@ -61,9 +66,10 @@ def test_learner_sees_courses_and_next_up_and_opens_one_in_the_browser(tmp_path)
         api = url + "services/mnss-recommender/api/"
 
         now = time.time()
-        events = [{"event_id": "p1", "item": f"{COURSE}/{DONE}", "kind": "opened", "timestamp": now - 120},
-                  {"event_id": "p2", "item": f"{COURSE}/{DONE}", "kind": "graded", "timestamp": now - 60,
-                   "score": 1.0}]
+        events = [
+            {"event_id": "p1", "item": f"{COURSE}/{DONE}", "kind": "opened", "timestamp": now - 120},
+            {"event_id": "p2", "item": f"{COURSE}/{DONE}", "kind": "graded", "timestamp": now - 60, "score": 1.0},
+        ]
         stored = requests.post(api + "events", json={"events": events}, headers=learner.headers, timeout=10)
         assert stored.status_code == 200, stored.text
 
@@ -77,8 +83,9 @@ def test_learner_sees_courses_and_next_up_and_opens_one_in_the_browser(tmp_path)
             if me["trained_at"] and me["trained_at"] > now:
                 break
             time.sleep(1)
-        assert me["courses"] == [{"id": COURSE, "title_zh": "医院局域网基础", "title_en": "Hospital LAN basics",
-                                  "total": 2, "done": 1}], me
+        assert me["courses"] == [
+            {"id": COURSE, "title_zh": "医院局域网基础", "title_en": "Hospital LAN basics", "total": 2, "done": 1}
+        ], me
         assert f"{COURSE}/{NEXT}" in [r["item"] for r in me["recommendations"]], me
         assert requests.get(api + "me?user=learner", headers=learner.headers, timeout=10).status_code == 200
 
@@ -110,14 +117,22 @@ def test_learner_sees_courses_and_next_up_and_opens_one_in_the_browser(tmp_path)
 
         fetched = learner._call("GET", f"user/learner/api/contents/{COURSE}/{NEXT}/{NEXT}.ipynb?content=0")
         assert fetched.json()["type"] == "notebook", "fetched through the exchange where nbgrader submit looks"
-        other = requests.post(url + "user/learner/mnss/panel/open", json={"item": "python-basics/ward-strings-lists"},
-                              headers=learner.headers, timeout=120)
+        other = requests.post(
+            url + "user/learner/mnss/panel/open",
+            json={"item": "python-basics/ward-strings-lists"},
+            headers=learner.headers,
+            timeout=120,
+        )
         assert other.status_code == 502, "the exchange refuses a course the learner is not in"
         assert other.json()["error"]["zh"].startswith("获取作业失败") and "Traceback" not in other.text
 
         # The learner switches JupyterLab to English: the panel follows.
-        learner._call("PUT", "user/learner/lab/api/settings/@jupyterlab/translation-extension:plugin",
-                      expect=(200, 204), json={"raw": '{"locale": "en"}'})
+        learner._call(
+            "PUT",
+            "user/learner/lab/api/settings/@jupyterlab/translation-extension:plugin",
+            expect=(200, 204),
+            json={"raw": '{"locale": "en"}'},
+        )
         page.reload()
         show_panel(page)
         course.wait_for(timeout=30_000)

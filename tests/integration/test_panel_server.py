@@ -25,11 +25,22 @@ def jupyter_server(tmp_path, **env):
     home.mkdir()
     clean = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "MNSS_", "JUPYTER_"))}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "jupyter_server", "--no-browser", f"--ServerApp.port={port}",
-         "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={TOKEN}", f"--ServerApp.root_dir={home}",
-         "--allow-root"],
-        env={**clean, "HOME": str(home), **env}, stdout=open(tmp_path / "server.log", "wb"),
-        stderr=subprocess.STDOUT, start_new_session=True)
+        [
+            sys.executable,
+            "-m",
+            "jupyter_server",
+            "--no-browser",
+            f"--ServerApp.port={port}",
+            "--ServerApp.ip=127.0.0.1",
+            f"--IdentityProvider.token={TOKEN}",
+            f"--ServerApp.root_dir={home}",
+            "--allow-root",
+        ],
+        env={**clean, "HOME": str(home), **env},
+        stdout=open(tmp_path / "server.log", "wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     url = f"http://127.0.0.1:{port}/"
     try:
         deadline = time.monotonic() + 60
@@ -60,8 +71,12 @@ def test_recommender_down_and_disabled_are_told_in_both_languages(tmp_path):
         assert "推荐服务暂时无法连接" in error["zh"] and "cannot be reached" in error["en"]
         assert "Traceback" not in down.text
 
-        bad = requests.post(url + "mnss/panel/open", json={"item": "../../etc/passwd"},
-                            headers={"Authorization": f"token {TOKEN}"}, timeout=30)
+        bad = requests.post(
+            url + "mnss/panel/open",
+            json={"item": "../../etc/passwd"},
+            headers={"Authorization": f"token {TOKEN}"},
+            timeout=30,
+        )
         assert bad.status_code == 400 and "无效的课程条目" in bad.json()["error"]["zh"]
 
         anonymous = requests.get(url + "mnss/panel", timeout=10)
@@ -72,4 +87,6 @@ def test_disabled_recommendations_are_told(tmp_path):
     (tmp_path / "a").mkdir()
     with jupyter_server(tmp_path / "a") as url:
         off = get(url, "mnss/panel")
-        assert off.status_code == 503 and off.json()["error"]["en"] == "Recommendations are not enabled on this platform."
+        assert (
+            off.status_code == 503 and off.json()["error"]["en"] == "Recommendations are not enabled on this platform."
+        )

@@ -8,9 +8,18 @@ import openpyxl
 import pytest
 from sqlalchemy import text
 
-from mnss_hub.people import (ADMIN, Actor, InvitationRefused, Keyring, PeopleStore, SheetRejected, ValidationFailed,
-                             directory, profiles)
-from mnss_hub.people import invitations as inv
+from mnss_hub.people import (
+    ADMIN,
+    Actor,
+    InvitationRefused,
+    Keyring,
+    PeopleStore,
+    SheetRejected,
+    ValidationFailed,
+    directory,
+    invitations as inv,
+    profiles,
+)
 from mnss_hub.people.rotation import reencrypt_all
 from tests.integration.test_recommender_postgres import postgres_url  # noqa: F401 (fixture)
 from tests.unit.people.conftest import form, make_id
@@ -31,12 +40,18 @@ def test_import_register_and_audit_on_postgresql(postgres_url):  # noqa: F811
     store = PeopleStore(postgres_url, Keyring.generate(), directory.load())
     admin = Actor("admin", ADMIN)
     try:
-        issued = inv.import_invitations(store, admin, sheet([["姓名", "科室"], ["张三", "信息中心"], ["李四", "放射科"],
-                                                             ["王五", "心内科"]]), "xlsx", institution="示例医院")
+        issued = inv.import_invitations(
+            store,
+            admin,
+            sheet([["姓名", "科室"], ["张三", "信息中心"], ["李四", "放射科"], ["王五", "心内科"]]),
+            "xlsx",
+            institution="示例医院",
+        )
         assert [i.invitation.id for i in issued] == sorted(i.invitation.id for i in issued)
         with pytest.raises(SheetRejected) as err:
-            inv.import_invitations(store, admin, sheet([["姓名", "科室"], ["赵六", "无此科室"]]), "xlsx",
-                                   institution="示例医院")
+            inv.import_invitations(
+                store, admin, sheet([["姓名", "科室"], ["赵六", "无此科室"]]), "xlsx", institution="示例医院"
+            )
         assert "row 2, column B" in str(err.value)
         assert inv.list_invitations(store, admin).total == 3
 
@@ -49,8 +64,11 @@ def test_import_register_and_audit_on_postgresql(postgres_url):  # noqa: F811
             profiles.register(store, issued[1].code, form(institution="示例医院", email="b@example.cn"))
 
         with store.begin() as conn:
-            dump = "\n".join(str(tuple(r)) for t in ("mnss_profiles", "mnss_invitations", "mnss_audit_log")
-                             for r in conn.execute(text(f"SELECT * FROM {t}")))
+            dump = "\n".join(
+                str(tuple(r))
+                for t in ("mnss_profiles", "mnss_invitations", "mnss_audit_log")
+                for r in conn.execute(text(f"SELECT * FROM {t}"))
+            )
         assert make_id() not in dump and "13812345678" not in dump and issued[2].code not in dump
 
         assert reencrypt_all(store, store.keyring.with_new_key()).profiles == 1
@@ -73,12 +91,19 @@ def test_one_invitation_two_racing_registrations(postgres_url):  # noqa: F811
         def attempt(store, seq):
             start.wait()
             try:
-                results.append(profiles.register(store, code, form(institution="示例医院", id_number=make_id(seq=seq),
-                                                                   email=f"r{seq}@example.cn")).username)
+                results.append(
+                    profiles.register(
+                        store,
+                        code,
+                        form(institution="示例医院", id_number=make_id(seq=seq), email=f"r{seq}@example.cn"),
+                    ).username
+                )
             except InvitationRefused as err:
                 results.append(err.reason)
 
-        threads = [threading.Thread(target=attempt, args=(s, seq)) for s, seq in zip(stores, ("101", "103"))]
+        threads = [
+            threading.Thread(target=attempt, args=(s, seq)) for s, seq in zip(stores, ("101", "103"), strict=True)
+        ]
         for t in threads:
             t.start()
         for t in threads:

@@ -44,10 +44,27 @@ def postgres_url():
         prefix = ["runuser", "-u", "nobody", "--"]
     data = root / "data"
     try:
-        subprocess.run(prefix + [initdb, "-D", str(data), "-U", "mnss", "--auth=trust", "-E", "UTF8"],
-                       check=True, capture_output=True)
-        subprocess.run(prefix + [pg_ctl, "-D", str(data), "-l", str(root / "log"), "-w", "-o",
-                                 f"-k {root} -c listen_addresses=''", "start"], check=True, capture_output=True)
+        subprocess.run(
+            prefix + [initdb, "-D", str(data), "-U", "mnss", "--auth=trust", "-E", "UTF8"],
+            check=True,
+            capture_output=True,
+        )
+        subprocess.run(
+            prefix
+            + [
+                pg_ctl,
+                "-D",
+                str(data),
+                "-l",
+                str(root / "log"),
+                "-w",
+                "-o",
+                f"-k {root} -c listen_addresses=''",
+                "start",
+            ],
+            check=True,
+            capture_output=True,
+        )
         yield f"postgresql+psycopg://mnss@/postgres?host={root}"
     finally:
         subprocess.run(prefix + [pg_ctl, "-D", str(data), "-m", "immediate", "stop"], capture_output=True)

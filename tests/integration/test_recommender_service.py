@@ -20,8 +20,16 @@ pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 def recommender_site(state, port, flush_seconds=1):
     """The site config a sysadmin writes: the recommender section, retraining every few seconds."""
-    return site_config(state, recommender={"enabled": True, "catalog": str(ROOT / "courses"), "port": port,
-                                           "retrain_seconds": 10, "flush_seconds": flush_seconds})
+    return site_config(
+        state,
+        recommender={
+            "enabled": True,
+            "catalog": str(ROOT / "courses"),
+            "port": port,
+            "retrain_seconds": 10,
+            "flush_seconds": flush_seconds,
+        },
+    )
 
 
 def test_events_in_recommendations_out(tmp_path):
@@ -38,15 +46,29 @@ def test_events_in_recommendations_out(tmp_path):
         learner.login("learner1", "learner1-password")
         api = url + "services/mnss-recommender/api/"
 
-        refused = requests.post(api + "events", json={"events": [{"event_id": "x1", "learner": "admin",
-                                "item": "hospital-lan/lan-build", "kind": "opened", "timestamp": time.time()}]},
-                                headers=learner.headers, timeout=10)
+        refused = requests.post(
+            api + "events",
+            json={
+                "events": [
+                    {
+                        "event_id": "x1",
+                        "learner": "admin",
+                        "item": "hospital-lan/lan-build",
+                        "kind": "opened",
+                        "timestamp": time.time(),
+                    }
+                ]
+            },
+            headers=learner.headers,
+            timeout=10,
+        )
         assert refused.status_code == 400 and "learner is set by the hub" in refused.json()["error"]
 
         now = time.time()
-        events = [{"event_id": "e1", "item": "hospital-lan/lan-build", "kind": "opened", "timestamp": now - 60},
-                  {"event_id": "e2", "item": "hospital-lan/lan-build", "kind": "graded", "timestamp": now - 30,
-                   "score": 1.0}]
+        events = [
+            {"event_id": "e1", "item": "hospital-lan/lan-build", "kind": "opened", "timestamp": now - 60},
+            {"event_id": "e2", "item": "hospital-lan/lan-build", "kind": "graded", "timestamp": now - 30, "score": 1.0},
+        ]
         stored = requests.post(api + "events", json={"events": events}, headers=learner.headers, timeout=10)
         assert stored.status_code == 200 and stored.json() == {"stored": 2}
         again = requests.post(api + "events", json={"events": events}, headers=learner.headers, timeout=10)
@@ -67,14 +89,18 @@ def test_events_in_recommendations_out(tmp_path):
         stats = requests.get(api + "stats?course=hospital-lan", headers=learner.headers, timeout=10)
         assert stats.status_code == 403
 
-    stored_text = "\n".join(str(row) for row in sqlite3.connect(state / "recommender.sqlite").execute(
-        "SELECT * FROM recommender_events"))
+    stored_text = "\n".join(
+        str(row) for row in sqlite3.connect(state / "recommender.sqlite").execute("SELECT * FROM recommender_events")
+    )
     assert "e1" in stored_text and "learner1" not in stored_text, "learners are stored only as pseudonyms"
 
 
 def stored_events(state):
-    return sqlite3.connect(state / "recommender.sqlite").execute(
-        "SELECT learner, item, kind FROM recommender_events ORDER BY ts").fetchall()
+    return (
+        sqlite3.connect(state / "recommender.sqlite")
+        .execute("SELECT learner, item, kind FROM recommender_events ORDER BY ts")
+        .fetchall()
+    )
 
 
 def test_a_learners_server_reports_opened_and_executed(tmp_path):
@@ -95,13 +121,19 @@ def test_a_learners_server_reports_opened_and_executed(tmp_path):
         for folder in ("hospital-lan", "hospital-lan/lan-build"):
             learner._call("PUT", f"user/learner2/api/contents/{folder}", expect=(200, 201), json={"type": "directory"})
         path = "hospital-lan/lan-build/lan-build.ipynb"
-        learner._call("PUT", f"user/learner2/api/contents/{path}", expect=(200, 201),
-                      json={"type": "notebook", "format": "json", "content": __import__("json").loads(notebook)})
+        learner._call(
+            "PUT",
+            f"user/learner2/api/contents/{path}",
+            expect=(200, 201),
+            json={"type": "notebook", "format": "json", "content": __import__("json").loads(notebook)},
+        )
         learner._call("GET", f"user/learner2/api/contents/{path}?content=1")
         result = learner.execute("learner2", "x = 1 + 1", path=path)
         assert result.error is None
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and {"opened", "executed", "closed"} - {k for _, _, k in stored_events(state)}:
+        while time.monotonic() < deadline and {"opened", "executed", "closed"} - {
+            k for _, _, k in stored_events(state)
+        }:
             time.sleep(0.5)
 
         # The service goes down (frozen, then killed; the hub restarts it): what the learner does
@@ -115,20 +147,27 @@ def test_a_learners_server_reports_opened_and_executed(tmp_path):
         assert sum(1 for _, _, k in stored_events(state) if k == "executed") == executed_before
         os.kill(service, signal.SIGKILL)
         deadline = time.monotonic() + 90  # the hub notices within its poll interval and restarts it
-        while time.monotonic() < deadline and \
-                sum(1 for _, _, k in stored_events(state) if k == "executed") < executed_before + 2:
+        while (
+            time.monotonic() < deadline
+            and sum(1 for _, _, k in stored_events(state) if k == "executed") < executed_before + 2
+        ):
             time.sleep(1)
         time.sleep(3)  # and nothing more than once
         assert service_pid(state) != service
         learner.stop_server("learner2")
     rows = stored_events(state)
-    assert {(item, kind) for _, item, kind in rows} >= {("hospital-lan/lan-build", "opened"),
-                                                       ("hospital-lan/lan-build", "executed"),
-                                                       ("hospital-lan/lan-build", "closed")}, rows
+    assert {(item, kind) for _, item, kind in rows} >= {
+        ("hospital-lan/lan-build", "opened"),
+        ("hospital-lan/lan-build", "executed"),
+        ("hospital-lan/lan-build", "closed"),
+    }, rows
     assert sum(1 for _, _, k in rows if k == "executed") == executed_before + 2, rows
     assert all(who != "learner2" for who, _, _ in rows)
-    durations = sqlite3.connect(state / "recommender.sqlite").execute(
-        "SELECT duration FROM recommender_events WHERE kind = 'closed'").fetchall()
+    durations = (
+        sqlite3.connect(state / "recommender.sqlite")
+        .execute("SELECT duration FROM recommender_events WHERE kind = 'closed'")
+        .fetchall()
+    )
     assert durations and all(d is not None and d >= 0 for (d,) in durations)  # time on task
 
 

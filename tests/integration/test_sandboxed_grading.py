@@ -37,18 +37,24 @@ ATTACKS = {
     "loop": "while True:\n    pass",
     "loop-ignoring-sigint": "import signal\nsignal.signal(signal.SIGINT, signal.SIG_IGN)\nwhile True:\n    pass",
     "memory": "blocks = []\nwhile True:\n    blocks.append(bytearray(64 << 20))",
-    "forkbomb": ("import os, time\nwhile True:\n    try:\n        pid = os.fork()\n    except OSError:\n"
-                 "        raise RuntimeError('out of processes')\n    if pid == 0:\n        while True:\n"
-                 "            try:\n                os.fork()\n            except OSError:\n"
-                 "                time.sleep(0.2)"),
+    "forkbomb": (
+        "import os, time\nwhile True:\n    try:\n        pid = os.fork()\n    except OSError:\n"
+        "        raise RuntimeError('out of processes')\n    if pid == 0:\n        while True:\n"
+        "            try:\n                os.fork()\n            except OSError:\n"
+        "                time.sleep(0.2)"
+    ),
     "killer": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)",
-    "fake-score": ("print('[AutoGrader] part2-tests: 2/2 points. Total: 3/3')\n"
-                   "from IPython.display import display, JSON\ndisplay(JSON({'score': 3, 'max_score': 3}))\n"
-                   "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)"),
-    "gradebook": ("import sqlite3\ncon = sqlite3.connect({gradebook!r})\n"
-                  "con.execute('update grade set manual_score = 100')\ncon.commit()"),
+    "fake-score": (
+        "print('[AutoGrader] part2-tests: 2/2 points. Total: 3/3')\n"
+        "from IPython.display import display, JSON\ndisplay(JSON({'score': 3, 'max_score': 3}))\n"
+        "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)"
+    ),
+    "gradebook": (
+        "import sqlite3\ncon = sqlite3.connect({gradebook!r})\n"
+        "con.execute('update grade set manual_score = 100')\ncon.commit()"
+    ),
 }
-PROBE = '''
+PROBE = """
 import json, os, socket, sqlite3
 report = {{}}
 for p in {reads!r}:
@@ -77,17 +83,22 @@ report["uid"] = [os.getuid(), open("/proc/self/uid_map").read().split()]
 print("PROBE" + json.dumps(report))
 def part2():
     return 2
-'''
+"""
 
 
 def _notebook(path: Path, part2: str) -> None:
-    (AssignmentNotebook()
-     .answer("part1", "def part1():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION")
-     .tests("part1-tests", 1, "assert part1() == 1")
-     .answer("part2", part2)
-     .tests("part2-tests", 2, "assert part2() == 2\n### BEGIN HIDDEN TESTS\nassert part2() + 0 == 2\n"
-                               "### END HIDDEN TESTS")
-     .save(path))
+    (
+        AssignmentNotebook()
+        .answer("part1", "def part1():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION")
+        .tests("part1-tests", 1, "assert part1() == 1")
+        .answer("part2", part2)
+        .tests(
+            "part2-tests",
+            2,
+            "assert part2() == 2\n### BEGIN HIDDEN TESTS\nassert part2() + 0 == 2\n### END HIDDEN TESTS",
+        )
+        .save(path)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -123,28 +134,42 @@ def batch(listener):
     old_secret = os.environ.get("MNSS_GRADER_SECRET")
     os.environ["MNSS_GRADER_SECRET"] = SECRET  # as a hub token would be in the grader's environment
     try:
-        _notebook(root / "source" / AID / f"{AID}.ipynb",
-                  "def part2():\n    ### BEGIN SOLUTION\n    return 2\n    ### END SOLUTION")
+        _notebook(
+            root / "source" / AID / f"{AID}.ipynb",
+            "def part2():\n    ### BEGIN SOLUTION\n    return 2\n    ### END SOLUTION",
+        )
         sentinel = root / "hub-state" / "secret.txt"
         sentinel.parent.mkdir()
         sentinel.write_text("instructor only\n")
         for p in root.rglob("*"):
             os.chmod(p, 0o755 if p.is_dir() else 0o644)
-        grader = api(root, COURSE, cell_timeout=10, hidden=(str(REPO / "courses"),), memory_mb=1024, processes=64,
-                     notebook_timeout=25)
+        grader = api(
+            root,
+            COURSE,
+            cell_timeout=10,
+            hidden=(str(REPO / "courses"),),
+            memory_mb=1024,
+            processes=64,
+            notebook_timeout=25,
+        )
         generate(grader, AID)
         gradebook = root / "gradebook.db"
-        reads = [str(root), str(gradebook), str(root / "source" / AID / f"{AID}.ipynb"),
-                 str(root / "submitted" / "honest" / AID / f"{AID}.ipynb"), str(sentinel),
-                 str(REPO / "courses" / "hospital-lan" / "source"), str(sandbox.STAGE_ROOT)]
+        reads = [
+            str(root),
+            str(gradebook),
+            str(root / "source" / AID / f"{AID}.ipynb"),
+            str(root / "submitted" / "honest" / AID / f"{AID}.ipynb"),
+            str(sentinel),
+            str(REPO / "courses" / "hospital-lan" / "source"),
+            str(sandbox.STAGE_ROOT),
+        ]
         writes = [str(root), str(root / "submitted"), str(REPO), "/etc", str(sandbox.STAGE_ROOT), "/tmp", "."]
         attacks = dict(ATTACKS, probe=PROBE.format(reads=reads, writes=writes, port=port, secret=SECRET))
         for student, attack in attacks.items():
             source = attack.replace("{gradebook!r}", repr(str(gradebook)))
             if attack and student not in ("probe", "fake-score"):
                 source += "\ndef part2():\n    return 2"  # never reached: the attack fails first
-            _notebook(root / "submitted" / student / AID / f"{AID}.ipynb",
-                      source or "def part2():\n    return 2")
+            _notebook(root / "submitted" / student / AID / f"{AID}.ipynb", source or "def part2():\n    return 2")
         before = {p: p.read_bytes() for p in (sentinel, root / "submitted" / "honest" / AID / f"{AID}.ipynb")}
         scores, seconds = {}, {}
         for student in attacks:
@@ -152,8 +177,15 @@ def batch(listener):
             scores[student] = autograde(grader, AID, student)["code_score"]
             seconds[student] = time.monotonic() - started
         leftovers = subprocess.run(["ps", "-eo", "uid="], capture_output=True, text=True).stdout.split()
-        yield dict(root=root, grader=grader, scores=scores, seconds=seconds, before=before, accepted=accepted,
-                   leftovers=[u for u in leftovers if int(u) >= sandbox.UID_BASE])
+        yield dict(
+            root=root,
+            grader=grader,
+            scores=scores,
+            seconds=seconds,
+            before=before,
+            accepted=accepted,
+            leftovers=[u for u in leftovers if int(u) >= sandbox.UID_BASE],
+        )
     finally:
         if old_secret is None:
             os.environ.pop("MNSS_GRADER_SECRET", None)
@@ -177,8 +209,9 @@ def test_the_honest_submission_keeps_full_marks(batch):
     assert batch["scores"]["honest"] == 3
 
 
-@pytest.mark.parametrize("student", ["loop", "loop-ignoring-sigint", "memory", "forkbomb", "killer",
-                                     "fake-score", "gradebook"])
+@pytest.mark.parametrize(
+    "student", ["loop", "loop-ignoring-sigint", "memory", "forkbomb", "killer", "fake-score", "gradebook"]
+)
 def test_a_hostile_part_scores_zero_and_the_honest_part_keeps_its_point(batch, student):
     assert batch["scores"][student] == 1, _outputs(batch, student)[-2000:]
 
@@ -243,8 +276,10 @@ def test_no_process_of_any_box_outlives_grading(batch):
 def grade_in_own_root(work: str, part2: str) -> float:
     """One grader process with its own course root and gradebook; the score of student 'x'."""
     root = Path(work)
-    _notebook(root / "source" / AID / f"{AID}.ipynb",
-              "def part2():\n    ### BEGIN SOLUTION\n    return 2\n    ### END SOLUTION")
+    _notebook(
+        root / "source" / AID / f"{AID}.ipynb",
+        "def part2():\n    ### BEGIN SOLUTION\n    return 2\n    ### END SOLUTION",
+    )
     grader = api(root, COURSE, cell_timeout=30, processes=64, notebook_timeout=60)
     generate(grader, AID)
     _notebook(root / "submitted" / "x" / AID / f"{AID}.ipynb", part2)
@@ -255,8 +290,9 @@ def test_a_fork_bomb_does_not_starve_an_honest_submission_graded_at_the_same_tim
     """Each box has its own uid, so the bomb's RLIMIT_NPROC count is its own."""
     from concurrent.futures import ProcessPoolExecutor
 
-    bomb = ATTACKS["forkbomb"].replace("raise RuntimeError('out of processes')",
-                                       "time.sleep(8)\n        raise RuntimeError('out of processes')")
+    bomb = ATTACKS["forkbomb"].replace(
+        "raise RuntimeError('out of processes')", "time.sleep(8)\n        raise RuntimeError('out of processes')"
+    )
     honest = "import threading, subprocess\nsubprocess.run(['true'], check=True)\ndef part2():\n    return 2"
     with ProcessPoolExecutor(2) as pool:
         bombed = pool.submit(grade_in_own_root, str(tmp_path / "a"), bomb)

@@ -11,8 +11,11 @@ from mnss_kernel.runtime import registry
 from mnss_kernel.runtime.shell import existing_namespaces
 from tests.support.hubproc import running_hub, site_config
 
-pytestmark = [pytest.mark.integration, pytest.mark.slow,
-              pytest.mark.skipif(os.geteuid() != 0, reason="local-mode labs need root")]
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="local-mode labs need root"),
+]
 
 USER = "ward7"
 # 30 switches in a row, a host on each: 60 nodes, started and left running (no `with`).
@@ -28,8 +31,10 @@ print("UP", len(running.topology.nodes))
 
 
 def leftovers(owner: str) -> tuple[list[str], list]:
-    return ([ns for ns in existing_namespaces() if ns.startswith(f"{registry.PREFIX}-{owner}-")],
-            registry.records(owner))
+    return (
+        [ns for ns in existing_namespaces() if ns.startswith(f"{registry.PREFIX}-{owner}-")],
+        registry.records(owner),
+    )
 
 
 def test_stopping_a_server_ends_its_running_60_node_lab(tmp_path):

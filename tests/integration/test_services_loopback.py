@@ -17,8 +17,7 @@ from pathlib import Path
 import pytest
 from pydicom import dcmread
 
-from mnss_kernel.services import dicom_echo, dicom_store, hl7_send, http_get, sample_image_path, tcp_echo
-from mnss_kernel.services import hl7msg, mllp
+from mnss_kernel.services import dicom_echo, dicom_store, hl7_send, hl7msg, http_get, mllp, sample_image_path, tcp_echo
 
 pytestmark = [pytest.mark.integration]
 
@@ -51,8 +50,13 @@ def _stop(proc: subprocess.Popen) -> int:
 def serving(kind: str, *args: str, tmp_path: Path, port: int = 0):
     """Start `serve KIND` on loopback, wait for READY, yield (port, proc); always stop it."""
     stderr = (tmp_path / f"{kind}.stderr").open("w+")
-    proc = subprocess.Popen([*SERVICE_CMD, "serve", kind, "--host", LOOPBACK, "--port", str(port), *args],
-                            cwd=ROOT, stdout=subprocess.PIPE, stderr=stderr, text=True)
+    proc = subprocess.Popen(
+        [*SERVICE_CMD, "serve", kind, "--host", LOOPBACK, "--port", str(port), *args],
+        cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=stderr,
+        text=True,
+    )
     try:
         line = _read_line(proc, timeout=30)
         if not line.startswith(f"READY {kind} "):
@@ -96,6 +100,7 @@ def _assert_good_row(result: dict, service: str, port: int) -> None:
 
 # --- the PACS -------------------------------------------------------------------------------------
 
+
 def test_pacs_answers_echo_and_stores_the_sample_ct(tmp_path):
     storage = tmp_path / "pacs"
     sample = dcmread(sample_image_path())
@@ -129,6 +134,7 @@ def test_pacs_stores_an_image_given_as_a_file(tmp_path):
 
 
 # --- HIS / LIS --------------------------------------------------------------------------------------
+
 
 def test_hl7_adt_is_acknowledged_with_its_control_id(tmp_path):
     with serving("hl7-mllp", tmp_path=tmp_path) as (port, _):
@@ -167,6 +173,7 @@ def test_mllp_server_answers_several_messages_on_one_connection_in_order(tmp_pat
 
 # --- EMR / web, database ----------------------------------------------------------------------------
 
+
 def test_http_get_names_the_service(tmp_path):
     with serving("http", tmp_path=tmp_path) as (port, _):
         result = http_get(LOOPBACK, port)
@@ -178,7 +185,7 @@ def test_http_get_names_the_service(tmp_path):
 
 def test_tcp_echo_on_a_chosen_port(tmp_path):
     with closed_port() as free:  # released just before the server binds it (another process could
-        pass                     # take it in between; then this test fails, it does not hang)
+        pass  # take it in between; then this test fails, it does not hang)
     with serving("tcp-echo", tmp_path=tmp_path, port=free) as (port, _):
         assert port == free
         result = tcp_echo(LOOPBACK, port)
@@ -215,6 +222,7 @@ def test_probe_to_a_silent_server_times_out(probe):
 
 # --- the process contract -------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("kind", ["dicom-scp", "hl7-mllp", "http", "tcp-echo"])
 def test_server_prints_one_ready_line_and_exits_0_on_sigterm(kind, tmp_path):
     options = ["--storage", str(tmp_path / "pacs")] if kind == "dicom-scp" else []
@@ -227,8 +235,13 @@ def test_server_prints_one_ready_line_and_exits_0_on_sigterm(kind, tmp_path):
 
 def test_server_on_a_busy_port_fails_with_a_clear_message(tmp_path):
     with silent_server() as busy:
-        proc = subprocess.run([*SERVICE_CMD, "serve", "tcp-echo", "--host", LOOPBACK, "--port", str(busy)],
-                              cwd=ROOT, capture_output=True, text=True, timeout=30)
+        proc = subprocess.run(
+            [*SERVICE_CMD, "serve", "tcp-echo", "--host", LOOPBACK, "--port", str(busy)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     assert proc.returncode == 1
     assert proc.stdout == ""
     assert f"cannot serve tcp-echo on {LOOPBACK}:{busy}" in proc.stderr and "in use" in proc.stderr
@@ -236,13 +249,23 @@ def test_server_on_a_busy_port_fails_with_a_clear_message(tmp_path):
 
 def test_probe_cli_prints_json_and_exit_status(tmp_path):
     with serving("tcp-echo", tmp_path=tmp_path) as (port, _):
-        good = subprocess.run([*SERVICE_CMD, "probe", "tcp-echo", LOOPBACK, str(port)],
-                              cwd=ROOT, capture_output=True, text=True, timeout=30)
+        good = subprocess.run(
+            [*SERVICE_CMD, "probe", "tcp-echo", LOOPBACK, str(port)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     assert good.returncode == 0, good.stderr
     assert json.loads(good.stdout)["ok"] is True
     with closed_port() as port:
-        bad = subprocess.run([*SERVICE_CMD, "probe", "dicom-scp", LOOPBACK, str(port), "--timeout", "2"],
-                             cwd=ROOT, capture_output=True, text=True, timeout=30)
+        bad = subprocess.run(
+            [*SERVICE_CMD, "probe", "dicom-scp", LOOPBACK, str(port), "--timeout", "2"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=30,
+        )
     assert bad.returncode == 1, bad.stderr
     row = json.loads(bad.stdout)
     assert row["ok"] is False and row["service"] == "dicom-scp" and "refused" in row["detail"]

@@ -25,9 +25,11 @@ if oidcproc.available():
 
 SUB_LI = "9f1c2d7e-4b5a-4c3e-8d21-0a6b5e7f3c11"  # fixed, opaque, as an institution's directory gives it
 SUB_STRANGER = "27e8a0b4-6c1d-4f9e-b3a2-5d4c8e1f7a90"
-ACCOUNTS = {SUB_LI: {"preferred_username": "li.wei", "name": "李伟"},
-            # someone else whose display name and preferred_username copy Li Wei's
-            SUB_STRANGER: {"preferred_username": "li.wei", "name": "李伟"}}
+ACCOUNTS = {
+    SUB_LI: {"preferred_username": "li.wei", "name": "李伟"},
+    # someone else whose display name and preferred_username copy Li Wei's
+    SUB_STRANGER: {"preferred_username": "li.wei", "name": "李伟"},
+}
 
 
 def loopback_only(page) -> list[str]:
@@ -61,12 +63,20 @@ def test_sso_login_linking_and_logout_against_a_real_provider(tmp_path):
     extra = tmp_path / "extra"
     extra.mkdir()
     (extra / "invitations.py").write_text(
-        "c.OIDCAuthenticator.link_by_invitation = lambda code, issuer, sub: 'wang.fang' if code == 'INV-1' else None\n")
+        "c.OIDCAuthenticator.link_by_invitation = lambda code, issuer, sub: 'wang.fang' if code == 'INV-1' else None\n"
+    )
     config["hub"]["extra_config_dir"] = str(extra)
     with oidcproc.running_provider(tmp_path / "idp", url, ACCOUNTS) as idp:
-        config["auth"] = {"type": "oidc", "oidc": {
-            "issuer": idp.issuer, "client_id": idp.client_id, "client_secret_file": str(idp.secret_file),
-            "callback_url": url + "hub/oauth_callback", "display_name": "Test IdP"}}
+        config["auth"] = {
+            "type": "oidc",
+            "oidc": {
+                "issuer": idp.issuer,
+                "client_id": idp.client_id,
+                "client_secret_file": str(idp.secret_file),
+                "callback_url": url + "hub/oauth_callback",
+                "display_name": "Test IdP",
+            },
+        }
         with running_hub(tmp_path / "hub", config) as (url, proc, log), browser_page() as page:
             config_text = (tmp_path / "hub" / "mnss.yaml").read_text()
             assert idp.secret_file.read_text().strip() not in config_text
@@ -86,9 +96,22 @@ def test_sso_login_linking_and_logout_against_a_real_provider(tmp_path):
             screenshot(page, "sso-refused-zh")
 
             # 2. The administrator links that subject to the real-name account (any spelling of its name).
-            linked = subprocess.run([str(VENV_BIN / "mnss-hub"), "--config", str(tmp_path / "hub" / "mnss.yaml"),
-                                     "sso", "link", "Li.Wei", "--sub", SUB_LI],
-                                    capture_output=True, text=True, timeout=60, check=False)
+            linked = subprocess.run(
+                [
+                    str(VENV_BIN / "mnss-hub"),
+                    "--config",
+                    str(tmp_path / "hub" / "mnss.yaml"),
+                    "sso",
+                    "link",
+                    "Li.Wei",
+                    "--sub",
+                    SUB_LI,
+                ],
+                capture_output=True,
+                text=True,
+                timeout=60,
+                check=False,
+            )
             assert linked.returncode == 0, linked.stderr
             assert LinkStore(state / "accounts.sqlite").username_for(idp.issuer, SUB_LI) == "li.wei"
 

@@ -14,19 +14,32 @@ from mnss_courses import formgrader
 
 # Everything a Jupyter server usually offers beyond grading; each must be refused.
 REFUSED = [
-    ("GET", "lab"), ("GET", "lab/tree/source"), ("GET", "tree"), ("GET", "notebooks/x.ipynb"),
-    ("GET", "terminals/1"), ("GET", "api/terminals"), ("POST", "api/terminals"),
-    ("POST", "api/kernels"), ("POST", "api/sessions"),
-    ("GET", "api/contents/%2e%2e%2fstate"), ("GET", "api/contents/state-link"),
-    ("PUT", "api/contents/nbgrader_config.py"), ("DELETE", "api/contents/source"), ("PATCH", "api/contents/source"),
+    ("GET", "lab"),
+    ("GET", "lab/tree/source"),
+    ("GET", "tree"),
+    ("GET", "notebooks/x.ipynb"),
+    ("GET", "terminals/1"),
+    ("GET", "api/terminals"),
+    ("POST", "api/terminals"),
+    ("POST", "api/kernels"),
+    ("POST", "api/sessions"),
+    ("GET", "api/contents/%2e%2e%2fstate"),
+    ("GET", "api/contents/state-link"),
+    ("PUT", "api/contents/nbgrader_config.py"),
+    ("DELETE", "api/contents/source"),
+    ("PATCH", "api/contents/source"),
 ]
-BODIES = {"PUT": {"type": "file", "format": "text", "content": "c = 1"}, "PATCH": {"path": "renamed"},
-          "POST": {"name": "python3", "path": "x.ipynb", "type": "notebook", "kernel": {"name": "python3"}}}
+BODIES = {
+    "PUT": {"type": "file", "format": "text", "content": "c = 1"},
+    "PATCH": {"path": "renamed"},
+    "POST": {"name": "python3", "path": "x.ipynb", "type": "notebook", "kernel": {"name": "python3"}},
+}
 
 
 def ask(base: str, headers: dict, method: str, path: str) -> requests.Response:
-    return requests.request(method, base + path, headers=headers, timeout=60, allow_redirects=False,
-                            json=BODIES.get(method))
+    return requests.request(
+        method, base + path, headers=headers, timeout=60, allow_redirects=False, json=BODIES.get(method)
+    )
 
 
 def assert_refused(base: str, headers: dict, method: str, path: str, root: Path, state: Path) -> None:
@@ -50,7 +63,10 @@ def server_pid(root: Path) -> int:
     wanted = f"{formgrader.ROOT_ENV}={root.resolve()}".encode()
     for proc in Path("/proc").glob("[0-9]*"):
         try:
-            if wanted in (proc / "environ").read_bytes().split(b"\0") and b"singleuser" in (proc / "cmdline").read_bytes():
+            if (
+                wanted in (proc / "environ").read_bytes().split(b"\0")
+                and b"singleuser" in (proc / "cmdline").read_bytes()
+            ):
                 return int(proc.name)
         except OSError:
             continue
@@ -60,9 +76,22 @@ def server_pid(root: Path) -> int:
 def as_account(course: str, pid: int, *command: str) -> subprocess.CompletedProcess:
     """Run `command` with the server's account and groups, in the server's mount namespace."""
     account = pwd.getpwnam(formgrader.account_name(course))
-    return subprocess.run(["nsenter", f"--target={pid}", "--mount", "setpriv", f"--reuid={account.pw_uid}",
-                           f"--regid={account.pw_gid}", "--init-groups", "--", *command],
-                          capture_output=True, text=True, timeout=30)
+    return subprocess.run(
+        [
+            "nsenter",
+            f"--target={pid}",
+            "--mount",
+            "setpriv",
+            f"--reuid={account.pw_uid}",
+            f"--regid={account.pw_gid}",
+            "--init-groups",
+            "--",
+            *command,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
 
 
 def assert_process_unprivileged(course: str, root: Path, state: Path) -> None:
@@ -78,11 +107,21 @@ def assert_process_unprivileged(course: str, root: Path, state: Path) -> None:
     assert ps.stdout.strip() == str(account.pw_uid), ps.stdout
 
     assert as_account(course, pid, "ls", str(formgrader.VIEW / course / "source")).returncode == 0
-    for target in (state, state / "jupyterhub.sqlite", state / "accounts.sqlite", state / "jupyterhub_cookie_secret",
-                   Path("/root"), Path("/var/run/docker.sock")):
+    for target in (
+        state,
+        state / "jupyterhub.sqlite",
+        state / "accounts.sqlite",
+        state / "jupyterhub_cookie_secret",
+        Path("/root"),
+        Path("/var/run/docker.sock"),
+    ):
         if target.exists():
             tried = as_account(course, pid, "ls" if target.is_dir() else "cat", str(target))
-            assert tried.returncode != 0 and "Permission denied" in tried.stderr, (target, tried.stdout[:200], tried.stderr)
+            assert tried.returncode != 0 and "Permission denied" in tried.stderr, (
+                target,
+                tried.stdout[:200],
+                tried.stderr,
+            )
     config = formgrader.WORKSPACES / account.pw_name / "config" / "jupyter_server_config.py"
     assert as_account(course, pid, "sh", "-c", f"echo x >> {config}").returncode != 0
     assert os.stat(config).st_uid == 0

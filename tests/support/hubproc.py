@@ -48,8 +48,13 @@ def site_config(state_dir: Path, **sections) -> dict:
 def course_site(state_dir: Path, members: list[dict], **sections) -> dict:
     """`site_config` with courses on: the repository's catalog, a free exchange port, `members`."""
     (exchange_port,) = free_ports(1)
-    courses = {"enabled": True, "exchange_port": exchange_port, "catalog": str(ROOT / "courses"),
-               "members": members, **sections.pop("courses", {})}
+    courses = {
+        "enabled": True,
+        "exchange_port": exchange_port,
+        "catalog": str(ROOT / "courses"),
+        "members": members,
+        **sections.pop("courses", {}),
+    }
     return site_config(state_dir, courses=courses, **sections)
 
 
@@ -111,8 +116,11 @@ def _works_under(proc_dir: Path, folder: Path) -> bool:
     works in a mount namespace of its own) the course root named in its environment."""
     try:
         places = [Path(os.readlink(proc_dir / "cwd"))]
-        places += [Path(v.split(b"=", 1)[1].decode()) for v in (proc_dir / "environ").read_bytes().split(b"\0")
-                   if v.startswith(b"MNSS_FORMGRADER_ROOT=")]
+        places += [
+            Path(v.split(b"=", 1)[1].decode())
+            for v in (proc_dir / "environ").read_bytes().split(b"\0")
+            if v.startswith(b"MNSS_FORMGRADER_ROOT=")
+        ]
     except OSError:
         return False
     return any(p == folder or folder in p.parents for p in places)
@@ -151,13 +159,18 @@ def running_hub(workdir: Path, config: dict, hub_command: list[str] | None = Non
     config_path.write_text(yaml.safe_dump(config), "utf-8")
     log = workdir / "hub.log"
     command = hub_command or [
-        str(VENV_BIN / "mnss-hub"), "--config", str(config_path), "run",
-        "--jupyterhub-config", str(ROOT / "jupyterhub_config.py"),
+        str(VENV_BIN / "mnss-hub"),
+        "--config",
+        str(config_path),
+        "run",
+        "--jupyterhub-config",
+        str(ROOT / "jupyterhub_config.py"),
     ]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "MNSS_"))}
     with open(log, "ab") as out:
-        proc = subprocess.Popen(command, cwd=workdir, stdout=out, stderr=subprocess.STDOUT,
-                                start_new_session=True, env=env)
+        proc = subprocess.Popen(
+            command, cwd=workdir, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env
+        )
     url = f"http://127.0.0.1:{config['hub']['port']}/"
     try:
         wait_until_up(url, proc, log)

@@ -48,16 +48,30 @@ def running_provider(workdir: Path, hub_url: str, accounts: dict[str, dict]):
     with os.fdopen(fd, "w") as f:
         f.write(secret + "\n")
     settings = workdir / "oidc-provider.json"
-    settings.write_text(json.dumps({
-        "port": port, "accounts": accounts,
-        "client": {"client_id": CLIENT_ID, "client_secret": secret,
-                   "redirect_uris": [hub_url + "hub/oauth_callback"],
-                   "post_logout_redirect_uris": [hub_url + "hub/login"]},
-    }), "utf-8")
+    settings.write_text(
+        json.dumps(
+            {
+                "port": port,
+                "accounts": accounts,
+                "client": {
+                    "client_id": CLIENT_ID,
+                    "client_secret": secret,
+                    "redirect_uris": [hub_url + "hub/oauth_callback"],
+                    "post_logout_redirect_uris": [hub_url + "hub/login"],
+                },
+            }
+        ),
+        "utf-8",
+    )
     log = workdir / "oidc-provider.log"
     with open(log, "ab") as out:
-        proc = subprocess.Popen(["node", str(PROVIDER_DIR / "provider.mjs"), str(settings)], cwd=PROVIDER_DIR,
-                                stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            ["node", str(PROVIDER_DIR / "provider.mjs"), str(settings)],
+            cwd=PROVIDER_DIR,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     issuer = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 30

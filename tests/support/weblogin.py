@@ -13,17 +13,30 @@ def xsrf_of(page: requests.Response) -> str:
 
 def post_login(web: requests.Session, url: str, name: str, password: str) -> requests.Response:
     form = web.get(url + "hub/login", timeout=10)
-    return web.post(url + "hub/login", data={"username": name, "password": password, "_xsrf": xsrf_of(form)},
-                    allow_redirects=False, timeout=30)
+    return web.post(
+        url + "hub/login",
+        data={"username": name, "password": password, "_xsrf": xsrf_of(form)},
+        allow_redirects=False,
+        timeout=30,
+    )
 
 
-def set_password(web: requests.Session, url: str, form_page: requests.Response, new: str,
-                 repeat: str | None = None) -> requests.Response:
+def set_password(
+    web: requests.Session, url: str, form_page: requests.Response, new: str, repeat: str | None = None
+) -> requests.Response:
     """Submit the "choose your password" form that a one-time password leads to."""
     token = re.search(r'name="token" value="([^"]*)"', form_page.text).group(1)
-    return web.post(url + "hub/set-password", allow_redirects=False, timeout=30, data={
-        "_xsrf": xsrf_of(form_page), "token": token, "new_password": new,
-        "repeat_password": new if repeat is None else repeat})
+    return web.post(
+        url + "hub/set-password",
+        allow_redirects=False,
+        timeout=30,
+        data={
+            "_xsrf": xsrf_of(form_page),
+            "token": token,
+            "new_password": new,
+            "repeat_password": new if repeat is None else repeat,
+        },
+    )
 
 
 def first_login(url: str, name: str, one_time: str, new: str) -> tuple[requests.Session, requests.Response]:

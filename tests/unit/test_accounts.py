@@ -100,8 +100,10 @@ def test_stores_made_before_disabling_existed_are_upgraded(tmp_path):
 
     path = tmp_path / "old.sqlite"
     db = sqlite3.connect(path)
-    db.execute("CREATE TABLE accounts (name TEXT PRIMARY KEY, pw_hash BLOB NOT NULL, must_change INTEGER NOT NULL,"
-               " created_at TEXT NOT NULL, updated_at TEXT NOT NULL)")
+    db.execute(
+        "CREATE TABLE accounts (name TEXT PRIMARY KEY, pw_hash BLOB NOT NULL, must_change INTEGER NOT NULL,"
+        " created_at TEXT NOT NULL, updated_at TEXT NOT NULL)"
+    )
     db.commit()
     db.close()
     store = AccountStore(path)

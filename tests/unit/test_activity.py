@@ -13,14 +13,17 @@ from mnss_activity.forwarder import flush
 from mnss_activity.items import item_for
 
 
-@pytest.mark.parametrize("path, item", [
-    ("hospital-lan/lan-build/lan-build.ipynb", "hospital-lan/lan-build"),
-    ("/home/lab/hospital-lan/vlan-isolation/x.ipynb", "hospital-lan/vlan-isolation"),
-    ("notes/scratch.ipynb", None),            # no course folder
-    ("Hospital/LAN/x.ipynb", None),           # not course ids
-    ("hospital-lan/lan-build/data.csv", None),
-    (None, None),
-])
+@pytest.mark.parametrize(
+    "path, item",
+    [
+        ("hospital-lan/lan-build/lan-build.ipynb", "hospital-lan/lan-build"),
+        ("/home/lab/hospital-lan/vlan-isolation/x.ipynb", "hospital-lan/vlan-isolation"),
+        ("notes/scratch.ipynb", None),  # no course folder
+        ("Hospital/LAN/x.ipynb", None),  # not course ids
+        ("hospital-lan/lan-build/data.csv", None),
+        (None, None),
+    ],
+)
 def test_item_for(path, item):
     assert item_for(path) == item
 

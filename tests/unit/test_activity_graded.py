@@ -16,8 +16,9 @@ TEMPLATE = Path(nbgrader.__file__).parent / "server_extensions/formgrader/templa
 def feedback_html(notebook: str, score: float, max_score: float) -> str:
     """The notebook heading exactly as nbgrader's feedback template renders it."""
     line = next(ln for ln in TEMPLATE.read_text().splitlines() if "resources.nbgrader.max_score" in ln)
-    heading = jinja2.Template(line).render(resources={"nbgrader": {"notebook": notebook, "score": score,
-                                                                   "max_score": max_score}})
+    heading = jinja2.Template(line).render(
+        resources={"nbgrader": {"notebook": notebook, "score": score, "max_score": max_score}}
+    )
     return f"<html><body>{heading}<p>(Score: 9 / 9) in a cell's text is not the total</p></body></html>"
 
 

@@ -23,8 +23,10 @@ def recording(tmp_path, monkeypatch):
 @pytest.fixture
 def registered(monkeypatch):
     """Only the activity extension's hooks, as pyproject.toml registers them."""
-    points = [EntryPoint("activity", "mnss_activity.hooks:lab_started", "mnss_kernel.lab_started"),
-              EntryPoint("activity", "mnss_activity.hooks:exchange_event", events.GROUP)]
+    points = [
+        EntryPoint("activity", "mnss_activity.hooks:lab_started", "mnss_kernel.lab_started"),
+        EntryPoint("activity", "mnss_activity.hooks:exchange_event", events.GROUP),
+    ]
     monkeypatch.setattr(plugins, "entry_points", lambda group: [p for p in points if p.group == group])
     return points
 
@@ -51,8 +53,11 @@ def test_exchange_steps_reach_the_buffer_through_the_registered_hook(recording, 
     events.announce("fetched", "hospital-lan", "lan-build")
     events.announce("submitted", "hospital-lan", "lan-build")
     events.announce("feedback", "hospital-lan", "lan-build", [page])
-    assert recording() == [("hospital-lan/lan-build", "fetched", None), ("hospital-lan/lan-build", "submitted", None),
-                           ("hospital-lan/lan-build", "graded", 0.75)]
+    assert recording() == [
+        ("hospital-lan/lan-build", "fetched", None),
+        ("hospital-lan/lan-build", "submitted", None),
+        ("hospital-lan/lan-build", "graded", 0.75),
+    ]
 
 
 def test_an_unknown_exchange_step_is_refused_by_name():

@@ -5,7 +5,6 @@ from traitlets.config import Config
 
 from mnss_hub import apply, siteconfig
 
-
 OFF = {"culler": {"enabled": False}, "courses": {"enabled": False}, "recommender": {"enabled": False}}
 
 
@@ -39,8 +38,12 @@ def test_explicit_db_url_wins():
 
 
 def test_limits_and_admins():
-    c = applied({"spawn": {"concurrent_spawn_limit": 3, "active_server_limit": 7, "start_timeout": 30},
-                 "hub": {"admin_users": ["root1", "ops"]}})
+    c = applied(
+        {
+            "spawn": {"concurrent_spawn_limit": 3, "active_server_limit": 7, "start_timeout": 30},
+            "hub": {"admin_users": ["root1", "ops"]},
+        }
+    )
     assert c.JupyterHub.concurrent_spawn_limit == 3
     assert c.JupyterHub.active_server_limit == 7
     assert c.Spawner.start_timeout == 30
@@ -48,8 +51,13 @@ def test_limits_and_admins():
 
 
 def test_swarm_mode_uses_the_docker_settings_as_services():
-    c = applied({"mode": "swarm", "docker": {"mem_limit": "1G", "network": "labnet"},
-                 "swarm": {"constraints": ["node.labels.mnss==lab"]}})
+    c = applied(
+        {
+            "mode": "swarm",
+            "docker": {"mem_limit": "1G", "network": "labnet"},
+            "swarm": {"constraints": ["node.labels.mnss==lab"]},
+        }
+    )
     assert c.JupyterHub.spawner_class == "mnss-swarm" and c.JupyterHub.cleanup_servers is False
     assert c.SwarmLabSpawner.mem_limit == "1G" and c.SwarmLabSpawner.network_name == "labnet"
     assert c.SwarmLabSpawner.extra_placement_spec == {"constraints": ["node.labels.mnss==lab"]}
@@ -68,9 +76,19 @@ def test_the_spawners_refuse_privileges_beyond_the_design():
 
 
 def test_docker_mode_isolates_and_limits():
-    c = applied({"mode": "docker", "docker": {"mem_limit": "1G", "cpu_limit": 0.5, "pids_limit": 300,
-                                              "subnet": "10.77.0.0/16", "network": "labnet"},
-                 "spawn": {"max_topology_nodes": 40}})
+    c = applied(
+        {
+            "mode": "docker",
+            "docker": {
+                "mem_limit": "1G",
+                "cpu_limit": 0.5,
+                "pids_limit": 300,
+                "subnet": "10.77.0.0/16",
+                "network": "labnet",
+            },
+            "spawn": {"max_topology_nodes": 40},
+        }
+    )
     assert c.JupyterHub.spawner_class == "mnss-docker"
     assert c.JupyterHub.cleanup_servers is False  # servers outlive a hub restart
     assert c.JupyterHub.hub_ip == "10.77.0.1"  # the user network's host side, not every interface
@@ -88,8 +106,13 @@ def test_docker_mode_lists_the_default_image_among_allowed_ones():
 
 
 def test_docker_mode_services_listen_where_containers_reach_them():
-    c = applied({"mode": "docker", "courses": {"enabled": True, "catalog": "courses", "exchange_port": 9123},
-                 "recommender": {"enabled": True, "port": 9124}})
+    c = applied(
+        {
+            "mode": "docker",
+            "courses": {"enabled": True, "catalog": "courses", "exchange_port": 9123},
+            "recommender": {"enabled": True, "port": 9124},
+        }
+    )
     urls = {s["name"]: s.get("url") for s in c.JupyterHub.services}
     assert urls["mnss-exchange"] == "http://172.29.0.1:9123"
     assert urls["mnss-recommender"] == "http://172.29.0.1:9124"
@@ -108,8 +131,9 @@ def test_idle_culler_service_has_only_the_scopes_it_needs():
     role = next(r for r in c.JupyterHub.load_roles if r["name"] == "idle-culler")
     assert sorted(role["scopes"]) == ["delete:servers", "list:users", "read:servers", "read:users:activity"]
     assert c.Spawner.environment["JUPYTERHUB_ACTIVITY_INTERVAL"] == "30"
-    assert not any(s["name"] == "idle-culler" for s in applied({"culler": {"enabled": False}}).JupyterHub.get(
-        "services", []))
+    assert not any(
+        s["name"] == "idle-culler" for s in applied({"culler": {"enabled": False}}).JupyterHub.get("services", [])
+    )
 
 
 def test_extra_config_files_in_name_order(tmp_path):
@@ -121,8 +145,12 @@ def test_extra_config_files_in_name_order(tmp_path):
 
 
 def test_recommender_section_adds_service_scopes_and_server_settings():
-    c = applied({"recommender": {"enabled": True, "catalog": "/srv/courses", "port": 9999, "flush_seconds": 5},
-                 "hub": {"state_dir": "/srv/m"}})
+    c = applied(
+        {
+            "recommender": {"enabled": True, "catalog": "/srv/courses", "port": 9999, "flush_seconds": 5},
+            "hub": {"state_dir": "/srv/m"},
+        }
+    )
     (service,) = c.JupyterHub.services
     assert service["name"] == "mnss-recommender" and service["url"] == "http://127.0.0.1:9999"
     assert "--db-url=sqlite:////srv/m/recommender.sqlite" in service["command"]

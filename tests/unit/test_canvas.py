@@ -14,8 +14,9 @@ from mnss_kernel.topology import Topology, TopologyError
 
 def tap(canvas, name, widget="node", event="tap", **extra):
     """What ipycytoscape's front end sends when a node is clicked."""
-    canvas.graph._handle_interaction(None, {"widget": widget, "event": event,
-                                            "data": {"data": {"id": name}, **extra}}, None)
+    canvas.graph._handle_interaction(
+        None, {"widget": widget, "event": event, "data": {"data": {"id": name}, **extra}}, None
+    )
 
 
 def button(canvas, css_class):
@@ -184,9 +185,16 @@ def test_editor_refuses_unknown_kind_and_fields():
 
 
 def test_layout_places_only_missing_nodes():
-    topo = Topology.from_dict({"nodes": [{"name": "h1", "kind": "host"}, {"name": "s1", "kind": "switch"},
-                                         {"name": "r1", "kind": "router", "position": {"x": 5, "y": 6}}],
-                               "links": [{"a": "h1", "b": "s1"}, {"a": "r1", "b": "s1"}]})
+    topo = Topology.from_dict(
+        {
+            "nodes": [
+                {"name": "h1", "kind": "host"},
+                {"name": "s1", "kind": "switch"},
+                {"name": "r1", "kind": "router", "position": {"x": 5, "y": 6}},
+            ],
+            "links": [{"a": "h1", "b": "s1"}, {"a": "r1", "b": "s1"}],
+        }
+    )
     placed = place_missing(topo)
     assert placed.node("r1").position == {"x": 5, "y": 6}
     assert placed.node("s1").position["y"] < placed.node("h1").position["y"]
@@ -233,7 +241,9 @@ def test_the_canvas_opens_a_bundled_template_by_name(tmp_path, monkeypatch):
     for name in ("ward", "ward.yaml", "hospital-campus"):
         assert TopologyCanvas(name).topology.nodes
     assert TopologyCanvas("ward.yaml").topology == templates.load_example("ward")
-    Topology.from_dict({"name": "mine", "nodes": [{"name": "h1", "kind": "host"}], "links": []}).save(tmp_path / "ward.yaml")
+    Topology.from_dict({"name": "mine", "nodes": [{"name": "h1", "kind": "host"}], "links": []}).save(
+        tmp_path / "ward.yaml"
+    )
     assert [n.name for n in TopologyCanvas("ward.yaml").topology.nodes] == ["h1"]
     with pytest.raises(FileNotFoundError, match=r"no topology file 'nosuch.yaml', and no bundled template.*ward"):
         TopologyCanvas("nosuch.yaml")

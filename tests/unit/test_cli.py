@@ -57,7 +57,9 @@ def test_admin_password_shown_once_on_a_terminal(tmp_path):
 
 
 def test_admin_password_from_config(tmp_path):
-    site = siteconfig.validate({"hub": {"state_dir": str(tmp_path)}, "auth": {"initial_admin_password": "from-config-pw"}})
+    site = siteconfig.validate(
+        {"hub": {"state_dir": str(tmp_path)}, "auth": {"initial_admin_password": "from-config-pw"}}
+    )
     out = io.StringIO()
     cli.ensure_admins(site, out=out)
     assert "from-config-pw" not in out.getvalue()

@@ -3,8 +3,10 @@
 from mnss_kernel import cli
 from mnss_kernel.topology import Topology
 
-GOOD = "nodes: [{name: h1, kind: host}, {name: h2, kind: host}, {name: s1, kind: switch}]\n" \
-       "links: [{a: h1, b: s1}, {a: h2, b: s1, bw: 10}]\n"
+GOOD = (
+    "nodes: [{name: h1, kind: host}, {name: h2, kind: host}, {name: s1, kind: switch}]\n"
+    "links: [{a: h1, b: s1}, {a: h2, b: s1, bw: 10}]\n"
+)
 
 
 def test_validate_good_and_bad(tmp_path, capsys):

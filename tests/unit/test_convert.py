@@ -17,8 +17,14 @@ from mnss_kernel import templates
 from mnss_kernel.catalog import KINDS
 from mnss_kernel.topology import Topology, TopologyError, plan
 from mnss_kernel.topology.convert import (
-    ConversionWarning, from_containerlab, from_cytoscape, from_mininet, load_mininet_file,
-    to_containerlab, to_cytoscape, to_mininet_python,
+    ConversionWarning,
+    from_containerlab,
+    from_cytoscape,
+    from_mininet,
+    load_mininet_file,
+    to_containerlab,
+    to_cytoscape,
+    to_mininet_python,
 )
 
 TEMPLATE_NAMES = list(templates.TEMPLATES)
@@ -31,16 +37,29 @@ EVERY_FIELD = {
     "addressing": {"pool": "10.20.0.0/16", "prefix": 24},
     "routing": "static",
     "nodes": [
-        {"name": "h1", "kind": "host", "label": "主机一", "ip": "10.20.1.10/24", "gateway": "10.20.1.1",
-         "position": {"x": 10, "y": 20.5}},
+        {
+            "name": "h1",
+            "kind": "host",
+            "label": "主机一",
+            "ip": "10.20.1.10/24",
+            "gateway": "10.20.1.1",
+            "position": {"x": 10, "y": 20.5},
+        },
         {"name": "h2", "kind": "workstation", "label": "h2", "position": {"x": -30.25, "y": 0}},
         {"name": "s1", "kind": "switch"},
         {"name": "s2", "kind": "switch", "label": "接入交换机"},
         {"name": "r1", "kind": "router", "routes": [{"to": "10.20.9.0/24", "via": "10.20.2.2"}]},
-        {"name": "fw", "kind": "firewall",
-         "rules": [{"action": "deny", "src": "10.20.1.0/24", "dst": "203.0.113.0/24", "proto": "tcp", "port": 22},
-                   {"action": "allow", "proto": "icmp"}, {"action": "allow"}],
-         "default_policy": "deny", "routes": [{"to": "10.20.1.0/24", "via": "10.20.2.1"}]},
+        {
+            "name": "fw",
+            "kind": "firewall",
+            "rules": [
+                {"action": "deny", "src": "10.20.1.0/24", "dst": "203.0.113.0/24", "proto": "tcp", "port": 22},
+                {"action": "allow", "proto": "icmp"},
+                {"action": "allow"},
+            ],
+            "default_policy": "deny",
+            "routes": [{"to": "10.20.1.0/24", "via": "10.20.2.1"}],
+        },
         {"name": "nat1", "kind": "nat", "outside": "inet"},
         {"name": "inet", "kind": "web", "ip": "203.0.113.10/24"},
     ],
@@ -85,8 +104,18 @@ def test_every_field_fixture_sets_every_field():
     data = every_field().to_dict()
     node_keys = {k for n in data["nodes"] for k in n}
     link_keys = {k for link in data["links"] for k in link}
-    assert node_keys == {"name", "kind", "label", "ip", "gateway", "routes", "rules", "default_policy",
-                         "outside", "position"}
+    assert node_keys == {
+        "name",
+        "kind",
+        "label",
+        "ip",
+        "gateway",
+        "routes",
+        "rules",
+        "default_policy",
+        "outside",
+        "position",
+    }
     assert link_keys == {"a", "b", "ip_a", "ip_b", "vlan", "vlans", "bw", "delay", "jitter", "loss", "mtu", "up"}
     assert set(data) == {"name", "title", "description", "addressing", "routing", "nodes", "links"}
 
@@ -94,6 +123,7 @@ def test_every_field_fixture_sets_every_field():
 # ---------------------------------------------------------------------------------------------
 # cytoscape
 # ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("build", [b for _, b in CASES], ids=IDS)
 def test_cytoscape_round_trip_is_lossless(build):
@@ -115,8 +145,12 @@ def test_cytoscape_shape_and_presentation():
     assert s1["data"]["label"] == "s1" and s1["data"]["shape"] == KINDS["switch"].shape
     inet = next(n for n in cy["nodes"] if n["data"]["id"] == "inet")
     web = KINDS["web"]
-    assert (inet["data"]["colour"], inet["data"]["label_zh"], inet["data"]["label_en"], inet["data"]["role"]) == \
-        (web.colour, web.label_zh, web.label_en, "host")
+    assert (inet["data"]["colour"], inet["data"]["label_zh"], inet["data"]["label_en"], inet["data"]["role"]) == (
+        web.colour,
+        web.label_zh,
+        web.label_en,
+        "host",
+    )
     edge = cy["edges"][0]["data"]
     assert (edge["id"], edge["source"], edge["target"]) == ("h1-s1", "h1", "s1")
     assert edge["bw"] == 10 and edge["delay"] == 5 and edge["vlan"] == 10 and edge["up"] is True
@@ -127,8 +161,9 @@ def test_cytoscape_shape_and_presentation():
 def test_cytoscape_presentation_is_ignored_on_the_way_back():
     cy = to_cytoscape(every_field())
     for node in cy["nodes"]:
-        node["data"].update(colour="#000000", shape="star", label_zh="x", label_en="y", role="router",
-                            _canvas_state={"selected": True})
+        node["data"].update(
+            colour="#000000", shape="star", label_zh="x", label_en="y", role="router", _canvas_state={"selected": True}
+        )
         node.update(classes="highlight", selected=True, locked=False)
     for edge in cy["edges"]:
         edge["data"]["label"] = "whatever the canvas shows"
@@ -158,8 +193,10 @@ def test_cytoscape_label_equal_to_name_survives_but_default_label_stays_unset():
 def test_cytoscape_accepts_cy_json_elements_in_both_forms():
     cy = to_cytoscape(templates.linear(3))
     as_mapping = {"data": cy["data"], "elements": {"nodes": cy["nodes"], "edges": cy["edges"]}}
-    as_list = {"data": cy["data"], "elements": [dict(n, group="nodes") for n in cy["nodes"]]
-               + [dict(e, group="edges") for e in cy["edges"]]}
+    as_list = {
+        "data": cy["data"],
+        "elements": [dict(n, group="nodes") for n in cy["nodes"]] + [dict(e, group="edges") for e in cy["edges"]],
+    }
     bare_list = cy["nodes"] + cy["edges"]  # no group: edges are told apart by their source
     expected = templates.linear(3).to_dict()
     assert from_cytoscape(as_mapping).to_dict() == expected
@@ -223,6 +260,7 @@ def test_to_cytoscape_draws_a_topology_that_does_not_validate_yet():
 # Mininet: Topo objects
 # ---------------------------------------------------------------------------------------------
 
+
 def mininet_interface_names(topo_obj) -> set:
     """(node, interface, peer) as Mininet names them: NODE-ethPORT."""
     names = set()
@@ -236,10 +274,18 @@ def planned_interface_names(topo: Topology) -> set:
     return {(i.node, i.name, i.peer_node) for ifs in plan(topo).interfaces.values() for i in ifs}
 
 
-@pytest.mark.parametrize("topo_obj", [LinearTopo(k=4), LinearTopo(k=3, n=2), SingleSwitchTopo(k=5),
-                                      SingleSwitchReversedTopo(k=4), TreeTopo(depth=2, fanout=3),
-                                      TreeTopo(depth=3, fanout=2)],
-                         ids=["linear4", "linear3x2", "single5", "reversed4", "tree2x3", "tree3x2"])
+@pytest.mark.parametrize(
+    "topo_obj",
+    [
+        LinearTopo(k=4),
+        LinearTopo(k=3, n=2),
+        SingleSwitchTopo(k=5),
+        SingleSwitchReversedTopo(k=4),
+        TreeTopo(depth=2, fanout=3),
+        TreeTopo(depth=3, fanout=2),
+    ],
+    ids=["linear4", "linear3x2", "single5", "reversed4", "tree2x3", "tree3x2"],
+)
 def test_from_mininet_keeps_nodes_links_and_mininets_interface_names(topo_obj):
     topo = from_mininet(topo_obj)
     assert [n.name for n in topo.nodes] == list(topo_obj.nodes(sort=False))
@@ -250,10 +296,16 @@ def test_from_mininet_keeps_nodes_links_and_mininets_interface_names(topo_obj):
     assert not plan(topo).problems
 
 
-@pytest.mark.parametrize("ours, theirs", [(templates.linear(4), LinearTopo(k=4)), (templates.star(5), SingleSwitchTopo(k=5)),
-                                          (templates.tree(2, 2), TreeTopo(depth=2, fanout=2)),
-                                          (templates.tree(3, 3), TreeTopo(depth=3, fanout=3))],
-                         ids=["linear", "star", "tree2x2", "tree3x3"])
+@pytest.mark.parametrize(
+    "ours, theirs",
+    [
+        (templates.linear(4), LinearTopo(k=4)),
+        (templates.star(5), SingleSwitchTopo(k=5)),
+        (templates.tree(2, 2), TreeTopo(depth=2, fanout=2)),
+        (templates.tree(3, 3), TreeTopo(depth=3, fanout=3)),
+    ],
+    ids=["linear", "star", "tree2x2", "tree3x3"],
+)
 def test_teaching_templates_are_mininets_topologies(ours, theirs):
     imported = from_mininet(theirs)
     strip = lambda t: [(n.name, n.kind) for n in t.nodes]  # noqa: E731
@@ -383,19 +435,33 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 def test_load_mininet_custom_file(tmp_path):
     topo = load_mininet_file(write(tmp_path, "topo-2sw-2host.py", TOPO_2SW_2HOST))
     assert topo.name == "mytopo"
-    assert [(n.name, n.kind) for n in topo.nodes] == [("h1", "host"), ("h2", "host"), ("s3", "switch"), ("s4", "switch")]
+    assert [(n.name, n.kind) for n in topo.nodes] == [
+        ("h1", "host"),
+        ("h2", "host"),
+        ("s3", "switch"),
+        ("s4", "switch"),
+    ]
     assert [link.ends() for link in topo.links] == [("h1", "s3"), ("s3", "s4"), ("s4", "h2")]
     p = plan(topo)
     assert not p.problems and p.address("h1") is not None
-    assert planned_interface_names(topo) >= {("h1", "h1-eth0", "s3"), ("s3", "s3-eth1", "h1"), ("s3", "s3-eth2", "s4"),
-                                             ("s4", "s4-eth1", "s3"), ("s4", "s4-eth2", "h2")}
+    assert planned_interface_names(topo) >= {
+        ("h1", "h1-eth0", "s3"),
+        ("s3", "s3-eth1", "h1"),
+        ("s3", "s3-eth2", "s4"),
+        ("s4", "s4-eth1", "s3"),
+        ("s4", "s4-eth2", "h2"),
+    }
 
 
 def test_load_mininet_file_picks_by_name_and_passes_parameters(tmp_path):
-    path = write(tmp_path, "two.py", textwrap.dedent("""\
+    path = write(
+        tmp_path,
+        "two.py",
+        textwrap.dedent("""\
         from mininet.topo import LinearTopo, SingleSwitchTopo
         topos = {'lin': LinearTopo, 'single': (lambda k=2: SingleSwitchTopo(k=k))}
-    """))
+    """),
+    )
     assert len(load_mininet_file(path, "lin", k=5).names("switch")) == 5
     assert len(load_mininet_file(path, "single", k=7).names("host")) == 7
     with pytest.raises(TopologyError, match=r"defines 2 topologies \(lin, single\); say which one"):
@@ -421,7 +487,7 @@ def test_load_mininet_file_errors_name_the_problem(tmp_path):
 
 # Mininet's examples/linuxrouter.py, with /24 subnets: the real file uses 172.16.0.0/12 and
 # 10.0.0.0/8, which import correctly but take the current plan ~25 s (it lists every address).
-LINUXROUTER = '''\
+LINUXROUTER = """\
 from mininet.topo import Topo
 from mininet.net import Mininet
 from mininet.node import Node
@@ -454,7 +520,7 @@ class NetworkTopo( Topo ):
 
 if __name__ == '__main__':
     raise SystemExit('not when imported')
-'''
+"""
 
 
 def test_load_mininet_file_without_topos_uses_its_one_topo_class(tmp_path):
@@ -472,6 +538,7 @@ def test_load_mininet_file_without_topos_uses_its_one_topo_class(tmp_path):
 # ---------------------------------------------------------------------------------------------
 # Mininet: generated files
 # ---------------------------------------------------------------------------------------------
+
 
 @pytest.mark.parametrize("build", [b for _, b in CASES], ids=IDS)
 def test_mininet_file_with_given_addresses_round_trips(build, tmp_path):
@@ -496,15 +563,22 @@ def test_mininet_file_with_planned_addresses_builds_the_same_network(build, tmp_
     assert not after.problems
     assert addresses(after) == addresses(before)
     assert after.gateways == before.gateways
-    assert {k: sorted(map(str, v)) for k, v in after.routes.items()} == \
-        {k: sorted(map(str, v)) for k, v in before.routes.items()}
+    assert {k: sorted(map(str, v)) for k, v in after.routes.items()} == {
+        k: sorted(map(str, v)) for k, v in before.routes.items()
+    }
 
 
 def test_mininet_file_keeps_link_order_when_node_order_says_otherwise(tmp_path):
     # Link order decides interface numbers and automatic subnets, and Mininet's graph forgets it.
-    topo = Topology.from_dict({"name": "order", "nodes": [
-        {"name": n, "kind": k} for n, k in [("s2", "switch"), ("h2", "host"), ("s1", "switch"), ("h1", "host")]],
-        "links": [{"a": "h1", "b": "s1"}, {"a": "h2", "b": "s2"}]})
+    topo = Topology.from_dict(
+        {
+            "name": "order",
+            "nodes": [
+                {"name": n, "kind": k} for n, k in [("s2", "switch"), ("h2", "host"), ("s1", "switch"), ("h1", "host")]
+            ],
+            "links": [{"a": "h1", "b": "s1"}, {"a": "h2", "b": "s2"}],
+        }
+    )
     back = load_mininet_file(write(tmp_path, "order.py", to_mininet_python(topo, addresses="given")))
     assert back.to_dict() == topo.to_dict()
     assert addresses(plan(back)) == addresses(plan(topo))
@@ -521,8 +595,10 @@ def test_mininet_file_contents():
     namespace: dict = {}
     exec(compile(text, "generated.py", "exec"), namespace)  # defines classes only; builds nothing
     assert set(namespace["topos"]) == {"every-field"}
-    assert namespace["iptables_match"]({"action": "deny", "src": "10.0.0.0/8", "proto": "tcp", "port": 22}) == \
-        "-s 10.0.0.0/8 -p tcp --dport 22 -j DROP"
+    assert (
+        namespace["iptables_match"]({"action": "deny", "src": "10.0.0.0/8", "proto": "tcp", "port": 22})
+        == "-s 10.0.0.0/8 -p tcp --dport 22 -j DROP"
+    )
 
 
 def test_mininet_file_refuses_a_topology_that_does_not_plan():
@@ -539,6 +615,7 @@ def test_mininet_file_refuses_a_topology_that_does_not_plan():
 # containerlab
 # ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("build", [b for _, b in CASES], ids=IDS)
 def test_containerlab_round_trip_is_lossless(build):
     topo = build()
@@ -550,9 +627,12 @@ def test_containerlab_shape():
     clab = to_containerlab(every_field(), images={"router": "frrouting/frr:v8.4.0"})
     assert clab["name"] == "every-field"
     nodes = clab["topology"]["nodes"]
-    assert nodes["h1"] == {"kind": "linux", "image": "alpine:latest",
-                           "labels": {"mnss-kind": "host", "mnss-label": "主机一", "graph-posX": "10", "graph-posY": "20.5"},
-                           "config": {"vars": {"mnss": {"ip": "10.20.1.10/24", "gateway": "10.20.1.1"}}}}
+    assert nodes["h1"] == {
+        "kind": "linux",
+        "image": "alpine:latest",
+        "labels": {"mnss-kind": "host", "mnss-label": "主机一", "graph-posX": "10", "graph-posY": "20.5"},
+        "config": {"vars": {"mnss": {"ip": "10.20.1.10/24", "gateway": "10.20.1.1"}}},
+    }
     assert nodes["s1"] == {"kind": "bridge", "labels": {"mnss-kind": "switch"}}
     assert nodes["r1"]["image"] == "frrouting/frr:v8.4.0"
     links = clab["topology"]["links"]
@@ -560,11 +640,16 @@ def test_containerlab_shape():
     assert links[2]["endpoints"] == ["s1:s1-eth2", "s2:s2-eth2"]
     assert links[2]["vars"] == {"mnss": {"vlans": [10, 20]}}
     assert clab["topology"]["defaults"]["config"]["vars"]["mnss_topology"]["routing"] == "static"
-    assert to_containerlab(templates.star(2), switch_kind="ovs-bridge")["topology"]["nodes"]["s1"]["kind"] == "ovs-bridge"
+    assert (
+        to_containerlab(templates.star(2), switch_kind="ovs-bridge")["topology"]["nodes"]["s1"]["kind"] == "ovs-bridge"
+    )
 
 
 def test_containerlab_import_of_a_plain_lab(tmp_path):
-    path = write(tmp_path, "lab.clab.yml", textwrap.dedent("""\
+    path = write(
+        tmp_path,
+        "lab.clab.yml",
+        textwrap.dedent("""\
         name: srl-lab
         topology:
           defaults:
@@ -586,18 +671,32 @@ def test_containerlab_import_of_a_plain_lab(tmp_path):
             - endpoints: [{node: client2, interface: eth1}, {node: ovs1, interface: ovsp1}]
             - endpoints: ["br1:br1p3", "ovs1:ovsp2"]
               mtu: 9000
-    """))
+    """),
+    )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         topo = from_containerlab(path)
     assert all(w.category is ConversionWarning for w in caught)
     assert ["kind nokia_srlinux" in str(w.message) for w in caught] == [True, False]
-    assert [(n.name, n.kind) for n in topo.nodes] == [("srl1", "router"), ("client1", "host"), ("client2", "host"),
-                                                     ("br1", "switch"), ("ovs1", "switch")]
-    assert [link.ends() for link in topo.links] == [("srl1", "br1"), ("client1", "br1"), ("client2", "ovs1"),
-                                                    ("br1", "ovs1")]
-    assert [(link.if_a, link.if_b) for link in topo.links] == [("e1-1", "br1p1"), ("eth1", "br1p2"),
-                                                               ("eth1", "ovsp1"), ("br1p3", "ovsp2")]
+    assert [(n.name, n.kind) for n in topo.nodes] == [
+        ("srl1", "router"),
+        ("client1", "host"),
+        ("client2", "host"),
+        ("br1", "switch"),
+        ("ovs1", "switch"),
+    ]
+    assert [link.ends() for link in topo.links] == [
+        ("srl1", "br1"),
+        ("client1", "br1"),
+        ("client2", "ovs1"),
+        ("br1", "ovs1"),
+    ]
+    assert [(link.if_a, link.if_b) for link in topo.links] == [
+        ("e1-1", "br1p1"),
+        ("eth1", "br1p2"),
+        ("eth1", "ovsp1"),
+        ("br1p3", "ovsp2"),
+    ]
     assert topo.links[1].ip_a == "10.0.0.2/24", "the exec line's address is kept"
     assert topo.links[3].mtu == 9000
     assert "node 'srl1' (containerlab kind nokia_srlinux) is emulated as an MNSS router" in topo.description
@@ -605,10 +704,18 @@ def test_containerlab_import_of_a_plain_lab(tmp_path):
 
 
 def test_containerlab_errors_name_the_element():
-    lab = {"name": "bad", "topology": {
-        "nodes": {"a": {"kind": "linux"}, "b": {"kind": "linux"}},
-        "links": [{"endpoints": ["a:eth1", "ghost:eth1"]}, {"endpoints": ["a:eth2", "host:veth0"]},
-                  {"endpoints": ["a"]}, {"endpoints": ["a:eth3", "b"]}]}}
+    lab = {
+        "name": "bad",
+        "topology": {
+            "nodes": {"a": {"kind": "linux"}, "b": {"kind": "linux"}},
+            "links": [
+                {"endpoints": ["a:eth1", "ghost:eth1"]},
+                {"endpoints": ["a:eth2", "host:veth0"]},
+                {"endpoints": ["a"]},
+                {"endpoints": ["a:eth3", "b"]},
+            ],
+        },
+    }
     with pytest.raises(TopologyError) as err:
         from_containerlab(lab)
     assert err.value.problems == [
@@ -623,7 +730,9 @@ def test_containerlab_errors_name_the_element():
     with pytest.raises(TopologyError, match="topology.nodes: missing"):
         from_containerlab({"name": "x"})
     with pytest.raises(TopologyError, match="node 'a': kind: 'toaster' is not allowed"):
-        from_containerlab({"name": "x", "topology": {"nodes": {"a": {"kind": "linux", "labels": {"mnss-kind": "toaster"}}}}})
+        from_containerlab(
+            {"name": "x", "topology": {"nodes": {"a": {"kind": "linux", "labels": {"mnss-kind": "toaster"}}}}}
+        )
 
 
 def test_containerlab_file_errors(tmp_path):

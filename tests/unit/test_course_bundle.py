@@ -7,8 +7,13 @@ from mnss_courses import bundle
 from mnss_courses.authoring import AssignmentNotebook
 from mnss_courses.bundle import CourseError
 
-GOOD = {"id": "net-a", "title": {"zh": "网络", "en": "Networks"}, "category": "networks", "level": "beginner",
-        "assignments": [{"id": "one", "title": {"zh": "一", "en": "One"}}]}
+GOOD = {
+    "id": "net-a",
+    "title": {"zh": "网络", "en": "Networks"},
+    "category": "networks",
+    "level": "beginner",
+    "assignments": [{"id": "one", "title": {"zh": "一", "en": "One"}}],
+}
 
 
 def make(tmp_path, meta, notebooks=("one",), name=None):
@@ -31,13 +36,19 @@ def test_good_course_loads(tmp_path):
     assert course.id == "net-a" and course.assignment_ids == ["one"] and course.title("en") == "Networks"
 
 
-@pytest.mark.parametrize("change, expected", [
-    ({"category": "cooking"}, "category: 'cooking' is not allowed; allowed values: systems, networks, programming, data, ai"),
-    ({"title": {"zh": "网络"}}, "title: missing required key 'en'"),
-    ({"levle": "beginner"}, "levle: unknown key (did you mean 'level'?)"),
-    ({"minutes": 2}, "minutes: 2 is out of range; must be >= 5"),
-    ({"assignments": []}, "assignments: needs at least 1 item(s)"),
-])
+@pytest.mark.parametrize(
+    "change, expected",
+    [
+        (
+            {"category": "cooking"},
+            "category: 'cooking' is not allowed; allowed values: systems, networks, programming, data, ai",
+        ),
+        ({"title": {"zh": "网络"}}, "title: missing required key 'en'"),
+        ({"levle": "beginner"}, "levle: unknown key (did you mean 'level'?)"),
+        ({"minutes": 2}, "minutes: 2 is out of range; must be >= 5"),
+        ({"assignments": []}, "assignments: needs at least 1 item(s)"),
+    ],
+)
 def test_metadata_errors_name_file_and_key(tmp_path, change, expected):
     root = make(tmp_path, GOOD | change)
     found = problems(root)
@@ -45,9 +56,13 @@ def test_metadata_errors_name_file_and_key(tmp_path, change, expected):
 
 
 def test_folder_checks(tmp_path):
-    meta = GOOD | {"assignments": [{"id": "one", "title": {"zh": "一", "en": "One"}, "prerequisites": ["zero"]},
-                                   {"id": "two", "title": {"zh": "二", "en": "Two"}}],
-                   "tutorials": [{"id": "intro", "title": {"zh": "入门", "en": "Intro"}, "file": "tutorials/intro.md"}]}
+    meta = GOOD | {
+        "assignments": [
+            {"id": "one", "title": {"zh": "一", "en": "One"}, "prerequisites": ["zero"]},
+            {"id": "two", "title": {"zh": "二", "en": "Two"}},
+        ],
+        "tutorials": [{"id": "intro", "title": {"zh": "入门", "en": "Intro"}, "file": "tutorials/intro.md"}],
+    }
     root = make(tmp_path, meta, notebooks=("one", "stray"))
     found = "\n".join(problems(root))
     assert "assignments: 'two' has no notebooks" in found

@@ -17,12 +17,15 @@ def nowhere(tmp_path, monkeypatch):
     return tmp_path
 
 
-@pytest.mark.parametrize("argv", [
-    ["course", "list"],
-    ["course", "validate", "--metadata-only"],
-    ["course", "build", "hospital-lan", "lan-build"],
-    ["course", "export", "hospital-lan"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        ["course", "list"],
+        ["course", "validate", "--metadata-only"],
+        ["course", "build", "hospital-lan", "lan-build"],
+        ["course", "export", "hospital-lan"],
+    ],
+)
 def test_no_courses_anywhere_exits_2_naming_the_option(nowhere, argv, capsys):
     assert main(argv) == 2
     err = capsys.readouterr().err

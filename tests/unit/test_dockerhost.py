@@ -13,8 +13,10 @@ class FakeEngine:
     """Just enough of docker.DockerClient; records anything that would change the engine."""
 
     def __init__(self, userns=True, images=("mnss-lab/singleuser:latest",), networks=(), swarm=None):
-        self._info = {"SecurityOptions": ["name=seccomp", *(["name=userns"] if userns else [])],
-                      "Swarm": swarm or {"LocalNodeState": "inactive"}}
+        self._info = {
+            "SecurityOptions": ["name=seccomp", *(["name=userns"] if userns else [])],
+            "Swarm": swarm or {"LocalNodeState": "inactive"},
+        }
         self._images, self._networks, self.changes = set(images), list(networks), []
         self.images = SimpleNamespace(get=self._image)
         self.networks = SimpleNamespace(list=self._list, get=lambda name: self._by_name(name))
@@ -35,8 +37,14 @@ class FakeEngine:
 
 
 def network(name, subnet, icc="false", scope="local"):
-    return SimpleNamespace(name=name, attrs={"Scope": scope, "IPAM": {"Config": [{"Subnet": subnet}]},
-                                             "Options": {"com.docker.network.bridge.enable_icc": icc}})
+    return SimpleNamespace(
+        name=name,
+        attrs={
+            "Scope": scope,
+            "IPAM": {"Config": [{"Subnet": subnet}]},
+            "Options": {"com.docker.network.bridge.enable_icc": icc},
+        },
+    )
 
 
 def site(**docker_settings):
@@ -50,19 +58,34 @@ def test_a_ready_engine_has_no_problems_and_check_changes_nothing():
     assert engine.changes == []
 
 
-@pytest.mark.parametrize("engine, settings, expected", [
-    (FakeEngine(userns=False), {}, "docker.require_userns_remap: dockerd does not run with userns-remap"),
-    (FakeEngine(images=()), {}, "docker image 'mnss-lab/singleuser:latest' is not on this machine; build it"),
-    (FakeEngine(), {"allowed_images": ["other/lab:1"]}, "docker image 'other/lab:1' is not on this machine"),
-    (FakeEngine(networks=[network("mnss-lab", "10.9.0.0/16")]), {},
-     "docker.network: 'mnss-lab' exists with subnet ['10.9.0.0/16'], not 172.29.0.0/16"),
-    (FakeEngine(networks=[network("mnss-lab", "172.29.0.0/16", icc="true")]), {},
-     "docker.network: 'mnss-lab' lets containers reach each other"),
-    (FakeEngine(networks=[network("mnss-lab", "172.29.0.0/16", scope="swarm")]), {},
-     "docker.network: 'mnss-lab' exists with scope 'swarm', this mode needs 'local'"),
-    (FakeEngine(networks=[network("hospital", "172.29.8.0/24")]), {},
-     "docker.subnet: 172.29.0.0/16 overlaps Docker network 'hospital' (172.29.8.0/24)"),
-])
+@pytest.mark.parametrize(
+    "engine, settings, expected",
+    [
+        (FakeEngine(userns=False), {}, "docker.require_userns_remap: dockerd does not run with userns-remap"),
+        (FakeEngine(images=()), {}, "docker image 'mnss-lab/singleuser:latest' is not on this machine; build it"),
+        (FakeEngine(), {"allowed_images": ["other/lab:1"]}, "docker image 'other/lab:1' is not on this machine"),
+        (
+            FakeEngine(networks=[network("mnss-lab", "10.9.0.0/16")]),
+            {},
+            "docker.network: 'mnss-lab' exists with subnet ['10.9.0.0/16'], not 172.29.0.0/16",
+        ),
+        (
+            FakeEngine(networks=[network("mnss-lab", "172.29.0.0/16", icc="true")]),
+            {},
+            "docker.network: 'mnss-lab' lets containers reach each other",
+        ),
+        (
+            FakeEngine(networks=[network("mnss-lab", "172.29.0.0/16", scope="swarm")]),
+            {},
+            "docker.network: 'mnss-lab' exists with scope 'swarm', this mode needs 'local'",
+        ),
+        (
+            FakeEngine(networks=[network("hospital", "172.29.8.0/24")]),
+            {},
+            "docker.subnet: 172.29.0.0/16 overlaps Docker network 'hospital' (172.29.8.0/24)",
+        ),
+    ],
+)
 def test_each_missing_prerequisite_is_named(engine, settings, expected):
     problems = dockerhost.check(site(**settings), engine)
     assert any(expected in p for p in problems), problems

@@ -13,16 +13,26 @@ from mnss_hub import apply, siteconfig
 from mnss_hub.spawners import LocalLabSpawner
 
 COURSES = {
-    "enabled": True, "exchange_port": 9123, "max_upload_mb": 2, "catalog": "/srv/courses",
-    "members": [{"course": "hospital-lan", "instructors": ["teacher"], "learners": ["bob", "alice"]},
-                {"course": "python-basics", "instructors": ["carol"]}],
+    "enabled": True,
+    "exchange_port": 9123,
+    "max_upload_mb": 2,
+    "catalog": "/srv/courses",
+    "members": [
+        {"course": "hospital-lan", "instructors": ["teacher"], "learners": ["bob", "alice"]},
+        {"course": "python-basics", "instructors": ["carol"]},
+    ],
 }
 
 
 def applied(courses=COURSES, **extra):
     c = Config()
-    site = {"hub": {"state_dir": "/srv/m"}, "courses": courses, "culler": {"enabled": False},
-            "recommender": {"enabled": False}, **extra}
+    site = {
+        "hub": {"state_dir": "/srv/m"},
+        "courses": courses,
+        "culler": {"enabled": False},
+        "recommender": {"enabled": False},
+        **extra,
+    }
     apply.apply_site_config(c, siteconfig.validate(site))
     return c
 
@@ -42,7 +52,8 @@ def test_the_embedded_default_serves_every_installed_course_with_the_admin_teach
     catalog = Path(site["courses"]["catalog"])
     ids = sorted(p.parent.name for p in catalog.glob("*/course.yaml"))
     assert len(ids) >= 10 and site["courses"]["members"] == [
-        {"course": cid, "instructors": ["admin"], "learners": []} for cid in ids]
+        {"course": cid, "instructors": ["admin"], "learners": []} for cid in ids
+    ]
     c = Config()
     apply.apply_site_config(c, site)
     names = {s["name"] for s in c.JupyterHub.services}
@@ -52,11 +63,13 @@ def test_the_embedded_default_serves_every_installed_course_with_the_admin_teach
 
 def test_named_members_replace_the_default_and_a_missing_catalog_is_named(tmp_path, monkeypatch):
     (tmp_path / "mnss.yaml").write_text(
-        "courses:\n  members: [{course: hospital-lan, instructors: [teacher]}]\n", "utf-8")
+        "courses:\n  members: [{course: hospital-lan, instructors: [teacher]}]\n", "utf-8"
+    )
     site = siteconfig.load(tmp_path / "mnss.yaml")
     assert site["courses"]["members"] == [{"course": "hospital-lan", "instructors": ["teacher"]}]
     monkeypatch.chdir(tmp_path)
     from mnss_courses import bundle
+
     monkeypatch.setattr(bundle, "installed_catalogs", lambda: [tmp_path / "none"])
     with pytest.raises(siteconfig.ConfigError, match="courses.catalog: empty, and no installed courses were found"):
         siteconfig.load(None)
@@ -65,8 +78,10 @@ def test_named_members_replace_the_default_and_a_missing_catalog_is_named(tmp_pa
 def test_members_become_course_groups():
     c = applied()
     assert c.JupyterHub.load_groups == {
-        "hospital-lan-instructors": {"users": ["teacher"]}, "hospital-lan-learners": {"users": ["alice", "bob"]},
-        "python-basics-instructors": {"users": ["carol"]}, "python-basics-learners": {"users": []},
+        "hospital-lan-instructors": {"users": ["teacher"]},
+        "hospital-lan-learners": {"users": ["alice", "bob"]},
+        "python-basics-instructors": {"users": ["carol"]},
+        "python-basics-learners": {"users": []},
     }
 
 
@@ -80,7 +95,9 @@ def test_the_service_is_managed_by_the_hub_with_its_settings():
     assert f"--ExchangeService.max_upload_bytes={2 * 1024 * 1024}" in cmd
     assert "--ExchangeService.catalog_dir=/srv/courses" in cmd
     assert [a for a in cmd if a.startswith("--ExchangeService.courses=")] == [
-        "--ExchangeService.courses=hospital-lan", "--ExchangeService.courses=python-basics"]
+        "--ExchangeService.courses=hospital-lan",
+        "--ExchangeService.courses=python-basics",
+    ]
 
 
 def test_roles_are_narrow_and_never_admin():
@@ -92,8 +109,9 @@ def test_roles_are_narrow_and_never_admin():
     assert teach["groups"] == ["hospital-lan-instructors"]
     assert teach["scopes"] == ["read:groups!group=hospital-lan-learners", "read:groups!group=hospital-lan-instructors"]
     for role in roles.values():
-        assert not any(s.startswith(("admin", "access:servers", "tokens", "shutdown")) or "!" not in s
-                       for s in role["scopes"]), role
+        assert not any(
+            s.startswith(("admin", "access:servers", "tokens", "shutdown")) or "!" not in s for s in role["scopes"]
+        ), role
     assert c.Authenticator.admin_users == {"admin"}
 
 
@@ -124,8 +142,9 @@ def test_schema_refuses_bad_course_ids_and_names():
 
 def test_spawner_passes_the_url_and_the_client_config_by_environment(tmp_path):
     alice = SimpleNamespace(name="alice", groups=[SimpleNamespace(name="hospital-lan-instructors")])
-    spawner = LocalLabSpawner(user=alice, homes_dir=str(tmp_path),
-                              exchange_url="http://127.0.0.1:9123/services/mnss-exchange/")
+    spawner = LocalLabSpawner(
+        user=alice, homes_dir=str(tmp_path), exchange_url="http://127.0.0.1:9123/services/mnss-exchange/"
+    )
     env = spawner.user_env({})
     assert env["MNSS_EXCHANGE_URL"] == "http://127.0.0.1:9123/services/mnss-exchange/"
     assert env["JUPYTER_CONFIG_PATH"].split(os.pathsep)[0] == str(CLIENT_CONFIG_DIR)
@@ -140,12 +159,19 @@ def test_services_roles_and_scopes_set_earlier_are_kept():
     c.JupyterHub.extra_user_scopes = ["access:services!service=other"]
     c.Spawner.server_token_scopes = ["users:activity!user", "access:services!service=other"]
     apply.apply_courses(c, siteconfig.validate({"courses": COURSES}))
-    assert [s["name"] for s in c.JupyterHub.services] == ["other", "mnss-exchange", "formgrader-hospital-lan",
-                                                          "formgrader-python-basics"]
+    assert [s["name"] for s in c.JupyterHub.services] == [
+        "other",
+        "mnss-exchange",
+        "formgrader-hospital-lan",
+        "formgrader-python-basics",
+    ]
     assert c.JupyterHub.load_roles[0]["name"] == "other-role"
     assert c.JupyterHub.extra_user_scopes == ["access:services!service=other", "access:services!service=mnss-exchange"]
-    assert c.Spawner.server_token_scopes == ["users:activity!user", "access:services!service=other",
-                                             "access:services!service=mnss-exchange"]
+    assert c.Spawner.server_token_scopes == [
+        "users:activity!user",
+        "access:services!service=other",
+        "access:services!service=mnss-exchange",
+    ]
 
 
 def test_each_course_has_a_formgrader_only_its_instructors_may_open():
@@ -153,8 +179,13 @@ def test_each_course_has_a_formgrader_only_its_instructors_may_open():
     services = {s["name"]: s for s in c.JupyterHub.services}
     fg = services["formgrader-hospital-lan"]
     assert fg["url"] == "http://127.0.0.1:9133" and services["formgrader-python-basics"]["url"].endswith(":9134")
-    assert fg["command"][1:] == ["-m", "mnss_courses.formgrader", "hospital-lan", "/srv/m/grading/hospital-lan",
-                                 "/srv/courses"]
+    assert fg["command"][1:] == [
+        "-m",
+        "mnss_courses.formgrader",
+        "hospital-lan",
+        "/srv/m/grading/hospital-lan",
+        "/srv/courses",
+    ]
     roles = {r["name"]: r for r in c.JupyterHub.load_roles}
     role = roles["mnss-formgrader-hospital-lan"]
     assert role["scopes"] == ["access:services!service=formgrader-hospital-lan"]

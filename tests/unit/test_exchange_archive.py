@@ -40,8 +40,22 @@ def test_round_trip_keeps_files_and_folders():
     assert archive.read(data) == [("a.ipynb", b"{}"), ("data/x.csv", b"1,2")]
 
 
-@pytest.mark.parametrize("name", ["../evil.ipynb", "a/../../evil", "/etc/passwd", "a//b", "a/./b",
-                                  "C:/x", "a\\..\\b", "bad\x00name", "bad\nname", "", "."])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../evil.ipynb",
+        "a/../../evil",
+        "/etc/passwd",
+        "a//b",
+        "a/./b",
+        "C:/x",
+        "a\\..\\b",
+        "bad\x00name",
+        "bad\nname",
+        "",
+        ".",
+    ],
+)
 def test_bad_names_are_refused(name):
     with pytest.raises(ArchiveError):
         archive.check_name(name)
@@ -83,7 +97,8 @@ def test_zip_traversal_and_symlink_are_refused():
 
 def test_zip_regular_files_are_read():
     assert archive.read(zip_of(("nb.ipynb", b"{}", stat.S_IFREG | 0o644), ("d/", b"", stat.S_IFDIR | 0o755))) == [
-        ("nb.ipynb", b"{}")]
+        ("nb.ipynb", b"{}")
+    ]
 
 
 def test_limits_on_count_size_depth_and_duplicates():

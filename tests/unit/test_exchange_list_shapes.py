@@ -44,14 +44,28 @@ def both(tmp_path, **flags):
         (folder / "ps1.ipynb").write_text(NB)
         (folder / "timestamp.txt").write_text(STAMP)
     cd = CourseDirectory(course_id="c1")
-    default = DefaultList(coursedir=cd, authenticator=Authenticator(), root=str(root), cache=str(cache),
-                          assignment_dir=str(home), **flags)
-    ours = ExchangeList(coursedir=cd, authenticator=None, config=configure(Config(), "http://svc/", "tok"),
-                        assignment_dir=str(home), **flags)
+    default = DefaultList(
+        coursedir=cd, authenticator=Authenticator(), root=str(root), cache=str(cache), assignment_dir=str(home), **flags
+    )
+    ours = ExchangeList(
+        coursedir=cd,
+        authenticator=None,
+        config=configure(Config(), "http://svc/", "tok"),
+        assignment_dir=str(home),
+        **flags,
+    )
     ours.released = [{"course_id": "c1", "assignment_id": a, "notebooks": [a]} for a in ("ps1", "ps2")]
-    ours.records = [{"course_id": "c1", "assignment_id": "ps1", "student_id": "alice", "timestamp": STAMP,
-                     "key": "20240301T100000.000000Z", "notebooks": ["ps1"],
-                     "feedback": {"ps1": hashlib.sha256(b"<p>new</p>").hexdigest()}}]
+    ours.records = [
+        {
+            "course_id": "c1",
+            "assignment_id": "ps1",
+            "student_id": "alice",
+            "timestamp": STAMP,
+            "key": "20240301T100000.000000Z",
+            "notebooks": ["ps1"],
+            "feedback": {"ps1": hashlib.sha256(b"<p>new</p>").hexdigest()},
+        }
+    ]
     default.init_dest()
     return default.parse_assignments(), ours.parse_assignments()
 
@@ -75,13 +89,24 @@ def test_submitted_assignments_have_the_default_shape_and_feedback_flags(tmp_pat
     assert sub["local_feedback_path"] == theirs[0]["submissions"][0]["local_feedback_path"]
 
 
-@pytest.mark.parametrize("local, exchange, text", [
-    (True, True, "(feedback already fetched)"),
-    (False, True, "(feedback ready to be fetched)"),
-    (False, False, "(no feedback available)"),
-])
+@pytest.mark.parametrize(
+    "local, exchange, text",
+    [
+        (True, True, "(feedback already fetched)"),
+        (False, True, "(feedback ready to be fetched)"),
+        (False, False, "(no feedback available)"),
+    ],
+)
 def test_log_lines_read_like_nbgrader(local, exchange, text):
-    info = {"has_local_feedback": local, "has_exchange_feedback": exchange, "feedback_updated": False,
-            "course_id": "c1", "student_id": "a", "assignment_id": "ps1", "timestamp": STAMP, "status": "submitted"}
+    info = {
+        "has_local_feedback": local,
+        "has_exchange_feedback": exchange,
+        "feedback_updated": False,
+        "course_id": "c1",
+        "student_id": "a",
+        "assignment_id": "ps1",
+        "timestamp": STAMP,
+        "status": "submitted",
+    }
     line = ExchangeList.format_inbound_assignment(info)
     assert line == f"c1 a ps1 {STAMP} {text}"

@@ -11,8 +11,9 @@ def test_good_segments(value):
     assert names.check_segment(value, "id") == value
 
 
-@pytest.mark.parametrize("value", ["", ".", "..", ".hidden", "a/b", "a\\b", "../x", "x.", "a b", "ä", "-x",
-                                   "a" * 65, "x\x00", None, 3])
+@pytest.mark.parametrize(
+    "value", ["", ".", "..", ".hidden", "a/b", "a\\b", "../x", "x.", "a b", "ä", "-x", "a" * 65, "x\x00", None, 3]
+)
 def test_bad_segments(value):
     with pytest.raises(BadName):
         names.check_segment(value, "student id")

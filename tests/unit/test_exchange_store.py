@@ -68,8 +68,9 @@ def test_feedback_is_attached_to_one_students_submission(store):
     with pytest.raises(NotFound):
         store.put_feedback("hospital-lan", "ps1", "bob", sub["timestamp"], [("ps1.html", b"<p>")], by="t")
     with pytest.raises(NotFound):
-        store.put_feedback("hospital-lan", "ps1", "alice", "2000-01-01 00:00:00.000000 UTC", [("ps1.html", b"")],
-                           by="t")
+        store.put_feedback(
+            "hospital-lan", "ps1", "alice", "2000-01-01 00:00:00.000000 UTC", [("ps1.html", b"")], by="t"
+        )
     with pytest.raises(Invalid, match=".html files"):
         store.put_feedback("hospital-lan", "ps1", "alice", sub["timestamp"], [("../x.html", b"")], by="t")
     fb = store.put_feedback("hospital-lan", "ps1", "alice", sub["timestamp"], [("ps1.html", b"<p>ok")], by="t")

@@ -3,7 +3,6 @@
 import json
 
 import pytest
-
 from traitlets.config import Config
 
 from mnss_courses import formgrader, formgrader_server, grader, sandbox, sandboxed_execute
@@ -26,11 +25,16 @@ def test_the_server_config_switches_off_every_other_extension(tmp_path):
     (tmp_path / "jupyter_server_config.d").mkdir()
     for name in ("jupyterlab", "jupyter_server_terminals", "mnss_activity", formgrader_server.FORMGRADER_EXTENSION):
         (tmp_path / "jupyter_server_config.d" / f"{name}.json").write_text(
-            json.dumps({"ServerApp": {"jpserver_extensions": {name: True}}}))
+            json.dumps({"ServerApp": {"jpserver_extensions": {name: True}}})
+        )
     c = load(formgrader_server.config_text("/run/mnss-formgrader/x", [str(tmp_path)]))
     assert c.ServerApp.jpserver_extensions == {
-        "jupyterlab": False, "jupyter_server_terminals": False, "mnss_activity": False,
-        formgrader_server.FORMGRADER_EXTENSION: True, "mnss_courses.formgrader_server": True}
+        "jupyterlab": False,
+        "jupyter_server_terminals": False,
+        "mnss_activity": False,
+        formgrader_server.FORMGRADER_EXTENSION: True,
+        "mnss_courses.formgrader_server": True,
+    }
     assert c.ServerApp.terminals_enabled is False and c.ServerApp.root_dir == "/run/mnss-formgrader/x"
     assert c.ServerApp.kernel_manager_class.endswith("NoKernels")
     assert c.ServerApp.contents_manager_class.endswith("ReadOnlyContents")
@@ -51,11 +55,16 @@ def test_a_rootless_box_is_chosen_where_transient_uids_are_not_mapped():
 
 
 def test_a_failed_grading_step_names_its_cause_not_only_the_last_lines():
-    log = "\n".join(["[AutogradeApp | ERROR] There was an error processing assignment: x",
-                     "Traceback (most recent call last):", '  File "a.py", line 1',
-                     "mnss_courses.sandbox.SandboxError: sandboxed autograding cannot create its user namespace here",
-                     *[f"[AutogradeApp | ERROR] line {i}" for i in range(8)],
-                     "[AutogradeApp | ERROR] Please see the above traceback"])
+    log = "\n".join(
+        [
+            "[AutogradeApp | ERROR] There was an error processing assignment: x",
+            "Traceback (most recent call last):",
+            '  File "a.py", line 1',
+            "mnss_courses.sandbox.SandboxError: sandboxed autograding cannot create its user namespace here",
+            *[f"[AutogradeApp | ERROR] line {i}" for i in range(8)],
+            "[AutogradeApp | ERROR] Please see the above traceback",
+        ]
+    )
     detail = grader.failure_detail(log)
     assert detail.startswith("mnss_courses.sandbox.SandboxError: sandboxed autograding cannot create")
     assert detail.endswith("Please see the above traceback") and "line 0" not in detail

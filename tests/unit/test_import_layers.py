@@ -8,9 +8,14 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 # Where each package of the contract lives in the checkout.
-PACKAGES = {"mnss_foundation": "mnss_foundation", "mnss_kernel": "mnss_kernel",
-            "mnss_activity": "extensions/mnss_activity", "mnss_courses": "hub/mnss_courses",
-            "mnss_hub": "hub/mnss_hub", "mnss_recommender": "recommender/mnss_recommender"}
+PACKAGES = {
+    "mnss_foundation": "mnss_foundation",
+    "mnss_kernel": "mnss_kernel",
+    "mnss_activity": "extensions/mnss_activity",
+    "mnss_courses": "hub/mnss_courses",
+    "mnss_hub": "hub/mnss_hub",
+    "mnss_recommender": "recommender/mnss_recommender",
+}
 LINT = "import sys; from importlinter.cli import lint_imports_command; sys.exit(lint_imports_command())"
 
 
@@ -18,8 +23,14 @@ def lint_imports(cwd: Path, pythonpath: str) -> subprocess.CompletedProcess:
     """lint-imports in a process of its own: it must find the packages on `pythonpath`, not the
     ones this test process already imported."""
     env = {**os.environ, "PYTHONPATH": pythonpath}
-    return subprocess.run([sys.executable, "-c", LINT, "--no-logo", "--no-cache"], cwd=cwd, env=env,
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-c", LINT, "--no-logo", "--no-cache"],
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_checkout_keeps_the_contract():

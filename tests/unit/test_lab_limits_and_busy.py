@@ -1,6 +1,6 @@
 """Per-user emulation size caps and the 'busy while a lab runs' activity source."""
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -20,6 +20,7 @@ def limits(monkeypatch):
     def set_limits(nodes="0", links="0"):
         monkeypatch.setenv("MNSS_MAX_NODES", nodes)
         monkeypatch.setenv("MNSS_MAX_LINKS", links)
+
     return set_limits
 
 
@@ -49,7 +50,7 @@ def test_an_explicit_cap_wins_over_the_site_limit(limits):
 
 def test_a_running_lab_marks_the_server_busy():
     settings = {"last_activity_times": {}}
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     assert busy.mark_busy(settings, count=lambda: 1)
     assert settings["last_activity_times"][busy.KEY] >= before
 

@@ -2,8 +2,9 @@
 
 from types import SimpleNamespace
 
-from mnss_hub import apply, landing, siteconfig
 from traitlets.config import Config
+
+from mnss_hub import apply, landing, siteconfig
 
 
 def handler(admin: bool, active: bool = False, logged_in: bool = True):

@@ -44,28 +44,46 @@ def interfaces(topo: Topology) -> dict[str, set[str]]:
 
 # -- detection ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("name, text, expected", [
-    ("t.yaml", MNSS_YAML, "yaml"),
-    ("t.json", json.dumps(yaml.safe_load(MNSS_YAML)), "json"),
-    ("t.clab.yml", (CLAB / "br01.clab.yml").read_text(), "containerlab"),
-    ("lab.yaml", (CLAB / "br01.clab.yml").read_text(), "containerlab"),  # content decides without .clab
-    ("t.py", MININET_PY, "mininet"),
-    ("topo.txt", MININET_PY, "mininet"),
-    ("t.json", json.dumps(to_cytoscape(templates.star(2))), "cytoscape"),
-    ("t.cyjs", json.dumps(to_cytoscape(templates.star(2))), "cytoscape"),
-    ("", json.dumps({"elements": {"nodes": [], "edges": []}}), "cytoscape"),
-    ("noext", MNSS_YAML, "yaml"),
-], ids=["yaml", "json", "clab-name", "clab-content", "py", "py-content", "cyto-json", "cyjs", "cy-elements",
-        "yaml-content"])
+
+@pytest.mark.parametrize(
+    "name, text, expected",
+    [
+        ("t.yaml", MNSS_YAML, "yaml"),
+        ("t.json", json.dumps(yaml.safe_load(MNSS_YAML)), "json"),
+        ("t.clab.yml", (CLAB / "br01.clab.yml").read_text(), "containerlab"),
+        ("lab.yaml", (CLAB / "br01.clab.yml").read_text(), "containerlab"),  # content decides without .clab
+        ("t.py", MININET_PY, "mininet"),
+        ("topo.txt", MININET_PY, "mininet"),
+        ("t.json", json.dumps(to_cytoscape(templates.star(2))), "cytoscape"),
+        ("t.cyjs", json.dumps(to_cytoscape(templates.star(2))), "cytoscape"),
+        ("", json.dumps({"elements": {"nodes": [], "edges": []}}), "cytoscape"),
+        ("noext", MNSS_YAML, "yaml"),
+    ],
+    ids=[
+        "yaml",
+        "json",
+        "clab-name",
+        "clab-content",
+        "py",
+        "py-content",
+        "cyto-json",
+        "cyjs",
+        "cy-elements",
+        "yaml-content",
+    ],
+)
 def test_detect_by_name_then_content(name, text, expected):
     assert detect(text, name)[0] == expected
 
 
-@pytest.mark.parametrize("fmt, writer", [
-    ("yaml", lambda t: yaml.safe_dump(t.to_dict())),
-    ("containerlab", lambda t: yaml.safe_dump(to_containerlab(t), sort_keys=False)),
-    ("cytoscape", lambda t: json.dumps(to_cytoscape(t))),
-])
+@pytest.mark.parametrize(
+    "fmt, writer",
+    [
+        ("yaml", lambda t: yaml.safe_dump(t.to_dict())),
+        ("containerlab", lambda t: yaml.safe_dump(to_containerlab(t), sort_keys=False)),
+        ("cytoscape", lambda t: json.dumps(to_cytoscape(t))),
+    ],
+)
 def test_every_format_loads_from_a_file_or_its_text_to_the_same_topology(tmp_path, fmt, writer):
     topo = templates.tree(2, 2)
     text = writer(topo)
@@ -79,18 +97,26 @@ def test_every_format_loads_from_a_file_or_its_text_to_the_same_topology(tmp_pat
 def test_mininet_file_and_mnss_written_mininet_file(tmp_path):
     pair = load(write(tmp_path, "pair.py", MININET_PY))
     assert pair.format == "mininet" and [n.name for n in pair.topology.nodes] == ["h1", "h2"]
-    topo = Topology.from_dict(templates.linear(3).to_dict() | {"nodes": [
-        {k: v for k, v in n.items() if k != "position"} for n in templates.linear(3).to_dict()["nodes"]]})
+    topo = Topology.from_dict(
+        templates.linear(3).to_dict()
+        | {"nodes": [{k: v for k, v in n.items() if k != "position"} for n in templates.linear(3).to_dict()["nodes"]]}
+    )
     back = load(write(tmp_path, "linear.py", to_mininet_python(topo, addresses="given"))).topology
     assert back.to_dict() == topo.to_dict(), "a file MNSS wrote keeps MNSS's addressing, not Mininet's"
 
 
 # -- errors name the file, the format and what is wrong ------------------------------------------
 
+
 def test_errors_name_file_format_and_problem(tmp_path):
     with pytest.raises(TopologyError, match=r"invalid topology .*bad\.clab\.yml \(containerlab\)") as err:
-        load(write(tmp_path, "bad.clab.yml", "name: x\ntopology:\n  nodes: {a: {kind: linux}}\n"
-                                             "  links: [{endpoints: ['a:eth1', 'ghost:eth1']}]\n"))
+        load(
+            write(
+                tmp_path,
+                "bad.clab.yml",
+                "name: x\ntopology:\n  nodes: {a: {kind: linux}}\n  links: [{endpoints: ['a:eth1', 'ghost:eth1']}]\n",
+            )
+        )
     assert err.value.problems == ["links[0] (a:eth1 - ghost:eth1): node 'ghost' is not in topology.nodes"]
 
     with pytest.raises(TopologyError, match=r"broken\.yaml \(yaml\).*\n.*not valid YAML"):
@@ -112,13 +138,17 @@ def test_errors_name_file_format_and_problem(tmp_path):
 
 
 def test_mininet_topology_that_needs_parameters_says_how_to_give_them(tmp_path):
-    path = write(tmp_path, "param.py", "from mininet.topo import Topo\nclass Chain(Topo):\n"
-                                       "    def build(self, N):\n"
-                                       "        for i in range(1, N):\n"
-                                       "            self.addLink('h%d' % i if i == 1 else 's%d' % (i - 1), self.addSwitch('s%d' % i))\n"
-                                       "    def addLink(self, a, b, **kw):\n"
-                                       "        a = a if a in self.g.node else self.addHost(a)\n"
-                                       "        return Topo.addLink(self, a, b, **kw)\n")
+    path = write(
+        tmp_path,
+        "param.py",
+        "from mininet.topo import Topo\nclass Chain(Topo):\n"
+        "    def build(self, N):\n"
+        "        for i in range(1, N):\n"
+        "            self.addLink('h%d' % i if i == 1 else 's%d' % (i - 1), self.addSwitch('s%d' % i))\n"
+        "    def addLink(self, a, b, **kw):\n"
+        "        a = a if a in self.g.node else self.addHost(a)\n"
+        "        return Topo.addLink(self, a, b, **kw)\n",
+    )
     with pytest.raises(TopologyError, match=r"missing 1 required positional argument: 'N'; give its parameters"):
         load(path)
     assert len(load(path, params={"N": 4}).topology.names("switch")) == 3
@@ -136,9 +166,16 @@ def test_mininet_file_without_topos_offers_its_topo_classes_by_name(tmp_path):
 
 # -- names ---------------------------------------------------------------------------------------
 
+
 def test_node_names_map_to_valid_unique_mnss_names():
     assert node_names(["br-clab", "br_clab", "1st", "ok", "a.b", "-"]) == {
-        "br-clab": "br_clab_2", "br_clab": "br_clab", "1st": "n1st", "ok": "ok", "a.b": "a_b", "-": "n_"}
+        "br-clab": "br_clab_2",
+        "br_clab": "br_clab",
+        "1st": "n1st",
+        "ok": "ok",
+        "a.b": "a_b",
+        "-": "n_",
+    }
 
 
 def test_containerlab_br01_maps_the_bridge_name_and_says_so():
@@ -149,8 +186,12 @@ def test_containerlab_br01_maps_the_bridge_name_and_says_so():
     topo = imported.topology
     assert topo.node("br_clab").kind == "switch" and topo.node("br_clab").label == "br-clab"
     assert [n.kind for n in topo.nodes if n.name.startswith("srl")] == ["router"] * 3
-    assert interfaces(topo) == {"srl1": {"e1-1"}, "srl2": {"e1-1"}, "srl3": {"e1-1"},
-                                "br_clab": {"eth1", "eth2", "eth3"}}
+    assert interfaces(topo) == {
+        "srl1": {"e1-1"},
+        "srl2": {"e1-1"},
+        "srl3": {"e1-1"},
+        "br_clab": {"eth1", "eth2", "eth3"},
+    }
 
 
 def test_containerlab_exec_addresses_and_routes_are_kept_and_the_rest_noted():
@@ -159,14 +200,17 @@ def test_containerlab_exec_addresses_and_routes_are_kept_and_the_rest_noted():
     assert [n.kind for n in topo.nodes] == ["router"] * 3 + ["host"] * 3
     assert {str(i.ip) for i in p.interfaces["PC1"]} == {"192.168.11.2/24"}
     assert [i.name for i in p.interfaces["PC1"]] == ["eth1"]
-    assert topo.node("PC2").routes == [{"to": "192.168.0.0/16", "via": "192.168.12.1"},
-                                       {"to": "10.10.10.0/24", "via": "192.168.12.1"}]
+    assert topo.node("PC2").routes == [
+        {"to": "192.168.0.0/16", "via": "192.168.12.1"},
+        {"to": "10.10.10.0/24", "via": "192.168.12.1"},
+    ]
     assert "node 'router1': binds ignored (MNSS configures nodes from the topology)" in imported.notes
     assert not any("exec not run" in note for note in imported.notes), "every exec line of frr01 is understood"
 
 
 def test_containerlab_exec_default_routes_and_unknown_lines():
-    imported = load(textwrap.dedent("""\
+    imported = load(
+        textwrap.dedent("""\
         name: x
         topology:
           nodes:
@@ -174,7 +218,8 @@ def test_containerlab_exec_default_routes_and_unknown_lines():
                                     "sysctl -w net.ipv4.ip_forward=1"]}
             r: {kind: linux, image: frrouting/frr:v8, exec: ["ip route add default via 10.1.0.2"]}
           links: [{endpoints: ["h:eth1", "r:eth1"]}]
-          """))
+          """)
+    )
     topo = imported.topology
     assert topo.node("h").gateway == "10.1.0.1" and topo.links[0].ip_a == "10.1.0.2/24"
     assert topo.node("r").kind == "router" and topo.node("r").routes == [{"to": "0.0.0.0/0", "via": "10.1.0.2"}]
@@ -182,15 +227,21 @@ def test_containerlab_exec_default_routes_and_unknown_lines():
 
 
 def test_containerlab_interface_names_linux_refuses_are_left_to_mnss():
-    imported = load(textwrap.dedent("""\
+    imported = load(
+        textwrap.dedent("""\
         name: x
         topology:
           nodes: {a: {kind: linux}, b: {kind: linux}}
           links: [{endpoints: ["a:ethernet-1/1", "b:eth1"]}]
-          """))
+          """)
+    )
     assert interfaces(imported.topology) == {"a": {"a-eth0"}, "b": {"eth1"}}
-    assert imported.notes == (("links[0] (a:ethernet-1/1 - b:eth1): interface name 'ethernet-1/1' is not a Linux "
-                               "interface name; MNSS names it"),)
+    assert imported.notes == (
+        (
+            "links[0] (a:ethernet-1/1 - b:eth1): interface name 'ethernet-1/1' is not a Linux "
+            "interface name; MNSS names it"
+        ),
+    )
 
 
 def test_containerlab_round_trip_keeps_given_interface_names():
@@ -200,6 +251,7 @@ def test_containerlab_round_trip_keeps_given_interface_names():
 
 
 # -- Mininet fidelity ------------------------------------------------------------------------------
+
 
 def test_mininet_addressing_is_mininets():
     class Numbered(Topo):
@@ -212,9 +264,16 @@ def test_mininet_addressing_is_mininets():
     topo = import_mininet(Numbered()).topology
     p = plan(topo)
     assert {h: str(p.interfaces[h][0].ip) for h in ("h1", "h2", "h3", "h10")} == {
-        "h1": "10.0.0.1/8", "h2": "10.0.0.2/8", "h3": "10.0.0.33/8", "h10": "10.0.0.4/8"}
+        "h1": "10.0.0.1/8",
+        "h2": "10.0.0.2/8",
+        "h3": "10.0.0.33/8",
+        "h10": "10.0.0.4/8",
+    }
     assert {h: p.interfaces[h][0].name for h in ("h1", "h2", "h10")} == {
-        "h1": "h1-eth0", "h2": "h2-eth0", "h10": "h10-eth0"}
+        "h1": "h1-eth0",
+        "h2": "h2-eth0",
+        "h10": "h10-eth0",
+    }
 
 
 def test_mininet_addressing_can_be_left_to_mnss():
@@ -233,10 +292,19 @@ def test_mininet_intfname_and_ports_are_kept():
             self.addLink(self.addHost("h2", ip="172.16.0.100/12"), s2, port2=7)
 
     topo = import_mininet(Named()).topology
-    assert interfaces(topo) == {"r0": {"r0-eth1", "r0-eth2"}, "s1": {"s1-eth1", "s1-eth2"},
-                                "s2": {"s2-eth1", "s2-eth7"}, "h1": {"uplink"}, "h2": {"h2-eth0"}}
+    assert interfaces(topo) == {
+        "r0": {"r0-eth1", "r0-eth2"},
+        "s1": {"s1-eth1", "s1-eth2"},
+        "s2": {"s2-eth1", "s2-eth7"},
+        "h1": {"uplink"},
+        "h2": {"h2-eth0"},
+    }
     assert [(link.if_a, link.if_b) for link in topo.links] == [
-        (None, "r0-eth1"), (None, "r0-eth2"), ("uplink", None), (None, "s2-eth7")], "only names MNSS would not choose"
+        (None, "r0-eth1"),
+        (None, "r0-eth2"),
+        ("uplink", None),
+        (None, "s2-eth7"),
+    ], "only names MNSS would not choose"
 
 
 def test_mininet_names_with_hyphens_are_mapped_and_keep_their_interface_names():
@@ -254,17 +322,29 @@ def test_mininet_names_with_hyphens_are_mapped_and_keep_their_interface_names():
 
 # -- the model's interface names -----------------------------------------------------------------
 
-@pytest.mark.parametrize("links, problem", [
-    ([{"a": "h1", "b": "s1", "if_a": "x"}, {"a": "h2", "b": "s1", "if_b": "s1-eth1"}],
-     "node 's1': interface name 's1-eth1' is used twice on this node"),
-    ([{"a": "h1", "b": "s1", "if_b": "br1"}, {"a": "h2", "b": "s1"}],
-     "node 's1': interface name 'br1' is taken by the node's own device br1; choose another name"),
-    ([{"a": "h1", "b": "s1"}, {"a": "h2", "b": "s1", "if_a": "lo"}],
-     "node 'h2': interface name 'lo' is taken by the node's own device lo; choose another name"),
-])
+
+@pytest.mark.parametrize(
+    "links, problem",
+    [
+        (
+            [{"a": "h1", "b": "s1", "if_a": "x"}, {"a": "h2", "b": "s1", "if_b": "s1-eth1"}],
+            "node 's1': interface name 's1-eth1' is used twice on this node",
+        ),
+        (
+            [{"a": "h1", "b": "s1", "if_b": "br1"}, {"a": "h2", "b": "s1"}],
+            "node 's1': interface name 'br1' is taken by the node's own device br1; choose another name",
+        ),
+        (
+            [{"a": "h1", "b": "s1"}, {"a": "h2", "b": "s1", "if_a": "lo"}],
+            "node 'h2': interface name 'lo' is taken by the node's own device lo; choose another name",
+        ),
+    ],
+)
 def test_interface_names_that_cannot_work_are_named(links, problem):
-    data = {"nodes": [{"name": "h1", "kind": "host"}, {"name": "h2", "kind": "host"}, {"name": "s1", "kind": "switch"}],
-            "links": links}
+    data = {
+        "nodes": [{"name": "h1", "kind": "host"}, {"name": "h2", "kind": "host"}, {"name": "s1", "kind": "switch"}],
+        "links": links,
+    }
     with pytest.raises(TopologyError) as err:
         Topology.from_dict(data)
     assert problem in err.value.problems
@@ -279,6 +359,7 @@ def test_interface_name_form_and_trunks_are_checked():
 
 
 # -- the CLI ---------------------------------------------------------------------------------------
+
 
 def test_cli_validates_and_plans_other_formats_and_prints_notes_apart(tmp_path, capsys):
     assert cli.main(["topo", "validate", str(CLAB / "br01.clab.yml"), str(CLAB / "clos01.clab.yml")]) == 0

@@ -30,14 +30,20 @@ def test_ping_parsing():
 
 
 def test_traceroute_parsing():
-    assert parse_traceroute(TRACE) == [{"hop": 1, "address": "10.0.0.1", "rtt_ms": 0.034},
-                                       {"hop": 2, "address": None, "rtt_ms": None},
-                                       {"hop": 3, "address": "192.168.5.7", "rtt_ms": 0.057}]
+    assert parse_traceroute(TRACE) == [
+        {"hop": 1, "address": "10.0.0.1", "rtt_ms": 0.034},
+        {"hop": 2, "address": None, "rtt_ms": None},
+        {"hop": 3, "address": "192.168.5.7", "rtt_ms": 0.057},
+    ]
 
 
 def test_iperf3_parsing():
-    report = {"end": {"sum_sent": {"bits_per_second": 2e7, "retransmits": 3},
-                      "sum_received": {"bits_per_second": 1.9e7, "seconds": 1.0}}}
+    report = {
+        "end": {
+            "sum_sent": {"bits_per_second": 2e7, "retransmits": 3},
+            "sum_received": {"bits_per_second": 1.9e7, "seconds": 1.0},
+        }
+    }
     assert parse_iperf3(report) == {"mbps_sent": 20.0, "mbps_received": 19.0, "retransmits": 3, "seconds": 1.0}
     with pytest.raises(EngineError, match="unable to connect"):
         parse_iperf3({"error": "unable to connect to server"})
@@ -67,9 +73,17 @@ def test_ping_matrix_includes_routers_sends_three_per_pair_in_the_c_locale():
     from mnss_kernel import measure
     from mnss_kernel.topology import Topology
 
-    topo = Topology.from_dict({"nodes": [{"name": "h1", "kind": "host"}, {"name": "r1", "kind": "router"},
-                                         {"name": "h2", "kind": "host"}, {"name": "s1", "kind": "switch"}],
-                               "links": [{"a": "h1", "b": "s1"}, {"a": "r1", "b": "s1"}, {"a": "r1", "b": "h2"}]})
+    topo = Topology.from_dict(
+        {
+            "nodes": [
+                {"name": "h1", "kind": "host"},
+                {"name": "r1", "kind": "router"},
+                {"name": "h2", "kind": "host"},
+                {"name": "s1", "kind": "switch"},
+            ],
+            "links": [{"a": "h1", "b": "s1"}, {"a": "r1", "b": "s1"}, {"a": "r1", "b": "h2"}],
+        }
+    )
     lab = RecordingLab(topo)
     pings = measure.ping_matrix(lab)
     assert sorted(set(pings.src)) == ["h1", "h2", "r1"] and len(pings) == 6

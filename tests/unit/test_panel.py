@@ -7,8 +7,17 @@ import re
 
 import pytest
 
-from mnss_activity.panel import (MESSAGES, local_notebook, message, nbgrader_reason, refusal, released_ids, service_api,
-                                  split_item, summary)
+from mnss_activity.panel import (
+    MESSAGES,
+    local_notebook,
+    message,
+    nbgrader_reason,
+    refusal,
+    released_ids,
+    service_api,
+    split_item,
+    summary,
+)
 from mnss_recommender.catalog import Catalog, Item
 from mnss_recommender.service import learner_courses
 from tests.support.hubproc import ROOT
@@ -27,8 +36,9 @@ def _sources_hash():
 def test_committed_build_is_not_stale():
     """Changing src/, style/ or the npm pins without `make labextension` fails here."""
     module = _sources_hash()
-    assert module.RECORD.read_text().strip() == module.sources_hash(), \
+    assert module.RECORD.read_text().strip() == module.sources_hash(), (
         "extensions/mnss_panel changed since the last build: run `make labextension` and commit labextension/"
+    )
 
 
 def test_sources_hash_sees_a_change(tmp_path):
@@ -50,8 +60,8 @@ def test_build_is_a_complete_labextension():
 
 def test_panel_words_exist_in_both_languages():
     source = (PANEL / "src" / "i18n.ts").read_text("utf-8")
-    zh = source[source.index("zh: {"):source.index("en: {")]
-    en = source[source.index("en: {"):]
+    zh = source[source.index("zh: {") : source.index("en: {")]
+    en = source[source.index("en: {") :]
     keys = lambda block: set(re.findall(r"^\s+(\w+):", block, re.M))  # noqa: E731
     assert keys(zh) == keys(en) and len(keys(zh)) >= 10
     assert "我的课程" in zh and "下一步" in zh and "My courses" in en and "Next up" in en
@@ -61,19 +71,24 @@ def test_panel_words_exist_in_both_languages():
 
 
 def test_messages_are_bilingual():
-    assert message("refused", code=403) == {"zh": "推荐服务拒绝了请求（HTTP 403）。",
-                                            "en": "The recommendation service refused the request (HTTP 403)."}
+    assert message("refused", code=403) == {
+        "zh": "推荐服务拒绝了请求（HTTP 403）。",
+        "en": "The recommendation service refused the request (HTTP 403).",
+    }
 
 
-@pytest.mark.parametrize("item, parts", [
-    ("hospital-lan/lan-build", ("hospital-lan", "lan-build")),
-    ("hospital-lan/../etc", None),
-    ("../hospital-lan", None),
-    ("a/b/c", None),
-    ("Hospital/LAN", None),
-    (None, None),
-    (["hospital-lan", "lan-build"], None),
-])
+@pytest.mark.parametrize(
+    "item, parts",
+    [
+        ("hospital-lan/lan-build", ("hospital-lan", "lan-build")),
+        ("hospital-lan/../etc", None),
+        ("../hospital-lan", None),
+        ("a/b/c", None),
+        ("Hospital/LAN", None),
+        (None, None),
+        (["hospital-lan", "lan-build"], None),
+    ],
+)
 def test_split_item_accepts_only_course_ids(item, parts):
     assert split_item(item) == parts
 
@@ -93,19 +108,25 @@ def test_local_notebook_and_summary(tmp_path):
     (tmp_path / "vlan-isolation").mkdir()  # nbgrader's default layout: ./<assignment>/
     (tmp_path / "vlan-isolation" / "vlan-isolation.ipynb").write_text("{}")
     assert local_notebook(tmp_path, "hospital-lan/vlan-isolation") == "vlan-isolation/vlan-isolation.ipynb"
-    me = {"courses": [{"id": "hospital-lan", "done": 1, "total": 2}], "trained_at": 1.0,
-          "recommendations": [{"item": "emr-firewall/emr-rules", "enrolled": False},
-                              {"item": "hospital-lan/not-yet", "enrolled": True},
-                              {"item": "hospital-lan/lan-build", "enrolled": True},
-                              {"item": "hospital-lan/released", "enrolled": True},
-                              {"item": "hospital-lan/vlan-isolation", "enrolled": True}]}
+    me = {
+        "courses": [{"id": "hospital-lan", "done": 1, "total": 2}],
+        "trained_at": 1.0,
+        "recommendations": [
+            {"item": "emr-firewall/emr-rules", "enrolled": False},
+            {"item": "hospital-lan/not-yet", "enrolled": True},
+            {"item": "hospital-lan/lan-build", "enrolled": True},
+            {"item": "hospital-lan/released", "enrolled": True},
+            {"item": "hospital-lan/vlan-isolation", "enrolled": True},
+        ],
+    }
     out = summary(me, tmp_path, {"hospital-lan/released", "emr-firewall/emr-rules"})
     assert [(r["item"], r["local_path"], r["released"]) for r in out["recommendations"]] == [
         ("hospital-lan/lan-build", "hospital-lan/lan-build/lan-build.ipynb", False),
         ("hospital-lan/released", None, True),
         ("hospital-lan/vlan-isolation", "vlan-isolation/vlan-isolation.ipynb", False),
         ("emr-firewall/emr-rules", None, True),
-        ("hospital-lan/not-yet", None, False)], "what one can open or fetch comes first, in the service's order"
+        ("hospital-lan/not-yet", None, False),
+    ], "what one can open or fetch comes first, in the service's order"
     assert out["courses"] == me["courses"] and out["exchange_error"] is None
     unknown = summary(me, tmp_path, None, message("exchange_down"))
     assert not any(r["released"] for r in unknown["recommendations"]), "exchange unknown: nothing to fetch"
@@ -113,8 +134,11 @@ def test_local_notebook_and_summary(tmp_path):
 
 
 def test_released_ids_from_the_exchange_listing():
-    listing = {"user": "u", "submissions": [{"course_id": "c", "assignment_id": "s"}],
-               "assignments": [{"course_id": "hospital-lan", "assignment_id": "lan-build", "notebooks": ["x"]}]}
+    listing = {
+        "user": "u",
+        "submissions": [{"course_id": "c", "assignment_id": "s"}],
+        "assignments": [{"course_id": "hospital-lan", "assignment_id": "lan-build", "notebooks": ["x"]}],
+    }
     assert released_ids(listing) == {"hospital-lan/lan-build"}
     assert released_ids({}) == set()
 
@@ -130,20 +154,25 @@ def test_refusals_keep_the_exchanges_words_in_both_languages():
 
 
 def test_nbgrader_reason_is_the_exchanges_message_not_the_bare_failure():
-    log = ("[FetchAssignmentApp | INFO] Source: x\n"
-           "[FetchAssignmentApp | CRITICAL] exchange: assignment 'a' is not released in course 'c' (HTTP 404)\n"
-           "[FetchAssignmentApp | ERROR] nbgrader fetch_assignment failed\n")
+    log = (
+        "[FetchAssignmentApp | INFO] Source: x\n"
+        "[FetchAssignmentApp | CRITICAL] exchange: assignment 'a' is not released in course 'c' (HTTP 404)\n"
+        "[FetchAssignmentApp | ERROR] nbgrader fetch_assignment failed\n"
+    )
     assert nbgrader_reason(log, 1) == "exchange: assignment 'a' is not released in course 'c' (HTTP 404)"
-    assert nbgrader_reason("[FetchAssignmentApp | ERROR] nbgrader fetch_assignment failed\n", 1) == \
-        "nbgrader fetch_assignment failed"
+    assert (
+        nbgrader_reason("[FetchAssignmentApp | ERROR] nbgrader fetch_assignment failed\n", 1)
+        == "nbgrader fetch_assignment failed"
+    )
     assert nbgrader_reason("Traceback ...\nOSError: disk full\n", 1) == "OSError: disk full"
     assert nbgrader_reason("", 3) == "exit code 3"
 
 
 def test_learner_courses_from_learner_groups_with_progress():
-    catalog = Catalog((Item("c1/a", "甲", "A", "networks"), Item("c1/b", "乙", "B", "networks"),
-                       Item("c2/x", "丙", "X", "data")), course_titles={"c1": ("课一", "Course 1"),
-                                                                          "c2": ("课二", "Course 2")})
+    catalog = Catalog(
+        (Item("c1/a", "甲", "A", "networks"), Item("c1/b", "乙", "B", "networks"), Item("c2/x", "丙", "X", "data")),
+        course_titles={"c1": ("课一", "Course 1"), "c2": ("课二", "Course 2")},
+    )
     courses = learner_courses(["c1-learners", "c2-instructors", "unknown-learners"], catalog, {"c1/b", "c2/x"})
     assert courses == [{"id": "c1", "title_zh": "课一", "title_en": "Course 1", "total": 2, "done": 1}]
 

@@ -33,8 +33,11 @@ def point(name, value, group=GROUP):
 
 
 def test_hooks_are_called_in_name_order_with_the_arguments(installed):
-    installed += [point("b", f"{__name__}:remember"), point("a", f"{__name__}:remember"),
-                  point("c", f"{__name__}:remember", group="mnss_tests.other")]
+    installed += [
+        point("b", f"{__name__}:remember"),
+        point("a", f"{__name__}:remember"),
+        point("c", f"{__name__}:remember", group="mnss_tests.other"),
+    ]
     plugins.call(GROUP, 1, key="v")
     assert calls == [((1,), {"key": "v"})] * 2
     assert [p.name for p in plugins.registered(GROUP)] == ["a", "b"]

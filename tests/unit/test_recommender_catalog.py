@@ -8,8 +8,14 @@ from mnss_recommender.text import notebook_text, tokenize
 
 
 def course(root, cid, assignments, category="networks", level="beginner", prerequisites=(), tags=()):
-    meta = {"id": cid, "title": {"zh": f"{cid} 课", "en": f"{cid} course"}, "category": category, "level": level,
-            "tags": list(tags), "assignments": []}
+    meta = {
+        "id": cid,
+        "title": {"zh": f"{cid} 课", "en": f"{cid} course"},
+        "category": category,
+        "level": level,
+        "tags": list(tags),
+        "assignments": [],
+    }
     if prerequisites:
         meta["prerequisites"] = list(prerequisites)
     for aid, pre, text in assignments:
@@ -17,22 +23,34 @@ def course(root, cid, assignments, category="networks", level="beginner", prereq
         if pre:
             a["prerequisites"] = list(pre)
         meta["assignments"].append(a)
-        (AssignmentNotebook().text(text)
-         .answer(f"{aid}-answer", "x = 1\n### BEGIN SOLUTION\nsecret_solution = 42\n### END SOLUTION")
-         .tests(f"{aid}-tests", 1, "assert x\n### BEGIN HIDDEN TESTS\nhidden_check()\n### END HIDDEN TESTS")
-         .save(root / cid / "source" / aid / f"{aid}.ipynb"))
+        (
+            AssignmentNotebook()
+            .text(text)
+            .answer(f"{aid}-answer", "x = 1\n### BEGIN SOLUTION\nsecret_solution = 42\n### END SOLUTION")
+            .tests(f"{aid}-tests", 1, "assert x\n### BEGIN HIDDEN TESTS\nhidden_check()\n### END HIDDEN TESTS")
+            .save(root / cid / "source" / aid / f"{aid}.ipynb")
+        )
     (root / cid).mkdir(parents=True, exist_ok=True)
     (root / cid / "course.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True), "utf-8")
 
 
 def small_catalog(tmp_path):
-    course(tmp_path, "lan", [("build", [], "交换机 与 子网 switch subnet"),
-                             ("vlan", ["build"], "VLAN 隔离 访客网络 guest isolation")], tags=["lan"])
-    course(tmp_path, "campus", [("routing", [], "园区 路由 routing ospf"),
-                                ("firewall", ["routing", "lan/vlan"], "EMR 防火墙 firewall acl")],
-           level="intermediate", prerequisites=["lan"])
-    course(tmp_path, "scripts", [("intro", [], "python 脚本 script")], category="programming",
-           prerequisites=["lan/build"])
+    course(
+        tmp_path,
+        "lan",
+        [("build", [], "交换机 与 子网 switch subnet"), ("vlan", ["build"], "VLAN 隔离 访客网络 guest isolation")],
+        tags=["lan"],
+    )
+    course(
+        tmp_path,
+        "campus",
+        [("routing", [], "园区 路由 routing ospf"), ("firewall", ["routing", "lan/vlan"], "EMR 防火墙 firewall acl")],
+        level="intermediate",
+        prerequisites=["lan"],
+    )
+    course(
+        tmp_path, "scripts", [("intro", [], "python 脚本 script")], category="programming", prerequisites=["lan/build"]
+    )
     return Catalog.load(tmp_path)
 
 
@@ -40,8 +58,13 @@ def test_items_titles_and_text(tmp_path):
     cat = small_catalog(tmp_path)
     assert cat.ids == ["campus/routing", "campus/firewall", "lan/build", "lan/vlan", "scripts/intro"]
     vlan = cat["lan/vlan"]
-    assert (vlan.course, vlan.title("zh"), vlan.title("en"), vlan.category, vlan.position) == \
-        ("lan", "vlan 作业", "vlan work", "networks", 1)
+    assert (vlan.course, vlan.title("zh"), vlan.title("en"), vlan.category, vlan.position) == (
+        "lan",
+        "vlan 作业",
+        "vlan work",
+        "networks",
+        1,
+    )
     assert "guest isolation" in vlan.text and "lan course" in vlan.text
     assert "secret_solution" not in vlan.text and "hidden_check" not in vlan.text and "x = 1" in vlan.text
     assert cat.categories == ["networks", "programming"] and cat.problems == []
@@ -69,6 +92,7 @@ def test_startable(tmp_path):
 
 def test_unknown_prerequisite_is_reported_and_ignored():
     from mnss_recommender.catalog import Item
+
     cat = Catalog((Item("a/x", "甲", "A", "data", prerequisites=frozenset({"gone/y"})),))
     assert cat.is_startable("a/x", []) and "gone/y" in cat.problems[0]
 

@@ -21,15 +21,24 @@ def test_event_checks_every_field_at_once():
 
 
 def test_event_from_dict_iso_time_and_round_trip():
-    e = Event.from_dict({"event_id": "x1", "learner": "p", "item": "c/a", "kind": "graded",
-                         "timestamp": "2026-03-02T00:00:00+00:00", "score": 0.8})
+    e = Event.from_dict(
+        {
+            "event_id": "x1",
+            "learner": "p",
+            "item": "c/a",
+            "kind": "graded",
+            "timestamp": "2026-03-02T00:00:00+00:00",
+            "score": 0.8,
+        }
+    )
     assert e.timestamp == 1772409600.0 and e.score == 0.8 and e.duration is None
     assert Event.from_dict(e.to_dict()) == e
     with pytest.raises(EventError, match="kind: missing"):
         Event.from_dict({"event_id": "x", "learner": "p", "item": "c/a", "timestamp": 1})
     with pytest.raises(EventError, match="unknown keys: user"):
-        Event.from_dict({"event_id": "x", "learner": "p", "item": "c/a", "kind": "opened", "timestamp": 1,
-                         "user": "alice"})
+        Event.from_dict(
+            {"event_id": "x", "learner": "p", "item": "c/a", "kind": "opened", "timestamp": 1, "user": "alice"}
+        )
 
 
 def test_all_kinds_are_accepted():
@@ -42,7 +51,7 @@ def test_insert_is_idempotent_by_event_id(tmp_path):
     store = EventStore(f"sqlite:///{tmp_path}/events.sqlite")
     first = [ev(1), ev(2, kind="executed", ts=101), ev(3, kind="graded", ts=102, score=0.9)]
     assert store.add(first) == 3
-    assert store.add(first) == 0                       # a producer's retry
+    assert store.add(first) == 0  # a producer's retry
     assert store.add([ev(2, kind="executed", ts=101), ev(4, ts=103), ev(4, ts=103)]) == 1  # dup inside a batch
     assert store.count() == 4
     # the same store opened again (another process) keeps them once
@@ -59,8 +68,14 @@ def test_insert_in_small_batches_is_idempotent_too():
 
 def test_queries():
     store = EventStore()
-    store.add([ev(1, "p1", "net/a", ts=10), ev(2, "p2", "net/b", ts=5), ev(3, "p1", "net/b", "graded", 20, 0.7),
-               ev(4, "p2", "sys/a", ts=30)])
+    store.add(
+        [
+            ev(1, "p1", "net/a", ts=10),
+            ev(2, "p2", "net/b", ts=5),
+            ev(3, "p1", "net/b", "graded", 20, 0.7),
+            ev(4, "p2", "sys/a", ts=30),
+        ]
+    )
     assert [e.event_id for e in store.interactions()] == ["e2", "e1", "e3", "e4"]  # time order
     assert [e.event_id for e in store.interactions(learner="p1")] == ["e1", "e3"]
     assert [e.event_id for e in store.interactions(since=10, until=30)] == ["e1", "e3"]

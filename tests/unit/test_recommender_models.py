@@ -3,8 +3,18 @@
 import numpy as np
 import pytest
 
-from mnss_recommender import (Catalog, ContentSimilarity, Event, Hybrid, HybridSettings, Interactions, Item, ItemKNN,
-                              LearnerProfile, Popularity)
+from mnss_recommender import (
+    Catalog,
+    ContentSimilarity,
+    Event,
+    Hybrid,
+    HybridSettings,
+    Interactions,
+    Item,
+    ItemKNN,
+    LearnerProfile,
+    Popularity,
+)
 from mnss_recommender.evaluate import check_prerequisites_respected
 from mnss_recommender.simulate import SimulationConfig, simulate
 from mnss_recommender.synthcatalog import synthetic_catalog
@@ -14,14 +24,16 @@ def item(iid, zh, en, category="networks", pre=(), text=""):
     return Item(iid, zh, en, category, text=text or en, prerequisites=frozenset(pre))
 
 
-CATALOG = Catalog((
-    item("lan/vlan", "VLAN 隔离", "VLAN isolation", text="vlan switch trunk guest isolation"),
-    item("campus/routing", "园区路由", "Campus routing", pre=["lan/vlan"], text="ospf router campus routing"),
-    item("campus/firewall", "EMR 防火墙", "EMR firewall", pre=["campus/routing"], text="firewall acl emr"),
-    item("sys/linux", "Linux 入门", "Linux basics", "systems", text="linux shell server"),
-    item("sys/backup", "备份", "Backups", "systems", pre=["sys/linux"], text="backup restore server"),
-    item("data/sql", "SQL 入门", "SQL basics", "data", text="sql table query"),
-))
+CATALOG = Catalog(
+    (
+        item("lan/vlan", "VLAN 隔离", "VLAN isolation", text="vlan switch trunk guest isolation"),
+        item("campus/routing", "园区路由", "Campus routing", pre=["lan/vlan"], text="ospf router campus routing"),
+        item("campus/firewall", "EMR 防火墙", "EMR firewall", pre=["campus/routing"], text="firewall acl emr"),
+        item("sys/linux", "Linux 入门", "Linux basics", "systems", text="linux shell server"),
+        item("sys/backup", "备份", "Backups", "systems", pre=["sys/linux"], text="backup restore server"),
+        item("data/sql", "SQL 入门", "SQL basics", "data", text="sql table query"),
+    )
+)
 
 
 class Log:
@@ -75,9 +87,9 @@ def test_hybrid_never_recommends_finished_or_blocked():
     log = crowd().finish("me", "lan/vlan").add("me", "sys/linux", "opened")
     model = Hybrid(CATALOG).fit(log.interactions())
     recs = model.recommend("me", k=10)
-    assert "lan/vlan" not in ids(recs)                            # finished
-    assert "campus/firewall" not in ids(recs)                     # needs campus/routing
-    assert "sys/backup" not in ids(recs)                          # sys/linux only opened, not completed
+    assert "lan/vlan" not in ids(recs)  # finished
+    assert "campus/firewall" not in ids(recs)  # needs campus/routing
+    assert "sys/backup" not in ids(recs)  # sys/linux only opened, not completed
     # new notebooks first; then, as the list is short, the one started and not finished
     assert ids(recs) == ["campus/routing", "data/sql", "sys/linux"]
     assert recs[-1].score < 0 <= recs[-2].score

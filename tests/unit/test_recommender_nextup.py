@@ -11,14 +11,20 @@ def item(iid, zh, en, category="networks", pre=(), position=0):
     return Item(iid, zh, en, category, text=en, prerequisites=frozenset(pre), position=position)
 
 
-CATALOG = Catalog((
-    item("lan/build", "搭建局域网", "Build a LAN"),
-    item("lan/vlan", "VLAN 隔离", "VLAN isolation", pre=["lan/build"], position=1),
-    item("py/strings", "字符串", "Strings", "programming"),
-    item("py/files", "文件", "Files", "programming", position=1),
-    item("emr/rules", "防火墙规则", "Firewall rules"),
-), course_titles={"lan": ("医院局域网基础", "Hospital LAN basics"), "py": ("Python 入门", "Python basics"),
-                  "emr": ("防火墙", "EMR firewall")})
+CATALOG = Catalog(
+    (
+        item("lan/build", "搭建局域网", "Build a LAN"),
+        item("lan/vlan", "VLAN 隔离", "VLAN isolation", pre=["lan/build"], position=1),
+        item("py/strings", "字符串", "Strings", "programming"),
+        item("py/files", "文件", "Files", "programming", position=1),
+        item("emr/rules", "防火墙规则", "Firewall rules"),
+    ),
+    course_titles={
+        "lan": ("医院局域网基础", "Hospital LAN basics"),
+        "py": ("Python 入门", "Python basics"),
+        "emr": ("防火墙", "EMR firewall"),
+    },
+)
 
 
 def events(*rows):
@@ -29,8 +35,11 @@ def crowd():
     """Many learners did the Python course and the firewall; two did the LAN course."""
     rows = []
     for k in range(8):
-        rows += [(f"p{k}", "py/strings", "graded", 1.0), (f"p{k}", "py/files", "graded", 1.0),
-                 (f"p{k}", "emr/rules", "opened", None)]
+        rows += [
+            (f"p{k}", "py/strings", "graded", 1.0),
+            (f"p{k}", "py/files", "graded", 1.0),
+            (f"p{k}", "emr/rules", "opened", None),
+        ]
     for k in range(2):
         rows += [(f"l{k}", "lan/build", "graded", 1.0), (f"l{k}", "lan/vlan", "opened", None)]
     return events(*rows)
@@ -62,7 +71,9 @@ def test_enrolled_courses_first_then_enrol_first_marked():
     recs = next_up(m, CATALOG, "me", history(), ["lan"], k=3)
     others = [r.item for r in m.recommend("me", k=2, history=history(), only=~CATALOG.in_courses(["lan"]))]
     assert [(r["item"], r["enrolled"], r["enrol_first"]) for r in recs] == [
-        ("lan/build", True, False), *((i, False, True) for i in others)]
+        ("lan/build", True, False),
+        *((i, False, True) for i in others),
+    ]
     assert recs[1]["item"] == "py/strings"
     for r in recs[1:]:
         assert r["reason_zh"].startswith("先选课《") and r["reason_en"].startswith("Enrol first in ")
@@ -101,7 +112,9 @@ def test_an_item_nobody_took_says_where_it_sits_in_its_course():
     m = Hybrid(CATALOG).fit(Interactions.from_events([], CATALOG))
     recs = next_up(m, CATALOG, "me", history(), ["py"], k=2)
     assert [(r["item"], r["reason_en"]) for r in recs] == [
-        ("py/strings", "the first assignment of Python basics"), ("py/files", "assignment 2 of Python basics")]
+        ("py/strings", "the first assignment of Python basics"),
+        ("py/files", "assignment 2 of Python basics"),
+    ]
     assert recs[1]["reason_zh"] == "《Python 入门》的第 2 个作业"
     assert all("0 " not in r["reason_en"] for r in recs)
 

@@ -6,18 +6,18 @@ import pytest
 from mnss_recommender import scoring
 
 # items 0..3; 1 needs 0; 2 needs 0 and 1; 3 needs nothing
-PRE = np.array([[0, 0, 0, 0],
-                [1, 0, 0, 0],
-                [1, 1, 0, 0],
-                [0, 0, 0, 0]], dtype=bool)
+PRE = np.array([[0, 0, 0, 0], [1, 0, 0, 0], [1, 1, 0, 0], [0, 0, 0, 0]], dtype=bool)
 
 
-@pytest.mark.parametrize("completed, expected", [
-    ([], [True, False, False, True]),
-    ([0], [True, True, False, True]),
-    ([0, 1], [True, True, True, True]),
-    ([1], [True, False, False, True]),  # 2 still needs 0
-])
+@pytest.mark.parametrize(
+    "completed, expected",
+    [
+        ([], [True, False, False, True]),
+        ([0], [True, True, False, True]),
+        ([0, 1], [True, True, True, True]),
+        ([1], [True, False, False, True]),  # 2 still needs 0
+    ],
+)
 def test_startable(completed, expected):
     assert scoring.startable(PRE, np.array(completed, dtype=int)).tolist() == expected
 
@@ -46,9 +46,7 @@ def test_normalized():
 
 
 def test_neighbourhood_and_strongest_source():
-    sim = np.array([[0.0, 0.5, 0.1],
-                    [0.5, 0.0, 0.8],
-                    [0.1, 0.8, 0.0]])
+    sim = np.array([[0.0, 0.5, 0.1], [0.5, 0.0, 0.8], [0.1, 0.8, 0.0]])
     scores = scoring.neighbourhood(sim, np.array([0, 1]), np.array([1.0, 2.0]))
     assert scores == pytest.approx([0 + 1.0, 0.5 + 0, 0.1 + 1.6])
     assert scoring.strongest_source(sim, 2, np.array([0, 1]), np.array([1.0, 2.0])) == 1
@@ -67,10 +65,10 @@ def test_transition_counts_within_learners_only():
     item = np.array([0, 1, 2, 2, 0])
     counts = scoring.transition_counts(learner, item, 3, window=2)
     expected = np.zeros((3, 3))
-    expected[0, 1] += 1      # learner 0: 0 -> 1
-    expected[1, 2] += 1      # 1 -> 2
-    expected[0, 2] += 0.5    # 0 -> (skip) -> 2
-    expected[2, 0] += 1      # learner 1: 2 -> 0; nothing across learners (2 -> 2 of 0|1)
+    expected[0, 1] += 1  # learner 0: 0 -> 1
+    expected[1, 2] += 1  # 1 -> 2
+    expected[0, 2] += 0.5  # 0 -> (skip) -> 2
+    expected[2, 0] += 1  # learner 1: 2 -> 0; nothing across learners (2 -> 2 of 0|1)
     assert counts.tolist() == expected.tolist()
     assert scoring.row_normalized(expected)[0].tolist() == pytest.approx([0, 1 / 1.5, 0.5 / 1.5])
     assert scoring.row_normalized(np.zeros((2, 2))).tolist() == [[0, 0], [0, 0]]
@@ -78,8 +76,9 @@ def test_transition_counts_within_learners_only():
 
 def test_category_affinity_mixes_history_and_prior():
     cats = np.array([0, 0, 1])
-    aff = scoring.category_affinity(cats, np.array([0, 1]), np.array([1.0, 1.0]), 2,
-                                    prior=np.array([0.0, 1.0]), prior_strength=2.0)
+    aff = scoring.category_affinity(
+        cats, np.array([0, 1]), np.array([1.0, 1.0]), 2, prior=np.array([0.0, 1.0]), prior_strength=2.0
+    )
     assert aff.tolist() == pytest.approx([0.5, 0.5])
     assert scoring.category_affinity(cats, np.array([], dtype=int), np.array([]), 2).tolist() == [0.5, 0.5]
 
@@ -113,7 +112,7 @@ def test_blend():
 def test_top_k_order_ties_and_mask():
     scores = np.array([0.5, 0.9, 0.5, 0.1, 0.9])
     mask = np.array([True, True, True, True, False])
-    assert scoring.top_k(scores, mask, 3).tolist() == [1, 0, 2]   # tie 0.5: lower index first
+    assert scoring.top_k(scores, mask, 3).tolist() == [1, 0, 2]  # tie 0.5: lower index first
     assert scoring.top_k(scores, mask, 10).tolist() == [1, 0, 2, 3]
     assert scoring.top_k(scores, np.zeros(5, bool), 3).tolist() == []
     assert scoring.top_k(np.zeros(6), np.ones(6, bool), 2).tolist() == [0, 1]

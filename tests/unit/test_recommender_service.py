@@ -22,13 +22,16 @@ def test_the_learner_comes_from_the_token_only():
         events_from_request(body(EV | {"learner": "someone-else"}), "pseudo1")
 
 
-@pytest.mark.parametrize("raw, message", [
-    (b"not json", "body is not JSON"),
-    (b"{}", "at least one event"),
-    (body(EV | {"kind": "danced"}), "events[0]: kind: 'danced' is not one of"),
-    (body(EV, EV | {"item": "no-slash"}), "events[1]: item: 'no-slash' must be course-id/assignment-id"),
-    (json.dumps({"events": [EV] * 1001}).encode(), "at most 1000 events"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (b"not json", "body is not JSON"),
+        (b"{}", "at least one event"),
+        (body(EV | {"kind": "danced"}), "events[0]: kind: 'danced' is not one of"),
+        (body(EV, EV | {"item": "no-slash"}), "events[1]: item: 'no-slash' must be course-id/assignment-id"),
+        (json.dumps({"events": [EV] * 1001}).encode(), "at most 1000 events"),
+    ],
+)
 def test_bad_requests_are_named(raw, message):
     with pytest.raises(EventError, match=message.replace("[", r"\[").replace("]", r"\]")):
         events_from_request(raw, "p")

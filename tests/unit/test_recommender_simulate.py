@@ -7,8 +7,15 @@ import pytest
 
 from mnss_recommender import EventStore, Interactions, movielens
 from mnss_recommender.cli import main
-from mnss_recommender.evaluate import (ModelResult, evaluate, format_table, per_learner_split, relevant_items,
-                                       temporal_split, tune_hybrid)
+from mnss_recommender.evaluate import (
+    ModelResult,
+    evaluate,
+    format_table,
+    per_learner_split,
+    relevant_items,
+    temporal_split,
+    tune_hybrid,
+)
 from mnss_recommender.events import KINDS
 from mnss_recommender.interactions import EventLog
 from mnss_recommender.simulate import SimulationConfig, simulate
@@ -66,10 +73,15 @@ def test_simulated_events_go_into_a_store():
 
 
 def test_temporal_split_and_relevance():
-    log = EventLog(np.array(["a", "a", "b", "a", "b", "c"], dtype=object),
-                   np.array(["x/1", "x/2", "x/1", "x/1", "x/3", "x/2"], dtype=object),
-                   np.full(6, KINDS.index("executed"), np.int8), np.array([1.0, 2, 3, 4, 5, 6]), np.full(6, np.nan))
+    log = EventLog(
+        np.array(["a", "a", "b", "a", "b", "c"], dtype=object),
+        np.array(["x/1", "x/2", "x/1", "x/1", "x/3", "x/2"], dtype=object),
+        np.full(6, KINDS.index("executed"), np.int8),
+        np.array([1.0, 2, 3, 4, 5, 6]),
+        np.full(6, np.nan),
+    )
     from mnss_recommender import Catalog, Item
+
     cat = Catalog(tuple(Item(f"x/{n}", str(n), str(n), "data") for n in (1, 2, 3)))
     split = temporal_split(log, 0.5)
     assert split.cutoff == 3.5 and split.train.timestamp.tolist() == [1, 2, 3]
@@ -82,11 +94,16 @@ def test_temporal_split_and_relevance():
     peek_split = temporal_split(peek, 0.5)
     assert set(relevant_items(peek_split.train.interactions(cat), peek_split.test)) == {"c"}
     # horizon "next": the first new notebook only
-    two = EventLog(np.array(["a", "a", "a"], dtype=object), np.array(["x/1", "x/3", "x/2"], dtype=object),
-                   np.full(3, KINDS.index("executed"), np.int8), np.array([1.0, 5, 6]), np.full(3, np.nan))
+    two = EventLog(
+        np.array(["a", "a", "a"], dtype=object),
+        np.array(["x/1", "x/3", "x/2"], dtype=object),
+        np.full(3, KINDS.index("executed"), np.int8),
+        np.array([1.0, 5, 6]),
+        np.full(3, np.nan),
+    )
     parts = temporal_split(two, 0.4)
     train = parts.train.interactions(cat)
-    assert relevant_items(train, parts.test, "next")["a"].tolist() == [2]       # x/3 came first
+    assert relevant_items(train, parts.test, "next")["a"].tolist() == [2]  # x/3 came first
     assert relevant_items(train, parts.test, "all")["a"].tolist() == [1, 2]
     per = per_learner_split(log, 0.5)
     assert sorted(per.train.timestamp.tolist()) == [1, 3]  # a: first of 3 events, b: first of 2, c: none of 1
@@ -129,11 +146,16 @@ def test_cli_evaluate_simulate_recommend(tmp_path, capsys):
 def test_movielens_loader_reads_a_wheel(tmp_path):
     wheel = tmp_path / "recbole-0.0-py3-none-any.whl"
     with zipfile.ZipFile(wheel, "w") as z:
-        z.writestr(f"{movielens.MEMBER}.inter", "user_id:token\titem_id:token\trating:float\ttimestamp:float\n"
-                                                "1\t10\t5\t100\n2\t10\t3\t50\n1\t20\t4\t200\n")
-        z.writestr(f"{movielens.MEMBER}.item", "item_id:token\tmovie_title:token_seq\trelease_year:token\t"
-                                               "class:token_seq\n10\tToy Story\t1995\tAnimation Comedy\n"
-                                               "20\tHeat\t1995\tAction Crime Thriller\n")
+        z.writestr(
+            f"{movielens.MEMBER}.inter",
+            "user_id:token\titem_id:token\trating:float\ttimestamp:float\n1\t10\t5\t100\n2\t10\t3\t50\n1\t20\t4\t200\n",
+        )
+        z.writestr(
+            f"{movielens.MEMBER}.item",
+            "item_id:token\tmovie_title:token_seq\trelease_year:token\t"
+            "class:token_seq\n10\tToy Story\t1995\tAnimation Comedy\n"
+            "20\tHeat\t1995\tAction Crime Thriller\n",
+        )
     assert movielens.locate(tmp_path) == wheel
     catalog, log = movielens.load(wheel)
     assert catalog.ids == ["ml-100k/10", "ml-100k/20"] and catalog["ml-100k/20"].category == "action"

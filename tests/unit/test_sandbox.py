@@ -39,16 +39,23 @@ def box(tmp_path, monkeypatch):
     if os.geteuid() != 0:
         pytest.skip("a box allocates a transient uid, which needs root")
     monkeypatch.setattr(sandbox, "STAGE_ROOT", tmp_path / "stage")
-    b = sandbox.Box(sandbox.Limits(memory_mb=100, processes=7, cpu_seconds=9, file_mb=3, work_mb=11),
-                    hidden=["/opt/course"])
+    b = sandbox.Box(
+        sandbox.Limits(memory_mb=100, processes=7, cpu_seconds=9, file_mb=3, work_mb=11), hidden=["/opt/course"]
+    )
     yield b
     b.remove()
 
 
 def test_the_kernel_command_drops_to_the_boxs_own_uid_inside_namespaces(box):
     argv = box.command(["python", "-m", "ipykernel_launcher"])
-    assert argv[:argv.index("--")] == ["prlimit", f"--as={100 << 20}", "--nproc=7", "--cpu=9",
-                                       f"--fsize={3 << 20}", "--core=0"]
+    assert argv[: argv.index("--")] == [
+        "prlimit",
+        f"--as={100 << 20}",
+        "--nproc=7",
+        "--cpu=9",
+        f"--fsize={3 << 20}",
+        "--core=0",
+    ]
     assert f"--reuid={box.uid}" in argv and "--no-new-privs" in argv and box.uid >= sandbox.UID_BASE
     assert {"--user", "--map-root-user", "--mount", "--pid", "--mount-proc"} <= set(argv)
     assert "/opt/course" in argv and "/root" in argv and argv[-3:] == ["python", "-m", "ipykernel_launcher"]

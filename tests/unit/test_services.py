@@ -6,9 +6,21 @@ import pytest
 from hl7apy.parser import parse_message
 
 from mnss_kernel.catalog import KINDS
-from mnss_kernel.services import (PROBES, ROW_KEYS, SERVICES, dicom_echo, dicom_store, hl7_send, http_get, probe,
-                                  sample_image_path, tcp_echo)
-from mnss_kernel.services import cli, hl7msg, mllp
+from mnss_kernel.services import (
+    PROBES,
+    ROW_KEYS,
+    SERVICES,
+    cli,
+    dicom_echo,
+    dicom_store,
+    hl7_send,
+    hl7msg,
+    http_get,
+    mllp,
+    probe,
+    sample_image_path,
+    tcp_echo,
+)
 from mnss_kernel.services.rows import describe_error, row
 from mnss_kernel.services.sqldb import sql_query
 
@@ -16,6 +28,7 @@ ALL_PROBES = [dicom_echo, dicom_store, hl7_send, http_get, tcp_echo]
 
 
 # --- MLLP framing -------------------------------------------------------------------------------
+
 
 def test_frame_wraps_message_in_vt_and_fs_cr():
     assert mllp.frame("MSH|x") == b"\x0bMSH|x\x1c\x0d"
@@ -66,6 +79,7 @@ def test_decoder_drops_oversized_messages():
 
 # --- HL7 messages and ACKs ----------------------------------------------------------------------
 
+
 def test_adt_a01_is_valid_hl7_with_synthetic_patient():
     text = hl7msg.build_adt_a01(control_id="CTRL42")
     parsed = parse_message(text)
@@ -104,12 +118,15 @@ def test_ack_accepts_lf_separated_messages_and_other_versions():
     assert hl7msg.msh_fields(hl7msg.build_ack(text))[12] == "2.3"
 
 
-@pytest.mark.parametrize("text, control_id, reason", [
-    ("this is not HL7", "", "cannot parse HL7 message"),
-    ("", "", "empty message"),
-    ("MSH|^~\\&|A|B|C|D|20240101||ADT^A01|V99|P|9.9", "V99", "version 9.9 is not supported"),
-    ("MSH|^~\\&|A|B|C|D|20240101||ADT^A01||P|2.5", "", "MSH-10 (message control id) is empty"),
-])
+@pytest.mark.parametrize(
+    "text, control_id, reason",
+    [
+        ("this is not HL7", "", "cannot parse HL7 message"),
+        ("", "", "empty message"),
+        ("MSH|^~\\&|A|B|C|D|20240101||ADT^A01|V99|P|9.9", "V99", "version 9.9 is not supported"),
+        ("MSH|^~\\&|A|B|C|D|20240101||ADT^A01||P|2.5", "", "MSH-10 (message control id) is empty"),
+    ],
+)
 def test_ack_rejects_bad_input_with_readable_reason(text, control_id, reason):
     ack_text = hl7msg.build_ack(text)
     ack = hl7msg.read_ack(ack_text)
@@ -131,6 +148,7 @@ def test_read_ack_of_something_that_is_not_an_ack():
 
 # --- rows, registry ---------------------------------------------------------------------------------
 
+
 def test_row_shape_and_rounding():
     r = row("http", "10.0.0.1", 80, True, 1.23456789, "HTTP 200")
     assert tuple(r) == ROW_KEYS
@@ -139,8 +157,10 @@ def test_row_shape_and_rounding():
 
 
 def test_error_wording():
-    assert describe_error(ConnectionRefusedError(111, "Connection refused"), 2) == \
-        "connection refused (nothing is listening on that port)"
+    assert (
+        describe_error(ConnectionRefusedError(111, "Connection refused"), 2)
+        == "connection refused (nothing is listening on that port)"
+    )
     assert describe_error(TimeoutError("timed out"), 2.5) == "timed out after 2.5 s"
     assert describe_error(OSError(113, "No route to host"), 2) == "host unreachable (no route to it)"
 
@@ -174,11 +194,22 @@ def test_sample_image_is_bundled_with_pydicom():
 
 # --- argument errors ------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("fn", ALL_PROBES)
-@pytest.mark.parametrize("host, port, timeout", [
-    ("127.0.0.1", 0, 1), ("127.0.0.1", 65536, 1), ("127.0.0.1", "80", 1), ("127.0.0.1", True, 1),
-    ("", 80, 1), (None, 80, 1), ("127.0.0.1", 80, 0), ("127.0.0.1", 80, -1), ("127.0.0.1", 80, float("nan")),
-])
+@pytest.mark.parametrize(
+    "host, port, timeout",
+    [
+        ("127.0.0.1", 0, 1),
+        ("127.0.0.1", 65536, 1),
+        ("127.0.0.1", "80", 1),
+        ("127.0.0.1", True, 1),
+        ("", 80, 1),
+        (None, 80, 1),
+        ("127.0.0.1", 80, 0),
+        ("127.0.0.1", 80, -1),
+        ("127.0.0.1", 80, float("nan")),
+    ],
+)
 def test_probes_refuse_bad_arguments_before_any_traffic(fn, host, port, timeout):
     with pytest.raises(ValueError):
         fn(host, port, timeout=timeout)
@@ -191,22 +222,25 @@ def test_other_probe_argument_errors():
         hl7_send("127.0.0.1", 2575, message=b"MSH|")
 
 
-@pytest.mark.parametrize("argv, complaint", [
-    (["serve", "ftp"], "invalid choice"),
-    (["serve", "http", "--port", "70000"], "outside 0-65535"),
-    (["serve", "http", "--port", "eighty"], "not a port number"),
-    (["serve", "http", "--storage", "/tmp/x"], "--storage only applies to dicom-scp"),
-    (["serve", "tcp-echo", "--ae-title", "X"], "--ae-title only applies to dicom-scp"),
-    (["probe", "http", "127.0.0.1", "0"], "outside 1-65535"),
-    (["probe", "http", "127.0.0.1"], "required"),
-    (["probe", "http", "127.0.0.1", "80", "--timeout", "0"], "timeout must be positive"),
-    (["probe", "tcp-echo", "127.0.0.1", "80", "--called-ae", "PACS"], "--called-ae does not apply"),
-    (["probe", "dicom-echo", "127.0.0.1", "80", "--image", "x.dcm"], "--image does not apply"),
-    (["probe", "hl7", "127.0.0.1", "80", "--message-file", "/nonexistent/msg.hl7"], "No such file"),
-    (["probe", "dicom-echo", "127.0.0.1", "11112", "--ae-title", "AE-TITLE-OF-17-CH"], "must not exceed 16"),
-    (["serve", "dicom-scp", "--ae-title", "AE-TITLE-OF-17-CH"], "must not exceed 16"),
-    ([], "required"),
-])
+@pytest.mark.parametrize(
+    "argv, complaint",
+    [
+        (["serve", "ftp"], "invalid choice"),
+        (["serve", "http", "--port", "70000"], "outside 0-65535"),
+        (["serve", "http", "--port", "eighty"], "not a port number"),
+        (["serve", "http", "--storage", "/tmp/x"], "--storage only applies to dicom-scp"),
+        (["serve", "tcp-echo", "--ae-title", "X"], "--ae-title only applies to dicom-scp"),
+        (["probe", "http", "127.0.0.1", "0"], "outside 1-65535"),
+        (["probe", "http", "127.0.0.1"], "required"),
+        (["probe", "http", "127.0.0.1", "80", "--timeout", "0"], "timeout must be positive"),
+        (["probe", "tcp-echo", "127.0.0.1", "80", "--called-ae", "PACS"], "--called-ae does not apply"),
+        (["probe", "dicom-echo", "127.0.0.1", "80", "--image", "x.dcm"], "--image does not apply"),
+        (["probe", "hl7", "127.0.0.1", "80", "--message-file", "/nonexistent/msg.hl7"], "No such file"),
+        (["probe", "dicom-echo", "127.0.0.1", "11112", "--ae-title", "AE-TITLE-OF-17-CH"], "must not exceed 16"),
+        (["serve", "dicom-scp", "--ae-title", "AE-TITLE-OF-17-CH"], "must not exceed 16"),
+        ([], "required"),
+    ],
+)
 def test_cli_usage_errors_exit_2_with_a_reason(argv, complaint, capsys):
     assert cli.main(argv) == 2
     assert complaint in capsys.readouterr().err
@@ -222,6 +256,10 @@ def test_cli_refuses_a_file_that_is_not_dicom(tmp_path, capsys):
 def test_cli_list_prints_the_registry(capsys):
     assert cli.main(["list"]) == 0
     listing = json.loads(capsys.readouterr().out)
-    assert listing["dicom-scp"] == {"default_port": 11112, "kinds": ["pacs"], "probe": "dicom-echo",
-                                    "client_kinds": ["modality"]}
+    assert listing["dicom-scp"] == {
+        "default_port": 11112,
+        "kinds": ["pacs"],
+        "probe": "dicom-echo",
+        "client_kinds": ["modality"],
+    }
     assert listing["hl7-mllp"]["kinds"] == ["his", "lis"]

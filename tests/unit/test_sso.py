@@ -34,8 +34,14 @@ def applied(oidc: dict, state="/srv/m"):
 
 
 def test_oidc_config_sets_the_authenticator_without_the_secret():
-    c = applied({"issuer": ISS, "client_id": "mnss-hub", "client_secret_file": "/etc/mnss/oidc-secret",
-                 "scopes": ["openid", "profile", "email"]})
+    c = applied(
+        {
+            "issuer": ISS,
+            "client_id": "mnss-hub",
+            "client_secret_file": "/etc/mnss/oidc-secret",
+            "scopes": ["openid", "profile", "email"],
+        }
+    )
     assert c.JupyterHub.authenticator_class == "mnss_hub.sso.OIDCAuthenticator"
     a = c.OIDCAuthenticator
     assert (a.issuer, a.client_id, a.client_secret_file) == (ISS, "mnss-hub", "/etc/mnss/oidc-secret")
@@ -79,26 +85,41 @@ def key():
 
 @pytest.fixture
 def authenticator(tmp_path, key):
-    a = OIDCAuthenticator(issuer=ISS, discovery=False, client_id="mnss-hub", client_secret="s",
-                          authorize_url=ISS + "/auth", token_url=ISS + "/token", userdata_url=ISS + "/me",
-                          jwks_url=ISS + "/jwks", accounts_db=str(tmp_path / "accounts.sqlite"))
+    a = OIDCAuthenticator(
+        issuer=ISS,
+        discovery=False,
+        client_id="mnss-hub",
+        client_secret="s",
+        authorize_url=ISS + "/auth",
+        token_url=ISS + "/token",
+        userdata_url=ISS + "/me",
+        jwks_url=ISS + "/jwks",
+        accounts_db=str(tmp_path / "accounts.sqlite"),
+    )
     a._jwks = SimpleNamespace(get_signing_key_from_jwt=lambda token: SimpleNamespace(key=key.public_key()))
     return a
 
 
 def id_token(key, **claims):
     now = int(time.time())
-    return jwt.encode({"iss": ISS, "aud": "mnss-hub", "sub": "sub-1", "iat": now, "exp": now + 60, **claims},
-                      key, algorithm="RS256")
+    return jwt.encode(
+        {"iss": ISS, "aud": "mnss-hub", "sub": "sub-1", "iat": now, "exp": now + 60, **claims}, key, algorithm="RS256"
+    )
 
 
 def test_id_token_is_checked(authenticator, key):
     assert authenticator.verify_id_token(id_token(key))["sub"] == "sub-1"
     other = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    for bad, why in [(id_token(other), "Signature"), (id_token(key, iss="https://evil.example"), "issuer"),
-                     (id_token(key, aud="another-client"), "Audience"), (id_token(key, exp=1), "expired"),
-                     (jwt.encode({"iss": ISS, "aud": "mnss-hub", "sub": "x", "exp": 2**31}, "s" * 32, algorithm="HS256"),
-                      "alg value is not allowed")]:
+    for bad, why in [
+        (id_token(other), "Signature"),
+        (id_token(key, iss="https://evil.example"), "issuer"),
+        (id_token(key, aud="another-client"), "Audience"),
+        (id_token(key, exp=1), "expired"),
+        (
+            jwt.encode({"iss": ISS, "aud": "mnss-hub", "sub": "x", "exp": 2**31}, "s" * 32, algorithm="HS256"),
+            "alg value is not allowed",
+        ),
+    ]:
         with pytest.raises(web.HTTPError) as err:
             authenticator.verify_id_token(bad)
         assert err.value.status_code == 403 and why.lower() in err.value.log_message.lower(), err.value.log_message
@@ -138,8 +159,9 @@ def test_preferred_username_links_only_when_allowed_and_only_free_accounts(authe
 def test_an_invitation_hook_links_the_identity(authenticator, tmp_path):
     AccountStore(tmp_path / "accounts.sqlite").create("wang.fang", "a-long-password")
     calls = []
-    authenticator.link_by_invitation = lambda code, iss, sub: calls.append((code, iss, sub)) or (
-        "wang.fang" if code == "good" else None)
+    authenticator.link_by_invitation = lambda code, iss, sub: (
+        calls.append((code, iss, sub)) or ("wang.fang" if code == "good" else None)
+    )
     with pytest.raises(SubjectNotLinked):
         authenticator.resolve_username("sub-9", {}, "bad")
     assert authenticator.resolve_username("sub-9", {}, "good") == "wang.fang"

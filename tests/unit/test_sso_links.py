@@ -54,8 +54,10 @@ def test_unlink(tmp_path):
 def test_cli_links_only_existing_accounts(tmp_path, capsys):
     config = tmp_path / "mnss.yaml"
     state = tmp_path / "state"
-    config.write_text(f"hub: {{state_dir: {state}}}\nauth: {{type: oidc, oidc: {{issuer: '{ISS}', client_id: hub}}}}\n"
-                      "courses: {enabled: false}\nrecommender: {enabled: false}\n")
+    config.write_text(
+        f"hub: {{state_dir: {state}}}\nauth: {{type: oidc, oidc: {{issuer: '{ISS}', client_id: hub}}}}\n"
+        "courses: {enabled: false}\nrecommender: {enabled: false}\n"
+    )
     assert cli.main(["--config", str(config), "sso", "link", "li.wei", "--sub", "sub-1"]) == 2
     assert "no account 'li.wei'" in capsys.readouterr().err
     AccountStore(state / "accounts.sqlite").create("li.wei", "a-long-password")

@@ -15,8 +15,7 @@ from mnss_kernel.catalog import role
 from mnss_kernel.topology import Topology, plan
 
 NAMES = list(templates.TEMPLATES)
-CLINICAL_KINDS = {"pacs", "his", "emr", "lis", "database", "modality", "workstation", "nurse_station",
-                  "medical_device"}
+CLINICAL_KINDS = {"pacs", "his", "emr", "lis", "database", "modality", "workstation", "nurse_station", "medical_device"}
 DEPARTMENT_KINDS = {"modality", "workstation", "nurse_station", "medical_device"}
 
 
@@ -34,8 +33,9 @@ def kinds(topo: Topology) -> Counter:
     return Counter(n.kind for n in topo.nodes)
 
 
-def verdict(firewall, src: ipaddress.IPv4Address, dst: ipaddress.IPv4Address, proto: str = "icmp",
-            port: int | None = None) -> str:
+def verdict(
+    firewall, src: ipaddress.IPv4Address, dst: ipaddress.IPv4Address, proto: str = "icmp", port: int | None = None
+) -> str:
     """What the firewall's rules say about a packet: first match wins, else the default policy."""
     for rule in firewall.rules:
         if rule.get("src", "any") != "any" and src not in ipaddress.IPv4Network(rule["src"]):
@@ -54,9 +54,19 @@ def verdict(firewall, src: ipaddress.IPv4Address, dst: ipaddress.IPv4Address, pr
 # every template
 # ---------------------------------------------------------------------------------------------
 
+
 def test_registry_lists_every_template_for_the_palette():
-    assert NAMES == ["linear", "star", "tree", "radiology", "laboratory", "ward", "guest_isolated",
-                     "hospital_campus", "hospital_campus_1000"]
+    assert NAMES == [
+        "linear",
+        "star",
+        "tree",
+        "radiology",
+        "laboratory",
+        "ward",
+        "guest_isolated",
+        "hospital_campus",
+        "hospital_campus_1000",
+    ]
     for name, entry in templates.TEMPLATES.items():
         build, title_zh, title_en, description = entry  # a plain 4-tuple for the palette
         assert callable(build) and build is entry.build
@@ -102,6 +112,7 @@ def test_template_hosts_hang_below_their_switch(name, built):
 # teaching set
 # ---------------------------------------------------------------------------------------------
 
+
 def test_linear_star_tree_sizes_and_mininet_names():
     lin = templates.linear(5)
     assert lin.names("switch") == [f"s{i}" for i in range(1, 6)] and lin.names("host") == [f"h{i}" for i in range(1, 6)]
@@ -113,7 +124,13 @@ def test_linear_star_tree_sizes_and_mininet_names():
     tr = templates.tree(2, 3)
     assert len(tr.names("host")) == 9 and len(tr.names("switch")) == 4
     assert [link.ends() for link in templates.tree(2, 2).links] == [
-        ("s2", "h1"), ("s2", "h2"), ("s1", "s2"), ("s3", "h3"), ("s3", "h4"), ("s1", "s3")]
+        ("s2", "h1"),
+        ("s2", "h2"),
+        ("s1", "s2"),
+        ("s3", "h3"),
+        ("s3", "h4"),
+        ("s1", "s3"),
+    ]
 
 
 def test_teaching_topologies_are_one_broadcast_domain_even_when_big():
@@ -131,14 +148,21 @@ def test_tree_layout_is_tiered():
     assert x["h1"] < x["s1"] < x["h8"]
 
 
-@pytest.mark.parametrize("call", [lambda: templates.linear(0), lambda: templates.star(-1),
-                                  lambda: templates.tree(0, 2), lambda: templates.tree(2, 0),
-                                  lambda: templates.tree(5, 8), lambda: templates.linear("3"),
-                                  lambda: templates.department_lan("kitchen"),
-                                  lambda: templates.hospital_campus(buildings=0),
-                                  lambda: templates.hospital_campus(hosts_per_department=1000),
-                                  lambda: templates.hospital_campus(departments_per_building=99,
-                                                                    hosts_per_department=999)])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: templates.linear(0),
+        lambda: templates.star(-1),
+        lambda: templates.tree(0, 2),
+        lambda: templates.tree(2, 0),
+        lambda: templates.tree(5, 8),
+        lambda: templates.linear("3"),
+        lambda: templates.department_lan("kitchen"),
+        lambda: templates.hospital_campus(buildings=0),
+        lambda: templates.hospital_campus(hosts_per_department=1000),
+        lambda: templates.hospital_campus(departments_per_building=99, hosts_per_department=999),
+    ],
+)
 def test_bad_template_parameters_are_refused(call):
     with pytest.raises(ValueError):
         call()
@@ -147,6 +171,7 @@ def test_bad_template_parameters_are_refused(call):
 # ---------------------------------------------------------------------------------------------
 # departments
 # ---------------------------------------------------------------------------------------------
+
 
 def test_department_lans():
     rad = templates.department_lan("radiology", workstations=4, devices=6)
@@ -164,6 +189,7 @@ def test_department_lans():
 # ---------------------------------------------------------------------------------------------
 # guest isolation
 # ---------------------------------------------------------------------------------------------
+
 
 def test_guest_isolated_firewall_denies_guests_the_clinical_lan(built):
     topo = built["guest_isolated"]
@@ -196,6 +222,7 @@ def test_guest_isolated_without_internet_and_other_sizes():
 # ---------------------------------------------------------------------------------------------
 # campus
 # ---------------------------------------------------------------------------------------------
+
 
 def department_segments(topo, p):
     """access switch -> the one subnet its devices are on."""
@@ -260,8 +287,9 @@ def test_hospital_campus_1000_is_big_and_plans_fast(campus_1000):
 
 
 def test_hospital_campus_big_departments_get_wider_subnets():
-    topo = templates.hospital_campus(buildings=1, departments_per_building=2, hosts_per_department=300, guests=300,
-                                     internet=False)
+    topo = templates.hospital_campus(
+        buildings=1, departments_per_building=2, hosts_per_department=300, guests=300, internet=False
+    )
     p = plan(topo)
     assert p.problems == []
     subnets = department_segments(topo, p)
@@ -275,10 +303,14 @@ def test_hospital_campus_department_kinds_cycle():
     topo = templates.hospital_campus(buildings=1, departments_per_building=4, hosts_per_department=8, guests=0)
     radiology = Counter(n.kind for n in topo.nodes if n.name.startswith("b1d1") and n.name != "b1d1")
     assert radiology == Counter({"modality": 2, "workstation": 6})
-    assert {n.kind for n in topo.nodes if n.name.startswith("b1d2") and n.name != "b1d2"} == \
-        {"medical_device", "workstation"}
-    assert {n.kind for n in topo.nodes if n.name.startswith("b1d3") and n.name != "b1d3"} == \
-        {"nurse_station", "medical_device"}
+    assert {n.kind for n in topo.nodes if n.name.startswith("b1d2") and n.name != "b1d2"} == {
+        "medical_device",
+        "workstation",
+    }
+    assert {n.kind for n in topo.nodes if n.name.startswith("b1d3") and n.name != "b1d3"} == {
+        "nurse_station",
+        "medical_device",
+    }
     assert "fw" not in topo.names() and plan(topo).problems == []
     assert topo.node("b1d4").label.endswith("放射科2")
 
@@ -287,12 +319,14 @@ def test_hospital_campus_department_kinds_cycle():
 # saved examples
 # ---------------------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize("name", templates.SAVED)
 def test_saved_example_is_the_template(name, built):
     path = templates.examples_dir() / f"{name}.yaml"
     assert path.exists(), "run `python -m mnss_kernel.templates`"
-    assert templates.load_example(name).to_dict() == built[name].to_dict(), \
+    assert templates.load_example(name).to_dict() == built[name].to_dict(), (
         "the template changed: run `python -m mnss_kernel.templates`"
+    )
 
 
 def test_saved_examples_are_exactly_what_write_examples_writes(tmp_path):

@@ -25,8 +25,14 @@ def throttle(tmp_path):
         return db
 
     clock = Clock()
-    policy = ThrottlePolicy(account=Limits(free_failures=2, lock_after=5), address=Limits(free_failures=3, lock_after=8),
-                            base_delay=1.0, max_delay=3.0, lock_seconds=60.0, forget_after=600.0)
+    policy = ThrottlePolicy(
+        account=Limits(free_failures=2, lock_after=5),
+        address=Limits(free_failures=3, lock_after=8),
+        base_delay=1.0,
+        max_delay=3.0,
+        lock_seconds=60.0,
+        forget_after=600.0,
+    )
     t = LoginThrottle(connect, policy, clock)
     t.clock_ = clock
     return t

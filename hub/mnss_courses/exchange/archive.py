@@ -15,9 +15,9 @@ import os
 import stat
 import tarfile
 import zipfile
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Callable, Iterable
 
 Entry = tuple[str, bytes]  # (relative posix name, content)
 

@@ -60,14 +60,16 @@ def _sha256(file: Path) -> str:
 
 class Exchange(abc.Exchange):
     service_url = Unicode(help=f"Base URL of the mnss-exchange service; default ${URL_ENV} (set by the spawner).").tag(
-        config=True)
+        config=True
+    )
 
     @default("service_url")
     def _default_url(self):
         return os.environ.get(URL_ENV, "")
 
     api_token = Unicode(help="Hub token sent to the service; default $JUPYTERHUB_API_TOKEN (the server's own).").tag(
-        config=True)
+        config=True
+    )
 
     @default("api_token")
     def _default_token(self):
@@ -154,8 +156,10 @@ class ExchangeReleaseAssignment(Exchange, abc.ExchangeReleaseAssignment):
         if not os.path.isdir(self.src_path):
             source = cd.format_path(cd.source_directory, ".", cd.assignment_id)
             if os.path.isdir(source):
-                self.fail(f"Assignment found in '{source}' but not '{self.src_path}', run `nbgrader "
-                          "generate_assignment` first.")
+                self.fail(
+                    f"Assignment found in '{source}' but not '{self.src_path}', run `nbgrader "
+                    "generate_assignment` first."
+                )
             self.fail(f"Assignment not found at: {self.src_path}")
 
     def init_dest(self):
@@ -166,8 +170,7 @@ class ExchangeReleaseAssignment(Exchange, abc.ExchangeReleaseAssignment):
         data, names = archive.pack_folder(Path(self.src_path), self.ignore())
         self.log.info("Source: %s (%d files)", self.src_path, len(names))
         params = {"force": "1"} if self.force else None
-        self.call("PUT", path("courses", self.course_id, "assignments", aid), data=data, params=params,
-                  expect=(201,))
+        self.call("PUT", path("courses", self.course_id, "assignments", aid), data=data, params=params, expect=(201,))
         self.log.info("Released as: %s %s", self.course_id, aid)
 
 
@@ -176,8 +179,11 @@ class ExchangeFetchAssignment(Exchange, abc.ExchangeFetchAssignment):
         course, aid = self.require_course(), self.coursedir.assignment_id
         data = self.call("GET", path("courses", course, "assignments", aid)).content
         skip = self.coursedir.ignore
-        self.entries = [(n, c) for n, c in self.unpack(data)
-                        if not any(fnmatch.fnmatch(part, g) for part in n.split("/") for g in skip)]
+        self.entries = [
+            (n, c)
+            for n, c in self.unpack(data)
+            if not any(fnmatch.fnmatch(part, g) for part in n.split("/") for g in skip)
+        ]
 
     def init_dest(self):
         root = self.local_dir(self.coursedir.course_id, self.coursedir.assignment_id)
@@ -215,12 +221,18 @@ class ExchangeSubmit(Exchange, abc.ExchangeSubmit):
             return
         msg = "Expected:\n\t{}\nSubmitted:\n\t{}".format(
             "\n\t".join(f"{n}: {'MISSING' if n in missing else 'FOUND'}" for n in released),
-            "\n\t".join(f"{n}: {'EXTRA' if n in extra else 'OK'}" for n in submitted))
+            "\n\t".join(f"{n}: {'EXTRA' if n in extra else 'OK'}" for n in submitted),
+        )
         if missing and self.strict:
-            self.fail(f"Assignment {self.coursedir.assignment_id} not submitted. There are missing notebooks "
-                      f"for the submission:\n{msg}")
-        self.log.warning("Possible missing notebooks and/or extra notebooks submitted for assignment %s:\n%s",
-                         self.coursedir.assignment_id, msg)
+            self.fail(
+                f"Assignment {self.coursedir.assignment_id} not submitted. There are missing notebooks "
+                f"for the submission:\n{msg}"
+            )
+        self.log.warning(
+            "Possible missing notebooks and/or extra notebooks submitted for assignment %s:\n%s",
+            self.coursedir.assignment_id,
+            msg,
+        )
 
     def copy_files(self):
         aid = self.coursedir.assignment_id
@@ -230,17 +242,22 @@ class ExchangeSubmit(Exchange, abc.ExchangeSubmit):
             self.fail(f"Assignment {aid!r} is not released in course {self.course_id!r}")
         self.check_filename_diff([f"{n}.ipynb" for n in release["notebooks"]])
         try:
-            data, names = archive.pack_folder(Path(self.src_path), self.ignore(),
-                                              max_bytes=1000 * self.coursedir.max_dir_size)
+            data, names = archive.pack_folder(
+                Path(self.src_path), self.ignore(), max_bytes=1000 * self.coursedir.max_dir_size
+            )
         except archive.ArchiveError as err:
             self.fail(f"Cannot submit: {err}")
         self.log.info("Source: %s (%d files)", self.src_path, len(names))
-        record = self.call_json("POST", path("courses", self.course_id, "assignments", aid, "submission"),
-                                data=data, expect=(201,))
+        record = self.call_json(
+            "POST", path("courses", self.course_id, "assignments", aid, "submission"), data=data, expect=(201,)
+        )
         claimed = self.coursedir.student_id
         if claimed not in ("", "*") and claimed != record["student_id"]:
-            self.log.warning("--student %s is ignored: the exchange records submissions under your hub account (%s)",
-                             claimed, record["student_id"])
+            self.log.warning(
+                "--student %s is ignored: the exchange records submissions under your hub account (%s)",
+                claimed,
+                record["student_id"],
+            )
         self.timestamp = record["timestamp"]
         self.log.info("Submitted as: %s %s %s", self.course_id, aid, record["timestamp"])
         events.announce("submitted", self.course_id, aid)
@@ -290,33 +307,48 @@ class ExchangeList(Exchange, abc.ExchangeList):
         else:
             info["status"] = "released"
             info["path"] = self.service.base_url + "api/" + path("courses", course, "assignments", aid)
-            info["notebooks"] = [{"notebook_id": nb, "path": f"{info['path']}/{nb}.ipynb"}
-                                 for nb in record["notebooks"]]
+            info["notebooks"] = [
+                {"notebook_id": nb, "path": f"{info['path']}/{nb}.ipynb"} for nb in record["notebooks"]
+            ]
         if self.remove:
             info["status"] = "removed"
         return info
 
     def submission_info(self, record: dict) -> dict:
-        course, aid, student, stamp = (record["course_id"], record["assignment_id"], record["student_id"],
-                                       record["timestamp"])
+        course, aid, student, stamp = (
+            record["course_id"],
+            record["assignment_id"],
+            record["student_id"],
+            record["timestamp"],
+        )
         local = self.local_dir(course, aid)
         feedback_dir = os.path.join(os.path.abspath(local), "feedback", stamp)
         released_feedback = record.get("feedback", {})
-        info = {"course_id": course, "student_id": student, "assignment_id": aid, "timestamp": stamp,
-                "status": "submitted",
-                "path": self.service.base_url + "api/" + path("courses", course, "submissions", aid, student,
-                                                               record["key"])}
+        info = {
+            "course_id": course,
+            "student_id": student,
+            "assignment_id": aid,
+            "timestamp": stamp,
+            "status": "submitted",
+            "path": self.service.base_url
+            + "api/"
+            + path("courses", course, "submissions", aid, student, record["key"]),
+        }
         info["notebooks"] = []
         for nb in record["notebooks"]:
             local_file = Path(feedback_dir, f"{nb}.html")
             has_local = local_file.is_file()
             has_exchange = nb in released_feedback
-            info["notebooks"].append({
-                "notebook_id": nb, "path": f"{info['path']}/{nb}.ipynb",
-                "has_local_feedback": has_local, "has_exchange_feedback": has_exchange,
-                "local_feedback_path": str(local_file) if has_local else None,
-                "feedback_updated": has_local and has_exchange and _sha256(local_file) != released_feedback[nb],
-            })
+            info["notebooks"].append(
+                {
+                    "notebook_id": nb,
+                    "path": f"{info['path']}/{nb}.ipynb",
+                    "has_local_feedback": has_local,
+                    "has_exchange_feedback": has_exchange,
+                    "local_feedback_path": str(local_file) if has_local else None,
+                    "feedback_updated": has_local and has_exchange and _sha256(local_file) != released_feedback[nb],
+                }
+            )
         notebooks = info["notebooks"]
         info["has_local_feedback"] = bool(notebooks) and all(n["has_local_feedback"] for n in notebooks)
         info["has_exchange_feedback"] = bool(notebooks) and all(n["has_exchange_feedback"] for n in notebooks)
@@ -334,8 +366,15 @@ class ExchangeList(Exchange, abc.ExchangeList):
         assignments = []
         for key in sorted(grouped):
             submissions = sorted(grouped[key], key=lambda x: x["timestamp"])
-            assignments.append({"course_id": key[0], "student_id": key[1], "assignment_id": key[2],
-                                "status": submissions[0]["status"], "submissions": submissions})
+            assignments.append(
+                {
+                    "course_id": key[0],
+                    "student_id": key[1],
+                    "assignment_id": key[2],
+                    "status": submissions[0]["status"],
+                    "submissions": submissions,
+                }
+            )
         return assignments
 
     @staticmethod
@@ -442,8 +481,9 @@ class ExchangeReleaseFeedback(Exchange, abc.ExchangeReleaseFeedback):
     def copy_files(self):
         cd = self.coursedir
         excluded = set(cd.student_id_exclude.split(",")) if cd.student_id_exclude else set()
-        pattern = re.compile(cd.format_path(cd.feedback_directory, "(?P<student_id>[^/]+)", cd.assignment_id,
-                                            escape=True) + "$")
+        pattern = re.compile(
+            cd.format_path(cd.feedback_directory, "(?P<student_id>[^/]+)", cd.assignment_id, escape=True) + "$"
+        )
         failures = []
         for folder in sorted(glob.glob(self.src_path)):
             match = pattern.match(folder)
@@ -461,13 +501,23 @@ class ExchangeReleaseFeedback(Exchange, abc.ExchangeReleaseFeedback):
             timestamp = stamp_file.read_text("utf-8").strip()
             data = archive.pack([(f.name, f.read_bytes()) for f in html])
             try:
-                self.service.request("PUT", path("courses", self.course_id, "feedback", cd.assignment_id, student),
-                                     params={"timestamp": timestamp}, data=data, expect=(201,))
+                self.service.request(
+                    "PUT",
+                    path("courses", self.course_id, "feedback", cd.assignment_id, student),
+                    params={"timestamp": timestamp},
+                    data=data,
+                    expect=(201,),
+                )
             except ServiceError as err:
                 failures.append(f"{student}: {err}")
                 continue
-            self.log.info("Releasing feedback for student '%s' on assignment '%s/%s' (%s)", student,
-                          self.course_id, cd.assignment_id, timestamp)
+            self.log.info(
+                "Releasing feedback for student '%s' on assignment '%s/%s' (%s)",
+                student,
+                self.course_id,
+                cd.assignment_id,
+                timestamp,
+            )
         if failures:
             self.fail("Feedback not released for: " + "; ".join(failures))
 

@@ -70,8 +70,9 @@ class BaseHandler(HubAuthenticated, web.RequestHandler):
         try:
             self.check_hub_user(model)
         except UserNotAllowed:
-            raise ApiError(403, f"this token may not use the exchange; it needs one of the scopes "
-                                f"{sorted(self.hub_scopes or [])}") from None
+            raise ApiError(
+                403, f"this token may not use the exchange; it needs one of the scopes {sorted(self.hub_scopes or [])}"
+            ) from None
         self._user = model
         self.member = service or await self.exchange.memberships.of(self.requester)
 
@@ -81,8 +82,9 @@ class BaseHandler(HubAuthenticated, web.RequestHandler):
 
     def write_error(self, status_code, **kwargs):
         err = kwargs.get("exc_info", (None, None, None))[1]
-        message = getattr(err, "message", None) or (err.log_message if isinstance(err, web.HTTPError) and
-                                                    err.log_message else self._reason)
+        message = getattr(err, "message", None) or (
+            err.log_message if isinstance(err, web.HTTPError) and err.log_message else self._reason
+        )
         self.set_header("Content-Type", "application/json")
         self.finish(json.dumps({"error": message, "status": status_code}))
 
@@ -177,8 +179,10 @@ class AssignmentsHandler(BaseHandler):
 def own_submissions(store, course: str, student: str) -> list[dict]:
     """A learner's submissions of a course, each with the checksums of its released feedback."""
     feedback = {(m["assignment_id"], m["key"]): m["notebooks"] for m in store.feedback(course, None, student)}
-    return [dict(public(m), feedback=feedback.get((m["assignment_id"], m["key"]), {}))
-            for m in store.submissions(course, student=student)]
+    return [
+        dict(public(m), feedback=feedback.get((m["assignment_id"], m["key"]), {}))
+        for m in store.submissions(course, student=student)
+    ]
 
 
 def declared_assignments(catalog: str, course: str) -> list[str] | None:
@@ -205,8 +209,11 @@ class ReleaseHandler(UploadHandler):
             if declared is None:
                 raise ApiError(400, f"course {course!r} is not in the course catalog")
             if assignment not in declared:
-                raise ApiError(400, f"assignment {assignment!r} is not declared in course.yaml of {course!r}; "
-                                    f"declared: {', '.join(declared)}")
+                raise ApiError(
+                    400,
+                    f"assignment {assignment!r} is not declared in course.yaml of {course!r}; "
+                    f"declared: {', '.join(declared)}",
+                )
         force = self.get_query_argument("force", "") in ("1", "true", "yes")
         entries = await self.upload()
         meta = await self.run(self.exchange.store.release, course, assignment, entries, self.requester, force)
@@ -257,12 +264,17 @@ class SubmissionsHandler(BaseHandler):
         student = self.get_query_argument("student_id", "") or None
         records = await self.run(store.submissions, course, assignment, student)
         feedback = {}
-        for (a, s) in {(m["assignment_id"], m["student_id"]) for m in records}:
+        for a, s in {(m["assignment_id"], m["student_id"]) for m in records}:
             for f in await self.run(store.feedback, course, a, s):
                 feedback[(a, s, f["key"])] = f["notebooks"]
-        self.send_json({"submissions": [
-            dict(public(m), feedback=feedback.get((m["assignment_id"], m["student_id"], m["key"]), {}))
-            for m in records]})
+        self.send_json(
+            {
+                "submissions": [
+                    dict(public(m), feedback=feedback.get((m["assignment_id"], m["student_id"], m["key"]), {}))
+                    for m in records
+                ]
+            }
+        )
 
 
 class SubmissionFileHandler(BaseHandler):
@@ -280,8 +292,9 @@ class FeedbackReleaseHandler(UploadHandler):
         if not timestamp:
             raise ApiError(400, "say which submission the feedback is for: ?timestamp=<its timestamp.txt>")
         entries = await self.upload()
-        meta = await self.run(self.exchange.store.put_feedback, course, assignment, student, timestamp, entries,
-                              self.requester)
+        meta = await self.run(
+            self.exchange.store.put_feedback, course, assignment, student, timestamp, entries, self.requester
+        )
         self.exchange.log.info("%s released feedback for %s on %s/%s", self.requester, student, course, assignment)
         self.send_json(public(meta), 201)
 

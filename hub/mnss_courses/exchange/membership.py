@@ -37,8 +37,11 @@ class Memberships:
         return member
 
     async def _groups(self, user: str) -> list[str]:
-        request = HTTPRequest(self.api_url + "users/" + quote(user, safe=""),
-                              headers={"Authorization": f"token {self.token}"}, request_timeout=15)
+        request = HTTPRequest(
+            self.api_url + "users/" + quote(user, safe=""),
+            headers={"Authorization": f"token {self.token}"},
+            request_timeout=15,
+        )
         try:
             response = await AsyncHTTPClient().fetch(request, raise_error=False)
         except OSError as err:

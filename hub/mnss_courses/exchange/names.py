@@ -27,16 +27,18 @@ class BadName(ValueError):
 
 def check_course_id(value: str) -> str:
     if not isinstance(value, str) or not COURSE_ID.match(value):
-        raise BadName(f"course id {value!r} is not valid: 2-40 lowercase letters, digits or '-', "
-                      "starting with a letter")
+        raise BadName(
+            f"course id {value!r} is not valid: 2-40 lowercase letters, digits or '-', starting with a letter"
+        )
     return value
 
 
 def check_segment(value: str, what: str) -> str:
     """Return `value` if it is safe as one path segment, else raise BadName naming `what`."""
     if not isinstance(value, str) or not SEGMENT.match(value) or value.endswith("."):
-        raise BadName(f"{what} {value!r} is not valid: 1-64 letters, digits, '.', '_' or '-', "
-                      "starting with a letter or digit")
+        raise BadName(
+            f"{what} {value!r} is not valid: 1-64 letters, digits, '.', '_' or '-', starting with a letter or digit"
+        )
     return value
 
 

@@ -7,9 +7,9 @@ request says about itself (a student id, a role) is ever an input here.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Iterable
 
 from .names import FORMGRADER_PREFIX, INSTRUCTORS_SUFFIX, LEARNERS_SUFFIX
 
@@ -30,8 +30,7 @@ INSTRUCTOR = "instructor"
 
 ALLOWED = {
     LEARNER: {Action.LIST, Action.FETCH, Action.SUBMIT, Action.FETCH_FEEDBACK},
-    INSTRUCTOR: {Action.LIST, Action.FETCH, Action.RELEASE, Action.UNRELEASE, Action.COLLECT,
-                 Action.RELEASE_FEEDBACK},
+    INSTRUCTOR: {Action.LIST, Action.FETCH, Action.RELEASE, Action.UNRELEASE, Action.COLLECT, Action.RELEASE_FEEDBACK},
 }
 
 
@@ -43,23 +42,26 @@ class Membership:
     instructor_of: frozenset[str] = frozenset()
 
     @classmethod
-    def from_groups(cls, groups: Iterable[str], courses: Iterable[str]) -> "Membership":
+    def from_groups(cls, groups: Iterable[str], courses: Iterable[str]) -> Membership:
         """Only groups of served courses count: a stray group named `x-learners` grants nothing."""
         known, groups = set(courses), set(groups)
-        return cls(frozenset(c for c in known if c + LEARNERS_SUFFIX in groups),
-                   frozenset(c for c in known if c + INSTRUCTORS_SUFFIX in groups))
+        return cls(
+            frozenset(c for c in known if c + LEARNERS_SUFFIX in groups),
+            frozenset(c for c in known if c + INSTRUCTORS_SUFFIX in groups),
+        )
 
     @classmethod
-    def of_service(cls, name: str, courses: Iterable[str]) -> "Membership":
+    def of_service(cls, name: str, courses: Iterable[str]) -> Membership:
         """A hub service is instructor of one course if it is that course's formgrader
         (`formgrader-<course>`), so the formgrader can release, collect and return feedback; any
         other service is nothing."""
-        course = name[len(FORMGRADER_PREFIX):] if name.startswith(FORMGRADER_PREFIX) else None
+        course = name[len(FORMGRADER_PREFIX) :] if name.startswith(FORMGRADER_PREFIX) else None
         return cls(instructor_of=frozenset({course} & set(courses)))
 
     def roles(self, course_id: str) -> set[str]:
         return ({LEARNER} if course_id in self.learner_of else set()) | (
-            {INSTRUCTOR} if course_id in self.instructor_of else set())
+            {INSTRUCTOR} if course_id in self.instructor_of else set()
+        )
 
     @property
     def courses(self) -> list[str]:

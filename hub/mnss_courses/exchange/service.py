@@ -86,21 +86,22 @@ class ExchangeService(Application):
     courses = List(
         Unicode(),
         help="Course ids this exchange serves. Membership comes from hub groups <course>-learners and "
-             "<course>-instructors; groups of any other course id grant nothing.",
+        "<course>-instructors; groups of any other course id grant nothing.",
     ).tag(config=True)
 
     catalog_dir = Unicode(
         "",
         help="Folder of course bundles (<course>/course.yaml). When set, instructors may release only "
-             "assignments their course.yaml declares. Empty: no such check.",
+        "assignments their course.yaml declares. Empty: no such check.",
     ).tag(config=True)
 
     max_upload_bytes = Integer(
         20 * MIB, help="Largest accepted upload (release, submission, feedback); larger ones get HTTP 413."
     ).tag(config=True)
 
-    max_unpacked_bytes = Integer(help="Largest total size an upload may unpack to (against archive bombs); "
-                                      "default 4 x max_upload_bytes.").tag(config=True)
+    max_unpacked_bytes = Integer(
+        help="Largest total size an upload may unpack to (against archive bombs); default 4 x max_upload_bytes."
+    ).tag(config=True)
 
     @default("max_unpacked_bytes")
     def _default_unpacked(self):
@@ -110,7 +111,7 @@ class ExchangeService(Application):
 
     discard_limit = Integer(
         help="Uploads up to this size are read to the end and answered 413 cleanly when too large; larger "
-             "declared sizes are refused before reading. Default 4 x max_upload_bytes."
+        "declared sizes are refused before reading. Default 4 x max_upload_bytes."
     ).tag(config=True)
 
     @default("discard_limit")
@@ -125,7 +126,7 @@ class ExchangeService(Application):
 
     api_token = Unicode(
         help="The service's own hub token, used to verify users' tokens and read course groups; "
-             "default $JUPYTERHUB_API_TOKEN (set by the hub).",
+        "default $JUPYTERHUB_API_TOKEN (set by the hub).",
     ).tag(config=True)
 
     @default("api_token")
@@ -184,10 +185,12 @@ class ExchangeService(Application):
         if not self.api_token:
             raise SystemExit(f"{self.name}: no hub token; run it as a JupyterHub service (or set api_token)")
         self.store = Store(self.storage_root)
-        self.hub_auth = HubAuth(api_url=self.hub_api_url, api_token=self.api_token,
-                                cache_max_age=self.auth_cache_seconds)
-        self.memberships = Memberships(self.hub_api_url, self.api_token, self.courses,
-                                       self.membership_cache_seconds, self.log)
+        self.hub_auth = HubAuth(
+            api_url=self.hub_api_url, api_token=self.api_token, cache_max_age=self.auth_cache_seconds
+        )
+        self.memberships = Memberships(
+            self.hub_api_url, self.api_token, self.courses, self.membership_cache_seconds, self.log
+        )
         return web.Application(routes(self.service_prefix, self), log_function=self._log_request)
 
     def _log_request(self, handler):
@@ -196,15 +199,27 @@ class ExchangeService(Application):
         if status == 200 and is_health_check(handler):
             level = self.log.debug  # the hub's check, every minute
         user = handler.current_user["name"] if getattr(handler, "_user", None) else "-"
-        level("%s %s %s %s %.1fms", status, handler.request.method, handler.request.path, user,
-              1000 * handler.request.request_time())
+        level(
+            "%s %s %s %s %.1fms",
+            status,
+            handler.request.method,
+            handler.request.path,
+            user,
+            1000 * handler.request.request_time(),
+        )
 
     async def serve(self) -> None:
         url = urlparse(self.service_url)
         server = HTTPServer(self.make_app(), max_body_size=MIB)
         server.listen(url.port or 80, url.hostname or "127.0.0.1")
-        self.log.info("%s serving %d course(s) at %s%s, files in %s", self.name, len(self.courses),
-                      self.service_url.rstrip("/"), self.service_prefix, self.storage_root)
+        self.log.info(
+            "%s serving %d course(s) at %s%s, files in %s",
+            self.name,
+            len(self.courses),
+            self.service_url.rstrip("/"),
+            self.service_prefix,
+            self.storage_root,
+        )
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):

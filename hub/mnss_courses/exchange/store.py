@@ -129,8 +129,7 @@ class Store:
         check_course_id(course)
         return self._path("courses", course, "released", check_segment(assignment, "assignment id") + ".json")
 
-    def release(self, course: str, assignment: str, entries: list[archive.Entry], by: str,
-                force: bool = False) -> dict:
+    def release(self, course: str, assignment: str, entries: list[archive.Entry], by: str, force: bool = False) -> dict:
         notebooks = _notebooks([name for name, _ in entries])
         if not notebooks:
             raise Invalid("a release needs at least one notebook (*.ipynb) at the top of the archive")
@@ -140,9 +139,19 @@ class Store:
                 raise Conflict(f"{course}/{assignment} is already released; release again with force to replace it")
             digest, size = self._put_blob(entries)
             stamp, _ = now()
-            return self._write_meta(path, {
-                "course_id": course, "assignment_id": assignment, "released_at": stamp, "released_by": by,
-                "notebooks": notebooks, "files": [n for n, _ in entries], "size": size, "blob": digest})
+            return self._write_meta(
+                path,
+                {
+                    "course_id": course,
+                    "assignment_id": assignment,
+                    "released_at": stamp,
+                    "released_by": by,
+                    "notebooks": notebooks,
+                    "files": [n for n, _ in entries],
+                    "size": size,
+                    "blob": digest,
+                },
+            )
 
     def released(self, course: str) -> list[dict]:
         check_course_id(course)
@@ -163,8 +172,13 @@ class Store:
 
     def _submission_dir(self, course: str, assignment: str, student: str) -> Path:
         check_course_id(course)
-        return self._path("courses", course, "submissions", check_segment(assignment, "assignment id"),
-                          check_segment(student, "student id"))
+        return self._path(
+            "courses",
+            course,
+            "submissions",
+            check_segment(assignment, "assignment id"),
+            check_segment(student, "student id"),
+        )
 
     def submit(self, course: str, assignment: str, student: str, entries: list[archive.Entry]) -> dict:
         """Record a submission of `student` (the authenticated requester) with the service's time."""
@@ -182,9 +196,20 @@ class Store:
             files = sorted(kept + [("timestamp.txt", stamp.encode("utf-8"))])
             digest, size = self._put_blob(files)
             names = [name for name, _ in files]
-            return self._write_meta(folder / f"{candidate}.json", {
-                "course_id": course, "assignment_id": assignment, "student_id": student, "timestamp": stamp,
-                "key": candidate, "notebooks": _notebooks(names), "files": names, "size": size, "blob": digest})
+            return self._write_meta(
+                folder / f"{candidate}.json",
+                {
+                    "course_id": course,
+                    "assignment_id": assignment,
+                    "student_id": student,
+                    "timestamp": stamp,
+                    "key": candidate,
+                    "notebooks": _notebooks(names),
+                    "files": names,
+                    "size": size,
+                    "blob": digest,
+                },
+            )
 
     def submissions(self, course: str, assignment: str | None = None, student: str | None = None) -> list[dict]:
         check_course_id(course)
@@ -205,11 +230,17 @@ class Store:
 
     def _feedback_dir(self, course: str, assignment: str, student: str) -> Path:
         check_course_id(course)
-        return self._path("courses", course, "feedback", check_segment(assignment, "assignment id"),
-                          check_segment(student, "student id"))
+        return self._path(
+            "courses",
+            course,
+            "feedback",
+            check_segment(assignment, "assignment id"),
+            check_segment(student, "student id"),
+        )
 
-    def put_feedback(self, course: str, assignment: str, student: str, timestamp: str,
-                     entries: list[archive.Entry], by: str) -> dict:
+    def put_feedback(
+        self, course: str, assignment: str, student: str, timestamp: str, entries: list[archive.Entry], by: str
+    ) -> dict:
         """Attach feedback (flat *.html files) to the submission of `student` made at `timestamp`."""
         bad = [n for n, _ in entries if "/" in n or not n.endswith(".html")]
         if bad or not entries:
@@ -222,10 +253,21 @@ class Store:
             digest, size = self._put_blob(entries)
             stamp, _ = now()
             checksums = {n[: -len(".html")]: hashlib.sha256(c).hexdigest() for n, c in entries}
-            return self._write_meta(self._feedback_dir(course, assignment, student) / f"{key}.json", {
-                "course_id": course, "assignment_id": assignment, "student_id": student, "timestamp": timestamp,
-                "key": key, "notebooks": checksums, "released_at": stamp, "released_by": by, "size": size,
-                "blob": digest})
+            return self._write_meta(
+                self._feedback_dir(course, assignment, student) / f"{key}.json",
+                {
+                    "course_id": course,
+                    "assignment_id": assignment,
+                    "student_id": student,
+                    "timestamp": timestamp,
+                    "key": key,
+                    "notebooks": checksums,
+                    "released_at": stamp,
+                    "released_by": by,
+                    "size": size,
+                    "blob": digest,
+                },
+            )
 
     def feedback(self, course: str, assignment: str | None, student: str) -> list[dict]:
         check_course_id(course)

@@ -27,15 +27,23 @@ class ServiceClient:
         self.token = token
         self.timeout = timeout
 
-    def request(self, method: str, url_path: str, *, params: dict | None = None, data: bytes | None = None,
-                expect: tuple[int, ...] = (200,)) -> requests.Response:
+    def request(
+        self,
+        method: str,
+        url_path: str,
+        *,
+        params: dict | None = None,
+        data: bytes | None = None,
+        expect: tuple[int, ...] = (200,),
+    ) -> requests.Response:
         headers = {"Authorization": f"token {self.token}"}
         if data is not None:
             headers["Content-Type"] = "application/gzip"
         url = self.base_url + "api/" + url_path
         try:
-            response = requests.request(method, url, params=params, data=data, headers=headers,
-                                        timeout=(10, self.timeout))
+            response = requests.request(
+                method, url, params=params, data=data, headers=headers, timeout=(10, self.timeout)
+            )
         except requests.RequestException as err:
             raise ServiceError(0, f"cannot reach the exchange service at {self.base_url}: {err}") from None
         if response.status_code not in expect:

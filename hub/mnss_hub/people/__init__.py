@@ -33,10 +33,39 @@ Lists (directory.py)
 
 from .crypto import Keyring, PiiKeyError, load_keyring
 from .directory import Directory, DirectoryError
-from .errors import (CellError, FieldError, InvitationRefused, NotAllowed, NotFound, PeopleError, ReasonRequired,
-                     SheetRejected, ValidationFailed)
+from .errors import (
+    CellError,
+    FieldError,
+    InvitationRefused,
+    NotAllowed,
+    NotFound,
+    PeopleError,
+    ReasonRequired,
+    SheetRejected,
+    ValidationFailed,
+)
 from .store import ADMIN, INSTITUTION_ADMIN, MEMBER, SYSTEM, Actor, Page, PeopleStore
 
-__all__ = ["ADMIN", "INSTITUTION_ADMIN", "MEMBER", "SYSTEM", "Actor", "CellError", "Directory", "DirectoryError",
-           "FieldError", "InvitationRefused", "Keyring", "NotAllowed", "NotFound", "Page", "PeopleError",
-           "PeopleStore", "PiiKeyError", "ReasonRequired", "SheetRejected", "ValidationFailed", "load_keyring"]
+__all__ = [
+    "ADMIN",
+    "INSTITUTION_ADMIN",
+    "MEMBER",
+    "SYSTEM",
+    "Actor",
+    "CellError",
+    "Directory",
+    "DirectoryError",
+    "FieldError",
+    "InvitationRefused",
+    "Keyring",
+    "NotAllowed",
+    "NotFound",
+    "Page",
+    "PeopleError",
+    "PeopleStore",
+    "PiiKeyError",
+    "ReasonRequired",
+    "SheetRejected",
+    "ValidationFailed",
+    "load_keyring",
+]

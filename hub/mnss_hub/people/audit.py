@@ -60,8 +60,18 @@ class AuditLog:
         self.key = key
 
     def _hash(self, seq, at, actor, action, subject, reason, detail_json, prev_hash) -> str:
-        body = canonical({"seq": seq, "at": at, "actor": actor, "action": action, "subject": subject,
-                          "reason": reason, "detail": detail_json, "prev": prev_hash})
+        body = canonical(
+            {
+                "seq": seq,
+                "at": at,
+                "actor": actor,
+                "action": action,
+                "subject": subject,
+                "reason": reason,
+                "detail": detail_json,
+                "prev": prev_hash,
+            }
+        )
         if self.key:
             return hmac.new(self.key, body, hashlib.sha256).hexdigest()
         return hashlib.sha256(body).hexdigest()
@@ -71,15 +81,35 @@ class AuditLog:
         if conn.execute(select(audit_head.c.id)).first() is None:
             conn.execute(audit_head.insert().values(id=1, seq=0, hash=GENESIS))
 
-    def append(self, conn: Connection, *, at: datetime, actor: str, action: str, subject: str = "",
-               reason: str = "", detail: dict | None = None) -> AuditEntry:
+    def append(
+        self,
+        conn: Connection,
+        *,
+        at: datetime,
+        actor: str,
+        action: str,
+        subject: str = "",
+        reason: str = "",
+        detail: dict | None = None,
+    ) -> AuditEntry:
         head = conn.execute(select(audit_head).where(audit_head.c.id == 1).with_for_update()).one()
         seq, prev = head.seq + 1, head.hash
         at_text = at.isoformat(timespec="microseconds")
         detail_json = canonical(detail or {}).decode("utf-8")
         digest = self._hash(seq, at_text, actor, action, subject, reason, detail_json, prev)
-        conn.execute(audit_log.insert().values(seq=seq, at=at_text, actor=actor, action=action, subject=subject,
-                                               reason=reason, detail=detail_json, prev_hash=prev, hash=digest))
+        conn.execute(
+            audit_log.insert().values(
+                seq=seq,
+                at=at_text,
+                actor=actor,
+                action=action,
+                subject=subject,
+                reason=reason,
+                detail=detail_json,
+                prev_hash=prev,
+                hash=digest,
+            )
+        )
         conn.execute(audit_head.update().where(audit_head.c.id == 1).values(seq=seq, hash=digest))
         return AuditEntry(seq, at_text, actor, action, subject, reason, detail or {}, prev, digest)
 
@@ -91,8 +121,10 @@ class AuditLog:
                 return Broken(min(row.seq, expected_seq), "out of sequence (an entry was deleted or inserted)")
             if row.prev_hash != prev:
                 return Broken(row.seq, "not linked to the previous entry (an entry was deleted or inserted)")
-            if self._hash(row.seq, row.at, row.actor, row.action, row.subject, row.reason, row.detail,
-                          row.prev_hash) != row.hash:
+            if (
+                self._hash(row.seq, row.at, row.actor, row.action, row.subject, row.reason, row.detail, row.prev_hash)
+                != row.hash
+            ):
                 return Broken(row.seq, "changed (its hash does not match its content)")
             expected_seq, prev = row.seq + 1, row.hash
         head = conn.execute(select(audit_head).where(audit_head.c.id == 1)).first()
@@ -101,17 +133,22 @@ class AuditLog:
         if recorded[0] > last:
             return Broken(last + 1, "missing (the chain ends before its recorded head)")
         if recorded != (last, prev):
-            return Broken(recorded[0] + 1 if recorded[0] < last else last,
-                          "not the recorded head (an entry was added or changed at the end)")
+            return Broken(
+                recorded[0] + 1 if recorded[0] < last else last,
+                "not the recorded head (an entry was added or changed at the end)",
+            )
         return None
 
-    def entries(self, conn: Connection, *, subject: str | None = None, limit: int = 100,
-                before: int | None = None) -> list[AuditEntry]:
+    def entries(
+        self, conn: Connection, *, subject: str | None = None, limit: int = 100, before: int | None = None
+    ) -> list[AuditEntry]:
         """Newest first, for an admin page; `before` pages back by sequence number."""
         query = select(audit_log).order_by(audit_log.c.seq.desc()).limit(limit)
         if subject is not None:
             query = query.where(audit_log.c.subject == subject)
         if before is not None:
             query = query.where(audit_log.c.seq < before)
-        return [AuditEntry(r.seq, r.at, r.actor, r.action, r.subject, r.reason, json.loads(r.detail),
-                           r.prev_hash, r.hash) for r in conn.execute(query)]
+        return [
+            AuditEntry(r.seq, r.at, r.actor, r.action, r.subject, r.reason, json.loads(r.detail), r.prev_hash, r.hash)
+            for r in conn.execute(query)
+        ]

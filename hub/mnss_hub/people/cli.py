@@ -35,13 +35,15 @@ def _guarded(command: Callable[[argparse.Namespace, dict], int], load) -> Callab
         except (PeopleError, PiiKeyError, DirectoryError) as err:
             print(f"mnss-hub: {err}", file=sys.stderr)
             return 2
+
     return run
 
 
 def _write_links(store, args, config, batch: str | None, reason: str) -> None:
     fmt = sheets.format_of(args.out)
-    data = invitations.export_links(store, _actor(), public_url=args.public_url or apply.public_url(config),
-                                    fmt=fmt, reason=reason, batch=batch)
+    data = invitations.export_links(
+        store, _actor(), public_url=args.public_url or apply.public_url(config), fmt=fmt, reason=reason, batch=batch
+    )
     fd = os.open(args.out, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)  # working codes and names
     os.fchmod(fd, 0o600)  # also when the file was there before
     with os.fdopen(fd, "wb") as f:
@@ -59,11 +61,19 @@ def cmd_invite_import(args, config) -> int:
         return 2
     store = site.open_store(config)
     try:
-        issued = invitations.import_invitations(store, _actor(), data, fmt, institution=args.institution,
-                                                expires_days=args.expires_days or config["accounts"]["invitation_days"])
+        issued = invitations.import_invitations(
+            store,
+            _actor(),
+            data,
+            fmt,
+            institution=args.institution,
+            expires_days=args.expires_days or config["accounts"]["invitation_days"],
+        )
         batch = issued[0].invitation.batch
-        print(f"Imported {len(issued)} invitations from {path} (batch {batch}), valid until "
-              f"{max(i.invitation.expires_at for i in issued):%Y-%m-%d %H:%M} UTC.")
+        print(
+            f"Imported {len(issued)} invitations from {path} (batch {batch}), valid until "
+            f"{max(i.invitation.expires_at for i in issued):%Y-%m-%d %H:%M} UTC."
+        )
         if args.out:
             _write_links(store, args, config, batch, f"links of imported batch {batch}")
         else:
@@ -76,8 +86,9 @@ def cmd_invite_import(args, config) -> int:
 def cmd_invite_list(args, config) -> int:
     store = site.open_store(config)
     try:
-        page = invitations.list_invitations(store, _actor(), state=args.state, institution=args.institution,
-                                            batch=args.batch, limit=args.limit)
+        page = invitations.list_invitations(
+            store, _actor(), state=args.state, institution=args.institution, batch=args.batch, limit=args.limit
+        )
     finally:
         store.close()
     print(f"{'id':>6}  {'state':<8} {'expires (UTC)':<16}  {'institution':<12} {'department':<10} name")
@@ -123,9 +134,11 @@ def cmd_audit_verify(args, config) -> int:
 
 def cmd_pii_rotate_key(args, config) -> int:
     if os.environ.get(ENV_VAR):
-        print(f"mnss-hub: the key comes from ${ENV_VAR}; rotate with a key file instead, or put a new key in "
-              f"${ENV_VAR} as current (keeping the old one) and run this with the key file moved away",
-              file=sys.stderr)
+        print(
+            f"mnss-hub: the key comes from ${ENV_VAR}; rotate with a key file instead, or put a new key in "
+            f"${ENV_VAR} as current (keeping the old one) and run this with the key file moved away",
+            file=sys.stderr,
+        )
         return 2
     path = site.key_file(config)
     old = load_keyring(path, create=False)
@@ -137,8 +150,10 @@ def cmd_pii_rotate_key(args, config) -> int:
     finally:
         store.close()
     save_keyring(path, new.only_current())
-    print(f"Re-encrypted {done.profiles} profiles and {done.invitations} invitations with key {done.key_id}; "
-          f"{path} now holds only that key (back it up: without it the personal data cannot be read).")
+    print(
+        f"Re-encrypted {done.profiles} profiles and {done.invitations} invitations with key {done.key_id}; "
+        f"{path} now holds only that key (back it up: without it the personal data cannot be read)."
+    )
     return 0
 
 
@@ -172,7 +187,8 @@ def add_commands(sub, load) -> None:
     audit = sub.add_parser("audit", help="check the personal-data audit log")
     asub = audit.add_subparsers(dest="audit_command", required=True)
     asub.add_parser("verify", help="exit 1 and name the first entry changed, inserted or deleted").set_defaults(
-        func=_guarded(cmd_audit_verify, load))
+        func=_guarded(cmd_audit_verify, load)
+    )
     pii = sub.add_parser("pii", help="personal-data encryption keys")
     psub = pii.add_subparsers(dest="pii_command", required=True)
     rotate = psub.add_parser("rotate-key", help="re-encrypt all personal data with a new key; the old key is dropped")

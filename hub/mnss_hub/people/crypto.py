@@ -74,9 +74,18 @@ class Keyring:
         return ring
 
     def to_json(self) -> str:
-        return json.dumps({"version": 1, "current": self.current,
-                           "keys": {kid: _b64(k) for kid, k in self.keys.items()},
-                           "audit": _b64(self.audit_key)}, indent=2) + "\n"
+        return (
+            json.dumps(
+                {
+                    "version": 1,
+                    "current": self.current,
+                    "keys": {kid: _b64(k) for kid, k in self.keys.items()},
+                    "audit": _b64(self.audit_key),
+                },
+                indent=2,
+            )
+            + "\n"
+        )
 
     def with_new_key(self) -> Keyring:
         """The same ring plus a fresh key that becomes the current one."""
@@ -111,7 +120,8 @@ class Keyring:
     def lookup_hash(self, value: str, purpose: str) -> str:
         """HMAC-SHA-256 of a value under a subkey of the current key, for equality lookups."""
         subkey = HKDF(hashes.SHA256(), 32, salt=None, info=f"mnss lookup {purpose}".encode()).derive(
-            self.keys[self.current])
+            self.keys[self.current]
+        )
         return hmac.new(subkey, value.encode("utf-8"), hashlib.sha256).hexdigest()
 
 
@@ -133,8 +143,10 @@ def _write_private(path: Path, text: str) -> None:
 def check_key_file_mode(path: Path) -> None:
     mode = stat.S_IMODE(path.stat().st_mode)
     if mode & 0o077:
-        raise PiiKeyError(f"{path} has mode {mode:04o}: others could read the personal-data key; "
-                          f"run `chmod 600 {path}` (or restore a safe copy) and start again")
+        raise PiiKeyError(
+            f"{path} has mode {mode:04o}: others could read the personal-data key; "
+            f"run `chmod 600 {path}` (or restore a safe copy) and start again"
+        )
 
 
 def load_keyring(key_file: str | Path, environ: Mapping[str, str] | None = None, create: bool = True) -> Keyring:

@@ -58,9 +58,13 @@ class Directory:
         """Plain data for a form's select boxes (value, label) in the page's language."""
         return {
             "institutions": [
-                {"value": i.name, "label": i.label(lang),
-                 "departments": [{"value": d, "label": (en or d) if lang == "en" else d}
-                                 for d, en in i.departments.items()]}
+                {
+                    "value": i.name,
+                    "label": i.label(lang),
+                    "departments": [
+                        {"value": d, "label": (en or d) if lang == "en" else d} for d, en in i.departments.items()
+                    ],
+                }
                 for i in self.institutions.values()
             ],
             "positions": [{"value": c.id, "label": c.label(lang)} for c in self.positions.values()],
@@ -78,8 +82,10 @@ def _path(parts) -> str:
 def from_data(data, source: str = "directory") -> Directory:
     """Validate parsed data and build the directory; every problem is named, not just the first."""
     schema = json.loads(SCHEMA_FILE.read_text(encoding="utf-8"))
-    problems = [f"{_path(e.absolute_path)}: {e.message}"
-                for e in sorted(jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path))]
+    problems = [
+        f"{_path(e.absolute_path)}: {e.message}"
+        for e in sorted(jsonschema.Draft202012Validator(schema).iter_errors(data), key=lambda e: list(e.path))
+    ]
     if problems:
         raise DirectoryError(f"{source}: " + "; ".join(problems))
     institutions: dict[str, Institution] = {}

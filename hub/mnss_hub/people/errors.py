@@ -118,5 +118,8 @@ class NotFound(PeopleError, LookupError):
 
 class ReasonRequired(PeopleError, ValueError):
     def messages(self, lang: str) -> list[str]:
-        return ["A reason must be given to see or export personal data" if lang == "en"
-                else "查看或导出个人信息前必须填写理由"]
+        return [
+            "A reason must be given to see or export personal data"
+            if lang == "en"
+            else "查看或导出个人信息前必须填写理由"
+        ]

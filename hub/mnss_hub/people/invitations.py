@@ -88,7 +88,7 @@ class Issued:
 
 def new_code() -> str:
     raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-    return "-".join(raw[i:i + 4] for i in range(0, CODE_LENGTH, 4))
+    return "-".join(raw[i : i + 4] for i in range(0, CODE_LENGTH, 4))
 
 
 def normalize_code(text: str) -> str:
@@ -112,21 +112,36 @@ def state_of(row, now: datetime) -> str:
 
 
 def _to_invitation(row, now: datetime) -> Invitation:
-    return Invitation(row.id, row.institution, row.name or "", row.department or "", tuple(json.loads(row.courses)),
-                      row.batch, row.created_by, row.created_at, row.expires_at, row.used_at, row.used_by,
-                      row.revoked_at, state_of(row, now))
+    return Invitation(
+        row.id,
+        row.institution,
+        row.name or "",
+        row.department or "",
+        tuple(json.loads(row.courses)),
+        row.batch,
+        row.created_by,
+        row.created_at,
+        row.expires_at,
+        row.used_at,
+        row.used_by,
+        row.revoked_at,
+        state_of(row, now),
+    )
 
 
 def _state_clause(state: str, now: datetime):
     if state == "revoked":
         return inv.c.revoked_at.is_not(None)
     live = and_(inv.c.revoked_at.is_(None), inv.c.used_at.is_(None))
-    return {"used": and_(inv.c.revoked_at.is_(None), inv.c.used_at.is_not(None)),
-            "open": and_(live, inv.c.expires_at > now),
-            "expired": and_(live, inv.c.expires_at <= now)}[state]
+    return {
+        "used": and_(inv.c.revoked_at.is_(None), inv.c.used_at.is_not(None)),
+        "open": and_(live, inv.c.expires_at > now),
+        "expired": and_(live, inv.c.expires_at <= now),
+    }[state]
 
 
 # -- creating ------------------------------------------------------------------------------
+
 
 def _problems(store: PeopleStore, actor: Actor, req: InvitationRequest) -> list[tuple[str, str]]:
     """(field, code) of everything wrong with one request, in column order."""
@@ -148,33 +163,61 @@ def _problems(store: PeopleStore, actor: Actor, req: InvitationRequest) -> list[
     return found
 
 
-def _insert(store: PeopleStore, actor: Actor, requests: Sequence[InvitationRequest], expires_days: int,
-            batch: str | None, action: str) -> list[Issued]:
+def _insert(
+    store: PeopleStore,
+    actor: Actor,
+    requests: Sequence[InvitationRequest],
+    expires_days: int,
+    batch: str | None,
+    action: str,
+) -> list[Issued]:
     now = store.now()
     codes = [new_code() for _ in requests]
     with store.begin() as conn:
         ring = store.sealing_ring(conn)
-        rows = [{
-            "code_hash": code_hash(code), "code_enc": ring.encrypt(normalize_code(code), "invitation_code"),
-            "institution": req.institution, "name": req.name or None, "department": req.department or None,
-            "courses": json.dumps(list(req.courses), ensure_ascii=False), "batch": batch,
-            "created_by": actor.username, "created_at": now,
-            "expires_at": now + timedelta(days=req.expires_days or expires_days),
-        } for req, code in zip(requests, codes, strict=True)]
+        rows = [
+            {
+                "code_hash": code_hash(code),
+                "code_enc": ring.encrypt(normalize_code(code), "invitation_code"),
+                "institution": req.institution,
+                "name": req.name or None,
+                "department": req.department or None,
+                "courses": json.dumps(list(req.courses), ensure_ascii=False),
+                "batch": batch,
+                "created_by": actor.username,
+                "created_at": now,
+                "expires_at": now + timedelta(days=req.expires_days or expires_days),
+            }
+            for req, code in zip(requests, codes, strict=True)
+        ]
         ids = conn.execute(inv.insert().returning(inv.c.id, sort_by_parameter_order=True), rows).scalars().all()
-        store.audit.append(conn, at=now, actor=actor.username, action=action,
-                           subject=f"invitations {ids[0]}..{ids[-1]}" if len(ids) > 1 else f"invitation {ids[0]}",
-                           detail={"count": len(ids), "batch": batch,
-                                   "institutions": sorted({r.institution for r in requests})})
-    return [Issued(_to_invitation(SimpleNamespace(**row, id=new_id, used_at=None, used_by=None, revoked_at=None), now),
-                   code) for new_id, row, code in zip(ids, rows, codes, strict=True)]
+        store.audit.append(
+            conn,
+            at=now,
+            actor=actor.username,
+            action=action,
+            subject=f"invitations {ids[0]}..{ids[-1]}" if len(ids) > 1 else f"invitation {ids[0]}",
+            detail={"count": len(ids), "batch": batch, "institutions": sorted({r.institution for r in requests})},
+        )
+    return [
+        Issued(
+            _to_invitation(SimpleNamespace(**row, id=new_id, used_at=None, used_by=None, revoked_at=None), now), code
+        )
+        for new_id, row, code in zip(ids, rows, codes, strict=True)
+    ]
 
 
-def create_invitation(store: PeopleStore, actor: Actor, request: InvitationRequest,
-                      expires_days: int = DEFAULT_EXPIRES_DAYS) -> Issued:
+def create_invitation(
+    store: PeopleStore, actor: Actor, request: InvitationRequest, expires_days: int = DEFAULT_EXPIRES_DAYS
+) -> Issued:
     """One invitation; ValidationFailed names each wrong field, NotAllowed-style scope errors included."""
-    request = InvitationRequest(request.institution or actor.institution or "", request.name.strip(),
-                                request.department.strip(), tuple(request.courses), request.expires_days)
+    request = InvitationRequest(
+        request.institution or actor.institution or "",
+        request.name.strip(),
+        request.department.strip(),
+        tuple(request.courses),
+        request.expires_days,
+    )
     problems = _problems(store, actor, request)
     if not 1 <= expires_days <= MAX_EXPIRES_DAYS:
         problems.append(("expires_days", "out_of_range"))
@@ -187,8 +230,9 @@ def parse_courses(text: str) -> tuple[str, ...]:
     return tuple(c for c in COURSE_SPLIT.split(text or "") if c)
 
 
-def _sheet_requests(store: PeopleStore, actor: Actor, rows: list[tuple[int, list[str]]],
-                    institution: str | None) -> list[InvitationRequest]:
+def _sheet_requests(
+    store: PeopleStore, actor: Actor, rows: list[tuple[int, list[str]]], institution: str | None
+) -> list[InvitationRequest]:
     if not rows:
         raise SheetRejected([CellError(1, "", "file", "empty_sheet")])
     header_row, header = rows[0]
@@ -214,14 +258,20 @@ def _sheet_requests(store: PeopleStore, actor: Actor, rows: list[tuple[int, list
     default_institution = institution or actor.institution or ""
     requests = []
     for number, cells in rows[1:]:
+
         def cell(name: str, cells=cells) -> str:
             index = columns.get(name)
             return cells[index].strip() if index is not None and index < len(cells) else ""
 
         days_text = cell("expires_days")
         days = int(days_text) if days_text.isdigit() else (0 if days_text else None)
-        req = InvitationRequest(cell("institution") or default_institution, cell("name"), cell("department"),
-                                parse_courses(cell("courses")), days)
+        req = InvitationRequest(
+            cell("institution") or default_institution,
+            cell("name"),
+            cell("department"),
+            parse_courses(cell("courses")),
+            days,
+        )
         for field_name, code in _problems(store, actor, req):
             where = columns.get(field_name)
             errors.append(CellError(number, column_name(where) if where is not None else "", field_name, code))
@@ -231,8 +281,15 @@ def _sheet_requests(store: PeopleStore, actor: Actor, rows: list[tuple[int, list
     return requests
 
 
-def import_invitations(store: PeopleStore, actor: Actor, data: bytes, fmt: str, *, institution: str | None = None,
-                       expires_days: int = DEFAULT_EXPIRES_DAYS) -> list[Issued]:
+def import_invitations(
+    store: PeopleStore,
+    actor: Actor,
+    data: bytes,
+    fmt: str,
+    *,
+    institution: str | None = None,
+    expires_days: int = DEFAULT_EXPIRES_DAYS,
+) -> list[Issued]:
     """All rows of a .xlsx/.csv sheet as invitations, in one transaction, or none of them.
 
     Columns (header row, Chinese or English, any order): name/姓名, institution/机构,
@@ -248,8 +305,17 @@ def import_invitations(store: PeopleStore, actor: Actor, data: bytes, fmt: str, 
 
 # -- reading and changing ------------------------------------------------------------------
 
-def list_invitations(store: PeopleStore, actor: Actor, *, state: str | None = None, institution: str | None = None,
-                     batch: str | None = None, offset: int = 0, limit: int = 50) -> Page[Invitation]:
+
+def list_invitations(
+    store: PeopleStore,
+    actor: Actor,
+    *,
+    state: str | None = None,
+    institution: str | None = None,
+    batch: str | None = None,
+    offset: int = 0,
+    limit: int = 50,
+) -> Page[Invitation]:
     """Newest first; an institution admin sees only their institution's."""
     now = store.now()
     where = []
@@ -288,8 +354,14 @@ def revoke_invitation(store: PeopleStore, actor: Actor, code_or_id: str | int, r
         if state in ("used", "revoked"):
             raise InvitationRefused(state)
         conn.execute(inv.update().where(inv.c.id == row.id).values(revoked_at=now, revoked_by=actor.username))
-        store.audit.append(conn, at=now, actor=actor.username, action="revoke_invitation",
-                           subject=f"invitation {row.id}", reason=reason)
+        store.audit.append(
+            conn,
+            at=now,
+            actor=actor.username,
+            action="revoke_invitation",
+            subject=f"invitation {row.id}",
+            reason=reason,
+        )
         row = _find_row(conn, row.id)
     return _to_invitation(row, now)
 
@@ -298,8 +370,11 @@ def redeem(store: PeopleStore, code: str) -> Invitation:
     """The open invitation a code belongs to (for showing the form), else InvitationRefused(reason)."""
     now = store.now()
     with store.begin() as conn:
-        row = conn.execute(select(inv).where(inv.c.code_hash == code_hash(code))).first() if normalize_code(code) \
+        row = (
+            conn.execute(select(inv).where(inv.c.code_hash == code_hash(code))).first()
+            if normalize_code(code)
             else None
+        )
     if row is None:
         raise InvitationRefused("unknown")
     state = state_of(row, now)
@@ -308,12 +383,28 @@ def redeem(store: PeopleStore, code: str) -> Invitation:
     return _to_invitation(row, now)
 
 
-EXPORT_HEADER = ("id", "姓名 name", "机构 institution", "科室 department", "课程 courses", "邀请码 code",
-                 "链接 link", "有效期至 expires (UTC)")
+EXPORT_HEADER = (
+    "id",
+    "姓名 name",
+    "机构 institution",
+    "科室 department",
+    "课程 courses",
+    "邀请码 code",
+    "链接 link",
+    "有效期至 expires (UTC)",
+)
 
 
-def export_links(store: PeopleStore, actor: Actor, *, public_url: str, fmt: str, reason: str,
-                 batch: str | None = None, ids: Iterable[int] | None = None) -> bytes:
+def export_links(
+    store: PeopleStore,
+    actor: Actor,
+    *,
+    public_url: str,
+    fmt: str,
+    reason: str,
+    batch: str | None = None,
+    ids: Iterable[int] | None = None,
+) -> bytes:
     """The open invitations (all in the actor's scope, one batch, or given ids) as a sheet of links.
 
     The sheet holds names and working codes, so it needs a reason and is audited like any export.
@@ -333,17 +424,44 @@ def export_links(store: PeopleStore, actor: Actor, *, public_url: str, fmt: str,
         where.append(inv.c.id.in_(list(ids)))
     with store.begin() as conn:
         rows = conn.execute(select(inv).where(*where).order_by(inv.c.id)).all()
-        store.audit.append(conn, at=now, actor=actor.username, action="export_invitations", subject="invitations",
-                           reason=reason.strip(), detail={"count": len(rows), "format": fmt, "batch": batch})
+        store.audit.append(
+            conn,
+            at=now,
+            actor=actor.username,
+            action="export_invitations",
+            subject="invitations",
+            reason=reason.strip(),
+            detail={"count": len(rows), "format": fmt, "batch": batch},
+        )
     out = []
     for row in rows:
         raw = store.decrypt(row.code_enc, "invitation_code")
-        code = "-".join(raw[i:i + 4] for i in range(0, len(raw), 4))
-        out.append((row.id, row.name or "", row.institution, row.department or "",
-                    ";".join(json.loads(row.courses)), code, invitation_link(public_url, code),
-                    row.expires_at.strftime("%Y-%m-%d %H:%M")))
+        code = "-".join(raw[i : i + 4] for i in range(0, len(raw), 4))
+        out.append(
+            (
+                row.id,
+                row.name or "",
+                row.institution,
+                row.department or "",
+                ";".join(json.loads(row.courses)),
+                code,
+                invitation_link(public_url, code),
+                row.expires_at.strftime("%Y-%m-%d %H:%M"),
+            )
+        )
     return sheets.write(EXPORT_HEADER, out, fmt)
 
 
-__all__ = ["STATES", "Invitation", "InvitationRequest", "Issued", "create_invitation", "export_links",
-           "import_invitations", "invitation_link", "list_invitations", "redeem", "revoke_invitation"]
+__all__ = [
+    "STATES",
+    "Invitation",
+    "InvitationRequest",
+    "Issued",
+    "create_invitation",
+    "export_links",
+    "import_invitations",
+    "invitation_link",
+    "list_invitations",
+    "redeem",
+    "revoke_invitation",
+]

@@ -24,8 +24,7 @@ from .errors import FieldError, InvitationRefused, NotAllowed, NotFound, ReasonR
 from .invitations import code_hash, normalize_code, redeem, state_of
 from .registration import Registration, validate
 from .store import Actor, Page, PeopleStore
-from .tables import invitations as inv
-from .tables import profiles as prof
+from .tables import invitations as inv, profiles as prof
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,31}$")
 STATUSES = ("active", "pending", "disabled")
@@ -74,12 +73,24 @@ def _decrypt(store: PeopleStore, row, field_name: str) -> str:
 
 def _view(store: PeopleStore, row) -> ProfileView:
     return ProfileView(
-        row.username, row.name, row.gender,
+        row.username,
+        row.name,
+        row.gender,
         masking.mask_id_number(_decrypt(store, row, "id_number")),
         masking.mask_mobile(_decrypt(store, row, "mobile")),
         masking.mask_wechat(_decrypt(store, row, "wechat")),
-        row.email, row.institution, row.department, row.position, row.title, row.remarks, row.status,
-        tuple(json.loads(row.courses)), row.created_at, row.approved_at, row.deletion_requested_at)
+        row.email,
+        row.institution,
+        row.department,
+        row.position,
+        row.title,
+        row.remarks,
+        row.status,
+        tuple(json.loads(row.courses)),
+        row.created_at,
+        row.approved_at,
+        row.deletion_requested_at,
+    )
 
 
 def profile_row(conn, username: str, lock: bool = False):
@@ -91,6 +102,7 @@ def profile_row(conn, username: str, lock: bool = False):
 
 
 # -- registration --------------------------------------------------------------------------
+
 
 def username_base(email: str) -> str:
     """A username from the email's local part: NFKC, lower case, only a-z 0-9 . _ -."""
@@ -116,8 +128,14 @@ def _choose_username(conn, wanted: str | None, email: str, is_taken: Callable[[s
     raise ValidationFailed([FieldError("username", "username_taken")])
 
 
-def register(store: PeopleStore, code: str, form: Mapping, *, username: str | None = None,
-             is_taken: Callable[[str], bool] = lambda name: False) -> Registered:
+def register(
+    store: PeopleStore,
+    code: str,
+    form: Mapping,
+    *,
+    username: str | None = None,
+    is_taken: Callable[[str], bool] = lambda name: False,
+) -> Registered:
     """Create the profile for an open invitation, or raise ValidationFailed / InvitationRefused.
 
     `is_taken(name)` lets the caller refuse names its hub accounts already use; without
@@ -129,8 +147,11 @@ def register(store: PeopleStore, code: str, form: Mapping, *, username: str | No
     with store.begin() as conn:
         keyring = store.sealing_ring(conn)
         id_hash = keyring.lookup_hash(data.id_number, "id_number")
-        invitation = conn.execute(select(inv).where(inv.c.code_hash == code_hash(code)).with_for_update()).first() \
-            if normalize_code(code) else None
+        invitation = (
+            conn.execute(select(inv).where(inv.c.code_hash == code_hash(code)).with_for_update()).first()
+            if normalize_code(code)
+            else None
+        )
         if invitation is None:
             raise InvitationRefused("unknown")
         state = state_of(invitation, now)
@@ -142,46 +163,86 @@ def register(store: PeopleStore, code: str, form: Mapping, *, username: str | No
             raise ValidationFailed([FieldError("id_number", "id_registered")])
         name = _choose_username(conn, username, data.email, is_taken)
         status = "active" if store.approval == "immediate" else "pending"
-        marked = conn.execute(inv.update().where(inv.c.id == invitation.id, inv.c.used_at.is_(None),
-                                                 inv.c.revoked_at.is_(None)).values(used_at=now, used_by=name))
+        marked = conn.execute(
+            inv.update()
+            .where(inv.c.id == invitation.id, inv.c.used_at.is_(None), inv.c.revoked_at.is_(None))
+            .values(used_at=now, used_by=name)
+        )
         if marked.rowcount != 1:
             raise InvitationRefused("used")
         try:
-            conn.execute(prof.insert().values(
-                username=name, name=data.name, gender=data.gender,
-                id_number_enc=keyring.encrypt(data.id_number, "id_number"), id_number_hash=id_hash,
-                mobile_enc=keyring.encrypt(data.mobile, "mobile"),
-                wechat_enc=keyring.encrypt(data.wechat, "wechat") if data.wechat else None,
-                email=data.email, institution=data.institution, department=data.department,
-                position=data.position, title=data.title, remarks=data.remarks, courses=invitation.courses,
-                status=status, invitation_id=invitation.id, consent_at=now, consent_version=store.consent_version,
-                created_at=now, approved_at=now if status == "active" else None,
-                approved_by="policy" if status == "active" else None))
+            conn.execute(
+                prof.insert().values(
+                    username=name,
+                    name=data.name,
+                    gender=data.gender,
+                    id_number_enc=keyring.encrypt(data.id_number, "id_number"),
+                    id_number_hash=id_hash,
+                    mobile_enc=keyring.encrypt(data.mobile, "mobile"),
+                    wechat_enc=keyring.encrypt(data.wechat, "wechat") if data.wechat else None,
+                    email=data.email,
+                    institution=data.institution,
+                    department=data.department,
+                    position=data.position,
+                    title=data.title,
+                    remarks=data.remarks,
+                    courses=invitation.courses,
+                    status=status,
+                    invitation_id=invitation.id,
+                    consent_at=now,
+                    consent_version=store.consent_version,
+                    created_at=now,
+                    approved_at=now if status == "active" else None,
+                    approved_by="policy" if status == "active" else None,
+                )
+            )
         except IntegrityError:  # a concurrent registration with the same ID number or name won the race
             raise ValidationFailed([FieldError("id_number", "id_registered")]) from None
-        store.audit.append(conn, at=now, actor=name, action="register", subject=subject(name),
-                           detail={"invitation": invitation.id, "status": status,
-                                   "consent_version": store.consent_version})
+        store.audit.append(
+            conn,
+            at=now,
+            actor=name,
+            action="register",
+            subject=subject(name),
+            detail={"invitation": invitation.id, "status": status, "consent_version": store.consent_version},
+        )
     return Registered(name, status, data.institution, tuple(json.loads(invitation.courses)))
 
 
 # -- administration ------------------------------------------------------------------------
 
-def _set_status(store: PeopleStore, actor: Actor, username: str, status: str, action: str, reason: str,
-                allowed_from: tuple[str, ...]) -> ProfileView:
+
+def _set_status(
+    store: PeopleStore,
+    actor: Actor,
+    username: str,
+    status: str,
+    action: str,
+    reason: str,
+    allowed_from: tuple[str, ...],
+) -> ProfileView:
     now = store.now()
     with store.begin() as conn:
         row = profile_row(conn, username, lock=True)
         actor.require_manage(row.institution)
         if row.status not in allowed_from:
-            raise NotAllowed(f"账号 {username} 当前状态为 {row.status}，不能执行此操作",
-                             f"account {username!r} is {row.status}; this cannot be done from there")
+            raise NotAllowed(
+                f"账号 {username} 当前状态为 {row.status}，不能执行此操作",
+                f"account {username!r} is {row.status}; this cannot be done from there",
+            )
         values = {"status": status}
         if status == "active":
             values.update(approved_at=now, approved_by=actor.username)
         conn.execute(prof.update().where(prof.c.id == row.id).values(**values))
-        store.audit.append(conn, at=now, actor=actor.username, action=action, subject=subject(username),
-                           reason=reason, detail={"from": row.status, "to": status})
+        store.audit.append(
+            conn,
+            at=now,
+            actor=actor.username,
+            action=action,
+            subject=subject(username),
+            reason=reason,
+            detail={"from": row.status, "to": status},
+        )
         return _view(store, profile_row(conn, username))
 
 
@@ -213,8 +274,16 @@ def get_profile(store: PeopleStore, actor: Actor, username: str) -> ProfileView:
     return _view(store, row)
 
 
-def list_profiles(store: PeopleStore, actor: Actor, *, status: str | None = None, institution: str | None = None,
-                  search: str = "", offset: int = 0, limit: int = 50) -> Page[ProfileView]:
+def list_profiles(
+    store: PeopleStore,
+    actor: Actor,
+    *,
+    status: str | None = None,
+    institution: str | None = None,
+    search: str = "",
+    offset: int = 0,
+    limit: int = 50,
+) -> Page[ProfileView]:
     """One page, ordered by username; institution admins see only their institution.
 
     `search` matches the start of the username or the name (or a full email).
@@ -232,8 +301,13 @@ def list_profiles(store: PeopleStore, actor: Actor, *, status: str | None = None
     search = unicodedata.normalize("NFKC", search or "").strip()
     if search:
         escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        where.append(or_(prof.c.username.like(f"{escaped.lower()}%", escape="\\"),
-                         prof.c.name.like(f"{escaped}%", escape="\\"), prof.c.email == search))
+        where.append(
+            or_(
+                prof.c.username.like(f"{escaped.lower()}%", escape="\\"),
+                prof.c.name.like(f"{escaped}%", escape="\\"),
+                prof.c.email == search,
+            )
+        )
     with store.begin() as conn:
         total = conn.execute(select(func.count()).select_from(prof).where(*where)).scalar_one()
         rows = conn.execute(select(prof).where(*where).order_by(prof.c.username).offset(offset).limit(limit)).all()
@@ -241,6 +315,7 @@ def list_profiles(store: PeopleStore, actor: Actor, *, status: str | None = None
 
 
 # -- personal data -------------------------------------------------------------------------
+
 
 def reveal(store: PeopleStore, actor: Actor, username: str, field: str, reason: str) -> str:
     """The full ID number, mobile or WeChat, for an allowed role with a reason; audited first."""
@@ -254,13 +329,21 @@ def reveal(store: PeopleStore, actor: Actor, username: str, field: str, reason: 
     with store.begin() as conn:
         row = profile_row(conn, username)
         actor.require_manage(row.institution)
-        store.audit.append(conn, at=now, actor=actor.username, action="reveal", subject=subject(username),
-                           reason=reason.strip(), detail={"field": field})
+        store.audit.append(
+            conn,
+            at=now,
+            actor=actor.username,
+            action="reveal",
+            subject=subject(username),
+            reason=reason.strip(),
+            detail={"field": field},
+        )
     return _decrypt(store, row, field)
 
 
-def export_personal_data(store: PeopleStore, actor: Actor, username: str,
-                         reason: str = "本人下载 / own data download") -> dict:
+def export_personal_data(
+    store: PeopleStore, actor: Actor, username: str, reason: str = "本人下载 / own data download"
+) -> dict:
     """Everything held about a person, in clear, as JSON-ready data: for that person (or an admin
     answering their request). Includes who accessed their data (the audit entries about them)."""
     if actor.username != username and not actor.is_admin:
@@ -270,16 +353,26 @@ def export_personal_data(store: PeopleStore, actor: Actor, username: str,
     now = store.now()
     with store.begin() as conn:
         row = profile_row(conn, username)
-        store.audit.append(conn, at=now, actor=actor.username, action="export_personal_data",
-                           subject=subject(username), reason=reason.strip())
+        store.audit.append(
+            conn,
+            at=now,
+            actor=actor.username,
+            action="export_personal_data",
+            subject=subject(username),
+            reason=reason.strip(),
+        )
         history = store.audit.entries(conn, subject=subject(username), limit=10_000)
-    data = {k: (v.isoformat() if isinstance(v, datetime) else v) for k, v in row._mapping.items()
-            if not k.endswith(("_enc", "_hash")) and k not in ("id", "invitation_id")}
+    data = {
+        k: (v.isoformat() if isinstance(v, datetime) else v)
+        for k, v in row._mapping.items()
+        if not k.endswith(("_enc", "_hash")) and k not in ("id", "invitation_id")
+    }
     data["courses"] = json.loads(row.courses)
     for name in SECRET_FIELDS:
         data[name] = _decrypt(store, row, name)
-    data["access_log"] = [{"at": e.at, "actor": e.actor, "action": e.action, "reason": e.reason}
-                          for e in reversed(history)]
+    data["access_log"] = [
+        {"at": e.at, "actor": e.actor, "action": e.action, "reason": e.reason} for e in reversed(history)
+    ]
     return data
 
 
@@ -289,15 +382,22 @@ def request_deletion(store: PeopleStore, actor: Actor, reason: str = "") -> Prof
     with store.begin() as conn:
         row = profile_row(conn, actor.username, lock=True)
         conn.execute(prof.update().where(prof.c.id == row.id).values(deletion_requested_at=now))
-        store.audit.append(conn, at=now, actor=actor.username, action="request_deletion",
-                           subject=subject(actor.username), reason=reason)
+        store.audit.append(
+            conn,
+            at=now,
+            actor=actor.username,
+            action="request_deletion",
+            subject=subject(actor.username),
+            reason=reason,
+        )
         return _view(store, profile_row(conn, actor.username))
 
 
 def deletion_requests(store: PeopleStore, actor: Actor) -> list[ProfileView]:
     with store.begin() as conn:
-        rows = conn.execute(select(prof).where(prof.c.deletion_requested_at.is_not(None))
-                            .order_by(prof.c.deletion_requested_at)).all()
+        rows = conn.execute(
+            select(prof).where(prof.c.deletion_requested_at.is_not(None)).order_by(prof.c.deletion_requested_at)
+        ).all()
     return [_view(store, r) for r in rows if actor.may_manage(r.institution)]
 
 
@@ -313,11 +413,31 @@ def complete_deletion(store: PeopleStore, actor: Actor, username: str, reason: s
         if row.invitation_id is not None:
             conn.execute(inv.update().where(inv.c.id == row.invitation_id).values(name=None, department=None))
         conn.execute(prof.delete().where(prof.c.id == row.id))
-        store.audit.append(conn, at=now, actor=actor.username, action="delete_profile", subject=subject(username),
-                           reason=reason.strip(), detail={"requested": row.deletion_requested_at is not None})
+        store.audit.append(
+            conn,
+            at=now,
+            actor=actor.username,
+            action="delete_profile",
+            subject=subject(username),
+            reason=reason.strip(),
+            detail={"requested": row.deletion_requested_at is not None},
+        )
     return username
 
 
-__all__ = ["ProfileView", "Registered", "approve", "complete_deletion", "deletion_requests", "disable",
-           "enable", "export_personal_data", "get_profile", "list_profiles", "register", "request_deletion",
-           "reveal", "status_of"]
+__all__ = [
+    "ProfileView",
+    "Registered",
+    "approve",
+    "complete_deletion",
+    "deletion_requests",
+    "disable",
+    "enable",
+    "export_personal_data",
+    "get_profile",
+    "list_profiles",
+    "register",
+    "request_deletion",
+    "reveal",
+    "status_of",
+]

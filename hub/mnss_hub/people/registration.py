@@ -24,8 +24,20 @@ from stdnum.exceptions import InvalidComponent
 from .directory import Directory
 from .errors import FieldError, ValidationFailed
 
-FIELDS = ("name", "gender", "id_number", "institution", "department", "position", "title",
-          "mobile", "email", "wechat", "remarks", "consent")
+FIELDS = (
+    "name",
+    "gender",
+    "id_number",
+    "institution",
+    "department",
+    "position",
+    "title",
+    "mobile",
+    "email",
+    "wechat",
+    "remarks",
+    "consent",
+)
 OPTIONAL = frozenset({"wechat", "remarks"})
 GENDERS = ("male", "female")
 MAX_LENGTH = {"name": 50, "remarks": 500, "email": 254}
@@ -150,8 +162,11 @@ def validate(form: Mapping, directory: Directory, mobile_region: str = "CN") -> 
             fail("gender", "gender_mismatch")
     if "institution" not in bad and values["institution"] not in directory.institutions:
         fail("institution", "unknown_institution")
-    elif ("department" not in bad and "institution" not in bad
-          and not directory.has_department(values["institution"], values["department"])):
+    elif (
+        "department" not in bad
+        and "institution" not in bad
+        and not directory.has_department(values["institution"], values["department"])
+    ):
         fail("department", "unknown_department")
     for name, choices in (("position", directory.positions), ("title", directory.titles)):
         if name not in bad and values[name] not in choices:

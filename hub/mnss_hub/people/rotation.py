@@ -13,9 +13,7 @@ from sqlalchemy import select
 
 from .crypto import Keyring
 from .store import SYSTEM, PeopleStore
-from .tables import invitations as inv
-from .tables import pii_key
-from .tables import profiles as prof
+from .tables import invitations as inv, pii_key, profiles as prof
 
 
 @dataclass(frozen=True)
@@ -44,12 +42,12 @@ def reencrypt_all(store: PeopleStore, ring: Keyring, actor: str = SYSTEM) -> Rot
             counts["profiles"] += 1
         for row in conn.execute(select(inv.c.id, inv.c.code_enc).with_for_update()).all():
             code = ring.decrypt(row.code_enc, "invitation_code")
-            conn.execute(inv.update().where(inv.c.id == row.id)
-                         .values(code_enc=ring.encrypt(code, "invitation_code")))
+            conn.execute(inv.update().where(inv.c.id == row.id).values(code_enc=ring.encrypt(code, "invitation_code")))
             counts["invitations"] += 1
         conn.execute(pii_key.update().values(current=ring.current))
-        store.audit.append(conn, at=now, actor=actor, action="rotate_key", subject="keys",
-                           detail={"key_id": ring.current, **counts})
+        store.audit.append(
+            conn, at=now, actor=actor, action="rotate_key", subject="keys", detail={"key_id": ring.current, **counts}
+        )
     store.keyring = ring
     return Rotated(ring.current, **counts)
 

@@ -28,6 +28,10 @@ def key_file(site: dict) -> Path:
 
 def open_store(site: dict, environ: Mapping[str, str] | None = None) -> PeopleStore:
     accounts = site["accounts"]
-    return PeopleStore(database_url(site), load_keyring(key_file(site), environ),
-                       directory.load(accounts["directory_file"] or None), approval=accounts["approval"],
-                       key_loader=lambda: load_keyring(key_file(site), environ, create=False))
+    return PeopleStore(
+        database_url(site),
+        load_keyring(key_file(site), environ),
+        directory.load(accounts["directory_file"] or None),
+        approval=accounts["approval"],
+        key_loader=lambda: load_keyring(key_file(site), environ, create=False),
+    )

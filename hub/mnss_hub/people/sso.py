@@ -19,8 +19,9 @@ from .tables import sso_links
 def linked_username(store: PeopleStore, issuer: str, sub: str) -> str | None:
     """The profile an SSO identity is linked to, or None (then: invitation or admin link)."""
     with store.begin() as conn:
-        return conn.execute(select(sso_links.c.username).where(sso_links.c.issuer == issuer,
-                                                               sso_links.c.subject == sub)).scalar()
+        return conn.execute(
+            select(sso_links.c.username).where(sso_links.c.issuer == issuer, sso_links.c.subject == sub)
+        ).scalar()
 
 
 def link(store: PeopleStore, actor: Actor, username: str, issuer: str, sub: str) -> None:
@@ -38,11 +39,18 @@ def link(store: PeopleStore, actor: Actor, username: str, issuer: str, sub: str)
             if actor.username != username:
                 actor.require_manage(row.institution)
             conn.execute(sso_links.insert().values(issuer=issuer, subject=sub, username=username, linked_at=now))
-            store.audit.append(conn, at=now, actor=actor.username, action="link_sso", subject=subject(username),
-                               detail={"issuer": issuer})
+            store.audit.append(
+                conn,
+                at=now,
+                actor=actor.username,
+                action="link_sso",
+                subject=subject(username),
+                detail={"issuer": issuer},
+            )
     except IntegrityError:
-        raise NotAllowed("该统一身份认证账号或本账号已经绑定过", "this SSO identity or this account is already linked") \
-            from None
+        raise NotAllowed(
+            "该统一身份认证账号或本账号已经绑定过", "this SSO identity or this account is already linked"
+        ) from None
 
 
 def unlink(store: PeopleStore, actor: Actor, username: str, reason: str = "") -> int:
@@ -52,6 +60,13 @@ def unlink(store: PeopleStore, actor: Actor, username: str, reason: str = "") ->
         row = profile_row(conn, username, lock=True)
         actor.require_manage(row.institution)
         removed = conn.execute(sso_links.delete().where(sso_links.c.username == username)).rowcount
-        store.audit.append(conn, at=now, actor=actor.username, action="unlink_sso", subject=subject(username),
-                           reason=reason, detail={"removed": removed})
+        store.audit.append(
+            conn,
+            at=now,
+            actor=actor.username,
+            action="unlink_sso",
+            subject=subject(username),
+            reason=reason,
+            detail={"removed": removed},
+        )
     return removed

@@ -49,9 +49,11 @@ class Actor:
 
     def require_manage(self, institution: str) -> None:
         if not self.may_manage(institution):
-            raise NotAllowed(f"您只能管理本机构（{self.institution or '无'}）的邀请和账号，不能管理“{institution}”",
-                             f"you may only manage invitations and accounts of your own institution "
-                             f"({self.institution or 'none'}), not {institution!r}")
+            raise NotAllowed(
+                f"您只能管理本机构（{self.institution or '无'}）的邀请和账号，不能管理“{institution}”",
+                f"you may only manage invitations and accounts of your own institution "
+                f"({self.institution or 'none'}), not {institution!r}",
+            )
 
     def require_admin(self) -> None:
         if not self.is_admin:
@@ -133,8 +135,10 @@ class PeopleStore:
             current = conn.execute(select(tables.pii_key.c.current)).scalar_one()
         if current not in self.keyring.keys:
             self.engine.dispose()
-            raise PiiKeyError(f"the personal data in this database is encrypted with key {current!r}, which the "
-                              "key given does not hold: use the key file (or $MNSS_PII_KEY) that belongs to it")
+            raise PiiKeyError(
+                f"the personal data in this database is encrypted with key {current!r}, which the "
+                "key given does not hold: use the key file (or $MNSS_PII_KEY) that belongs to it"
+            )
 
     def now(self) -> datetime:
         return self.clock()
@@ -150,8 +154,10 @@ class PeopleStore:
         if current not in self.keyring.keys and self.key_loader is not None:
             self.keyring = self.key_loader()
         if current not in self.keyring.keys:
-            raise PiiKeyError(f"personal data is now encrypted with key {current!r} (rotated by another "
-                              "process); restart with the new key file")
+            raise PiiKeyError(
+                f"personal data is now encrypted with key {current!r} (rotated by another "
+                "process); restart with the new key file"
+            )
         # A key file may already name a newer key whose rotation has not committed (or failed): the
         # database's word counts, so nothing is written with a key the data has not moved to.
         return self.keyring if self.keyring.current == current else replace(self.keyring, current=current)

@@ -9,8 +9,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import (Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text,
-                        TypeDecorator)
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, MetaData, String, Table, Text, TypeDecorator
 
 
 class UTCDateTime(TypeDecorator):
@@ -33,7 +32,8 @@ class UTCDateTime(TypeDecorator):
 metadata = MetaData()
 
 invitations = Table(
-    "mnss_invitations", metadata,
+    "mnss_invitations",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("code_hash", String(64), nullable=False, unique=True),
     Column("code_enc", Text, nullable=False),
@@ -53,7 +53,8 @@ invitations = Table(
 )
 
 profiles = Table(
-    "mnss_profiles", metadata,
+    "mnss_profiles",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("username", String(32), nullable=False, unique=True),
     Column("name", String(50), nullable=False),
@@ -84,16 +85,19 @@ profiles = Table(
 # An institutional login (OpenID Connect issuer + subject: verified and never reassigned) tied to a
 # profile, so a second SSO login finds the same person without trusting an editable name or email.
 sso_links = Table(
-    "mnss_sso_links", metadata,
+    "mnss_sso_links",
+    metadata,
     Column("issuer", String(255), primary_key=True),
     Column("subject", String(255), primary_key=True),
-    Column("username", String(32), ForeignKey("mnss_profiles.username", ondelete="CASCADE"), nullable=False,
-           unique=True),
+    Column(
+        "username", String(32), ForeignKey("mnss_profiles.username", ondelete="CASCADE"), nullable=False, unique=True
+    ),
     Column("linked_at", UTCDateTime, nullable=False),
 )
 
 audit_log = Table(
-    "mnss_audit_log", metadata,
+    "mnss_audit_log",
+    metadata,
     Column("seq", Integer, primary_key=True, autoincrement=False),
     Column("at", String(40), nullable=False),  # ISO 8601 text: hashed exactly as stored
     Column("actor", String(64), nullable=False),
@@ -109,7 +113,8 @@ audit_log = Table(
 # lock and rotation updates it under an exclusive one, so no process keeps writing with a key that
 # a rotation (in another process) has just retired.
 pii_key = Table(
-    "mnss_pii_key", metadata,
+    "mnss_pii_key",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("current", String(32), nullable=False),
 )
@@ -117,7 +122,8 @@ pii_key = Table(
 # One row: the last entry's seq and hash, locked while appending, so two writers never fork the
 # chain and deleting the newest entries is noticed.
 audit_head = Table(
-    "mnss_audit_head", metadata,
+    "mnss_audit_head",
+    metadata,
     Column("id", Integer, primary_key=True, autoincrement=False),
     Column("seq", Integer, nullable=False),
     Column("hash", String(64), nullable=False),

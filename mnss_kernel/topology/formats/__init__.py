@@ -22,7 +22,17 @@ from .mininet import (
 from .mininet_file import to_mininet_python
 
 __all__ = [
-    "ConversionWarning", "Imported", "from_containerlab", "from_cytoscape", "from_mininet", "import_containerlab",
-    "import_cytoscape", "import_mininet", "import_mininet_file", "load_mininet_file", "to_containerlab",
-    "to_cytoscape", "to_mininet_python",
+    "ConversionWarning",
+    "Imported",
+    "from_containerlab",
+    "from_cytoscape",
+    "from_mininet",
+    "import_containerlab",
+    "import_cytoscape",
+    "import_mininet",
+    "import_mininet_file",
+    "load_mininet_file",
+    "to_containerlab",
+    "to_cytoscape",
+    "to_mininet_python",
 ]

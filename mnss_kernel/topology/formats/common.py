@@ -23,8 +23,15 @@ NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 
 
 def type_name(value: Any) -> str:
-    return {dict: "a mapping", list: "a list", str: "a string", bool: "a boolean", int: "an integer",
-            float: "a number", type(None): "empty"}.get(type(value), type(value).__name__)
+    return {
+        dict: "a mapping",
+        list: "a list",
+        str: "a string",
+        bool: "a boolean",
+        int: "an integer",
+        float: "a number",
+        type(None): "empty",
+    }.get(type(value), type(value).__name__)
 
 
 def number(value: float) -> int | float:
@@ -36,7 +43,6 @@ def number(value: float) -> int | float:
 def topology_name(raw: Any, fallback: str = "topology") -> str:
     text = re.sub(r"[^A-Za-z0-9._-]+", "-", str(raw or "")).strip("-._")[:64]
     return text if text and NAME_RE.match(text) else fallback
-
 
 
 NODE_NAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
@@ -82,5 +88,8 @@ def node_names(originals: list[str]) -> dict[str, str]:
 
 
 def renaming_notes(mapping: dict[str, str]) -> list[str]:
-    return [f"node {old!r} is named {new!r} (MNSS node names use letters, digits and '_')"
-            for old, new in mapping.items() if old != new]
+    return [
+        f"node {old!r} is named {new!r} (MNSS node names use letters, digits and '_')"
+        for old, new in mapping.items()
+        if old != new
+    ]

@@ -46,8 +46,9 @@ EXEC_LINK_UP = re.compile(r"^ip link set (?:dev )?\S+ up$")
 DEFAULT_IMAGE = "alpine:latest"
 
 
-def to_containerlab(topo: Topology, image: str = DEFAULT_IMAGE, images: Mapping[str, str] | None = None,
-                    switch_kind: str = "bridge") -> dict:
+def to_containerlab(
+    topo: Topology, image: str = DEFAULT_IMAGE, images: Mapping[str, str] | None = None, switch_kind: str = "bridge"
+) -> dict:
     """containerlab topology data (dump it with yaml.safe_dump to get a .clab.yml).
 
     Switches become `switch_kind` ('bridge' or 'ovs-bridge'; containerlab expects the bridge to
@@ -194,16 +195,23 @@ def import_containerlab(data_or_path: Mapping | str | Path, source: str | None =
             problems.append(f"{what}: labels: expected a mapping, not {type_name(labels)}")
             labels = {}
         clab_kind = cfg.get("kind", group.get("kind", defaults.get("kind")))
-        image = cfg.get("image") or group.get("image") or _dig(kind_defaults, str(clab_kind), "image") \
-            or defaults.get("image") or ""
+        image = (
+            cfg.get("image")
+            or group.get("image")
+            or _dig(kind_defaults, str(clab_kind), "image")
+            or defaults.get("image")
+            or ""
+        )
         kind = labels.get("mnss-kind")
         if kind is not None:
             generated.add(name)
         elif clab_kind in CLAB_HOST_KINDS:
             kind = "router" if ROUTER_IMAGES.search(str(image)) else "host"
             if kind == "router":
-                notes.append(f"node {raw_name!r} (image {image}) is a router: MNSS forwards and routes for it; "
-                             "its routing daemon and configuration are not run")
+                notes.append(
+                    f"node {raw_name!r} (image {image}) is a router: MNSS forwards and routes for it; "
+                    "its routing daemon and configuration are not run"
+                )
         elif clab_kind in CLAB_SWITCH_KINDS:
             kind = "switch"
         elif clab_kind is None:
@@ -211,8 +219,10 @@ def import_containerlab(data_or_path: Mapping | str | Path, source: str | None =
             continue
         else:
             kind = "router"
-            notes.append(f"node {raw_name!r} (containerlab kind {clab_kind}) is emulated as an MNSS router: "
-                         "it forwards and routes; its own configuration is not run")
+            notes.append(
+                f"node {raw_name!r} (containerlab kind {clab_kind}) is emulated as an MNSS router: "
+                "it forwards and routes; its own configuration is not run"
+            )
         node: dict = {"name": name, "kind": kind}
         if "mnss-label" in labels:
             node["label"] = labels["mnss-label"]
@@ -245,8 +255,9 @@ def import_containerlab(data_or_path: Mapping | str | Path, source: str | None =
     return Imported(topo, "containerlab", source, tuple(notes), {k: v for k, v in names.items() if k != v})
 
 
-def _links(topology: Mapping, names: dict[str, str], generated: set[str], problems: list[str],
-           notes: list[str], source: str) -> list[dict]:
+def _links(
+    topology: Mapping, names: dict[str, str], generated: set[str], problems: list[str], notes: list[str], source: str
+) -> list[dict]:
     raw_links = topology.get("links") or []
     if not isinstance(raw_links, list):
         raise TopologyError(problems + [f"topology.links: expected a list, not {type_name(raw_links)}"], source)
@@ -268,8 +279,11 @@ def _links(topology: Mapping, names: dict[str, str], generated: set[str], proble
             if not node_name:
                 problems.append(f"{shown}: endpoint {endpoint!r} is not 'node:interface'")
             elif str(node_name) not in names:
-                special = " (containerlab's special endpoints host, mgmt-net, macvlan are not supported)" \
-                    if node_name in ("host", "mgmt-net", "macvlan") else ""
+                special = (
+                    " (containerlab's special endpoints host, mgmt-net, macvlan are not supported)"
+                    if node_name in ("host", "mgmt-net", "macvlan")
+                    else ""
+                )
                 problems.append(f"{shown}: node {node_name!r} is not in topology.nodes{special}")
             ends.append(names.get(str(node_name), node_name))
             interfaces.append(ifname)
@@ -302,8 +316,12 @@ def _apply_exec(nodes: list[dict], links: list[dict], execs: dict[str, list], no
             text = " ".join(str(line).split())
             address, route = EXEC_ADDRESS.match(text), EXEC_ROUTE.match(text)
             if address:
-                where = [(link, side) for link in links for side, end in (("a", link["a"]), ("b", link["b"]))
-                         if end == name and link.get(f"if_{side}") == address.group(2)]
+                where = [
+                    (link, side)
+                    for link in links
+                    for side, end in (("a", link["a"]), ("b", link["b"]))
+                    if end == name and link.get(f"if_{side}") == address.group(2)
+                ]
                 if where:
                     link, side = where[0]
                     link[f"ip_{side}"] = address.group(1)

@@ -21,8 +21,7 @@ from .common import (
 )
 
 #: Keys in a node's data that are presentation only: written for the canvas, ignored when read.
-NODE_PRESENTATION = frozenset({"role", "colour", "color", "shape", "label_zh", "label_en", "service",
-                               "label_is_name"})
+NODE_PRESENTATION = frozenset({"role", "colour", "color", "shape", "label_zh", "label_en", "service", "label_is_name"})
 #: Keys in an edge's data that are presentation only.
 EDGE_PRESENTATION = frozenset({"label"})
 
@@ -40,15 +39,20 @@ def to_cytoscape(topo: Topology) -> dict:
     data = topo.to_dict()
     nodes = []
     for node in data["nodes"]:
-        element_data: dict = {"id": node["name"], "label": node.get("label", node["name"]),
-                              "kind": node["kind"], "label_is_name": "label" not in node}
+        element_data: dict = {
+            "id": node["name"],
+            "label": node.get("label", node["name"]),
+            "kind": node["kind"],
+            "label_is_name": "label" not in node,
+        }
         for key, value in node.items():
             if key not in ("name", "kind", "label", "position"):
                 element_data[key] = value
         kind = KINDS.get(node["kind"])
         if kind is not None:
-            element_data.update(role=kind.role, colour=kind.colour, shape=kind.shape,
-                                label_zh=kind.label_zh, label_en=kind.label_en)
+            element_data.update(
+                role=kind.role, colour=kind.colour, shape=kind.shape, label_zh=kind.label_zh, label_en=kind.label_en
+            )
             if kind.service:
                 element_data["service"] = kind.service
         element: dict = {"data": element_data}
@@ -100,15 +104,20 @@ def from_cytoscape(data: Any, source: str = "cytoscape") -> Topology:
         graph = data.get("data") or {}
         elements = data.get("elements", data)
     else:
-        raise TopologyError([f"expected cytoscape JSON (a mapping with 'nodes' and 'edges'), "
-                             f"not {type_name(data)}"], source)
+        raise TopologyError(
+            [f"expected cytoscape JSON (a mapping with 'nodes' and 'edges'), not {type_name(data)}"], source
+        )
     if isinstance(elements, list):
         nodes, edges = [], []
         for element in elements:
             is_edge = isinstance(element, Mapping) and (
-                element.get("group") == "edges" or (element.get("group") != "nodes"
-                                                    and isinstance(element.get("data"), Mapping)
-                                                    and "source" in element["data"]))
+                element.get("group") == "edges"
+                or (
+                    element.get("group") != "nodes"
+                    and isinstance(element.get("data"), Mapping)
+                    and "source" in element["data"]
+                )
+            )
             (edges if is_edge else nodes).append(element)
     elif isinstance(elements, Mapping):
         nodes, edges = elements.get("nodes", []), elements.get("edges", [])
@@ -147,8 +156,10 @@ def from_cytoscape(data: Any, source: str = "cytoscape") -> Topology:
                 problems.append(f"{what}: data.position: a position goes in the element's 'position', not in data")
                 continue
             if key not in NODE_FIELDS:
-                problems.append(f"{what}: data.{key}: not a node field; node fields are "
-                                f"{', '.join(f for f in NODE_FIELDS if f not in ('name', 'position'))}")
+                problems.append(
+                    f"{what}: data.{key}: not a node field; node fields are "
+                    f"{', '.join(f for f in NODE_FIELDS if f not in ('name', 'position'))}"
+                )
                 continue
             node[key] = value
         if node.get("label") == node_id and element_data.get("label_is_name", True):
@@ -175,12 +186,13 @@ def from_cytoscape(data: Any, source: str = "cytoscape") -> Topology:
                 problems.append(f"{what}: {end} {value!r} is not a node")
             link[key] = value
         for key, value in element_data.items():
-            if key in ("id", "source", "target") or key in EDGE_PRESENTATION or key.startswith("_") \
-                    or value is None:
+            if key in ("id", "source", "target") or key in EDGE_PRESENTATION or key.startswith("_") or value is None:
                 continue
             if key not in LINK_FIELDS or key in ("a", "b"):
-                problems.append(f"{what}: data.{key}: not a link field; link fields are "
-                                f"{', '.join(f for f in LINK_FIELDS if f not in ('a', 'b'))}")
+                problems.append(
+                    f"{what}: data.{key}: not a link field; link fields are "
+                    f"{', '.join(f for f in LINK_FIELDS if f not in ('a', 'b'))}"
+                )
                 continue
             link[key] = value
         out_links.append(link)

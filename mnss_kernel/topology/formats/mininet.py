@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import math
 import re
 import threading
@@ -26,8 +27,17 @@ from .common import (
     type_name,
 )
 
-_TIME_UNITS = {"s": 1000.0, "sec": 1000.0, "secs": 1000.0, "ms": 1.0, "msec": 1.0, "msecs": 1.0,
-               "us": 0.001, "usec": 0.001, "usecs": 0.001}
+_TIME_UNITS = {
+    "s": 1000.0,
+    "sec": 1000.0,
+    "secs": 1000.0,
+    "ms": 1.0,
+    "msec": 1.0,
+    "msecs": 1.0,
+    "us": 0.001,
+    "usec": 0.001,
+    "usecs": 0.001,
+}
 _TIME_RE = re.compile(r"\s*([0-9]+(?:\.[0-9]*)?|\.[0-9]+)\s*([A-Za-z]*)\s*")
 MININET_IP_BASE = "10.0.0.0"  # Mininet's default ipBase, 10.0.0.0/8
 MININET_PREFIX = 8  # Mininet's default prefix length for an address given without one (ipBase 10.0.0.0/8)
@@ -98,7 +108,7 @@ def _ordered_links(topo_obj, node_index: dict[str, int]) -> list[tuple]:
     waiting = Counter()
     for ports in by_node.values():
         ports.sort()
-        for (_, first), (_, second) in zip(ports, ports[1:]):
+        for (_, first), (_, second) in itertools.pairwise(ports):
             after[first].append(second)
             waiting[second] += 1
     ready: list = []
@@ -119,16 +129,26 @@ def _ordered_links(topo_obj, node_index: dict[str, int]) -> list[tuple]:
     return [links[i] for i in order]
 
 
-def from_mininet(topo_obj, name: str | None = None, kinds: Mapping[str, str] | None = None,
-                 addressing: dict | None = None, source: str = "mininet",
-                 mininet_addresses: bool | None = None) -> Topology:
+def from_mininet(
+    topo_obj,
+    name: str | None = None,
+    kinds: Mapping[str, str] | None = None,
+    addressing: dict | None = None,
+    source: str = "mininet",
+    mininet_addresses: bool | None = None,
+) -> Topology:
     """A Topology from a `mininet.topo.Topo` instance (see `import_mininet`, which also gives notes)."""
     return import_mininet(topo_obj, name, kinds, addressing, source, mininet_addresses).topology
 
 
-def import_mininet(topo_obj, name: str | None = None, kinds: Mapping[str, str] | None = None,
-                   addressing: dict | None = None, source: str = "mininet",
-                   mininet_addresses: bool | None = None) -> Imported:
+def import_mininet(
+    topo_obj,
+    name: str | None = None,
+    kinds: Mapping[str, str] | None = None,
+    addressing: dict | None = None,
+    source: str = "mininet",
+    mininet_addresses: bool | None = None,
+) -> Imported:
     """A Topology from a `mininet.topo.Topo` instance, with notes on what changed.
 
     Nodes keep their order. Switches become kind 'switch', other nodes kind 'host', except that a
@@ -198,8 +218,11 @@ def import_mininet(topo_obj, name: str | None = None, kinds: Mapping[str, str] |
         opts = dict(topo_obj.nodeInfo(name_) or {})
         is_switch = bool(opts.get("isSwitch")) or topo_obj.isSwitch(name_)
         cls_name = getattr(opts.get("cls"), "__name__", "") or ""
-        kind = kinds.get(name_) or opts.get("mnss_kind") or (
-            "switch" if is_switch else "router" if opts.get("forward") or "router" in cls_name.lower() else "host")
+        kind = (
+            kinds.get(name_)
+            or opts.get("mnss_kind")
+            or ("switch" if is_switch else "router" if opts.get("forward") or "router" in cls_name.lower() else "host")
+        )
         node: dict = {"name": name_, "kind": kind}
         if opts.get("mnss_label"):
             node["label"] = opts["mnss_label"]
@@ -271,12 +294,15 @@ def import_mininet(topo_obj, name: str | None = None, kinds: Mapping[str, str] |
 def _mininet_host_addresses(topo_obj) -> dict[str, str]:
     """What `Mininet.buildFromTopo` gives each host: 10.0.0.N/8, N counting hosts in name order."""
     base = int(ipaddress.IPv4Address(MININET_IP_BASE))
-    return {host: f"{ipaddress.IPv4Address(base + n)}/{MININET_PREFIX}"
-            for n, host in enumerate(topo_obj.hosts(sort=True), start=1)}
+    return {
+        host: f"{ipaddress.IPv4Address(base + n)}/{MININET_PREFIX}"
+        for n, host in enumerate(topo_obj.hosts(sort=True), start=1)
+    }
 
 
-def _keep_interface_names(links: list[tuple], out_links: list[dict], out_nodes: list[dict],
-                          renamed: dict[str, str]) -> None:
+def _keep_interface_names(
+    links: list[tuple], out_links: list[dict], out_nodes: list[dict], renamed: dict[str, str]
+) -> None:
     """Set if_a/if_b where Mininet's name for an interface differs from the one MNSS would choose.
 
     Mininet names an interface intfName1/intfName2 when given, else NODE-ethPORT; MNSS counts
@@ -284,9 +310,11 @@ def _keep_interface_names(links: list[tuple], out_links: list[dict], out_nodes: 
     """
     switches = {n["name"] for n in out_nodes if n["kind"] in KINDS and role(n["kind"]) == "switch"}
     counters = {n["name"]: (1 if n["name"] in switches else 0) for n in out_nodes}
-    for (a, b, _, info), link in zip(links, out_links):
-        for end, port, given, side in ((a, info.get("port1"), info.get("intfName1"), "if_a"),
-                                       (b, info.get("port2"), info.get("intfName2"), "if_b")):
+    for (a, b, _, info), link in zip(links, out_links, strict=True):
+        for end, port, given, side in (
+            (a, info.get("port1"), info.get("intfName1"), "if_a"),
+            (b, info.get("port2"), info.get("intfName2"), "if_b"),
+        ):
             ours = f"{renamed[end]}-eth{counters[end]}"
             counters[end] += 1
             theirs = str(given) if given else (f"{end}-eth{port}" if port is not None else ours)
@@ -325,30 +353,43 @@ def import_mininet_file(path: str | Path, name: str | None = None, *args, **para
             raise TopologyError([f"running the file failed: {type(err).__name__}: {err}"], source) from None
         topos = namespace.get("topos")
         if topos is None:
-            classes = {k: v for k, v in namespace.items() if isinstance(v, type) and issubclass(v, Topo)
-                       and v.__module__ == module_name}
+            classes = {
+                k: v
+                for k, v in namespace.items()
+                if isinstance(v, type) and issubclass(v, Topo) and v.__module__ == module_name
+            }
             if not classes:
-                raise TopologyError(["the file defines no 'topos' dict (e.g. topos = {'mytopo': MyTopo}) "
-                                     "and no Topo class"], source)
+                raise TopologyError(
+                    ["the file defines no 'topos' dict (e.g. topos = {'mytopo': MyTopo}) and no Topo class"], source
+                )
             topos = classes  # like Mininet's own topo.py and topolib.py: pick a class by its name
         if not isinstance(topos, Mapping) or not topos:
-            raise TopologyError([f"topos: expected a non-empty dict of name: Topo class or function, "
-                                 f"not {type_name(topos)}"], source)
+            raise TopologyError(
+                [f"topos: expected a non-empty dict of name: Topo class or function, not {type_name(topos)}"], source
+            )
         if name is None:
             if len(topos) > 1:
-                raise TopologyError([f"the file defines {len(topos)} topologies ({', '.join(map(str, topos))}); "
-                                     "say which one (name=, or --topo NAME on the command line)"], source)
+                raise TopologyError(
+                    [
+                        f"the file defines {len(topos)} topologies ({', '.join(map(str, topos))}); "
+                        "say which one (name=, or --topo NAME on the command line)"
+                    ],
+                    source,
+                )
             name = next(iter(topos))
         elif name not in topos:
-            raise TopologyError([f"topos: no topology {name!r}; the file defines {', '.join(map(str, topos))}"],
-                                source)
+            raise TopologyError([f"topos: no topology {name!r}; the file defines {', '.join(map(str, topos))}"], source)
         try:
             topo_obj = topos[name](*args, **params)
         except (Exception, SystemExit) as err:
-            hint = ("; give its parameters like mn does, e.g. --topo "
-                    f"{name},N=4" if isinstance(err, TypeError) and "argument" in str(err) else "")
-            raise TopologyError([f"topos[{name!r}]: building it failed: {type(err).__name__}: {err}{hint}"],
-                                source) from None
+            hint = (
+                f"; give its parameters like mn does, e.g. --topo {name},N=4"
+                if isinstance(err, TypeError) and "argument" in str(err)
+                else ""
+            )
+            raise TopologyError(
+                [f"topos[{name!r}]: building it failed: {type(err).__name__}: {err}{hint}"], source
+            ) from None
     if not (hasattr(topo_obj, "nodeInfo") and hasattr(topo_obj, "links")):
         raise TopologyError([f"topos[{name!r}]: returned {type_name(topo_obj)}, not a mininet Topo"], source)
     return import_mininet(topo_obj, name=topology_name(name), source=source)

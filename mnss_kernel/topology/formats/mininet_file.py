@@ -25,7 +25,7 @@ Parameters named mnss_* are ignored by Mininet; they let MNSS import this file b
 """
 '''
 
-_MININET_CLASS = '''
+_MININET_CLASS = """
 
 def iptables_match(rule):
     "The iptables match of one MNSS firewall rule (first match wins)."
@@ -59,7 +59,7 @@ class MNSSNode(Node):
         if masquerade:
             self.cmd("iptables -t nat -A POSTROUTING -o %s -j MASQUERADE" % masquerade)
         return result
-'''
+"""
 
 
 def _topology_meta(topo: Topology) -> dict:
@@ -120,17 +120,29 @@ def to_mininet_python(topo: Topology, addresses: str = "plan") -> str:
         return given or (node.ip if not use_plan else None)
 
     unapplied: list[str] = []
-    lines = [_MININET_HEADER.format(
-        name=topo.name,
-        addresses=("Addresses, gateways and routes are those of the MNSS plan." if use_plan else
-                   "Only the addresses the MNSS topology states are set; Mininet numbers the other hosts."))]
+    lines = [
+        _MININET_HEADER.format(
+            name=topo.name,
+            addresses=(
+                "Addresses, gateways and routes are those of the MNSS plan."
+                if use_plan
+                else "Only the addresses the MNSS topology states are set; Mininet numbers the other hosts."
+            ),
+        )
+    ]
     if topo.title or topo.description:
         lines += [f"# {line}" for line in "\n".join(filter(None, (topo.title, topo.description))).splitlines()]
         lines.append("")
     lines += ["from mininet.link import TCLink", "from mininet.node import Node", "from mininet.topo import Topo"]
     lines.append(_MININET_CLASS)
-    lines += ["", "class MNSSTopo(Topo):", f'    "{topo.name}: {len(topo.nodes)} nodes, {len(topo.links)} links."',
-              f"    mnss_topology = {_literal(_topology_meta(topo))}", "", "    def build(self):"]
+    lines += [
+        "",
+        "class MNSSTopo(Topo):",
+        f'    "{topo.name}: {len(topo.nodes)} nodes, {len(topo.links)} links."',
+        f"    mnss_topology = {_literal(_topology_meta(topo))}",
+        "",
+        "    def build(self):",
+    ]
     switch_number = 0
     for node in topo.nodes:
         r = role(node.kind)
@@ -144,14 +156,17 @@ def to_mininet_python(topo: Topology, addresses: str = "plan") -> str:
                 opts["mnss_label"] = node.label
             lines.append(_call("addSwitch", [node.name], opts))
             continue
-        routes = ([(str(net), str(via)) for net, via in p.routes.get(node.name, [])] if use_plan
-                  else [(r_["to"], r_["via"]) for r_ in node.routes])
+        routes = (
+            [(str(net), str(via)) for net, via in p.routes.get(node.name, [])]
+            if use_plan
+            else [(r_["to"], r_["via"]) for r_ in node.routes]
+        )
         if r != "host" or routes:
             opts["cls"] = "MNSSNode"
         ip = node_ip(node)
         if ip or not ifs[node.name]:
             opts["ip"] = ip  # None for a node without links: Mininet would try to address it
-        gateway = (str(p.gateways[node.name]) if use_plan and node.name in p.gateways else node.gateway)
+        gateway = str(p.gateways[node.name]) if use_plan and node.name in p.gateways else node.gateway
         if gateway and r == "host":
             opts["defaultRoute"] = f"via {gateway}"
         if r != "host":

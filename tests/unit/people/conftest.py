@@ -35,16 +35,23 @@ def clock():
 
 @pytest.fixture
 def test_directory():
-    return directory.from_data({
-        "institutions": [
-            {"name": HOSPITAL, "name_en": "Example Hospital",
-             "departments": [{"name": "信息中心"}, {"name": "放射科", "name_en": "Radiology"}]},
-            {"name": "第二医院", "departments": [{"name": "信息科"}]},
-        ],
-        "positions": [{"id": "staff", "zh-CN": "职员", "en": "Staff"}],
-        "titles": [{"id": "engineer", "zh-CN": "工程师", "en": "Engineer"},
-                   {"id": "attending_physician", "zh-CN": "主治医师", "en": "Attending physician"}],
-    })
+    return directory.from_data(
+        {
+            "institutions": [
+                {
+                    "name": HOSPITAL,
+                    "name_en": "Example Hospital",
+                    "departments": [{"name": "信息中心"}, {"name": "放射科", "name_en": "Radiology"}],
+                },
+                {"name": "第二医院", "departments": [{"name": "信息科"}]},
+            ],
+            "positions": [{"id": "staff", "zh-CN": "职员", "en": "Staff"}],
+            "titles": [
+                {"id": "engineer", "zh-CN": "工程师", "en": "Engineer"},
+                {"id": "attending_physician", "zh-CN": "主治医师", "en": "Attending physician"},
+            ],
+        }
+    )
 
 
 @pytest.fixture
@@ -61,8 +68,19 @@ def admin():
 
 
 def form(**changes) -> dict:
-    base = {"name": "张三", "gender": "male", "id_number": make_id(), "institution": HOSPITAL,
-            "department": "信息中心", "position": "staff", "title": "engineer", "mobile": "13812345678",
-            "email": "zhang.san@example.cn", "wechat": "zhangsan_wx", "remarks": "", "consent": "on"}
+    base = {
+        "name": "张三",
+        "gender": "male",
+        "id_number": make_id(),
+        "institution": HOSPITAL,
+        "department": "信息中心",
+        "position": "staff",
+        "title": "engineer",
+        "mobile": "13812345678",
+        "email": "zhang.san@example.cn",
+        "wechat": "zhangsan_wx",
+        "remarks": "",
+        "consent": "on",
+    }
     base.update(changes)
     return base

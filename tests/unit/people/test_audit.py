@@ -11,8 +11,15 @@ from mnss_hub.people.tables import audit_head, audit_log
 def fill(store, n=5):
     for i in range(n):
         with store.begin() as conn:
-            store.audit.append(conn, at=store.now(), actor="admin", action="reveal", subject=f"profile u{i}",
-                               reason=f"reason {i}", detail={"field": "mobile"})
+            store.audit.append(
+                conn,
+                at=store.now(),
+                actor="admin",
+                action="reveal",
+                subject=f"profile u{i}",
+                reason=f"reason {i}",
+                detail={"field": "mobile"},
+            )
 
 
 def test_intact_chain_verifies(store):
@@ -56,10 +63,22 @@ def test_inserted_entry_is_found(store):
         conn.execute(text("UPDATE mnss_audit_log SET seq = seq + 100 WHERE seq > 2"))
         conn.execute(text("UPDATE mnss_audit_log SET seq = seq - 99 WHERE seq > 100"))
         second = conn.execute(select(audit_log).where(audit_log.c.seq == 2)).one()
-        fake = AuditLog(b"a guessed key of 32 bytes.......")._hash(3, second.at, "admin", "login", "x", "", "{}",
-                                                                   second.hash)
-        conn.execute(audit_log.insert().values(seq=3, at=second.at, actor="admin", action="login", subject="x",
-                                               reason="", detail="{}", prev_hash=second.hash, hash=fake))
+        fake = AuditLog(b"a guessed key of 32 bytes.......")._hash(
+            3, second.at, "admin", "login", "x", "", "{}", second.hash
+        )
+        conn.execute(
+            audit_log.insert().values(
+                seq=3,
+                at=second.at,
+                actor="admin",
+                action="login",
+                subject="x",
+                reason="",
+                detail="{}",
+                prev_hash=second.hash,
+                hash=fake,
+            )
+        )
     broken = store.verify_audit()
     assert broken.seq == 3 and "changed" in broken.problem
 
@@ -69,8 +88,19 @@ def test_appended_entry_without_the_key_is_found(store):
     with store.begin() as conn:
         last = conn.execute(select(audit_log).where(audit_log.c.seq == 2)).one()
         digest = AuditLog(None)._hash(3, last.at, "x", "y", "z", "", "{}", last.hash)  # plain SHA-256
-        conn.execute(audit_log.insert().values(seq=3, at=last.at, actor="x", action="y", subject="z", reason="",
-                                               detail="{}", prev_hash=last.hash, hash=digest))
+        conn.execute(
+            audit_log.insert().values(
+                seq=3,
+                at=last.at,
+                actor="x",
+                action="y",
+                subject="z",
+                reason="",
+                detail="{}",
+                prev_hash=last.hash,
+                hash=digest,
+            )
+        )
     assert store.verify_audit().seq == 3
 
 

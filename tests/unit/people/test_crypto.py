@@ -78,14 +78,17 @@ def test_no_key_file_and_no_create(tmp_path):
         load_keyring(tmp_path / "pii.key", environ={}, create=False)
 
 
-@pytest.mark.parametrize("fn, value, masked", [
-    (masking.mask_id_number, "370102199003071234", "3701**********1234"),
-    (masking.mask_id_number, "1234", "****"),
-    (masking.mask_mobile, "+8613812345678", "138****5678"),
-    (masking.mask_mobile, "13812345678", "138****5678"),
-    (masking.mask_wechat, "wxid_abc123", "wx********3"),
-    (masking.mask_wechat, "ab", "a*"),
-    (masking.mask_wechat, "", ""),
-])
+@pytest.mark.parametrize(
+    "fn, value, masked",
+    [
+        (masking.mask_id_number, "370102199003071234", "3701**********1234"),
+        (masking.mask_id_number, "1234", "****"),
+        (masking.mask_mobile, "+8613812345678", "138****5678"),
+        (masking.mask_mobile, "13812345678", "138****5678"),
+        (masking.mask_wechat, "wxid_abc123", "wx********3"),
+        (masking.mask_wechat, "ab", "a*"),
+        (masking.mask_wechat, "", ""),
+    ],
+)
 def test_masking(fn, value, masked):
     assert fn(value) == masked

@@ -22,15 +22,20 @@ def test_options_for_a_form_in_each_language():
 
 def test_bad_file_names_each_problem(tmp_path):
     path = tmp_path / "dir.yaml"
-    path.write_text("institutions:\n  - {name: A, departments: [{name: X}, {name: X}]}\n  - {name: A, departments: []}\n"
-                    "positions: [{id: Staff, zh-CN: 职员, en: Staff}]\ntitles: []\n", encoding="utf-8")
+    path.write_text(
+        "institutions:\n  - {name: A, departments: [{name: X}, {name: X}]}\n  - {name: A, departments: []}\n"
+        "positions: [{id: Staff, zh-CN: 职员, en: Staff}]\ntitles: []\n",
+        encoding="utf-8",
+    )
     with pytest.raises(DirectoryError) as err:
         directory.load(path)
     assert "positions[0].id: 'Staff' does not match" in str(err.value)
     assert "titles: [] should be non-empty" in str(err.value)
-    path.write_text("institutions:\n  - {name: A, departments: [{name: X}, {name: X}]}\n  - {name: A, departments: []}\n"
-                    "positions: [{id: staff, zh-CN: 职员, en: Staff}]\ntitles: [{id: t, zh-CN: 工, en: E}]\n",
-                    encoding="utf-8")
+    path.write_text(
+        "institutions:\n  - {name: A, departments: [{name: X}, {name: X}]}\n  - {name: A, departments: []}\n"
+        "positions: [{id: staff, zh-CN: 职员, en: Staff}]\ntitles: [{id: t, zh-CN: 工, en: E}]\n",
+        encoding="utf-8",
+    )
     with pytest.raises(DirectoryError) as err:
         directory.load(path)
     assert "institutions[0].departments[1].name: 'X' appears twice" in str(err.value)

@@ -7,10 +7,17 @@ import openpyxl
 import pytest
 from sqlalchemy import func, select
 
-from mnss_hub.people import (INSTITUTION_ADMIN, Actor, InvitationRefused, NotAllowed, ReasonRequired, SheetRejected,
-                             ValidationFailed)
-from mnss_hub.people import invitations as inv
-from mnss_hub.people import profiles
+from mnss_hub.people import (
+    INSTITUTION_ADMIN,
+    Actor,
+    InvitationRefused,
+    NotAllowed,
+    ReasonRequired,
+    SheetRejected,
+    ValidationFailed,
+    invitations as inv,
+    profiles,
+)
 from mnss_hub.people.tables import audit_log, invitations
 
 from .conftest import HOSPITAL, form
@@ -81,8 +88,15 @@ def test_revoke_by_id_and_a_used_one_stays_used(store, admin):
 
 
 def test_bulk_import_xlsx(store, admin):
-    data = xlsx([["姓名", "科室", "课程"], ["张三", "信息中心", "net-101; net-102"], ["李四", "放射科", ""],
-                 [None, None, None], ["王五", "", "net-101"]])
+    data = xlsx(
+        [
+            ["姓名", "科室", "课程"],
+            ["张三", "信息中心", "net-101; net-102"],
+            ["李四", "放射科", ""],
+            [None, None, None],
+            ["王五", "", "net-101"],
+        ]
+    )
     issued = inv.import_invitations(store, admin, data, "xlsx", institution=HOSPITAL, expires_days=7)
     assert [i.invitation.name for i in issued] == ["张三", "李四", "王五"]
     assert issued[0].invitation.courses == ("net-101", "net-102")
@@ -93,12 +107,20 @@ def test_bulk_import_xlsx(store, admin):
 
 def test_bulk_import_is_all_or_nothing_and_names_row_and_column(store, admin):
     before = count(store, audit_log)
-    data = xlsx([["name", "institution", "department"], ["张三", HOSPITAL, "信息中心"],
-                 ["李四", HOSPITAL, "不存在的科室"], ["王五", "某医院", ""]])
+    data = xlsx(
+        [
+            ["name", "institution", "department"],
+            ["张三", HOSPITAL, "信息中心"],
+            ["李四", HOSPITAL, "不存在的科室"],
+            ["王五", "某医院", ""],
+        ]
+    )
     with pytest.raises(SheetRejected) as err:
         inv.import_invitations(store, admin, data, "xlsx")
-    assert [(e.row, e.column, e.code) for e in err.value.errors] == [(3, "C", "unknown_department"),
-                                                                     (4, "B", "unknown_institution")]
+    assert [(e.row, e.column, e.code) for e in err.value.errors] == [
+        (3, "C", "unknown_department"),
+        (4, "B", "unknown_institution"),
+    ]
     assert err.value.messages("en")[0] == "row 3, column C: Department: is not a department of this institution"
     assert err.value.messages("zh-CN")[1] == "第 4 行 B 列：机构不在机构列表中"
     assert count(store) == 0 and count(store, audit_log) == before
@@ -155,8 +177,10 @@ def test_export_links_needs_a_reason_and_holds_working_codes(store, admin):
     assert rows[1][1] == "'=cmd()"  # a spreadsheet shows it, never runs it
     assert rows[1][5] == issued[1].code
     assert rows[1][6] == f"https://lab.example/hub/register?code={issued[1].code}"
-    book = openpyxl.load_workbook(io.BytesIO(inv.export_links(store, admin, public_url="https://lab.example/",
-                                                              fmt="xlsx", reason="again")), read_only=True)
+    book = openpyxl.load_workbook(
+        io.BytesIO(inv.export_links(store, admin, public_url="https://lab.example/", fmt="xlsx", reason="again")),
+        read_only=True,
+    )
     assert [c for c in next(book.active.iter_rows(min_row=2, values_only=True))][5] == issued[1].code
     with store.begin() as conn:
         actions = conn.execute(select(audit_log.c.action, audit_log.c.reason)).all()

@@ -2,8 +2,7 @@
 
 import sqlite3
 
-from mnss_hub.people import invitations as inv
-from mnss_hub.people import profiles
+from mnss_hub.people import invitations as inv, profiles
 
 from .conftest import HOSPITAL, form, make_id
 
@@ -12,8 +11,7 @@ def test_database_dump_has_no_id_number_or_mobile(store, admin, tmp_path):
     people = [(make_id(seq=f"{n:02d}1"), f"1391234{n:04d}", f"wx_secret{n:03d}") for n in range(10, 20)]
     for n, (number, mobile, wechat) in enumerate(people):
         code = inv.create_invitation(store, admin, inv.InvitationRequest(HOSPITAL)).code
-        profiles.register(store, code, form(id_number=number, mobile=mobile, wechat=wechat,
-                                            email=f"p{n}@example.cn"))
+        profiles.register(store, code, form(id_number=number, mobile=mobile, wechat=wechat, email=f"p{n}@example.cn"))
         profiles.reveal(store, admin, f"p{n}", "id_number", "desk check")
     profiles.export_personal_data(store, admin, "p0", "asked by p0")
     store.close()

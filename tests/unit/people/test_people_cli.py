@@ -10,9 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from mnss_hub import cli, siteconfig
-from mnss_hub.people import ADMIN, Actor
-from mnss_hub.people import invitations as inv
-from mnss_hub.people import profiles, site
+from mnss_hub.people import ADMIN, Actor, invitations as inv, profiles, site
 
 from .conftest import form
 

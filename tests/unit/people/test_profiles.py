@@ -6,10 +6,18 @@ import dataclasses
 import pytest
 from sqlalchemy import func, select
 
-from mnss_hub.people import (INSTITUTION_ADMIN, Actor, Keyring, NotAllowed, NotFound, PeopleStore, ReasonRequired,
-                             ValidationFailed)
-from mnss_hub.people import invitations as inv
-from mnss_hub.people import profiles
+from mnss_hub.people import (
+    INSTITUTION_ADMIN,
+    Actor,
+    Keyring,
+    NotAllowed,
+    NotFound,
+    PeopleStore,
+    ReasonRequired,
+    ValidationFailed,
+    invitations as inv,
+    profiles,
+)
 from mnss_hub.people.rotation import reencrypt_all
 from mnss_hub.people.tables import audit_log, invitations, profiles as prof_table
 
@@ -56,8 +64,12 @@ def test_one_account_per_id_number(store, admin):
 def test_usernames_are_derived_normalised_and_never_shared(store, admin):
     taken = {"zhang.san2"}
     first = profiles.register(store, invite(store, admin), form(email="Zhang.San@example.cn"))
-    second = profiles.register(store, invite(store, admin), form(id_number=make_id(seq="125"),
-                                                                   email="zhang.san@other.cn"), is_taken=taken.__contains__)
+    second = profiles.register(
+        store,
+        invite(store, admin),
+        form(id_number=make_id(seq="125"), email="zhang.san@other.cn"),
+        is_taken=taken.__contains__,
+    )
     assert (first.username, second.username) == ("zhang.san", "zhang.san3")
     chosen = profiles.register(store, invite(store, admin), form(id_number=make_id(seq="127")), username="ＬＩ")
     assert chosen.username == "li"  # NFKC + lower case
@@ -68,8 +80,13 @@ def test_usernames_are_derived_normalised_and_never_shared(store, admin):
 
 
 def test_approval_by_the_own_institution_admin(tmp_path, clock, test_directory, admin):
-    store = PeopleStore(f"sqlite:///{tmp_path / 'p.sqlite'}", Keyring.generate(), test_directory,
-                        approval="institution_admin", clock=clock)
+    store = PeopleStore(
+        f"sqlite:///{tmp_path / 'p.sqlite'}",
+        Keyring.generate(),
+        test_directory,
+        approval="institution_admin",
+        clock=clock,
+    )
     try:
         done = profiles.register(store, invite(store, admin), form())
         assert done.status == "pending" and profiles.status_of(store, done.username) == "pending"
@@ -95,15 +112,20 @@ def test_reveal_needs_role_and_reason_and_is_audited(store, admin):
     assert profiles.reveal(store, admin, name, "id_number", "identity check at desk") == make_id()
     assert profiles.reveal(store, admin, name, "mobile", "call back") == "+8613812345678"
     entries = [(r.actor, r.action, r.reason, r.detail) for r in rows(store, audit_log) if r.action == "reveal"]
-    assert entries == [("admin", "reveal", "identity check at desk", '{"field":"id_number"}'),
-                       ("admin", "reveal", "call back", '{"field":"mobile"}')]
+    assert entries == [
+        ("admin", "reveal", "identity check at desk", '{"field":"id_number"}'),
+        ("admin", "reveal", "call back", '{"field":"mobile"}'),
+    ]
 
 
 def test_list_pages_and_scope(store, admin):
     for n in range(5):
         profiles.register(store, invite(store, admin), form(id_number=make_id(seq=f"1{n}1"), email=f"u{n}@example.cn"))
-    profiles.register(store, invite(store, admin, "第二医院"),
-                      form(institution="第二医院", department="信息科", id_number=make_id(seq="301"), email="x@e.cn"))
+    profiles.register(
+        store,
+        invite(store, admin, "第二医院"),
+        form(institution="第二医院", department="信息科", id_number=make_id(seq="301"), email="x@e.cn"),
+    )
     page = profiles.list_profiles(store, admin, offset=2, limit=2)
     assert page.total == 6 and [p.username for p in page.items] == ["u2", "u3"]
     assert all("*" in p.id_number and "*" in p.mobile for p in page.items)

@@ -14,9 +14,15 @@ def codes(data, directory):
 
 
 def test_valid_form_is_normalised(test_directory):
-    reg = registration.validate(form(id_number=make_id(seq="124")[:-1].lower() + make_id(seq="124")[-1].lower(),
-                                     gender="female", email="Zhang.San@EXAMPLE.CN", mobile="138 1234 5678"),
-                                test_directory)
+    reg = registration.validate(
+        form(
+            id_number=make_id(seq="124")[:-1].lower() + make_id(seq="124")[-1].lower(),
+            gender="female",
+            email="Zhang.San@EXAMPLE.CN",
+            mobile="138 1234 5678",
+        ),
+        test_directory,
+    )
     assert reg.id_number == make_id(seq="124")
     assert reg.mobile == "+8613812345678"
     assert reg.email == "Zhang.San@example.cn"
@@ -29,15 +35,20 @@ def test_x_check_digit_accepted(test_directory):
     assert registration.validate(form(id_number=number.lower(), gender=gender), test_directory).id_number == number
 
 
-@pytest.mark.parametrize("number, code", [
-    (make_id()[:-1] + str((int(make_id()[-1]) + 1) % 10) if make_id()[-1] != "X" else make_id()[:-1] + "0",
-     "id_checksum"),
-    (make_id(born="19900230"), "id_birth_date"),
-    (make_id(born="21000101"), "id_birth_date"),
-    (make_id(region="990000"), "id_region"),
-    (make_id()[:17], "id_length"),
-    ("11010119900307A234", "id_format"),
-])
+@pytest.mark.parametrize(
+    "number, code",
+    [
+        (
+            make_id()[:-1] + str((int(make_id()[-1]) + 1) % 10) if make_id()[-1] != "X" else make_id()[:-1] + "0",
+            "id_checksum",
+        ),
+        (make_id(born="19900230"), "id_birth_date"),
+        (make_id(born="21000101"), "id_birth_date"),
+        (make_id(region="990000"), "id_region"),
+        (make_id()[:17], "id_length"),
+        ("11010119900307A234", "id_format"),
+    ],
+)
 def test_bad_id_numbers(test_directory, number, code):
     assert codes(form(id_number=number), test_directory) == [("id_number", code)]
 
@@ -47,8 +58,15 @@ def test_gender_must_match_the_id(test_directory):
     assert codes(form(gender="x"), test_directory) == [("gender", "bad_choice")]
 
 
-@pytest.mark.parametrize("mobile, code", [("12345", "mobile_invalid"), ("1381234567", "mobile_invalid"),
-                                          ("01062345678", "mobile_not_mobile"), ("not a number", "mobile_invalid")])
+@pytest.mark.parametrize(
+    "mobile, code",
+    [
+        ("12345", "mobile_invalid"),
+        ("1381234567", "mobile_invalid"),
+        ("01062345678", "mobile_not_mobile"),
+        ("not a number", "mobile_invalid"),
+    ],
+)
 def test_bad_mobiles(test_directory, mobile, code):
     assert codes(form(mobile=mobile), test_directory) == [("mobile", code)]
 
@@ -57,8 +75,20 @@ def test_foreign_mobile_with_prefix(test_directory):
     assert registration.validate(form(mobile="+44 7911 123456"), test_directory).mobile == "+447911123456"
 
 
-@pytest.mark.parametrize("email", ["a@b", "a.@example.cn", "a..b@example.cn", "@example.cn", "a@-x.cn",
-                                   "a b@example.cn", "a@example.123", "a@exa_mple.cn", "x" * 65 + "@example.cn"])
+@pytest.mark.parametrize(
+    "email",
+    [
+        "a@b",
+        "a.@example.cn",
+        "a..b@example.cn",
+        "@example.cn",
+        "a@-x.cn",
+        "a b@example.cn",
+        "a@example.123",
+        "a@exa_mple.cn",
+        "x" * 65 + "@example.cn",
+    ],
+)
 def test_bad_emails(test_directory, email):
     assert codes(form(email=email), test_directory) == [("email", "email_invalid")]
 
@@ -70,8 +100,10 @@ def test_internationalised_email_domain(test_directory):
 def test_institution_and_department_come_from_the_tree(test_directory):
     assert codes(form(institution="某医院"), test_directory) == [("institution", "unknown_institution")]
     assert codes(form(department="信息科"), test_directory) == [("department", "unknown_department")]
-    assert codes(form(position="boss", title="guru"), test_directory) == [("position", "bad_choice"),
-                                                                          ("title", "bad_choice")]
+    assert codes(form(position="boss", title="guru"), test_directory) == [
+        ("position", "bad_choice"),
+        ("title", "bad_choice"),
+    ]
 
 
 def test_optional_fields_and_consent(test_directory):
@@ -80,8 +112,10 @@ def test_optional_fields_and_consent(test_directory):
     assert codes(form(consent=""), test_directory) == [("consent", "consent_missing")]
     assert codes(form(wechat="a b"), test_directory) == [("wechat", "wechat_invalid")]
     assert registration.validate(form(remarks="line one\r\nline two"), test_directory).remarks == "line one\nline two"
-    assert codes(form(remarks="nul\x00", name="张\u200b三"), test_directory) == [("name", "bad_characters"),
-                                                                                 ("remarks", "bad_characters")]
+    assert codes(form(remarks="nul\x00", name="张\u200b三"), test_directory) == [
+        ("name", "bad_characters"),
+        ("remarks", "bad_characters"),
+    ]
 
 
 def test_every_error_at_once_in_form_order_and_both_languages(test_directory):

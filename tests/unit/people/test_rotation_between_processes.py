@@ -3,9 +3,7 @@ writes with the retired key, and a store opened with the wrong key file is refus
 
 import pytest
 
-from mnss_hub.people import Keyring, PeopleStore, PiiKeyError, ValidationFailed
-from mnss_hub.people import invitations as inv
-from mnss_hub.people import profiles
+from mnss_hub.people import Keyring, PeopleStore, PiiKeyError, ValidationFailed, invitations as inv, profiles
 from mnss_hub.people.crypto import load_keyring, save_keyring
 from mnss_hub.people.rotation import reencrypt_all
 
@@ -14,8 +12,12 @@ from .conftest import HOSPITAL, form, make_id
 
 def open_store(tmp_path, directory, loader=True):
     key_file = tmp_path / "pii.key"
-    return PeopleStore(f"sqlite:///{tmp_path / 'people.sqlite'}", load_keyring(key_file, environ={}), directory,
-                       key_loader=(lambda: load_keyring(key_file, environ={}, create=False)) if loader else None)
+    return PeopleStore(
+        f"sqlite:///{tmp_path / 'people.sqlite'}",
+        load_keyring(key_file, environ={}),
+        directory,
+        key_loader=(lambda: load_keyring(key_file, environ={}, create=False)) if loader else None,
+    )
 
 
 def rotate_like_the_cli(tmp_path, directory):

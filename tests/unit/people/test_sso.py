@@ -2,9 +2,7 @@
 
 import pytest
 
-from mnss_hub.people import INSTITUTION_ADMIN, Actor, NotAllowed, consent, sso
-from mnss_hub.people import invitations as inv
-from mnss_hub.people import profiles
+from mnss_hub.people import INSTITUTION_ADMIN, Actor, NotAllowed, consent, invitations as inv, profiles, sso
 
 from .conftest import HOSPITAL, form, make_id
 
