@@ -102,8 +102,8 @@ def load(
 
     A str containing a newline or starting with '{' or '[' is text, any other str a path.
     `format` (a key of FORMATS) skips detection. For Mininet files, `name`, `args` and `params`
-    pick and build one of the file's topologies like `mn --custom FILE --topo name,arg,key=value` (the file is executed: load only
-    files you trust, as with `mn --custom`).
+    pick and build one of the file's topologies like `mn --custom FILE --topo name,arg,key=value`
+    (the file is executed: load only files you trust, as with `mn --custom`).
     """
     if format is not None and format not in FORMATS:
         raise TopologyError([f"unknown format {format!r}; formats: {', '.join(FORMATS)}"])
