@@ -88,6 +88,8 @@ def apply_auth(c: Config, site: dict) -> None:
         c.PasswordAuthenticator.free_failures = lockout["free_failures"]
         c.PasswordAuthenticator.max_delay = lockout["max_delay"]
         c.PasswordAuthenticator.address_lock_after = lockout["address_after"]
+        c.PasswordAuthenticator.people_site = {"hub": site["hub"], "accounts": site["accounts"]}
+        c.JupyterHub.template_vars = {**_already(c.JupyterHub, "template_vars", {}), "mnss_people_pages": True}
         # Only invited accounts exist in the store, so every authenticated name is allowed.
         c.Authenticator.allow_all = True
         # Each request re-checks the account (at most once a second per user): a disabled or

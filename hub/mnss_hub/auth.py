@@ -18,8 +18,9 @@ from jupyterhub.auth import Authenticator
 from jupyterhub.handlers import BaseHandler
 from jupyterhub.handlers.login import LoginHandler
 from tornado import web
-from traitlets import Float, Integer, Unicode
+from traitlets import Dict, Float, Integer, Unicode
 
+from . import people_pages
 from .accounts import AccountError, AccountStore, Verdict
 from .pseudonym import load_or_create_key, pseudonym
 from .throttle import Limits, LoginThrottle, Refusal, ThrottlePolicy
@@ -206,9 +207,18 @@ class PasswordAuthenticator(Authenticator):
     max_delay = Float(30.0, help="Longest delay between attempts before the lock.").tag(config=True)
     lock_seconds = Float(900.0, help="How long a lock lasts.").tag(config=True)
 
+    people_site = Dict(
+        help="The site config's hub and accounts sections: where the real-name people store is. "
+        "Empty: no registration or people admin pages.",
+    ).tag(config=True)
+
     @property
     def store(self) -> AccountStore:
         return AccountStore(self.accounts_db, self.min_password_length)
+
+    @cached_property
+    def people_pages(self) -> people_pages.PeoplePages:
+        return people_pages.PeoplePages(self.people_site, self.store)
 
     @cached_property
     def throttle(self) -> LoginThrottle:
@@ -282,4 +292,5 @@ class PasswordAuthenticator(Authenticator):
             (r"/login", PasswordLoginHandler),
             (r"/set-password", SetPasswordHandler),
             (r"/change-password", ChangePasswordHandler),
+            *(people_pages.handlers() if self.people_site else []),
         ]

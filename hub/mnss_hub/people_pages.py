@@ -1,0 +1,264 @@
+"""The hub pages for real-name accounts: registration through an invitation, and the admin's
+invitations and accounts pages. The people package does the work; these only translate between
+forms and its functions, in both languages.
+
+Registration ends with a one-time password shown once: the account is born like one an admin
+created, so its holder chooses their own password at first login (auth.py) like everyone else.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from functools import cached_property
+
+from jupyterhub.handlers import BaseHandler
+from tornado import web
+
+from . import sessions
+from .accounts import AccountStore, generate_password
+from .people import (
+    ADMIN,
+    Actor,
+    PeopleError,
+    ValidationFailed,
+    consent,
+    invitations,
+    profiles,
+    registration,
+    site as people_site,
+)
+
+LANGS = ("zh-CN", "en")
+SHEET_FORMATS = {".xlsx": "xlsx", ".csv": "csv"}
+
+
+def both(error: PeopleError) -> list[tuple[str, str]]:
+    """Each message of an error as a (zh-CN, en) pair for the page's t() macro."""
+    return list(zip(error.messages("zh-CN"), error.messages("en"), strict=True))
+
+
+class PeoplePages:
+    """What the pages need from the site config: the people store and where accounts live."""
+
+    def __init__(self, site: dict, accounts: AccountStore):
+        self.site, self.accounts = site, accounts
+
+    @cached_property
+    def store(self):
+        return people_site.open_store(self.site)
+
+    def public_url(self, handler: BaseHandler) -> str:
+        return f"{handler.request.protocol}://{handler.request.host}{handler.hub.base_url.rsplit('hub/', 1)[0]}"
+
+
+class PeopleHandler(BaseHandler):
+    @property
+    def pages(self) -> PeoplePages:
+        return self.authenticator.people_pages
+
+    async def page(self, template: str, status: int = 200, **ns):
+        self.set_status(status)
+        self.finish(await self.render_template(template, **ns))
+
+
+class RegisterHandler(PeopleHandler):
+    """/hub/register?code=...: the form an invitation link opens; nothing without a valid code."""
+
+    def _form_ns(self, invitation, values: dict, errors: dict | None = None) -> dict:
+        directory = self.pages.store.directory
+        return {
+            "code": self.get_argument("code", ""),
+            "invitation": invitation,
+            "values": values,
+            "errors": errors or {},
+            "options": {lang: directory.as_options(lang) for lang in LANGS},
+            "consent": {lang: consent.text(lang) for lang in LANGS},
+        }
+
+    async def get(self):
+        code = self.get_argument("code", "")
+        try:
+            invitation = await asyncio.to_thread(invitations.redeem, self.pages.store, code)
+        except PeopleError as err:
+            await self.page("register-refused.html", 403, reasons=both(err))
+            return
+        values = {"name": invitation.name, "institution": invitation.institution, "department": invitation.department}
+        await self.page("register.html", **self._form_ns(invitation, values))
+
+    async def post(self):
+        code = self.get_body_argument("code", "")
+        form = {name: self.get_body_argument(name, "") for name in registration.FIELDS}
+        store = self.pages.store
+        try:
+            done = await asyncio.to_thread(profiles.register, store, code, form, is_taken=self.pages.accounts.exists)
+        except ValidationFailed as err:
+            invitation = await asyncio.to_thread(invitations.redeem, store, code)
+            errors = {
+                field: list(zip(err.by_field("zh-CN")[field], err.by_field("en")[field], strict=True))
+                for field in err.by_field("en")
+            }
+            await self.page("register.html", 400, **self._form_ns(invitation, form, errors))
+            return
+        except PeopleError as err:
+            await self.page("register-refused.html", 403, reasons=both(err))
+            return
+        one_time = generate_password()
+        await asyncio.to_thread(self.pages.accounts.create, done.username, one_time, True)
+        if done.status != "active":  # waits for an institution admin's approval
+            await asyncio.to_thread(self.pages.accounts.set_disabled, done.username, True)
+        self.log.info("Registered a new account through an invitation (status %s)", done.status)
+        await self.page("register-done.html", username=done.username, one_time=one_time, account_status=done.status)
+
+
+def admin_only(method):
+    """Hub admins only (institution admins use the command line until they get their own pages)."""
+
+    @web.authenticated
+    async def wrapped(self, *args, **kwargs):
+        if not self.current_user.admin:
+            raise web.HTTPError(403, "administrators only / 仅限管理员")
+        return await method(self, *args, **kwargs)
+
+    return wrapped
+
+
+class InvitationsAdminHandler(PeopleHandler):
+    """/hub/mnss-admin/invitations: import a sheet, create one, revoke, download the links."""
+
+    def actor(self) -> Actor:
+        return Actor(self.current_user.name, ADMIN)
+
+    async def show(self, status: int = 200, issued=(), errors=(), notice: str = ""):
+        page = await asyncio.to_thread(invitations.list_invitations, self.pages.store, self.actor(), limit=200)
+        base = self.pages.public_url(self)
+        await self.page(
+            "admin-invitations.html",
+            status,
+            invitations=page.items,
+            total=page.total,
+            issued=[(i.invitation, i.link(base)) for i in issued],
+            errors=errors,
+            notice=notice,
+            institutions=self.pages.store.directory.as_options("zh-CN")["institutions"],
+        )
+
+    @admin_only
+    async def get(self):
+        await self.show()
+
+    @admin_only
+    async def post(self):
+        action = self.get_body_argument("action", "")
+        store, actor = self.pages.store, self.actor()
+        try:
+            if action == "import":
+                files = self.request.files.get("sheet") or []
+                if not files:
+                    raise web.HTTPError(400, "no sheet uploaded / 未选择表格文件")
+                suffix = os.path.splitext(files[0]["filename"])[1].lower()
+                if suffix not in SHEET_FORMATS:
+                    raise web.HTTPError(400, f"{files[0]['filename']}: only .xlsx or .csv / 只接受 .xlsx 或 .csv")
+                issued = await asyncio.to_thread(
+                    invitations.import_invitations, store, actor, files[0]["body"], SHEET_FORMATS[suffix]
+                )
+                await self.show(issued=issued)
+            elif action == "create":
+                request = invitations.InvitationRequest(
+                    institution=self.get_body_argument("institution", ""),
+                    name=self.get_body_argument("name", ""),
+                    department=self.get_body_argument("department", ""),
+                )
+                issued = await asyncio.to_thread(invitations.create_invitation, store, actor, request)
+                await self.show(issued=[issued])
+            elif action == "revoke":
+                reason = self.get_body_argument("reason", "") or "revoked on the invitations page"
+                await asyncio.to_thread(
+                    invitations.revoke_invitation, store, actor, int(self.get_body_argument("id")), reason
+                )
+                await self.show(notice="revoked")
+            else:
+                raise web.HTTPError(400, f"unknown action {action!r}")
+        except PeopleError as err:
+            await self.show(400, errors=both(err))
+
+
+class InvitationLinksHandler(PeopleHandler):
+    """/hub/mnss-admin/invitations/links.csv?reason=...: the open invitations' links (audited)."""
+
+    @admin_only
+    async def get(self):
+        try:
+            data = await asyncio.to_thread(
+                invitations.export_links,
+                self.pages.store,
+                Actor(self.current_user.name, ADMIN),
+                public_url=self.pages.public_url(self),
+                fmt="csv",
+                reason=self.get_argument("reason", ""),
+            )
+        except PeopleError as err:
+            raise web.HTTPError(400, " / ".join(err.messages("zh-CN") + err.messages("en"))) from None
+        self.set_header("Content-Type", "text/csv; charset=utf-8")
+        self.set_header("Content-Disposition", 'attachment; filename="invitations.csv"')
+        self.finish(data)
+
+
+class AccountsAdminHandler(PeopleHandler):
+    """/hub/mnss-admin/accounts: registered people (masked), approve, disable, enable."""
+
+    async def show(self, status: int = 200, errors=(), notice: str = ""):
+        actor = Actor(self.current_user.name, ADMIN)
+        search = self.get_argument("q", "")
+        page = await asyncio.to_thread(
+            profiles.list_profiles, self.pages.store, actor, search=search or None, limit=200
+        )
+        await self.page(
+            "admin-accounts.html", status, people=page.items, total=page.total, errors=errors, notice=notice, q=search
+        )
+
+    @admin_only
+    async def get(self):
+        await self.show()
+
+    @admin_only
+    async def post(self):
+        action, name = self.get_body_argument("action", ""), self.get_body_argument("username", "")
+        actor, store, accounts = Actor(self.current_user.name, ADMIN), self.pages.store, self.pages.accounts
+        reason = self.get_body_argument("reason", "")
+        try:
+            if action == "approve":
+                await asyncio.to_thread(profiles.approve, store, actor, name)
+                await asyncio.to_thread(accounts.set_disabled, name, False)
+            elif action == "disable":
+                await asyncio.to_thread(profiles.disable, store, actor, name, reason)
+                await asyncio.to_thread(accounts.set_disabled, name, True)
+                await self.end_sessions(name)
+            elif action == "enable":
+                await asyncio.to_thread(profiles.enable, store, actor, name, reason)
+                await asyncio.to_thread(accounts.set_disabled, name, False)
+            else:
+                raise web.HTTPError(400, f"unknown action {action!r}")
+        except PeopleError as err:
+            await self.show(400, errors=both(err))
+            return
+        await self.show(notice=action)
+
+    async def end_sessions(self, name: str) -> None:
+        """Stop the server and revoke the tokens through the hub's own API (off the event loop,
+        which has to answer those calls)."""
+        token = os.environ.get(sessions.TOKEN_ENV, "")
+        if not token:
+            self.log.warning("No %s: a disabled account's server and tokens were not ended", sessions.SERVICE)
+            return
+        client = sessions.AccountSessions(self.hub.api_url, token)
+        await asyncio.to_thread(client.end, name)
+
+
+def handlers() -> list[tuple[str, type]]:
+    return [
+        (r"/register", RegisterHandler),
+        (r"/mnss-admin/invitations", InvitationsAdminHandler),
+        (r"/mnss-admin/invitations/links\.csv", InvitationLinksHandler),
+        (r"/mnss-admin/accounts", AccountsAdminHandler),
+    ]
