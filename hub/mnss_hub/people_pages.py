@@ -9,6 +9,7 @@ created, so its holder chooses their own password at first login (auth.py) like 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from functools import cached_property
 
@@ -20,6 +21,7 @@ from .accounts import AccountStore, generate_password
 from .people import (
     ADMIN,
     Actor,
+    NotFound,
     PeopleError,
     ValidationFailed,
     consent,
@@ -255,9 +257,41 @@ class AccountsAdminHandler(PeopleHandler):
         await asyncio.to_thread(client.end, name)
 
 
+class MyDataHandler(PeopleHandler):
+    """/hub/my-data: a person's own profile (masked), their data as JSON, and a deletion request."""
+
+    async def profile(self):
+        try:
+            return await asyncio.to_thread(
+                profiles.get_profile, self.pages.store, Actor(self.current_user.name), self.current_user.name
+            )
+        except NotFound:
+            return None
+
+    @web.authenticated
+    async def get(self):
+        if self.get_argument("download", ""):
+            data = await asyncio.to_thread(
+                profiles.export_personal_data, self.pages.store, Actor(self.current_user.name), self.current_user.name
+            )
+            self.set_header("Content-Type", "application/json; charset=utf-8")
+            self.set_header("Content-Disposition", f'attachment; filename="{self.current_user.name}-data.json"')
+            self.finish(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+            return
+        await self.page("my-data.html", person=await self.profile(), notice="")
+
+    @web.authenticated
+    async def post(self):
+        if await self.profile() is not None:
+            reason = self.get_body_argument("reason", "")
+            await asyncio.to_thread(profiles.request_deletion, self.pages.store, Actor(self.current_user.name), reason)
+        await self.page("my-data.html", person=await self.profile(), notice="deletion-requested")
+
+
 def handlers() -> list[tuple[str, type]]:
     return [
         (r"/register", RegisterHandler),
+        (r"/my-data", MyDataHandler),
         (r"/mnss-admin/invitations", InvitationsAdminHandler),
         (r"/mnss-admin/invitations/links\.csv", InvitationLinksHandler),
         (r"/mnss-admin/accounts", AccountsAdminHandler),
