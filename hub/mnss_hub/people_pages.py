@@ -33,6 +33,7 @@ from .people import (
 
 LANGS = ("zh-CN", "en")
 SHEET_FORMATS = {".xlsx": "xlsx", ".csv": "csv"}
+PAGE_SIZE = 50  # people per page of the accounts list
 
 
 def both(error: PeopleError) -> list[tuple[str, str]]:
@@ -212,11 +213,20 @@ class AccountsAdminHandler(PeopleHandler):
     async def show(self, status: int = 200, errors=(), notice: str = ""):
         actor = Actor(self.current_user.name, ADMIN)
         search = self.get_argument("q", "")
+        offset = max(0, int(self.get_argument("offset", "0") or 0))
         page = await asyncio.to_thread(
-            profiles.list_profiles, self.pages.store, actor, search=search or None, limit=200
+            profiles.list_profiles, self.pages.store, actor, search=search or None, offset=offset, limit=PAGE_SIZE
         )
         await self.page(
-            "admin-accounts.html", status, people=page.items, total=page.total, errors=errors, notice=notice, q=search
+            "admin-accounts.html",
+            status,
+            people=page.items,
+            total=page.total,
+            offset=offset,
+            page_size=PAGE_SIZE,
+            errors=errors,
+            notice=notice,
+            q=search,
         )
 
     @admin_only
