@@ -99,11 +99,6 @@ class AccountStore:
         with closing(self._connect()) as db:
             return db.execute("SELECT 1 FROM accounts WHERE name = ?", (name,)).fetchone() is not None
 
-    def must_change(self, name: str) -> bool:
-        with closing(self._connect()) as db:
-            row = db.execute("SELECT must_change FROM accounts WHERE name = ?", (name,)).fetchone()
-        return bool(row and row[0])
-
     def create(self, name: str, password: str, must_change: bool = True) -> None:
         check_username(name)
         self.check_password(password)
@@ -148,6 +143,12 @@ class AccountStore:
         with closing(self._connect()) as db:
             row = db.execute("SELECT pw_hash FROM accounts WHERE name = ?", (name,)).fetchone()
         return hashlib.sha256(row[0]).hexdigest()[:16] if row else ""
+
+    def awaiting_new_password(self, name: str) -> bool:
+        """Holds a one-time password and is not disabled: may choose a password of its own."""
+        with closing(self._connect()) as db:
+            row = db.execute("SELECT must_change, disabled FROM accounts WHERE name = ?", (name,)).fetchone()
+        return bool(row) and bool(row[0]) and not row[1]
 
     def in_good_standing(self, name: str) -> bool:
         """May a session of this account go on? Not once it is disabled, removed or reset."""
