@@ -173,7 +173,7 @@ def running_hub(workdir: Path, config: dict, hub_command: list[str] | None = Non
         )
     url = f"http://127.0.0.1:{config['hub']['port']}/"
     try:
-        wait_until_up(url, proc, log)
+        wait_until_up(url, proc, log, timeout=150)  # a hub with a dozen services starts slowly on a busy machine
         yield url, proc, log
     finally:
         stop_process_group(proc)
