@@ -104,6 +104,8 @@ class BaseHandler(HubAuthenticated, web.RequestHandler):
             return await asyncio.to_thread(fn, *args, **kwargs)
         except StoreError as err:
             raise ApiError(err.status, str(err)) from None
+        except archive.ArchiveTooLarge as err:
+            raise ApiError(413, str(err)) from None
         except (BadName, archive.ArchiveError) as err:
             raise ApiError(400, str(err)) from None
 
