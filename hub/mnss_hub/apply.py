@@ -17,7 +17,7 @@ from traitlets.config import Config
 from mnss_courses import formgrader
 from mnss_courses.exchange import SERVICE_NAME as EXCHANGE, URL_ENV as EXCHANGE_URL_ENV
 
-from . import landing, sessions
+from . import landing, ports, sessions
 from .siteconfig import ConfigError
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -480,6 +480,9 @@ def apply_site_config(c: Config, site: dict) -> None:
     apply_culler(c, site)
     apply_accounts_service(c, os.environ.get(sessions.TOKEN_ENV, ""))
     apply_cookie_options(c)
+    clashing = ports.clashes(c)
+    if clashing:
+        raise ConfigError("(ports)", clashing)
 
 
 def extra_config_files(site: dict) -> list[Path]:
