@@ -185,29 +185,34 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
 
 @web.stream_request_body
 class EventsHandler(BaseHandler):
-    """Reads the body itself: who is asking and how much they declare are checked before a byte
-    of it is read, so anonymous or oversized posts cost no memory."""
+    """Reads the body itself: a declared length over `max_body_bytes` is refused before a byte of
+    it is read, whoever sends it. A smaller body from someone not logged in is read and thrown
+    away, then refused: answering while the client is still sending would reset the connection,
+    and through the hub's proxy the client would see a 503 instead of the refusal."""
 
     def prepare(self):
-        self._chunks: list[bytes] = []
+        self._chunks: list[bytes] | None = []
         self._received = 0
         limit = self.service.max_body_bytes
         if self.request.method != "POST":
             return
-        if not self.current_user:
-            return self.fail(403, "log in through the hub, or send 'Authorization: token <your hub token>'")
         declared = self.request.headers.get("Content-Length")
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             return self.fail(413, f"the body may be at most {limit} bytes; this one declares {declared[:20]}")
+        if not self.current_user:
+            self._chunks = None  # read, never kept
 
     def data_received(self, chunk: bytes) -> None:
         self._received += len(chunk)
-        if self._received <= self.service.max_body_bytes:
+        if self._chunks is not None and self._received <= self.service.max_body_bytes:
             self._chunks.append(chunk)
+        else:
+            self._chunks = None
 
-    @web.authenticated
     def post(self):
-        if self._received > self.service.max_body_bytes:
+        if not self.current_user:
+            return self.fail(403, "log in through the hub, or send 'Authorization: token <your hub token>'")
+        if self._chunks is None:
             return self.fail(413, f"the body may be at most {self.service.max_body_bytes} bytes")
         try:
             events = events_from_request(b"".join(self._chunks), self.learner())
