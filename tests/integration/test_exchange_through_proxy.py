@@ -1,26 +1,30 @@
-"""The exchange's refusals of uploads reach the client through configurable-http-proxy as they
-were sent (JSON 401 or 413), not as the proxy's 503: the service reads a body it refuses before it
-closes the connection, so the proxy never sees a reset while it is still sending.
+"""The services' refusals of uploads reach the client through configurable-http-proxy as they
+were sent (JSON 401, 403 or 413), not as the proxy's 503: a service reads a body it refuses
+before it closes the connection, so the proxy never sees a reset while it is still sending.
 
-Real processes: the proxy the hub uses and the exchange service, routed as the hub routes them.
+Real processes: the proxy the hub uses, the exchange and the recommender, routed as the hub
+routes them.
 Refusals that need no hub (no token; a declared size over the limit) are what is sent, so no
 hub is started; the hub's API address points at a closed port.
 """
 
+import json
 import os
 import signal
 import subprocess
 import sys
 import time
+from types import SimpleNamespace
 
 import pytest
 import requests
 
-from tests.support.hubproc import free_ports
+from tests.support.hubproc import ROOT, free_ports
 
 pytestmark = [pytest.mark.integration]
 
 PREFIX = "/services/mnss-exchange/"
+RECOMMENDER = "/services/mnss-recommender/"
 MAX_UPLOAD = 1024 * 1024
 DISCARD = 10 * MAX_UPLOAD  # the service's default discard_limit
 
@@ -40,9 +44,9 @@ def wait_for(url: str, procs, timeout: float = 60) -> None:
 
 
 @pytest.fixture(scope="module")
-def proxied_exchange(tmp_path_factory):
+def proxied(tmp_path_factory):
     work = tmp_path_factory.mktemp("exchange-proxy")
-    proxy_port, api_port, service_port, closed_port = free_ports(4)
+    proxy_port, api_port, service_port, closed_port, recommender_port = free_ports(5)
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith(("JUPYTERHUB_", "MNSS_"))},
         "JUPYTERHUB_API_TOKEN": "service-token-not-known-to-any-hub",
@@ -67,18 +71,49 @@ def proxied_exchange(tmp_path_factory):
         f"--api-port={api_port}",
         f"--default-target=http://127.0.0.1:{service_port}",
     ]
+    recommender = [
+        sys.executable,
+        "-m",
+        "mnss_recommender.service",
+        f"--db-url=sqlite:///{work / 'events.sqlite'}",
+        f"--courses={ROOT / 'courses'}",
+        f"--key-file={work / 'recommender.key'}",
+        "--retrain-seconds=0",
+        f"--port={recommender_port}",
+    ]
+    recommender_env = {
+        **env,
+        "JUPYTERHUB_SERVICE_URL": f"http://127.0.0.1:{recommender_port}",
+        "JUPYTERHUB_SERVICE_PREFIX": RECOMMENDER,
+        "JUPYTERHUB_SERVICE_NAME": "mnss-recommender",
+        "JUPYTERHUB_CLIENT_ID": "service-mnss-recommender",
+        "JUPYTERHUB_OAUTH_CALLBACK_URL": f"{RECOMMENDER}oauth_callback",
+        "JUPYTERHUB_BASE_URL": "/",
+    }
     procs = []
     try:
-        for command, name in ((exchange, "exchange"), (proxy, "proxy")):
+        for command, name, environment in (
+            (exchange, "exchange", env),
+            (recommender, "recommender", recommender_env),
+            (proxy, "proxy", env),
+        ):
             with open(work / f"{name}.log", "wb") as log:
                 procs.append(
                     subprocess.Popen(
-                        command, cwd=work, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+                        command, cwd=work, env=environment, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
                     )
                 )
-        url = f"http://127.0.0.1:{proxy_port}{PREFIX}"
-        wait_for(url, procs)
-        yield url
+        base = f"http://127.0.0.1:{proxy_port}"
+        wait_for(base + PREFIX, procs)
+        route = requests.post(
+            f"http://127.0.0.1:{api_port}/api/routes{RECOMMENDER}",
+            json={"target": f"http://127.0.0.1:{recommender_port}"},
+            headers={"Authorization": "token proxy-test-token"},
+            timeout=10,
+        )
+        assert route.status_code == 201, route.text
+        wait_for(base + RECOMMENDER, procs)
+        yield SimpleNamespace(exchange=base + PREFIX, recommender=base + RECOMMENDER)
     finally:
         for proc in procs:
             if proc.poll() is None:
@@ -106,11 +141,18 @@ def assert_json_refusal(response: requests.Response, status: int, text: str) -> 
 
 
 @pytest.mark.parametrize("size", [64 * 1024, MAX_UPLOAD])
-def test_a_missing_token_is_a_json_401_with_a_body_too(proxied_exchange, size):
-    assert_json_refusal(submit(proxied_exchange, size), 401, "missing or invalid token")
+def test_a_missing_token_is_a_json_401_with_a_body_too(proxied, size):
+    assert_json_refusal(submit(proxied.exchange, size), 401, "missing or invalid token")
 
 
 @pytest.mark.parametrize("size", [MAX_UPLOAD + 1, 4 * MAX_UPLOAD, DISCARD])
-def test_an_oversized_upload_is_a_json_413(proxied_exchange, size):
-    response = submit(proxied_exchange, size, token="any-token")
+def test_an_oversized_upload_is_a_json_413(proxied, size):
+    response = submit(proxied.exchange, size, token="any-token")
     assert_json_refusal(response, 413, f"larger than the limit of {MAX_UPLOAD} bytes")
+
+
+def test_an_anonymous_recommender_event_post_is_a_json_403(proxied):
+    event = {"event_id": "e1", "item": "hospital-lan/lan-build", "kind": "opened", "timestamp": 1.8e9}
+    body = json.dumps({"events": [event] * 9000})[: 1024 * 1024 - 1]  # just within the service's 1 MiB
+    response = requests.post(proxied.recommender + "api/events", data=body, timeout=60)
+    assert_json_refusal(response, 403, "log in through the hub")
