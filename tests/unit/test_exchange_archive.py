@@ -229,3 +229,9 @@ def test_folders_count_towards_the_entry_limit(kind):
         data = zip_of(*((d, b"", stat.S_IFDIR | 0o755) for d in folders))
     with pytest.raises(ArchiveError, match="more than 4 entries"):
         archive.read(data, Limits(max_entries=4))
+
+
+def test_the_entry_limit_of_long_named_files_fits_in_the_header_allowance():
+    """2000 files with 1000-byte names: every PAX header is explained by its entry."""
+    entries = [(f"{i:04d}/" + "/".join(["n" * 240] * 4), b"x" * (i % 700)) for i in range(2000)]
+    assert len(archive.read(archive.pack(entries))) == 2000

@@ -97,7 +97,7 @@ def _reserve(name: str, size: int, limits: Limits, total: list[int]) -> None:
 
 # Room for headers before any entry explains them: long names in PAX/GNU headers need a few KiB.
 HEADER_SLACK = 1024 * 1024
-PER_ENTRY_OVERHEAD = 4 * tarfile.BLOCKSIZE  # its header block(s) and the padding of its data
+PER_ENTRY_OVERHEAD = 8 * tarfile.BLOCKSIZE  # its header, a PAX or GNU long-name header, padding
 
 
 class BoundedStream(io.RawIOBase):
