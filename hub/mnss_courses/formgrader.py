@@ -204,6 +204,9 @@ def launch_as_account(course: str, root: Path, catalog: str | None) -> None:
         f"--regid={account.pw_gid}",
         "--init-groups",
         "--no-new-privs",
+        # Changing the user clears the parent-death signal mnss_foundation.with_parent asked
+        # for; keep it, so this server still ends when the hub does.
+        "--pdeathsig=keep",
         "--inh-caps=-all",
         "--bounding-set=-all",
         "--",

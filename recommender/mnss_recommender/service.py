@@ -19,6 +19,7 @@ import os
 import secrets
 import signal
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -37,6 +38,8 @@ from .nextup import next_up
 
 MAX_EVENTS_PER_POST = 1000
 MIN_GROUP = 5  # aggregate counts below this are not shown (small cells identify people)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC).timestamp()  # no learning event of this platform is older
+FUTURE_SLACK = 86400  # a server's clock may be off, but not by more than a day
 
 
 def events_from_request(body: bytes, learner: str) -> list[Event]:
@@ -61,6 +64,22 @@ def events_from_request(body: bytes, learner: str) -> list[Event]:
         except EventError as err:
             raise EventError(f"events[{i}]: {err}") from None
     return events
+
+
+def screen(events: list[Event], catalog: Catalog, now: float | None = None) -> tuple[list[Event], list[str]]:
+    """(events worth keeping, why each other one is refused): items must be in the catalogue and
+    timestamps in 2000-01-01 .. now + 1 day. Well-formed events are screened one by one, so one
+    stray notebook does not cost a learner's server the rest of its batch."""
+    now = time.time() if now is None else now
+    kept, refused = [], []
+    for i, event in enumerate(events):
+        if event.item not in catalog:
+            refused.append(f"events[{i}]: item: {event.item!r} is not in the course catalogue")
+        elif not EARLIEST <= event.timestamp <= now + FUTURE_SLACK:
+            refused.append(f"events[{i}]: timestamp: {event.timestamp:g} is not between 2000-01-01 and tomorrow")
+        else:
+            kept.append(event)
+    return kept, refused
 
 
 def course_statistics(log_rows: list[tuple[str, str, float | None]], course: str) -> list[dict]:
@@ -128,6 +147,9 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
         return pseudonym(self.current_user["name"], self.service.key)
 
     def fail(self, status: int, message: str) -> None:
+        """Answer a refusal and log it at the default level: status, endpoint and reason only (the
+        reason names fields and items, never the user, their pseudonym or their address)."""
+        self.service.log.warning("refused %d %s %s: %s", status, self.request.method, self.request.path, message)
         self.set_status(status)
         self.finish({"error": message})
 
@@ -161,14 +183,47 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
             return None
 
 
+@web.stream_request_body
 class EventsHandler(BaseHandler):
-    @web.authenticated
+    """Reads the body itself: a declared length over `max_body_bytes` is refused before a byte of
+    it is read, whoever sends it. A smaller body from someone not logged in is read and thrown
+    away, then refused: answering while the client is still sending would reset the connection,
+    and through the hub's proxy the client would see a 503 instead of the refusal."""
+
+    def prepare(self):
+        self._chunks: list[bytes] | None = []
+        self._received = 0
+        limit = self.service.max_body_bytes
+        if self.request.method != "POST":
+            return
+        declared = self.request.headers.get("Content-Length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            return self.fail(413, f"the body may be at most {limit} bytes; this one declares {declared[:20]}")
+        if not self.current_user:
+            self._chunks = None  # read, never kept
+
+    def data_received(self, chunk: bytes) -> None:
+        self._received += len(chunk)
+        if self._chunks is not None and self._received <= self.service.max_body_bytes:
+            self._chunks.append(chunk)
+        else:
+            self._chunks = None
+
     def post(self):
+        if not self.current_user:
+            return self.fail(403, "log in through the hub, or send 'Authorization: token <your hub token>'")
+        if self._chunks is None:
+            return self.fail(413, f"the body may be at most {self.service.max_body_bytes} bytes")
         try:
-            events = events_from_request(self.request.body, self.learner())
+            events = events_from_request(b"".join(self._chunks), self.learner())
         except EventError as err:
             return self.fail(400, str(err))
-        self.finish({"stored": self.service.store.add(events)})
+        kept, refused = screen(events, self.service.catalog)
+        if not kept:
+            return self.fail(400, "; ".join(refused[:5]))
+        if refused:
+            self.service.log.warning("refused %d of %d events: %s", len(refused), len(events), "; ".join(refused[:5]))
+        self.finish({"stored": self.service.store.add(kept), **({"refused": refused} if refused else {})})
 
 
 class RecommendationsHandler(BaseHandler):
@@ -237,6 +292,11 @@ class RecommenderService(Application):
         "that leave the hospital.",
     ).tag(config=True)
     retrain_seconds = Integer(600, help="Retrain the model this often (seconds); 0 disables.").tag(config=True)
+    max_body_bytes = Integer(
+        1024 * 1024,
+        help="Largest request body accepted (1000 events fit in a few hundred KiB); larger ones are "
+        "refused with 413 before they are read.",
+    ).tag(config=True)
     port = Integer(help="Port to listen on; default from JUPYTERHUB_SERVICE_URL.").tag(config=True)
     ip = Unicode(
         help="Address to listen on; default from JUPYTERHUB_SERVICE_URL (loopback, or the "
@@ -311,7 +371,8 @@ class RecommenderService(Application):
 
     def start(self):
         self.retrain()
-        self.make_app().listen(self.port, self.ip)
+        # Tornado stops reading at twice the limit whatever the handler does (chunked bodies too).
+        self.make_app().listen(self.port, self.ip, max_body_size=2 * self.max_body_bytes)
         if self.retrain_seconds:
             ioloop.PeriodicCallback(self.retrain, self.retrain_seconds * 1000).start()
         self.log.info("%s listening on %s:%d", self.name, self.ip, self.port)

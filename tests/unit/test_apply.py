@@ -166,3 +166,20 @@ def test_recommender_needs_a_catalog():
 
 def test_disabled_recommender_sets_nothing():
     assert "services" not in applied().JupyterHub
+
+
+def test_every_service_the_hub_starts_ends_with_the_hub():
+    """Exchange, formgraders, recommender and culler run under mnss_foundation.with_parent, so a
+    hub killed with -9 leaves none of them holding its port."""
+    site = siteconfig.complete(
+        siteconfig.validate(
+            {"recommender": {"enabled": True}, "culler": {"enabled": True}, "hub": {"state_dir": "/srv/m"}}
+        )
+    )
+    c = Config()
+    apply.apply_site_config(c, site)
+    started = [s for s in c.JupyterHub.services if "command" in s]
+    assert {"mnss-exchange", "mnss-recommender", "idle-culler"} <= {s["name"] for s in started}
+    assert any(s["name"].startswith("formgrader-") for s in started)
+    for service in started:
+        assert service["command"][1:3] == ["-m", "mnss_foundation.with_parent"], service["name"]
