@@ -169,7 +169,8 @@ def test_disabled_recommender_sets_nothing():
 
 
 def test_record_pages_come_with_the_recommender():
-    c = applied({"recommender": {"enabled": True, "catalog": "/srv/courses", "port": 9999}, "hub": {"state_dir": "/srv/m"}})
+    rec = {"enabled": True, "catalog": "/srv/courses", "port": 9999}
+    c = applied({"recommender": rec, "hub": {"state_dir": "/srv/m"}})
     patterns = [h[0] for h in c.JupyterHub.extra_handlers]
     assert patterns[:2] == [r"/record", r"/record/export\.(csv|xlsx)"] and r"/record/institution" in patterns
     source = c.JupyterHub.extra_handlers[0][2]["source"]
