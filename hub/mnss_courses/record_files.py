@@ -144,9 +144,17 @@ def staff_xlsx(rows: Sequence[StaffRow]) -> bytes:
     return _xlsx([("学时汇总 Hours", header, body)])
 
 
+def require_completed(course: CourseRecord) -> None:
+    if not course.completed:
+        raise CertificateError(
+            f"课程“{course.title_zh}”尚未完成，没有证书", f"course {course.title_en!r} is not completed: no certificate"
+        )
+
+
 def verification_id(key: bytes, username: str, course: CourseRecord, tz: tzinfo) -> str:
     """MNSS-<date>-<12 hex>: a keyed hash of who, which course and when, so the hub that holds the
     key can tell a real certificate from an edited one, and the id reveals nothing by itself."""
+    require_completed(course)
     text = f"{username}\n{course.id}\n{course.completed_at!r}"
     digest = hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:12].upper()
     return f"MNSS-{datetime.fromtimestamp(course.completed_at, tz).strftime('%Y%m%d')}-{digest}"
@@ -166,10 +174,7 @@ def certificate_pdf(
     *, name: str, course: CourseRecord, verification: str, tz: tzinfo, issuer: str = "MNSS Lab"
 ) -> bytes:
     """A one-page A4 landscape certificate in Chinese and English."""
-    if not course.completed:
-        raise CertificateError(
-            f"课程“{course.title_zh}”尚未完成，没有证书", f"course {course.title_en!r} is not completed: no certificate"
-        )
+    require_completed(course)
     from fpdf import FPDF
 
     pdf = FPDF(orientation="L", unit="mm", format="A4")

@@ -137,7 +137,7 @@ class MyRecordHandler(RecordHandler):
     async def get(self):
         record = await self.record()
         html = await self.render_template(
-            "record.html", record=record, name=await self.real_name(), tz=self.source.tz, fmt_date=fmt_date
+            "record.html", record=record, real_name=await self.real_name(), tz=self.source.tz, fmt_date=fmt_date
         )
         self.finish(html)
 
@@ -167,14 +167,11 @@ class CertificateHandler(RecordHandler):
         course = record.course(course_id)
         if course is None:
             raise web.HTTPError(404, f"档案中没有课程 {course_id!r} / no course {course_id!r} in your record")
-        user = self.current_user.name
+        user, tz = self.current_user.name, self.source.tz
         try:
+            verification = verification_id(self.source.key, user, course, tz)
             pdf = await asyncio.to_thread(
-                certificate_pdf,
-                name=await self.real_name(),
-                course=course,
-                verification=verification_id(self.source.key, user, course, self.source.tz),
-                tz=self.source.tz,
+                certificate_pdf, name=await self.real_name(), course=course, verification=verification, tz=tz
             )
         except CertificateError as err:
             raise web.HTTPError(409, f"{err.zh} / {err.en}") from None

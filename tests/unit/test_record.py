@@ -151,6 +151,8 @@ def test_no_certificate_before_completion():
     record = build_record([E("lan/build", "graded", 1.0, score=1.0)], TERMS)
     with pytest.raises(CertificateError, match="尚未完成.*not completed"):
         certificate_pdf(name="x", course=record.course("lan"), verification="v", tz=UTC)
+    with pytest.raises(CertificateError, match="not completed"):
+        verification_id(b"k", "x", record.course("lan"), UTC)
 
 
 def test_certificate_is_a_pdf_with_the_chinese_text(tmp_path):
