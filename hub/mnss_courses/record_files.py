@@ -9,6 +9,7 @@ import csv
 import hashlib
 import hmac
 import io
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
@@ -151,13 +152,31 @@ def require_completed(course: CourseRecord) -> None:
         )
 
 
+def _digest(key: bytes, username: str, course_id: str, day: str) -> str:
+    text = f"{username}\n{course_id}\n{day}"
+    return hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:12].upper()
+
+
 def verification_id(key: bytes, username: str, course: CourseRecord, tz: tzinfo) -> str:
-    """MNSS-<date>-<12 hex>: a keyed hash of who, which course and when, so the hub that holds the
-    key can tell a real certificate from an edited one, and the id reveals nothing by itself."""
+    """MNSS-<completion date>-<12 hex>: a keyed hash of who, which course and which day. Whoever
+    has the certificate can have the hub (which holds the key) confirm it with the username and
+    course (see verify); the id alone reveals nothing."""
     require_completed(course)
-    text = f"{username}\n{course.id}\n{course.completed_at!r}"
-    digest = hmac.new(key, text.encode("utf-8"), hashlib.sha256).hexdigest()[:12].upper()
-    return f"MNSS-{datetime.fromtimestamp(course.completed_at, tz).strftime('%Y%m%d')}-{digest}"
+    day = datetime.fromtimestamp(course.completed_at, tz).strftime("%Y%m%d")
+    return f"MNSS-{day}-{_digest(key, username, course.id, day)}"
+
+
+VERIFICATION = re.compile(r"^MNSS-(\d{8})-([0-9A-F]{12})$")
+
+
+def verify(key: bytes, username: str, course_id: str, vid: str) -> str | None:
+    """The completion date (YYYY-MM-DD) when `vid` is the id of username's certificate for
+    course_id, else None."""
+    found = VERIFICATION.match(vid.strip().upper())
+    if not found or not hmac.compare_digest(found[2], _digest(key, username.strip(), course_id.strip(), found[1])):
+        return None
+    day = found[1]
+    return f"{day[:4]}-{day[4:6]}-{day[6:]}"
 
 
 def cjk_font() -> Path:
@@ -171,7 +190,7 @@ def cjk_font() -> Path:
 
 
 def certificate_pdf(
-    *, name: str, course: CourseRecord, verification: str, tz: tzinfo, issuer: str = "MNSS Lab"
+    *, name: str, course: CourseRecord, verification: str, tz: tzinfo, issuer: str = "MNSS Lab", verify_url: str = ""
 ) -> bytes:
     """A one-page A4 landscape certificate in Chinese and English."""
     require_completed(course)
@@ -205,5 +224,7 @@ def certificate_pdf(
     line(course.title_en, 15, 132)
     line(f"学时 / Credit hours: {course.credit_hours:g}      完成日期 / Date: {date}", 13, 152)
     line(f"{issuer}", 12, 170, (90, 90, 90))
-    line(f"验证编号 / Verification ID: {verification}", 10, 182, (90, 90, 90))
+    line(f"验证编号 / Verification ID: {verification}", 10, 180, (90, 90, 90))
+    if verify_url:
+        line(f"验证 / Verify: {verify_url}", 8, 187, (90, 90, 90))
     return bytes(pdf.output())

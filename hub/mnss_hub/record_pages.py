@@ -16,6 +16,7 @@ import time
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cached_property
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from jupyterhub import orm
@@ -33,6 +34,7 @@ from mnss_courses.record_files import (
     staff_xlsx,
     staff_years,
     verification_id,
+    verify,
 )
 
 from .people import ADMIN, Actor, PeopleError, profiles
@@ -170,8 +172,15 @@ class CertificateHandler(RecordHandler):
         user, tz = self.current_user.name, self.source.tz
         try:
             verification = verification_id(self.source.key, user, course, tz)
+            query = urlencode({"user": user, "course": course_id, "id": verification})
+            link = f"{self.request.protocol}://{self.request.host}{self.hub.base_url}record/verify?{query}"
             pdf = await asyncio.to_thread(
-                certificate_pdf, name=await self.real_name(), course=course, verification=verification, tz=tz
+                certificate_pdf,
+                name=await self.real_name(),
+                course=course,
+                verification=verification,
+                tz=tz,
+                verify_url=link,
             )
         except CertificateError as err:
             raise web.HTTPError(409, f"{err.zh} / {err.en}") from None
@@ -211,6 +220,22 @@ class InstitutionHandler(RecordHandler):
                 return found
 
 
+class VerifyHandler(RecordHandler):
+    """/hub/record/verify?user=&course=&id=: anyone holding a certificate (an employer, an
+    auditor) checks it without signing in; it confirms only what they typed, and the date."""
+
+    async def get(self):
+        user, course, vid = (self.get_argument(k, "").strip() for k in ("user", "course", "id"))
+        checked = bool(user and course and vid)
+        day = verify(self.source.key, user, course, vid) if checked else None
+        self.set_status(200 if day or not checked else 404)
+        self.finish(
+            await self.render_template(
+                "record-verify.html", checked=checked, day=day, v_user=user, v_course=course, v_id=vid
+            )
+        )
+
+
 def handlers(source: RecordSource) -> list[tuple]:
     kw = {"source": source}
     return [
@@ -218,4 +243,5 @@ def handlers(source: RecordSource) -> list[tuple]:
         (r"/record/export\.(csv|xlsx)", ExportHandler, kw),
         (r"/record/certificate/([a-z][a-z0-9-]{1,39})\.pdf", CertificateHandler, kw),
         (r"/record/institution", InstitutionHandler, kw),
+        (r"/record/verify", VerifyHandler, kw),
     ]

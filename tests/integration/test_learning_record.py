@@ -8,6 +8,7 @@ screenshotted in Chromium.
 
 import csv
 import io
+import re
 import subprocess
 import time
 from datetime import datetime
@@ -138,6 +139,13 @@ def test_certificate_pdf_has_the_real_name_titles_hours_and_id(hub, tmp_path):
     text = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True, check=True).stdout
     assert REAL_NAME in text and TITLE[0] in text and TITLE[1] in text, text
     assert "Credit hours: 2" in text and f"MNSS-{YEAR}" in text, text
+    vid = re.search(r"MNSS-\d{8}-[0-9A-F]{12}", text)[0]
+    verify = hub.url + "hub/record/verify"
+    check = requests.get(verify, params={"user": LEARNER, "course": COURSE, "id": vid}, timeout=30)
+    assert check.status_code == 200 and "证书有效" in check.content.decode(), "anyone may verify, signed in or not"
+    assert f"record/verify?user={LEARNER}&course={COURSE}&id={vid}" in text.replace("\n", ""), text
+    forged = requests.get(verify, params={"user": PLAIN, "course": COURSE, "id": vid}, timeout=30)
+    assert forged.status_code == 404 and "无法验证" in forged.content.decode()
     subprocess.run(["pdftoppm", "-png", "-r", "50", "-singlefile", pdf, tmp_path / "certificate"], check=True)
     assert (tmp_path / "certificate.png").stat().st_size > 10_000
 

@@ -27,6 +27,7 @@ from mnss_courses.record_files import (
     record_xlsx,
     staff_xlsx,
     verification_id,
+    verify,
 )
 
 LAN = CourseTerms(
@@ -145,6 +146,10 @@ def test_verification_id_depends_on_person_course_and_key():
     one = verification_id(b"k", "alice", lan, UTC)
     assert one.startswith("MNSS-20260105-") and one == verification_id(b"k", "alice", lan, UTC)
     assert one != verification_id(b"k", "bob", lan, UTC) and one != verification_id(b"j", "alice", lan, UTC)
+    assert verify(b"k", "alice", "lan", one) == "2026-01-05" and verify(b"k", " alice ", "lan", one.lower())
+    assert verify(b"k", "bob", "lan", one) is None and verify(b"k", "alice", "py", one) is None
+    forged = one.replace("20260105", "20250105")
+    assert verify(b"k", "alice", "lan", forged) is None and verify(b"k", "alice", "lan", "garbage") is None
 
 
 def test_no_certificate_before_completion():
