@@ -197,3 +197,11 @@ def test_record_page_in_chinese_screenshot(hub):
         assert page.locator(f"#course-{COURSE} .mnss-completed").is_visible()
         assert "学时" in page.locator("#mnss-hours").inner_text()
         screenshot(page, "learning-record-zh")
+        # no English on the Chinese page but proper names (the local-mode banner is another page's)
+        names = ("MNSS", "Lab", "English", LEARNER, "Excel", "CSV", "PDF", "VLAN", "PACS", "Python")
+        text = page.locator("#mnss-record").inner_text() + page.locator("nav").inner_text()
+        for name in names:
+            text = text.replace(name, " ")
+        assert re.findall(r"[A-Za-z]{2,}", text) == [], text
+        page.click("#mnss-lang-switch")
+        assert page.locator("h1").inner_text() == "My learning record"
