@@ -17,7 +17,7 @@ from traitlets.config import Config
 from mnss_courses import formgrader
 from mnss_courses.exchange import SERVICE_NAME as EXCHANGE, URL_ENV as EXCHANGE_URL_ENV
 
-from . import landing, ports, sessions
+from . import landing, ports, record_pages, sessions
 from .siteconfig import ConfigError
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -387,6 +387,20 @@ def apply_recommender(c: Config, site: dict) -> None:
     }
 
 
+def apply_record(c: Config, site: dict) -> None:
+    """The learning record pages (/hub/record, /hub/record/institution); they read the record from
+    the recommender, so they come with it."""
+    if not site["recommender"]["enabled"]:
+        return
+    source = record_pages.RecordSource(
+        api_url=recommender_url(site),
+        service=RECOMMENDER,
+        key_file=str(state_dir(site) / "certificate.key"),
+    )
+    c.JupyterHub.extra_handlers = [*_already(c.JupyterHub, "extra_handlers", []), *record_pages.handlers(source)]
+    c.JupyterHub.template_vars = {**_already(c.JupyterHub, "template_vars", {}), "mnss_record": True}
+
+
 CULLER = "idle-culler"
 
 
@@ -475,6 +489,7 @@ def apply_site_config(c: Config, site: dict) -> None:
     MODES[site["mode"]](c, site)
     apply_courses(c, site)
     apply_recommender(c, site)
+    apply_record(c, site)
     apply_culler(c, site)
     apply_accounts_service(c, os.environ.get(sessions.TOKEN_ENV, ""))
     apply_cookie_options(c)

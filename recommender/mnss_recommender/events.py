@@ -278,6 +278,23 @@ class EventStore:
             for event_id, who, item, kind, ts, score, duration in result:
                 yield Event(event_id, who, item, kind, ts, score, duration)
 
+    def events_of(self, learners: Iterable[str], kinds: Iterable[str] | None = None) -> dict[str, list[Event]]:
+        """learner -> their events in time order (optionally only some kinds), for many learners at
+        once (the training office's table); learners without events map to []."""
+        wanted = list(dict.fromkeys(learners))
+        found: dict[str, list[Event]] = {who: [] for who in wanted}
+        query = sa.select(*(events_table.c[c] for c in _COLUMNS))
+        if kinds is not None:
+            query = query.where(events_table.c.kind.in_(list(kinds)))
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = query.where(events_table.c.learner.in_(wanted[start : start + 500]))
+                for event_id, who, item, kind, ts, score, duration in conn.execute(
+                    chunk.order_by(events_table.c.ts, events_table.c.event_id)
+                ):
+                    found[who].append(Event(event_id, who, item, kind, ts, score, duration))
+        return found
+
     def log(self, since: float | None = None, until: float | None = None):
         """Events as columns (an interactions.EventLog), without building Event objects: for training."""
         import numpy as np

@@ -9,7 +9,10 @@ counts for that course, never per-learner rows. Recommendations come from the co
 learner is enrolled in (hub groups `<course>-learners`); others only fill a short list, marked
 "先选课 / Enrol first". /api/me (the JupyterLab panel's source, asked by
 the learner's server with its own token) adds the caller's courses with progress; asking for
-anyone else (`?user=`) is refused with 403, whoever asks.
+anyone else (`?user=`) is refused with 403, whoever asks. /api/record is the caller's own
+learning record (mnss_courses.record); /api/record/staff gives hub admins the credit hours per
+person and year of the users they name (the service cannot turn pseudonyms back into names, so
+the hub, which knows its users, names them).
 """
 
 from __future__ import annotations
@@ -22,13 +25,16 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
 from tornado import ioloop, web
 from tornado.log import access_log
-from traitlets import Bool, Integer, Unicode, default
+from traitlets import Bool, Integer, TraitError, Unicode, default, validate
 from traitlets.config import Application
+
+from mnss_courses.record import build_record, hours_by_person_year, record_to_dict
 
 from .catalog import Catalog
 from .events import Event, EventError, EventStore, pseudonym
@@ -256,6 +262,44 @@ class StatsHandler(BaseHandler):
         self.finish({"course": course, "min_group": MIN_GROUP, "notebooks": course_statistics(rows, course)})
 
 
+class RecordHandler(BaseHandler):
+    """The caller's own learning record: courses they learn in or have done anything in, with
+    scores, time on task, completion and credit hours (the hub's /hub/record page reads it)."""
+
+    @web.authenticated
+    def get(self):
+        if self.asks_for_someone_else():
+            return
+        service = self.service
+        enrolled = [g.removesuffix("-learners") for g in self.current_user.get("groups", []) if g.endswith("-learners")]
+        events = service.store.iter_interactions(learner=self.learner())
+        record = build_record(events, service.catalog.course_terms, service.tz, enrolled)
+        self.finish({"user": self.current_user["name"], "timezone": service.record_timezone, **record_to_dict(record)})
+
+
+MAX_STAFF = 20000
+
+
+class StaffHoursHandler(BaseHandler):
+    """POST {"users": [names]}: credit hours per person and year, for hub admins only."""
+
+    @web.authenticated
+    def post(self):
+        if not self.current_user.get("admin"):
+            return self.fail(403, "only hub administrators see the staff's credit hours")
+        try:
+            users = json.loads(self.request.body or b"{}").get("users")
+        except (ValueError, AttributeError):
+            users = None
+        if not isinstance(users, list) or not all(isinstance(u, str) and u for u in users) or len(users) > MAX_STAFF:
+            return self.fail(400, f'body must be {{"users": [names]}} with at most {MAX_STAFF} user names')
+        service = self.service
+        names = {pseudonym(u, service.key): u for u in users}
+        events = service.store.events_of(names, kinds=("graded",))
+        table = hours_by_person_year(events, service.catalog.course_terms, service.tz)
+        self.finish({"hours": {names[p]: {str(y): h for y, h in years.items()} for p, years in table.items()}})
+
+
 class HealthHandler(web.RequestHandler):
     """The service's own URL, which the hub asks every `service_check_interval` (no token): it
     says only "up", so the check neither fails nor logs a 404."""
@@ -291,6 +335,24 @@ class RecommenderService(Application):
         help="Secret for pseudonyms (created with mode 0600 if missing); keep it out of backups "
         "that leave the hospital.",
     ).tag(config=True)
+    record_timezone = Unicode(
+        "Asia/Shanghai",
+        help="IANA time zone of the learning record: the year a course's credit hours count for "
+        "is the year of its completion in this zone.",
+    ).tag(config=True)
+
+    @validate("record_timezone")
+    def _valid_timezone(self, proposal):
+        try:
+            ZoneInfo(proposal.value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise TraitError(f"record_timezone: {proposal.value!r} is not an IANA time zone name") from None
+        return proposal.value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.record_timezone)
+
     retrain_seconds = Integer(600, help="Retrain the model this often (seconds); 0 disables.").tag(config=True)
     max_body_bytes = Integer(
         1024 * 1024,
@@ -362,6 +424,8 @@ class RecommenderService(Application):
                 (url_path_join(prefix, "api/recommendations"), RecommendationsHandler),
                 (url_path_join(prefix, "api/me"), MeHandler),
                 (url_path_join(prefix, "api/stats"), StatsHandler),
+                (url_path_join(prefix, "api/record"), RecordHandler),
+                (url_path_join(prefix, "api/record/staff"), StaffHoursHandler),
                 (prefix.rstrip("/") + "/?", HealthHandler),
             ],
             service=self,

@@ -183,3 +183,14 @@ def test_every_service_the_hub_starts_ends_with_the_hub():
     assert any(s["name"].startswith("formgrader-") for s in started)
     for service in started:
         assert service["command"][1:3] == ["-m", "mnss_foundation.with_parent"], service["name"]
+
+
+def test_record_pages_come_with_the_recommender():
+    rec = {"enabled": True, "catalog": "/srv/courses", "port": 9999}
+    c = applied({"recommender": rec, "hub": {"state_dir": "/srv/m"}})
+    patterns = [h[0] for h in c.JupyterHub.extra_handlers]
+    assert patterns[:2] == [r"/record", r"/record/export\.(csv|xlsx)"] and r"/record/institution" in patterns
+    source = c.JupyterHub.extra_handlers[0][2]["source"]
+    assert source.api_url == "http://127.0.0.1:9999/services/mnss-recommender/" and source.service == "mnss-recommender"
+    assert source.key_file == "/srv/m/certificate.key" and c.JupyterHub.template_vars["mnss_record"] is True
+    assert "extra_handlers" not in applied().JupyterHub  # no recommender, no record pages

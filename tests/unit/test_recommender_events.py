@@ -143,3 +143,13 @@ def test_ids_longer_than_their_column_are_refused():
         Event("e" * 129, "p", "net/a", "opened", 1.0)
     with pytest.raises(EventError, match="item: 200 characters"):
         Event("e", "p", "net/" + "a" * 196, "opened", 1.0)
+
+
+def test_events_of_many_learners_by_kind_in_time_order():
+    store = EventStore()
+    store.add([ev(1, "a", ts=3.0, kind="graded", score=1.0), ev(2, "b", ts=1.0), ev(3, "a", ts=2.0, kind="graded")])
+    store.add([ev(4, "c", ts=1.0, kind="graded", score=0.5)])
+    found = store.events_of(["a", "b", "z", "a"], kinds=("graded",))
+    assert list(found) == ["a", "b", "z"]
+    assert [e.event_id for e in found["a"]] == ["e3", "e1"] and found["b"] == [] and found["z"] == []
+    assert [e.event_id for e in store.events_of(["b"])["b"]] == ["e2"]
