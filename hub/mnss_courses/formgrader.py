@@ -30,7 +30,7 @@ from pathlib import Path
 
 from jupyter_core.paths import jupyter_config_path
 
-from . import formgrader_server, sandbox
+from . import sandbox
 from .exchange.names import FORMGRADER_PREFIX
 
 SERVICE_PREFIX = FORMGRADER_PREFIX
@@ -127,6 +127,10 @@ def prepare(course: str, root: str | Path, catalog: str | Path | None) -> Path:
 def write_configs(config_dir: Path, course: str, root: Path, catalog: str | None, view: Path) -> None:
     """The server's and nbgrader's config, naming the course root as the server sees it (`view`);
     the sandbox hides the root under both names and the catalog."""
+    # Imported here, in the launcher only: it loads jupyter_server, which the hub's config and the
+    # mnss-hub CLI (which import this module for the service specs) should not pay for.
+    from . import formgrader_server
+
     hidden = [str(root.resolve()), str(view), *([str(Path(catalog).resolve())] if catalog else [])]
     files = {
         "jupyter_server_config.py": formgrader_server.config_text(str(view), jupyter_config_path()),
