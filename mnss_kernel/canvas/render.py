@@ -14,7 +14,7 @@ def _loss_colour(loss: float | None) -> str:
     return f"rgb({red},{green},{80})"
 
 
-def loss_heatmap(matrix: pd.DataFrame, title: str) -> str:
+def loss_heatmap(matrix: pd.DataFrame, title: str, css: str = "mnss-heatmap") -> str:
     """A src x dst table coloured from green (0 % loss) to red (100 %)."""
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in matrix.columns)
     rows = []
@@ -26,7 +26,7 @@ def loss_heatmap(matrix: pd.DataFrame, title: str) -> str:
         )
         rows.append(f"<tr><th>{html.escape(str(src))}</th>{cells}</tr>")
     return (
-        f'<div class="mnss-heatmap"><b>{html.escape(title)}</b><table style="border-collapse:collapse">'
+        f'<div class="{css}"><b>{html.escape(title)}</b><table style="border-collapse:collapse">'
         f"<tr><th></th>{head}</tr>{''.join(rows)}</table></div>"
     )
 
