@@ -42,23 +42,24 @@ def place_missing(topo: Topology) -> Topology:
     return topo
 
 
-NODE_SIZE, CHAR_WIDTH, LABEL_HEIGHT = 34, 7.0, 16  # as drawn by style.py (11 px labels under the node)
+NODE_SIZE, CHAR_WIDTH, LABEL_HEIGHT = 34, 6.5, 16  # as drawn by style.py (11 px labels under the node)
 
 
-def node_box(name: str, position: dict) -> tuple[float, float, float, float]:
-    """The box a node takes when drawn: its circle and the label under it (left, top, right, bottom)."""
-    half = max(NODE_SIZE, CHAR_WIDTH * len(name)) / 2
-    return (
-        position["x"] - half,
-        position["y"] - NODE_SIZE / 2,
-        position["x"] + half,
-        position["y"] + NODE_SIZE / 2 + LABEL_HEIGHT,
-    )
+def label_width(text: str) -> float:
+    """About how wide an 11 px label is drawn: CJK characters are twice as wide as Latin ones."""
+    return sum(2 * CHAR_WIDTH if ord(c) >= 0x2E80 else CHAR_WIDTH for c in text)
+
+
+def node_box(text: str, position: dict) -> tuple[float, float, float, float]:
+    """The box a node takes when drawn: its circle and its label `text` under it (left, top, right, bottom)."""
+    half = max(NODE_SIZE, label_width(text)) / 2
+    x, y = position["x"], position["y"]
+    return x - half, y - NODE_SIZE / 2, x + half, y + NODE_SIZE / 2 + LABEL_HEIGHT
 
 
 def overlaps(topo: Topology) -> list[tuple[str, str]]:
     """Pairs of nodes whose drawn boxes (circle and label) overlap; nodes without a position skipped."""
-    boxes = sorted((node_box(n.name, n.position), n.name) for n in topo.nodes if n.position)
+    boxes = sorted((node_box(n.label or n.name, n.position), n.name) for n in topo.nodes if n.position)
     found = []
     for i, (a, name_a) in enumerate(boxes):
         for b, name_b in boxes[i + 1 :]:
@@ -99,7 +100,8 @@ def tree_layout(topo: Topology, block: int = 6) -> Topology:
     if not topo.nodes:
         return topo
     names = [n.name for n in topo.nodes]
-    column = max(COLUMN, CHAR_WIDTH * max(len(n) for n in names) + 16)
+    text = {n.name: n.label or n.name for n in topo.nodes}
+    gap = 16
     row = NODE_SIZE + LABEL_HEIGHT + 30
     neighbours: dict[str, list[str]] = {n: [] for n in names}
     for link in topo.links:
@@ -126,18 +128,21 @@ def tree_layout(topo: Topology, block: int = 6) -> Topology:
     leaves = {n: [c for c in children[n] if not children[c]] for n in names}
     inner = {n: [c for c in children[n] if children[c]] for n in names}
     width: dict[str, float] = {}
+    column = {n: max([COLUMN] + [label_width(text[leaf]) + gap for leaf in leaves[n]]) for n in names}
 
     def measure(node: str) -> float:
-        block_width = min(len(leaves[node]), block) * column
-        width[node] = max(column, block_width, sum(measure(c) for c in inner[node]))
+        block_width = min(len(leaves[node]), block) * column[node]
+        own = max(COLUMN, label_width(text[node]) + gap)
+        width[node] = max(own, block_width, sum(measure(c) for c in inner[node]))
         return width[node]
 
     def place(node: str, x0: float, y: float) -> None:
         spot[node] = {"x": round(x0 + width[node] / 2, 1), "y": round(y, 1)}
         mine = leaves[node]
-        left = x0 + (width[node] - min(len(mine), block) * column) / 2 + column / 2
+        step = column[node]
+        left = x0 + (width[node] - min(len(mine), block) * step) / 2 + step / 2
         for j, leaf in enumerate(mine):
-            spot[leaf] = {"x": round(left + (j % block) * column, 1), "y": round(y + row * (1 + j // block), 1)}
+            spot[leaf] = {"x": round(left + (j % block) * step, 1), "y": round(y + row * (1 + j // block), 1)}
         rows = -(-len(mine) // block)
         x = x0 + (width[node] - sum(width[c] for c in inner[node])) / 2
         for child in inner[node]:
@@ -149,7 +154,7 @@ def tree_layout(topo: Topology, block: int = 6) -> Topology:
     for root in roots:
         measure(root)
         place(root, x, 40)
-        x += width[root] + column
+        x += width[root] + COLUMN
     for n in topo.nodes:
         n.position = spot[n.name]
     return topo

@@ -141,6 +141,7 @@ class TopologyCanvas(w.VBox):
         self._redraw()
         self.reset_view()
         self._show_selection()
+        _fill_tooltips(self)
 
     # -- controls -----------------------------------------------------------------------------
     def _button(self, key: str, handler, style: str = "", icon: str = "") -> w.Button:
@@ -387,6 +388,8 @@ class TopologyCanvas(w.VBox):
             else:
                 self.update_link(*self._selection, **values)
 
+        for box in boxes.values():
+            box.tooltip = box.description
         self.panel.children = [
             title,
             w.HTML(header),
@@ -677,6 +680,15 @@ class TopologyCanvas(w.VBox):
 
     def node_up(self, name: str) -> None:
         self._fault(faults.NodeDown(name), repair=True)
+
+
+def _fill_tooltips(root: w.Widget) -> None:
+    """A described widget without a tooltip shows the word "null" on hover (ipywidgets 8): give
+    it its description instead."""
+    if getattr(root, "description", "") and getattr(root, "tooltip", "") is None:
+        root.tooltip = root.description
+    for child in getattr(root, "children", ()):
+        _fill_tooltips(child)
 
 
 def _link_caption(data: dict) -> str:
