@@ -60,6 +60,7 @@ UI = {
     "loaded_notes": ("已打开 {path}。导入时的改动：{notes}", "Opened {path}. Changed on import: {notes}"),
     "refused": ("未修改：{error}", "Not changed: {error}"),
     "engine_said": ("网络引擎报错：{error}", "The network engine said: {error}"),
+    "restored": ("已从笔记本恢复上次的绘图。", "Brought back the drawing saved in this notebook."),
     "building": ("正在构建网络……", "Building the network..."),
     "running": (
         "网络运行中（{nodes} 个节点，用时 {seconds:.1f} 秒）。",

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import ipywidgets as w
 import pandas as pd
+import traitlets
 from ipycytoscape import CytoscapeWidget, Edge, Node
 from IPython.display import HTML, FileLink, display
 
@@ -22,7 +23,7 @@ from ..catalog import KINDS, role
 from ..runtime import CommandResult, EngineError, Lab
 from ..topology import Topology, TopologyError, load as load_topology
 from ..topology.convert import to_cytoscape, write_file
-from . import render, results
+from . import keep, render, results
 from .editor import TopologyEditor
 from .i18n import Labels, current_language
 from .layout import ViewBox, fit_scale, place_missing, tiered
@@ -85,6 +86,11 @@ READABLE_ZOOM = 0.5  # below this, 11 px labels are under 6 px on screen
 
 
 class TopologyCanvas(w.VBox):
+    # The drawing, kept in the widget state JupyterLab saves into the notebook (see keep.py).
+    mnss_drawing = traitlets.Dict().tag(sync=True)
+    mnss_key = traitlets.Unicode("canvas").tag(sync=True)
+    mnss_saved_at = traitlets.Float(0.0).tag(sync=True)
+
     def __init__(
         self,
         topology=None,
@@ -92,11 +98,20 @@ class TopologyCanvas(w.VBox):
         language: str | None = None,
         max_nodes: int | None = None,
         arrange: bool | None = None,
+        key: str = "canvas",
         **kwargs,
     ):
         """`arrange` lays the network out in tiers on opening; by default only a bundled template
         opened by name that would be too small to read in the canvas is (its positions are a
-        default, not someone's drawing)."""
+        default, not someone's drawing).
+
+        Without `topology`, the last drawing of the canvas named `key` saved in this notebook is
+        brought back; give each canvas of a notebook its own `key`."""
+        restored = None
+        if topology is None:
+            notebook = keep.notebook_path()
+            restored = keep.saved_drawing(notebook, key) if notebook else None
+            topology = restored
         topo, path = _as_topology(topology)
         if arrange is None:
             by_name = isinstance(topology, str | Path) and path is None
@@ -138,10 +153,15 @@ class TopologyCanvas(w.VBox):
         self.add_class("mnss-canvas")
         self.editor.listeners.append(lambda _t: self._redraw())
         self.editor.listeners.append(lambda _t: self._mark_stale())
+        self.editor.listeners.append(lambda _t: self._keep())
+        self.mnss_key = key
+        self._keep()
         self._redraw()
         self.reset_view()
         self._show_selection()
         _fill_tooltips(self)
+        if restored:
+            self._say(self.t("restored"))
 
     # -- controls -----------------------------------------------------------------------------
     def _button(self, key: str, handler, style: str = "", icon: str = "") -> w.Button:
@@ -294,6 +314,11 @@ class TopologyCanvas(w.VBox):
         if len(names) > 1 and self.iperf_to.value == self.iperf_from.value:
             self.iperf_to.value = names[-1]
         self._show_state()
+
+    def _keep(self) -> None:
+        """Put the drawing into the widget state, for the notebook to save."""
+        self.mnss_drawing = self.topology.to_dict()
+        self.mnss_saved_at = time.time()
 
     def _show_state(self) -> None:
         state = self.lab.status() if self.lab and self.lab.running else None

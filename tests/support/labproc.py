@@ -30,9 +30,10 @@ def notebook(*cells: str) -> dict:
 
 
 @contextmanager
-def running_lab(home: Path, locale: str = "zh_CN"):
+def running_lab(home: Path, locale: str = "zh_CN", settings_dir: Path | None = None):
     """JupyterLab on a free loopback port, HOME=`home` with `locale` chosen as the user's language
-    (as the language menu stores it); yields the base URL. Stopped with its kernels afterwards."""
+    (as the language menu stores it), the settings overrides in `settings_dir` if given; yields the
+    base URL. Stopped with its kernels afterwards."""
     setting = home / LANGUAGE_SETTING
     setting.parent.mkdir(parents=True, exist_ok=True)
     setting.write_text(json.dumps({"locale": locale}))
@@ -50,6 +51,7 @@ def running_lab(home: Path, locale: str = "zh_CN"):
                 "--ip=127.0.0.1",
                 f"--IdentityProvider.token={TOKEN}",
                 f"--ServerApp.root_dir={home}",
+                *([f"--LabApp.app_settings_dir={settings_dir}"] if settings_dir else []),
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
