@@ -72,33 +72,38 @@ def overlaps(topo: Topology) -> list[tuple[str, str]]:
 
 def fit_scale(topo: Topology, box: tuple[float, float] = (760, 480)) -> float:
     """The zoom at which the whole drawing fits `box` (about 1 or more: readable; 0.2: not)."""
-    xs = [n.position["x"] for n in topo.nodes if n.position] or [0]
-    ys = [n.position["y"] for n in topo.nodes if n.position] or [0]
+    return _fit_scale([n.position for n in topo.nodes if n.position], box)
+
+
+def _fit_scale(positions: list[dict], box: tuple[float, float]) -> float:
+    xs = [p["x"] for p in positions] or [0]
+    ys = [p["y"] for p in positions] or [0]
     return min(box[0] / (max(xs) - min(xs) + COLUMN), box[1] / (max(ys) - min(ys) + ROW))
 
 
 def tiered(topo: Topology, box: tuple[float, float] = (760, 480)) -> Topology:
-    """`tree_layout` with the width of the host blocks that makes the drawing largest in `box`."""
-    best, best_scale = topo, -1.0
+    """A copy of `topo` in `tree_positions`, with the width of the host blocks that makes the
+    drawing largest in `box`."""
+    best, best_scale = {}, -1.0
     for block in range(1, 11):
-        laid = tree_layout(topo, block)
-        scale = fit_scale(laid, box)
+        spots = tree_positions(topo, block)
+        scale = _fit_scale(list(spots.values()), box)
         if scale > best_scale + 1e-9:
-            best, best_scale = laid, scale
-    return best
+            best, best_scale = spots, scale
+    topo = topo.copy()
+    for n in topo.nodes:
+        n.position = best[n.name]
+    return topo
 
 
-def tree_layout(topo: Topology, block: int = 6) -> Topology:
-    """A copy of `topo` laid out as a tree from its core: each tier one row further down, the
-    leaves of a node (hosts under their switch) in a block of `block` columns right under it.
+def tree_positions(topo: Topology, block: int = 6) -> dict[str, dict]:
+    """Positions for a tree drawing from the core: each tier one row further down, the leaves of
+    a node (hosts under their switch) in a block of `block` columns right under it.
 
     The core is the best-connected router (or, without routers, the best-connected node) of each
     connected part; parts sit side by side. Columns are as wide as the longest label, so no two
     node boxes overlap whatever the names.
     """
-    topo = topo.copy()
-    if not topo.nodes:
-        return topo
     names = [n.name for n in topo.nodes]
     text = {n.name: n.label or n.name for n in topo.nodes}
     gap = 16
@@ -155,9 +160,7 @@ def tree_layout(topo: Topology, block: int = 6) -> Topology:
         measure(root)
         place(root, x, 40)
         x += width[root] + COLUMN
-    for n in topo.nodes:
-        n.position = spot[n.name]
-    return topo
+    return spot
 
 
 class ViewBox:

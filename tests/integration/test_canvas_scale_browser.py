@@ -84,3 +84,30 @@ def test_campus_is_readable_zooms_and_speaks_chinese(tmp_path):
         typed = {"abc", "ip", "addr"}  # what the learner typed, and the example command "ip addr"
         words = [w for text in page.evaluate(TEXTS) for w in english_words(text, typed)]
         assert words == [], f"English in the Chinese canvas: {sorted(set(words))}"
+
+
+def test_the_1076_node_campus_draws_in_tiers_without_overlaps(tmp_path):
+    """No overlapping boxes and zoom at 1,076 nodes. The issue's goal of < 5 s is not met yet
+    (about 13 s here on a loaded 2-core machine, most of it in the 2,150 widget models), so the
+    time is printed, not asserted; benchmarks/canvas_render.py is where it is compared."""
+    setup = "from mnss_kernel import templates\ntopo = templates.hospital_campus_1000()"
+    code = "from mnss_kernel.canvas import TopologyCanvas\nTopologyCanvas(topo, arrange=True)"
+    (tmp_path / "big.ipynb").write_text(__import__("json").dumps(notebook(setup, code)))
+    with running_lab(tmp_path, locale="en") as url, browser_page(locale="en-US") as page:
+        open_and_run(page, url, "big.ipynb", "big")
+        page.keyboard.press("Shift+Enter")
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=60_000)
+        page.wait_for_timeout(500)
+        started = time.perf_counter()
+        page.keyboard.press("Shift+Enter")
+        page.wait_for_function(f"{COUNT} >= 1076", timeout=180_000, polling=50)
+        page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
+        seconds = time.perf_counter() - started
+        page.wait_for_timeout(500)
+        view = page.evaluate(VIEW)
+        screenshot(page, "canvas-campus-1076")
+        assert overlapping(view["boxes"]) == [], "node boxes overlap"
+        print(f"1,076-node campus drawn in {seconds:.1f} s")
+        page.locator(".mnss-zoom-in").click()
+        page.wait_for_function(f"({FIND_CY})().zoom() > {view['zoom'] * 1.2}", timeout=15_000)
+        screenshot(page, "canvas-campus-1076-zoomed")
