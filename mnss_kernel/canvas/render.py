@@ -8,10 +8,12 @@ import pandas as pd
 
 
 def _loss_colour(loss: float | None) -> str:
+    """Blue (0 % loss) to vermilion (100 %): a scale that colour-blind eyes also read."""
     if loss is None or pd.isna(loss):
         return "#f6f8fa"
-    red, green = int(207 * loss / 100 + 45 * (1 - loss / 100)), int(164 * (1 - loss / 100) + 34 * loss / 100)
-    return f"rgb({red},{green},{80})"
+    f = min(max(float(loss), 0.0), 100.0) / 100
+    low, high = (0, 114, 178), (213, 94, 0)
+    return "rgb({},{},{})".format(*(round(a + (b - a) * f) for a, b in zip(low, high, strict=True)))
 
 
 def loss_heatmap(matrix: pd.DataFrame, title: str, css: str = "mnss-heatmap") -> str:

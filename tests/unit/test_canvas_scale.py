@@ -144,3 +144,13 @@ def test_run_on_a_running_lab_says_so():
     canvas.lab = RunningLab(canvas.topology)
     click(canvas, "mnss-run")
     assert "网络已在运行中（4 个节点）" in canvas.message.value
+
+
+def test_state_and_loss_colours_are_not_red_and_green():
+    from mnss_kernel.canvas.render import _loss_colour
+    from mnss_kernel.canvas.style import cytoscape_style
+
+    state = {rule["selector"]: rule["style"] for rule in cytoscape_style() if rule["selector"].endswith(("up", "down"))}
+    assert state["node.up"]["border-color"] == "#0072b2" and state["node.down"]["border-color"] == "#d55e00"
+    assert state["node.down"]["border-style"] == "dashed" and state["edge.down"]["line-style"] == "dashed"
+    assert _loss_colour(0) == "rgb(0,114,178)" and _loss_colour(100) == "rgb(213,94,0)"
