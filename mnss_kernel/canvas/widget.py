@@ -286,18 +286,28 @@ class TopologyCanvas(w.VBox):
         data = to_cytoscape(self.topology)
         nodes, edges = {}, {}
         self.view.fit([item["position"] for item in data["nodes"] if item.get("position")])
+        # A new widget gets its state in its constructor: one comm message each, not three.
         for item in data["nodes"]:
             name = item["data"]["id"]
-            node = self._node_widgets.get(name) or Node()
-            node.data = {**item["data"], "name": item["data"].get("label") or name}
+            facts = {**item["data"], "name": item["data"].get("label") or name}
             shown = self.view.to_view(item["position"]) if item.get("position") else {}
-            if node.position != shown:
-                node.position = shown
+            node = self._node_widgets.get(name)
+            if node is None:
+                node = Node(data=facts, position=shown)
+            else:
+                if node.data != facts:
+                    node.data = facts
+                if node.position != shown:
+                    node.position = shown
             nodes[name] = node
         for item in data["edges"]:
             key = (item["data"]["source"], item["data"]["target"])
-            edge = self._edge_widgets.get(key) or Edge()
-            edge.data = {**item["data"], "caption": _link_caption(item["data"])}
+            facts = {**item["data"], "caption": _link_caption(item["data"])}
+            edge = self._edge_widgets.get(key)
+            if edge is None:
+                edge = Edge(data=facts)
+            elif edge.data != facts:
+                edge.data = facts
             edges[key] = edge
         for gone in set(self._node_widgets) - set(nodes):
             self._node_widgets[gone].close()
