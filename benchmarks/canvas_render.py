@@ -71,7 +71,12 @@ def time_render(page, url: str, name: str, visit: int) -> float:
     expected = int(page.locator(".jp-OutputArea-output pre").first.inner_text().strip())
     started = time.perf_counter()
     page.keyboard.press("Shift+Enter")  # the widget cell
-    page.wait_for_function(f"({COUNT_NODES})() >= {expected}", timeout=120_000, polling=20)
+    try:
+        page.wait_for_function(f"({COUNT_NODES})() >= {expected}", timeout=120_000, polling=20)
+    except Exception:
+        page.screenshot(path=str(ROOT / "test-artifacts" / f"bench-timeout-{name}.png"))
+        print(name, "drew", page.evaluate(f"({COUNT_NODES})()"), "of", expected, file=sys.stderr)
+        raise
     page.evaluate("() => new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))")
     return time.perf_counter() - started
 
