@@ -204,6 +204,17 @@ PROBLEMS = {
     "unknown_kind": ("组件类型 {kind} 不在目录中", "kind {kind!r} is not in the catalog"),
     "no_node": ("没有名为 {name} 的节点", "no node named {name!r}"),
     "no_link": ("{a} 与 {b} 之间没有链路", "no link between {a!r} and {b!r}"),
+    "unknown_file_type": (
+        "{path}：不认识的文件类型；可用 .yaml、.yml、.json、.py、.clab.yml、.cyjs",
+        "{path}: unknown file type; use .yaml, .yml, .json, .py, .clab.yml or .cyjs",
+    ),
+    "file_missing": ("文件 {path} 不存在", "file {path} does not exist"),
+    "file_no_permission": ("没有读取文件 {path} 的权限", "no permission to read {path}"),
+    "file_is_folder": ("{path} 是文件夹，不是拓扑文件", "{path} is a folder, not a topology file"),
+    "file_unreadable": (
+        "无法读取文件 {path}（不是 UTF-8 文本或已损坏）",
+        "cannot read {path} (not UTF-8 text, or damaged)",
+    ),
     "name_in_use": (
         "节点 {name}：名称 {new} 已被另一个节点使用，请换一个名称",
         "node {name!r}: the name {new!r} is already used by another node; choose another",

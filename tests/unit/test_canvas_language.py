@@ -159,3 +159,15 @@ def test_nothing_english_in_a_chinese_canvas(zh):
     walk(zh)
     words = [w for text in seen for w in english_words(text, {"ip", "addr", "topology", "yaml"})]
     assert words == [], words
+
+
+def test_file_problems_are_said_in_chinese(zh, tmp_path):
+    zh.file_box.value = str(tmp_path / "nosuch.yaml")
+    next(c for c in zh.toolbar.children if "mnss-load" in c._dom_classes).click()
+    assert f"文件 {tmp_path / 'nosuch.yaml'} 不存在" in zh.message.value
+    zh.file_box.value = str(tmp_path)
+    next(c for c in zh.toolbar.children if "mnss-load" in c._dom_classes).click()
+    assert "是文件夹" in zh.message.value or "不认识的文件类型" in zh.message.value
+    zh.file_box.value = str(tmp_path / "t.txt")
+    next(c for c in zh.toolbar.children if "mnss-save" in c._dom_classes).click()
+    assert "不认识的文件类型" in zh.message.value and not (tmp_path / "t.txt").exists()
