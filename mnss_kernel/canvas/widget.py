@@ -125,6 +125,8 @@ class TopologyCanvas(w.VBox):
         self.max_nodes = max_nodes
         self.lab: Lab | None = None
         self.last_pings: pd.DataFrame | None = None
+        self._groups: dict[str, str] = {}
+        self._results_shown = False
         self._picks: list[str] = []
         self._selection: tuple[str, ...] = ()
         self._node_widgets: dict[str, Node] = {}
@@ -601,7 +603,7 @@ class TopologyCanvas(w.VBox):
 
     def _mark_stale(self) -> None:
         """Results measured before the topology or a fault changed no longer describe the network."""
-        if getattr(self, "_results_shown", False):
+        if self._results_shown:
             self.stale_note.value = f'<span class="mnss-stale" style="color:#9a6700">⚠ {self.t("stale")}</span>'
 
     def iperf(self, src: str, dst: str, seconds: float = 2) -> pd.DataFrame:
