@@ -173,15 +173,26 @@ def compare(catalog, log, profiles, label: str, splits=("global", "per-learner")
                 model.fit(train)
                 rows.append(ev.evaluate_model(model, relevant, profiles, fit_seconds=time.perf_counter() - started))
             print(ev.format_table(rows, title=f"\n-- {label}, {split} split at 80%, relevant = {horizon} new item(s)"))
-            hybrid, best = rows[0], max(rows[1:], key=lambda r: r.ndcg)
-            diff, low, high = metrics.paired_bootstrap(hybrid.ndcg_each, best.ndcg_each)
-            print(
-                f"  hybrid - {best.model} (best baseline): NDCG@10 {diff:+.4f}, paired bootstrap 95% "
-                f"[{low:+.4f}, {high:+.4f}] over {hybrid.learners} learners"
-            )
-            verdicts.append(
-                check(f"{label}, {split}, {horizon}: hybrid ahead of {best.model}", low > 0, f"{low:+.4f} > 0")
-            )
+            known = np.array([len(train.history(who)) > 0 for who in sorted(relevant)], bool)
+            groups = [("all learners", np.ones(len(known), bool))]
+            if not known.all():
+                groups.append(("learners with a training history", known))
+            for group, mask in groups:
+                hybrid = rows[0].ndcg_each[mask]
+                best = max(rows[1:], key=lambda r: r.ndcg_each[mask].mean())
+                diff, low, high = metrics.paired_bootstrap(hybrid, best.ndcg_each[mask])
+                print(
+                    f"  {group}: hybrid {hybrid.mean():.4f} - {best.model} {best.ndcg_each[mask].mean():.4f} "
+                    f"(best baseline) = {diff:+.4f}, paired bootstrap 95% [{low:+.4f}, {high:+.4f}], "
+                    f"{int(mask.sum())} learners"
+                )
+                verdicts.append(
+                    check(
+                        f"{label}, {split}, {horizon}, {group}: hybrid ahead of {best.model}",
+                        low > 0,
+                        f"interval low end {low:+.4f} > 0",
+                    )
+                )
     return verdicts
 
 

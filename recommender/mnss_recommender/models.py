@@ -382,8 +382,11 @@ class Hybrid(Recommender):
             return reasons.popular_start((category,) if category in cats else ())
         if context["retry"][index]:
             dependents = np.flatnonzero(self.catalog.prerequisite_matrix[:, index])
-            if len(dependents):
-                return reasons.finish_to_start(self.catalog, int(dependents[np.argmax(self.counts[dependents])]))
+            if len(dependents):  # the one most taken; among equals, one of the same course
+                course = self.catalog.items[index].course
+                same = np.array([self.catalog.items[d].course == course for d in dependents])
+                best = dependents[np.argmax(self.counts[dependents] + 0.5 * same)]
+                return reasons.finish_to_start(self.catalog, int(best))
             return reasons.unfinished()
         contributions = (context["weights"] * context["comps"][:, index]).tolist()
         top = max(contributions)
