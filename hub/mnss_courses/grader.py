@@ -21,6 +21,7 @@ from traitlets.config import Config
 
 from . import parts as graded_parts, sandboxed_execute
 from .bundle import Course
+from .grading_settings import CELL_TIMEOUT
 
 LEAKS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 
@@ -54,7 +55,7 @@ def _tools_on_path() -> None:
 def config_for(
     root: Path,
     course_id: str,
-    cell_timeout: int = 300,
+    cell_timeout: int = CELL_TIMEOUT,
     hidden: tuple[str, ...] = (),
     db_url: str = "",
     sandbox: bool = True,
@@ -80,7 +81,7 @@ def config_for(
 def api(
     root: Path,
     course_id: str,
-    cell_timeout: int = 300,
+    cell_timeout: int = CELL_TIMEOUT,
     hidden: tuple[str, ...] = (),
     db_url: str = "",
     sandbox: bool = True,
@@ -127,11 +128,17 @@ def part_scores(grader: NbGraderAPI, assignment: str, student: str) -> dict[tupl
     return scores
 
 
-def automatic_score(grader: NbGraderAPI, assignment: str, student: str) -> float:
-    """The points the autograder gave: the sum over autograder test cells only."""
+def scored(grader: NbGraderAPI, assignment: str, student: str) -> graded_parts.Scored:
+    """What the autograder gave one submission, part by part (autograder test cells only)."""
     source = Path(grader.coursedir.root) / "source" / assignment
     scores = part_scores(grader, assignment, student)
-    return sum(scores.get((p.notebook, p.grade_id), 0) for p in graded_parts.assignment_parts(source) if p.automatic)
+    automatic = [p for p in graded_parts.assignment_parts(source) if p.automatic]
+    return graded_parts.Scored(student, tuple((p, scores.get((p.notebook, p.grade_id)) or 0.0) for p in automatic))
+
+
+def automatic_score(grader: NbGraderAPI, assignment: str, student: str) -> float:
+    """The points the autograder gave: the sum over autograder test cells only."""
+    return scored(grader, assignment, student).score
 
 
 def private_paths(course: Course) -> tuple[str, ...]:

@@ -42,6 +42,22 @@ def assignment_parts(folder: str | Path) -> list[Part]:
     return found
 
 
+@dataclass(frozen=True)
+class Scored:
+    """One learner's autograded parts with the points each earned."""
+
+    student: str
+    parts: tuple[tuple[Part, float], ...]
+
+    @property
+    def score(self) -> float:
+        return sum(points for _, points in self.parts)
+
+    @property
+    def max_score(self) -> float:
+        return sum(part.points for part, _ in self.parts)
+
+
 def automatic_points(parts: list[Part]) -> float:
     return sum(p.points for p in parts if p.automatic)
 
