@@ -5,7 +5,10 @@
 2. With 10,000 profiles in the database: the admin list query (`list_profiles`, 50 a page, masked,
    first / middle / last page, one institution, a name search) and one registration
    (`register`: validate, encrypt, mark the invitation used, audit). Target: p95 < 200 ms each.
-3. (to come) The same two as HTTP pages of a running hub: add a `Timing` to `page_timings`.
+3. The same as HTTP pages of a running hub on that database (`mnss-hub run`, local mode): the
+   admin's accounts page (50 of 10,000, masked) and the registration form, target p95 < 200 ms;
+   and a password login (bcrypt, throttling), target p95 < 300 ms, side by side with stock
+   JupyterHub's login (DummyAuthenticator: no hashing, the floor any login costs).
 
 The 10,000 profiles are written in bulk with the rows `register` would write (same encryption,
 same lookup hash), because 10,000 single registrations would only measure the seeding. Run:
@@ -17,15 +20,18 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import re
 import statistics
 import sys
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 
 import openpyxl
+import requests
 from stdnum.cn import ric
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -34,10 +40,10 @@ sys.path[:0] = [str(ROOT / "hub"), str(ROOT)]
 from mnss_hub.people import (  # noqa: E402
     ADMIN,
     Actor,
-    Keyring,
     PeopleStore,
     directory,
     invitations as inv,  # noqa: E402
+    load_keyring,
     profiles,  # noqa: E402
 )
 from mnss_hub.people.tables import profiles as profile_table  # noqa: E402
@@ -179,9 +185,65 @@ def store_timings(store: PeopleStore, count: int, repeat: int) -> list[Timing]:
     ]
 
 
-def page_timings(args) -> list[Timing]:
-    """HTTP pages of a running hub (registration form, admin list): added with the web handlers."""
-    return []
+ADMIN_PW = "bench-admin-password"
+STOCK_CONFIG = """
+c.JupyterHub.bind_url = "http://127.0.0.1:{port}"
+c.JupyterHub.hub_port = {hub_port}
+c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{api_port}"
+c.JupyterHub.db_url = "sqlite:///{state}/jupyterhub.sqlite"
+c.JupyterHub.cookie_secret_file = "{state}/cookie_secret"
+c.JupyterHub.authenticator_class = "dummy"
+c.Authenticator.allow_all = True
+"""
+
+
+def login_once(url: str, name: str, password: str) -> None:
+    web = requests.Session()
+    form = web.get(url + "hub/login", timeout=30)
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form.text).group(1)
+    done = web.post(
+        url + "hub/login",
+        data={"username": name, "password": password, "_xsrf": xsrf},
+        allow_redirects=False,
+        timeout=30,
+    )
+    assert done.status_code == 302, done.status_code
+
+
+def page_timings(stack: ExitStack, work: Path, db_url: str, codes: list[str]) -> list[Timing]:
+    """HTTP pages and the login of a real hub whose people store is the benchmark's database."""
+    from tests.support.hubproc import VENV_BIN, free_ports, running_hub, site_config
+
+    config = site_config(work / "state", accounts={"database_url": db_url}, auth={"initial_admin_password": ADMIN_PW})
+    url, _, _ = stack.enter_context(running_hub(work / "ours", config))
+    admin = requests.Session()
+    form = admin.get(url + "hub/login", timeout=30)
+    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form.text).group(1)
+    admin.post(url + "hub/login", data={"username": "admin", "password": ADMIN_PW, "_xsrf": xsrf}, timeout=30)
+
+    port, hub_port, api_port = free_ports(3)
+    stock_state = work / "stock" / "state"
+    stock_state.mkdir(parents=True)
+    cfg = work / "stock" / "jupyterhub_config.py"
+    cfg.write_text(STOCK_CONFIG.format(port=port, hub_port=hub_port, api_port=api_port, state=stock_state))
+    stock, _, _ = stack.enter_context(
+        running_hub(work / "stock", {"hub": {"port": port}}, [str(VENV_BIN / "jupyterhub"), "-f", str(cfg)])
+    )
+
+    def ok(resp):
+        resp.raise_for_status()
+        return resp
+
+    return [
+        Timing(
+            "hub page: accounts, a middle page of 10k",
+            lambda n: ok(admin.get(url + "hub/mnss-admin/accounts?offset=5000", timeout=30)),
+            200,
+        ),
+        Timing("hub page: registration form", lambda n: ok(requests.get(url + f"hub/register?code={codes[n]}")), 200),
+        Timing("hub: password login (ours)", lambda n: login_once(url, "admin", ADMIN_PW), 300),
+        Timing("hub: login, stock JupyterHub (dummy)", lambda n: login_once(stock, "admin", "x"), 300),
+    ]
 
 
 def main() -> int:
@@ -190,19 +252,28 @@ def main() -> int:
     p.add_argument("--invitations", type=int, default=5000)
     p.add_argument("--profiles", type=int, default=10_000)
     p.add_argument("--repeat", type=int, default=100, help="repetitions per timed query")
+    p.add_argument("--no-hub", action="store_true", help="store queries only: no hub pages or logins")
     args = p.parse_args()
 
     ok = True
-    with tempfile.TemporaryDirectory() as tmp:
+    with tempfile.TemporaryDirectory() as tmp, ExitStack() as stack:
         url = args.db_url or f"sqlite:///{Path(tmp) / 'people.sqlite'}"
-        store = PeopleStore(url, Keyring.generate(), directory.load())
+        # the hub started for the page timings reads the same database with the same key
+        store = PeopleStore(url, load_keyring(Path(tmp) / "state" / "pii.key"), directory.load())
         try:
             print(f"people store: {store.engine.url.render_as_string(hide_password=True)}")
             import_seconds = bench_import(store, args.invitations)
             print(f"\n== {args.profiles:,} profiles: store queries, {args.repeat} runs each (ms)")
             seed_profiles(store, args.profiles)
             results = []
-            for timing in store_timings(store, args.profiles, args.repeat) + page_timings(args):
+            timings = store_timings(store, args.profiles, args.repeat)
+            open_codes = [
+                i.code for i in inv.import_invitations(store, ADMIN_ACTOR, invitation_sheet(args.repeat), "xlsx")
+            ]
+            if not args.no_hub:
+                print("  (starting a hub on this database and a stock JupyterHub beside it)")
+                timings += page_timings(stack, Path(tmp), url, open_codes)
+            for timing in timings:
                 median, p95 = timed(timing, args.repeat)
                 results.append((timing, p95))
                 print(f"  {timing.label:<42} p50 {median:7.2f}  p95 {p95:7.2f}")

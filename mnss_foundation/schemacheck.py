@@ -13,6 +13,8 @@ from typing import Any
 
 import jsonschema
 
+from .problem import Problem
+
 PathNamer = Callable[[list], str]
 # Only the formats our schemas use: the full checker loads parsers for formats we never need.
 FORMATS = jsonschema.FormatChecker(formats=["ipv4"])
@@ -62,12 +64,15 @@ def describe(err: jsonschema.ValidationError, name_path: PathNamer = dotted) -> 
     if err.validator == "required":
         return f"{key}: missing required key {err.message.split()[0]}"
     if err.validator == "enum":
-        return f"{key}: {value!r} is not allowed; allowed values: {', '.join(map(str, err.validator_value))}"
+        allowed = ", ".join(map(str, err.validator_value))
+        text = f"{key}: {value!r} is not allowed; allowed values: {allowed}"
+        return Problem(text, "enum", key, value=value, allowed=allowed)
     if err.validator == "type":
         return f"{key}: {value!r} is {type_name(value)}, expected {err.validator_value}"
     if err.validator in ("minimum", "maximum", "exclusiveMinimum", "exclusiveMaximum"):
         bound = {"minimum": ">=", "maximum": "<=", "exclusiveMinimum": ">", "exclusiveMaximum": "<"}[err.validator]
-        return f"{key}: {value!r} is out of range; must be {bound} {err.validator_value}"
+        text = f"{key}: {value!r} is out of range; must be {bound} {err.validator_value}"
+        return Problem(text, "out_of_range", key, value=value, bound=bound, limit=err.validator_value)
     if err.validator == "pattern":
         desc = err.schema.get("description", "")
         return f"{key}: {value!r} has the wrong form (pattern {err.validator_value}). {desc}".strip()

@@ -7,8 +7,9 @@ set -euo pipefail
 RUN_PACKAGES=(
   python3 python3-venv python3-dev build-essential
   mininet bridge-utils iputils-ping procps telnet net-tools iproute2 iptables iperf3 tcpdump traceroute
+  fonts-wqy-microhei  # CJK font: certificates (PDF) print Chinese names and course titles
 )
-TEST_PACKAGES=(chromium fonts-wqy-microhei postgresql)  # CJK font for screenshots; PostgreSQL for store tests
+TEST_PACKAGES=(chromium postgresql poppler-utils)  # PostgreSQL for store tests; pdftoppm checks certificates
 CHP_VERSION=5.3.0
 
 packages=("${RUN_PACKAGES[@]}")

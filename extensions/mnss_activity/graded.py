@@ -4,8 +4,9 @@ Autograding runs on the instructor's side, so an event sent from there would car
 instructor's identity (the recommender takes the learner from the token). The learner's own
 server gets the result when `nbgrader fetch_feedback` unpacks the feedback HTML: this reads the
 score from it (nbgrader's feedback template heads each notebook with "<name> (Score: X / Y)") and
-records one 'graded' event, scored 0..1. The event id derives from the feedback itself, so the
-same feedback fetched again is stored once by the service.
+records one 'graded' event, scored 0..1. The event id derives from the feedback and the learner
+($JUPYTERHUB_USER, hashed), so the same feedback fetched again is stored once, and two learners
+with word-for-word the same feedback still get two events.
 
 Called by the exchange client right after it unpacks feedback (ExchangeFetchFeedback.copy_files,
 which knows the course and assignment), as ExchangeSubmit records 'submitted'.
@@ -49,5 +50,11 @@ def record_feedback(
         return None
     score, digest = found
     return (buffer or EventBuffer()).record(
-        f"{course}/{assignment}", "graded", score=round(score, 4), event_id=f"graded-{digest}"
+        f"{course}/{assignment}", "graded", score=round(score, 4), event_id=graded_event_id(digest)
     )
+
+
+def graded_event_id(feedback_digest: str) -> str:
+    """`graded-<hash of this server's user and the feedback>`: stable per learner and feedback."""
+    learner = os.environ.get("JUPYTERHUB_USER", "")
+    return "graded-" + hashlib.sha256(f"{learner}\0{feedback_digest}".encode()).hexdigest()[:32]

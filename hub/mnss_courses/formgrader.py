@@ -30,7 +30,7 @@ from pathlib import Path
 
 from jupyter_core.paths import jupyter_config_path
 
-from . import bundle, formgrader_server, sandbox
+from . import sandbox
 from .exchange.names import FORMGRADER_PREFIX
 from .grading_settings import cell_timeout, sandbox_options
 
@@ -129,12 +129,18 @@ def grading_settings(course: str, catalog: str | Path | None) -> dict:
     """The course's course.yaml `grading` section (timeouts, limits), or {} without a catalog."""
     if not catalog or not (Path(catalog) / course / "course.yaml").is_file():
         return {}
+    from . import bundle  # the schema checker: for the launcher only, as formgrader_server below
+
     return bundle.load(Path(catalog) / course).meta.get("grading", {})
 
 
 def write_configs(config_dir: Path, course: str, root: Path, catalog: str | None, view: Path) -> None:
     """The server's and nbgrader's config, naming the course root as the server sees it (`view`);
     the sandbox hides the root under both names and the catalog."""
+    # Imported here, in the launcher only: it loads jupyter_server, which the hub's config and the
+    # mnss-hub CLI (which import this module for the service specs) should not pay for.
+    from . import formgrader_server
+
     hidden = [str(root.resolve()), str(view), *([str(Path(catalog).resolve())] if catalog else [])]
     settings = grading_settings(course, catalog)
     nbgrader_config = NBGRADER_CONFIG.format(
@@ -220,6 +226,9 @@ def launch_as_account(course: str, root: Path, catalog: str | None) -> None:
         f"--regid={account.pw_gid}",
         "--init-groups",
         "--no-new-privs",
+        # Changing the user clears the parent-death signal mnss_foundation.with_parent asked
+        # for; keep it, so this server still ends when the hub does.
+        "--pdeathsig=keep",
         "--inh-caps=-all",
         "--bounding-set=-all",
         "--",

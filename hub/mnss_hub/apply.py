@@ -17,11 +17,17 @@ from traitlets.config import Config
 from mnss_courses import formgrader
 from mnss_courses.exchange import SERVICE_NAME as EXCHANGE, URL_ENV as EXCHANGE_URL_ENV
 
-from . import landing, sessions
+from . import landing, ports, record_pages, sessions
 from .siteconfig import ConfigError
 
 TEMPLATES = Path(__file__).parent / "templates"
 LOGO = Path(__file__).parent / "static" / "logo.svg"
+
+
+def python_module(module: str) -> list[str]:
+    """The start of a service's command: this Python running `module` under
+    mnss_foundation.with_parent, so the service ends when the hub does, even on `kill -9`."""
+    return [str(Path(sys.prefix) / "bin" / "python"), "-m", "mnss_foundation.with_parent", module]
 
 
 def state_dir(site: dict) -> Path:
@@ -231,9 +237,7 @@ def apply_courses(c: Config, site: dict) -> None:
         groups[f"{cid}-learners"] = {"users": sorted(people["learners"])}
     c.JupyterHub.load_groups = {**_already(c.JupyterHub, "load_groups", {}), **groups}
     command = [
-        str(Path(sys.prefix) / "bin" / "python"),
-        "-m",
-        "mnss_courses.exchange",
+        *python_module("mnss_courses.exchange"),
         f"--ExchangeService.storage_root={exchange_dir(site)}",
         f"--ExchangeService.max_upload_bytes={courses['max_upload_mb'] * 1024 * 1024}",
         *(f"--ExchangeService.courses={cid}" for cid in members),
@@ -285,9 +289,7 @@ def apply_formgraders(c: Config, site: dict, courses: list[str]) -> None:
     for i, cid in enumerate(courses):
         name = formgrader.service_name(cid)
         command = [
-            str(Path(sys.prefix) / "bin" / "python"),
-            "-m",
-            "mnss_courses.formgrader",
+            *python_module("mnss_courses.formgrader"),
             cid,
             str(state_dir(site) / "grading" / cid),
             *([site["courses"]["catalog"]] if site["courses"]["catalog"] else []),
@@ -365,9 +367,7 @@ def apply_recommender(c: Config, site: dict) -> None:
             "oauth_no_confirm": True,
             "display": False,
             "command": [
-                str(Path(sys.prefix) / "bin" / "python"),
-                "-m",
-                "mnss_recommender.service",
+                *python_module("mnss_recommender.service"),
                 f"--db-url={db_url}",
                 f"--courses={catalog}",
                 f"--key-file={state / 'recommender.key'}",
@@ -385,6 +385,20 @@ def apply_recommender(c: Config, site: dict) -> None:
         "MNSS_RECOMMENDER_URL": recommender_url(site) + "api/events",
         "MNSS_ACTIVITY_FLUSH_SECONDS": str(rec["flush_seconds"]),
     }
+
+
+def apply_record(c: Config, site: dict) -> None:
+    """The learning record pages (/hub/record, /hub/record/institution); they read the record from
+    the recommender, so they come with it."""
+    if not site["recommender"]["enabled"]:
+        return
+    source = record_pages.RecordSource(
+        api_url=recommender_url(site),
+        service=RECOMMENDER,
+        key_file=str(state_dir(site) / "certificate.key"),
+    )
+    c.JupyterHub.extra_handlers = [*_already(c.JupyterHub, "extra_handlers", []), *record_pages.handlers(source)]
+    c.JupyterHub.template_vars = {**_already(c.JupyterHub, "template_vars", {}), "mnss_record": True}
 
 
 CULLER = "idle-culler"
@@ -405,9 +419,7 @@ def apply_culler(c: Config, site: dict) -> None:
             "name": CULLER,
             "display": False,
             "command": [
-                str(Path(sys.prefix) / "bin" / "python"),
-                "-m",
-                "jupyterhub_idle_culler",
+                *python_module("jupyterhub_idle_culler"),
                 f"--timeout={culler['timeout']}",
                 f"--cull-every={culler['every']}",
             ],
@@ -477,9 +489,13 @@ def apply_site_config(c: Config, site: dict) -> None:
     MODES[site["mode"]](c, site)
     apply_courses(c, site)
     apply_recommender(c, site)
+    apply_record(c, site)
     apply_culler(c, site)
     apply_accounts_service(c, os.environ.get(sessions.TOKEN_ENV, ""))
     apply_cookie_options(c)
+    clashing = ports.clashes(c)
+    if clashing:
+        raise ConfigError("(ports)", clashing)
 
 
 def extra_config_files(site: dict) -> list[Path]:

@@ -251,9 +251,9 @@ class PasswordAuthenticator(Authenticator):
     def name_for_set_password_claim(self, claim: str) -> str | None:
         name, _, fingerprint = claim.rpartition(":")
         store = self.store
-        if name and fingerprint and store.must_change(name) and store.password_fingerprint(name) == fingerprint:
-            return name
-        return None
+        if not (name and fingerprint and store.awaiting_new_password(name)):
+            return None  # unknown, disabled, or the one-time password was replaced already
+        return name if store.password_fingerprint(name) == fingerprint else None
 
     async def authenticate(self, handler, data):
         name = normalize((data or {}).get("username", ""))

@@ -81,9 +81,32 @@ def ensure_admins(site: dict, out=sys.stdout) -> None:
     print("Change it after the first login at /hub/change-password, then delete that file.", file=out)
 
 
+def check_applies(site: dict) -> None:
+    """Apply the site config to a throwaway Config: raises ConfigError for what only shows when
+    applied (clashing ports, a recommender without a catalog, ...); changes nothing anywhere."""
+    apply.apply_site_config(Config(), site)
+
+
+# Where `run` looks for jupyterhub_config.py when not told: the current folder, the checkout this
+# package runs from, then the copy a wheel installs under <prefix>/share/mnss.
+CHECKOUT_HUB_CONFIG = Path(__file__).resolve().parents[2] / "jupyterhub_config.py"
+INSTALLED_HUB_CONFIG = Path(sys.prefix) / "share" / "mnss" / "jupyterhub_config.py"
+
+
+def find_hub_config(explicit: str | None) -> tuple[Path | None, list[Path]]:
+    """(the jupyterhub_config.py to use or None, the paths looked at)."""
+    candidates = (
+        [Path(explicit)]
+        if explicit
+        else [Path.cwd() / "jupyterhub_config.py", CHECKOUT_HUB_CONFIG, INSTALLED_HUB_CONFIG]
+    )
+    found = next((p.resolve() for p in candidates if p.is_file()), None)
+    return found, candidates
+
+
 def cmd_check_config(args) -> int:
     path, site = _load(args)
-    apply.apply_site_config(Config(), site)  # set-only: surfaces apply-time problems, changes nothing
+    check_applies(site)
     engine = ""
     if site["mode"] in apply.CONTAINER_MODES:
         from . import dockerhost  # the docker client library is needed in the container modes only
@@ -192,9 +215,13 @@ def cmd_sso(args) -> int:
 
 def cmd_run(args) -> int:
     path, site = _load(args)
-    hub_config = Path(args.jupyterhub_config).resolve()
-    if not hub_config.is_file():
-        print(f"mnss-hub: {hub_config} not found; pass --jupyterhub-config", file=sys.stderr)
+    check_applies(site)  # before the state dir, admin accounts or containers are touched
+    hub_config, looked = find_hub_config(args.jupyterhub_config)
+    if hub_config is None:
+        where = ", ".join(str(p) for p in looked)
+        print(
+            f"mnss-hub: jupyterhub_config.py not found (looked at {where}); pass --jupyterhub-config", file=sys.stderr
+        )
         return 2
     prepare_state_dir(site)
     if site["mode"] in apply.CONTAINER_MODES:
@@ -250,7 +277,10 @@ def build_parser() -> argparse.ArgumentParser:
     sso_cli.register(sub)
     sub.choices["sso"].set_defaults(func=cmd_sso)
     run = sub.add_parser("run", help="validate the config, create missing admins, start JupyterHub")
-    run.add_argument("--jupyterhub-config", default="jupyterhub_config.py", help="path of jupyterhub_config.py")
+    run.add_argument(
+        "--jupyterhub-config",
+        help="path of jupyterhub_config.py (default: ./jupyterhub_config.py, else the checkout's or the installed one)",
+    )
     run.set_defaults(func=cmd_run)
     people_cli.add_commands(sub, _load)
     return parser

@@ -9,6 +9,7 @@ created, so its holder chooses their own password at first login (auth.py) like 
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from functools import cached_property
 
@@ -20,6 +21,7 @@ from .accounts import AccountStore, generate_password
 from .people import (
     ADMIN,
     Actor,
+    NotFound,
     PeopleError,
     ValidationFailed,
     consent,
@@ -31,6 +33,7 @@ from .people import (
 
 LANGS = ("zh-CN", "en")
 SHEET_FORMATS = {".xlsx": "xlsx", ".csv": "csv"}
+PAGE_SIZE = 50  # people per page of the accounts list
 
 
 def both(error: PeopleError) -> list[tuple[str, str]]:
@@ -210,11 +213,20 @@ class AccountsAdminHandler(PeopleHandler):
     async def show(self, status: int = 200, errors=(), notice: str = ""):
         actor = Actor(self.current_user.name, ADMIN)
         search = self.get_argument("q", "")
+        offset = max(0, int(self.get_argument("offset", "0") or 0))
         page = await asyncio.to_thread(
-            profiles.list_profiles, self.pages.store, actor, search=search or None, limit=200
+            profiles.list_profiles, self.pages.store, actor, search=search or None, offset=offset, limit=PAGE_SIZE
         )
         await self.page(
-            "admin-accounts.html", status, people=page.items, total=page.total, errors=errors, notice=notice, q=search
+            "admin-accounts.html",
+            status,
+            people=page.items,
+            total=page.total,
+            offset=offset,
+            page_size=PAGE_SIZE,
+            errors=errors,
+            notice=notice,
+            q=search,
         )
 
     @admin_only
@@ -255,9 +267,41 @@ class AccountsAdminHandler(PeopleHandler):
         await asyncio.to_thread(client.end, name)
 
 
+class MyDataHandler(PeopleHandler):
+    """/hub/my-data: a person's own profile (masked), their data as JSON, and a deletion request."""
+
+    async def profile(self):
+        try:
+            return await asyncio.to_thread(
+                profiles.get_profile, self.pages.store, Actor(self.current_user.name), self.current_user.name
+            )
+        except NotFound:
+            return None
+
+    @web.authenticated
+    async def get(self):
+        if self.get_argument("download", ""):
+            data = await asyncio.to_thread(
+                profiles.export_personal_data, self.pages.store, Actor(self.current_user.name), self.current_user.name
+            )
+            self.set_header("Content-Type", "application/json; charset=utf-8")
+            self.set_header("Content-Disposition", f'attachment; filename="{self.current_user.name}-data.json"')
+            self.finish(json.dumps(data, ensure_ascii=False, indent=2, default=str))
+            return
+        await self.page("my-data.html", person=await self.profile(), notice="")
+
+    @web.authenticated
+    async def post(self):
+        if await self.profile() is not None:
+            reason = self.get_body_argument("reason", "")
+            await asyncio.to_thread(profiles.request_deletion, self.pages.store, Actor(self.current_user.name), reason)
+        await self.page("my-data.html", person=await self.profile(), notice="deletion-requested")
+
+
 def handlers() -> list[tuple[str, type]]:
     return [
         (r"/register", RegisterHandler),
+        (r"/my-data", MyDataHandler),
         (r"/mnss-admin/invitations", InvitationsAdminHandler),
         (r"/mnss-admin/invitations/links\.csv", InvitationLinksHandler),
         (r"/mnss-admin/accounts", AccountsAdminHandler),

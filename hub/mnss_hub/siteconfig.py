@@ -18,6 +18,7 @@ import yaml
 from mnss_foundation import schemacheck
 
 ENV_VAR = "MNSS_CONFIG"
+MAX_BYTES = 1024 * 1024  # a real site config is a few KiB; anything near this is a mistake
 SYSTEM_PATH = Path("/etc/mnss/mnss.yaml")
 LOCAL_NAME = "mnss.yaml"
 
@@ -54,27 +55,56 @@ def resolve_path(explicit: str | os.PathLike | None = None, cwd: Path | None = N
     return None
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """Safe YAML without aliases (*name): a few lines of nested aliases expand to billions of
+    nodes (the "billion laughs"), and a site config has no need of them."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed in the site config; write the value out", mark
+            )
+        return super().compose_node(parent, index)
+
+
+def _read_text(path: Path, source: str) -> str:
+    """The file as text: at most MAX_BYTES, UTF-8, errors naming the file and the byte offset."""
+    try:
+        with path.open("rb") as handle:
+            raw = handle.read(MAX_BYTES + 1)
+    except FileNotFoundError:
+        raise ConfigError(source, ["file not found"]) from None
+    except OSError as err:
+        raise ConfigError(source, [f"cannot read file: {err.strerror}"]) from None
+    if len(raw) > MAX_BYTES:
+        raise ConfigError(source, [f"file is larger than {MAX_BYTES // 1024} KiB; a site config is a few KiB"])
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise ConfigError(
+            source, [f"not UTF-8 text: byte 0x{raw[err.start]:02x} at offset {err.start} ({err.reason})"]
+        ) from None
+
+
 def load(path: str | os.PathLike | None = None) -> dict:
     """Read, validate and complete the site config at `path` (None: embedded defaults)."""
     if path is None:
         return complete(validate({}, source="(embedded defaults)"), "(embedded defaults)")
     path = Path(path)
     source = str(path)
+    text = _read_text(path, source)
     try:
-        text = path.read_text("utf-8")
-    except FileNotFoundError:
-        raise ConfigError(source, ["file not found"]) from None
-    except OSError as err:
-        raise ConfigError(source, [f"cannot read file: {err.strerror}"]) from None
-    try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506 (a SafeLoader subclass)
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(err, "problem", None) or str(err)
-        raise ConfigError(source, [f"{where}not valid YAML ({problem})"]) from None
+        raise ConfigError(source, [f"{where}not valid YAML ({problem[:200]})"]) from None
     if data is None:
-        data = {}
+        raise ConfigError(
+            source, ["the file is empty (or only comments); write {} in it to mean all defaults on purpose"]
+        )
     return complete(validate(data, source=source), source)
 
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from mnss_foundation.problem import Problem
+
 from ..catalog import KINDS, role
 from ..topology import Link, Node, Topology, TopologyError
 
@@ -82,7 +84,8 @@ class TopologyEditor:
 
     def add_node(self, kind: str, name: str | None = None, position: dict | None = None, **props) -> str:
         if kind not in KINDS:
-            raise TopologyError([f"kind {kind!r} is not in the catalog; choose one of: {', '.join(sorted(KINDS))}"])
+            text = f"kind {kind!r} is not in the catalog; choose one of: {', '.join(sorted(KINDS))}"
+            raise TopologyError([Problem(text, "unknown_kind", kind=kind)])
         _check_fields(props, NODE_FIELDS - {"name", "position"}, "node")
         name = name or self.new_name(kind)
         position = position or self.free_position()
@@ -118,6 +121,10 @@ class TopologyEditor:
     def update_node(self, node: str, **props) -> None:
         """Change node properties; a new `name` is carried into its links."""
         _check_fields(props, NODE_FIELDS, "node")
+        new = props.get("name", node)
+        if new != node and new in self.topology.names():
+            text = f"node {node!r}: the name {new!r} is already used by another node; choose another"
+            raise TopologyError([Problem(text, "name_in_use", name=node, new=new)])
 
         def change(t: Topology):
             target = t.node(node)
@@ -148,7 +155,7 @@ class TopologyEditor:
         try:
             self._apply(change)
         except KeyError as err:
-            raise TopologyError([str(err).strip('"')]) from None
+            raise TopologyError([_not_found(str(err).strip('"'))]) from None
 
     # -- queries ------------------------------------------------------------------------------
     def neighbours(self, name: str) -> list[str]:
@@ -162,3 +169,13 @@ def _check_fields(props: dict, allowed: set[str], what: str) -> None:
     unknown = sorted(set(props) - allowed)
     if unknown:
         raise TopologyError([f"{what} property {unknown[0]!r} does not exist; allowed: {', '.join(sorted(allowed))}"])
+
+
+def _not_found(text: str) -> Problem:
+    """The model's KeyError text ("no node named 'x'", "no link between 'a' and 'b'") with its code."""
+    names = re.findall(r"'([^']*)'", text)
+    if text.startswith("no node") and len(names) == 1:
+        return Problem(text, "no_node", name=names[0])
+    if text.startswith("no link") and len(names) == 2:
+        return Problem(text, "no_link", a=names[0], b=names[1])
+    return Problem(text)

@@ -8,13 +8,15 @@ import pandas as pd
 
 
 def _loss_colour(loss: float | None) -> str:
+    """Blue (0 % loss) to vermilion (100 %): a scale that colour-blind eyes also read."""
     if loss is None or pd.isna(loss):
         return "#f6f8fa"
-    red, green = int(207 * loss / 100 + 45 * (1 - loss / 100)), int(164 * (1 - loss / 100) + 34 * loss / 100)
-    return f"rgb({red},{green},{80})"
+    f = min(max(float(loss), 0.0), 100.0) / 100
+    low, high = (0, 114, 178), (213, 94, 0)
+    return "rgb({},{},{})".format(*(round(a + (b - a) * f) for a, b in zip(low, high, strict=True)))
 
 
-def loss_heatmap(matrix: pd.DataFrame, title: str) -> str:
+def loss_heatmap(matrix: pd.DataFrame, title: str, css: str = "mnss-heatmap") -> str:
     """A src x dst table coloured from green (0 % loss) to red (100 %)."""
     head = "".join(f"<th>{html.escape(str(c))}</th>" for c in matrix.columns)
     rows = []
@@ -26,7 +28,7 @@ def loss_heatmap(matrix: pd.DataFrame, title: str) -> str:
         )
         rows.append(f"<tr><th>{html.escape(str(src))}</th>{cells}</tr>")
     return (
-        f'<div class="mnss-heatmap"><b>{html.escape(title)}</b><table style="border-collapse:collapse">'
+        f'<div class="{css}"><b>{html.escape(title)}</b><table style="border-collapse:collapse">'
         f"<tr><th></th>{head}</tr>{''.join(rows)}</table></div>"
     )
 

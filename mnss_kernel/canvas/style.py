@@ -1,4 +1,7 @@
-"""Cytoscape style: colour and shape per catalog kind, state shown by classes (up/down)."""
+"""Cytoscape style: colour and shape per catalog kind, state shown by classes (up/down).
+
+State colours are blue and vermilion (Okabe-Ito), which stay apart for colour-blind eyes; down
+is also shown by a dashed line and a faded node, not by colour alone."""
 
 from __future__ import annotations
 
@@ -34,10 +37,13 @@ def cytoscape_style() -> list[dict]:
         {"selector": "node:selected", "style": {"border-color": "#1f6feb", "border-width": 4}},
         {"selector": "edge:selected", "style": {"line-color": "#1f6feb", "width": 5}},
         {"selector": "node.pick", "style": {"border-color": "#f0a202", "border-width": 5}},
-        {"selector": "node.up", "style": {"border-color": "#2da44e", "border-width": 4}},
-        {"selector": "node.down", "style": {"opacity": 0.45, "border-color": "#cf222e", "border-width": 4}},
-        {"selector": "edge.up", "style": {"line-color": "#2da44e"}},
-        {"selector": "edge.down", "style": {"line-color": "#cf222e", "line-style": "dashed", "width": 4}},
+        {"selector": "node.up", "style": {"border-color": "#0072b2", "border-width": 4}},
+        {
+            "selector": "node.down",
+            "style": {"opacity": 0.45, "border-color": "#d55e00", "border-width": 4, "border-style": "dashed"},
+        },
+        {"selector": "edge.up", "style": {"line-color": "#0072b2"}},
+        {"selector": "edge.down", "style": {"line-color": "#d55e00", "line-style": "dashed", "width": 4}},
     ]
     for kind in KINDS.values():
         style.append(

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import ipywidgets as w
 import pandas as pd
+import traitlets
 from ipycytoscape import CytoscapeWidget, Edge, Node
 from IPython.display import HTML, FileLink, display
 
@@ -21,11 +22,11 @@ from .. import faults, measure, templates
 from ..catalog import KINDS, role
 from ..runtime import CommandResult, EngineError, Lab
 from ..topology import Topology, TopologyError, load as load_topology
-from ..topology.convert import FORMATS, to_cytoscape, write_file
-from . import render
+from ..topology.convert import to_cytoscape, write_file
+from . import keep, render, results
 from .editor import TopologyEditor
 from .i18n import Labels, current_language
-from .layout import ViewBox, place_missing
+from .layout import ViewBox, fit_scale, place_missing, tiered
 from .style import cytoscape_style
 
 
@@ -48,13 +49,20 @@ def _as_topology(source) -> tuple[Topology | None, Path | None]:
     return load_topology(source).topology, Path(source)
 
 
+class Refusal(Exception):
+    """An action the canvas refuses, with the text to show already in the user's language."""
+
+
+PARSE_ERROR = {float: "not_number", int: "not_integer", list: "not_integer_list"}
+
+
 def _parse(value: str, kind: type):
-    """Text box value -> model value: blank means 'not set'."""
+    """Text box value -> model value: blank means 'not set'. ValueError if it is not of `kind`."""
     value = value.strip()
     if not value:
         return None
     if kind is list:
-        return [int(v) for v in value.replace(" ", "").split(",") if v]
+        return [int(v) for v in value.replace(" ", "").replace("，", ",").split(",") if v]
     if kind is bool:
         return value.lower() in ("1", "true", "yes", "up", "是")
     return kind(value)
@@ -73,16 +81,52 @@ LINK_FORM = [
 ]
 
 
+ZOOM_STEP, WHEEL_SENSITIVITY = 1.25, 0.2
+READABLE_ZOOM = 0.5  # below this, 11 px labels are under 6 px on screen
+
+
 class TopologyCanvas(w.VBox):
-    def __init__(self, topology=None, *, language: str | None = None, max_nodes: int | None = None, **kwargs):
+    # The drawing, kept in the widget state JupyterLab saves into the notebook (see keep.py).
+    mnss_drawing = traitlets.Dict().tag(sync=True)
+    mnss_key = traitlets.Unicode("canvas").tag(sync=True)
+    mnss_saved_at = traitlets.Float(0.0).tag(sync=True)
+
+    def __init__(
+        self,
+        topology=None,
+        *,
+        language: str | None = None,
+        max_nodes: int | None = None,
+        arrange: bool | None = None,
+        key: str = "canvas",
+        **kwargs,
+    ):
+        """`arrange` lays the network out in tiers on opening; by default only a bundled template
+        opened by name that would be too small to read in the canvas is (its positions are a
+        default, not someone's drawing).
+
+        Without `topology`, the last drawing of the canvas named `key` saved in this notebook is
+        brought back; give each canvas of a notebook its own `key`."""
+        restored = None
+        if topology is None:
+            notebook = keep.notebook_path()
+            restored = keep.saved_drawing(notebook, key) if notebook else None
+            topology = restored
         topo, path = _as_topology(topology)
-        self.editor = TopologyEditor(place_missing(topo) if topo else None)
+        if arrange is None:
+            by_name = isinstance(topology, str | Path) and path is None
+            arrange = by_name and fit_scale(place_missing(topo)) < READABLE_ZOOM
+        if topo is not None:
+            topo = tiered(topo) if arrange else place_missing(topo)
+        self.editor = TopologyEditor(topo)
         self.t = Labels(language or current_language())
         self.path = path or Path("topology.yaml")
         self.import_notes: list[str] = []
         self.max_nodes = max_nodes
         self.lab: Lab | None = None
         self.last_pings: pd.DataFrame | None = None
+        self._groups: dict[str, str] = {}
+        self._results_shown = False
         self._picks: list[str] = []
         self._selection: tuple[str, ...] = ()
         self._node_widgets: dict[str, Node] = {}
@@ -90,9 +134,12 @@ class TopologyCanvas(w.VBox):
 
         self.graph = CytoscapeWidget()
         self.graph.set_style(cytoscape_style())
-        self.view = ViewBox(760, 480)
+        self.view = ViewBox(760, 480, shrink=False)
         self.graph.set_layout(name="preset", fit=False)
         self.graph.zoom = 1.0
+        self.graph.wheel_sensitivity = WHEEL_SENSITIVITY
+        self.graph.min_zoom, self.graph.max_zoom = 0.02, 4.0
+        self._zoom = 1.0
         self.graph.layout = w.Layout(
             height=f"{self.view.height}px", width=f"{self.view.width}px", border="1px solid #d0d7de"
         )
@@ -101,12 +148,22 @@ class TopologyCanvas(w.VBox):
         self.graph.on("node", "tapend", self._on_node_release)
 
         self._build_controls()
-        middle = w.HBox([self.graph, self.panel], layout=w.Layout(flex_flow="row wrap"))
-        super().__init__(children=[self.toolbar, middle, self.runbar, self.message, self.output, self.cmdbar], **kwargs)
+        drawing = w.VBox([self.viewbar, self.graph])
+        middle = w.HBox([drawing, self.panel], layout=w.Layout(flex_flow="row wrap"))
+        results_area = [self.message, self.stale_note, self.output, self.drill]
+        super().__init__(children=[self.toolbar, middle, self.runbar, *results_area, self.cmdbar], **kwargs)
         self.add_class("mnss-canvas")
         self.editor.listeners.append(lambda _t: self._redraw())
+        self.editor.listeners.append(lambda _t: self._mark_stale())
+        self.editor.listeners.append(lambda _t: self._keep())
+        self.mnss_key = key
+        self._keep()
         self._redraw()
+        self.reset_view()
         self._show_selection()
+        _fill_tooltips(self)
+        if restored:
+            self._say(self.t("restored"))
 
     # -- controls -----------------------------------------------------------------------------
     def _button(self, key: str, handler, style: str = "", icon: str = "") -> w.Button:
@@ -135,7 +192,7 @@ class TopologyCanvas(w.VBox):
             value=str(self.path),
             description=self.t("file"),
             layout=w.Layout(width="280px"),
-            tooltip=" / ".join(FORMATS.values()),
+            tooltip=self.t("file_formats"),
         )
         self.toolbar = w.HBox(
             layout=w.Layout(flex_flow="row wrap"),
@@ -171,6 +228,29 @@ class TopologyCanvas(w.VBox):
         self.message.add_class("mnss-message")
         self.output = w.Output()
         self.output.add_class("mnss-output")
+        self.stale_note = w.HTML()
+        self.stale_note.add_class("mnss-stale-note")
+        self.drill_from = w.Dropdown(description=self.t("drill_from"), layout=w.Layout(width="260px"))
+        self.drill_to = w.Dropdown(description=self.t("drill_to"), layout=w.Layout(width="260px"))
+        for box in (self.drill_from, self.drill_to):
+            box.style = {"description_width": "80px"}
+            box.observe(lambda _ch: self._show_block(), "value")
+        self.drill_from.add_class("mnss-drill-from")
+        self.drill_to.add_class("mnss-drill-to")
+        self.drill_detail = w.HTML()
+        self.drill_detail.add_class("mnss-drill-detail")
+        self.drill = w.VBox(layout=w.Layout(display="none"))
+        self.drill.children = [w.HBox([self.drill_from, self.drill_to]), self.drill_detail]
+        self.viewbar = w.HBox(
+            [
+                self._button("fit", self.fit, icon="arrows-alt"),
+                self._button("zoom_in", lambda: self.zoom_by(ZOOM_STEP), icon="search-plus"),
+                self._button("zoom_out", lambda: self.zoom_by(1 / ZOOM_STEP), icon="search-minus"),
+                self._button("reset_view", self.reset_view, icon="home"),
+                self._button("arrange", self.arrange, icon="sitemap"),
+            ],
+            layout=w.Layout(flex_flow="row wrap"),
+        )
         self.cmd_node = w.Dropdown(description=self.t("node"), layout=w.Layout(width="200px"))
         self.cmd_text = w.Text(placeholder="ip addr", description=self.t("command"), layout=w.Layout(width="360px"))
         self.cmdbar = w.HBox(
@@ -184,16 +264,23 @@ class TopologyCanvas(w.VBox):
 
     def _say(self, text: str, error: bool = False) -> None:
         colour = "#cf222e" if error else "#1a7f37"
-        self.message.value = f'<span style="color:{colour}">{text}</span>'
+        kind = "mnss-error" if error else "mnss-ok"
+        self.message.value = f'<span class="{kind}" style="color:{colour}">{text}</span>'
 
     def _guard(self, action) -> None:
-        """Run a UI action; a refused edit or an engine error becomes a message, never a traceback."""
+        """Run a UI action; a refused edit or an engine error becomes a message, never a traceback.
+
+        The previous message goes first, so an error does not outlive the next good change."""
+        self.message.value = ""
         try:
             action()
+        except Refusal as err:
+            self._say(str(err), error=True)
         except TopologyError as err:
-            self._say(self.t("refused", error="; ".join(err.problems)), error=True)
+            problems = "; ".join(html.escape(self.t.problem(p)) for p in err.problems)
+            self._say(self.t("refused", error=problems), error=True)
         except (EngineError, KeyError, ValueError) as err:
-            self._say(self.t("refused", error=str(err).strip('"')), error=True)
+            self._say(self.t("engine_said", error=html.escape(str(err).strip('"'))), error=True)
 
     # -- drawing ------------------------------------------------------------------------------
     def _redraw(self) -> None:
@@ -201,18 +288,28 @@ class TopologyCanvas(w.VBox):
         data = to_cytoscape(self.topology)
         nodes, edges = {}, {}
         self.view.fit([item["position"] for item in data["nodes"] if item.get("position")])
+        # A new widget gets its state in its constructor: one comm message each, not three.
         for item in data["nodes"]:
             name = item["data"]["id"]
-            node = self._node_widgets.get(name) or Node()
-            node.data = {**item["data"], "name": item["data"].get("label") or name}
+            facts = {**item["data"], "name": item["data"].get("label") or name}
             shown = self.view.to_view(item["position"]) if item.get("position") else {}
-            if node.position != shown:
-                node.position = shown
+            node = self._node_widgets.get(name)
+            if node is None:
+                node = Node(data=facts, position=shown)
+            else:
+                if node.data != facts:
+                    node.data = facts
+                if node.position != shown:
+                    node.position = shown
             nodes[name] = node
         for item in data["edges"]:
             key = (item["data"]["source"], item["data"]["target"])
-            edge = self._edge_widgets.get(key) or Edge()
-            edge.data = {**item["data"], "caption": _link_caption(item["data"])}
+            facts = {**item["data"], "caption": _link_caption(item["data"])}
+            edge = self._edge_widgets.get(key)
+            if edge is None:
+                edge = Edge(data=facts)
+            elif edge.data != facts:
+                edge.data = facts
             edges[key] = edge
         for gone in set(self._node_widgets) - set(nodes):
             self._node_widgets[gone].close()
@@ -229,6 +326,11 @@ class TopologyCanvas(w.VBox):
         if len(names) > 1 and self.iperf_to.value == self.iperf_from.value:
             self.iperf_to.value = names[-1]
         self._show_state()
+
+    def _keep(self) -> None:
+        """Put the drawing into the widget state, for the notebook to save."""
+        self.mnss_drawing = self.topology.to_dict()
+        self.mnss_saved_at = time.time()
 
     def _show_state(self) -> None:
         state = self.lab.status() if self.lab and self.lab.running else None
@@ -289,7 +391,7 @@ class TopologyCanvas(w.VBox):
         if len(self._selection) == 1:
             node = self.topology.node(self._selection[0])
             fields = [(key, kind, getattr(node, key)) for key, kind in NODE_FORM]
-            header = f"{self.t('node')} {node.name} ({node.kind})"
+            header = html.escape(self.t("node_header", name=node.name, kind=self.t.kind(node.kind)))
             faults_row = [
                 self._button("node_down", lambda: self.node_down(node.name)),
                 self._button("node_up", lambda: self.node_up(node.name)),
@@ -307,17 +409,24 @@ class TopologyCanvas(w.VBox):
         boxes = {}
         for key, _kind, value in fields:
             text = "" if value is None else ",".join(map(str, value)) if isinstance(value, list) else str(value)
-            boxes[key] = w.Text(value=text, description=key, layout=w.Layout(width="280px"))
+            boxes[key] = w.Text(
+                value=text,
+                description=self.t.field(key),
+                layout=w.Layout(width="280px"),
+                style={"description_width": "96px"},
+            )
             boxes[key].add_class(f"mnss-field-{key}")
 
         def apply():
-            values = {key: _parse(box.value, dict(NODE_FORM + LINK_FORM)[key]) for key, box in boxes.items()}
+            values = self._read_form(boxes)
             if len(self._selection) == 1:
                 values["name"] = values["name"] or self._selection[0]
                 self.update_node(self._selection[0], **values)
             else:
                 self.update_link(*self._selection, **values)
 
+        for box in boxes.values():
+            box.tooltip = box.description
         self.panel.children = [
             title,
             w.HTML(header),
@@ -326,6 +435,18 @@ class TopologyCanvas(w.VBox):
             w.HBox(faults_row),
         ]
 
+    def _read_form(self, boxes: dict[str, w.Text]) -> dict:
+        """The panel's text boxes as model values; every box that does not parse is named at once."""
+        kinds, values, wrong = dict(NODE_FORM + LINK_FORM), {}, []
+        for key, box in boxes.items():
+            try:
+                values[key] = _parse(box.value, kinds[key])
+            except ValueError:
+                wrong.append(self.t(PARSE_ERROR[kinds[key]], field=self.t.field(key), value=box.value.strip()))
+        if wrong:
+            raise Refusal(self.t("refused", error=html.escape("; ".join(wrong))))
+        return values
+
     # -- the Python API (what the buttons call) -----------------------------------------------
     @property
     def topology(self) -> Topology:
@@ -333,7 +454,7 @@ class TopologyCanvas(w.VBox):
 
     def _editable(self) -> None:
         if self.lab and self.lab.running:
-            raise EngineError(self.t("stop_first"))
+            raise Refusal(self.t("stop_first"))
 
     def add_node(self, kind: str = "host", name: str | None = None, **props) -> str:
         self._editable()
@@ -373,11 +494,13 @@ class TopologyCanvas(w.VBox):
         self.editor.update_node(node, **props)
         self._selection = (props.get("name") or node,)
         self._show_selection()
+        self._say(self.t("updated", name=self._selection[0]))
 
     def update_link(self, a: str, b: str, **props) -> None:
         self._editable()
         self.editor.update_link(a, b, **props)
         self._show_selection()
+        self._say(self.t("updated", name=f"{a} — {b}"))
 
     def undo(self) -> None:
         self._editable()
@@ -406,6 +529,7 @@ class TopologyCanvas(w.VBox):
     # -- running ------------------------------------------------------------------------------
     def run(self) -> Lab:
         if self.lab and self.lab.running:
+            self._say(self.t("already_running", nodes=len(self.lab.topology.nodes)))
             return self.lab
         self._say(self.t("building"))
 
@@ -427,26 +551,69 @@ class TopologyCanvas(w.VBox):
 
     def _running_lab(self) -> Lab:
         if not (self.lab and self.lab.running):
-            raise EngineError(self.t("not_running"))
+            raise Refusal(self.t("not_running"))
         return self.lab
 
     def ping_all(self) -> pd.DataFrame:
+        """Ping every pair; the whole DataFrame is returned, the canvas shows it grouped by switch
+        when there are more than `results.DETAIL_LIMIT` sources."""
         pings = measure.ping_matrix(self._running_lab())
         self.last_pings = pings
         ok = int((pings.loss_pct == 0).sum())
         self._say(self.t("pairs_ok", ok=ok, total=len(pings)))
+        self._show_pings(pings)
+        return pings
+
+    def _show_pings(self, pings: pd.DataFrame) -> None:
+        self._fresh_results()
+        self._groups = results.host_groups(self.topology)
+        grouped = pings.src.nunique() > results.DETAIL_LIMIT
         with self.output:
             self.output.clear_output()
-            display(HTML(render.loss_heatmap(measure.loss_matrix(pings), self.t("loss_title"))))
-            display(pings)
-        return pings
+            if grouped:
+                table = results.group_loss(pings, self._groups)
+                display(HTML(render.loss_heatmap(table, self.t("group_loss_title"), css="mnss-group-heatmap")))
+            else:
+                display(HTML(render.loss_heatmap(measure.loss_matrix(pings), self.t("loss_title"))))
+            display(self._localized(pings))
+        self.drill.layout.display = "flex" if grouped else "none"
+        if grouped:
+            names = list(table.index)
+            self.drill_from.options, self.drill_to.options = names, list(table.columns)
+            self._show_block()
+
+    def _show_block(self) -> None:
+        """The host-by-host matrix behind one cell of the grouped table."""
+        if self.last_pings is None or not self.drill_from.value or not self.drill_to.value:
+            return
+        src, dst = self.drill_from.value, self.drill_to.value
+        matrix = results.block(self.last_pings, self._groups, src, dst)
+        self.drill_detail.value = render.loss_heatmap(matrix, self.t("drill_title", src=src, dst=dst))
+
+    def select_block(self, src_group: str, dst_group: str) -> None:
+        """Drill down into one cell of the grouped ping table (what the two dropdowns do)."""
+        self.drill_from.value, self.drill_to.value = src_group, dst_group
+
+    def _localized(self, table: pd.DataFrame) -> pd.DataFrame:
+        return table.rename(columns=self.t.field)
+
+    def _fresh_results(self) -> None:
+        self._results_shown = True
+        self.stale_note.value = ""
+
+    def _mark_stale(self) -> None:
+        """Results measured before the topology or a fault changed no longer describe the network."""
+        if self._results_shown:
+            self.stale_note.value = f'<span class="mnss-stale" style="color:#9a6700">⚠ {self.t("stale")}</span>'
 
     def iperf(self, src: str, dst: str, seconds: float = 2) -> pd.DataFrame:
         result = measure.iperf(self._running_lab(), src, dst, seconds=seconds)
+        self._fresh_results()
+        self.drill.layout.display = "none"
         with self.output:
             self.output.clear_output()
             display(HTML(render.throughput_bars(result, lambda **v: self.t("throughput", **v))))
-            display(result)
+            display(self._localized(result))
         return result
 
     def cmd(self, node: str, command: str) -> CommandResult:
@@ -465,6 +632,57 @@ class TopologyCanvas(w.VBox):
             time.sleep(seconds)
         return path
 
+    # -- the view -----------------------------------------------------------------------------
+    def _shown_positions(self) -> list[dict]:
+        return [n.position for n in self._node_widgets.values() if n.position]
+
+    def _frame(self) -> tuple[float, dict]:
+        """The zoom and centre that show every node (what cytoscape's fit does), in view coordinates."""
+        shown = self._shown_positions() or [{"x": self.view.width / 2, "y": self.view.height / 2}]
+        xs, ys = [p["x"] for p in shown], [p["y"] for p in shown]
+        pad = self.view.padding + 20
+        zoom = min(
+            1.0,
+            (self.view.width - 2 * pad) / max(max(xs) - min(xs), 1),
+            (self.view.height - 2 * pad) / max(max(ys) - min(ys), 1),
+        )
+        return zoom, {"x": (min(xs) + max(xs)) / 2, "y": (min(ys) + max(ys)) / 2}
+
+    def _set_view(self, zoom: float, centre: dict) -> None:
+        zoom = min(max(zoom, self.graph.min_zoom), self.graph.max_zoom)
+        self._zoom, self._centre = zoom, centre
+        pan = {"x": self.view.width / 2 - centre["x"] * zoom, "y": self.view.height / 2 - centre["y"] * zoom}
+        pan = {k: round(v, 1) for k, v in pan.items()}
+        layout = {"name": "preset", "fit": False, "zoom": round(zoom, 4), "pan": pan}
+        if layout == self.graph.cytoscape_layout:
+            self.graph.relayout()
+        else:
+            self.graph.cytoscape_layout = layout
+
+    def fit(self) -> None:
+        """Show the whole drawing."""
+        self._set_view(*self._frame())
+
+    def zoom_by(self, factor: float) -> None:
+        """Zoom in (factor > 1) or out around the middle of the view."""
+        self._set_view(self._zoom * factor, self._centre)
+
+    def reset_view(self) -> None:
+        """Back to how the canvas opened: actual size, or the whole drawing if it is larger."""
+        zoom, centre = self._frame()
+        if zoom >= 1.0:
+            centre = {"x": self.view.width / 2, "y": self.view.height / 2}
+        self._set_view(zoom, centre)
+
+    def arrange(self) -> None:
+        """Lay the drawing out in tiers (core, distribution, access); undoable like any edit."""
+        self._editable()
+        self.editor.replace(tiered(self.topology, (self.view.width, self.view.height)))
+        self.view.fitted = False
+        self._redraw()
+        self.fit()
+        self._say(self.t("arranged"))
+
     def _show_capture(self, path: Path) -> None:
         with self.output:
             self.output.clear_output()
@@ -475,8 +693,18 @@ class TopologyCanvas(w.VBox):
         lab = self._running_lab()
         fault.repair(lab) if repair else fault.inject(lab)
         self._show_state()
-        what = ", ".join(f"{k}={v}" for k, v in fault.describe().items())
+        self._mark_stale()
+        what = self._describe_fault(fault)
         self._say(self.t("repair_done" if repair else "fault_done", what=what))
+
+    def _describe_fault(self, fault: faults.Fault) -> str:
+        facts = fault.describe()
+        if fault.kind == "link_down":
+            return self.t("fault_link_down", a=facts["a"], b=facts["b"])
+        if fault.kind == "node_down":
+            return self.t("fault_node_down", node=facts["node"])
+        values = ", ".join(f"{k}={v}" for k, v in facts.items() if k != "kind")
+        return self.t("fault_other", kind=fault.kind, values=values)
 
     def link_down(self, a: str, b: str) -> None:
         self._fault(faults.LinkDown(a, b), repair=False)
@@ -489,6 +717,15 @@ class TopologyCanvas(w.VBox):
 
     def node_up(self, name: str) -> None:
         self._fault(faults.NodeDown(name), repair=True)
+
+
+def _fill_tooltips(root: w.Widget) -> None:
+    """A described widget without a tooltip shows the word "null" on hover (ipywidgets 8): give
+    it its description instead."""
+    if getattr(root, "description", "") and getattr(root, "tooltip", "") is None:
+        root.tooltip = root.description
+    for child in getattr(root, "children", ()):
+        _fill_tooltips(child)
 
 
 def _link_caption(data: dict) -> str:

@@ -8,12 +8,15 @@ whose source names the file and the format, e.g. "invalid topology br01.clab.yml
 
 from __future__ import annotations
 
+import errno
 import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from mnss_foundation.problem import Problem
 
 from .formats.common import Imported
 from .model import Topology, TopologyError
@@ -39,7 +42,8 @@ def format_of(path: str | Path) -> str:
         return "containerlab"
     found = _SUFFIXES.get(Path(name).suffix)
     if found is None:
-        raise TopologyError([f"{path}: unknown file type; use one of: {', '.join(FORMATS.values())}"])
+        text = f"{path}: unknown file type; use one of: {', '.join(FORMATS.values())}"
+        raise TopologyError([Problem(text, "unknown_file_type", path=str(path))])
     return found
 
 
@@ -115,7 +119,9 @@ def load(
             text = path.read_text("utf-8")
         except (OSError, UnicodeDecodeError) as err:
             reason = err.strerror if isinstance(err, OSError) else "not UTF-8 text"
-            raise TopologyError([f"cannot read file: {reason}"], shown) from None
+            code = {errno.ENOENT: "file_missing", errno.EACCES: "file_no_permission", errno.EISDIR: "file_is_folder"}
+            why = code.get(getattr(err, "errno", None), "file_unreadable")
+            raise TopologyError([Problem(f"cannot read file: {reason}", why, path=shown)], shown) from None
     else:
         text = str(source)
     if format is None:

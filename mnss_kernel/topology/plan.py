@@ -13,6 +13,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from ipaddress import IPv4Address, IPv4Interface, IPv4Network
 
+from mnss_foundation.problem import Problem
+
 from ..catalog import is_l3, role
 
 IFNAME_MAX = 15
@@ -284,7 +286,9 @@ def _gateways(p: Plan, topo, kinds: dict[str, str]) -> None:
         if node.gateway:
             gw = IPv4Address(node.gateway)
             if not any(gw in i.ip.network for i in mine):
-                p.problems.append(f"node {node.name!r}: gateway: {gw} is not on any subnet of this node")
+                where = f"node {node.name!r}: gateway"
+                text = f"{where}: {gw} is not on any subnet of this node"
+                p.problems.append(Problem(text, "gateway_off_subnet", where, value=str(gw)))
             p.gateways[node.name] = gw
             continue
         for i in mine:

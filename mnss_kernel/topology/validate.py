@@ -10,6 +10,7 @@ from importlib import resources
 from typing import Any
 
 from mnss_foundation import schemacheck
+from mnss_foundation.problem import Problem
 
 from ..catalog import role
 
@@ -53,14 +54,14 @@ def _interface(value: str, what: str, problems: list[str]) -> ipaddress.IPv4Inte
     try:
         iface = ipaddress.IPv4Interface(value)
     except ValueError:
-        problems.append(f"{what}: {value!r} is not an IPv4 address with prefix length, e.g. 10.0.1.10/24")
+        text = f"{what}: {value!r} is not an IPv4 address with prefix length, e.g. 10.0.1.10/24"
+        problems.append(Problem(text, "not_interface", what, value=value))
         return None
     net = iface.network
     if net.prefixlen < 31 and iface.ip in (net.network_address, net.broadcast_address):
-        problems.append(
-            f"{what}: {value} is the {'network' if iface.ip == net.network_address else 'broadcast'} "
-            f"address of {net}; use a host address"
-        )
+        which = "network" if iface.ip == net.network_address else "broadcast"
+        text = f"{what}: {value} is the {which} address of {net}; use a host address"
+        problems.append(Problem(text, f"{which}_address", what, value=value, net=str(net)))
         return None
     return iface
 
@@ -72,7 +73,8 @@ def _network(value: str, what: str, problems: list[str], allow_any: bool = False
         ipaddress.IPv4Network(value)
     except ValueError:
         extra = " or 'any'" if allow_any else ""
-        problems.append(f"{what}: {value!r} is not an IPv4 network like 10.0.2.0/24{extra}")
+        text = f"{what}: {value!r} is not an IPv4 network like 10.0.2.0/24{extra}"
+        problems.append(Problem(text, "not_network_or_any" if allow_any else "not_network", what, value=value))
 
 
 def check_meaning(topo, source: str = "") -> None:
@@ -81,10 +83,14 @@ def check_meaning(topo, source: str = "") -> None:
     from .plan import plan
 
     problems: list[str] = []
+
+    def say(what: str, code: str, text: str, **params) -> None:
+        problems.append(Problem(f"{what}: {text}", code, what, **params))
+
     names = [n.name for n in topo.nodes]
     for name, count in Counter(names).items():
         if count > 1:
-            problems.append(f"node {name!r}: the name is used {count} times; names must be unique")
+            say(f"node {name!r}", "name_taken", f"the name is used {count} times; names must be unique", count=count)
     known = set(names)
     kinds = {n.name: n.kind for n in topo.nodes}
 
@@ -101,15 +107,15 @@ def check_meaning(topo, source: str = "") -> None:
         what = f"link {link.a}-{link.b}"
         missing = [end for end in link.ends() if end not in known]
         for end in missing:
-            problems.append(f"{what}: node {end!r} does not exist")
+            say(what, "no_such_node", f"node {end!r} does not exist", node=end)
         if missing:
             continue
         if link.a == link.b:
-            problems.append(f"{what}: a link must join two different nodes")
+            say(what, "link_to_itself", "a link must join two different nodes")
             continue
         pair = frozenset(link.ends())
         if pair in seen_pairs:
-            problems.append(f"{what}: there is already a link between these nodes")
+            say(what, "link_exists", "there is already a link between these nodes")
         seen_pairs.add(pair)
         degree.update(link.ends())
         switch_ends = [end for end in link.ends() if role(kinds[end]) == "switch"]
@@ -118,51 +124,56 @@ def check_meaning(topo, source: str = "") -> None:
             if ip is None:
                 continue
             if role(kinds[end]) == "switch":
-                problems.append(f"{what}: {side}: {end!r} is a switch and has no address on its ports")
+                text = f"{end!r} is a switch and has no address on its ports"
+                say(f"{what}: {side}", "switch_port_address", text, node=end)
             else:
                 _interface(ip, f"{what}: {side}", problems)
         if link.vlan is not None and not switch_ends:
-            problems.append(f"{what}: vlan: only a link to a switch has an access VLAN")
+            say(f"{what}: vlan", "vlan_needs_switch", "only a link to a switch has an access VLAN")
         if link.vlan is not None and len(switch_ends) == 2:
-            problems.append(f"{what}: vlan: a switch-to-switch link is a trunk; give its VLANs as 'vlans'")
+            say(f"{what}: vlan", "vlan_on_trunk", "a switch-to-switch link is a trunk; give its VLANs as 'vlans'")
         if link.vlans is not None and len(switch_ends) != 2:
-            problems.append(f"{what}: vlans: only a switch-to-switch trunk carries a list of VLANs")
+            say(f"{what}: vlans", "vlans_need_trunk", "only a switch-to-switch trunk carries a list of VLANs")
         if (link.jitter or 0) > 0 and not link.delay:
-            problems.append(f"{what}: jitter: needs a delay to vary around")
+            say(f"{what}: jitter", "jitter_needs_delay", "needs a delay to vary around")
 
     for node in topo.nodes:
         what, r = f"node {node.name!r}", role(node.kind)
         if node.ip is not None:
             if r == "switch":
-                problems.append(f"{what}: ip: a switch has no address")
+                say(f"{what}: ip", "switch_has_no_address", "a switch has no address")
             elif degree[node.name] != 1:
-                problems.append(
-                    f"{what}: ip: the shorthand is for a node with exactly one link "
-                    f"(it has {degree[node.name]}); set ip_a/ip_b on its links"
+                say(
+                    f"{what}: ip",
+                    "ip_needs_one_link",
+                    f"the shorthand is for a node with exactly one link (it has {degree[node.name]}); "
+                    "set ip_a/ip_b on its links",
+                    count=degree[node.name],
                 )
             else:
                 _interface(node.ip, f"{what}: ip", problems)
         if node.gateway is not None and r != "host":
-            problems.append(f"{what}: gateway: only hosts have a default gateway; routers use routes")
+            say(f"{what}: gateway", "gateway_hosts_only", "only hosts have a default gateway; routers use routes")
         if node.routes and r == "switch":
-            problems.append(f"{what}: routes: a switch does not route")
+            say(f"{what}: routes", "switch_no_routes", "a switch does not route")
         for i, route in enumerate(node.routes):
             _network(route["to"], f"{what}: routes[{i}].to", problems)
         if (node.rules or node.default_policy) and r != "firewall":
-            problems.append(f"{what}: rules: only a firewall has filter rules")
+            say(f"{what}: rules", "rules_firewall_only", "only a firewall has filter rules")
         for i, rule in enumerate(node.rules):
             for key in ("src", "dst"):
                 _network(rule.get(key, "any"), f"{what}: rules[{i}].{key}", problems, allow_any=True)
             if "port" in rule and rule.get("proto", "any") not in ("tcp", "udp"):
-                problems.append(f"{what}: rules[{i}].port: a port needs proto tcp or udp")
+                say(f"{what}: rules[{i}].port", "port_needs_proto", "a port needs proto tcp or udp")
         if node.outside is not None:
             neighbours = {link.b if link.a == node.name else link.a for link in topo.links_of(node.name)}
             if r != "nat":
-                problems.append(f"{what}: outside: only a NAT gateway has an outside interface")
+                say(f"{what}: outside", "outside_nat_only", "only a NAT gateway has an outside interface")
             elif node.outside not in neighbours:
-                problems.append(f"{what}: outside: {node.outside!r} is not a neighbour of this node")
+                text = f"{node.outside!r} is not a neighbour of this node"
+                say(f"{what}: outside", "outside_not_neighbour", text, node=node.outside)
         if r == "nat" and node.outside is None:
-            problems.append(f"{what}: outside: a NAT gateway needs the name of its outside neighbour")
+            say(f"{what}: outside", "nat_needs_outside", "a NAT gateway needs the name of its outside neighbour")
 
     if not problems:
         problems.extend(plan(topo).problems)

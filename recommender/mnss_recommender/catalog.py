@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from mnss_courses.record import CourseTerms
+
 from .text import notebook_text
 
 
@@ -50,6 +52,7 @@ class Catalog:
     items: tuple[Item, ...]
     problems: list[str] = field(default_factory=list)
     course_titles: dict[str, tuple[str, str]] = field(default_factory=dict)  # id -> (zh, en), for the panel
+    course_terms: dict[str, CourseTerms] = field(default_factory=dict)  # id -> credit terms, for the record
 
     def __post_init__(self):
         self.items = tuple(self.items)
@@ -160,7 +163,8 @@ class Catalog:
                     )
                 )
         titles = {cid: (c.meta["title"]["zh"], c.meta["title"]["en"]) for cid, c in courses.items()}
-        return cls(tuple(items), problems, titles)
+        terms = {cid: CourseTerms.from_meta(c.meta) for cid, c in courses.items()}
+        return cls(tuple(items), problems, titles, terms)
 
     @classmethod
     def load(cls, folder: str | Path, strict: bool = True) -> Catalog:

@@ -11,18 +11,25 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from . import metrics, scoring
+from .baselines import EASE, PureSVD
 from .catalog import Catalog
 from .interactions import EventLog, Interactions
-from .models import COMPONENTS, Hybrid, HybridSettings, Recommender, build
+from .models import COMPONENTS, MODELS, Hybrid, HybridSettings, Recommender
 from .profiles import LearnerProfile
 
 MODEL_NAMES = ("popularity", "item-knn", "content", "hybrid")
+BASELINES = {"ease": EASE, "puresvd": PureSVD}
+
+
+def build(name: str, catalog: Catalog, **options) -> Recommender:
+    """A model of the project (models.MODELS) or a baseline (BASELINES) by name."""
+    return {**MODELS, **BASELINES}[name](catalog, **options)
 
 
 @dataclass(frozen=True)
@@ -43,6 +50,7 @@ class ModelResult:
     recall_cold: float
     ndcg_cold: float
     fit_seconds: float
+    ndcg_each: np.ndarray = field(default=None, repr=False, compare=False)  # per learner, sorted by learner
 
 
 def temporal_split(log: EventLog, train_fraction: float = 0.8) -> Split:
@@ -126,6 +134,7 @@ def evaluate_model(
         mean(recall_a, cold_a),
         mean(ndcg_a, cold_a),
         fit_seconds,
+        ndcg_a,
     )
 
 
@@ -185,9 +194,11 @@ def tune_hybrid(
     seed: int = 0,
     split: str = "global",
     horizon: str = "next",
+    settings: HybridSettings | None = None,
 ) -> dict[str, float]:
     """Weights that maximise NDCG@k on the last (1 - inner_fraction) of the *training* events,
-    by coordinate ascent from DEFAULT_WEIGHTS. Never sees the test period."""
+    by coordinate ascent from DEFAULT_WEIGHTS (or `settings`' weights; its other settings are kept).
+    Never sees the test period."""
     profiles = profiles or {}
     split = SPLITS[split](train_log, inner_fraction)
     inner = split.train.interactions(catalog)
@@ -195,14 +206,14 @@ def tune_hybrid(
     learners = sorted(relevant)
     if len(learners) > max_learners:
         learners = sorted(np.random.default_rng(seed).choice(learners, max_learners, replace=False).tolist())
-    model = Hybrid(catalog).fit(inner)
+    model = Hybrid(catalog, settings).fit(inner)
     n = len(catalog)
     comps = np.zeros((len(learners), len(COMPONENTS), n), np.float32)
     allowed = np.zeros((len(learners), n), bool)
     rel = np.zeros((len(learners), n), bool)
     for row, learner in enumerate(learners):
-        c, a, _ = model.components(model.history(learner), profiles.get(learner))
-        comps[row], allowed[row] = c, a
+        c, a, context = model.components(model.history(learner), profiles.get(learner))
+        comps[row], allowed[row] = c * model.penalty(context["startable"]), a
         rel[row, relevant[learner]] = True
     if not learners:
         return dict(model.settings.weights)
@@ -247,17 +258,21 @@ def format_table(results: list[ModelResult], k: int = 10, title: str = "") -> st
     return "\n".join(lines)
 
 
-def check_prerequisites_respected(model: Recommender, learners, k: int = 10) -> list[str]:
-    """Problems: recommendations that were finished or cannot be started (for tests and the CLI)."""
+def check_prerequisites_marked(model: Recommender, learners, k: int = 10) -> list[str]:
+    """Problems (for tests and the CLI): a recommendation the learner already finished, or one whose
+    prerequisites they have not completed without a reason that names one of those first."""
     problems = []
     cat = model.catalog
     for learner in learners:
         history = model.history(learner)
-        done = history.completed_items()
-        ok = scoring.startable(cat.prerequisite_matrix, done)
-        for i in model.rank(history, k):
-            if i in set(done.tolist()):
-                problems.append(f"{learner}: {cat.ids[i]} was already finished")
+        done = set(history.completed_items().tolist())
+        ok = scoring.startable(cat.prerequisite_matrix, history.completed_items())
+        for rec in model.recommend(learner, k, history=history):
+            i = cat.index[rec.item]
+            if i in done:
+                problems.append(f"{learner}: {rec.item} was already finished")
             if not ok[i]:
-                problems.append(f"{learner}: {cat.ids[i]} has unfinished prerequisites")
+                missing = [cat.items[j].title_en for j in np.flatnonzero(cat.prerequisite_matrix[i]) if j not in done]
+                if not any(rec.reason.en.startswith(f"Finish its prerequisite {t} first: ") for t in missing):
+                    problems.append(f"{learner}: {rec.item} has unfinished prerequisites and says not: {rec.reason}")
     return problems

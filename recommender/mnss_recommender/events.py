@@ -2,7 +2,8 @@
 
 An event says that one learner (a pseudonym, never a login name) did one thing to one notebook
 ("course-id/assignment-id") at one time. Producers give every event an id; the store keeps each id
-once, so a producer that retries after a lost answer does no harm.
+once per learner, so a producer that retries after a lost answer does no harm, and no learner's
+event is ever dropped because another learner's server chose the same id.
 
 The store is plain SQLAlchemy Core: SQLite by default, any SQLAlchemy URL (PostgreSQL, ...) works.
 """
@@ -21,6 +22,7 @@ import sqlalchemy as sa
 from .profiles import LearnerProfile
 
 KINDS = ("opened", "executed", "submitted", "graded", "topology_run", "closed", "fetched")
+MAX_ID_LENGTH = 128  # the width of the event_id, learner and item columns
 
 
 class EventError(ValueError):
@@ -44,9 +46,15 @@ class Event:
         problems = []
         if not self.event_id:
             problems.append("event_id: must not be empty")
+        if len(self.event_id) > MAX_ID_LENGTH:
+            problems.append(f"event_id: {len(self.event_id)} characters, at most {MAX_ID_LENGTH}")
         if not self.learner:
             problems.append("learner: must not be empty")
-        if self.item.count("/") != 1 or not all(self.item.split("/")):
+        if len(self.learner) > MAX_ID_LENGTH:
+            problems.append(f"learner: {len(self.learner)} characters, at most {MAX_ID_LENGTH}")
+        if len(self.item) > MAX_ID_LENGTH:
+            problems.append(f"item: {len(self.item)} characters, at most {MAX_ID_LENGTH}")
+        elif self.item.count("/") != 1 or not all(self.item.split("/")):
             problems.append(f"item: {self.item!r} must be course-id/assignment-id")
         if self.kind not in KINDS:
             problems.append(f"kind: {self.kind!r} is not one of {', '.join(KINDS)}")
@@ -102,8 +110,8 @@ metadata = sa.MetaData()
 events_table = sa.Table(
     "recommender_events",
     metadata,
-    sa.Column("event_id", sa.String(128), primary_key=True),
-    sa.Column("learner", sa.String(128), nullable=False),
+    sa.Column("learner", sa.String(MAX_ID_LENGTH), primary_key=True),
+    sa.Column("event_id", sa.String(MAX_ID_LENGTH), primary_key=True),
     sa.Column("item", sa.String(128), nullable=False),
     sa.Column("kind", sa.String(16), nullable=False),
     sa.Column("ts", sa.Float, nullable=False),
@@ -122,6 +130,30 @@ profiles_table = sa.Table(
 )
 
 _COLUMNS = ("event_id", "learner", "item", "kind", "ts", "score", "duration")
+KEY = ["learner", "event_id"]
+
+
+def _key_events_by_learner(engine: sa.Engine) -> None:
+    """Move a store made when event ids were unique on their own to the (learner, event_id) key,
+    keeping every row; a store already keyed so, or a new one, is left as it is."""
+    inspector = sa.inspect(engine)
+    if not inspector.has_table(events_table.name):
+        return
+    primary = inspector.get_pk_constraint(events_table.name)
+    if sorted(primary["constrained_columns"]) == sorted(KEY):
+        return
+    table, old, columns = events_table.name, events_table.name + "_by_id", ", ".join(_COLUMNS)
+    with engine.begin() as conn:
+        if engine.dialect.name != "sqlite":  # SQLite cannot change a primary key in place
+            conn.execute(sa.text(f'ALTER TABLE {table} DROP CONSTRAINT "{primary["name"]}"'))
+            conn.execute(sa.text(f"ALTER TABLE {table} ADD PRIMARY KEY (learner, event_id)"))
+            return
+        for index in inspector.get_indexes(events_table.name):
+            conn.execute(sa.text(f"DROP INDEX {index['name']}"))
+        conn.execute(sa.text(f"ALTER TABLE {table} RENAME TO {old}"))
+        events_table.create(conn)
+        conn.execute(sa.text(f"INSERT INTO {table} ({columns}) SELECT {columns} FROM {old}"))
+        conn.execute(sa.text(f"DROP TABLE {old}"))
 
 
 def _row(event: Event) -> dict:
@@ -144,6 +176,7 @@ class EventStore:
             engine_options.setdefault("poolclass", sa.pool.StaticPool)
             engine_options.setdefault("connect_args", {"check_same_thread": False})
         self.engine = sa.create_engine(url, **engine_options)
+        _key_events_by_learner(self.engine)
         metadata.create_all(self.engine)
 
     def close(self) -> None:
@@ -152,12 +185,12 @@ class EventStore:
     # --- writing ---------------------------------------------------------------------------------
 
     def add(self, events: Iterable[Event], batch: int = 5000) -> int:
-        """Store the events whose ids are new; returns how many were new. Sending the same event
-        again (a retry) changes nothing; within one call the first of equal ids wins."""
+        """Store the events whose (learner, id) are new; returns how many were new. Sending the
+        same event again (a retry) changes nothing; within one call the first of equal keys wins."""
         added = 0
-        pending: dict[str, Event] = {}
+        pending: dict[tuple[str, str], Event] = {}
         for event in events:
-            pending.setdefault(event.event_id, event)
+            pending.setdefault((event.learner, event.event_id), event)
             if len(pending) >= batch:
                 added += self._add_batch(list(pending.values()))
                 pending.clear()
@@ -166,13 +199,15 @@ class EventStore:
         return added
 
     def _add_batch(self, batch: list[Event]) -> int:
-        ids = [e.event_id for e in batch]
+        ids = sorted({e.event_id for e in batch})
+        table = events_table.c
         with self.engine.begin() as conn:
             known = set()
             for start in range(0, len(ids), 500):
                 chunk = ids[start : start + 500]
-                known.update(conn.scalars(sa.select(events_table.c.event_id).where(events_table.c.event_id.in_(chunk))))
-            rows = [_row(e) for e in batch if e.event_id not in known]
+                query = sa.select(table.learner, table.event_id).where(table.event_id.in_(chunk))
+                known.update(tuple(row) for row in conn.execute(query))
+            rows = [_row(e) for e in batch if (e.learner, e.event_id) not in known]
             if rows:
                 conn.execute(self._insert_ignoring_duplicates(), rows)
         return len(rows)
@@ -183,11 +218,11 @@ class EventStore:
         if name == "sqlite":
             from sqlalchemy.dialects.sqlite import insert
 
-            return insert(events_table).on_conflict_do_nothing(index_elements=["event_id"])
+            return insert(events_table).on_conflict_do_nothing(index_elements=KEY)
         if name == "postgresql":
             from sqlalchemy.dialects.postgresql import insert
 
-            return insert(events_table).on_conflict_do_nothing(index_elements=["event_id"])
+            return insert(events_table).on_conflict_do_nothing(index_elements=KEY)
         if name in ("mysql", "mariadb"):
             return events_table.insert().prefix_with("IGNORE")
         return events_table.insert()
@@ -242,6 +277,23 @@ class EventStore:
             result = conn.execution_options(yield_per=chunk).execute(query)
             for event_id, who, item, kind, ts, score, duration in result:
                 yield Event(event_id, who, item, kind, ts, score, duration)
+
+    def events_of(self, learners: Iterable[str], kinds: Iterable[str] | None = None) -> dict[str, list[Event]]:
+        """learner -> their events in time order (optionally only some kinds), for many learners at
+        once (the training office's table); learners without events map to []."""
+        wanted = list(dict.fromkeys(learners))
+        found: dict[str, list[Event]] = {who: [] for who in wanted}
+        query = sa.select(*(events_table.c[c] for c in _COLUMNS))
+        if kinds is not None:
+            query = query.where(events_table.c.kind.in_(list(kinds)))
+        with self.engine.connect() as conn:
+            for start in range(0, len(wanted), 500):
+                chunk = query.where(events_table.c.learner.in_(wanted[start : start + 500]))
+                for event_id, who, item, kind, ts, score, duration in conn.execute(
+                    chunk.order_by(events_table.c.ts, events_table.c.event_id)
+                ):
+                    found[who].append(Event(event_id, who, item, kind, ts, score, duration))
+        return found
 
     def log(self, since: float | None = None, until: float | None = None):
         """Events as columns (an interactions.EventLog), without building Event objects: for training."""

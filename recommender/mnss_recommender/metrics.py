@@ -34,3 +34,15 @@ def coverage(recommendation_lists: Iterable[Iterable], catalog_size: int) -> flo
     for items in recommendation_lists:
         shown.update(items)
     return len(shown) / catalog_size
+
+
+def paired_bootstrap(a: Sequence[float], b: Sequence[float], rounds: int = 2000, seed: int = 0) -> tuple:
+    """(mean of a - b, lower, upper): the 95% percentile interval of the mean paired difference,
+    resampling the same learners for both (a[i] and b[i] are one learner's values)."""
+    diff = np.asarray(a, float) - np.asarray(b, float)
+    if diff.size == 0:
+        raise ValueError("no paired values to compare")
+    rng = np.random.default_rng(seed)
+    means = diff[rng.integers(0, diff.size, (rounds, diff.size))].mean(axis=1)
+    low, high = np.percentile(means, [2.5, 97.5])
+    return float(diff.mean()), float(low), float(high)

@@ -205,7 +205,7 @@ class ContentSimilarity(Recommender):
         return reasons.similar_content(self.catalog, source)
 
 
-COMPONENTS = ("popular", "also_took", "next", "content", "prerequisite", "unlocked")
+COMPONENTS = ("popular", "also_took", "next", "content", "prerequisite", "unlocked", "ease")
 
 # Tuned once with evaluate.tune_hybrid (coordinate ascent, NDCG@10 of the next notebook) on a
 # validation split inside the training period of simulated logs, seed 101, 3000 learners on the
@@ -223,12 +223,18 @@ class HybridSettings:
     next_window: int = 3  # the last this many items predict the next one
     transition_window: int = 2  # pairs up to this many steps apart count as "took next"
     profile_strength: float = 1.0  # a profile counts like this many history items for category interest
+    ease_l2: float = 500.0  # EASE^R's ridge penalty
+    ease_half_life: float = 0.0  # recency of history items in the EASE^R part (0: all count the same)
+    blocked_factor: float = 0.5  # the score of an item whose prerequisites are not done is multiplied by this
 
 
 class Hybrid(Recommender):
     """Blend of category-aware popularity, item-kNN, "took next" transitions, content similarity,
-    and the prerequisite graph. Never recommends a notebook the learner has touched or finished,
-    nor one whose prerequisites they have not completed.
+    EASE^R, and the prerequisite graph. Never recommends a notebook the learner has touched or
+    finished. Prerequisites are a soft signal: a notebook whose prerequisites the learner has not
+    completed scores `blocked_factor` times less, and when it is recommended all the same its
+    reason says first which prerequisite to finish (learners do peek ahead; a hard filter hid
+    a third to a half of what they went on to do).
 
     Cold start: a learner with no history gets the notebooks new learners of their profile's
     categories most often start with; a notebook nobody has touched yet takes its content
@@ -256,6 +262,7 @@ class Hybrid(Recommender):
         starts = interactions.indptr[:-1][np.diff(interactions.indptr) > 0]
         self.first_counts = np.bincount(interactions.items[starts], minlength=n).astype(float)
         self.cold_items = self.counts == 0
+        self.ease = scoring.ease_weights(interactions.matrix("binary"), self.settings.ease_l2)
 
     def _interest_prior(self, profile: LearnerProfile | None) -> tuple[np.ndarray, tuple[str, ...]]:
         cats = profile.interests() if profile else ()
@@ -275,7 +282,7 @@ class Hybrid(Recommender):
         """(len(COMPONENTS), n) normalized component scores, the allowed mask, and the context."""
         n = len(self.catalog)
         startable = self._startable(history)
-        allowed = scoring.candidates(n, history.items, startable)
+        allowed = scoring.candidates(n, history.items)
         prior, cats = self._interest_prior(profile)
         comps = np.zeros((len(COMPONENTS), n))
         if len(history) == 0:
@@ -296,6 +303,8 @@ class Hybrid(Recommender):
         content = scoring.normalized(scoring.neighbourhood(self.content_sim, items, content_w), unseen)
         knn = np.where(self.cold_items, content, knn)  # a new notebook: content stands in for CF
         nxt = scoring.normalized(self.next_prob[recent].T @ next_w, unseen)
+        ease_w = scoring.recency_weights(len(history), s.ease_half_life)
+        ease = scoring.normalized(ease_w @ self.ease[items], unseen)
         affinity = scoring.category_affinity(
             self.catalog.category_codes, items, content_w, len(self.catalog.categories), prior, s.profile_strength
         )
@@ -305,6 +314,7 @@ class Hybrid(Recommender):
         comps[1] = np.where(allowed, knn, 0.0)
         comps[2] = np.where(allowed, nxt, 0.0)
         comps[3] = np.where(allowed, content, 0.0)
+        comps[6] = np.where(allowed, ease, 0.0)
         context = {
             "cold": False,
             "startable": startable,
@@ -334,7 +344,7 @@ class Hybrid(Recommender):
         started but did not finish and can do now (< 0), those that block the most others first."""
         comps, allowed, context = self.components(history, profile)
         context["comps"], context["weights"] = comps, self.weights
-        scores = scoring.blend(comps, context["weights"]) + 1e-9 * comps[0]
+        scores = (scoring.blend(comps, context["weights"]) + 1e-9 * comps[0]) * self.penalty(context["startable"])
         retry = scoring.unfinished(len(self.catalog), history.items, history.completed_items(), context["startable"])
         if retry.any():
             blocks = self.catalog.dependent_counts.astype(float)
@@ -343,10 +353,27 @@ class Hybrid(Recommender):
         context["retry"] = retry
         return scores, allowed, context
 
+    def penalty(self, startable: np.ndarray | None) -> np.ndarray | float:
+        """(n,) factors on the blend: `blocked_factor` where prerequisites are not completed."""
+        if startable is None:
+            return 1.0
+        return np.where(startable, 1.0, self.settings.blocked_factor)
+
+    def reason(self, index, history, context):
+        """Why, from this learner's events; for an item whose prerequisites they have not
+        completed, which one to finish first comes before anything else."""
+        why = self._reason(index, history, context)
+        startable = context["startable"]
+        if startable is None or startable[index]:
+            return why
+        missing = self.catalog.prerequisite_matrix[index].copy()
+        missing[history.completed_items()] = False
+        return reasons.prerequisite_first(self.catalog, int(np.flatnonzero(missing)[0]), why)
+
     # when several parts explain an item about as well (>= half the largest), say the most telling
     REASON_PREFERENCE = ("next", "prerequisite", "also_took", "content", "unlocked", "popular")
 
-    def reason(self, index, history, context):
+    def _reason(self, index, history, context):
         if context["cold"]:
             if self.first_counts[index] == 0:  # nobody started here: say only what is true
                 return self.plain_reason(index)
@@ -355,8 +382,11 @@ class Hybrid(Recommender):
             return reasons.popular_start((category,) if category in cats else ())
         if context["retry"][index]:
             dependents = np.flatnonzero(self.catalog.prerequisite_matrix[:, index])
-            if len(dependents):
-                return reasons.finish_to_start(self.catalog, int(dependents[np.argmax(self.counts[dependents])]))
+            if len(dependents):  # the one most taken; among equals, one of the same course
+                course = self.catalog.items[index].course
+                same = np.array([self.catalog.items[d].course == course for d in dependents])
+                best = dependents[np.argmax(self.counts[dependents] + 0.5 * same)]
+                return reasons.finish_to_start(self.catalog, int(best))
             return reasons.unfinished()
         contributions = (context["weights"] * context["comps"][:, index]).tolist()
         top = max(contributions)

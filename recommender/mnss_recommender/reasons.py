@@ -90,3 +90,9 @@ def enrol_first(catalog: Catalog, index: int, reason: Reason) -> Reason:
     """A recommendation from a course the learner is not in: says so before anything else."""
     zh, en = catalog.course_title(catalog.items[index].course)
     return Reason(f"先选课《{zh}》：{reason.zh}", f"Enrol first in {en}: {reason.en}")
+
+
+def prerequisite_first(catalog: Catalog, prerequisite: int, reason: Reason) -> Reason:
+    """An item whose prerequisites the learner has not completed: says which to finish first."""
+    zh, en = _t(catalog, prerequisite)
+    return Reason(f"先学完先修《{zh}》：{reason.zh}", f"Finish its prerequisite {en} first: {reason.en}")

@@ -146,6 +146,18 @@ def unlocked_by(prerequisites: np.ndarray, recent_completed: np.ndarray) -> tupl
     return scores, source
 
 
+def ease_weights(matrix, l2: float = 500.0) -> np.ndarray:
+    """(n, n) EASE^R item-item weights of a learners x items matrix: B = I - P / diag(P) with
+    P = (X'X + l2 I)^-1, zero diagonal. A learner's scores are x_u @ B."""
+    n = matrix.shape[1]
+    gram = (matrix.T @ matrix).toarray().astype(np.float64)
+    gram[np.diag_indices(n)] += l2
+    p = np.linalg.inv(gram)
+    b = -p / np.diag(p)
+    np.fill_diagonal(b, 0.0)
+    return b.astype(np.float32)
+
+
 def blend(components: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """Weighted sum of (c, n) component scores."""
     return np.asarray(weights, dtype=float) @ components

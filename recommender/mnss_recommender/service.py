@@ -9,7 +9,10 @@ counts for that course, never per-learner rows. Recommendations come from the co
 learner is enrolled in (hub groups `<course>-learners`); others only fill a short list, marked
 "先选课 / Enrol first". /api/me (the JupyterLab panel's source, asked by
 the learner's server with its own token) adds the caller's courses with progress; asking for
-anyone else (`?user=`) is refused with 403, whoever asks.
+anyone else (`?user=`) is refused with 403, whoever asks. /api/record is the caller's own
+learning record (mnss_courses.record); /api/record/staff gives hub admins the credit hours per
+person and year of the users they name (the service cannot turn pseudonyms back into names, so
+the hub, which knows its users, names them).
 """
 
 from __future__ import annotations
@@ -19,15 +22,19 @@ import os
 import secrets
 import signal
 import time
+from datetime import UTC, datetime
 from pathlib import Path
 from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
 from tornado import ioloop, web
 from tornado.log import access_log
-from traitlets import Bool, Integer, Unicode, default
+from traitlets import Bool, Integer, TraitError, Unicode, default, validate
 from traitlets.config import Application
+
+from mnss_courses.record import build_record, hours_by_person_year, record_to_dict
 
 from .catalog import Catalog
 from .events import Event, EventError, EventStore, pseudonym
@@ -37,6 +44,8 @@ from .nextup import next_up
 
 MAX_EVENTS_PER_POST = 1000
 MIN_GROUP = 5  # aggregate counts below this are not shown (small cells identify people)
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC).timestamp()  # no learning event of this platform is older
+FUTURE_SLACK = 86400  # a server's clock may be off, but not by more than a day
 
 
 def events_from_request(body: bytes, learner: str) -> list[Event]:
@@ -61,6 +70,22 @@ def events_from_request(body: bytes, learner: str) -> list[Event]:
         except EventError as err:
             raise EventError(f"events[{i}]: {err}") from None
     return events
+
+
+def screen(events: list[Event], catalog: Catalog, now: float | None = None) -> tuple[list[Event], list[str]]:
+    """(events worth keeping, why each other one is refused): items must be in the catalogue and
+    timestamps in 2000-01-01 .. now + 1 day. Well-formed events are screened one by one, so one
+    stray notebook does not cost a learner's server the rest of its batch."""
+    now = time.time() if now is None else now
+    kept, refused = [], []
+    for i, event in enumerate(events):
+        if event.item not in catalog:
+            refused.append(f"events[{i}]: item: {event.item!r} is not in the course catalogue")
+        elif not EARLIEST <= event.timestamp <= now + FUTURE_SLACK:
+            refused.append(f"events[{i}]: timestamp: {event.timestamp:g} is not between 2000-01-01 and tomorrow")
+        else:
+            kept.append(event)
+    return kept, refused
 
 
 def course_statistics(log_rows: list[tuple[str, str, float | None]], course: str) -> list[dict]:
@@ -128,6 +153,9 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
         return pseudonym(self.current_user["name"], self.service.key)
 
     def fail(self, status: int, message: str) -> None:
+        """Answer a refusal and log it at the default level: status, endpoint and reason only (the
+        reason names fields and items, never the user, their pseudonym or their address)."""
+        self.service.log.warning("refused %d %s %s: %s", status, self.request.method, self.request.path, message)
         self.set_status(status)
         self.finish({"error": message})
 
@@ -161,14 +189,47 @@ class BaseHandler(HubOAuthenticated, web.RequestHandler):
             return None
 
 
+@web.stream_request_body
 class EventsHandler(BaseHandler):
-    @web.authenticated
+    """Reads the body itself: a declared length over `max_body_bytes` is refused before a byte of
+    it is read, whoever sends it. A smaller body from someone not logged in is read and thrown
+    away, then refused: answering while the client is still sending would reset the connection,
+    and through the hub's proxy the client would see a 503 instead of the refusal."""
+
+    def prepare(self):
+        self._chunks: list[bytes] | None = []
+        self._received = 0
+        limit = self.service.max_body_bytes
+        if self.request.method != "POST":
+            return
+        declared = self.request.headers.get("Content-Length")
+        if declared is not None and (not declared.isdigit() or int(declared) > limit):
+            return self.fail(413, f"the body may be at most {limit} bytes; this one declares {declared[:20]}")
+        if not self.current_user:
+            self._chunks = None  # read, never kept
+
+    def data_received(self, chunk: bytes) -> None:
+        self._received += len(chunk)
+        if self._chunks is not None and self._received <= self.service.max_body_bytes:
+            self._chunks.append(chunk)
+        else:
+            self._chunks = None
+
     def post(self):
+        if not self.current_user:
+            return self.fail(403, "log in through the hub, or send 'Authorization: token <your hub token>'")
+        if self._chunks is None:
+            return self.fail(413, f"the body may be at most {self.service.max_body_bytes} bytes")
         try:
-            events = events_from_request(self.request.body, self.learner())
+            events = events_from_request(b"".join(self._chunks), self.learner())
         except EventError as err:
             return self.fail(400, str(err))
-        self.finish({"stored": self.service.store.add(events)})
+        kept, refused = screen(events, self.service.catalog)
+        if not kept:
+            return self.fail(400, "; ".join(refused[:5]))
+        if refused:
+            self.service.log.warning("refused %d of %d events: %s", len(refused), len(events), "; ".join(refused[:5]))
+        self.finish({"stored": self.service.store.add(kept), **({"refused": refused} if refused else {})})
 
 
 class RecommendationsHandler(BaseHandler):
@@ -199,6 +260,44 @@ class StatsHandler(BaseHandler):
             return self.fail(403, f"only instructors of {course!r} see its statistics")
         rows = [(e.learner, e.item, e.kind, e.score) for e in self.service.store.iter_interactions()]
         self.finish({"course": course, "min_group": MIN_GROUP, "notebooks": course_statistics(rows, course)})
+
+
+class RecordHandler(BaseHandler):
+    """The caller's own learning record: courses they learn in or have done anything in, with
+    scores, time on task, completion and credit hours (the hub's /hub/record page reads it)."""
+
+    @web.authenticated
+    def get(self):
+        if self.asks_for_someone_else():
+            return
+        service = self.service
+        enrolled = [g.removesuffix("-learners") for g in self.current_user.get("groups", []) if g.endswith("-learners")]
+        events = service.store.iter_interactions(learner=self.learner())
+        record = build_record(events, service.catalog.course_terms, service.tz, enrolled)
+        self.finish({"user": self.current_user["name"], "timezone": service.record_timezone, **record_to_dict(record)})
+
+
+MAX_STAFF = 20000
+
+
+class StaffHoursHandler(BaseHandler):
+    """POST {"users": [names]}: credit hours per person and year, for hub admins only."""
+
+    @web.authenticated
+    def post(self):
+        if not self.current_user.get("admin"):
+            return self.fail(403, "only hub administrators see the staff's credit hours")
+        try:
+            users = json.loads(self.request.body or b"{}").get("users")
+        except (ValueError, AttributeError):
+            users = None
+        if not isinstance(users, list) or not all(isinstance(u, str) and u for u in users) or len(users) > MAX_STAFF:
+            return self.fail(400, f'body must be {{"users": [names]}} with at most {MAX_STAFF} user names')
+        service = self.service
+        names = {pseudonym(u, service.key): u for u in users}
+        events = service.store.events_of(names, kinds=("graded",))
+        table = hours_by_person_year(events, service.catalog.course_terms, service.tz)
+        self.finish({"hours": {names[p]: {str(y): h for y, h in years.items()} for p, years in table.items()}})
 
 
 class HealthHandler(web.RequestHandler):
@@ -236,7 +335,30 @@ class RecommenderService(Application):
         help="Secret for pseudonyms (created with mode 0600 if missing); keep it out of backups "
         "that leave the hospital.",
     ).tag(config=True)
+    record_timezone = Unicode(
+        "Asia/Shanghai",
+        help="IANA time zone of the learning record: the year a course's credit hours count for "
+        "is the year of its completion in this zone.",
+    ).tag(config=True)
+
+    @validate("record_timezone")
+    def _valid_timezone(self, proposal):
+        try:
+            ZoneInfo(proposal.value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise TraitError(f"record_timezone: {proposal.value!r} is not an IANA time zone name") from None
+        return proposal.value
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.record_timezone)
+
     retrain_seconds = Integer(600, help="Retrain the model this often (seconds); 0 disables.").tag(config=True)
+    max_body_bytes = Integer(
+        1024 * 1024,
+        help="Largest request body accepted (1000 events fit in a few hundred KiB); larger ones are "
+        "refused with 413 before they are read.",
+    ).tag(config=True)
     port = Integer(help="Port to listen on; default from JUPYTERHUB_SERVICE_URL.").tag(config=True)
     ip = Unicode(
         help="Address to listen on; default from JUPYTERHUB_SERVICE_URL (loopback, or the "
@@ -302,6 +424,8 @@ class RecommenderService(Application):
                 (url_path_join(prefix, "api/recommendations"), RecommendationsHandler),
                 (url_path_join(prefix, "api/me"), MeHandler),
                 (url_path_join(prefix, "api/stats"), StatsHandler),
+                (url_path_join(prefix, "api/record"), RecordHandler),
+                (url_path_join(prefix, "api/record/staff"), StaffHoursHandler),
                 (prefix.rstrip("/") + "/?", HealthHandler),
             ],
             service=self,
@@ -311,7 +435,8 @@ class RecommenderService(Application):
 
     def start(self):
         self.retrain()
-        self.make_app().listen(self.port, self.ip)
+        # Tornado stops reading at twice the limit whatever the handler does (chunked bodies too).
+        self.make_app().listen(self.port, self.ip, max_body_size=2 * self.max_body_bytes)
         if self.retrain_seconds:
             ioloop.PeriodicCallback(self.retrain, self.retrain_seconds * 1000).start()
         self.log.info("%s listening on %s:%d", self.name, self.ip, self.port)

@@ -51,6 +51,15 @@ def test_chinese_hub_pages_have_no_english_text(tmp_path):
         assert english_words(page.inner_text("body")) == [], page.inner_text("body")
         assert page.get_attribute("#jupyterhub-logo img", "alt") == "MNSS Lab"
         assert page.request.get(url + "hub/logo").headers["content-type"].startswith("image/svg")
+        page.goto(url + "hub/token")  # JupyterHub's token page, replaced by a bilingual one
+        page.fill("#token-note", "批改脚本")
+        page.click("#request-token-form button[type=submit]")
+        page.locator("#token-result").wait_for()
+        page.reload()
+        page.locator("#api-tokens-table").wait_for()
+        screenshot(page, "hub-token-zh")
+        assert english_words(page.inner_text("body")) == [], page.inner_text("body")
+        assert page.locator("#token-expiration-seconds option:checked").inner_text() == "永不过期"
         teach = logged_in(url, ("teach",))["teach"]
         if teach.user("teach")["servers"]:
             teach.stop_server("teach")

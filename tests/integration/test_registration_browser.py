@@ -115,6 +115,15 @@ def test_an_invited_person_registers_changes_the_password_and_is_disabled_by_the
         with pytest.raises(HubError):
             HubClient(url).login(username, one_time)
 
+        # the person's own data: masked on the page, in full in their download; a deletion request
+        person.goto(url + "hub/my-data")
+        assert "1101**********" in person.locator("#mnss-my-data").inner_text()
+        own_data = person.context.request.get(url + "hub/my-data?download=1").json()
+        assert own_data["id_number"] == MALE_ID and own_data["mobile"].endswith("13812345678")
+        with person.expect_navigation():
+            person.click("#mnss-request-deletion")
+        assert person.locator("#mnss-notice").is_visible()
+
         # used, revoked and expired invitations are refused
         for link, reason in ((links[0], "已被使用"),):
             person.goto(link)
@@ -148,3 +157,11 @@ def test_an_invited_person_registers_changes_the_password_and_is_disabled_by_the
             own.user(username)
         person.goto(url + "hub/home")
         assert "/hub/login" in person.url, "the disabled person's browser session must end"
+
+    # invitation codes are secrets: the access log scrubs them
+    assert not any(link.split("code=")[1] in log.read_text() for link in links)
+    # no ID number or mobile in clear in the hub's log or in any file of its state
+    for path in [log, *state.rglob("*")]:
+        if path.is_file():
+            data = path.read_bytes()
+            assert MALE_ID.encode() not in data and b"13812345678" not in data, path

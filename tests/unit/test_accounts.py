@@ -17,7 +17,7 @@ def test_create_and_verify(store):
     assert store.verify("alice", "a-long-password")
     assert not store.verify("alice", "a-long-passwore")
     assert not store.verify("bob", "a-long-password")
-    assert store.must_change("alice")
+    assert store.awaiting_new_password("alice")
 
 
 def test_password_is_not_stored_in_clear(store):
@@ -48,7 +48,7 @@ def test_set_password_clears_must_change(store):
     store.create("alice", "a-long-password")
     store.set_password("alice", "new-long-password")
     assert store.verify("alice", "new-long-password") and not store.verify("alice", "a-long-password")
-    assert not store.must_change("alice")
+    assert not store.awaiting_new_password("alice")
     with pytest.raises(AccountError, match="no account 'bob'"):
         store.set_password("bob", "new-long-password")
 
@@ -109,3 +109,13 @@ def test_stores_made_before_disabling_existed_are_upgraded(tmp_path):
     store = AccountStore(path)
     store.create("alice", "a-long-password", must_change=False)
     assert store.check("alice", "a-long-password") is Verdict.OK
+
+
+def test_only_an_enabled_account_with_a_one_time_password_may_choose_a_new_one(store):
+    store.create("alice", "one-time-pass-1")
+    assert store.awaiting_new_password("alice")
+    store.set_disabled("alice")
+    assert not store.awaiting_new_password("alice")
+    store.set_disabled("alice", False)
+    store.set_password("alice", "my-own-password")
+    assert not store.awaiting_new_password("alice") and not store.awaiting_new_password("bob")

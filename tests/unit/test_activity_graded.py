@@ -46,3 +46,13 @@ def test_nothing_recorded_when_activity_is_off(tmp_path, monkeypatch):
     monkeypatch.delenv("MNSS_RECOMMENDER_URL", raising=False)
     (tmp_path / "x.html").write_text(feedback_html("x", 1, 1))
     assert record_feedback("c1", "a1", [tmp_path / "x.html"]) is None
+
+
+def test_identical_feedback_of_two_learners_gets_two_ids(tmp_path, monkeypatch):
+    (tmp_path / "lab.html").write_text(feedback_html("lab", 5, 10))
+    ids = []
+    for user in ("alice", "bob"):
+        monkeypatch.setenv("JUPYTERHUB_USER", user)
+        ids.append(record_feedback("c1", "lab", [tmp_path / "lab.html"], EventBuffer(tmp_path / f"{user}.sqlite")))
+    assert ids[0] != ids[1] and all(i.startswith("graded-") for i in ids)
+    assert "alice" not in ids[0] and "bob" not in ids[1]

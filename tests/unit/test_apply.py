@@ -166,3 +166,31 @@ def test_recommender_needs_a_catalog():
 
 def test_disabled_recommender_sets_nothing():
     assert "services" not in applied().JupyterHub
+
+
+def test_every_service_the_hub_starts_ends_with_the_hub():
+    """Exchange, formgraders, recommender and culler run under mnss_foundation.with_parent, so a
+    hub killed with -9 leaves none of them holding its port."""
+    site = siteconfig.complete(
+        siteconfig.validate(
+            {"recommender": {"enabled": True}, "culler": {"enabled": True}, "hub": {"state_dir": "/srv/m"}}
+        )
+    )
+    c = Config()
+    apply.apply_site_config(c, site)
+    started = [s for s in c.JupyterHub.services if "command" in s]
+    assert {"mnss-exchange", "mnss-recommender", "idle-culler"} <= {s["name"] for s in started}
+    assert any(s["name"].startswith("formgrader-") for s in started)
+    for service in started:
+        assert service["command"][1:3] == ["-m", "mnss_foundation.with_parent"], service["name"]
+
+
+def test_record_pages_come_with_the_recommender():
+    rec = {"enabled": True, "catalog": "/srv/courses", "port": 9999}
+    c = applied({"recommender": rec, "hub": {"state_dir": "/srv/m"}})
+    patterns = [h[0] for h in c.JupyterHub.extra_handlers]
+    assert patterns[:2] == [r"/record", r"/record/export\.(csv|xlsx)"] and r"/record/institution" in patterns
+    source = c.JupyterHub.extra_handlers[0][2]["source"]
+    assert source.api_url == "http://127.0.0.1:9999/services/mnss-recommender/" and source.service == "mnss-recommender"
+    assert source.key_file == "/srv/m/certificate.key" and c.JupyterHub.template_vars["mnss_record"] is True
+    assert "extra_handlers" not in applied().JupyterHub  # no recommender, no record pages

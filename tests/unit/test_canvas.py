@@ -68,7 +68,7 @@ def test_property_panel_refuses_a_bad_address_and_applies_a_good_one(canvas):
     ip_box = next(c for c in canvas.panel.children if "mnss-field-ip" in c._dom_classes)
     ip_box.value = "10.0.0.300/24"
     button(canvas, "mnss-apply").click()
-    assert "ip: '10.0.0.300/24' is not an IPv4 address" in canvas.message.value
+    assert "node h1: IP address: &#x27;10.0.0.300/24&#x27; is not an IPv4 address" in canvas.message.value
     assert canvas.topology.node("h1").ip is None
     ip_box.value = "192.168.10.5/24"
     button(canvas, "mnss-apply").click()
@@ -130,7 +130,7 @@ def test_save_and_load_round_trip(canvas, tmp_path):
     (tmp_path / "bad.yaml").write_text("nodes: [{name: h1, kind: nope}]\n")
     canvas.file_box.value = str(tmp_path / "bad.yaml")
     button(canvas, "mnss-load").click()
-    assert "kind: 'nope' is not allowed" in canvas.message.value
+    assert "node h1: Kind: &#x27;nope&#x27; is not allowed" in canvas.message.value
     assert canvas.topology.names() == ["h1", "s1"]
 
 

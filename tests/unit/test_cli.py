@@ -2,6 +2,10 @@
 
 import io
 import stat
+from pathlib import Path
+
+import pytest
+import yaml
 
 from mnss_hub import cli, siteconfig
 
@@ -88,3 +92,57 @@ def test_check_config_also_runs_the_apply_checks(tmp_path, capsys):
     path.write_text("courses: {enabled: false}\nrecommender: {enabled: true}\n")
     assert cli.main(["--config", str(path), "check-config"]) == 2
     assert "recommender.catalog: empty, and so is courses.catalog" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "settings, clash",
+    [
+        (
+            {"hub": {"port": 8081, "hub_port": 8081}},
+            "port 8081 is used by the proxy (hub.port) and by the hub (hub.hub_port)",
+        ),
+        (
+            {"hub": {"port": 8001}},
+            "port 8001 is used by the proxy (hub.port) and by the proxy's API (hub.proxy_api_port)",
+        ),
+        (
+            {"recommender": {"enabled": True, "port": 10101}, "courses": {"exchange_port": 10101}},
+            "port 10101 is used by service mnss-exchange (courses.exchange_port) and by service mnss-recommender "
+            "(recommender.port)",
+        ),
+        (
+            {"recommender": {"enabled": True, "port": 8081}},
+            "port 8081 is used by the hub (hub.hub_port) and by service mnss-recommender (recommender.port)",
+        ),
+        (
+            {"recommender": {"enabled": True, "port": 10111}, "courses": {"exchange_port": 10101}},
+            "port 10111 is used by service formgrader-",
+        ),
+    ],
+)
+def test_clashing_ports_are_refused_by_check_config_and_run_before_any_state(tmp_path, capsys, settings, clash):
+    state = tmp_path / "state"
+    path = tmp_path / "mnss.yaml"
+    settings = {**settings, "hub": {**settings.get("hub", {}), "state_dir": str(state)}}
+    path.write_text(yaml.safe_dump(settings))
+    assert cli.main(["--config", str(path), "check-config"]) == 2
+    assert clash in capsys.readouterr().err
+    assert cli.main(["--config", str(path), "run"]) == 2
+    assert clash in capsys.readouterr().err
+    assert not state.exists(), "run wrote state before refusing the config"
+
+
+def test_distinct_ports_pass():
+    site = siteconfig.validate({"recommender": {"enabled": True}})
+    cli.check_applies(siteconfig.complete(site))
+
+
+def test_run_finds_jupyterhub_config_from_another_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    found, looked = cli.find_hub_config(None)
+    assert found == (Path(__file__).resolve().parents[2] / "jupyterhub_config.py")
+    assert looked[0] == tmp_path / "jupyterhub_config.py"
+    (tmp_path / "jupyterhub_config.py").write_text("# a site's own\n")
+    assert cli.find_hub_config(None)[0] == (tmp_path / "jupyterhub_config.py").resolve()
+    assert cli.find_hub_config(str(tmp_path / "missing.py"))[0] is None
+    assert cli.build_parser().parse_args(["run"]).jupyterhub_config is None

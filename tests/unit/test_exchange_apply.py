@@ -90,7 +90,8 @@ def test_the_service_is_managed_by_the_hub_with_its_settings():
     assert [f["name"] for f in formgraders] == ["formgrader-hospital-lan", "formgrader-python-basics"]
     assert service["name"] == "mnss-exchange" and service["url"] == "http://127.0.0.1:9123"
     cmd = service["command"]
-    assert cmd[:3] == [os.path.join(sys.prefix, "bin", "python"), "-m", "mnss_courses.exchange"]
+    python = os.path.join(sys.prefix, "bin", "python")
+    assert cmd[:4] == [python, "-m", "mnss_foundation.with_parent", "mnss_courses.exchange"]
     assert "--ExchangeService.storage_root=/srv/m/exchange" in cmd
     assert f"--ExchangeService.max_upload_bytes={2 * 1024 * 1024}" in cmd
     assert "--ExchangeService.catalog_dir=/srv/courses" in cmd
@@ -181,6 +182,7 @@ def test_each_course_has_a_formgrader_only_its_instructors_may_open():
     assert fg["url"] == "http://127.0.0.1:9133" and services["formgrader-python-basics"]["url"].endswith(":9134")
     assert fg["command"][1:] == [
         "-m",
+        "mnss_foundation.with_parent",
         "mnss_courses.formgrader",
         "hospital-lan",
         "/srv/m/grading/hospital-lan",

@@ -3,7 +3,10 @@
 import io
 import stat
 import tarfile
+import time
+import tracemalloc
 import zipfile
+import zlib
 
 import pytest
 
@@ -103,7 +106,7 @@ def test_zip_regular_files_are_read():
 
 def test_limits_on_count_size_depth_and_duplicates():
     many = archive.pack([(f"f{i}", b"") for i in range(5)])
-    with pytest.raises(ArchiveError, match="more than 4 files"):
+    with pytest.raises(ArchiveError, match="more than 4 entries"):
         archive.read(many, Limits(max_entries=4))
     big = archive.pack([("big", b"\0" * 10_000)])  # compresses to almost nothing: a small bomb
     assert len(big) < 1000
@@ -157,3 +160,78 @@ def test_extract_can_keep_existing_files(tmp_path):
     written = archive.extract([("a.txt", b"theirs"), ("b.txt", b"new")], tmp_path, overwrite=False)
     assert [p.name for p in written] == ["b.txt"]
     assert (tmp_path / "a.txt").read_text() == "mine"
+
+
+def gzip_bombed_pax_header(unpacked: int) -> bytes:
+    """A tar.gz whose first member is a PAX header claiming `unpacked` bytes of zeros: about
+    unpacked/1000 bytes on the wire (built chunk by chunk, never held whole)."""
+    header = tarfile.TarInfo("././@PaxHeader")
+    header.type, header.size = tarfile.XHDTYPE, unpacked
+    gz = zlib.compressobj(9, zlib.DEFLATED, 31)
+    parts = [gz.compress(header.tobuf(tarfile.USTAR_FORMAT))]
+    chunk = b"\0" * (1024 * 1024)
+    for _ in range(unpacked // len(chunk)):
+        parts.append(gz.compress(chunk))
+    return b"".join([*parts, gz.flush()])
+
+
+def test_gzip_bombed_pax_header_is_refused_before_it_is_buffered():
+    bomb = gzip_bombed_pax_header(256 * 1024 * 1024)
+    assert len(bomb) < 1024 * 1024  # a small upload
+    tracemalloc.start()
+    started = time.monotonic()
+    try:
+        with pytest.raises(archive.ArchiveTooLarge, match="compressed-bomb header"):
+            archive.read(bomb)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 * 1024 * 1024, f"reading the bomb allocated {peak} bytes"
+    assert time.monotonic() - started < 5
+
+
+def test_legitimate_long_names_still_fit_in_the_header_slack():
+    name = "/".join(["d" * 200] * 4) + "/nb.ipynb"  # PAX header for a 800-byte name
+    assert archive.read(archive.pack([(name, b"{}")])) == [(name, b"{}")]
+
+
+@pytest.mark.parametrize("mode", ["w:bz2", "w:xz", "w"])
+def test_other_tar_compressions_are_still_read(mode):
+    assert archive.read(tar_of(({"name": "a.txt"}, b"hi"), mode=mode)) == [("a.txt", b"hi")]
+
+
+@pytest.mark.parametrize("length", [256, 300, 5000])
+def test_over_long_file_names_are_refused(length):
+    with pytest.raises(ArchiveError, match="longer than"):
+        archive.read(archive_with_name("n" * length))
+
+
+def test_over_long_whole_paths_are_refused():
+    name = "/".join(["p" * 250] * 5)  # every part fits, the whole does not
+    with pytest.raises(ArchiveError, match="longer than 1024 bytes"):
+        archive.read(archive_with_name(name))
+
+
+def archive_with_name(name: str) -> bytes:
+    return tar_of(({"name": name}, b"x"))
+
+
+def test_a_255_byte_name_is_accepted():
+    assert archive.read(archive_with_name("n" * 255)) == [("n" * 255, b"x")]
+
+
+@pytest.mark.parametrize("kind", ["tar", "zip"])
+def test_folders_count_towards_the_entry_limit(kind):
+    folders = [f"d{i}/" for i in range(5)]
+    if kind == "tar":
+        data = tar_of(*(({"name": d, "type": tarfile.DIRTYPE}, None) for d in folders))
+    else:
+        data = zip_of(*((d, b"", stat.S_IFDIR | 0o755) for d in folders))
+    with pytest.raises(ArchiveError, match="more than 4 entries"):
+        archive.read(data, Limits(max_entries=4))
+
+
+def test_the_entry_limit_of_long_named_files_fits_in_the_header_allowance():
+    """2000 files with 1000-byte names: every PAX header is explained by its entry."""
+    entries = [(f"{i:04d}/" + "/".join(["n" * 240] * 4), b"x" * (i % 700)) for i in range(2000)]
+    assert len(archive.read(archive.pack(entries))) == 2000

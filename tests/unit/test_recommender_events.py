@@ -3,6 +3,7 @@
 import math
 
 import pytest
+import sqlalchemy as sa
 
 from mnss_recommender import Event, EventError, EventStore, LearnerProfile, pseudonym
 from mnss_recommender.events import KINDS
@@ -104,3 +105,51 @@ def test_pseudonym_is_stable_and_keyed():
     assert pseudonym("alice", b"k1") == pseudonym("alice", b"k1")
     assert pseudonym("alice", b"k1") != pseudonym("alice", b"k2") != pseudonym("bob", b"k1")
     assert "alice" not in pseudonym("alice", b"k1")
+
+
+def test_two_learners_may_use_the_same_event_id():
+    store = EventStore()
+    a = Event("same-id", "learner-a", "net/a", "opened", 100.0)
+    b = Event("same-id", "learner-b", "net/a", "opened", 101.0)
+    assert store.add([a]) == 1
+    assert store.add([b]) == 1  # B's event is kept, not taken for A's retry
+    assert store.add([a, b]) == 0
+    assert sorted(e.learner for e in store.interactions()) == ["learner-a", "learner-b"]
+
+
+def test_a_store_keyed_by_event_id_alone_is_moved_to_the_learner_key(tmp_path):
+    url = f"sqlite:///{tmp_path}/old.sqlite"
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "CREATE TABLE recommender_events (event_id VARCHAR(128) PRIMARY KEY, learner VARCHAR(128) NOT NULL, "
+                "item VARCHAR(128) NOT NULL, kind VARCHAR(16) NOT NULL, ts FLOAT NOT NULL, score FLOAT, duration FLOAT)"
+            )
+        )
+        conn.execute(sa.text("CREATE INDEX ix_recommender_events_ts ON recommender_events (ts)"))
+        conn.execute(
+            sa.text("INSERT INTO recommender_events VALUES ('x', 'learner-a', 'net/a', 'opened', 1, NULL, NULL)")
+        )
+    engine.dispose()
+    store = EventStore(url)
+    assert store.add([Event("x", "learner-b", "net/a", "opened", 2.0)]) == 1
+    assert [(e.learner, e.event_id) for e in store.interactions()] == [("learner-a", "x"), ("learner-b", "x")]
+    assert EventStore(url).count() == 2  # opening it again changes nothing
+
+
+def test_ids_longer_than_their_column_are_refused():
+    with pytest.raises(EventError, match="event_id: 129 characters, at most 128"):
+        Event("e" * 129, "p", "net/a", "opened", 1.0)
+    with pytest.raises(EventError, match="item: 200 characters"):
+        Event("e", "p", "net/" + "a" * 196, "opened", 1.0)
+
+
+def test_events_of_many_learners_by_kind_in_time_order():
+    store = EventStore()
+    store.add([ev(1, "a", ts=3.0, kind="graded", score=1.0), ev(2, "b", ts=1.0), ev(3, "a", ts=2.0, kind="graded")])
+    store.add([ev(4, "c", ts=1.0, kind="graded", score=0.5)])
+    found = store.events_of(["a", "b", "z", "a"], kinds=("graded",))
+    assert list(found) == ["a", "b", "z"]
+    assert [e.event_id for e in found["a"]] == ["e3", "e1"] and found["b"] == [] and found["z"] == []
+    assert [e.event_id for e in store.events_of(["b"])["b"]] == ["e2"]

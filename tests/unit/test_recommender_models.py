@@ -1,4 +1,4 @@
-"""Models: completion rules, prerequisite filtering, cold start (learner and notebook), reasons."""
+"""Models: completion rules, prerequisites as a marked soft signal, cold start (learner and notebook), reasons."""
 
 import numpy as np
 import pytest
@@ -15,7 +15,7 @@ from mnss_recommender import (
     LearnerProfile,
     Popularity,
 )
-from mnss_recommender.evaluate import check_prerequisites_respected
+from mnss_recommender.evaluate import check_prerequisites_marked
 from mnss_recommender.simulate import SimulationConfig, simulate
 from mnss_recommender.synthcatalog import synthetic_catalog
 
@@ -83,34 +83,58 @@ def test_a_later_passing_grade_completes_a_failed_notebook():
     assert log.interactions().history("a").completed.tolist() == [True]
 
 
-def test_hybrid_never_recommends_finished_or_blocked():
+def test_hybrid_never_recommends_finished_and_marks_what_is_blocked():
     log = crowd().finish("me", "lan/vlan").add("me", "sys/linux", "opened")
     model = Hybrid(CATALOG).fit(log.interactions())
     recs = model.recommend("me", k=10)
-    assert "lan/vlan" not in ids(recs)  # finished
-    assert "campus/firewall" not in ids(recs)  # needs campus/routing
-    assert "sys/backup" not in ids(recs)  # sys/linux only opened, not completed
-    # new notebooks first; then, as the list is short, the one started and not finished
-    assert ids(recs) == ["campus/routing", "data/sql", "sys/linux"]
-    assert recs[-1].score < 0 <= recs[-2].score
+    by_item = {r.item: r for r in recs}
+    assert "lan/vlan" not in by_item  # finished
+    # needs campus/routing, which "me" has not done: offered, but saying so first
+    assert by_item["campus/firewall"].reason.en.startswith("Finish its prerequisite Campus routing first: ")
+    assert by_item["campus/firewall"].reason.zh.startswith("先学完先修《园区路由》：")
+    for startable in ("campus/routing", "data/sql"):
+        assert "prerequisite" not in by_item[startable].reason.en.split(":")[0], by_item[startable]
+    assert by_item["sys/backup"].reason.en.startswith("Finish its prerequisite Linux basics first: ")
+    assert check_prerequisites_marked(model, ["me"]) == []
+    # new notebooks before the one started and not finished
+    assert ids(recs)[0] == "campus/routing"
+    assert ids(recs)[-1] == "sys/linux" and recs[-1].score < 0 <= recs[-2].score
     assert recs[-1].reason.en == "not finished yet; finish it to start Backups"
-    assert ids(model.recommend("me", k=2)) == ["campus/routing", "data/sql"]
 
 
-def test_a_failed_prerequisite_keeps_the_next_notebook_locked():
+def test_a_blocked_item_scores_blocked_factor_times_its_blend():
+    log = crowd().finish("me", "lan/vlan")
+    history = log.interactions().history("me")
+    soft = Hybrid(CATALOG).fit(log.interactions())
+    plain = Hybrid(CATALOG, HybridSettings(blocked_factor=1.0)).fit(log.interactions())
+    firewall = CATALOG.index["campus/firewall"]
+    routing = CATALOG.index["campus/routing"]
+    (s_soft, _, _), (s_plain, _, _) = soft.scores(history, None), plain.scores(history, None)
+    assert s_plain[firewall] > 0
+    assert s_soft[firewall] == pytest.approx(0.5 * s_plain[firewall])
+    assert s_soft[routing] == pytest.approx(s_plain[routing])
+    never = Hybrid(CATALOG, HybridSettings(blocked_factor=0.0)).fit(log.interactions())
+    assert "campus/firewall" not in ids(never.recommend("me", k=3))
+
+
+def test_a_failed_prerequisite_keeps_the_next_notebook_marked():
     log = crowd().finish("me", "lan/vlan", score=0.2)
     recs = Hybrid(CATALOG).fit(log.interactions()).recommend("me", k=10)
-    assert "campus/routing" not in ids(recs) and "campus/firewall" not in ids(recs)
+    for r in recs:
+        if r.item == "campus/routing":
+            assert r.reason.en.startswith("Finish its prerequisite VLAN isolation first: "), r
+        if r.item == "campus/firewall":
+            assert r.reason.en.startswith("Finish its prerequisite "), r
     # the failed one is offered again, last, as the way to what it unlocks
     assert ids(recs)[-1] == "lan/vlan"
     assert recs[-1].reason.zh == "你还没学完它，学完就能开始《园区路由》"
 
 
-def test_prerequisites_respected_on_simulated_logs():
+def test_prerequisites_marked_on_simulated_logs():
     cat = synthetic_catalog(60, seed=3)
     sim = simulate(cat, SimulationConfig(learners=150, seed=3, days=120))
     model = Hybrid(cat).fit(sim.log().interactions(cat))
-    assert check_prerequisites_respected(model, model.interactions.learners) == []
+    assert check_prerequisites_marked(model, model.interactions.learners) == []
 
 
 def test_reason_took_next():
@@ -147,12 +171,13 @@ def test_cold_start_learner_gets_popular_starts_in_their_category():
     assert recs[0].reason.zh == "网络方向的新学员最常从这里开始"
     assert recs[0].reason.en == "where new learners in Networks most often start"
     assert recs[1].item != "lan/vlan" and recs[1].reason.en == "where new learners most often start"
-    assert all(CATALOG.is_startable(r.item, []) for r in recs)
+    assert all(CATALOG.is_startable(r.item, []) or r.reason.en.startswith("Finish its prerequisite") for r in recs)
     assert model.recommend("newcomer", k=1, profile=LearnerProfile(categories=("data",)))[0].item == "data/sql"
     assert model.recommend("newcomer", k=1, profile=LearnerProfile(categories=("systems",)))[0].item == "sys/linux"
     assert model.recommend("newcomer", k=1, profile=LearnerProfile("applications"))[0].item == "data/sql"
-    # no profile: most common start overall, still only startable ones
-    assert all(CATALOG.is_startable(r.item, []) for r in model.recommend("newcomer", k=10))
+    # no profile: most common start overall; anything not startable says what to finish first
+    assert check_prerequisites_marked(model, ["newcomer"]) == []
+    assert any(not CATALOG.is_startable(r.item, []) for r in model.recommend("newcomer", k=10)), "soft, not hidden"
 
 
 def test_cold_start_notebook_by_content():

@@ -1,8 +1,6 @@
 """Next up for one learner: only their courses, unless marked "先选课 / Enrol first"; every reason
 true of them (fresh history, no "taken by 0 learners", no "most often start here" nobody started)."""
 
-import numpy as np
-
 from mnss_recommender import Catalog, Event, Hybrid, Interactions, Item
 from mnss_recommender.nextup import next_up
 
@@ -62,23 +60,25 @@ def test_only_narrows_the_choice():
     m = model()
     everything = [r.item for r in m.recommend("me", k=5, history=history())]
     assert any(not i.startswith("lan/") for i in everything), "the popular Python course wins unrestricted"
-    lan = [r.item for r in m.recommend("me", k=5, history=history(), only=CATALOG.in_courses(["lan"]))]
-    assert lan == ["lan/build"], "lan/vlan needs lan/build first"
+    lan = m.recommend("me", k=5, history=history(), only=CATALOG.in_courses(["lan"]))
+    assert [r.item for r in lan] == ["lan/build", "lan/vlan"]
+    assert lan[1].reason.en.startswith("Finish its prerequisite Build a LAN first: "), "lan/vlan needs lan/build"
+    assert lan[1].reason.zh.startswith("先学完先修《搭建局域网》：")
 
 
-def test_enrolled_courses_first_then_enrol_first_marked():
+def test_enrolled_courses_first_then_one_enrol_first_marked():
     m = model()
-    recs = next_up(m, CATALOG, "me", history(), ["lan"], k=3)
-    others = [r.item for r in m.recommend("me", k=2, history=history(), only=~CATALOG.in_courses(["lan"]))]
+    recs = next_up(m, CATALOG, "me", history(), ["lan"], k=4)
+    (other,) = [r.item for r in m.recommend("me", k=1, history=history(), only=~CATALOG.in_courses(["lan"]))]
     assert [(r["item"], r["enrolled"], r["enrol_first"]) for r in recs] == [
         ("lan/build", True, False),
-        *((i, False, True) for i in others),
-    ]
-    assert recs[1]["item"] == "py/strings"
-    for r in recs[1:]:
-        assert r["reason_zh"].startswith("先选课《") and r["reason_en"].startswith("Enrol first in ")
-    assert recs[1]["reason_en"].startswith("Enrol first in Python basics: ")
-    assert "先选课" not in recs[0]["reason_zh"] and "Enrol first" not in recs[0]["reason_en"]
+        ("lan/vlan", True, False),
+        (other, False, True),
+    ], "the course's two items, then only one from elsewhere although k=4"
+    assert other == "py/strings"
+    assert recs[2]["reason_zh"].startswith("先选课《Python 入门》：")
+    assert recs[2]["reason_en"].startswith("Enrol first in Python basics: ")
+    assert all("先选课" not in r["reason_zh"] and "Enrol first" not in r["reason_en"] for r in recs[:2])
 
 
 def test_a_full_list_from_enrolled_courses_has_no_enrol_first():
@@ -119,7 +119,6 @@ def test_an_item_nobody_took_says_where_it_sits_in_its_course():
     assert all("0 " not in r["reason_en"] for r in recs)
 
 
-def test_no_courses_means_every_item_is_enrol_first():
-    recs = next_up(model(), CATALOG, "me", history(), [], k=5)
-    assert recs and all(r["enrol_first"] and r["reason_en"].startswith("Enrol first") for r in recs)
-    assert np.all([r["item"] != "lan/vlan" for r in recs]), "prerequisites still hold"
+def test_no_courses_means_one_item_marked_enrol_first():
+    (rec,) = next_up(model(), CATALOG, "me", history(), [], k=5)
+    assert rec["enrol_first"] and rec["reason_en"].startswith("Enrol first") and rec["item"] != "lan/vlan"

@@ -1,11 +1,22 @@
 """The service's request parsing and aggregate statistics (pure parts, no hub)."""
 
+import asyncio
 import json
+import logging
+import re
+import time
+from pathlib import Path
+from types import SimpleNamespace
 
 import pytest
+from tornado import web
+from tornado.httpclient import AsyncHTTPClient, HTTPRequest
+from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
 
-from mnss_recommender.events import EventError
-from mnss_recommender.service import MIN_GROUP, course_statistics, events_from_request
+from mnss_recommender.catalog import Catalog
+from mnss_recommender.events import EventError, EventStore
+from mnss_recommender.service import MIN_GROUP, EventsHandler, course_statistics, events_from_request, screen
 
 
 def body(*events):
@@ -45,3 +56,108 @@ def test_statistics_hide_small_groups_and_other_courses():
     assert stats[0]["learners"] == MIN_GROUP and stats[0]["submitted"] == MIN_GROUP
     assert stats[0]["mean_score"] == pytest.approx(0.52)
     assert stats[1] == {"item": "c1/b", "learners": f"<{MIN_GROUP}"}
+
+
+CATALOG = Catalog.load(str(Path(__file__).resolve().parents[2] / "courses"), strict=False)
+NOW = 1_800_000_000.0
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        ({"item": "made-up/notebook"}, "item: 'made-up/notebook' is not in the course catalogue"),
+        ({"timestamp": 1e300}, "timestamp: 1e+300 is not between 2000-01-01 and tomorrow"),
+        ({"timestamp": 0}, "timestamp: 0 is not between"),
+        ({"timestamp": NOW + 2 * 86400}, "is not between 2000-01-01 and tomorrow"),
+    ],
+)
+def test_junk_events_are_refused_one_by_one(change, message):
+    good, junk = EV | {"timestamp": NOW - 60}, EV | {"event_id": "b"} | change
+    kept, refused = screen(events_from_request(body(good, junk), "p"), CATALOG, now=NOW)
+    assert [e.event_id for e in kept] == ["a"]
+    assert len(refused) == 1 and refused[0].startswith("events[1]: ") and message in refused[0]
+
+
+def test_over_long_ids_are_refused():
+    with pytest.raises(EventError, match=re.escape("events[0]: event_id: 100000 characters, at most 128")):
+        events_from_request(body(EV | {"event_id": "e" * 100_000}), "p")
+
+
+class FakeHubHandler(EventsHandler):
+    """The real handler, with the hub's token check replaced by a fixed token (unit test)."""
+
+    def get_current_user(self):
+        good = self.request.headers.get("Authorization") == "token good"
+        return {"name": "alice", "groups": []} if good else None
+
+
+def serve_events(service) -> tuple[HTTPServer, int]:
+    app = web.Application([("/api/events", FakeHubHandler)], service=service)
+    server = HTTPServer(app, max_body_size=2 * service.max_body_bytes)
+    sock, *_ = bind_sockets(0, "127.0.0.1")
+    server.add_sockets([sock])
+    return server, sock.getsockname()[1]
+
+
+async def exchange_headers(port: int, headers: str) -> bytes:
+    """Send only the request head (no body) and read the answer: a server that waits for the body
+    first answers nothing within the timeout."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    try:
+        writer.write(headers.encode())
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(4096), timeout=5)
+    finally:
+        writer.close()
+
+
+def events_service():
+    return SimpleNamespace(
+        log=logging.getLogger("test-recommender"), max_body_bytes=10_000, catalog=CATALOG, store=EventStore(), key=b"k"
+    )
+
+
+@pytest.mark.parametrize("auth", ["", "Authorization: token good\r\n"], ids=["anonymous", "logged-in"])
+def test_an_oversized_post_is_refused_before_the_body_is_read(caplog, auth):
+    service = events_service()
+
+    async def scenario():
+        server, port = serve_events(service)
+        try:
+            head = f"POST /api/events HTTP/1.1\r\nHost: x\r\n{auth}Content-Length: 104857600\r\n\r\n"
+            return await exchange_headers(port, head)
+        finally:
+            server.stop()
+
+    with caplog.at_level(logging.WARNING, "test-recommender"):
+        answer = asyncio.run(scenario())
+    assert answer.split(b" ")[1] == b"413", answer[:200]
+    assert any("at most 10000 bytes" in r.getMessage() for r in caplog.records), "refusals are logged"
+    assert not any("alice" in r.getMessage() for r in caplog.records), "no user names in the log"
+    assert service.store.count() == 0
+
+
+def test_a_batch_with_junk_keeps_the_good_events_and_logs_the_rest(caplog):
+    service = events_service()
+    good = EV | {"timestamp": time.time() - 60}
+
+    async def post(*events, token="good"):
+        server, port = serve_events(service)
+        try:
+            url, auth = f"http://127.0.0.1:{port}/api/events", {"Authorization": f"token {token}"}
+            request = HTTPRequest(url, "POST", body=body(*events), headers=auth)
+            response = await AsyncHTTPClient().fetch(request, raise_error=False)
+            return response.code, json.loads(response.body)
+        finally:
+            server.stop()
+
+    with caplog.at_level(logging.WARNING, "test-recommender"):
+        code, answer = asyncio.run(post(good, good | {"event_id": "b", "timestamp": 1e300}))
+        assert code == 200 and answer["stored"] == 1 and "timestamp: 1e+300" in answer["refused"][0]
+        code, answer = asyncio.run(post(good | {"item": "made-up/x"}))
+        assert code == 400 and "not in the course catalogue" in answer["error"]
+        code, answer = asyncio.run(post(good | {"event_id": "c"}, token="forged"))
+        assert code == 403 and "log in through the hub" in answer["error"]
+    assert sum("events[0]: item: 'made-up/x'" in r.getMessage() for r in caplog.records) == 1
+    assert any("refused 403" in r.getMessage() for r in caplog.records)
+    assert [e.event_id for e in service.store.interactions()] == ["a"]

@@ -1,5 +1,7 @@
 """The site config: defaults fill in, and every kind of mistake is named precisely."""
 
+import time
+
 import pytest
 
 from mnss_hub import siteconfig
@@ -26,8 +28,53 @@ def test_embedded_defaults_are_local_mode_on_loopback():
     assert site["spawn"]["default_url"] == "/lab"
 
 
-def test_empty_file_means_defaults(tmp_path):
-    assert siteconfig.load(write(tmp_path, "")) == siteconfig.load(None)
+def test_an_explicit_empty_mapping_means_defaults(tmp_path):
+    assert siteconfig.load(write(tmp_path, "{}\n")) == siteconfig.load(None)
+
+
+@pytest.mark.parametrize("text", ["", "# only a comment\n", "\n\n"])
+def test_an_empty_file_is_an_error_that_says_how_to_mean_defaults(tmp_path, text):
+    assert problems(tmp_path, text) == [
+        "the file is empty (or only comments); write {} in it to mean all defaults on purpose"
+    ]
+
+
+def test_non_utf8_file_names_the_file_and_the_byte_offset(tmp_path):
+    path = tmp_path / "mnss.yaml"
+    path.write_bytes("hub:\n  admin_users: [管理员]\n".encode("gb18030"))
+    with pytest.raises(ConfigError) as info:
+        siteconfig.load(path)
+    assert str(path) in str(info.value)
+    assert info.value.problems[0].startswith("not UTF-8 text: byte 0xb9 at offset 21 (invalid start byte)")
+
+
+def test_a_huge_file_is_refused_quickly_with_a_short_message(tmp_path):
+    path = tmp_path / "mnss.yaml"
+    path.write_text("hub:\n" + "  # padding\n" * 500_000)  # about 6 MB
+    started = time.monotonic()
+    with pytest.raises(ConfigError) as info:
+        siteconfig.load(path)
+    assert time.monotonic() - started < 2
+    assert info.value.problems == ["file is larger than 1024 KiB; a site config is a few KiB"]
+    assert len(str(info.value)) < 300
+
+
+def alias_bomb(levels: int) -> str:
+    """A few lines that expand to 9 * 4**levels strings under hub.admin_users."""
+    lines = ["x:", '  a: &a ["x", "x", "x", "x", "x", "x", "x", "x", "x"]']
+    for i in range(levels):
+        lower, name = chr(97 + i), chr(98 + i)
+        lines.append(f"  {name}: &{name} [*{lower}, *{lower}, *{lower}, *{lower}]")
+    return "\n".join([*lines, f"hub:\n  admin_users: *{chr(97 + levels)}\n"])
+
+
+def test_a_yaml_alias_bomb_is_refused_at_once(tmp_path):
+    started = time.monotonic()
+    found = problems(tmp_path, alias_bomb(9))  # 2.4 million strings; each level more is 4 times that
+    assert time.monotonic() - started < 1
+    assert found == [
+        "line 3, column 10: not valid YAML (aliases (*name) are not allowed in the site config; write the value out)"
+    ]
 
 
 def test_given_values_are_kept_and_siblings_defaulted(tmp_path):

@@ -3,14 +3,19 @@
 Uploads are read entry by entry (tar, tar.gz or zip) and reduced to a list of regular files with
 checked relative names; anything else - absolute names, '..', backslashes, links, devices,
 duplicates, too many entries, too many bytes once unpacked - is refused with a message naming
-the entry. What the service stores is a fresh tar.gz it packs itself from that list, and the
+the entry. Compressed tar streams are decompressed through a reader that stops once more bytes
+come out than the entries seen so far can explain (so a gzip-bombed header is refused after about
+a MiB, before tarfile buffers it). What the service stores is a fresh tar.gz it packs itself from that list, and the
 client unpacks downloads through the same checks, so neither side ever lets an archive decide
 where a file lands.
 """
 
 from __future__ import annotations
 
+import bz2
+import gzip
 import io
+import lzma
 import os
 import stat
 import tarfile
@@ -24,6 +29,16 @@ Entry = tuple[str, bytes]  # (relative posix name, content)
 
 class ArchiveError(ValueError):
     """The archive is not acceptable; the message names the entry and the reason."""
+
+
+class ArchiveTooLarge(ArchiveError):
+    """The archive unpacks to more than the limits allow (HTTP 413 rather than 400)."""
+
+
+# Linux's NAME_MAX; and a bound on a whole relative name, far below PATH_MAX (4096) so that the
+# name still fits under any folder it is unpacked into.
+MAX_PART_BYTES = 255
+MAX_NAME_BYTES = 1024
 
 
 @dataclass(frozen=True)
@@ -43,11 +58,18 @@ def check_name(name: str) -> str:
         raise ArchiveError(f"entry {name!r} contains a backslash")
     if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
         raise ArchiveError(f"entry {name!r} is an absolute path")
+    if len(name.encode("utf-8", "surrogateescape")) > MAX_NAME_BYTES:
+        raise ArchiveError(f"entry {name[:60]!r}... has a name longer than {MAX_NAME_BYTES} bytes")
     trimmed = name[2:] if name.startswith("./") else name
     trimmed = trimmed.rstrip("/")
     parts = trimmed.split("/")
     if not trimmed or any(part in ("", ".", "..") for part in parts):
         raise ArchiveError(f"entry {name!r} leaves its folder or has an empty path part")
+    long = next((part for part in parts if len(part.encode("utf-8", "surrogateescape")) > MAX_PART_BYTES), None)
+    if long is not None:
+        raise ArchiveError(
+            f"entry {name[:60]!r}... has a file or folder name longer than {MAX_PART_BYTES} bytes ({long[:20]!r}...)"
+        )
     return "/".join(parts)
 
 
@@ -57,23 +79,84 @@ def _add(entries: dict[str, bytes], name: str, data: bytes, limits: Limits) -> N
         raise ArchiveError(f"entry {name!r} is nested deeper than {limits.max_depth} folders")
     if clean in entries:
         raise ArchiveError(f"entry {clean!r} appears more than once")
-    if len(entries) >= limits.max_entries:
-        raise ArchiveError(f"the archive has more than {limits.max_entries} files")
     entries[clean] = data
+
+
+def _count(seen: list[int], limits: Limits) -> None:
+    """Every entry counts, folders too: 300k empty folders cost as much to walk as files."""
+    seen[0] += 1
+    if seen[0] > limits.max_entries:
+        raise ArchiveError(f"the archive has more than {limits.max_entries} entries (files and folders)")
 
 
 def _reserve(name: str, size: int, limits: Limits, total: list[int]) -> None:
     total[0] += max(size, 0)
     if total[0] > limits.max_total_bytes:
-        raise ArchiveError(f"the archive unpacks to more than {limits.max_total_bytes} bytes (at entry {name!r})")
+        raise ArchiveTooLarge(f"the archive unpacks to more than {limits.max_total_bytes} bytes (at entry {name!r})")
+
+
+# Room for headers before any entry explains them: long names in PAX/GNU headers need a few KiB.
+HEADER_SLACK = 1024 * 1024
+PER_ENTRY_OVERHEAD = 8 * tarfile.BLOCKSIZE  # its header, a PAX or GNU long-name header, padding
+
+
+class BoundedStream(io.RawIOBase):
+    """A decompressed tar stream that refuses to yield more than `allowance` bytes in total.
+
+    tarfile reads a PAX or GNU long-name header's whole payload into memory before it yields the
+    member, so the sizes it reports come too late; the allowance grows only with the entries
+    accepted so far (their data plus a few blocks each) over a fixed slack for headers.
+    """
+
+    def __init__(self, raw):
+        self.raw, self.allowance, self.produced = raw, HEADER_SLACK, 0
+
+    def readable(self) -> bool:
+        return True
+
+    def allow(self, size: int) -> None:
+        blocks = -(-max(size, 0) // tarfile.BLOCKSIZE) * tarfile.BLOCKSIZE
+        self.allowance += blocks + PER_ENTRY_OVERHEAD
+
+    def read(self, size: int = -1) -> bytes:
+        room = self.allowance - self.produced
+        want = room + 1 if size is None or size < 0 else min(size, room + 1)
+        chunk = self.raw.read(want)
+        self.produced += len(chunk)
+        if self.produced > self.allowance:
+            raise ArchiveTooLarge(
+                f"the archive unpacks to more than its entries explain (over {self.allowance} bytes after "
+                f"{self.produced - len(chunk)} bytes read): an oversized or compressed-bomb header is refused"
+            )
+        return chunk
+
+    def readinto(self, buffer) -> int:
+        chunk = self.read(len(buffer))
+        buffer[: len(chunk)] = chunk
+        return len(chunk)
+
+
+def _decompressed(data: bytes):
+    """A file object over the tar inside `data`, decompressed lazily (gzip, bzip2, xz or none)."""
+    source = io.BytesIO(data)
+    if data[:2] == b"\x1f\x8b":
+        return gzip.GzipFile(fileobj=source, mode="rb")
+    if data[:3] == b"BZh":
+        return bz2.BZ2File(source, mode="rb")
+    if data[:6] == b"\xfd7zXZ\x00":
+        return lzma.LZMAFile(source, mode="rb")
+    return source
 
 
 def _read_tar(data: bytes, limits: Limits) -> dict[str, bytes]:
     entries: dict[str, bytes] = {}
-    total = [0]
+    total, seen = [0], [0]
     try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r|*") as tar:
+        stream = BoundedStream(_decompressed(data))
+        with tarfile.open(fileobj=stream, mode="r|") as tar:
             for member in tar:
+                _count(seen, limits)
+                stream.allow(member.size if member.isreg() else 0)
                 if member.isdir():
                     check_name(member.name)
                     continue
@@ -88,17 +171,18 @@ def _read_tar(data: bytes, limits: Limits) -> dict[str, bytes]:
                 if len(content) != member.size:
                     raise ArchiveError(f"entry {member.name!r} is truncated or larger than it says")
                 _add(entries, member.name, content, limits)
-    except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError) as err:
+    except (tarfile.TarError, EOFError, OSError, UnicodeDecodeError, lzma.LZMAError) as err:
         raise ArchiveError(f"not a readable tar archive: {err}") from None
     return entries
 
 
 def _read_zip(data: bytes, limits: Limits) -> dict[str, bytes]:
     entries: dict[str, bytes] = {}
-    total = [0]
+    total, seen = [0], [0]
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             for info in archive.infolist():
+                _count(seen, limits)
                 mode = info.external_attr >> 16
                 if stat.S_ISLNK(mode):
                     raise ArchiveError(f"entry {info.filename!r} is a link; only regular files are accepted")

@@ -445,6 +445,7 @@ class ExchangeCollect(Exchange, abc.ExchangeCollect):
             self.log.warning("No submissions of '%s' for course '%s' to collect", aid, course)
         else:
             self.log.info("Processing %d submissions of '%s' for course '%s'", len(self.src_records), aid, course)
+        skipped: list[str] = []
         for rec in sorted(self.src_records, key=lambda r: r["student_id"]):
             try:
                 student = check_segment(rec["student_id"], "student id")
@@ -466,8 +467,15 @@ class ExchangeCollect(Exchange, abc.ExchangeCollect):
                     self.log.info("Submission already exists, use --update to update: %s %s", student, aid)
                 continue
             self.log.info("%s submission: %s %s", "Updating" if updating else "Collecting", student, aid)
-            data = self.call("GET", path("courses", course, "submissions", aid, student, rec["key"])).content
-            _replace_dir(self.unpack(data), dest)
+            try:
+                data = self.service.download(path("courses", course, "submissions", aid, student, rec["key"]))
+                _replace_dir(archive.read(data), dest)
+            except (ServiceError, archive.ArchiveError, OSError) as err:
+                # One learner's bad submission must not cost everyone after them their collection.
+                self.log.error("Skipping the submission of %s for %s: %s", student, aid, err)
+                skipped.append(f"{student} ({err})")
+        if skipped:
+            self.fail(f"Collected all other submissions of {aid}, but not: " + "; ".join(skipped))
 
 
 class ExchangeReleaseFeedback(Exchange, abc.ExchangeReleaseFeedback):

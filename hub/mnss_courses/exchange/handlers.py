@@ -20,6 +20,7 @@ instructor of that course alone. Each handler asks `policy.decide` before it tou
 from __future__ import annotations
 
 import asyncio
+import functools
 import json
 from pathlib import Path
 
@@ -104,6 +105,8 @@ class BaseHandler(HubAuthenticated, web.RequestHandler):
             return await asyncio.to_thread(fn, *args, **kwargs)
         except StoreError as err:
             raise ApiError(err.status, str(err)) from None
+        except archive.ArchiveTooLarge as err:
+            raise ApiError(413, str(err)) from None
         except (BadName, archive.ArchiveError) as err:
             raise ApiError(400, str(err)) from None
 
@@ -118,25 +121,62 @@ class BaseHandler(HubAuthenticated, web.RequestHandler):
         self.finish(data)
 
 
-class UploadHandler(BaseHandler):
-    """Reads the request body itself so an oversized upload gets a clean 413, not a dropped line.
+def _refused_after_body(method):
+    """Run `method` only if prepare() left no refusal waiting for the body to be read."""
 
-    Bodies up to `discard_limit` are read and thrown away past `max_upload_bytes`; a declared
-    length beyond that is refused before reading (the client may then see the connection close).
+    @functools.wraps(method)
+    async def run(self, *args, **kwargs):
+        if self.refusal is not None:
+            raise self.refusal
+        return await method(self, *args, **kwargs)
+
+    return run
+
+
+class UploadHandler(BaseHandler):
+    """Reads the request body itself so a refused upload gets a clean answer, not a dropped line.
+
+    A refusal known before the body arrives (no or a bad token, a declared size over
+    `max_upload_bytes`) is answered only after the body has been read and thrown away: a server
+    that answers and closes while the client is still sending leaves unread bytes behind, the
+    kernel then resets the connection, and the hub's proxy loses the answer and shows its own 503
+    page instead. Only a declared length beyond `discard_limit` is refused before reading (the
+    client may then see the connection close).
     """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in ("get", "post", "put", "delete"):
+            if name in cls.__dict__:
+                setattr(cls, name, _refused_after_body(cls.__dict__[name]))
 
     def initialize(self, exchange):
         super().initialize(exchange)
         self._chunks: list[bytes] | None = []
         self._received = 0
+        self.refusal: web.HTTPError | None = None
+
+    def _has_body(self, declared: int) -> bool:
+        return declared > 0 or "chunked" in self.request.headers.get("Transfer-Encoding", "").lower()
 
     async def prepare(self):
         limit = self.exchange.max_upload_bytes
-        declared = int(self.request.headers.get("Content-Length") or 0)
+        try:
+            declared = int(self.request.headers.get("Content-Length") or 0)
+        except ValueError:
+            raise ApiError(400, "Content-Length is not a number") from None
         self.request.connection.set_max_body_size(self.exchange.discard_limit)
         if declared > self.exchange.discard_limit:
             raise ApiError(413, self.too_large(declared, limit))
-        await super().prepare()
+        if declared > limit:  # no need to ask the hub who is sending what is refused anyway
+            self.refusal, self._chunks = ApiError(413, self.too_large(declared, limit)), None
+            return
+        try:
+            await super().prepare()
+        except web.HTTPError as err:
+            if not self._has_body(declared):
+                raise
+            self.refusal, self._chunks = err, None
 
     def data_received(self, chunk: bytes) -> None:
         self._received += len(chunk)

@@ -110,13 +110,15 @@ class ExchangeService(Application):
     max_archive_entries = Integer(2000, help="Most files one upload may contain.").tag(config=True)
 
     discard_limit = Integer(
-        help="Uploads up to this size are read to the end and answered 413 cleanly when too large; larger "
-        "declared sizes are refused before reading. Default 4 x max_upload_bytes."
+        help="Refused uploads (too large, or without a usable token) up to this size are read to the end "
+        "and thrown away before the refusal is sent, so it reaches the client through the hub's proxy; "
+        "larger declared sizes are refused before reading, and the client may see the connection drop. "
+        "Reading costs time, never memory. Default 10 x max_upload_bytes."
     ).tag(config=True)
 
     @default("discard_limit")
     def _default_discard(self):
-        return 4 * self.max_upload_bytes
+        return 10 * self.max_upload_bytes
 
     hub_api_url = Unicode(help="The hub's API URL; default $JUPYTERHUB_API_URL (set by the hub).").tag(config=True)
 

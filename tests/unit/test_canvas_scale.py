@@ -1,0 +1,156 @@
+"""The canvas at hospital scale without a browser: tiered layout, view buttons, grouped ping
+results with drill-down, stale results, Run on a running lab. The lab is a stand-in here; the
+real one is driven in tests/integration/test_canvas_lab.py."""
+
+import pandas as pd
+import pytest
+
+from mnss_kernel import measure, templates
+from mnss_kernel.canvas import TopologyCanvas
+from mnss_kernel.canvas.layout import fit_scale, overlaps, tiered
+from mnss_kernel.canvas.results import block, group_loss, host_groups
+from mnss_kernel.catalog import role
+
+
+@pytest.mark.parametrize("build", [lambda: templates.template_named("hospital-campus"), templates.hospital_campus_1000])
+def test_tiered_layout_has_no_overlapping_boxes_and_reads_top_down(build):
+    campus = build()
+    laid = tiered(campus)
+    assert overlaps(laid) == []
+    y = {n.name: n.position["y"] for n in laid.nodes}
+    core = min(laid.nodes, key=lambda n: n.position["y"])
+    assert role(core.kind) == "router"
+    for link in laid.links:
+        kinds = {end: role(laid.node(end).kind) for end in link.ends()}
+        if sorted(kinds.values()) == ["host", "switch"]:
+            host, switch = sorted(kinds, key=lambda end: kinds[end])
+            assert y[host] > y[switch], f"{host} hangs under {switch}"
+
+
+def test_the_bundled_campus_opens_arranged_and_readable_but_drawings_keep_their_places(tmp_path):
+    campus = templates.template_named("hospital-campus")
+    assert fit_scale(campus) < 0.5, "the stored template drawing is too wide to read"
+    opened = TopologyCanvas("hospital-campus", language="en").topology
+    assert fit_scale(opened) >= 0.5 and overlaps(opened) == []
+    campus.save(tmp_path / "mine.yaml")
+    mine = TopologyCanvas(str(tmp_path / "mine.yaml"), language="en").topology
+    assert [n.position for n in mine.nodes] == [n.position for n in campus.nodes]
+
+
+def test_arrange_button_is_undoable():
+    canvas = TopologyCanvas(templates.template_named("hospital-campus"), language="en")
+    before = [n.position for n in canvas.topology.nodes]
+    click(canvas, "mnss-arrange")
+    assert overlaps(canvas.topology) == [] and [n.position for n in canvas.topology.nodes] != before
+    click(canvas, "mnss-undo")
+    assert [n.position for n in canvas.topology.nodes] == before
+
+
+def click(canvas, css_class):
+    def walk(widget):
+        if css_class in getattr(widget, "_dom_classes", ()):
+            return widget
+        for child in getattr(widget, "children", ()):
+            found = walk(child)
+            if found:
+                return found
+        return None
+
+    walk(canvas).click()
+
+
+def test_view_buttons_zoom_around_the_middle_fit_and_reset():
+    canvas = TopologyCanvas(templates.template_named("hospital-campus"), language="en")
+    assert canvas.graph.wheel_sensitivity <= 0.3
+    start = canvas.graph.cytoscape_layout
+    assert start["name"] == "preset" and start["zoom"] < 1, "a large drawing opens zoomed out to fit"
+    click(canvas, "mnss-zoom-in")
+    zoomed = canvas.graph.cytoscape_layout
+    assert zoomed["zoom"] == pytest.approx(start["zoom"] * 1.25, rel=1e-3)
+    centre = lambda lay: (380 - lay["pan"]["x"]) / lay["zoom"]  # noqa: E731 - model x at the middle of the view
+    assert centre(zoomed) == pytest.approx(centre(start), abs=1)
+    click(canvas, "mnss-zoom-out")
+    click(canvas, "mnss-zoom-out")
+    assert canvas.graph.cytoscape_layout["zoom"] == pytest.approx(start["zoom"] / 1.25, rel=1e-3)
+    click(canvas, "mnss-fit")
+    assert canvas.graph.cytoscape_layout == start
+    small = TopologyCanvas(language="en")
+    small.add_node("host")
+    click(small, "mnss-zoom-in")
+    click(small, "mnss-reset-view")
+    assert small.graph.cytoscape_layout["zoom"] == 1.0
+
+
+class RunningLab:
+    running = True
+
+    def __init__(self, topology):
+        self.topology = topology
+        self.calls = []
+
+    def status(self):
+        return {"nodes": {}, "links": {}}
+
+    def set_link(self, a, b, up):
+        self.calls.append((a, b, up))
+
+
+def fake_pings(topo):
+    hosts = [n.name for n in topo.nodes if role(n.kind) == "host"]
+    rows = [
+        {"src": s, "dst": d, "dst_ip": "", "sent": 3, "received": 0 if "b2" in d else 3, "rtt_avg_ms": 0.1}
+        for s in hosts
+        for d in hosts
+        if s != d
+    ]
+    return pd.DataFrame(rows).assign(loss_pct=lambda t: 100 * (1 - t.received / t.sent))
+
+
+def test_grouped_ping_results_drill_down_and_go_stale_when_a_fault_changes(monkeypatch):
+    canvas = TopologyCanvas("hospital-campus", language="en")
+    pings = fake_pings(canvas.topology)
+    monkeypatch.setattr(measure, "ping_matrix", lambda lab: pings)
+    canvas.lab = RunningLab(canvas.topology)
+    click(canvas, "mnss-ping-all")
+    assert canvas.last_pings is pings, "the whole DataFrame is kept and returned"
+    assert canvas.drill.layout.display == "flex"
+    groups = host_groups(canvas.topology)
+    table = group_loss(pings, groups)
+    assert len(table) < 20 and table.loc["b1d1", "b2d1"] == 100 and table.loc["b1d1", "b1d2"] == 0
+    canvas.select_block("b1d1", "b2d1")
+    assert "b1d1w1" in canvas.drill_detail.value and "b2d1w1" in canvas.drill_detail.value
+    assert "b1d2w1" not in canvas.drill_detail.value
+    assert block(pings, groups, "b1d1", "b2d1").shape == (6, 6)
+    assert canvas.stale_note.value == ""
+    canvas.link_down("b1r", "bbsw")
+    assert "out of date" in canvas.stale_note.value
+    click(canvas, "mnss-ping-all")
+    assert canvas.stale_note.value == ""
+
+
+def test_small_networks_show_the_full_matrix_and_edits_make_results_stale(monkeypatch):
+    canvas = TopologyCanvas(templates.linear(2), language="en")
+    monkeypatch.setattr(measure, "ping_matrix", lambda lab: fake_pings(canvas.topology))
+    canvas.lab = RunningLab(canvas.topology)
+    canvas.ping_all()
+    assert canvas.drill.layout.display == "none"
+    canvas.lab.running = False
+    canvas.add_node("host")
+    assert "out of date" in canvas.stale_note.value
+
+
+def test_run_on_a_running_lab_says_so():
+    canvas = TopologyCanvas(templates.linear(2), language="zh-CN")
+    canvas.lab = RunningLab(canvas.topology)
+    click(canvas, "mnss-run")
+    assert "网络已在运行中（4 个节点）" in canvas.message.value
+
+
+def test_state_and_loss_colours_are_not_red_and_green():
+    from mnss_kernel.canvas.render import _loss_colour
+    from mnss_kernel.canvas.style import cytoscape_style
+
+    state = {rule["selector"]: rule["style"] for rule in cytoscape_style() if rule["selector"].endswith(("up", "down"))}
+    assert state["node.up"]["border-color"] == "#0072b2" and state["node.down"]["border-color"] == "#d55e00"
+    assert state["node.down"]["border-style"] == "dashed" and state["edge.down"]["line-style"] == "dashed"
+    assert _loss_colour(0) == "rgb(0,114,178)" and _loss_colour(100) == "rgb(213,94,0)"
