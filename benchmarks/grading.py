@@ -3,7 +3,7 @@
 Half the submissions are the instructor's solution, half the blank release, so the scores are
 known. nbgrader grades one submission per process at a time; `--workers` runs that many graders in
 parallel on separate copies of the course root (each with its own gradebook). Prints the total,
-per-submission time and the projection for 100 submissions (target <= 5 min on 2 cores).
+per-submission time and the projection for 100 submissions (target <= 4 min on 2 cores).
 Each submission's kernel runs in the autograding sandbox (`mnss_courses.sandbox`), as in
 production; `--no-sandbox` measures nbgrader's own execution for comparison.
 Run as root (the live-network checks build networks): `.venv/bin/python benchmarks/grading.py`.
@@ -76,7 +76,7 @@ def main() -> int:
         f"(one grader's own time p50 {per[len(per) // 2]:.2f} s)"
     )
     print(
-        f"projected for 100 submissions: {100 * total / len(done) / 60:.1f} min (target <= 5 min); "
+        f"projected for 100 submissions: {100 * total / len(done) / 60:.1f} min (target <= 4 min); "
         f"scores as expected: {len(done) - len(wrong)}/{len(done)}"
     )
     return 1 if wrong else 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+import os
 import sys
 from pathlib import Path
 
@@ -14,6 +16,33 @@ COURSES_HELP = (
     "folder holding the courses (default: ./courses if it has any, else the installed ones: "
     "the image's or the checkout's courses folder)"
 )
+
+
+LOG_ENV = "MNSS_COURSE_LOG"
+
+
+def log_file() -> Path:
+    """Where course commands log what is not for the terminal: $MNSS_COURSE_LOG, else
+    $XDG_STATE_HOME/mnss/course.log (~/.local/state/mnss/course.log)."""
+    if os.environ.get(LOG_ENV):
+        return Path(os.environ[LOG_ENV])
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "mnss" / "course.log"
+
+
+def warnings_to_log() -> Path:
+    """Python warnings (nbgrader's SQLAlchemy ones on every gradebook step) go to the log file,
+    not the terminal, where they would bury the scores."""
+    path = log_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    logging.captureWarnings(True)
+    logger = logging.getLogger("py.warnings")
+    if not any(getattr(h, "baseFilename", None) == str(path.resolve()) for h in logger.handlers):
+        handler = logging.FileHandler(path, encoding="utf-8")
+        handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+        logger.addHandler(handler)
+    logger.propagate = False
+    return path
 
 
 class CatalogMissing(Exception):
@@ -97,6 +126,7 @@ def cmd_list(args) -> int:
 def cmd_validate(args) -> int:
     from .grader import check_assignment
 
+    warnings_to_log()
     if args.paths:
         courses = [bundle.load(p) for p in args.paths]
     else:
@@ -129,6 +159,7 @@ def cmd_step(args) -> int:
     from .grader import GradingError
     from .instructor import Instructor
 
+    warnings_to_log()
     if args.courses is None and (Path(args.course) / "course.yaml").is_file():
         folder = None  # a course folder was named: no catalog needed
     else:
@@ -152,8 +183,8 @@ def cmd_step(args) -> int:
         elif args.step == "collect":
             print(f"collected {args.assignment}: {', '.join(who.collect(args.assignment)) or 'no submissions'}")
         elif args.step == "grade":
-            for student, score in who.grade(args.assignment, args.student).items():
-                print(f"{student:24} {score:g}")
+            for result in who.grade(args.assignment, args.student):
+                print(score_lines(result), flush=True)
         elif args.step == "feedback":
             who.feedback(args.assignment, release=not args.no_release)
             print(f"feedback for {args.assignment} {'made' if args.no_release else 'made and released'}")
@@ -163,6 +194,14 @@ def cmd_step(args) -> int:
         print(f"mnss: {err}", file=sys.stderr)
         return 2
     return 0
+
+
+def score_lines(result) -> str:
+    """A learner's autograded score out of the maximum, then each part's (notebook/cell id)."""
+    lines = [f"{result.student:24} {result.score:g}/{result.max_score:g}"]
+    for part, points in result.parts:
+        lines.append(f"  {part.notebook + '/' + part.grade_id:30} {points:g}/{part.points:g}")
+    return "\n".join(lines)
 
 
 def _missing(err: CatalogMissing) -> int:

@@ -32,6 +32,7 @@ from jupyter_core.paths import jupyter_config_path
 
 from . import sandbox
 from .exchange.names import FORMGRADER_PREFIX
+from .grading_settings import cell_timeout, sandbox_options
 
 SERVICE_PREFIX = FORMGRADER_PREFIX
 ACCOUNT_PREFIX = "mnss-fg-"
@@ -43,9 +44,9 @@ NBGRADER_CONFIG = '''"""Written by mnss_courses.formgrader at every start of the
 c = get_config()  # noqa: F821
 c.CourseDirectory.root = {root!r}
 c.CourseDirectory.course_id = {course!r}
-c.Execute.timeout = 300
+c.Execute.timeout = {cell_timeout!r}  # course.yaml grading.cell_timeout
 from mnss_courses.sandboxed_execute import configure
-configure(c, hidden_paths={hidden!r})
+configure(c, hidden_paths={hidden!r}, **{limits!r})
 # Release, collect and feedback go through the mnss-exchange service ($MNSS_EXCHANGE_URL, set by the
 # hub) with this service's own token, which the exchange takes as this course's instructor only.
 from mnss_courses.exchange.client import configure as through_the_exchange
@@ -124,6 +125,15 @@ def prepare(course: str, root: str | Path, catalog: str | Path | None) -> Path:
     return root
 
 
+def grading_settings(course: str, catalog: str | Path | None) -> dict:
+    """The course's course.yaml `grading` section (timeouts, limits), or {} without a catalog."""
+    if not catalog or not (Path(catalog) / course / "course.yaml").is_file():
+        return {}
+    from . import bundle  # the schema checker: for the launcher only, as formgrader_server below
+
+    return bundle.load(Path(catalog) / course).meta.get("grading", {})
+
+
 def write_configs(config_dir: Path, course: str, root: Path, catalog: str | None, view: Path) -> None:
     """The server's and nbgrader's config, naming the course root as the server sees it (`view`);
     the sandbox hides the root under both names and the catalog."""
@@ -132,9 +142,17 @@ def write_configs(config_dir: Path, course: str, root: Path, catalog: str | None
     from . import formgrader_server
 
     hidden = [str(root.resolve()), str(view), *([str(Path(catalog).resolve())] if catalog else [])]
+    settings = grading_settings(course, catalog)
+    nbgrader_config = NBGRADER_CONFIG.format(
+        root=str(view),
+        course=course,
+        hidden=hidden,
+        cell_timeout=cell_timeout(settings),
+        limits=sandbox_options(settings),
+    )
     files = {
         "jupyter_server_config.py": formgrader_server.config_text(str(view), jupyter_config_path()),
-        "nbgrader_config.py": NBGRADER_CONFIG.format(root=str(view), course=course, hidden=hidden),
+        "nbgrader_config.py": nbgrader_config,
         "migrated": "",
     }  # jupyter_core's marker: it would otherwise try to write it here and fail
     for name, text in files.items():

@@ -19,8 +19,9 @@ from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
-from . import sandboxed_execute
+from . import parts as graded_parts, sandboxed_execute
 from .bundle import Course
+from .grading_settings import CELL_TIMEOUT
 
 LEAKS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 
@@ -54,7 +55,7 @@ def _tools_on_path() -> None:
 def config_for(
     root: Path,
     course_id: str,
-    cell_timeout: int = 300,
+    cell_timeout: int = CELL_TIMEOUT,
     hidden: tuple[str, ...] = (),
     db_url: str = "",
     sandbox: bool = True,
@@ -80,7 +81,7 @@ def config_for(
 def api(
     root: Path,
     course_id: str,
-    cell_timeout: int = 300,
+    cell_timeout: int = CELL_TIMEOUT,
     hidden: tuple[str, ...] = (),
     db_url: str = "",
     sandbox: bool = True,
@@ -116,6 +117,30 @@ def autograde(grader: NbGraderAPI, assignment: str, student: str) -> dict:
     return grader.get_submission(assignment, student)
 
 
+def part_scores(grader: NbGraderAPI, assignment: str, student: str) -> dict[tuple[str, str], float]:
+    """{(notebook, grade_id): score} of one submission as the gradebook holds it (manual scores win,
+    as in nbgrader's totals)."""
+    scores = {}
+    with grader.gradebook as gb:
+        for nb in gb.find_submission(assignment, student).notebooks:
+            for grade in nb.grades:
+                scores[(nb.name, grade.name)] = grade.score
+    return scores
+
+
+def scored(grader: NbGraderAPI, assignment: str, student: str) -> graded_parts.Scored:
+    """What the autograder gave one submission, part by part (autograder test cells only)."""
+    source = Path(grader.coursedir.root) / "source" / assignment
+    scores = part_scores(grader, assignment, student)
+    automatic = [p for p in graded_parts.assignment_parts(source) if p.automatic]
+    return graded_parts.Scored(student, tuple((p, scores.get((p.notebook, p.grade_id)) or 0.0) for p in automatic))
+
+
+def automatic_score(grader: NbGraderAPI, assignment: str, student: str) -> float:
+    """The points the autograder gave: the sum over autograder test cells only."""
+    return scored(grader, assignment, student).score
+
+
 def private_paths(course: Course) -> tuple[str, ...]:
     """Folders a sandboxed submission must not see: the course (sources with hidden tests) and,
     when the course sits in a catalog of courses, the whole catalog."""
@@ -135,6 +160,9 @@ def check_assignment(course: Course, assignment: str) -> AssignmentReport:
         except GradingError as err:
             report.problems.append(str(err))
             return report
+        found = graded_parts.assignment_parts(root / "source" / assignment)
+        report.max_score = graded_parts.automatic_points(found)
+        report.manual_points = graded_parts.manual_points(found)
         for nb in sorted(release.glob("*.ipynb")):
             text = nb.read_text("utf-8")
             for marker in LEAKS:
@@ -144,13 +172,11 @@ def check_assignment(course: Course, assignment: str) -> AssignmentReport:
             target = root / "submitted" / student / assignment
             shutil.copytree(source, target, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
             try:
-                result = autograde(grader, assignment, student)
+                autograde(grader, assignment, student)
             except GradingError as err:
                 report.problems.append(str(err))
                 continue
-            setattr(report, f"{student}_score", result["code_score"])
-            report.max_score = result["max_code_score"]
-            report.manual_points = result["max_score"] - result["max_code_score"]
+            setattr(report, f"{student}_score", automatic_score(grader, assignment, student))
     if report.max_score <= 0 and not report.problems:
         report.problems.append("no autograded cells: the assignment has no automatic points")
     if report.solution_score != report.max_score:

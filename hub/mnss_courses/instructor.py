@@ -20,7 +20,9 @@ from nbgrader.plugins.export import CsvExportPlugin
 
 from . import bundle
 from .exchange import client
-from .grader import GradingError, _run, config_for, private_paths
+from .grader import GradingError, _run, config_for, private_paths, scored
+from .grading_settings import cell_timeout, sandbox_options
+from .parts import Scored
 
 
 def find_course(ref: str, catalog: str | Path = "courses") -> bundle.Course:
@@ -76,7 +78,7 @@ class Instructor:
         config = config_for(
             self.root,
             self.course.id,
-            settings.get("cell_timeout", 300),
+            cell_timeout(settings),
             hidden=private_paths(self.course),
             db_url=gradebook_url(settings, self.root),
             **sandbox_options(settings),
@@ -110,8 +112,8 @@ class Instructor:
     def submitted(self, assignment: str) -> list[str]:
         return sorted(p.parent.name for p in (self.root / "submitted").glob(f"*/{assignment}") if p.is_dir())
 
-    def grade(self, assignment: str, students: list[str] | None = None) -> dict[str, float]:
-        """Autograde (sandboxed) each submission; {student: autograded score}."""
+    def grade(self, assignment: str, students: list[str] | None = None) -> list[Scored]:
+        """Autograde (sandboxed) each submission; what each earned, part by part."""
         check_assignment_id(self.course, assignment)
         have = self.submitted(assignment)
         for s in students or []:
@@ -120,11 +122,11 @@ class Instructor:
                     f"no submission of {assignment} by {s!r} in {self.root / 'submitted'} "
                     f"(there are: {', '.join(have) or 'none'}; run `mnss course collect` first)"
                 )
-        grader, scores = self.api(), {}
+        grader, results = self.api(), []
         for student in students or have:
             _run(grader.autograde(assignment, student), f"autograding {student}'s {assignment}")
-            scores[student] = grader.get_submission(assignment, student)["code_score"]
-        return scores
+            results.append(scored(grader, assignment, student))
+        return results
 
     def feedback(self, assignment: str, release: bool = True) -> None:
         check_assignment_id(self.course, assignment)
@@ -156,7 +158,3 @@ def gradebook_url(settings: dict, root: Path) -> str:
         raise GradingError(f"grading.gradebook_url uses ${{{missing[0]}}}, which is not set in the environment")
     url = re.sub(r"\$\{(\w+)\}", lambda m: os.environ[m.group(1)], url)
     return url or f"sqlite:///{root / 'gradebook.db'}"
-
-
-def sandbox_options(settings: dict) -> dict:
-    return {k: settings[k] for k in ("memory_mb", "processes", "cpu_seconds", "notebook_timeout") if k in settings}

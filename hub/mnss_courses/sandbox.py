@@ -54,9 +54,15 @@ def needed_by_the_kernel() -> list[str]:
     """Folders the kernel must still see: the Python environment and the platform's own code
     (an editable install lives in the source tree). Wherever they are, a blanket mount must not
     take them away; the course folders inside stay hidden by name."""
+    return [str(Path(sys.prefix).resolve()), platform_code()]
+
+
+def platform_code() -> str:
+    """The folder the grader imports the engine from (site-packages, or a checkout). The kernel is
+    given it first on its path, so the `check` reports it prints are the ones this grader reads."""
     import mnss_kernel
 
-    return [str(Path(sys.prefix).resolve()), str(Path(mnss_kernel.__file__).resolve().parents[1])]
+    return str(Path(mnss_kernel.__file__).resolve().parents[1])
 
 
 def unreachable_by_others(paths: list[str]) -> list[str]:
@@ -339,6 +345,7 @@ class Box:
         home = str(self.workdir)
         return {
             "PATH": path,
+            "PYTHONPATH": platform_code(),
             "HOME": home,
             "LANG": "C.UTF-8",
             "LC_ALL": "C.UTF-8",

@@ -24,6 +24,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
 from traitlets import Any, Integer, List, Unicode
 
+from . import feedback, hidden_checks, hidden_tests
 from .sandbox import Box, Limits
 
 
@@ -111,8 +112,16 @@ class SandboxExecute(Execute):
             return cell, resources
         if self._cell_timeout is not None:
             self.timeout = max(1, int(min(self._cell_timeout, remaining)))
+        judged_here = hidden_tests.is_test(cell) and hidden_tests.has_hidden(cell)
+        checks = hidden_checks.plan(cell.source) if judged_here else None
+        original = cell.source
         try:
-            return super().preprocess_cell(cell, resources, index)
+            if checks is not None:
+                cell.source = checks.box_source  # the expected values stay here
+            cell, resources = super().preprocess_cell(cell, resources, index)
+            if checks is not None:
+                hidden_checks.settle(cell, checks)
+            return cell, resources
         except DeadKernelError:
             self._stopped = (
                 "the kernel died while this notebook was graded (it was killed, ran out of memory or went over a limit)"
@@ -120,6 +129,8 @@ class SandboxExecute(Execute):
         except CellTimeoutError as err:
             _fail(cell, f"no answer from the kernel in time ({str(err).splitlines()[0][:200]})")
             return cell, resources
+        finally:
+            cell.source = original
         _fail(cell, self._stopped)
         return cell, resources
 
@@ -133,8 +144,10 @@ def preprocessors() -> list:
 
 
 def configure(c, **options):
-    """Select sandboxed execution for autograde in an nbgrader config; options set SandboxExecute traits."""
+    """Select sandboxed execution for autograde in an nbgrader config, and feedback pages without
+    hidden tests (`feedback.HideHiddenTests`); options set SandboxExecute traits."""
     c.Autograde.autograde_preprocessors = preprocessors()
+    feedback.configure(c)
     for name, value in options.items():
         setattr(c.SandboxExecute, name, value)
     return c

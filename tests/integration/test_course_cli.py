@@ -22,7 +22,8 @@ COURSE, AID = "python-basics", "device-inventory-dicts"
 
 
 def mnss(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([MNSS, "course", *args], capture_output=True, text=True, timeout=600, cwd=cwd)
+    env = dict(os.environ, MNSS_COURSE_LOG=str(cwd / "course.log"))
+    return subprocess.run([MNSS, "course", *args], capture_output=True, text=True, timeout=600, cwd=cwd, env=env)
 
 
 @pytest.fixture
@@ -39,8 +40,14 @@ def test_build_grade_feedback_export(catalog):
     shutil.copytree(root / "source" / AID, root / "submitted" / "ann" / AID)
     shutil.copytree(root / "release" / AID, root / "submitted" / "bob" / AID)
     graded = mnss("grade", COURSE, AID, cwd=catalog)
+    log = catalog / "course.log"
     assert graded.returncode == 0, graded.stderr
-    assert graded.stdout.split() == ["ann", "10", "bob", "0"]
+    lines = graded.stdout.splitlines()
+    assert lines[0].split() == ["ann", "10/10"] and lines[0 - len(lines) // 2].split() == ["bob", "0/10"], lines
+    parts = [line.split() for line in lines[1 : len(lines) // 2]]
+    assert parts and all(p[0].startswith(f"{AID}/") and p[1].split("/")[0] == p[1].split("/")[1] for p in parts)
+    assert sum(float(p[1].split("/")[1]) for p in parts) == 10
+    assert "Warning" not in graded.stderr and "Warning" in log.read_text("utf-8")  # SQLAlchemy's, in the log
     fed = mnss("feedback", COURSE, AID, "--no-release", cwd=catalog)
     assert fed.returncode == 0, fed.stderr
     assert sorted(p.parent.parent.name for p in (root / "feedback").glob(f"*/{AID}/{AID}.html")) == ["ann", "bob"]

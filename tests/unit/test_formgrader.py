@@ -1,6 +1,7 @@
 """The formgrader's pure parts: its account name and the locked-down server config."""
 
 import json
+from pathlib import Path
 
 import pytest
 from traitlets.config import Config
@@ -47,6 +48,21 @@ def test_the_nbgrader_config_sandboxes_autograde_and_hides_the_root(tmp_path):
     assert sandboxed_execute.SandboxExecute in c.Autograde.autograde_preprocessors
     assert set(c.SandboxExecute.hidden_paths) == {str(tmp_path / "real-root"), str(tmp_path / "view"), "/opt/courses"}
     assert (tmp_path / "migrated").exists()
+    assert c.Execute.timeout == 30  # no course.yaml in that catalog: the default
+
+
+def test_the_formgrader_takes_the_courses_own_timeouts_and_limits(tmp_path):
+    import shutil
+
+    catalog = tmp_path / "courses"
+    shutil.copytree(Path(__file__).resolve().parents[2] / "courses" / "python-basics", catalog / "python-basics")
+    meta = catalog / "python-basics" / "course.yaml"
+    meta.write_text(meta.read_text("utf-8") + "grading:\n  cell_timeout: 90\n  memory_mb: 2048\n", "utf-8")
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    formgrader.write_configs(config_dir, "python-basics", tmp_path / "root", str(catalog), tmp_path / "view")
+    c = load((config_dir / "nbgrader_config.py").read_text())
+    assert c.Execute.timeout == 90 and c.SandboxExecute.memory_mb == 2048
 
 
 def test_a_rootless_box_is_chosen_where_transient_uids_are_not_mapped():

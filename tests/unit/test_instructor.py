@@ -56,3 +56,16 @@ def test_course_yaml_grading_section_is_checked(tmp_path):
         bundle.load(folder)
     text = str(err.value)
     assert "grading" in text and "gradebook_url" in text and "memroy_mb" in text
+
+
+def test_a_cell_has_30_seconds_unless_the_course_says_otherwise(tmp_path, monkeypatch):
+    from mnss_courses.instructor import Instructor
+
+    monkeypatch.delenv("MNSS_GRADEBOOK_URL", raising=False)
+    folder = tmp_path / "python-basics"
+    shutil.copytree(COURSES / "python-basics", folder)
+    assert Instructor.open(str(folder)).api().config.Execute.timeout == 30
+    meta = folder / "course.yaml"
+    meta.write_text(meta.read_text("utf-8") + "grading:\n  cell_timeout: 120\n  notebook_timeout: 600\n", "utf-8")
+    config = Instructor.open(str(folder)).api().config
+    assert config.Execute.timeout == 120 and config.SandboxExecute.notebook_timeout == 600

@@ -2,6 +2,7 @@
 environment the kernel gets, and how a stopped cell is made to count as failed."""
 
 import os
+from pathlib import Path
 
 import pytest
 from nbformat.v4 import new_code_cell
@@ -83,3 +84,6 @@ def test_the_kernel_environment_carries_nothing_of_the_graders(box, monkeypatch)
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "secret")
     env = box.environment("/usr/bin")
     assert "JUPYTERHUB_API_TOKEN" not in env and env["HOME"] == str(box.workdir) and env["PATH"] == "/usr/bin"
+    import mnss_kernel
+
+    assert Path(env["PYTHONPATH"]) / "mnss_kernel" == Path(mnss_kernel.__file__).resolve().parent  # the grader's own

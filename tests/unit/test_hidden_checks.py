@@ -1,0 +1,132 @@
+"""Hidden `check(EXPR, EXPECTED)` tests: the kernel gets EXPR only, the grader keeps EXPECTED and
+judges plain data with exact types; missing, repeated, foreign or wrong values fail the cell."""
+
+import json
+
+import pytest
+from nbformat.notebooknode import NotebookNode
+from nbformat.v4 import new_code_cell
+
+from mnss_courses import hidden_checks
+from mnss_kernel import checks
+
+CELL = (
+    "from mnss_kernel.checks import check\n"
+    "assert double(2) == 4\n"
+    "### BEGIN HIDDEN TESTS\n"
+    "check(double(-3), -6)\n"
+    "assert double(0) == 0\n"
+    "check(double(1.5), 3.0, 'floats double too')\n"
+    "### END HIDDEN TESTS"
+)
+
+
+def _ran(plan, values) -> NotebookNode:
+    """A cell as the kernel would leave it, the reporter having printed `values` ({index: value})."""
+    lines = ["learner output\n"]
+    for index, value in values.items():
+        body = {"i": index, **({"error": value.name} if isinstance(value, Raised) else {"value": value})}
+        lines.append(plan.tag + json.dumps(body) + "\n")
+    cell = new_code_cell(CELL)
+    cell.outputs = [NotebookNode(output_type="stream", name="stdout", text="".join(lines))]
+    return cell
+
+
+class Raised:
+    def __init__(self, name):
+        self.name = name
+
+
+def test_expected_values_never_reach_the_kernel():
+    plan = hidden_checks.plan(CELL)
+    assert "-6" not in plan.box_source and "3.0" not in plan.box_source and "floats double" not in plan.box_source
+    assert "double(-3)" in plan.box_source and "assert double(0) == 0" in plan.box_source
+    assert "BEGIN HIDDEN" not in plan.box_source
+    assert plan.expected == {0: (-6, ""), 1: (3.0, "floats double too")}
+    compile(plan.box_source, "cell", "exec")
+
+
+def test_each_plan_has_its_own_tag():
+    assert hidden_checks.plan(CELL).tag != hidden_checks.plan(CELL).tag
+
+
+def test_right_values_pass_and_the_report_lines_are_removed():
+    plan = hidden_checks.plan(CELL)
+    cell = _ran(plan, {0: checks.encode(-6), 1: checks.encode(3.0)})
+    assert hidden_checks.settle(cell, plan) == []
+    assert [o.text for o in cell.outputs] == ["learner output\n"]
+
+
+@pytest.mark.parametrize(
+    "values, reason",
+    [
+        ({0: checks.encode(-5), 1: checks.encode(3.0)}, "not the expected one"),
+        ({0: checks.encode(-6.0), 1: checks.encode(3.0)}, "not the expected one"),  # float is not int
+        ({0: checks.encode(True), 1: checks.encode(3.0)}, "not the expected one"),  # bool is not int
+        ({1: checks.encode(3.0)}, "no result"),
+        ({0: Raised("NotPlainData"), 1: checks.encode(3.0)}, "not plain data"),
+        ({0: Raised("NameError"), 1: checks.encode(3.0)}, "raised NameError"),
+        ({0: ["Always", 1], 1: checks.encode(3.0)}, "not plain data"),
+    ],
+)
+def test_wrong_missing_or_foreign_values_fail_the_cell(values, reason):
+    plan = hidden_checks.plan(CELL)
+    cell = _ran(plan, values)
+    failures = hidden_checks.settle(cell, plan)
+    assert len(failures) == 1 and reason in failures[0] and "check 1 of 2" in failures[0]
+    assert cell.outputs[-1].output_type == "error"
+
+
+def test_a_faked_second_report_fails_the_check():
+    plan = hidden_checks.plan(CELL)
+    cell = _ran(plan, {0: checks.encode(-6), 1: checks.encode(3.0)})
+    fake = plan.tag + '{"i": 0, "value": ["int", -6]}\n'
+    cell.outputs.append(NotebookNode(output_type="stream", name="stdout", text=fake))
+    assert "more than one" in hidden_checks.settle(cell, plan)[0]
+
+
+def test_the_authors_message_is_the_reason_shown():
+    plan = hidden_checks.plan(CELL)
+    failures = hidden_checks.settle(_ran(plan, {0: checks.encode(-6), 1: checks.encode(2.0)}), plan)
+    assert failures == ["hidden check 2 of 2 failed: floats double too"]
+
+
+def test_cells_without_checks_are_sent_unchanged_but_for_the_markers():
+    source = "assert f() == 1\n### BEGIN HIDDEN TESTS\nassert f() + 0 == 1\n### END HIDDEN TESTS"
+    plan = hidden_checks.plan(source)
+    assert plan.box_source == "assert f() == 1\nassert f() + 0 == 1" and plan.expected == {}
+    cell = new_code_cell(source)
+    assert hidden_checks.settle(cell, plan) == []
+
+
+def test_a_check_with_a_computed_expectation_stays_a_plain_statement():
+    """Only literals can be kept out of the kernel; anything else runs there, as stock nbgrader does."""
+    plan = hidden_checks.plan("### BEGIN HIDDEN TESTS\ncheck(f(), g())\n### END HIDDEN TESTS")
+    assert plan.expected == {} and plan.box_source == "check(f(), g())"
+
+
+@pytest.mark.parametrize(
+    "value",
+    [None, True, 3, 2.5, float("inf"), "x", [1, "a"], (1, (2.0,)), {"a": [1, {"b": None}]}, []],
+)
+def test_plain_data_survives_the_round_trip_with_its_exact_type(value):
+    back = checks.decode(json.loads(json.dumps(checks.encode(value))))
+    assert checks.same(back, value) and type(back) is type(value)
+
+
+@pytest.mark.parametrize("value", [object(), type("Int", (int,), {})(3), {1: 2}, {"a": {1, 2}}])
+def test_anything_else_is_not_plain_data(value):
+    with pytest.raises(checks.NotPlainData):
+        checks.encode(value)
+
+
+def test_check_in_the_kernel_rejects_an_always_equal_object():
+    class Always:
+        def __eq__(self, other):
+            return True
+
+    with pytest.raises(AssertionError, match="plain data"):
+        checks.check(Always(), 4)
+    with pytest.raises(AssertionError, match="expected 4"):
+        checks.check(4.0, 4)
+    checks.check([1, (2, "x")], [1, (2, "x")])
