@@ -37,10 +37,14 @@ def warnings_to_log() -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     logging.captureWarnings(True)
     logger = logging.getLogger("py.warnings")
-    if not any(getattr(h, "baseFilename", None) == str(path.resolve()) for h in logger.handlers):
+    # Only the log file: once Mininet is imported every new logger is Mininet's, which comes
+    # with a handler of its own writing to the terminal.
+    ours = [h for h in logger.handlers if getattr(h, "baseFilename", None) == str(path.resolve())]
+    if not ours:
         handler = logging.FileHandler(path, encoding="utf-8")
         handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
-        logger.addHandler(handler)
+        ours = [handler]
+    logger.handlers = ours
     logger.propagate = False
     return path
 
