@@ -20,7 +20,6 @@ from __future__ import annotations
 import argparse
 import io
 import json
-import re
 import statistics
 import sys
 import tempfile
@@ -37,6 +36,7 @@ from stdnum.cn import ric
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT / "hub"), str(ROOT)]
 
+from benchmarks.hub_spawn import start_stock  # noqa: E402
 from mnss_hub.people import (  # noqa: E402
     ADMIN,
     Actor,
@@ -47,6 +47,8 @@ from mnss_hub.people import (  # noqa: E402
     profiles,  # noqa: E402
 )
 from mnss_hub.people.tables import profiles as profile_table  # noqa: E402
+from tests.support.hubproc import running_hub, site_config  # noqa: E402
+from tests.support.weblogin import post_login  # noqa: E402
 
 ADMIN_ACTOR = Actor("bench-admin", ADMIN)
 HOSPITAL = "示例医院"
@@ -186,49 +188,19 @@ def store_timings(store: PeopleStore, count: int, repeat: int) -> list[Timing]:
 
 
 ADMIN_PW = "bench-admin-password"
-STOCK_CONFIG = """
-c.JupyterHub.bind_url = "http://127.0.0.1:{port}"
-c.JupyterHub.hub_port = {hub_port}
-c.ConfigurableHTTPProxy.api_url = "http://127.0.0.1:{api_port}"
-c.JupyterHub.db_url = "sqlite:///{state}/jupyterhub.sqlite"
-c.JupyterHub.cookie_secret_file = "{state}/cookie_secret"
-c.JupyterHub.authenticator_class = "dummy"
-c.Authenticator.allow_all = True
-"""
 
 
 def login_once(url: str, name: str, password: str) -> None:
-    web = requests.Session()
-    form = web.get(url + "hub/login", timeout=30)
-    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form.text).group(1)
-    done = web.post(
-        url + "hub/login",
-        data={"username": name, "password": password, "_xsrf": xsrf},
-        allow_redirects=False,
-        timeout=30,
-    )
-    assert done.status_code == 302, done.status_code
+    assert post_login(requests.Session(), url, name, password).status_code == 302
 
 
 def page_timings(stack: ExitStack, work: Path, db_url: str, codes: list[str]) -> list[Timing]:
     """HTTP pages and the login of a real hub whose people store is the benchmark's database."""
-    from tests.support.hubproc import VENV_BIN, free_ports, running_hub, site_config
-
     config = site_config(work / "state", accounts={"database_url": db_url}, auth={"initial_admin_password": ADMIN_PW})
     url, _, _ = stack.enter_context(running_hub(work / "ours", config))
     admin = requests.Session()
-    form = admin.get(url + "hub/login", timeout=30)
-    xsrf = re.search(r'name="_xsrf" value="([^"]+)"', form.text).group(1)
-    admin.post(url + "hub/login", data={"username": "admin", "password": ADMIN_PW, "_xsrf": xsrf}, timeout=30)
-
-    port, hub_port, api_port = free_ports(3)
-    stock_state = work / "stock" / "state"
-    stock_state.mkdir(parents=True)
-    cfg = work / "stock" / "jupyterhub_config.py"
-    cfg.write_text(STOCK_CONFIG.format(port=port, hub_port=hub_port, api_port=api_port, state=stock_state))
-    stock, _, _ = stack.enter_context(
-        running_hub(work / "stock", {"hub": {"port": port}}, [str(VENV_BIN / "jupyterhub"), "-f", str(cfg)])
-    )
+    assert post_login(admin, url, "admin", ADMIN_PW).status_code == 302
+    stock = start_stock(stack, work / "stock")  # hub_spawn's: same JupyterHub, DummyAuthenticator
 
     def ok(resp):
         resp.raise_for_status()
