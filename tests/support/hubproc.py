@@ -152,8 +152,9 @@ def kill_processes_under(folder: Path) -> list[int]:
 
 
 @contextmanager
-def running_hub(workdir: Path, config: dict, hub_command: list[str] | None = None):
-    """Run `mnss-hub run` with `config`; yield (public url, process, log path)."""
+def running_hub(workdir: Path, config: dict, hub_command: list[str] | None = None, start_timeout: float = 60):
+    """Run `mnss-hub run` with `config`; yield (public url, process, log path). `start_timeout`: the
+    hub answers only once its services are up (each formgrader is a Jupyter server of its own)."""
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "mnss.yaml"
     config_path.write_text(yaml.safe_dump(config), "utf-8")
@@ -173,7 +174,7 @@ def running_hub(workdir: Path, config: dict, hub_command: list[str] | None = Non
         )
     url = f"http://127.0.0.1:{config['hub']['port']}/"
     try:
-        wait_until_up(url, proc, log)
+        wait_until_up(url, proc, log, start_timeout)
         yield url, proc, log
     finally:
         stop_process_group(proc)
