@@ -26,7 +26,7 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
-from jupyter_server.base.handlers import APIHandler
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
@@ -158,10 +158,9 @@ def nbgrader_reason(output: str, returncode: int) -> str:
     return picked[-1][:300]
 
 
-class PanelHandler(APIHandler):
-    def fail(self, status: int, error: dict) -> None:
-        self.set_status(status)
-        self.finish(json.dumps({"error": error}))
+class ExchangeItems:
+    """What the panel's handlers and the portal's link share: the server root, the exchange's
+    listing and an assignment's notebook, fetched when missing."""
 
     @property
     def root(self) -> Path:
@@ -193,6 +192,33 @@ class PanelHandler(APIHandler):
             self.log.warning("mnss panel: exchange refused the listing: %s", detail)
             return None, (502, refusal(response.code, course or "", detail))
         return body, None
+
+    async def notebook_of(self, item: object) -> tuple[str | None, tuple[int, dict] | None]:
+        """(the notebook of `item`, relative to the root, None) or (None, (status, bilingual error)),
+        fetching the assignment through the exchange first when it is not here yet."""
+        parts = split_item(item)
+        if parts is None:
+            return None, (400, message("bad_item", item=str(item)[:80]))
+        path = local_notebook(self.root, item)
+        if path is None:
+            listing, error = await self.exchange_listing(parts[0])
+            if error:
+                return None, error
+            if item not in released_ids(listing):
+                return None, (409, message("not_released", item=item))
+            reason = await fetch_assignment(self.root, *parts)
+            if reason:
+                return None, (502, message("fetch_failed", detail=reason))
+            path = local_notebook(self.root, item)
+        if path is None:
+            return None, (404, message("no_notebook", item=item))
+        return path, None
+
+
+class PanelHandler(ExchangeItems, APIHandler):
+    def fail(self, status: int, error: dict) -> None:
+        self.set_status(status)
+        self.finish(json.dumps({"error": error}))
 
     @web.authenticated
     async def get(self):
@@ -227,27 +253,6 @@ class PanelHandler(APIHandler):
 
 
 class OpenHandler(PanelHandler):
-    async def notebook_of(self, item: object) -> tuple[str | None, tuple[int, dict] | None]:
-        """(the notebook of `item`, relative to the root, None) or (None, (status, bilingual error)),
-        fetching the assignment through the exchange first when it is not here yet."""
-        parts = split_item(item)
-        if parts is None:
-            return None, (400, message("bad_item", item=str(item)[:80]))
-        path = local_notebook(self.root, item)
-        if path is None:
-            listing, error = await self.exchange_listing(parts[0])
-            if error:
-                return None, error
-            if item not in released_ids(listing):
-                return None, (409, message("not_released", item=item))
-            reason = await fetch_assignment(self.root, *parts)
-            if reason:
-                return None, (502, message("fetch_failed", detail=reason))
-            path = local_notebook(self.root, item)
-        if path is None:
-            return None, (404, message("no_notebook", item=item))
-        return path, None
-
     @web.authenticated
     async def post(self):
         try:
@@ -278,7 +283,7 @@ def tutorial_source(catalog: str, item: object) -> tuple[str, Path] | None:
     return (course, source) if catalog and source.is_file() else None
 
 
-class OpenLinkHandler(OpenHandler):
+class OpenLinkHandler(ExchangeItems, JupyterHandler):
     """GET mnss/open?item=course/assignment or ?tutorial=course/file: the portal's one-click link
     (through /hub/user-redirect, which starts the server first). Fetches the assignment, or copies
     the tutorial from the installed courses into <course>/tutorials/ (an existing copy, maybe

@@ -1,5 +1,5 @@
 """The portal on a real hub: a learner lands on the catalog in Chinese (five categories), enrols in
-an open course, opens an assignment with one click (the lab starts with the notebook fetched through
+an open course, opens an assignment and a tutorial with one click (the lab starts with the notebook fetched through
 the exchange) and sees it "in progress", then "submitted"; next up comes from the recommender.
 Enrolment follows the course's policy: an approval course takes a request that its instructor
 approves, and refuses a one-click enrolment.
@@ -140,6 +140,11 @@ def test_learner_enrols_and_opens_an_assignment_with_one_click(hub):
         assert item_state(page, ASSIGNMENT) == "submitted"
         assert "已提交" in page.inner_text(f'.mnss-item[data-item="{ASSIGNMENT}"] .mnss-state')
         screenshot(page, "portal-course-submitted-zh")
+
+        page.click('.mnss-item[data-kind="tutorial"] .mnss-open')  # a tutorial: copied into the home
+        page.wait_for_url("**/user/nurse/lab/tree/**", timeout=60_000)
+        assert (home / OPEN / "tutorials").is_dir() and OPEN + "/tutorials/" in page.url, page.url
+        screenshot(page, "portal-tutorial-open-in-lab")
 
         # next up, from the recommender through a token the hub minted for the learner
         page.goto(url + "hub/portal")
