@@ -40,7 +40,7 @@ def english_words(text: str, more: set[str] = frozenset()) -> list[str]:
 def test_chinese_hub_pages_have_no_english_text(tmp_path):
     extra = tmp_path / "hub.d"
     extra.mkdir()  # the hub shows the spawn page only for spawns slower than this: always
-    (extra / "slow.py").write_text('c.JupyterHub.tornado_settings = {"slow_spawn_timeout": 0}\n')
+    (extra / "slow.py").write_text('c.JupyterHub.tornado_settings.update({"slow_spawn_timeout": 0})\n')  # merged
     config = course_site(
         tmp_path / "state", [{"course": COURSE, "instructors": ["teach"]}], hub={"extra_config_dir": str(extra)}
     )
