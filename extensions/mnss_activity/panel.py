@@ -6,6 +6,8 @@ GET  mnss/panel       the learner's courses with progress and recommendations, f
                       whether the course exchange has released it (its listing, same token).
 POST mnss/panel/open  {"item": "course/assignment"}: the notebook to open, fetching the
                       assignment through the course exchange first when it is not here yet.
+GET  mnss/open        ?item=course/assignment or ?tutorial=course/file: the same, as a link the
+                      hub's portal opens (it starts the server first); ends in JupyterLab.
 
 The browser talks only to its own server: it holds no hub token and names no learner, so the
 panel can only ever show the token owner's data. Errors reach the page as {"error": {"zh", "en"}};
@@ -15,14 +17,16 @@ a refused fetch carries the exchange's own words, not just "nbgrader fetch_assig
 from __future__ import annotations
 
 import asyncio
+import html
 import json
 import os
 import re
+import shutil
 import sys
 from pathlib import Path
 from urllib.parse import quote
 
-from jupyter_server.base.handlers import APIHandler
+from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
@@ -65,6 +69,8 @@ FETCH_TIMEOUT = 180
 # Set by the hub's spawner in every server (mnss_courses.exchange.URL_ENV; not imported: a server
 # extension sits below the hub packages).
 EXCHANGE_URL_ENV = "MNSS_EXCHANGE_URL"
+# Set by the hub when courses are served: the installed courses, where tutorials are copied from.
+COURSES_DIR_ENV = "MNSS_COURSES_DIR"
 
 
 def message(key: str, **values) -> dict:
@@ -152,10 +158,9 @@ def nbgrader_reason(output: str, returncode: int) -> str:
     return picked[-1][:300]
 
 
-class PanelHandler(APIHandler):
-    def fail(self, status: int, error: dict) -> None:
-        self.set_status(status)
-        self.finish(json.dumps({"error": error}))
+class ExchangeItems:
+    """What the panel's handlers and the portal's link share: the server root, the exchange's
+    listing and an assignment's notebook, fetched when missing."""
 
     @property
     def root(self) -> Path:
@@ -187,6 +192,33 @@ class PanelHandler(APIHandler):
             self.log.warning("mnss panel: exchange refused the listing: %s", detail)
             return None, (502, refusal(response.code, course or "", detail))
         return body, None
+
+    async def notebook_of(self, item: object) -> tuple[str | None, tuple[int, dict] | None]:
+        """(the notebook of `item`, relative to the root, None) or (None, (status, bilingual error)),
+        fetching the assignment through the exchange first when it is not here yet."""
+        parts = split_item(item)
+        if parts is None:
+            return None, (400, message("bad_item", item=str(item)[:80]))
+        path = local_notebook(self.root, item)
+        if path is None:
+            listing, error = await self.exchange_listing(parts[0])
+            if error:
+                return None, error
+            if item not in released_ids(listing):
+                return None, (409, message("not_released", item=item))
+            reason = await fetch_assignment(self.root, *parts)
+            if reason:
+                return None, (502, message("fetch_failed", detail=reason))
+            path = local_notebook(self.root, item)
+        if path is None:
+            return None, (404, message("no_notebook", item=item))
+        return path, None
+
+
+class PanelHandler(ExchangeItems, APIHandler):
+    def fail(self, status: int, error: dict) -> None:
+        self.set_status(status)
+        self.finish(json.dumps({"error": error}))
 
     @web.authenticated
     async def get(self):
@@ -227,23 +259,60 @@ class OpenHandler(PanelHandler):
             item = json.loads(self.request.body or b"{}").get("item")
         except (ValueError, AttributeError):
             item = None
-        parts = split_item(item)
-        if parts is None:
-            return self.fail(400, message("bad_item", item=str(item)[:80]))
-        path = local_notebook(self.root, item)
-        if path is None:
-            listing, error = await self.exchange_listing(parts[0])
-            if error:
-                return self.fail(*error)
-            if item not in released_ids(listing):
-                return self.fail(409, message("not_released", item=item))
-            reason = await fetch_assignment(self.root, *parts)
-            if reason:
-                return self.fail(502, message("fetch_failed", detail=reason))
-            path = local_notebook(self.root, item)
-        if path is None:
-            return self.fail(404, message("no_notebook", item=item))
+        path, error = await self.notebook_of(item)
+        if error:
+            return self.fail(*error)
         self.finish(json.dumps({"path": path}))
+
+
+ERROR_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>MNSS Lab</title></head>
+<body style="font-family: sans-serif; max-width: 40rem; margin: 3rem auto">
+<p id="mnss-open-error">{zh}</p><p lang="en">{en}</p><p><a href="{portal}">返回门户 / Back to the portal</a></p>
+</body></html>"""
+
+
+def tutorial_source(catalog: str, item: object) -> tuple[str, Path] | None:
+    """(course, the tutorial's file in the installed catalog) for 'course/file.md|.ipynb', else None
+    (never a path outside the course's tutorials/)."""
+    if not isinstance(item, str) or item.count("/") != 1:
+        return None
+    course, name = item.split("/")
+    if not ID.match(course) or not re.fullmatch(r"[A-Za-z0-9][A-Za-z0-9._-]*\.(md|ipynb)", name):
+        return None
+    source = Path(catalog) / course / "tutorials" / name
+    return (course, source) if catalog and source.is_file() else None
+
+
+class OpenLinkHandler(ExchangeItems, JupyterHandler):
+    """GET mnss/open?item=course/assignment or ?tutorial=course/file: the portal's one-click link
+    (through /hub/user-redirect, which starts the server first). Fetches the assignment, or copies
+    the tutorial from the installed courses into <course>/tutorials/ (an existing copy, maybe
+    changed by the learner, is kept), then opens it in JupyterLab."""
+
+    @web.authenticated
+    async def get(self):
+        tutorial = self.get_query_argument("tutorial", "")
+        if tutorial:
+            found = tutorial_source(os.environ.get(COURSES_DIR_ENV, ""), tutorial)
+            if found is None:
+                return self.error_page(404, message("bad_item", item=tutorial[:80]))
+            course, source = found
+            target = self.root / course / "tutorials" / source.name
+            if not target.exists():
+                target.parent.mkdir(parents=True, exist_ok=True)
+                shutil.copyfile(source, target)
+            path = target.relative_to(self.root).as_posix()
+        else:
+            path, error = await self.notebook_of(self.get_query_argument("item", ""))
+            if error:
+                return self.error_page(*error)
+        self.redirect(url_path_join(self.base_url, "lab", "tree", quote(path)))
+
+    def error_page(self, status: int, error: dict) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "text/html; charset=utf-8")
+        portal = os.environ.get("JUPYTERHUB_BASE_URL", "/") + "hub/portal"
+        self.finish(ERROR_PAGE.format(zh=html.escape(error["zh"]), en=html.escape(error["en"]), portal=portal))
 
 
 async def fetch_assignment(root: Path, course: str, assignment: str) -> str | None:
@@ -279,5 +348,6 @@ def setup_handlers(serverapp) -> None:
         [
             (url_path_join(base, "mnss/panel"), PanelHandler),
             (url_path_join(base, "mnss/panel/open"), OpenHandler),
+            (url_path_join(base, "mnss/open"), OpenLinkHandler),
         ],
     )

@@ -18,6 +18,7 @@ from mnss_courses import formgrader
 from mnss_courses.exchange import SERVICE_NAME as EXCHANGE, URL_ENV as EXCHANGE_URL_ENV
 
 from . import landing, ports, record_pages, sessions
+from .portal import SETTINGS as PORTAL_SETTINGS, groups as portal_groups, handlers as portal_handlers
 from .siteconfig import ConfigError
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -472,6 +473,49 @@ def apply_accounts_service(c: Config, token: str) -> None:
     ]
 
 
+def apply_portal(c: Config, site: dict, token: str) -> None:
+    """The portal pages (/hub/portal, mnss_hub.portal) when courses are served: their handlers,
+    their settings, and the token-only `mnss-portal` service with which they change course groups
+    (`mnss-hub run` hands its token over in $MNSS_PORTAL_SERVICE_TOKEN, like the accounts one)."""
+    if not site["courses"]["enabled"]:
+        return
+    courses = sorted(course_members(site))
+    c.JupyterHub.extra_handlers = [*_already(c.JupyterHub, "extra_handlers", []), *portal_handlers.handlers()]
+    c.JupyterHub.tornado_settings = {
+        **_already(c.JupyterHub, "tornado_settings", {}),
+        PORTAL_SETTINGS: {
+            "catalog": site["courses"]["catalog"],
+            "exchange_dir": str(exchange_dir(site)),
+            "courses": courses,
+            "recommender_url": recommender_url(site) if site["recommender"]["enabled"] else "",
+            "recommender_service": RECOMMENDER,
+        },
+    }
+    c.JupyterHub.template_vars = {**_already(c.JupyterHub, "template_vars", {}), "mnss_portal": True}
+    # the server's one-click helper copies tutorials from here (the image keeps its copy in /opt/mnss)
+    catalog = site["courses"]["catalog"] if site["mode"] == "local" else "/opt/mnss/courses"
+    c.Spawner.environment = {**_already(c.Spawner, "environment", {}), "MNSS_COURSES_DIR": catalog}
+    if not token:
+        return
+    c.JupyterHub.services = [
+        *_already(c.JupyterHub, "services", []),
+        {"name": portal_groups.SERVICE, "display": False, "api_token": token},
+    ]
+    c.JupyterHub.load_roles = [
+        *_already(c.JupyterHub, "load_roles", []),
+        {
+            "name": portal_groups.SERVICE,
+            "description": "The portal: enrol learners in the course groups",
+            "scopes": portal_groups.scopes(courses),
+            "services": [portal_groups.SERVICE],
+        },
+    ]
+
+
+def portal_service_token_file(site: dict) -> Path:
+    return state_dir(site) / "portal-service-token"
+
+
 def apply_cookie_options(c: Config) -> None:
     """Services set their own cookies (HubOAuth, which reads its options from the environment):
     give them the hub's options too (SameSite). Servers get them from the hub itself."""
@@ -492,6 +536,7 @@ def apply_site_config(c: Config, site: dict) -> None:
     apply_record(c, site)
     apply_culler(c, site)
     apply_accounts_service(c, os.environ.get(sessions.TOKEN_ENV, ""))
+    apply_portal(c, site, os.environ.get(portal_groups.TOKEN_ENV, ""))
     apply_cookie_options(c)
     clashing = ports.clashes(c)
     if clashing:

@@ -13,6 +13,7 @@ from traitlets.config import Config
 from . import apply, sessions, siteconfig, sso_cli
 from .accounts import AccountError, AccountStore, generate_password
 from .people import cli as people_cli
+from .portal import groups as portal_groups
 from .pseudonym import load_or_create_key
 from .spawners import LOCAL_MODE_WARNING
 from .sso_links import LinkError
@@ -234,6 +235,7 @@ def cmd_run(args) -> int:
     print(f"MNSS Lab is starting: log in at {apply.public_url(site)}hub/login", flush=True)
     env = dict(os.environ)
     env[sessions.TOKEN_ENV] = load_or_create_key(apply.accounts_service_token_file(site)).hex()
+    env[portal_groups.TOKEN_ENV] = load_or_create_key(apply.portal_service_token_file(site)).hex()
     if path:
         env[siteconfig.ENV_VAR] = str(path)
     python = Path(sys.prefix) / "bin" / "python"

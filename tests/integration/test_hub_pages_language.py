@@ -1,6 +1,6 @@
-"""Hub pages in Chinese show no English beyond proper names: the login page, the top bar, the home
-page of an instructor, the "lab not running" page and the spawn page, read as Chromium renders
-them (only visible text counts)."""
+"""Hub pages in Chinese show no English beyond proper names: the login page, the top bar, the portal
+(catalog and a course page), the home page of an instructor, the "lab not running" page and the
+spawn page, read as Chromium renders them (only visible text counts)."""
 
 import re
 
@@ -18,14 +18,21 @@ COURSE = "python-basics"
 # Proper names and the language switch, which names the other language in that language. The
 # spawn page's messages carry both languages ("正在启动… / Starting…"): the English half is allowed.
 ALLOWED = {"MNSS", "Lab", "JupyterLab", "English", "teach", COURSE}
+# Names of protocols, tools, libraries and commands in the Chinese course titles and summaries the
+# catalog shows (course content, not page chrome): "scikit-learn", "hl7apy", "DICOM C-ECHO", ...
+PORTAL_NAMES = {
+    *("ACK", "AUC", "CSV", "csv", "DICOM", "ECHO", "STORE", "EMR", "HIS", "LIS", "HL7", "hl7apy", "MLLP", "PACS"),
+    *("HMAC", "SHA", "VLAN", "Linux", "Python", "python", "pandas", "scikit-learn", "Pipeline", "Faker"),
+    *("stdnum", "notebook", "ping", "traceroute"),
+}
 
 
 def chinese_part(text: str) -> str:
     return "\n".join(line.split(" / ")[0] for line in text.splitlines())
 
 
-def english_words(text: str) -> list[str]:
-    for name in sorted(ALLOWED, key=len, reverse=True):
+def english_words(text: str, more: set[str] = frozenset()) -> list[str]:
+    for name in sorted(ALLOWED | more, key=len, reverse=True):
         text = text.replace(name, " ")
     return re.findall(r"[A-Za-z]{2,}", text)
 
@@ -33,7 +40,7 @@ def english_words(text: str) -> list[str]:
 def test_chinese_hub_pages_have_no_english_text(tmp_path):
     extra = tmp_path / "hub.d"
     extra.mkdir()  # the hub shows the spawn page only for spawns slower than this: always
-    (extra / "slow.py").write_text('c.JupyterHub.tornado_settings = {"slow_spawn_timeout": 0}\n')
+    (extra / "slow.py").write_text('c.JupyterHub.tornado_settings.update({"slow_spawn_timeout": 0})\n')  # merged
     config = course_site(
         tmp_path / "state", [{"course": COURSE, "instructors": ["teach"]}], hub={"extra_config_dir": str(extra)}
     )
@@ -44,7 +51,13 @@ def test_chinese_hub_pages_have_no_english_text(tmp_path):
         page.fill("#username_input", "teach")
         page.fill("#password_input", password("teach"))
         page.click("#login_submit")
-        page.wait_for_load_state()
+        page.wait_for_url("**/hub/portal")  # where learners and instructors land
+        page.locator(".mnss-category").first.wait_for()
+        screenshot(page, "portal-zh")
+        assert english_words(page.inner_text("body"), PORTAL_NAMES) == [], page.inner_text("body")
+        page.goto(url + f"hub/portal/course/{COURSE}")
+        page.locator("#mnss-items").wait_for()
+        assert english_words(page.inner_text("body"), PORTAL_NAMES) == [], page.inner_text("body")
         page.goto(url + "hub/home")
         page.locator("#mnss-grading").wait_for()
         screenshot(page, "hub-home-zh")

@@ -51,6 +51,8 @@ def test_grading_tools_off_everywhere_authoring_tools_for_instructors_only(tmp_p
                 page.fill("#username_input", "nurse")
                 page.fill("#password_input", password("nurse"))
                 page.click("#login_submit")
+                page.wait_for_url("**/hub/portal", timeout=60_000)  # learners land on the portal
+                page.goto(url + "hub/user-redirect/lab")
                 page.wait_for_url("**/user/nurse/lab**", timeout=90_000)
                 page.get_by_role("menuitem", name="Nbgrader").wait_for(timeout=60_000)
                 page.get_by_role("menuitem", name="Nbgrader").click()

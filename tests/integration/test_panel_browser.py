@@ -95,6 +95,8 @@ def test_learner_sees_courses_and_next_up_and_opens_one_in_the_browser(tmp_path)
         page.fill("#username_input", "learner")
         page.fill("#password_input", "learner-password-x1")
         page.click("#login_submit")
+        page.wait_for_url("**/hub/portal", timeout=60_000)  # learners land on the portal
+        page.goto(url + "hub/user-redirect/lab")
         page.wait_for_url("**/user/learner/lab**", timeout=120_000)
         panel = show_panel(page)
         course = panel.locator(f".mnss-course[data-course='{COURSE}']")

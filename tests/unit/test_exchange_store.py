@@ -104,3 +104,17 @@ def test_stored_archives_are_repacked_by_the_service(store):
     data = store.blob(meta)
     assert archive.read(data) == sorted(NB)
     assert os.path.getsize(store.root / "blobs" / meta["blob"][:2] / (meta["blob"] + ".tar.gz")) == len(data)
+
+
+def test_a_learners_first_fetch_is_remembered_once(store):
+    assert store.fetched("hospital-lan", "bob") == set()
+    store.note_fetched("hospital-lan", "ps1", "bob")
+    first = (store.root / "courses/hospital-lan/fetched/ps1/bob.json").read_text()
+    store.note_fetched("hospital-lan", "ps1", "bob")
+    assert (store.root / "courses/hospital-lan/fetched/ps1/bob.json").read_text() == first
+    store.note_fetched("hospital-lan", "ps1", "jo.doe")  # a dot in a name is not a suffix
+    assert store.fetched("hospital-lan", "bob") == {"ps1"}
+    assert store.fetched("hospital-lan", "jo.doe") == {"ps1"}
+    assert store.fetched("hospital-lan", "alice") == set()
+    with pytest.raises(BadName):
+        store.note_fetched("hospital-lan", "ps1", "../x")

@@ -1,4 +1,5 @@
-"""Where people land after login: admins on the hub home (no lab), everyone else JupyterHub's default."""
+"""Where people land after login without courses: admins on the hub home (no lab), everyone else
+JupyterHub's default (with courses, learners land on the portal: test_portal_apply)."""
 
 from types import SimpleNamespace
 
@@ -9,7 +10,7 @@ from mnss_hub import apply, landing, siteconfig
 
 def handler(admin: bool, active: bool = False, logged_in: bool = True):
     user = SimpleNamespace(admin=admin, spawner=SimpleNamespace(active=active)) if logged_in else None
-    return SimpleNamespace(current_user=user, hub=SimpleNamespace(base_url="/mnss/hub/"))
+    return SimpleNamespace(current_user=user, hub=SimpleNamespace(base_url="/mnss/hub/"), settings={})
 
 
 def test_admin_without_a_lab_lands_on_the_hub_home():

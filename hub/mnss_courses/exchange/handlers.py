@@ -240,7 +240,10 @@ class ReleaseHandler(UploadHandler):
     async def get(self, course, assignment):
         self.allow(Action.FETCH, course)
         meta = await self.run(self.exchange.store.released_one, course, assignment)
-        self.send_archive(await self.run(self.exchange.store.blob, meta), assignment)
+        data = await self.run(self.exchange.store.blob, meta)
+        if LEARNER in self.member.roles(course):
+            await self.run(self.exchange.store.note_fetched, course, assignment, self.requester)
+        self.send_archive(data, assignment)
 
     async def put(self, course, assignment):
         self.allow(Action.RELEASE, course)

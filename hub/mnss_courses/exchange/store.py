@@ -6,6 +6,7 @@ Layout under the root (mode 0700, files 0600; only the service's user can read a
     courses/<course>/released/<assignment>.json            what is released (points at a blob)
     courses/<course>/submissions/<assignment>/<student>/<key>.json
     courses/<course>/feedback/<assignment>/<student>/<key>.json   (key = the submission's)
+    courses/<course>/fetched/<assignment>/<student>.json   a learner's first fetch (for the portal)
 
 Blobs are immutable and written before the small JSON record that points at them; the record is
 written to a temporary file and renamed into place, so a reader sees the old state or the new
@@ -167,6 +168,26 @@ class Store:
         meta = self.released_one(course, assignment)
         self._released_path(course, assignment).unlink(missing_ok=True)
         return meta
+
+    # -- fetches (what the portal shows as "in progress") ---------------------------------------
+
+    def note_fetched(self, course: str, assignment: str, student: str) -> None:
+        """Remember a learner's first fetch of a released assignment; later fetches change nothing."""
+        check_course_id(course)
+        assignment = check_segment(assignment, "assignment id")
+        path = self._path("courses", course, "fetched", assignment, check_segment(student, "student id") + ".json")
+        if path.exists():
+            return
+        stamp, _ = now()
+        with self._lock:
+            record = {"course_id": course, "assignment_id": assignment, "student_id": student, "at": stamp}
+            self._write_meta(path, record)
+
+    def fetched(self, course: str, student: str) -> set[str]:
+        """Assignment ids the learner has fetched at least once."""
+        check_course_id(course)
+        s = check_segment(student, "student id")
+        return {m["assignment_id"] for m in self._records(self._path("courses", course, "fetched"), f"*/{s}.json")}
 
     # -- submissions -----------------------------------------------------------------------------
 
