@@ -34,6 +34,20 @@ def normalize(name: str) -> str:
     return unicodedata.normalize("NFKC", name or "").strip().casefold()
 
 
+async def finish_set_password_form(handler: BaseHandler, status: int, token: str, message: str, next_url: str):
+    """The "choose your password" page: shown after a one-time password, and again on a refusal."""
+    handler.set_status(status)
+    handler.finish(
+        await handler.render_template(
+            "set-password.html",
+            token=token,
+            message=message,
+            next=next_url,
+            min_length=handler.authenticator.min_password_length,
+        )
+    )
+
+
 class PasswordLoginHandler(LoginHandler):
     """JupyterHub's login form, with throttling, the one-time password step and pseudonymous logs."""
 
@@ -61,15 +75,7 @@ class PasswordLoginHandler(LoginHandler):
         name = normalize(data.get("username", ""))
         if getattr(self, "mnss_must_change", False):
             token = self.create_signed_value("mnss-set-password", self.authenticator.set_password_claim(name)).decode()
-            self.finish(
-                await self.render_template(
-                    "set-password.html",
-                    token=token,
-                    message="",
-                    next=self.get_argument("next", ""),
-                    min_length=self.authenticator.min_password_length,
-                )
-            )
+            await finish_set_password_form(self, 200, token, "", self.get_argument("next", ""))
             return
         refusal: Refusal | None = getattr(self, "mnss_refusal", None)
         if refusal:
@@ -99,16 +105,7 @@ class SetPasswordHandler(BaseHandler):
         name = auth.name_for_set_password_claim(claim.decode() if claim else "")
         if name is None:
             # Expired, forged, or the one-time password was already replaced: start again.
-            self.set_status(403)
-            self.finish(
-                await self.render_template(
-                    "set-password.html",
-                    token="",
-                    message="expired",
-                    next=next_url,
-                    min_length=auth.min_password_length,
-                )
-            )
+            await finish_set_password_form(self, 403, "", "expired", next_url)
             return
         message = "passwords-differ" if new != repeat else ""
         if not message:
@@ -117,16 +114,7 @@ class SetPasswordHandler(BaseHandler):
             except AccountError as e:
                 message = e.code
         if message:
-            self.set_status(400)
-            self.finish(
-                await self.render_template(
-                    "set-password.html",
-                    token=token,
-                    message=message,
-                    next=next_url,
-                    min_length=auth.min_password_length,
-                )
-            )
+            await finish_set_password_form(self, 400, token, message, next_url)
             return
         self.log.info("One-time password replaced for user %s", name)
         user = await self.auth_to_user({"name": name})
