@@ -69,9 +69,9 @@ def hub(tmp_path_factory):
                 api,
                 clients[user],
                 [
-                    (f"{OTHER}/python-first-steps", "opened", None),
-                    (f"{OTHER}/python-first-steps", "graded", 1.0),
-                    (f"{OTHER}/functions-errors-files", "opened", None),
+                    (f"{OTHER}/ward-strings-lists", "opened", None),
+                    (f"{OTHER}/ward-strings-lists", "graded", 1.0),
+                    (f"{OTHER}/device-inventory-dicts", "opened", None),
                 ],
                 user,
             )
@@ -140,7 +140,7 @@ def test_panel_offers_fetch_only_when_released_and_says_why_not(hub):
     error = refused.json()["error"]
     assert "尚未发布" in error["zh"] and "not released yet" in error["en"], error
 
-    other = open_item(hub, f"{OTHER}/python-first-steps")
+    other = open_item(hub, f"{OTHER}/ward-strings-lists")
     assert other.status_code == 502, other.text
     error = other.json()["error"]
     assert error["zh"].startswith(f"获取作业失败：你不是课程 {OTHER} 的学员"), error
