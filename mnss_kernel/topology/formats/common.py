@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass, field, fields
 from typing import Any
 
+from mnss_foundation.schemacheck import type_name  # noqa: F401 (re-exported for the format readers)
+
 from ..model import Link, Node, Topology
 
 
@@ -20,18 +22,6 @@ TOPOLOGY_FIELDS = ("name", "title", "description", "addressing", "routing")
 EXTRA_NODE_FIELDS = ("ip", "gateway", "routes", "rules", "default_policy", "outside")
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
-
-
-def type_name(value: Any) -> str:
-    return {
-        dict: "a mapping",
-        list: "a list",
-        str: "a string",
-        bool: "a boolean",
-        int: "an integer",
-        float: "a number",
-        type(None): "empty",
-    }.get(type(value), type(value).__name__)
 
 
 def number(value: float) -> int | float:
