@@ -61,17 +61,23 @@ def check_username(name: str) -> str:
     return name
 
 
+def connect_private(path: Path) -> sqlite3.Connection:
+    """A SQLite file only its owner can read (created 0600 in a 0700 folder): accounts and links."""
+    new = not path.exists()
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    db = sqlite3.connect(path, timeout=30)
+    if new:
+        os.chmod(path, 0o600)
+    return db
+
+
 class AccountStore:
     def __init__(self, path: str | os.PathLike, min_password_length: int = 10):
         self.path = Path(path)
         self.min_password_length = min_password_length
 
     def _connect(self) -> sqlite3.Connection:
-        new = not self.path.exists()
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        db = sqlite3.connect(self.path, timeout=30)
-        if new:
-            os.chmod(self.path, 0o600)
+        db = connect_private(self.path)
         db.execute(
             "CREATE TABLE IF NOT EXISTS accounts ("
             " name TEXT PRIMARY KEY, pw_hash BLOB NOT NULL, must_change INTEGER NOT NULL,"

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from .accounts import AccountError, check_username
+from .accounts import AccountError, check_username, connect_private
 
 HOW = ("admin", "invitation", "preferred_username")
 
@@ -51,11 +51,7 @@ class LinkStore:
         self.path = Path(path)
 
     def _connect(self) -> sqlite3.Connection:
-        new = not self.path.exists()
-        self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        db = sqlite3.connect(self.path, timeout=30)
-        if new:
-            os.chmod(self.path, 0o600)
+        db = connect_private(self.path)
         db.execute(
             "CREATE TABLE IF NOT EXISTS sso_links ("
             " issuer TEXT NOT NULL, subject TEXT NOT NULL, username TEXT NOT NULL,"
