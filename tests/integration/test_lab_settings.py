@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
 import zipfile
 from pathlib import Path
 
 import pytest
 import requests
 
-from tests.support.hubproc import ROOT, VENV_BIN, free_ports
+from tests.support.hubproc import ROOT
+from tests.support.labproc import TOKEN, running_lab
 
 pytestmark = [pytest.mark.integration]
 
@@ -52,49 +50,13 @@ def test_install_puts_the_news_prompt_off_into_the_lab_overrides(installed_prefi
 
 
 def test_a_running_server_reports_the_news_prompt_off(installed_prefix, tmp_path):
-    """JupyterLab's own settings API, on a real server reading those overrides (no user settings)."""
-    port, token = free_ports(1)[0], "lab-settings-test"
-    env = {**{k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "MNSS_"))}, "HOME": str(tmp_path)}
-    log = tmp_path / "lab.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(
-            [
-                str(VENV_BIN / "jupyter"),
-                "lab",
-                "--no-browser",
-                "--allow-root",
-                f"--port={port}",
-                "--ip=127.0.0.1",
-                f"--IdentityProvider.token={token}",
-                f"--ServerApp.root_dir={tmp_path}",
-                f"--LabApp.app_settings_dir={installed_prefix / 'share/jupyter/lab/settings'}",
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env=env,
-            cwd=tmp_path,
-            start_new_session=True,
+    """JupyterLab's own settings API, on a real server reading those overrides (no notification settings of its own)."""
+    with running_lab(tmp_path, settings_dir=installed_prefix / "share/jupyter/lab/settings") as url:
+        reply = requests.get(
+            f"{url}lab/api/settings/{NOTIFICATION}", headers={"Authorization": f"token {TOKEN}"}, timeout=5
         )
-    try:
-        url = f"http://127.0.0.1:{port}/lab/api/settings/{NOTIFICATION}"
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, "JupyterLab did not answer within 60 s:\n" + log.read_text()[-3000:]
-            try:
-                reply = requests.get(url, headers={"Authorization": f"token {token}"}, timeout=5)
-                break
-            except requests.ConnectionError:
-                time.sleep(0.3)
-        assert reply.status_code == 200, reply.text[:500]
-        # The overrides become the schema's defaults (the page merges them with the user's settings).
-        properties = reply.json()["schema"]["properties"]
-        assert properties["fetchNews"]["default"] == "false"
-        assert properties["checkForUpdates"]["default"] is False
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(20)
-        except subprocess.TimeoutExpired:
-            os.killpg(proc.pid, signal.SIGKILL)
-            proc.wait(10)
+    assert reply.status_code == 200, reply.text[:500]
+    # The overrides become the schema's defaults (the page merges them with the user's settings).
+    properties = reply.json()["schema"]["properties"]
+    assert properties["fetchNews"]["default"] == "false"
+    assert properties["checkForUpdates"]["default"] is False
