@@ -78,16 +78,9 @@ def config_for(
     return config
 
 
-def api(
-    root: Path,
-    course_id: str,
-    cell_timeout: int = CELL_TIMEOUT,
-    hidden: tuple[str, ...] = (),
-    db_url: str = "",
-    sandbox: bool = True,
-    **limits,
-) -> NbGraderAPI:
-    config = config_for(root, course_id, cell_timeout, hidden, db_url, sandbox, **limits)
+def api(root: Path, course_id: str, **options) -> NbGraderAPI:
+    """nbgrader's API on a course root, configured by `config_for` (same options)."""
+    config = config_for(root, course_id, **options)
     return NbGraderAPI(coursedir=CourseDirectory(config=config), config=config)
 
 
