@@ -129,16 +129,9 @@ def _ordered_links(topo_obj, node_index: dict[str, int]) -> list[tuple]:
     return [links[i] for i in order]
 
 
-def from_mininet(
-    topo_obj,
-    name: str | None = None,
-    kinds: Mapping[str, str] | None = None,
-    addressing: dict | None = None,
-    source: str = "mininet",
-    mininet_addresses: bool | None = None,
-) -> Topology:
-    """A Topology from a `mininet.topo.Topo` instance (see `import_mininet`, which also gives notes)."""
-    return import_mininet(topo_obj, name, kinds, addressing, source, mininet_addresses).topology
+def from_mininet(topo_obj, *args, **options) -> Topology:
+    """A Topology from a `mininet.topo.Topo` instance: `import_mininet` (same arguments) without its notes."""
+    return import_mininet(topo_obj, *args, **options).topology
 
 
 def import_mininet(
