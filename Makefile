@@ -59,7 +59,8 @@ labextension: install
 	$(PY) -m pip install -q --no-deps -e .
 
 config-docs: install
-	$(VENV)/bin/mnss-hub config-docs
+	$(VENV)/bin/mnss-hub config-docs --readme README.md
+	$(VENV)/bin/mnss topo reference > docs/topology-reference.md
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -57,6 +57,13 @@ def cmd_convert(args) -> int:
     return 0
 
 
+def cmd_reference(args) -> int:
+    from .topology.reference import reference
+
+    print(reference(), end="")
+    return 0
+
+
 def cmd_plan(args) -> int:
     topo = _load(args.file, args)
     p = plan(topo)
@@ -144,6 +151,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--seconds", type=float, default=2, help="iperf duration")
     r.add_argument("--hold", action="store_true", help="keep it running until Ctrl+C")
     r.set_defaults(func=cmd_run)
+    topo.add_parser("reference", help="print the topology format reference (Markdown)").set_defaults(func=cmd_reference)
     for _name, add_commands in plugins.hooks(AREAS):
         add_commands(sub)
     parser.set_defaults(areas=tuple(sub.choices))

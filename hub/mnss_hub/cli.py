@@ -10,6 +10,8 @@ from pathlib import Path
 
 from traitlets.config import Config
 
+from mnss_foundation import schemadoc
+
 from . import apply, sessions, siteconfig, sso_cli
 from .accounts import AccountError, AccountStore, generate_password
 from .people import cli as people_cli
@@ -121,25 +123,23 @@ def cmd_check_config(args) -> int:
     return 0
 
 
+README_MARKS = ("<!-- config-reference:start -->\n", "<!-- config-reference:end -->")
+
+
 def cmd_config_docs(args) -> int:
-    print(config_reference(siteconfig.schema()))
+    table = schemadoc.reference(siteconfig.schema())
+    if not args.readme:
+        print(table)
+        return 0
+    text = Path(args.readme).read_text("utf-8")
+    start, end = README_MARKS
+    if start not in text or end not in text:
+        print(f"mnss-hub: {args.readme} has no {start.strip()} ... {end} section", file=sys.stderr)
+        return 2
+    head, rest = text.split(start, 1)
+    Path(args.readme).write_text(f"{head}{start}{table}\n{end}{rest.split(end, 1)[1]}", "utf-8")
+    print(f"updated the config reference in {args.readme}")
     return 0
-
-
-def config_reference(schema: dict, prefix: str = "") -> str:
-    """A Markdown table of every key, generated from the schema so the docs cannot drift."""
-    rows = [] if prefix else ["| key | default | allowed | meaning |", "| --- | --- | --- | --- |"]
-    for key, prop in schema["properties"].items():
-        full = f"{prefix}{key}"
-        if prop.get("type") == "object":
-            rows.append(f"| **{full}** | | | {prop.get('description', '')} |")
-            rows.append(config_reference(prop, f"{full}."))
-            continue
-        allowed = " / ".join(f"`{v}`" for v in prop["enum"]) if "enum" in prop else prop.get("type", "")
-        if "minimum" in prop or "maximum" in prop:
-            allowed += f" {prop.get('minimum', '')}..{prop.get('maximum', '')}"
-        rows.append(f"| `{full}` | `{prop.get('default')!r}` | {allowed} | {prop.get('description', '')} |")
-    return "\n".join(rows)
 
 
 def cmd_add_user(args) -> int:
@@ -261,7 +261,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("check-config", help="validate the site config and exit").set_defaults(func=cmd_check_config)
-    sub.add_parser("config-docs", help="print the config reference as Markdown").set_defaults(func=cmd_config_docs)
+    docs = sub.add_parser("config-docs", help="print the config reference as Markdown")
+    docs.add_argument("--readme", metavar="FILE", help="write it into FILE's config-reference section instead")
+    docs.set_defaults(func=cmd_config_docs)
     add = sub.add_parser("add-user", help="create an account with a one-time password")
     add.add_argument("name")
     add.set_defaults(func=cmd_add_user)
