@@ -11,6 +11,7 @@ from pathlib import Path
 from traitlets.config import Config
 
 from mnss_foundation import schemadoc
+from mnss_foundation.files import write_atomic
 
 from . import apply, sessions, siteconfig, sso_cli
 from .accounts import AccountError, AccountStore, generate_password
@@ -43,16 +44,6 @@ def initial_password_file(site: dict) -> Path:
     return apply.state_dir(site) / INITIAL_PASSWORD_FILE
 
 
-def _write_private(path: Path, text: str) -> None:
-    """Write a file only its owner can read (created 0600, never briefly readable by others)."""
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.unlink(missing_ok=True)
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(text)
-    os.replace(tmp, path)
-
-
 def ensure_admins(site: dict, out=sys.stdout) -> None:
     """Create missing admin accounts. A generated password never goes to the log (stdout is the
     hub's log under a service manager): it is written to a 0600 file in the state dir (one line
@@ -72,7 +63,7 @@ def ensure_admins(site: dict, out=sys.stdout) -> None:
     if not generated:
         return
     path = initial_password_file(site)
-    _write_private(path, "".join(f"{name} {password}\n" for name, password in generated))
+    write_atomic(path, "".join(f"{name} {password}\n" for name, password in generated))
     terminal = out.isatty()
     for name, password in generated:
         print(

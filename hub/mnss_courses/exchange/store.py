@@ -19,9 +19,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import tempfile
 import threading
 from pathlib import Path
+
+from mnss_foundation.files import TMP_PREFIX, write_atomic
 
 from . import archive
 from .names import check_course_id, check_segment, check_submission_key, now, safe_join
@@ -77,16 +78,7 @@ class Store:
 
     def _write_atomic(self, path: Path, data: bytes) -> None:
         self._mkdirs(path.parent)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".tmp-")  # mode 0600
-        try:
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(tmp, path)
-        except BaseException:
-            Path(tmp).unlink(missing_ok=True)
-            raise
+        write_atomic(path, data)
 
     def _put_blob(self, entries: list[archive.Entry]) -> tuple[str, int]:
         data = archive.pack(entries)
@@ -121,7 +113,7 @@ class Store:
     def _records(self, folder: Path, pattern: str) -> list[dict]:
         if not folder.is_dir():
             return []
-        found = (self._read_meta(p) for p in sorted(folder.glob(pattern)) if not p.name.startswith(".tmp-"))
+        found = (self._read_meta(p) for p in sorted(folder.glob(pattern)) if not p.name.startswith(TMP_PREFIX))
         return [m for m in found if m is not None]
 
     # -- released assignments ------------------------------------------------------------------

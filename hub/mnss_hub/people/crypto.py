@@ -30,6 +30,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from mnss_foundation.files import write_atomic
+
 ENV_VAR = "MNSS_PII_KEY"
 TOKEN_PREFIX = "v1"
 
@@ -126,18 +128,9 @@ class Keyring:
 
 
 def _write_private(path: Path, text: str) -> None:
-    """Create or replace a 0600 file without it ever being readable by others."""
+    """Create or replace a 0600 key file in a 0700 folder."""
     path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    write_atomic(path, text)
 
 
 def check_key_file_mode(path: Path) -> None:
