@@ -15,6 +15,7 @@ from pathlib import Path
 from tornado.ioloop import PeriodicCallback
 
 from mnss_foundation import plugins
+from mnss_foundation.server_settings import ServerSettings, SettingsError
 
 from .buffer import EventBuffer
 from .forwarder import flush
@@ -43,7 +44,12 @@ def _load_jupyter_server_extension(serverapp):
 
     busy.start(serverapp, float(os.environ.get("JUPYTERHUB_ACTIVITY_INTERVAL", "300")) / 2)
     setup_handlers(serverapp)  # the "My courses / Next up" panel's API; says so when recommendations are off
-    url, token = os.environ.get("MNSS_RECOMMENDER_URL"), os.environ.get("JUPYTERHUB_API_TOKEN")
+    try:
+        settings = ServerSettings.from_env()
+    except SettingsError as err:
+        serverapp.log.error("mnss_activity: %s; activity is not recorded", err)
+        return
+    url, token = settings.recommender_api("events"), os.environ.get("JUPYTERHUB_API_TOKEN")
     if not url or not token:
         serverapp.log.info("mnss_activity: no recommender configured; activity is not recorded")
         return
@@ -65,6 +71,6 @@ def _load_jupyter_server_extension(serverapp):
             buffer.record(item, "opened")
 
     serverapp.event_logger.add_listener(schema_id=CONTENTS_SCHEMA, listener=on_contents)
-    seconds = float(os.environ.get("MNSS_ACTIVITY_FLUSH_SECONDS", "30"))
+    seconds = settings.activity_flush_seconds
     PeriodicCallback(lambda: flush(buffer, url, token), seconds * 1000).start()
     serverapp.log.info("mnss_activity: forwarding activity to %s every %g s", url, seconds)

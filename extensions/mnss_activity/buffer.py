@@ -14,12 +14,14 @@ import uuid
 from contextlib import closing
 from pathlib import Path
 
+from mnss_foundation.server_settings import ENV
+
 KINDS = ("opened", "executed", "submitted", "graded", "topology_run", "closed", "fetched")
 
 
 def record_if_enabled(item: str | None, kind: str) -> None:
     """Record a learning event, when this server reports activity ($MNSS_RECOMMENDER_URL is set)."""
-    if item and os.environ.get("MNSS_RECOMMENDER_URL"):
+    if item and os.environ.get(ENV["recommender_url"]):
         EventBuffer().record(item, kind)
 
 

@@ -20,6 +20,8 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from mnss_foundation.server_settings import ENV
+
 from .buffer import EventBuffer
 
 SCORE = re.compile(r"\(Score: ([0-9]+(?:\.[0-9]+)?) / ([0-9]+(?:\.[0-9]+)?)\)</h4>")
@@ -43,7 +45,7 @@ def record_feedback(
 ) -> str | None:
     """Record 'graded' for course/assignment from its feedback files, when this server reports
     activity ($MNSS_RECOMMENDER_URL); returns the event id, or None if nothing was recorded."""
-    if buffer is None and not os.environ.get("MNSS_RECOMMENDER_URL"):
+    if buffer is None and not os.environ.get(ENV["recommender_url"]):
         return None
     found = feedback_score(html_files)
     if found is None:

@@ -31,6 +31,8 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
+from mnss_foundation.server_settings import ServerSettings
+
 from .items import ID
 
 MESSAGES = {
@@ -66,23 +68,12 @@ MESSAGES = {
     "no_notebook": ("作业 {item} 中没有笔记本。", "Assignment {item} has no notebook."),
 }
 FETCH_TIMEOUT = 180
-# Set by the hub's spawner in every server (mnss_courses.exchange.URL_ENV; not imported: a server
-# extension sits below the hub packages).
-EXCHANGE_URL_ENV = "MNSS_EXCHANGE_URL"
-# Set by the hub when courses are served: the installed courses, where tutorials are copied from.
-COURSES_DIR_ENV = "MNSS_COURSES_DIR"
 
 
 def message(key: str, **values) -> dict:
     """One bilingual message: {"zh": ..., "en": ...}."""
     zh, en = MESSAGES[key]
     return {"zh": zh.format(**values), "en": en.format(**values)}
-
-
-def service_api(events_url: str, name: str) -> str:
-    """The recommender's api/<name>, next to the api/events URL the spawner gives every server."""
-    base = events_url[: -len("api/events")] if events_url.endswith("api/events") else events_url.rstrip("/") + "/"
-    return base + "api/" + name
 
 
 def split_item(item: object) -> tuple[str, str] | None:
@@ -169,7 +160,7 @@ class ExchangeItems:
     async def exchange_listing(self, course: str | None = None) -> tuple[dict | None, tuple[int, dict] | None]:
         """(the exchange's api/assignments answer, None) or (None, (HTTP status for the page, bilingual
         error)), asked with this server's token: the exchange answers only for the token's owner."""
-        base, token = os.environ.get(EXCHANGE_URL_ENV), os.environ.get("JUPYTERHUB_API_TOKEN")
+        base, token = ServerSettings.from_env().exchange_url, os.environ.get("JUPYTERHUB_API_TOKEN")
         if not base or not token:
             return None, (503, message("no_exchange"))
         url = base.rstrip("/") + "/api/assignments" + (f"?course_id={quote(course)}" if course else "")
@@ -222,11 +213,11 @@ class PanelHandler(ExchangeItems, APIHandler):
 
     @web.authenticated
     async def get(self):
-        url, token = os.environ.get("MNSS_RECOMMENDER_URL"), os.environ.get("JUPYTERHUB_API_TOKEN")
+        url, token = ServerSettings.from_env().recommender_api("me"), os.environ.get("JUPYTERHUB_API_TOKEN")
         if not url or not token:
             return self.fail(503, message("disabled"))
         request = HTTPRequest(
-            service_api(url, "me") + "?k=5",
+            url + "?k=5",
             headers={"Authorization": f"token {token}"},
             request_timeout=15,
             follow_redirects=False,
@@ -293,7 +284,7 @@ class OpenLinkHandler(ExchangeItems, JupyterHandler):
     async def get(self):
         tutorial = self.get_query_argument("tutorial", "")
         if tutorial:
-            found = tutorial_source(os.environ.get(COURSES_DIR_ENV, ""), tutorial)
+            found = tutorial_source(ServerSettings.from_env().courses_dir, tutorial)
             if found is None:
                 return self.error_page(404, message("bad_item", item=tutorial[:80]))
             course, source = found

@@ -15,7 +15,8 @@ from pathlib import Path
 from traitlets.config import Config
 
 from mnss_courses import formgrader
-from mnss_courses.exchange import SERVICE_NAME as EXCHANGE, URL_ENV as EXCHANGE_URL_ENV
+from mnss_courses.exchange import SERVICE_NAME as EXCHANGE
+from mnss_foundation.server_settings import ServerSettings
 
 from . import landing, ports, record_pages, sessions
 from .portal import SETTINGS as PORTAL_SETTINGS, groups as portal_groups, handlers as portal_handlers
@@ -304,7 +305,7 @@ def apply_formgraders(c: Config, site: dict, courses: list[str]) -> None:
                 "oauth_no_confirm": True,
                 "display": True,
                 "timeout": 180,
-                "environment": {EXCHANGE_URL_ENV: exchange_url(site)},
+                "environment": ServerSettings(exchange_url=exchange_url(site)).to_env(),
             }
         )
         roles.append(
@@ -381,11 +382,8 @@ def apply_recommender(c: Config, site: dict) -> None:
     c.JupyterHub.extra_user_scopes = [*_already(c.JupyterHub, "extra_user_scopes", []), access]
     server_scopes = _already(c.Spawner, "server_token_scopes", ["users:activity!user", "access:servers!server"])
     c.Spawner.server_token_scopes = [*server_scopes, access]
-    c.Spawner.environment = {
-        **_already(c.Spawner, "environment", {}),
-        "MNSS_RECOMMENDER_URL": recommender_url(site) + "api/events",
-        "MNSS_ACTIVITY_FLUSH_SECONDS": str(rec["flush_seconds"]),
-    }
+    settings = ServerSettings(recommender_url=recommender_url(site), activity_flush_seconds=rec["flush_seconds"])
+    c.Spawner.environment = {**_already(c.Spawner, "environment", {}), **settings.to_env()}
 
 
 def apply_record(c: Config, site: dict) -> None:
@@ -494,7 +492,7 @@ def apply_portal(c: Config, site: dict, token: str) -> None:
     c.JupyterHub.template_vars = {**_already(c.JupyterHub, "template_vars", {}), "mnss_portal": True}
     # the server's one-click helper copies tutorials from here (the image keeps its copy in /opt/mnss)
     catalog = site["courses"]["catalog"] if site["mode"] == "local" else "/opt/mnss/courses"
-    c.Spawner.environment = {**_already(c.Spawner, "environment", {}), "MNSS_COURSES_DIR": catalog}
+    c.Spawner.environment = {**_already(c.Spawner, "environment", {}), **ServerSettings(courses_dir=catalog).to_env()}
     if not token:
         return
     c.JupyterHub.services = [

@@ -19,6 +19,8 @@ from dockerspawner import DockerSpawner, SwarmSpawner
 from tornado import web
 from traitlets import Int, Unicode, default
 
+from mnss_foundation.server_settings import ServerSettings
+
 from .spawners import LabServerSettings
 
 CAPABILITIES = ["NET_ADMIN", "SYS_ADMIN", "NET_RAW"]
@@ -65,7 +67,7 @@ class DockerLabSpawner(LabServerSettings, DockerSpawner):
 
     def get_env(self):
         env = super().get_env()
-        env["MNSS_LAB_LANGUAGE"] = self.chosen_language()
+        env.update(ServerSettings(lab_language=self.chosen_language()).to_env())
         return self.lab_env(env)
 
     async def check_allowed(self, image):

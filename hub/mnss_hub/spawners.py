@@ -12,8 +12,9 @@ from jupyterhub.spawner import SimpleLocalProcessSpawner
 from traitlets import Int, Unicode, default
 from traitlets.config import Configurable
 
-from mnss_courses.exchange import CLIENT_CONFIG_DIR, URL_ENV
+from mnss_courses.exchange import CLIENT_CONFIG_DIR
 from mnss_courses.exchange.names import INSTRUCTORS_SUFFIX
+from mnss_foundation.server_settings import ServerSettings
 from mnss_kernel.runtime import registry
 
 LOCAL_MODE_WARNING = (
@@ -49,14 +50,16 @@ class LabServerSettings(Configurable):
     max_topology_links = Int(0, help="Largest emulation (links) the user may run; 0: no limit.").tag(config=True)
 
     def lab_env(self, env: dict) -> dict:
-        env["MNSS_MAX_NODES"] = str(self.max_topology_nodes)
-        env["MNSS_MAX_LINKS"] = str(self.max_topology_links)
+        env.update(
+            ServerSettings(
+                max_nodes=self.max_topology_nodes, max_links=self.max_topology_links, exchange_url=self.exchange_url
+            ).to_env()
+        )
         if self.exchange_url:
             # nbgrader config by environment: nothing written to the home or to the image. The
             # folder also switches off nbgrader's grading tools in the lab (grading is done in
             # the course's formgrader service); its learner/ folder, added for users who teach no
             # course, also the authoring tools (Create Assignment, Validate).
-            env[URL_ENV] = self.exchange_url
             folders = [self.exchange_config_dir]
             if not self.teaches_a_course():
                 folders.insert(0, f"{self.exchange_config_dir}/learner")

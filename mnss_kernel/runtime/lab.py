@@ -11,7 +11,6 @@ interpreter exit, and a start-up sweep removes what a killed run of the same own
 from __future__ import annotations
 
 import atexit
-import os
 import shutil
 import signal
 import subprocess
@@ -23,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from mnss_foundation import plugins
+from mnss_foundation.server_settings import ServerSettings
 
 from ..catalog import kind as kind_of, role
 from ..topology import Plan, Topology, TopologyError, load, plan as make_plan
@@ -65,18 +65,12 @@ def _check_forwarding(ns: str, node: str) -> None:
         )
 
 
-def _limit(env_var: str) -> int:
-    try:
-        return max(0, int(os.environ.get(env_var, "0")))
-    except ValueError:
-        return 0
-
-
 def _check_size(topology: Topology, max_nodes: int | None) -> None:
     """The per-user size cap: an argument, else the site's limit given to the server ($MNSS_MAX_*)."""
     problems = []
-    nodes_cap = max_nodes if max_nodes is not None else _limit("MNSS_MAX_NODES")
-    links_cap = _limit("MNSS_MAX_LINKS")
+    site = ServerSettings.from_env()
+    nodes_cap = max_nodes if max_nodes is not None else site.max_nodes
+    links_cap = site.max_links
     if nodes_cap and len(topology.nodes) > nodes_cap:
         problems.append(
             f"the topology has {len(topology.nodes)} nodes; your limit is {nodes_cap} "

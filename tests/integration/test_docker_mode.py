@@ -238,7 +238,7 @@ SERVICES_FROM_THE_CONTAINER = r"""
 import os, requests
 auth = {"Authorization": "token " + os.environ["JUPYTERHUB_API_TOKEN"]}
 exchange = requests.get(os.environ["MNSS_EXCHANGE_URL"] + "api/courses", headers=auth, timeout=20)
-me = requests.get(os.environ["MNSS_RECOMMENDER_URL"].replace("api/events", "api/me"), headers=auth, timeout=20)
+me = requests.get(os.environ["MNSS_RECOMMENDER_URL"] + "api/me", headers=auth, timeout=20)
 for name, resp in (("exchange", exchange), ("recommender", me)):
     print(name, resp.status_code, "hospital-lan" if "hospital-lan" in resp.text else resp.text[:200])
 """

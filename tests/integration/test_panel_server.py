@@ -63,8 +63,8 @@ def get(url, path, **kw):
 
 def test_recommender_down_and_disabled_are_told_in_both_languages(tmp_path):
     (closed,) = free_ports(1)  # nothing listens here: the recommender is "down"
-    events = f"http://127.0.0.1:{closed}/services/mnss-recommender/api/events"
-    with jupyter_server(tmp_path, MNSS_RECOMMENDER_URL=events, JUPYTERHUB_API_TOKEN="x") as url:
+    recommender = f"http://127.0.0.1:{closed}/services/mnss-recommender/"
+    with jupyter_server(tmp_path, MNSS_RECOMMENDER_URL=recommender, JUPYTERHUB_API_TOKEN="x") as url:
         down = get(url, "mnss/panel")
         assert down.status_code == 503
         error = down.json()["error"]

@@ -155,7 +155,7 @@ def test_recommender_section_adds_service_scopes_and_server_settings():
     assert service["name"] == "mnss-recommender" and service["url"] == "http://127.0.0.1:9999"
     assert "--db-url=sqlite:////srv/m/recommender.sqlite" in service["command"]
     assert "access:services!service=mnss-recommender" in c.Spawner.server_token_scopes
-    assert c.Spawner.environment["MNSS_RECOMMENDER_URL"] == "http://127.0.0.1:9999/services/mnss-recommender/api/events"
+    assert c.Spawner.environment["MNSS_RECOMMENDER_URL"] == "http://127.0.0.1:9999/services/mnss-recommender/"
     assert c.JupyterHub.extra_user_scopes == ["access:services!service=mnss-recommender"]
 
 

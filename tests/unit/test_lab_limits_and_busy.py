@@ -5,6 +5,7 @@ from datetime import UTC, datetime
 import pytest
 
 from mnss_activity import busy
+from mnss_foundation.server_settings import SettingsError
 from mnss_kernel.runtime import registry
 from mnss_kernel.runtime.lab import Lab
 from mnss_kernel.topology import Topology, TopologyError
@@ -37,9 +38,12 @@ def test_site_limits_refuse_a_bigger_lab_before_anything_is_built(limits):
         Lab(topology(4))
 
 
-def test_no_limit_and_a_garbled_limit_mean_no_cap(limits):
-    limits(nodes="0", links="not-a-number")
+def test_no_limit_means_no_cap_and_a_garbled_limit_is_named(limits):
+    limits(nodes="0", links="0")
     assert Lab(topology(4)).running is False
+    limits(nodes="0", links="not-a-number")
+    with pytest.raises(SettingsError, match=r"\$MNSS_MAX_LINKS='not-a-number' is not a whole number"):
+        Lab(topology(4))
 
 
 def test_an_explicit_cap_wins_over_the_site_limit(limits):

@@ -14,7 +14,6 @@ from mnss_activity.panel import (
     nbgrader_reason,
     refusal,
     released_ids,
-    service_api,
     split_item,
     summary,
 )
@@ -91,11 +90,6 @@ def test_messages_are_bilingual():
 )
 def test_split_item_accepts_only_course_ids(item, parts):
     assert split_item(item) == parts
-
-
-def test_service_api_is_beside_the_events_url():
-    events = "http://127.0.0.1:8083/services/mnss-recommender/api/events"
-    assert service_api(events, "me") == "http://127.0.0.1:8083/services/mnss-recommender/api/me"
 
 
 def test_local_notebook_and_summary(tmp_path):
