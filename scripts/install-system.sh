@@ -6,7 +6,7 @@ set -euo pipefail
 
 RUN_PACKAGES=(
   python3 python3-venv python3-dev build-essential
-  mininet bridge-utils iputils-ping procps telnet net-tools iproute2 iptables iperf3 tcpdump traceroute
+  mininet bridge-utils iputils-ping fping procps telnet net-tools iproute2 iptables iperf3 tcpdump traceroute
   fonts-wqy-microhei  # CJK font: certificates (PDF) print Chinese names and course titles
 )
 TEST_PACKAGES=(chromium postgresql poppler-utils)  # PostgreSQL for store tests; pdftoppm checks certificates
