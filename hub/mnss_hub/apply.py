@@ -137,6 +137,9 @@ def apply_oidc(c: Config, site: dict) -> None:
     a.login_service = oidc["display_name"]
     a.link_by_preferred_username = oidc["link_by_preferred_username"]
     a.accounts_db = str(accounts_db(site))
+    # Real-name registration through an invitation for a first SSO login, and the people admin pages.
+    a.people_site = {"hub": site["hub"], "accounts": site["accounts"]}
+    c.JupyterHub.template_vars = {**_already(c.JupyterHub, "template_vars", {}), "mnss_people_pages": True}
     # Only linked identities get a name at all (mnss_hub.sso), so every name that comes back is allowed.
     a.allow_all = True
 

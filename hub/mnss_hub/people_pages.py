@@ -68,9 +68,12 @@ class PeopleHandler(BaseHandler):
 class RegisterHandler(PeopleHandler):
     """/hub/register?code=...: the form an invitation link opens; nothing without a valid code."""
 
+    form_action = "register"  # where the form posts back to (SSO registration posts elsewhere)
+
     def _form_ns(self, invitation, values: dict, errors: dict | None = None) -> dict:
         directory = self.pages.store.directory
         return {
+            "form_action": self.form_action,
             "code": self.get_argument("code", ""),
             "invitation": invitation,
             "values": values,
@@ -89,12 +92,12 @@ class RegisterHandler(PeopleHandler):
         values = {"name": invitation.name, "institution": invitation.institution, "department": invitation.department}
         await self.page("register.html", **self._form_ns(invitation, values))
 
-    async def post(self):
-        code = self.get_body_argument("code", "")
+    async def register(self, code: str) -> profiles.Registered | None:
+        """Create the profile from the posted form; on a refusal show the page and return None."""
         form = {name: self.get_body_argument(name, "") for name in registration.FIELDS}
         store = self.pages.store
         try:
-            done = await asyncio.to_thread(profiles.register, store, code, form, is_taken=self.pages.accounts.exists)
+            return await asyncio.to_thread(profiles.register, store, code, form, is_taken=self.pages.accounts.exists)
         except ValidationFailed as err:
             invitation = await asyncio.to_thread(invitations.redeem, store, code)
             errors = {
@@ -102,15 +105,23 @@ class RegisterHandler(PeopleHandler):
                 for field in err.by_field("en")
             }
             await self.page("register.html", 400, **self._form_ns(invitation, form, errors))
-            return
         except PeopleError as err:
             await self.page("register-refused.html", 403, reasons=both(err))
-            return
-        one_time = generate_password()
-        await asyncio.to_thread(self.pages.accounts.create, done.username, one_time, True)
+        return None
+
+    async def open_account(self, done: profiles.Registered, password: str, must_change: bool) -> None:
+        """The hub account for a new profile: created, and held back while approval is pending."""
+        await asyncio.to_thread(self.pages.accounts.create, done.username, password, must_change)
         if done.status != "active":  # waits for an institution admin's approval
             await asyncio.to_thread(self.pages.accounts.set_disabled, done.username, True)
         self.log.info("Registered a new account through an invitation (status %s)", done.status)
+
+    async def post(self):
+        done = await self.register(self.get_body_argument("code", ""))
+        if done is None:
+            return
+        one_time = generate_password()
+        await self.open_account(done, one_time, must_change=True)
         await self.page("register-done.html", username=done.username, one_time=one_time, account_status=done.status)
 
 
