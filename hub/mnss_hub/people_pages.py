@@ -16,7 +16,7 @@ from functools import cached_property
 from jupyterhub.handlers import BaseHandler
 from tornado import web
 
-from . import sessions
+from . import enrolment, sessions
 from .accounts import AccountStore, generate_password
 from .people import (
     ADMIN,
@@ -110,11 +110,15 @@ class RegisterHandler(PeopleHandler):
         return None
 
     async def open_account(self, done: profiles.Registered, password: str, must_change: bool) -> None:
-        """The hub account for a new profile: created, and held back while approval is pending."""
+        """The hub account for a new profile: created, held back while approval is pending, and
+        enrolled in the invitation's courses."""
         await asyncio.to_thread(self.pages.accounts.create, done.username, password, must_change)
         if done.status != "active":  # waits for an institution admin's approval
             await asyncio.to_thread(self.pages.accounts.set_disabled, done.username, True)
-        self.log.info("Registered a new account through an invitation (status %s)", done.status)
+        enrolled, unknown = enrolment.enrol(self.db, self.user_from_username(done.username).orm_user, done.courses)
+        if unknown:
+            self.log.warning("Invitation named courses this hub does not serve: %s", ", ".join(unknown))
+        self.log.info("Registered a new account through an invitation (status %s, %d courses)", done.status, enrolled)
 
     async def post(self):
         done = await self.register(self.get_body_argument("code", ""))
@@ -182,6 +186,7 @@ class InvitationsAdminHandler(PeopleHandler):
                     institution=self.get_body_argument("institution", ""),
                     name=self.get_body_argument("name", ""),
                     department=self.get_body_argument("department", ""),
+                    courses=invitations.parse_courses(self.get_body_argument("courses", "")),
                 )
                 issued = await asyncio.to_thread(invitations.create_invitation, store, actor, request)
                 await self.show(issued=[issued])
