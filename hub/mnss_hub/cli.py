@@ -131,7 +131,7 @@ def config_reference(schema: dict, prefix: str = "") -> str:
     rows = [] if prefix else ["| key | default | allowed | meaning |", "| --- | --- | --- | --- |"]
     for key, prop in schema["properties"].items():
         full = f"{prefix}{key}"
-        if prop.get("type") == "object":
+        if prop.get("type") == "object" and "properties" in prop:  # a section; else a mapping of names
             rows.append(f"| **{full}** | | | {prop.get('description', '')} |")
             rows.append(config_reference(prop, f"{full}."))
             continue

@@ -20,7 +20,9 @@ from . import enrolment, sessions
 from .accounts import AccountStore, generate_password
 from .people import (
     ADMIN,
+    INSTITUTION_ADMIN,
     Actor,
+    FieldError,
     NotFound,
     PeopleError,
     ValidationFailed,
@@ -30,6 +32,7 @@ from .people import (
     registration,
     site as people_site,
 )
+from .people.errors import outside_scope
 
 LANGS = ("zh-CN", "en")
 SHEET_FORMATS = {".xlsx": "xlsx", ".csv": "csv"}
@@ -50,6 +53,20 @@ class PeoplePages:
     @cached_property
     def store(self):
         return people_site.open_store(self.site)
+
+    @property
+    def invitation_days(self) -> int:
+        return self.site["accounts"].get("invitation_days", invitations.DEFAULT_EXPIRES_DAYS)
+
+    def actor(self, user) -> Actor | None:
+        """A hub admin acts as ADMIN, an institution admin (accounts.institution_admins) for their
+        institution only; anyone else has no admin pages."""
+        if user is None:
+            return None
+        if user.admin:
+            return Actor(user.name, ADMIN)
+        institution = self.site["accounts"].get("institution_admins", {}).get(user.name)
+        return Actor(user.name, INSTITUTION_ADMIN, institution) if institution else None
 
     def public_url(self, handler: BaseHandler) -> str:
         return f"{handler.request.protocol}://{handler.request.host}{handler.hub.base_url.rsplit('hub/', 1)[0]}"
@@ -129,27 +146,44 @@ class RegisterHandler(PeopleHandler):
         await self.page("register-done.html", username=done.username, one_time=one_time, account_status=done.status)
 
 
-def admin_only(method):
-    """Hub admins only (institution admins use the command line until they get their own pages)."""
+def managers_only(method):
+    """Hub admins and institution admins (for their own institution); everyone else gets 403."""
 
     @web.authenticated
     async def wrapped(self, *args, **kwargs):
-        if not self.current_user.admin:
+        if self.pages.actor(self.current_user) is None:
             raise web.HTTPError(403, "administrators only / 仅限管理员")
         return await method(self, *args, **kwargs)
 
     return wrapped
 
 
-class InvitationsAdminHandler(PeopleHandler):
-    """/hub/mnss-admin/invitations: import a sheet, create one, revoke, download the links."""
+class ManagerHandler(PeopleHandler):
+    """An admin page: who acts (hub admin or institution admin), and refusals kept in the audit log."""
 
     def actor(self) -> Actor:
-        return Actor(self.current_user.name, ADMIN)
+        return self.pages.actor(self.current_user)
+
+    async def refused(self, err: PeopleError, attempt: str, subject: str) -> int:
+        """The status for a refusal: 403, audited, when it concerns another institution; else 400."""
+        if not outside_scope(err):
+            return 400
+        actor = self.actor()
+        self.log.warning(
+            "Refused %s by %s (%s of %s): outside their scope", attempt, actor.username, actor.role, actor.institution
+        )
+        await asyncio.to_thread(self.pages.store.record_refusal, actor, attempt, subject)
+        return 403
+
+
+class InvitationsAdminHandler(ManagerHandler):
+    """/hub/mnss-admin/invitations: import a sheet, create one, revoke, download the links."""
 
     async def show(self, status: int = 200, issued=(), errors=(), notice: str = ""):
-        page = await asyncio.to_thread(invitations.list_invitations, self.pages.store, self.actor(), limit=200)
+        actor = self.actor()
+        page = await asyncio.to_thread(invitations.list_invitations, self.pages.store, actor, limit=200)
         base = self.pages.public_url(self)
+        options = self.pages.store.directory.as_options("zh-CN")["institutions"]
         await self.page(
             "admin-invitations.html",
             status,
@@ -158,27 +192,35 @@ class InvitationsAdminHandler(PeopleHandler):
             issued=[(i.invitation, i.link(base)) for i in issued],
             errors=errors,
             notice=notice,
-            institutions=self.pages.store.directory.as_options("zh-CN")["institutions"],
+            institutions=[o for o in options if actor.may_manage(o["value"])],
+            scope=actor.institution,
         )
 
-    @admin_only
+    @managers_only
     async def get(self):
         await self.show()
 
-    @admin_only
+    @managers_only
     async def post(self):
         action = self.get_body_argument("action", "")
         store, actor = self.pages.store, self.actor()
+        subject = "invitations"
         try:
             if action == "import":
                 files = self.request.files.get("sheet") or []
                 if not files:
-                    raise web.HTTPError(400, "no sheet uploaded / 未选择表格文件")
+                    raise ValidationFailed([FieldError("file", "required")])
                 suffix = os.path.splitext(files[0]["filename"])[1].lower()
                 if suffix not in SHEET_FORMATS:
-                    raise web.HTTPError(400, f"{files[0]['filename']}: only .xlsx or .csv / 只接受 .xlsx 或 .csv")
+                    raise ValidationFailed([FieldError("file", "bad_file_type")])
+                subject = f"sheet {files[0]['filename'][:80]}"
                 issued = await asyncio.to_thread(
-                    invitations.import_invitations, store, actor, files[0]["body"], SHEET_FORMATS[suffix]
+                    invitations.import_invitations,
+                    store,
+                    actor,
+                    files[0]["body"],
+                    SHEET_FORMATS[suffix],
+                    expires_days=self.pages.invitation_days,
                 )
                 await self.show(issued=issued)
             elif action == "create":
@@ -188,30 +230,35 @@ class InvitationsAdminHandler(PeopleHandler):
                     department=self.get_body_argument("department", ""),
                     courses=invitations.parse_courses(self.get_body_argument("courses", "")),
                 )
-                issued = await asyncio.to_thread(invitations.create_invitation, store, actor, request)
+                subject = f"institution {request.institution or actor.institution}"
+                issued = await asyncio.to_thread(
+                    invitations.create_invitation, store, actor, request, self.pages.invitation_days
+                )
                 await self.show(issued=[issued])
             elif action == "revoke":
                 reason = self.get_body_argument("reason", "") or "revoked on the invitations page"
+                subject = f"invitation {self.get_body_argument('id', '')[:20]}"
                 await asyncio.to_thread(
-                    invitations.revoke_invitation, store, actor, int(self.get_body_argument("id")), reason
+                    invitations.revoke_invitation, store, actor, self.get_body_argument("id", ""), reason
                 )
                 await self.show(notice="revoked")
             else:
                 raise web.HTTPError(400, f"unknown action {action!r}")
         except PeopleError as err:
-            await self.show(400, errors=both(err))
+            await self.show(await self.refused(err, f"{action}_invitation", subject), errors=both(err))
 
 
-class InvitationLinksHandler(PeopleHandler):
-    """/hub/mnss-admin/invitations/links.csv?reason=...: the open invitations' links (audited)."""
+class InvitationLinksHandler(ManagerHandler):
+    """/hub/mnss-admin/invitations/links.csv?reason=...: the open invitations' links in the
+    actor's scope (audited)."""
 
-    @admin_only
+    @managers_only
     async def get(self):
         try:
             data = await asyncio.to_thread(
                 invitations.export_links,
                 self.pages.store,
-                Actor(self.current_user.name, ADMIN),
+                self.actor(),
                 public_url=self.pages.public_url(self),
                 fmt="csv",
                 reason=self.get_argument("reason", ""),
@@ -223,11 +270,11 @@ class InvitationLinksHandler(PeopleHandler):
         self.finish(data)
 
 
-class AccountsAdminHandler(PeopleHandler):
+class AccountsAdminHandler(ManagerHandler):
     """/hub/mnss-admin/accounts: registered people (masked), approve, disable, enable."""
 
     async def show(self, status: int = 200, errors=(), notice: str = ""):
-        actor = Actor(self.current_user.name, ADMIN)
+        actor = self.actor()
         search = self.get_argument("q", "")
         offset = max(0, int(self.get_argument("offset", "0") or 0))
         page = await asyncio.to_thread(
@@ -243,16 +290,17 @@ class AccountsAdminHandler(PeopleHandler):
             errors=errors,
             notice=notice,
             q=search,
+            scope=actor.institution,
         )
 
-    @admin_only
+    @managers_only
     async def get(self):
         await self.show()
 
-    @admin_only
+    @managers_only
     async def post(self):
         action, name = self.get_body_argument("action", ""), self.get_body_argument("username", "")
-        actor, store, accounts = Actor(self.current_user.name, ADMIN), self.pages.store, self.pages.accounts
+        actor, store, accounts = self.actor(), self.pages.store, self.pages.accounts
         reason = self.get_body_argument("reason", "")
         try:
             if action == "approve":
@@ -268,7 +316,7 @@ class AccountsAdminHandler(PeopleHandler):
             else:
                 raise web.HTTPError(400, f"unknown action {action!r}")
         except PeopleError as err:
-            await self.show(400, errors=both(err))
+            await self.show(await self.refused(err, action, f"profile {name[:32]}"), errors=both(err))
             return
         await self.show(notice=action)
 

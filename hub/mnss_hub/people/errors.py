@@ -123,3 +123,10 @@ class ReasonRequired(PeopleError, ValueError):
             if lang == "en"
             else "查看或导出个人信息前必须填写理由"
         ]
+
+
+def outside_scope(error: PeopleError) -> bool:
+    """Was this refused because it concerns another institution than the actor's own?"""
+    return isinstance(error, NotAllowed) or any(
+        getattr(e, "code", "") == "not_own_institution" for e in getattr(error, "errors", ())
+    )

@@ -168,6 +168,19 @@ class PeopleStore:
             self.keyring = self.key_loader()
         return self.keyring.decrypt(token, column)
 
+    def record_refusal(self, actor: Actor, attempt: str, subject: str, detail: dict | None = None) -> None:
+        """Keep an attempt outside the actor's scope (another institution's invitation or account)
+        in the audit log; the caller refuses it."""
+        with self.begin() as conn:
+            self.audit.append(
+                conn,
+                at=self.now(),
+                actor=actor.username,
+                action="refused",
+                subject=subject,
+                detail={"attempt": attempt, "role": actor.role, "institution": actor.institution, **(detail or {})},
+            )
+
     def verify_audit(self):
         with self.begin() as conn:
             return self.audit.verify(conn)
