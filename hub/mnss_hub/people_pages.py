@@ -25,6 +25,7 @@ from .people import (
     FieldError,
     NotFound,
     PeopleError,
+    ReasonRequired,
     ValidationFailed,
     consent,
     invitations,
@@ -33,6 +34,7 @@ from .people import (
     site as people_site,
 )
 from .people.errors import outside_scope
+from .sso_links import LinkStore
 
 LANGS = ("zh-CN", "en")
 SHEET_FORMATS = {".xlsx": "xlsx", ".csv": "csv"}
@@ -271,7 +273,8 @@ class InvitationLinksHandler(ManagerHandler):
 
 
 class AccountsAdminHandler(ManagerHandler):
-    """/hub/mnss-admin/accounts: registered people (masked), approve, disable, enable."""
+    """/hub/mnss-admin/accounts: registered people (masked), approve, disable, enable; for hub
+    admins also the deletion requests, completed here."""
 
     async def show(self, status: int = 200, errors=(), notice: str = ""):
         actor = self.actor()
@@ -279,6 +282,9 @@ class AccountsAdminHandler(ManagerHandler):
         offset = max(0, int(self.get_argument("offset", "0") or 0))
         page = await asyncio.to_thread(
             profiles.list_profiles, self.pages.store, actor, search=search or None, offset=offset, limit=PAGE_SIZE
+        )
+        deletions = (
+            await asyncio.to_thread(profiles.deletion_requests, self.pages.store, actor) if actor.is_admin else []
         )
         await self.page(
             "admin-accounts.html",
@@ -291,6 +297,7 @@ class AccountsAdminHandler(ManagerHandler):
             notice=notice,
             q=search,
             scope=actor.institution,
+            deletions=deletions,
         )
 
     @managers_only
@@ -313,6 +320,8 @@ class AccountsAdminHandler(ManagerHandler):
             elif action == "enable":
                 await asyncio.to_thread(profiles.enable, store, actor, name, reason)
                 await asyncio.to_thread(accounts.set_disabled, name, False)
+            elif action == "complete_deletion":
+                await self.complete_deletion(actor, name, reason)
             else:
                 raise web.HTTPError(400, f"unknown action {action!r}")
         except PeopleError as err:
@@ -320,15 +329,33 @@ class AccountsAdminHandler(ManagerHandler):
             return
         await self.show(notice=action)
 
-    async def end_sessions(self, name: str) -> None:
-        """Stop the server and revoke the tokens through the hub's own API (off the event loop,
-        which has to answer those calls)."""
+    async def complete_deletion(self, actor: Actor, name: str, reason: str) -> None:
+        """Erase a person who asked for it: no more logins, their server and tokens and hub user
+        go, then the profile (its personal data) is deleted and audited. Learning events keep
+        only the pseudonym they always had."""
+        actor.require_admin()
+        if not reason.strip():
+            raise ReasonRequired(ReasonRequired.ERASE)
+        store, accounts = self.pages.store, self.pages.accounts
+        await asyncio.to_thread(profiles.get_profile, store, actor, name)  # NotFound before anything changes
+        if await asyncio.to_thread(accounts.exists, name):
+            await asyncio.to_thread(accounts.set_disabled, name, True)
+        await self.end_sessions(name, remove=True)
+        await asyncio.to_thread(profiles.complete_deletion, store, actor, name, reason)
+        if await asyncio.to_thread(accounts.exists, name):
+            await asyncio.to_thread(accounts.remove, name)
+        await asyncio.to_thread(LinkStore(accounts.path).unlink_account, name)
+        self.log.info("Deletion request completed for user %s", name)
+
+    async def end_sessions(self, name: str, remove: bool = False) -> None:
+        """Stop the server and revoke the tokens (`remove`: delete the hub user too) through the
+        hub's own API, off the event loop, which has to answer those calls."""
         token = os.environ.get(sessions.TOKEN_ENV, "")
         if not token:
-            self.log.warning("No %s: a disabled account's server and tokens were not ended", sessions.SERVICE)
+            self.log.warning("No %s: the account's server and tokens were not ended", sessions.SERVICE)
             return
         client = sessions.AccountSessions(self.hub.api_url, token)
-        await asyncio.to_thread(client.end, name)
+        await asyncio.to_thread(client.remove if remove else client.end, name)
 
 
 class MyDataHandler(PeopleHandler):

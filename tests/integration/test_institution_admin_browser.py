@@ -1,15 +1,18 @@
-"""Institution admins on the MNSS admin pages, in Chromium on a real hub with one course and two
-hospitals, where registrations wait for approval.
+"""Institution admins and completed deletions on the MNSS admin pages, in Chromium on a real hub
+with one course and two hospitals, where registrations wait for approval.
 
 An institution admin (named in the site config) imports and creates invitations for their own
 hospital only, downloads its links and approves its pending registration; every attempt on the
 other hospital (sheet row, forged create, revoke, approve) is refused with 403, naming why in both
 languages, and lands in the audit log. The person registered through an invitation carrying a
-course finds it enrolled on the portal."""
+course finds it enrolled on the portal. A person's deletion request is completed by the hub admin
+on the accounts page: a reason is required, then the personal data is erased, the account cannot
+sign in and its hub user and tokens are gone, and the audit log says so."""
 
 import csv
 import io
 import re
+import sqlite3
 from types import SimpleNamespace
 
 import pytest
@@ -18,7 +21,9 @@ import yaml
 from stdnum.cn import ric
 
 from mnss_hub import siteconfig
-from mnss_hub.people import SYSTEM, Actor, invitations, profiles, site as people_site
+from mnss_hub.accounts import AccountStore
+from mnss_hub.hubclient import HubClient, HubError
+from mnss_hub.people import SYSTEM, Actor, NotFound, invitations, profiles, site as people_site
 from mnss_hub.people.directory import DEFAULT_FILE
 from tests.support.browser import browser_page, chromium_path, screenshot
 from tests.support.hubproc import course_site, create_accounts, password, running_hub
@@ -214,3 +219,54 @@ def test_an_institution_admin_manages_only_their_own_hospital(hub):
         assert course.locator(".mnss-enrolled").count() == 1
         assert page.locator(".mnss-enrolled").count() == 1, "only the invited course"
         screenshot(page, "portal-invited-course")
+
+
+def test_the_admin_completes_a_deletion_request_on_the_accounts_page(hub):
+    url, store = hub.url, hub.store
+    system = Actor("cli:test", SYSTEM)
+    issued = invitations.create_invitation(store, system, invitations.InvitationRequest(OWN, "钱七", "信息中心"))
+    qian = register_over_http(url, issued.link(url), QIAN)
+    name = qian["username"]
+    profiles.approve(store, system, name)
+    AccountStore(hub.state / "accounts.sqlite").set_disabled(name, False)
+    web = requests.Session()
+    assert set_password(web, url, post_login(web, url, name, qian["one_time"]), "qian-own-password").status_code == 302
+    own = HubClient(url)
+    own.login(name, "qian-own-password")
+    my_data = web.get(url + "hub/my-data", timeout=30)
+    asked = web.post(url + "hub/my-data", data={"_xsrf": xsrf_of(my_data), "reason": "leaving"}, timeout=30)
+    assert asked.status_code == 200
+
+    with browser_page() as page:
+        sign_in(page, url, "admin", ADMIN_PW)
+        page.goto(url + "hub/mnss-admin/accounts")
+        row = page.locator(f'#mnss-deletions tr[data-username="{name}"]')
+        assert "钱七" in row.inner_text()
+        assert submit(page, f'#mnss-deletions tr[data-username="{name}"] .mnss-complete-deletion') == 400
+        assert "理由" in page.locator("[data-error]").inner_text()
+        assert profiles.status_of(store, name) == "active", "nothing changes without a reason"
+        page.fill(f'#mnss-deletions tr[data-username="{name}"] .mnss-deletion-reason', "本人申请 / requested")
+        assert submit(page, f'#mnss-deletions tr[data-username="{name}"] .mnss-complete-deletion') == 200
+        assert page.locator("#mnss-notice").is_visible()
+        assert not page.locator(f'tr[data-username="{name}"]').count()
+        screenshot(page, "admin-deletion-completed")
+
+    with pytest.raises(NotFound):
+        profiles.get_profile(store, system, name)
+    assert profiles.status_of(store, name) is None
+    with pytest.raises(HubError):
+        HubClient(url).login(name, "qian-own-password")
+    assert post_login(requests.Session(), url, name, "qian-own-password").status_code == 403
+    admin = HubClient(url)
+    admin.login("admin", ADMIN_PW)
+    assert admin._call("GET", f"hub/api/users/{name}", expect=(404,)).status_code == 404
+    with pytest.raises(HubError):
+        own.user(name)  # the person's token went with the user
+    with store.begin() as conn:
+        entries = store.audit.entries(conn, subject=f"profile {name}", limit=100)
+    assert entries[0].action == "delete_profile" and entries[0].actor == "admin"
+    assert entries[0].reason == "本人申请 / requested"
+    assert store.verify_audit() is None
+    with sqlite3.connect(hub.state / "people.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM mnss_profiles WHERE name = '钱七'").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM mnss_invitations WHERE name = '钱七'").fetchone()[0] == 0

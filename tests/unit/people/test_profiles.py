@@ -156,6 +156,11 @@ def test_export_own_data_and_deletion(store, admin):
         profiles.get_profile(store, admin, name)
     assert rows(store, invitations)[0].name is None
     assert store.verify_audit() is None
+    # the name is never given to someone else: learning events stay under its pseudonym
+    again = profiles.register(store, invite(store, admin), form(id_number=make_id(seq="125")))
+    assert again.username == f"{name}2"
+    with pytest.raises(ValidationFailed):
+        profiles.register(store, invite(store, admin), form(id_number=make_id(seq="127")), username=name)
 
 
 def test_rotation_reencrypts_every_row(store, admin):

@@ -40,3 +40,9 @@ def test_a_refused_attempt_is_in_the_audit_chain(store):
     assert (entry.actor, entry.action, entry.subject) == ("li.admin", "refused", "institution 第二医院")
     assert entry.detail == {"attempt": "create_invitation", "role": INSTITUTION_ADMIN, "institution": HOSPITAL}
     assert store.verify_audit() is None
+
+
+def test_the_reason_asked_for_names_what_it_is_for():
+    assert "Reason" in ReasonRequired(ReasonRequired.ERASE).messages("en")[0]
+    assert ReasonRequired(ReasonRequired.ERASE).messages("zh-CN")[0].startswith("理由")
+    assert "see or export" in ReasonRequired().messages("en")[0]
