@@ -240,15 +240,15 @@ def test_the_admin_completes_a_deletion_request_on_the_accounts_page(hub):
     with browser_page() as page:
         sign_in(page, url, "admin", ADMIN_PW)
         page.goto(url + "hub/mnss-admin/accounts")
-        row = page.locator(f'#mnss-deletions tr[data-username="{name}"]')
+        row = page.locator(f'#mnss-deletions tr[data-deletion="{name}"]')
         assert "钱七" in row.inner_text()
-        assert submit(page, f'#mnss-deletions tr[data-username="{name}"] .mnss-complete-deletion') == 400
+        assert submit(page, f'#mnss-deletions tr[data-deletion="{name}"] .mnss-complete-deletion') == 400
         assert "理由" in page.locator("[data-error]").inner_text()
         assert profiles.status_of(store, name) == "active", "nothing changes without a reason"
-        page.fill(f'#mnss-deletions tr[data-username="{name}"] .mnss-deletion-reason', "本人申请 / requested")
-        assert submit(page, f'#mnss-deletions tr[data-username="{name}"] .mnss-complete-deletion') == 200
+        page.fill(f'#mnss-deletions tr[data-deletion="{name}"] .mnss-deletion-reason', "本人申请 / requested")
+        assert submit(page, f'#mnss-deletions tr[data-deletion="{name}"] .mnss-complete-deletion') == 200
         assert page.locator("#mnss-notice").is_visible()
-        assert not page.locator(f'tr[data-username="{name}"]').count()
+        assert not page.locator(f'tr[data-username="{name}"], tr[data-deletion="{name}"]').count()
         screenshot(page, "admin-deletion-completed")
 
     with pytest.raises(NotFound):
