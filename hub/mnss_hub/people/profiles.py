@@ -435,6 +435,7 @@ def complete_deletion(store: PeopleStore, actor: Actor, username: str, reason: s
             reason=reason.strip(),
             detail={"requested": row.deletion_requested_at is not None},
         )
+    store.scrub_freed_space()
     return username
 
 

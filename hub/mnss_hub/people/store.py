@@ -93,6 +93,7 @@ def make_engine(url: str) -> Engine:
     def _connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None  # let the "begin" hook below issue BEGIN itself
         dbapi_conn.execute("PRAGMA foreign_keys = ON")
+        dbapi_conn.execute("PRAGMA secure_delete = ON")  # deleted personal data is zeroed, not left in free pages
         if sqlite_file is not None:
             dbapi_conn.execute("PRAGMA journal_mode = WAL")
 
@@ -180,6 +181,18 @@ class PeopleStore:
                 subject=subject,
                 detail={"attempt": attempt, "role": actor.role, "institution": actor.institution, **(detail or {})},
             )
+
+    def scrub_freed_space(self) -> None:
+        """After erasing a person: on SQLite, write the log back and truncate it, so the erased
+        rows' old page images do not linger in the -wal file (secure_delete zeroes the rest).
+        PostgreSQL reclaims dead rows with its own VACUUM."""
+        if self.engine.dialect.name != "sqlite":
+            return
+        raw = self.engine.raw_connection()
+        try:
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
 
     def verify_audit(self):
         with self.begin() as conn:
