@@ -93,10 +93,11 @@ def read_secret_file(path: str) -> str:
 
 
 class SSOLoginHandler(OAuthLoginHandler):
-    """Start the provider's login; an `?invitation=CODE` is kept (signed, short-lived) for the callback."""
+    """Start the provider's login; an `?invitation_code=CODE` is kept (signed, short-lived) for the
+    callback. The parameter's name contains "code", so JupyterHub's access log hides its value."""
 
     def get(self):
-        code = self.get_argument("invitation", "")
+        code = self.get_argument("invitation_code", "")
         if code:
             self.set_secure_cookie(
                 INVITATION_COOKIE,
@@ -193,7 +194,7 @@ class OIDCAuthenticator(GenericOAuthenticator):
         None,
         allow_none=True,
         help="Hook (code, issuer, subject) -> username or None: an invitation code brought to "
-        "/hub/oauth_login?invitation=CODE links the identity to an existing account. Without it (and "
+        "/hub/oauth_login?invitation_code=CODE links the identity to an existing account. Without it (and "
         "with people_site), the code opens the real-name registration form at /hub/sso-register.",
     ).tag(config=True)
     people_site = Dict(
@@ -232,7 +233,7 @@ class OIDCAuthenticator(GenericOAuthenticator):
         return people_pages.PeoplePages(self.people_site, AccountStore(self.accounts_db))
 
     def get_handlers(self, app):
-        extra = [*people_pages.handlers(), *sso_register.handlers()] if self.people_site else []
+        extra = sso_register.handlers() if self.people_site else []
         return [*super().get_handlers(app), *extra]
 
     @property

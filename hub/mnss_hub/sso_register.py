@@ -15,6 +15,8 @@ import json
 import secrets
 import time
 
+from tornado.httputil import url_concat
+
 from . import people_pages
 from .people import PeopleError, invitations, sso as people_sso
 from .people.store import Actor
@@ -120,5 +122,17 @@ class SSORegisterHandler(people_pages.RegisterHandler):
         self.redirect(local_path(identity.get("next", "")) or self.get_next_url(user))
 
 
+class InvitationLinkHandler(people_pages.PeopleHandler):
+    """/hub/register?code=...: with institutional sign-in there is no password to register with, so
+    an invitation link starts the provider's login and brings its code along."""
+
+    async def get(self):
+        code = self.get_argument("code", "")
+        self.redirect(url_concat(self.hub.base_url + "oauth_login", {"invitation_code": code} if code else {}))
+
+
 def handlers() -> list[tuple[str, type]]:
-    return [(r"/sso-register", SSORegisterHandler)]
+    """The people pages for a hub with institutional sign-in: invitation links lead to the SSO
+    registration instead of the password one."""
+    pages = [(path, handler) for path, handler in people_pages.handlers() if path != r"/register"]
+    return [(r"/register", InvitationLinkHandler), (r"/sso-register", SSORegisterHandler), *pages]

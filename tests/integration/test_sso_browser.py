@@ -204,13 +204,13 @@ def test_sso_login_linking_and_logout_against_a_real_provider(tmp_path):
             assert people_sso.linked_username(store, idp.issuer, SUB_STRANGER) == "fang.wang"
             assert invitations.list_invitations(store, system, state="used").items[0].used_by == "fang.wang"
 
-            # 7. A third person brings the used code in the sign-in link: refused as used; an
-            #    unverified e-mail would not have been pre-filled.
+            # 7. A third person opens the used invitation's link: it leads to the provider's sign-in
+            #    and back with the code filled in, which is refused as used.
             page.click("#logout")
             page.wait_for_url(f"{idp.issuer}/session/end**")
             page.get_by_role("button", name="Yes, sign me out").click()
             page.wait_for_url(url + "hub/login", timeout=30_000)
-            page.goto(url + f"hub/oauth_login?invitation={good.code}")
+            page.goto(good.link(url))
             sign_in_at_provider(page, SUB_THIRD)
             page.locator("#mnss-sso-invitation").wait_for(timeout=30_000)
             assert page.locator("#mnss-code").input_value() == good.code
@@ -224,5 +224,7 @@ def test_sso_login_linking_and_logout_against_a_real_provider(tmp_path):
             assert "User logged in: li.wei" in hub_log
             assert "User logged in: fang.wang (registered through SSO)" in hub_log
             assert FEMALE_ID not in hub_log and "13912345678" not in hub_log
+            codes = [invitations.normalize_code(i.code) for i in (good, revoked, expired)]
+            assert not any(code in invitations.normalize_code(hub_log) for code in codes), "codes are secrets"
             assert all(urlparse(u).hostname not in ("127.0.0.1", "localhost") for u in blocked)
     assert yaml.safe_load(config_text)["auth"]["type"] == "oidc"
