@@ -105,6 +105,12 @@ class AccountStore:
         with closing(self._connect()) as db:
             return db.execute("SELECT 1 FROM accounts WHERE name = ?", (name,)).fetchone() is not None
 
+    def enabled(self, name: str) -> bool:
+        """The account exists and is not disabled (an SSO login needs no password state)."""
+        with closing(self._connect()) as db:
+            row = db.execute("SELECT disabled FROM accounts WHERE name = ?", (name,)).fetchone()
+        return bool(row) and not row[0]
+
     def create(self, name: str, password: str, must_change: bool = True) -> None:
         check_username(name)
         self.check_password(password)

@@ -19,6 +19,7 @@ from mnss_courses.exchange import SERVICE_NAME as EXCHANGE
 from mnss_foundation.server_settings import ServerSettings
 
 from . import landing, ports, record_pages, sessions
+from .people import directory as people_directory
 from .portal import SETTINGS as PORTAL_SETTINGS, groups as portal_groups, handlers as portal_handlers
 from .siteconfig import ConfigError
 
@@ -96,8 +97,7 @@ def apply_auth(c: Config, site: dict) -> None:
         c.PasswordAuthenticator.free_failures = lockout["free_failures"]
         c.PasswordAuthenticator.max_delay = lockout["max_delay"]
         c.PasswordAuthenticator.address_lock_after = lockout["address_after"]
-        c.PasswordAuthenticator.people_site = {"hub": site["hub"], "accounts": site["accounts"]}
-        c.JupyterHub.template_vars = {**_already(c.JupyterHub, "template_vars", {}), "mnss_people_pages": True}
+        c.PasswordAuthenticator.people_site = people_site(site)
         # Only invited accounts exist in the store, so every authenticated name is allowed.
         c.Authenticator.allow_all = True
         # Each request re-checks the account (at most once a second per user): a disabled or
@@ -105,8 +105,28 @@ def apply_auth(c: Config, site: dict) -> None:
         c.Authenticator.auth_refresh_age = 1
     elif auth["type"] == "oidc":
         apply_oidc(c, site)
+    c.JupyterHub.template_vars = {
+        **_already(c.JupyterHub, "template_vars", {}),
+        "mnss_people_pages": True,
+        "mnss_institution_admins": sorted(site["accounts"]["institution_admins"]),
+    }
     c.Authenticator.admin_users = set(site["hub"]["admin_users"])
     c.JupyterHub.default_url = landing.after_login  # admins are not given a lab they did not ask for
+
+
+def people_site(site: dict) -> dict:
+    """What the people pages need of the site config; institution admins must name an institution
+    of the directory (a typo would give someone pages that show nothing, or the wrong hospital)."""
+    accounts = site["accounts"]
+    institutions = people_directory.load(accounts["directory_file"] or None).institutions
+    wrong = [
+        f"accounts.institution_admins.{name}: {inst!r} is not an institution of the directory"
+        for name, inst in accounts["institution_admins"].items()
+        if inst not in institutions
+    ]
+    if wrong:
+        raise ConfigError("(accounts)", wrong)
+    return {"hub": site["hub"], "accounts": accounts}
 
 
 OIDC_AUTHENTICATOR = "mnss_hub.sso.OIDCAuthenticator"
@@ -138,6 +158,8 @@ def apply_oidc(c: Config, site: dict) -> None:
     a.login_service = oidc["display_name"]
     a.link_by_preferred_username = oidc["link_by_preferred_username"]
     a.accounts_db = str(accounts_db(site))
+    # Real-name registration through an invitation for a first SSO login, and the people admin pages.
+    a.people_site = people_site(site)
     # Only linked identities get a name at all (mnss_hub.sso), so every name that comes back is allowed.
     a.allow_all = True
 

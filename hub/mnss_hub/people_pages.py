@@ -16,13 +16,16 @@ from functools import cached_property
 from jupyterhub.handlers import BaseHandler
 from tornado import web
 
-from . import sessions
+from . import enrolment, sessions
 from .accounts import AccountStore, generate_password
 from .people import (
     ADMIN,
+    INSTITUTION_ADMIN,
     Actor,
+    FieldError,
     NotFound,
     PeopleError,
+    ReasonRequired,
     ValidationFailed,
     consent,
     invitations,
@@ -30,6 +33,8 @@ from .people import (
     registration,
     site as people_site,
 )
+from .people.errors import outside_scope
+from .sso_links import LinkStore
 
 LANGS = ("zh-CN", "en")
 SHEET_FORMATS = {".xlsx": "xlsx", ".csv": "csv"}
@@ -51,6 +56,20 @@ class PeoplePages:
     def store(self):
         return people_site.open_store(self.site)
 
+    @property
+    def invitation_days(self) -> int:
+        return self.site["accounts"].get("invitation_days", invitations.DEFAULT_EXPIRES_DAYS)
+
+    def actor(self, user) -> Actor | None:
+        """A hub admin acts as ADMIN, an institution admin (accounts.institution_admins) for their
+        institution only; anyone else has no admin pages."""
+        if user is None:
+            return None
+        if user.admin:
+            return Actor(user.name, ADMIN)
+        institution = self.site["accounts"].get("institution_admins", {}).get(user.name)
+        return Actor(user.name, INSTITUTION_ADMIN, institution) if institution else None
+
     def public_url(self, handler: BaseHandler) -> str:
         return f"{handler.request.protocol}://{handler.request.host}{handler.hub.base_url.rsplit('hub/', 1)[0]}"
 
@@ -68,9 +87,12 @@ class PeopleHandler(BaseHandler):
 class RegisterHandler(PeopleHandler):
     """/hub/register?code=...: the form an invitation link opens; nothing without a valid code."""
 
+    form_action = "register"  # where the form posts back to (SSO registration posts elsewhere)
+
     def _form_ns(self, invitation, values: dict, errors: dict | None = None) -> dict:
         directory = self.pages.store.directory
         return {
+            "form_action": self.form_action,
             "code": self.get_argument("code", ""),
             "invitation": invitation,
             "values": values,
@@ -89,12 +111,12 @@ class RegisterHandler(PeopleHandler):
         values = {"name": invitation.name, "institution": invitation.institution, "department": invitation.department}
         await self.page("register.html", **self._form_ns(invitation, values))
 
-    async def post(self):
-        code = self.get_body_argument("code", "")
+    async def register(self, code: str) -> profiles.Registered | None:
+        """Create the profile from the posted form; on a refusal show the page and return None."""
         form = {name: self.get_body_argument(name, "") for name in registration.FIELDS}
         store = self.pages.store
         try:
-            done = await asyncio.to_thread(profiles.register, store, code, form, is_taken=self.pages.accounts.exists)
+            return await asyncio.to_thread(profiles.register, store, code, form, is_taken=self.pages.accounts.exists)
         except ValidationFailed as err:
             invitation = await asyncio.to_thread(invitations.redeem, store, code)
             errors = {
@@ -102,39 +124,68 @@ class RegisterHandler(PeopleHandler):
                 for field in err.by_field("en")
             }
             await self.page("register.html", 400, **self._form_ns(invitation, form, errors))
-            return
         except PeopleError as err:
             await self.page("register-refused.html", 403, reasons=both(err))
-            return
-        one_time = generate_password()
-        await asyncio.to_thread(self.pages.accounts.create, done.username, one_time, True)
+        return None
+
+    async def open_account(self, done: profiles.Registered, password: str, must_change: bool) -> None:
+        """The hub account for a new profile: created, held back while approval is pending, and
+        enrolled in the invitation's courses."""
+        await asyncio.to_thread(self.pages.accounts.create, done.username, password, must_change)
         if done.status != "active":  # waits for an institution admin's approval
             await asyncio.to_thread(self.pages.accounts.set_disabled, done.username, True)
-        self.log.info("Registered a new account through an invitation (status %s)", done.status)
+        enrolled, unknown = enrolment.enrol(self.db, self.user_from_username(done.username).orm_user, done.courses)
+        if unknown:
+            self.log.warning("Invitation named courses this hub does not serve: %s", ", ".join(unknown))
+        self.log.info("Registered a new account through an invitation (status %s, %d courses)", done.status, enrolled)
+
+    async def post(self):
+        done = await self.register(self.get_body_argument("code", ""))
+        if done is None:
+            return
+        one_time = generate_password()
+        await self.open_account(done, one_time, must_change=True)
         await self.page("register-done.html", username=done.username, one_time=one_time, account_status=done.status)
 
 
-def admin_only(method):
-    """Hub admins only (institution admins use the command line until they get their own pages)."""
+def managers_only(method):
+    """Hub admins and institution admins (for their own institution); everyone else gets 403."""
 
     @web.authenticated
     async def wrapped(self, *args, **kwargs):
-        if not self.current_user.admin:
+        if self.pages.actor(self.current_user) is None:
             raise web.HTTPError(403, "administrators only / 仅限管理员")
         return await method(self, *args, **kwargs)
 
     return wrapped
 
 
-class InvitationsAdminHandler(PeopleHandler):
-    """/hub/mnss-admin/invitations: import a sheet, create one, revoke, download the links."""
+class ManagerHandler(PeopleHandler):
+    """An admin page: who acts (hub admin or institution admin), and refusals kept in the audit log."""
 
     def actor(self) -> Actor:
-        return Actor(self.current_user.name, ADMIN)
+        return self.pages.actor(self.current_user)
+
+    async def refused(self, err: PeopleError, attempt: str, subject: str) -> int:
+        """The status for a refusal: 403, audited, when it concerns another institution; else 400."""
+        if not outside_scope(err):
+            return 400
+        actor = self.actor()
+        self.log.warning(
+            "Refused %s by %s (%s of %s): outside their scope", attempt, actor.username, actor.role, actor.institution
+        )
+        await asyncio.to_thread(self.pages.store.record_refusal, actor, attempt, subject)
+        return 403
+
+
+class InvitationsAdminHandler(ManagerHandler):
+    """/hub/mnss-admin/invitations: import a sheet, create one, revoke, download the links."""
 
     async def show(self, status: int = 200, issued=(), errors=(), notice: str = ""):
-        page = await asyncio.to_thread(invitations.list_invitations, self.pages.store, self.actor(), limit=200)
+        actor = self.actor()
+        page = await asyncio.to_thread(invitations.list_invitations, self.pages.store, actor, limit=200)
         base = self.pages.public_url(self)
+        options = self.pages.store.directory.as_options("zh-CN")["institutions"]
         await self.page(
             "admin-invitations.html",
             status,
@@ -143,27 +194,35 @@ class InvitationsAdminHandler(PeopleHandler):
             issued=[(i.invitation, i.link(base)) for i in issued],
             errors=errors,
             notice=notice,
-            institutions=self.pages.store.directory.as_options("zh-CN")["institutions"],
+            institutions=[o for o in options if actor.may_manage(o["value"])],
+            scope=actor.institution,
         )
 
-    @admin_only
+    @managers_only
     async def get(self):
         await self.show()
 
-    @admin_only
+    @managers_only
     async def post(self):
         action = self.get_body_argument("action", "")
         store, actor = self.pages.store, self.actor()
+        subject = "invitations"
         try:
             if action == "import":
                 files = self.request.files.get("sheet") or []
                 if not files:
-                    raise web.HTTPError(400, "no sheet uploaded / 未选择表格文件")
+                    raise ValidationFailed([FieldError("file", "required")])
                 suffix = os.path.splitext(files[0]["filename"])[1].lower()
                 if suffix not in SHEET_FORMATS:
-                    raise web.HTTPError(400, f"{files[0]['filename']}: only .xlsx or .csv / 只接受 .xlsx 或 .csv")
+                    raise ValidationFailed([FieldError("file", "bad_file_type")])
+                subject = f"sheet {files[0]['filename'][:80]}"
                 issued = await asyncio.to_thread(
-                    invitations.import_invitations, store, actor, files[0]["body"], SHEET_FORMATS[suffix]
+                    invitations.import_invitations,
+                    store,
+                    actor,
+                    files[0]["body"],
+                    SHEET_FORMATS[suffix],
+                    expires_days=self.pages.invitation_days,
                 )
                 await self.show(issued=issued)
             elif action == "create":
@@ -171,31 +230,37 @@ class InvitationsAdminHandler(PeopleHandler):
                     institution=self.get_body_argument("institution", ""),
                     name=self.get_body_argument("name", ""),
                     department=self.get_body_argument("department", ""),
+                    courses=invitations.parse_courses(self.get_body_argument("courses", "")),
                 )
-                issued = await asyncio.to_thread(invitations.create_invitation, store, actor, request)
+                subject = f"institution {request.institution or actor.institution}"
+                issued = await asyncio.to_thread(
+                    invitations.create_invitation, store, actor, request, self.pages.invitation_days
+                )
                 await self.show(issued=[issued])
             elif action == "revoke":
                 reason = self.get_body_argument("reason", "") or "revoked on the invitations page"
+                subject = f"invitation {self.get_body_argument('id', '')[:20]}"
                 await asyncio.to_thread(
-                    invitations.revoke_invitation, store, actor, int(self.get_body_argument("id")), reason
+                    invitations.revoke_invitation, store, actor, self.get_body_argument("id", ""), reason
                 )
                 await self.show(notice="revoked")
             else:
                 raise web.HTTPError(400, f"unknown action {action!r}")
         except PeopleError as err:
-            await self.show(400, errors=both(err))
+            await self.show(await self.refused(err, f"{action}_invitation", subject), errors=both(err))
 
 
-class InvitationLinksHandler(PeopleHandler):
-    """/hub/mnss-admin/invitations/links.csv?reason=...: the open invitations' links (audited)."""
+class InvitationLinksHandler(ManagerHandler):
+    """/hub/mnss-admin/invitations/links.csv?reason=...: the open invitations' links in the
+    actor's scope (audited)."""
 
-    @admin_only
+    @managers_only
     async def get(self):
         try:
             data = await asyncio.to_thread(
                 invitations.export_links,
                 self.pages.store,
-                Actor(self.current_user.name, ADMIN),
+                self.actor(),
                 public_url=self.pages.public_url(self),
                 fmt="csv",
                 reason=self.get_argument("reason", ""),
@@ -207,15 +272,19 @@ class InvitationLinksHandler(PeopleHandler):
         self.finish(data)
 
 
-class AccountsAdminHandler(PeopleHandler):
-    """/hub/mnss-admin/accounts: registered people (masked), approve, disable, enable."""
+class AccountsAdminHandler(ManagerHandler):
+    """/hub/mnss-admin/accounts: registered people (masked), approve, disable, enable; for hub
+    admins also the deletion requests, completed here."""
 
     async def show(self, status: int = 200, errors=(), notice: str = ""):
-        actor = Actor(self.current_user.name, ADMIN)
+        actor = self.actor()
         search = self.get_argument("q", "")
         offset = max(0, int(self.get_argument("offset", "0") or 0))
         page = await asyncio.to_thread(
             profiles.list_profiles, self.pages.store, actor, search=search or None, offset=offset, limit=PAGE_SIZE
+        )
+        deletions = (
+            await asyncio.to_thread(profiles.deletion_requests, self.pages.store, actor) if actor.is_admin else []
         )
         await self.page(
             "admin-accounts.html",
@@ -227,16 +296,18 @@ class AccountsAdminHandler(PeopleHandler):
             errors=errors,
             notice=notice,
             q=search,
+            scope=actor.institution,
+            deletions=deletions,
         )
 
-    @admin_only
+    @managers_only
     async def get(self):
         await self.show()
 
-    @admin_only
+    @managers_only
     async def post(self):
         action, name = self.get_body_argument("action", ""), self.get_body_argument("username", "")
-        actor, store, accounts = Actor(self.current_user.name, ADMIN), self.pages.store, self.pages.accounts
+        actor, store, accounts = self.actor(), self.pages.store, self.pages.accounts
         reason = self.get_body_argument("reason", "")
         try:
             if action == "approve":
@@ -249,22 +320,42 @@ class AccountsAdminHandler(PeopleHandler):
             elif action == "enable":
                 await asyncio.to_thread(profiles.enable, store, actor, name, reason)
                 await asyncio.to_thread(accounts.set_disabled, name, False)
+            elif action == "complete_deletion":
+                await self.complete_deletion(actor, name, reason)
             else:
                 raise web.HTTPError(400, f"unknown action {action!r}")
         except PeopleError as err:
-            await self.show(400, errors=both(err))
+            await self.show(await self.refused(err, action, f"profile {name[:32]}"), errors=both(err))
             return
         await self.show(notice=action)
 
-    async def end_sessions(self, name: str) -> None:
-        """Stop the server and revoke the tokens through the hub's own API (off the event loop,
-        which has to answer those calls)."""
+    async def complete_deletion(self, actor: Actor, name: str, reason: str) -> None:
+        """Erase a person who asked for it: no more logins, their server and tokens and hub user
+        go, then the profile (its personal data) is deleted and audited. Learning events keep
+        only the pseudonym they always had."""
+        actor.require_admin()
+        if not reason.strip():
+            raise ReasonRequired(ReasonRequired.ERASE)
+        store, accounts = self.pages.store, self.pages.accounts
+        await asyncio.to_thread(profiles.get_profile, store, actor, name)  # NotFound before anything changes
+        if await asyncio.to_thread(accounts.exists, name):
+            await asyncio.to_thread(accounts.set_disabled, name, True)
+        await self.end_sessions(name, remove=True)
+        await asyncio.to_thread(profiles.complete_deletion, store, actor, name, reason)
+        if await asyncio.to_thread(accounts.exists, name):
+            await asyncio.to_thread(accounts.remove, name)
+        await asyncio.to_thread(LinkStore(accounts.path).unlink_account, name)
+        self.log.info("Deletion request completed for user %s", name)
+
+    async def end_sessions(self, name: str, remove: bool = False) -> None:
+        """Stop the server and revoke the tokens (`remove`: delete the hub user too) through the
+        hub's own API, off the event loop, which has to answer those calls."""
         token = os.environ.get(sessions.TOKEN_ENV, "")
         if not token:
-            self.log.warning("No %s: a disabled account's server and tokens were not ended", sessions.SERVICE)
+            self.log.warning("No %s: the account's server and tokens were not ended", sessions.SERVICE)
             return
         client = sessions.AccountSessions(self.hub.api_url, token)
-        await asyncio.to_thread(client.end, name)
+        await asyncio.to_thread(client.remove if remove else client.end, name)
 
 
 class MyDataHandler(PeopleHandler):

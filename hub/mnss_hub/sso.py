@@ -5,8 +5,10 @@ What this adds to the generic authenticator, and why:
 - the ID token's signature, issuer and audience are checked against the provider's keys, and
   the identity is the verified (issuer, `sub`) pair: names and e-mails can be edited, `sub` not;
 - an identity logs in only as the account an administrator (`mnss-hub sso link`), an invitation,
-  or (where the site allows it) the provider's preferred_username linked it to; anyone else gets
-  a bilingual refusal page that shows what to send to the administrator;
+  or (where the site allows it) the provider's preferred_username linked it to. Where the site
+  has real-name registration (`people_site`), an unlinked identity is sent on to /hub/sso-register
+  (sso_register.py) to redeem its invitation; otherwise it gets a bilingual refusal page that shows
+  what to send to the administrator;
 - hub logout also ends the provider's session when it offers RP-initiated logout
   (oauthenticator itself only knows a fixed logout redirect).
 """
@@ -14,8 +16,10 @@ What this adds to the generic authenticator, and why:
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import stat
+from functools import cached_property
 from pathlib import Path
 
 import jwt
@@ -24,8 +28,9 @@ from oauthenticator.generic import GenericOAuthenticator
 from oauthenticator.oauth2 import OAuthCallbackHandler, OAuthLoginHandler, OAuthLogoutHandler
 from tornado import web
 from tornado.httputil import url_concat
-from traitlets import Bool, Callable, Unicode
+from traitlets import Bool, Callable, Dict, Unicode
 
+from . import people_pages, sso_register
 from .accounts import AccountStore
 from .sso_links import LinkError, LinkStore, normalise_username
 
@@ -41,9 +46,19 @@ class SSOConfigError(ValueError):
 class SubjectNotLinked(Exception):
     """A verified identity that no account is linked to (or whose account is gone)."""
 
-    def __init__(self, issuer: str, subject: str, reason: str):
+    def __init__(self, issuer: str, subject: str, reason: str, claims: dict | None = None):
         super().__init__(f"{reason}: subject {subject!r} of {issuer}")
         self.issuer, self.subject, self.reason = issuer, subject, reason
+        self.claims = claims or {}
+
+
+def verified_claims(claims: dict) -> dict:
+    """What registration may pre-fill from the provider: the name, and the e-mail only when the
+    provider says it verified it. Pre-filled values are still checked like typed ones."""
+    found = {"name": claims.get("name") if isinstance(claims.get("name"), str) else ""}
+    if claims.get("email_verified") is True and isinstance(claims.get("email"), str):
+        found["email"] = claims["email"]
+    return found
 
 
 def discover(issuer: str, timeout: float = 10) -> dict:
@@ -78,10 +93,11 @@ def read_secret_file(path: str) -> str:
 
 
 class SSOLoginHandler(OAuthLoginHandler):
-    """Start the provider's login; an `?invitation=CODE` is kept (signed, short-lived) for the callback."""
+    """Start the provider's login; an `?invitation_code=CODE` is kept (signed, short-lived) for the
+    callback. The parameter's name contains "code", so JupyterHub's access log hides its value."""
 
     def get(self):
-        code = self.get_argument("invitation", "")
+        code = self.get_argument("invitation_code", "")
         if code:
             self.set_secure_cookie(
                 INVITATION_COOKIE,
@@ -101,6 +117,14 @@ class SSOCallbackHandler(OAuthCallbackHandler):
         try:
             await super().get()
         except SubjectNotLinked as refused:
+            if refused.reason == "not-linked" and self.authenticator.people_site:
+                self.log.info("SSO identity of %s not linked yet: asked for an invitation", refused.issuer)
+                identity = {"issuer": refused.issuer, "sub": refused.subject, **refused.claims}
+                identity["next"] = self.get_next_url()  # from the login's state, for after registering
+                sso_register.remember_identity(self, json.dumps(identity))
+                code = self.invitation_code()
+                self.redirect(url_concat(self.hub.base_url + "sso-register", {"code": code} if code else {}))
+                return
             self.log.warning(
                 "SSO login refused (%s) for subject %r of %s", refused.reason, refused.subject, refused.issuer
             )
@@ -170,7 +194,12 @@ class OIDCAuthenticator(GenericOAuthenticator):
         None,
         allow_none=True,
         help="Hook (code, issuer, subject) -> username or None: an invitation code brought to "
-        "/hub/oauth_login?invitation=CODE links the identity to the invited account.",
+        "/hub/oauth_login?invitation_code=CODE links the identity to an existing account. Without it (and "
+        "with people_site), the code opens the real-name registration form at /hub/sso-register.",
+    ).tag(config=True)
+    people_site = Dict(
+        help="The site config's hub and accounts sections: where the real-name people store is. "
+        "Set: an unlinked identity registers through an invitation, and the people admin pages exist.",
     ).tag(config=True)
 
     def __init__(self, **kwargs):
@@ -198,6 +227,14 @@ class OIDCAuthenticator(GenericOAuthenticator):
         if missing:
             raise SSOConfigError(f"auth.oidc: no {', '.join(missing)} (set them, or turn discovery on)")
         self._jwks = jwt.PyJWKClient(self.jwks_url, cache_keys=True, timeout=10)
+
+    @cached_property
+    def people_pages(self) -> people_pages.PeoplePages:
+        return people_pages.PeoplePages(self.people_site, AccountStore(self.accounts_db))
+
+    def get_handlers(self, app):
+        extra = sso_register.handlers() if self.people_site else []
+        return [*super().get_handlers(app), *extra]
 
     @property
     def links(self) -> LinkStore:
@@ -230,7 +267,7 @@ class OIDCAuthenticator(GenericOAuthenticator):
         except jwt.PyJWTError as err:
             raise web.HTTPError(403, f"ID token refused: {err}") from None
 
-    def resolve_username(self, subject: str, user_info: dict, invitation: str) -> str:
+    def resolve_username(self, subject: str, user_info: dict, invitation: str, claims: dict | None = None) -> str:
         """The account this identity logs in as, linking it first where an invitation or the site allows."""
         links = self.links
         name = links.username_for(self.issuer, subject)
@@ -246,14 +283,15 @@ class OIDCAuthenticator(GenericOAuthenticator):
             except LinkError as err:
                 self.log.info("SSO: not linked by preferred_username: %s", err)
         if name is None:
-            raise SubjectNotLinked(self.issuer, subject, "not-linked")
-        if not AccountStore(self.accounts_db).exists(name):
+            raise SubjectNotLinked(self.issuer, subject, "not-linked", verified_claims({**user_info, **(claims or {})}))
+        if not AccountStore(self.accounts_db).enabled(name):
             raise SubjectNotLinked(self.issuer, subject, "account-gone")
         return name
 
     def still_linked(self, username: str) -> bool:
         return (
-            AccountStore(self.accounts_db).exists(username) and self.links.subject_of(self.issuer, username) is not None
+            AccountStore(self.accounts_db).enabled(username)
+            and self.links.subject_of(self.issuer, username) is not None
         )
 
     async def refresh_user(self, user, handler=None, **kwargs):
@@ -273,6 +311,6 @@ class OIDCAuthenticator(GenericOAuthenticator):
         if not isinstance(subject, str) or not subject:
             raise web.HTTPError(403, f"The provider sent no {self.identity_claim!r} claim")
         invitation = handler.invitation_code() if isinstance(handler, SSOCallbackHandler) else ""
-        name = await asyncio.to_thread(self.resolve_username, subject, user_info, invitation)
+        name = await asyncio.to_thread(self.resolve_username, subject, user_info, invitation, claims)
         auth_state = self.build_auth_state_dict(token_info, user_info)
         return {"name": name, "admin": True if name in self.admin_users else None, "auth_state": auth_state}

@@ -104,6 +104,11 @@ class LinkStore:
             if db.execute("DELETE FROM sso_links WHERE issuer = ? AND subject = ?", (issuer, subject)).rowcount != 1:
                 raise LinkError(f"no link for subject {subject!r} of {issuer}")
 
+    def unlink_account(self, username: str) -> int:
+        """Remove every link to an account (it is being deleted); returns how many went."""
+        with closing(self._connect()) as db, db:
+            return db.execute("DELETE FROM sso_links WHERE username = ?", (username,)).rowcount
+
     def all(self) -> list[Link]:
         with closing(self._connect()) as db:
             rows = db.execute(

@@ -194,3 +194,11 @@ def test_record_pages_come_with_the_recommender():
     assert source.api_url == "http://127.0.0.1:9999/services/mnss-recommender/" and source.service == "mnss-recommender"
     assert source.key_file == "/srv/m/certificate.key" and c.JupyterHub.template_vars["mnss_record"] is True
     assert "extra_handlers" not in applied().JupyterHub  # no recommender, no record pages
+
+
+def test_institution_admins_are_given_to_the_people_pages_and_must_name_a_known_institution():
+    c = applied({"accounts": {"institution_admins": {"li.admin": "示例医院"}}})
+    assert c.PasswordAuthenticator.people_site["accounts"]["institution_admins"] == {"li.admin": "示例医院"}
+    assert c.JupyterHub.template_vars["mnss_institution_admins"] == ["li.admin"]
+    with pytest.raises(siteconfig.ConfigError, match="accounts.institution_admins.li.admin: '不存在医院'"):
+        applied({"accounts": {"institution_admins": {"li.admin": "不存在医院"}}})

@@ -19,8 +19,16 @@ from traitlets.config import Config
 
 from mnss_hub import apply, siteconfig
 from mnss_hub.accounts import AccountStore
-from mnss_hub.sso import OIDCAuthenticator, SSOConfigError, SubjectNotLinked, discover, read_secret_file
+from mnss_hub.sso import (
+    OIDCAuthenticator,
+    SSOConfigError,
+    SubjectNotLinked,
+    discover,
+    read_secret_file,
+    verified_claims,
+)
 from mnss_hub.sso_links import LinkStore
+from mnss_hub.sso_register import local_path
 
 ISS = "https://idp.hospital.example"
 OFF = {"culler": {"enabled": False}, "courses": {"enabled": False}, "recommender": {"enabled": False}}
@@ -209,3 +217,28 @@ def test_discovery_refuses_a_document_of_another_issuer():
         server.server_close()
     with pytest.raises(SSOConfigError, match="cannot read the discovery document"):
         discover(issuer, timeout=2)  # nothing listens there any more
+
+
+def test_an_unlinked_identity_carries_only_verified_claims_to_registration(authenticator):
+    with pytest.raises(SubjectNotLinked) as refused:
+        authenticator.resolve_username("sub-5", {"name": "王芳", "email": "w@h.example", "email_verified": True}, "")
+    assert refused.value.claims == {"name": "王芳", "email": "w@h.example"}
+    assert verified_claims({"name": "赵六", "email": "z@h.example", "email_verified": False}) == {"name": "赵六"}
+    assert verified_claims({"email": "z@h.example", "email_verified": "true"}) == {"name": ""}
+
+
+def test_a_disabled_account_is_refused_and_its_session_ends(authenticator, tmp_path):
+    accounts = AccountStore(tmp_path / "accounts.sqlite")
+    accounts.create("li.wei", "a-long-password", must_change=False)
+    LinkStore(tmp_path / "accounts.sqlite").link(ISS, "sub-1", "li.wei", how="admin")
+    assert authenticator.resolve_username("sub-1", {}, "") == "li.wei"
+    accounts.set_disabled("li.wei", True)
+    with pytest.raises(SubjectNotLinked) as refused:
+        authenticator.resolve_username("sub-1", {}, "")
+    assert refused.value.reason == "account-gone"
+    assert asyncio.run(authenticator.refresh_user(SimpleNamespace(name="li.wei"))) is False
+
+
+def test_after_registering_only_a_local_path_is_followed():
+    assert local_path("/hub/home") == "/hub/home"
+    assert local_path("//evil.example/x") == local_path("https://evil.example") == local_path(None) == ""

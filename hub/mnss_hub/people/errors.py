@@ -117,9 +117,21 @@ class NotFound(PeopleError, LookupError):
 
 
 class ReasonRequired(PeopleError, ValueError):
+    """No reason given for an access or change that the audit log must explain."""
+
+    SEE = ("查看或导出个人信息前必须填写理由", "A reason must be given to see or export personal data")
+    ERASE = ("理由：删除个人信息和账号前必须填写理由", "Reason: required to erase a person's data and account")
+
+    def __init__(self, purpose: tuple[str, str] = SEE):
+        super().__init__()
+        self.purpose = purpose
+
     def messages(self, lang: str) -> list[str]:
-        return [
-            "A reason must be given to see or export personal data"
-            if lang == "en"
-            else "查看或导出个人信息前必须填写理由"
-        ]
+        return [self.purpose[1] if lang == "en" else self.purpose[0]]
+
+
+def outside_scope(error: PeopleError) -> bool:
+    """Was this refused because it concerns another institution than the actor's own?"""
+    return isinstance(error, NotAllowed) or any(
+        getattr(e, "code", "") == "not_own_institution" for e in getattr(error, "errors", ())
+    )

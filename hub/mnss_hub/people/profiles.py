@@ -24,7 +24,7 @@ from .errors import FieldError, InvitationRefused, NotAllowed, NotFound, ReasonR
 from .invitations import code_hash, normalize_code, redeem, state_of
 from .registration import Registration, validate
 from .store import Actor, Page, PeopleStore
-from .tables import invitations as inv, profiles as prof
+from .tables import audit_log, invitations as inv, profiles as prof
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,31}$")
 STATUSES = ("active", "pending", "disabled")
@@ -111,16 +111,29 @@ def username_base(email: str) -> str:
     return base or "user"
 
 
+def _deleted_usernames(conn, prefix: str) -> set[str]:
+    """Names of deleted profiles (kept in the audit log). Never given again: learning events stay
+    under the pseudonym of the name, so a new person with it would inherit someone else's record."""
+    subjects = conn.execute(
+        select(audit_log.c.subject).where(
+            audit_log.c.action == "delete_profile", audit_log.c.subject.like(f"{subject(prefix)}%")
+        )
+    ).scalars()
+    return {text.removeprefix(subject("")) for text in subjects}
+
+
 def _choose_username(conn, wanted: str | None, email: str, is_taken: Callable[[str], bool]) -> str:
     if wanted:
         name = unicodedata.normalize("NFKC", wanted).strip().lower()
         if not USERNAME.match(name):
             raise ValidationFailed([FieldError("username", "bad_characters")])
-        if is_taken(name) or conn.execute(select(prof.c.id).where(prof.c.username == name)).first():
+        taken = conn.execute(select(prof.c.id).where(prof.c.username == name)).first()
+        if is_taken(name) or taken or name in _deleted_usernames(conn, name):
             raise ValidationFailed([FieldError("username", "username_taken")])
         return name
     base = username_base(email)
     used = set(conn.execute(select(prof.c.username).where(prof.c.username.like(f"{base}%"))).scalars())
+    used |= _deleted_usernames(conn, base)
     for n in range(1, 10_000):
         name = base if n == 1 else f"{base}{n}"
         if name not in used and not is_taken(name):
@@ -422,6 +435,7 @@ def complete_deletion(store: PeopleStore, actor: Actor, username: str, reason: s
             reason=reason.strip(),
             detail={"requested": row.deletion_requested_at is not None},
         )
+    store.scrub_freed_space()
     return username
 
 

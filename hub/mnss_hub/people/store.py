@@ -93,6 +93,7 @@ def make_engine(url: str) -> Engine:
     def _connect(dbapi_conn, _record):
         dbapi_conn.isolation_level = None  # let the "begin" hook below issue BEGIN itself
         dbapi_conn.execute("PRAGMA foreign_keys = ON")
+        dbapi_conn.execute("PRAGMA secure_delete = ON")  # deleted personal data is zeroed, not left in free pages
         if sqlite_file is not None:
             dbapi_conn.execute("PRAGMA journal_mode = WAL")
 
@@ -167,6 +168,31 @@ class PeopleStore:
         if self.keyring.key_id_of(token) not in self.keyring.keys and self.key_loader is not None:
             self.keyring = self.key_loader()
         return self.keyring.decrypt(token, column)
+
+    def record_refusal(self, actor: Actor, attempt: str, subject: str, detail: dict | None = None) -> None:
+        """Keep an attempt outside the actor's scope (another institution's invitation or account)
+        in the audit log; the caller refuses it."""
+        with self.begin() as conn:
+            self.audit.append(
+                conn,
+                at=self.now(),
+                actor=actor.username,
+                action="refused",
+                subject=subject,
+                detail={"attempt": attempt, "role": actor.role, "institution": actor.institution, **(detail or {})},
+            )
+
+    def scrub_freed_space(self) -> None:
+        """After erasing a person: on SQLite, write the log back and truncate it, so the erased
+        rows' old page images do not linger in the -wal file (secure_delete zeroes the rest).
+        PostgreSQL reclaims dead rows with its own VACUUM."""
+        if self.engine.dialect.name != "sqlite":
+            return
+        raw = self.engine.raw_connection()
+        try:
+            raw.driver_connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            raw.close()
 
     def verify_audit(self):
         with self.begin() as conn:

@@ -25,7 +25,7 @@ const provider = new Provider(issuer, {
     if (!claims) return undefined;
     return { accountId: sub, async claims() { return { sub, ...claims }; } };
   },
-  claims: { openid: ['sub'], profile: ['name', 'preferred_username'] },
+  claims: { openid: ['sub'], profile: ['name', 'preferred_username'], email: ['email', 'email_verified'] },
   features: { devInteractions: { enabled: true }, rpInitiatedLogout: { enabled: true } },
   cookies: { keys: ['test-only-cookie-key'] },
 });

@@ -156,6 +156,11 @@ def test_export_own_data_and_deletion(store, admin):
         profiles.get_profile(store, admin, name)
     assert rows(store, invitations)[0].name is None
     assert store.verify_audit() is None
+    # the name is never given to someone else: learning events stay under its pseudonym
+    again = profiles.register(store, invite(store, admin), form(id_number=make_id(seq="125")))
+    assert again.username == f"{name}2"
+    with pytest.raises(ValidationFailed):
+        profiles.register(store, invite(store, admin), form(id_number=make_id(seq="127")), username=name)
 
 
 def test_rotation_reencrypts_every_row(store, admin):
@@ -183,3 +188,15 @@ def test_views_are_plain_dataclasses(store, admin):
     assert dataclasses.asdict(view)["username"] == "zhang.san"
     with store.begin() as conn:
         assert conn.execute(select(func.count()).select_from(prof_table)).scalar_one() == 1
+
+
+def test_an_erased_person_leaves_no_clear_data_in_the_database_files(store, admin, tmp_path):
+    name = profiles.register(
+        store, invite(store, admin, name="钱七"), form(name="钱七", email="qian.erased@example.org")
+    ).username
+    profiles.complete_deletion(store, admin, name, "asked")  # the store stays open, as in the hub
+    files = [p for p in tmp_path.iterdir() if p.name.startswith("people.sqlite")]
+    assert files
+    for path in files:
+        data = path.read_bytes()
+        assert "钱七".encode() not in data and b"qian.erased@example.org" not in data, path.name

@@ -1,0 +1,272 @@
+"""Institution admins and completed deletions on the MNSS admin pages, in Chromium on a real hub
+with one course and two hospitals, where registrations wait for approval.
+
+An institution admin (named in the site config) imports and creates invitations for their own
+hospital only, downloads its links and approves its pending registration; every attempt on the
+other hospital (sheet row, forged create, revoke, approve) is refused with 403, naming why in both
+languages, and lands in the audit log. The person registered through an invitation carrying a
+course finds it enrolled on the portal. A person's deletion request is completed by the hub admin
+on the accounts page: a reason is required, then the personal data is erased, the account cannot
+sign in and its hub user and tokens are gone, and the audit log says so."""
+
+import csv
+import io
+import re
+import sqlite3
+from types import SimpleNamespace
+
+import pytest
+import requests
+import yaml
+from stdnum.cn import ric
+
+from mnss_hub import siteconfig
+from mnss_hub.accounts import AccountStore
+from mnss_hub.hubclient import HubClient, HubError
+from mnss_hub.people import SYSTEM, Actor, NotFound, invitations, profiles, site as people_site
+from mnss_hub.people.directory import DEFAULT_FILE
+from tests.support.browser import browser_page, chromium_path, screenshot
+from tests.support.hubproc import course_site, create_accounts, password, running_hub
+from tests.support.weblogin import post_login, set_password, xsrf_of
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
+
+if chromium_path() is None:
+    pytest.skip("Chromium is not installed (make test installs it)", allow_module_level=True)
+
+COURSE = "hospital-lan"
+OWN, OTHER = "示例医院", "第二医院"
+ADMIN_PW = "admin-test-password"
+
+
+def id_number(first17: str) -> str:
+    return first17 + ric.calc_check_digit(first17 + "?")  # it reads the first 17 of 18 characters
+
+
+def person(name: str, first17: str, mobile: str, email: str, institution: str = OWN, department: str = "信息中心"):
+    return {
+        "name": name,
+        "gender": "male" if int(first17[16]) % 2 else "female",
+        "id_number": id_number(first17),
+        "institution": institution,
+        "department": department,
+        "position": "staff",
+        "title": "engineer",
+        "mobile": mobile,
+        "email": email,
+        "consent": "1",
+    }
+
+
+ZHANG = person("张三", "11010119900101123", "13812345678", "zhang.san@example.org")
+QIAN = person("钱七", "11010119850505432", "13700001111", "qian.qi@example.org")
+SUN = person("孙八", "11010119800303345", "13600002222", "sun.ba@example.org", OTHER, "信息科")
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    work = tmp_path_factory.mktemp("instadmin")
+    directory = yaml.safe_load(DEFAULT_FILE.read_text("utf-8"))
+    directory["institutions"].append(
+        {"name": OTHER, "name_en": "Second Hospital", "departments": [{"name": "信息科", "name_en": "IT"}]}
+    )
+    (work / "directory.yaml").write_text(yaml.safe_dump(directory, allow_unicode=True), "utf-8")
+    state = work / "state"
+    config = course_site(
+        state,
+        [{"course": COURSE, "instructors": ["teach"]}],
+        accounts={
+            "approval": "institution_admin",
+            "directory_file": str(work / "directory.yaml"),
+            "institution_admins": {"inst.admin": OWN},
+        },
+    )
+    create_accounts(state, ("inst.admin", "teach"))
+    with running_hub(work, config, up_timeout=180) as (url, proc, log):
+        store = people_site.open_store(siteconfig.complete(siteconfig.validate(config)))
+        try:
+            yield SimpleNamespace(url=url, state=state, log=log, store=store)
+        finally:
+            store.close()
+
+
+def sign_in(page, url: str, name: str, secret: str) -> None:
+    page.goto(url + "hub/login")
+    page.fill("#username_input", name)
+    page.fill("#password_input", secret)
+    with page.expect_navigation():
+        page.click("#login_submit")
+
+
+def submit(page, selector: str) -> int:
+    with page.expect_navigation() as nav:
+        page.click(selector)
+    return nav.value.status
+
+
+def forged_post(page, url: str, path: str, form: dict) -> requests.Response:
+    """A POST the page offers no button for, sent with the page's own session and xsrf token."""
+    xsrf = page.locator('input[name="_xsrf"]').first.get_attribute("value")
+    return page.request.post(url + path, form={"_xsrf": xsrf, **form})
+
+
+def register_over_http(url: str, link: str, form: dict) -> dict:
+    web = requests.Session()
+    page = web.get(link, timeout=30)
+    code = re.search(r'name="code" value="([^"]+)"', page.text).group(1)
+    done = web.post(url + "hub/register", data={"_xsrf": xsrf_of(page), "code": code, **form}, timeout=30)
+    assert done.status_code == 200, done.text[:2000]
+    return {
+        "username": re.search(r'id="mnss-username">([^<]+)<', done.text).group(1),
+        "one_time": re.search(r'id="mnss-one-time">([^<]+)<', done.text).group(1),
+    }
+
+
+def refused_entries(store) -> list:
+    with store.begin() as conn:
+        return [e for e in reversed(store.audit.entries(conn, limit=1000)) if e.action == "refused"]  # oldest first
+
+
+def test_an_institution_admin_manages_only_their_own_hospital(hub):
+    url, store = hub.url, hub.store
+    system = Actor("cli:test", SYSTEM)
+    other = invitations.create_invitation(store, system, invitations.InvitationRequest(OTHER, "孙八", "信息科"))
+    sun = profiles.register(store, other.code, SUN)
+    other_open = invitations.create_invitation(store, system, invitations.InvitationRequest(OTHER))
+    assert sun.status == "pending"
+    with browser_page() as page:
+        sign_in(page, url, "inst.admin", password("inst.admin"))
+        page.click("text=邀请与账号")
+        page.wait_for_url("**/hub/mnss-admin/invitations")
+        assert OWN in page.locator("#mnss-scope").inner_text()
+        assert page.locator("#mnss-institution option").all_inner_texts() == [OWN]
+        assert not page.locator(f'#mnss-invitations tr[data-id="{other.invitation.id}"]').count()
+
+        # a sheet of the own hospital with a course: imported
+        own_sheet = "姓名,科室,课程\n张三,信息中心,hospital-lan\n李四,护理部,\n"
+        page.set_input_files(
+            "#mnss-sheet", files=[{"name": "own.csv", "mimeType": "text/csv", "buffer": own_sheet.encode()}]
+        )
+        assert submit(page, "#mnss-import") == 200
+        links = page.locator(".mnss-invitation-link").all_inner_texts()
+        assert len(links) == 2
+        screenshot(page, "institution-admin-imported")
+
+        # a row of the other hospital: the whole sheet is refused (403), naming the cell
+        before = len(refused_entries(store))
+        page.set_input_files(
+            "#mnss-sheet",
+            files=[{"name": "other.csv", "mimeType": "text/csv", "buffer": f"姓名,机构\n周九,{OTHER}\n".encode()}],
+        )
+        assert submit(page, "#mnss-import") == 403
+        error = page.locator("[data-error]").first
+        assert "机构" in error.inner_text() and "不是您所管理的机构" in error.inner_text()
+        assert "Institution" in error.locator('[lang="en"]').text_content()
+        screenshot(page, "institution-admin-refused")
+
+        # forged requests about the other hospital: create, revoke
+        created = forged_post(
+            page, url, "hub/mnss-admin/invitations", {"action": "create", "institution": OTHER, "name": "周九"}
+        )
+        assert created.status == 403 and "不是您所管理的机构" in created.text()
+        revoked = forged_post(
+            page, url, "hub/mnss-admin/invitations", {"action": "revoke", "id": str(other_open.invitation.id)}
+        )
+        assert revoked.status == 403 and OTHER in revoked.text()
+        assert invitations.list_invitations(store, system, institution=OTHER, state="open").total == 1
+
+        # the links download holds the own hospital's open invitations only
+        download = page.request.get(url + "hub/mnss-admin/invitations/links.csv?reason=send%20to%20staff")
+        rows = list(csv.reader(io.StringIO(download.text())))
+        assert download.status == 200 and len(rows) == 3 and {r[2] for r in rows[1:]} == {OWN}
+
+        # the person registers through the invitation with the course; it waits for approval
+        zhang = register_over_http(url, links[0], ZHANG)
+        assert post_login(requests.Session(), url, zhang["username"], zhang["one_time"]).status_code == 403
+
+        page.goto(url + "hub/mnss-admin/accounts")
+        assert page.locator("tr[data-username]").count() == 1, "only the own hospital's accounts"
+        assert not page.locator("#mnss-deletions").count(), "deletions are for hub admins"
+        row = page.locator(f'tr[data-username="{zhang["username"]}"]')
+        assert row.get_attribute("data-status") == "pending"
+        assert submit(page, f'tr[data-username="{zhang["username"]}"] .mnss-approve') == 200
+        assert page.locator(f'tr[data-username="{zhang["username"]}"]').get_attribute("data-status") == "active"
+        approve_other = forged_post(
+            page, url, "hub/mnss-admin/accounts", {"action": "approve", "username": sun.username}
+        )
+        assert approve_other.status == 403
+        assert profiles.status_of(store, sun.username) == "pending"
+        screenshot(page, "institution-admin-accounts")
+
+    refused = refused_entries(store)[before:]
+    assert [e.detail["attempt"] for e in refused] == [
+        "import_invitation",
+        "create_invitation",
+        "revoke_invitation",
+        "approve",
+    ]
+    assert all(e.actor == "inst.admin" and e.detail["institution"] == OWN for e in refused)
+    assert store.verify_audit() is None
+
+    # approved: the one-time password is replaced, and the invitation's course is on the portal
+    web = requests.Session()
+    form_page = post_login(web, url, zhang["username"], zhang["one_time"])
+    assert set_password(web, url, form_page, "zhang-own-password").status_code == 302
+    with browser_page() as page:
+        sign_in(page, url, zhang["username"], "zhang-own-password")
+        page.goto(url + "hub/portal")
+        course = page.locator(f'.mnss-course[data-course="{COURSE}"]')
+        assert course.locator(".mnss-enrolled").count() == 1
+        assert page.locator(".mnss-enrolled").count() == 1, "only the invited course"
+        screenshot(page, "portal-invited-course")
+
+
+def test_the_admin_completes_a_deletion_request_on_the_accounts_page(hub):
+    url, store = hub.url, hub.store
+    system = Actor("cli:test", SYSTEM)
+    issued = invitations.create_invitation(store, system, invitations.InvitationRequest(OWN, "钱七", "信息中心"))
+    qian = register_over_http(url, issued.link(url), QIAN)
+    name = qian["username"]
+    profiles.approve(store, system, name)
+    AccountStore(hub.state / "accounts.sqlite").set_disabled(name, False)
+    web = requests.Session()
+    assert set_password(web, url, post_login(web, url, name, qian["one_time"]), "qian-own-password").status_code == 302
+    own = HubClient(url)
+    own.login(name, "qian-own-password")
+    my_data = web.get(url + "hub/my-data", timeout=30)
+    asked = web.post(url + "hub/my-data", data={"_xsrf": xsrf_of(my_data), "reason": "leaving"}, timeout=30)
+    assert asked.status_code == 200
+
+    with browser_page() as page:
+        sign_in(page, url, "admin", ADMIN_PW)
+        page.goto(url + "hub/mnss-admin/accounts")
+        row = page.locator(f'#mnss-deletions tr[data-deletion="{name}"]')
+        assert "钱七" in row.inner_text()
+        assert submit(page, f'#mnss-deletions tr[data-deletion="{name}"] .mnss-complete-deletion') == 400
+        assert "理由" in page.locator("[data-error]").inner_text()
+        assert profiles.status_of(store, name) == "active", "nothing changes without a reason"
+        page.fill(f'#mnss-deletions tr[data-deletion="{name}"] .mnss-deletion-reason', "本人申请 / requested")
+        assert submit(page, f'#mnss-deletions tr[data-deletion="{name}"] .mnss-complete-deletion') == 200
+        assert page.locator("#mnss-notice").is_visible()
+        assert not page.locator(f'tr[data-username="{name}"], tr[data-deletion="{name}"]').count()
+        screenshot(page, "admin-deletion-completed")
+
+    with pytest.raises(NotFound):
+        profiles.get_profile(store, system, name)
+    assert profiles.status_of(store, name) is None
+    with pytest.raises(HubError):
+        HubClient(url).login(name, "qian-own-password")
+    assert post_login(requests.Session(), url, name, "qian-own-password").status_code == 403
+    admin = HubClient(url)
+    admin.login("admin", ADMIN_PW)
+    assert admin._call("GET", f"hub/api/users/{name}", expect=(404,)).status_code == 404
+    with pytest.raises(HubError):
+        own.user(name)  # the person's token went with the user
+    with store.begin() as conn:
+        entries = store.audit.entries(conn, subject=f"profile {name}", limit=100)
+    assert entries[0].action == "delete_profile" and entries[0].actor == "admin"
+    assert entries[0].reason == "本人申请 / requested"
+    assert store.verify_audit() is None
+    with sqlite3.connect(hub.state / "people.sqlite") as db:
+        assert db.execute("SELECT count(*) FROM mnss_profiles WHERE name = '钱七'").fetchone()[0] == 0
+        assert db.execute("SELECT count(*) FROM mnss_invitations WHERE name = '钱七'").fetchone()[0] == 0
