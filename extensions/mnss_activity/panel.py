@@ -26,6 +26,7 @@ import sys
 from pathlib import Path
 from urllib.parse import quote
 
+import nbformat
 from jupyter_server.base.handlers import APIHandler, JupyterHandler
 from jupyter_server.utils import url_path_join
 from tornado import web
@@ -34,6 +35,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from mnss_foundation.server_settings import ServerSettings
 
 from .items import ID
+from .tutorial_notebook import tutorial_notebook
 
 MESSAGES = {
     "disabled": ("本平台未启用课程推荐服务。", "Recommendations are not enabled on this platform."),
@@ -274,11 +276,22 @@ def tutorial_source(catalog: str, item: object) -> tuple[str, Path] | None:
     return (course, source) if catalog and source.is_file() else None
 
 
+def copy_tutorial(source: Path, target: Path) -> None:
+    """The learner's copy of a tutorial, always a notebook: a Markdown one is converted
+    (tutorial_notebook), written to a temporary name first so a failure leaves no half file."""
+    if source.suffix == ".ipynb":
+        shutil.copyfile(source, target)
+        return
+    partial = target.with_name(f".{target.name}.part")
+    nbformat.write(tutorial_notebook(source.read_text("utf-8")), partial)
+    partial.replace(target)
+
+
 class OpenLinkHandler(ExchangeItems, JupyterHandler):
     """GET mnss/open?item=course/assignment or ?tutorial=course/file: the portal's one-click link
     (through /hub/user-redirect, which starts the server first). Fetches the assignment, or copies
-    the tutorial from the installed courses into <course>/tutorials/ (an existing copy, maybe
-    changed by the learner, is kept), then opens it in JupyterLab."""
+    the tutorial from the installed courses into <course>/tutorials/ as a notebook (an existing
+    copy, maybe changed by the learner, is kept), then opens it in JupyterLab."""
 
     @web.authenticated
     async def get(self):
@@ -288,10 +301,10 @@ class OpenLinkHandler(ExchangeItems, JupyterHandler):
             if found is None:
                 return self.error_page(404, message("bad_item", item=tutorial[:80]))
             course, source = found
-            target = self.root / course / "tutorials" / source.name
+            target = self.root / course / "tutorials" / (source.stem + ".ipynb")
             if not target.exists():
                 target.parent.mkdir(parents=True, exist_ok=True)
-                shutil.copyfile(source, target)
+                copy_tutorial(source, target)
             path = target.relative_to(self.root).as_posix()
         else:
             path, error = await self.notebook_of(self.get_query_argument("item", ""))

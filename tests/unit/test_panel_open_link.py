@@ -1,8 +1,13 @@
 """The portal's one-click tutorial link finds only a file in the course's tutorials/ folder."""
 
+from pathlib import Path
+
+import nbformat
 import pytest
 
-from mnss_activity.panel import tutorial_source
+from mnss_activity.panel import copy_tutorial, tutorial_source
+
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
@@ -40,3 +45,36 @@ def test_anything_else_is_refused(catalog, item):
 
 def test_no_catalog_no_tutorial(catalog):
     assert tutorial_source("", "hospital-lan/lan-basics.md") is None
+
+
+def test_a_markdown_tutorial_becomes_a_notebook_with_its_python_blocks_as_code(tmp_path):
+    """Text stays Markdown, fenced Python blocks become code cells (not run), other fences stay text."""
+    source = tmp_path / "lan-basics.md"
+    source.write_text(
+        "# LAN\n\nText before.\n\n```python\nfrom x import y\ny()\n```\n\nBetween.\n\n"
+        "```sh\nmnss topo run ward.yaml\n```\n\n- a list item\n\n  ```python\n  z = 1\n  ```\n",
+        "utf-8",
+    )
+    target = tmp_path / "home" / "lan-basics.ipynb"
+    target.parent.mkdir()
+    copy_tutorial(source, target)
+    cells = nbformat.read(target, as_version=4).cells
+    assert [(c.cell_type, c.source) for c in cells] == [
+        ("markdown", "# LAN\n\nText before."),
+        ("code", "from x import y\ny()"),
+        ("markdown", "Between.\n\n```sh\nmnss topo run ward.yaml\n```\n\n- a list item"),
+        ("code", "z = 1"),
+    ]
+    assert all(c.outputs == [] for c in cells if c.cell_type == "code")
+    assert [p.name for p in target.parent.iterdir()] == ["lan-basics.ipynb"]
+
+
+def test_every_bundled_tutorial_converts_and_keeps_its_text(tmp_path):
+    for source in sorted((ROOT / "courses").glob("*/tutorials/*.md")):
+        target = tmp_path / (source.stem + ".ipynb")
+        copy_tutorial(source, target)
+        cells = nbformat.read(target, as_version=4).cells
+        assert cells and cells[0].cell_type == "markdown", source
+        kept = "".join(c.source for c in cells).replace("\n", "").replace(" ", "")
+        words = [w for w in source.read_text("utf-8").replace("`", " ").split() if len(w) > 3]
+        assert all(w in kept for w in words if not w.startswith(("python", "py"))), source
