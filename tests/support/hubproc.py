@@ -90,7 +90,7 @@ def wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 
         try:
             if requests.get(url + "hub/api", timeout=2).status_code == 200:
                 return
-        except requests.ConnectionError:
+        except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow on a busy machine
             pass
         time.sleep(0.2)
     raise RuntimeError(f"hub did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
