@@ -29,10 +29,16 @@ SCORE = re.compile(r"\(Score: ([0-9]+(?:\.[0-9]+)?) / ([0-9]+(?:\.[0-9]+)?)\)</h
 
 def feedback_score(html_files: Iterable[str | os.PathLike]) -> tuple[float, str] | None:
     """(score 0..1 over all notebooks, digest of the feedback) or None when no score is found."""
+    files = sorted(Path(f) for f in html_files if str(f).endswith(".html"))
+    return pages_score(f.read_text("utf-8", "replace") for f in files)
+
+
+def pages_score(pages: Iterable[str]) -> tuple[float, str] | None:
+    """The same for the feedback pages' texts, in the order of their file names (the hub reads
+    them from the exchange's store, the server from the files it fetched)."""
     got = total = 0.0
     digest = hashlib.sha256()
-    for file in sorted(Path(f) for f in html_files if str(f).endswith(".html")):
-        text = file.read_text("utf-8", "replace")
+    for text in pages:
         digest.update(text.encode())
         match = SCORE.search(text)
         if match:
@@ -56,7 +62,8 @@ def record_feedback(
     )
 
 
-def graded_event_id(feedback_digest: str) -> str:
-    """`graded-<hash of this server's user and the feedback>`: stable per learner and feedback."""
-    learner = os.environ.get("JUPYTERHUB_USER", "")
+def graded_event_id(feedback_digest: str, learner: str | None = None) -> str:
+    """`graded-<hash of the learner (this server's user) and the feedback>`: stable per learner
+    and feedback, so the hub and the learner's server name the same feedback's event alike."""
+    learner = os.environ.get("JUPYTERHUB_USER", "") if learner is None else learner
     return "graded-" + hashlib.sha256(f"{learner}\0{feedback_digest}".encode()).hexdigest()[:32]

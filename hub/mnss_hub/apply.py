@@ -417,6 +417,7 @@ def apply_record(c: Config, site: dict) -> None:
         api_url=recommender_url(site),
         service=RECOMMENDER,
         key_file=str(state_dir(site) / "certificate.key"),
+        exchange_dir=str(exchange_dir(site)) if site["courses"]["enabled"] else "",
     )
     c.JupyterHub.extra_handlers = [*_already(c.JupyterHub, "extra_handlers", []), *record_pages.handlers(source)]
     c.JupyterHub.template_vars = {**_already(c.JupyterHub, "template_vars", {}), "mnss_record": True}

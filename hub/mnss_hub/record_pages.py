@@ -38,6 +38,8 @@ from mnss_courses.record_files import (
 )
 
 from .people import ADMIN, Actor, PeopleError, profiles
+from .portal.handlers import exchange_store
+from .portal.progress import graded_events
 from .pseudonym import load_or_create_key
 
 TOKEN_SECONDS = 900  # a page token lives 15 minutes and is reused until one minute before it ends
@@ -53,7 +55,9 @@ class RecordSource:
     service: str
     key_file: str
     timezone: str = "Asia/Shanghai"
+    exchange_dir: str = ""  # the course exchange's store, when courses are served: graded feedback
     tokens: dict[str, tuple[str, float]] = field(default_factory=dict)
+    sent: dict[str, set[str]] = field(default_factory=dict)  # graded events already handed over
 
     @property
     def tz(self) -> ZoneInfo:
@@ -107,7 +111,30 @@ class RecordHandler(BaseHandler):
         return json.loads(response.body)
 
     async def record(self) -> LearningRecord:
+        await self.hand_over_feedback()
         return record_from_dict(await self.ask("api/record"))
+
+    async def hand_over_feedback(self) -> None:
+        """Send the recommender a 'graded' event for each feedback the exchange holds for this
+        learner in their courses, so a score is in the record as soon as the instructor releases
+        the feedback, not only once the learner fetches it in their lab. Each is sent once per hub
+        run (the recommender keeps an event id once anyway); a failure leaves the record as it is."""
+        if not self.source.exchange_dir:
+            return
+        user = self.current_user
+        courses = [g.name.removesuffix("-learners") for g in user.groups if g.name.endswith("-learners")]
+        store = exchange_store(self.source.exchange_dir)
+        found = await asyncio.to_thread(lambda: [e for c in courses for e in graded_events(store, c, user.name)])
+        sent = self.source.sent.setdefault(user.name, set())
+        new = [e for e in found if e["event_id"] not in sent]
+        if not new:
+            return
+        try:
+            await self.ask("api/events", {"events": new})
+        except RecordUnavailable as err:
+            self.log.warning("record: graded feedback of %s not handed over: %s", user.name, err.log_message)
+            return
+        sent.update(e["event_id"] for e in new)
 
     def people_store(self):
         """The people store of the password login's real-name accounts, if this hub has one."""

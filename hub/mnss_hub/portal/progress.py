@@ -9,7 +9,10 @@ the one nbgrader writes into the feedback it hands back ("(Score: X / Y)"), as t
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 
+from mnss_activity.graded import graded_event_id, pages_score
+from mnss_courses.exchange.names import TIMESTAMP_FORMAT
 from mnss_courses.exchange.store import Store, StoreError
 
 from .catalog import Progress
@@ -45,3 +48,34 @@ def learner_progress(store: Store, course: str, learner: str) -> Progress:
         except StoreError:
             graded[aid] = None
     return Progress(frozenset(released), frozenset(fetched), frozenset(submitted), graded)
+
+
+def graded_events(store: Store, course: str, learner: str) -> list[dict]:
+    """The 'graded' learning events of `learner` in `course`, one per feedback the exchange holds,
+    scored 0..1 from the feedback pages and dated when the feedback was released. They carry the
+    id the learner's server gives the same feedback when it fetches it (mnss_activity.graded), so
+    the recommender keeps one event whichever sends it first: the record needs no fetch in the lab."""
+    try:
+        returned = store.feedback(course, None, learner)
+    except StoreError:
+        return []
+    events = []
+    for meta in returned:
+        try:
+            entries = sorted(store.entries(meta))
+            released = datetime.strptime(meta["released_at"], TIMESTAMP_FORMAT).replace(tzinfo=UTC)
+        except (StoreError, KeyError, ValueError):
+            continue
+        found = pages_score(content.decode("utf-8", "replace") for _, content in entries)
+        if found is not None:
+            score, digest = found
+            events.append(
+                {
+                    "event_id": graded_event_id(digest, learner),
+                    "item": f"{course}/{meta['assignment_id']}",
+                    "kind": "graded",
+                    "score": round(score, 4),
+                    "timestamp": released.timestamp(),
+                }
+            )
+    return events
