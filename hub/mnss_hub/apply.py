@@ -25,6 +25,10 @@ from .siteconfig import ConfigError
 
 TEMPLATES = Path(__file__).parent / "templates"
 LOGO = Path(__file__).parent / "static" / "logo.svg"
+# Seconds the hub waits for each managed service it starts (JupyterHub's default is 30). The
+# embedded default starts the exchange, the recommender and a dozen formgraders side by side; on
+# two busy cores one of them can take longer, and the hub then refuses to start at all.
+SERVICE_START_TIMEOUT = 180
 
 
 def python_module(module: str) -> list[str]:
@@ -275,6 +279,7 @@ def apply_courses(c: Config, site: dict) -> None:
             "url": f"http://{service_ip(site)}:{courses['exchange_port']}",
             "command": command,
             "display": False,
+            "timeout": SERVICE_START_TIMEOUT,
         },
     ]
     c.JupyterHub.load_roles = [
@@ -318,7 +323,6 @@ def apply_formgraders(c: Config, site: dict, courses: list[str]) -> None:
             str(state_dir(site) / "grading" / cid),
             *([site["courses"]["catalog"]] if site["courses"]["catalog"] else []),
         ]
-        # timeout: a dozen Jupyter servers starting at once on two cores need more than the default 30 s
         services.append(
             {
                 "name": name,
@@ -326,7 +330,7 @@ def apply_formgraders(c: Config, site: dict, courses: list[str]) -> None:
                 "command": command,
                 "oauth_no_confirm": True,
                 "display": True,
-                "timeout": 180,
+                "timeout": SERVICE_START_TIMEOUT,
                 "environment": ServerSettings(exchange_url=exchange_url(site)).to_env(),
             }
         )
@@ -390,6 +394,7 @@ def apply_recommender(c: Config, site: dict) -> None:
             "url": f"http://{service_ip(site)}:{rec['port']}",
             "oauth_no_confirm": True,
             "display": False,
+            "timeout": SERVICE_START_TIMEOUT,
             "command": [
                 *python_module("mnss_recommender.service"),
                 f"--db-url={db_url}",

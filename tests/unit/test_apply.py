@@ -202,3 +202,13 @@ def test_institution_admins_are_given_to_the_people_pages_and_must_name_a_known_
     assert c.JupyterHub.template_vars["mnss_institution_admins"] == ["li.admin"]
     with pytest.raises(siteconfig.ConfigError, match="accounts.institution_admins.li.admin: '不存在医院'"):
         applied({"accounts": {"institution_admins": {"li.admin": "不存在医院"}}})
+
+
+def test_the_hub_waits_for_every_service_it_starts_side_by_side():
+    """The embedded default starts the exchange, the recommender and a formgrader per course at
+    once: each gets the same long start timeout, or a slow one on a busy machine stops the hub."""
+    courses = {"enabled": True, "catalog": "courses", "members": [{"course": "hospital-lan", "instructors": ["t"]}]}
+    c = applied({"courses": courses, "recommender": {"enabled": True}})
+    waited = {s["name"]: s.get("timeout") for s in c.JupyterHub.services if s.get("url")}
+    assert {"mnss-exchange", "mnss-recommender", "formgrader-hospital-lan"} <= set(waited)
+    assert set(waited.values()) == {apply.SERVICE_START_TIMEOUT}
