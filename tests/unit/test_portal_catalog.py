@@ -87,6 +87,13 @@ def test_item_states_take_the_furthest_step():
     assert items[-2].state_name == ("已评分", "Graded")
 
 
+def test_a_tutorial_is_opened_or_not():
+    tutorials = [{"id": t, "title": {"zh": t, "en": t}, "file": f"tutorials/{t}.md"} for t in ("t1", "t2")]
+    course = {**meta("x", tutorials=tutorials), "assignments": []}
+    items = view.course_items(course, view.Progress(), opened_tutorials=["t2"])
+    assert [(i.id, i.state_name) for i in items] == [("t1", ("未打开", "Not opened")), ("t2", ("已打开", "Opened"))]
+
+
 def test_feedback_score_sums_the_notebooks():
     pages = [b"<h4>a (Score: 3.0 / 4.0)</h4>", b"<h4>b (Score: 1 / 4)</h4>", b"no score here"]
     assert feedback_score(pages) == 0.5

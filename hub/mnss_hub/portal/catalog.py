@@ -32,6 +32,8 @@ STATES = {
     SUBMITTED: ("已提交", "Submitted"),
     GRADED: ("已评分", "Graded"),
 }
+# A tutorial is read, not handed in: it has been opened, or not yet.
+TUTORIAL_STATES = {NOT_STARTED: ("未打开", "Not opened"), IN_PROGRESS: ("已打开", "Opened")}
 
 
 def hours(minutes: int | None) -> float | None:
@@ -156,7 +158,7 @@ class Item:
 
     @property
     def state_name(self) -> tuple[str, str]:
-        return STATES[self.state]
+        return TUTORIAL_STATES[self.state] if self.kind == "tutorial" else STATES[self.state]
 
     @property
     def percent(self) -> int | None:

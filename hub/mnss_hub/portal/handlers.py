@@ -27,6 +27,7 @@ from . import SETTINGS, catalog as view
 from .groups import TOKEN_ENV, CourseGroups, GroupError, instructors_group, learners_group
 from .progress import learner_progress
 
+OPENED = "tutorials_opened"  # learners group property: learner name -> tutorial ids opened
 NEXT_UP_TIMEOUT = 3  # s; the portal home does not wait longer for recommendations
 TOKEN_LIFETIME = 3600  # s; the hub-minted token with which the portal asks the recommender
 
@@ -64,6 +65,12 @@ class PortalHandler(BaseHandler):
         """Names whose request to join `course` waits (from the group's properties, in the hub DB)."""
         group = orm.Group.find(self.db, learners_group(course))
         return list(((group.properties or {}) if group else {}).get("enrolment_requests", []))
+
+    def opened_tutorials(self, course: str) -> list[str]:
+        """The tutorials of `course` this learner has opened from the portal (in the hub DB)."""
+        group = orm.Group.find(self.db, learners_group(course))
+        opened = ((group.properties or {}) if group else {}).get(OPENED, {})
+        return list(opened.get(self.current_user.name, []))
 
     def requested(self) -> set[str]:
         me = self.current_user.name
@@ -123,12 +130,17 @@ class HomeHandler(PortalHandler):
 
 
 def open_link(base_url: str, course: str, kind: str, item: dict) -> str:
-    """The one-click link: the hub starts the server if needed, the server's helper does the rest."""
+    """The one-click link: the hub starts the server if needed, the server's helper does the rest.
+    A tutorial's link passes the portal first, which notes it as opened (tutorials never reach
+    the exchange, so nothing else knows)."""
     if kind == "tutorial":
-        query = f"tutorial={quote(course)}/{quote(item['file'].split('/', 1)[1])}"
-    else:
-        query = f"item={quote(course)}/{quote(item['id'])}"
-    return f"{base_url}user-redirect/mnss/open?{query}"
+        return f"{base_url}portal/course/{quote(course)}/tutorial/{quote(item['id'])}"
+    return f"{base_url}user-redirect/mnss/open?item={quote(course)}/{quote(item['id'])}"
+
+
+def tutorial_link(base_url: str, course: str, tutorial: dict) -> str:
+    """Where the portal sends a tutorial's click on: the learner's server copies and opens it."""
+    return f"{base_url}user-redirect/mnss/open?tutorial={quote(course)}/{quote(tutorial['file'].split('/', 1)[1])}"
 
 
 class CourseHandler(PortalHandler):
@@ -144,12 +156,14 @@ class CourseHandler(PortalHandler):
         meta = self.course_meta(course)
         enrolled = course in self.enrolled()
         card = view.card(meta, self.catalog, course in self.portal["courses"], enrolled, course in self.requested())
+        opened = []
         if enrolled:
             store = exchange_store(self.portal["exchange_dir"])
             progress = await asyncio.to_thread(learner_progress, store, course, self.current_user.name)
+            opened = self.opened_tutorials(course)
         else:
             progress = view.Progress()
-        items = view.course_items(meta, progress)
+        items = view.course_items(meta, progress, opened)
         files = {t["id"]: t for t in meta.get("tutorials", [])}
         links = {
             (it.kind, it.id): open_link(self.hub.base_url, course, it.kind, files.get(it.id, {"id": it.id}))
@@ -205,8 +219,32 @@ class CourseHandler(PortalHandler):
         self.redirect(f"{self.hub.base_url}portal/course/{quote(course)}?done={quote(action)}")
 
 
+class TutorialHandler(PortalHandler):
+    """/hub/portal/course/<id>/tutorial/<tutorial id>: note the tutorial as opened by this learner
+    (so the course page shows it), then on to the learner's server, which copies and opens it."""
+
+    @web.authenticated
+    async def get(self, course, tutorial):
+        meta = self.catalog.get(course)
+        found = next((t for t in (meta or {}).get("tutorials", []) if t["id"] == tutorial), None)
+        if found is None:
+            raise web.HTTPError(404, f"课程 {course} 中没有教程 {tutorial} / no tutorial {tutorial} in {course}")
+        if course not in self.enrolled():
+            raise web.HTTPError(403, f"请先选课 {course!r} / enrol in {course!r} first")
+        group = orm.Group.find(self.db, learners_group(course))
+        props = dict(group.properties or {})
+        opened = dict(props.get(OPENED, {}))
+        me = self.current_user.name
+        if tutorial not in opened.get(me, []):
+            opened[me] = sorted({*opened.get(me, []), tutorial})
+            group.properties = {**props, OPENED: opened}  # a new dict, so the change is saved
+            self.db.commit()
+        self.redirect(tutorial_link(self.hub.base_url, course, found))
+
+
 def handlers() -> list[tuple[str, type]]:
     return [
         (r"/portal/?", HomeHandler),
         (r"/portal/course/([a-z][a-z0-9-]{1,39})/?", CourseHandler),
+        (r"/portal/course/([a-z][a-z0-9-]{1,39})/tutorial/([a-z0-9][a-z0-9-]{0,63})", TutorialHandler),
     ]
