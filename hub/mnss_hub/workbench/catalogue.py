@@ -30,7 +30,7 @@ ROLE_DEFAULTS = {
     ),
     "switch": ("Linux 网桥，每个 VLAN 一个；端口没有地址", "Linux bridges, one per VLAN; no address on its ports"),
     "router": ("转发，自动计算静态路由", "forwards, static routes computed automatically"),
-    "firewall": ("转发并按规则过滤；默认策略 accept", "forwards and filters by its rules; default policy accept"),
+    "firewall": ("转发并按规则过滤；默认放行", "forwards and filters by its rules; default policy accept"),
     "nat": ("转发，并向外侧邻居做地址伪装", "forwards and masquerades towards its outside neighbour"),
 }
 
