@@ -62,7 +62,7 @@ def message(key: str, **values) -> dict:
 def canvas_notebook(source: str, title: tuple[str, str], text: tuple[str, str], meta: dict) -> dict:
     """A notebook whose one code cell opens the canvas on `source` (a template name or a file
     beside the notebook), with a bilingual heading; `meta` goes into metadata.mnss."""
-    heading = f"# {title[0]} / {title[1]}\n\n" + "\n\n".join(t for t in dict.fromkeys(text) if t)
+    heading = "# " + " / ".join(dict.fromkeys(title)) + "\n\n" + "\n\n".join(t for t in dict.fromkeys(text) if t)
     return {
         "cells": [
             {"cell_type": "markdown", "metadata": {}, "source": heading},

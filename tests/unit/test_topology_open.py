@@ -14,6 +14,7 @@ def test_canvas_notebook_opens_the_canvas_and_asks_to_run_once():
     assert "TopologyCanvas('ward')" in code and code.rstrip().endswith("canvas")
     assert nb["metadata"]["mnss"] == {"autorun": True, "template": "ward"}
     assert nb["cells"][0]["source"].startswith("# 病区 / Ward")
+    assert to.canvas_notebook("x.yaml", ("x", "x"), ("", ""), {})["cells"][0]["source"].startswith("# x\n")
 
 
 def test_names_never_clash(tmp_path):
