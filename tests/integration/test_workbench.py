@@ -205,7 +205,7 @@ def test_research_card_and_upload_open_a_notebook_with_the_canvas_in_chromium(hu
         page.set_input_files("#mnss-topology-file", str(mine))
         assert page.inner_text("#mnss-file-name") == "clinic.yaml"
         shown = page.inner_text("#mnss-engineering")  # what a reader sees: CSS hides the English halves
-        assert english_words(shown, {"custom", "mn", "KB"}) == [], shown
+        assert english_words(shown, {"custom", "mn", "KB", "clinic"}) == [], shown
         screenshot(page, "engineering-upload-zh")
         page.click("#mnss-upload")
         page.wait_for_url("**/user/clerk/lab/tree/topologies/clinic.ipynb", timeout=120_000)

@@ -50,3 +50,13 @@ def test_mininet_file_that_fails_is_refused_with_the_reason():
     assert asyncio.run(to.mininet_problem("t.py", good)) is None
     bad = good.replace("self.addHost('h1')", "raise RuntimeError('broken on purpose')")
     assert "broken on purpose" in asyncio.run(to.mininet_problem("t.py", bad))
+
+
+def test_the_lab_is_told_whether_the_portal_is_served():
+    from mnss_activity.panel import COURSES_DIR_ENV, tell_lab_about_portal
+
+    settings = {"page_config_data": {"other": 1}}
+    tell_lab_about_portal(settings, {COURSES_DIR_ENV: "/srv/courses"})
+    assert settings["page_config_data"] == {"other": 1, "mnssPortal": "1"}
+    tell_lab_about_portal(settings, {})
+    assert settings["page_config_data"]["mnssPortal"] == ""

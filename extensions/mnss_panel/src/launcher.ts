@@ -84,7 +84,10 @@ export const launcherPlugin: JupyterFrontEndPlugin<void> = {
     });
     if (launcher) {
       launcher.add({ command: 'mnss:topology-lab', category: w.category, rank: 1 });
-      launcher.add({ command: 'mnss:courses', category: w.category, rank: 2 });
+      if (PageConfig.getOption('mnssPortal')) {
+        // only where the hub serves the portal (courses on; the server says so in the page config)
+        launcher.add({ command: 'mnss:courses', category: w.category, rank: 2 });
+      }
     }
   }
 };
