@@ -195,3 +195,16 @@ def test_record_pages_come_with_the_recommender():
     assert source.key_file == "/srv/m/certificate.key" and c.JupyterHub.template_vars["mnss_record"] is True
     bare = [h[0] for h in applied().JupyterHub.extra_handlers]
     assert not any(p.startswith("/record") for p in bare)  # no recommender, no record pages
+
+
+def test_server_pages_see_labs_only_in_local_mode():
+    for mode, visible in (("local", True), ("docker", False), ("swarm", False)):
+        c = Config()
+        apply.apply_server_pages(c, {"mode": mode})
+        (pattern, _, kw), *_ = c.JupyterHub.extra_handlers
+        assert pattern == r"/mnss-admin/servers" and kw == {"labs_visible": visible}
+
+
+def test_workbench_pages_are_always_on():
+    patterns = [h[0] for h in applied().JupyterHub.extra_handlers]
+    assert {r"/research/?", r"/engineering/?", r"/mnss-uploads/([0-9a-f]{32})"} <= set(patterns)
