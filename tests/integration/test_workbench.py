@@ -201,11 +201,21 @@ def test_research_card_and_upload_open_a_notebook_with_the_canvas_in_chromium(hu
         assert set(page.evaluate(CANVAS_NODES)) == set(ward)
         assert page.locator(".mnss-add").inner_text().strip() == "添加"
 
+        broken = tmp_path / "broken.yaml"
+        broken.write_text(TWO_HOSTS.replace("{a: h2, b: s1}", "{a: h2, b: s7}"))
         page.goto(hub.url + "hub/engineering")
+        page.set_input_files("#mnss-topology-file", str(broken))
+        page.click("#mnss-upload")
+        page.locator("#mnss-upload-error").wait_for()
+        shown = page.inner_text("#mnss-upload-error")
+        assert "节点 s7 不存在" in shown and english_words(shown, {"broken", "yaml", "h2", "s7"}) == [], shown
+        screenshot(page, "engineering-upload-refused-zh")
+        assert not (hub.state / "homes" / "clerk" / "topologies").exists()
+
         page.set_input_files("#mnss-topology-file", str(mine))
         assert page.inner_text("#mnss-file-name") == "clinic.yaml"
         shown = page.inner_text("#mnss-engineering")  # what a reader sees: CSS hides the English halves
-        assert english_words(shown, {"custom", "mn", "KB", "clinic"}) == [], shown
+        assert english_words(shown, {"custom", "mn", "KB", "clinic", "broken"}) == [], shown
         screenshot(page, "engineering-upload-zh")
         page.click("#mnss-upload")
         page.wait_for_url("**/user/clerk/lab/tree/topologies/clinic.ipynb", timeout=120_000)

@@ -37,11 +37,10 @@ class ResearchHandler(BaseHandler):
 
     @web.authenticated
     async def get(self):
-        experiments = await asyncio.to_thread(catalogue.experiments)
+        experiments = await asyncio.to_thread(catalogue.experiments)  # built once; the first takes a moment
+        components = await asyncio.to_thread(catalogue.components)
         links = {e.name: open_template_link(self.hub.base_url, e.name) for e in experiments}
-        html = await self.render_template(
-            "research.html", experiments=experiments, links=links, components=catalogue.components()
-        )
+        html = await self.render_template("research.html", experiments=experiments, links=links, components=components)
         self.finish(html)
 
 
