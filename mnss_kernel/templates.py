@@ -2,7 +2,7 @@
 
 Each template is a function returning a validated Topology (it plans without problems) whose nodes
 carry layout positions. `TEMPLATES` lists them for a canvas palette:
-name -> Template(build, title_zh, title_en, description); `build()` with no arguments gives the
+name -> Template(build, title_zh, title_en, description, description_zh); `build()` with no arguments gives the
 default size. The default size of each (except the 1000-host campus, generated on demand) is also
 saved in mnss_kernel/topologies/NAME.yaml; `python -m mnss_kernel.templates` rewrites those files.
 
