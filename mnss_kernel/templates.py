@@ -2,7 +2,7 @@
 
 Each template is a function returning a validated Topology (it plans without problems) whose nodes
 carry layout positions. `TEMPLATES` lists them for a canvas palette:
-name -> Template(build, title_zh, title_en, description); `build()` with no arguments gives the
+name -> Template(build, title_zh, title_en, description, description_zh); `build()` with no arguments gives the
 default size. The default size of each (except the 1000-host campus, generated on demand) is also
 saved in mnss_kernel/topologies/NAME.yaml; `python -m mnss_kernel.templates` rewrites those files.
 
@@ -448,42 +448,58 @@ class Template(NamedTuple):
     title_zh: str
     title_en: str
     description: str
+    description_zh: str = ""  # the description in Chinese, for the portal's experiment catalogue
 
 
 TEMPLATES: dict[str, Template] = {
     "linear": Template(
-        linear, "线性拓扑", "Linear", "Switches in a chain, one host each (Mininet's linear topology). Parameter: n."
+        linear,
+        "线性拓扑",
+        "Linear",
+        "Switches in a chain, one host each (Mininet's linear topology). Parameter: n.",
+        "交换机串成一条链，每台交换机接一台主机（即 Mininet 的 linear 拓扑）。参数：n。",
     ),
-    "star": Template(star, "星型拓扑", "Star", "One switch with n hosts (Mininet's single topology). Parameter: n."),
+    "star": Template(
+        star,
+        "星型拓扑",
+        "Star",
+        "One switch with n hosts (Mininet's single topology). Parameter: n.",
+        "一台交换机连接 n 台主机（即 Mininet 的 single 拓扑）。参数：n。",
+    ),
     "tree": Template(
         tree,
         "树型拓扑",
         "Tree",
         "A tree of switches with hosts at the leaves (Mininet's tree topology). Parameters: depth, fanout.",
+        "交换机组成的树，主机在叶子上（即 Mininet 的 tree 拓扑）。参数：depth（深度）、fanout（分支数）。",
     ),
     "radiology": Template(
         partial(department_lan, "radiology"),
         "放射科局域网",
         "Radiology LAN",
         "PACS, imaging modalities and reading workstations on one switch.",
+        "PACS、影像设备和阅片工作站接在同一台交换机上。",
     ),
     "laboratory": Template(
         partial(department_lan, "laboratory"),
         "检验科局域网",
         "Laboratory LAN",
         "LIS, analysers and workstations on one switch.",
+        "LIS、检验设备和工作站接在同一台交换机上。",
     ),
     "ward": Template(
         partial(department_lan, "ward"),
         "住院病区局域网",
         "Ward LAN",
         "Nurse stations and bedside medical devices on one switch.",
+        "护士站和床旁医疗设备接在同一台交换机上。",
     ),
     "guest_isolated": Template(
         guest_isolated,
         "访客网络隔离",
         "Guest network isolation",
         "A clinical LAN and a guest network joined by a firewall that denies guests any clinical system.",
+        "临床局域网与访客网络经防火墙相连，防火墙禁止访客访问任何临床系统。",
     ),
     "hospital_campus": Template(
         hospital_campus,
@@ -492,12 +508,15 @@ TEMPLATES: dict[str, Template] = {
         "Core, buildings, departments with their own subnets, data centre, "
         "guest network behind a firewall. Parameters: buildings, "
         "departments_per_building, hosts_per_department, guests.",
+        "核心、楼宇、各有子网的科室、数据中心，以及防火墙后的访客网络。参数：buildings（楼宇数）、"
+        "departments_per_building（每楼科室数）、hosts_per_department（每科室终端数）、guests（访客数）。",
     ),
     "hospital_campus_1000": Template(
         hospital_campus_1000,
         "千台终端医院园区",
         "Hospital campus, 1000 devices",
         "The campus at scale: 4 buildings, 20 departments, 1000 devices.",
+        "大规模园区：4 栋楼、20 个科室、1000 台终端。",
     ),
 }
 

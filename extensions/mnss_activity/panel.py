@@ -345,6 +345,13 @@ async def fetch_assignment(root: Path, course: str, assignment: str) -> str | No
     return nbgrader_reason(out.decode("utf-8", "replace"), proc.returncode)
 
 
+def tell_lab_about_portal(settings: dict, environ) -> None:
+    """JupyterLab's page config says whether the hub serves the portal (courses on, so the hub set
+    the courses folder): the launcher offers its 课程 / Courses card only then."""
+    portal = ServerSettings.from_env(environ).courses_dir
+    settings.setdefault("page_config_data", {})["mnssPortal"] = "1" if portal else ""
+
+
 def setup_handlers(serverapp) -> None:
     base = serverapp.web_app.settings["base_url"]
     serverapp.web_app.add_handlers(

@@ -18,10 +18,11 @@ from mnss_courses import formgrader
 from mnss_courses.exchange import SERVICE_NAME as EXCHANGE
 from mnss_foundation.server_settings import ServerSettings
 
-from . import landing, ports, record_pages, sessions
+from . import landing, ports, record_pages, server_pages, sessions
 from .people import directory as people_directory
 from .portal import SETTINGS as PORTAL_SETTINGS, groups as portal_groups, handlers as portal_handlers
 from .siteconfig import ConfigError
+from .workbench import handlers as workbench_handlers
 
 TEMPLATES = Path(__file__).parent / "templates"
 LOGO = Path(__file__).parent / "static" / "logo.svg"
@@ -551,6 +552,21 @@ def apply_cookie_options(c: Config) -> None:
             service["environment"] = {**service.get("environment", {}), "JUPYTERHUB_COOKIE_OPTIONS": options}
 
 
+def apply_workbench(c: Config) -> None:
+    """The research and engineering pages (/hub/research, /hub/engineering): the experiment
+    catalogue, the component library and topology uploads; they need only the engine, so they
+    are always on."""
+    c.JupyterHub.extra_handlers = [*_already(c.JupyterHub, "extra_handlers", []), *workbench_handlers.handlers()]
+    c.JupyterHub.template_vars = {**_already(c.JupyterHub, "template_vars", {}), "mnss_workbench": True}
+
+
+def apply_server_pages(c: Config, site: dict) -> None:
+    """/hub/mnss-admin/servers: stop a server, asked first when a lab would end with it (the hub
+    sees the labs itself only in local mode)."""
+    pages = server_pages.handlers(labs_visible=site["mode"] == "local")
+    c.JupyterHub.extra_handlers = [*_already(c.JupyterHub, "extra_handlers", []), *pages]
+
+
 def apply_site_config(c: Config, site: dict) -> None:
     """Set every JupyterHub trait the site config decides."""
     apply_hub(c, site)
@@ -563,6 +579,8 @@ def apply_site_config(c: Config, site: dict) -> None:
     apply_culler(c, site)
     apply_accounts_service(c, os.environ.get(sessions.TOKEN_ENV, ""))
     apply_portal(c, site, os.environ.get(portal_groups.TOKEN_ENV, ""))
+    apply_workbench(c)
+    apply_server_pages(c, site)
     apply_cookie_options(c)
     clashing = ports.clashes(c)
     if clashing:

@@ -74,12 +74,13 @@ def test_missing_registrations_are_found(monkeypatch, registered):
 def test_the_server_extension_logs_an_error_when_its_hooks_are_not_installed(recording, tmp_path, monkeypatch):
     """A stale install would lose topology runs and exchange steps without a word; say so."""
     import mnss_activity
-    from mnss_activity import busy, panel
+    from mnss_activity import busy, panel, topology_open
 
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "secret")
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setattr(busy, "start", lambda *args: None)
     monkeypatch.setattr(panel, "setup_handlers", lambda app: None)
+    monkeypatch.setattr(topology_open, "setup_handlers", lambda app: None)
     monkeypatch.setattr(mnss_activity, "PeriodicCallback", mock.MagicMock())
     monkeypatch.setattr(plugins, "entry_points", lambda group: [])
     serverapp = mock.MagicMock()
@@ -91,12 +92,13 @@ def test_the_server_extension_logs_an_error_when_its_hooks_are_not_installed(rec
 
 def test_the_server_extension_is_quiet_when_its_hooks_are_installed(recording, registered, tmp_path, monkeypatch):
     import mnss_activity
-    from mnss_activity import busy, panel
+    from mnss_activity import busy, panel, topology_open
 
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "secret")
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setattr(busy, "start", lambda *args: None)
     monkeypatch.setattr(panel, "setup_handlers", lambda app: None)
+    monkeypatch.setattr(topology_open, "setup_handlers", lambda app: None)
     monkeypatch.setattr(mnss_activity, "PeriodicCallback", mock.MagicMock())
     serverapp = mock.MagicMock()
     mnss_activity._load_jupyter_server_extension(serverapp)

@@ -193,7 +193,8 @@ def test_record_pages_come_with_the_recommender():
     source = c.JupyterHub.extra_handlers[0][2]["source"]
     assert source.api_url == "http://127.0.0.1:9999/services/mnss-recommender/" and source.service == "mnss-recommender"
     assert source.key_file == "/srv/m/certificate.key" and c.JupyterHub.template_vars["mnss_record"] is True
-    assert "extra_handlers" not in applied().JupyterHub  # no recommender, no record pages
+    bare = [h[0] for h in applied().JupyterHub.extra_handlers]
+    assert not any(p.startswith("/record") for p in bare)  # no recommender, no record pages
 
 
 def test_institution_admins_are_given_to_the_people_pages_and_must_name_a_known_institution():
@@ -212,3 +213,16 @@ def test_the_hub_waits_for_every_service_it_starts_side_by_side():
     waited = {s["name"]: s.get("timeout") for s in c.JupyterHub.services if s.get("url")}
     assert {"mnss-exchange", "mnss-recommender", "formgrader-hospital-lan"} <= set(waited)
     assert set(waited.values()) == {apply.SERVICE_START_TIMEOUT}
+
+
+def test_server_pages_see_labs_only_in_local_mode():
+    for mode, visible in (("local", True), ("docker", False), ("swarm", False)):
+        c = Config()
+        apply.apply_server_pages(c, {"mode": mode})
+        (pattern, _, kw), *_ = c.JupyterHub.extra_handlers
+        assert pattern == r"/mnss-admin/servers" and kw == {"labs_visible": visible}
+
+
+def test_workbench_pages_are_always_on():
+    patterns = [h[0] for h in applied().JupyterHub.extra_handlers]
+    assert {r"/research/?", r"/engineering/?", r"/mnss-uploads/([0-9a-f]{32})"} <= set(patterns)

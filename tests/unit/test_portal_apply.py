@@ -28,7 +28,7 @@ def applied(monkeypatch, token="", courses=COURSES, recommender=False):
 
 def test_no_courses_no_portal(monkeypatch):
     c = applied(monkeypatch, token="t", courses={"enabled": False})
-    assert not dict.get(c.JupyterHub, "extra_handlers")
+    assert not any(h[0].startswith("/portal") for h in c.JupyterHub.extra_handlers)
     assert SETTINGS not in c.JupyterHub.tornado_settings
     assert groups.SERVICE not in [s["name"] for s in c.JupyterHub.services]
 

@@ -68,9 +68,10 @@ def test_registry_lists_every_template_for_the_palette():
         "hospital_campus_1000",
     ]
     for name, entry in templates.TEMPLATES.items():
-        build, title_zh, title_en, description = entry  # a plain 4-tuple for the palette
+        build, title_zh, title_en, description, description_zh = entry  # a plain tuple for the palette
         assert callable(build) and build is entry.build
         assert re.search(r"[\u4e00-\u9fff]", title_zh), f"{name}: zh title"
+        assert re.search(r"[\u4e00-\u9fff]", description_zh), f"{name}: zh description"
         assert title_en and description and not re.search(r"[\u4e00-\u9fff]", title_en)
 
 

@@ -18,7 +18,9 @@ import { ITranslator } from '@jupyterlab/translation';
 import { LabIcon, refreshIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
+import { autorunPlugin } from './autorun';
 import { Lang, Summary, pick, text } from './i18n';
+import { launcherPlugin } from './launcher';
 
 const ICON = new LabIcon({
   name: 'mnss-panel:courses',
@@ -197,4 +199,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default plugin;
+export default [plugin, launcherPlugin, autorunPlugin];

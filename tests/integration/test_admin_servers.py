@@ -1,0 +1,127 @@
+"""Local mode, on a real hub: an admin who stops a server from /hub/mnss-admin/servers while its
+user runs a lab is told so (how many labs and nodes) and asked to confirm; the server keeps running
+until the admin confirms, then it stops and the lab is gone. A server without a lab stops at once;
+a learner may not use the page. In Chromium the confirmation is shown in Chinese (screenshot)."""
+
+import os
+import time
+
+import pytest
+import requests
+
+from mnss_hub.hubclient import HubClient
+from mnss_kernel.runtime import registry
+from tests.support.browser import browser_page, chromium_path, screenshot
+from tests.support.english import english_words
+from tests.support.hubproc import create_accounts, password, running_hub, site_config
+from tests.support.weblogin import post_login, xsrf_of
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="local-mode labs need root"),
+]
+
+BUSY, IDLE = "ward8", "ward9"
+THREE_NODES = """
+from mnss_kernel.runtime.lab import Lab
+from mnss_kernel import templates
+running = Lab(templates.TEMPLATES["star"].build(2)).start()
+print("UP", len(running.topology.nodes))
+"""
+
+
+def utf8(web: requests.Session) -> requests.Session:
+    web.hooks["response"].append(lambda r, *a, **k: setattr(r, "encoding", "utf-8"))
+    return web
+
+
+def stop(web, url, user, **extra):
+    page = web.get(url + "hub/mnss-admin/servers", timeout=30)
+    return web.post(
+        url + "hub/mnss-admin/servers",
+        data={"_xsrf": xsrf_of(page), "user": user, **extra},
+        allow_redirects=False,
+        timeout=120,
+    )
+
+
+def running(admin: HubClient, user: str) -> bool:
+    return bool(admin.user(user).get("servers", {}).get(""))
+
+
+def test_stopping_a_server_with_a_running_lab_asks_first(tmp_path):
+    owner = registry.owner_for(BUSY)
+    create_accounts(tmp_path / "state", ("nurse",))
+    with running_hub(tmp_path, site_config(tmp_path / "state")) as (url, proc, log):
+        admin = HubClient(url, timeout=120)
+        admin.login("admin", "admin-test-password")
+        for user in (BUSY, IDLE):
+            admin.create_user(user)
+            admin.start_server(user)
+        try:
+            kernel = admin._call("POST", f"user/{BUSY}/api/kernels", expect=(201,), json={"name": "python3"}).json()
+            result = admin._run_in_kernel(BUSY, kernel["id"], THREE_NODES, timeout=300)
+            assert result.error is None and "UP 3" in result.stdout, result
+
+            web = utf8(requests.Session())
+            assert post_login(web, url, "admin", "admin-test-password").status_code == 302
+            listing = web.get(url + "hub/mnss-admin/servers", timeout=30)
+            assert listing.status_code == 200
+            busy_row = listing.text.split(f'data-user="{BUSY}"')[1].split("</tr>")[0]
+            assert "1 个（3 个节点）" in busy_row and "1 (3 nodes)" in busy_row
+            assert "—" in listing.text.split(f'data-user="{IDLE}"')[1].split("</tr>")[0]
+
+            asked = stop(web, url, BUSY)
+            assert asked.status_code == 200 and 'id="mnss-confirm-stop"' in asked.text
+            warning = asked.text.split('id="mnss-confirm-stop"')[1].split("</form>")[0]
+            assert f"{BUSY} 正在运行 1 个实验（共 3 个节点）" in warning and "is running 1 lab(s) (3 nodes" in warning
+            assert running(admin, BUSY) and len(registry.records(owner)) == 1  # nothing stopped yet
+
+            assert stop(web, url, IDLE).status_code == 302  # no lab: no question
+            admin.wait_for(IDLE, ready=False, timeout=30)
+
+            confirmed = stop(web, url, BUSY, confirm="yes")
+            assert confirmed.status_code == 302 and confirmed.headers["Location"].endswith(f"servers?done={BUSY}")
+            admin.wait_for(BUSY, ready=False, timeout=30)
+            deadline = time.monotonic() + 10
+            while registry.records(owner) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert registry.records(owner) == []
+
+            nurse = utf8(requests.Session())
+            assert post_login(nurse, url, "nurse", password("nurse")).status_code == 302
+            assert nurse.get(url + "hub/mnss-admin/servers", timeout=30).status_code == 403
+        finally:
+            registry.end_all(owner)
+
+
+@pytest.mark.browser
+@pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed (make test installs it)")
+def test_the_confirmation_is_in_chinese(tmp_path):
+    owner = registry.owner_for(BUSY)
+    with running_hub(tmp_path, site_config(tmp_path / "state")) as (url, proc, log), browser_page() as page:
+        admin = HubClient(url, timeout=120)
+        admin.login("admin", "admin-test-password")
+        admin.create_user(BUSY)
+        admin.start_server(BUSY)
+        try:
+            kernel = admin._call("POST", f"user/{BUSY}/api/kernels", expect=(201,), json={"name": "python3"}).json()
+            assert "UP 3" in admin._run_in_kernel(BUSY, kernel["id"], THREE_NODES, timeout=300).stdout
+            page.goto(url + "hub/login")
+            page.fill("#username_input", "admin")
+            page.fill("#password_input", "admin-test-password")
+            page.click("#login_submit")
+            page.wait_for_load_state()
+            page.goto(url + "hub/mnss-admin/servers")
+            page.click(f'.mnss-server[data-user="{BUSY}"] .mnss-stop')
+            page.locator("#mnss-confirm-stop").wait_for()
+            shown = page.inner_text("#mnss-servers")
+            assert "正在运行 1 个实验" in shown and english_words(shown, {"JupyterHub", BUSY}) == [], shown
+            screenshot(page, "admin-servers-confirm-stop-zh")
+            page.click("#mnss-confirm")
+            page.locator("#mnss-notice").wait_for()
+            assert f"已停止 {BUSY} 的服务器" in page.inner_text("#mnss-notice")
+            assert not running(admin, BUSY)
+        finally:
+            registry.end_all(owner)
