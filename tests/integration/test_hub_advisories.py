@@ -4,6 +4,7 @@ service tokens beyond their roles, a spawn storm, and host-only cookies."""
 
 import os
 import re
+import subprocess
 import threading
 from collections import Counter
 from pathlib import Path
@@ -11,17 +12,22 @@ from types import SimpleNamespace
 
 import pytest
 import requests
+import yaml
 
 from mnss_hub import apply
 from mnss_hub.hubclient import HubClient
 from tests.support.hubproc import (
+    ROOT,
+    VENV_BIN,
     course_site,
     create_accounts,
     free_ports,
+    kill_processes_under,
     logged_in,
     password,
     processes_under,
     running_hub,
+    site_config,
 )
 from tests.support.weblogin import post_login
 
@@ -287,3 +293,34 @@ def test_the_hubs_cookies_are_host_only_and_samesite(hub):
         assert not re.search(r";\s*domain=", cookie, re.I), cookie
     login = [c for c in seen if c.startswith(LOGIN_COOKIE + "=")]
     assert login and re.search(r";\s*httponly", login[0], re.I), login
+
+
+@pytest.mark.parametrize("mode", [0o644, 0o640], ids=["0644", "0640"])
+def test_a_cookie_secret_others_can_read_stops_the_hub_before_it_starts(tmp_path, mode):
+    """`mnss-hub run` with a cookie secret readable by others (0644) or by the group (0640, which
+    JupyterHub alone would accept) exits at once naming the file and the fix, in both languages,
+    before any account is written or any process started."""
+    state = tmp_path / "state"
+    state.mkdir(mode=0o700)
+    secret = state / "jupyterhub_cookie_secret"
+    secret.write_text(os.urandom(32).hex() + "\n")
+    secret.chmod(mode)
+    config = tmp_path / "mnss.yaml"
+    config.write_text(yaml.safe_dump(site_config(state)), "utf-8")
+    command = [str(VENV_BIN / "mnss-hub"), "--config", str(config), "run"]
+    try:  # a hub that does start is stopped with whatever it started
+        done = subprocess.run(
+            [*command, "--jupyterhub-config", str(ROOT / "jupyterhub_config.py")],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            cwd=tmp_path,
+        )
+    finally:
+        kill_processes_under(tmp_path.resolve())
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert f"chmod 600 {secret}" in done.stderr and f"{mode:04o}" in done.stderr
+    assert "其他用户可以读取" in done.stderr and "lets other users read" in done.stderr
+    assert len(done.stderr) < 1000, done.stderr
+    assert not (state / "accounts.sqlite").exists(), "nothing is written before the refusal"
+    assert not processes_under(tmp_path.resolve())
