@@ -7,12 +7,13 @@ kept with mode 0600; passwords are never stored or logged in clear.
 from __future__ import annotations
 
 import enum
+import errno
 import hashlib
 import os
 import re
 import secrets
 import sqlite3
-from contextlib import closing
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -89,6 +90,27 @@ class AccountStore:
         ensure_throttle_table(db)
         return db
 
+    @contextmanager
+    def _writing(self):
+        """One write transaction. On a full disk SQLite rolls it back and the file stays as it was;
+        that becomes an AccountError naming the folder (code "disk-full")."""
+        try:
+            with closing(self._connect()) as db, db:
+                yield db
+        except (sqlite3.OperationalError, OSError) as err:
+            full = getattr(err, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or getattr(err, "errno", None) in (
+                errno.ENOSPC,
+                errno.EDQUOT,
+            )
+            if not full:
+                raise
+            folder = self.path.parent
+            raise AccountError(
+                f"账户库所在磁盘已满（{folder}），未做任何修改；请释放空间 / "
+                f"the disk under the account store is full ({folder}): nothing was changed; free space there",
+                "disk-full",
+            ) from None
+
     def check_password(self, password: str) -> None:
         if len(password or "") < self.min_password_length:
             raise AccountError(
@@ -116,7 +138,7 @@ class AccountStore:
         self.check_password(password)
         now = datetime.now(UTC).isoformat()
         pw_hash = bcrypt.hashpw(password.encode(), bcrypt.gensalt(BCRYPT_ROUNDS))
-        with closing(self._connect()) as db, db:
+        with self._writing() as db:
             try:
                 db.execute(
                     "INSERT INTO accounts (name, pw_hash, must_change, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
@@ -128,7 +150,7 @@ class AccountStore:
     def set_password(self, name: str, password: str, must_change: bool = False) -> None:
         self.check_password(password)
         pw_hash = bcrypt.hashpw(password.encode(), bcrypt.gensalt(BCRYPT_ROUNDS))
-        with closing(self._connect()) as db, db:
+        with self._writing() as db:
             cur = db.execute(
                 "UPDATE accounts SET pw_hash = ?, must_change = ?, updated_at = ? WHERE name = ?",
                 (pw_hash, int(must_change), datetime.now(UTC).isoformat(), name),
@@ -137,7 +159,7 @@ class AccountStore:
                 raise AccountError(f"no account {name!r}", "no-account")
 
     def set_disabled(self, name: str, disabled: bool = True) -> None:
-        with closing(self._connect()) as db, db:
+        with self._writing() as db:
             cur = db.execute(
                 "UPDATE accounts SET disabled = ?, updated_at = ? WHERE name = ?",
                 (int(disabled), datetime.now(UTC).isoformat(), name),
@@ -146,7 +168,7 @@ class AccountStore:
                 raise AccountError(f"no account {name!r}", "no-account")
 
     def remove(self, name: str) -> None:
-        with closing(self._connect()) as db, db:
+        with self._writing() as db:
             if db.execute("DELETE FROM accounts WHERE name = ?", (name,)).rowcount != 1:
                 raise AccountError(f"no account {name!r}", "no-account")
 

@@ -46,6 +46,29 @@ def homes_dir(site: dict) -> Path:
     return Path(site["local"]["homes_dir"] or state_dir(site) / "homes")
 
 
+def cookie_secret_file(site: dict) -> Path:
+    return state_dir(site) / "jupyterhub_cookie_secret"
+
+
+def pseudonym_key_file(site: dict) -> Path:
+    return state_dir(site) / "login-pseudonym.key"
+
+
+def certificate_key_file(site: dict) -> Path:
+    return state_dir(site) / "certificate.key"
+
+
+def secret_files(site: dict) -> list[Path]:
+    """Files of the state folder that only the hub's user may read (mnss_hub.private_files)."""
+    return [
+        cookie_secret_file(site),
+        accounts_service_token_file(site),
+        portal_service_token_file(site),
+        pseudonym_key_file(site),
+        certificate_key_file(site),
+    ]
+
+
 def accounts_db(site: dict) -> Path:
     return state_dir(site) / "accounts.sqlite"
 
@@ -74,7 +97,7 @@ def apply_hub(c: Config, site: dict) -> None:
     c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{hub['proxy_api_port']}"
     c.ConfigurableHTTPProxy.pid_file = str(state / "jupyterhub-proxy.pid")
     c.JupyterHub.db_url = hub["db_url"] or f"sqlite:///{state / 'jupyterhub.sqlite'}"
-    c.JupyterHub.cookie_secret_file = str(state / "jupyterhub_cookie_secret")
+    c.JupyterHub.cookie_secret_file = str(cookie_secret_file(site))
     # No cookie of the hub, a server or a service rides along on a request from another site.
     c.JupyterHub.tornado_settings = {
         **_already(c.JupyterHub, "tornado_settings", {}),
@@ -95,7 +118,7 @@ def apply_auth(c: Config, site: dict) -> None:
         c.JupyterHub.authenticator_class = "mnss-password"
         c.PasswordAuthenticator.accounts_db = str(accounts_db(site))
         c.PasswordAuthenticator.min_password_length = auth["min_password_length"]
-        c.PasswordAuthenticator.pseudonym_key_file = str(state_dir(site) / "login-pseudonym.key")
+        c.PasswordAuthenticator.pseudonym_key_file = str(pseudonym_key_file(site))
         lockout = auth["lockout"]
         c.PasswordAuthenticator.lock_after = lockout["after"]
         c.PasswordAuthenticator.lock_seconds = lockout["seconds"]
@@ -422,7 +445,7 @@ def apply_record(c: Config, site: dict) -> None:
     source = record_pages.RecordSource(
         api_url=recommender_url(site),
         service=RECOMMENDER,
-        key_file=str(state_dir(site) / "certificate.key"),
+        key_file=str(certificate_key_file(site)),
         exchange_dir=str(exchange_dir(site)) if site["courses"]["enabled"] else "",
     )
     c.JupyterHub.extra_handlers = [*_already(c.JupyterHub, "extra_handlers", []), *record_pages.handlers(source)]

@@ -3,7 +3,8 @@
 A one-time password logs no one in: it only lets its holder set their own password (the login
 form turns into that form), so no session or token exists while a one-time password is in use,
 and nothing else needs to check for it. Every request re-checks the account (`refresh_user`,
-at most once a second), so disabling or resetting an account ends its browser sessions at once.
+at most once a second), so disabling or resetting an account ends its browser sessions at once;
+logging out ends all of them too (mnss_hub.logout).
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from jupyterhub.handlers.login import LoginHandler
 from tornado import web
 from traitlets import Dict, Float, Integer, Unicode
 
-from . import people_pages
+from . import people_pages, token_guard
 from .accounts import AccountError, AccountStore, Verdict
+from .logout import EveryBrowserLogoutHandler
 from .pseudonym import load_or_create_key, pseudonym
 from .throttle import Limits, LoginThrottle, Refusal, ThrottlePolicy
 
@@ -278,7 +280,9 @@ class PasswordAuthenticator(Authenticator):
     def get_handlers(self, app):
         return [
             (r"/login", PasswordLoginHandler),
+            (r"/logout", EveryBrowserLogoutHandler),
             (r"/set-password", SetPasswordHandler),
             (r"/change-password", ChangePasswordHandler),
             *(people_pages.handlers() if self.people_site else []),
+            *token_guard.handlers(),
         ]

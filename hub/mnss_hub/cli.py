@@ -13,7 +13,7 @@ from traitlets.config import Config
 from mnss_foundation import schemadoc
 from mnss_foundation.files import write_atomic
 
-from . import apply, sessions, siteconfig, sso_cli
+from . import apply, private_files, sessions, siteconfig, sso_cli
 from .accounts import AccountError, AccountStore, generate_password
 from .people import cli as people_cli
 from .portal import groups as portal_groups
@@ -214,6 +214,10 @@ def cmd_run(args) -> int:
         print(
             f"mnss-hub: jupyterhub_config.py not found (looked at {where}); pass --jupyterhub-config", file=sys.stderr
         )
+        return 2
+    exposed = private_files.exposed(apply.secret_files(site))
+    if exposed:
+        print("mnss-hub: refusing to start / 拒绝启动:\n  " + "\n  ".join(exposed), file=sys.stderr)
         return 2
     prepare_state_dir(site)
     if site["mode"] in apply.CONTAINER_MODES:

@@ -30,8 +30,9 @@ from tornado import web
 from tornado.httputil import url_concat
 from traitlets import Bool, Callable, Dict, Unicode
 
-from . import people_pages, sso_register
+from . import people_pages, sso_register, token_guard
 from .accounts import AccountStore
+from .logout import EveryBrowserLogout
 from .sso_links import LinkError, LinkStore, normalise_username
 
 INVITATION_COOKIE = "mnss-sso-invitation"
@@ -141,8 +142,9 @@ class SSOCallbackHandler(OAuthCallbackHandler):
         return value.decode("utf-8", "replace") if value else ""
 
 
-class SSOLogoutHandler(OAuthLogoutHandler):
-    """Clear the hub session (the parent does), then end the provider's session (RP-initiated logout)."""
+class SSOLogoutHandler(EveryBrowserLogout, OAuthLogoutHandler):
+    """Clear the user's hub sessions (every browser's, mnss_hub.logout), then end the provider's
+    session (RP-initiated logout)."""
 
     async def render_logout_page(self):
         end_session = self.authenticator.end_session_url
@@ -234,7 +236,7 @@ class OIDCAuthenticator(GenericOAuthenticator):
 
     def get_handlers(self, app):
         extra = sso_register.handlers() if self.people_site else []
-        return [*super().get_handlers(app), *extra]
+        return [*super().get_handlers(app), *extra, *token_guard.handlers()]
 
     @property
     def links(self) -> LinkStore:

@@ -16,6 +16,7 @@ Timestamps are the service's clock, never the client's.
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
 import os
@@ -44,6 +45,16 @@ class Conflict(StoreError):
 
 class Invalid(StoreError):
     status = 400
+
+
+class StorageFull(StoreError):
+    """The disk (or quota) under the store is full: nothing of this write was kept, all earlier
+    records are intact, and the message names the folder to free space in."""
+
+    status = 507
+
+
+FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 def public(meta: dict) -> dict:
@@ -77,8 +88,17 @@ class Store:
             each.mkdir(mode=0o700, exist_ok=True)
 
     def _write_atomic(self, path: Path, data: bytes) -> None:
-        self._mkdirs(path.parent)
-        write_atomic(path, data)
+        try:
+            self._mkdirs(path.parent)
+            write_atomic(path, data)
+        except OSError as err:
+            if err.errno not in FULL:
+                raise
+            raise StorageFull(
+                f"交换区存储已满（{self.root}），本次未保存，之前的内容完好；请管理员释放空间 / "
+                f"the exchange's storage is full ({self.root}): nothing of this was saved, earlier "
+                "work is intact; an administrator must free space there"
+            ) from None
 
     def _put_blob(self, entries: list[archive.Entry]) -> tuple[str, int]:
         data = archive.pack(entries)
