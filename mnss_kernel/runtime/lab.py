@@ -132,6 +132,7 @@ class Lab:
         self.faults = Ledger()  # the faults in effect; the kernel state follows the plan and these
         self._installed: dict[str, Shape] = {}  # tc shapes that differ from the plan, by device
         self._fault_bridges: dict[str, set[int]] = {}  # switch -> VLAN bridges added for faults
+        self._fault_lock = threading.RLock()  # one fault change at a time (widgets, threads)
         self._processes: list[subprocess.Popen] = []
         self._services: dict[str, int] = {}  # node -> port of its running application server
         self._record: registry.LabRecord | None = None
@@ -403,24 +404,26 @@ class Lab:
     def apply(self, effect: Effect) -> None:
         """Put a fault into effect (refused if it already is, or contradicts one that is)."""
         self._require_running()
-        self.faults.add(effect)
-        try:
-            self._enforce(effect)
-        except BaseException:
-            self.faults.remove(effect)
-            with contextlib.suppress(Exception):  # undo what got done; the first error is the news
+        with self._fault_lock:
+            self.faults.add(effect)
+            try:
                 self._enforce(effect)
-            raise
+            except BaseException:
+                self.faults.remove(effect)
+                with contextlib.suppress(Exception):  # undo what got done; the first error is the news
+                    self._enforce(effect)
+                raise
 
     def revert(self, effect: Effect) -> None:
         """Repair a fault in effect: what it changed goes back to the plan, less the faults still in effect."""
         self._require_running()
-        self.faults.remove(effect)
-        try:
-            self._enforce(effect)
-        except BaseException:
-            self.faults.add(effect)
-            raise
+        with self._fault_lock:
+            self.faults.remove(effect)
+            try:
+                self._enforce(effect)
+            except BaseException:
+                self.faults.add(effect)
+                raise
 
     def _enforce(self, effect: Effect) -> None:
         """Set what `effect` touches to what the plan and the faults now in effect say."""
