@@ -253,3 +253,17 @@ def test_equal_faults_are_one_fault_whichever_way_round_their_link_is_named(lab)
         "r1", str(lab.plan.routes["r1"][0][0])
     )
     assert of_link(TOPO.link("r1", "r2")) == Shape(netem=("delay", "10ms"))
+
+
+def test_a_link_down_by_the_plan_stays_down_when_a_link_down_fault_on_it_is_repaired(monkeypatch):
+    links = [*TOPO.to_dict()["links"][:3], {"a": "r2", "b": "h2", "up": False}]
+    topo = Topology.from_dict({**TOPO.to_dict(), "links": links})
+    lab = Lab(topo)
+    lab.running = True
+    kernel = Kernel(monkeypatch, lab)
+    cable = faults.LinkDown("h2", "r2")
+    cable.inject(lab)
+    cable.repair(lab)
+    r2_end = next(i for i in lab.plan.interfaces["r2"] if i.peer_node == "h2")
+    assert kernel.lines(lab, "r2") == [f"link set dev {r2_end.name} down"] * 2
+    assert lab.status()["links"]["r2-h2"] is False
