@@ -9,24 +9,35 @@ from __future__ import annotations
 
 import random
 from dataclasses import asdict, dataclass
+from typing import TYPE_CHECKING
 
 from .catalog import is_l3, role
-from .runtime.lab import Lab, bridge_lines
-from .runtime.shell import EngineError, batch, netns_exec, run
+from .runtime import ledger
+from .runtime.shell import EngineError
+
+if TYPE_CHECKING:
+    from .runtime.lab import Lab
 
 
 @dataclass(frozen=True)
 class Fault:
+    """A fault is put into effect and repaired by the Lab, which keeps the ledger of those in effect:
+    repairs compose in any order (see runtime.ledger)."""
+
     kind = "fault"
 
     def describe(self) -> dict:
         return {"kind": self.kind} | asdict(self)
 
-    def inject(self, lab: Lab) -> None:
+    def effect(self, lab: Lab) -> ledger.Effect:
+        """What this fault changes, in the lab's plan terms (checked against the lab)."""
         raise NotImplementedError
 
+    def inject(self, lab: Lab) -> None:
+        lab.apply(self.effect(lab))
+
     def repair(self, lab: Lab) -> None:
-        raise NotImplementedError
+        lab.revert(self.effect(lab))
 
 
 @dataclass(frozen=True)
@@ -35,11 +46,9 @@ class LinkDown(Fault):
     b: str
     kind = "link_down"
 
-    def inject(self, lab):
-        lab.set_link(self.a, self.b, up=False)
-
-    def repair(self, lab):
-        lab.set_link(self.a, self.b, up=True)
+    def effect(self, lab):
+        lab.topology.link(self.a, self.b)  # KeyError naming the link if unknown
+        return ledger.LinkAdminDown(ledger.ends(self.a, self.b))
 
 
 @dataclass(frozen=True)
@@ -47,43 +56,26 @@ class NodeDown(Fault):
     node: str
     kind = "node_down"
 
-    def inject(self, lab):
-        lab.set_node(self.node, up=False)
-
-    def repair(self, lab):
-        lab.set_node(self.node, up=True)
+    def effect(self, lab):
+        lab.topology.node(self.node)
+        return ledger.NodeAdminDown(self.node)
 
 
 @dataclass(frozen=True)
 class Throttle(Fault):
-    """Squeeze a link to `mbit` Mbit/s in both directions (a bad cable, a saturated uplink)."""
+    """Squeeze a link to `mbit` Mbit/s in both directions (a bad cable, a saturated uplink); a link
+    shaped tighter by the plan stays as tight, and its delay and loss stay as they are."""
 
     a: str
     b: str
     mbit: float
     kind = "throttle"
 
-    def _interfaces(self, lab):
-        index = lab.topology.links.index(lab.topology.link(self.a, self.b))
-        return lab.plan.interfaces_of_link(index), lab.topology.links[index]
-
-    def inject(self, lab):
-        ifs, link = self._interfaces(lab)
-        for i in ifs:
-            verb = "change" if link.bw else "add"
-            lines = [] if link.bw else [f"qdisc add dev {i.name} root handle 1: htb default 1"]
-            lines.append(f"class {verb} dev {i.name} parent 1: classid 1:1 htb rate {self.mbit}mbit burst 15k")
-            batch(lines, lab.ns(i.node), tool="tc", what=f"throttling {i.name}")
-
-    def repair(self, lab):
-        ifs, link = self._interfaces(lab)
-        for i in ifs:
-            line = (
-                f"class change dev {i.name} parent 1: classid 1:1 htb rate {link.bw}mbit burst 15k"
-                if link.bw
-                else f"qdisc del dev {i.name} root"
-            )
-            batch([line], lab.ns(i.node), tool="tc", what=f"restoring {i.name}")
+    def effect(self, lab):
+        lab.topology.link(self.a, self.b)
+        if not self.mbit > 0:
+            raise ValueError(f"throttle: mbit must be above 0, not {self.mbit!r} (限速值必须大于 0)")
+        return ledger.RateCap(ledger.ends(self.a, self.b), float(self.mbit))
 
 
 @dataclass(frozen=True)
@@ -94,18 +86,10 @@ class RouteRemoved(Fault):
     network: str
     kind = "route_removed"
 
-    def _via(self, lab) -> str:
-        for net, via in lab.plan.routes.get(self.router, []):
-            if str(net) == self.network:
-                return str(via)
-        raise EngineError(f"router {self.router!r} has no route to {self.network}")
-
-    def inject(self, lab):
-        self._via(lab)
-        batch([f"route del {self.network}"], lab.ns(self.router))
-
-    def repair(self, lab):
-        batch([f"route add {self.network} via {self._via(lab)}"], lab.ns(self.router))
+    def effect(self, lab):
+        if not any(str(net) == self.network for net, _ in lab.plan.routes.get(self.router, [])):
+            raise EngineError(f"router {self.router!r} has no route to {self.network}")
+        return ledger.RouteWithdrawn(self.router, self.network)
 
 
 @dataclass(frozen=True)
@@ -117,20 +101,15 @@ class WrongVlan(Fault):
     vlan: int
     kind = "wrong_vlan"
 
-    def _port(self, lab):
+    def effect(self, lab):
+        if self.switch not in lab.plan.bridges:
+            raise EngineError(f"{self.switch!r} is not a switch")
         for i in lab.plan.interfaces[self.switch]:
             if i.peer_node == self.node:
-                return i
+                if i.vlan == self.vlan:
+                    raise EngineError(f"port of {self.switch!r} to {self.node!r} is already in VLAN {self.vlan}")
+                return ledger.PortInVlan(self.switch, i.name, self.vlan)
         raise EngineError(f"switch {self.switch!r} has no port to {self.node!r}")
-
-    def inject(self, lab):
-        port = self._port(lab)
-        lines = [] if self.vlan in lab.plan.bridges[self.switch] else bridge_lines(self.vlan)
-        batch(lines + [f"link set dev {port.name} master br{self.vlan}"], lab.ns(self.switch))
-
-    def repair(self, lab):
-        port = self._port(lab)
-        batch([f"link set dev {port.name} master br{port.vlan}"], lab.ns(self.switch))
 
 
 @dataclass(frozen=True)
@@ -142,16 +121,9 @@ class FirewallBlock(Fault):
     dst: str
     kind = "firewall_block"
 
-    def _rule(self, op: str) -> list[str]:
-        return (
-            ["iptables", op, "FORWARD"] + (["1"] if op == "-I" else []) + ["-s", self.src, "-d", self.dst, "-j", "DROP"]
-        )
-
-    def inject(self, lab):
-        run(netns_exec(lab.ns(self.node), self._rule("-I")), what=f"blocking on {self.node}")
-
-    def repair(self, lab):
-        run(netns_exec(lab.ns(self.node), self._rule("-D")), what=f"unblocking on {self.node}")
+    def effect(self, lab):
+        lab.topology.node(self.node)
+        return ledger.ExtraRule(self.node, ("-s", self.src, "-d", self.dst, "-j", "DROP"))
 
 
 def candidates(topology, plan) -> list[Fault]:

@@ -11,6 +11,7 @@ interpreter exit, and a start-up sweep removes what a killed run of the same own
 from __future__ import annotations
 
 import atexit
+import contextlib
 import shutil
 import signal
 import subprocess
@@ -26,7 +27,9 @@ from mnss_foundation.server_settings import ServerSettings
 
 from ..catalog import kind as kind_of, role
 from ..topology import Plan, Topology, TopologyError, load, plan as make_plan
-from . import capabilities, registry
+from . import capabilities, registry, shaping
+from .ledger import Effect, ExtraRule, Ledger, LinkAdminDown, NodeAdminDown, PortInVlan, RateCap, RouteWithdrawn, ends
+from .shaping import Shape
 from .shell import CommandResult, EngineError, batch, in_netns, netns_exec, parallel, run
 
 Progress = Callable[[str, int, int], None]
@@ -126,8 +129,10 @@ class Lab:
         self.lab_id = registry.new_lab_id()
         self.progress = progress or (lambda phase, done, total: None)
         self.running = False
-        self.down_links: set[frozenset] = {frozenset(link.ends()) for link in self.topology.links if not link.up}
-        self.down_nodes: set[str] = set()
+        self.faults = Ledger()  # the faults in effect; the kernel state follows the plan and these
+        self._installed: dict[str, Shape] = {}  # tc shapes that differ from the plan, by device
+        self._fault_bridges: dict[str, set[int]] = {}  # switch -> VLAN bridges added for faults
+        self._fault_lock = threading.RLock()  # one fault change at a time (widgets, threads)
         self._processes: list[subprocess.Popen] = []
         self._services: dict[str, int] = {}  # node -> port of its running application server
         self._record: registry.LabRecord | None = None
@@ -306,14 +311,20 @@ class Lab:
             run(netns_exec(ns, ["iptables-restore"]), stdin=rules, what=f"firewall rules of {node.name}")
 
     def _route_lines(self, node: str) -> list[str]:
+        """The node's planned routes; those withdrawn by a fault in effect are deleted instead."""
         lines = [f"route replace default via {self.plan.gateways[node]}"] if node in self.plan.gateways else []
-        return lines + [f"route replace {net} via {via}" for net, via in self.plan.routes.get(node, [])]
+        for net, via in self.plan.routes.get(node, []):
+            withdrawn = self.faults.route_withdrawn(node, str(net))
+            lines.append(f"route del {net}" if withdrawn else f"route replace {net} via {via}")
+        return lines
 
     def _restore_routes(self, nodes) -> None:
-        """Linux deletes a route when its interface goes down; put the planned ones back.
+        """Give each node its planned routes, less those a fault withdrew.
 
-        -force: a route whose gateway is behind another link that is still down cannot be added
-        yet; it comes back when that link does.
+        Linux deletes a node's routes through an interface that goes down, so this runs whenever
+        one comes back up. -force: a route whose gateway is behind another interface still down
+        cannot be added yet; it comes back when that interface does. Deleting a withdrawn route
+        that is already gone fails harmlessly for the same reason.
         """
         for node in nodes:
             lines = self._route_lines(node)
@@ -323,24 +334,11 @@ class Lab:
                 )
 
     def _shaping_lines(self, node: str) -> list[str]:
-        lines = []
-        for i in self.plan.interfaces[node]:
-            link = self.topology.links[i.link_index]
-            netem = []
-            if link.delay:
-                netem += ["delay", f"{link.delay}ms"] + ([f"{link.jitter}ms"] if link.jitter else [])
-            if link.loss:
-                netem += ["loss", f"{link.loss}%"]
-            if link.bw:
-                lines += [
-                    f"qdisc add dev {i.name} root handle 1: htb default 1",
-                    f"class add dev {i.name} parent 1: classid 1:1 htb rate {link.bw}mbit burst 15k",
-                ]
-                if netem:
-                    lines.append(f"qdisc add dev {i.name} parent 1:1 handle 10: netem {' '.join(netem)}")
-            elif netem:
-                lines.append(f"qdisc add dev {i.name} root handle 10: netem {' '.join(netem)}")
-        return lines
+        return [
+            line
+            for i in self.plan.interfaces[node]
+            for line in shaping.install_lines(i.name, shaping.of_link(self.topology.links[i.link_index]))
+        ]
 
     # -- using --------------------------------------------------------------------------------
     def _require_running(self) -> None:
@@ -392,28 +390,113 @@ class Lab:
         self._services[node] = int(words[2])
         return self._services[node]
 
+    # -- faults -------------------------------------------------------------------------------
+    @property
+    def down_links(self) -> set[frozenset]:
+        """Links down by the plan or by a fault in effect."""
+        planned = {ends(*link.ends()) for link in self.topology.links if not link.up}
+        return planned | self.faults.down_links()
+
+    @property
+    def down_nodes(self) -> set[str]:
+        return self.faults.down_nodes()
+
+    def apply(self, effect: Effect) -> None:
+        """Put a fault into effect (refused if it already is, or contradicts one that is)."""
+        self._require_running()
+        with self._fault_lock:
+            self.faults.add(effect)
+            try:
+                self._enforce(effect)
+            except BaseException:
+                self.faults.remove(effect)
+                with contextlib.suppress(Exception):  # undo what got done; the first error is the news
+                    self._enforce(effect)
+                raise
+
+    def revert(self, effect: Effect) -> None:
+        """Repair a fault in effect: what it changed goes back to the plan, less the faults still in effect."""
+        self._require_running()
+        with self._fault_lock:
+            self.faults.remove(effect)
+            try:
+                self._enforce(effect)
+            except BaseException:
+                self.faults.add(effect)
+                raise
+
+    def _enforce(self, effect: Effect) -> None:
+        """Set what `effect` touches to what the plan and the faults now in effect say."""
+        if isinstance(effect, LinkAdminDown):
+            index = self.topology.links.index(self.topology.link(*sorted(effect.link)))
+            self._set_admin(self.plan.interfaces_of_link(index))
+        elif isinstance(effect, NodeAdminDown):
+            self._set_admin(self.plan.interfaces[effect.node])
+        elif isinstance(effect, RouteWithdrawn):
+            self._restore_routes([effect.node])
+        elif isinstance(effect, RateCap):
+            index = self.topology.links.index(self.topology.link(*sorted(effect.link)))
+            self._reshape(self.plan.interfaces_of_link(index))
+        elif isinstance(effect, PortInVlan):
+            self._repatch(effect.switch)
+        elif isinstance(effect, ExtraRule):
+            op = ["-I", "FORWARD", "1"] if effect in self.faults else ["-D", "FORWARD"]
+            run(netns_exec(self.ns(effect.node), ["iptables", *op, *effect.spec]), what=f"rules of {effect.node}")
+        else:
+            raise TypeError(f"unknown effect {effect!r}")
+
+    def _set_admin(self, interfaces) -> None:
+        """Each interface up unless its link or its node is down; routes and bridges follow."""
+        down_links, down_nodes = self.down_links, self.down_nodes
+        lines: dict[str, list[str]] = {}
+        came_up, touched = set(), set()
+        for i in interfaces:
+            up = ends(i.node, i.peer_node) not in down_links and i.node not in down_nodes
+            lines.setdefault(i.node, []).append(f"link set dev {i.name} {'up' if up else 'down'}")
+            touched |= {i.node, i.peer_node}
+            if up:
+                came_up.add(i.node)
+        for node, node_lines in lines.items():
+            batch(node_lines, self.ns(node), what=f"setting links of {node}")
+        if came_up:
+            self._wait_for_bridges(self._switches_among(*touched))
+            self._restore_routes(sorted(came_up))
+
+    def _reshape(self, interfaces) -> None:
+        """Each interface's qdiscs to its link's planned shape under the tightest rate cap in effect."""
+        for i in interfaces:
+            link = self.topology.links[i.link_index]
+            planned = shaping.of_link(link)
+            new = planned.capped(self.faults.rate_cap(ends(*link.ends())))
+            lines = shaping.reshape_lines(i.name, self._installed.get(i.name, planned), new)
+            batch(lines, self.ns(i.node), tool="tc", what=f"shaping {i.name}")
+            self._installed[i.name] = new
+
+    def _repatch(self, switch: str) -> None:
+        """Each port of a switch in its VLAN's bridge (a fault's, else the planned one); bridges that
+        only faults needed are removed once no port uses them."""
+        ns = self.ns(switch)
+        planned = set(self.plan.bridges[switch])
+        present = set(planned) | self._fault_bridges.get(switch, set())
+        wanted = planned | self.faults.vlans_borrowed(switch)
+        lines = [line for vlan in sorted(wanted - present) for line in bridge_lines(vlan)]
+        for i in self.plan.interfaces[switch]:
+            vlan = self.faults.port_vlan(switch, i.name)
+            lines.append(f"link set dev {i.name} master br{i.vlan if vlan is None else vlan}")
+        lines += [f"link del br{vlan}" for vlan in sorted(present - wanted)]
+        batch(lines, ns, what=f"patching ports of {switch}")
+        self._fault_bridges[switch] = wanted - planned
+        self._wait_for_bridges([switch])
+
     def set_link(self, a: str, b: str, up: bool) -> None:
         """Take a link down or bring it back (both ends), as a cable pulled or replugged."""
-        self._require_running()
-        index = self.topology.links.index(self.topology.link(a, b))
-        for i in self.plan.interfaces_of_link(index):
-            batch([f"link set dev {i.name} {'up' if up else 'down'}"], self.ns(i.node))
-        (self.down_links.discard if up else self.down_links.add)(frozenset((a, b)))
-        if up:
-            self._wait_for_bridges(self._switches_among(a, b))
-            self._restore_routes([a, b])
+        self.topology.link(a, b)  # KeyError naming the link if unknown
+        (self.revert if up else self.apply)(LinkAdminDown(ends(a, b)))
 
     def set_node(self, node: str, up: bool) -> None:
         """Power a node off or on: all its interfaces down or up."""
-        self._require_running()
-        for i in self.plan.interfaces[node]:
-            if up and frozenset((i.node, i.peer_node)) in self.down_links:
-                continue
-            batch([f"link set dev {i.name} {'up' if up else 'down'}"], self.ns(node))
-        (self.down_nodes.discard if up else self.down_nodes.add)(node)
-        if up:
-            self._wait_for_bridges(self._switches_among(node, *(i.peer_node for i in self.plan.interfaces[node])))
-            self._restore_routes([node])
+        self.topology.node(node)
+        (self.revert if up else self.apply)(NodeAdminDown(node))
 
     def _switches_among(self, *names: str) -> list[str]:
         return [n for n in set(names) if role(self.topology.node(n).kind) == "switch"]

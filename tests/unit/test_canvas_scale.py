@@ -91,8 +91,11 @@ class RunningLab:
     def status(self):
         return {"nodes": {}, "links": {}}
 
-    def set_link(self, a, b, up):
-        self.calls.append((a, b, up))
+    def apply(self, effect):
+        self.calls.append(("apply", effect))
+
+    def revert(self, effect):
+        self.calls.append(("revert", effect))
 
 
 def fake_pings(topo):
