@@ -22,7 +22,7 @@ from mnss_hub.people import (
 )
 from mnss_hub.people.rotation import reencrypt_all
 from tests.integration.test_recommender_postgres import postgres_url  # noqa: F401 (fixture)
-from tests.unit.people.conftest import form, make_id
+from tests.unit.hub.people.conftest import form, make_id
 
 pytestmark = pytest.mark.integration
 

@@ -136,7 +136,7 @@ def test_save_and_load_round_trip(canvas, tmp_path):
 
 def test_load_opens_a_containerlab_file_and_shows_what_the_import_changed(canvas):
     """Opening containerlab's br01 example: the renamed bridge is said in the message, escaped."""
-    path = Path(__file__).parents[1] / "data" / "containerlab" / "br01.clab.yml"
+    path = Path(__file__).parents[2] / "data" / "containerlab" / "br01.clab.yml"
     canvas.file_box.value = str(path)
     button(canvas, "mnss-load").click()
     assert canvas.topology.names() == ["srl1", "srl2", "srl3", "br_clab"]

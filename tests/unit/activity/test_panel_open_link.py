@@ -7,7 +7,7 @@ import pytest
 
 from mnss_activity.panel import copy_tutorial, tutorial_source
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.fixture

@@ -123,7 +123,7 @@ def test_distinct_ports_pass():
 def test_run_finds_jupyterhub_config_from_another_folder(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     found, looked = cli.find_hub_config(None)
-    assert found == (Path(__file__).resolve().parents[2] / "jupyterhub_config.py")
+    assert found == (Path(__file__).resolve().parents[3] / "jupyterhub_config.py")
     assert looked[0] == tmp_path / "jupyterhub_config.py"
     (tmp_path / "jupyterhub_config.py").write_text("# a site's own\n")
     assert cli.find_hub_config(None)[0] == (tmp_path / "jupyterhub_config.py").resolve()

@@ -9,7 +9,7 @@ from mnss_hub import cli, siteconfig
 from mnss_kernel.topology import validate
 from mnss_kernel.topology.reference import reference
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _keys(schema: dict, root: dict, prefix: str = ""):

@@ -9,7 +9,7 @@ import pytest
 from mnss_activity.graded import feedback_score, graded_event_id
 from mnss_courses.exchange.store import Store
 from mnss_hub.portal.progress import graded_events
-from tests.unit.test_activity_graded import feedback_html
+from tests.unit.activity.test_graded import feedback_html
 
 COURSE, AID = "hospital-lan", "lan-build"
 NB = [(f"{AID}.ipynb", b'{"cells": []}')]

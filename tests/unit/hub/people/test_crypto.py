@@ -50,7 +50,7 @@ def test_key_file_created_private_and_reloaded(tmp_path):
     assert load_keyring(path, environ={}) == ring
     save_keyring(path, ring.with_new_key())
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
-    assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
+    assert [p.name for p in path.parent.iterdir()] == ["pii.key"]  # no temporary left beside it
 
 
 def test_loose_key_file_mode_refused(tmp_path):

@@ -10,7 +10,7 @@ from mnss_courses import bundle
 from mnss_courses.grader import GradingError
 from mnss_courses.instructor import check_assignment_id, find_course, gradebook_url, sandbox_options
 
-COURSES = Path(__file__).resolve().parents[2] / "courses"
+COURSES = Path(__file__).resolve().parents[3] / "courses"
 
 
 def test_find_course_by_id_or_folder_and_unknown_ids_list_the_known_ones():

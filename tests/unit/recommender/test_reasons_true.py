@@ -15,7 +15,7 @@ from mnss_recommender.nextup import next_up
 from mnss_recommender.profiles import category_title
 from mnss_recommender.simulate import SimulationConfig, simulate
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 class Facts:

@@ -58,7 +58,7 @@ def test_statistics_hide_small_groups_and_other_courses():
     assert stats[1] == {"item": "c1/b", "learners": f"<{MIN_GROUP}"}
 
 
-CATALOG = Catalog.load(str(Path(__file__).resolve().parents[2] / "courses"), strict=False)
+CATALOG = Catalog.load(str(Path(__file__).resolve().parents[3] / "courses"), strict=False)
 NOW = 1_800_000_000.0
 
 

@@ -21,7 +21,7 @@ from mnss_kernel.topology.formats.common import node_names
 from mnss_kernel.topology.formats.mininet import import_mininet
 from mnss_kernel.topology.loader import detect
 
-CLAB = Path(__file__).parents[1] / "data" / "containerlab"
+CLAB = Path(__file__).parents[2] / "data" / "containerlab"
 MNSS_YAML = "name: two\nnodes: [{name: h1, kind: host}, {name: h2, kind: host}]\nlinks: [{a: h1, b: h2}]\n"
 MININET_PY = textwrap.dedent("""\
     from mininet.topo import Topo

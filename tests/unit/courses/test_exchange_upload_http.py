@@ -18,7 +18,7 @@ from mnss_courses.exchange import archive
 from mnss_courses.exchange.handlers import routes
 from mnss_courses.exchange.policy import Membership
 from mnss_courses.exchange.store import Store
-from tests.unit.test_exchange_archive import gzip_bombed_pax_header
+from tests.unit.courses.test_exchange_archive import gzip_bombed_pax_header
 
 COURSE, AID = "hospital-lan", "lan-build"
 

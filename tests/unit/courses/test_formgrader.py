@@ -55,7 +55,7 @@ def test_the_formgrader_takes_the_courses_own_timeouts_and_limits(tmp_path):
     import shutil
 
     catalog = tmp_path / "courses"
-    shutil.copytree(Path(__file__).resolve().parents[2] / "courses" / "python-basics", catalog / "python-basics")
+    shutil.copytree(Path(__file__).resolve().parents[3] / "courses" / "python-basics", catalog / "python-basics")
     meta = catalog / "python-basics" / "course.yaml"
     meta.write_text(meta.read_text("utf-8") + "grading:\n  cell_timeout: 90\n  memory_mb: 2048\n", "utf-8")
     config_dir = tmp_path / "config"

@@ -10,7 +10,7 @@ import pytest
 from mnss_foundation import plugins
 from mnss_kernel import cli
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 # Groups the project's lower layers call; every one must have the project's own hook in it.
 HOOK_GROUPS = ("mnss_kernel.cli", "mnss_kernel.lab_started", "mnss_courses.exchange_events")
 
