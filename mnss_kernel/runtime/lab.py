@@ -206,6 +206,11 @@ class Lab:
         return self._place is not shell.DIRECT
 
     @property
+    def holder_pid(self) -> int | None:
+        """PID 1 of the lab as this host sees it (its namespaces: /proc/<pid>/root/run/netns)."""
+        return self._place.pid
+
+    @property
     def rootless(self) -> bool:
         """Whether the lab lives in a user namespace of its own, built without root."""
         return self.held and self._place.userns
