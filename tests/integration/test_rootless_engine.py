@@ -142,3 +142,49 @@ def test_kill_9_of_the_owner_leaves_no_namespace_and_no_record(as_nobody):
             proc.wait(10)
         if lab and _holder_alive(lab["holder"]):
             os.kill(lab["holder"], signal.SIGKILL)
+
+
+MININET_SCRIPT = textwrap.dedent("""
+    import importlib.util, json
+    from pathlib import Path
+    from mnss_kernel import measure
+    from mnss_kernel.runtime import EngineError, Lab
+    from mnss_kernel.topology import load
+    from mnss_kernel.topology.formats import to_mininet_python
+    example = Path(importlib.util.find_spec("mininet.examples").submodule_search_locations[0]) / "linuxrouter.py"
+    imported = load(example)
+    exported = to_mininet_python(imported.topology)
+    with Lab(imported.topology) as lab:
+        pings = measure.ping_matrix(lab)
+        try:
+            with measure.capture(lab, "h1", "/tmp/never.pcap"):
+                capture = "started"
+        except EngineError as err:
+            capture = str(err)
+        print(json.dumps({"rootless": lab.rootless, "pairs": len(pings), "lossy": int((pings.loss_pct > 0).sum()),
+                          "exported": "addLink" in exported, "capture": capture}))
+""")
+
+
+@pytest.mark.slow
+def test_mininet_files_import_build_and_export_without_root_and_stock_mininet_needs_root():
+    """What of Mininet's API applies without root: its topology files import, build and export
+    (MNSS's runtime); stock Mininet's own runtime refuses. Packet capture is refused by name."""
+    done = subprocess.run(
+        unprivileged.argv("-c", MININET_SCRIPT), env=unprivileged.env(), cwd="/", capture_output=True, text=True
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    result = json.loads(done.stdout)
+    assert result["rootless"] and result["exported"]
+    assert result["pairs"] == 12 and result["lossy"] == 0
+    assert result["capture"].startswith("packet capture needs root for now"), result["capture"]
+
+    stock = subprocess.run(
+        unprivileged.command("mn", "--test", "none"),
+        env=unprivileged.env(),
+        cwd="/",
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert "Mininet must run as root" in stock.stdout + stock.stderr

@@ -27,18 +27,16 @@ def why_not() -> str | None:
     return None
 
 
-def argv(*args: str) -> list[str]:
-    """`python args...` as the unprivileged account (no groups, no capabilities)."""
+def command(*args: str) -> list[str]:
+    """A command run as the unprivileged account (no groups, no capabilities)."""
     account = pwd.getpwnam(ACCOUNT)
-    return [
-        "setpriv",
-        f"--reuid={account.pw_uid}",
-        f"--regid={account.pw_gid}",
-        "--clear-groups",
-        "--inh-caps=-all",
-        sys.executable,
-        *args,
-    ]
+    ids = [f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}", "--clear-groups", "--inh-caps=-all"]
+    return ["setpriv", *ids, *args]
+
+
+def argv(*args: str) -> list[str]:
+    """`python args...` (this interpreter) as the unprivileged account."""
+    return command(sys.executable, *args)
 
 
 def env(**extra: str) -> dict:
