@@ -1,8 +1,9 @@
 """A running emulation of a topology: `with Lab(topology) as lab: ...`.
 
-A lab lives in a user namespace of its own, owned by the calling user (see holder.py): no root is
-needed, and the lab ends with the process that started it, even when that process is killed. Root
-without user namespaces (some containers) builds directly on the host instead.
+A lab lives in namespaces held by a process of its own (holder.py): for a user without root, inside
+a user namespace that user owns, so no root is needed; for root too, so that the lab ends with the
+process that started it, even when that process is killed. Root where such namespaces cannot be
+made (some containers) builds directly on the host instead.
 
 Every node is a named network namespace; hosts and routers hold their interfaces there, a switch
 holds one Linux bridge per VLAN. Building is batched: one `ip -batch` creates all namespaces and
@@ -175,6 +176,7 @@ class Lab:
             _install_handlers()
             Lab._handlers_installed = True
         held = self._wants_holder()
+        self._place = shell.DIRECT
         registry.sweep(self.owner)
         names = [self.ns(n.name) for n in self.topology.nodes]
         self.workdir = Path(tempfile.mkdtemp(prefix=f"mnss-lab-{self.owner}-{self.lab_id}-"))
@@ -185,8 +187,7 @@ class Lab:
         try:
             if held:
                 self._place = Holder(f"{self.owner}-{self.lab_id}", str(self._record.path), str(self.workdir))
-                self._record.holder = self._place.pid
-                self._record.holder_start = registry._start_time(self._place.pid)
+                self._record.held_by(self._place.pid)
                 shell.register(self._prefix, self._place)
             self._record.save()
             self._build()

@@ -108,6 +108,9 @@ class LabRecord:
     def alive(self) -> bool:
         return _start_time(self.pid) == self.pid_start
 
+    def held_by(self, pid: int) -> None:
+        self.holder, self.holder_start = pid, _start_time(pid)
+
     def end_holder(self) -> None:
         """Kill the holder of a lab whose owner is gone (it normally ends by itself then)."""
         if self.holder and _start_time(self.holder) == self.holder_start:
@@ -180,17 +183,31 @@ def delete_namespaces(names: list[str]) -> None:
 def end_all(owner: str) -> list[str]:
     """Every lab of this owner ends, live ones too (their kernel is killed): for when the user's
     server has stopped and nothing of theirs may keep running. Returns the namespaces removed."""
+    ended = []
     for rec in records(owner):
         if rec.alive():
             try:
                 os.kill(rec.pid, 9)
             except ProcessLookupError:
                 pass
-            for _ in range(50):  # SIGKILL is asynchronous: wait until the kernel is gone
-                if not rec.alive():
-                    break
-                time.sleep(0.1)
-    return sweep(owner)
+            _wait(lambda r=rec: not r.alive())  # SIGKILL is asynchronous: wait until the kernel is gone
+        if rec.holder:  # its holder ends with the kernel, and the namespaces with the holder
+            if not _wait(lambda r=rec: _start_time(r.holder) != r.holder_start):
+                rec.end_holder()
+            if rec.workdir:
+                shutil.rmtree(rec.workdir, ignore_errors=True)
+            rec.forget()
+            ended += rec.namespaces
+    return ended + sweep(owner)
+
+
+def _wait(done, seconds: float = 5) -> bool:
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
 
 
 def sweep(owner: str) -> list[str]:

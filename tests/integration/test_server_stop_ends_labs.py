@@ -8,6 +8,7 @@ import pytest
 
 from mnss_hub.hubclient import HubClient
 from mnss_kernel.runtime import registry
+from mnss_kernel.runtime.holder import holders
 from mnss_kernel.runtime.shell import existing_namespaces
 from tests.support.hubproc import running_hub, site_config
 
@@ -31,8 +32,16 @@ print("UP", len(running.topology.nodes))
 
 
 def leftovers(owner: str) -> tuple[list[str], list]:
+    """The owner's namespaces (on the host, or in the private /run of a lab's holder) and records."""
+    held = []
+    for name, pid in holders().items():
+        if name.startswith(f"{owner}-"):
+            try:
+                held += os.listdir(f"/proc/{pid}/root/run/netns")
+            except OSError:
+                continue
     return (
-        [ns for ns in existing_namespaces() if ns.startswith(f"{registry.PREFIX}-{owner}-")],
+        [ns for ns in existing_namespaces() if ns.startswith(f"{registry.PREFIX}-{owner}-")] + held,
         registry.records(owner),
     )
 
