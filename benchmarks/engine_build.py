@@ -177,6 +177,7 @@ def campus() -> None:
 def campus_run(holder: bool | None) -> dict:
     from mnss_kernel import templates
     from mnss_kernel.runtime.holder import holders
+    from mnss_kernel.runtime.registry import netns_name
 
     topo = templates.hospital_campus_1000()
     hosts = len(topo.names("host"))
@@ -197,8 +198,9 @@ def campus_run(holder: bool | None) -> dict:
     total = time.perf_counter() - started
     running[0] = False
     sampler.join()
-    leftovers = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.count("mnss-")
-    leftovers += sum(1 for name in holders() if name.startswith(f"{lab.owner}-{lab.lab_id}"))
+    listed = subprocess.run(["ip", "netns", "list"], capture_output=True, text=True).stdout.split()
+    leftovers = sum(1 for ns in listed if ns.startswith(netns_name(lab.owner, lab.lab_id, "")))
+    leftovers += sum(1 for name in holders() if name == f"{lab.owner}-{lab.lab_id}")
     return {
         "nodes": len(topo.nodes),
         "hosts": hosts,

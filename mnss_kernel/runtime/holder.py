@@ -50,11 +50,10 @@ UNSHARE = [
 class Holder:
     """A started holder: `pid` is the lab's PID 1 as this host sees it."""
 
-    kind = "holder"
-
-    def __init__(self, name: str, record: str, workdir: str = "", timeout: float = 20):
+    def __init__(self, name: str, record: str, workdir: str = "", userns: bool = True, timeout: float = 20):
         self.name = name
-        self.userns = os.geteuid() != 0
+        self.userns = userns
+        self.kind = "userns" if userns else "holder"
         unshare = UNSHARE + (["--user", "--map-root-user"] if self.userns else [])
         self._proc = subprocess.Popen(
             ["sh", "-c", _OUTER, _INNER, record, workdir, f"{MARK}:{name}", *unshare],
@@ -72,6 +71,10 @@ class Holder:
                 + (said.strip() or f"no answer within {timeout} s")
             )
         self.pid = int(said.split()[1])
+        entered = subprocess.run(self.on_host(["true"]), capture_output=True, text=True)
+        if entered.returncode != 0:
+            self.stop()
+            raise EngineError(f"could not enter the lab's namespaces: {entered.stderr.strip()[:300]}")
 
     # -- command prefixes -----------------------------------------------------------------------
     def _enter(self) -> list[str]:
@@ -109,6 +112,17 @@ class Holder:
                 pass
             self._proc.wait(timeout)
         self._proc.stdout.close()
+
+
+def start(name: str, record: str, workdir: str = "") -> Holder:
+    """A holder for a lab. Root first tries one without a user namespace (a container's root may
+    still lack CAP_SYS_CHROOT, which entering a mount namespace needs: then it takes one too)."""
+    if os.geteuid() == 0:
+        try:
+            return Holder(name, record, workdir, userns=False)
+        except EngineError:
+            pass
+    return Holder(name, record, workdir, userns=True)
 
 
 def _read_line(fd: int, timeout: float) -> str:

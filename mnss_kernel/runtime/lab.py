@@ -33,8 +33,7 @@ from mnss_foundation.server_settings import ServerSettings
 
 from ..catalog import kind as kind_of, role
 from ..topology import Plan, Topology, TopologyError, load, plan as make_plan
-from . import capabilities, registry, shell
-from .holder import Holder
+from . import capabilities, holder as holders, registry, shell
 from .shell import CommandResult, EngineError, batch, in_netns, netns_exec, parallel, run
 
 Progress = Callable[[str, int, int], None]
@@ -186,7 +185,8 @@ class Lab:
         self.running = True
         try:
             if held:
-                self._place = Holder(f"{self.owner}-{self.lab_id}", str(self._record.path), str(self.workdir))
+                self._place = self._start_holder()
+            if self.held:
                 self._record.held_by(self._place.pid)
                 shell.register(self._prefix, self._place)
             self._record.save()
@@ -215,6 +215,14 @@ class Lab:
     def rootless(self) -> bool:
         """Whether the lab lives in a user namespace of its own, built without root."""
         return self.held and self._place.userns
+
+    def _start_holder(self):
+        try:
+            return holders.start(f"{self.owner}-{self.lab_id}", str(self._record.path), str(self.workdir))
+        except EngineError:
+            if self._holder is None and os.geteuid() == 0:
+                return shell.DIRECT  # root where no holder can be entered: on the host, as before
+            raise
 
     def _wants_holder(self) -> bool:
         problem = capabilities.holder_problem()

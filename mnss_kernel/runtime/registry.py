@@ -62,7 +62,12 @@ def owner_for(name: str) -> str:
 
 def default_owner() -> str:
     """$MNSS_LAB_OWNER, else the hub user in a hub-spawned server, else the login name."""
-    raw = os.environ.get("MNSS_LAB_OWNER") or os.environ.get("JUPYTERHUB_USER") or getpass.getuser()
+    raw = os.environ.get("MNSS_LAB_OWNER") or os.environ.get("JUPYTERHUB_USER")
+    if not raw:
+        try:
+            raw = getpass.getuser()
+        except (KeyError, OSError):  # a uid with no account (a container's --user 1000)
+            raw = ""
     return owner_for(raw) or f"u{os.getuid()}"
 
 

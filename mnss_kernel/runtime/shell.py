@@ -46,6 +46,7 @@ class Direct:
 
     kind = "direct"
     pid = None
+    userns = False
 
     def on_host(self, argv: list[str]) -> list[str]:
         return argv
