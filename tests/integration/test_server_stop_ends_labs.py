@@ -1,5 +1,6 @@
-"""Local mode: a lab's network namespaces live on the host, so stopping the learner's server (as an
-admin does from the admin page, through the hub's API) must end a lab that is still running."""
+"""Local mode: stopping the learner's server (as an admin does from the admin page, through the
+hub's API) must end a lab that is still running: the lab goes with its kernel (its holder's pipe
+closes), and the spawner's end_all sweeps whatever a lab built on the host would leave."""
 
 import os
 import time
@@ -65,6 +66,7 @@ def test_stopping_a_server_ends_its_running_60_node_lab(tmp_path):
             while any(leftovers(owner)) and time.monotonic() - started < 10:
                 time.sleep(0.2)
             assert leftovers(owner) == ([], []), f"left after {time.monotonic() - started:.1f} s"
-            assert "Ended ward7's labs with the server: 60 network namespaces removed" in log.read_text()
+            # the lab ends with its kernel (its holder's pipe closes); the spawner's end_all only
+            # reports what it still found ("Ended ward7's labs with the server: ...")
         finally:
             registry.end_all(owner)
