@@ -321,3 +321,20 @@ def test_a_network_started_in_a_course_notebook_is_a_learning_event(tmp_path, mo
     with Lab(linear(2)):
         pass
     assert [(e["item"], e["kind"]) for e in EventBuffer().pending()] == [("hospital-lan/lan-build", "topology_run")]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="building on the host is root's fallback")
+def test_root_builds_on_the_host_where_no_holder_can_be_entered(monkeypatch):
+    """A container's root may lack what entering a holder's namespaces takes (CAP_SYS_CHROOT):
+    then the lab is built directly on the host, as before holders existed."""
+    from mnss_kernel.runtime import holder
+
+    def refuse(*args, **kwargs):
+        raise EngineError("could not enter the lab's namespaces: Operation not permitted")
+
+    monkeypatch.setattr(holder, "start", refuse)
+    with Lab(linear(2)) as lab:
+        assert not lab.held and lab.ns("h1") in existing_namespaces()
+        assert loss(lab, "h1", "h2") == 0
+    with pytest.raises(EngineError, match="could not enter"):
+        Lab(linear(2), holder=True).start()
