@@ -217,6 +217,13 @@ def capture(lab: Lab, node: str, path: str | Path, interface: str | None = None,
     )
     line = proc.stderr.readline()  # "listening on ..." once the capture is armed
     if "listening" not in line:
+        proc.wait(5)
+        if lab.rootless:  # only root is mapped there, and tcpdump insists on its own account
+            raise EngineError(
+                "packet capture needs root for now: tcpdump switches to its own account, which a lab "
+                f"without root does not have ({line.strip()}) "
+                "(抓包目前需要 root：tcpdump 会切换到自己的账户，而无 root 的实验网络中没有该账户)"
+            )
         raise EngineError(f"tcpdump on {node}:{interface} did not start: {line.strip()}")
     try:
         yield path

@@ -4,47 +4,96 @@ up front instead of failing half-way through a build."""
 from __future__ import annotations
 
 import os
-import uuid
 from functools import cache
+from pathlib import Path
 
-from .shell import in_netns, run
+from .shell import DIRECT, run
+
+# Knobs that switch unprivileged user namespaces off, with what to tell the administrator.
+_USERNS_SWITCHES = (
+    ("/proc/sys/user/max_user_namespaces", "0", "user.max_user_namespaces is 0"),
+    ("/proc/sys/kernel/unprivileged_userns_clone", "0", "kernel.unprivileged_userns_clone is 0"),
+    (
+        "/proc/sys/kernel/apparmor_restrict_unprivileged_userns",
+        "1",
+        "kernel.apparmor_restrict_unprivileged_userns is 1 (AppArmor restricts them)",
+    ),
+)
+
+
+@cache
+def holder_problem() -> str | None:
+    """Why this process cannot make the namespaces a lab's holder needs, or None if it can: for a
+    user without root, that includes a user namespace."""
+    if os.geteuid() != 0:
+        for path, off, why in _USERNS_SWITCHES:
+            try:
+                value = Path(path).read_text().strip()
+            except OSError:
+                continue
+            if value == off:
+                return _refusal(why)
+    userns = ["--user", "--map-root-user"] if os.geteuid() != 0 else []
+    probe = run(["unshare", *userns, "--net", "--mount", "--pid", "--fork", "true"], check=False)
+    if probe.returncode != 0:
+        said = (probe.stderr or probe.stdout).strip()[:200]
+        if not userns:
+            return f"unshare --net --mount --pid failed ({said})"
+        return _refusal(
+            f"unshare --user failed ({said}); in a container, the seccomp profile must allow "
+            "creating user namespaces (Docker's default profile refuses it)"
+        )
+    return None
+
+
+def _refusal(why: str) -> str:
+    return (
+        f"building a network without root needs unprivileged user namespaces, which this system "
+        f"does not allow: {why}; ask the administrator to allow them, or run as root "
+        f"(无 root 构建网络需要非特权用户命名空间，本系统不允许：{why}；请管理员开启，或以 root 运行)"
+    )
 
 
 @cache
 def has_qdisc(kind: str) -> bool:
-    """Try to attach qdisc `kind` to loopback in a throw-away namespace."""
-    ns = f"mnss-probe-{uuid.uuid4().hex[:8]}"
-    if run(["ip", "netns", "add", ns], check=False).returncode != 0:
-        return False
-    try:
-        args = {"netem": ["delay", "1ms"], "htb": ["default", "1"]}.get(kind, [])
-        return run(in_netns(ns, ["tc", "qdisc", "add", "dev", "lo", "root", kind] + args), check=False).returncode == 0
-    finally:
-        run(["ip", "netns", "del", ns], check=False)
+    """Try to attach qdisc `kind` to loopback in a throw-away network namespace."""
+    args = {"netem": ["delay", "1ms"], "htb": ["default", "1"]}.get(kind, [])
+    userns = ["--user", "--map-root-user"] if os.geteuid() != 0 else []
+    probe = ["unshare", *userns, "--net", "tc", "qdisc", "add", "dev", "lo", "root", kind, *args]
+    return run(probe, check=False).returncode == 0
 
 
-@cache
-def sysctl_access() -> str:
-    """How kernel settings can be written here: 'direct', 'remount' or 'none'.
+_SYSCTL_ACCESS: dict[str, str] = {}
 
-    - direct: /proc/sys is writable (the host, a VM).
+
+def sysctl_access(place=DIRECT) -> str:
+    """How kernel settings can be written where `place` runs a lab: 'direct', 'remount' or 'none'.
+
+    - direct: /proc/sys is writable (the host, a VM; also inside a lab's user namespace, for the
+      settings of the network namespaces it owns).
     - remount: /proc/sys is read-only (Docker mounts it so) but CAP_SYS_ADMIN may make it writable
       in a private mount namespace, for that one command; the container's own view is unchanged.
     - none: the read-only mount is locked (a container whose root is an unprivileged user on the
-      host, dockerd's userns-remap). New namespaces then keep the IPv4 settings they inherit from
-      the host, where Docker has turned forwarding on; the engine checks rather than assumes that.
+      host, dockerd's userns-remap, or a lab's own user namespace in such a container). New
+      namespaces then keep the IPv4 settings they inherit from the host, where Docker has turned
+      forwarding on; the engine checks rather than assumes that.
     """
-    if not os.statvfs("/proc/sys").f_flag & os.ST_RDONLY:
-        return "direct"
-    probe = ["unshare", "--mount", "sh", "-c", "mount -o remount,rw,bind /proc/sys"]
-    return "remount" if run(probe, check=False).returncode == 0 else "none"
+    if place.kind not in _SYSCTL_ACCESS:
+        if not os.statvfs("/proc/sys").f_flag & os.ST_RDONLY:
+            access = "direct"
+        else:
+            probe = place.on_host(["unshare", "--mount", "sh", "-c", "mount -o remount,rw,bind /proc/sys"])
+            access = "remount" if run(probe, check=False).returncode == 0 else "none"
+        _SYSCTL_ACCESS[place.kind] = access
+    return _SYSCTL_ACCESS[place.kind]
 
 
 def missing_for(topo) -> list[str]:
-    """One line per link property this kernel cannot emulate, naming the link and the feature."""
+    """One line per thing this system cannot emulate: user namespaces for a user without root,
+    then each link property the kernel lacks, naming the link and the feature."""
+    if os.geteuid() != 0 and holder_problem():
+        return [holder_problem()]
     problems = []
-    if os.geteuid() != 0:
-        return ["building a network needs root (network namespaces); run as root or in the lab container"]
     for link in topo.links:
         wants = [k for k in ("delay", "jitter", "loss") if getattr(link, k)]
         if wants and not has_qdisc("netem"):

@@ -1,17 +1,24 @@
 """A running emulation of a topology: `with Lab(topology) as lab: ...`.
 
+A lab lives in namespaces held by a process of its own (holder.py): for a user without root, inside
+a user namespace that user owns, so no root is needed; for root too, so that the lab ends with the
+process that started it, even when that process is killed. Root where such namespaces cannot be
+made (some containers) builds directly on the host instead.
+
 Every node is a named network namespace; hosts and routers hold their interfaces there, a switch
 holds one Linux bridge per VLAN. Building is batched: one `ip -batch` creates all namespaces and
 veth pairs (each end created directly inside its namespace, so nothing appears on the host), then
-one `ip -batch` per namespace configures it, in parallel. Teardown deletes the namespaces, which
-removes every interface with them; it runs on any exception, KeyboardInterrupt, SIGTERM and at
-interpreter exit, and a start-up sweep removes what a killed run of the same owner left behind.
+one `ip -batch` per namespace configures it, in parallel. Teardown ends the holder (or deletes the
+namespaces), which removes every interface with them; it runs on any exception, KeyboardInterrupt,
+SIGTERM and at interpreter exit, and a start-up sweep removes what a killed run of the same owner
+left behind.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import os
 import shutil
 import signal
 import subprocess
@@ -27,7 +34,7 @@ from mnss_foundation.server_settings import ServerSettings
 
 from ..catalog import kind as kind_of, role
 from ..topology import Plan, Topology, TopologyError, load, plan as make_plan
-from . import capabilities, registry, shaping
+from . import capabilities, holder as holders, registry, shaping, shell
 from .ledger import Effect, ExtraRule, Ledger, LinkAdminDown, NodeAdminDown, PortInVlan, RateCap, RouteWithdrawn, ends
 from .shaping import Shape
 from .shell import CommandResult, EngineError, batch, in_netns, netns_exec, parallel, run
@@ -109,7 +116,11 @@ def _install_handlers() -> None:
 
 
 class Lab:
-    """Build, use and tear down one topology as a real emulated network (needs root)."""
+    """Build, use and tear down one topology as a real emulated network (no root needed).
+
+    holder: build in namespaces of a holder of the lab's own (None: whenever this system allows it,
+    which a user without root needs; False: directly on the host, root only).
+    """
 
     _handlers_installed = False
 
@@ -120,6 +131,7 @@ class Lab:
         progress: Progress | None = None,
         owner: str | None = None,
         max_nodes: int | None = None,
+        holder: bool | None = None,
     ):
         self.topology = topology if isinstance(topology, Topology) else load(topology).topology
         self.topology = self.topology.validated()
@@ -136,6 +148,8 @@ class Lab:
         self._processes: list[subprocess.Popen] = []
         self._services: dict[str, int] = {}  # node -> port of its running application server
         self._record: registry.LabRecord | None = None
+        self._holder = holder
+        self._place = shell.DIRECT
 
     # -- naming -------------------------------------------------------------------------------
     def ns(self, node: str) -> str:
@@ -165,21 +179,63 @@ class Lab:
         if not Lab._handlers_installed:
             _install_handlers()
             Lab._handlers_installed = True
+        held = self._wants_holder()
+        self._place = shell.DIRECT
         registry.sweep(self.owner)
         names = [self.ns(n.name) for n in self.topology.nodes]
         self.workdir = Path(tempfile.mkdtemp(prefix=f"mnss-lab-{self.owner}-{self.lab_id}-"))
         self._record = registry.LabRecord(self.owner, self.lab_id, namespaces=names, workdir=str(self.workdir))
-        self._record.save()
         with _LOCK:
             _ACTIVE.add(self)
         self.running = True
         try:
+            if held:
+                self._place = self._start_holder()
+            if self.held:
+                self._record.held_by(self._place.pid)
+                shell.register(self._prefix, self._place)
+            self._record.save()
             self._build()
         except BaseException:
             self.stop()
             raise
         plugins.call(LAB_STARTED, self)
         return self
+
+    @property
+    def _prefix(self) -> str:
+        return registry.netns_name(self.owner, self.lab_id, "")
+
+    @property
+    def held(self) -> bool:
+        """Whether the lab lives in namespaces of a holder of its own (rather than on the host)."""
+        return self._place is not shell.DIRECT
+
+    @property
+    def holder_pid(self) -> int | None:
+        """PID 1 of the lab as this host sees it (its namespaces: /proc/<pid>/root/run/netns)."""
+        return self._place.pid
+
+    @property
+    def rootless(self) -> bool:
+        """Whether the lab lives in a user namespace of its own, built without root."""
+        return self.held and self._place.userns
+
+    def _start_holder(self):
+        try:
+            return holders.start(f"{self.owner}-{self.lab_id}", str(self._record.path), str(self.workdir))
+        except EngineError:
+            if self._holder is None and os.geteuid() == 0:
+                return shell.DIRECT  # root where no holder can be entered: on the host, as before
+            raise
+
+    def _wants_holder(self) -> bool:
+        problem = capabilities.holder_problem()
+        if self._holder is False and os.geteuid() != 0:
+            raise EngineError("building directly on the host needs root; leave holder at its default")
+        if self._holder and problem:
+            raise EngineError(problem)
+        return self._holder if self._holder is not None else problem is None
 
     def stop(self) -> None:
         """Tear everything down; safe to call more than once and from signal handlers."""
@@ -201,7 +257,11 @@ class Lab:
         self._processes.clear()
         self._services.clear()
         if self._record:
-            registry.delete_namespaces(self._record.namespaces)
+            if self.held:
+                shell.unregister(self._prefix)
+                self._place.stop()
+            else:
+                registry.delete_namespaces(self._record.namespaces)
             shutil.rmtree(self.workdir, ignore_errors=True)
             self._record.forget()
         self.progress("stopped", 1, 1)
@@ -218,7 +278,7 @@ class Lab:
             f"type veth peer name {b.name} index {b.index} netns {self.ns(b.node)}"
             for a, b in pairs
         ]
-        batch(lines, what="creating namespaces and links")
+        batch(lines, what="creating namespaces and links", place=self._place)
         self.progress("links", len(pairs), len(pairs))
         self._write_hosts_files()
         kinds = {n.name: n.kind for n in nodes}
@@ -266,12 +326,18 @@ class Lab:
         )
 
     def _write_hosts_files(self) -> None:
-        """/etc/netns/<ns>/hosts: node names resolve inside the emulation (`ping pacs1`)."""
+        """Node names resolve inside the emulation (`ping pacs1`): in a holder, one hosts file bound
+        over /etc/hosts of the lab's mount namespace; on the host, /etc/netns/<ns>/hosts."""
         entries = "127.0.0.1 localhost\n" + "".join(
             f"{self.plan.address(n.name)} {n.name}\n" for n in self.topology.nodes if self.plan.address(n.name)
         )
+        if self.held:
+            outside, inside = self._place.hosts_file("")
+            Path(outside).write_text(entries)
+            run(self._place.on_host(["mount", "--bind", inside, "/etc/hosts"]), what="binding the lab's hosts file")
+            return
         for n in self.topology.nodes:
-            folder = registry.NETNS_ETC / self.ns(n.name)
+            folder = Path(self._place.hosts_file(self.ns(n.name))[0]).parent
             folder.mkdir(parents=True, exist_ok=True)
             (folder / "hosts").write_text(entries)
 
@@ -294,7 +360,7 @@ class Lab:
             if frozenset((i.node, i.peer_node)) not in self.down_links:
                 lines.append(f"link set dev {i.name} up")
         lines += self._route_lines(node.name)
-        sysctls, access = SYSCTLS.get(role(kind)), capabilities.sysctl_access()
+        sysctls, access = SYSCTLS.get(role(kind)), capabilities.sysctl_access(self._place)
         if sysctls and access != "none":
             # -e: the bridge-nf keys exist only while br_netfilter is loaded
             run(

@@ -1,4 +1,10 @@
-"""Run iproute2/tc batches and commands in named network namespaces."""
+"""Run iproute2/tc batches and commands in named network namespaces: every command that reaches a
+lab's kernel state is built here.
+
+A lab's namespaces live in one of two places: inside the lab's own user namespace (its holder, see
+holder.py: no root needed), or directly on this host (root without user namespaces). `place_for`
+finds the place of a namespace by its name, so callers only ever name the namespace.
+"""
 
 from __future__ import annotations
 
@@ -35,19 +41,60 @@ def run(
     return done
 
 
+class Direct:
+    """Namespaces named on this host itself (/run/netns): root, where user namespaces are missing."""
+
+    kind = "direct"
+    pid = None
+    userns = False
+
+    def on_host(self, argv: list[str]) -> list[str]:
+        return argv
+
+    def in_netns(self, netns: str, argv: list[str]) -> list[str]:
+        # nsenter mounts nothing, where `ip -n`/`ip netns exec` mount a sysfs, which the kernel
+        # refuses in a container whose root is not the host's root (userns-remap)
+        return ["nsenter", f"--net={NETNS_DIR}/{netns}", *argv]
+
+    def hosts_file(self, netns: str) -> tuple[str, str]:
+        """(path to write from here, path inside) of the hosts file for `netns`."""
+        path = f"/etc/netns/{netns}/hosts"
+        return path, path
+
+
+DIRECT = Direct()
+_PLACES: dict[str, object] = {}  # namespace-name prefix of a lab -> its place (a Holder)
+
+
+def register(prefix: str, place) -> None:
+    """Namespaces whose names start with `prefix` are reached through `place` from now on."""
+    _PLACES[prefix] = place
+
+
+def unregister(prefix: str) -> None:
+    _PLACES.pop(prefix, None)
+
+
+def place_for(netns: str):
+    for prefix, place in list(_PLACES.items()):
+        if netns.startswith(prefix):
+            return place
+    return DIRECT
+
+
 def in_netns(netns: str, argv: list[str]) -> list[str]:
-    """argv run inside `netns`. nsenter mounts nothing, where `ip -n`/`ip netns exec` mount a sysfs,
-    which the kernel refuses in a container whose root is not the host's root (userns-remap)."""
-    return ["nsenter", f"--net=/run/netns/{netns}", *argv]
+    """argv run inside `netns` (for the engine's own short commands)."""
+    return place_for(netns).in_netns(netns, argv)
 
 
-def batch(lines: list[str], netns: str | None = None, tool: str = "ip", what: str = "") -> str:
-    """Run iproute2 commands (`ip` or `tc`) in one process, optionally inside `netns`; its output."""
+def batch(lines: list[str], netns: str | None = None, tool: str = "ip", what: str = "", place=None) -> str:
+    """Run iproute2 commands (`ip` or `tc`) in one process inside `netns`, or else where `place`
+    names its namespaces (this host by default); its output."""
     if not lines:
         return ""
     args = [tool, "-batch", "-"]
     return run(
-        in_netns(netns, args) if netns else args,
+        in_netns(netns, args) if netns else (place or DIRECT).on_host(args),
         stdin="\n".join(lines) + "\n",
         what=what or f"{tool} batch in {netns or 'host'}",
     ).stdout
@@ -62,13 +109,24 @@ def parallel(jobs: list, fn, workers: int = 4, on_done=None) -> None:
 
 
 def netns_exec(netns: str, argv: list[str]) -> list[str]:
-    """argv run inside `netns` with its own /etc/hosts (/etc/netns/<ns>/hosts, bound over /etc/hosts
-    in a private mount namespace, so names of the emulated nodes resolve there and only there)."""
-    hosts = f"/etc/netns/{netns}/hosts"
+    """argv run inside `netns` as a user's command: node names resolve (the lab's hosts file is
+    /etc/hosts there), and the command is ended if the process that started it ends.
+
+    In a holder, the lab's mount namespace has the hosts file bound over /etc/hosts already, and
+    the command runs in the lab's PID namespace, under the nsenter that waits for it: --pdeathsig
+    passes a signal that ends that nsenter on to the command (nsenter does not forward signals).
+    Directly on the host, /etc/netns/<ns>/hosts is bound over /etc/hosts in a private mount
+    namespace for this command alone.
+    """
+    place = place_for(netns)
+    if place is not DIRECT:
+        return place.in_netns(netns, ["setpriv", "--pdeathsig", "TERM", "--", *argv])
+    hosts = place.hosts_file(netns)[1]
     script = f'if [ -e {hosts} ]; then mount --bind {hosts} /etc/hosts || exit 125; fi; exec "$@"'
-    return in_netns(netns, ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "--", *argv])
+    return place.in_netns(netns, ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "--", *argv])
 
 
 def existing_namespaces() -> set[str]:
+    """Namespaces named on this host (labs in a holder never appear here)."""
     out = run(["ip", "netns", "list"], check=False).stdout
     return {line.split()[0] for line in out.splitlines() if line.strip()}

@@ -3,7 +3,9 @@ import re
 
 import pytest
 
-from mnss_kernel.runtime.registry import NETNS_ETC, PREFIX, default_owner, sweep
+from mnss_kernel.runtime.capabilities import holder_problem
+from mnss_kernel.runtime.holder import holders
+from mnss_kernel.runtime.registry import NETNS_ETC, PREFIX, default_owner, records, sweep
 from mnss_kernel.runtime.shell import existing_namespaces
 
 # This test run's labs carry their own owner, so other emulations on the machine are never counted.
@@ -32,16 +34,21 @@ def _alive(pid: int) -> bool:
 
 
 def ours() -> set[str]:
-    prefixes = tuple(f"{PREFIX}-{owner}-" for owner in (default_owner(), *TEST_OWNERS))
+    """Our namespaces on the host and their /etc/netns files, holders of our labs, our records."""
+    owners = (default_owner(), *TEST_OWNERS)
+    prefixes = tuple(f"{PREFIX}-{owner}-" for owner in owners)
     etc = {p.name for p in NETNS_ETC.glob(f"{PREFIX}-*")} if NETNS_ETC.is_dir() else set()
-    return {ns for ns in existing_namespaces() | etc if ns.startswith(prefixes)}
+    held = {f"holder {name}" for name in holders() if name.startswith(tuple(f"{o}-" for o in owners))}
+    recs = {f"record {r.owner}-{r.lab}" for owner in owners for r in records(owner)}
+    return {ns for ns in existing_namespaces() | etc if ns.startswith(prefixes)} | held | recs
 
 
 @pytest.fixture
 def no_leftovers():
-    """Fail a test that leaves emulation namespaces (or their /etc/netns files) behind."""
-    if os.geteuid() != 0:
-        pytest.skip("building networks needs root (network namespaces)")
+    """Fail a test that leaves emulation namespaces (or their /etc/netns files), lab holders or lab
+    records behind."""
+    if os.geteuid() != 0 and holder_problem():
+        pytest.skip(holder_problem())
     before = ours()
     yield
     left = ours() - before

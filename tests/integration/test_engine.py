@@ -1,5 +1,6 @@
 """The engine on real network namespaces: what a topology says is what the network does."""
 
+import os
 import signal
 import subprocess
 import sys
@@ -11,6 +12,7 @@ from mnss_kernel import faults, measure
 from mnss_kernel.runtime import EngineError, Lab
 from mnss_kernel.runtime.capabilities import has_qdisc
 from mnss_kernel.runtime.registry import records
+from mnss_kernel.runtime.shell import existing_namespaces
 from mnss_kernel.topology import Topology
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_leftovers")]
@@ -190,41 +192,47 @@ def test_teardown_runs_when_the_body_raises():
     assert not lab.running
 
 
-HOLDER = textwrap.dedent("""
+OWNER_SCRIPT = textwrap.dedent("""
     import sys, time
     from mnss_kernel.runtime import Lab
     from mnss_kernel.topology import Topology
     t = Topology.from_dict({"nodes": [{"name": "h1", "kind": "host"}, {"name": "h2", "kind": "host"}],
                             "links": [{"a": "h1", "b": "h2"}]})
-    lab = Lab(t, owner=sys.argv[1]).start()
+    lab = Lab(t, owner=sys.argv[1], holder={"auto": None, "host": False}[sys.argv[2]]).start()
     print("UP", flush=True)
     time.sleep(120)
 """)
 
 
-def _holder(owner: str) -> subprocess.Popen:
-    proc = subprocess.Popen([sys.executable, "-c", HOLDER, owner], stdout=subprocess.PIPE, text=True)
+def _lab_owner(owner: str, userns: str = "auto") -> subprocess.Popen:
+    """A Python process that starts a lab and keeps it."""
+    proc = subprocess.Popen([sys.executable, "-c", OWNER_SCRIPT, owner, userns], stdout=subprocess.PIPE, text=True)
     assert proc.stdout.readline().strip() == "UP"
     return proc
 
 
 def test_sigterm_tears_down():
-    proc = _holder("sigtermtest")
+    proc = _lab_owner("sigtermtest")
     assert len(records("sigtermtest")) == 1
     proc.send_signal(signal.SIGTERM)
     proc.wait(20)
     assert records("sigtermtest") == []
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="labs directly on the host (no user namespace) need root")
 def test_sweep_removes_a_killed_runs_leftovers_of_the_same_owner_only():
-    victim, bystander = _holder("sweepme"), _holder("otheruser")
+    """Labs built directly on the host (root without user namespaces) leave namespaces when their
+    process is killed; the next lab of the same owner sweeps them, and only them."""
+    victim, bystander = _lab_owner("sweepme", "host"), _lab_owner("otheruser", "host")
     try:
         victim.kill()
         victim.wait(10)
         assert len(records("sweepme")) == 1, "a killed run leaves its record behind"
+        assert any(ns.startswith("mnss-sweepme-") for ns in existing_namespaces())
         with Lab(linear(1), owner="sweepme"):
             assert records("sweepme")[0].alive()
             assert len(records("sweepme")) == 1, "the dead run's record and namespaces were swept"
+            assert not any(ns.startswith("mnss-sweepme-") for ns in existing_namespaces())
             assert len(records("otheruser")) == 1 and records("otheruser")[0].alive()
     finally:
         bystander.send_signal(signal.SIGTERM)
@@ -313,3 +321,20 @@ def test_a_network_started_in_a_course_notebook_is_a_learning_event(tmp_path, mo
     with Lab(linear(2)):
         pass
     assert [(e["item"], e["kind"]) for e in EventBuffer().pending()] == [("hospital-lan/lan-build", "topology_run")]
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="building on the host is root's fallback")
+def test_root_builds_on_the_host_where_no_holder_can_be_entered(monkeypatch):
+    """A container's root may lack what entering a holder's namespaces takes (CAP_SYS_CHROOT):
+    then the lab is built directly on the host, as before holders existed."""
+    from mnss_kernel.runtime import holder
+
+    def refuse(*args, **kwargs):
+        raise EngineError("could not enter the lab's namespaces: Operation not permitted")
+
+    monkeypatch.setattr(holder, "start", refuse)
+    with Lab(linear(2)) as lab:
+        assert not lab.held and lab.ns("h1") in existing_namespaces()
+        assert loss(lab, "h1", "h2") == 0
+    with pytest.raises(EngineError, match="could not enter"):
+        Lab(linear(2), holder=True).start()
