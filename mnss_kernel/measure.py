@@ -24,12 +24,24 @@ from .runtime.shell import EngineError
 
 #: fping -C's per-target line: "10.0.1.10 : 0.05 0.04 -" (one value per ping, "-" when lost).
 FPING_LINE = re.compile(r"^(\S+)[ \t]+:((?:[ \t]+(?:[\d.]+|-))+)[ \t]*$", re.MULTILINE)
+PING_SUMMARY = re.compile(r"(\d+) packets transmitted, (\d+) (?:packets )?received")
+PING_RTT = re.compile(r"= [\d.]+/([\d.]+)/[\d.]+/[\d.]+ ms")
 PING_COLUMNS = ["src", "dst", "dst_ip", "sent", "received", "loss_pct", "rtt_avg_ms"]
 #: ping and traceroute print translated text under other locales (Debian ships translations);
 #: the parsers read the C locale's English, so every tool whose output is parsed runs with this.
 C_LOCALE = "LC_ALL=C"
 #: Pings per pair in a ping matrix: more than one, so a single lost first packet (ARP) is not "down".
 MATRIX_COUNT = 3
+
+
+def parse_ping(text: str) -> tuple[int, int, float | None]:
+    """(sent, received, average rtt in ms or None) from `ping -q` output (course notebooks run
+    their own ping bursts and read them with this)."""
+    summary = PING_SUMMARY.search(text)
+    if not summary:
+        return 0, 0, None
+    rtt = PING_RTT.search(text)
+    return int(summary.group(1)), int(summary.group(2)), float(rtt.group(1)) if rtt else None
 
 
 def parse_fping(text: str) -> dict[str, tuple[int, int, float | None]]:

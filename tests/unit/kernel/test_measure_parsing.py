@@ -2,9 +2,20 @@
 
 import pytest
 
-from mnss_kernel.measure import parse_fping, parse_iperf3, parse_traceroute
+from mnss_kernel.measure import parse_fping, parse_iperf3, parse_ping, parse_traceroute
 from mnss_kernel.runtime.shell import EngineError
 
+PING_OK = """PING 10.0.0.11 (10.0.0.11) 56(84) bytes of data.
+
+--- 10.0.0.11 ping statistics ---
+3 packets transmitted, 3 received, 0% packet loss, time 405ms
+rtt min/avg/max/mdev = 0.035/0.061/0.099/0.027 ms
+"""
+PING_LOST = """PING 10.0.1.10 (10.0.1.10) 56(84) bytes of data.
+
+--- 10.0.1.10 ping statistics ---
+2 packets transmitted, 0 received, 100% packet loss, time 1020ms
+"""
 # `fping -q -C 3` from a guest device of the campus template (its firewall drops the first two);
 # one reply of .11 taken out to show a partial loss, and the line fping adds for an unreachable target.
 FPING = """10.0.0.1       : - - -
@@ -19,6 +30,12 @@ TRACE = """traceroute to 192.168.5.7 (192.168.5.7), 16 hops max, 60 byte packets
  2  *
  3  192.168.5.7  0.057 ms
 """
+
+
+def test_ping_parsing():
+    assert parse_ping(PING_OK) == (3, 3, 0.061)
+    assert parse_ping(PING_LOST) == (2, 0, None)
+    assert parse_ping("connect: Network is unreachable") == (0, 0, None)
 
 
 def test_fping_parsing():
