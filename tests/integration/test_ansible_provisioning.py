@@ -83,6 +83,7 @@ class Controller:
                     "tls_ca_fetch_dir": str(workdir / "ca"),
                     "tls_server_names": [target.address],
                     "mnss_extra_ca_certificates": sorted(str(p) for p in EXTRA_CA_DIR.glob("*.crt")),
+                    "mnss_offline_bundle": True,
                     # one course keeps the target small: one formgrader instead of one per course
                     "mnss_site_config": {
                         "courses": {"members": [{"course": "hospital-lan", "instructors": ["admin"]}]},
