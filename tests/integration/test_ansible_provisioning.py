@@ -10,6 +10,7 @@ a learner's login and spawn, backup, wipe, restore. The controller is the projec
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import shutil
@@ -105,14 +106,17 @@ class Controller:
         assert vault.read_text().startswith("$ANSIBLE_VAULT;"), "the vault file was not encrypted"
 
     def _run(self, command: list[str], timeout: float = 900) -> subprocess.CompletedProcess:
-        env = {
-            "PATH": f"{CONTROLLER}:/usr/local/bin:/usr/bin:/bin",
-            "ANSIBLE_CONFIG": str(ANSIBLE_DIR / "ansible.cfg"),
-            "ANSIBLE_FORCE_COLOR": "0",
-            "ANSIBLE_NOCOLOR": "1",
-            "HOME": str(self.workdir),
-            "LANG": "C.UTF-8",
-        }
+        # the controller's own environment (its proxy and CA settings for pip and npm), its own home
+        env = dict(os.environ)
+        env.update(
+            PATH=f"{CONTROLLER}:{os.environ.get('PATH', '/usr/bin:/bin')}",
+            ANSIBLE_CONFIG=str(ANSIBLE_DIR / "ansible.cfg"),
+            ANSIBLE_NOCOLOR="1",
+            HOME=str(self.workdir),
+            LANG="C.UTF-8",
+        )
+        for name in ("PYTHONPATH", "VIRTUAL_ENV", "ANSIBLE_FORCE_COLOR"):
+            env.pop(name, None)
         command = [str(CONTROLLER / command[0]), *command[1:]]
         return subprocess.run(command, cwd=ANSIBLE_DIR, env=env, capture_output=True, text=True, timeout=timeout)
 
