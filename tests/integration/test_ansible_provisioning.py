@@ -10,6 +10,7 @@ a learner's login and spawn, backup, wipe, restore. The controller is the projec
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -142,7 +143,7 @@ class Controller:
 
 def recap(output: str) -> dict[str, int]:
     """The PLAY RECAP counters of the one host."""
-    line = output.split("PLAY RECAP", 1)[1].strip().splitlines()[0]
+    line = next(line for line in output.split("PLAY RECAP", 1)[1].splitlines() if " ok=" in line)
     return {key: int(value) for key, value in re.findall(r"(\w+)=(\d+)", line)}
 
 
@@ -204,6 +205,30 @@ def test_check_mode_on_a_converged_server_reports_nothing_to_change(site):
     target, controller = site
     result, counters = controller.playbook("site.yml", "--check")
     assert counters["failed"] == 0 and counters["changed"] == 0, changed_tasks(result.stdout)
+
+
+def test_a_wrong_site_config_is_refused_before_it_replaces_the_running_one(site):
+    target, controller = site
+    config_before = target.exec("sha256sum", "/etc/mnss/mnss.yaml").stdout
+    hub_pid = target.exec("systemctl", "show", "--value", "-p", "MainPID", "mnss-hub").stdout.strip()
+    result = controller._run(
+        [
+            "ansible-playbook",
+            "-i",
+            str(controller.inventory),
+            "--vault-password-file",
+            str(controller.vault_password_file),
+            "site.yml",
+            "--start-at-task",
+            "Write the site config, checked by mnss-hub check-config before it replaces the old one",
+            "-e",
+            json.dumps({"mnss_site_config": {"hub": {"prot": 8000}}}),
+        ]
+    )
+    assert result.returncode != 0
+    assert "hub.prot: unknown key (did you mean 'port'?)" in result.stdout, result.stdout[-3000:]
+    assert target.exec("sha256sum", "/etc/mnss/mnss.yaml").stdout == config_before
+    assert target.exec("systemctl", "show", "--value", "-p", "MainPID", "mnss-hub").stdout.strip() == hub_pid
 
 
 def test_the_login_page_answers_over_https_with_the_sites_certificate(site):
