@@ -38,6 +38,18 @@ TIMES: dict[str, float] = {}
 LEARNER: dict[str, str] = {}  # the learner's password and API token, checked again after the restore
 
 
+def previous_version() -> str | None:
+    """The version an upgrade starts from: the last tag before HEAD, else HEAD's parent commit."""
+    for command in (["git", "describe", "--tags", "--abbrev=0", "HEAD^"], ["git", "rev-parse", "--verify", "HEAD^"]):
+        found = subprocess.run(command, cwd=REPO, capture_output=True, text=True)
+        if found.returncode == 0:
+            return found.stdout.strip()
+    return None
+
+
+PREVIOUS = previous_version()
+
+
 def _capabilities() -> str | None:
     if not (CONTROLLER / "ansible-playbook").exists():
         return "the Ansible controller venv is missing (make ansible)"
@@ -81,7 +93,8 @@ class Controller:
             yaml.safe_dump(
                 {
                     "mnss_mode": "local",
-                    "mnss_version": "HEAD",
+                    # the server starts at the previous version; the last test upgrades it to HEAD
+                    "mnss_version": PREVIOUS or "HEAD",
                     "mnss_controller_build_dir": str(workdir / "build"),
                     "tls_ca_fetch_dir": str(workdir / "ca"),
                     "tls_server_names": [target.address],
@@ -250,6 +263,17 @@ def test_the_login_page_answers_over_https_with_the_sites_certificate(site):
     assert plain.status_code == 301 and plain.headers["Location"] == hub_url(target) + "hub/login"
 
 
+def test_the_servers_https_clients_trust_the_extra_ca_certificates(site):
+    """Behind a TLS-inspecting proxy (as here) a download works only if the proxy's CA is trusted."""
+    target, _ = site
+    if not list(EXTRA_CA_DIR.glob("*.crt")):
+        pytest.skip("this controller has no extra CA certificates to hand on")
+    for cert in EXTRA_CA_DIR.glob("*.crt"):
+        assert target.exec("test", "-f", f"/usr/local/share/ca-certificates/mnss-{cert.name}").returncode == 0
+    fetch = "import urllib.request; print(urllib.request.urlopen('https://pypi.org/simple/pip/', timeout=60).status)"
+    assert target.exec("python3", "-c", fetch).stdout.strip() == "200"
+
+
 def test_the_firewall_lets_in_only_ssh_http_and_https(site):
     target, _ = site
     server = subprocess.Popen(
@@ -310,11 +334,16 @@ FINGERPRINT = r"""
 set -euo pipefail
 psql() { runuser -u postgres -- psql -XAt "$@"; }
 # Not compared: what the hub writes anew from the site config at every start (its services' tokens,
-# OAuth clients and roles); everything else, users' tokens included, must come back as it was.
+# OAuth clients and roles, whose ids change); everything else, users' tokens and who holds which
+# role included, must come back as it was.
 for db in mnss_hub mnss_gradebooks mnss_recommender; do
   for t in $(psql -d $db -c "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"); do
     case "$db.$t" in
       mnss_hub.oauth_clients|mnss_hub.roles) continue ;;
+      mnss_hub.*_role_map)  # who has which role, by name (the roles get new ids at each start)
+        who=${t%_role_map}; who=${who/user/users}; who=${who/group/groups}; who=${who/service/services}
+        query="SELECT w.name, r.name FROM $t m JOIN $who w ON w.id = m.${t%_role_map}_id
+                JOIN roles r ON r.id = m.role_id" ;;
       mnss_hub.api_tokens) query="SELECT id, hashed, user_id, created, expires_at, note FROM api_tokens
                                   WHERE service_id IS NULL" ;;
       *) query="SELECT * FROM \"$t\"" ;;
@@ -335,6 +364,19 @@ def fingerprint(target) -> dict[str, str]:
     """Every table's rows of the three databases and of the state folder's SQLite files, hashed."""
     out = target.exec("bash", "-c", FINGERPRINT).stdout
     return dict(line.split(" ", 1) for line in out.splitlines())
+
+
+def assert_the_learner_still_gets_in(target) -> None:
+    """The learner's password logs in and the learner's own API token is accepted (hub restarted)."""
+    deadline = time.monotonic() + 300
+    while requests.get(hub_url(target) + "hub/login", timeout=30).status_code != 200:
+        assert time.monotonic() < deadline, "the hub did not come back"
+        time.sleep(3)
+    assert post_login(requests.Session(), hub_url(target), "learner1", LEARNER["password"]).status_code == 302
+    me = requests.get(
+        hub_url(target) + "hub/api/user", headers={"Authorization": f"token {LEARNER['token']}"}, timeout=30
+    )
+    assert me.status_code == 200 and me.json()["name"] == "learner1"
 
 
 def test_backup_wipe_restore_brings_everything_back(site, monkeypatch):
@@ -368,16 +410,28 @@ def test_backup_wipe_restore_brings_everything_back(site, monkeypatch):
     changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
     assert not changed, changed
     print("restored tables (rows, hash):", before)
-    # and they work: the learner's password logs in, the learner's token is accepted
-    deadline = time.monotonic() + 300
-    while requests.get(hub_url(target) + "hub/login", timeout=30).status_code != 200:
-        assert time.monotonic() < deadline, "the hub did not come back after the restore"
-        time.sleep(3)
-    web = requests.Session()
-    assert post_login(web, hub_url(target), "learner1", LEARNER["password"]).status_code == 302
-    me = requests.get(
-        hub_url(target) + "hub/api/user",
-        headers={"Authorization": f"token {LEARNER['token']}"},
-        timeout=30,
-    )
-    assert me.status_code == 200 and me.json()["name"] == "learner1"
+    assert_the_learner_still_gets_in(target)
+
+
+def test_an_upgrade_to_this_version_keeps_users_tokens_and_records(site, monkeypatch):
+    target, controller = site
+    if PREVIOUS is None:
+        pytest.skip("this clone has no earlier version to upgrade from (shallow clone)")
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca_file(controller, target)))
+    head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
+    assert target.exec("cat", "/opt/mnss/installed-commit").stdout.strip() != head
+    target.exec("systemctl", "stop", "mnss-hub")
+    before = fingerprint(target)
+    target.exec("systemctl", "start", "mnss-hub")
+
+    result, counters = controller.playbook("site.yml", "-e", "mnss_version=HEAD")
+    assert "Run the hub database migrations" in "".join(changed_tasks(result.stdout))
+    assert target.exec("cat", "/opt/mnss/installed-commit").stdout.strip() == head
+    target.exec("systemctl", "stop", "mnss-hub")
+    try:
+        after = fingerprint(target)
+    finally:
+        target.exec("systemctl", "start", "mnss-hub")
+    changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+    assert not changed, changed
+    assert_the_learner_still_gets_in(target)
