@@ -67,6 +67,7 @@ class Controller:
 
     def __init__(self, workdir: Path, target: sshtarget.Target, key: Path):
         self.workdir = workdir
+        self.environment = dict(os.environ)
         self.inventory = workdir / "inventory"
         self.vault_password_file = workdir / "vault-password"
         self.vault_password_file.write_text(secrets.token_urlsafe(24))
@@ -121,8 +122,9 @@ class Controller:
         assert vault.read_text().startswith("$ANSIBLE_VAULT;"), "the vault file was not encrypted"
 
     def _run(self, command: list[str], timeout: float = 900) -> subprocess.CompletedProcess:
-        # the controller's own environment (its proxy and CA settings for pip and npm), its own home
-        env = dict(os.environ)
+        # the controller's own environment as the module found it (its CA settings for pip and npm;
+        # not the tests' REQUESTS_CA_BUNDLE for the target, which pip would take too), its own home
+        env = dict(self.environment)
         env.update(
             PATH=f"{CONTROLLER}:{os.environ.get('PATH', '/usr/bin:/bin')}",
             ANSIBLE_CONFIG=str(ANSIBLE_DIR / "ansible.cfg"),
