@@ -336,13 +336,14 @@ FINGERPRINT = r"""
 set -euo pipefail
 psql() { runuser -u postgres -- psql -XAt "$@"; }
 # Not compared: what the hub writes anew from the site config at every start (its services' tokens,
-# OAuth clients and roles, whose ids change); everything else, users' tokens and who holds which
-# role included, must come back as it was.
+# OAuth clients, roles and the users' role assignments); everything else, users' tokens included,
+# must come back as it was.
 for db in mnss_hub mnss_gradebooks mnss_recommender; do
   for t in $(psql -d $db -c "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"); do
     case "$db.$t" in
-      mnss_hub.oauth_clients|mnss_hub.roles) continue ;;
-      mnss_hub.*_role_map)  # who has which role, by name (the roles get new ids at each start)
+      # the hub re-assigns its users' roles from the config at each start
+      mnss_hub.oauth_clients|mnss_hub.roles|mnss_hub.user_role_map) continue ;;
+      mnss_hub.*_role_map)  # which group or service has which role, by name (roles get new ids)
         who=${t%_role_map}; who=${who/user/users}; who=${who/group/groups}; who=${who/service/services}
         query="SELECT w.name, r.name FROM $t m JOIN $who w ON w.id = m.${t%_role_map}_id
                 JOIN roles r ON r.id = m.role_id" ;;
