@@ -5,8 +5,10 @@ PY := $(VENV)/bin/python
 # Debian's own interpreter (Mininet's Debian package is installed for it); 3.11 where the default is older.
 SYSTEM_PYTHON = $(shell command -v python3.11 >/dev/null && echo /usr/bin/python3.11 || echo /usr/bin/python3)
 PYTEST_ARGS ?=
+# The Ansible controller (ansible/): its own venv, so its pins never meet the platform's.
+ANSIBLE_VENV ?= .venv-ansible
 
-.PHONY: run test test-fast lint install install-test images config-docs labextension clean
+.PHONY: run test test-fast lint install install-test images ansible config-docs labextension clean
 
 $(VENV)/.installed: pyproject.toml scripts/install-system.sh scripts/link-mininet.sh
 	scripts/install-system.sh
@@ -25,7 +27,15 @@ $(VENV)/.installed-test: $(VENV)/.installed $(OIDC_TEST_PROVIDER)/package-lock.j
 	cd $(OIDC_TEST_PROVIDER) && npm ci --no-audit --no-fund --silent  # the OpenID Connect provider of the SSO tests
 	touch $@
 
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test ansible
+
+## The Ansible controller (ansible-core, ansible-lint) in $(ANSIBLE_VENV), from ansible/requirements.txt.
+$(ANSIBLE_VENV)/.installed: ansible/requirements.txt
+	test -x $(ANSIBLE_VENV)/bin/python || $(SYSTEM_PYTHON) -m venv $(ANSIBLE_VENV)
+	$(ANSIBLE_VENV)/bin/python -m pip install -q -r ansible/requirements.txt
+	touch $@
+
+ansible: $(ANSIBLE_VENV)/.installed
 
 ## Start the platform on the site config (./mnss.yaml, /etc/mnss/mnss.yaml, else built-in defaults).
 run: install
@@ -46,6 +56,7 @@ lint: install-test
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/lint-imports --no-logo
+	cd ansible && PATH=$(abspath $(ANSIBLE_VENV))/bin:$$PATH ansible-lint --offline -q
 
 ## Unit tests only: no root, no processes.
 test-fast: install-test
@@ -63,4 +74,4 @@ config-docs: install
 	$(VENV)/bin/mnss topo reference > docs/topology-reference.md
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) $(ANSIBLE_VENV) .pytest_cache ansible/.build

@@ -9,7 +9,7 @@ RUN_PACKAGES=(
   mininet bridge-utils iputils-ping fping procps telnet net-tools iproute2 iptables iperf3 tcpdump traceroute
   fonts-wqy-microhei  # CJK font: certificates (PDF) print Chinese names and course titles
 )
-TEST_PACKAGES=(chromium postgresql poppler-utils)  # PostgreSQL for store tests; pdftoppm checks certificates
+TEST_PACKAGES=(chromium postgresql poppler-utils openssh-client)  # PostgreSQL for store tests; pdftoppm checks certificates; ssh: the Ansible controller
 CHP_VERSION=5.3.0
 
 packages=("${RUN_PACKAGES[@]}")
