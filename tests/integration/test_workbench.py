@@ -6,12 +6,14 @@ the server's helper writes the notebook). In Chromium: a research card and an up
 are clicked through to an open notebook showing the canvas; screenshots go to test-artifacts/."""
 
 import html
+import json
 import os
 import re
 from types import SimpleNamespace
 
 import pytest
 import requests
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from mnss_hub.workbench import uploads
 from mnss_kernel import templates
@@ -174,6 +176,16 @@ CANVAS_NODES = """() => {
 }"""
 
 
+def shows_nodes(page, names, timeout=60_000) -> None:
+    """Wait until the visible canvas draws exactly `names` (a tab switch shows the old one a moment)."""
+    wanted = json.dumps(sorted(names))
+    script = f"(() => {{ const n = ({CANVAS_NODES})(); return n && JSON.stringify(n.sort()) === {wanted!r}; }})()"
+    try:
+        page.wait_for_function(script, timeout=timeout)
+    except PlaywrightTimeout:
+        pass  # the assertion after it names what is drawn instead
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed (make test installs it)")
 def test_research_card_and_upload_open_a_notebook_with_the_canvas_in_chromium(hub, tmp_path):
@@ -196,7 +208,7 @@ def test_research_card_and_upload_open_a_notebook_with_the_canvas_in_chromium(hu
         page.click('.mnss-experiment[data-template="ward"] .mnss-open')
         page.wait_for_url("**/user/clerk/lab/tree/experiments/ward.ipynb", timeout=180_000)
         page.locator(".mnss-canvas").wait_for(timeout=120_000)  # run once on opening: no click needed
-        page.wait_for_function(f"(() => {{ const n = ({CANVAS_NODES})(); return n && n.length > 0; }})()")
+        shows_nodes(page, ward)
         screenshot(page, "research-ward-notebook")
         assert set(page.evaluate(CANVAS_NODES)) == set(ward)
         assert page.locator(".mnss-add").inner_text().strip() == "添加"
@@ -220,7 +232,7 @@ def test_research_card_and_upload_open_a_notebook_with_the_canvas_in_chromium(hu
         page.click("#mnss-upload")
         page.wait_for_url("**/user/clerk/lab/tree/topologies/clinic.ipynb", timeout=120_000)
         page.locator(".mnss-canvas:visible").wait_for(timeout=120_000)
-        page.wait_for_function(f"(() => {{ const n = ({CANVAS_NODES})(); return n && n.length > 0; }})()")
+        shows_nodes(page, ["h1", "h2", "s1"])  # the new tab's canvas, not the ward's still fading out
         screenshot(page, "engineering-upload-notebook")
         assert set(page.evaluate(CANVAS_NODES)) == {"h1", "h2", "s1"}
 
