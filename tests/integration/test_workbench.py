@@ -259,7 +259,8 @@ def test_launcher_cards_open_a_topology_lab_and_the_portal(hub):
         section.locator(".jp-LauncherCard", has_text="拓扑实验").click()
         page.locator(".jp-NotebookPanel .mnss-canvas").wait_for(timeout=120_000)  # run once on opening
         assert page.locator(".mnss-add").inner_text().strip() == "添加"
-        notebooks = sorted((hub.state / "homes" / "tech").glob("*.ipynb"))
+        # JupyterLab's atomic save leaves a hidden .~NAME beside the notebook for a moment
+        notebooks = sorted(p for p in (hub.state / "homes" / "tech").glob("*.ipynb") if not p.name.startswith("."))
         assert len(notebooks) == 1 and "TopologyCanvas()" in notebooks[0].read_text(), notebooks
         screenshot(page, "lab-topology-lab-notebook")
 
