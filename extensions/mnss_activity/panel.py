@@ -324,25 +324,28 @@ async def fetch_assignment(root: Path, course: str, assignment: str) -> str | No
     so the files land where the JupyterLab assignment list and `nbgrader submit` look for them.
     The exchange decides from the server's token whether this learner may have the assignment.
     Returns None on success, else why (the exchange's own message where it gave one)."""
+    done = await run_child(
+        [sys.executable, "-m", "nbgrader", "fetch_assignment", assignment, f"--course={course}"], root, FETCH_TIMEOUT
+    )
+    if done is None:
+        return f"no answer within {FETCH_TIMEOUT} s"
+    returncode, out = done
+    return None if returncode == 0 else nbgrader_reason(out, returncode)
+
+
+async def run_child(argv: list[str], cwd, timeout: float) -> tuple[int, str] | None:
+    """(exit code, output with stderr merged) of a child process, or None if it took longer than
+    `timeout` seconds (it is then killed and reaped), without blocking the server's event loop."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "nbgrader",
-        "fetch_assignment",
-        assignment,
-        f"--course={course}",
-        cwd=root,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
+        *argv, cwd=cwd, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT
     )
     try:
-        out, _ = await asyncio.wait_for(proc.communicate(), FETCH_TIMEOUT)
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout)
     except TimeoutError:
         proc.kill()
-        return f"no answer within {FETCH_TIMEOUT} s"
-    if proc.returncode == 0:
+        await proc.wait()
         return None
-    return nbgrader_reason(out.decode("utf-8", "replace"), proc.returncode)
+    return proc.returncode, out.decode("utf-8", "replace")
 
 
 def tell_lab_about_portal(settings: dict, environ) -> None:

@@ -14,7 +14,6 @@ The notebook asks JupyterLab (extensions/mnss_panel) to run it once when it open
 
 from __future__ import annotations
 
-import asyncio
 import html
 import json
 import os
@@ -31,7 +30,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
 from mnss_kernel import templates
 
-from .panel import ERROR_PAGE
+from .panel import ERROR_PAGE, run_child
 
 IMPORT_TIMEOUT = 60  # s for a Mininet file to build its topology
 UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
@@ -127,25 +126,15 @@ async def mininet_problem(name: str, text: str) -> str | None:
     topology, else the loader's last words."""
     with tempfile.TemporaryDirectory(prefix="mnss-mininet-") as folder:
         (Path(folder) / name).write_text(text, "utf-8")
-        proc = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-c",
-            "import sys; from mnss_kernel.topology.loader import load; load(sys.argv[1])",
-            name,
-            cwd=folder,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-        )
-        try:
-            out, _ = await asyncio.wait_for(proc.communicate(), IMPORT_TIMEOUT)
-        except TimeoutError:
-            proc.kill()
-            await proc.wait()
-            return f"no topology within {IMPORT_TIMEOUT} s"
-    if proc.returncode == 0:
+        loader = "import sys; from mnss_kernel.topology.loader import load; load(sys.argv[1])"
+        done = await run_child([sys.executable, "-c", loader, name], folder, IMPORT_TIMEOUT)
+    if done is None:
+        return f"no topology within {IMPORT_TIMEOUT} s"
+    returncode, out = done
+    if returncode == 0:
         return None
-    lines = [ln.strip() for ln in out.decode("utf-8", "replace").splitlines() if ln.strip()]
-    tail = [ln for ln in lines if ln.startswith("- ")] or lines[-1:] or [f"exit code {proc.returncode}"]
+    lines = [ln.strip() for ln in out.splitlines() if ln.strip()]
+    tail = [ln for ln in lines if ln.startswith("- ")] or lines[-1:] or [f"exit code {returncode}"]
     return "; ".join(tail)[:500]
 
 
