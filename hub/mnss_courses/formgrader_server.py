@@ -10,7 +10,8 @@ formgrader and nothing else:
   not need the server's kernels, it starts its own in a sandbox;
 - this module is itself a server extension whose handlers, matched before the server's own,
   answer 403 with the reason for the pages and APIs a formgrader does not offer, and add the
-  grade export nbgrader's formgrader lacks (`mnss/grades.csv`, nbgrader's own CSV format);
+  grade export nbgrader's formgrader lacks (`mnss/grades.csv`, nbgrader's own CSV format) and
+  the grading round on one page in zh-CN and English (`mnss/round`, round_page.py);
 - files are served read-only from the course root only (hidden files neither): nbgrader itself
   writes releases, submissions and the gradebook; a file written through the server could
   otherwise replace what nbgrader imports from the course root.
@@ -34,6 +35,8 @@ from nbgrader.api import Gradebook
 from nbgrader.plugins.export import CsvExportPlugin
 from nbgrader.server_extensions.formgrader.base import BaseHandler
 from tornado import web
+
+from . import round_page
 
 FORMGRADER_EXTENSION = "nbgrader.server_extensions.formgrader"
 REFUSED_PAGES = r"/(lab|tree|notebooks|edit|consoles|terminals|doc)(/.*)?"
@@ -104,6 +107,7 @@ def _load_jupyter_server_extension(serverapp):
             (base + REFUSED_APIS, RefusedApi),
             (base + REFUSED_PAGES, RefusedPage),
             (base + "/mnss/grades.csv", GradesCsv),
+            *round_page.handlers(base),
         ],
     )
 

@@ -203,7 +203,7 @@ def test_the_first_hour_of_a_fresh_platform(tmp_path):
 
             # 3. the admin releases the assignments in the course's formgrader (linked from the hub home)
             admin.goto(url + "hub/home")
-            admin.click(f'#mnss-grading a[href*="formgrader-{COURSE}"]')
+            admin.click(f'#mnss-grading a.mnss-nbgrader[href*="formgrader-{COURSE}"]')
             admin.wait_for_url(f"**/services/formgrader-{COURSE}/formgrader**", timeout=120_000)
             for assignment in ASSIGNMENTS:
                 admin.get_by_text(assignment).first.wait_for(timeout=120_000)
