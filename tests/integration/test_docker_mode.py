@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 from pathlib import Path
 
@@ -17,12 +16,12 @@ import requests
 
 from mnss_hub.accounts import AccountStore
 from mnss_hub.hubclient import HubClient
-from tests.support import formgrader as formgrader_checks
-from tests.support.hubproc import ROOT, running_hub, site_config
+from tests.support import dockerhub, formgrader as formgrader_checks
+from tests.support.dockerhub import docker
+from tests.support.hubproc import ROOT, running_hub
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker, pytest.mark.slow]
 
-IMAGE = "mnss-lab/singleuser:latest"
 ADMIN_PW = "admin-test-password"
 RUN = f"t{os.getpid()}"
 
@@ -38,53 +37,20 @@ with Lab(topo) as lab:
 """
 
 
-def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=120)
-
-
 @pytest.fixture(scope="module")
 def docker_engine():
     """A reachable dockerd with the image; absent outside CI is a skip that says why, in CI a failure."""
-    problem = None
-    try:
-        if docker("info", "--format", "{{json .SecurityOptions}}", check=False).returncode != 0:
-            problem = "dockerd is not running (start it: see README, 'Docker mode')"
-        elif docker("image", "inspect", IMAGE, check=False).returncode != 0:
-            problem = f"image {IMAGE} is not built (make images)"
-    except FileNotFoundError:
-        problem = "the docker client is not installed"
-    if problem:
-        if os.environ.get("CI"):
-            pytest.fail(problem)
-        pytest.skip(problem)
+    dockerhub.require_engine()
 
 
 @pytest.fixture
 def docker_site(tmp_path, docker_engine):
     """Site config of a docker-mode hub with its own network and volumes; all removed afterwards."""
-    network, subnet = f"mnss-{RUN}", f"172.31.{200 + os.getpid() % 50}.0/24"
-    config = site_config(
-        tmp_path / "state",
-        culler={"enabled": False},
-        docker={
-            "network": network,
-            "subnet": subnet,
-            "volume_name": f"mnss-{RUN}-{{username}}",
-            "mem_limit": "1G",
-            "pids_limit": 512,
-        },
-    )
-    config["mode"] = "docker"
-    yield config
-    names = docker("ps", "-aq", "--filter", f"network={network}", check=False).stdout.split()
-    names += docker("ps", "-aq", "--filter", f"name=^{network}-anchor$", check=False).stdout.split()
-    if names:
-        docker("rm", "-f", *names, check=False)
-    volumes = docker("volume", "ls", "-q", "--filter", f"name=mnss-{RUN}-", check=False).stdout.split()
-    if volumes:
-        docker("volume", "rm", "-f", *volumes, check=False)
-    docker("network", "rm", network, check=False)
-    docker("network", "rm", f"{network}-config", check=False)  # swarm mode's addresses
+    config = dockerhub.docker_site(tmp_path / "state", RUN)
+    try:
+        yield config
+    finally:
+        dockerhub.remove_leftovers(config, RUN)
 
 
 def admin(url: str) -> HubClient:

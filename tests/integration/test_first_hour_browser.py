@@ -16,9 +16,7 @@ embedded default (only free loopback ports and a state folder of its own, no oth
 Screenshots of each step go to test-artifacts/first-hour-*.png (the README shows them).
 """
 
-import json
 import os
-import re
 import subprocess
 import time
 
@@ -26,6 +24,7 @@ import pytest
 
 from mnss_kernel.runtime.registry import PREFIX, owner_for
 from mnss_kernel.runtime.shell import existing_namespaces
+from tests.support import coursework
 from tests.support.browser import ARTIFACTS, browser_page, chromium_path, screenshot
 from tests.support.hubproc import ROOT, free_ports, running_hub
 
@@ -43,7 +42,6 @@ COURSE, TUTORIAL, ASSIGNMENTS = "hospital-lan", "lan-basics", ("lan-build", "vla
 SCORES = {"lan-build": 100, "vlan-isolation": 80}
 CATEGORIES = ["系统", "网络", "编程", "数据", "人工智能"]
 REAL_NAME, ID_NUMBER = "王小明", "110101199003071233"  # a valid check digit
-MARKER = re.compile(r"### (BEGIN|END) SOLUTION")
 LEARNER_PW, ADMIN_PW = "wang-own-password", "admin-own-password"
 
 
@@ -67,20 +65,12 @@ def choose_password(page, password: str) -> None:
 
 
 def solutions(assignment: str) -> dict[int, str]:
-    """cell index -> the instructor's code of each code cell the learner writes (nbgrader's
-    solution cells), from the course's source notebook."""
-    source = json.loads((ROOT / "courses" / COURSE / "source" / assignment / f"{assignment}.ipynb").read_text("utf-8"))
-    found = {}
-    for index, cell in enumerate(source["cells"]):
-        if cell["cell_type"] == "code" and cell["metadata"].get("nbgrader", {}).get("solution"):
-            lines = "".join(cell["source"]).splitlines()
-            found[index] = "\n".join(line for line in lines if not MARKER.search(line))
-    return found
+    return coursework.solutions(COURSE, assignment)
 
 
 def network_cell(assignment: str) -> int:
     """Index of the given cell that runs the learner's network (`with Lab(...)`) and shows its pings."""
-    source = json.loads((ROOT / "courses" / COURSE / "source" / assignment / f"{assignment}.ipynb").read_text("utf-8"))
+    source = coursework.source_notebook(COURSE, assignment)
     return next(i for i, c in enumerate(source["cells"]) if "with Lab(" in "".join(c["source"]))
 
 
