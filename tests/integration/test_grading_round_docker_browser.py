@@ -13,13 +13,16 @@ from __future__ import annotations
 import csv
 import io
 import os
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+import requests
 
 from mnss_hub import siteconfig
+from mnss_hub.hubclient import HubClient
 from mnss_hub.people import ADMIN, Actor, invitations, profiles, site as people_site
-from tests.support import coursework, dockerhub
+from tests.support import coursework, dockerhub, formgrader as formgrader_checks
 from tests.support.browser import browser_page, chromium_path, screenshot
 from tests.support.hubproc import ROOT, create_accounts, free_ports, password, running_hub
 
@@ -192,3 +195,25 @@ def test_a_step_that_cannot_run_says_why_in_both_languages(hub):
         assert "vlan-isolation has no graded submission: autograde first" in error.inner_text()
         screenshot(teacher, "docker-round-error-en")
         teacher.click("#mnss-lang-switch")  # the choice is a cookie: back to Chinese for the other pages
+
+
+def test_the_formgrader_reads_the_names_of_its_course_learners_only(hub):
+    """The service's own token (in its server's environment) gets the real names of the course's
+    learners, and is refused any other group's; a learner's token is refused too."""
+    pid = formgrader_checks.server_pid(hub.work / "state" / "grading" / COURSE)
+    environ = dict(item.split("=", 1) for item in Path(f"/proc/{pid}/environ").read_text().split("\0") if "=" in item)
+    api, token = environ["JUPYTERHUB_API_URL"].rstrip("/"), environ["JUPYTERHUB_API_TOKEN"]
+
+    def names(group: str, token: str) -> requests.Response:
+        return requests.get(
+            f"{api}/mnss/groups/{group}/real-names", headers={"Authorization": f"token {token}"}, timeout=30
+        )
+
+    assert names(f"{COURSE}-learners", token).json() == {"names": {LEARNER: REAL_NAME}}
+    # refused as JupyterHub refuses a filtered-out resource: 404, as if the group were not there
+    refused = names(f"{COURSE}-instructors", token)
+    assert refused.status_code in (403, 404) and TEACHER not in refused.text, refused.text
+    learner = HubClient(hub.url, timeout=60)
+    learner.login(LEARNER, password(LEARNER))
+    refused = names(f"{COURSE}-learners", learner.token)
+    assert refused.status_code in (403, 404) and REAL_NAME not in refused.text, refused.text
