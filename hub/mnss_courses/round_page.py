@@ -22,6 +22,7 @@ import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlencode
 
 import requests
 from jinja2 import Environment, FileSystemLoader, select_autoescape
@@ -238,7 +239,8 @@ class RoundPage(BaseHandler):
         except RoundError as err:
             self.log.warning("round step %s of %s failed: %s", action, assignment, err.en)
             return await self.show(error=err, status=500)
-        self.redirect(f"{self.base_url}/mnss/round?done={action}&assignment={assignment}", status=303)
+        done = urlencode({"done": action, "assignment": assignment})
+        self.redirect(f"{self.base_url}/mnss/round?{done}", status=303)
 
     async def show(self, notice=None, error: RoundError | None = None, status: int = 200):
         course, api = self.coursedir.course_id, self.api
