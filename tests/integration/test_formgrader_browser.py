@@ -5,6 +5,7 @@ test-artifacts/."""
 import pytest
 
 from tests.support.browser import browser_page, chromium_path, screenshot
+from tests.support.english import english_words
 from tests.support.hubproc import course_site, create_accounts, password, running_hub
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -39,6 +40,11 @@ def test_the_instructor_reaches_the_formgrader_from_the_hub_home(tmp_path):
         assert row.get_attribute("data-state") == "draft" and "草稿" in row.inner_text()
         assert "Release" not in row.inner_text() and "发布" in row.inner_text()
         screenshot(page, "formgrader-round-zh")
+        assignments = set(page.locator(".mnss-assignment").evaluate_all("rows => rows.map(r => r.dataset.assignment)"))
+        text = page.inner_text("body")  # ids and names stay as they are: the course, its assignments, tools
+        for name in sorted({"nbgrader", "CSV", "English", COURSE, *assignments}, key=len, reverse=True):
+            text = text.replace(name, " ")
+        assert english_words(text) == [], page.inner_text("body")
         page.click("#mnss-lang-switch")
         assert "Release" in row.inner_text() and "draft" in row.inner_text()
         page.click("#mnss-lang-switch")
