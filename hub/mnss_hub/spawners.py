@@ -9,13 +9,15 @@ import sys
 from pathlib import Path
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner
-from traitlets import Int, Unicode, default
+from traitlets import Float, Int, Unicode, default
 from traitlets.config import Configurable
 
 from mnss_courses.exchange import CLIENT_CONFIG_DIR
 from mnss_courses.exchange.names import INSTRUCTORS_SUFFIX
 from mnss_foundation.server_settings import ServerSettings
 from mnss_kernel.runtime import registry
+
+from .save_before_stop import save_open_documents
 
 LOCAL_MODE_WARNING = (
     "local mode: single-user servers run as the hub's own user on this machine; users are NOT "
@@ -49,6 +51,12 @@ class LabServerSettings(Configurable):
     max_topology_nodes = Int(0, help="Largest emulation (nodes) the user may run; 0: no limit.").tag(config=True)
     max_topology_links = Int(0, help="Largest emulation (links) the user may run; 0: no limit.").tag(config=True)
 
+    save_before_stop_timeout = Float(
+        10,
+        help="Seconds a stop waits for the user's open JupyterLab pages to save their modified documents; "
+        "0: stop without asking.",
+    ).tag(config=True)
+
     def lab_env(self, env: dict) -> dict:
         env.update(
             ServerSettings(
@@ -72,6 +80,13 @@ class LabServerSettings(Configurable):
             if event.get("message") == "Server requested":
                 event = {**event, "message": "已收到启动请求 / Start requested"}
             yield event
+
+    async def stop(self, now=False):
+        """Every stop (learner, admin, culler) first has the open pages save their work."""
+        server = getattr(self, "server", None)
+        if not now and self.save_before_stop_timeout > 0 and server is not None and self.api_token:
+            await save_open_documents(server.url, self.api_token, self.save_before_stop_timeout, self.log)
+        await super().stop(now=now)
 
     def chosen_language(self) -> str:
         """The language the user picked on the hub pages (cookie mnss_lang; JupyterHub hands the

@@ -71,17 +71,24 @@ def test_missing_registrations_are_found(monkeypatch, registered):
     assert hooks.missing() == ["mnss_kernel.lab_started", "mnss_courses.exchange_events"]
 
 
-def test_the_server_extension_logs_an_error_when_its_hooks_are_not_installed(recording, tmp_path, monkeypatch):
-    """A stale install would lose topology runs and exchange steps without a word; say so."""
+@pytest.fixture
+def loadable(tmp_path, monkeypatch):
+    """The server extension loads without a server: no handlers, no periodic calls."""
     import mnss_activity
-    from mnss_activity import busy, panel, topology_open
+    from mnss_activity import busy, panel, save_open, topology_open
 
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "secret")
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setattr(busy, "start", lambda *args: None)
-    monkeypatch.setattr(panel, "setup_handlers", lambda app: None)
-    monkeypatch.setattr(topology_open, "setup_handlers", lambda app: None)
+    for module in (panel, topology_open, save_open):
+        monkeypatch.setattr(module, "setup_handlers", lambda app: None)
     monkeypatch.setattr(mnss_activity, "PeriodicCallback", mock.MagicMock())
+
+
+def test_the_server_extension_logs_an_error_when_its_hooks_are_not_installed(recording, loadable, monkeypatch):
+    """A stale install would lose topology runs and exchange steps without a word; say so."""
+    import mnss_activity
+
     monkeypatch.setattr(plugins, "entry_points", lambda group: [])
     serverapp = mock.MagicMock()
     mnss_activity._load_jupyter_server_extension(serverapp)
@@ -90,16 +97,9 @@ def test_the_server_extension_logs_an_error_when_its_hooks_are_not_installed(rec
     assert args == ["mnss_kernel.lab_started, mnss_courses.exchange_events", plugins.REINSTALL]
 
 
-def test_the_server_extension_is_quiet_when_its_hooks_are_installed(recording, registered, tmp_path, monkeypatch):
+def test_the_server_extension_is_quiet_when_its_hooks_are_installed(recording, registered, loadable):
     import mnss_activity
-    from mnss_activity import busy, panel, topology_open
 
-    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "secret")
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setattr(busy, "start", lambda *args: None)
-    monkeypatch.setattr(panel, "setup_handlers", lambda app: None)
-    monkeypatch.setattr(topology_open, "setup_handlers", lambda app: None)
-    monkeypatch.setattr(mnss_activity, "PeriodicCallback", mock.MagicMock())
     serverapp = mock.MagicMock()
     mnss_activity._load_jupyter_server_extension(serverapp)
     serverapp.log.error.assert_not_called()
