@@ -18,12 +18,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 MAX_BYTES = 512 * 1024  # an upload larger than this is refused (a 1,000-node campus is ~150 KB)
+# The whole request (the file and the form around it): a larger one is refused before it is read.
+MAX_REQUEST_BYTES = MAX_BYTES + 64 * 1024
 KEEP_SECONDS = 3600  # an upload the server has not collected by then is forgotten
 KEEP_PER_USER = 10
 SUFFIXES = (".clab.yml", ".clab.yaml", ".yaml", ".yml", ".json", ".cyjs", ".py")
 
 MESSAGES = {
     "no_file": ("请选择一个拓扑文件。", "Choose a topology file."),
+    "request_too_big": (
+        "上传的内容超过上限 {limit} KB，未读取，也未保存。",
+        "The upload is over the limit of {limit} KB; it was not read and nothing was saved.",
+    ),
     "too_big": (
         "文件 {name} 有 {size} KB，超过上限 {limit} KB，未保存。",
         "{name} is {size} KB, over the limit of {limit} KB; nothing was saved.",
