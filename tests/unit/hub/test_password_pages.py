@@ -31,7 +31,10 @@ def render(page: str, message: str, **values) -> str:
 @pytest.mark.parametrize(
     "page, own",
     [
-        ("change-password.html", {"wrong-current-password": "current password is wrong", "password-changed": "changed"}),
+        (
+            "change-password.html",
+            {"wrong-current-password": "current password is wrong", "password-changed": "been changed"},
+        ),
         ("set-password.html", {"expired": "This form has expired"}),
     ],
 )
