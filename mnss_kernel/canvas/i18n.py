@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 
 from ..catalog import KINDS
+from ..topology import texts
 from .messages import CATALOGUES
 
 LAB_SETTING = ".jupyter/lab/user-settings/@jupyterlab/translation-extension/plugin.jupyterlab-settings"
-_WHERE = re.compile(r"^(?P<what>link|node) (?:'(?P<quoted>[^']*)'|(?P<plain>[^:\s]+))(?:: (?P<field>.+))?$")
 
 
 def current_language(home: Path | None = None) -> str:
@@ -36,14 +35,11 @@ class Labels:
         self.language = language
         self._lang = "zh-CN" if language == "zh-CN" else "en"
 
-    def _pick(self, section: str, key: str, **values) -> str:
-        return CATALOGUES[section].text(key, self._lang, **values)
-
     def __call__(self, key: str, **values) -> str:
-        return self._pick("ui", key, **values)
+        return CATALOGUES["ui"].text(key, self._lang, **values)
 
     def field(self, name: str) -> str:
-        return self._pick("fields", name) if name in CATALOGUES["fields"] else name
+        return texts.field(name, self._lang)
 
     def kind(self, name: str) -> str:
         kind = KINDS.get(name)
@@ -51,18 +47,8 @@ class Labels:
 
     def where(self, where: str) -> str:
         """'link h1-s1: ip_a' -> '链路 h1-s1：A 端 IP'; anything else is returned unchanged."""
-        match = _WHERE.match(where)
-        if not match:
-            return self.field(where)
-        subject = self._pick("where", match["what"], name=match["quoted"] or match["plain"])
-        if not match["field"]:
-            return subject
-        return self._pick("where", "field", where=subject, field=self.field(match["field"]))
+        return texts.where(where, self._lang)
 
     def problem(self, problem) -> str:
         """One engine problem in this language: by its code if it has one the catalogue knows."""
-        code = getattr(problem, "code", "")
-        if code not in CATALOGUES["problems"]:
-            return str(problem)
-        text = self._pick("problems", code, **problem.params)
-        return self._pick("where", "problem", where=self.where(problem.where), text=text) if problem.where else text
+        return texts.problem(problem, self._lang)
