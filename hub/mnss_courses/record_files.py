@@ -39,12 +39,8 @@ HEADER = (
     "课程完成 Course completed",
     "学时 Credit hours",
 )
-STATES = {
-    "not_started": "未开始 not started",
-    "in_progress": "学习中 in progress",
-    "submitted": "已提交 submitted",
-    "graded": "已评分 graded",
-}
+RECORD_STATES = i18n.load(__package__)["record_states"].pairs()  # state -> (zh-CN, en), for pages
+STATES = {state: f"{zh} {en.lower()}" for state, (zh, en) in RECORD_STATES.items()}  # the sheets' cells
 
 
 class CertificateError(MnssError, ValueError):

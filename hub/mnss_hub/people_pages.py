@@ -34,6 +34,7 @@ from .people import (
     site as people_site,
 )
 from .people.errors import outside_scope
+from .people.messages import CATALOGUES
 from .sso_links import LinkStore
 
 LANGS = ("zh-CN", "en")
@@ -196,6 +197,7 @@ class InvitationsAdminHandler(ManagerHandler):
             notice=notice,
             institutions=[o for o in options if actor.may_manage(o["value"])],
             scope=actor.institution,
+            states=CATALOGUES["invitation_states"].pairs(),
         )
 
     @managers_only
@@ -298,6 +300,7 @@ class AccountsAdminHandler(ManagerHandler):
             q=search,
             scope=actor.institution,
             deletions=deletions,
+            statuses=CATALOGUES["statuses"].pairs(),
         )
 
     @managers_only
