@@ -81,8 +81,10 @@ class PeopleHandler(BaseHandler):
         return self.authenticator.people_pages
 
     async def page(self, template: str, status: int = 200, **ns):
+        """Render `template`; every people page may name account statuses and invitation states."""
         self.set_status(status)
-        self.finish(await self.render_template(template, **ns))
+        names = {"statuses": CATALOGUES["statuses"].pairs(), "states": CATALOGUES["invitation_states"].pairs()}
+        self.finish(await self.render_template(template, **names, **ns))
 
 
 class RegisterHandler(PeopleHandler):
@@ -197,7 +199,6 @@ class InvitationsAdminHandler(ManagerHandler):
             notice=notice,
             institutions=[o for o in options if actor.may_manage(o["value"])],
             scope=actor.institution,
-            states=CATALOGUES["invitation_states"].pairs(),
         )
 
     @managers_only
@@ -300,7 +301,6 @@ class AccountsAdminHandler(ManagerHandler):
             q=search,
             scope=actor.institution,
             deletions=deletions,
-            statuses=CATALOGUES["statuses"].pairs(),
         )
 
     @managers_only
