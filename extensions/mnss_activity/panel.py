@@ -32,50 +32,19 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
+from mnss_foundation import i18n
 from mnss_foundation.server_settings import ServerSettings
 
 from .items import ID
 from .tutorial_notebook import tutorial_notebook
 
-MESSAGES = {
-    "disabled": ("本平台未启用课程推荐服务。", "Recommendations are not enabled on this platform."),
-    "down": (
-        "推荐服务暂时无法连接，请稍后点击刷新。你的学习记录不会丢失。",
-        "The recommendation service cannot be reached right now; reload later. Your activity is kept.",
-    ),
-    "refused": ("推荐服务拒绝了请求（HTTP {code}）。", "The recommendation service refused the request (HTTP {code})."),
-    "bad_item": ("无效的课程条目：{item}", "Not a course item: {item}"),
-    "fetch_failed": ("获取作业失败：{detail}", "Fetching the assignment failed: {detail}"),
-    "not_released": (
-        "获取作业失败：作业 {item} 尚未发布，讲师发布后才能获取。",
-        "Fetching the assignment failed: {item} is not released yet; it can be fetched once the "
-        "instructor releases it.",
-    ),
-    "not_member": (
-        "获取作业失败：你不是课程 {course} 的学员，请先选课（交换服务：{detail}）。",
-        "Fetching the assignment failed: you are not a learner of {course}; enrol first (exchange: {detail}).",
-    ),
-    "exchange_refused": (
-        "获取作业失败：交换服务拒绝了请求（{detail}）。",
-        "Fetching the assignment failed: the exchange refused ({detail}).",
-    ),
-    "exchange_down": (
-        "课程交换服务暂时无法连接，暂不能获取作业，请稍后刷新。",
-        "The course exchange cannot be reached right now; assignments cannot be fetched. Reload later.",
-    ),
-    "no_exchange": (
-        "本平台未启用课程交换服务，无法获取作业。",
-        "The course exchange is not enabled on this platform; assignments cannot be fetched.",
-    ),
-    "no_notebook": ("作业 {item} 中没有笔记本。", "Assignment {item} has no notebook."),
-}
+MESSAGES = i18n.load(__package__)["panel"]
 FETCH_TIMEOUT = 180
 
 
 def message(key: str, **values) -> dict:
     """One bilingual message: {"zh": ..., "en": ...}."""
-    zh, en = MESSAGES[key]
-    return {"zh": zh.format(**values), "en": en.format(**values)}
+    return MESSAGES.bilingual(key, **values)
 
 
 def split_item(item: object) -> tuple[str, str] | None:

@@ -36,15 +36,14 @@ from nbgrader.plugins.export import CsvExportPlugin
 from nbgrader.server_extensions.formgrader.base import BaseHandler
 from tornado import web
 
+from mnss_foundation import i18n
+
 from . import round_page
 
 FORMGRADER_EXTENSION = "nbgrader.server_extensions.formgrader"
 REFUSED_PAGES = r"/(lab|tree|notebooks|edit|consoles|terminals|doc)(/.*)?"
 REFUSED_APIS = r"/api/(kernels|sessions|terminals)(/.*)?"
-REASON = (
-    "评分服务只提供评分，不提供终端、内核或 JupyterLab / "
-    "the formgrader offers grading only: no terminal, kernel or JupyterLab"
-)
+REASON = " / ".join(i18n.load(__package__)["formgrader"].pair("grading_only"))
 
 CONFIG = '''"""Written by mnss_courses.formgrader at every start of the service; edits are overwritten."""
 c = get_config()  # noqa: F821

@@ -71,9 +71,8 @@ def test_missing_registrations_are_found(monkeypatch, registered):
     assert hooks.missing() == ["mnss_kernel.lab_started", "mnss_courses.exchange_events"]
 
 
-@pytest.fixture
-def loadable(tmp_path, monkeypatch):
-    """The server extension loads without a server: no handlers, no periodic calls."""
+def load_extension(tmp_path, monkeypatch) -> mock.MagicMock:
+    """Load the server extension into a mock server, with its handlers, timers and busy probe off."""
     import mnss_activity
     from mnss_activity import busy, panel, save_open, topology_open
 
@@ -83,23 +82,19 @@ def loadable(tmp_path, monkeypatch):
     for module in (panel, topology_open, save_open):
         monkeypatch.setattr(module, "setup_handlers", lambda app: None)
     monkeypatch.setattr(mnss_activity, "PeriodicCallback", mock.MagicMock())
-
-
-def test_the_server_extension_logs_an_error_when_its_hooks_are_not_installed(recording, loadable, monkeypatch):
-    """A stale install would lose topology runs and exchange steps without a word; say so."""
-    import mnss_activity
-
-    monkeypatch.setattr(plugins, "entry_points", lambda group: [])
     serverapp = mock.MagicMock()
     mnss_activity._load_jupyter_server_extension(serverapp)
+    return serverapp
+
+
+def test_the_server_extension_logs_an_error_when_its_hooks_are_not_installed(recording, tmp_path, monkeypatch):
+    """A stale install would lose topology runs and exchange steps without a word; say so."""
+    monkeypatch.setattr(plugins, "entry_points", lambda group: [])
+    serverapp = load_extension(tmp_path, monkeypatch)
     (message, *args), _ = serverapp.log.error.call_args
     assert "no hook registered for %s" in message
     assert args == ["mnss_kernel.lab_started, mnss_courses.exchange_events", plugins.REINSTALL]
 
 
-def test_the_server_extension_is_quiet_when_its_hooks_are_installed(recording, registered, loadable):
-    import mnss_activity
-
-    serverapp = mock.MagicMock()
-    mnss_activity._load_jupyter_server_extension(serverapp)
-    serverapp.log.error.assert_not_called()
+def test_the_server_extension_is_quiet_when_its_hooks_are_installed(recording, registered, tmp_path, monkeypatch):
+    load_extension(tmp_path, monkeypatch).log.error.assert_not_called()

@@ -64,7 +64,7 @@ def test_panel_words_exist_in_both_languages():
     keys = lambda block: set(re.findall(r"^\s+(\w+):", block, re.M))  # noqa: E731
     assert keys(zh) == keys(en) and len(keys(zh)) >= 10
     assert "我的课程" in zh and "下一步" in zh and "My courses" in en and "Next up" in en
-    for key, (zh_text, en_text) in MESSAGES.items():
+    for key, (zh_text, en_text) in MESSAGES.pairs().items():
         assert CJK.search(zh_text) and not CJK.search(en_text), key
         assert re.findall(r"{\w+}", zh_text) == re.findall(r"{\w+}", en_text), key
 
