@@ -9,6 +9,7 @@ itself put in (its ledger): a drill grades a learner's or this diagnosis against
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import pandas as pd
 
@@ -29,11 +30,14 @@ def diagnose(lab, topology: Topology | None = None, *, ping: bool = True, trace:
     started = time.perf_counter()
     topology = (topology or lab.topology).validated()
     plan = make_plan(topology)
-    nodes = [n for n in topology.nodes if n.name in set(lab.topology.names())]
-    views = observe.read_nodes(lab, plan, nodes)
+    running = set(lab.topology.names())
+    nodes = [n for n in topology.nodes if n.name in running]
+    with ThreadPoolExecutor(max_workers=2) as pool:  # reads and pings do not disturb each other
+        reading = pool.submit(observe.read_nodes, lab, plan, nodes)
+        pings = observe.ping_all(lab, plan, topology) if ping else pd.DataFrame(columns=measure.PING_COLUMNS)
+        views = reading.result()
     suspects = findings.find(topology, plan, views)
     paths = Paths(topology, plan)
-    pings = observe.ping_all(lab, plan, topology) if ping else pd.DataFrame(columns=measure.PING_COLUMNS)
     bad = findings.failing(pings, paths)
     findings.weigh(suspects, bad, paths)
     if trace and len(bad):

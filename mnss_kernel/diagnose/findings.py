@@ -9,6 +9,7 @@ second one; a node whose interfaces are all down is one fault, not one per link.
 from __future__ import annotations
 
 import ipaddress
+from collections import Counter
 
 import pandas as pd
 
@@ -225,7 +226,7 @@ def _firewall(topology, views, found) -> None:
         view = views.get(node.name)
         if view is None or view.error or role(node.kind) == "switch":
             continue
-        planned = {
+        planned = Counter(
             (
                 _norm_net(r.get("src")),
                 _norm_net(r.get("dst")),
@@ -234,24 +235,30 @@ def _firewall(topology, views, found) -> None:
             )
             for r in node.rules
             if r["action"] == "deny"
-        }
+        )
+        observed = Counter((_norm_net(r.src), _norm_net(r.dst), r.proto, r.port) for r in view.drops)
         for rule in view.drops:
             seen = (_norm_net(rule.src), _norm_net(rule.dst), rule.proto, rule.port)
-            if seen in planned:
-                continue
+            if observed[seen] <= planned[seen]:
+                continue  # a planned rule (an extra copy of one is reported once)
+            observed[seen] = planned[seen]
             src, dst = seen[0] or "any", seen[1] or "any"
+            why = ("an extra copy of a rule of the topology", "拓扑中规则的多余副本") if planned[seen] else None
+            why = why or ("a rule not in the topology", "拓扑中没有这条规则")
+            again = f" (the topology has this rule {planned[seen]} time(s); here it is once more)"
             found.append(
                 Suspect(
                     "firewall_block",
                     {"node": node.name, "src": src, "dst": dst},
                     (
-                        f"{node.name} drops traffic from {src} to {dst} (a rule not in the topology)",
-                        f"{node.name} 丢弃从 {src} 到 {dst} 的流量（拓扑中没有这条规则）",
+                        f"{node.name} drops traffic from {src} to {dst} ({why[0]})",
+                        f"{node.name} 丢弃从 {src} 到 {dst} 的流量（{why[1]}）",
                     ),
                     [
                         (
-                            f"iptables -S FORWARD on {node.name}: {rule.line}",
-                            f"{node.name} 上 iptables -S FORWARD：{rule.line}",
+                            f"iptables -S FORWARD on {node.name}: {rule.line}" + (again if planned[seen] else ""),
+                            f"{node.name} 上 iptables -S FORWARD：{rule.line}"
+                            + ("（比拓扑中多出一条）" if planned[seen] else ""),
                         )
                     ],
                     nodes=frozenset({node.name}),

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import re
-import shlex
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
@@ -110,13 +109,11 @@ def parse_rates(text: str) -> dict[str, float]:
     return rates
 
 
-def read_command(interfaces: list[str], l3: bool) -> str:
-    """The one shell command that reads a node: links, IPv4 routes, FORWARD rules, htb classes."""
-    parts = ["ip -j link show", "ip -j -4 route show", "iptables -S FORWARD 2>/dev/null" if l3 else "true"]
-    classes = "; ".join(
-        f"echo DEV {shlex.quote(i)}; tc class show dev {shlex.quote(i)} 2>/dev/null" for i in interfaces
-    )
-    parts.append(classes or "true")
+def read_command(l3: bool) -> str:
+    """The one shell command that reads a node: links, IPv4 routes, FORWARD rules, and the htb
+    classes of the interfaces that have an htb qdisc (one tc call per shaped interface only)."""
+    classes = "for d in $(tc qdisc show | awk '$2 == \"htb\" {print $5}'); do echo DEV $d; tc class show dev $d; done"
+    parts = ["ip -j link show", "ip -j -4 route show", "iptables -S FORWARD 2>/dev/null" if l3 else "true", classes]
     return f"; echo {SEPARATOR}; ".join(parts)
 
 
@@ -131,8 +128,7 @@ def parse_read(text: str) -> NodeView:
 
 def read_nodes(lab, plan, nodes: list) -> dict[str, NodeView]:
     def read(node) -> tuple[str, NodeView]:
-        names = [i.name for i in plan.interfaces[node.name]]
-        done = lab.cmd(node.name, read_command(names, role(node.kind) != "switch"), timeout=30)
+        done = lab.cmd(node.name, read_command(role(node.kind) != "switch"), timeout=30)
         view = parse_read(done.stdout)
         if done.returncode and not view.ports:
             view.error = (done.stderr or done.stdout).strip()[:200]

@@ -65,8 +65,10 @@ def test_the_reads_are_parsed_from_the_tools_output():
         (None, None, "udp", 53),
     ]
     assert parse_rates(CLASSES) == {"r1-eth0": 1.0, "r1-eth2": 50.0}
-    command = read_command(["r1-eth0"], l3=True)
-    view = parse_read(command.count("echo @@") * "" + "@@mnss-diagnose@@".join([LINKS, ROUTES, RULES, CLASSES]))
+    command = read_command(l3=True)
+    assert command.count("echo @@mnss-diagnose@@") == 3 and "iptables -S FORWARD" in command
+    assert "iptables" not in read_command(l3=False) and "tc class show dev $d" in read_command(l3=False)
+    view = parse_read("@@mnss-diagnose@@".join([LINKS, ROUTES, RULES, CLASSES]))
     assert view.policy == "ACCEPT" and view.rates["r1-eth0"] == 1.0 and not view.error
     assert parse_read("nsenter: cannot open").error
 
@@ -213,6 +215,16 @@ def test_a_host_whose_only_link_is_down_is_a_link_fault_not_a_node_fault(net):
     set_down(views, plan, "h3")
     set_down(views, plan, "fw1", "h3")
     assert [s.key for s in findings.find(topo, plan, views)] == [fault_key(faults.LinkDown("fw1", "h3"))]
+
+
+def test_a_second_copy_of_a_planned_deny_rule_is_a_blocking_rule(net):
+    """Put first, before the rule accepting replies, it drops the way back too."""
+    topo, plan = net
+    views = clean_views(topo, plan)
+    views["fw1"].drops.insert(0, Rule("10.0.0.0/24", "10.0.3.0/24", "icmp", None, "-A FORWARD -s ... -j DROP"))
+    (found,) = findings.find(topo, plan, views)
+    assert found.key == fault_key(faults.FirewallBlock("fw1", "10.0.0.0/24", "10.0.3.0/24"))
+    assert "here it is once more" in found.evidence[0][0] and "多出一条" in found.evidence[0][1]
 
 
 def test_paths_know_what_the_topology_blocks_and_which_hops_a_pair_crosses(net):
