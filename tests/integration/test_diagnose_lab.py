@@ -78,9 +78,11 @@ def test_every_fault_kind_seeded_into_a_running_lab_is_the_top_suspect(tmp_path,
     mistyped["nodes"][0]["gateway"] = "10.0.0.254"
     Topology.from_dict(mistyped).save(broken)
     argv = ["diagnose", str(broken), "--intended", str(good), "--inject", "route_removed:r1,10.0.3.0/24"]
+    argv += ["--faults", "1", "--seed", "3"]
     assert cli.main([*argv, "--language", "en"]) == 0
     out, err = capsys.readouterr()
     assert "missing route: r1 has no route to 10.0.3.0/24" in out
     assert "wrong gateway: h1's default gateway is 10.0.0.254, planned 10.0.0.1" in out
-    assert "2 suspect(s)" in out
+    assert "3 suspect(s)" in out
     assert "RouteRemoved(router='r1', network='10.0.3.0/24'): suspect #" in err
+    assert err.count(": suspect #") == 2, err  # the injected fault and the one seeded by --seed
