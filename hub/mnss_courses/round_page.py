@@ -30,6 +30,7 @@ from nbgrader.apps import NbGraderAPI
 from nbgrader.server_extensions.formgrader.base import BaseHandler
 from tornado import web
 
+from mnss_foundation import i18n
 from mnss_foundation.server_settings import ServerSettings
 
 from .exchange import URL_ENV
@@ -40,13 +41,7 @@ TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
 )
 # state -> (zh-CN, en), in the order a round goes
-STATES = {
-    "draft": ("草稿", "draft"),
-    "released": ("已发布", "released"),
-    "submitted": ("有提交", "submissions"),
-    "graded": ("已评分", "graded"),
-    "feedback": ("已发回反馈", "feedback released"),
-}
+STATES = i18n.load(__package__)["round_states"].pairs()
 
 
 class RoundError(Exception):
