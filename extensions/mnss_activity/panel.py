@@ -8,6 +8,9 @@ POST mnss/panel/open  {"item": "course/assignment"}: the notebook to open, fetch
                       assignment through the course exchange first when it is not here yet.
 GET  mnss/open        ?item=course/assignment or ?tutorial=course/file: the same, as a link the
                       hub's portal opens (it starts the server first); ends in JupyterLab.
+POST mnss/panel/submit {"path": "course/assignment/name.ipynb"}: hand the fetched assignment in
+                      through the exchange (`nbgrader submit`); JupyterLab's notebook toolbar has
+                      the 提交作业 / Submit button for it, so learners need no nbgrader page.
 
 The browser talks only to its own server: it holds no hub token and names no learner, so the
 panel can only ever show the token owner's data. Errors reach the page as {"error": {"zh", "en"}};
@@ -35,7 +38,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 from mnss_foundation import i18n
 from mnss_foundation.server_settings import ServerSettings
 
-from .items import ID
+from .items import ID, item_for
 from .tutorial_notebook import tutorial_notebook
 
 MESSAGES = i18n.load(__package__)["panel"]
@@ -227,6 +230,34 @@ class OpenHandler(PanelHandler):
         self.finish(json.dumps({"path": path}))
 
 
+def submittable(path: object) -> tuple[str, str] | None:
+    """(course, assignment) of a notebook inside a fetched assignment (not a tutorial copy)."""
+    item = item_for(path) if isinstance(path, str) else None
+    parts = split_item(item)
+    return parts if parts and parts[1] != "tutorials" else None
+
+
+class SubmitHandler(PanelHandler):
+    @web.authenticated
+    async def post(self):
+        try:
+            path = json.loads(self.request.body or b"{}").get("path")
+        except (ValueError, AttributeError):
+            path = None
+        parts = submittable(path)
+        if parts is None:
+            return self.fail(400, message("not_assignment", path=str(path)[:120]))
+        course, assignment = parts
+        done = await run_child(
+            [sys.executable, "-m", "nbgrader", "submit", assignment, f"--course={course}"], self.root, FETCH_TIMEOUT
+        )
+        if done is None or done[0] != 0:
+            reason = f"no answer within {FETCH_TIMEOUT} s" if done is None else nbgrader_reason(done[1], done[0])
+            self.log.warning("mnss panel: submitting %s/%s failed: %s", course, assignment, reason)
+            return self.fail(502, message("submit_failed", item=f"{course}/{assignment}", detail=reason))
+        self.finish(json.dumps({"item": f"{course}/{assignment}", "message": message("submitted", item=assignment)}))
+
+
 ERROR_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>MNSS Lab</title></head>
 <body style="font-family: sans-serif; max-width: 40rem; margin: 3rem auto">
 <p id="mnss-open-error">{zh}</p><p lang="en">{en}</p><p><a href="{portal}">返回门户 / Back to the portal</a></p>
@@ -331,6 +362,7 @@ def setup_handlers(serverapp) -> None:
         [
             (url_path_join(base, "mnss/panel"), PanelHandler),
             (url_path_join(base, "mnss/panel/open"), OpenHandler),
+            (url_path_join(base, "mnss/panel/submit"), SubmitHandler),
             (url_path_join(base, "mnss/open"), OpenLinkHandler),
         ],
     )

@@ -7,7 +7,7 @@ embedded default (only free loopback ports and a state folder of its own, no oth
 3. The admin, instructor of every course until others are named, releases the course's two
    assignments in its formgrader. The learner enrols, opens the tutorial and each assignment with
    one click from the course page, writes the solution cells, runs every cell (the live-network
-   cells build the ward's network) and submits from JupyterLab's assignment list.
+   cells build the ward's network) and submits with the notebook's 提交作业 button.
 4. The admin collects, autogrades, generates and releases feedback in that formgrader.
 5. The learner sees each assignment graded with its score on the course page, the score and the
    course's credit hours in the learning record, downloads the certificate PDF, and sees
@@ -89,7 +89,7 @@ def formgrader_action(page, name: str, icon: str) -> None:
 
 def work_in_lab(page, url: str, user: str, assignment: str) -> None:
     """Open the assignment from the course page (one click), write the solutions, run every cell,
-    save, and submit from JupyterLab's assignment list."""
+    save, and submit with the notebook's 提交作业 button."""
     page.goto(f"{url}hub/portal/course/{COURSE}")
     page.click(f'.mnss-item[data-item="{assignment}"] .mnss-open')
     page.wait_for_url(f"**/user/{user}/lab/tree/**{assignment}**", timeout=180_000)
@@ -123,13 +123,7 @@ def work_in_lab(page, url: str, user: str, assignment: str) -> None:
     assert "dst" in built.locator(".jp-OutputArea").inner_text()  # the loss matrix, destinations as columns
     shot(page, f"3-{assignment}-run")
 
-    page.get_by_role("menuitem", name="Nbgrader").click()
-    page.get_by_role("menuitem", name="Assignment List").click()
-    fetched = page.locator("#fetched_assignments_list")
-    submit = fetched.locator(".list_item", has_text=assignment).get_by_role("button", name="Submit")
-    submit.wait_for(timeout=60_000)
-    submit.click()
-    page.locator("#submitted_assignments_list").get_by_text(assignment).first.wait_for(timeout=120_000)
+    coursework.submit_in_lab(page, assignment)
     shot(page, f"3-{assignment}-submitted")
 
 

@@ -125,14 +125,7 @@ def write_and_submit(page, url: str) -> None:
     page.keyboard.press("Control+s")
     page.locator(".jp-NotebookPanel:not(.lm-mod-hidden).jp-mod-dirty").wait_for(state="detached", timeout=30_000)
     screenshot(page, "docker-round-learner-written")
-    page.get_by_role("menuitem", name="Nbgrader").click()
-    page.get_by_role("menuitem", name="Assignment List").click()
-    submit = page.locator("#fetched_assignments_list .list_item", has_text=ASSIGNMENT).get_by_role(
-        "button", name="Submit"
-    )
-    submit.wait_for(timeout=60_000)
-    submit.click()
-    page.locator("#submitted_assignments_list").get_by_text(ASSIGNMENT).first.wait_for(timeout=120_000)
+    coursework.submit_in_lab(page, ASSIGNMENT)
     screenshot(page, "docker-round-learner-submitted")
 
 

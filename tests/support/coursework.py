@@ -1,4 +1,5 @@
-"""A course's assignment notebooks as the tests use them: the instructor's solutions, cell by cell."""
+"""A course's assignment notebooks as the tests use them: the instructor's solutions, cell by cell,
+and handing one in from JupyterLab as a learner does."""
 
 from __future__ import annotations
 
@@ -23,3 +24,9 @@ def solutions(course: str, assignment: str) -> dict[int, str]:
             lines = "".join(cell["source"]).splitlines()
             found[index] = "\n".join(line for line in lines if not MARKER.search(line))
     return found
+
+
+def submit_in_lab(page, assignment: str) -> None:
+    """Click the open notebook's 提交作业 button (extensions/mnss_panel) and wait for the confirmation."""
+    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Toolbar .mnss-submit").first.click()
+    page.locator(".Toastify__toast-body", has_text=f"作业 {assignment} 已提交").first.wait_for(timeout=180_000)

@@ -61,7 +61,9 @@ export const text = {
     failed: '请求失败',
     serverDown: '无法连接到你的 Jupyter 服务器，请刷新页面。',
     progress: (done: number, total: number) => `已完成 ${done} / ${total}`,
-    stopping: (saved: number) => `你的服务器正在停止：已保存 ${saved} 个修改过的文件。重新启动后可继续工作。`
+    stopping: (saved: number) => `你的服务器正在停止：已保存 ${saved} 个修改过的文件。重新启动后可继续工作。`,
+    submit: '提交作业',
+    submitTip: '保存并提交这份作业，讲师评分后可在门户查看成绩'
   },
   en: {
     title: 'My courses / Next up',
@@ -79,6 +81,8 @@ export const text = {
     serverDown: 'Cannot reach your Jupyter server; reload the page.',
     progress: (done: number, total: number) => `${done} / ${total} done`,
     stopping: (saved: number) =>
-      `Your server is stopping: ${saved} modified file(s) saved. Start it again to go on working.`
+      `Your server is stopping: ${saved} modified file(s) saved. Start it again to go on working.`,
+    submit: 'Submit',
+    submitTip: 'Save and submit this assignment; the score shows on the portal once it is graded'
   }
 };

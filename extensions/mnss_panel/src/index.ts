@@ -20,6 +20,7 @@ import { Widget } from '@lumino/widgets';
 
 import { autorunPlugin } from './autorun';
 import { saveBeforeStopPlugin } from './savebeforestop';
+import { submitPlugin } from './submit';
 import { Lang, Summary, langOf, pick, text } from './i18n';
 import { launcherPlugin } from './launcher';
 
@@ -200,4 +201,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [plugin, launcherPlugin, autorunPlugin, saveBeforeStopPlugin];
+export default [plugin, launcherPlugin, autorunPlugin, saveBeforeStopPlugin, submitPlugin];

@@ -15,6 +15,7 @@ from mnss_activity.panel import (
     refusal,
     released_ids,
     split_item,
+    submittable,
     summary,
 )
 from mnss_recommender.catalog import Catalog, Item
@@ -174,3 +175,20 @@ def test_learner_courses_from_learner_groups_with_progress():
 def test_catalog_knows_course_titles():
     catalog = Catalog.load(ROOT / "courses", strict=False)
     assert catalog.course_titles["hospital-lan"] == ("医院局域网基础", "Hospital LAN basics")
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("hospital-lan/lan-build/lan-build.ipynb", ("hospital-lan", "lan-build")),
+        ("work/hospital-lan/lan-build/notes.ipynb", ("hospital-lan", "lan-build")),
+        ("hospital-lan/tutorials/intro.ipynb", None),  # a tutorial copy is read, not handed in
+        ("lan-build/lan-build.ipynb", None),
+        ("hospital-lan/lan-build/lan-build.py", None),
+        ("../Hospital/x/y.ipynb", None),
+        (None, None),
+        (42, None),
+    ],
+)
+def test_only_notebooks_of_fetched_assignments_can_be_submitted(path, expected):
+    assert submittable(path) == expected
