@@ -197,6 +197,10 @@ class SwarmLabSpawner(DockerLabSpawner, SwarmSpawner):
     def _default_container_spec(self):
         return {"cap_drop": ["ALL"], "cap_add": SWARM_CAPABILITIES}
 
+    @default("extra_create_kwargs")
+    def _default_create_kwargs(self):
+        return {}  # docker mode's user: here the service runs as the image's default user, root
+
     async def create_object(self):
         """Refuse a service spec that would add more than the design, whatever other config says."""
         problems = unsafe(self.extra_container_spec, self.volumes)

@@ -8,7 +8,7 @@ import docker
 import pytest
 
 from mnss_hub import lab_seccomp
-from mnss_hub.docker_spawner import LAB_USER, DockerLabSpawner, unsafe_container
+from mnss_hub.docker_spawner import LAB_USER, DockerLabSpawner, SwarmLabSpawner, unsafe_container
 
 CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWCGROUP = 0x04000000, 0x08000000, 0x02000000
 
@@ -40,6 +40,10 @@ def test_the_default_request_runs_as_lab_with_no_capability_and_the_lab_profile(
         ({"host": {"security_opt": [lab_seccomp.security_opt()]}}, "no-new-privileges missing"),
         ({"host": {"security_opt": ["no-new-privileges", "seccomp=unconfined"]}}, "seccomp must be exactly"),
         ({"host": {"security_opt": ["no-new-privileges"]}}, "seccomp must be exactly"),
+        (
+            {"host": {"security_opt": ["no-new-privileges", lab_seccomp.security_opt(), "apparmor=unconfined"]}},
+            "security_opt apparmor=unconfined",
+        ),
         ({"host": {"pid_mode": "host"}}, "PidMode host"),
         ({"host": {"network_mode": "host"}}, "NetworkMode host"),
         ({"host": {"binds": {"/var/run/docker.sock": {"bind": "/s", "mode": "rw"}}}}, "host path /var/run/docker.sock"),
@@ -83,3 +87,10 @@ def test_unshare_and_setns_take_only_the_lab_namespaces():
     assert _allows(setns, -1, lab_seccomp.CLONE_NEWUSER) and _allows(setns, -1, 0)
     for other in (CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWCGROUP):
         assert not _allows(unshare, holder | other) and not _allows(setns, -1, other)
+
+
+def test_swarm_services_keep_their_own_design():
+    """create_service takes no `user`; a service runs as the image's root with the three capabilities."""
+    spawner = SwarmLabSpawner()
+    assert spawner.extra_create_kwargs == {}
+    assert spawner.extra_container_spec == {"cap_drop": ["ALL"], "cap_add": ["NET_ADMIN", "SYS_ADMIN", "NET_RAW"]}
