@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.hubproc import site_config
 
-IMAGE = "mnss-lab/singleuser:latest"
+IMAGE = os.environ.get("MNSS_TEST_IMAGE", "mnss-lab/singleuser:latest")  # make images builds it
 
 
 def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
