@@ -632,13 +632,14 @@ class TopologyCanvas(w.VBox):
         self._fresh_results()
         self._groups = results.host_groups(self.topology)
         grouped = pings.src.nunique() > results.DETAIL_LIMIT
+        legend = self.t.field("loss_pct")
         with self.output:
             self.output.clear_output()
             if grouped:
                 table = results.group_loss(pings, self._groups)
-                display(HTML(render.loss_heatmap(table, self.t("group_loss_title"), css="mnss-group-heatmap")))
+                display(HTML(render.loss_heatmap(table, self.t("group_loss_title"), legend, css="mnss-group-heatmap")))
             else:
-                display(HTML(render.loss_heatmap(measure.loss_matrix(pings), self.t("loss_title"))))
+                display(HTML(render.loss_heatmap(measure.loss_matrix(pings), self.t("loss_title"), legend)))
             display(self._localized(pings))
         self.drill.layout.display = "flex" if grouped else "none"
         if grouped:
@@ -652,7 +653,9 @@ class TopologyCanvas(w.VBox):
             return
         src, dst = self.drill_from.value, self.drill_to.value
         matrix = results.block(self.last_pings, self._groups, src, dst)
-        self.drill_detail.value = render.loss_heatmap(matrix, self.t("drill_title", src=src, dst=dst))
+        self.drill_detail.value = render.loss_heatmap(
+            matrix, self.t("drill_title", src=src, dst=dst), self.t.field("loss_pct")
+        )
 
     def select_block(self, src_group: str, dst_group: str) -> None:
         """Drill down into one cell of the grouped ping table (what the two dropdowns do)."""

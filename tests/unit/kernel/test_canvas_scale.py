@@ -156,7 +156,7 @@ def test_state_and_loss_colours_are_not_red_and_green():
     state = {rule["selector"]: rule["style"] for rule in cytoscape_style() if rule["selector"].endswith(("up", "down"))}
     assert state["node.up"]["border-color"] == "#0072b2" and state["node.down"]["border-color"] == "#d55e00"
     assert state["node.down"]["border-style"] == "dashed" and state["edge.down"]["line-style"] == "dashed"
-    assert _loss_colour(0) == "rgb(0,114,178)" and _loss_colour(100) == "rgb(213,94,0)"
+    assert _loss_colour(0) == "rgb(0,34,78)" and _loss_colour(100) == "rgb(253,234,69)"  # cividis
 
 
 def test_at_hospital_scale_hosts_are_drawn_in_one_box_per_switch():
