@@ -161,7 +161,8 @@ class TopologyCanvas(w.VBox):
         drawing = w.VBox([self.viewbar, self.graph])
         middle = w.HBox([drawing, self.panel], layout=w.Layout(flex_flow="row wrap"))
         results_area = [self.message, self.stale_note, self.output, self.drill]
-        super().__init__(children=[self.toolbar, middle, self.runbar, *results_area, self.cmdbar], **kwargs)
+        rows = [self.toolbar, self.keybar, middle, self.runbar, *results_area, self.cmdbar]
+        super().__init__(children=rows, **kwargs)
         self.add_class("mnss-canvas")
         self.editor.listeners.append(lambda _t: self._redraw())
         self.editor.listeners.append(lambda _t: self._mark_stale())
@@ -220,6 +221,25 @@ class TopologyCanvas(w.VBox):
                 self.file_box,
                 self._button("save", lambda: self.save(self.file_box.value), icon="save"),
                 self._button("load", lambda: self.load(self.file_box.value), icon="folder-open"),
+            ],
+        )
+        # The same edits without a mouse: type a node's name (completed from the list; Enter takes
+        # it), then Tab to a button and press Enter or Space. Text boxes, not <select>s: JupyterLab
+        # takes the keys typed into a <select> as notebook shortcuts.
+        names = {"ensure_option": True, "layout": w.Layout(width="230px"), "placeholder": self.t("type_name")}
+        self.node_select = w.Combobox(description=self.t("select"), **names)
+        self.node_select.add_class("mnss-select")
+        self.node_select.observe(
+            lambda ch: self._select(ch["new"]) if ch["new"] and self._selection != (ch["new"],) else None, "value"
+        )
+        self.connect_to = w.Combobox(description=self.t("connect_to"), **names)
+        self.connect_to.add_class("mnss-connect-to")
+        self.keybar = w.HBox(
+            layout=w.Layout(flex_flow="row wrap"),
+            children=[
+                self.node_select,
+                self.connect_to,
+                self._button("connect_selected", self._connect_selected, icon="link"),
             ],
         )
         self.progress = w.IntProgress(value=0, min=0, max=1, layout=w.Layout(width="180px"))
@@ -342,6 +362,11 @@ class TopologyCanvas(w.VBox):
         self._node_widgets, self._edge_widgets = nodes, edges
         self.graph.graph.nodes = list(nodes.values())
         self.graph.graph.edges = list(edges.values())
+        every = [n.name for n in self.topology.nodes]
+        for box in (self.node_select, self.connect_to):
+            box.options = every
+            if box.value not in every:
+                box.value = ""
         names = [n.name for n in self.topology.nodes if role(n.kind) != "switch"]
         for dropdown in (self.iperf_from, self.iperf_to, self.cmd_node):
             keep = dropdown.value
@@ -443,6 +468,10 @@ class TopologyCanvas(w.VBox):
     # -- properties panel ---------------------------------------------------------------------
     def _show_selection(self) -> None:
         title = w.HTML(f"<b>{self.t('properties')}</b>")
+        if hasattr(self, "node_select"):  # the list shows what was clicked, too
+            one = self._selection[0] if len(self._selection) == 1 else ""
+            if one in self.node_select.options or one == "":
+                self.node_select.value = one
         if not self._selection:
             self.panel.children = [title, w.HTML(self.t("nothing_selected"))]
             return
@@ -498,6 +527,11 @@ class TopologyCanvas(w.VBox):
     def _select(self, *names: str) -> None:
         self._selection = names
         self._show_selection()
+
+    def _connect_selected(self) -> None:
+        if len(self._selection) != 1 or not self.connect_to.value:
+            raise Refusal(self.t("select_two_keys"))
+        self.connect(self._selection[0], self.connect_to.value)
 
     def _read_form(self, boxes: dict[str, w.Text]) -> dict:
         """The panel's text boxes as model values; every box that does not parse is named at once."""

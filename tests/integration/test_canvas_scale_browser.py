@@ -91,6 +91,26 @@ def test_campus_is_readable_zooms_and_speaks_chinese(tmp_path):
         page.locator(".mnss-apply").click()
         page.locator(".mnss-message", has_text="不是带前缀长度的 IPv4 地址").wait_for(timeout=15_000)
         screenshot(page, "canvas-campus-zh-error")
+
+        # add, connect and delete from the keyboard: type-ahead in the node lists, Tab, Enter
+        page.locator(".mnss-kind select").focus()
+        page.keyboard.press("Tab")
+        page.keyboard.press("Enter")  # Add (a host)
+        page.locator(".mnss-message", has_text="已添加 h1").wait_for(timeout=15_000)
+        page.locator(".mnss-select input").select_text()  # it shows the node clicked last: type over it
+        page.keyboard.type("h1")
+        page.keyboard.press("Enter")
+        page.locator(".mnss-canvas", has_text="节点 h1（").wait_for(timeout=15_000)
+        page.keyboard.press("Tab")  # to "Connect to"
+        page.keyboard.type("b1d1w1")
+        page.keyboard.press("Enter")
+        page.keyboard.press("Tab")  # to "Connect selected"
+        page.keyboard.press("Enter")
+        page.locator(".mnss-message", has_text="已连接 h1 — b1d1w1").wait_for(timeout=15_000)
+        screenshot(page, "canvas-campus-keyboard")
+        page.locator(".mnss-delete").focus()
+        page.keyboard.press("Enter")
+        page.locator(".mnss-message", has_text="已删除 h1").wait_for(timeout=15_000)
         typed = {"abc", "ip", "addr"}  # what the learner typed, and the example command "ip addr"
         words = [w for text in page.evaluate(TEXTS) for w in english_words(text, typed)]
         assert words == [], f"English in the Chinese canvas: {sorted(set(words))}"

@@ -197,3 +197,22 @@ def test_at_hospital_scale_hosts_are_drawn_in_one_box_per_switch():
     assert "parent" not in canvas._node_widgets[host].data
     small = TopologyCanvas("hospital-campus", language="en")
     assert not small.group_toggle.value and len(small._edge_widgets) == len(small.topology.links)
+
+
+def test_add_connect_and_delete_work_from_lists_and_buttons_alone():
+    """What the keyboard reaches: the kind list and Add, the two node lists, Connect and Delete."""
+    canvas = TopologyCanvas(templates.linear(2), language="zh-CN")
+    click(canvas, "mnss-add")
+    new = canvas.topology.nodes[-1].name
+    canvas.node_select.value = new
+    assert canvas._selection == (new,)
+    click(canvas, "mnss-connect-selected")
+    assert "请先在“选择节点”中选一个节点" in canvas.message.value, "no target chosen: told what to do"
+    canvas.connect_to.value = "s1"
+    click(canvas, "mnss-connect-selected")
+    assert canvas.topology.link(new, "s1") and f"已连接 {new} — s1" in canvas.message.value
+    canvas._on_node_tap({"data": {"id": "h1"}})
+    assert canvas.node_select.value == "h1", "a click shows in the list too"
+    click(canvas, "mnss-delete")
+    assert "h1" not in [n.name for n in canvas.topology.nodes] and canvas.node_select.value == ""
+    assert "h1" not in canvas.node_select.options
