@@ -197,6 +197,8 @@ def test_at_hospital_scale_hosts_are_drawn_in_one_box_per_switch():
     assert "parent" not in canvas._node_widgets[host].data
     small = TopologyCanvas("hospital-campus", language="en")
     assert not small.group_toggle.value and len(small._edge_widgets) == len(small.topology.links)
+    style = {rule["selector"]: rule["style"] for rule in canvas.graph.cytoscape_style}
+    assert style["node"]["min-zoomed-font-size"] == 5 and style["edge"]["min-zoomed-font-size"] == 5
 
 
 def test_add_connect_and_delete_work_from_lists_and_buttons_alone():
