@@ -51,6 +51,7 @@ UI = {
     "select": ("选择节点", "Select node"),
     "connect_to": ("连接到", "Connect to"),
     "type_name": ("输入节点名称", "type a node name"),
+    "unknown_node": ("没有名为“{name}”的节点。", "There is no node named '{name}'."),
     "connect_selected": ("连接所选节点", "Connect selected"),
     "select_two_keys": (
         "请先在“选择节点”中选一个节点，并在“连接到”中选另一个节点。",

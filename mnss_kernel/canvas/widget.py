@@ -223,16 +223,15 @@ class TopologyCanvas(w.VBox):
                 self._button("load", lambda: self.load(self.file_box.value), icon="folder-open"),
             ],
         )
-        # The same edits without a mouse: type a node's name (completed from the list; Enter takes
-        # it), then Tab to a button and press Enter or Space. Text boxes, not <select>s: JupyterLab
-        # takes the keys typed into a <select> as notebook shortcuts.
-        names = {"ensure_option": True, "layout": w.Layout(width="230px"), "placeholder": self.t("type_name")}
-        self.node_select = w.Combobox(description=self.t("select"), **names)
+        # The same edits without a mouse: type a node's name (Enter or Tab takes it), then Tab to a
+        # button and press Enter or Space. Plain text boxes: JupyterLab takes the keys typed into a
+        # <select> as notebook shortcuts, and a completing Combobox took "b1d1" while "b1d1w1" was
+        # being typed. Taken on Enter or Tab only, for the same reason.
+        names = {"continuous_update": False, "placeholder": self.t("type_name"), "layout": w.Layout(width="230px")}
+        self.node_select = w.Text(description=self.t("select"), **names)
         self.node_select.add_class("mnss-select")
-        self.node_select.observe(
-            lambda ch: self._select(ch["new"]) if ch["new"] and self._selection != (ch["new"],) else None, "value"
-        )
-        self.connect_to = w.Combobox(description=self.t("connect_to"), **names)
+        self.node_select.observe(self._on_typed_selection, "value")
+        self.connect_to = w.Text(description=self.t("connect_to"), **names)
         self.connect_to.add_class("mnss-connect-to")
         self.keybar = w.HBox(
             layout=w.Layout(flex_flow="row wrap"),
@@ -364,7 +363,6 @@ class TopologyCanvas(w.VBox):
         self.graph.graph.edges = list(edges.values())
         every = [n.name for n in self.topology.nodes]
         for box in (self.node_select, self.connect_to):
-            box.options = every
             if box.value not in every:
                 box.value = ""
         names = [n.name for n in self.topology.nodes if role(n.kind) != "switch"]
@@ -470,8 +468,7 @@ class TopologyCanvas(w.VBox):
         title = w.HTML(f"<b>{self.t('properties')}</b>")
         if hasattr(self, "node_select"):  # the list shows what was clicked, too
             one = self._selection[0] if len(self._selection) == 1 else ""
-            if one in self.node_select.options or one == "":
-                self.node_select.value = one
+            self.node_select.value = one
         if not self._selection:
             self.panel.children = [title, w.HTML(self.t("nothing_selected"))]
             return
@@ -528,10 +525,21 @@ class TopologyCanvas(w.VBox):
         self._selection = names
         self._show_selection()
 
+    def _typed_node(self, name: str) -> str:
+        name = name.strip()
+        if name not in {n.name for n in self.topology.nodes}:
+            raise Refusal(self.t("unknown_node", name=html.escape(name)))
+        return name
+
+    def _on_typed_selection(self, change: dict) -> None:
+        name = change["new"].strip()
+        if name and self._selection != (name,):  # not when a click put the name there
+            self._guard(lambda: self._select(self._typed_node(name)))
+
     def _connect_selected(self) -> None:
-        if len(self._selection) != 1 or not self.connect_to.value:
+        if len(self._selection) != 1 or not self.connect_to.value.strip():
             raise Refusal(self.t("select_two_keys"))
-        self.connect(self._selection[0], self.connect_to.value)
+        self.connect(self._selection[0], self._typed_node(self.connect_to.value))
 
     def _read_form(self, boxes: dict[str, w.Text]) -> dict:
         """The panel's text boxes as model values; every box that does not parse is named at once."""

@@ -102,11 +102,11 @@ def test_campus_is_readable_zooms_and_speaks_chinese(tmp_path):
         page.keyboard.press("Enter")
         page.locator(".mnss-canvas", has_text="节点 h1（").wait_for(timeout=15_000)
         page.keyboard.press("Tab")  # to "Connect to"
-        page.keyboard.type("b1d1")  # the switch of department 1
+        page.keyboard.type("b1d1w1")  # "b1d1", a prefix, is a node as well
         page.keyboard.press("Enter")
         page.keyboard.press("Tab")  # to "Connect selected"
         page.keyboard.press("Enter")
-        page.locator(".mnss-message", has_text="已连接 h1 — b1d1。").wait_for(timeout=15_000)
+        page.locator(".mnss-message", has_text="已连接 h1 — b1d1w1。").wait_for(timeout=15_000)
         screenshot(page, "canvas-campus-keyboard")
         page.locator(".mnss-delete").focus()
         page.keyboard.press("Enter")

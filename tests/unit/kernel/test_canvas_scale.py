@@ -217,4 +217,9 @@ def test_add_connect_and_delete_work_from_lists_and_buttons_alone():
     assert canvas.node_select.value == "h1", "a click shows in the list too"
     click(canvas, "mnss-delete")
     assert "h1" not in [n.name for n in canvas.topology.nodes] and canvas.node_select.value == ""
-    assert "h1" not in canvas.node_select.options
+    canvas.node_select.value = "zz9"
+    assert "没有名为“zz9”的节点" in canvas.message.value and canvas._selection == ()
+    canvas.node_select.value = new
+    canvas.connect_to.value = "h9"
+    click(canvas, "mnss-connect-selected")
+    assert "没有名为“h9”的节点" in canvas.message.value
