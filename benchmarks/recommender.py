@@ -163,9 +163,13 @@ def compare(catalog, log, profiles, label: str, splits=("global", "per-learner")
         for horizon in ev.HORIZONS:
             relevant = ev.relevant_items(train, parts.test, horizon)
             others = baselines(catalog, parts.train, split, horizon, profiles)
-            settings = HybridSettings(ease_l2=others[0].l2)  # the hybrid's EASE^R part: the baseline's l2
-            settings.weights = ev.tune_hybrid(
-                parts.train, catalog, profiles, split=split, horizon=horizon, settings=settings
+            settings = ev.tune_settings(  # the hybrid's EASE^R part: the baseline's l2
+                parts.train, catalog, profiles, HybridSettings(ease_l2=others[0].l2), split=split, horizon=horizon
+            )
+            print(
+                f"\n  hybrid tuned on the validation split: lately half-life {settings.trend_half_life:g} days, "
+                f"new learners' share of lately {settings.cold_trend:g}, weights "
+                + ", ".join(f"{k} {v:g}" for k, v in settings.weights.items() if v)
             )
             rows = []
             for model in [Hybrid(catalog, settings), *others]:

@@ -29,6 +29,10 @@ def popular(count: int) -> Reason:
     return Reason(f"{count} 位学员学过", f"taken by {count} learners")
 
 
+def popular_lately(count: int, days: int) -> Reason:
+    return Reason(f"最近 {days} 天有 {count} 位学员开始学它", f"started by {count} learners in the last {days} days")
+
+
 def popular_start(categories: tuple[str, ...]) -> Reason:
     if not categories:
         return Reason("新学员最常从这里开始", "where new learners most often start")
