@@ -39,6 +39,10 @@ def popular(count: int) -> Reason:
     return _say("popular", count=count)
 
 
+def popular_lately(count: int, days: int) -> Reason:
+    return Reason(f"最近 {days} 天有 {count} 位学员开始学它", f"started by {count} learners in the last {days} days")
+
+
 def popular_start(categories: tuple[str, ...]) -> Reason:
     if not categories:
         return _say("popular_start")
