@@ -40,7 +40,7 @@ def popular(count: int) -> Reason:
 
 
 def popular_lately(count: int, days: int) -> Reason:
-    return Reason(f"最近 {days} 天有 {count} 位学员开始学它", f"started by {count} learners in the last {days} days")
+    return _say("popular_lately", count=count, days=days)
 
 
 def popular_start(categories: tuple[str, ...]) -> Reason:
