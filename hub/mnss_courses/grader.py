@@ -97,7 +97,9 @@ def failure_detail(text: str, tail: int = 6) -> str:
 
 def _run(result: dict, what: str) -> None:
     if not result.get("success"):
-        raise GradingError(f"{what} failed: {failure_detail(result.get('error') or result.get('log') or '')}")
+        # nbgrader's error is its own exception ("see the above traceback"); the cause is in its log
+        said = "\n".join(part for part in (result.get("log"), result.get("error")) if part)
+        raise GradingError(f"{what} failed: {failure_detail(said)}")
 
 
 def generate(grader: NbGraderAPI, assignment: str) -> Path:

@@ -86,6 +86,18 @@ def test_a_failed_grading_step_names_its_cause_not_only_the_last_lines():
     assert detail.endswith("Please see the above traceback") and "line 0" not in detail
 
 
+def test_a_failed_step_reads_the_cause_from_the_log_when_the_error_only_points_there():
+    """nbgrader's API gives the exception in `error` and the cause only in `log` (seen in a container)."""
+    result = {
+        "success": False,
+        "error": "nbgrader.converters.base.NbGraderException: Please see the above traceback for details",
+        "log": "Traceback (most recent call last):\nPermissionError: [Errno 13] Permission denied: '/etc/netns'",
+    }
+    with pytest.raises(grader.GradingError) as refused:
+        grader._run(result, "autograding ann's lan-build")
+    assert str(refused.value).startswith("autograding ann's lan-build failed: PermissionError: [Errno 13]")
+
+
 def test_a_box_that_cannot_be_built_says_why_instead_of_scoring_zero(monkeypatch):
     """In a userns-remapped container the transient uids are not mapped and no user namespace can be
     made: grading stops with that reason and points to the formgrader."""
