@@ -13,7 +13,7 @@ import requests
 
 from mnss_hub.hubclient import HubClient
 from mnss_kernel.runtime import registry
-from tests.support.browser import browser_page, chromium_path, screenshot
+from tests.support.browser import browser_page, chromium_path, screenshot, sign_in
 from tests.support.english import english_words
 from tests.support.hubproc import create_accounts, password, running_hub, site_config
 from tests.support.weblogin import post_login, xsrf_of
@@ -103,11 +103,7 @@ EDIT = "print('typed, never saved by hand')"
 
 def open_with_unsaved_edit(lab, url: str, user: str) -> None:
     """The user signs in, opens draft.ipynb in JupyterLab, types into its cell and does not save."""
-    lab.goto(url + "hub/login")
-    lab.fill("#username_input", user)
-    lab.fill("#password_input", password(user))
-    lab.click("#login_submit")
-    lab.wait_for_load_state()
+    sign_in(lab, url, user, password(user))
     lab.goto(url + f"user/{user}/lab/tree/draft.ipynb")
     editor = lab.locator(".jp-NotebookPanel .jp-Cell .cm-content").first
     editor.wait_for(timeout=120_000)
@@ -138,11 +134,7 @@ def test_the_confirmation_is_in_chinese_and_open_work_is_saved(tmp_path):
                 expect=(201,),
                 json={"type": "notebook", "format": "json", "content": notebook},
             )
-            page.goto(url + "hub/login")
-            page.fill("#username_input", "admin")
-            page.fill("#password_input", "admin-test-password")
-            page.click("#login_submit")
-            page.wait_for_load_state()
+            sign_in(page, url, "admin", "admin-test-password")
             lab = page.context.browser.new_context(locale="zh-CN").new_page()  # the user, in a browser of their own
             open_with_unsaved_edit(lab, url, BUSY)
             page.bring_to_front()

@@ -4,6 +4,7 @@ test-artifacts/."""
 
 import pytest
 
+from tests.support import browser
 from tests.support.browser import browser_page, chromium_path, screenshot
 from tests.support.english import english_words
 from tests.support.hubproc import course_site, create_accounts, password, running_hub
@@ -17,11 +18,7 @@ COURSE = "python-basics"
 
 
 def sign_in(page, url: str, user: str) -> None:
-    page.goto(url + "hub/login")
-    page.fill("#username_input", user)
-    page.fill("#password_input", password(user))
-    page.click("#login_submit")
-    page.wait_for_load_state()
+    browser.sign_in(page, url, user, password(user))
 
 
 def test_the_instructor_reaches_the_formgrader_from_the_hub_home(tmp_path):

@@ -22,7 +22,7 @@ import requests
 from mnss_hub import siteconfig
 from mnss_hub.hubclient import HubClient
 from mnss_hub.people import ADMIN, Actor, invitations, profiles, site as people_site
-from tests.support import coursework, dockerhub, formgrader as formgrader_checks
+from tests.support import browser, coursework, dockerhub, formgrader as formgrader_checks
 from tests.support.browser import browser_page, chromium_path, screenshot
 from tests.support.hubproc import ROOT, create_accounts, free_ports, password, running_hub
 
@@ -87,11 +87,7 @@ def hub(tmp_path_factory):
 
 
 def sign_in(page, url: str, user: str) -> None:
-    page.goto(url + "hub/login")
-    page.fill("#username_input", user)
-    page.fill("#password_input", password(user))
-    page.click("#login_submit")
-    page.wait_for_load_state()
+    browser.sign_in(page, url, user, password(user))
 
 
 def round_row(page):

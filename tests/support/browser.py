@@ -41,3 +41,12 @@ def screenshot(page, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path))
     return path
+
+
+def sign_in(page, url: str, user: str, password: str) -> None:
+    """Sign in on the hub's login page as a person does."""
+    page.goto(url + "hub/login")
+    page.fill("#username_input", user)
+    page.fill("#password_input", password)
+    page.click("#login_submit")
+    page.wait_for_load_state()
