@@ -112,14 +112,15 @@ def stop_process_group(proc: subprocess.Popen, grace: float = 20) -> None:
 
 
 def _works_under(proc_dir: Path, folder: Path) -> bool:
-    """Whether a process works inside `folder`: its working directory, or (a formgrader, which
-    works in a mount namespace of its own) the course root named in its environment."""
+    """Whether a process works inside `folder`: its working directory, or (a formgrader or a local
+    server under an account of its own, which work in a mount namespace of their own) the course
+    root or home named in its environment."""
     try:
         places = [Path(os.readlink(proc_dir / "cwd"))]
         places += [
             Path(v.split(b"=", 1)[1].decode())
             for v in (proc_dir / "environ").read_bytes().split(b"\0")
-            if v.startswith(b"MNSS_FORMGRADER_ROOT=")
+            if v.startswith((b"MNSS_FORMGRADER_ROOT=", b"MNSS_SERVER_HOME="))
         ]
     except OSError:
         return False
