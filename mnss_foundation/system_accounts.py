@@ -14,6 +14,7 @@ import pwd
 import re
 import shutil
 import subprocess
+import time
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -130,11 +131,36 @@ def give_tree(root: Path, uid: int, gid: int) -> None:
             os.chown(os.path.join(folder, name), uid, gid, follow_symlinks=False)
 
 
-def end_processes_of(account: pwd.struct_passwd) -> None:
-    """SIGKILL every process of the account (it runs one server, so nothing of it may outlive that
-    server), sent as the account itself: kill(-1) then reaches exactly its processes, those in user
-    namespaces it owns included, and nothing of anyone else."""
+def processes_of(uid: int) -> list[int]:
+    """Pids of the processes whose owner is `uid` (as /proc shows them)."""
+    found = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            if proc.stat().st_uid == uid:
+                found.append(int(proc.name))
+        except OSError:  # ended meanwhile
+            continue
+    return found
+
+
+def end_processes_of(account: pwd.struct_passwd, grace: float = 0) -> bool:
+    """End every process of the account (it runs one server, so nothing of it may outlive that
+    server): first `grace` seconds for them to end by themselves (a lab ends with its kernel and
+    then removes its own record), then SIGKILL, sent as the account itself: kill(-1) reaches
+    exactly its processes, those in user namespaces it owns included, and nothing of anyone else.
+    Returns whether none is left."""
     if account.pw_uid == 0:
         raise AccountError("refusing to end every process of root")
-    ids = [f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}", "--clear-groups"]
-    subprocess.run(["setpriv", *ids, "--", "kill", "-s", "KILL", "--", "-1"], capture_output=True)
+    if not _wait(lambda: not processes_of(account.pw_uid), grace):
+        ids = [f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}", "--clear-groups"]
+        subprocess.run(["setpriv", *ids, "--", "kill", "-s", "KILL", "--", "-1"], capture_output=True)
+    return _wait(lambda: not processes_of(account.pw_uid), 5)
+
+
+def _wait(done, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not done():
+        if time.monotonic() >= deadline:
+            return False
+        time.sleep(0.1)
+    return True

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import glob
+import inspect
 import json
 import os
+import pwd
 import sys
 from pathlib import Path
 
@@ -34,6 +36,7 @@ ACCOUNT_PREFIX = "mnss-u-"
 HOME_ENV = "MNSS_SERVER_HOME"
 HOME_VIEWS = Path("/run/mnss-home")  # in each server's mount namespace: its own home, at <account>
 RUNTIME_DIR = ".local/run"  # in the home: the server's $XDG_RUNTIME_DIR, where its labs are recorded
+LAB_GRACE = 3.0  # seconds a stopped server's labs get to end with their kernels before all is killed
 MAKE_RUNTIME_DIR = ["sh", "-c", 'mkdir -p -m 0700 "$XDG_RUNTIME_DIR" && exec "$@"', "sh"]  # as the account
 
 # JupyterLab's locale ids for the site config's language codes.
@@ -211,15 +214,11 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
             self.cmd = plain_cmd
 
     async def stop(self, now=False):
-        """Stop the server, then end every lab the user's kernels left on this machine. With own
-        accounts every process of the account ends (its labs are in user namespaces it owns); else
-        the labs' records are swept: a lab holds network namespaces of the host, which outlive the
-        server (in the container modes they go with the container)."""
+        """Stop the server, then end every lab the user's kernels left on this machine: a lab holds
+        network namespaces of the host, which outlive the server (in the container modes they go
+        with the container). With own accounts, see run_post_stop_hook."""
         await super().stop(now=now)
         if self.isolated():
-            account = self.ensure_account()
-            await asyncio.to_thread(system_accounts.end_processes_of, account)
-            self.log.info("Ended every process of %s (%s's server and labs)", account.pw_name, self.user.name)
             return
         owner = registry.owner_for(self.user.name)
         if owner:
@@ -228,3 +227,23 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
                 self.log.info(
                     "Ended %s's labs with the server: %d network namespaces removed", self.user.name, len(removed)
                 )
+
+    async def run_post_stop_hook(self):
+        """With own accounts: every process of the account ends with the server (its labs live in
+        user namespaces the account owns). Here rather than in stop(), which the hub skips when the
+        server has died by itself (killed, crashed)."""
+        if self.isolated():
+            try:
+                account = pwd.getpwnam(self.account_name())
+            except KeyError:
+                account = None  # never started
+            if account is not None:
+                gone = await asyncio.to_thread(system_accounts.end_processes_of, account, LAB_GRACE)
+                self.log.info(
+                    "Ended %s's server and labs (account %s): %s",
+                    self.user.name,
+                    account.pw_name,
+                    "nothing left" if gone else "processes still left",
+                )
+        result = super().run_post_stop_hook()
+        return await result if inspect.isawaitable(result) else result

@@ -184,3 +184,13 @@ def running_hub(workdir: Path, config: dict, hub_command: list[str] | None = Non
         state = config.get("hub", {}).get("state_dir")
         for folder in {workdir.resolve(), *([Path(state).resolve()] if state else [])}:
             kill_processes_under(folder)
+
+
+def lab_records(state_dir: Path, user: str) -> list:
+    """The user's lab records: in their server's records folder (in their home) when it runs as an
+    account of its own (a hub as root), else the hub's own."""
+    from mnss_hub.spawners import RUNTIME_DIR
+    from mnss_kernel.runtime import registry
+
+    folder = state_dir / "homes" / user / RUNTIME_DIR / "mnss" / "labs" if os.geteuid() == 0 else None
+    return registry.records(registry.owner_for(user), folder)
