@@ -6,6 +6,7 @@ stopping the server leaves no process of the account behind."""
 import json
 import os
 import pwd
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -15,7 +16,7 @@ import pytest
 from mnss_foundation import system_accounts
 from mnss_hub.hubclient import HubClient
 from mnss_hub.spawners import ACCOUNT_PREFIX, HOME_ENV
-from tests.support.hubproc import ROOT, create_accounts, logged_in, running_hub, site_config
+from tests.support.hubproc import ROOT, create_accounts, lab_records, logged_in, running_hub, site_config
 
 pytestmark = [
     pytest.mark.integration,
@@ -34,6 +35,13 @@ def attempt(path):
     except OSError as err:
         return type(err).__name__
 print(json.dumps({p: attempt(p) for p in PATHS}))
+"""
+
+KEPT_LAB = """
+from mnss_kernel.runtime.lab import Lab
+from mnss_kernel import templates
+running = Lab(templates.TEMPLATES["star"].build(2)).start()
+print("UP", len(running.topology.nodes))
 """
 
 LAB = """
@@ -65,15 +73,11 @@ def server_processes(home: Path) -> list[int]:
     return found
 
 
-def processes_of(uid: int) -> list[int]:
-    found = []
-    for proc in Path("/proc").glob("[0-9]*"):
-        try:
-            if proc.stat().st_uid == uid:
-                found.append(int(proc.name))
-        except OSError:
-            continue
-    return found
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
 
 
 def test_each_learner_runs_as_an_account_of_their_own_and_sees_nothing_of_others(tmp_path):
@@ -136,10 +140,27 @@ def test_each_learner_runs_as_an_account_of_their_own_and_sees_nothing_of_others
             # Stopping A's server leaves no process of A's account.
             learners[a].stop_server(a)
             deadline = time.monotonic() + 10
-            while processes_of(account.pw_uid) and time.monotonic() < deadline:
+            while system_accounts.processes_of(account.pw_uid) and time.monotonic() < deadline:
                 time.sleep(0.2)
-            assert processes_of(account.pw_uid) == []
+            assert system_accounts.processes_of(account.pw_uid) == []
             assert server_processes(home_b.resolve()), "B's server must keep running"
+
+            # B's server killed outright while a lab of it runs: once the hub stops it (the hub then
+            # skips the spawner's stop, the server being dead), nothing of B's account is left.
+            account_b = pwd.getpwnam(ACCOUNT_PREFIX + b)
+            kernel = learners[b]._call("POST", f"user/{b}/api/kernels", expect=(201,), json={"name": "python3"})
+            running = learners[b]._run_in_kernel(b, kernel.json()["id"], KEPT_LAB, timeout=300)
+            assert running.error is None and "UP 3" in running.stdout, running
+            assert len(lab_records(state, b)) == 1
+            server = [p for p in server_processes(home_b.resolve()) if "jupyterhub-singleuser" in cmdline(p)]
+            assert len(server) == 1, server
+            os.kill(server[0], signal.SIGKILL)
+            learners[b].stop_server(b)
+            deadline = time.monotonic() + 10
+            left = lambda: (system_accounts.processes_of(account_b.pw_uid), lab_records(state, b))  # noqa: E731
+            while any(left()) and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert left() == ([], [])
         finally:
             for name in LEARNERS:
                 try:

@@ -38,6 +38,10 @@ def test_local_servers_never_see_the_course_sources(tmp_path):
 def test_the_no_isolation_banner_shows_only_where_servers_share_the_hubs_user(monkeypatch):
     monkeypatch.setattr(apply.os, "geteuid", lambda: 0)
     assert applied().JupyterHub.template_vars["mnss_local_isolated"] is True
+    assert applied().LocalLabSpawner.own_accounts is True
+    shared = applied({"local": {"own_accounts": False}})
+    assert shared.LocalLabSpawner.own_accounts is False
+    assert shared.JupyterHub.template_vars["mnss_local_isolated"] is False
     monkeypatch.setattr(apply.os, "geteuid", lambda: 1000)
     assert applied().JupyterHub.template_vars["mnss_local_isolated"] is False
 
