@@ -1,6 +1,7 @@
 """Local mode: stopping the learner's server (as an admin does from the admin page, through the
 hub's API) must end a lab that is still running: the lab goes with its kernel (its holder's pipe
-closes), and the spawner's end_all sweeps whatever a lab built on the host would leave."""
+closes); then the spawner ends whatever is left: every process of the server's own account (a hub
+as root), or, for servers running as the hub's user, the labs through their records (end_all)."""
 
 import os
 import time
