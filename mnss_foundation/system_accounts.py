@@ -123,6 +123,20 @@ def in_own_mounts(real: Path, view: Path, command: Sequence[str], hide: Sequence
     ]
 
 
+def closed_to_others(folder: Path) -> Path | None:
+    """The first folder on the way to `folder` (itself included) that an account of no group of its
+    own cannot enter or list, or None when every other user can read `folder`."""
+    folder = Path(folder).resolve()
+    for step in [*reversed(folder.parents), folder]:
+        try:
+            mode = step.stat().st_mode
+        except OSError:
+            return step
+        if not mode & 0o001 or (step == folder and not mode & 0o004):
+            return step
+    return None
+
+
 def give_tree(root: Path, uid: int, gid: int) -> None:
     """`uid` owns the folder and all in it; symlinks are changed, never followed."""
     os.chown(root, uid, gid, follow_symlinks=False)

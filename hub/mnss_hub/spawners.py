@@ -203,6 +203,8 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
         if not self.isolated():
             return await super().start()
         account = self.ensure_account()
+        plain_env = {k: v for k, v in self.environment.items() if isinstance(v, str)}
+        self.warn_if_closed(ServerSettings.from_env(plain_env).courses_dir)
         HOME_VIEWS.mkdir(mode=0o755, exist_ok=True)
         hidden = sorted({p for pattern in self.hidden_paths for p in glob.glob(pattern) if os.path.isdir(p)})
         plain_cmd = self.cmd
@@ -212,6 +214,18 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
             return await super().start()
         finally:
             self.cmd = plain_cmd
+
+    def warn_if_closed(self, catalog: str) -> None:
+        """The server copies tutorials from the catalog: say so in the log if its account cannot."""
+        closed = system_accounts.closed_to_others(Path(catalog)) if catalog else None
+        if closed is not None:
+            self.log.warning(
+                "The course catalog %s is not readable by the users' own accounts (%s is closed to other "
+                "users): tutorials will not open. Let other users read the catalog (its source/ folders "
+                "stay hidden from them).",
+                catalog,
+                closed,
+            )
 
     async def stop(self, now=False):
         """Stop the server, then end every lab the user's kernels left on this machine: a lab holds

@@ -2,6 +2,8 @@
 
 import pwd
 import subprocess
+import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -67,3 +69,19 @@ def test_no_account_takes_root_and_ending_roots_processes_is_refused():
         sa.end_processes_of(root)
     with pytest.raises(sa.AccountError, match="not made for this"):
         sa.ensure_account(root.pw_name, "/root", "MNSS learner root")
+
+
+def test_a_catalog_closed_to_other_users_is_named_with_the_folder_that_closes_it():
+    with tempfile.TemporaryDirectory() as top:  # pytest's own folder is closed to others
+        base = Path(top)
+        catalog = base / "shared" / "courses"
+        catalog.mkdir(parents=True)
+        for folder in (base, base / "shared", catalog):
+            folder.chmod(0o755)
+        assert sa.closed_to_others(catalog) is None
+        (base / "shared").chmod(0o700)
+        assert sa.closed_to_others(catalog) == base / "shared"
+        (base / "shared").chmod(0o755)
+        catalog.chmod(0o711)  # enterable, not listable
+        assert sa.closed_to_others(catalog) == catalog
+        assert sa.closed_to_others(base / "missing") == base / "missing"
