@@ -56,9 +56,15 @@ def account_name(prefix: str, name: str) -> str:
     return f"{prefix}{readable or 'x'}-{digest}"
 
 
+def passwd_comment(text: str) -> str:
+    """`text` as useradd takes a comment: printable ASCII without ':' (the rest escaped)."""
+    return text.encode("unicode_escape").decode("ascii").replace(":", "\\x3a")
+
+
 def ensure_account(name: str, home: Path, comment: str) -> pwd.struct_passwd:
     """The account, created as a system user without login shell when missing. An existing account
     of that name is taken only if it was made for the same purpose (its comment), never root."""
+    comment = passwd_comment(comment)
     try:
         found = pwd.getpwnam(name)
     except KeyError:

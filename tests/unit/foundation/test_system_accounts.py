@@ -85,3 +85,9 @@ def test_a_catalog_closed_to_other_users_is_named_with_the_folder_that_closes_it
         catalog.chmod(0o711)  # enterable, not listable
         assert sa.closed_to_others(catalog) == catalog
         assert sa.closed_to_others(base / "missing") == base / "missing"
+
+
+def test_any_name_fits_a_passwd_comment():
+    assert sa.passwd_comment("MNSS learner anna") == "MNSS learner anna"
+    shown = sa.passwd_comment("MNSS learner 张三:x\ny")
+    assert shown.isascii() and shown.isprintable() and ":" not in shown
