@@ -197,6 +197,9 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
             return super().make_preexec_fn(name)
         return None  # the command itself changes folder (into the view) and user
 
+    async def progress(self):
+        yield {"progress": 50, "message": "正在启动你的 JupyterLab / Starting your JupyterLab"}
+
     async def start(self):
         self.log.warning(LOCAL_MODE_WARNING if not self.isolated() else LOCAL_MODE_ISOLATED)
         self.prepare_home()
