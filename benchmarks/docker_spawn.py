@@ -2,7 +2,7 @@
 
 - ours: POST /hub/api/users/<u>/server on a docker-mode hub, until the hub reports the server
   ready (the hub has then seen it answer through its own check).
-- bare: `docker run -d` of the same image with the same capabilities and limits, until its
+- bare: `docker run -d` of the same image with the same user, seccomp profile and limits, until its
   Jupyter server answers HTTP on the container's address.
 The two alternate, one user each, so machine noise hits both alike. Then N users are spawned at
 once through the hub and every failure is counted. Needs root, a running dockerd
@@ -28,7 +28,8 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from mnss_hub.docker_spawner import CAPABILITIES  # noqa: E402
+from mnss_hub import lab_seccomp  # noqa: E402
+from mnss_hub.docker_spawner import LAB_USER  # noqa: E402
 from mnss_hub.hubclient import HubClient  # noqa: E402
 from tests.support.hubproc import running_hub, site_config  # noqa: E402
 
@@ -41,8 +42,9 @@ def docker(*args: str, check: bool = True) -> str:
     return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=300).stdout
 
 
-def bare_run(index: int) -> float:
-    """Seconds from `docker run` until the server in the container answers HTTP."""
+def bare_run(index: int, seccomp: Path) -> float:
+    """Seconds from `docker run` until the server in the container answers HTTP; `seccomp` is the
+    lab profile as a file (the docker CLI reads it from one; the hub sends it in its request)."""
     name = f"mnss-{RUN}-bare{index}"
     begin = time.perf_counter()
     docker(
@@ -52,11 +54,14 @@ def bare_run(index: int) -> float:
         name,
         "--network",
         NETWORK,
+        "--user",
+        LAB_USER,
         "--cap-drop",
         "ALL",
-        *(f"--cap-add={cap}" for cap in CAPABILITIES),
         "--security-opt",
         "no-new-privileges",
+        "--security-opt",
+        f"seccomp={seccomp}",
         "--memory",
         "2G",
         "--pids-limit",
@@ -102,6 +107,8 @@ def main() -> int:
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory() as tmp:
+        seccomp = Path(tmp) / "seccomp.json"
+        seccomp.write_text(json.dumps(lab_seccomp.profile()))
         config = site_config(
             Path(tmp) / "state",
             culler={"enabled": False},
@@ -116,7 +123,7 @@ def main() -> int:
                 ours, bare = [], []
                 for i in range(args.rounds):
                     ours.append(hub_spawn(hub, f"seq{i}{RUN}"))
-                    bare.append(bare_run(i))
+                    bare.append(bare_run(i, seccomp))
                     hub.stop_server(f"seq{i}{RUN}", wait=120)
                 print(report("hub spawn-until-ready (docker mode)", ours))
                 print(report("bare docker run until the server answers", bare))

@@ -8,6 +8,7 @@ import time
 
 from mnss_foundation import plugins
 
+from .diagnose.command import add_commands as diagnose_commands
 from .runtime.shell import EngineError
 from .topology import Imported, Topology, TopologyError, load, plan
 from .topology.loader import FORMATS
@@ -152,6 +153,7 @@ def build_parser() -> argparse.ArgumentParser:
     r.add_argument("--hold", action="store_true", help="keep it running until Ctrl+C")
     r.set_defaults(func=cmd_run)
     topo.add_parser("reference", help="print the topology format reference (Markdown)").set_defaults(func=cmd_reference)
+    diagnose_commands(sub)
     for _name, add_commands in plugins.hooks(AREAS):
         add_commands(sub)
     parser.set_defaults(areas=tuple(sub.choices))

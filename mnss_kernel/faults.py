@@ -7,6 +7,7 @@ the same faults, so a drill can be replayed and a grader knows the answer.
 
 from __future__ import annotations
 
+import ipaddress
 import random
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
@@ -93,6 +94,32 @@ class RouteRemoved(Fault):
 
 
 @dataclass(frozen=True)
+class WrongGateway(Fault):
+    """A host's default gateway mistyped: another address on its subnet (often one nobody has)."""
+
+    host: str
+    gateway: str
+    kind = "wrong_gateway"
+
+    def effect(self, lab):
+        planned = lab.plan.gateways.get(self.host)
+        if planned is None:
+            raise EngineError(f"{self.host!r} has no default gateway to get wrong ({self.host!r} 没有默认网关)")
+        if str(planned) == self.gateway:
+            raise EngineError(f"{self.gateway} is the planned gateway of {self.host!r} ({self.gateway} 就是计划的网关)")
+        return ledger.DefaultVia(self.host, self.gateway)
+
+
+def wrong_gateway_for(plan, host: str) -> str:
+    """The highest address of the host's gateway subnet that no interface has (.254 for a /24)."""
+    gateway = plan.gateways[host]
+    used = {i.ip.ip for ifs in plan.interfaces.values() for i in ifs if i.ip}
+    net = next(i.ip.network for i in plan.interfaces[host] if i.ip and gateway in i.ip.network)
+    top = int(net.broadcast_address) - (1 if net.prefixlen < 31 else 0)
+    return str(next(ip for ip in (ipaddress.IPv4Address(top - k) for k in range(net.num_addresses)) if ip not in used))
+
+
+@dataclass(frozen=True)
 class WrongVlan(Fault):
     """A switch port patched into the wrong VLAN."""
 
@@ -148,6 +175,8 @@ def candidates(topology, plan) -> list[Fault]:
                         max(bridges) + 1 if len(bridges) == 1 else next(v for v in sorted(bridges) if v != i.vlan),
                     )
                 )
+    for host in plan.gateways:
+        found.append(WrongGateway(host, wrong_gateway_for(plan, host)))
     for n in topology.nodes:
         if is_l3(n.kind):
             nets = sorted({str(s.subnet) for s in plan.segments if s.subnet})

@@ -41,11 +41,13 @@ def _jupyter_server_extension_points():
 def _load_jupyter_server_extension(serverapp):
     from . import busy
     from .panel import setup_handlers, tell_lab_about_portal
+    from .save_open import setup_handlers as setup_save_handlers
     from .topology_open import setup_handlers as setup_topology_handlers
 
     busy.start(serverapp, float(os.environ.get("JUPYTERHUB_ACTIVITY_INTERVAL", "300")) / 2)
     setup_handlers(serverapp)  # the "My courses / Next up" panel's API; says so when recommendations are off
     setup_topology_handlers(serverapp)  # the portal's research cards and uploads open here
+    setup_save_handlers(serverapp)  # the hub asks the open pages to save before the server stops
     tell_lab_about_portal(serverapp.web_app.settings, os.environ)
     try:
         settings = ServerSettings.from_env()

@@ -8,6 +8,9 @@ POST mnss/panel/open  {"item": "course/assignment"}: the notebook to open, fetch
                       assignment through the course exchange first when it is not here yet.
 GET  mnss/open        ?item=course/assignment or ?tutorial=course/file: the same, as a link the
                       hub's portal opens (it starts the server first); ends in JupyterLab.
+POST mnss/panel/submit {"path": "course/assignment/name.ipynb"}: hand the fetched assignment in
+                      through the exchange (`nbgrader submit`); JupyterLab's notebook toolbar has
+                      the 提交作业 / Submit button for it, so learners need no nbgrader page.
 
 The browser talks only to its own server: it holds no hub token and names no learner, so the
 panel can only ever show the token owner's data. Errors reach the page as {"error": {"zh", "en"}};
@@ -32,50 +35,19 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
+from mnss_foundation import i18n
 from mnss_foundation.server_settings import ServerSettings
 
-from .items import ID
+from .items import ID, item_for
 from .tutorial_notebook import tutorial_notebook
 
-MESSAGES = {
-    "disabled": ("本平台未启用课程推荐服务。", "Recommendations are not enabled on this platform."),
-    "down": (
-        "推荐服务暂时无法连接，请稍后点击刷新。你的学习记录不会丢失。",
-        "The recommendation service cannot be reached right now; reload later. Your activity is kept.",
-    ),
-    "refused": ("推荐服务拒绝了请求（HTTP {code}）。", "The recommendation service refused the request (HTTP {code})."),
-    "bad_item": ("无效的课程条目：{item}", "Not a course item: {item}"),
-    "fetch_failed": ("获取作业失败：{detail}", "Fetching the assignment failed: {detail}"),
-    "not_released": (
-        "获取作业失败：作业 {item} 尚未发布，讲师发布后才能获取。",
-        "Fetching the assignment failed: {item} is not released yet; it can be fetched once the "
-        "instructor releases it.",
-    ),
-    "not_member": (
-        "获取作业失败：你不是课程 {course} 的学员，请先选课（交换服务：{detail}）。",
-        "Fetching the assignment failed: you are not a learner of {course}; enrol first (exchange: {detail}).",
-    ),
-    "exchange_refused": (
-        "获取作业失败：交换服务拒绝了请求（{detail}）。",
-        "Fetching the assignment failed: the exchange refused ({detail}).",
-    ),
-    "exchange_down": (
-        "课程交换服务暂时无法连接，暂不能获取作业，请稍后刷新。",
-        "The course exchange cannot be reached right now; assignments cannot be fetched. Reload later.",
-    ),
-    "no_exchange": (
-        "本平台未启用课程交换服务，无法获取作业。",
-        "The course exchange is not enabled on this platform; assignments cannot be fetched.",
-    ),
-    "no_notebook": ("作业 {item} 中没有笔记本。", "Assignment {item} has no notebook."),
-}
+MESSAGES = i18n.load(__package__)["panel"]
 FETCH_TIMEOUT = 180
 
 
 def message(key: str, **values) -> dict:
     """One bilingual message: {"zh": ..., "en": ...}."""
-    zh, en = MESSAGES[key]
-    return {"zh": zh.format(**values), "en": en.format(**values)}
+    return MESSAGES.bilingual(key, **values)
 
 
 def split_item(item: object) -> tuple[str, str] | None:
@@ -258,6 +230,34 @@ class OpenHandler(PanelHandler):
         self.finish(json.dumps({"path": path}))
 
 
+def submittable(path: object) -> tuple[str, str] | None:
+    """(course, assignment) of a notebook inside a fetched assignment (not a tutorial copy)."""
+    item = item_for(path) if isinstance(path, str) else None
+    parts = split_item(item)
+    return parts if parts and parts[1] != "tutorials" else None
+
+
+class SubmitHandler(PanelHandler):
+    @web.authenticated
+    async def post(self):
+        try:
+            path = json.loads(self.request.body or b"{}").get("path")
+        except (ValueError, AttributeError):
+            path = None
+        parts = submittable(path)
+        if parts is None:
+            return self.fail(400, message("not_assignment", path=str(path)[:120]))
+        course, assignment = parts
+        done = await run_child(
+            [sys.executable, "-m", "nbgrader", "submit", assignment, f"--course={course}"], self.root, FETCH_TIMEOUT
+        )
+        if done is None or done[0] != 0:
+            reason = f"no answer within {FETCH_TIMEOUT} s" if done is None else nbgrader_reason(done[1], done[0])
+            self.log.warning("mnss panel: submitting %s/%s failed: %s", course, assignment, reason)
+            return self.fail(502, message("submit_failed", item=f"{course}/{assignment}", detail=reason))
+        self.finish(json.dumps({"item": f"{course}/{assignment}", "message": message("submitted", item=assignment)}))
+
+
 ERROR_PAGE = """<!doctype html><html lang="zh-CN"><head><meta charset="utf-8"><title>MNSS Lab</title></head>
 <body style="font-family: sans-serif; max-width: 40rem; margin: 3rem auto">
 <p id="mnss-open-error">{zh}</p><p lang="en">{en}</p><p><a href="{portal}">返回门户 / Back to the portal</a></p>
@@ -362,6 +362,7 @@ def setup_handlers(serverapp) -> None:
         [
             (url_path_join(base, "mnss/panel"), PanelHandler),
             (url_path_join(base, "mnss/panel/open"), OpenHandler),
+            (url_path_join(base, "mnss/panel/submit"), SubmitHandler),
             (url_path_join(base, "mnss/open"), OpenLinkHandler),
         ],
     )

@@ -28,6 +28,7 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
+from mnss_foundation import i18n
 from mnss_kernel import templates
 
 from .panel import ERROR_PAGE, run_child
@@ -35,27 +36,12 @@ from .panel import ERROR_PAGE, run_child
 IMPORT_TIMEOUT = 60  # s for a Mininet file to build its topology
 UPLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 SAFE_FILE = re.compile(r"^[\w][\w.\-]{0,79}$")
-MESSAGES = {
-    "no_template": ("没有名为 {name} 的实验模板。", "There is no experiment template named {name}."),
-    "no_upload": (
-        "找不到这次上传（上传只保留一小时，且只有上传者本人可以打开），请重新上传。",
-        "This upload is not there (uploads are kept for an hour, for their uploader only); upload it again.",
-    ),
-    "hub_down": (
-        "暂时无法从平台取回上传的文件，请稍后重试。",
-        "The upload cannot be collected from the hub right now; try again.",
-    ),
-    "mininet_failed": (
-        "无法导入 Mininet 拓扑 {name}，文件未保存：{detail}",
-        "The Mininet topology {name} could not be imported; nothing was saved: {detail}",
-    ),
-}
+MESSAGES = i18n.load(__package__)["topology_open"]
 CANVAS_CODE = "from mnss_kernel.canvas import TopologyCanvas\n\ncanvas = TopologyCanvas({source!r})\ncanvas"
 
 
 def message(key: str, **values) -> dict:
-    zh, en = MESSAGES[key]
-    return {"zh": zh.format(**values), "en": en.format(**values)}
+    return MESSAGES.bilingual(key, **values)
 
 
 def canvas_notebook(source: str, title: tuple[str, str], text: tuple[str, str], meta: dict) -> dict:

@@ -10,7 +10,8 @@ formgrader and nothing else:
   not need the server's kernels, it starts its own in a sandbox;
 - this module is itself a server extension whose handlers, matched before the server's own,
   answer 403 with the reason for the pages and APIs a formgrader does not offer, and add the
-  grade export nbgrader's formgrader lacks (`mnss/grades.csv`, nbgrader's own CSV format);
+  grade export nbgrader's formgrader lacks (`mnss/grades.csv`, nbgrader's own CSV format) and
+  the grading round on one page in zh-CN and English (`mnss/round`, round_page.py);
 - files are served read-only from the course root only (hidden files neither): nbgrader itself
   writes releases, submissions and the gradebook; a file written through the server could
   otherwise replace what nbgrader imports from the course root.
@@ -35,13 +36,14 @@ from nbgrader.plugins.export import CsvExportPlugin
 from nbgrader.server_extensions.formgrader.base import BaseHandler
 from tornado import web
 
+from mnss_foundation import i18n
+
+from . import round_page
+
 FORMGRADER_EXTENSION = "nbgrader.server_extensions.formgrader"
 REFUSED_PAGES = r"/(lab|tree|notebooks|edit|consoles|terminals|doc)(/.*)?"
 REFUSED_APIS = r"/api/(kernels|sessions|terminals)(/.*)?"
-REASON = (
-    "评分服务只提供评分，不提供终端、内核或 JupyterLab / "
-    "the formgrader offers grading only: no terminal, kernel or JupyterLab"
-)
+REASON = " / ".join(i18n.load(__package__)["formgrader"].pair("grading_only"))
 
 CONFIG = '''"""Written by mnss_courses.formgrader at every start of the service; edits are overwritten."""
 c = get_config()  # noqa: F821
@@ -104,6 +106,7 @@ def _load_jupyter_server_extension(serverapp):
             (base + REFUSED_APIS, RefusedApi),
             (base + REFUSED_PAGES, RefusedPage),
             (base + "/mnss/grades.csv", GradesCsv),
+            *round_page.handlers(base),
         ],
     )
 

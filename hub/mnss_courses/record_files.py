@@ -15,6 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from pathlib import Path
 
+from mnss_foundation import i18n
+from mnss_foundation.errors import MnssError
+
 from .record import CourseRecord, LearningRecord
 
 # fonts-wqy-microhei (Debian/Ubuntu); scripts/install-system.sh installs it with the run packages.
@@ -36,20 +39,19 @@ HEADER = (
     "课程完成 Course completed",
     "学时 Credit hours",
 )
-STATES = {
-    "not_started": "未开始 not started",
-    "in_progress": "学习中 in progress",
-    "submitted": "已提交 submitted",
-    "graded": "已评分 graded",
-}
+RECORD_STATES = i18n.load(__package__)["record_states"].pairs()  # state -> (zh-CN, en), for pages
+STATES = {state: f"{zh} {en.lower()}" for state, (zh, en) in RECORD_STATES.items()}  # the sheets' cells
 
 
-class CertificateError(ValueError):
+class CertificateError(MnssError, ValueError):
     """No certificate can be made (course not completed, no CJK font); says why in zh-CN and English."""
 
-    def __init__(self, zh: str, en: str):
-        super().__init__(f"{zh} / {en}")
-        self.zh, self.en = zh, en
+    def __init__(self, code: str, **details):
+        zh, en = i18n.load(__package__)["certificate"].pair(code, **details)
+        super().__init__(code, zh, en, **details)
+
+    def __str__(self) -> str:
+        return f"{self.zh} / {self.en}"
 
 
 def _date(ts: float | None, tz: tzinfo) -> str:
@@ -147,9 +149,7 @@ def staff_xlsx(rows: Sequence[StaffRow]) -> bytes:
 
 def require_completed(course: CourseRecord) -> None:
     if not course.completed:
-        raise CertificateError(
-            f"课程“{course.title_zh}”尚未完成，没有证书", f"course {course.title_en!r} is not completed: no certificate"
-        )
+        raise CertificateError("not_completed", course=i18n.Both(course.title_zh, course.title_en))
 
 
 def _digest(key: bytes, username: str, course_id: str, day: str) -> str:
@@ -183,10 +183,7 @@ def cjk_font() -> Path:
     for path in CJK_FONTS:
         if path.exists():
             return path
-    raise CertificateError(
-        "证书需要中文字体（fonts-wqy-microhei），本机未安装",
-        "the certificate needs a CJK font (fonts-wqy-microhei), which is not installed",
-    )
+    raise CertificateError("no_cjk_font")
 
 
 def certificate_pdf(

@@ -18,7 +18,7 @@ from mnss_courses import bundle, formgrader
 from mnss_courses.exchange import SERVICE_NAME as EXCHANGE
 from mnss_foundation.server_settings import ServerSettings
 
-from . import landing, ports, record_pages, server_pages, sessions
+from . import course_names, landing, ports, record_pages, server_pages, sessions
 from .people import directory as people_directory
 from .portal import SETTINGS as PORTAL_SETTINGS, groups as portal_groups, handlers as portal_handlers
 from .siteconfig import ConfigError
@@ -365,7 +365,9 @@ def apply_formgraders(c: Config, site: dict, courses: list[str]) -> None:
                 "oauth_no_confirm": True,
                 "display": True,
                 "timeout": SERVICE_START_TIMEOUT,
-                "environment": ServerSettings(exchange_url=exchange_url(site)).to_env(),
+                "environment": ServerSettings(
+                    exchange_url=exchange_url(site), lab_language=site["hub"]["default_language"]
+                ).to_env(),
             }
         )
         roles.append(
@@ -376,17 +378,19 @@ def apply_formgraders(c: Config, site: dict, courses: list[str]) -> None:
                 "groups": [f"{cid}-instructors"],
             }
         )
-        # The formgrader's own token reaches the exchange, which lets it act for this course only.
+        # The formgrader's own token reaches the exchange, which lets it act for this course only,
+        # and reads the real names of the course's learners (course_names.py).
         roles.append(
             {
                 "name": f"mnss-{name}-exchange",
-                "description": f"The formgrader of {cid}: use the exchange",
-                "scopes": [f"access:services!service={EXCHANGE}"],
+                "description": f"The formgrader of {cid}: use the exchange, name its learners",
+                "scopes": [f"access:services!service={EXCHANGE}", f"read:groups!group={cid}-learners"],
                 "services": [name],
             }
         )
     c.JupyterHub.services = [*_already(c.JupyterHub, "services", []), *services]
     c.JupyterHub.load_roles = [*_already(c.JupyterHub, "load_roles", []), *roles]
+    c.JupyterHub.extra_handlers = [*_already(c.JupyterHub, "extra_handlers", []), *course_names.handlers()]
     # the hub home links each instructor to the formgraders they may open (the hub filters by scope)
     c.JupyterHub.template_vars = {
         **_already(c.JupyterHub, "template_vars", {}),

@@ -3,11 +3,15 @@
 Privilege design (README, "Who is root where"):
 - The hub, proxy and services run on the host; the proxy API and the hub database are on
   loopback or in files the containers never see.
-- In the container the lab server runs as root, because the engine creates network namespaces,
-  veths and bridges. It gets only NET_ADMIN, SYS_ADMIN and NET_RAW (no --privileged, every other
-  capability dropped, no-new-privileges, a pids limit), no docker.sock and no host paths.
-- dockerd runs with userns-remap, so that root is an unprivileged uid on the host: the capabilities
-  hold over the container's own namespaces only (no host mounts, modules or cgroup release agents).
+- docker mode: the lab server runs as the image's unprivileged user `lab` (uid 1000) with no
+  capability at all (every one dropped, none added), no-new-privileges, a pids limit, no
+  docker.sock and no host paths. The engine builds each lab rootless, in a user namespace of
+  that user's own; the seccomp profile (lab_seccomp) allows only the calls that needs.
+  dockerd's userns-remap stays recommended (uid 1000 is then an unused uid on the host too),
+  but the container's safety no longer depends on it.
+- swarm mode: Docker 20.10 cannot give a service a seccomp profile, so a service still runs as
+  root inside with NET_ADMIN, SYS_ADMIN and NET_RAW only, and there userns-remap is required
+  (it keeps those capabilities to the container's own namespaces).
 """
 
 from __future__ import annotations
@@ -21,10 +25,12 @@ from traitlets import Int, Unicode, default
 
 from mnss_foundation.server_settings import ServerSettings
 
+from . import lab_seccomp
 from .spawners import LabServerSettings
 
-CAPABILITIES = ["NET_ADMIN", "SYS_ADMIN", "NET_RAW"]
+SWARM_CAPABILITIES = ["NET_ADMIN", "SYS_ADMIN", "NET_RAW"]
 HOME = "/home/lab"
+LAB_USER = "1000:1000"  # the image's user `lab` (images/singleuser/Dockerfile)
 
 
 class DockerLabSpawner(LabServerSettings, DockerSpawner):
@@ -56,10 +62,13 @@ class DockerLabSpawner(LabServerSettings, DockerSpawner):
     def _default_host_config(self):
         return {
             "cap_drop": ["ALL"],
-            "cap_add": CAPABILITIES,
-            "security_opt": ["no-new-privileges"],
+            "security_opt": ["no-new-privileges", lab_seccomp.security_opt()],
             "pids_limit": self.pids_limit,
         }
+
+    @default("extra_create_kwargs")
+    def _default_create_kwargs(self):
+        return {"user": LAB_USER}
 
     @default("remove")
     def _default_remove(self):
@@ -82,10 +91,6 @@ class DockerLabSpawner(LabServerSettings, DockerSpawner):
                 self.db.commit()
             raise
 
-    def host_settings(self) -> dict:
-        """The settings that decide the container's privileges (checked before every start)."""
-        return self.extra_host_config
-
     # Steps of a start as the spawn page shows them (progress %, Chinese, English).
     STEPS = {
         "create": (30, "正在创建你的实验容器", "Creating your lab container"),
@@ -99,12 +104,17 @@ class DockerLabSpawner(LabServerSettings, DockerSpawner):
         return await super().start()
 
     async def create_object(self):
-        """Refuse settings that would undo the privilege design, whatever other config says."""
-        problems = unsafe(self.host_settings(), self.volumes)
-        if problems:
-            raise RuntimeError(f"refusing to start {self.user.name}'s server: unsafe settings {problems}")
         self._steps_reached = [*self._steps_reached, "create"]
         return await super().create_object()
+
+    def docker(self, method, *args, **kwargs):
+        """Every call to the engine (a future); a container is created only if what is actually
+        sent keeps the privilege design, whatever other config merged into it."""
+        if method == "create_container":
+            problems = unsafe_container(kwargs)
+            if problems:
+                raise RuntimeError(f"refusing to start {self.user.name}'s server: unsafe settings {problems}")
+        return super().docker(method, *args, **kwargs)
 
     async def start_object(self):
         self._steps_reached = [*self._steps_reached, "start"]
@@ -124,13 +134,50 @@ class DockerLabSpawner(LabServerSettings, DockerSpawner):
             await asyncio.sleep(0.2)
 
 
+def unsafe_container(create: dict) -> list[str]:
+    """What in a create_container request (its keyword arguments, HostConfig as Docker gets it)
+    breaks docker mode's design: root, any added capability, privileged, host namespaces or
+    paths, or a seccomp profile other than lab_seccomp's. Empty: safe."""
+    host = create.get("host_config") or {}
+    problems = []
+    user = str(create.get("user") or "")
+    if user.split(":")[0] in ("", "0", "root"):
+        problems.append(f"user {user!r} is root (needs a non-root uid, e.g. {LAB_USER})")
+    if host.get("Privileged"):
+        problems.append("privileged")
+    problems += [f"cap_add {cap}" for cap in host.get("CapAdd") or []]
+    if "ALL" not in (host.get("CapDrop") or []):
+        problems.append("cap_drop must be ALL")
+    for key in ("PidMode", "IpcMode", "UsernsMode", "UTSMode", "CgroupnsMode"):
+        if host.get(key) == "host":
+            problems.append(f"{key} host")
+    if host.get("NetworkMode") == "host":
+        problems.append("NetworkMode host")
+    if host.get("Devices"):
+        problems.append("devices")
+    options = host.get("SecurityOpt") or []
+    if not any(opt in ("no-new-privileges", "no-new-privileges:true") for opt in options):
+        problems.append("no-new-privileges missing")
+    seccomp = [opt for opt in options if opt.startswith("seccomp")]
+    if seccomp != [lab_seccomp.security_opt()]:
+        problems.append("seccomp must be exactly the lab profile (mnss_hub/lab_seccomp.py)")
+    problems += [f"security_opt {opt}" for opt in options if opt.startswith("apparmor") and "unconfined" in opt]
+    for bind in host.get("Binds") or []:
+        source = str(bind).split(":", 1)[0]
+        if source.startswith("/") or "docker.sock" in source:
+            problems.append(f"host path {source}")
+    problems += [f"mount {m.get('Source')}" for m in host.get("Mounts") or [] if m.get("Type") != "volume"]
+    return problems
+
+
 def unsafe(settings: dict, volumes: dict) -> list[str]:
+    """Swarm mode's check of its container spec: only SWARM_CAPABILITIES added, all else dropped."""
     problems = [
         key
         for key in ("privileged", "pid_mode", "ipc_mode", "userns_mode")
         if settings.get(key) not in (None, False, "")
     ]
-    problems += [f"cap_add {cap}" for cap in settings.get("cap_add", []) if cap not in CAPABILITIES]
+    problems += [f"cap_add {cap}" for cap in settings.get("cap_add", []) if cap not in SWARM_CAPABILITIES]
     if "ALL" not in settings.get("cap_drop", []):
         problems.append("cap_drop must be ALL")
     problems += [f"host path {source}" for source in volumes if str(source).startswith("/") or "docker.sock" in source]
@@ -148,10 +195,18 @@ class SwarmLabSpawner(DockerLabSpawner, SwarmSpawner):
 
     @default("extra_container_spec")
     def _default_container_spec(self):
-        return {"cap_drop": ["ALL"], "cap_add": CAPABILITIES}
+        return {"cap_drop": ["ALL"], "cap_add": SWARM_CAPABILITIES}
 
-    def host_settings(self) -> dict:
-        return self.extra_container_spec
+    @default("extra_create_kwargs")
+    def _default_create_kwargs(self):
+        return {}  # docker mode's user: here the service runs as the image's default user, root
+
+    async def create_object(self):
+        """Refuse a service spec that would add more than the design, whatever other config says."""
+        problems = unsafe(self.extra_container_spec, self.volumes)
+        if problems:
+            raise RuntimeError(f"refusing to start {self.user.name}'s server: unsafe settings {problems}")
+        return await super().create_object()
 
     @property
     def mounts(self):

@@ -34,6 +34,7 @@ from .people import (
     site as people_site,
 )
 from .people.errors import outside_scope
+from .people.messages import CATALOGUES
 from .sso_links import LinkStore
 
 LANGS = ("zh-CN", "en")
@@ -80,8 +81,10 @@ class PeopleHandler(BaseHandler):
         return self.authenticator.people_pages
 
     async def page(self, template: str, status: int = 200, **ns):
+        """Render `template`; every people page may name account statuses and invitation states."""
         self.set_status(status)
-        self.finish(await self.render_template(template, **ns))
+        names = {"statuses": CATALOGUES["statuses"].pairs(), "states": CATALOGUES["invitation_states"].pairs()}
+        self.finish(await self.render_template(template, **names, **ns))
 
 
 class RegisterHandler(PeopleHandler):

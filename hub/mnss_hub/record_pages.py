@@ -26,6 +26,7 @@ from tornado.httpclient import AsyncHTTPClient, HTTPClientError, HTTPRequest
 
 from mnss_courses.record import LearningRecord, record_from_dict
 from mnss_courses.record_files import (
+    RECORD_STATES,
     CertificateError,
     StaffRow,
     certificate_pdf,
@@ -166,7 +167,12 @@ class MyRecordHandler(RecordHandler):
     async def get(self):
         record = await self.record()
         html = await self.render_template(
-            "record.html", record=record, real_name=await self.real_name(), tz=self.source.tz, fmt_date=fmt_date
+            "record.html",
+            record=record,
+            real_name=await self.real_name(),
+            tz=self.source.tz,
+            fmt_date=fmt_date,
+            states=RECORD_STATES,
         )
         self.finish(html)
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import requests
 
+from .hubapi import HubApiSession
+
 SERVICE = "mnss-accounts"
 TOKEN_ENV = "MNSS_ACCOUNTS_SERVICE_TOKEN"
 SCOPES = ["read:users", "read:servers", "delete:servers", "tokens", "delete:users"]
@@ -28,16 +30,10 @@ class Ended:
     tokens_revoked: int
 
 
-class AccountSessions:
-    def __init__(self, api_url: str, token: str, timeout: float = 30):
-        self.api_url = api_url.rstrip("/") + "/"
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"token {token}"
-        self.timeout = timeout
-
+class AccountSessions(HubApiSession):
     def _call(self, method: str, path: str, expect: tuple[int, ...]) -> requests.Response:
         try:
-            resp = self.session.request(method, self.api_url + path, timeout=self.timeout)
+            resp = self.send(method, path)
         except requests.ConnectionError as err:
             raise HubUnreachable(f"no hub answers at {self.api_url}") from err
         if resp.status_code not in expect:

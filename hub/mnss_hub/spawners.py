@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner
-from traitlets import Bool, Int, List, Unicode, default
+from traitlets import Bool, Float, Int, List, Unicode, default
 from traitlets.config import Configurable
 
 from mnss_courses.exchange import CLIENT_CONFIG_DIR
@@ -20,6 +20,8 @@ from mnss_courses.exchange.names import INSTRUCTORS_SUFFIX
 from mnss_foundation import system_accounts
 from mnss_foundation.server_settings import ServerSettings
 from mnss_kernel.runtime import registry
+
+from .save_before_stop import save_open_documents
 
 LOCAL_MODE_WARNING = (
     "local mode: single-user servers run as the hub's own user on this machine; users are NOT "
@@ -65,6 +67,12 @@ class LabServerSettings(Configurable):
     max_topology_nodes = Int(0, help="Largest emulation (nodes) the user may run; 0: no limit.").tag(config=True)
     max_topology_links = Int(0, help="Largest emulation (links) the user may run; 0: no limit.").tag(config=True)
 
+    save_before_stop_timeout = Float(
+        10,
+        help="Seconds a stop waits for the user's open JupyterLab pages to save their modified documents; "
+        "0: stop without asking.",
+    ).tag(config=True)
+
     def lab_env(self, env: dict) -> dict:
         env.update(
             ServerSettings(
@@ -88,6 +96,13 @@ class LabServerSettings(Configurable):
             if event.get("message") == "Server requested":
                 event = {**event, "message": "已收到启动请求 / Start requested"}
             yield event
+
+    async def stop(self, now=False):
+        """Every stop (learner, admin, culler) first has the open pages save their work."""
+        server = getattr(self, "server", None)
+        if not now and self.save_before_stop_timeout > 0 and server is not None and self.api_token:
+            await save_open_documents(server.url, self.api_token, self.save_before_stop_timeout, self.log)
+        await super().stop(now=now)
 
     def chosen_language(self) -> str:
         """The language the user picked on the hub pages (cookie mnss_lang; JupyterHub hands the

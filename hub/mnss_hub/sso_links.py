@@ -60,19 +60,17 @@ class LinkStore:
         )
         return db
 
-    def username_for(self, issuer: str, subject: str) -> str | None:
+    def _value(self, query: str, args: tuple) -> str | None:
+        """The one value `query` selects, or None."""
         with closing(self._connect()) as db:
-            row = db.execute(
-                "SELECT username FROM sso_links WHERE issuer = ? AND subject = ?", (issuer, subject)
-            ).fetchone()
+            row = db.execute(query, args).fetchone()
         return row[0] if row else None
 
+    def username_for(self, issuer: str, subject: str) -> str | None:
+        return self._value("SELECT username FROM sso_links WHERE issuer = ? AND subject = ?", (issuer, subject))
+
     def subject_of(self, issuer: str, username: str) -> str | None:
-        with closing(self._connect()) as db:
-            row = db.execute(
-                "SELECT subject FROM sso_links WHERE issuer = ? AND username = ?", (issuer, username)
-            ).fetchone()
-        return row[0] if row else None
+        return self._value("SELECT subject FROM sso_links WHERE issuer = ? AND username = ?", (issuer, username))
 
     def link(self, issuer: str, subject: str, username: str, how: str) -> Link:
         """Link an identity to an account; refuses (changing nothing) if either side is taken."""

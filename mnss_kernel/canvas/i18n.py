@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from pathlib import Path
 
 from ..catalog import KINDS
-from .messages import FIELDS, PROBLEMS, UI, WHERE
+from ..topology import texts
+from .messages import CATALOGUES
 
 LAB_SETTING = ".jupyter/lab/user-settings/@jupyterlab/translation-extension/plugin.jupyterlab-settings"
-_WHERE = re.compile(r"^(?P<what>link|node) (?:'(?P<quoted>[^']*)'|(?P<plain>[^:\s]+))(?:: (?P<field>.+))?$")
 
 
 def current_language(home: Path | None = None) -> str:
@@ -34,35 +33,22 @@ class Labels:
 
     def __init__(self, language: str):
         self.language = language
-        self._index = 0 if language == "zh-CN" else 1
-
-    def _pick(self, table: dict, key: str, **values) -> str:
-        return table[key][self._index].format(**values)
+        self._lang = "zh-CN" if language == "zh-CN" else "en"
 
     def __call__(self, key: str, **values) -> str:
-        return self._pick(UI, key, **values)
+        return CATALOGUES["ui"].text(key, self._lang, **values)
 
     def field(self, name: str) -> str:
-        return FIELDS[name][self._index] if name in FIELDS else name
+        return texts.field(name, self._lang)
 
     def kind(self, name: str) -> str:
         kind = KINDS.get(name)
-        return name if kind is None else (kind.label_zh if self._index == 0 else kind.label_en)
+        return name if kind is None else (kind.label_zh if self._lang == "zh-CN" else kind.label_en)
 
     def where(self, where: str) -> str:
         """'link h1-s1: ip_a' -> '链路 h1-s1：A 端 IP'; anything else is returned unchanged."""
-        match = _WHERE.match(where)
-        if not match:
-            return self.field(where)
-        subject = self._pick(WHERE, match["what"], name=match["quoted"] or match["plain"])
-        if not match["field"]:
-            return subject
-        return self._pick(WHERE, "field", where=subject, field=self.field(match["field"]))
+        return texts.where(where, self._lang)
 
     def problem(self, problem) -> str:
         """One engine problem in this language: by its code if it has one the catalogue knows."""
-        code = getattr(problem, "code", "")
-        if code not in PROBLEMS:
-            return str(problem)
-        text = self._pick(PROBLEMS, code, **problem.params)
-        return self._pick(WHERE, "problem", where=self.where(problem.where), text=text) if problem.where else text
+        return texts.problem(problem, self._lang)

@@ -203,3 +203,22 @@ class ViewBox:
 
     def to_model(self, p: dict) -> dict:
         return {"x": (p["x"] - self.dx) / self.scale, "y": (p["y"] - self.dy) / self.scale}
+
+
+def host_blocks(topo: Topology) -> dict[str, str]:
+    """Each host, server or device whose only link goes to a switch -> that switch.
+
+    At hospital scale the canvas draws these in one box per switch (a compound node) instead of
+    a line per host: the tree reads better, and a thousand fewer link widgets draw much faster."""
+    kinds = {n.name: role(n.kind) for n in topo.nodes}
+    ends: dict[str, list[str]] = {n: [] for n in kinds}
+    for link in topo.links:
+        if link.a in ends and link.b in ends:
+            ends[link.a].append(link.b)
+            ends[link.b].append(link.a)
+    inner = ("switch", "router", "firewall", "nat")
+    return {
+        name: others[0]
+        for name, others in ends.items()
+        if kinds[name] not in inner and len(others) == 1 and kinds[others[0]] == "switch"
+    }

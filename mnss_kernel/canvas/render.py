@@ -1,4 +1,5 @@
-"""Results as HTML the canvas shows: a loss heatmap and throughput bars (no plotting library)."""
+"""Results the canvas shows: a loss heatmap as an SVG plot and throughput bars, drawn here from the
+data (the learner image has no plotting library; a few dozen lines of SVG need none)."""
 
 from __future__ import annotations
 
@@ -6,31 +7,92 @@ import html
 
 import pandas as pd
 
+from .layout import label_width
+
+# Cividis (Nuñez, Anderton and Renslow 2018): dark blue to yellow, even in lightness and made
+# to read the same for colour-blind eyes; sampled at nine points and interpolated between them.
+CIVIDIS = [
+    (0, 34, 78),
+    (35, 62, 108),
+    (87, 92, 109),
+    (112, 115, 115),
+    (124, 123, 120),
+    (165, 156, 116),
+    (198, 184, 101),
+    (229, 212, 84),
+    (253, 234, 69),
+]
+MISSING = "#eaeef2"  # a node with itself: no measurement
+SCALE_ID = "mnss-loss-scale"
+
 
 def _loss_colour(loss: float | None) -> str:
-    """Blue (0 % loss) to vermilion (100 %): a scale that colour-blind eyes also read."""
+    """0 % loss dark blue, 100 % yellow, on the cividis scale."""
     if loss is None or pd.isna(loss):
-        return "#f6f8fa"
-    f = min(max(float(loss), 0.0), 100.0) / 100
-    low, high = (0, 114, 178), (213, 94, 0)
-    return "rgb({},{},{})".format(*(round(a + (b - a) * f) for a, b in zip(low, high, strict=True)))
+        return MISSING
+    f = min(max(float(loss), 0.0), 100.0) / 100 * (len(CIVIDIS) - 1)
+    i = min(int(f), len(CIVIDIS) - 2)
+    low, high = CIVIDIS[i], CIVIDIS[i + 1]
+    return "rgb({},{},{})".format(*(round(a + (b - a) * (f - i)) for a, b in zip(low, high, strict=True)))
 
 
-def loss_heatmap(matrix: pd.DataFrame, title: str, css: str = "mnss-heatmap") -> str:
-    """A src x dst table coloured from green (0 % loss) to red (100 %)."""
-    head = "".join(f"<th>{html.escape(str(c))}</th>" for c in matrix.columns)
-    rows = []
-    for src, values in matrix.iterrows():
-        cells = "".join(
-            f'<td class="mnss-loss" data-src="{html.escape(str(src))}" data-dst="{html.escape(str(dst))}" '
-            f'style="background:{_loss_colour(v)};color:#fff;text-align:center">{"" if pd.isna(v) else f"{v:g}"}</td>'
-            for dst, v in values.items()
-        )
-        rows.append(f"<tr><th>{html.escape(str(src))}</th>{cells}</tr>")
-    return (
-        f'<div class="{css}"><b>{html.escape(title)}</b><table style="border-collapse:collapse">'
-        f"<tr><th></th>{head}</tr>{''.join(rows)}</table></div>"
-    )
+def _text_colour(loss: float) -> str:
+    return "#1f2328" if loss >= 55 else "#ffffff"
+
+
+def loss_heatmap(matrix: pd.DataFrame, title: str, legend: str, css: str = "mnss-heatmap") -> str:
+    """A src x dst matrix of loss percentages as an SVG plot: one coloured cell per pair (hover
+    shows its value), rows and columns named, a colour scale with its legend. Cells shrink with
+    the size of the matrix down to 6 px, and names thin out so they never overlap."""
+    rows, cols = [str(r) for r in matrix.index], [str(c) for c in matrix.columns]
+    cell = max(6.0, min(28.0, 560 / max(len(rows), len(cols), 1)))
+    every = max(1, -(-11 // int(cell)))  # label every n-th row/column: 11 px text needs 11 px
+    left = 10 + 1.2 * max(map(label_width, rows), default=6)  # label_width is for cytoscape's font
+    top = 10 + 1.2 * max(map(label_width, cols), default=6)
+    grid_w, grid_h = cell * len(cols), cell * len(rows)
+    bar_x, bar_h = left + grid_w + 24, max(grid_h, 120)
+    width, height = bar_x + 40 + label_width(legend), top + bar_h + 10
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{width:.0f}" height="{height:.0f}" '
+        f'font-family="sans-serif" font-size="11" role="img" aria-label="{html.escape(title)}">',
+        f'<defs><linearGradient id="{SCALE_ID}" x1="0" y1="1" x2="0" y2="0">',
+        *(f'<stop offset="{i / (len(CIVIDIS) - 1):.3f}" stop-color="rgb{c}"/>' for i, c in enumerate(CIVIDIS)),
+        "</linearGradient></defs>",
+    ]
+    for j, name in enumerate(cols):
+        if j % every == 0:
+            x, y = left + (j + 0.5) * cell + 4, top - 6
+            out.append(
+                f'<text x="{x:.1f}" y="{y:.1f}" transform="rotate(-90 {x:.1f} {y:.1f})">{html.escape(name)}</text>'
+            )
+    for i, (src, values) in enumerate(matrix.iterrows()):
+        y = top + i * cell
+        if i % every == 0:
+            out.append(
+                f'<text x="{left - 6:.1f}" y="{y + cell / 2 + 4:.1f}" text-anchor="end">{html.escape(str(src))}</text>'
+            )
+        for j, (dst, v) in enumerate(values.items()):
+            missing = pd.isna(v)
+            shown = "" if missing else f"{v:g}"
+            tip = f"{src} → {dst}: {shown or '-'} %"
+            names = f'data-src="{html.escape(str(src))}" data-dst="{html.escape(str(dst))}"'
+            out.append(
+                f'<rect class="mnss-loss" {names} data-loss="{shown}" x="{left + j * cell:.1f}" y="{y:.1f}" '
+                f'width="{cell:.1f}" height="{cell:.1f}" fill="{_loss_colour(v)}" stroke="#ffffff" stroke-width="0.5">'
+                f"<title>{html.escape(tip)}</title></rect>"
+            )
+            if cell >= 24 and not missing:
+                out.append(
+                    f'<text class="mnss-loss-value" x="{left + (j + 0.5) * cell:.1f}" y="{y + cell / 2 + 4:.1f}" '
+                    f'text-anchor="middle" font-size="10" fill="{_text_colour(v)}">{shown}</text>'
+                )
+    out.append(f'<rect x="{bar_x:.1f}" y="{top:.1f}" width="14" height="{bar_h:.1f}" fill="url(#{SCALE_ID})"/>')
+    for tick in (0, 25, 50, 75, 100):
+        y = top + bar_h * (1 - tick / 100)
+        out.append(f'<line x1="{bar_x + 14:.1f}" x2="{bar_x + 18:.1f}" y1="{y:.1f}" y2="{y:.1f}" stroke="#57606a"/>')
+        out.append(f'<text x="{bar_x + 21:.1f}" y="{y + 4:.1f}">{tick}</text>')
+    out.append(f'<text class="mnss-legend" x="{bar_x:.1f}" y="{top - 8:.1f}">{html.escape(legend)}</text></svg>')
+    return f'<div class="{css}"><b>{html.escape(title)}</b><div style="overflow:auto">{"".join(out)}</div></div>'
 
 
 def throughput_bars(results: pd.DataFrame, caption) -> str:

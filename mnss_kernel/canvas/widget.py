@@ -26,7 +26,7 @@ from ..topology.convert import to_cytoscape, write_file
 from . import keep, render, results
 from .editor import TopologyEditor
 from .i18n import Labels, current_language
-from .layout import ViewBox, fit_scale, place_missing, tiered
+from .layout import ViewBox, fit_scale, host_blocks, place_missing, tiered
 from .style import cytoscape_style
 
 
@@ -83,6 +83,8 @@ LINK_FORM = [
 
 ZOOM_STEP, WHEEL_SENSITIVITY = 1.25, 0.2
 READABLE_ZOOM = 0.5  # below this, 11 px labels are under 6 px on screen
+GROUP_FROM = 200  # from this many nodes on, hosts are drawn in one box per switch (see layout.host_blocks)
+GROUP = "hosts:"  # id prefix of those boxes; a node name cannot contain ':'
 
 
 class TopologyCanvas(w.VBox):
@@ -98,6 +100,7 @@ class TopologyCanvas(w.VBox):
         language: str | None = None,
         max_nodes: int | None = None,
         arrange: bool | None = None,
+        group_hosts: bool | None = None,
         key: str = "canvas",
         **kwargs,
     ):
@@ -106,7 +109,10 @@ class TopologyCanvas(w.VBox):
         default, not someone's drawing).
 
         Without `topology`, the last drawing of the canvas named `key` saved in this notebook is
-        brought back; give each canvas of a notebook its own `key`."""
+        brought back; give each canvas of a notebook its own `key`.
+
+        `group_hosts` draws the hosts hanging off a switch in one box under it, with one line to
+        the box instead of one per host; by default from `GROUP_FROM` nodes on."""
         restored = None
         if topology is None:
             notebook = keep.notebook_path()
@@ -131,6 +137,9 @@ class TopologyCanvas(w.VBox):
         self._selection: tuple[str, ...] = ()
         self._node_widgets: dict[str, Node] = {}
         self._edge_widgets: dict[tuple[str, str], Edge] = {}
+        self._blocks: dict[str, str] = {}  # grouped host -> its switch, as drawn now
+        if group_hosts is None:
+            group_hosts = topo is not None and len(topo.nodes) >= GROUP_FROM
 
         self.graph = CytoscapeWidget()
         self.graph.set_style(cytoscape_style())
@@ -148,10 +157,12 @@ class TopologyCanvas(w.VBox):
         self.graph.on("node", "tapend", self._on_node_release)
 
         self._build_controls()
+        self.group_toggle.value = group_hosts
         drawing = w.VBox([self.viewbar, self.graph])
         middle = w.HBox([drawing, self.panel], layout=w.Layout(flex_flow="row wrap"))
         results_area = [self.message, self.stale_note, self.output, self.drill]
-        super().__init__(children=[self.toolbar, middle, self.runbar, *results_area, self.cmdbar], **kwargs)
+        rows = [self.toolbar, self.keybar, middle, self.runbar, *results_area, self.cmdbar]
+        super().__init__(children=rows, **kwargs)
         self.add_class("mnss-canvas")
         self.editor.listeners.append(lambda _t: self._redraw())
         self.editor.listeners.append(lambda _t: self._mark_stale())
@@ -188,6 +199,11 @@ class TopologyCanvas(w.VBox):
         )
         self.connect_toggle.add_class("mnss-connect")
         self.connect_toggle.observe(lambda ch: self._set_connect_mode(ch["new"]), "value")
+        self.group_toggle = w.ToggleButton(
+            description=self.t("group_hosts"), icon="object-group", layout=w.Layout(width="auto", min_width="64px")
+        )
+        self.group_toggle.add_class("mnss-group-hosts")
+        self.group_toggle.observe(lambda _ch: self._guard(self._redraw) if self._node_widgets else None, "value")
         self.file_box = w.Text(
             value=str(self.path),
             description=self.t("file"),
@@ -205,6 +221,24 @@ class TopologyCanvas(w.VBox):
                 self.file_box,
                 self._button("save", lambda: self.save(self.file_box.value), icon="save"),
                 self._button("load", lambda: self.load(self.file_box.value), icon="folder-open"),
+            ],
+        )
+        # The same edits without a mouse: type a node's name (Enter or Tab takes it), then Tab to a
+        # button and press Enter or Space. Plain text boxes: JupyterLab takes the keys typed into a
+        # <select> as notebook shortcuts, and a completing Combobox took "b1d1" while "b1d1w1" was
+        # being typed. Taken on Enter or Tab only, for the same reason.
+        names = {"continuous_update": False, "placeholder": self.t("type_name"), "layout": w.Layout(width="230px")}
+        self.node_select = w.Text(description=self.t("select"), **names)
+        self.node_select.add_class("mnss-select")
+        self.node_select.observe(self._on_typed_selection, "value")
+        self.connect_to = w.Text(description=self.t("connect_to"), **names)
+        self.connect_to.add_class("mnss-connect-to")
+        self.keybar = w.HBox(
+            layout=w.Layout(flex_flow="row wrap"),
+            children=[
+                self.node_select,
+                self.connect_to,
+                self._button("connect_selected", self._connect_selected, icon="link"),
             ],
         )
         self.progress = w.IntProgress(value=0, min=0, max=1, layout=w.Layout(width="180px"))
@@ -248,6 +282,7 @@ class TopologyCanvas(w.VBox):
                 self._button("zoom_out", lambda: self.zoom_by(1 / ZOOM_STEP), icon="search-minus"),
                 self._button("reset_view", self.reset_view, icon="home"),
                 self._button("arrange", self.arrange, icon="sitemap"),
+                self.group_toggle,
             ],
             layout=w.Layout(flex_flow="row wrap"),
         )
@@ -286,12 +321,18 @@ class TopologyCanvas(w.VBox):
     def _redraw(self) -> None:
         """Bring the graph widgets in line with the model: add, update, remove what changed."""
         data = to_cytoscape(self.topology)
-        nodes, edges = {}, {}
+        blocks = host_blocks(self.topology) if self.group_toggle.value else {}
+        if blocks != self._blocks:  # cytoscape cannot move a drawn node into or out of a box: draw anew
+            self._clear_graph()
+            self._blocks = blocks
+        nodes, edges = self._block_widgets(blocks)
         self.view.fit([item["position"] for item in data["nodes"] if item.get("position")])
         # A new widget gets its state in its constructor: one comm message each, not three.
         for item in data["nodes"]:
             name = item["data"]["id"]
             facts = {**item["data"], "name": item["data"].get("label") or name}
+            if name in blocks:
+                facts["parent"] = GROUP + blocks[name]
             shown = self.view.to_view(item["position"]) if item.get("position") else {}
             node = self._node_widgets.get(name)
             if node is None:
@@ -304,6 +345,8 @@ class TopologyCanvas(w.VBox):
             nodes[name] = node
         for item in data["edges"]:
             key = (item["data"]["source"], item["data"]["target"])
+            if key[0] in blocks or key[1] in blocks:
+                continue  # drawn as the one line from the switch to its box of hosts
             facts = {**item["data"], "caption": _link_caption(item["data"])}
             edge = self._edge_widgets.get(key)
             if edge is None:
@@ -318,6 +361,10 @@ class TopologyCanvas(w.VBox):
         self._node_widgets, self._edge_widgets = nodes, edges
         self.graph.graph.nodes = list(nodes.values())
         self.graph.graph.edges = list(edges.values())
+        every = [n.name for n in self.topology.nodes]
+        for box in (self.node_select, self.connect_to):
+            if box.value not in every:
+                box.value = ""
         names = [n.name for n in self.topology.nodes if role(n.kind) != "switch"]
         for dropdown in (self.iperf_from, self.iperf_to, self.cmd_node):
             keep = dropdown.value
@@ -327,6 +374,32 @@ class TopologyCanvas(w.VBox):
             self.iperf_to.value = names[-1]
         self._show_state()
 
+    def _block_widgets(self, blocks: dict[str, str]) -> tuple[dict, dict]:
+        """The boxes of grouped hosts and the line from each switch to its box, kept when drawn."""
+        counts: dict[str, int] = {}
+        for switch in blocks.values():
+            counts[switch] = counts.get(switch, 0) + 1
+        nodes, edges = {}, {}
+        for switch, count in counts.items():
+            box, caption = GROUP + switch, self.t("host_group", count=count)
+            node = self._node_widgets.get(box)
+            if node is None:
+                node = Node(data={"id": box, "kind": "group", "name": caption}, locked=True, grabbable=False)
+            elif node.data["name"] != caption:
+                node.data = {**node.data, "name": caption}
+            nodes[box] = node
+            edges[(switch, box)] = self._edge_widgets.get((switch, box)) or Edge(
+                data={"id": f"{switch}-{box}", "source": switch, "target": box, "caption": ""}
+            )
+        return nodes, edges
+
+    def _clear_graph(self) -> None:
+        for widget in [*self._node_widgets.values(), *self._edge_widgets.values()]:
+            widget.close()
+        self._node_widgets, self._edge_widgets = {}, {}
+        self.graph.graph.edges = []
+        self.graph.graph.nodes = []
+
     def _keep(self) -> None:
         """Put the drawing into the widget state, for the notebook to save."""
         self.mnss_drawing = self.topology.to_dict()
@@ -334,14 +407,21 @@ class TopologyCanvas(w.VBox):
 
     def _show_state(self) -> None:
         state = self.lab.status() if self.lab and self.lab.running else None
+        uplinks = {}
+        for link in self.topology.links:  # a grouped host shows its hidden link's state as its own
+            for host, switch in ((link.a, link.b), (link.b, link.a)):
+                if self._blocks.get(host) == switch:
+                    uplinks[host] = f"{link.a}-{link.b}"
         for name, node in self._node_widgets.items():
-            node.classes = "" if state is None else ("up" if state["nodes"].get(name) else "down")
+            up = state and state["nodes"].get(name) and (name not in uplinks or state["links"].get(uplinks[name]))
+            node.classes = "" if state is None or name.startswith(GROUP) else ("up" if up else "down")
         for (a, b), edge in self._edge_widgets.items():
-            edge.classes = "" if state is None else ("up" if state["links"].get(f"{a}-{b}") else "down")
+            up = state and state["links"].get(f"{a}-{b}")
+            edge.classes = "" if state is None or b.startswith(GROUP) else ("up" if up else "down")
 
     # -- clicks -------------------------------------------------------------------------------
     def _on_node_tap(self, event: dict) -> None:
-        name = event["data"]["id"]
+        name = event["data"]["id"].removeprefix(GROUP)  # a box of hosts stands for its switch
         if self.connect_toggle.value:
             self._guard(lambda: self._pick(name))
         else:
@@ -349,13 +429,14 @@ class TopologyCanvas(w.VBox):
             self._show_selection()
 
     def _on_edge_tap(self, event: dict) -> None:
-        self._selection = (event["data"]["source"], event["data"]["target"])
+        a, b = event["data"]["source"], event["data"]["target"]
+        self._selection = (a,) if b.startswith(GROUP) else (a, b)
         self._show_selection()
 
     def _on_node_release(self, event: dict) -> None:
         """A drag ends: keep the new position in the model (so it is saved and restored)."""
         name, shown = event["data"]["id"], event.get("position")
-        if not shown:
+        if not shown or name.startswith(GROUP):
             return
         pos, old = self.view.to_model(shown), self.topology.node(name).position or {}
         if abs(pos["x"] - old.get("x", 0)) > 1 or abs(pos["y"] - old.get("y", 0)) > 1:
@@ -385,6 +466,9 @@ class TopologyCanvas(w.VBox):
     # -- properties panel ---------------------------------------------------------------------
     def _show_selection(self) -> None:
         title = w.HTML(f"<b>{self.t('properties')}</b>")
+        if hasattr(self, "node_select"):  # the list shows what was clicked, too
+            one = self._selection[0] if len(self._selection) == 1 else ""
+            self.node_select.value = one
         if not self._selection:
             self.panel.children = [title, w.HTML(self.t("nothing_selected"))]
             return
@@ -397,6 +481,8 @@ class TopologyCanvas(w.VBox):
                 self._button("node_up", lambda: self.node_up(node.name)),
                 self._button("capture", lambda: self._show_capture(self.capture(node.name))),
             ]
+            if node.name in self._blocks:  # its link is not drawn: open it from here
+                faults_row.append(self._button("uplink", lambda: self._select(node.name, self._blocks[node.name])))
         else:
             a, b = self._selection
             link = self.topology.link(a, b)
@@ -432,8 +518,28 @@ class TopologyCanvas(w.VBox):
             w.HTML(header),
             *boxes.values(),
             self._button("apply", apply, "primary"),
-            w.HBox(faults_row),
+            w.HBox(faults_row, layout=w.Layout(flex_flow="row wrap")),
         ]
+
+    def _select(self, *names: str) -> None:
+        self._selection = names
+        self._show_selection()
+
+    def _typed_node(self, name: str) -> str:
+        name = name.strip()
+        if name not in {n.name for n in self.topology.nodes}:
+            raise Refusal(self.t("unknown_node", name=html.escape(name)))
+        return name
+
+    def _on_typed_selection(self, change: dict) -> None:
+        name = change["new"].strip()
+        if name and self._selection != (name,):  # not when a click put the name there
+            self._guard(lambda: self._select(self._typed_node(name)))
+
+    def _connect_selected(self) -> None:
+        if len(self._selection) != 1 or not self.connect_to.value.strip():
+            raise Refusal(self.t("select_two_keys"))
+        self.connect(self._selection[0], self._typed_node(self.connect_to.value))
 
     def _read_form(self, boxes: dict[str, w.Text]) -> dict:
         """The panel's text boxes as model values; every box that does not parse is named at once."""
@@ -568,13 +674,14 @@ class TopologyCanvas(w.VBox):
         self._fresh_results()
         self._groups = results.host_groups(self.topology)
         grouped = pings.src.nunique() > results.DETAIL_LIMIT
+        legend = self.t.field("loss_pct")
         with self.output:
             self.output.clear_output()
             if grouped:
                 table = results.group_loss(pings, self._groups)
-                display(HTML(render.loss_heatmap(table, self.t("group_loss_title"), css="mnss-group-heatmap")))
+                display(HTML(render.loss_heatmap(table, self.t("group_loss_title"), legend, css="mnss-group-heatmap")))
             else:
-                display(HTML(render.loss_heatmap(measure.loss_matrix(pings), self.t("loss_title"))))
+                display(HTML(render.loss_heatmap(measure.loss_matrix(pings), self.t("loss_title"), legend)))
             display(self._localized(pings))
         self.drill.layout.display = "flex" if grouped else "none"
         if grouped:
@@ -588,7 +695,9 @@ class TopologyCanvas(w.VBox):
             return
         src, dst = self.drill_from.value, self.drill_to.value
         matrix = results.block(self.last_pings, self._groups, src, dst)
-        self.drill_detail.value = render.loss_heatmap(matrix, self.t("drill_title", src=src, dst=dst))
+        self.drill_detail.value = render.loss_heatmap(
+            matrix, self.t("drill_title", src=src, dst=dst), self.t.field("loss_pct")
+        )
 
     def select_block(self, src_group: str, dst_group: str) -> None:
         """Drill down into one cell of the grouped ping table (what the two dropdowns do)."""

@@ -35,7 +35,18 @@ from mnss_foundation.server_settings import ServerSettings
 from ..catalog import kind as kind_of, role
 from ..topology import Plan, Topology, TopologyError, load, plan as make_plan
 from . import capabilities, holder as holders, registry, shaping, shell
-from .ledger import Effect, ExtraRule, Ledger, LinkAdminDown, NodeAdminDown, PortInVlan, RateCap, RouteWithdrawn, ends
+from .ledger import (
+    DefaultVia,
+    Effect,
+    ExtraRule,
+    Ledger,
+    LinkAdminDown,
+    NodeAdminDown,
+    PortInVlan,
+    RateCap,
+    RouteWithdrawn,
+    ends,
+)
 from .shaping import Shape
 from .shell import CommandResult, EngineError, batch, in_netns, netns_exec, parallel, run
 
@@ -378,7 +389,8 @@ class Lab:
 
     def _route_lines(self, node: str) -> list[str]:
         """The node's planned routes; those withdrawn by a fault in effect are deleted instead."""
-        lines = [f"route replace default via {self.plan.gateways[node]}"] if node in self.plan.gateways else []
+        gateway = self.faults.gateway(node) or self.plan.gateways.get(node)
+        lines = [f"route replace default via {gateway}"] if gateway else []
         for net, via in self.plan.routes.get(node, []):
             withdrawn = self.faults.route_withdrawn(node, str(net))
             lines.append(f"route del {net}" if withdrawn else f"route replace {net} via {via}")
@@ -498,7 +510,7 @@ class Lab:
             self._set_admin(self.plan.interfaces_of_link(index))
         elif isinstance(effect, NodeAdminDown):
             self._set_admin(self.plan.interfaces[effect.node])
-        elif isinstance(effect, RouteWithdrawn):
+        elif isinstance(effect, (RouteWithdrawn, DefaultVia)):
             self._restore_routes([effect.node])
         elif isinstance(effect, RateCap):
             index = self.topology.links.index(self.topology.link(*sorted(effect.link)))
@@ -566,6 +578,13 @@ class Lab:
 
     def _switches_among(self, *names: str) -> list[str]:
         return [n for n in set(names) if role(self.topology.node(n).kind) == "switch"]
+
+    def diagnose(self, topology: Topology | None = None, **options):
+        """Ranked suspects for what is wrong with this running lab against `topology` (default: the
+        one it was started with), found from reads and measurements (see mnss_kernel.diagnose)."""
+        from ..diagnose import diagnose
+
+        return diagnose(self, topology, **options)
 
     def status(self) -> dict:
         """Up/down state of every node and link, for the canvas and graders."""

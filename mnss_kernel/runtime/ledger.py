@@ -81,6 +81,17 @@ class PortInVlan(Effect):
 
 
 @dataclass(frozen=True)
+class DefaultVia(Effect):
+    """A host's default route through another address than planned (a mistyped gateway)."""
+
+    node: str
+    gateway: str
+
+    def describe(self) -> str:
+        return f"default gateway of {self.node} set to {self.gateway}"
+
+
+@dataclass(frozen=True)
 class ExtraRule(Effect):
     """An iptables rule placed first in a node's FORWARD chain (`spec`: the rule after the chain)."""
 
@@ -112,6 +123,11 @@ class Ledger:
                 f"this fault is already in effect: {effect.describe()} (该故障已在生效中：{effect.describe()})"
             )
         for other in self._active:
+            if isinstance(effect, DefaultVia) and isinstance(other, DefaultVia) and other.node == effect.node:
+                raise EngineError(
+                    f"{effect.describe()} contradicts a fault in effect: {other.describe()}; repair that "
+                    f"first (与生效中的故障冲突：{other.describe()}，请先修复它)"
+                )
             if isinstance(effect, PortInVlan) and isinstance(other, PortInVlan):
                 if (other.switch, other.port) == (effect.switch, effect.port):
                     raise EngineError(
@@ -152,6 +168,13 @@ class Ledger:
         for e in self._active:
             if isinstance(e, PortInVlan) and (e.switch, e.port) == (switch, port):
                 return e.vlan
+        return None
+
+    def gateway(self, node: str) -> str | None:
+        """The default gateway a fault gave `node`, if any."""
+        for e in self._active:
+            if isinstance(e, DefaultVia) and e.node == node:
+                return e.gateway
         return None
 
     def vlans_borrowed(self, switch: str) -> set[int]:

@@ -12,11 +12,18 @@ import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from mnss_foundation import i18n
+from mnss_foundation.errors import MnssError
+
 NETNS_DIR = "/run/netns"
 
 
-class EngineError(RuntimeError):
+class EngineError(MnssError, RuntimeError):
     """The kernel refused to build or change the network; the message says which step."""
+
+    def __init__(self, detail: str, code: str = "engine_failed"):
+        zh, en = i18n.load(__package__)["errors"].pair(code, detail=detail)
+        super().__init__(code, zh, en, detail=detail)
 
 
 @dataclass

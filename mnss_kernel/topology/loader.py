@@ -19,6 +19,8 @@ import yaml
 from mnss_foundation.problem import Problem
 
 from .formats.common import Imported
+from .formats.inventory import load_inventory
+from .formats.sheets import is_inventory
 from .model import Topology, TopologyError
 
 FORMATS = {
@@ -27,6 +29,7 @@ FORMATS = {
     "mininet": "Mininet custom topology (.py)",
     "containerlab": "containerlab (.clab.yml, .clab.yaml)",
     "cytoscape": "cytoscape.js JSON (.cyjs, or .json with nodes/edges elements)",
+    "inventory": "device-and-link sheet (.xlsx, or NAME.devices.csv + NAME.links.csv)",
 }
 #: The formats `write_file` can write (cytoscape JSON is what the canvas shows, not a file format here).
 WRITABLE = ("yaml", "json", "mininet", "containerlab")
@@ -40,6 +43,8 @@ def format_of(path: str | Path) -> str:
     name = Path(path).name.lower()
     if name.endswith((".clab.yml", ".clab.yaml")):
         return "containerlab"
+    if is_inventory(name):
+        return "inventory"
     found = _SUFFIXES.get(Path(name).suffix)
     if found is None:
         text = f"{path}: unknown file type; use one of: {', '.join(FORMATS.values())}"
@@ -105,7 +110,8 @@ def load(
     """A checked topology, with notes, from a file path (str or Path) or from a file's text.
 
     A str containing a newline or starting with '{' or '[' is text, any other str a path.
-    `format` (a key of FORMATS) skips detection. For Mininet files, `name`, `args` and `params`
+    `format` (a key of FORMATS) skips detection. Inventory sheets (.xlsx, .csv) are read from
+    their files (they are not text). For Mininet files, `name`, `args` and `params`
     pick and build one of the file's topologies like `mn --custom FILE --topo name,arg,key=value`
     (the file is executed: load only files you trust, as with `mn --custom`).
     """
@@ -114,6 +120,10 @@ def load(
     is_text = isinstance(source, str) and ("\n" in source or source.lstrip().startswith(("{", "[")))
     path = None if is_text else Path(source)
     shown = "text" if path is None else str(path)
+    if format == "inventory" or (format is None and path is not None and is_inventory(path)):
+        if path is None:
+            raise TopologyError(["an inventory sheet is loaded from its file, not from text"], "text (inventory)")
+        return load_inventory(path)
     if path is not None:
         try:
             text = path.read_text("utf-8")

@@ -14,15 +14,26 @@ from typing import Any
 
 import yaml
 
+from mnss_foundation.errors import MnssError
 
-class TopologyError(ValueError):
-    """The topology is invalid; `problems` has one line per problem, naming the element."""
+from . import texts
+
+
+class TopologyError(MnssError, ValueError):
+    """The topology is invalid; `problems` has one line per problem, naming the element (in
+    Chinese too where the problem has a code, see `texts`)."""
 
     def __init__(self, problems: list[str], source: str = ""):
         self.problems = problems
         self.source = source
         where = f" {source}" if source else ""
-        super().__init__(f"invalid topology{where}:\n" + "\n".join(f"  - {p}" for p in problems))
+        super().__init__(
+            "invalid_topology",
+            f"拓扑无效{where}：\n" + "\n".join(f"  - {texts.problem(p, 'zh-CN')}" for p in problems),
+            f"invalid topology{where}:\n" + "\n".join(f"  - {p}" for p in problems),
+            problems=[str(p) for p in problems],
+            source=source,
+        )
 
 
 @dataclass

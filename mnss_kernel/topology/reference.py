@@ -6,6 +6,8 @@ from __future__ import annotations
 from mnss_foundation import schemadoc
 
 from ..catalog import KINDS
+from .formats.inventory import DEVICE_COLUMNS, KIND_ALIASES, LINK_COLUMNS
+from .formats.sheets import SHEETS
 from .validate import schema
 
 INTRO = """# MNSS topology format reference
@@ -29,8 +31,45 @@ route), `switch` (Linux bridges, one per VLAN), `router` (forwards, static route
 """
 
 
+INVENTORY_INTRO = """
+## Inventory sheets (设备与链路清单)
+
+A device-and-link sheet as hospitals keep it is read like any other topology file (`mnss topo
+validate|plan|run|convert`, the canvas): an Excel workbook (`.xlsx`) with a devices sheet and a links
+sheet, or two CSV files `NAME.devices.csv` and `NAME.links.csv` (UTF-8 or GBK; either file names
+the pair). Column headers may be English or Chinese (case, spaces, `_` and `-` do not matter); other
+columns are ignored and said so. Every bad cell is reported with its sheet, row and column, in
+English and Chinese, all at once; a sheet with any error gives no topology. Example:
+`examples/inventory/clinic.devices.csv` and `clinic.links.csv`.
+
+Device names that are not valid node names (or longer than 10 characters) become node names (the
+sanitised name, else a role letter and number such as `r1`); the sheet's name, building and floor
+become the label. A kind is a kind's name, its English or Chinese label (see the kinds table) or
+one of: {aliases}. Port names such as `GigabitEthernet1/0/1` become `GE1-0-1`.
+"""
+
+
+def _columns(title: str, columns) -> str:
+    rows = "\n".join(
+        f"| `{c.en}` | {c.zh} | {'yes' if c.required else ''} | {', '.join(c.aliases)} | {c.help} |" for c in columns
+    )
+    return f"\n### {title}\n\n| column | 中文 | required | also | meaning |\n| --- | --- | --- | --- | --- |\n{rows}\n"
+
+
+def inventory_reference() -> str:
+    sheets = "\n".join(
+        f"- {en} / {zh}: sheet names {', '.join(aliases)} also work" for en, zh, aliases in SHEETS.values()
+    )
+    return (
+        INVENTORY_INTRO.format(aliases=", ".join(f"{a} = `{k}`" for a, k in KIND_ALIASES.items()))
+        + f"\nSheets:\n{sheets}\n"
+        + _columns("Devices sheet (设备)", DEVICE_COLUMNS)
+        + _columns("Links sheet (链路)", LINK_COLUMNS)
+    )
+
+
 def reference() -> str:
     kinds = "\n".join(
         f"| `{k.name}` | {k.role} | {k.label_zh} | {k.label_en} | {k.service or ''} |" for k in KINDS.values()
     )
-    return f"{INTRO}\n{schemadoc.reference(schema())}\n{KINDS_INTRO}{kinds}\n"
+    return f"{INTRO}\n{schemadoc.reference(schema())}\n{KINDS_INTRO}{kinds}\n{inventory_reference()}"

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import pandas as pd
@@ -172,10 +172,16 @@ def _batch_ndcg(scores: np.ndarray, allowed: np.ndarray, relevant: np.ndarray, k
     v, n = scores.shape
     k = min(k, n)
     masked = np.where(allowed, scores, -np.inf)
-    # ties broken by the lower index, as scoring.top_k does
-    order = np.lexsort((np.broadcast_to(np.arange(n), (v, n)), -masked), axis=1)[:, :k]
-    picked_ok = np.take_along_axis(allowed, order, axis=1)
-    hits = np.take_along_axis(relevant, order, axis=1) & picked_ok
+    # the k best of each row without sorting it all; ties broken by the lower index, as scoring.top_k does
+    kth = np.partition(masked, n - k, axis=1)[:, n - k : n - k + 1]
+    above, equal = masked > kth, masked == kth
+    room = k - above.sum(axis=1, keepdims=True)
+    chosen = above | (equal & (np.cumsum(equal, axis=1) <= room))
+    picked = np.nonzero(chosen)[1].reshape(v, k)  # k per row, by index
+    order = np.lexsort((picked, -np.take_along_axis(masked, picked, axis=1)), axis=1)
+    picked = np.take_along_axis(picked, order, axis=1)
+    picked_ok = np.take_along_axis(allowed, picked, axis=1)
+    hits = np.take_along_axis(relevant, picked, axis=1) & picked_ok
     discounts = 1.0 / np.log2(np.arange(k) + 2)
     dcg = hits @ discounts
     ideal = np.cumsum(discounts)[np.minimum(relevant.sum(axis=1), k) - 1]
@@ -188,8 +194,8 @@ def tune_hybrid(
     profiles: dict[str, LearnerProfile] | None = None,
     inner_fraction: float = 0.8,
     k: int = 10,
-    values=(0.0, 0.25, 0.5, 1.0, 2.0, 4.0),
-    rounds: int = 3,
+    values=(0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0),
+    rounds: int = 4,
     max_learners: int = 3000,
     seed: int = 0,
     split: str = "global",
@@ -199,44 +205,108 @@ def tune_hybrid(
     """Weights that maximise NDCG@k on the last (1 - inner_fraction) of the *training* events,
     by coordinate ascent from DEFAULT_WEIGHTS (or `settings`' weights; its other settings are kept).
     Never sees the test period."""
-    profiles = profiles or {}
-    split = SPLITS[split](train_log, inner_fraction)
-    inner = split.train.interactions(catalog)
-    relevant = relevant_items(inner, split.test, horizon)
-    learners = sorted(relevant)
-    if len(learners) > max_learners:
-        learners = sorted(np.random.default_rng(seed).choice(learners, max_learners, replace=False).tolist())
-    model = Hybrid(catalog, settings).fit(inner)
-    n = len(catalog)
-    comps = np.zeros((len(learners), len(COMPONENTS), n), np.float32)
-    allowed = np.zeros((len(learners), n), bool)
-    rel = np.zeros((len(learners), n), bool)
-    for row, learner in enumerate(learners):
-        c, a, context = model.components(model.history(learner), profiles.get(learner))
-        comps[row], allowed[row] = c * model.penalty(context["startable"]), a
-        rel[row, relevant[learner]] = True
-    if not learners:
-        return dict(model.settings.weights)
-    tie = 1e-9 * comps[:, 0, :]
+    validation = _Validation(train_log, catalog, profiles, inner_fraction, k, max_learners, seed, split, horizon)
+    return validation.weights(settings, values, rounds)[0]
 
-    def score(weights):
-        return _batch_ndcg(np.einsum("vcn,c->vn", comps, weights) + tie, allowed, rel, k)
 
-    weights = model.weights.astype(np.float32)
-    best = score(weights)
-    for _ in range(rounds):
-        improved = False
-        for c, value in itertools.product(range(len(COMPONENTS)), values):
-            trial = weights.copy()
-            trial[c] = value
-            if not trial.any():
-                continue
-            got = score(trial)
-            if got > best + 1e-6:
-                best, weights, improved = got, trial, True
-        if not improved:
-            break
-    return {name: float(w) for name, w in zip(COMPONENTS, weights, strict=True)}
+def tune_settings(
+    train_log: EventLog,
+    catalog: Catalog,
+    profiles: dict[str, LearnerProfile] | None = None,
+    settings: HybridSettings | None = None,
+    half_lives=(3.0, 7.0, 14.0, 30.0),
+    cold_trends=(0.5, 1.0, 2.0),
+    inner_fraction: float = 0.8,
+    k: int = 10,
+    max_learners: int = 3000,
+    seed: int = 0,
+    split: str = "global",
+    horizon: str = "next",
+) -> HybridSettings:
+    """`settings` with the blend weights and the "lately" half-life, and the new learners' share and
+    half-life of "lately", that maximise NDCG@k on the last (1 - inner_fraction) of the *training*
+    events (never the test period): weights by coordinate ascent for each half-life, then the new
+    learners' list (which no blend weight changes) on the learners without a history."""
+    validation = _Validation(train_log, catalog, profiles, inner_fraction, k, max_learners, seed, split, horizon)
+    base = settings or HybridSettings()
+    tried = []
+    for half_life in half_lives:
+        trial = replace(base, trend_half_life=half_life, weights=dict(base.weights))
+        weights, score = validation.weights(trial)
+        tried.append((score, -half_life, replace(trial, weights=weights)))
+    best = max(tried, key=lambda t: t[:2])[2]
+    options = [(0.0, base.cold_half_life)] + list(itertools.product([c for c in cold_trends if c > 0], half_lives))
+    scores = validation.cold_scores(best, options)
+    trend, half_life = options[int(np.argmax(scores))]  # ties: the first (no "lately" at all)
+    return replace(best, cold_trend=trend, cold_half_life=half_life)
+
+
+class _Validation:
+    """The inner split of the training period and its relevant items, for tuning."""
+
+    def __init__(self, train_log, catalog, profiles, inner_fraction, k, max_learners, seed, split, horizon):
+        self.catalog, self.profiles, self.k = catalog, profiles or {}, k
+        inner_split = SPLITS[split](train_log, inner_fraction)
+        self.inner = inner_split.train.interactions(catalog)
+        self.relevant = relevant_items(self.inner, inner_split.test, horizon)
+        learners = sorted(self.relevant)
+        if len(learners) > max_learners:
+            learners = sorted(np.random.default_rng(seed).choice(learners, max_learners, replace=False).tolist())
+        self.learners = learners
+        self.rel = np.zeros((len(learners), len(catalog)), bool)
+        for row, learner in enumerate(learners):
+            self.rel[row, self.relevant[learner]] = True
+
+    def _components(self, model, learners):
+        n = len(self.catalog)
+        comps = np.zeros((len(learners), len(COMPONENTS), n), np.float32)
+        allowed = np.zeros((len(learners), n), bool)
+        for row, learner in enumerate(learners):
+            c, a, context = model.components(model.history(learner), self.profiles.get(learner))
+            comps[row], allowed[row] = c * model.penalty(context["startable"]), a
+        return comps, allowed
+
+    def weights(self, settings, values=(0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0), rounds: int = 4):
+        """(weights, validation NDCG@k) by coordinate ascent from the settings' weights."""
+        model = Hybrid(self.catalog, settings).fit(self.inner)
+        if not self.learners:
+            return dict(model.settings.weights), 0.0
+        comps, allowed = self._components(model, self.learners)
+        tie = 1e-9 * comps[:, 0, :]
+
+        def score(weights):
+            return _batch_ndcg(np.einsum("vcn,c->vn", comps, weights) + tie, allowed, self.rel, self.k)
+
+        weights = model.weights.astype(np.float32)
+        best = score(weights)
+        for _ in range(rounds):
+            improved = False
+            for c, value in itertools.product(range(len(COMPONENTS)), values):
+                trial = weights.copy()
+                trial[c] = value
+                if not trial.any():
+                    continue
+                got = score(trial)
+                if got > best + 1e-6:
+                    best, weights, improved = got, trial, True
+            if not improved:
+                break
+        return {name: float(w) for name, w in zip(COMPONENTS, weights, strict=True)}, best
+
+    def cold_scores(self, settings, options) -> list[float]:
+        """Validation NDCG@k of the learners with no history (their list depends on no blend weight),
+        for each (cold_trend, cold_half_life) option."""
+        model = Hybrid(self.catalog, settings).fit(self.inner)
+        rows = [r for r, who in enumerate(self.learners) if len(model.history(who)) == 0]
+        if not rows:
+            return [0.0] * len(options)
+        scores = []
+        for trend, half_life in options:
+            model.settings = replace(settings, cold_trend=trend, cold_half_life=half_life)
+            model.cold_lately = model.taken_lately(half_life)
+            comps, allowed = self._components(model, [self.learners[r] for r in rows])
+            scores.append(_batch_ndcg(comps[:, 0, :], allowed, self.rel[rows], self.k))
+        return scores
 
 
 # --- output ------------------------------------------------------------------------------------------

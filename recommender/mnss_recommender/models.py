@@ -10,6 +10,7 @@ learner passes history=Interactions.from_events(those, catalog).history(learner)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -205,7 +206,9 @@ class ContentSimilarity(Recommender):
         return reasons.similar_content(self.catalog, source)
 
 
-COMPONENTS = ("popular", "also_took", "next", "content", "prerequisite", "unlocked", "ease")
+DAY = 86400.0  # seconds
+
+COMPONENTS = ("popular", "also_took", "next", "content", "prerequisite", "unlocked", "ease", "trending")
 
 # Tuned once with evaluate.tune_hybrid (coordinate ascent, NDCG@10 of the next notebook) on a
 # validation split inside the training period of simulated logs, seed 101, 3000 learners on the
@@ -226,6 +229,9 @@ class HybridSettings:
     ease_l2: float = 500.0  # EASE^R's ridge penalty
     ease_half_life: float = 0.0  # recency of history items in the EASE^R part (0: all count the same)
     blocked_factor: float = 0.5  # the score of an item whose prerequisites are not done is multiplied by this
+    trend_half_life: float = 14.0  # days: a start on an item counts half as much to "taken lately" this long before fit
+    cold_trend: float = 0.0  # a new learner's list: where others started + this times what others took lately
+    cold_half_life: float = 14.0  # days: the half-life of "taken lately" in a new learner's list
 
 
 class Hybrid(Recommender):
@@ -263,6 +269,23 @@ class Hybrid(Recommender):
         self.first_counts = np.bincount(interactions.items[starts], minlength=n).astype(float)
         self.cold_items = self.counts == 0
         self.ease = scoring.ease_weights(interactions.matrix("binary"), self.settings.ease_l2)
+        self.fitted_at = float(interactions.first_seen.max()) if len(interactions) else 0.0
+        self._started_lately = {}
+        self.trend = self.taken_lately(self.settings.trend_half_life)
+        self.cold_lately = self.taken_lately(self.settings.cold_half_life)
+
+    def taken_lately(self, half_life_days: float) -> np.ndarray:
+        """(n,) starts on each item, halving in weight every `half_life_days` before the training's end."""
+        i = self.interactions
+        return scoring.trending(i.items, i.first_seen, len(self.catalog), self.fitted_at, half_life_days * DAY)
+
+    def started_lately(self, days: int) -> np.ndarray:
+        """(n,) learners who started each item in the last `days` days of the training events (for reasons)."""
+        if days not in self._started_lately:
+            i = self.interactions
+            since = self.fitted_at - days * DAY
+            self._started_lately[days] = scoring.started_since(i.items, i.first_seen, len(self.catalog), since)
+        return self._started_lately[days]
 
     def _interest_prior(self, profile: LearnerProfile | None) -> tuple[np.ndarray, tuple[str, ...]]:
         cats = profile.interests() if profile else ()
@@ -287,9 +310,12 @@ class Hybrid(Recommender):
         comps = np.zeros((len(COMPONENTS), n))
         if len(history) == 0:
             in_cats = prior[self.catalog.category_codes] > 0 if cats else np.ones(n, bool)
-            start = (self.first_counts + 0.01 * self.counts) * np.where(in_cats, 1.0, 0.05)
-            comps[0] = scoring.normalized(start + 1e-9, allowed)
-            return comps, allowed, {"cold": True, "categories": cats, "startable": startable}
+            gate = np.where(in_cats, 1.0, 0.05)
+            start = scoring.normalized((self.first_counts + 0.01 * self.counts) * gate + 1e-9, allowed)
+            lately = self.settings.cold_trend * scoring.normalized(self.cold_lately * gate, allowed)
+            # one part only: the blend weights (tuned on learners with a history) leave this order be
+            comps[0] = scoring.normalized(start + lately, allowed)
+            return comps, allowed, {"cold": True, "categories": cats, "startable": startable, "parts": (start, lately)}
 
         s = self.settings
         items, strength = history.items, history.strength
@@ -315,6 +341,7 @@ class Hybrid(Recommender):
         comps[2] = np.where(allowed, nxt, 0.0)
         comps[3] = np.where(allowed, content, 0.0)
         comps[6] = np.where(allowed, ease, 0.0)
+        comps[7] = scoring.normalized(self.trend * affinity[self.catalog.category_codes], allowed)
         context = {
             "cold": False,
             "startable": startable,
@@ -371,10 +398,13 @@ class Hybrid(Recommender):
         return reasons.prerequisite_first(self.catalog, int(np.flatnonzero(missing)[0]), why)
 
     # when several parts explain an item about as well (>= half the largest), say the most telling
-    REASON_PREFERENCE = ("next", "prerequisite", "also_took", "content", "unlocked", "popular")
+    REASON_PREFERENCE = ("next", "prerequisite", "also_took", "content", "unlocked", "trending", "popular")
 
     def _reason(self, index, history, context):
         if context["cold"]:
+            start, lately = context["parts"]
+            if lately[index] > start[index] and (why := self.lately_reason(index, self.settings.cold_half_life)):
+                return why
             if self.first_counts[index] == 0:  # nobody started here: say only what is true
                 return self.plain_reason(index)
             cats = context["categories"]
@@ -416,9 +446,17 @@ class Hybrid(Recommender):
                 return reasons.prerequisite_of(self.catalog, int(context["pull_source"][index]))
             if name == "unlocked" and context["unlock_source"][index] >= 0:
                 return reasons.unlocked(self.catalog, int(context["unlock_source"][index]))
+            if name == "trending" and (why := self.lately_reason(index, self.settings.trend_half_life)):
+                return why
             if name == "popular":
                 return reasons.popular_in_category(self.catalog.items[index].category)
         return self.plain_reason(index)
+
+    def lately_reason(self, index: int, half_life_days: float) -> Reason | None:
+        """ "Taken by N learners in the last D days" (D: the half-life, in whole days), when N > 0."""
+        days = max(1, math.ceil(half_life_days))
+        count = int(self.started_lately(days)[index])
+        return reasons.popular_lately(count, days) if count else None
 
     def plain_reason(self, index: int) -> Reason:
         """How many took it, or (nobody yet) where it sits in its course; never "taken by 0 learners"."""

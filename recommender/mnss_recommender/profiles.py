@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mnss_foundation import i18n
+
 CATEGORIES = ("systems", "networks", "programming", "data", "ai")
 
 # Hospital IT departments and the course categories their staff usually start with.
@@ -17,13 +19,7 @@ DEPARTMENT_CATEGORIES: dict[str, tuple[str, ...]] = {
     "ai": ("ai", "data"),
 }
 
-CATEGORY_TITLES = {
-    "systems": ("系统运维", "Systems"),
-    "networks": ("网络", "Networks"),
-    "programming": ("编程", "Programming"),
-    "data": ("数据", "Data"),
-    "ai": ("人工智能", "AI"),
-}
+CATEGORY_TITLES = i18n.load(__package__)["categories"].pairs()
 
 
 @dataclass(frozen=True)

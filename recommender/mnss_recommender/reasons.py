@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from mnss_foundation import i18n
+from mnss_foundation.i18n import Both
+
 from .catalog import Catalog
 from .profiles import category_title
 
@@ -20,79 +23,81 @@ class Reason:
         return self.zh if language == "zh" else self.en
 
 
-def _t(catalog: Catalog, index: int) -> tuple[str, str]:
+_REASONS = i18n.load(__package__)["reasons"]
+
+
+def _say(code: str, **values) -> Reason:
+    return Reason(*_REASONS.pair(code, **values))
+
+
+def _t(catalog: Catalog, index: int) -> Both:
     item = catalog.items[index]
-    return item.title_zh, item.title_en
+    return Both(item.title_zh, item.title_en)
 
 
 def popular(count: int) -> Reason:
-    return Reason(f"{count} 位学员学过", f"taken by {count} learners")
+    return _say("popular", count=count)
+
+
+def popular_lately(count: int, days: int) -> Reason:
+    return _say("popular_lately", count=count, days=days)
 
 
 def popular_start(categories: tuple[str, ...]) -> Reason:
     if not categories:
-        return Reason("新学员最常从这里开始", "where new learners most often start")
+        return _say("popular_start")
     zh = "、".join(category_title(c)[0] for c in categories)
     en = ", ".join(category_title(c)[1] for c in categories)
-    return Reason(f"{zh}方向的新学员最常从这里开始", f"where new learners in {en} most often start")
+    return _say("popular_start_in", categories=Both(zh, en))
 
 
 def popular_in_category(category: str) -> Reason:
-    zh, en = category_title(category)
-    return Reason(f"{zh}方向的学员常学", f"popular with learners in {en}")
+    return _say("popular_in_category", category=Both(*category_title(category)))
 
 
 def also_took(catalog: Catalog, source: int) -> Reason:
-    zh, en = _t(catalog, source)
-    return Reason(f"学过《{zh}》的学员也学了它", f"learners who took {en} also took this")
+    return _say("also_took", title=_t(catalog, source))
 
 
 def took_next(catalog: Catalog, source: int, item: int) -> Reason:
-    szh, sen = _t(catalog, source)
-    izh, ien = _t(catalog, item)
-    return Reason(f"学完《{szh}》的学员接着学了《{izh}》", f"learners who finished {sen} took {ien} next")
+    return _say("took_next", source=_t(catalog, source), item=_t(catalog, item))
 
 
 def similar_content(catalog: Catalog, source: int) -> Reason:
-    zh, en = _t(catalog, source)
-    return Reason(f"与你学过的《{zh}》内容相近", f"similar in content to {en}, which you took")
+    return _say("similar_content", title=_t(catalog, source))
 
 
 def prerequisite_of(catalog: Catalog, target: int) -> Reason:
-    zh, en = _t(catalog, target)
-    return Reason(f"是《{zh}》的先修", f"prerequisite of {en}")
+    return _say("prerequisite_of", title=_t(catalog, target))
 
 
 def unlocked(catalog: Catalog, source: int) -> Reason:
-    zh, en = _t(catalog, source)
-    return Reason(f"你学完了它的先修《{zh}》", f"you finished its prerequisite {en}")
+    return _say("unlocked", title=_t(catalog, source))
 
 
 def finish_to_start(catalog: Catalog, target: int) -> Reason:
-    zh, en = _t(catalog, target)
-    return Reason(f"你还没学完它，学完就能开始《{zh}》", f"not finished yet; finish it to start {en}")
+    return _say("finish_to_start", title=_t(catalog, target))
 
 
 def unfinished() -> Reason:
-    return Reason("你开始过它，还没有学完", "you started it and have not finished it")
+    return _say("unfinished")
 
 
 def course_item(catalog: Catalog, index: int) -> Reason:
     """What is true of any item, when nothing about other learners or this one explains it."""
     item = catalog.items[index]
-    zh, en = catalog.course_title(item.course)
+    course = Both(*catalog.course_title(item.course))
     if item.position == 0:
-        return Reason(f"《{zh}》的第一个作业", f"the first assignment of {en}")
-    return Reason(f"《{zh}》的第 {item.position + 1} 个作业", f"assignment {item.position + 1} of {en}")
+        return _say("first_assignment", course=course)
+    return _say("nth_assignment", course=course, position=item.position + 1)
 
 
 def enrol_first(catalog: Catalog, index: int, reason: Reason) -> Reason:
     """A recommendation from a course the learner is not in: says so before anything else."""
-    zh, en = catalog.course_title(catalog.items[index].course)
-    return Reason(f"先选课《{zh}》：{reason.zh}", f"Enrol first in {en}: {reason.en}")
+    course = Both(*catalog.course_title(catalog.items[index].course))
+    return _say("enrol_first", course=course, reason=Both(reason.zh, reason.en))
 
 
 def prerequisite_first(catalog: Catalog, prerequisite: int, reason: Reason) -> Reason:
     """An item whose prerequisites the learner has not completed: says which to finish first."""
-    zh, en = _t(catalog, prerequisite)
-    return Reason(f"先学完先修《{zh}》：{reason.zh}", f"Finish its prerequisite {en} first: {reason.en}")
+    return _say("prerequisite_first", title=_t(catalog, prerequisite), reason=Both(reason.zh, reason.en))

@@ -113,6 +113,20 @@ def popularity(
     return counts * affinity[categories]
 
 
+def trending(items: np.ndarray, first_seen: np.ndarray, n: int, now: float, half_life: float) -> np.ndarray:
+    """(n,) learners who started each item, each weighted 0.5 ** (age / half_life), age = now -
+    first_seen (same unit): what was taken lately. half_life <= 0: every start counts 1."""
+    if half_life <= 0:
+        return np.bincount(items, minlength=n).astype(float)
+    age = np.maximum(now - np.asarray(first_seen, float), 0.0)
+    return np.bincount(items, weights=0.5 ** (age / half_life), minlength=n)
+
+
+def started_since(items: np.ndarray, first_seen: np.ndarray, n: int, since: float) -> np.ndarray:
+    """(n,) how many learners started each item at or after `since`."""
+    return np.bincount(items[np.asarray(first_seen) >= since], minlength=n)
+
+
 def prerequisite_pull(
     required_by: np.ndarray, interest: np.ndarray, blocked: np.ndarray, allowed: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

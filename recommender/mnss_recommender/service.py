@@ -17,24 +17,24 @@ the hub, which knows its users, names them).
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
-import signal
 import time
 from datetime import UTC, datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
 from tornado import ioloop, web
 from tornado.log import access_log
-from traitlets import Bool, Integer, TraitError, Unicode, default, validate
-from traitlets.config import Application
+from traitlets import Integer, TraitError, Unicode, validate
 
 from mnss_courses.record import build_record, hours_by_person_year, record_to_dict
+from mnss_foundation.capped_body import CappedBody
+from mnss_foundation.hub_service import HubServiceApp
 
 from .catalog import Catalog
 from .events import Event, EventError, EventStore, pseudonym
@@ -197,8 +197,7 @@ class EventsHandler(BaseHandler):
     and through the hub's proxy the client would see a 503 instead of the refusal."""
 
     def prepare(self):
-        self._chunks: list[bytes] | None = []
-        self._received = 0
+        self.capped = CappedBody(self.service.max_body_bytes)
         limit = self.service.max_body_bytes
         if self.request.method != "POST":
             return
@@ -206,22 +205,19 @@ class EventsHandler(BaseHandler):
         if declared is not None and (not declared.isdigit() or int(declared) > limit):
             return self.fail(413, f"the body may be at most {limit} bytes; this one declares {declared[:20]}")
         if not self.current_user:
-            self._chunks = None  # read, never kept
+            self.capped.discard()  # read, never kept
 
     def data_received(self, chunk: bytes) -> None:
-        self._received += len(chunk)
-        if self._chunks is not None and self._received <= self.service.max_body_bytes:
-            self._chunks.append(chunk)
-        else:
-            self._chunks = None
+        self.capped.add(chunk)
 
     def post(self):
         if not self.current_user:
             return self.fail(403, "log in through the hub, or send 'Authorization: token <your hub token>'")
-        if self._chunks is None:
+        data = self.capped.data()
+        if data is None:
             return self.fail(413, f"the body may be at most {self.service.max_body_bytes} bytes")
         try:
-            events = events_from_request(b"".join(self._chunks), self.learner())
+            events = events_from_request(data, self.learner())
         except EventError as err:
             return self.fail(400, str(err))
         kept, refused = screen(events, self.service.catalog)
@@ -319,12 +315,12 @@ def log_request(handler: web.RequestHandler) -> None:
     level("%d %s %.2fms", status, handler._request_summary(), 1000.0 * handler.request.request_time())
 
 
-class RecommenderService(Application):
+class RecommenderService(HubServiceApp):
     name = "mnss-recommender"
     description = "Recommends each learner's next notebook from activity events (a JupyterHub service)."
+    default_service_url = "http://127.0.0.1:10102"
+    default_config_file = "mnss_recommender_config.py"
 
-    generate_config = Bool(False, help="Write a config file with every setting and exit.").tag(config=True)
-    config_file = Unicode("mnss_recommender_config.py", help="Config file to load.").tag(config=True)
     db_url = Unicode(
         "sqlite:///mnss-recommender.sqlite",
         help="SQLAlchemy URL of the event store (SQLite file, or PostgreSQL for many servers).",
@@ -359,40 +355,22 @@ class RecommenderService(Application):
         help="Largest request body accepted (1000 events fit in a few hundred KiB); larger ones are "
         "refused with 413 before they are read.",
     ).tag(config=True)
-    port = Integer(help="Port to listen on; default from JUPYTERHUB_SERVICE_URL.").tag(config=True)
-    ip = Unicode(
-        help="Address to listen on; default from JUPYTERHUB_SERVICE_URL (loopback, or the "
-        "user network's host address in docker mode)."
-    ).tag(config=True)
-
-    @default("port")
-    def _default_port(self):
-        return urlsplit(os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10102")).port
-
-    @default("ip")
-    def _default_ip(self):
-        return urlsplit(os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:10102")).hostname
 
     aliases = {
         "db-url": "RecommenderService.db_url",
         "courses": "RecommenderService.courses",
-        "port": "RecommenderService.port",
+        "service-url": "RecommenderService.service_url",
         "key-file": "RecommenderService.key_file",
         "retrain-seconds": "RecommenderService.retrain_seconds",
         "config": "RecommenderService.config_file",
     }
-    flags = {"generate-config": ({"RecommenderService": {"generate_config": True}}, generate_config.help)}
+    flags = {"generate-config": ({"RecommenderService": {"generate_config": True}}, HubServiceApp.generate_config.help)}
 
     model: Hybrid | None = None
     trained_at: float | None = None
 
     def initialize(self, argv=None):
         super().initialize(argv)
-        if self.generate_config:
-            print(self.generate_config_file())
-            self.exit(0)
-        if os.path.exists(self.config_file):
-            self.load_config_file(self.config_file)
         self.key = self._load_key()
         self.store = EventStore(self.db_url)
         self.catalog = Catalog.load(self.courses, strict=False)
@@ -416,7 +394,7 @@ class RecommenderService(Application):
         self.log.info("Retrained on %d events", len(events))
 
     def make_app(self) -> web.Application:
-        prefix = os.environ.get("JUPYTERHUB_SERVICE_PREFIX", "/")
+        prefix = self.service_prefix
         return web.Application(
             [
                 (url_path_join(prefix, "oauth_callback"), HubOAuthCallbackHandler),
@@ -434,19 +412,18 @@ class RecommenderService(Application):
         )
 
     def start(self):
+        asyncio.run(self.serve())
+
+    async def serve(self) -> None:
         self.retrain()
         # Tornado stops reading at twice the limit whatever the handler does (chunked bodies too).
-        self.make_app().listen(self.port, self.ip, max_body_size=2 * self.max_body_bytes)
+        host, port = self.listen_address()
+        server = self.make_app().listen(port, host, max_body_size=2 * self.max_body_bytes)
         if self.retrain_seconds:
             ioloop.PeriodicCallback(self.retrain, self.retrain_seconds * 1000).start()
-        self.log.info("%s listening on %s:%d", self.name, self.ip, self.port)
-        loop = ioloop.IOLoop.current()
-        # The hub stops services with SIGINT, a service manager with SIGTERM: both end the loop
-        # (no KeyboardInterrupt traceback in the hub's log).
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.asyncio_loop.add_signal_handler(sig, loop.stop)
-        loop.start()
-        self.log.info("%s stopped", self.name)
+        self.log.info("%s listening on %s:%d", self.name, host, port)
+        await self.until_stopped()
+        server.stop()
 
 
 main = RecommenderService.launch_instance

@@ -1,8 +1,10 @@
 """Local mode, on a real hub: an admin who stops a server from /hub/mnss-admin/servers while its
 user runs a lab is told so (how many labs and nodes) and asked to confirm; the server keeps running
 until the admin confirms, then it stops and the lab is gone. A server without a lab stops at once;
-a learner may not use the page. In Chromium the confirmation is shown in Chinese (screenshot)."""
+a learner may not use the page. In Chromium the confirmation is shown in Chinese (screenshot), and
+a notebook left open with unsaved edits in the user's JupyterLab is saved before the stop."""
 
+import json
 import os
 import time
 
@@ -96,10 +98,29 @@ def test_stopping_a_server_with_a_running_lab_asks_first(tmp_path):
             registry.end_all(owner)
 
 
+EDIT = "print('typed, never saved by hand')"
+
+
+def open_with_unsaved_edit(lab, url: str, user: str) -> None:
+    """The user signs in, opens draft.ipynb in JupyterLab, types into its cell and does not save."""
+    lab.goto(url + "hub/login")
+    lab.fill("#username_input", user)
+    lab.fill("#password_input", password(user))
+    lab.click("#login_submit")
+    lab.wait_for_load_state()
+    lab.goto(url + f"user/{user}/lab/tree/draft.ipynb")
+    editor = lab.locator(".jp-NotebookPanel .jp-Cell .cm-content").first
+    editor.wait_for(timeout=120_000)
+    editor.click()
+    lab.keyboard.type(EDIT)
+    lab.locator(".jp-NotebookPanel .jp-mod-dirty, .jp-DirtyIcon, .lm-TabBar-tab.jp-mod-dirty").first.wait_for()
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed (make test installs it)")
-def test_the_confirmation_is_in_chinese(tmp_path):
+def test_the_confirmation_is_in_chinese_and_open_work_is_saved(tmp_path):
     owner = registry.owner_for(BUSY)
+    create_accounts(tmp_path / "state", (BUSY,))
     with running_hub(tmp_path, site_config(tmp_path / "state")) as (url, proc, log), browser_page() as page:
         admin = HubClient(url, timeout=120)
         admin.login("admin", "admin-test-password")
@@ -108,11 +129,23 @@ def test_the_confirmation_is_in_chinese(tmp_path):
         try:
             kernel = admin._call("POST", f"user/{BUSY}/api/kernels", expect=(201,), json={"name": "python3"}).json()
             assert "UP 3" in admin._run_in_kernel(BUSY, kernel["id"], THREE_NODES, timeout=300).stdout
+            cell = {"cell_type": "code", "source": "", "metadata": {}, "outputs": [], "execution_count": None}
+            kernel_spec = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+            notebook = {"cells": [cell], "metadata": kernel_spec, "nbformat": 4, "nbformat_minor": 5}
+            admin._call(
+                "PUT",
+                f"user/{BUSY}/api/contents/draft.ipynb",
+                expect=(201,),
+                json={"type": "notebook", "format": "json", "content": notebook},
+            )
             page.goto(url + "hub/login")
             page.fill("#username_input", "admin")
             page.fill("#password_input", "admin-test-password")
             page.click("#login_submit")
             page.wait_for_load_state()
+            lab = page.context.browser.new_context(locale="zh-CN").new_page()  # the user, in a browser of their own
+            open_with_unsaved_edit(lab, url, BUSY)
+            page.bring_to_front()
             page.goto(url + "hub/mnss-admin/servers")
             page.click(f'.mnss-server[data-user="{BUSY}"] .mnss-stop')
             page.locator("#mnss-confirm-stop").wait_for()
@@ -122,6 +155,15 @@ def test_the_confirmation_is_in_chinese(tmp_path):
             page.click("#mnss-confirm")
             page.locator("#mnss-notice").wait_for()
             assert f"已停止 {BUSY} 的服务器" in page.inner_text("#mnss-notice")
-            assert not running(admin, BUSY)
+            admin.wait_for(BUSY, ready=False, timeout=60)
+            said = [line for line in log.read_text().splitlines() if "save before stop" in line]
+            assert said and "1 answered, 1 document(s) saved" in said[-1], said
+            saved = json.loads((tmp_path / "state" / "homes" / BUSY / "draft.ipynb").read_text("utf-8"))
+            assert "".join(saved["cells"][0]["source"]) == EDIT  # saved by the stop, not by hand
+            # the page was told what the server saved: its tab is clean, the learner has a notice
+            lab.bring_to_front()
+            assert lab.locator(".lm-TabBar-tab.jp-mod-dirty").count() == 0
+            assert lab.locator(".jp-Notification-Status-Text").inner_text() == "1"
+            screenshot(lab, "lab-saved-before-stop-zh")
         finally:
             registry.end_all(owner)

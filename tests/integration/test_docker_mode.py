@@ -1,28 +1,30 @@
 """The 'docker' mode with a real dockerd (userns-remap), the real image, the real hub and proxy.
 
-.ci/run starts dockerd and builds the image (`make images`). Each test's containers, home volumes
-and user network carry this run's pid, and are removed at the end, also on failure.
+.ci/run starts dockerd and builds the image (`make images`; MNSS_TEST_IMAGE picks another tag).
+Each test's containers, home volumes and user network carry this run's pid, and are removed at the
+end, also on failure.
 """
 
 from __future__ import annotations
 
 import json
 import os
-import subprocess
 import time
 from pathlib import Path
 
 import pytest
 import requests
 
+from mnss_hub import lab_seccomp
 from mnss_hub.accounts import AccountStore
 from mnss_hub.hubclient import HubClient
-from tests.support import formgrader as formgrader_checks
-from tests.support.hubproc import ROOT, running_hub, site_config
+from tests.support import dockerhub, formgrader as formgrader_checks
+from tests.support.dockerhub import docker
+from tests.support.hubproc import ROOT, running_hub
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker, pytest.mark.slow]
 
-IMAGE = "mnss-lab/singleuser:latest"
+IMAGE = dockerhub.IMAGE
 ADMIN_PW = "admin-test-password"
 RUN = f"t{os.getpid()}"
 
@@ -34,57 +36,24 @@ from mnss_kernel.topology import Topology
 topo = Topology.from_dict({"name": "three", "nodes": [{"name": "h1", "kind": "host"}, {"name": "s1", "kind": "switch"},
     {"name": "h2", "kind": "host"}], "links": [{"a": "h1", "b": "s1"}, {"a": "s1", "b": "h2"}]})
 with Lab(topo) as lab:
-    print("LOSS", measure.ping_matrix(lab).loss_pct.max())
+    print("LOSS", measure.ping_matrix(lab).loss_pct.max(), "ROOTLESS", lab.rootless)
 """
-
-
-def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=120)
 
 
 @pytest.fixture(scope="module")
 def docker_engine():
     """A reachable dockerd with the image; absent outside CI is a skip that says why, in CI a failure."""
-    problem = None
-    try:
-        if docker("info", "--format", "{{json .SecurityOptions}}", check=False).returncode != 0:
-            problem = "dockerd is not running (start it: see README, 'Docker mode')"
-        elif docker("image", "inspect", IMAGE, check=False).returncode != 0:
-            problem = f"image {IMAGE} is not built (make images)"
-    except FileNotFoundError:
-        problem = "the docker client is not installed"
-    if problem:
-        if os.environ.get("CI"):
-            pytest.fail(problem)
-        pytest.skip(problem)
+    dockerhub.require_engine()
 
 
 @pytest.fixture
 def docker_site(tmp_path, docker_engine):
     """Site config of a docker-mode hub with its own network and volumes; all removed afterwards."""
-    network, subnet = f"mnss-{RUN}", f"172.31.{200 + os.getpid() % 50}.0/24"
-    config = site_config(
-        tmp_path / "state",
-        culler={"enabled": False},
-        docker={
-            "network": network,
-            "subnet": subnet,
-            "volume_name": f"mnss-{RUN}-{{username}}",
-            "mem_limit": "1G",
-            "pids_limit": 512,
-        },
-    )
-    config["mode"] = "docker"
-    yield config
-    names = docker("ps", "-aq", "--filter", f"network={network}", check=False).stdout.split()
-    names += docker("ps", "-aq", "--filter", f"name=^{network}-anchor$", check=False).stdout.split()
-    if names:
-        docker("rm", "-f", *names, check=False)
-    volumes = docker("volume", "ls", "-q", "--filter", f"name=mnss-{RUN}-", check=False).stdout.split()
-    if volumes:
-        docker("volume", "rm", "-f", *volumes, check=False)
-    docker("network", "rm", network, check=False)
-    docker("network", "rm", f"{network}-config", check=False)  # swarm mode's addresses
+    config = dockerhub.docker_site(tmp_path / "state", RUN)
+    try:
+        yield config
+    finally:
+        dockerhub.remove_leftovers(config, RUN)
 
 
 def admin(url: str) -> HubClient:
@@ -151,9 +120,14 @@ def test_two_users_labs_isolation_and_hub_restarts(tmp_path, docker_site):
         assert "正在创建你的实验容器 / Creating your lab container" in progress, progress
         assert "正在启动容器中的 JupyterLab / Starting JupyterLab in the container" in progress, progress
         hub.start_server(ben, wait=180)
+        # Ben keeps a lab running in an open kernel: ann must neither see nor reach it (below).
+        kernel = hub._call("POST", f"user/{ben}/api/kernels", expect=(201,), json={"name": "python3"}).json()["id"]
+        kept = THREE_NODES.replace("with Lab(topo) as lab:", "lab = Lab(topo).start()\nif True:")
+        assert "LOSS 0.0 ROOTLESS True" in hub._run_in_kernel(ben, kernel, kept, 180).stdout
 
+        # The lab is built rootless: in a user namespace of the container's unprivileged user.
         out = run(hub, ann, THREE_NODES + "\nopen('/home/lab/keep.txt', 'w').write('still here')\n")
-        assert "LOSS 0.0" in out, out
+        assert "LOSS 0.0 ROOTLESS True" in out, out
         too_big = hub.execute(
             ann,
             THREE_NODES.replace(
@@ -164,12 +138,16 @@ def test_two_users_labs_isolation_and_hub_restarts(tmp_path, docker_site):
         services = run(hub, ann, SERVICES_FROM_THE_CONTAINER)
         assert "exchange 200 hospital-lan" in services and "recommender 200 hospital-lan" in services, services
 
-        # What the container was given: no privileged flag, only the three capabilities, no host paths.
+        # What the container was given: a non-root user, no capability, no privileged flag,
+        # no-new-privileges, the lab's seccomp profile, no host paths.
         box = inspect(f"mnss-{ann}")
         host = box["HostConfig"]
+        assert box["Config"]["User"] == "1000:1000"
         assert host["Privileged"] is False
-        assert sorted(host["CapAdd"]) == ["NET_ADMIN", "NET_RAW", "SYS_ADMIN"] and host["CapDrop"] == ["ALL"]
+        assert not host["CapAdd"] and host["CapDrop"] == ["ALL"]
         assert "no-new-privileges" in host["SecurityOpt"] and host["PidsLimit"] == 512
+        profiles = [opt.removeprefix("seccomp=") for opt in host["SecurityOpt"] if opt.startswith("seccomp=")]
+        assert [json.loads(p) for p in profiles] == [lab_seccomp.profile()]
         assert host["Memory"] == 1024**3
         assert all(m["Type"] == "volume" for m in box["Mounts"]), box["Mounts"]
         assert not any("docker.sock" in (m.get("Source") or "") for m in box["Mounts"])
@@ -177,6 +155,7 @@ def test_two_users_labs_isolation_and_hub_restarts(tmp_path, docker_site):
         # From ann's kernel: ben's server, the proxy API, the hub's files and the engine socket are
         # out of reach, and the classic escapes fail.
         ben_ip = next(iter(inspect(f"mnss-{ben}")["NetworkSettings"]["Networks"].values()))["IPAddress"]
+        assert "mnss-holder" in docker("top", f"mnss-{ben}", "-eo", "pid,args").stdout  # ben's lab runs
         gateway = next(iter(box["NetworkSettings"]["Networks"].values()))["Gateway"]
         probes = run(
             hub,
@@ -189,6 +168,7 @@ def test_two_users_labs_isolation_and_hub_restarts(tmp_path, docker_site):
             ),
         )
         results = dict(line.split("=", 1) for line in probes.split() if "=" in line)
+        assert int(results.pop("host_uid")) >= 100000, probes  # dockremap's subordinate uids
         assert results == {
             "ben_server": "blocked",
             "proxy_api": "blocked",
@@ -199,6 +179,12 @@ def test_two_users_labs_isolation_and_hub_restarts(tmp_path, docker_site):
             "cgroup_release_agent": "refused",
             "hub_api": "reachable",
             "root_on_host": "no",
+            "uid": "1000",
+            "cap_eff": "0000000000000000",
+            "userns_mount_host_disk": "refused",
+            "userns_cgroup_release_agent": "refused",
+            "userns_other_kinds": "refused",
+            "other_labs": "none",
         }, probes
 
         # The course's formgrader runs on the host too: as its own account, grading only.
@@ -254,6 +240,12 @@ def connect(host, port):
     except OSError:
         return "blocked"
 
+def open_or_empty(pid):
+    try:
+        return open("/proc/" + pid + "/cmdline", "rb").read()
+    except OSError:
+        return b""
+
 def refused(cmd):
     return "escaped" if subprocess.run(cmd, shell=True, capture_output=True).returncode == 0 else "refused"
 
@@ -273,7 +265,65 @@ print("load_module=" + module)
 print("root_on_host=" + ("yes" if open("/proc/self/uid_map").read().split()[1] == "0" else "no"))
 release_agent = "mkdir -p /tmp/cg && mount -t cgroup -o memory cgroup /tmp/cg && echo /x > /tmp/cg/release_agent"
 print("cgroup_release_agent=" + refused(release_agent))
+print("uid=" + str(os.getuid()))
+# The host's uid for this one: an ordinary uid (with userns-remap, in dockremap's range).
+uid_in, uid_out, _ = open("/proc/self/uid_map").read().split()[:3]
+print("host_uid=" + str(int(uid_out) + os.getuid() - int(uid_in)))
+print("cap_eff=" + next(l.split()[1] for l in open("/proc/self/status") if l.startswith("CapEff:")))
+# The seccomp profile lets the learner make user namespaces (root there, of nothing else): the
+# same escapes from inside one, and a namespace kind labs do not use, are refused too.
+inside = "unshare --user --map-root-user --mount sh -c "
+disk = "'mknod /tmp/disk b 253 0 && mkdir -p /tmp/h && mount /tmp/disk /tmp/h'"
+print("userns_mount_host_disk=" + refused(inside + disk))
+print("userns_cgroup_release_agent=" + refused(inside + "'" + release_agent + "'"))
+print("userns_other_kinds=" + refused("unshare --user --map-root-user --uts --ipc true"))
+# Another learner's lab (its holder, its namespaces) is not even visible from here.
+holders = [p for p in os.listdir("/proc") if p.isdigit() and b"mnss-holder" in open_or_empty(p)]
+print("other_labs=" + ("visible" if holders else "none"))
 """
+
+
+# The ward template, built by the engine as the container's user; what it says comes back as data.
+WARD = """
+import os
+from mnss_kernel import measure
+from mnss_kernel.runtime.lab import Lab
+from mnss_kernel.templates import template_named
+try:
+    with Lab(template_named("ward")) as lab:
+        print("uid", os.getuid(), "rootless", lab.rootless, "loss", measure.ping_matrix(lab).loss_pct.max())
+except Exception as err:
+    print("failed", err)
+"""
+
+
+def lab_in_a_learner_container(profile: dict, tmp_path: Path) -> str:
+    """Build the ward lab in a container started as the spawner starts one: uid 1000, no
+    capability, no-new-privileges, `profile` as its seccomp profile (the CLI reads it from a file)."""
+    path = tmp_path / "seccomp.json"
+    path.write_text(json.dumps(profile))
+    name = f"mnss-{RUN}-ward"
+    try:
+        done = docker(
+            *("run", "--rm", "--name", name, "--network", "none", "--user", "1000:1000", "--cap-drop", "ALL"),
+            *("--security-opt", "no-new-privileges", "--security-opt", f"seccomp={path}"),
+            *("--entrypoint", "python", IMAGE, "-c", WARD),
+            check=False,
+        )
+    finally:
+        docker("rm", "-f", name, check=False)
+    return done.stdout + done.stderr
+
+
+def test_the_lab_profile_builds_a_lab_rootless_and_each_added_rule_is_needed(tmp_path, docker_engine):
+    """The ward template builds rootless under the lab profile and pings at 0% loss; without any
+    one of the profile's three additions to Docker's default, the same build fails."""
+    profile = lab_seccomp.profile()
+    assert lab_in_a_learner_container(profile, tmp_path).split() == ["uid", "1000", "rootless", "True", "loss", "0.0"]
+    for rule in lab_seccomp.ADDITIONS:
+        without = {**profile, "syscalls": [r for r in profile["syscalls"] if r is not rule]}
+        said = lab_in_a_learner_container(without, tmp_path)
+        assert said.startswith("failed") and "Operation not permitted" in said, (rule["names"], said)
 
 
 def test_idle_culler_stops_idle_servers_and_spares_running_labs(tmp_path, docker_site):
@@ -283,10 +333,13 @@ def test_idle_culler_stops_idle_servers_and_spares_running_labs(tmp_path, docker
     idle, busy = f"idl{RUN}", f"bsy{RUN}"
     with running_hub(tmp_path / "hub", docker_site) as (url, proc, log):
         hub = admin(url)
+        # Each server is used as soon as it is up: a slow start of the other (a loaded machine)
+        # must not count as idle time.
         for name in (idle, busy):
             hub.create_user(name)
-            hub.start_server(name, wait=180)
+        hub.start_server(idle, wait=180)
         run(hub, idle, "open('/home/lab/notes.txt', 'w').write('kept')")
+        hub.start_server(busy, wait=180)
         # The busy learner leaves a network running in an open kernel and does nothing else.
         kernel = hub._call("POST", f"user/{busy}/api/kernels", expect=(201,), json={"name": "python3"}).json()["id"]
         started = hub._run_in_kernel(

@@ -14,6 +14,7 @@ from mnss_kernel.runtime.capabilities import has_qdisc
 from mnss_kernel.runtime.registry import records
 from mnss_kernel.runtime.shell import existing_namespaces
 from mnss_kernel.topology import Topology
+from tests.support.lab_report import CLINIC_LAN_LINKS, CLINIC_LAN_NODES
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_leftovers")]
 
@@ -27,35 +28,7 @@ def linear(n: int, **link) -> Topology:
 
 
 HOSPITAL = Topology.from_dict(
-    {
-        "name": "clinic",
-        "nodes": [
-            {"name": "ward1", "kind": "nurse_station"},
-            {"name": "pacs1", "kind": "pacs"},
-            {"name": "guest1", "kind": "guest"},
-            {"name": "guest2", "kind": "guest"},
-            {"name": "emr1", "kind": "emr"},
-            {"name": "s1", "kind": "switch"},
-            {"name": "s2", "kind": "switch"},
-            {"name": "core", "kind": "router"},
-            {
-                "name": "fw1",
-                "kind": "firewall",
-                "rules": [{"action": "deny", "src": "10.0.9.0/24", "dst": "10.0.1.0/24"}],
-            },
-        ],
-        "links": [
-            {"a": "ward1", "b": "s1", "vlan": 10, "ip_a": "10.0.1.10/24"},
-            {"a": "guest1", "b": "s1", "vlan": 20},
-            {"a": "s1", "b": "s2", "vlans": [10, 20]},
-            {"a": "pacs1", "b": "s2", "vlan": 10, "ip_a": "10.0.1.20/24"},
-            {"a": "guest2", "b": "s2", "vlan": 20},
-            {"a": "core", "b": "s2", "vlan": 10, "ip_a": "10.0.1.1/24"},
-            {"a": "fw1", "b": "s2", "vlan": 20, "ip_a": "10.0.9.1/24"},
-            {"a": "core", "b": "fw1"},
-            {"a": "core", "b": "emr1"},
-        ],
-    }
+    {"name": "clinic", "nodes": CLINIC_LAN_NODES, "links": [*CLINIC_LAN_LINKS, {"a": "core", "b": "emr1"}]}
 )
 
 

@@ -28,7 +28,7 @@ from mnss_courses import grader
 from mnss_courses.exchange import archive, client
 from mnss_hub.accounts import AccountStore
 from mnss_hub.hubclient import HubClient
-from tests.support.hubproc import ROOT, VENV_BIN, free_ports, running_hub, site_config
+from tests.support.hubproc import ROOT, VENV_BIN, hub_folders, running_hub, site_config
 from tests.support.learner import nbgrader_in_server, read_in_server
 
 pytestmark = [
@@ -72,9 +72,7 @@ class Api:
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    work = tmp_path_factory.mktemp("exchange")
-    state = work / "state"
-    (exchange_port,) = free_ports(1)
+    work, state, exchange_port = hub_folders(tmp_path_factory, "exchange")
     config = site_config(
         state,
         courses={

@@ -7,7 +7,7 @@ embedded default (only free loopback ports and a state folder of its own, no oth
 3. The admin, instructor of every course until others are named, releases the course's two
    assignments in its formgrader. The learner enrols, opens the tutorial and each assignment with
    one click from the course page, writes the solution cells, runs every cell (the live-network
-   cells build the ward's network) and submits from JupyterLab's assignment list.
+   cells build the ward's network) and submits with the notebook's 提交作业 button.
 4. The admin collects, autogrades, generates and releases feedback in that formgrader.
 5. The learner sees each assignment graded with its score on the course page, the score and the
    course's credit hours in the learning record, downloads the certificate PDF, and sees
@@ -16,9 +16,7 @@ embedded default (only free loopback ports and a state folder of its own, no oth
 Screenshots of each step go to test-artifacts/first-hour-*.png (the README shows them).
 """
 
-import json
 import os
-import re
 import subprocess
 import time
 
@@ -26,6 +24,7 @@ import pytest
 
 from mnss_kernel.runtime.registry import PREFIX, owner_for
 from mnss_kernel.runtime.shell import existing_namespaces
+from tests.support import coursework
 from tests.support.browser import ARTIFACTS, browser_page, chromium_path, screenshot
 from tests.support.hubproc import ROOT, free_ports, running_hub
 
@@ -43,7 +42,6 @@ COURSE, TUTORIAL, ASSIGNMENTS = "hospital-lan", "lan-basics", ("lan-build", "vla
 SCORES = {"lan-build": 100, "vlan-isolation": 80}
 CATEGORIES = ["系统", "网络", "编程", "数据", "人工智能"]
 REAL_NAME, ID_NUMBER = "王小明", "110101199003071233"  # a valid check digit
-MARKER = re.compile(r"### (BEGIN|END) SOLUTION")
 LEARNER_PW, ADMIN_PW = "wang-own-password", "admin-own-password"
 
 
@@ -67,20 +65,12 @@ def choose_password(page, password: str) -> None:
 
 
 def solutions(assignment: str) -> dict[int, str]:
-    """cell index -> the instructor's code of each code cell the learner writes (nbgrader's
-    solution cells), from the course's source notebook."""
-    source = json.loads((ROOT / "courses" / COURSE / "source" / assignment / f"{assignment}.ipynb").read_text("utf-8"))
-    found = {}
-    for index, cell in enumerate(source["cells"]):
-        if cell["cell_type"] == "code" and cell["metadata"].get("nbgrader", {}).get("solution"):
-            lines = "".join(cell["source"]).splitlines()
-            found[index] = "\n".join(line for line in lines if not MARKER.search(line))
-    return found
+    return coursework.solutions(COURSE, assignment)
 
 
 def network_cell(assignment: str) -> int:
     """Index of the given cell that runs the learner's network (`with Lab(...)`) and shows its pings."""
-    source = json.loads((ROOT / "courses" / COURSE / "source" / assignment / f"{assignment}.ipynb").read_text("utf-8"))
+    source = coursework.source_notebook(COURSE, assignment)
     return next(i for i, c in enumerate(source["cells"]) if "with Lab(" in "".join(c["source"]))
 
 
@@ -99,7 +89,7 @@ def formgrader_action(page, name: str, icon: str) -> None:
 
 def work_in_lab(page, url: str, user: str, assignment: str) -> None:
     """Open the assignment from the course page (one click), write the solutions, run every cell,
-    save, and submit from JupyterLab's assignment list."""
+    save, and submit with the notebook's 提交作业 button."""
     page.goto(f"{url}hub/portal/course/{COURSE}")
     page.click(f'.mnss-item[data-item="{assignment}"] .mnss-open')
     page.wait_for_url(f"**/user/{user}/lab/tree/**{assignment}**", timeout=180_000)
@@ -133,13 +123,7 @@ def work_in_lab(page, url: str, user: str, assignment: str) -> None:
     assert "dst" in built.locator(".jp-OutputArea").inner_text()  # the loss matrix, destinations as columns
     shot(page, f"3-{assignment}-run")
 
-    page.get_by_role("menuitem", name="Nbgrader").click()
-    page.get_by_role("menuitem", name="Assignment List").click()
-    fetched = page.locator("#fetched_assignments_list")
-    submit = fetched.locator(".list_item", has_text=assignment).get_by_role("button", name="Submit")
-    submit.wait_for(timeout=60_000)
-    submit.click()
-    page.locator("#submitted_assignments_list").get_by_text(assignment).first.wait_for(timeout=120_000)
+    coursework.submit_in_lab(page, assignment)
     shot(page, f"3-{assignment}-submitted")
 
 
@@ -203,7 +187,7 @@ def test_the_first_hour_of_a_fresh_platform(tmp_path):
 
             # 3. the admin releases the assignments in the course's formgrader (linked from the hub home)
             admin.goto(url + "hub/home")
-            admin.click(f'#mnss-grading a[href*="formgrader-{COURSE}"]')
+            admin.click(f'#mnss-grading a.mnss-nbgrader[href*="formgrader-{COURSE}"]')
             admin.wait_for_url(f"**/services/formgrader-{COURSE}/formgrader**", timeout=120_000)
             for assignment in ASSIGNMENTS:
                 admin.get_by_text(assignment).first.wait_for(timeout=120_000)

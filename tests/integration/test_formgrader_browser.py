@@ -5,6 +5,7 @@ test-artifacts/."""
 import pytest
 
 from tests.support.browser import browser_page, chromium_path, screenshot
+from tests.support.english import english_words
 from tests.support.hubproc import course_site, create_accounts, password, running_hub
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser]
@@ -29,11 +30,25 @@ def test_the_instructor_reaches_the_formgrader_from_the_hub_home(tmp_path):
     with running_hub(tmp_path, config) as (url, proc, log), browser_page() as page:
         sign_in(page, url, "teach")
         page.goto(url + "hub/home")
-        link = page.locator("#mnss-grading a")
+        link = page.locator("#mnss-grading a.mnss-round")
         assert link.count() == 1 and "评分：python-basics" in link.inner_text()
         assert page.locator("#mnss-grading h2").inner_text() == "批改作业"
         screenshot(page, "hub-home-instructor-zh")
-        link.click()
+        link.click()  # the course's round in Chinese, in the course's formgrader service
+        page.wait_for_url(f"**/services/formgrader-{COURSE}/mnss/round", timeout=60_000)
+        row = page.locator('.mnss-assignment[data-assignment="ward-strings-lists"]')
+        assert row.get_attribute("data-state") == "draft" and "草稿" in row.inner_text()
+        assert "Release" not in row.inner_text() and "发布" in row.inner_text()
+        screenshot(page, "formgrader-round-zh")
+        assignments = set(page.locator(".mnss-assignment").evaluate_all("rows => rows.map(r => r.dataset.assignment)"))
+        text = page.inner_text("body")  # ids and names stay as they are: the course, its assignments, tools
+        for name in sorted({"nbgrader", "CSV", "English", COURSE, *assignments}, key=len, reverse=True):
+            text = text.replace(name, " ")
+        assert english_words(text) == [], page.inner_text("body")
+        page.click("#mnss-lang-switch")
+        assert "Release" in row.inner_text() and "draft" in row.inner_text()
+        page.click("#mnss-lang-switch")
+        page.click("#mnss-nbgrader")  # nbgrader's own formgrader stays, for grading by hand
         page.wait_for_url(f"**/services/formgrader-{COURSE}/formgrader**", timeout=60_000)
         page.get_by_text("ward-strings-lists").first.wait_for(timeout=60_000)
         screenshot(page, "formgrader-manage-assignments")

@@ -21,7 +21,7 @@ from tests.support.hubproc import (
     VENV_BIN,
     course_site,
     create_accounts,
-    free_ports,
+    hub_folders,
     kill_processes_under,
     logged_in,
     password,
@@ -46,9 +46,7 @@ LOGIN_COOKIE = "jupyterhub-hub-login"
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    work = tmp_path_factory.mktemp("advisories")
-    state = work / "state"
-    (rec_port,) = free_ports(1)
+    work, state, rec_port = hub_folders(tmp_path_factory, "advisories")
     config = course_site(
         state,
         [{"course": COURSE, "instructors": ["teacher1"], "learners": ["nurse1", "nurse2", "nurse3"]}],

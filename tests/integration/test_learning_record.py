@@ -22,7 +22,15 @@ from openpyxl import load_workbook
 from mnss_hub import siteconfig
 from mnss_hub.people import ADMIN, Actor, invitations, profiles, site as people_site
 from tests.support.browser import browser_page, chromium_path, screenshot
-from tests.support.hubproc import ROOT, create_accounts, free_ports, logged_in, password, running_hub, site_config
+from tests.support.hubproc import (
+    ROOT,
+    create_accounts,
+    hub_folders,
+    logged_in,
+    password,
+    running_hub,
+    site_config,
+)
 from tests.support.weblogin import post_login
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -76,9 +84,7 @@ def web_session(url: str, user: str) -> requests.Session:
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    work = tmp_path_factory.mktemp("record")
-    state = work / "state"
-    (rec_port,) = free_ports(1)
+    work, state, rec_port = hub_folders(tmp_path_factory, "record")
     config = site_config(
         state,
         recommender={"enabled": True, "port": rec_port, "catalog": str(ROOT / "courses"), "retrain_seconds": 600},

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from mnss_hub.hubclient import HubClient
-from tests.support.hubproc import course_site, create_accounts, free_ports, logged_in, running_hub
+from tests.support.hubproc import course_site, create_accounts, hub_folders, logged_in, running_hub
 from tests.support.learner import release
 
 pytestmark = [
@@ -48,9 +48,7 @@ def post_events(api: str, who: HubClient, rows: list[tuple[str, str, float | Non
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
-    work = tmp_path_factory.mktemp("next-up")
-    state = work / "state"
-    (rec_port,) = free_ports(1)
+    work, state, rec_port = hub_folders(tmp_path_factory, "next-up")
     config = course_site(
         state,
         [

@@ -1,10 +1,8 @@
 """The people store on a real PostgreSQL: import, register, reveal, rotate and audit verify there,
 and two registrations racing for one invitation (row locks make exactly one win)."""
 
-import io
 import threading
 
-import openpyxl
 import pytest
 from sqlalchemy import text
 
@@ -22,18 +20,10 @@ from mnss_hub.people import (
 )
 from mnss_hub.people.rotation import reencrypt_all
 from tests.integration.test_recommender_postgres import postgres_url  # noqa: F401 (fixture)
+from tests.support.files import xlsx
 from tests.unit.hub.people.conftest import form, make_id
 
 pytestmark = pytest.mark.integration
-
-
-def sheet(rows) -> bytes:
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    buf = io.BytesIO()
-    book.save(buf)
-    return buf.getvalue()
 
 
 def test_import_register_and_audit_on_postgresql(postgres_url):  # noqa: F811
@@ -43,14 +33,14 @@ def test_import_register_and_audit_on_postgresql(postgres_url):  # noqa: F811
         issued = inv.import_invitations(
             store,
             admin,
-            sheet([["姓名", "科室"], ["张三", "信息中心"], ["李四", "放射科"], ["王五", "心内科"]]),
+            xlsx([["姓名", "科室"], ["张三", "信息中心"], ["李四", "放射科"], ["王五", "心内科"]]),
             "xlsx",
             institution="示例医院",
         )
         assert [i.invitation.id for i in issued] == sorted(i.invitation.id for i in issued)
         with pytest.raises(SheetRejected) as err:
             inv.import_invitations(
-                store, admin, sheet([["姓名", "科室"], ["赵六", "无此科室"]]), "xlsx", institution="示例医院"
+                store, admin, xlsx([["姓名", "科室"], ["赵六", "无此科室"]]), "xlsx", institution="示例医院"
             )
         assert "row 2, column B" in str(err.value)
         assert inv.list_invitations(store, admin).total == 3

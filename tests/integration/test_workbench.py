@@ -6,6 +6,7 @@ the server's helper writes the notebook). In Chromium: a research card and an up
 are clicked through to an open notebook showing the canvas; screenshots go to test-artifacts/."""
 
 import html
+import http.client
 import json
 import os
 import re
@@ -13,6 +14,7 @@ import shutil
 import tempfile
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import pytest
 import requests
@@ -89,11 +91,18 @@ def session(hub, user: str) -> requests.Session:
     return web
 
 
-def upload(web: requests.Session, hub, name: str, body: bytes) -> requests.Response:
+def form_action(web: requests.Session, hub) -> tuple[str, str]:
+    """Where the upload form posts, as a browser reads it (the XSRF token is in the URL)."""
     form = web.get(hub.url + "hub/engineering", timeout=10)
+    action = html.unescape(re.search(r'action="([^"]+)" id="mnss-upload-form"', form.text)[1])
+    return hub.url.rstrip("/") + action, xsrf_of(form)
+
+
+def upload(web: requests.Session, hub, name: str, body: bytes) -> requests.Response:
+    action, xsrf = form_action(web, hub)
     return web.post(
-        hub.url + "hub/engineering",
-        data={"_xsrf": xsrf_of(form)},
+        action,
+        data={"_xsrf": xsrf},
         files={"topology": (name, body)},
         allow_redirects=False,
         timeout=60,
@@ -144,6 +153,30 @@ def test_a_bad_upload_is_refused_naming_what_is_wrong(hub, name, body, zh, en):
     error = html.unescape(refused.text.split('id="mnss-upload-error"')[1].split("</div>")[0])
     assert zh in error and en in error, error
     assert "文件未保存" in error and "Nothing was saved" in error
+    assert not (hub.state / "homes" / "clerk" / "topologies").exists()
+
+
+def test_a_huge_upload_is_refused_before_it_is_read(hub):
+    """A request declaring 200 MiB is answered 413 after its first kilobyte: the hub reads no more."""
+    web = session(hub, "clerk")
+    action, _ = form_action(web, hub)
+    where = urlsplit(action)
+    conn = http.client.HTTPConnection(where.hostname, where.port, timeout=30)
+    try:
+        conn.putrequest("POST", f"{where.path}?{where.query}")
+        conn.putheader("Cookie", "; ".join(f"{c.name}={c.value}" for c in web.cookies))
+        conn.putheader("Content-Type", "multipart/form-data; boundary=b0undary")
+        conn.putheader("Content-Length", str(200 * 1024 * 1024))
+        conn.endheaders()
+        conn.send(b'--b0undary\r\nContent-Disposition: form-data; name="topology"; filename="big.yaml"\r\n\r\n')
+        conn.send(b"#" * 1024)
+        answer = conn.getresponse()
+        page = answer.read().decode("utf-8")
+    finally:
+        conn.close()
+    assert answer.status == 413, page[:300]
+    error = html.unescape(page.split('id="mnss-upload-error"')[1].split("</div>")[0])
+    assert "超过上限 512 KB，未读取" in error and "over the limit of 512 KB; it was not read" in error
     assert not (hub.state / "homes" / "clerk" / "topologies").exists()
 
 

@@ -29,6 +29,13 @@ def free_ports(n: int) -> list[int]:
             s.close()
 
 
+def hub_folders(tmp_path_factory, name: str) -> tuple[Path, Path, int]:
+    """A test module's hub: its work folder, the hub's state folder in it, and one free port for
+    a service (the exchange or the recommender)."""
+    work = tmp_path_factory.mktemp(name)
+    return work, work / "state", free_ports(1)[0]
+
+
 def site_config(state_dir: Path, **sections) -> dict:
     """A site config for tests: free loopback ports, state in `state_dir`, known admin password,
     courses and recommender off unless given."""

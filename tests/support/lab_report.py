@@ -16,32 +16,41 @@ from mnss_kernel.runtime import Lab
 from mnss_kernel.topology import Topology
 
 SHAPED_MBIT = 20
+# The clinic's LAN, also built by tests/integration/test_engine.py: a ward and a PACS on VLAN 10,
+# guests on VLAN 20 across two switches, a core router, and a firewall keeping guests off the ward.
+CLINIC_LAN_NODES = [
+    {"name": "ward1", "kind": "nurse_station"},
+    {"name": "pacs1", "kind": "pacs"},
+    {"name": "guest1", "kind": "guest"},
+    {"name": "guest2", "kind": "guest"},
+    {"name": "emr1", "kind": "emr"},
+    {"name": "s1", "kind": "switch"},
+    {"name": "s2", "kind": "switch"},
+    {"name": "core", "kind": "router"},
+    {"name": "fw1", "kind": "firewall", "rules": [{"action": "deny", "src": "10.0.9.0/24", "dst": "10.0.1.0/24"}]},
+]
+CLINIC_LAN_LINKS = [
+    {"a": "ward1", "b": "s1", "vlan": 10, "ip_a": "10.0.1.10/24"},
+    {"a": "guest1", "b": "s1", "vlan": 20},
+    {"a": "s1", "b": "s2", "vlans": [10, 20]},
+    {"a": "pacs1", "b": "s2", "vlan": 10, "ip_a": "10.0.1.20/24"},
+    {"a": "guest2", "b": "s2", "vlan": 20},
+    {"a": "core", "b": "s2", "vlan": 10, "ip_a": "10.0.1.1/24"},
+    {"a": "fw1", "b": "s2", "vlan": 20, "ip_a": "10.0.9.1/24"},
+    {"a": "core", "b": "fw1"},
+]
+# The 3-router clinic: the EMR behind a data-centre router over a shaped link, and a NAT edge.
 CLINIC = {
     "name": "clinic3",
     "nodes": [
-        {"name": "ward1", "kind": "nurse_station"},
-        {"name": "pacs1", "kind": "pacs"},
-        {"name": "guest1", "kind": "guest"},
-        {"name": "guest2", "kind": "guest"},
-        {"name": "emr1", "kind": "emr"},
-        {"name": "s1", "kind": "switch"},
-        {"name": "s2", "kind": "switch"},
-        {"name": "core", "kind": "router"},
+        *CLINIC_LAN_NODES,
         {"name": "dc", "kind": "router"},
         {"name": "edge", "kind": "router"},
-        {"name": "fw1", "kind": "firewall", "rules": [{"action": "deny", "src": "10.0.9.0/24", "dst": "10.0.1.0/24"}]},
         {"name": "gw", "kind": "nat", "outside": "inet"},
         {"name": "inet", "kind": "host"},
     ],
     "links": [
-        {"a": "ward1", "b": "s1", "vlan": 10, "ip_a": "10.0.1.10/24"},
-        {"a": "guest1", "b": "s1", "vlan": 20},
-        {"a": "s1", "b": "s2", "vlans": [10, 20]},
-        {"a": "pacs1", "b": "s2", "vlan": 10, "ip_a": "10.0.1.20/24"},
-        {"a": "guest2", "b": "s2", "vlan": 20},
-        {"a": "core", "b": "s2", "vlan": 10, "ip_a": "10.0.1.1/24"},
-        {"a": "fw1", "b": "s2", "vlan": 20, "ip_a": "10.0.9.1/24"},
-        {"a": "core", "b": "fw1"},
+        *CLINIC_LAN_LINKS,
         {"a": "core", "b": "dc", "bw": SHAPED_MBIT},
         {"a": "dc", "b": "emr1"},
         {"a": "core", "b": "edge"},

@@ -35,6 +35,11 @@ export interface Summary {
 }
 
 /** `obj[field + '_zh']` or `_en`, falling back to the other language when one is empty. */
+/** JupyterLab's language as the panel's: Chinese for any zh locale, else English. */
+export function langOf(languageCode: string | undefined): Lang {
+  return (languageCode || 'en').toLowerCase().startsWith('zh') ? 'zh' : 'en';
+}
+
 export function pick(obj: any, field: string, lang: Lang): string {
   const other: Lang = lang === 'zh' ? 'en' : 'zh';
   return obj[`${field}_${lang}`] || obj[`${field}_${other}`] || '';
@@ -55,7 +60,10 @@ export const text = {
     fetchOpen: '获取并打开',
     failed: '请求失败',
     serverDown: '无法连接到你的 Jupyter 服务器，请刷新页面。',
-    progress: (done: number, total: number) => `已完成 ${done} / ${total}`
+    progress: (done: number, total: number) => `已完成 ${done} / ${total}`,
+    stopping: (saved: number) => `你的服务器正在停止：已保存 ${saved} 个修改过的文件。重新启动后可继续工作。`,
+    submit: '提交作业',
+    submitTip: '保存并提交这份作业，讲师评分后可在门户查看成绩'
   },
   en: {
     title: 'My courses / Next up',
@@ -71,6 +79,10 @@ export const text = {
     fetchOpen: 'Fetch and open',
     failed: 'Request failed',
     serverDown: 'Cannot reach your Jupyter server; reload the page.',
-    progress: (done: number, total: number) => `${done} / ${total} done`
+    progress: (done: number, total: number) => `${done} / ${total} done`,
+    stopping: (saved: number) =>
+      `Your server is stopping: ${saved} modified file(s) saved. Start it again to go on working.`,
+    submit: 'Submit',
+    submitTip: 'Save and submit this assignment; the score shows on the portal once it is graded'
   }
 };

@@ -19,7 +19,9 @@ import { LabIcon, refreshIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
 import { autorunPlugin } from './autorun';
-import { Lang, Summary, pick, text } from './i18n';
+import { saveBeforeStopPlugin } from './savebeforestop';
+import { submitPlugin } from './submit';
+import { Lang, Summary, langOf, pick, text } from './i18n';
 import { launcherPlugin } from './launcher';
 
 const ICON = new LabIcon({
@@ -192,11 +194,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
   requires: [ITranslator],
   optional: [ILabShell],
   activate: (app: JupyterFrontEnd, translator: ITranslator) => {
-    const lang: Lang = (translator.languageCode || 'en').toLowerCase().startsWith('zh') ? 'zh' : 'en';
+    const lang: Lang = langOf(translator.languageCode);
     const panel = new CoursesPanel(app, lang);
     app.shell.add(panel, 'right', { rank: 50 });
     void app.restored.then(() => panel.refresh());
   }
 };
 
-export default [plugin, launcherPlugin, autorunPlugin];
+export default [plugin, launcherPlugin, autorunPlugin, saveBeforeStopPlugin, submitPlugin];

@@ -8,7 +8,7 @@ import { ILauncher } from '@jupyterlab/launcher';
 import { ITranslator } from '@jupyterlab/translation';
 import { LabIcon } from '@jupyterlab/ui-components';
 
-import { Lang } from './i18n';
+import { Lang, langOf } from './i18n';
 
 const TOPOLOGY_ICON = new LabIcon({
   name: 'mnss-panel:topology',
@@ -60,7 +60,7 @@ export const launcherPlugin: JupyterFrontEndPlugin<void> = {
   requires: [ITranslator],
   optional: [ILauncher],
   activate: (app: JupyterFrontEnd, translator: ITranslator, launcher: ILauncher | null) => {
-    const lang: Lang = (translator.languageCode || 'en').toLowerCase().startsWith('zh') ? 'zh' : 'en';
+    const lang: Lang = langOf(translator.languageCode);
     const w = words[lang];
     app.commands.addCommand('mnss:topology-lab', {
       label: w.topology,

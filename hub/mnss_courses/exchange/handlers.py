@@ -28,6 +28,8 @@ import yaml
 from jupyterhub.services.auth import HubAuthenticated, UserNotAllowed
 from tornado import web
 
+from mnss_foundation.capped_body import CappedBody
+
 from . import archive
 from .names import BadName
 from .policy import LEARNER, Action, Membership, decide
@@ -152,8 +154,7 @@ class UploadHandler(BaseHandler):
 
     def initialize(self, exchange):
         super().initialize(exchange)
-        self._chunks: list[bytes] | None = []
-        self._received = 0
+        self.capped = CappedBody(self.exchange.max_upload_bytes)
         self.refusal: web.HTTPError | None = None
 
     def _has_body(self, declared: int) -> bool:
@@ -169,30 +170,29 @@ class UploadHandler(BaseHandler):
         if declared > self.exchange.discard_limit:
             raise ApiError(413, self.too_large(declared, limit))
         if declared > limit:  # no need to ask the hub who is sending what is refused anyway
-            self.refusal, self._chunks = ApiError(413, self.too_large(declared, limit)), None
+            self.refusal = ApiError(413, self.too_large(declared, limit))
+            self.capped.discard()
             return
         try:
             await super().prepare()
         except web.HTTPError as err:
             if not self._has_body(declared):
                 raise
-            self.refusal, self._chunks = err, None
+            self.refusal = err
+            self.capped.discard()
 
     def data_received(self, chunk: bytes) -> None:
-        self._received += len(chunk)
-        if self._chunks is not None and self._received <= self.exchange.max_upload_bytes:
-            self._chunks.append(chunk)
-        else:
-            self._chunks = None
+        self.capped.add(chunk)
 
     @staticmethod
     def too_large(size: int, limit: int) -> str:
         return f"upload of {size} bytes is larger than the limit of {limit} bytes"
 
     async def upload(self) -> list[archive.Entry]:
-        if self._chunks is None:
-            raise ApiError(413, self.too_large(self._received, self.exchange.max_upload_bytes))
-        return await self.run(archive.read, b"".join(self._chunks), self.exchange.limits)
+        data = self.capped.data()
+        if data is None:
+            raise ApiError(413, self.too_large(self.capped.received, self.exchange.max_upload_bytes))
+        return await self.run(archive.read, data, self.exchange.limits)
 
 
 class CoursesHandler(BaseHandler):

@@ -38,16 +38,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
-import signal
-import sys
-from urllib.parse import urlparse
 
 from jupyterhub.services.auth import HubAuth
 from tornado import web
 from tornado.httpserver import HTTPServer
-from traitlets import Bool, Float, Integer, List, Unicode, default
-from traitlets.config import Application
+from traitlets import Float, Integer, List, Unicode, default
+
+from mnss_foundation.hub_service import HubServiceApp
 
 from . import SERVICE_NAME, archive
 from .handlers import is_health_check, routes
@@ -58,8 +55,11 @@ from .store import Store
 MIB = 1024 * 1024
 
 
-class ExchangeService(Application):
+class ExchangeService(HubServiceApp):
     name = SERVICE_NAME
+    default_service_url = "http://127.0.0.1:8091"
+    default_service_prefix = f"/services/{SERVICE_NAME}/"
+    default_config_file = "mnss_exchange_config.py"
     description = "nbgrader exchange as a JupyterHub service: identity from hub tokens, files kept service-side."
 
     @default("log_level")
@@ -69,14 +69,6 @@ class ExchangeService(Application):
     @default("log_format")
     def _default_log_format(self):
         return "[%(levelname)1.1s %(asctime)s.%(msecs).03d %(name)s] %(message)s"
-
-    config_file = Unicode(
-        "mnss_exchange_config.py", help="Python config file to load if it exists (relative to the working directory)."
-    ).tag(config=True)
-
-    generate_config = Bool(False, help="Print a config file with every setting and its help, then exit.").tag(
-        config=True
-    )
 
     storage_root = Unicode(
         "/var/lib/mnss/exchange",
@@ -120,35 +112,6 @@ class ExchangeService(Application):
     def _default_discard(self):
         return 10 * self.max_upload_bytes
 
-    hub_api_url = Unicode(help="The hub's API URL; default $JUPYTERHUB_API_URL (set by the hub).").tag(config=True)
-
-    @default("hub_api_url")
-    def _default_api_url(self):
-        return os.environ.get("JUPYTERHUB_API_URL", "http://127.0.0.1:8081/hub/api")
-
-    api_token = Unicode(
-        help="The service's own hub token, used to verify users' tokens and read course groups; "
-        "default $JUPYTERHUB_API_TOKEN (set by the hub).",
-    ).tag(config=True)
-
-    @default("api_token")
-    def _default_token(self):
-        return os.environ.get("JUPYTERHUB_API_TOKEN", "")
-
-    service_url = Unicode(help="Where to listen; default $JUPYTERHUB_SERVICE_URL (set by the hub).").tag(config=True)
-
-    @default("service_url")
-    def _default_url(self):
-        return os.environ.get("JUPYTERHUB_SERVICE_URL", "http://127.0.0.1:8091")
-
-    service_prefix = Unicode(
-        help="URL path prefix of every endpoint; default $JUPYTERHUB_SERVICE_PREFIX (set by the hub)."
-    ).tag(config=True)
-
-    @default("service_prefix")
-    def _default_prefix(self):
-        return os.environ.get("JUPYTERHUB_SERVICE_PREFIX", f"/services/{SERVICE_NAME}/")
-
     membership_cache_seconds = Float(
         10, help="Seconds a user's course membership is reused before the hub is asked again."
     ).tag(config=True)
@@ -166,16 +129,11 @@ class ExchangeService(Application):
         "log-level": "Application.log_level",
     }
     flags = {
-        "generate-config": ({"ExchangeService": {"generate_config": True}}, generate_config.help),
+        "generate-config": ({"ExchangeService": {"generate_config": True}}, HubServiceApp.generate_config.help),
     }
 
     def initialize(self, argv=None):
         super().initialize(argv)
-        if self.generate_config:
-            print(self.generate_config_file())
-            sys.exit(0)
-        if self.config_file and os.path.isfile(self.config_file):
-            self.load_config_file(self.config_file)
         for course in self.courses:
             check_course_id(course)
 
@@ -211,9 +169,9 @@ class ExchangeService(Application):
         )
 
     async def serve(self) -> None:
-        url = urlparse(self.service_url)
+        host, port = self.listen_address()
         server = HTTPServer(self.make_app(), max_body_size=MIB)
-        server.listen(url.port or 80, url.hostname or "127.0.0.1")
+        server.listen(port, host)
         self.log.info(
             "%s serving %d course(s) at %s%s, files in %s",
             self.name,
@@ -222,13 +180,8 @@ class ExchangeService(Application):
             self.service_prefix,
             self.storage_root,
         )
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
+        await self.until_stopped()
         server.stop()
-        self.log.info("%s stopped", self.name)
 
     def start(self):
         asyncio.run(self.serve())

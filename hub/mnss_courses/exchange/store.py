@@ -203,15 +203,14 @@ class Store:
 
     # -- submissions -----------------------------------------------------------------------------
 
-    def _submission_dir(self, course: str, assignment: str, student: str) -> Path:
+    def _student_dir(self, folder: str, course: str, assignment: str, student: str) -> Path:
+        """courses/<course>/<folder>/<assignment>/<student>, each id checked."""
         check_course_id(course)
-        return self._path(
-            "courses",
-            course,
-            "submissions",
-            check_segment(assignment, "assignment id"),
-            check_segment(student, "student id"),
-        )
+        assignment, student = check_segment(assignment, "assignment id"), check_segment(student, "student id")
+        return self._path("courses", course, folder, assignment, student)
+
+    def _submission_dir(self, course: str, assignment: str, student: str) -> Path:
+        return self._student_dir("submissions", course, assignment, student)
 
     def submit(self, course: str, assignment: str, student: str, entries: list[archive.Entry]) -> dict:
         """Record a submission of `student` (the authenticated requester) with the service's time."""
@@ -262,14 +261,7 @@ class Store:
     # -- feedback ----------------------------------------------------------------------------
 
     def _feedback_dir(self, course: str, assignment: str, student: str) -> Path:
-        check_course_id(course)
-        return self._path(
-            "courses",
-            course,
-            "feedback",
-            check_segment(assignment, "assignment id"),
-            check_segment(student, "student id"),
-        )
+        return self._student_dir("feedback", course, assignment, student)
 
     def put_feedback(
         self, course: str, assignment: str, student: str, timestamp: str, entries: list[archive.Entry], by: str

@@ -12,6 +12,7 @@ import getpass
 import os
 import sys
 from collections.abc import Callable
+from contextlib import closing
 from pathlib import Path
 
 from .. import apply
@@ -59,8 +60,7 @@ def cmd_invite_import(args, config) -> int:
     except OSError as err:
         print(f"mnss-hub: {path}: {err.strerror}", file=sys.stderr)
         return 2
-    store = site.open_store(config)
-    try:
+    with closing(site.open_store(config)) as store:
         issued = invitations.import_invitations(
             store,
             _actor(),
@@ -78,19 +78,14 @@ def cmd_invite_import(args, config) -> int:
             _write_links(store, args, config, batch, f"links of imported batch {batch}")
         else:
             print(f"Download their links: mnss-hub invite export --batch {batch} --reason '...' --out links.xlsx")
-    finally:
-        store.close()
     return 0
 
 
 def cmd_invite_list(args, config) -> int:
-    store = site.open_store(config)
-    try:
+    with closing(site.open_store(config)) as store:
         page = invitations.list_invitations(
             store, _actor(), state=args.state, institution=args.institution, batch=args.batch, limit=args.limit
         )
-    finally:
-        store.close()
     print(f"{'id':>6}  {'state':<8} {'expires (UTC)':<16}  {'institution':<12} {'department':<10} name")
     for i in page.items:
         print(f"{i.id:>6}  {i.state:<8} {i.expires_at:%Y-%m-%d %H:%M}  {i.institution:<12} {i.department:<10} {i.name}")
@@ -99,32 +94,23 @@ def cmd_invite_list(args, config) -> int:
 
 
 def cmd_invite_revoke(args, config) -> int:
-    store = site.open_store(config)
-    try:
+    with closing(site.open_store(config)) as store:
         done = invitations.revoke_invitation(store, _actor(), args.code_or_id, args.reason)
-    finally:
-        store.close()
     print(f"Revoked invitation {done.id} ({done.institution} {done.name}).")
     return 0
 
 
 def cmd_invite_export(args, config) -> int:
-    store = site.open_store(config)
-    try:
+    with closing(site.open_store(config)) as store:
         _write_links(store, args, config, args.batch, args.reason)
-    finally:
-        store.close()
     return 0
 
 
 def cmd_audit_verify(args, config) -> int:
-    store = site.open_store(config)
-    try:
+    with closing(site.open_store(config)) as store:
         broken = store.verify_audit()
         with store.begin() as conn:
             newest = store.audit.entries(conn, limit=1)
-    finally:
-        store.close()
     if broken:
         print(f"mnss-hub: {broken}", file=sys.stderr)
         return 1
@@ -144,11 +130,8 @@ def cmd_pii_rotate_key(args, config) -> int:
     old = load_keyring(path, create=False)
     new = old.with_new_key()
     save_keyring(path, new)  # old and new: readable whatever happens next
-    store = site.open_store(config)
-    try:
+    with closing(site.open_store(config)) as store:
         done = reencrypt_all(store, new, actor=_actor().username)
-    finally:
-        store.close()
     save_keyring(path, new.only_current())
     print(
         f"Re-encrypted {done.profiles} profiles and {done.invitations} invitations with key {done.key_id}; "

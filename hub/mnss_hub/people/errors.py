@@ -1,17 +1,24 @@
 """The refusals of the people layer: each can say what was wrong in zh-CN and in English.
 
-A page shows `err.messages(lang)`; the CLI prints `str(err)` (English, then Chinese).
+A page shows `err.messages(lang)`; the CLI prints `str(err)` (English, then Chinese). Each is an
+`mnss_foundation.errors.MnssError` with a stable `code` and `details` naming what was wrong.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .messages import field_message, label
+from mnss_foundation.errors import MnssError
+
+from .messages import CATALOGUES, field_message, label
 
 
-class PeopleError(Exception):
-    """Base of every refusal here; nothing was written when one is raised."""
+class PeopleError(MnssError):
+    """Base of every refusal here; nothing was written when one is raised. A subclass sets what
+    `messages` needs, then calls `super().__init__(code, **details)`."""
+
+    def __init__(self, code: str, **details):
+        super().__init__(code, "；".join(self.messages("zh-CN")), "; ".join(self.messages("en")), **details)
 
     def messages(self, lang: str) -> list[str]:
         raise NotImplementedError
@@ -29,15 +36,22 @@ class FieldError:
         return field_message(self.field, self.code, lang)
 
 
-class ValidationFailed(PeopleError, ValueError):
-    """One or more form fields are wrong; `errors` lists (field, code) in form order."""
+class _Problems(PeopleError):
+    """A refusal listing several problems, one sentence each, in `errors`."""
 
-    def __init__(self, errors: list[FieldError]):
-        super().__init__(errors)
+    def __init__(self, code: str, errors: list):
         self.errors = list(errors)
+        super().__init__(code, problems=[(e.field, e.code) for e in self.errors])
 
     def messages(self, lang: str) -> list[str]:
         return [e.message(lang) for e in self.errors]
+
+
+class ValidationFailed(_Problems, ValueError):
+    """One or more form fields are wrong; `errors` lists (field, code) in form order."""
+
+    def __init__(self, errors: list[FieldError]):
+        super().__init__("invalid_fields", errors)
 
     def by_field(self, lang: str) -> dict[str, list[str]]:
         """Messages grouped per field, for showing each next to its input."""
@@ -63,43 +77,33 @@ class CellError:
         return f"{where}：{text}"
 
 
-class SheetRejected(PeopleError, ValueError):
+class SheetRejected(_Problems, ValueError):
     """An import sheet had bad rows; nothing of it was imported."""
 
     def __init__(self, errors: list[CellError]):
-        super().__init__(errors)
-        self.errors = list(errors)
-
-    def messages(self, lang: str) -> list[str]:
-        return [e.message(lang) for e in self.errors]
+        super().__init__("sheet_rejected", errors)
 
 
-INVITATION_REFUSALS = {
-    "unknown": ("邀请码无效", "This invitation code is not valid"),
-    "used": ("该邀请已被使用", "This invitation has already been used"),
-    "expired": ("该邀请已过期", "This invitation has expired"),
-    "revoked": ("该邀请已被撤销", "This invitation has been revoked"),
-}
+INVITATION_REFUSALS = CATALOGUES["invitation_refusals"].pairs()
 
 
 class InvitationRefused(PeopleError, LookupError):
     """An invitation cannot be used; `reason` is one of unknown / used / expired / revoked."""
 
     def __init__(self, reason: str):
-        super().__init__(reason)
         self.reason = reason
+        super().__init__(f"invitation_{reason}", reason=reason)
 
     def messages(self, lang: str) -> list[str]:
-        zh, en = INVITATION_REFUSALS[self.reason]
-        return [en if lang == "en" else zh]
+        return [CATALOGUES["invitation_refusals"].text(self.reason, lang)]
 
 
 class NotAllowed(PeopleError, PermissionError):
     """The actor's role or institution does not allow this."""
 
     def __init__(self, zh: str, en: str):
-        super().__init__(en)
         self.zh, self.en = zh, en
+        super().__init__("not_allowed")
 
     def messages(self, lang: str) -> list[str]:
         return [self.en if lang == "en" else self.zh]
@@ -107,8 +111,8 @@ class NotAllowed(PeopleError, PermissionError):
 
 class NotFound(PeopleError, LookupError):
     def __init__(self, what: str, key: str):
-        super().__init__(what, key)
         self.what, self.key = what, key
+        super().__init__("not_found", what=what, key=key)
 
     def messages(self, lang: str) -> list[str]:
         if lang == "en":
@@ -119,12 +123,12 @@ class NotFound(PeopleError, LookupError):
 class ReasonRequired(PeopleError, ValueError):
     """No reason given for an access or change that the audit log must explain."""
 
-    SEE = ("查看或导出个人信息前必须填写理由", "A reason must be given to see or export personal data")
-    ERASE = ("理由：删除个人信息和账号前必须填写理由", "Reason: required to erase a person's data and account")
+    SEE = CATALOGUES["reason_required"].pair("see")
+    ERASE = CATALOGUES["reason_required"].pair("erase")
 
     def __init__(self, purpose: tuple[str, str] = SEE):
-        super().__init__()
         self.purpose = purpose
+        super().__init__("reason_required")
 
     def messages(self, lang: str) -> list[str]:
         return [self.purpose[1] if lang == "en" else self.purpose[0]]

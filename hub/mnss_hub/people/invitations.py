@@ -20,12 +20,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from types import SimpleNamespace
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, select
 
 from . import sheets
 from .errors import CellError, FieldError, InvitationRefused, NotFound, ReasonRequired, SheetRejected, ValidationFailed
 from .messages import column_name
-from .store import Actor, Page, PeopleStore
+from .store import Actor, Page, PeopleStore, fetch_page, one_of
 from .tables import invitations as inv
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I
@@ -319,20 +319,15 @@ def list_invitations(
     """Newest first; an institution admin sees only their institution's."""
     now = store.now()
     where = []
-    if not actor.is_admin:
-        actor.require_manage(institution or actor.institution or "")
-        institution = actor.institution
+    institution = actor.listing_scope(institution)
     if institution:
         where.append(inv.c.institution == institution)
     if state:
-        if state not in STATES:
-            raise ValueError(f"state {state!r}: use one of {', '.join(STATES)}")
-        where.append(_state_clause(state, now))
+        where.append(_state_clause(one_of("state", state, STATES), now))
     if batch:
         where.append(inv.c.batch == batch)
     with store.begin() as conn:
-        total = conn.execute(select(func.count()).select_from(inv).where(*where)).scalar_one()
-        rows = conn.execute(select(inv).where(*where).order_by(inv.c.id.desc()).offset(offset).limit(limit))
+        total, rows = fetch_page(conn, inv, where, inv.c.id.desc(), offset, limit)
         return Page([_to_invitation(r, now) for r in rows], total, offset, limit)
 
 

@@ -16,14 +16,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from . import masking
 from .errors import FieldError, InvitationRefused, NotAllowed, NotFound, ReasonRequired, ValidationFailed
 from .invitations import code_hash, normalize_code, redeem, state_of
 from .registration import Registration, validate
-from .store import Actor, Page, PeopleStore
+from .store import Actor, Page, PeopleStore, fetch_page, one_of
 from .tables import audit_log, invitations as inv, profiles as prof
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,31}$")
@@ -64,6 +64,13 @@ class ProfileView:
 
 def subject(username: str) -> str:
     return f"profile {username}"
+
+
+def audit_profile(
+    store: PeopleStore, conn, at: datetime, actor: str, action: str, username: str, reason: str = "", detail=None
+) -> None:
+    """Record `action` on `username`'s profile in the audit log, in the caller's transaction."""
+    store.audit.append(conn, at=at, actor=actor, action=action, subject=subject(username), reason=reason, detail=detail)
 
 
 def _decrypt(store: PeopleStore, row, field_name: str) -> str:
@@ -211,12 +218,13 @@ def register(
             )
         except IntegrityError:  # a concurrent registration with the same ID number or name won the race
             raise ValidationFailed([FieldError("id_number", "id_registered")]) from None
-        store.audit.append(
+        audit_profile(
+            store,
             conn,
-            at=now,
-            actor=name,
-            action="register",
-            subject=subject(name),
+            now,
+            name,
+            "register",
+            name,
             detail={"invitation": invitation.id, "status": status, "consent_version": store.consent_version},
         )
     return Registered(name, status, data.institution, tuple(json.loads(invitation.courses)))
@@ -247,14 +255,8 @@ def _set_status(
         if status == "active":
             values.update(approved_at=now, approved_by=actor.username)
         conn.execute(prof.update().where(prof.c.id == row.id).values(**values))
-        store.audit.append(
-            conn,
-            at=now,
-            actor=actor.username,
-            action=action,
-            subject=subject(username),
-            reason=reason,
-            detail={"from": row.status, "to": status},
+        audit_profile(
+            store, conn, now, actor.username, action, username, reason=reason, detail={"from": row.status, "to": status}
         )
         return _view(store, profile_row(conn, username))
 
@@ -287,6 +289,16 @@ def get_profile(store: PeopleStore, actor: Actor, username: str) -> ProfileView:
     return _view(store, row)
 
 
+def real_names(store: PeopleStore, usernames: list[str]) -> dict[str, str]:
+    """username -> registered real name, for those of `usernames` with a profile. Names only: the
+    course's formgrader shows its learners by name, and needs nothing else of their data."""
+    if not usernames:
+        return {}
+    with store.begin() as conn:
+        rows = conn.execute(select(prof.c.username, prof.c.name).where(prof.c.username.in_(usernames)))
+        return {row.username: row.name for row in rows if row.name}
+
+
 def list_profiles(
     store: PeopleStore,
     actor: Actor,
@@ -302,15 +314,11 @@ def list_profiles(
     `search` matches the start of the username or the name (or a full email).
     """
     where = []
-    if not actor.is_admin:
-        actor.require_manage(institution or actor.institution or "")
-        institution = actor.institution
+    institution = actor.listing_scope(institution)
     if institution:
         where.append(prof.c.institution == institution)
     if status:
-        if status not in STATUSES:
-            raise ValueError(f"status {status!r}: use one of {', '.join(STATUSES)}")
-        where.append(prof.c.status == status)
+        where.append(prof.c.status == one_of("status", status, STATUSES))
     search = unicodedata.normalize("NFKC", search or "").strip()
     if search:
         escaped = search.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
@@ -322,8 +330,7 @@ def list_profiles(
             )
         )
     with store.begin() as conn:
-        total = conn.execute(select(func.count()).select_from(prof).where(*where)).scalar_one()
-        rows = conn.execute(select(prof).where(*where).order_by(prof.c.username).offset(offset).limit(limit)).all()
+        total, rows = fetch_page(conn, prof, where, prof.c.username, offset, limit)
     return Page([_view(store, r) for r in rows], total, offset, limit)
 
 
@@ -342,14 +349,8 @@ def reveal(store: PeopleStore, actor: Actor, username: str, field: str, reason: 
     with store.begin() as conn:
         row = profile_row(conn, username)
         actor.require_manage(row.institution)
-        store.audit.append(
-            conn,
-            at=now,
-            actor=actor.username,
-            action="reveal",
-            subject=subject(username),
-            reason=reason.strip(),
-            detail={"field": field},
+        audit_profile(
+            store, conn, now, actor.username, "reveal", username, reason=reason.strip(), detail={"field": field}
         )
     return _decrypt(store, row, field)
 
@@ -366,14 +367,7 @@ def export_personal_data(
     now = store.now()
     with store.begin() as conn:
         row = profile_row(conn, username)
-        store.audit.append(
-            conn,
-            at=now,
-            actor=actor.username,
-            action="export_personal_data",
-            subject=subject(username),
-            reason=reason.strip(),
-        )
+        audit_profile(store, conn, now, actor.username, "export_personal_data", username, reason=reason.strip())
         history = store.audit.entries(conn, subject=subject(username), limit=10_000)
     data = {
         k: (v.isoformat() if isinstance(v, datetime) else v)
@@ -395,14 +389,7 @@ def request_deletion(store: PeopleStore, actor: Actor, reason: str = "") -> Prof
     with store.begin() as conn:
         row = profile_row(conn, actor.username, lock=True)
         conn.execute(prof.update().where(prof.c.id == row.id).values(deletion_requested_at=now))
-        store.audit.append(
-            conn,
-            at=now,
-            actor=actor.username,
-            action="request_deletion",
-            subject=subject(actor.username),
-            reason=reason,
-        )
+        audit_profile(store, conn, now, actor.username, "request_deletion", actor.username, reason=reason)
         return _view(store, profile_row(conn, actor.username))
 
 
@@ -426,12 +413,13 @@ def complete_deletion(store: PeopleStore, actor: Actor, username: str, reason: s
         if row.invitation_id is not None:
             conn.execute(inv.update().where(inv.c.id == row.invitation_id).values(name=None, department=None))
         conn.execute(prof.delete().where(prof.c.id == row.id))
-        store.audit.append(
+        audit_profile(
+            store,
             conn,
-            at=now,
-            actor=actor.username,
-            action="delete_profile",
-            subject=subject(username),
+            now,
+            actor.username,
+            "delete_profile",
+            username,
             reason=reason.strip(),
             detail={"requested": row.deletion_requested_at is not None},
         )

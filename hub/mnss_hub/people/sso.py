@@ -11,7 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from .errors import NotAllowed
-from .profiles import profile_row, subject
+from .profiles import audit_profile, profile_row
 from .store import Actor, PeopleStore
 from .tables import sso_links
 
@@ -39,14 +39,7 @@ def link(store: PeopleStore, actor: Actor, username: str, issuer: str, sub: str)
             if actor.username != username:
                 actor.require_manage(row.institution)
             conn.execute(sso_links.insert().values(issuer=issuer, subject=sub, username=username, linked_at=now))
-            store.audit.append(
-                conn,
-                at=now,
-                actor=actor.username,
-                action="link_sso",
-                subject=subject(username),
-                detail={"issuer": issuer},
-            )
+            audit_profile(store, conn, now, actor.username, "link_sso", username, detail={"issuer": issuer})
     except IntegrityError:
         raise NotAllowed(
             "该统一身份认证账号或本账号已经绑定过", "this SSO identity or this account is already linked"
@@ -60,13 +53,7 @@ def unlink(store: PeopleStore, actor: Actor, username: str, reason: str = "") ->
         row = profile_row(conn, username, lock=True)
         actor.require_manage(row.institution)
         removed = conn.execute(sso_links.delete().where(sso_links.c.username == username)).rowcount
-        store.audit.append(
-            conn,
-            at=now,
-            actor=actor.username,
-            action="unlink_sso",
-            subject=subject(username),
-            reason=reason,
-            detail={"removed": removed},
+        audit_profile(
+            store, conn, now, actor.username, "unlink_sso", username, reason=reason, detail={"removed": removed}
         )
     return removed

@@ -16,7 +16,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Generic, TypeVar
 
-from sqlalchemy import create_engine, event, select
+from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError
 
@@ -55,6 +55,14 @@ class Actor:
                 f"({self.institution or 'none'}), not {institution!r}",
             )
 
+    def listing_scope(self, institution: str | None) -> str | None:
+        """The institution a listing is limited to: what was asked (None: all) for an admin, the
+        actor's own for an institution admin (refused when another one was asked)."""
+        if self.is_admin:
+            return institution
+        self.require_manage(institution or self.institution or "")
+        return self.institution
+
     def require_admin(self) -> None:
         if not self.is_admin:
             raise NotAllowed("只有管理员可以这样做", "only an administrator may do this")
@@ -66,6 +74,20 @@ class Page(Generic[T]):
     total: int
     offset: int
     limit: int
+
+
+def fetch_page(conn: Connection, table, where: list, order_by, offset: int, limit: int) -> tuple[int, list]:
+    """(count of all rows matching `where`, the rows of one page of them in `order_by` order)."""
+    total = conn.execute(select(func.count()).select_from(table).where(*where)).scalar_one()
+    rows = conn.execute(select(table).where(*where).order_by(order_by).offset(offset).limit(limit)).all()
+    return total, rows
+
+
+def one_of(name: str, value: str, allowed) -> str:
+    """`value` if it is one of `allowed`, else a ValueError naming the setting and the choices."""
+    if value not in allowed:
+        raise ValueError(f"{name} {value!r}: use one of {', '.join(allowed)}")
+    return value
 
 
 def _sqlite_file(url: str) -> Path | None:

@@ -9,31 +9,18 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-# The five categories of the catalog, in the order the portal shows them (course.schema.json).
-CATEGORIES = {
-    "systems": ("系统", "Systems"),
-    "networks": ("网络", "Networks"),
-    "programming": ("编程", "Programming"),
-    "data": ("数据", "Data"),
-    "ai": ("人工智能", "AI"),
-}
-LEVELS = {
-    "beginner": ("入门", "Beginner"),
-    "intermediate": ("中级", "Intermediate"),
-    "advanced": ("高级", "Advanced"),
-}
+from mnss_foundation import i18n
+
+_NAMES = i18n.load(__package__)
+CATEGORIES = _NAMES["categories"].pairs()  # in the order the portal shows them (course.schema.json)
+LEVELS = _NAMES["levels"].pairs()
 ENROLMENT = ("open", "approval", "invitation")
 
 # The states of a tutorial or an assignment for one learner.
 NOT_STARTED, IN_PROGRESS, SUBMITTED, GRADED = "not-started", "in-progress", "submitted", "graded"
-STATES = {
-    NOT_STARTED: ("未开始", "Not started"),
-    IN_PROGRESS: ("进行中", "In progress"),
-    SUBMITTED: ("已提交", "Submitted"),
-    GRADED: ("已评分", "Graded"),
-}
+STATES = _NAMES["states"].pairs()
 # A tutorial is read, not handed in: it has been opened, or not yet.
-TUTORIAL_STATES = {NOT_STARTED: ("未打开", "Not opened"), IN_PROGRESS: ("已打开", "Opened")}
+TUTORIAL_STATES = _NAMES["tutorial_states"].pairs()
 
 
 def hours(minutes: int | None) -> float | None:

@@ -12,6 +12,8 @@ from urllib.parse import quote
 
 import requests
 
+from ..hubapi import HubApiSession
+
 SERVICE = "mnss-portal"
 TOKEN_ENV = "MNSS_PORTAL_SERVICE_TOKEN"
 REQUESTS = "enrolment_requests"
@@ -34,17 +36,13 @@ class GroupError(RuntimeError):
     """The hub refused or could not be reached; nothing was changed."""
 
 
-class CourseGroups:
+class CourseGroups(HubApiSession):
     def __init__(self, api_url: str, token: str, timeout: float = 15):
-        self.api_url = api_url.rstrip("/") + "/"
-        self.session = requests.Session()
-        self.session.headers["Authorization"] = f"token {token}"
-        self.timeout = timeout
+        super().__init__(api_url, token, timeout)
 
     def _call(self, method: str, group: str, tail: str = "", **kwargs) -> dict:
-        url = f"{self.api_url}groups/{quote(group, safe='')}{tail}"
         try:
-            resp = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            resp = self.send(method, f"groups/{quote(group, safe='')}{tail}", **kwargs)
         except requests.RequestException as err:
             raise GroupError(f"{method} groups/{group}{tail}: {err}") from err
         if resp.status_code >= 300:

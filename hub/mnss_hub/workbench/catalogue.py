@@ -7,32 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import cache
 
-ROLES = {
-    "host": ("主机", "host"),
-    "switch": ("交换机", "switch"),
-    "router": ("路由器", "router"),
-    "firewall": ("防火墙", "firewall"),
-    "nat": ("NAT 网关", "NAT gateway"),
-}
-SERVICES = {
-    "dicom-scp": ("DICOM 存储服务（接收影像）", "DICOM storage service (receives images)"),
-    "dicom-scu": ("DICOM 客户端（发送影像）", "DICOM client (sends images)"),
-    "hl7-mllp": ("HL7 v2 消息（MLLP）", "HL7 v2 messages (MLLP)"),
-    "http": ("HTTP 网页服务", "HTTP web service"),
-    "mysql": ("SQL 数据库", "SQL database"),
-    "tcp-echo": ("TCP 回显", "TCP echo"),
-}
-# What the engine does with a kind of each role, for the component library.
-ROLE_DEFAULTS = {
-    "host": (
-        "一个网络命名空间，默认路由指向所在网段的网关",
-        "one network namespace, default route via its subnet's gateway",
-    ),
-    "switch": ("Linux 网桥，每个 VLAN 一个；端口没有地址", "Linux bridges, one per VLAN; no address on its ports"),
-    "router": ("转发，自动计算静态路由", "forwards, static routes computed automatically"),
-    "firewall": ("转发并按规则过滤；默认放行", "forwards and filters by its rules; default policy accept"),
-    "nat": ("转发，并向外侧邻居做地址伪装", "forwards and masquerades towards its outside neighbour"),
-}
+from mnss_foundation import i18n
+
+_TEXTS = i18n.load(__package__)
+ROLES = _TEXTS["roles"].pairs()  # role -> (zh-CN, en)
+SERVICES = _TEXTS["services"].pairs()  # service -> what it is, (zh-CN, en)
+ROLE_DEFAULTS = _TEXTS["role_defaults"].pairs()  # what the engine does with a kind of each role
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from urllib.parse import quote
 from jupyterhub.apihandlers.base import APIHandler
 from jupyterhub.handlers import BaseHandler
 from jupyterhub.user import User
-from tornado import web
+from tornado import httputil, web
 
 from . import catalogue, picture, uploads
 
@@ -54,12 +54,36 @@ class PictureHandler(BaseHandler):
         self.finish(await asyncio.to_thread(picture.template_svg, name))
 
 
+@web.stream_request_body
 class EngineeringHandler(BaseHandler):
     """Upload a topology file: checked here; a refused file is named with every problem and kept
-    nowhere; one that passed opens in the learner's lab."""
+    nowhere; one that passed opens in the learner's lab.
+
+    The body is streamed so that its size is checked before it is read: a request that declares
+    more than uploads.MAX_REQUEST_BYTES is refused at once, and one that sends more than it
+    declared (or declares nothing) stops being kept at that size. The form sends its XSRF token in
+    the URL, because the hub checks it before the body arrives."""
 
     def initialize(self, store: uploads.UploadStore):
         self.store = store
+        self.body = bytearray()
+        self.too_big = False
+
+    async def prepare(self):
+        await super().prepare()
+        if self.request.method != "POST" or self._finished:
+            return
+        declared = self.request.headers.get("Content-Length")
+        if declared is not None and declared.isdigit() and int(declared) > uploads.MAX_REQUEST_BYTES:
+            self.too_big = True
+            self.log.info("engineering: refused a %s-byte upload before reading it", declared)
+            await self.show(413, uploads.refused("request_too_big", limit=uploads.MAX_BYTES // 1024))
+
+    def data_received(self, chunk: bytes) -> None:
+        if len(self.body) + len(chunk) > uploads.MAX_REQUEST_BYTES:
+            self.too_big = True
+        if not self.too_big:
+            self.body += chunk
 
     async def show(self, status: int = 200, error: uploads.UploadRefused | None = None) -> None:
         self.set_status(status)
@@ -72,8 +96,13 @@ class EngineeringHandler(BaseHandler):
 
     @web.authenticated
     async def post(self):
-        files = self.request.files.get("topology") or []
-        upload = files[0] if files else None
+        if self.too_big:
+            return await self.show(413, uploads.refused("request_too_big", limit=uploads.MAX_BYTES // 1024))
+        fields, files = {}, {}
+        httputil.parse_body_arguments(
+            self.request.headers.get("Content-Type", ""), bytes(self.body), fields, files, self.request.headers
+        )
+        upload = (files.get("topology") or [None])[0]
         try:
             name, text = await asyncio.to_thread(
                 uploads.check, upload.filename if upload else "", upload.body if upload else b""

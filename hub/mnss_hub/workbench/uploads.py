@@ -17,46 +17,34 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from mnss_foundation import i18n
+from mnss_foundation.errors import MnssError
+
 MAX_BYTES = 512 * 1024  # an upload larger than this is refused (a 1,000-node campus is ~150 KB)
+# The whole request (the file and the form around it): a larger one is refused before it is read.
+MAX_REQUEST_BYTES = MAX_BYTES + 64 * 1024
 KEEP_SECONDS = 3600  # an upload the server has not collected by then is forgotten
 KEEP_PER_USER = 10
 SUFFIXES = (".clab.yml", ".clab.yaml", ".yaml", ".yml", ".json", ".cyjs", ".py")
 
-MESSAGES = {
-    "no_file": ("请选择一个拓扑文件。", "Choose a topology file."),
-    "too_big": (
-        "文件 {name} 有 {size} KB，超过上限 {limit} KB，未保存。",
-        "{name} is {size} KB, over the limit of {limit} KB; nothing was saved.",
-    ),
-    "file_type": (
-        "{name}：不认识的文件类型；可用 .yaml、.yml、.json、.clab.yml、.cyjs、.py",
-        "{name}: unknown file type; use .yaml, .yml, .json, .clab.yml, .cyjs or .py",
-    ),
-    "not_utf8": ("{name} 不是 UTF-8 文本。", "{name} is not UTF-8 text."),
-    "empty": ("{name} 是空文件。", "{name} is empty."),
-    "python_syntax": (
-        "{name} 第 {line} 行有 Python 语法错误：{msg}",
-        "{name}, line {line}: Python syntax error: {msg}",
-    ),
-    "python_no_topo": (
-        "{name} 中没有 Mininet 拓扑：既没有 Topo 的子类，也没有 topos 字典。",
-        "{name} holds no Mininet topology: no subclass of Topo and no topos dictionary.",
-    ),
-    "invalid": ("{name} 不是有效的拓扑，问题如下：", "{name} is not a valid topology:"),
-}
+MESSAGES = i18n.load(__package__)["uploads"]
 
 
-class UploadRefused(ValueError):
+class UploadRefused(MnssError, ValueError):
     """Why an upload was refused: a headline and the problems, each as (zh, en)."""
 
-    def __init__(self, headline: tuple[str, str], problems: list[tuple[str, str]] = ()):
+    def __init__(self, headline: tuple[str, str], problems: list[tuple[str, str]] = (), code: str = "", **details):
         self.headline, self.problems = headline, list(problems)
-        super().__init__(headline[1] + "".join(f"\n  - {en}" for _, en in self.problems))
+        super().__init__(
+            code,
+            headline[0] + "".join(f"\n  - {zh}" for zh, _ in self.problems),
+            headline[1] + "".join(f"\n  - {en}" for _, en in self.problems),
+            **details,
+        )
 
 
 def refused(key: str, problems=(), **values) -> UploadRefused:
-    zh, en = MESSAGES[key]
-    return UploadRefused((zh.format(**values), en.format(**values)), problems)
+    return UploadRefused(MESSAGES.pair(key, **values), problems, key, **values)
 
 
 def safe_name(name: str) -> str:

@@ -4,6 +4,7 @@
 - `mininet`: Mininet `Topo` objects and custom topology files into the model.
 - `mininet_file`: the model as a Mininet custom topology file.
 - `containerlab`: containerlab topology files, both ways.
+- `inventory`: a hospital's device-and-link sheet (.xlsx, or NAME.devices.csv + NAME.links.csv).
 
 Every import ends in `Topology.from_dict`, so a result is always a fully checked topology; bad
 input raises TopologyError with one line per problem, naming the node, edge or link. The importers
@@ -13,6 +14,7 @@ return `Imported` (topology + notes as data); `mnss_kernel.topology.load` picks 
 from .common import ConversionWarning, Imported
 from .containerlab import from_containerlab, import_containerlab, to_containerlab
 from .cytoscape import from_cytoscape, import_cytoscape, to_cytoscape
+from .inventory import import_inventory, load_inventory
 from .mininet import (
     from_mininet,
     import_mininet,
@@ -29,8 +31,10 @@ __all__ = [
     "from_mininet",
     "import_containerlab",
     "import_cytoscape",
+    "import_inventory",
     "import_mininet",
     "import_mininet_file",
+    "load_inventory",
     "load_mininet_file",
     "to_containerlab",
     "to_cytoscape",

@@ -102,27 +102,29 @@ def test_time_on_task_counts_work_and_caps_pauses():
     from mnss_activity.kernel import IDLE_GAP, TimeOnTask
 
     clock = TimeOnTask(now=100.0)
-    clock.cell_ran(now=130.0)  # 30 s of reading and typing
-    clock.cell_ran(now=130.0 + 3600)  # an hour away counts as one idle gap at most
-    clock.cell_ran(now=130.0 + 3600 + 45)
+    assert clock.cell_ran(now=130.0) == 30  # 30 s of reading and typing
+    assert clock.cell_ran(now=130.0 + 3600) == IDLE_GAP  # an hour away counts as one idle gap at most
+    assert clock.cell_ran(now=130.0 + 3600 + 45) == 45
     assert clock.seconds == 30 + IDLE_GAP + 45
 
 
-def test_kernel_records_executions_and_closed_with_duration(tmp_path, monkeypatch):
+def test_kernel_records_time_on_task_with_each_execution(tmp_path, monkeypatch):
     from mnss_activity import kernel
 
     monkeypatch.setenv("JPY_SESSION_NAME", "hospital-lan/lan-build/lan-build.ipynb")
     buffer = EventBuffer(tmp_path / "a.sqlite")
     hooks, exits = {}, []
     ip = type("IP", (), {"events": type("E", (), {"register": lambda self, name, fn: hooks.setdefault(name, fn)})()})()
-    kernel.register(ip, buffer, at_exit=exits.append)
+    times = iter([1000.0, 1000.0 + 42, 1000.0 + 42 + 7])  # kernel start, then two cells
+    kernel.register(ip, buffer, at_exit=exits.append, clock=lambda: next(times))
     hooks["post_run_cell"](type("Result", (), {"error_in_exec": None})())
     hooks["post_run_cell"](type("Result", (), {"error_in_exec": ZeroDivisionError()})())
     exits[0]()
     events = buffer.pending(10)
     assert [e["kind"] for e in events] == ["executed", "executed", "closed"]
     assert [e["score"] for e in events[:2]] == [1.0, 0.0]  # the second cell raised
-    assert events[2]["item"] == "hospital-lan/lan-build" and events[2]["duration"] >= 0
+    assert [e.get("duration") for e in events] == [42.0, 7.0, None]  # time on task while working
+    assert events[2]["item"] == "hospital-lan/lan-build"
 
 
 def test_the_server_and_the_service_know_the_same_event_kinds():

@@ -71,35 +71,30 @@ def test_missing_registrations_are_found(monkeypatch, registered):
     assert hooks.missing() == ["mnss_kernel.lab_started", "mnss_courses.exchange_events"]
 
 
-def test_the_server_extension_logs_an_error_when_its_hooks_are_not_installed(recording, tmp_path, monkeypatch):
-    """A stale install would lose topology runs and exchange steps without a word; say so."""
+def load_extension(tmp_path, monkeypatch) -> mock.MagicMock:
+    """Load the server extension into a mock server, with its handlers, timers and busy probe off."""
     import mnss_activity
-    from mnss_activity import busy, panel, topology_open
+    from mnss_activity import busy, panel, save_open, topology_open
 
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "secret")
     monkeypatch.setenv("HOME", str(tmp_path))
     monkeypatch.setattr(busy, "start", lambda *args: None)
-    monkeypatch.setattr(panel, "setup_handlers", lambda app: None)
-    monkeypatch.setattr(topology_open, "setup_handlers", lambda app: None)
+    for module in (panel, topology_open, save_open):
+        monkeypatch.setattr(module, "setup_handlers", lambda app: None)
     monkeypatch.setattr(mnss_activity, "PeriodicCallback", mock.MagicMock())
-    monkeypatch.setattr(plugins, "entry_points", lambda group: [])
     serverapp = mock.MagicMock()
     mnss_activity._load_jupyter_server_extension(serverapp)
+    return serverapp
+
+
+def test_the_server_extension_logs_an_error_when_its_hooks_are_not_installed(recording, tmp_path, monkeypatch):
+    """A stale install would lose topology runs and exchange steps without a word; say so."""
+    monkeypatch.setattr(plugins, "entry_points", lambda group: [])
+    serverapp = load_extension(tmp_path, monkeypatch)
     (message, *args), _ = serverapp.log.error.call_args
     assert "no hook registered for %s" in message
     assert args == ["mnss_kernel.lab_started, mnss_courses.exchange_events", plugins.REINSTALL]
 
 
 def test_the_server_extension_is_quiet_when_its_hooks_are_installed(recording, registered, tmp_path, monkeypatch):
-    import mnss_activity
-    from mnss_activity import busy, panel, topology_open
-
-    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "secret")
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setattr(busy, "start", lambda *args: None)
-    monkeypatch.setattr(panel, "setup_handlers", lambda app: None)
-    monkeypatch.setattr(topology_open, "setup_handlers", lambda app: None)
-    monkeypatch.setattr(mnss_activity, "PeriodicCallback", mock.MagicMock())
-    serverapp = mock.MagicMock()
-    mnss_activity._load_jupyter_server_extension(serverapp)
-    serverapp.log.error.assert_not_called()
+    load_extension(tmp_path, monkeypatch).log.error.assert_not_called()

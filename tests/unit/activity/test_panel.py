@@ -15,6 +15,7 @@ from mnss_activity.panel import (
     refusal,
     released_ids,
     split_item,
+    submittable,
     summary,
 )
 from mnss_recommender.catalog import Catalog, Item
@@ -64,7 +65,7 @@ def test_panel_words_exist_in_both_languages():
     keys = lambda block: set(re.findall(r"^\s+(\w+):", block, re.M))  # noqa: E731
     assert keys(zh) == keys(en) and len(keys(zh)) >= 10
     assert "我的课程" in zh and "下一步" in zh and "My courses" in en and "Next up" in en
-    for key, (zh_text, en_text) in MESSAGES.items():
+    for key, (zh_text, en_text) in MESSAGES.pairs().items():
         assert CJK.search(zh_text) and not CJK.search(en_text), key
         assert re.findall(r"{\w+}", zh_text) == re.findall(r"{\w+}", en_text), key
 
@@ -174,3 +175,20 @@ def test_learner_courses_from_learner_groups_with_progress():
 def test_catalog_knows_course_titles():
     catalog = Catalog.load(ROOT / "courses", strict=False)
     assert catalog.course_titles["hospital-lan"] == ("医院局域网基础", "Hospital LAN basics")
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"),
+    [
+        ("hospital-lan/lan-build/lan-build.ipynb", ("hospital-lan", "lan-build")),
+        ("work/hospital-lan/lan-build/notes.ipynb", ("hospital-lan", "lan-build")),
+        ("hospital-lan/tutorials/intro.ipynb", None),  # a tutorial copy is read, not handed in
+        ("lan-build/lan-build.ipynb", None),
+        ("hospital-lan/lan-build/lan-build.py", None),
+        ("../Hospital/x/y.ipynb", None),
+        (None, None),
+        (42, None),
+    ],
+)
+def test_only_notebooks_of_fetched_assignments_can_be_submitted(path, expected):
+    assert submittable(path) == expected

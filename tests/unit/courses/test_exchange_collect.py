@@ -1,8 +1,6 @@
 """`nbgrader collect` through the exchange: one learner's unusable submission is skipped with a
 message naming them, and every other learner is still collected."""
 
-import io
-import tarfile
 from datetime import UTC, datetime
 
 import pytest
@@ -12,16 +10,7 @@ from nbgrader.exchange.abc.exchange import ExchangeError
 
 from mnss_courses.exchange import archive
 from mnss_courses.exchange.client import ExchangeCollect
-
-
-def tar_with_name(name: str) -> bytes:
-    """A tar.gz as an older exchange stored it, before names were bounded."""
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
-        info = tarfile.TarInfo(name)
-        info.size = 2
-        tar.addfile(info, io.BytesIO(b"{}"))
-    return buffer.getvalue()
+from tests.support.files import tar_with_name
 
 
 class FakeService:

@@ -2,10 +2,8 @@
 a fixed user): the refusal names the problem with the right status, and nothing is stored."""
 
 import asyncio
-import io
 import json
 import logging
-import tarfile
 from types import SimpleNamespace
 
 import pytest
@@ -18,6 +16,7 @@ from mnss_courses.exchange import archive
 from mnss_courses.exchange.handlers import routes
 from mnss_courses.exchange.policy import Membership
 from mnss_courses.exchange.store import Store
+from tests.support.files import tar_with_name
 from tests.unit.courses.test_exchange_archive import gzip_bombed_pax_header
 
 COURSE, AID = "hospital-lan", "lan-build"
@@ -70,15 +69,6 @@ def submit(service, body: bytes, token: str | None = "alice") -> tuple[int, dict
     return asyncio.run(scenario())
 
 
-def tar_named(name: str) -> bytes:
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz", format=tarfile.PAX_FORMAT) as tar:
-        info = tarfile.TarInfo(name)
-        info.size = 2
-        tar.addfile(info, io.BytesIO(b"{}"))
-    return buffer.getvalue()
-
-
 def test_a_gzip_bombed_header_is_a_413(tmp_path):
     service = exchange(tmp_path)
     code, answer = submit(service, gzip_bombed_pax_header(64 * 1024 * 1024))
@@ -89,7 +79,7 @@ def test_a_gzip_bombed_header_is_a_413(tmp_path):
 @pytest.mark.parametrize("length", [300, 5000])
 def test_over_long_member_names_are_a_400(tmp_path, length):
     service = exchange(tmp_path)
-    code, answer = submit(service, tar_named("n" * length))
+    code, answer = submit(service, tar_with_name("n" * length))
     assert code == 400 and "longer than" in answer["error"] and "bytes" in answer["error"]
     assert service.store.submissions(COURSE, student="alice") == []
 

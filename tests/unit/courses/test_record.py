@@ -63,6 +63,17 @@ def test_completed_when_every_assignment_passes_and_hours_go_to_that_year():
     assert record.course("py") is None  # no event, not enrolled
 
 
+def test_time_on_task_grows_with_each_execution_before_the_notebook_is_closed():
+    events = [
+        E("lan/build", "opened", ts(2026, 3, 1)),
+        E("lan/build", "executed", ts(2026, 3, 1, 0, 5), score=1.0, duration=300),
+        E("lan/build", "executed", ts(2026, 3, 1, 0, 7), score=0.0, duration=120),
+    ]
+    assert build_record(events, TERMS).course("lan").items[0].seconds == 420  # kernel still running
+    closed = build_record([*events, E("lan/build", "closed", ts(2026, 3, 1, 1))], TERMS)
+    assert closed.course("lan").items[0].seconds == 420  # closing adds nothing counted twice
+
+
 def test_below_the_pass_mark_is_not_completed_until_a_better_grade():
     events = [E("py/one", "graded", ts(2026, 3, 1), score=0.7)]
     assert not build_record(events, TERMS).course("py").completed  # py's pass mark is 0.8

@@ -39,12 +39,12 @@ def test_the_installed_metadata_has_the_declared_hooks():
 def test_the_course_area_comes_from_its_entry_point(monkeypatch):
     course = EntryPoint("course", declared()["mnss_kernel.cli"]["course"], "mnss_kernel.cli")
     monkeypatch.setattr(plugins, "entry_points", lambda group: [course] if group == course.group else [])
-    assert cli.build_parser().get_default("areas") == ("topo", "course")
+    assert cli.build_parser().get_default("areas") == ("topo", "diagnose", "course")
 
 
 def test_a_missing_command_area_is_named_with_the_way_to_get_it(monkeypatch, capsys):
     monkeypatch.setattr(plugins, "entry_points", lambda group: [])
     assert cli.main(["course", "list"]) == 2
     err = capsys.readouterr().err
-    assert "no command area 'course' is installed (have: topo)" in err
+    assert "no command area 'course' is installed (have: topo, diagnose)" in err
     assert "'mnss_kernel.cli'" in err and "pip install --no-deps -e ." in err

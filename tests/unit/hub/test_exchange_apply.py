@@ -200,8 +200,11 @@ def test_a_formgrader_reaches_the_exchange_with_its_own_token_and_nothing_more()
     fg = {s["name"]: s for s in c.JupyterHub.services}["formgrader-hospital-lan"]
     assert fg["environment"]["MNSS_EXCHANGE_URL"].endswith("/services/mnss-exchange/")
     role = {r["name"]: r for r in c.JupyterHub.load_roles}["mnss-formgrader-hospital-lan-exchange"]
-    assert role["scopes"] == ["access:services!service=mnss-exchange"]
+    # the exchange, and the names of its own course's learners (the hub's real-names API)
+    assert role["scopes"] == ["access:services!service=mnss-exchange", "read:groups!group=hospital-lan-learners"]
     assert role["services"] == ["formgrader-hospital-lan"] and "groups" not in role and "users" not in role
+    assert fg["environment"]["MNSS_LAB_LANGUAGE"] == "zh-CN"  # the round page's default language
+    assert any(h[0] == r"/api/mnss/groups/(?P<group_name>[^/]+)/real-names" for h in c.JupyterHub.extra_handlers)
 
 
 def test_a_learner_gets_the_authoring_tools_switched_off_too(tmp_path):

@@ -94,24 +94,26 @@ def test_unknown_top_level_key(tmp_path):
     assert msg.startswith("moed: unknown key (did you mean 'mode'?)")
 
 
-def test_bad_mode_lists_the_allowed_modes(tmp_path):
-    (msg,) = problems(tmp_path, "mode: dockr\n")
-    assert msg == "mode: 'dockr' is not allowed; allowed values: local, docker, swarm"
-
-
-def test_wrong_type_names_key_value_and_expected_type(tmp_path):
-    (msg,) = problems(tmp_path, "hub:\n  port: eighty\n")
-    assert msg == "hub.port: 'eighty' is a string, expected integer"
-
-
-def test_out_of_range(tmp_path):
-    (msg,) = problems(tmp_path, "hub:\n  port: 70000\n")
-    assert msg == "hub.port: 70000 is out of range; must be <= 65535"
-
-
-def test_bad_ip_address(tmp_path):
-    (msg,) = problems(tmp_path, "hub:\n  ip: 300.1.2.3\n")
-    assert msg == "hub.ip: '300.1.2.3' is not a valid ipv4 address"
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        pytest.param(
+            "mode: dockr\n",
+            "mode: 'dockr' is not allowed; allowed values: local, docker, swarm",
+            id="bad mode lists the allowed modes",
+        ),
+        pytest.param(
+            "hub:\n  port: eighty\n",
+            "hub.port: 'eighty' is a string, expected integer",
+            id="wrong type names key, value and expected type",
+        ),
+        pytest.param("hub:\n  port: 70000\n", "hub.port: 70000 is out of range; must be <= 65535", id="out of range"),
+        pytest.param("hub:\n  ip: 300.1.2.3\n", "hub.ip: '300.1.2.3' is not a valid ipv4 address", id="bad ip address"),
+    ],
+)
+def test_a_bad_value_is_named_with_what_is_allowed(tmp_path, text, message):
+    (msg,) = problems(tmp_path, text)
+    assert msg == message
 
 
 def test_bad_pattern_explains_the_form(tmp_path):

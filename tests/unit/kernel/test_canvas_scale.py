@@ -7,7 +7,7 @@ import pytest
 
 from mnss_kernel import measure, templates
 from mnss_kernel.canvas import TopologyCanvas
-from mnss_kernel.canvas.layout import fit_scale, overlaps, tiered
+from mnss_kernel.canvas.layout import fit_scale, host_blocks, overlaps, tiered
 from mnss_kernel.canvas.results import block, group_loss, host_groups
 from mnss_kernel.catalog import role
 
@@ -156,4 +156,70 @@ def test_state_and_loss_colours_are_not_red_and_green():
     state = {rule["selector"]: rule["style"] for rule in cytoscape_style() if rule["selector"].endswith(("up", "down"))}
     assert state["node.up"]["border-color"] == "#0072b2" and state["node.down"]["border-color"] == "#d55e00"
     assert state["node.down"]["border-style"] == "dashed" and state["edge.down"]["line-style"] == "dashed"
-    assert _loss_colour(0) == "rgb(0,114,178)" and _loss_colour(100) == "rgb(213,94,0)"
+    assert _loss_colour(0) == "rgb(0,34,78)" and _loss_colour(100) == "rgb(253,234,69)"  # cividis
+
+
+def test_at_hospital_scale_hosts_are_drawn_in_one_box_per_switch():
+    campus = templates.hospital_campus_1000()
+    canvas = TopologyCanvas(campus, arrange=True, language="zh-CN")
+    blocks = host_blocks(canvas.topology)
+    boxes = {name for name, node in canvas._node_widgets.items() if node.data["kind"] == "group"}
+    assert boxes == {f"hosts:{s}" for s in blocks.values()} and len(blocks) > 900
+    for host, switch in blocks.items():
+        assert canvas._node_widgets[host].data["parent"] == f"hosts:{switch}"
+    assert canvas._node_widgets["hosts:b1d1"].data["name"] == "50 台终端"
+    drawn = set(canvas._edge_widgets)
+    assert len(drawn) == len(campus.links) - len(blocks) + len(boxes), "one line per box, none per grouped host"
+    assert ("b1d1", "hosts:b1d1") in drawn and not any(a in blocks or b in blocks for a, b in drawn)
+
+    canvas._on_node_tap({"data": {"id": "hosts:b1d1"}})
+    assert canvas._selection == ("b1d1",), "a click on the box selects its switch"
+    host = next(h for h, s in blocks.items() if s == "b1d1")
+    canvas._on_node_tap({"data": {"id": host}})
+    click(canvas, "mnss-uplink")
+    assert set(canvas._selection) == {host, "b1d1"}, "the hidden link is editable from its host"
+
+    class Broken(RunningLab):
+        def status(self):
+            return {
+                "nodes": {n.name: True for n in campus.nodes},
+                "links": {f"{link.a}-{link.b}": host not in (link.a, link.b) for link in campus.links},
+            }
+
+    canvas.lab = Broken(campus)
+    canvas._show_state()
+    assert canvas._node_widgets[host].classes == "down", "a grouped host shows its link's state"
+    assert canvas._node_widgets["b1d1"].classes == "up" and canvas._node_widgets["hosts:b1d1"].classes == ""
+    canvas.lab = None
+
+    canvas.group_toggle.value = False  # the "group hosts" toggle
+    assert len(canvas._edge_widgets) == len(campus.links) and "hosts:b1d1" not in canvas._node_widgets
+    assert "parent" not in canvas._node_widgets[host].data
+    small = TopologyCanvas("hospital-campus", language="en")
+    assert not small.group_toggle.value and len(small._edge_widgets) == len(small.topology.links)
+    style = {rule["selector"]: rule["style"] for rule in canvas.graph.cytoscape_style}
+    assert style["node"]["min-zoomed-font-size"] == 5 and style["edge"]["min-zoomed-font-size"] == 5
+
+
+def test_add_connect_and_delete_work_from_lists_and_buttons_alone():
+    """What the keyboard reaches: the kind list and Add, the two node lists, Connect and Delete."""
+    canvas = TopologyCanvas(templates.linear(2), language="zh-CN")
+    click(canvas, "mnss-add")
+    new = canvas.topology.nodes[-1].name
+    canvas.node_select.value = new
+    assert canvas._selection == (new,)
+    click(canvas, "mnss-connect-selected")
+    assert "请先在“选择节点”中选一个节点" in canvas.message.value, "no target chosen: told what to do"
+    canvas.connect_to.value = "s1"
+    click(canvas, "mnss-connect-selected")
+    assert canvas.topology.link(new, "s1") and f"已连接 {new} — s1" in canvas.message.value
+    canvas._on_node_tap({"data": {"id": "h1"}})
+    assert canvas.node_select.value == "h1", "a click shows in the list too"
+    click(canvas, "mnss-delete")
+    assert "h1" not in [n.name for n in canvas.topology.nodes] and canvas.node_select.value == ""
+    canvas.node_select.value = "zz9"
+    assert "没有名为“zz9”的节点" in canvas.message.value and canvas._selection == ()
+    canvas.node_select.value = new
+    canvas.connect_to.value = "h9"
+    click(canvas, "mnss-connect-selected")
+    assert "没有名为“h9”的节点" in canvas.message.value

@@ -12,6 +12,7 @@ from mnss_kernel.runtime import EngineError, Lab, lab as lab_module
 from mnss_kernel.runtime.ledger import Ledger, LinkAdminDown, PortInVlan, RateCap, RouteWithdrawn, ends
 from mnss_kernel.runtime.shaping import Shape, install_lines, of_link, reshape_lines
 from mnss_kernel.topology import Topology
+from tests.support.topologies import nodes
 
 
 def test_same_fault_twice_is_refused_and_repairing_one_not_in_effect_too():
@@ -123,13 +124,7 @@ def test_a_cap_looser_than_the_planned_rate_changes_nothing():
 # -- the Lab's commands, with the kernel recorded ------------------------------------------------
 TOPO = Topology.from_dict(
     {
-        "nodes": [
-            {"name": "h1", "kind": "host"},
-            {"name": "s1", "kind": "switch"},
-            {"name": "r1", "kind": "router"},
-            {"name": "r2", "kind": "router"},
-            {"name": "h2", "kind": "host"},
-        ],
+        "nodes": nodes("h1:host", "s1:switch", "r1:router", "r2:router", "h2:host"),
         "links": [
             {"a": "h1", "b": "s1", "vlan": 10},
             {"a": "s1", "b": "r1", "vlan": 10},

@@ -4,6 +4,7 @@ import pytest
 
 from mnss_kernel.measure import parse_fping, parse_iperf3, parse_ping, parse_traceroute
 from mnss_kernel.runtime.shell import EngineError
+from tests.support.topologies import links, nodes
 
 PING_OK = """PING 10.0.0.11 (10.0.0.11) 56(84) bytes of data.
 
@@ -96,13 +97,8 @@ def test_ping_matrix_includes_routers_sends_three_per_pair_in_the_c_locale():
 
     topo = Topology.from_dict(
         {
-            "nodes": [
-                {"name": "h1", "kind": "host"},
-                {"name": "r1", "kind": "router"},
-                {"name": "h2", "kind": "host"},
-                {"name": "s1", "kind": "switch"},
-            ],
-            "links": [{"a": "h1", "b": "s1"}, {"a": "r1", "b": "s1"}, {"a": "r1", "b": "h2"}],
+            "nodes": nodes("h1:host", "r1:router", "h2:host", "s1:switch"),
+            "links": links("h1-s1", "r1-s1", "r1-h2"),
         }
     )
     lab = RecordingLab(topo)

@@ -5,10 +5,7 @@ import ipaddress
 import pytest
 
 from mnss_kernel.topology import Topology, TopologyError, plan
-
-
-def nodes(*specs):
-    return [{"name": n, "kind": k} for n, k in (s.split(":") for s in specs)]
+from tests.support.topologies import links, nodes
 
 
 def errors(data):
@@ -206,13 +203,7 @@ def test_plan_auto_routes_follow_shortest_paths():
     topo = Topology.from_dict(
         {
             "nodes": nodes("h1:host", "r1:router", "r2:router", "r3:router", "h3:host"),
-            "links": [
-                {"a": "h1", "b": "r1"},
-                {"a": "r1", "b": "r2"},
-                {"a": "r2", "b": "r3"},
-                {"a": "r3", "b": "h3"},
-                {"a": "r1", "b": "r3"},
-            ],
+            "links": links("h1-r1", "r1-r2", "r2-r3", "r3-h3", "r1-r3"),
         }
     )
     p = plan(topo)

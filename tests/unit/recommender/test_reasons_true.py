@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from mnss_recommender import Catalog, Hybrid, Interactions
+from mnss_recommender import Catalog, Hybrid, HybridSettings, Interactions
 from mnss_recommender.evaluate import temporal_split
 from mnss_recommender.nextup import next_up
 from mnss_recommender.profiles import category_title
@@ -27,6 +27,7 @@ class Facts:
         self.touched = set(own.items.tolist())
         self.completed = set(own.completed_items().tolist())
         self.takers = np.bincount(train.items, minlength=len(catalog))
+        self.train = train
         rows = train.learner_rows()
         self.pairs = set(zip(rows.tolist(), train.items.tolist(), strict=True))
         self.sequences = [
@@ -36,6 +37,11 @@ class Facts:
     def item(self, title: str) -> int:
         assert title in self.by_title, f"the reason names {title!r}, which is no item's title"
         return self.by_title[title]
+
+    def started_within(self, i: int, days: int) -> int:
+        """Learners whose first event on item i is in the last `days` days of the training events."""
+        since = self.train.first_seen.max() - days * 86400.0
+        return int(((self.train.items == i) & (self.train.first_seen >= since)).sum())
 
     def prerequisites(self, i: int) -> set[int]:
         return {self.catalog.index[p] for p in self.catalog.items[i].prerequisites if p in self.catalog.index}
@@ -90,6 +96,9 @@ def check_reason(facts: Facts, index: int, en: str, zh: str, enrolled: set[str])
         assert index in facts.touched and index not in facts.completed, en
     elif m := re.fullmatch(r"taken by (\d+) learners", en):
         assert int(m[1]) == facts.takers[index] > 0, f"{en}: {facts.takers[index]} in the training events"
+    elif m := re.fullmatch(r"started by (\d+) learners in the last (\d+) days", en):
+        assert int(m[1]) == facts.started_within(index, int(m[2])) > 0, f"{en}: not in the training events"
+        assert zh == f"最近 {m[2]} 天有 {m[1]} 位学员开始学它", zh
     elif m := re.fullmatch(r"popular with learners in (.+)", en):
         assert m[1] == category_title(it.category)[1] and facts.takers[index] > 0, en
     elif m := re.fullmatch(r"where new learners (in .+ )?most often start", en):
@@ -136,6 +145,24 @@ def test_one_course_at_most_one_outside_and_every_reason_backed_by_the_learners_
     assert len(seen_kinds) >= 4, f"only a few kinds of reason were checked: {seen_kinds}"
 
 
+def test_reasons_of_what_was_taken_lately_are_backed_too(world):
+    """The same checks with "taken lately" in the blend and in new learners' lists (as tuning may set)."""
+    catalog, _, train, everything = world
+    settings = HybridSettings(trend_half_life=7.0, cold_trend=4.0, cold_half_life=3.0)
+    settings.weights = {**settings.weights, "trending": 8.0}
+    model = Hybrid(catalog, settings).fit(train)
+    courses = sorted(catalog.course_titles)
+    said = 0
+    for n, learner in enumerate(everything.learners[:60] + ["newcomer-1", "newcomer-2", "newcomer-3"]):
+        own = everything.history(learner)
+        course = catalog.items[int(own.items[-1])].course if len(own) else courses[n % len(courses)]
+        facts = Facts(catalog, train, own)
+        for r in next_up(model, catalog, learner, own, [course], k=5):
+            check_reason(facts, catalog.index[r["item"]], r["reason_en"], r["reason_zh"], {course})
+            said += " learners in the last " in r["reason_en"]
+    assert said, "no reason said what was taken lately: the check was not exercised"
+
+
 def test_the_checker_catches_a_false_reason(world):
     catalog, model, train, everything = world
     learner = everything.learners[0]
@@ -154,6 +181,9 @@ def test_the_checker_catches_a_false_reason(world):
         )
     with pytest.raises(AssertionError):
         check_reason(facts, other, f"taken by {facts.takers[other] + 1} learners", "", set())
+    lately = facts.started_within(other, 30)
+    with pytest.raises(AssertionError, match="not in the training events"):
+        check_reason(facts, other, f"started by {lately + 1} learners in the last 30 days", "", set())
     course = catalog.items[other].course
     with pytest.raises(AssertionError):
         check_reason(

@@ -116,3 +116,27 @@ def test_top_k_order_ties_and_mask():
     assert scoring.top_k(scores, mask, 10).tolist() == [1, 0, 2, 3]
     assert scoring.top_k(scores, np.zeros(5, bool), 3).tolist() == []
     assert scoring.top_k(np.zeros(6), np.ones(6, bool), 2).tolist() == [0, 1]
+
+
+def test_trending_halves_a_start_every_half_life_and_counts_recent_starts():
+    items = np.array([0, 0, 1, 2, 2, 2])
+    first_seen = np.array([100.0, 90.0, 100.0, 80.0, 80.0, 60.0])  # now = 100, half-life 10
+    assert scoring.trending(items, first_seen, 4, 100.0, 10.0) == pytest.approx([1.5, 1.0, 0.25 + 0.25 + 0.0625, 0.0])
+    assert scoring.trending(items, first_seen, 4, 100.0, 0.0).tolist() == [2, 1, 3, 0]  # no decay: counts
+    assert scoring.started_since(items, first_seen, 4, 80.0).tolist() == [2, 1, 2, 0]
+
+
+def test_ease_weights_are_the_ridge_regression_of_each_item_on_the_others():
+    """Steck's closed form B = I - P diag(1/diag P), P = (X'X + l2 I)^-1, against each column's own
+    ridge regression with a zero diagonal: B[-j, j] = (X_-j' X_-j + l2 I)^-1 X_-j' x_j."""
+    from scipy import sparse
+
+    x = np.array([[1, 1, 0, 0], [1, 0, 1, 0], [0, 1, 1, 1], [1, 1, 1, 0], [0, 0, 1, 1]], float)
+    l2 = 0.5
+    b = scoring.ease_weights(sparse.csr_matrix(x), l2)
+    for j in range(4):
+        others = [c for c in range(4) if c != j]
+        xo = x[:, others]
+        expected = np.linalg.solve(xo.T @ xo + l2 * np.eye(3), xo.T @ x[:, j])
+        assert b[others, j] == pytest.approx(expected, abs=1e-5)
+        assert b[j, j] == 0

@@ -120,7 +120,7 @@ def test_evaluate_and_tune_on_a_small_simulation():
     by = {r.model: r for r in results}
     assert by["hybrid"].ndcg > by["popularity"].ndcg
     weights = tune_hybrid(temporal_split(sim.log()).train, CAT, sim.profiles)
-    assert set(weights) == {"popular", "also_took", "next", "content", "prerequisite", "unlocked", "ease"}
+    assert set(weights) == {"popular", "also_took", "next", "content", "prerequisite", "unlocked", "ease", "trending"}
     table = format_table(results)
     assert "NDCG@10" in table and "hybrid" in table
 

@@ -22,6 +22,13 @@ def fill(store, n=5):
             )
 
 
+def forge(conn, log: AuditLog, previous, actor: str, action: str, subject: str) -> None:
+    """Insert entry 3 after `previous`, chained and hashed as `log` would (with its key, or none)."""
+    digest = log._hash(3, previous.at, actor, action, subject, "", "{}", previous.hash)
+    values = {"actor": actor, "action": action, "subject": subject, "reason": "", "detail": "{}"}
+    conn.execute(audit_log.insert().values(seq=3, at=previous.at, prev_hash=previous.hash, hash=digest, **values))
+
+
 def test_intact_chain_verifies(store):
     assert store.verify_audit() is None  # empty
     fill(store)
@@ -63,22 +70,7 @@ def test_inserted_entry_is_found(store):
         conn.execute(text("UPDATE mnss_audit_log SET seq = seq + 100 WHERE seq > 2"))
         conn.execute(text("UPDATE mnss_audit_log SET seq = seq - 99 WHERE seq > 100"))
         second = conn.execute(select(audit_log).where(audit_log.c.seq == 2)).one()
-        fake = AuditLog(b"a guessed key of 32 bytes.......")._hash(
-            3, second.at, "admin", "login", "x", "", "{}", second.hash
-        )
-        conn.execute(
-            audit_log.insert().values(
-                seq=3,
-                at=second.at,
-                actor="admin",
-                action="login",
-                subject="x",
-                reason="",
-                detail="{}",
-                prev_hash=second.hash,
-                hash=fake,
-            )
-        )
+        forge(conn, AuditLog(b"a guessed key of 32 bytes......."), second, "admin", "login", "x")
     broken = store.verify_audit()
     assert broken.seq == 3 and "changed" in broken.problem
 
@@ -87,20 +79,7 @@ def test_appended_entry_without_the_key_is_found(store):
     fill(store, 2)
     with store.begin() as conn:
         last = conn.execute(select(audit_log).where(audit_log.c.seq == 2)).one()
-        digest = AuditLog(None)._hash(3, last.at, "x", "y", "z", "", "{}", last.hash)  # plain SHA-256
-        conn.execute(
-            audit_log.insert().values(
-                seq=3,
-                at=last.at,
-                actor="x",
-                action="y",
-                subject="z",
-                reason="",
-                detail="{}",
-                prev_hash=last.hash,
-                hash=digest,
-            )
-        )
+        forge(conn, AuditLog(None), last, "x", "y", "z")  # plain SHA-256
     assert store.verify_audit().seq == 3
 
 

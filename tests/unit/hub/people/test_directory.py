@@ -21,25 +21,21 @@ def test_options_for_a_form_in_each_language():
 
 
 def test_bad_file_names_each_problem(tmp_path):
-    path = tmp_path / "dir.yaml"
-    path.write_text(
-        "institutions:\n  - {name: A, departments: [{name: X}, {name: X}]}\n  - {name: A, departments: []}\n"
-        "positions: [{id: Staff, zh-CN: 职员, en: Staff}]\ntitles: []\n",
-        encoding="utf-8",
-    )
-    with pytest.raises(DirectoryError) as err:
-        directory.load(path)
-    assert "positions[0].id: 'Staff' does not match" in str(err.value)
-    assert "titles: [] should be non-empty" in str(err.value)
-    path.write_text(
-        "institutions:\n  - {name: A, departments: [{name: X}, {name: X}]}\n  - {name: A, departments: []}\n"
-        "positions: [{id: staff, zh-CN: 职员, en: Staff}]\ntitles: [{id: t, zh-CN: 工, en: E}]\n",
-        encoding="utf-8",
-    )
-    with pytest.raises(DirectoryError) as err:
-        directory.load(path)
-    assert "institutions[0].departments[1].name: 'X' appears twice" in str(err.value)
-    assert "institutions[1].name: 'A' appears twice" in str(err.value)
+    twice = "institutions:\n  - {name: A, departments: [{name: X}, {name: X}]}\n  - {name: A, departments: []}\n"
+
+    def refusal(rest: str) -> str:
+        path = tmp_path / "dir.yaml"
+        path.write_text(twice + rest, encoding="utf-8")
+        with pytest.raises(DirectoryError) as err:
+            directory.load(path)
+        return str(err.value)
+
+    schema = refusal("positions: [{id: Staff, zh-CN: 职员, en: Staff}]\ntitles: []\n")
+    assert "positions[0].id: 'Staff' does not match" in schema
+    assert "titles: [] should be non-empty" in schema
+    names = refusal("positions: [{id: staff, zh-CN: 职员, en: Staff}]\ntitles: [{id: t, zh-CN: 工, en: E}]\n")
+    assert "institutions[0].departments[1].name: 'X' appears twice" in names
+    assert "institutions[1].name: 'A' appears twice" in names
 
 
 def test_missing_file(tmp_path):

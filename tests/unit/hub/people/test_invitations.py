@@ -19,17 +19,9 @@ from mnss_hub.people import (
     profiles,
 )
 from mnss_hub.people.tables import audit_log, invitations
+from tests.support.files import xlsx
 
 from .conftest import HOSPITAL, form
-
-
-def xlsx(rows) -> bytes:
-    book = openpyxl.Workbook()
-    for row in rows:
-        book.active.append(row)
-    buf = io.BytesIO()
-    book.save(buf)
-    return buf.getvalue()
 
 
 def count(store, table=invitations):

@@ -200,3 +200,9 @@ def test_an_erased_person_leaves_no_clear_data_in_the_database_files(store, admi
     for path in files:
         data = path.read_bytes()
         assert "钱七".encode() not in data and b"qian.erased@example.org" not in data, path.name
+
+
+def test_real_names_answers_names_only_of_those_asked(store, admin):
+    profiles.register(store, invite(store, admin), form())
+    assert profiles.real_names(store, ["zhang.san", "nobody"]) == {"zhang.san": "张三"}
+    assert profiles.real_names(store, ["nobody"]) == {} and profiles.real_names(store, []) == {}

@@ -1,0 +1,212 @@
+"""The grading round in docker mode, in Chromium, on the zh-CN pages: the instructor releases on
+the course's round page (批改作业 on the hub home), the learner opens the assignment with one click
+on the course page (her server is a container), writes the solutions and submits from JupyterLab's
+assignment list; the instructor collects, autogrades, releases feedback and exports the grades
+there, seeing the learner by her real name; the learner sees her score on the course page.
+
+One docker-mode hub for the module; its containers, volumes and network are removed afterwards.
+Screenshots go to test-artifacts/docker-round-*.png.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import os
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+import requests
+
+from mnss_hub import siteconfig
+from mnss_hub.hubclient import HubClient
+from mnss_hub.people import ADMIN, Actor, invitations, profiles, site as people_site
+from tests.support import coursework, dockerhub, formgrader as formgrader_checks
+from tests.support.browser import browser_page, chromium_path, screenshot
+from tests.support.hubproc import ROOT, create_accounts, free_ports, password, running_hub
+
+pytestmark = [
+    pytest.mark.integration,
+    pytest.mark.browser,
+    pytest.mark.docker,
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="formgraders run as their own accounts: the hub must be root"),
+    pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed (make test installs it)"),
+]
+
+RUN = f"r{os.getpid()}"
+COURSE, ASSIGNMENT, MAX_SCORE = "hospital-lan", "lan-build", 10
+LEARNER, TEACHER, REAL_NAME = f"wxm{RUN}", f"tch{RUN}", "王小明"
+
+
+def register_profile(config: dict, username: str, name: str) -> None:
+    """A real-name profile, through the people store's own invitation and registration."""
+    store = people_site.open_store(siteconfig.validate(config))
+    try:
+        code = invitations.create_invitation(store, Actor("admin", ADMIN), invitations.InvitationRequest("示例医院"))
+        form = {
+            "name": name,
+            "gender": "male",
+            "id_number": "110101199003071233",
+            "institution": "示例医院",
+            "department": "信息中心",
+            "position": "staff",
+            "title": "engineer",
+            "mobile": "13812345678",
+            "email": "wang.xm@example.cn",
+            "wechat": "",
+            "remarks": "",
+            "consent": "on",
+        }
+        assert profiles.register(store, code.code, form, username=username).username == username
+    finally:
+        store.close()
+
+
+@pytest.fixture(scope="module")
+def hub(tmp_path_factory):
+    dockerhub.require_engine()
+    work = tmp_path_factory.mktemp("round")
+    state = work / "state"
+    config = dockerhub.docker_site(state, RUN, subnet_offset=25)
+    config["courses"] = {
+        "enabled": True,
+        "exchange_port": free_ports(1)[0],
+        "catalog": str(ROOT / "courses"),
+        "members": [{"course": COURSE, "learners": [LEARNER], "instructors": [TEACHER]}],
+    }
+    try:
+        state.mkdir(parents=True)
+        register_profile(config, LEARNER, REAL_NAME)
+        create_accounts(state, (LEARNER, TEACHER))
+        with running_hub(work / "hub", config, up_timeout=240) as (url, proc, log):
+            yield SimpleNamespace(url=url, log=log, work=work)
+    finally:
+        dockerhub.remove_leftovers(config, RUN)
+
+
+def sign_in(page, url: str, user: str) -> None:
+    page.goto(url + "hub/login")
+    page.fill("#username_input", user)
+    page.fill("#password_input", password(user))
+    page.click("#login_submit")
+    page.wait_for_load_state()
+
+
+def round_row(page):
+    return page.locator(f'.mnss-assignment[data-assignment="{ASSIGNMENT}"]')
+
+
+def round_step(page, action: str, state: str, shot: str) -> None:
+    """Click a step's button in the assignment's row; the page comes back with the step's notice
+    and the row in `state`, or the test fails with the error the page shows."""
+    with page.expect_navigation(timeout=300_000):
+        round_row(page).locator(f"button.mnss-{action}").click()
+    error = page.locator("#mnss-error")
+    assert error.count() == 0, error.inner_text()
+    assert page.locator("#mnss-notice").count() == 1
+    assert round_row(page).get_attribute("data-state") == state, round_row(page).inner_text()
+    screenshot(page, f"docker-round-{shot}")
+
+
+def write_and_submit(page, url: str) -> None:
+    """One click on the course page opens the assignment in her container's JupyterLab (fetched
+    from the exchange); she writes the solution cells, saves, and submits from the assignment list."""
+    page.goto(f"{url}hub/portal/course/{COURSE}")
+    page.click(f'.mnss-item[data-item="{ASSIGNMENT}"] .mnss-open')
+    page.wait_for_url(f"**/user/{LEARNER}/lab/tree/**{ASSIGNMENT}**", timeout=240_000)
+    cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
+    cells.first.wait_for(timeout=120_000)
+    for index, code in coursework.solutions(COURSE, ASSIGNMENT).items():
+        cells.nth(index).locator(".cm-content").click()
+        page.keyboard.press("Control+a")
+        page.keyboard.insert_text(code)
+    page.keyboard.press("Control+s")
+    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden).jp-mod-dirty").wait_for(state="detached", timeout=30_000)
+    screenshot(page, "docker-round-learner-written")
+    coursework.submit_in_lab(page, ASSIGNMENT)
+    screenshot(page, "docker-round-learner-submitted")
+
+
+def test_a_whole_round_by_clicking_in_docker_mode(hub, tmp_path):
+    url = hub.url
+    with browser_page() as teacher:
+        context = teacher.context.browser.new_context(locale="zh-CN", viewport={"width": 1280, "height": 800})
+        learner = context.new_page()
+        pages = {"teacher": teacher, "learner": learner}
+        try:
+            sign_in(teacher, url, TEACHER)
+            teacher.goto(url + "hub/home")
+            teacher.click(f'#mnss-grading a.mnss-round[href*="formgrader-{COURSE}"]')
+            teacher.wait_for_url(f"**/services/formgrader-{COURSE}/mnss/round", timeout=120_000)
+            assert round_row(teacher).get_attribute("data-state") == "draft"
+            assert "草稿" in round_row(teacher).inner_text()
+            round_step(teacher, "release", "released", "1-released")
+            assert "已发布" in round_row(teacher).inner_text()
+
+            sign_in(learner, url, LEARNER)
+            write_and_submit(learner, url)
+            box = dockerhub.docker("inspect", "--format", "{{.State.Running}}", f"mnss-{LEARNER}", check=False)
+            assert box.stdout.strip() == "true", box  # her lab was her container
+
+            round_step(teacher, "collect", "submitted", "2-collected")
+            learner_line = round_row(teacher).locator(f'.mnss-learner[data-learner="{LEARNER}"]')
+            assert f"{REAL_NAME} ({LEARNER})" in learner_line.inner_text() and "待评分" in learner_line.inner_text()
+            round_step(teacher, "autograde", "graded", "3-autograded")
+            assert f"{MAX_SCORE} / {MAX_SCORE}" in learner_line.inner_text(), learner_line.inner_text()
+            round_step(teacher, "feedback", "feedback", "4-feedback")
+            assert "已发回反馈" in learner_line.inner_text()
+            with teacher.expect_download() as download:
+                teacher.click("#mnss-export")
+            rows = list(csv.DictReader(io.StringIO(download.value.path().read_text("utf-8"))))
+            mine = [r for r in rows if r["student_id"] == LEARNER and r["assignment"] == ASSIGNMENT]
+            assert len(mine) == 1 and float(mine[0]["score"]) == MAX_SCORE, rows
+            assert mine[0]["last_name"] == REAL_NAME, mine  # the real name is in the gradebook too
+
+            learner.goto(f"{url}hub/portal/course/{COURSE}")
+            state = learner.locator(f'.mnss-item[data-item="{ASSIGNMENT}"] .mnss-state').inner_text()
+            assert "已评分" in state and "100 分" in state, state
+            screenshot(learner, "docker-round-5-learner-score")
+        except Exception:
+            for who, page in pages.items():  # what each person saw when it failed
+                screenshot(page, f"docker-round-failed-{who}")
+            raise
+
+
+def test_a_step_that_cannot_run_says_why_in_both_languages(hub):
+    """Release feedback before anything is graded: the page names the cause, zh-CN and English."""
+    with browser_page() as teacher:
+        sign_in(teacher, hub.url, TEACHER)
+        teacher.goto(f"{hub.url}services/formgrader-{COURSE}/mnss/round")
+        row = teacher.locator('.mnss-assignment[data-assignment="vlan-isolation"]')
+        with teacher.expect_navigation():
+            row.locator("button.mnss-feedback").click()
+        error = teacher.locator("#mnss-error")
+        assert "vlan-isolation 还没有已评分的提交，请先自动评分" in error.inner_text()
+        teacher.click("#mnss-lang-switch")
+        assert "vlan-isolation has no graded submission: autograde first" in error.inner_text()
+        screenshot(teacher, "docker-round-error-en")
+        teacher.click("#mnss-lang-switch")  # the choice is a cookie: back to Chinese for the other pages
+
+
+def test_the_formgrader_reads_the_names_of_its_course_learners_only(hub):
+    """The service's own token (in its server's environment) gets the real names of the course's
+    learners, and is refused any other group's; a learner's token is refused too."""
+    pid = formgrader_checks.server_pid(hub.work / "state" / "grading" / COURSE)
+    environ = dict(item.split("=", 1) for item in Path(f"/proc/{pid}/environ").read_text().split("\0") if "=" in item)
+    api, token = environ["JUPYTERHUB_API_URL"].rstrip("/"), environ["JUPYTERHUB_API_TOKEN"]
+
+    def names(group: str, token: str) -> requests.Response:
+        return requests.get(
+            f"{api}/mnss/groups/{group}/real-names", headers={"Authorization": f"token {token}"}, timeout=30
+        )
+
+    assert names(f"{COURSE}-learners", token).json() == {"names": {LEARNER: REAL_NAME}}
+    # refused as JupyterHub refuses a filtered-out resource: 404, as if the group were not there
+    refused = names(f"{COURSE}-instructors", token)
+    assert refused.status_code in (403, 404) and TEACHER not in refused.text, refused.text
+    learner = HubClient(hub.url, timeout=60)
+    learner.login(LEARNER, password(LEARNER))
+    refused = names(f"{COURSE}-learners", learner.token)
+    assert refused.status_code in (403, 404) and REAL_NAME not in refused.text, refused.text

@@ -1,0 +1,66 @@
+"""A docker-mode hub for tests: the engine checked, a site config with its own network and
+volumes (named after the test run), and everything of that run removed afterwards."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.support.hubproc import site_config
+
+IMAGE = os.environ.get("MNSS_TEST_IMAGE", "mnss-lab/singleuser:latest")  # make images builds it
+
+
+def docker(*args: str, check: bool = True) -> subprocess.CompletedProcess:
+    return subprocess.run(["docker", *args], capture_output=True, text=True, check=check, timeout=120)
+
+
+def require_engine() -> None:
+    """A reachable dockerd with the image; absent outside CI is a skip that says why, in CI a failure."""
+    problem = None
+    try:
+        if docker("info", "--format", "{{json .SecurityOptions}}", check=False).returncode != 0:
+            problem = "dockerd is not running (start it: see README, 'Docker mode')"
+        elif docker("image", "inspect", IMAGE, check=False).returncode != 0:
+            problem = f"image {IMAGE} is not built (make images)"
+    except FileNotFoundError:
+        problem = "the docker client is not installed"
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+
+
+def docker_site(state: Path, run: str, subnet_offset: int = 0) -> dict:
+    """Site config of a docker-mode hub whose network and volumes carry `run` in their names."""
+    network, subnet = f"mnss-{run}", f"172.31.{200 + (os.getpid() + subnet_offset) % 50}.0/24"
+    config = site_config(
+        state,
+        culler={"enabled": False},
+        docker={
+            "network": network,
+            "subnet": subnet,
+            "volume_name": f"mnss-{run}-{{username}}",
+            "mem_limit": "1G",
+            "pids_limit": 512,
+        },
+    )
+    config["mode"] = "docker"
+    return config
+
+
+def remove_leftovers(config: dict, run: str) -> None:
+    """The run's containers, home volumes and networks."""
+    network = config["docker"]["network"]
+    names = docker("ps", "-aq", "--filter", f"network={network}", check=False).stdout.split()
+    names += docker("ps", "-aq", "--filter", f"name=^{network}-anchor$", check=False).stdout.split()
+    if names:
+        docker("rm", "-f", *names, check=False)
+    volumes = docker("volume", "ls", "-q", "--filter", f"name=mnss-{run}-", check=False).stdout.split()
+    if volumes:
+        docker("volume", "rm", "-f", *volumes, check=False)
+    docker("network", "rm", network, check=False)
+    docker("network", "rm", f"{network}-config", check=False)  # swarm mode's addresses

@@ -1,0 +1,99 @@
+"""The grading-round page's logic: where an assignment stands, what a failed step says (both
+languages, nbgrader's cause kept), and the page's text in both languages."""
+
+import pytest
+
+from mnss_courses import round_page
+from mnss_courses.round_page import STATES, Assignment, Learner, RoundError, state_of
+
+
+@pytest.mark.parametrize(
+    ("released", "submitted", "graded", "feedback", "state"),
+    [
+        (False, 0, 0, 0, "draft"),
+        (True, 0, 0, 0, "released"),
+        (True, 2, 1, 0, "submitted"),
+        (True, 2, 2, 0, "graded"),
+        (True, 2, 2, 1, "graded"),
+        (True, 2, 2, 2, "feedback"),
+        (False, 1, 0, 0, "submitted"),  # unreleased since, the submission still counts
+    ],
+)
+def test_the_state_is_the_step_every_submission_reached(released, submitted, graded, feedback, state):
+    assert state_of(released, submitted, graded, feedback) == state
+
+
+class FakeApi:
+    """nbgrader's API as far as the round's steps use it; autograde fails for `broken`."""
+
+    def __init__(self, submitted=(), graded=(), broken=()):
+        self.submitted, self.graded, self.broken, self.calls = set(submitted), set(graded), set(broken), []
+
+    def get_submitted_students(self, assignment):
+        return self.submitted
+
+    def get_autograded_students(self, assignment):
+        return self.graded
+
+    def autograde(self, assignment, student):
+        self.calls.append(("autograde", student))
+        if student in self.broken:
+            return {"success": False, "error": "Traceback ...\nOSError: [Errno 22] Invalid argument\nsee above"}
+        return {"success": True}
+
+    def generate_feedback(self, assignment):
+        self.calls.append(("generate_feedback", assignment))
+        return {"success": True}
+
+    def release_feedback(self, assignment):
+        self.calls.append(("release_feedback", assignment))
+        return {"success": True}
+
+
+def test_autograde_grades_what_is_not_graded_and_names_each_failure_with_its_cause():
+    api = FakeApi(submitted={"ann", "ben", "cai"}, graded={"ann"}, broken={"cai"})
+    with pytest.raises(RoundError) as err:
+        round_page.autograde(api, "lan-build")
+    assert api.calls == [("autograde", "ben"), ("autograde", "cai")]
+    assert "自动评分 cai失败" in err.value.zh and "OSError: [Errno 22] Invalid argument" in err.value.zh
+    assert err.value.en.startswith("Autograding cai failed: OSError: [Errno 22] Invalid argument")
+
+
+def test_steps_out_of_order_say_what_comes_first():
+    with pytest.raises(RoundError) as err:
+        round_page.autograde(FakeApi(), "lan-build")
+    assert "请先收取" in err.value.zh and "collect first" in err.value.en
+    with pytest.raises(RoundError) as err:
+        round_page.release_feedback(FakeApi(submitted={"ann"}), "lan-build")
+    assert "请先自动评分" in err.value.zh and "autograde first" in err.value.en
+    api = FakeApi(submitted={"ann"}, graded={"ann"})
+    round_page.release_feedback(api, "lan-build")
+    assert api.calls == [("generate_feedback", "lan-build"), ("release_feedback", "lan-build")]
+
+
+def render(**kw):
+    values = {
+        "course": "hospital-lan",
+        "rows": [],
+        "states": STATES,
+        "notice": None,
+        "error": None,
+        "problems": [],
+        "base": "/services/formgrader-hospital-lan",
+        "xsrf": "x",
+        "hub_home": "/hub/home",
+        "default_language": "zh-CN",
+    }
+    return round_page.TEMPLATES.get_template("round.html").render(**{**values, **kw})
+
+
+def test_the_page_carries_both_languages_real_names_and_the_error_cause():
+    row = Assignment("lan-build", True, [Learner("wxm", "王小明", True, 10, 10, True), Learner("ben", "ben", True)])
+    html = render(rows=[row], error=RoundError("收取失败：原因X", "Collecting failed: cause X"))
+    assert 'data-state="submitted"' in html and "有提交" in html and "submissions" in html
+    assert "王小明 (wxm)" in html and "10 / 10" in html and "待评分" in html and "not graded" in html
+    assert "收取失败：原因X" in html and "Collecting failed: cause X" in html
+    for action in ("release", "collect", "autograde", "feedback"):
+        assert f'value="{action}"' in html
+    assert 'href="/services/formgrader-hospital-lan/mnss/grades.csv"' in html
+    assert 'href="/services/formgrader-hospital-lan/formgrader"' in html  # manual grading stays
