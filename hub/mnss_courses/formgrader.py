@@ -20,15 +20,15 @@ launcher (root) prepares and then gives up everything:
 
 from __future__ import annotations
 
-import hashlib
 import os
 import pwd
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
 from jupyter_core.paths import jupyter_config_path
+
+from mnss_foundation import system_accounts
 
 from . import sandbox
 from .exchange.names import FORMGRADER_PREFIX
@@ -53,17 +53,6 @@ from mnss_courses.exchange.client import configure as through_the_exchange
 through_the_exchange(c)
 '''
 
-# Runs as root in the new mount namespace: $1 real root, $2 view; then drops to the account.
-MOUNT = r"""
-set -eu
-real=$1; view=$2; shift 2
-mount -t tmpfs -o mode=755,size=1m,nosuid,nodev,noexec mnss-formgrader "$(dirname "$view")"
-mkdir -p "$view"
-mount --bind "$real" "$view"
-cd "$view"
-exec "$@"
-"""
-
 
 class FormgraderError(RuntimeError):
     """The service cannot be set up; the message says what is wrong."""
@@ -74,40 +63,16 @@ def service_name(course: str) -> str:
 
 
 def account_name(course: str) -> str:
-    """The course's system account; names longer than useradd's 32 characters end in a hash."""
-    name = ACCOUNT_PREFIX + course
-    if len(name) <= 32:
-        return name
-    return f"{ACCOUNT_PREFIX}{course[:15]}-{hashlib.sha256(course.encode()).hexdigest()[:8]}"
+    """The course's system account (a hash ends names longer than useradd allows)."""
+    return system_accounts.account_name(ACCOUNT_PREFIX, course)
 
 
 def ensure_account(name: str, home: Path, course: str) -> pwd.struct_passwd:
     """The account, created as a system user without login shell when missing."""
     try:
-        return pwd.getpwnam(name)
-    except KeyError:
-        pass
-    useradd = shutil.which("useradd") or "/usr/sbin/useradd"
-    done = subprocess.run(
-        [
-            useradd,
-            "--system",
-            "--user-group",
-            "--no-create-home",
-            "--home-dir",
-            str(home),
-            "--shell",
-            "/usr/sbin/nologin",
-            "--comment",
-            f"MNSS formgrader of {course}",
-            name,
-        ],
-        capture_output=True,
-        text=True,
-    )
-    if done.returncode not in (0, 9):  # 9: created meanwhile by another start
-        raise FormgraderError(f"cannot create the system account {name}: {done.stderr.strip()}")
-    return pwd.getpwnam(name)
+        return system_accounts.ensure_account(name, home, f"MNSS formgrader of {course}")
+    except system_accounts.AccountError as err:
+        raise FormgraderError(str(err)) from err
 
 
 def prepare(course: str, root: str | Path, catalog: str | Path | None) -> Path:
@@ -160,14 +125,6 @@ def write_configs(config_dir: Path, course: str, root: Path, catalog: str | None
         os.chmod(config_dir / name, 0o644)
 
 
-def give_tree(root: Path, uid: int, gid: int) -> None:
-    """The account owns the course root (it grades there); symlinks are changed, never followed."""
-    os.chown(root, uid, gid, follow_symlinks=False)
-    for folder, dirs, files in os.walk(root):
-        for name in dirs + files:
-            os.chown(os.path.join(folder, name), uid, gid, follow_symlinks=False)
-
-
 def workspace(account: pwd.struct_passwd) -> dict[str, Path]:
     """home/ and boxes/ belong to the account; config/ is root's, so the account cannot widen it."""
     base = WORKSPACES / account.pw_name
@@ -197,7 +154,7 @@ def launch_as_account(course: str, root: Path, catalog: str | None) -> None:
     VIEW.mkdir(mode=0o755, exist_ok=True)
     sandbox.ensure_netns_etc()  # its rootless boxes cannot create it
     prepare(course, root, catalog)
-    give_tree(root, account.pw_uid, account.pw_gid)
+    system_accounts.give_tree(root, account.pw_uid, account.pw_gid)
     write_configs(paths["config"], course, root, catalog, view)
     env = {
         **os.environ,
@@ -209,31 +166,9 @@ def launch_as_account(course: str, root: Path, catalog: str | None) -> None:
         "JUPYTER_RUNTIME_DIR": str(paths["home"] / "runtime"),
         ROOT_ENV: str(root.resolve()),
     }
-    argv = [
-        "unshare",
-        "--mount",
-        "--propagation",
-        "private",
-        "--",
-        "sh",
-        "-c",
-        MOUNT,
-        "mnss-formgrader",
-        str(root.resolve()),
-        str(view),
-        "setpriv",
-        f"--reuid={account.pw_uid}",
-        f"--regid={account.pw_gid}",
-        "--init-groups",
-        "--no-new-privs",
-        # Changing the user clears the parent-death signal mnss_foundation.with_parent asked
-        # for; keep it, so this server still ends when the hub does.
-        "--pdeathsig=keep",
-        "--inh-caps=-all",
-        "--bounding-set=-all",
-        "--",
-        *singleuser_command(),
-    ]
+    argv = system_accounts.in_own_mounts(
+        root.resolve(), view, [*system_accounts.drop_to(account), *singleuser_command()]
+    )
     os.execvpe("unshare", argv, env)
 
 

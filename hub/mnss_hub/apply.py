@@ -14,7 +14,7 @@ from pathlib import Path
 
 from traitlets.config import Config
 
-from mnss_courses import formgrader
+from mnss_courses import bundle, formgrader
 from mnss_courses.exchange import SERVICE_NAME as EXCHANGE
 from mnss_foundation.server_settings import ServerSettings
 
@@ -207,6 +207,16 @@ def apply_spawn_limits(c: Config, site: dict) -> None:
 def apply_local_mode(c: Config, site: dict) -> None:
     c.JupyterHub.spawner_class = "mnss-local"
     c.LocalLabSpawner.homes_dir = str(homes_dir(site))
+    c.LocalLabSpawner.own_accounts = site["local"]["own_accounts"]
+    # Each server runs as its own account when the hub is root (spawners.LocalLabSpawner); the
+    # course sources it could otherwise read in the catalog (with their hidden tests) are hidden.
+    catalogs = [Path(site["courses"]["catalog"])] if site["courses"]["catalog"] else bundle.installed_catalogs()
+    c.LocalLabSpawner.hidden_paths = sorted({str(p.resolve() / "*" / "source") for p in catalogs})
+    c.JupyterHub.template_vars = {
+        **_already(c.JupyterHub, "template_vars", {}),
+        # the spawner's own accounts need the hub to run as root
+        "mnss_local_isolated": site["local"]["own_accounts"] and os.geteuid() == 0,
+    }
     c.LocalLabSpawner.cmd = [str(Path(sys.prefix) / "bin" / "jupyterhub-singleuser")]
 
 

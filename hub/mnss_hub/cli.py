@@ -18,7 +18,7 @@ from .accounts import AccountError, AccountStore, generate_password
 from .people import cli as people_cli
 from .portal import groups as portal_groups
 from .pseudonym import load_or_create_key
-from .spawners import LOCAL_MODE_WARNING
+from .spawners import LOCAL_MODE_ISOLATED, LOCAL_MODE_WARNING
 from .sso_links import LinkError
 
 
@@ -226,7 +226,8 @@ def cmd_run(args) -> int:
         dockerhost.prepare(site)
     ensure_admins(site)
     if site["mode"] == "local":
-        print(f"WARNING: {LOCAL_MODE_WARNING}")
+        isolated = site["local"]["own_accounts"] and os.geteuid() == 0
+        print(f"NOTE: {LOCAL_MODE_ISOLATED}" if isolated else f"WARNING: {LOCAL_MODE_WARNING}")
     print(f"MNSS Lab is starting: log in at {apply.public_url(site)}hub/login", flush=True)
     env = dict(os.environ)
     env[sessions.TOKEN_ENV] = load_or_create_key(apply.accounts_service_token_file(site)).hex()

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+import glob
+import inspect
 import json
 import os
+import pwd
 import sys
 from pathlib import Path
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner
-from traitlets import Float, Int, Unicode, default
+from traitlets import Bool, Float, Int, List, Unicode, default
 from traitlets.config import Configurable
 
 from mnss_courses.exchange import CLIENT_CONFIG_DIR
 from mnss_courses.exchange.names import INSTRUCTORS_SUFFIX
+from mnss_foundation import system_accounts
 from mnss_foundation.server_settings import ServerSettings
 from mnss_kernel.runtime import registry
 
@@ -24,6 +28,18 @@ LOCAL_MODE_WARNING = (
     "isolated from each other or from the host. Use it for a trial or a single classroom machine; "
     "use mode 'docker' for anything shared."
 )
+
+LOCAL_MODE_ISOLATED = (
+    "local mode: each user's server runs as a system account of its own (mnss-u-<name>), without "
+    "capabilities; users cannot read each other's homes, course sources or the hub's state. They "
+    "share this machine's CPU, memory and disk without limits; use mode 'docker' for those."
+)
+ACCOUNT_PREFIX = "mnss-u-"
+HOME_ENV = "MNSS_SERVER_HOME"
+HOME_VIEWS = Path("/run/mnss-home")  # in each server's mount namespace: its own home, at <account>
+RUNTIME_DIR = ".local/run"  # in the home: the server's $XDG_RUNTIME_DIR, where its labs are recorded
+LAB_GRACE = 3.0  # seconds a stopped server's labs get to end with their kernels before all is killed
+MAKE_RUNTIME_DIR = ["sh", "-c", 'mkdir -p -m 0700 "$XDG_RUNTIME_DIR" && exec "$@"', "sh"]  # as the account
 
 # JupyterLab's locale ids for the site config's language codes.
 LAB_LOCALES = {"zh-CN": "zh_CN", "en": "en"}
@@ -105,47 +121,137 @@ class LabServerSettings(Configurable):
 class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
     """Runs jupyterhub-singleuser in a private home under `homes_dir`.
 
-    Mininet needs root: in local mode the server runs as the hub's user (root when the platform
-    was started by `make run`), which is why this mode is for trials only.
+    With the hub as root (as `make run` starts it), each user's server runs as a system account of
+    its own (`mnss-u-<name>`, made on the first start), with no capability and no-new-privileges,
+    in a mount namespace where its home appears at /run/mnss-home/<account> and the folders of
+    `hidden_paths` are empty; labs in it use the engine's rootless path. Otherwise (the hub not
+    root, or `own_accounts` off) the server runs as the hub's own user, isolating nobody.
     """
 
     homes_dir = Unicode("/var/lib/mnss/homes", help="Parent directory of the per-user home directories.").tag(
         config=True
     )
 
+    own_accounts = Bool(
+        True,
+        help="With the hub running as root, run each user's server as a system account of its own "
+        "(mnss-u-<name>). Off, or with the hub not root: as the hub's user, with no isolation at all.",
+    ).tag(config=True)
+
+    hidden_paths = List(
+        Unicode(),
+        help="Folders no user's server may see (each covered by an empty tmpfs in the server's mount "
+        "namespace), e.g. every course's source/ with its hidden tests; shell wildcards allowed, "
+        "expanded at each start. Only with own accounts.",
+    ).tag(config=True)
+
     @default("home_dir_template")
     def _default_home_dir_template(self):
         return str(Path(self.homes_dir) / "{username}")
 
+    def isolated(self) -> bool:
+        return self.own_accounts and os.geteuid() == 0
+
+    def account_name(self) -> str:
+        return system_accounts.account_name(ACCOUNT_PREFIX, self.user.name)
+
+    def view(self) -> Path:
+        """The home as the server sees it (the real one may be inside root's 0700 state folder)."""
+        return HOME_VIEWS / self.account_name()
+
+    def lab_records_dir(self) -> Path | None:
+        """Where this user's server records its labs (for the admin page to list), if it runs as
+        its own account; only a folder that really lies inside the home is named."""
+        if not self.isolated():
+            return None
+        home = Path(self.home_dir).resolve()
+        folder = (home / RUNTIME_DIR / "mnss" / "labs").resolve()
+        return folder if home in folder.parents else None
+
     def get_args(self):
         args = super().get_args()
-        if os.geteuid() == 0:
+        if os.geteuid() == 0 and not self.isolated():
             args.append("--ServerApp.allow_root=True")
         return args
 
     def user_env(self, env):
         env = super().user_env(env)
         env["PATH"] = os.pathsep.join([str(Path(sys.prefix) / "bin"), env.get("PATH", os.defpath)])
+        if self.isolated():
+            name = self.account_name()
+            env.update(HOME=str(self.view()), USER=name, LOGNAME=name)
+            env["XDG_RUNTIME_DIR"] = str(self.view() / RUNTIME_DIR)  # lab records (lab_records_dir)
+            env[HOME_ENV] = str(Path(self.home_dir).resolve())  # the real home, as ps and /proc show it
         return self.lab_env(env)
 
     def prepare_home(self) -> Path:
-        """Create the home (mode 0700) and seed the JupyterLab language if the user has none."""
+        """Create the home (mode 0700) and seed the JupyterLab language for a new user. With own
+        accounts the account then gets the home, once: root never writes into a home the account
+        already owns (it could have planted links there)."""
         home = Path(self.home_dir)
+        new = not home.exists()
         home.mkdir(mode=0o700, parents=True, exist_ok=True)
+        account = self.ensure_account() if self.isolated() else None
+        if account is not None and home.lstat().st_uid == account.pw_uid:
+            return home
         settings = home / ".jupyter/lab/user-settings/@jupyterlab/translation-extension/plugin.jupyterlab-settings"
-        if not settings.exists():
+        if new or not settings.exists():
             settings.parent.mkdir(parents=True, exist_ok=True)
             settings.write_text(json.dumps({"locale": LAB_LOCALES[self.chosen_language()]}), "utf-8")
+        if account is not None:
+            (home / RUNTIME_DIR).mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(home, 0o700)
+            system_accounts.give_tree(home, account.pw_uid, account.pw_gid)
         return home
+
+    def ensure_account(self):
+        return system_accounts.ensure_account(self.account_name(), self.view(), f"MNSS learner {self.user.name}")
+
+    def make_preexec_fn(self, name):
+        if not self.isolated():
+            return super().make_preexec_fn(name)
+        return None  # the command itself changes folder (into the view) and user
 
     async def progress(self):
         yield {"progress": 50, "message": "正在启动你的 JupyterLab / Starting your JupyterLab"}
 
+    async def start(self):
+        self.log.warning(LOCAL_MODE_WARNING if not self.isolated() else LOCAL_MODE_ISOLATED)
+        self.prepare_home()
+        if not self.isolated():
+            return await super().start()
+        account = self.ensure_account()
+        plain_env = {k: v for k, v in self.environment.items() if isinstance(v, str)}
+        self.warn_if_closed(ServerSettings.from_env(plain_env).courses_dir)
+        HOME_VIEWS.mkdir(mode=0o755, exist_ok=True)
+        hidden = sorted({p for pattern in self.hidden_paths for p in glob.glob(pattern) if os.path.isdir(p)})
+        plain_cmd = self.cmd
+        as_account = [*system_accounts.drop_to(account), *MAKE_RUNTIME_DIR, *plain_cmd]
+        self.cmd = system_accounts.in_own_mounts(Path(self.home_dir).resolve(), self.view(), as_account, hidden)
+        try:
+            return await super().start()
+        finally:
+            self.cmd = plain_cmd
+
+    def warn_if_closed(self, catalog: str) -> None:
+        """The server copies tutorials from the catalog: say so in the log if its account cannot."""
+        closed = system_accounts.closed_to_others(Path(catalog)) if catalog else None
+        if closed is not None:
+            self.log.warning(
+                "The course catalog %s is not readable by the users' own accounts (%s is closed to other "
+                "users): tutorials will not open. Let other users read the catalog (its source/ folders "
+                "stay hidden from them).",
+                catalog,
+                closed,
+            )
+
     async def stop(self, now=False):
-        """Stop the server, then end every lab the user's kernels left on this machine: a lab
-        holds network namespaces of the host, which outlive the server (in the container modes
-        they go with the container)."""
+        """Stop the server, then end every lab the user's kernels left on this machine: a lab holds
+        network namespaces of the host, which outlive the server (in the container modes they go
+        with the container). With own accounts, see run_post_stop_hook."""
         await super().stop(now=now)
+        if self.isolated():
+            return
         owner = registry.owner_for(self.user.name)
         if owner:
             removed = await asyncio.to_thread(registry.end_all, owner)
@@ -154,7 +260,22 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
                     "Ended %s's labs with the server: %d network namespaces removed", self.user.name, len(removed)
                 )
 
-    async def start(self):
-        self.log.warning(LOCAL_MODE_WARNING)
-        self.prepare_home()
-        return await super().start()
+    async def run_post_stop_hook(self):
+        """With own accounts: every process of the account ends with the server (its labs live in
+        user namespaces the account owns). Here rather than in stop(), which the hub skips when the
+        server has died by itself (killed, crashed)."""
+        if self.isolated():
+            try:
+                account = pwd.getpwnam(self.account_name())
+            except KeyError:
+                account = None  # never started
+            if account is not None:
+                gone = await asyncio.to_thread(system_accounts.end_processes_of, account, LAB_GRACE)
+                self.log.info(
+                    "Ended %s's server and labs (account %s): %s",
+                    self.user.name,
+                    account.pw_name,
+                    "nothing left" if gone else "processes still left",
+                )
+        result = super().run_post_stop_hook()
+        return await result if inspect.isawaitable(result) else result

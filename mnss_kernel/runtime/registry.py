@@ -137,9 +137,12 @@ class LabRecord:
         self.path.unlink(missing_ok=True)
 
 
-def records(owner: str | None = None) -> list[LabRecord]:
+def records(owner: str | None = None, folder: Path | None = None) -> list[LabRecord]:
+    """This user's records (of `owner`, or all); `folder`: another user's records folder, to read
+    only (the hub lists a learner's labs from there; it never acts on what another user wrote)."""
+    folder = REGISTRY if folder is None else folder
     found = []
-    for path in sorted(REGISTRY.glob("*.json")) if REGISTRY.is_dir() else []:
+    for path in sorted(folder.glob("*.json")) if folder.is_dir() else []:
         try:
             rec = LabRecord(**json.loads(path.read_text()))
         except (OSError, ValueError, TypeError):

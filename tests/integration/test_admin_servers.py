@@ -15,7 +15,7 @@ from mnss_hub.hubclient import HubClient
 from mnss_kernel.runtime import registry
 from tests.support.browser import browser_page, chromium_path, screenshot, sign_in
 from tests.support.english import english_words
-from tests.support.hubproc import create_accounts, password, running_hub, site_config
+from tests.support.hubproc import create_accounts, lab_records, password, running_hub, site_config
 from tests.support.weblogin import post_login, xsrf_of
 
 pytestmark = [
@@ -78,7 +78,7 @@ def test_stopping_a_server_with_a_running_lab_asks_first(tmp_path):
             assert asked.status_code == 200 and 'id="mnss-confirm-stop"' in asked.text
             warning = asked.text.split('id="mnss-confirm-stop"')[1].split("</form>")[0]
             assert f"{BUSY} 正在运行 1 个实验（共 3 个节点）" in warning and "is running 1 lab(s) (3 nodes" in warning
-            assert running(admin, BUSY) and len(registry.records(owner)) == 1  # nothing stopped yet
+            assert running(admin, BUSY) and len(lab_records(tmp_path / "state", BUSY)) == 1  # nothing stopped yet
 
             assert stop(web, url, IDLE).status_code == 302  # no lab: no question
             admin.wait_for(IDLE, ready=False, timeout=30)
@@ -87,9 +87,9 @@ def test_stopping_a_server_with_a_running_lab_asks_first(tmp_path):
             assert confirmed.status_code == 302 and confirmed.headers["Location"].endswith(f"servers?done={BUSY}")
             admin.wait_for(BUSY, ready=False, timeout=30)
             deadline = time.monotonic() + 10
-            while registry.records(owner) and time.monotonic() < deadline:
+            while lab_records(tmp_path / "state", BUSY) and time.monotonic() < deadline:
                 time.sleep(0.2)
-            assert registry.records(owner) == []
+            assert lab_records(tmp_path / "state", BUSY) == []
 
             nurse = utf8(requests.Session())
             assert post_login(nurse, url, "nurse", password("nurse")).status_code == 302

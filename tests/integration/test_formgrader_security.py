@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from mnss_courses import formgrader
+from mnss_foundation import system_accounts
 from tests.support import formgrader as checks
 from tests.support.hubproc import ROOT, course_site, create_accounts, logged_in, running_hub
 from tests.support.learner import nbgrader_in_server, read_in_server
@@ -92,7 +93,7 @@ def test_autograde_in_the_formgrader_is_sandboxed_and_scores(hub, course, aid):
     shutil.copytree(ROOT / "courses" / course / "source" / aid, target, dirs_exist_ok=True)
     (target / "timestamp.txt").write_text("2026-11-30 01:00:00.000000 UTC")
     account = pwd.getpwnam(formgrader.account_name(course))
-    formgrader.give_tree(root, account.pw_uid, account.pw_gid)
+    system_accounts.give_tree(root, account.pw_uid, account.pw_gid)
     graded = checks.ask(base, teach, "POST", f"formgrader/api/submission/{aid}/alice/autograde")
     assert graded.status_code == 200 and graded.json()["success"], graded.text[:2000]
     submission = checks.ask(base, teach, "GET", f"formgrader/api/submission/{aid}/alice").json()

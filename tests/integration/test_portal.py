@@ -9,6 +9,8 @@ The catalog is a copy of the repository's with python-basics switched to `enrolm
 
 import os
 import shutil
+import tempfile
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -32,8 +34,18 @@ CATEGORIES = ["系统", "网络", "编程", "数据", "人工智能"]
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
     work = tmp_path_factory.mktemp("portal")
-    catalog = work / "courses"
+    # The catalog must be readable by the learners' own accounts (pytest's folder is root's alone).
+    shared = Path(tempfile.mkdtemp(prefix="mnss-portal-"))
+    shared.chmod(0o755)
+    catalog = shared / "courses"
     shutil.copytree(ROOT / "courses", catalog)
+    try:
+        yield from _hub(work, catalog)
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+
+
+def _hub(work: Path, catalog: Path):
     meta = catalog / APPROVAL / "course.yaml"
     meta.write_text(meta.read_text("utf-8") + "enrolment: approval\n", "utf-8")
     state = work / "state"

@@ -1,6 +1,7 @@
 """Local mode: stopping the learner's server (as an admin does from the admin page, through the
 hub's API) must end a lab that is still running: the lab goes with its kernel (its holder's pipe
-closes), and the spawner's end_all sweeps whatever a lab built on the host would leave."""
+closes); then the spawner ends whatever is left: every process of the server's own account (a hub
+as root), or, for servers running as the hub's user, the labs through their records (end_all)."""
 
 import os
 import time
@@ -11,7 +12,7 @@ from mnss_hub.hubclient import HubClient
 from mnss_kernel.runtime import registry
 from mnss_kernel.runtime.holder import holders
 from mnss_kernel.runtime.shell import existing_namespaces
-from tests.support.hubproc import running_hub, site_config
+from tests.support.hubproc import lab_records, running_hub, site_config
 
 pytestmark = [
     pytest.mark.integration,
@@ -32,7 +33,7 @@ print("UP", len(running.topology.nodes))
 """
 
 
-def leftovers(owner: str) -> tuple[list[str], list]:
+def leftovers(owner: str, state) -> tuple[list[str], list]:
     """The owner's namespaces (on the host, or in the private /run of a lab's holder) and records."""
     held = []
     for name, pid in holders().items():
@@ -43,7 +44,7 @@ def leftovers(owner: str) -> tuple[list[str], list]:
                 continue
     return (
         [ns for ns in existing_namespaces() if ns.startswith(f"{registry.PREFIX}-{owner}-")] + held,
-        registry.records(owner),
+        lab_records(state, USER),
     )
 
 
@@ -59,13 +60,13 @@ def test_stopping_a_server_ends_its_running_60_node_lab(tmp_path):
             kernel = admin._call("POST", f"user/{USER}/api/kernels", expect=(201,), json={"name": "python3"}).json()
             result = admin._run_in_kernel(USER, kernel["id"], SIXTY_NODES, timeout=300)
             assert result.error is None and "UP 60" in result.stdout, result
-            namespaces, records = leftovers(owner)
+            namespaces, records = leftovers(owner, tmp_path / "state")
             assert len(namespaces) == 60 and len(records) == 1
             started = time.monotonic()
             admin.stop_server(USER)
-            while any(leftovers(owner)) and time.monotonic() - started < 10:
+            while any(leftovers(owner, tmp_path / "state")) and time.monotonic() - started < 10:
                 time.sleep(0.2)
-            assert leftovers(owner) == ([], []), f"left after {time.monotonic() - started:.1f} s"
+            assert leftovers(owner, tmp_path / "state") == ([], []), f"left after {time.monotonic() - started:.1f} s"
             # the lab ends with its kernel (its holder's pipe closes); the spawner's end_all only
             # reports what it still found ("Ended ward7's labs with the server: ...")
         finally:

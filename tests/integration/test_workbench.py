@@ -10,6 +10,9 @@ import http.client
 import json
 import os
 import re
+import shutil
+import tempfile
+from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit
 
@@ -59,10 +62,19 @@ def checkout_labextension(folder):
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
     work = tmp_path_factory.mktemp("workbench")
+    # the servers' own accounts must read the build (pytest's folder is root's alone)
+    shared = Path(tempfile.mkdtemp(prefix="mnss-workbench-"))
+    shared.chmod(0o755)
+    try:
+        yield from _hub(work, checkout_labextension(shared / "jupyter"))
+    finally:
+        shutil.rmtree(shared, ignore_errors=True)
+
+
+def _hub(work: Path, extra: Path):
     state = work / "state"
     create_accounts(state, USERS)
     # one course is served, so the portal the Courses card opens is there
-    extra = checkout_labextension(work / "jupyter")
     config = course_site(
         state, [{"course": "hospital-lan", "instructors": ["admin"]}], hub={"extra_config_dir": str(extra)}
     )

@@ -119,14 +119,15 @@ def stop_process_group(proc: subprocess.Popen, grace: float = 20) -> None:
 
 
 def _works_under(proc_dir: Path, folder: Path) -> bool:
-    """Whether a process works inside `folder`: its working directory, or (a formgrader, which
-    works in a mount namespace of its own) the course root named in its environment."""
+    """Whether a process works inside `folder`: its working directory, or (a formgrader or a local
+    server under an account of its own, which work in a mount namespace of their own) the course
+    root or home named in its environment."""
     try:
         places = [Path(os.readlink(proc_dir / "cwd"))]
         places += [
             Path(v.split(b"=", 1)[1].decode())
             for v in (proc_dir / "environ").read_bytes().split(b"\0")
-            if v.startswith(b"MNSS_FORMGRADER_ROOT=")
+            if v.startswith((b"MNSS_FORMGRADER_ROOT=", b"MNSS_SERVER_HOME="))
         ]
     except OSError:
         return False
@@ -190,3 +191,13 @@ def running_hub(workdir: Path, config: dict, hub_command: list[str] | None = Non
         state = config.get("hub", {}).get("state_dir")
         for folder in {workdir.resolve(), *([Path(state).resolve()] if state else [])}:
             kill_processes_under(folder)
+
+
+def lab_records(state_dir: Path, user: str) -> list:
+    """The user's lab records: in their server's records folder (in their home) when it runs as an
+    account of its own (a hub as root), else the hub's own."""
+    from mnss_hub.spawners import RUNTIME_DIR
+    from mnss_kernel.runtime import registry
+
+    folder = state_dir / "homes" / user / RUNTIME_DIR / "mnss" / "labs" if os.geteuid() == 0 else None
+    return registry.records(registry.owner_for(user), folder)

@@ -1,5 +1,7 @@
 """Applying the site config sets the JupyterHub traits it promises, and nothing else happens."""
 
+from pathlib import Path
+
 import pytest
 from traitlets.config import Config
 
@@ -22,6 +24,26 @@ def test_local_mode_wires_our_spawner_and_authenticator(tmp_path):
     assert c.LocalLabSpawner.homes_dir == str(tmp_path / "homes")
     assert c.LocalLabSpawner.cmd[0].endswith("/bin/jupyterhub-singleuser")
     assert not tmp_path.joinpath("homes").exists(), "apply must not touch the disk"
+
+
+def test_local_servers_never_see_the_course_sources(tmp_path):
+    """Every course's source/ (with its hidden tests) is hidden from the servers: in the site's
+    catalog, or in every installed one when none is named."""
+    given = applied({"courses": {"enabled": False, "catalog": str(tmp_path / "catalog")}})
+    assert given.LocalLabSpawner.hidden_paths == [str(tmp_path / "catalog" / "*" / "source")]
+    installed = applied().LocalLabSpawner.hidden_paths
+    assert str(Path(apply.__file__).resolve().parents[2] / "courses" / "*" / "source") in installed
+
+
+def test_the_no_isolation_banner_shows_only_where_servers_share_the_hubs_user(monkeypatch):
+    monkeypatch.setattr(apply.os, "geteuid", lambda: 0)
+    assert applied().JupyterHub.template_vars["mnss_local_isolated"] is True
+    assert applied().LocalLabSpawner.own_accounts is True
+    shared = applied({"local": {"own_accounts": False}})
+    assert shared.LocalLabSpawner.own_accounts is False
+    assert shared.JupyterHub.template_vars["mnss_local_isolated"] is False
+    monkeypatch.setattr(apply.os, "geteuid", lambda: 1000)
+    assert applied().JupyterHub.template_vars["mnss_local_isolated"] is False
 
 
 def test_hub_addresses_and_state():
