@@ -19,10 +19,8 @@ from types import SimpleNamespace
 import pytest
 import requests
 
-from mnss_hub import siteconfig
 from mnss_hub.hubclient import HubClient
-from mnss_hub.people import ADMIN, Actor, invitations, profiles, site as people_site
-from tests.support import browser, coursework, dockerhub, formgrader as formgrader_checks
+from tests.support import browser, coursework, dockerhub, formgrader as formgrader_checks, people
 from tests.support.browser import browser_page, chromium_path, screenshot
 from tests.support.hubproc import ROOT, create_accounts, free_ports, password, running_hub
 
@@ -40,30 +38,6 @@ COURSE, ASSIGNMENT, MAX_SCORE = "hospital-lan", "lan-build", 10
 LEARNER, TEACHER, REAL_NAME = f"wxm{RUN}", f"tch{RUN}", "王小明"
 
 
-def register_profile(config: dict, username: str, name: str) -> None:
-    """A real-name profile, through the people store's own invitation and registration."""
-    store = people_site.open_store(siteconfig.validate(config))
-    try:
-        code = invitations.create_invitation(store, Actor("admin", ADMIN), invitations.InvitationRequest("示例医院"))
-        form = {
-            "name": name,
-            "gender": "male",
-            "id_number": "110101199003071233",
-            "institution": "示例医院",
-            "department": "信息中心",
-            "position": "staff",
-            "title": "engineer",
-            "mobile": "13812345678",
-            "email": "wang.xm@example.cn",
-            "wechat": "",
-            "remarks": "",
-            "consent": "on",
-        }
-        assert profiles.register(store, code.code, form, username=username).username == username
-    finally:
-        store.close()
-
-
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory):
     dockerhub.require_engine()
@@ -78,7 +52,7 @@ def hub(tmp_path_factory):
     }
     try:
         state.mkdir(parents=True)
-        register_profile(config, LEARNER, REAL_NAME)
+        people.register_profile(config, LEARNER, REAL_NAME, "wang.xm@example.cn")
         create_accounts(state, (LEARNER, TEACHER))
         with running_hub(work / "hub", config, up_timeout=240) as (url, proc, log):
             yield SimpleNamespace(url=url, log=log, work=work)

@@ -19,8 +19,7 @@ import pytest
 import requests
 from openpyxl import load_workbook
 
-from mnss_hub import siteconfig
-from mnss_hub.people import ADMIN, Actor, invitations, profiles, site as people_site
+from tests.support import people
 from tests.support.browser import browser_page, chromium_path, screenshot
 from tests.support.hubproc import (
     ROOT,
@@ -39,31 +38,6 @@ COURSE, TITLE = "hospital-lan", ("医院局域网基础", "Hospital LAN basics")
 OTHER = "python-basics"
 LEARNER, REAL_NAME, PLAIN = "zhangsan", "张三", "lisi"
 YEAR = datetime.now(ZoneInfo("Asia/Shanghai")).year
-
-
-def register_profile(config: dict) -> None:
-    """A real-name profile for LEARNER, through the people store's own invitation and registration."""
-    store = people_site.open_store(siteconfig.validate(config))
-    try:
-        admin = Actor("admin", ADMIN)
-        code = invitations.create_invitation(store, admin, invitations.InvitationRequest("示例医院")).code
-        form = {
-            "name": REAL_NAME,
-            "gender": "male",
-            "id_number": "110101199003071233",
-            "institution": "示例医院",
-            "department": "信息中心",
-            "position": "staff",
-            "title": "engineer",
-            "mobile": "13812345678",
-            "email": "zhang.san@example.cn",
-            "wechat": "",
-            "remarks": "",
-            "consent": "on",
-        }
-        assert profiles.register(store, code, form, username=LEARNER).username == LEARNER
-    finally:
-        store.close()
 
 
 def post_events(api: str, client, rows: list[tuple], tag: str) -> None:
@@ -90,7 +64,7 @@ def hub(tmp_path_factory):
         recommender={"enabled": True, "port": rec_port, "catalog": str(ROOT / "courses"), "retrain_seconds": 600},
     )
     state.mkdir(parents=True)
-    register_profile(config)
+    people.register_profile(config, LEARNER, REAL_NAME, "zhang.san@example.cn")
     create_accounts(state, (LEARNER, PLAIN))
     with running_hub(work, config) as (url, proc, log):
         for user in (LEARNER, PLAIN):  # a first sign-in makes the hub user (no course group does here)
