@@ -19,6 +19,8 @@ from jupyterhub.handlers import BaseHandler
 from jupyterhub.user import User
 from tornado import httputil, web
 
+from mnss_foundation.capped_body import CappedBody
+
 from . import catalogue, picture, uploads
 
 TEMPLATE_NAME = r"[a-z][a-z0-9_]{0,39}"
@@ -66,8 +68,7 @@ class EngineeringHandler(BaseHandler):
 
     def initialize(self, store: uploads.UploadStore):
         self.store = store
-        self.body = bytearray()
-        self.too_big = False
+        self.body = CappedBody(uploads.MAX_REQUEST_BYTES)
 
     async def prepare(self):
         await super().prepare()
@@ -75,15 +76,12 @@ class EngineeringHandler(BaseHandler):
             return
         declared = self.request.headers.get("Content-Length")
         if declared is not None and declared.isdigit() and int(declared) > uploads.MAX_REQUEST_BYTES:
-            self.too_big = True
+            self.body.discard()
             self.log.info("engineering: refused a %s-byte upload before reading it", declared)
             await self.show(413, uploads.refused("request_too_big", limit=uploads.MAX_BYTES // 1024))
 
     def data_received(self, chunk: bytes) -> None:
-        if len(self.body) + len(chunk) > uploads.MAX_REQUEST_BYTES:
-            self.too_big = True
-        if not self.too_big:
-            self.body += chunk
+        self.body.add(chunk)
 
     async def show(self, status: int = 200, error: uploads.UploadRefused | None = None) -> None:
         self.set_status(status)
@@ -96,12 +94,12 @@ class EngineeringHandler(BaseHandler):
 
     @web.authenticated
     async def post(self):
-        if self.too_big:
+        body = self.body.data()
+        if body is None:
             return await self.show(413, uploads.refused("request_too_big", limit=uploads.MAX_BYTES // 1024))
         fields, files = {}, {}
-        httputil.parse_body_arguments(
-            self.request.headers.get("Content-Type", ""), bytes(self.body), fields, files, self.request.headers
-        )
+        kind = self.request.headers.get("Content-Type", "")
+        httputil.parse_body_arguments(kind, body, fields, files, self.request.headers)
         upload = (files.get("topology") or [None])[0]
         try:
             name, text = await asyncio.to_thread(
