@@ -181,6 +181,13 @@ class ExchangeItems:
 
 
 class PanelHandler(ExchangeItems, APIHandler):
+    def body_field(self, name: str) -> object:
+        """`name` of the JSON object posted, or None when the body is not one."""
+        try:
+            return json.loads(self.request.body or b"{}").get(name)
+        except (ValueError, AttributeError):
+            return None
+
     def fail(self, status: int, error: dict) -> None:
         self.set_status(status)
         self.finish(json.dumps({"error": error}))
@@ -220,11 +227,7 @@ class PanelHandler(ExchangeItems, APIHandler):
 class OpenHandler(PanelHandler):
     @web.authenticated
     async def post(self):
-        try:
-            item = json.loads(self.request.body or b"{}").get("item")
-        except (ValueError, AttributeError):
-            item = None
-        path, error = await self.notebook_of(item)
+        path, error = await self.notebook_of(self.body_field("item"))
         if error:
             return self.fail(*error)
         self.finish(json.dumps({"path": path}))
@@ -240,19 +243,13 @@ def submittable(path: object) -> tuple[str, str] | None:
 class SubmitHandler(PanelHandler):
     @web.authenticated
     async def post(self):
-        try:
-            path = json.loads(self.request.body or b"{}").get("path")
-        except (ValueError, AttributeError):
-            path = None
+        path = self.body_field("path")
         parts = submittable(path)
         if parts is None:
             return self.fail(400, message("not_assignment", path=str(path)[:120]))
         course, assignment = parts
-        done = await run_child(
-            [sys.executable, "-m", "nbgrader", "submit", assignment, f"--course={course}"], self.root, FETCH_TIMEOUT
-        )
-        if done is None or done[0] != 0:
-            reason = f"no answer within {FETCH_TIMEOUT} s" if done is None else nbgrader_reason(done[1], done[0])
+        reason = await nbgrader_step("submit", self.root, course, assignment)
+        if reason:
             self.log.warning("mnss panel: submitting %s/%s failed: %s", course, assignment, reason)
             return self.fail(502, message("submit_failed", item=f"{course}/{assignment}", detail=reason))
         self.finish(json.dumps({"item": f"{course}/{assignment}", "message": message("submitted", item=assignment)}))
@@ -324,8 +321,13 @@ async def fetch_assignment(root: Path, course: str, assignment: str) -> str | No
     so the files land where the JupyterLab assignment list and `nbgrader submit` look for them.
     The exchange decides from the server's token whether this learner may have the assignment.
     Returns None on success, else why (the exchange's own message where it gave one)."""
+    return await nbgrader_step("fetch_assignment", root, course, assignment)
+
+
+async def nbgrader_step(command: str, root: Path, course: str, assignment: str) -> str | None:
+    """Run `nbgrader COMMAND ASSIGNMENT --course=COURSE` in `root`; None on success, else why."""
     done = await run_child(
-        [sys.executable, "-m", "nbgrader", "fetch_assignment", assignment, f"--course={course}"], root, FETCH_TIMEOUT
+        [sys.executable, "-m", "nbgrader", command, assignment, f"--course={course}"], root, FETCH_TIMEOUT
     )
     if done is None:
         return f"no answer within {FETCH_TIMEOUT} s"
