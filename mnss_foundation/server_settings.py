@@ -17,6 +17,7 @@ ENV = {
     "max_nodes": "MNSS_MAX_NODES",
     "max_links": "MNSS_MAX_LINKS",
     "lab_language": "MNSS_LAB_LANGUAGE",
+    "formgrader_urls": "MNSS_FORMGRADER_URLS",
 }
 
 
@@ -33,6 +34,8 @@ class ServerSettings:
     max_nodes: int = 0  # largest emulation the user may run; 0: no limit
     max_links: int = 0
     lab_language: str = ""  # the JupyterLab language of a first start ('zh-CN' or 'en')
+    # "<course>=<url> ..." of the formgraders of the courses the user teaches (instructors only)
+    formgrader_urls: str = ""
 
     def to_env(self) -> dict[str, str]:
         """The variables of the settings that differ from the defaults (so partial settings merge)."""
@@ -61,6 +64,19 @@ class ServerSettings:
             if kind is float and not 0 < values[f.name] < float("inf"):
                 raise SettingsError(f"${ENV[f.name]}={raw!r} must be a positive number")
         return cls(**values)
+
+    def formgrader_url(self, course: str) -> str:
+        """Base URL of the course's formgrader service as this server reaches it; "" if not known."""
+        for entry in self.formgrader_urls.split():
+            name, _, url = entry.partition("=")
+            if name == course and url:
+                return url if url.endswith("/") else url + "/"
+        return ""
+
+    @staticmethod
+    def formgrader_entries(urls: Mapping[str, str]) -> str:
+        """The `formgrader_urls` text of {course: url}."""
+        return " ".join(f"{course}={url}" for course, url in sorted(urls.items()))
 
     def recommender_api(self, name: str) -> str:
         """URL of the recommender's api/<name> (events, me, ...); empty when there is no recommender."""

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import yaml
 
-from . import bundle
+from . import bundle, sandbox
 from .authoring import AssignmentNotebook
 
 COURSES_HELP = (
@@ -89,7 +89,8 @@ def add_commands(sub) -> None:
         "build": "make the learners' version (nbgrader generate_assignment) in the course root's release/",
         "release": "publish the built assignment to the course's learners through the exchange",
         "collect": "fetch the learners' latest submissions from the exchange into submitted/",
-        "grade": "autograde the collected submissions, each in a sandbox",
+        "grade": "autograde the collected submissions, each in a sandbox (where no sandbox can be built, "
+        "as in an instructor's container: the course's formgrader collects and grades them)",
         "feedback": "make the feedback pages and release them to each learner through the exchange",
         "export": "write every grade of the course to a CSV file",
     }
@@ -102,6 +103,7 @@ def add_commands(sub) -> None:
         p.add_argument("--root", help="nbgrader course root (default: the course folder)")
         if name in ("release", "collect", "feedback"):
             p.add_argument("--exchange-url", help="the mnss-exchange service (default: $MNSS_EXCHANGE_URL)")
+        if name in ("release", "collect", "feedback", "grade"):
             p.add_argument("--token", help="hub API token (default: $JUPYTERHUB_API_TOKEN)")
         if name == "grade":
             p.add_argument("--student", action="append", help="only this learner (repeatable)")
@@ -142,10 +144,15 @@ def cmd_validate(args) -> int:
     print(f"metadata OK: {len(courses)} course(s){'' if args.paths else f' in {folder}'}")
     if args.metadata_only:
         return 0
+    boxed = not (problem := sandbox.box_problem())
+    if not boxed:
+        # only the course's own notebooks run (solution and blank), never a learner's: as the
+        # instructor, in her own container, as if she ran them in her lab
+        print(f"no grading box can be built here ({problem}); the course's own notebooks run as you, unboxed")
     failed = 0
     for course in courses:
         for aid in course.assignment_ids:
-            report = check_assignment(course, aid)
+            report = check_assignment(course, aid, boxed=boxed)
             manual = f", +{report.manual_points:g} graded by hand" if report.manual_points else ""
             status = "OK  " if report.ok else "FAIL"
             print(
@@ -187,8 +194,7 @@ def cmd_step(args) -> int:
         elif args.step == "collect":
             print(f"collected {args.assignment}: {', '.join(who.collect(args.assignment)) or 'no submissions'}")
         elif args.step == "grade":
-            for result in who.grade(args.assignment, args.student):
-                print(score_lines(result), flush=True)
+            return grade(who, args)
         elif args.step == "feedback":
             who.feedback(args.assignment, release=not args.no_release)
             print(f"feedback for {args.assignment} {'made' if args.no_release else 'made and released'}")
@@ -198,6 +204,29 @@ def cmd_step(args) -> int:
         print(f"mnss: {err}", file=sys.stderr)
         return 2
     return 0
+
+
+def grade(who, args) -> int:
+    """Autograde here in boxes, or where no box can be built here (an instructor's container)
+    in the course's formgrader, which collects first; either way each score, part by part."""
+    problem = who.grades_here()
+    if not problem:
+        for result in who.grade(args.assignment, args.student):
+            print(score_lines(result), flush=True)
+        return 0
+    print(
+        f"no grading box can be built here ({problem}); the formgrader of {who.course.id} collects the latest "
+        f"submissions and grades them in its boxes (its course root, as on its round page):",
+        flush=True,
+    )
+    answer = who.grade_in_formgrader(args.assignment, args.student)
+    for result in answer.graded:
+        print(score_lines(result), flush=True)
+    for failure in answer.failed:
+        print(f"mnss: {failure}", file=sys.stderr)
+    if not answer.graded and not answer.failed:
+        print(f"no submissions of {args.assignment} to grade")
+    return 2 if answer.failed else 0
 
 
 def score_lines(result) -> str:

@@ -25,6 +25,7 @@ import pwd
 import shutil
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from jupyter_core.paths import jupyter_config_path
 
@@ -116,13 +117,19 @@ def write_configs(config_dir: Path, course: str, root: Path, catalog: str | None
         limits=sandbox_options(settings),
     )
     files = {
-        "jupyter_server_config.py": formgrader_server.config_text(str(view), jupyter_config_path()),
+        "jupyter_server_config.py": formgrader_server.config_text(str(view), jupyter_config_path(), service_host()),
         "nbgrader_config.py": nbgrader_config,
         "migrated": "",
     }  # jupyter_core's marker: it would otherwise try to write it here and fail
     for name, text in files.items():
         (config_dir / name).write_text(text, "utf-8")
         os.chmod(config_dir / name, 0o644)
+
+
+def service_host() -> str:
+    """The address to listen on: the host of the service URL the hub set (loopback, or in the
+    container modes the user network's host side, where instructors' containers reach it)."""
+    return urlsplit(os.environ.get("JUPYTERHUB_SERVICE_URL", "")).hostname or "127.0.0.1"
 
 
 def workspace(account: pwd.struct_passwd) -> dict[str, Path]:

@@ -11,7 +11,8 @@ formgrader and nothing else:
 - this module is itself a server extension whose handlers, matched before the server's own,
   answer 403 with the reason for the pages and APIs a formgrader does not offer, and add the
   grade export nbgrader's formgrader lacks (`mnss/grades.csv`, nbgrader's own CSV format) and
-  the grading round on one page in zh-CN and English (`mnss/round`, round_page.py);
+  the grading round on one page in zh-CN and English (`mnss/round`, round_page.py), and collect
+  and autograde for `mnss course grade` in an instructor's container (`mnss/api/grade`, grade_api.py);
 - files are served read-only from the course root only (hidden files neither): nbgrader itself
   writes releases, submissions and the gradebook; a file written through the server could
   otherwise replace what nbgrader imports from the course root.
@@ -38,7 +39,7 @@ from tornado import web
 
 from mnss_foundation import i18n
 
-from . import round_page
+from . import grade_api, round_page
 
 FORMGRADER_EXTENSION = "nbgrader.server_extensions.formgrader"
 REFUSED_PAGES = r"/(lab|tree|notebooks|edit|consoles|terminals|doc)(/.*)?"
@@ -52,7 +53,7 @@ c.ServerApp.terminals_enabled = False
 c.ServerApp.kernel_manager_class = "mnss_courses.formgrader_server.NoKernels"
 c.ServerApp.root_dir = {root!r}
 c.ServerApp.default_url = "/formgrader"
-c.ServerApp.ip = "127.0.0.1"
+c.ServerApp.ip = {ip!r}  # the host of the service URL the hub gave it
 c.ServerApp.contents_manager_class = "mnss_courses.formgrader_server.ReadOnlyContents"
 c.ContentsManager.allow_hidden = False
 c.FileContentsManager.delete_to_trash = False
@@ -107,6 +108,7 @@ def _load_jupyter_server_extension(serverapp):
             (base + REFUSED_PAGES, RefusedPage),
             (base + "/mnss/grades.csv", GradesCsv),
             *round_page.handlers(base),
+            *grade_api.handlers(base),
         ],
     )
 
@@ -141,9 +143,9 @@ def extensions_enabled_elsewhere(config_paths: list[str]) -> list[str]:
     return sorted(name for name, enabled in found.items() if enabled)
 
 
-def config_text(root: str, config_paths: list[str]) -> str:
+def config_text(root: str, config_paths: list[str], ip: str = "127.0.0.1") -> str:
     """The server config: only the formgrader extension, every other one found is switched off."""
     extensions = {name: False for name in extensions_enabled_elsewhere(config_paths)}
     extensions[FORMGRADER_EXTENSION] = True
     extensions[__name__] = True
-    return CONFIG.format(extensions=extensions, root=root)
+    return CONFIG.format(extensions=extensions, root=root, ip=ip)

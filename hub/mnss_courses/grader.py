@@ -144,12 +144,14 @@ def private_paths(course: Course) -> tuple[str, ...]:
     return (str(course.root.resolve()), str(catalog)) if siblings else (str(course.root.resolve()),)
 
 
-def check_assignment(course: Course, assignment: str) -> AssignmentReport:
+def check_assignment(course: Course, assignment: str, boxed: bool = True) -> AssignmentReport:
+    """`boxed=False` runs the course's own solution and blank with nbgrader's stock execution, as
+    the caller: for where no box can be built (an instructor's container); no learner's code runs."""
     report = AssignmentReport(course.id, assignment)
     with tempfile.TemporaryDirectory(prefix=f"mnss-check-{course.id}-") as tmp:
         root = Path(tmp)
         shutil.copytree(course.root / "source" / assignment, root / "source" / assignment)
-        grader = api(root, course.id, hidden=private_paths(course))
+        grader = api(root, course.id, hidden=private_paths(course), sandbox=boxed)
         try:
             release = generate(grader, assignment)
         except GradingError as err:

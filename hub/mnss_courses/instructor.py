@@ -18,7 +18,9 @@ from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.plugins.export import CsvExportPlugin
 
-from . import bundle
+from mnss_foundation.server_settings import ENV, ServerSettings
+
+from . import bundle, formgrader_client, sandbox
 from .exchange import client
 from .grader import GradingError, _run, config_for, private_paths, scored
 from .grading_settings import cell_timeout, sandbox_options
@@ -113,8 +115,11 @@ class Instructor:
         return sorted(p.parent.name for p in (self.root / "submitted").glob(f"*/{assignment}") if p.is_dir())
 
     def grade(self, assignment: str, students: list[str] | None = None) -> list[Scored]:
-        """Autograde (sandboxed) each submission; what each earned, part by part."""
+        """Autograde (sandboxed) each submission; what each earned, part by part. Where no box can
+        be built (`grades_here()` says why), use `grade_in_formgrader` instead."""
         check_assignment_id(self.course, assignment)
+        if problem := self.grades_here():
+            raise GradingError(f"no grading box can be built here ({problem})")
         have = self.submitted(assignment)
         for s in students or []:
             if s not in have:
@@ -127,6 +132,28 @@ class Instructor:
             _run(grader.autograde(assignment, student), f"autograding {student}'s {assignment}")
             results.append(scored(grader, assignment, student))
         return results
+
+    @staticmethod
+    def grades_here() -> str:
+        """ "" where submissions can be graded in a box here, else why not (an instructor's
+        container: Docker's masked /proc leaves the box without a /proc of its own)."""
+        return sandbox.box_problem()
+
+    def formgrader_url(self) -> str:
+        return ServerSettings.from_env().formgrader_url(self.course.id)
+
+    def grade_in_formgrader(self, assignment: str, students: list[str] | None = None) -> formgrader_client.Answer:
+        """The course's formgrader collects the latest submissions and autogrades them in its own
+        boxes and course root; what each earned, part by part."""
+        check_assignment_id(self.course, assignment)
+        url = self.formgrader_url()
+        if not url:
+            raise GradingError(
+                f"no grading box can be built here ({self.grades_here() or 'not asked'}), and the formgrader of "
+                f"{self.course.id} is not known here (${ENV['formgrader_urls']}, set in the servers of the "
+                f"course's instructors): grade on its round page, /services/formgrader-{self.course.id}/mnss/round"
+            )
+        return formgrader_client.grade(url, self.token, self.course.id, assignment, list(students or []))
 
     def feedback(self, assignment: str, release: bool = True) -> None:
         check_assignment_id(self.course, assignment)

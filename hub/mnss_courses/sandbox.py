@@ -198,6 +198,18 @@ def transient_uids_mapped(uid_map: str | None = None) -> bool:
     return False
 
 
+def rootless_here() -> bool:
+    """Whether boxes here run under the grader's own uid (not root, or transient uids unmapped)."""
+    return os.geteuid() != 0 or not transient_uids_mapped()
+
+
+def box_problem() -> str:
+    """Why no box can be built in this place, or "" when one can. In a Docker container /proc is
+    masked, so the box's fresh /proc (its only view of processes) is refused ("mount /proc
+    failed"); a box without one would see, and could read, every process of the container."""
+    return user_namespaces_problem() if rootless_here() else ""
+
+
 def stage_root_for(rootless: bool) -> Path:
     """Where boxes are staged: $MNSS_SANDBOX_STAGE, else STAGE_ROOT for root, else under the home
     of the grader. Never under /tmp or /run, which the box replaces before it uses its stage."""
@@ -216,8 +228,8 @@ class Box:
                 raise SandboxError(f"sandboxed autograding needs '{tool}' (util-linux)")
         self.limits = limits
         ensure_netns_etc()
-        self.rootless = os.geteuid() != 0 or not transient_uids_mapped()
-        if self.rootless and (problem := user_namespaces_problem()):
+        self.rootless = rootless_here()
+        if self.rootless and (problem := box_problem()):
             raise SandboxError(
                 f"sandboxed autograding cannot create its user namespace here ({problem}); "
                 "autograde in the course's formgrader (/services/formgrader-<course>/) or as root "

@@ -348,9 +348,13 @@ def apply_formgraders(c: Config, site: dict, courses: list[str]) -> None:
     exchange_port + 10 + i), course root state_dir/grading/<course>; only the course's
     instructors group gets `access:services!service=formgrader-<course>`."""
     base = site["courses"]["exchange_port"] + 10
-    services, roles = [], []
+    services, roles, urls = [], [], {}
     for i, cid in enumerate(courses):
         name = formgrader.service_name(cid)
+        # on the address containers reach, as the exchange: the instructor's `mnss course grade`
+        # in her container asks the formgrader to grade (no grading box can be built there)
+        url = f"http://{service_ip(site)}:{base + i}"
+        urls[cid] = f"{url}{site['hub']['base_url']}services/{name}/"
         command = [
             *python_module("mnss_courses.formgrader"),
             cid,
@@ -360,7 +364,7 @@ def apply_formgraders(c: Config, site: dict, courses: list[str]) -> None:
         services.append(
             {
                 "name": name,
-                "url": f"http://127.0.0.1:{base + i}",
+                "url": url,
                 "command": command,
                 "oauth_no_confirm": True,
                 "display": True,
@@ -391,6 +395,13 @@ def apply_formgraders(c: Config, site: dict, courses: list[str]) -> None:
     c.JupyterHub.services = [*_already(c.JupyterHub, "services", []), *services]
     c.JupyterHub.load_roles = [*_already(c.JupyterHub, "load_roles", []), *roles]
     c.JupyterHub.extra_handlers = [*_already(c.JupyterHub, "extra_handlers", []), *course_names.handlers()]
+    # The server's token may reach a formgrader only where its owner may: the hub keeps the
+    # requested scopes its owner holds, so an instructor's server reaches her courses' formgraders
+    # and a learner's none.
+    access = [f"access:services!service={formgrader.service_name(cid)}" for cid in courses]
+    server_scopes = _already(c.Spawner, "server_token_scopes", ["users:activity!user", "access:servers!server"])
+    c.Spawner.server_token_scopes = [*server_scopes, *access]
+    c.LabServerSettings.formgrader_urls = urls
     # the hub home links each instructor to the formgraders they may open (the hub filters by scope)
     c.JupyterHub.template_vars = {
         **_already(c.JupyterHub, "template_vars", {}),

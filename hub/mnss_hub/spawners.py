@@ -12,7 +12,7 @@ import sys
 from pathlib import Path
 
 from jupyterhub.spawner import SimpleLocalProcessSpawner
-from traitlets import Bool, Float, Int, List, Unicode, default
+from traitlets import Bool, Dict, Float, Int, List, Unicode, default
 from traitlets.config import Configurable
 
 from mnss_courses.exchange import CLIENT_CONFIG_DIR
@@ -64,6 +64,12 @@ class LabServerSettings(Configurable):
         help="Folder of the exchange client's nbgrader_config.py as the server sees it.",
     ).tag(config=True)
 
+    formgrader_urls = Dict(
+        value_trait=Unicode(),
+        help="Course id -> URL of its formgrader service as servers reach it. An instructor's server gets "
+        "those of the courses she teaches as $MNSS_FORMGRADER_URLS (`mnss course grade` grades there).",
+    ).tag(config=True)
+
     max_topology_nodes = Int(0, help="Largest emulation (nodes) the user may run; 0: no limit.").tag(config=True)
     max_topology_links = Int(0, help="Largest emulation (links) the user may run; 0: no limit.").tag(config=True)
 
@@ -76,7 +82,12 @@ class LabServerSettings(Configurable):
     def lab_env(self, env: dict) -> dict:
         env.update(
             ServerSettings(
-                max_nodes=self.max_topology_nodes, max_links=self.max_topology_links, exchange_url=self.exchange_url
+                max_nodes=self.max_topology_nodes,
+                max_links=self.max_topology_links,
+                exchange_url=self.exchange_url,
+                formgrader_urls=ServerSettings.formgrader_entries(
+                    {c: u for c, u in self.formgrader_urls.items() if c in self.taught_courses()}
+                ),
             ).to_env()
         )
         if self.exchange_url:
@@ -114,8 +125,13 @@ class LabServerSettings(Configurable):
 
     def teaches_a_course(self) -> bool:
         """In a `<course>-instructors` group (read at each start, so a new role shows next time)."""
+        return bool(self.taught_courses())
+
+    def taught_courses(self) -> set[str]:
+        """The courses of the user's `<course>-instructors` groups."""
         user = getattr(self, "user", None)
-        return any(g.name.endswith(INSTRUCTORS_SUFFIX) for g in getattr(user, "groups", None) or [])
+        groups = [g.name for g in getattr(user, "groups", None) or []]
+        return {g.removesuffix(INSTRUCTORS_SUFFIX) for g in groups if g.endswith(INSTRUCTORS_SUFFIX)}
 
 
 class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):

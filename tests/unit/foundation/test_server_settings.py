@@ -14,6 +14,7 @@ def test_round_trip_through_the_environment():
         max_nodes=200,
         max_links=400,
         lab_language="en",
+        formgrader_urls="hospital-lan=http://172.29.0.1:8104/services/formgrader-hospital-lan/",
     )
     env = settings.to_env()
     assert set(env) == set(ENV.values())
@@ -26,6 +27,15 @@ def test_only_what_differs_from_the_defaults_is_written_so_partial_settings_merg
     assert ServerSettings(courses_dir="/srv/courses").to_env() == {"MNSS_COURSES_DIR": "/srv/courses"}
     merged = {**ServerSettings(max_nodes=5).to_env(), **ServerSettings(lab_language="zh-CN").to_env()}
     assert ServerSettings.from_env(merged) == ServerSettings(max_nodes=5, lab_language="zh-CN")
+
+
+def test_an_instructors_server_finds_the_formgraders_of_her_courses_only():
+    urls = {"lan": "http://172.29.0.1:8104/services/formgrader-lan/", "py": "http://172.29.0.1:8105/p"}
+    settings = ServerSettings.from_env(ServerSettings(formgrader_urls=ServerSettings.formgrader_entries(urls)).to_env())
+    assert settings.formgrader_url("lan") == urls["lan"]
+    assert settings.formgrader_url("py") == "http://172.29.0.1:8105/p/"  # a base URL ends with /
+    assert settings.formgrader_url("la") == "" and settings.formgrader_url("other") == ""
+    assert ServerSettings().formgrader_url("lan") == ""
 
 
 def test_recommender_api_urls_from_the_base_url():

@@ -171,6 +171,8 @@ def test_services_roles_and_scopes_set_earlier_are_kept():
     assert c.Spawner.server_token_scopes == [
         "users:activity!user",
         "access:services!service=other",
+        "access:services!service=formgrader-hospital-lan",
+        "access:services!service=formgrader-python-basics",
         "access:services!service=mnss-exchange",
     ]
 
@@ -193,6 +195,38 @@ def test_each_course_has_a_formgrader_only_its_instructors_may_open():
     assert role["scopes"] == ["access:services!service=formgrader-hospital-lan"]
     assert role["groups"] == ["hospital-lan-instructors"] and "users" not in role
     assert not any("formgrader" in s for s in c.JupyterHub.extra_user_scopes)  # not every user
+
+
+def test_an_instructors_server_reaches_the_formgraders_of_her_courses_where_containers_can():
+    """In docker mode the formgraders listen where containers reach the hub's services (the user
+    network's host side), and an instructor's server learns the URLs of her own courses' only;
+    its token asks for access to every formgrader, which the hub cuts to what its owner holds."""
+    c = applied(mode="docker")
+    services = {s["name"]: s for s in c.JupyterHub.services}
+    assert services["formgrader-hospital-lan"]["url"] == "http://172.29.0.1:9133"
+    assert services["mnss-exchange"]["url"].startswith("http://172.29.0.1:")  # the same address
+    assert c.LabServerSettings.formgrader_urls == {
+        "hospital-lan": "http://172.29.0.1:9133/services/formgrader-hospital-lan/",
+        "python-basics": "http://172.29.0.1:9134/services/formgrader-python-basics/",
+    }
+    assert {
+        "access:services!service=formgrader-hospital-lan",
+        "access:services!service=formgrader-python-basics",
+    } <= set(c.Spawner.server_token_scopes)
+    assert applied().LabServerSettings.formgrader_urls["hospital-lan"].startswith("http://127.0.0.1:9133/")
+
+    def env_of(user):
+        spawner = LocalLabSpawner(
+            user=user, homes_dir="/nonexistent", formgrader_urls=c.LabServerSettings.formgrader_urls
+        )
+        return spawner.lab_env({})
+
+    teacher = SimpleNamespace(name="teacher", groups=[SimpleNamespace(name="hospital-lan-instructors")])
+    assert env_of(teacher)["MNSS_FORMGRADER_URLS"] == (
+        "hospital-lan=http://172.29.0.1:9133/services/formgrader-hospital-lan/"
+    )
+    bob = SimpleNamespace(name="bob", groups=[SimpleNamespace(name="hospital-lan-learners")])
+    assert "MNSS_FORMGRADER_URLS" not in env_of(bob)
 
 
 def test_a_formgrader_reaches_the_exchange_with_its_own_token_and_nothing_more():

@@ -1,0 +1,98 @@
+"""`mnss/api/grade` of a course's formgrader: collect and autograde one assignment for a script.
+
+`mnss course grade` in an instructor's container cannot build a grading box there: Docker masks
+parts of /proc, so the kernel refuses the box a /proc of its own, and a box seeing the container's
+/proc could read every process of the instructor (her server's token, her unhidden files through
+/proc/<pid>/root). So the command asks this endpoint instead, with her server's token, which the
+hub lets reach the formgraders of her own courses only. The formgrader collects the latest
+submissions through the exchange and autogrades them in its own boxes, in the course's one course
+root (what the round page shows), and answers each learner's score part by part.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+
+from nbgrader.server_extensions.formgrader.base import BaseHandler
+from tornado import web
+
+from .grader import scored
+from .round_page import RoundError, _step, collect
+
+PATH = "/mnss/api/grade"
+
+
+def grade(api, assignment: str, students: list[str]) -> dict:
+    """Collect, then autograde `students` (all collected ones when empty); the answer's JSON."""
+    collect(api, assignment)
+    have = sorted(api.get_submitted_students(assignment))
+    missing = [s for s in students if s not in have]
+    if missing:
+        raise RoundError(
+            f"{assignment} 没有 {missing[0]} 的提交（已收取：{'、'.join(have) or '无'}）",
+            f"no submission of {assignment} by {missing[0]!r} (collected: {', '.join(have) or 'none'})",
+        )
+    graded, failed = [], []
+    for student in students or have:
+        try:
+            _step(api.autograde(assignment, student), f"自动评分 {student}", f"Autograding {student}")
+        except RoundError as err:
+            failed.append({"zh": err.zh, "en": err.en})
+            continue
+        result = scored(api, assignment, student)
+        graded.append(
+            {
+                "student": student,
+                "parts": [
+                    {"notebook": p.notebook, "grade_id": p.grade_id, "points": p.points, "score": score}
+                    for p, score in result.parts
+                ],
+            }
+        )
+    return {"assignment": assignment, "graded": graded, "failed": failed}
+
+
+def _error(err: RoundError) -> dict:
+    return {"error": {"zh": err.zh, "en": err.en}}
+
+
+class GradeApi(BaseHandler):
+    """POST {"assignment": id, "students": [username, ...]}: the scores, or {"error": {zh, en}}."""
+
+    def write_error(self, status_code, **kwargs):
+        """Refusals (not signed in, no access to this course) as JSON too, not an HTML page."""
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        said = f"HTTP {status_code} {self._reason}"
+        self.finish(json.dumps(_error(RoundError(f"评分服务拒绝了请求（{said}）", f"the formgrader refused ({said})"))))
+
+    def _answer(self, status: int, body: dict) -> None:
+        self.set_status(status)
+        self.set_header("Content-Type", "application/json; charset=utf-8")
+        self.finish(json.dumps(body, ensure_ascii=False))
+
+    @web.authenticated
+    async def post(self):
+        try:
+            asked = json.loads(self.request.body or b"{}")
+            assignment, students = str(asked["assignment"]), [str(s) for s in asked.get("students") or []]
+        except (ValueError, KeyError, TypeError, AttributeError):
+            error = RoundError(
+                '请求须为 JSON：{"assignment": 作业, "students": [学员, ...]}',
+                'the request must be JSON: {"assignment": id, "students": [username, ...]}',
+            )
+            return self._answer(400, _error(error))
+        api = self.api
+        if assignment not in await asyncio.to_thread(api.get_source_assignments):
+            unknown = RoundError(f"课程中没有作业：{assignment}", f"the course has no assignment {assignment}")
+            return self._answer(400, _error(unknown))
+        try:
+            answer = await asyncio.to_thread(grade, api, assignment, students)
+        except RoundError as err:
+            self.log.warning("grading %s for a script failed: %s", assignment, err.en)
+            return self._answer(500, _error(err))
+        self._answer(200, answer)
+
+
+def handlers(base: str) -> list[tuple]:
+    return [(base + PATH, GradeApi)]

@@ -1,0 +1,149 @@
+"""`mnss course grade` where no grading box can be built (an instructor's container): the course's
+formgrader collects and grades, and the command prints its scores or its cause."""
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from mnss_courses import formgrader_client, formgrader_server, grade_api, parts, round_page, sandbox
+from mnss_kernel.cli import main
+
+ROOT = Path(__file__).resolve().parents[3]
+COURSE, AID = "hospital-lan", "lan-build"
+URL = f"http://172.29.0.1:9133/services/formgrader-{COURSE}/"
+MASKED = "unshare: mount /proc failed: Operation not permitted"
+
+
+def test_a_box_is_refused_only_where_it_would_be_rootless_and_cannot_mount_its_proc(monkeypatch):
+    def never():
+        raise AssertionError("root on the host with mapped uids needs no user-namespace probe")
+
+    monkeypatch.setattr(sandbox.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(sandbox, "transient_uids_mapped", lambda: True)
+    monkeypatch.setattr(sandbox, "user_namespaces_problem", never)
+    assert sandbox.box_problem() == ""
+    monkeypatch.setattr(sandbox, "transient_uids_mapped", lambda: False)  # a userns-remapped container
+    monkeypatch.setattr(sandbox, "user_namespaces_problem", lambda: MASKED)
+    assert sandbox.box_problem() == MASKED
+
+
+class Answer:
+    def __init__(self, status: int, body: dict | None):
+        self.status_code, self.reason, self._body = status, {200: "OK", 403: "Forbidden"}.get(status, ""), body
+
+    def json(self):
+        if self._body is None:
+            raise ValueError("not JSON")
+        return self._body
+
+
+@pytest.fixture
+def in_container(monkeypatch):
+    """No box can be built here; the formgrader answers what `answer` holds; its requests are kept."""
+    sent, answer = [], {}
+    monkeypatch.setattr(sandbox, "box_problem", lambda: MASKED)
+    monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "tok-of-the-instructors-server")
+    monkeypatch.setenv("MNSS_FORMGRADER_URLS", f"{COURSE}={URL}")
+
+    def post(url, json, headers, timeout, allow_redirects):
+        sent.append(SimpleNamespace(url=url, json=json, headers=headers))
+        return Answer(*answer["reply"])
+
+    monkeypatch.setattr(formgrader_client.requests, "post", post)
+    return SimpleNamespace(sent=sent, answer=answer)
+
+
+def grade(*extra):
+    return main(["course", "grade", COURSE, AID, "--courses", str(ROOT / "courses"), *extra])
+
+
+def test_grade_asks_the_formgrader_and_prints_its_scores_part_by_part(in_container, capsys):
+    part = {"notebook": "lan-build", "grade_id": "subnet-tests", "points": 4, "score": 4}
+    in_container.answer["reply"] = (200, {"assignment": AID, "graded": [{"student": "ann", "parts": [part]}]})
+    assert grade("--student", "ann") == 0
+    (request,) = in_container.sent
+    assert request.url == URL + "mnss/api/grade" and request.json == {"assignment": AID, "students": ["ann"]}
+    assert request.headers == {"Authorization": "token tok-of-the-instructors-server"}
+    out = capsys.readouterr().out
+    assert f"no grading box can be built here ({MASKED})" in out and "formgrader of hospital-lan" in out
+    assert [line.split() for line in out.splitlines()[1:]] == [["ann", "4/4"], ["lan-build/subnet-tests", "4/4"]]
+
+
+def test_what_the_formgrader_could_not_grade_is_named_and_exits_2(in_container, capsys):
+    failed = {"zh": "自动评分 bob失败：…", "en": "Autograding bob failed: PermissionError: denied"}
+    in_container.answer["reply"] = (200, {"assignment": AID, "graded": [], "failed": [failed]})
+    assert grade() == 2
+    assert "mnss: Autograding bob failed: PermissionError: denied" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "reply, says",
+    [
+        ((403, None), "HTTP 403 Forbidden (is this token's user an instructor of hospital-lan?)"),
+        ((500, {"error": {"zh": "…", "en": "Collecting lan-build failed: no exchange"}}), "failed: no exchange"),
+    ],
+)
+def test_a_refusal_or_a_failed_round_step_is_one_line_with_the_cause(in_container, capsys, reply, says):
+    in_container.answer["reply"] = reply
+    assert grade() == 2
+    err = capsys.readouterr().err
+    assert err.startswith("mnss: the formgrader of hospital-lan could not grade lan-build: ") and says in err
+
+
+def test_without_a_formgrader_url_the_command_says_where_to_grade(in_container, monkeypatch, capsys):
+    monkeypatch.delenv("MNSS_FORMGRADER_URLS")
+    assert grade() == 2
+    err = capsys.readouterr().err
+    assert MASKED in err and "$MNSS_FORMGRADER_URLS" in err and "/services/formgrader-hospital-lan/mnss/round" in err
+    assert not in_container.sent
+
+
+class FakeApi:
+    """nbgrader's API as far as grade_api uses it: collect, the collected learners, autograde."""
+
+    def __init__(self, collected: list[str], failing: tuple[str, ...] = ()):
+        self.collected, self.failing, self.calls = collected, failing, []
+
+    def collect(self, assignment):
+        self.calls.append(("collect", assignment))
+        return {"success": True}
+
+    def get_submitted_students(self, assignment):
+        return self.collected
+
+    def autograde(self, assignment, student):
+        self.calls.append(("autograde", student))
+        if student in self.failing:
+            return {"success": False, "error": "", "log": "PermissionError: [Errno 13] denied"}
+        return {"success": True}
+
+
+def test_the_formgrader_collects_first_then_grades_each_learner_and_keeps_going_past_a_failure(monkeypatch):
+    part = parts.Part("lan-build", "ping-tests", 3, True)
+    monkeypatch.setattr(grade_api, "scored", lambda api, a, s: parts.Scored(s, ((part, 3.0),)))
+    api = FakeApi(["ann", "bob", "cid"], failing=("bob",))
+    answer = grade_api.grade(api, AID, [])
+    assert api.calls == [("collect", AID), ("autograde", "ann"), ("autograde", "bob"), ("autograde", "cid")]
+    assert [g["student"] for g in answer["graded"]] == ["ann", "cid"]
+    ping = {"notebook": "lan-build", "grade_id": "ping-tests", "points": 3, "score": 3}
+    assert answer["graded"][0]["parts"] == [ping]
+    cause = "PermissionError: [Errno 13] denied"
+    assert answer["failed"] == [{"zh": f"自动评分 bob失败：{cause}", "en": f"Autograding bob failed: {cause}"}]
+
+
+def test_a_learner_without_a_submission_is_named_in_both_languages():
+    with pytest.raises(round_page.RoundError) as refused:
+        grade_api.grade(FakeApi(["ann"]), AID, ["zed"])
+    assert "没有 zed 的提交（已收取：ann）" in refused.value.zh
+    assert "no submission of lan-build by 'zed' (collected: ann)" in refused.value.en
+
+
+def test_the_formgrader_listens_on_the_host_of_its_service_url(monkeypatch, tmp_path):
+    from mnss_courses import formgrader
+
+    monkeypatch.setenv("JUPYTERHUB_SERVICE_URL", "http://172.29.0.1:9133")
+    assert formgrader.service_host() == "172.29.0.1"
+    monkeypatch.delenv("JUPYTERHUB_SERVICE_URL")
+    assert formgrader.service_host() == "127.0.0.1"
+    assert "c.ServerApp.ip = '172.29.0.1'" in formgrader_server.config_text("/r", [str(tmp_path)], "172.29.0.1")
