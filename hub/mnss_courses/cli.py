@@ -211,8 +211,11 @@ def grade(who, args) -> int:
     in the course's formgrader, which collects first; either way each score, part by part."""
     problem = who.grades_here()
     if not problem:
-        for result in who.grade(args.assignment, args.student):
+        results = who.grade(args.assignment, args.student)
+        for result in results:
             print(score_lines(result), flush=True)
+        if not results:
+            print(f"no collected submissions of {args.assignment} in {who.root}: run `mnss course collect` first")
         return 0
     print(
         f"no grading box can be built here ({problem}); the formgrader of {who.course.id} collects the latest "

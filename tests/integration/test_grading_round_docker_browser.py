@@ -2,7 +2,8 @@
 the course's round page (批改作业 on the hub home), the learner opens the assignment with one click
 on the course page (her server is a container), writes the solutions and submits from JupyterLab's
 assignment list; the instructor collects, autogrades, releases feedback and exports the grades
-there, seeing the learner by her real name; the learner sees her score on the course page.
+there, seeing the learner by her real name; the learner sees her score on the course page. The
+instructor's `mnss course grade` and `validate` also work in her own container.
 
 One docker-mode hub for the module; its containers, volumes and network are removed afterwards.
 Screenshots go to test-artifacts/docker-round-*.png.
@@ -13,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import subprocess
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -142,6 +144,55 @@ def test_a_whole_round_by_clicking_in_docker_mode(hub, tmp_path):
             for who, page in pages.items():  # what each person saw when it failed
                 screenshot(page, f"docker-round-failed-{who}")
             raise
+
+
+def test_the_instructors_cli_in_her_own_container_grades_and_validates(hub):
+    """`mnss course grade` in the instructor's container (uid 1000, no capability, userns-remap):
+    no grading box can be built there (Docker's masked /proc), so the course's formgrader collects
+    and autogrades in its boxes and the command prints the learner's score part by part;
+    `mnss course validate` runs a course's own notebooks there. Her token reaches her course's
+    formgrader; a learner's is refused. Runs after the round above, which left the submission."""
+    teacher = HubClient(hub.url, timeout=60)
+    teacher.login(TEACHER, password(TEACHER))
+    teacher.start_server(TEACHER, wait=240)
+    box = f"mnss-{TEACHER}"
+    user = dockerhub.docker("inspect", "--format", "{{.Config.User}} {{.HostConfig.CapAdd}}", box).stdout.split()
+    assert user == ["1000:1000", "[]"], user  # her container as every learner's: no root, nothing added
+
+    # validate runs in her container while the formgrader grades: side by side, to keep the test short
+    validate = "cd /tmp && mnss course new demo >/dev/null && mnss course validate courses/demo"
+    with subprocess.Popen(
+        ["docker", "exec", box, "sh", "-c", validate], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ) as validating:
+        try:
+            grade = ["docker", "exec", box, "mnss", "course", "grade", COURSE, ASSIGNMENT]
+            graded = subprocess.run(grade, capture_output=True, text=True, timeout=600)
+            validated = validating.communicate(timeout=300)[0]
+        finally:
+            validating.kill()
+    assert graded.returncode == 0, graded.stdout + graded.stderr
+    said = graded.stdout.splitlines()
+    assert "no grading box can be built here (unshare: mount /proc failed" in said[0], graded.stdout
+    assert said[1].split() == [LEARNER, f"{MAX_SCORE}/{MAX_SCORE}"], graded.stdout
+    earned = [line.split()[-1].split("/") for line in said[2:]]  # each part: points/max
+    assert earned and all(got == most for got, most in earned), graded.stdout
+    assert validating.returncode == 0, validated
+    assert "OK   demo/first: solution 1/1, blank 0" in validated, validated
+
+    url = dict(
+        e.split("=", 1) for e in dockerhub.docker("exec", box, "printenv", "MNSS_FORMGRADER_URLS").stdout.split()
+    )
+    assert list(url) == [COURSE]  # the formgraders of her courses only
+    learner = HubClient(hub.url, timeout=60)
+    learner.login(LEARNER, password(LEARNER))
+    refused = requests.post(
+        url[COURSE] + "mnss/api/grade",
+        json={"assignment": ASSIGNMENT},
+        headers={"Authorization": f"token {learner.token}"},
+        timeout=60,
+        allow_redirects=False,
+    )
+    assert refused.status_code == 403 and "graded" not in refused.text, refused.text
 
 
 def test_a_step_that_cannot_run_says_why_in_both_languages(hub):

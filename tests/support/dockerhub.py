@@ -41,6 +41,7 @@ def docker_site(state: Path, run: str, subnet_offset: int = 0) -> dict:
         state,
         culler={"enabled": False},
         docker={
+            "image": IMAGE,  # MNSS_TEST_IMAGE: the servers run the image under test
             "network": network,
             "subnet": subnet,
             "volume_name": f"mnss-{run}-{{username}}",

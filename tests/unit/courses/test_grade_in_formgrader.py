@@ -147,3 +147,13 @@ def test_the_formgrader_listens_on_the_host_of_its_service_url(monkeypatch, tmp_
     monkeypatch.delenv("JUPYTERHUB_SERVICE_URL")
     assert formgrader.service_host() == "127.0.0.1"
     assert "c.ServerApp.ip = '172.29.0.1'" in formgrader_server.config_text("/r", [str(tmp_path)], "172.29.0.1")
+
+
+def test_grading_here_with_nothing_collected_says_so_instead_of_printing_nothing(monkeypatch, tmp_path, capsys):
+    from mnss_courses.instructor import Instructor
+
+    monkeypatch.setattr(sandbox, "box_problem", lambda: "")
+    monkeypatch.setattr(Instructor, "grade", lambda self, assignment, students: [])
+    assert grade("--root", str(tmp_path)) == 0
+    said = capsys.readouterr().out
+    assert f"no collected submissions of lan-build in {tmp_path}: run `mnss course collect` first" in said
