@@ -91,8 +91,9 @@ def add_commands(sub) -> None:
         "collect": "fetch the learners' latest submissions from the exchange into submitted/",
         "grade": "autograde the collected submissions, each in a sandbox (where no sandbox can be built, "
         "as in an instructor's container: the course's formgrader collects and grades them)",
-        "feedback": "make the feedback pages and release them to each learner through the exchange",
-        "export": "write every grade of the course to a CSV file",
+        "feedback": "make the feedback pages and release them to each learner through the exchange "
+        "(where grade used the course's formgrader: by the formgrader)",
+        "export": "write every grade of the course to a CSV file (where grade used the formgrader: its grades)",
     }
     for name, text in steps.items():
         p = course.add_parser(name, help=text, description=text)
@@ -103,7 +104,7 @@ def add_commands(sub) -> None:
         p.add_argument("--root", help="nbgrader course root (default: the course folder)")
         if name in ("release", "collect", "feedback"):
             p.add_argument("--exchange-url", help="the mnss-exchange service (default: $MNSS_EXCHANGE_URL)")
-        if name in ("release", "collect", "feedback", "grade"):
+        if name in ("release", "collect", "feedback", "grade", "export"):
             p.add_argument("--token", help="hub API token (default: $JUPYTERHUB_API_TOKEN)")
         if name == "grade":
             p.add_argument("--student", action="append", help="only this learner (repeatable)")
@@ -168,7 +169,7 @@ def cmd_validate(args) -> int:
 
 def cmd_step(args) -> int:
     from .grader import GradingError
-    from .instructor import Instructor
+    from .instructor import Instructor, check_assignment_id
 
     warnings_to_log()
     if args.courses is None and (Path(args.course) / "course.yaml").is_file():
@@ -195,6 +196,14 @@ def cmd_step(args) -> int:
             print(f"collected {args.assignment}: {', '.join(who.collect(args.assignment)) or 'no submissions'}")
         elif args.step == "grade":
             return grade(who, args)
+        elif args.step in ("feedback", "export") and (formgrader := graded_in_formgrader(who)):
+            if args.step == "feedback":
+                check_assignment_id(who.course, args.assignment)
+                formgrader.feedback(args.assignment, release=not args.no_release)
+                done = "made" if args.no_release else "made and released"
+                print(f"feedback for {args.assignment} {done} by the formgrader of {who.course.id}")
+            else:
+                print(f"wrote {formgrader.export(args.to)} (the grades in the formgrader of {who.course.id})")
         elif args.step == "feedback":
             who.feedback(args.assignment, release=not args.no_release)
             print(f"feedback for {args.assignment} {'made' if args.no_release else 'made and released'}")
@@ -204,6 +213,12 @@ def cmd_step(args) -> int:
         print(f"mnss: {err}", file=sys.stderr)
         return 2
     return 0
+
+
+def graded_in_formgrader(who):
+    """Where no box can be built here, `grade` grades in the course's formgrader, whose course root
+    then holds the grades: feedback and export are made there too (None: here, as before)."""
+    return who.formgrader() if who.grades_here() else None
 
 
 def grade(who, args) -> int:

@@ -1,9 +1,11 @@
-"""`mnss course grade` where no grading box can be built (an instructor's container): the course's
-formgrader collects and autogrades, in its boxes and its course root (grade_api.py)."""
+"""`mnss course grade|feedback|export` where no grading box can be built (an instructor's
+container): the course's formgrader grades in its boxes, and its course root then holds the
+grades, so feedback and the export come from there too (grade_api.py, mnss/grades.csv)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import requests
 
@@ -19,34 +21,66 @@ class Answer:
     failed: list[str]  # why a learner's submission could not be graded (nbgrader's cause)
 
 
-def grade(url: str, token: str, course: str, assignment: str, students: list[str]) -> Answer:
-    """What the formgrader at `url` graded; GradingError with its cause when it graded nothing."""
-    if not token:
-        raise GradingError("no hub token to reach the course's formgrader: pass --token or set $JUPYTERHUB_API_TOKEN")
-    try:
-        answer = requests.post(
-            url.rstrip("/") + "/mnss/api/grade",
-            json={"assignment": assignment, "students": students},
-            headers={"Authorization": f"token {token}"},
-            timeout=(10, GRADE_TIMEOUT),
-            allow_redirects=False,
+@dataclass(frozen=True)
+class Formgrader:
+    """The course's formgrader service at `url`, reached with the instructor's server token."""
+
+    url: str
+    token: str
+    course: str
+
+    def call(self, method: str, path: str, doing: str, **kw) -> requests.Response:
+        """The answer of a 200; GradingError naming `doing` and the formgrader's cause otherwise."""
+        if not self.token:
+            raise GradingError(
+                "no hub token to reach the course's formgrader: pass --token or set $JUPYTERHUB_API_TOKEN"
+            )
+        try:
+            answer = requests.request(
+                method,
+                self.url.rstrip("/") + "/" + path,
+                headers={"Authorization": f"token {self.token}"},
+                timeout=(10, GRADE_TIMEOUT),
+                allow_redirects=False,
+                **kw,
+            )
+        except requests.RequestException as err:
+            raise GradingError(f"cannot reach the formgrader of {self.course} at {self.url}: {err}") from None
+        if answer.status_code != 200:
+            try:
+                said = (answer.json().get("error") or {}).get("en")
+            except (ValueError, AttributeError):
+                said = ""
+            said = said or f"HTTP {answer.status_code} {answer.reason}"
+            if answer.status_code in (302, 403):
+                said += f" (is this token's user an instructor of {self.course}?)"
+            raise GradingError(f"the formgrader of {self.course} could not {doing}: {said}")
+        return answer
+
+    def grade(self, assignment: str, students: list[str]) -> Answer:
+        """It collects, then autogrades; what it graded, and why it could not grade the others."""
+        body = self.call(
+            "POST", "mnss/api/grade", f"grade {assignment}", json={"assignment": assignment, "students": students}
+        ).json()
+        graded = [
+            Scored(
+                row["student"],
+                tuple((Part(p["notebook"], p["grade_id"], p["points"], True), p["score"] or 0.0) for p in row["parts"]),
+            )
+            for row in body["graded"]
+        ]
+        return Answer(graded, [f["en"] for f in body.get("failed") or []])
+
+    def feedback(self, assignment: str, release: bool) -> None:
+        """It makes the feedback pages and, with `release`, returns them through the exchange."""
+        self.call(
+            "POST",
+            "mnss/api/feedback",
+            f"make the feedback of {assignment}",
+            json={"assignment": assignment, "release": release},
         )
-    except requests.RequestException as err:
-        raise GradingError(f"cannot reach the formgrader of {course} at {url}: {err}") from None
-    try:
-        body = answer.json()
-    except ValueError:
-        body = {}
-    if answer.status_code != 200 or "graded" not in body:
-        said = (body.get("error") or {}).get("en") or f"HTTP {answer.status_code} {answer.reason}"
-        if answer.status_code in (302, 403):
-            said += f" (is this token's user an instructor of {course}?)"
-        raise GradingError(f"the formgrader of {course} could not grade {assignment}: {said}")
-    graded = [
-        Scored(
-            row["student"],
-            tuple((Part(p["notebook"], p["grade_id"], p["points"], True), p["score"] or 0.0) for p in row["parts"]),
-        )
-        for row in body["graded"]
-    ]
-    return Answer(graded, [f["en"] for f in body.get("failed") or []])
+
+    def export(self, to: str | Path) -> Path:
+        """Its gradebook as nbgrader's CSV export, written to `to`."""
+        Path(to).write_bytes(self.call("GET", "mnss/grades.csv", "export the grades").content)
+        return Path(to)

@@ -1,4 +1,4 @@
-"""`mnss/api/grade` of a course's formgrader: collect and autograde one assignment for a script.
+"""`mnss/api/grade` and `mnss/api/feedback` of a course's formgrader, for a script.
 
 `mnss course grade` in an instructor's container cannot build a grading box there: Docker masks
 parts of /proc, so the kernel refuses the box a /proc of its own, and a box seeing the container's
@@ -6,7 +6,9 @@ parts of /proc, so the kernel refuses the box a /proc of its own, and a box seei
 /proc/<pid>/root). So the command asks this endpoint instead, with her server's token, which the
 hub lets reach the formgraders of her own courses only. The formgrader collects the latest
 submissions through the exchange and autogrades them in its own boxes, in the course's one course
-root (what the round page shows), and answers each learner's score part by part.
+root (what the round page shows), and answers each learner's score part by part. The grades are
+then in this course root, so `mnss course feedback` there asks `mnss/api/feedback` as well (and
+`mnss course export` reads `mnss/grades.csv`).
 """
 
 from __future__ import annotations
@@ -18,9 +20,9 @@ from nbgrader.server_extensions.formgrader.base import BaseHandler
 from tornado import web
 
 from .grader import scored
-from .round_page import RoundError, _step, collect
+from .round_page import RoundError, _step, collect, release_feedback
 
-PATH = "/mnss/api/grade"
+PATH, FEEDBACK_PATH = "/mnss/api/grade", "/mnss/api/feedback"
 
 
 def grade(api, assignment: str, students: list[str]) -> dict:
@@ -53,12 +55,21 @@ def grade(api, assignment: str, students: list[str]) -> dict:
     return {"assignment": assignment, "graded": graded, "failed": failed}
 
 
+def feedback(api, assignment: str, release: bool) -> dict:
+    """The feedback pages of every graded submission, released through the exchange with `release`."""
+    if release:
+        release_feedback(api, assignment)
+    else:
+        _step(api.generate_feedback(assignment), f"生成 {assignment} 的反馈", f"Generating feedback of {assignment}")
+    return {"assignment": assignment, "released": release}
+
+
 def _error(err: RoundError) -> dict:
     return {"error": {"zh": err.zh, "en": err.en}}
 
 
-class GradeApi(BaseHandler):
-    """POST {"assignment": id, "students": [username, ...]}: the scores, or {"error": {zh, en}}."""
+class StepApi(BaseHandler):
+    """POST a JSON object naming the assignment: the step's answer, or {"error": {zh, en}}."""
 
     def write_error(self, status_code, **kwargs):
         """Refusals (not signed in, no access to this course) as JSON too, not an HTML page."""
@@ -71,15 +82,17 @@ class GradeApi(BaseHandler):
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps(body, ensure_ascii=False))
 
+    def step(self, api, assignment: str, asked: dict) -> dict:
+        raise NotImplementedError
+
     @web.authenticated
     async def post(self):
         try:
             asked = json.loads(self.request.body or b"{}")
-            assignment, students = str(asked["assignment"]), [str(s) for s in asked.get("students") or []]
-        except (ValueError, KeyError, TypeError, AttributeError):
+            assignment = str(asked["assignment"])
+        except (ValueError, KeyError, TypeError):
             error = RoundError(
-                '请求须为 JSON：{"assignment": 作业, "students": [学员, ...]}',
-                'the request must be JSON: {"assignment": id, "students": [username, ...]}',
+                '请求须为 JSON：{"assignment": 作业, ...}', 'the request must be JSON: {"assignment": id, ...}'
             )
             return self._answer(400, _error(error))
         api = self.api
@@ -87,12 +100,26 @@ class GradeApi(BaseHandler):
             unknown = RoundError(f"课程中没有作业：{assignment}", f"the course has no assignment {assignment}")
             return self._answer(400, _error(unknown))
         try:
-            answer = await asyncio.to_thread(grade, api, assignment, students)
+            answer = await asyncio.to_thread(self.step, api, assignment, asked)
         except RoundError as err:
-            self.log.warning("grading %s for a script failed: %s", assignment, err.en)
+            self.log.warning("%s of %s for a script failed: %s", self.request.path, assignment, err.en)
             return self._answer(500, _error(err))
         self._answer(200, answer)
 
 
+class GradeApi(StepApi):
+    """{"assignment": id, "students": [username, ...]}: collect, autograde, the scores."""
+
+    def step(self, api, assignment, asked):
+        return grade(api, assignment, [str(s) for s in asked.get("students") or []])
+
+
+class FeedbackApi(StepApi):
+    """{"assignment": id, "release": true|false}: the feedback pages, released or not."""
+
+    def step(self, api, assignment, asked):
+        return feedback(api, assignment, bool(asked.get("release", True)))
+
+
 def handlers(base: str) -> list[tuple]:
-    return [(base + PATH, GradeApi)]
+    return [(base + PATH, GradeApi), (base + FEEDBACK_PATH, FeedbackApi)]

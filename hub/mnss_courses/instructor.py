@@ -142,18 +142,23 @@ class Instructor:
     def formgrader_url(self) -> str:
         return ServerSettings.from_env().formgrader_url(self.course.id)
 
+    def formgrader(self) -> formgrader_client.Formgrader | None:
+        """The course's formgrader as this server reaches it (an instructor's container), or None."""
+        url = self.formgrader_url()
+        return formgrader_client.Formgrader(url, self.token, self.course.id) if url else None
+
     def grade_in_formgrader(self, assignment: str, students: list[str] | None = None) -> formgrader_client.Answer:
         """The course's formgrader collects the latest submissions and autogrades them in its own
         boxes and course root; what each earned, part by part."""
         check_assignment_id(self.course, assignment)
-        url = self.formgrader_url()
-        if not url:
+        formgrader = self.formgrader()
+        if formgrader is None:
             raise GradingError(
                 f"no grading box can be built here ({self.grades_here() or 'not asked'}), and the formgrader of "
                 f"{self.course.id} is not known here (${ENV['formgrader_urls']}, set in the servers of the "
                 f"course's instructors): grade on its round page, /services/formgrader-{self.course.id}/mnss/round"
             )
-        return formgrader_client.grade(url, self.token, self.course.id, assignment, list(students or []))
+        return formgrader.grade(assignment, list(students or []))
 
     def feedback(self, assignment: str, release: bool = True) -> None:
         check_assignment_id(self.course, assignment)

@@ -149,8 +149,9 @@ def test_a_whole_round_by_clicking_in_docker_mode(hub, tmp_path):
 def test_the_instructors_cli_in_her_own_container_grades_and_validates(hub):
     """`mnss course grade` in the instructor's container (uid 1000, no capability, userns-remap):
     no grading box can be built there (Docker's masked /proc), so the course's formgrader collects
-    and autogrades in its boxes and the command prints the learner's score part by part;
-    `mnss course validate` runs a course's own notebooks there. Her token reaches her course's
+    and autogrades in its boxes and the command prints the learner's score part by part; feedback
+    and export then come from the formgrader too; `mnss course validate` runs a course's own
+    notebooks there. Her token reaches her course's
     formgrader; a learner's is refused. Runs after the round above, which left the submission."""
     teacher = HubClient(hub.url, timeout=60)
     teacher.login(TEACHER, password(TEACHER))
@@ -178,6 +179,14 @@ def test_the_instructors_cli_in_her_own_container_grades_and_validates(hub):
     assert earned and all(got == most for got, most in earned), graded.stdout
     assert validating.returncode == 0, validated
     assert "OK   demo/first: solution 1/1, blank 0" in validated, validated
+
+    # the grades are in the formgrader's course root: feedback and the export come from there
+    feedback = dockerhub.docker("exec", box, "mnss", "course", "feedback", COURSE, ASSIGNMENT, check=False)
+    assert feedback.returncode == 0 and "made and released by the formgrader" in feedback.stdout, feedback
+    export = "mnss course export hospital-lan --to /tmp/grades.csv >/dev/null && cat /tmp/grades.csv"
+    exported = csv.DictReader(io.StringIO(dockerhub.docker("exec", box, "sh", "-c", export).stdout))
+    mine = [r for r in exported if r["student_id"] == LEARNER and r["assignment"] == ASSIGNMENT]
+    assert len(mine) == 1 and float(mine[0]["score"]) == MAX_SCORE and mine[0]["last_name"] == REAL_NAME, mine
 
     url = dict(
         e.split("=", 1) for e in dockerhub.docker("exec", box, "printenv", "MNSS_FORMGRADER_URLS").stdout.split()

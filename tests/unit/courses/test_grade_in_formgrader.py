@@ -29,8 +29,9 @@ def test_a_box_is_refused_only_where_it_would_be_rootless_and_cannot_mount_its_p
 
 
 class Answer:
-    def __init__(self, status: int, body: dict | None):
+    def __init__(self, status: int, body: dict | bytes | None):
         self.status_code, self.reason, self._body = status, {200: "OK", 403: "Forbidden"}.get(status, ""), body
+        self.content = body if isinstance(body, bytes) else b""
 
     def json(self):
         if self._body is None:
@@ -46,16 +47,20 @@ def in_container(monkeypatch):
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "tok-of-the-instructors-server")
     monkeypatch.setenv("MNSS_FORMGRADER_URLS", f"{COURSE}={URL}")
 
-    def post(url, json, headers, timeout, allow_redirects):
-        sent.append(SimpleNamespace(url=url, json=json, headers=headers))
+    def request(method, url, headers, timeout, allow_redirects, json=None):
+        sent.append(SimpleNamespace(method=method, url=url, json=json, headers=headers))
         return Answer(*answer["reply"])
 
-    monkeypatch.setattr(formgrader_client.requests, "post", post)
+    monkeypatch.setattr(formgrader_client.requests, "request", request)
     return SimpleNamespace(sent=sent, answer=answer)
 
 
 def grade(*extra):
-    return main(["course", "grade", COURSE, AID, "--courses", str(ROOT / "courses"), *extra])
+    return step("grade", AID, *extra)
+
+
+def step(name, *args):
+    return main(["course", name, COURSE, *args, "--courses", str(ROOT / "courses")])
 
 
 def test_grade_asks_the_formgrader_and_prints_its_scores_part_by_part(in_container, capsys):
@@ -99,6 +104,24 @@ def test_without_a_formgrader_url_the_command_says_where_to_grade(in_container, 
     assert not in_container.sent
 
 
+def test_feedback_and_export_come_from_the_formgrader_that_holds_the_grades(in_container, tmp_path, capsys):
+    in_container.answer["reply"] = (200, {"assignment": AID, "released": True})
+    assert step("feedback", AID) == 0
+    assert in_container.sent[-1].url == URL + "mnss/api/feedback"
+    assert in_container.sent[-1].json == {"assignment": AID, "release": True}
+    assert "feedback for lan-build made and released by the formgrader of hospital-lan" in capsys.readouterr().out
+    assert step("feedback", AID, "--no-release") == 0 and in_container.sent[-1].json["release"] is False
+    in_container.answer["reply"] = (200, b"assignment,student_id,score\nlan-build,ann,10\n")
+    assert step("export", "--to", str(tmp_path / "g.csv")) == 0
+    assert (in_container.sent[-1].method, in_container.sent[-1].url) == ("GET", URL + "mnss/grades.csv")
+    assert (tmp_path / "g.csv").read_text() == "assignment,student_id,score\nlan-build,ann,10\n"
+    in_container.answer["reply"] = (500, {"error": {"zh": "…", "en": "lan-build has no graded submission"}})
+    assert step("feedback", AID) == 2
+    said = capsys.readouterr().err
+    assert "could not make the feedback of lan-build: lan-build has no graded submission" in said
+    assert step("feedback", "no-such") == 2 and "has no assignment 'no-such'" in capsys.readouterr().err
+
+
 class FakeApi:
     """nbgrader's API as far as grade_api uses it: collect, the collected learners, autograde."""
 
@@ -111,6 +134,10 @@ class FakeApi:
 
     def get_submitted_students(self, assignment):
         return self.collected
+
+    def generate_feedback(self, assignment):
+        self.calls.append(("generate_feedback", assignment))
+        return {"success": True}
 
     def autograde(self, assignment, student):
         self.calls.append(("autograde", student))
@@ -130,6 +157,12 @@ def test_the_formgrader_collects_first_then_grades_each_learner_and_keeps_going_
     assert answer["graded"][0]["parts"] == [ping]
     cause = "PermissionError: [Errno 13] denied"
     assert answer["failed"] == [{"zh": f"自动评分 bob失败：{cause}", "en": f"Autograding bob failed: {cause}"}]
+
+
+def test_feedback_without_release_only_makes_the_pages():
+    api = FakeApi(["ann"])
+    assert grade_api.feedback(api, AID, release=False) == {"assignment": AID, "released": False}
+    assert api.calls == [("generate_feedback", AID)]
 
 
 def test_a_learner_without_a_submission_is_named_in_both_languages():
