@@ -30,7 +30,7 @@ from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
 from tornado import ioloop, web
 from tornado.log import access_log
-from traitlets import Integer, TraitError, Unicode, validate
+from traitlets import Float, Integer, TraitError, Unicode, validate
 
 from mnss_courses.record import build_record, hours_by_person_year, record_to_dict
 from mnss_foundation.capped_body import CappedBody
@@ -41,6 +41,7 @@ from .events import Event, EventError, EventStore, pseudonym
 from .interactions import Interactions
 from .models import Hybrid
 from .nextup import next_up
+from .retrain import retrain
 
 MAX_EVENTS_PER_POST = 1000
 MIN_GROUP = 5  # aggregate counts below this are not shown (small cells identify people)
@@ -350,6 +351,25 @@ class RecommenderService(HubServiceApp):
         return ZoneInfo(self.record_timezone)
 
     retrain_seconds = Integer(600, help="Retrain the model this often (seconds); 0 disables.").tag(config=True)
+    tune_seconds = Float(
+        30.0,
+        help="At each retrain, tune the hybrid's settings (blend weights, 'taken lately' half-life, new "
+        "learners' mix) on the newest 20% of the stored events for about this long, in a worker thread "
+        "(requests are served meanwhile); the best found so far is used, and the next retrain goes on "
+        "from it. 0: no tuning (the defaults, tuned once on simulated logs).",
+    ).tag(config=True)
+    tune_min_learners = Integer(
+        30,
+        help="Tune only when at least this many learners started a new notebook in the held-out newest "
+        "events; with fewer the measure is noise, and the settings in use are kept.",
+    ).tag(config=True)
+
+    @validate("tune_seconds")
+    def _valid_tune_seconds(self, proposal):
+        if not 0 <= proposal.value <= 3600:
+            raise TraitError(f"tune_seconds: {proposal.value!r} is not between 0 and 3600 seconds")
+        return proposal.value
+
     max_body_bytes = Integer(
         1024 * 1024,
         help="Largest request body accepted (1000 events fit in a few hundred KiB); larger ones are "
@@ -362,6 +382,7 @@ class RecommenderService(HubServiceApp):
         "service-url": "RecommenderService.service_url",
         "key-file": "RecommenderService.key_file",
         "retrain-seconds": "RecommenderService.retrain_seconds",
+        "tune-seconds": "RecommenderService.tune_seconds",
         "config": "RecommenderService.config_file",
     }
     flags = {"generate-config": ({"RecommenderService": {"generate_config": True}}, HubServiceApp.generate_config.help)}
@@ -382,16 +403,37 @@ class RecommenderService(HubServiceApp):
             path.chmod(0o600)
         return path.read_bytes()
 
-    def retrain(self) -> None:
-        """Fit on everything stored; keeps the previous model if fitting fails."""
-        events = list(self.store.iter_interactions())
+    def retrain(self, tune: bool = True) -> None:
+        """Fit on everything stored, with settings tuned on the newest events (retrain.retrain) unless
+        `tune` is false; keeps the previous model if fitting fails."""
+        current = self.model.settings if self.model is not None else None
         try:
-            model = Hybrid(self.catalog).fit(Interactions.from_events(events, self.catalog))
+            done = retrain(
+                self.store.log(),
+                self.catalog,
+                self.store.profiles(),
+                current,
+                self.tune_seconds if tune else 0.0,
+                self.tune_min_learners,
+            )
         except Exception:
             self.log.exception("Retraining failed; keeping the previous model")
             return
-        self.model, self.trained_at = model, time.time()
-        self.log.info("Retrained on %d events", len(events))
+        self.model, self.trained_at = done.model, time.time()
+        self.log.info("%s", done.summary())
+
+    _retraining = False
+
+    async def retrain_in_thread(self) -> None:
+        """retrain() in a worker thread, so that requests are answered while it tunes; a retrain that
+        comes due while one is running is skipped."""
+        if self._retraining:
+            return
+        self._retraining = True
+        try:
+            await asyncio.to_thread(self.retrain)
+        finally:
+            self._retraining = False
 
     def make_app(self) -> web.Application:
         prefix = self.service_prefix
@@ -415,15 +457,17 @@ class RecommenderService(HubServiceApp):
         asyncio.run(self.serve())
 
     async def serve(self) -> None:
-        self.retrain()
+        self.retrain(tune=False)  # quick: recommendations from the first request on, tuned right after
         # Tornado stops reading at twice the limit whatever the handler does (chunked bodies too).
         host, port = self.listen_address()
         server = self.make_app().listen(port, host, max_body_size=2 * self.max_body_bytes)
+        first = asyncio.create_task(self.retrain_in_thread())  # tuned, while requests are served
         if self.retrain_seconds:
-            ioloop.PeriodicCallback(self.retrain, self.retrain_seconds * 1000).start()
+            ioloop.PeriodicCallback(self.retrain_in_thread, self.retrain_seconds * 1000).start()
         self.log.info("%s listening on %s:%d", self.name, host, port)
         await self.until_stopped()
         server.stop()
+        del first  # asyncio.run waits for a tuning still running (at most about tune_seconds)
 
 
 main = RecommenderService.launch_instance
