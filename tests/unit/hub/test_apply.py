@@ -169,13 +169,20 @@ def test_extra_config_files_in_name_order(tmp_path):
 def test_recommender_section_adds_service_scopes_and_server_settings():
     c = applied(
         {
-            "recommender": {"enabled": True, "catalog": "/srv/courses", "port": 9999, "flush_seconds": 5},
+            "recommender": {
+                "enabled": True,
+                "catalog": "/srv/courses",
+                "port": 9999,
+                "flush_seconds": 5,
+                "tune_seconds": 12,
+            },
             "hub": {"state_dir": "/srv/m"},
         }
     )
     (service,) = c.JupyterHub.services
     assert service["name"] == "mnss-recommender" and service["url"] == "http://127.0.0.1:9999"
     assert "--db-url=sqlite:////srv/m/recommender.sqlite" in service["command"]
+    assert "--tune-seconds=12" in service["command"]
     assert "access:services!service=mnss-recommender" in c.Spawner.server_token_scopes
     assert c.Spawner.environment["MNSS_RECOMMENDER_URL"] == "http://127.0.0.1:9999/services/mnss-recommender/"
     assert c.JupyterHub.extra_user_scopes == ["access:services!service=mnss-recommender"]
