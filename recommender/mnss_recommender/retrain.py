@@ -4,9 +4,10 @@ mix) on the newest events, held out in time. Untuned defaults were tuned once on
 a hospital's own learners are not that simulator.
 
 Tuning is bounded: it stops at `budget_seconds` with the best settings found so far, and the next
-retrain goes on from the settings in use, so a large store is tuned over several retrains instead
-of holding one up. With too few learners in the held-out period to measure anything, the settings
-in use are kept (at first the defaults)."""
+retrain resumes from them, so a large store is tuned over several retrains instead of holding one
+up; a search that ran to its end is not resumed (the next one starts from the defaults, so the
+same events give the same settings). With too few learners in the held-out period to measure
+anything, the settings in use are kept (at first the defaults)."""
 
 from __future__ import annotations
 
@@ -52,16 +53,19 @@ def retrain(
     budget_seconds: float = 30.0,
     min_learners: int = 30,
     max_learners: int = 1000,
+    resume: bool = False,
 ) -> Retrained:
-    """A hybrid on all of `log`, with settings tuned from `current` (default: HybridSettings()) on
-    its newest events for at most about `budget_seconds` (0: no tuning)."""
+    """A hybrid on all of `log`, with settings tuned on its newest events for at most about
+    `budget_seconds` (0: no tuning, `current` is used), starting from the defaults, or from
+    `current` when `resume` (the last search was cut short)."""
     started = time.monotonic()
     settings, validation_learners, tuned, complete = current or HybridSettings(), 0, False, True
     if budget_seconds > 0 and len(log):
         validation = evaluate.Validation(log, catalog, profiles, HOLD_OUT, max_learners=max_learners)
         validation_learners = len(validation.learners)
         if validation_learners >= min_learners:
-            settings, complete = evaluate.tune_on(validation, settings, deadline=started + budget_seconds)
+            start = settings if resume else HybridSettings()
+            settings, complete = evaluate.tune_on(validation, start, deadline=started + budget_seconds)
             tuned = True
     model = Hybrid(catalog, settings).fit(log.interactions(catalog))
     return Retrained(model, len(log), validation_learners, tuned, complete, time.monotonic() - started)

@@ -355,8 +355,8 @@ class RecommenderService(HubServiceApp):
         30.0,
         help="At each retrain, tune the hybrid's settings (blend weights, 'taken lately' half-life, new "
         "learners' mix) on the newest 20% of the stored events for about this long, in a worker thread "
-        "(requests are served meanwhile); the best found so far is used, and the next retrain goes on "
-        "from it. 0: no tuning (the defaults, tuned once on simulated logs).",
+        "(requests are served meanwhile); the best found so far is used, and a search cut short is "
+        "resumed at the next retrain. 0: no tuning (the defaults, tuned once on simulated logs).",
     ).tag(config=True)
     tune_min_learners = Integer(
         30,
@@ -415,14 +415,17 @@ class RecommenderService(HubServiceApp):
                 current,
                 self.tune_seconds if tune else 0.0,
                 self.tune_min_learners,
+                resume=self._cut_short,
             )
         except Exception:
             self.log.exception("Retraining failed; keeping the previous model")
             return
         self.model, self.trained_at = done.model, time.time()
+        self._cut_short = done.tuned and not done.complete
         self.log.info("%s", done.summary())
 
     _retraining = False
+    _cut_short = False  # the last tuning ran out of time: the next one resumes from its settings
 
     async def retrain_in_thread(self) -> None:
         """retrain() in a worker thread, so that requests are answered while it tunes; a retrain that

@@ -183,6 +183,7 @@ def test_recommender_section_adds_service_scopes_and_server_settings():
     assert service["name"] == "mnss-recommender" and service["url"] == "http://127.0.0.1:9999"
     assert "--db-url=sqlite:////srv/m/recommender.sqlite" in service["command"]
     assert "--tune-seconds=12" in service["command"]
+    assert "--RecommenderService.log_level=INFO" in service["command"], "the hub's log says how each retrain went"
     assert "access:services!service=mnss-recommender" in c.Spawner.server_token_scopes
     assert c.Spawner.environment["MNSS_RECOMMENDER_URL"] == "http://127.0.0.1:9999/services/mnss-recommender/"
     assert c.JupyterHub.extra_user_scopes == ["access:services!service=mnss-recommender"]
