@@ -407,6 +407,7 @@ class RecommenderService(HubServiceApp):
         """Fit on everything stored, with settings tuned on the newest events (retrain.retrain) unless
         `tune` is false; keeps the previous model if fitting fails."""
         current = self.model.settings if self.model is not None else None
+        events_read_at = time.time()  # trained_at: the model knows the events stored before this
         try:
             done = retrain(
                 self.store.log(),
@@ -420,7 +421,7 @@ class RecommenderService(HubServiceApp):
         except Exception:
             self.log.exception("Retraining failed; keeping the previous model")
             return
-        self.model, self.trained_at = done.model, time.time()
+        self.model, self.trained_at = done.model, events_read_at
         self._cut_short = done.tuned and not done.complete
         self.log.info("%s", done.summary())
 
