@@ -129,6 +129,18 @@ def in_own_mounts(real: Path, view: Path, command: Sequence[str], hide: Sequence
     ]
 
 
+def mount_namespace_refusal() -> str | None:
+    """Why this machine refuses the private mount namespace `in_own_mounts` needs (a container
+    without CAP_SYS_ADMIN, a seccomp or AppArmor policy), or None when it allows one."""
+    try:
+        done = subprocess.run(
+            ["unshare", "--mount", "--propagation", "private", "true"], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return str(err)
+    return None if done.returncode == 0 else (done.stderr.strip() or f"unshare exited with {done.returncode}")
+
+
 def closed_to_others(folder: Path) -> Path | None:
     """The first folder on the way to `folder` (itself included) that an account of no group of its
     own cannot enter or list, or None when every other user can read `folder`."""

@@ -34,7 +34,7 @@ from traitlets import Float, Integer, TraitError, Unicode, validate
 
 from mnss_courses.record import build_record, hours_by_person_year, record_to_dict
 from mnss_foundation.capped_body import CappedBody
-from mnss_foundation.hub_service import HubServiceApp
+from mnss_foundation.hub_service import HubServiceApp, health_route, log_level
 
 from .catalog import Catalog
 from .events import Event, EventError, EventStore, pseudonym
@@ -297,23 +297,11 @@ class StaffHoursHandler(BaseHandler):
         self.finish({"hours": {names[p]: {str(y): h for y, h in years.items()} for p, years in table.items()}})
 
 
-class HealthHandler(web.RequestHandler):
-    """The service's own URL, which the hub asks every `service_check_interval` (no token): it
-    says only "up", so the check neither fails nor logs a 404."""
-
-    def get(self):
-        self.set_header("Cache-Control", "no-store")
-        self.finish({"service": RecommenderService.name, "status": "ok"})
-
-
 def log_request(handler: web.RequestHandler) -> None:
-    """Tornado's access log, with the hub's health check at debug level (it comes every minute)."""
-    status = handler.get_status()
-    if status < 400:
-        level = access_log.debug if isinstance(handler, HealthHandler) else access_log.info
-    else:
-        level = access_log.warning if status < 500 else access_log.error
-    level("%d %s %.2fms", status, handler._request_summary(), 1000.0 * handler.request.request_time())
+    """Tornado's access log (no names: the learner is a pseudonym here), the health check quietly."""
+    log_level(handler, access_log)(
+        "%d %s %.2fms", handler.get_status(), handler._request_summary(), 1000.0 * handler.request.request_time()
+    )
 
 
 class RecommenderService(HubServiceApp):
@@ -450,7 +438,7 @@ class RecommenderService(HubServiceApp):
                 (url_path_join(prefix, "api/stats"), StatsHandler),
                 (url_path_join(prefix, "api/record"), RecordHandler),
                 (url_path_join(prefix, "api/record/staff"), StaffHoursHandler),
-                (prefix.rstrip("/") + "/?", HealthHandler),
+                health_route(prefix, self.name),
             ],
             service=self,
             cookie_secret=os.urandom(32),

@@ -1,5 +1,6 @@
 """Naming and confining the system accounts that run servers root starts (formgraders, local servers)."""
 
+import os
 import pwd
 import subprocess
 import tempfile
@@ -91,3 +92,12 @@ def test_any_name_fits_a_passwd_comment():
     assert sa.passwd_comment("MNSS learner anna") == "MNSS learner anna"
     shown = sa.passwd_comment("MNSS learner 张三:x\ny")
     assert shown.isascii() and shown.isprintable() and ":" not in shown
+
+
+def test_the_mount_namespace_probe_passes_here_as_root_and_names_a_refusal(monkeypatch):
+    """Root on this host may unshare a mount namespace; a refusing machine's words come back."""
+    if os.geteuid() == 0:
+        assert sa.mount_namespace_refusal() is None
+    refused = subprocess.CompletedProcess([], 1, "", "unshare: unshare failed: Operation not permitted\n")
+    monkeypatch.setattr(sa.subprocess, "run", lambda *a, **k: refused)
+    assert sa.mount_namespace_refusal() == "unshare: unshare failed: Operation not permitted"
