@@ -38,7 +38,9 @@ from tornado import web
 
 from mnss_foundation import i18n
 
-from . import round_page
+from . import gradebook_stamp, round_page
+
+gradebook_stamp.install()  # a new gradebook is stamped without running `alembic heads`
 
 FORMGRADER_EXTENSION = "nbgrader.server_extensions.formgrader"
 REFUSED_PAGES = r"/(lab|tree|notebooks|edit|consoles|terminals|doc)(/.*)?"

@@ -18,11 +18,13 @@ from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.plugins.export import CsvExportPlugin
 
-from . import bundle
+from . import bundle, gradebook_stamp
 from .exchange import client
 from .grader import GradingError, _run, config_for, private_paths, scored
 from .grading_settings import cell_timeout, sandbox_options
 from .parts import Scored
+
+gradebook_stamp.install()  # a new gradebook is stamped without running `alembic heads`
 
 
 def find_course(ref: str, catalog: str | Path = "courses") -> bundle.Course:
