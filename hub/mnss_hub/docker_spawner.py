@@ -33,7 +33,7 @@ from traitlets import Int, Unicode, default
 
 from mnss_foundation.server_settings import ServerSettings
 
-from . import lab_seccomp
+from . import dockerhost, lab_seccomp, leftovers
 from .spawners import LabServerSettings
 
 HOME = "/home/lab"
@@ -113,6 +113,41 @@ class DockerLabSpawner(LabServerSettings, DockerSpawner):
     async def create_object(self):
         self._steps_reached = [*self._steps_reached, "create"]
         return await super().create_object()
+
+    leftover_kind = "container(s)"  # in the log of leftovers.sweep
+
+    async def end_leftovers(self, used: set[str], running_users: set[str], idle_users: set[str]) -> int:
+        """Remove this mode's containers (services) that no running server uses: those on the user
+        network, named by `name_template` and made from an allowed image; nothing else is touched.
+        Called once at hub start-up, before any spawn (leftovers.sweep)."""
+        found = await self.leftover_candidates()
+        gone = leftovers.unused(found, used)
+        for ident in gone:
+            await self.remove_leftover(ident)
+        return len(gone)
+
+    async def remove_leftover(self, ident: str) -> None:
+        await self.docker("remove_container", ident, force=True)
+
+    def ours(self, name: str, image: str) -> bool:
+        """Named as this spawner names its objects and made from an image it may start."""
+        prefix = self.name_template.split("{", 1)[0]
+        allowed = self.allowed_images
+        images = {self.image, *(allowed.values() if isinstance(allowed, dict) else allowed)}
+        made_from = image.split("@", 1)[0]  # a service's image carries its digest
+        if name == dockerhost.anchor_name(self.network_name):
+            return False  # swarm mode's network anchor (dockerhost)
+        return bool(prefix) and name.startswith(prefix) and made_from in images
+
+    async def leftover_candidates(self) -> dict[str, str]:
+        """id -> name of the containers on the user network that this spawner could have made."""
+        listed = await self.docker("containers", all=True, filters={"network": self.network_name})
+        return {
+            c["Id"]: name
+            for c in listed
+            for name in [(c.get("Names") or ["/"])[0].lstrip("/")]
+            if self.ours(name, c.get("Image", ""))
+        }
 
     def docker(self, method, *args, **kwargs):
         """Every call to the engine (a future); a container is created only if what is actually
@@ -263,6 +298,20 @@ class SwarmLabSpawner(DockerLabSpawner, SwarmSpawner):
             if problems:
                 raise RuntimeError(f"refusing to start {self.user.name}'s server: unsafe settings {problems}")
         return super().docker(method, *args, **kwargs)
+
+    leftover_kind = "service(s)"
+
+    async def remove_leftover(self, ident: str) -> None:
+        await self.docker("remove_service", ident)
+
+    async def leftover_candidates(self) -> dict[str, str]:
+        """id -> name of the services that this spawner could have made."""
+        listed = await self.docker("services")
+        return {
+            svc["ID"]: svc["Spec"]["Name"]
+            for svc in listed
+            if self.ours(svc["Spec"]["Name"], svc["Spec"]["TaskTemplate"]["ContainerSpec"].get("Image", ""))
+        }
 
     @property
     def mounts(self):

@@ -212,9 +212,33 @@ def test_two_users_labs_isolation_and_hub_restarts(tmp_path, docker_site):
         proc.kill()  # kill -9: no chance to clean anything up
         proc.wait(10)
     docker("kill", f"mnss-{ann}")  # ann's container dies while the hub is down
+    # A container of a spawn the hub crashed in: no server in the hub's database names it.
+    ghost = f"mnss-gst{RUN}"
+    network = docker_site["docker"]["network"]
+    docker(
+        "run",
+        "-d",
+        "--name",
+        ghost,
+        "--network",
+        network,
+        "--user",
+        "1000:1000",
+        "--cap-drop",
+        "ALL",
+        "--entrypoint",
+        "sleep",
+        IMAGE,
+        "infinity",
+    )
 
     with running_hub(workdir, docker_site) as (url, proc, log):
         hub = admin(url)
+        # The start-up sweep removed it, saying how many and not whose; ann's and ben's were kept.
+        assert not docker("ps", "-aq", "--filter", f"name=^{ghost}$").stdout.strip()
+        said = log.read_text()
+        assert "Ended 1 leftover container(s) of servers that no longer run" in said
+        assert ghost not in said and f"gst{RUN}" not in said
         hub.wait_for(ann, ready=False, timeout=30)  # shown as stopped, not lost
         assert "back" in run(hub, ben, "print('back')")
         hub.start_server(ann, wait=180)  # and it can start again, with its files
