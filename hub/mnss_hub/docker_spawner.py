@@ -305,13 +305,17 @@ class SwarmLabSpawner(DockerLabSpawner, SwarmSpawner):
         await self.docker("remove_service", ident)
 
     async def leftover_candidates(self) -> dict[str, str]:
-        """id -> name of the services that this spawner could have made."""
-        listed = await self.docker("services")
-        return {
-            svc["ID"]: svc["Spec"]["Name"]
-            for svc in listed
-            if self.ours(svc["Spec"]["Name"], svc["Spec"]["TaskTemplate"]["ContainerSpec"].get("Image", ""))
-        }
+        """id -> name of the services on the user network that this spawner could have made
+        (another hub's services in the same swarm are on another network)."""
+        network = await self.docker("inspect_network", self.network_name)
+        ours = {network["Id"], network["Name"]}
+        found = {}
+        for svc in await self.docker("services"):
+            task = svc["Spec"]["TaskTemplate"]
+            on_network = any(n.get("Target") in ours for n in task.get("Networks") or [])
+            if on_network and self.ours(svc["Spec"]["Name"], task["ContainerSpec"].get("Image", "")):
+                found[svc["ID"]] = svc["Spec"]["Name"]
+        return found
 
     @property
     def mounts(self):

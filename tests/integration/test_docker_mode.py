@@ -416,10 +416,10 @@ def test_swarm_mode_runs_a_lab_as_a_service(tmp_path, docker_site, single_node_s
     and the site's pids/memory/CPU limits; on this Docker 20.10 (no seccomp setting for services)
     SYS_ADMIN is added to the bounding set only, and the learner never holds it: CapEff/CapPrm
     are 0 and no-new-privileges holds (setuid binaries gain nothing), the escapes fail. The lab
-    builds rootless at 0% loss."""
+    builds rootless at 0% loss. A hub restart keeps the service and removes a leftover one."""
     docker_site["mode"] = "swarm"
     docker_site["docker"]["cpu_limit"] = 0.5
-    user = f"swm{RUN}"
+    user, ghost = f"swm{RUN}", f"mnss-gsw{RUN}"
     try:
         with running_hub(tmp_path / "hub", docker_site) as (url, proc, log):
             hub = admin(url)
@@ -456,6 +456,19 @@ def test_swarm_mode_runs_a_lab_as_a_service(tmp_path, docker_site, single_node_s
                 "userns_cgroup_release_agent": "refused",
                 "userns_mount_host_disk": "refused",
             }, probes
+        # The learner's service outlives the hub; a service no server record names (a spawn the
+        # hub crashed in) is removed at the next start, and the log says how many, not whose.
+        network = docker_site["docker"]["network"]
+        docker(
+            *("service", "create", "-d", "--no-resolve-image", "--name", ghost, "--network", network),
+            *("--user", "1000:1000", "--entrypoint", "sleep", IMAGE, "infinity"),
+        )
+        with running_hub(tmp_path / "hub", docker_site) as (url, proc, log):
+            hub = admin(url)
+            assert docker("service", "ls", "-q", "--filter", f"name={ghost}").stdout.strip() == ""
+            said = log.read_text()
+            assert "Ended 1 leftover service(s) of servers that no longer run" in said and ghost not in said
+            assert hub.user(user)["servers"][""]["ready"]
             hub.stop_server(user)
             assert docker("service", "ls", "-q", "--filter", f"name=mnss-{user}").stdout.strip() == ""
             hub.start_server(user, wait=180)
@@ -463,6 +476,7 @@ def test_swarm_mode_runs_a_lab_as_a_service(tmp_path, docker_site, single_node_s
             hub.stop_server(user)
     finally:
         services = docker("service", "ls", "-q", "--filter", f"name=mnss-{user}", check=False).stdout.split()
+        services += docker("service", "ls", "-q", "--filter", f"name={ghost}", check=False).stdout.split()
         if services:
             docker("service", "rm", *services, check=False)
         for _ in range(30):  # a removed service's task goes away shortly after

@@ -40,6 +40,9 @@ class Engine:
             future.set_result(self.containers)
         elif method == "services":
             future.set_result(self.services)
+        elif method == "inspect_network":
+            assert args == ("labnet",)
+            future.set_result({"Id": "n1", "Name": "labnet"})
         else:
             self.removed.append((method, *args, *sorted(kwargs.items())))
             future.set_result(None)
@@ -73,11 +76,14 @@ def test_docker_mode_removes_only_its_unused_containers_on_the_user_network(monk
     assert engine.removed == [("remove_container", "c2", ("force", True))]
 
 
-def test_swarm_mode_removes_only_its_unused_services(monkeypatch):
-    def service(ident, name, image=f"{IMAGE}@sha256:0123"):
-        return {"ID": ident, "Spec": {"Name": name, "TaskTemplate": {"ContainerSpec": {"Image": image}}}}
+def test_swarm_mode_removes_only_its_unused_services_on_the_user_network(monkeypatch):
+    def service(ident, name, network="n1", image=f"{IMAGE}@sha256:0123"):
+        task = {"ContainerSpec": {"Image": image}, "Networks": [{"Target": network}]}
+        return {"ID": ident, "Spec": {"Name": name, "TaskTemplate": task}}
 
-    engine = Engine(services=[service("s1", "mnss-ann"), service("s2", "mnss-ghost"), service("s3", "web")])
+    services = [service("s1", "mnss-ann"), service("s2", "mnss-ghost"), service("s3", "web")]
+    services.append(service("s4", "mnss-other-hubs", network="n2"))  # another hub in the same swarm
+    engine = Engine(services=services)
     spawner = spawner_with(SwarmLabSpawner, engine, monkeypatch)
     assert asyncio.run(spawner.end_leftovers({"s1"}, {"ann"}, {"ghost"})) == 1
     assert engine.removed == [("remove_service", "s2")]
