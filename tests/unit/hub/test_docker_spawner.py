@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import base64
 import json
+from types import SimpleNamespace
 
 import docker
 import pytest
 from docker.types import ContainerSpec, Mount, TaskTemplate
+from dockerspawner import DockerSpawner
 
 from mnss_hub import lab_seccomp
 from mnss_hub.docker_spawner import (
@@ -173,3 +175,15 @@ def test_each_departure_from_the_service_design_is_named(version, change, proble
 @pytest.mark.parametrize(("version", "takes"), [("1.41", False), ("1.43", False), ("1.44", True), ("1.50", True)])
 def test_engines_from_api_1_44_take_a_profile_in_a_service(version, takes):
     assert profiles_in_services(version) is takes
+
+
+def test_a_service_request_gets_the_pids_limit_and_an_unsafe_one_is_never_sent(engine, monkeypatch):
+    sent = []
+    monkeypatch.setattr(DockerSpawner, "docker", lambda self, method, *args, **kwargs: sent.append(kwargs))
+    spawner = engine("1.41")
+    spawner.user, spawner.pids_limit = SimpleNamespace(name="ann"), 300
+    spawner.docker("create_service", task_template=service("1.41"), name="mnss-ann")
+    assert sent[0]["task_template"]["Resources"]["Limits"] == {"Pids": 300}
+    with pytest.raises(RuntimeError, match="refusing to start ann's server: unsafe settings .*user '0' is root"):
+        spawner.docker("create_service", task_template=service("1.41", user="0"), name="mnss-ann")
+    assert len(sent) == 1
