@@ -175,6 +175,17 @@ def processes_of(uid: int) -> list[int]:
     return found
 
 
+def uids_with_processes() -> set[int]:
+    """Owners of the processes now running (one pass over /proc)."""
+    found = set()
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            found.add(proc.stat().st_uid)
+        except OSError:  # ended meanwhile
+            continue
+    return found
+
+
 def end_processes_of(account: pwd.struct_passwd, grace: float = 0) -> bool:
     """End every process of the account (it runs one server, so nothing of it may outlive that
     server): first `grace` seconds for them to end by themselves (a lab ends with its kernel and
@@ -185,7 +196,8 @@ def end_processes_of(account: pwd.struct_passwd, grace: float = 0) -> bool:
         raise AccountError("refusing to end every process of root")
     if not _wait(lambda: not processes_of(account.pw_uid), grace):
         ids = [f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}", "--clear-groups"]
-        subprocess.run(["setpriv", *ids, "--", "kill", "-s", "KILL", "--", "-1"], capture_output=True)
+        # procps' kill takes -1 as "every process" only in this form ("-s KILL -- -1" is a usage error)
+        subprocess.run(["setpriv", *ids, "--", "kill", "-KILL", "-1"], capture_output=True)
     return _wait(lambda: not processes_of(account.pw_uid), 5)
 
 
