@@ -34,7 +34,7 @@ from .people import (
     site as people_site,
 )
 from .people.errors import outside_scope
-from .people.messages import CATALOGUES
+from .people.messages import CATALOGUES, FIELDS
 from .sso_links import LinkStore
 
 LANGS = ("zh-CN", "en")
@@ -276,10 +276,11 @@ class InvitationLinksHandler(ManagerHandler):
 
 
 class AccountsAdminHandler(ManagerHandler):
-    """/hub/mnss-admin/accounts: registered people (masked), approve, disable, enable; for hub
-    admins also the deletion requests, completed here."""
+    """/hub/mnss-admin/accounts: registered people (masked), approve, disable, enable; for the
+    roles allowed to, one value in full with a reason (audited); for hub admins also the deletion
+    requests, completed here."""
 
-    async def show(self, status: int = 200, errors=(), notice: str = ""):
+    async def show(self, status: int = 200, errors=(), notice: str = "", revealed: dict | None = None):
         actor = self.actor()
         search = self.get_argument("q", "")
         offset = max(0, int(self.get_argument("offset", "0") or 0))
@@ -301,6 +302,9 @@ class AccountsAdminHandler(ManagerHandler):
             q=search,
             scope=actor.institution,
             deletions=deletions,
+            can_reveal=actor.role in self.pages.store.reveal_roles,
+            secret_fields=[(field, FIELDS[field]) for field in profiles.SECRET_FIELDS],
+            revealed=revealed,
         )
 
     @managers_only
@@ -325,12 +329,24 @@ class AccountsAdminHandler(ManagerHandler):
                 await asyncio.to_thread(accounts.set_disabled, name, False)
             elif action == "complete_deletion":
                 await self.complete_deletion(actor, name, reason)
+            elif action == "reveal":
+                await self.reveal(actor, name, reason)
+                return
             else:
                 raise web.HTTPError(400, f"unknown action {action!r}")
         except PeopleError as err:
             await self.show(await self.refused(err, action, f"profile {name[:32]}"), errors=both(err))
             return
         await self.show(notice=action)
+
+    async def reveal(self, actor: Actor, name: str, reason: str) -> None:
+        """One full ID number, mobile or WeChat, for a role allowed to see it and with a reason:
+        audited by the store before it is read, shown on this answer only (never stored by the
+        browser, never logged)."""
+        field = self.get_body_argument("field", "")
+        value = await asyncio.to_thread(profiles.reveal, self.pages.store, actor, name, field, reason)
+        self.set_header("Cache-Control", "no-store")
+        await self.show(revealed={"username": name, "field": FIELDS[field], "value": value})
 
     async def complete_deletion(self, actor: Actor, name: str, reason: str) -> None:
         """Erase a person who asked for it: no more logins, their server and tokens and hub user

@@ -7,7 +7,9 @@ other hospital (sheet row, forged create, revoke, approve) is refused with 403, 
 languages, and lands in the audit log. The person registered through an invitation carrying a
 course finds it enrolled on the portal. A person's deletion request is completed by the hub admin
 on the accounts page: a reason is required, then the personal data is erased, the account cannot
-sign in and its hub user and tokens are gone, and the audit log says so."""
+sign in and its hub user and tokens are gone, and the audit log says so. A hub admin sees a mobile
+in full on the accounts page only with a reason (audited, not cached); an institution admin
+cannot."""
 
 import csv
 import io
@@ -270,3 +272,71 @@ def test_the_admin_completes_a_deletion_request_on_the_accounts_page(hub):
     with sqlite3.connect(hub.state / "people.sqlite") as db:
         assert db.execute("SELECT count(*) FROM mnss_profiles WHERE name = '钱七'").fetchone()[0] == 0
         assert db.execute("SELECT count(*) FROM mnss_invitations WHERE name = '钱七'").fetchone()[0] == 0
+
+
+ZHOU = person("周九", "11010119950707567", "13900003333", "zhou.jiu@example.org")
+
+
+def reveal_in_row(page, name: str, field: str, reason: str, shot: str = ""):
+    """Open a row's 查看完整信息, pick the field, give the reason (screenshot `shot`), send; the
+    navigation's response."""
+    row = page.locator(f'tr[data-username="{name}"]')
+    row.locator(".mnss-reveal summary").click()
+    row.locator(".mnss-reveal-field").select_option(field)
+    row.locator(".mnss-reveal-reason").fill(reason)
+    if shot:
+        screenshot(page, shot)
+    with page.expect_navigation() as nav:
+        row.locator(".mnss-reveal-submit").click()
+    return nav.value
+
+
+def test_the_admin_sees_a_value_in_full_only_with_a_reason_and_it_is_audited(hub):
+    url, store = hub.url, hub.store
+    system = Actor("cli:test", SYSTEM)
+    issued = invitations.create_invitation(store, system, invitations.InvitationRequest(OWN, "周九", "信息中心"))
+    name = profiles.register(store, issued.code, ZHOU).username
+    clear = (ZHOU["id_number"], ZHOU["mobile"])
+
+    with browser_page() as page:
+        sign_in(page, url, "admin", ADMIN_PW)
+        page.goto(url + "hub/mnss-admin/accounts?q=" + name)
+        row = page.locator(f'tr[data-username="{name}"]')
+        assert "139****3333" in row.inner_text() and not any(value in page.content() for value in clear)
+
+        refused = reveal_in_row(page, name, "mobile", "  ")
+        assert refused.status == 400
+        assert "理由" in page.locator("[data-error]").inner_text()
+        assert not page.locator("#mnss-revealed").count()
+        screenshot(page, "admin-reveal-needs-reason")
+
+        shown = reveal_in_row(page, name, "mobile", "回电核实 / call back", shot="admin-reveal-form")
+        assert shown.status == 200 and shown.headers["cache-control"] == "no-store"
+        assert page.locator("#mnss-revealed-value").inner_text() == "+86" + ZHOU["mobile"]
+        assert "手机号码" in page.locator("#mnss-revealed").inner_text()
+        assert ZHOU["id_number"] not in page.content(), "only the field asked for"
+        screenshot(page, "admin-reveal-mobile")
+
+        wrong = forged_post(
+            page, url, "hub/mnss-admin/accounts", {"action": "reveal", "username": name, "field": "x", "reason": "r"}
+        )
+        assert wrong.status == 400 and "要查看的信息" in wrong.text() and "Item to see" in wrong.text()
+
+    with store.begin() as conn:
+        reveals = [e for e in store.audit.entries(conn, subject=f"profile {name}", limit=100) if e.action == "reveal"]
+    assert [(e.actor, e.reason, e.detail) for e in reveals] == [("admin", "回电核实 / call back", {"field": "mobile"})]
+
+    # an institution admin's role may not: no control on the page, and a forged request is 403, audited
+    with browser_page() as page:
+        sign_in(page, url, "inst.admin", password("inst.admin"))
+        page.goto(url + "hub/mnss-admin/accounts?q=" + name)
+        assert page.locator(f'tr[data-username="{name}"]').count() == 1
+        assert not page.locator(".mnss-reveal").count()
+        ask = {"action": "reveal", "username": name, "field": "mobile", "reason": "r"}
+        forged = forged_post(page, url, "hub/mnss-admin/accounts", ask)
+        assert forged.status == 403 and ZHOU["mobile"] not in forged.text()
+        assert "不能查看完整的个人信息" in forged.text()
+    last = refused_entries(store)[-1]
+    assert (last.actor, last.detail["attempt"]) == ("inst.admin", "reveal")
+    assert store.verify_audit() is None
+    assert not any(value in hub.log.read_text() for value in clear), "no clear value in the hub log"
