@@ -40,6 +40,7 @@ from .sso_links import LinkStore
 LANGS = ("zh-CN", "en")
 SHEET_FORMATS = {".xlsx": "xlsx", ".csv": "csv"}
 PAGE_SIZE = 50  # people per page of the accounts list
+AUDIT_PAGE_SIZE = 100  # entries per page of the audit log
 
 
 def both(error: PeopleError) -> list[tuple[str, str]]:
@@ -377,6 +378,44 @@ class AccountsAdminHandler(ManagerHandler):
         await asyncio.to_thread(client.remove if remove else client.end, name)
 
 
+class AuditAdminHandler(ManagerHandler):
+    """/hub/mnss-admin/audit: who saw, exported, changed or erased personal data, newest first, for
+    hub admins only (the entries span every institution); one person's entries by username; the
+    hash chain is verified on request, since that reads the whole log."""
+
+    @managers_only
+    async def get(self):
+        if not self.actor().is_admin:
+            raise web.HTTPError(403, "仅限平台管理员 / hub administrators only")
+        who = self.get_argument("q", "").strip()
+        before = self.get_argument("before", "").strip()
+        if before and not before.isdigit():
+            raise web.HTTPError(400, f"before={before[:20]!r}: 应为条目序号 / must be an entry number")
+        store = self.pages.store
+
+        def read():
+            with store.begin() as conn:
+                return store.audit.entries(
+                    conn,
+                    subject=profiles.subject(who) if who else None,
+                    limit=AUDIT_PAGE_SIZE,
+                    before=int(before) if before else None,
+                )
+
+        entries = await asyncio.to_thread(read)
+        verified = bool(self.get_argument("verify", ""))
+        broken = await asyncio.to_thread(store.verify_audit) if verified else None
+        await self.page(
+            "admin-audit.html",
+            entries=entries,
+            q=who,
+            more=len(entries) == AUDIT_PAGE_SIZE,
+            verified=verified,
+            broken=broken,
+            actions=CATALOGUES["audit_actions"].pairs(),
+        )
+
+
 class MyDataHandler(PeopleHandler):
     """/hub/my-data: a person's own profile (masked), their data as JSON, and a deletion request."""
 
@@ -415,4 +454,5 @@ def handlers() -> list[tuple[str, type]]:
         (r"/mnss-admin/invitations", InvitationsAdminHandler),
         (r"/mnss-admin/invitations/links\.csv", InvitationLinksHandler),
         (r"/mnss-admin/accounts", AccountsAdminHandler),
+        (r"/mnss-admin/audit", AuditAdminHandler),
     ]

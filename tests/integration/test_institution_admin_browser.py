@@ -9,7 +9,8 @@ course finds it enrolled on the portal. A person's deletion request is completed
 on the accounts page: a reason is required, then the personal data is erased, the account cannot
 sign in and its hub user and tokens are gone, and the audit log says so. A hub admin sees a mobile
 in full on the accounts page only with a reason (audited, not cached); an institution admin
-cannot."""
+cannot. The hub admin reads the audit log in the browser, and verifying it there names an entry
+changed in the database."""
 
 import csv
 import io
@@ -25,7 +26,7 @@ from stdnum.cn import ric
 from mnss_hub import siteconfig
 from mnss_hub.accounts import AccountStore
 from mnss_hub.hubclient import HubClient, HubError
-from mnss_hub.people import SYSTEM, Actor, NotFound, invitations, profiles, site as people_site
+from mnss_hub.people import ADMIN, SYSTEM, Actor, NotFound, invitations, profiles, site as people_site
 from mnss_hub.people.directory import DEFAULT_FILE
 from tests.support.browser import browser_page, chromium_path, screenshot
 from tests.support.hubproc import course_site, create_accounts, password, running_hub
@@ -340,3 +341,52 @@ def test_the_admin_sees_a_value_in_full_only_with_a_reason_and_it_is_audited(hub
     assert (last.actor, last.detail["attempt"]) == ("inst.admin", "reveal")
     assert store.verify_audit() is None
     assert not any(value in hub.log.read_text() for value in clear), "no clear value in the hub log"
+
+
+WU = person("吴十", "11010119880808789", "13500004444", "wu.shi@example.org")
+
+
+def test_the_admin_reads_the_audit_log_and_verifying_finds_a_changed_entry(hub):
+    url, store = hub.url, hub.store
+    system = Actor("cli:test", SYSTEM)
+    issued = invitations.create_invitation(store, system, invitations.InvitationRequest(OWN, "吴十", "信息中心"))
+    name = profiles.register(store, issued.code, WU).username
+    profiles.reveal(store, Actor("admin", ADMIN), name, "id_number", "核对身份 / identity check")
+    with store.begin() as conn:
+        seq = store.audit.entries(conn, subject=f"profile {name}", limit=1)[0].seq
+
+    with browser_page() as page:
+        sign_in(page, url, "admin", ADMIN_PW)
+        page.goto(url + "hub/mnss-admin/accounts")
+        page.click("#mnss-audit-link")
+        page.wait_for_url("**/hub/mnss-admin/audit")
+        page.fill('input[name="q"]', name)
+        assert submit(page, "button:has-text('筛选')") == 200
+        rows = page.locator("#mnss-audit tr[data-seq]")
+        assert [rows.nth(i).get_attribute("data-action") for i in range(rows.count())] == ["reveal", "register"]
+        newest = page.locator(f'#mnss-audit tr[data-seq="{seq}"]')
+        assert "查看完整信息" in newest.inner_text() and "核对身份 / identity check" in newest.inner_text()
+        assert WU["id_number"] not in page.content() and WU["mobile"] not in page.content()
+        assert submit(page, "#mnss-audit-verify") == 200
+        assert page.locator("#mnss-audit-status").get_attribute("data-broken") == ""
+        assert "审计日志完整" in page.locator("#mnss-audit-status").inner_text()
+
+        # someone with database access rewrites the reason of that entry: verifying names it
+        with sqlite3.connect(hub.state / "people.sqlite") as db:
+            db.execute("UPDATE mnss_audit_log SET reason = 'routine' WHERE seq = ?", (seq,))
+        try:
+            page.goto(url + f"hub/mnss-admin/audit?q={name}&verify=1")
+            status = page.locator("#mnss-audit-status")
+            assert status.get_attribute("data-broken") == str(seq)
+            assert f"第 {seq} 条已被修改" in status.inner_text()
+            assert f"entry {seq} is changed" in status.locator('[lang="en"]').text_content()
+            screenshot(page, "admin-audit-tampered")
+        finally:
+            with sqlite3.connect(hub.state / "people.sqlite") as db:
+                db.execute("UPDATE mnss_audit_log SET reason = ? WHERE seq = ?", ("核对身份 / identity check", seq))
+        assert store.verify_audit() is None
+
+    # the log spans every institution: an institution admin gets 403
+    web = requests.Session()
+    assert post_login(web, url, "inst.admin", password("inst.admin")).status_code == 302
+    assert web.get(url + "hub/mnss-admin/audit", timeout=30).status_code == 403
