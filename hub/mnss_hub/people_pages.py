@@ -413,6 +413,7 @@ class AuditAdminHandler(ManagerHandler):
             verified=verified,
             broken=broken,
             actions=CATALOGUES["audit_actions"].pairs(),
+            fields=FIELDS,
         )
 
 

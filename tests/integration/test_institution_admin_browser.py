@@ -380,7 +380,12 @@ def test_the_admin_reads_the_audit_log_and_verifying_finds_a_changed_entry(hub):
             assert status.get_attribute("data-broken") == str(seq)
             assert f"第 {seq} 条已被修改" in status.inner_text()
             assert f"entry {seq} is changed" in status.locator('[lang="en"]').text_content()
+            assert "身份证号码" in page.locator(f'#mnss-audit tr[data-seq="{seq}"]').inner_text()
             screenshot(page, "admin-audit-tampered")
+            page.click("#mnss-lang-switch")  # the same page in English
+            assert f"entry {seq} is changed" in status.inner_text()
+            assert "saw in full" in page.locator(f'#mnss-audit tr[data-seq="{seq}"]').inner_text()
+            screenshot(page, "admin-audit-tampered-en")
         finally:
             with sqlite3.connect(hub.state / "people.sqlite") as db:
                 db.execute("UPDATE mnss_audit_log SET reason = ? WHERE seq = ?", ("核对身份 / identity check", seq))
