@@ -30,7 +30,7 @@ from tornado import web
 from tornado.httputil import url_concat
 from traitlets import Bool, Callable, Dict, Unicode
 
-from . import people_pages, sso_register, token_guard
+from . import account_guard, people_pages, sso_register, token_guard
 from .accounts import AccountStore
 from .logout import EveryBrowserLogout
 from .people import profiles
@@ -237,7 +237,7 @@ class OIDCAuthenticator(GenericOAuthenticator):
 
     def get_handlers(self, app):
         extra = sso_register.handlers() if self.people_site else []
-        return [*super().get_handlers(app), *extra, *token_guard.handlers()]
+        return [*super().get_handlers(app), *extra, *token_guard.handlers(), *account_guard.handlers()]
 
     @property
     def links(self) -> LinkStore:

@@ -10,13 +10,15 @@ on the accounts page: a reason is required, then the personal data is erased, th
 sign in and its hub user and tokens are gone, and the audit log says so. A hub admin sees a mobile
 in full on the accounts page only with a reason (audited, not cached); an institution admin
 cannot. The hub admin reads the audit log in the browser, and verifying it there names an entry
-changed in the database."""
+changed in the database. JupyterHub's own admin page can no longer make a hub user who has no
+account (and so could never sign in)."""
 
 import csv
 import io
 import re
 import sqlite3
 from types import SimpleNamespace
+from urllib.parse import urlparse
 
 import pytest
 import requests
@@ -395,3 +397,39 @@ def test_the_admin_reads_the_audit_log_and_verifying_finds_a_changed_entry(hub):
     web = requests.Session()
     assert post_login(web, url, "inst.admin", password("inst.admin")).status_code == 302
     assert web.get(url + "hub/mnss-admin/audit", timeout=30).status_code == 403
+
+
+def add_users_on_the_admin_page(page, url: str, name: str):
+    """JupyterHub's own admin page, Add Users: type the name, submit; the API's answer."""
+    page.goto(url + "hub/admin#/add-users")
+    page.fill("#add-user-textarea", name)
+    page.locator("#add-user-textarea").blur()  # the page reads the names when the box loses focus
+
+    def creating(response) -> bool:  # the page sends its xsrf token in the query
+        return urlparse(response.url).path == "/hub/api/users" and response.request.method == "POST"
+
+    with page.expect_response(creating) as answer:
+        page.click("#submit")
+    return answer.value
+
+
+def test_the_hub_admin_page_makes_no_user_who_could_never_sign_in(hub):
+    url = hub.url
+    AccountStore(hub.state / "accounts.sqlite").create("nurse8", "nurse8-own-password", must_change=False)
+    with browser_page() as page:
+        sign_in(page, url, "admin", ADMIN_PW)
+        refused = add_users_on_the_admin_page(page, url, "nurse9")
+        assert refused.status == 400
+        message = refused.json()["message"]
+        assert "nurse9: 没有账号" in message and "Invitations & accounts" in message
+        page.get_by_text("Failed to create user").wait_for()
+        screenshot(page, "hub-admin-add-user-refused")
+        made = add_users_on_the_admin_page(page, url, "nurse8")  # has an account: made as before
+        assert made.status == 201
+    admin = HubClient(url)
+    admin.login("admin", ADMIN_PW)
+    assert admin._call("GET", "hub/api/users/nurse9", expect=(404,)).status_code == 404
+    assert admin.user("nurse8")["name"] == "nurse8"
+    # token-authenticated calls (services, scripts) are not the admin page: unchanged
+    admin.create_user("script.user")
+    admin._call("DELETE", "hub/api/users/script.user", expect=(204,))
