@@ -18,6 +18,7 @@ bwrap's own read-only /proc/sys would be locked too and leave no router able to 
 from __future__ import annotations
 
 import functools
+import importlib.util
 import subprocess
 import sys
 from pathlib import Path
@@ -48,12 +49,25 @@ RUN_MB = 16  # /run (netns, lab records) and /etc/netns
 
 
 def kernel_packages() -> list[str]:
-    """The platform's packages the kernel imports (the engine and its foundation), each by itself:
-    in an editable install they sit in a checkout whose .git and courses the box must not see."""
-    import mnss_foundation
-    import mnss_kernel
+    """The platform's packages the kernel imports, each by itself (in an editable install they sit
+    in a checkout whose .git and courses the box must not see): the engine, its foundation and the
+    add-ons registered for the engine's "lab started" hook, which the engine loads in the box too
+    (one it cannot load is reported on stderr, and nbgrader fails a cell with stderr output)."""
+    from mnss_foundation import plugins
+    from mnss_kernel.runtime.lab import LAB_STARTED
 
-    return [str(Path(m.__file__).resolve().parent) for m in (mnss_kernel, mnss_foundation)]
+    hooked = [point.value.split(":")[0].split(".")[0] for point in plugins.registered(LAB_STARTED)]
+    folders = []
+    for name in dict.fromkeys(["mnss_kernel", "mnss_foundation", *hooked]):
+        spec = importlib.util.find_spec(name)
+        if spec and spec.submodule_search_locations:
+            folders.append(str(Path(next(iter(spec.submodule_search_locations))).resolve()))
+    return folders
+
+
+def import_path() -> list[str]:
+    """Where the kernel imports those packages from: the folders that hold them, engine first."""
+    return list(dict.fromkeys(str(Path(p).parent) for p in kernel_packages()))
 
 
 def python_environment() -> list[str]:

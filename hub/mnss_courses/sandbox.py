@@ -377,7 +377,7 @@ class Box:
         home = str(self.workdir)
         return {
             "PATH": path,
-            "PYTHONPATH": platform_code(),
+            "PYTHONPATH": os.pathsep.join(box_view.import_path()),
             "HOME": home,
             "LANG": "C.UTF-8",
             "LC_ALL": "C.UTF-8",

@@ -69,3 +69,18 @@ def test_the_boxs_accounts_name_no_one_of_the_machine(tmp_path):
     assert names == ["root", "nobody"]
     assert (tmp_path / "etc" / "group").read_text().startswith("root:x:0:")
     assert oct((tmp_path / "etc" / "passwd").stat().st_mode & 0o777) == "0o644"
+
+
+def test_add_ons_hooked_into_the_engine_come_with_it_and_are_importable(monkeypatch):
+    """The engine loads its "lab started" hooks in the box too; one it cannot import would write to
+    stderr, which fails the cell in nbgrader's eyes."""
+    import json
+    from importlib.metadata import EntryPoint
+
+    from mnss_foundation import plugins
+
+    point = EntryPoint("probe", "json.decoder:JSONDecoder", "mnss_kernel.lab_started")
+    monkeypatch.setattr(plugins, "registered", lambda group: [point] if group == point.group else [])
+    folders = box_view.kernel_packages()
+    assert folders[-1] == str(Path(json.__file__).resolve().parent) and len(folders) == 3
+    assert box_view.import_path()[-1] == str(Path(json.__file__).resolve().parents[1])
