@@ -135,7 +135,8 @@ def unavailable(switch_user: tuple[str, ...] = ()) -> str:
     """Why a box cannot be built with bwrap here ("" when it can): bwrap missing, or no user
     namespace for it or for the kernel's nested one (e.g. under Docker's default seccomp profile).
     `switch_user` is the setpriv prefix the real box uses. Checked once per process."""
-    probe = ["bwrap", "--unshare-all", "--die-with-parent", *system(), "--proc", "/proc", "--dev", "/dev"]
+    probe = ["bwrap", "--unshare-all", "--die-with-parent", *system(), "--proc", "/proc"]
+    probe += ["--bind", "/proc/sys", "/proc/sys", "--dev", "/dev"]  # refused where /proc/sys is locked (a container)
     probe += ["--", "unshare", "--user", "--map-root-user", "--mount", "--net", "true"]
     try:
         done = subprocess.run([*switch_user, *probe], capture_output=True, text=True, timeout=30)
