@@ -1,16 +1,20 @@
 """The start-up every hub service of the project shares (the exchange, the recommender): one
 traitlets Application in the shape of jupyterhub-idle-culler, with `--generate-config`, a config
 file loaded when it exists, the settings the hub passes as JUPYTERHUB_* variables as trait
-defaults, and a stop on SIGTERM (a service manager) or SIGINT (how the hub stops services).
+defaults, and a stop on SIGTERM (a service manager) or SIGINT (how the hub stops services); and
+the answer to the hub's health check at the service's own URL, logged quietly.
 """
 
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import signal
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
+from tornado import web
 from traitlets import Bool, Unicode, default
 from traitlets.config import Application
 
@@ -80,3 +84,29 @@ class HubServiceApp(Application):
             loop.add_signal_handler(sig, stop.set)
         await stop.wait()
         self.log.info("%s stopped", self.name)
+
+
+class HealthHandler(web.RequestHandler):
+    """The service's own URL, which the hub asks every `service_check_interval` (no token): it
+    says only "up", so the check neither fails nor logs a 404."""
+
+    def initialize(self, service: str):
+        self.service = service
+
+    def get(self):
+        self.set_header("Cache-Control", "no-store")
+        self.finish({"service": self.service, "status": "ok"})
+
+
+def health_route(prefix: str, service: str) -> tuple[str, type, dict]:
+    """The tornado route of the health check: the service prefix, with or without its slash."""
+    return (prefix.rstrip("/") + "/?", HealthHandler, {"service": service})
+
+
+def log_level(handler: web.RequestHandler, log: logging.Logger) -> Callable[..., None]:
+    """The method of `log` a finished request is logged with: the hub's health check at debug (it
+    comes every minute), other answers at info, refusals (4xx) at warning, failures (5xx) at error."""
+    status = handler.get_status()
+    if status < 400:
+        return log.debug if isinstance(handler, HealthHandler) else log.info
+    return log.warning if status < 500 else log.error

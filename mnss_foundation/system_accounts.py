@@ -129,6 +129,18 @@ def in_own_mounts(real: Path, view: Path, command: Sequence[str], hide: Sequence
     ]
 
 
+def mount_namespace_refusal() -> str | None:
+    """Why this machine refuses the private mount namespace `in_own_mounts` needs (a container
+    without CAP_SYS_ADMIN, a seccomp or AppArmor policy), or None when it allows one."""
+    try:
+        done = subprocess.run(
+            ["unshare", "--mount", "--propagation", "private", "true"], capture_output=True, text=True, timeout=30
+        )
+    except (OSError, subprocess.TimeoutExpired) as err:
+        return str(err)
+    return None if done.returncode == 0 else (done.stderr.strip() or f"unshare exited with {done.returncode}")
+
+
 def closed_to_others(folder: Path) -> Path | None:
     """The first folder on the way to `folder` (itself included) that an account of no group of its
     own cannot enter or list, or None when every other user can read `folder`."""
@@ -163,6 +175,17 @@ def processes_of(uid: int) -> list[int]:
     return found
 
 
+def uids_with_processes() -> set[int]:
+    """Owners of the processes now running (one pass over /proc)."""
+    found = set()
+    for proc in Path("/proc").glob("[0-9]*"):
+        try:
+            found.add(proc.stat().st_uid)
+        except OSError:  # ended meanwhile
+            continue
+    return found
+
+
 def end_processes_of(account: pwd.struct_passwd, grace: float = 0) -> bool:
     """End every process of the account (it runs one server, so nothing of it may outlive that
     server): first `grace` seconds for them to end by themselves (a lab ends with its kernel and
@@ -173,7 +196,8 @@ def end_processes_of(account: pwd.struct_passwd, grace: float = 0) -> bool:
         raise AccountError("refusing to end every process of root")
     if not _wait(lambda: not processes_of(account.pw_uid), grace):
         ids = [f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}", "--clear-groups"]
-        subprocess.run(["setpriv", *ids, "--", "kill", "-s", "KILL", "--", "-1"], capture_output=True)
+        # procps' kill takes -1 as "every process" only in this form ("-s KILL -- -1" is a usage error)
+        subprocess.run(["setpriv", *ids, "--", "kill", "-KILL", "-1"], capture_output=True)
     return _wait(lambda: not processes_of(account.pw_uid), 5)
 
 

@@ -39,7 +39,9 @@ from tornado import web
 
 from mnss_foundation import i18n
 
-from . import grade_api, round_page
+from . import grade_api, gradebook_stamp, round_page
+
+gradebook_stamp.install()  # a new gradebook is stamped without running `alembic heads`
 
 FORMGRADER_EXTENSION = "nbgrader.server_extensions.formgrader"
 REFUSED_PAGES = r"/(lab|tree|notebooks|edit|consoles|terminals|doc)(/.*)?"

@@ -19,9 +19,11 @@ from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
-from . import parts as graded_parts, sandboxed_execute
+from . import gradebook_stamp, parts as graded_parts, sandboxed_execute
 from .bundle import Course
 from .grading_settings import CELL_TIMEOUT
+
+gradebook_stamp.install()  # a new gradebook is stamped without running `alembic heads`
 
 LEAKS = ("BEGIN SOLUTION", "END SOLUTION", "BEGIN HIDDEN TESTS", "END HIDDEN TESTS")
 

@@ -20,11 +20,13 @@ from nbgrader.plugins.export import CsvExportPlugin
 
 from mnss_foundation.server_settings import ENV, ServerSettings
 
-from . import bundle, formgrader_client, sandbox
+from . import bundle, formgrader_client, gradebook_stamp, sandbox
 from .exchange import client
 from .grader import GradingError, _run, config_for, private_paths, scored
 from .grading_settings import cell_timeout, sandbox_options
 from .parts import Scored
+
+gradebook_stamp.install()  # a new gradebook is stamped without running `alembic heads`
 
 
 def find_course(ref: str, catalog: str | Path = "courses") -> bundle.Course:

@@ -26,6 +26,11 @@ grader's own uid. That is what the per-course formgrader, an unprivileged accoun
 process limit then counts the grader's own processes too, so boxes of one rootless grader are run
 one at a time (nbgrader's formgrader does), and the grader's home is hidden like the course root.
 
+Where bubblewrap works (`box_view`), the box is built from an allow-list instead of the hidden
+paths above: it sees the system's programs, the Python environment, the engine's packages and its
+own stage, and nothing else exists in it. The deny-list mounts (`SETUP`) remain for machines where
+bwrap cannot make its namespaces; `Box.allow_list` says which one a box is.
+
 Only the kernel is in the box. The notebook, with its hidden tests, stays in the trusted grader
 process, which sends one cell at a time over ZeroMQ `ipc` sockets in the box's stage directory
 (TCP is not reachable across network namespaces; Unix sockets on a path are).
@@ -43,11 +48,14 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import box_view
+
 STAGE_ROOT = Path("/var/lib/mnss-grader")  # one 0700 directory per box, owned by its transient uid
 UID_BASE, UID_SPAN = 0x70000000, 1 << 20  # far above system users, Docker's and any /etc/subuid range
 ALWAYS_HIDDEN = ("/root", "/home", "/srv", "/var/lib/docker", "/var/lib/postgresql", "/var/lib/jupyterhub")
 TEMPORARY = ("/tmp", "/var/tmp", "/dev/shm")
 NETNS_ETC = Path("/etc/netns")
+PROBE_AS = ("setpriv", "--reuid=65534", "--regid=65534", "--clear-groups")  # bwrap's probe as root: as nobody
 
 
 def needed_by_the_kernel() -> list[str]:
@@ -142,6 +150,18 @@ unshare --user --map-root-user --mount --net -- "$@"
 """
 
 
+# Runs inside bwrap's view (`box_view`); $1 = stage dir, the rest: the kernel command. exec: bwrap
+# keeps pid 1 of the box, so the kernel ending (or killing itself) ends the box.
+INNER = r"""
+set -eu
+stage=$1; shift
+cp -R "$stage/in/." "$stage/work/"
+cd "$stage/work"
+unset JPY_PARENT_PID
+exec unshare --user --map-root-user --mount --net -- "$@"
+"""
+
+
 def ensure_netns_etc() -> None:
     """The box mounts its own tmpfs on /etc/netns (the engine keeps each node's hosts file there),
     and inside it cannot create the folder in /etc: make it here, where the grader may (as root).
@@ -227,8 +247,11 @@ class Box:
             if not shutil.which(tool):
                 raise SandboxError(f"sandboxed autograding needs '{tool}' (util-linux)")
         self.limits = limits
-        ensure_netns_etc()
         self.rootless = rootless_here()
+        self.fallback_reason = box_view.unavailable(() if self.rootless else PROBE_AS)
+        self.allow_list = not self.fallback_reason
+        if not self.allow_list:
+            ensure_netns_etc()
         if self.rootless and (problem := box_problem()):
             raise SandboxError(
                 f"sandboxed autograding cannot create its user namespace here ({problem}); "
@@ -255,6 +278,8 @@ class Box:
             self.uid, self.stage = self._transient_stage(root)
         for sub in ("in", "work", "ipc"):
             (self.stage / sub).mkdir(mode=0o700)
+        box_view.write_accounts(self.stage / "etc")
+        self.given: list[str] = []
         if not self.rootless:
             for path in (self.stage, self.stage / "work", self.stage / "ipc"):
                 os.chown(path, self.uid, self.uid)
@@ -306,6 +331,7 @@ class Box:
 
     def give(self, path: str | Path) -> None:
         """Let the box read a file the trusted side wrote (the kernel's connection file)."""
+        self.given.append(str(path))
         if not self.rootless:
             os.chown(path, self.uid, self.uid)
 
@@ -317,7 +343,7 @@ class Box:
         """`argv` (the kernel command) wrapped in limits, the transient uid and the namespaces."""
         lim = self.limits
         user = [] if self.rootless else [f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups"]
-        return [
+        limited = [
             "prlimit",
             f"--as={lim.memory_mb << 20}",
             f"--nproc={lim.processes}",
@@ -328,6 +354,12 @@ class Box:
             "setpriv",
             *user,
             "--no-new-privs",
+        ]
+        if self.allow_list:
+            view = box_view.arguments(self.stage, lim.work_mb, self.given)
+            return [*limited, *view, "--", "sh", "-c", INNER, "mnss-box", str(self.stage), *argv]
+        return [
+            *limited,
             "unshare",
             "--user",
             "--map-root-user",
@@ -357,7 +389,7 @@ class Box:
         home = str(self.workdir)
         return {
             "PATH": path,
-            "PYTHONPATH": platform_code(),
+            "PYTHONPATH": os.pathsep.join(box_view.import_path()),
             "HOME": home,
             "LANG": "C.UTF-8",
             "LC_ALL": "C.UTF-8",

@@ -90,6 +90,12 @@ class SandboxExecute(Execute):
     def preprocess(self, nb, resources=None, km=None):
         limits = Limits(self.memory_mb, self.processes, self.cpu_seconds, self.file_mb, self.work_mb)
         self._box = Box(limits, self._hidden())
+        if not self._box.allow_list:
+            self.log.warning(
+                "bubblewrap cannot build the grading box here (%s): the box hides a deny-list of "
+                "paths instead of seeing an allow-list",
+                self._box.fallback_reason,
+            )
         self._stopped = ""
         self._cell_timeout = self.timeout
         self._deadline = time.monotonic() + self.notebook_timeout

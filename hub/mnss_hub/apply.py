@@ -450,6 +450,8 @@ def apply_recommender(c: Config, site: dict) -> None:
                 f"--courses={catalog}",
                 f"--key-file={state / 'recommender.key'}",
                 f"--retrain-seconds={rec['retrain_seconds']}",
+                f"--tune-seconds={rec['tune_seconds']}",
+                "--RecommenderService.log_level=INFO",  # one line per retrain: events, how it was tuned
             ],
             "environment": {"OPENBLAS_NUM_THREADS": "1"},  # one recommendation must not wait on a thread pool
         },

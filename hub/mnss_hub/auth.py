@@ -21,7 +21,7 @@ from jupyterhub.handlers.login import LoginHandler
 from tornado import web
 from traitlets import Dict, Float, Integer, Unicode
 
-from . import people_pages, token_guard
+from . import account_guard, people_pages, token_guard
 from .accounts import AccountError, AccountStore, Verdict
 from .logout import EveryBrowserLogoutHandler
 from .pseudonym import load_or_create_key, pseudonym
@@ -285,4 +285,5 @@ class PasswordAuthenticator(Authenticator):
             (r"/change-password", ChangePasswordHandler),
             *(people_pages.handlers() if self.people_site else []),
             *token_guard.handlers(),
+            *account_guard.handlers(),
         ]

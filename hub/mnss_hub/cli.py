@@ -10,7 +10,7 @@ from pathlib import Path
 
 from traitlets.config import Config
 
-from mnss_foundation import schemadoc
+from mnss_foundation import schemadoc, system_accounts
 from mnss_foundation.files import write_atomic
 
 from . import apply, private_files, sessions, siteconfig, sso_cli
@@ -42,6 +42,28 @@ INITIAL_PASSWORD_FILE = "initial-admin-password"
 
 def initial_password_file(site: dict) -> Path:
     return apply.state_dir(site) / INITIAL_PASSWORD_FILE
+
+
+def own_mounts_refused(site: dict) -> str | None:
+    """Each course's formgrader, and in local mode each learner's server, runs as an account of its
+    own in a private mount namespace when the hub is root; a machine that refuses those namespaces
+    would only fail each start later, one by one, so say why before the hub starts."""
+    courses = site["courses"]["enabled"]
+    learners = site["mode"] == "local" and site["local"]["own_accounts"]
+    if os.geteuid() != 0 or not (courses or learners):
+        return None
+    refusal = system_accounts.mount_namespace_refusal()
+    if refusal is None:
+        return None
+    fallback = "，或在站点配置中设 local.own_accounts: false（学员之间不再隔离）" if learners else ""
+    fallback_en = ", or set local.own_accounts: false (learners are then not isolated)" if learners else ""
+    return (
+        f"本机不允许私有挂载命名空间（unshare --mount：{refusal}），而批改服务和学员服务器要以各自的账户在其中运行。"
+        f"请在允许它的主机或虚拟机上运行（容器需要 CAP_SYS_ADMIN）{fallback}。 / "
+        f"This machine refuses private mount namespaces (unshare --mount: {refusal}), in which the formgraders "
+        f"and learners' servers run as accounts of their own. Run on a host or VM that allows them "
+        f"(a container needs CAP_SYS_ADMIN){fallback_en}."
+    )
 
 
 def ensure_admins(site: dict, out=sys.stdout) -> None:
@@ -225,6 +247,10 @@ def cmd_run(args) -> int:
 
         dockerhost.prepare(site)
     ensure_admins(site)
+    refused = own_mounts_refused(site)
+    if refused:
+        print(f"mnss-hub: refusing to start / 拒绝启动: {refused}", file=sys.stderr)
+        return 2
     if site["mode"] == "local":
         isolated = site["local"]["own_accounts"] and os.geteuid() == 0
         print(f"NOTE: {LOCAL_MODE_ISOLATED}" if isolated else f"WARNING: {LOCAL_MODE_WARNING}")

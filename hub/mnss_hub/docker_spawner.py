@@ -9,14 +9,22 @@ Privilege design (README, "Who is root where"):
   that user's own; the seccomp profile (lab_seccomp) allows only the calls that needs.
   dockerd's userns-remap stays recommended (uid 1000 is then an unused uid on the host too),
   but the container's safety no longer depends on it.
-- swarm mode: Docker 20.10 cannot give a service a seccomp profile, so a service still runs as
-  root inside with NET_ADMIN, SYS_ADMIN and NET_RAW only, and there userns-remap is required
-  (it keeps those capabilities to the container's own namespaces).
+- swarm mode: the same user, no-new-privileges, pids/memory/CPU limits and home volume, as one
+  service per user (swarm_security). Engines from Docker 25 (API 1.44) take the lab profile
+  and no-new-privileges in the service spec: nothing is added. Older engines (Docker 20.10) give
+  a service no seccomp setting, and their default profile opens unshare/setns/mount only to a
+  container whose capability set holds SYS_ADMIN: there SYS_ADMIN is added to the bounding set
+  only. The server starts under `setpriv --no-new-privs` as uid 1000 with no effective,
+  permitted, inheritable or ambient capability, so nothing it runs can ever hold SYS_ADMIN
+  (setuid and file capabilities are ignored); the kernel still asks for the capability in the
+  namespace being changed, as in docker mode.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import json
 
 from docker.types import Mount
 from dockerspawner import DockerSpawner, SwarmSpawner
@@ -25,10 +33,9 @@ from traitlets import Int, Unicode, default
 
 from mnss_foundation.server_settings import ServerSettings
 
-from . import lab_seccomp
+from . import dockerhost, lab_seccomp, leftovers
 from .spawners import LabServerSettings
 
-SWARM_CAPABILITIES = ["NET_ADMIN", "SYS_ADMIN", "NET_RAW"]
 HOME = "/home/lab"
 LAB_USER = "1000:1000"  # the image's user `lab` (images/singleuser/Dockerfile)
 
@@ -107,6 +114,41 @@ class DockerLabSpawner(LabServerSettings, DockerSpawner):
         self._steps_reached = [*self._steps_reached, "create"]
         return await super().create_object()
 
+    leftover_kind = "container(s)"  # in the log of leftovers.sweep
+
+    async def end_leftovers(self, used: set[str], running_users: set[str], idle_users: set[str]) -> int:
+        """Remove this mode's containers (services) that no running server uses: those on the user
+        network, named by `name_template` and made from an allowed image; nothing else is touched.
+        Called once at hub start-up, before any spawn (leftovers.sweep)."""
+        found = await self.leftover_candidates()
+        gone = leftovers.unused(found, used)
+        for ident in gone:
+            await self.remove_leftover(ident)
+        return len(gone)
+
+    async def remove_leftover(self, ident: str) -> None:
+        await self.docker("remove_container", ident, force=True)
+
+    def ours(self, name: str, image: str) -> bool:
+        """Named as this spawner names its objects and made from an image it may start."""
+        prefix = self.name_template.split("{", 1)[0]
+        allowed = self.allowed_images
+        images = {self.image, *(allowed.values() if isinstance(allowed, dict) else allowed)}
+        made_from = image.split("@", 1)[0]  # a service's image carries its digest
+        if name == dockerhost.anchor_name(self.network_name):
+            return False  # swarm mode's network anchor (dockerhost)
+        return bool(prefix) and name.startswith(prefix) and made_from in images
+
+    async def leftover_candidates(self) -> dict[str, str]:
+        """id -> name of the containers on the user network that this spawner could have made."""
+        listed = await self.docker("containers", all=True, filters={"network": self.network_name})
+        return {
+            c["Id"]: name
+            for c in listed
+            for name in [(c.get("Names") or ["/"])[0].lstrip("/")]
+            if self.ours(name, c.get("Image", ""))
+        }
+
     def docker(self, method, *args, **kwargs):
         """Every call to the engine (a future); a container is created only if what is actually
         sent keeps the privilege design, whatever other config merged into it."""
@@ -170,43 +212,110 @@ def unsafe_container(create: dict) -> list[str]:
     return problems
 
 
-def unsafe(settings: dict, volumes: dict) -> list[str]:
-    """Swarm mode's check of its container spec: only SWARM_CAPABILITIES added, all else dropped."""
-    problems = [
-        key
-        for key in ("privileged", "pid_mode", "ipc_mode", "userns_mode")
-        if settings.get(key) not in (None, False, "")
-    ]
-    problems += [f"cap_add {cap}" for cap in settings.get("cap_add", []) if cap not in SWARM_CAPABILITIES]
-    if "ALL" not in settings.get("cap_drop", []):
+# Docker 25 (API 1.44): ContainerSpec.Privileges takes a seccomp profile and no-new-privileges.
+SERVICE_PROFILES_FROM = (1, 44)
+# Older engines: only in the bounding set, where the default profile looks for it (docstring above).
+BOUNDING_ONLY = ["SYS_ADMIN"]
+NO_NEW_PRIVS = ["setpriv", "--no-new-privs"]  # util-linux, in every Debian image
+
+
+def api_version(version: str) -> tuple[int, int]:
+    major, minor = version.split(".")[:2]
+    return int(major), int(minor)
+
+
+def profiles_in_services(version: str) -> bool:
+    """Whether an engine speaking API `version` takes a seccomp profile in a service spec."""
+    return api_version(version) >= SERVICE_PROFILES_FROM
+
+
+def service_privileges() -> dict:
+    """ContainerSpec.Privileges of API 1.44: the lab profile (its bytes, base64 as the API wants
+    them) and no-new-privileges."""
+    profile = json.dumps(lab_seccomp.profile(), separators=(",", ":"), sort_keys=True).encode()
+    return {"Seccomp": {"Mode": "custom", "Profile": base64.b64encode(profile).decode()}, "NoNewPrivileges": True}
+
+
+def swarm_security(version: str) -> dict:
+    """ContainerSpec settings (docker-py's ContainerSpec arguments) of a learner's service on an
+    engine speaking API `version`: uid 1000, every capability dropped, and the narrowest way that
+    engine has to let the rootless engine make its namespaces."""
+    settings = {"user": LAB_USER, "cap_drop": ["ALL"]}
+    if profiles_in_services(version):
+        return {**settings, "privileges": service_privileges()}
+    return {**settings, "cap_add": BOUNDING_ONLY}
+
+
+def unsafe_service(task: dict, version: str) -> list[str]:
+    """What in a create_service request's TaskTemplate breaks swarm mode's design (swarm_security
+    for this engine, the server under setpriv --no-new-privs, named volumes only). Empty: safe."""
+    spec = task.get("ContainerSpec") or {}
+    problems = []
+    user = str(spec.get("User") or "")
+    if user.split(":")[0] in ("", "0", "root"):
+        problems.append(f"user {user!r} is root (needs a non-root uid, e.g. {LAB_USER})")
+    allowed = [] if profiles_in_services(version) else BOUNDING_ONLY
+    problems += [f"cap_add {cap}" for cap in spec.get("CapabilityAdd") or [] if cap not in allowed]
+    if "ALL" not in (spec.get("CapabilityDrop") or []):
         problems.append("cap_drop must be ALL")
-    problems += [f"host path {source}" for source in volumes if str(source).startswith("/") or "docker.sock" in source]
+    if (spec.get("Args") or [])[: len(NO_NEW_PRIVS)] != NO_NEW_PRIVS or spec.get("Command"):
+        problems.append("the server must start under " + " ".join(NO_NEW_PRIVS))
+    privileges = spec.get("Privileges") or {}
+    if profiles_in_services(version) and privileges != service_privileges():
+        problems.append("privileges must be exactly the lab profile with no-new-privileges")
+    problems += [f"mount {m.get('Source')}" for m in spec.get("Mounts") or [] if m.get("Type") != "volume"]
     return problems
 
 
 class SwarmLabSpawner(DockerLabSpawner, SwarmSpawner):
-    """The same image and privileges as a Swarm service per user (the 'swarm' mode).
+    """The same image, user, privileges and limits as a Swarm service per user (the 'swarm' mode).
 
     The hub runs on a manager and reaches each task on the swarm-scoped user network by its
-    address there. Swarm services (Docker 20.10) have no pids limit or no-new-privileges
-    setting; memory and CPU limits, capabilities, volumes and networks are the same as in
-    docker mode.
+    address there. What the engine takes in a service spec decides how the lab's namespaces are
+    allowed (swarm_security); every request is checked as sent (unsafe_service).
     """
 
     @default("extra_container_spec")
     def _default_container_spec(self):
-        return {"cap_drop": ["ALL"], "cap_add": SWARM_CAPABILITIES}
+        return swarm_security(self.client.api_version)
 
     @default("extra_create_kwargs")
     def _default_create_kwargs(self):
-        return {}  # docker mode's user: here the service runs as the image's default user, root
+        return {}  # create_service takes no `user`: it is in the container spec
 
-    async def create_object(self):
-        """Refuse a service spec that would add more than the design, whatever other config says."""
-        problems = unsafe(self.extra_container_spec, self.volumes)
-        if problems:
-            raise RuntimeError(f"refusing to start {self.user.name}'s server: unsafe settings {problems}")
-        return await super().create_object()
+    async def get_command(self):
+        """The image's command, under setpriv --no-new-privs (a service has no such option before
+        API 1.44; after, both hold)."""
+        return [*NO_NEW_PRIVS, *await super().get_command()]
+
+    def docker(self, method, *args, **kwargs):
+        """A service is created only if what is sent keeps the design; it gets the pids limit
+        here, which docker-py's Resources cannot express (Limits.Pids, API 1.41)."""
+        if method == "create_service":
+            task = kwargs["task_template"]
+            task.setdefault("Resources", {}).setdefault("Limits", {})["Pids"] = self.pids_limit
+            problems = unsafe_service(task, self.client.api_version)
+            if problems:
+                raise RuntimeError(f"refusing to start {self.user.name}'s server: unsafe settings {problems}")
+        return super().docker(method, *args, **kwargs)
+
+    leftover_kind = "service(s)"
+
+    async def remove_leftover(self, ident: str) -> None:
+        await self.docker("remove_service", ident)
+
+    async def leftover_candidates(self) -> dict[str, str]:
+        """id -> name of the services on the user network that this spawner could have made
+        (another hub's services in the same swarm are on another network)."""
+        network = await self.docker("inspect_network", self.network_name)
+        ours = {network["Id"], network["Name"]}
+        found = {}
+        for svc in await self.docker("services"):
+            task = svc["Spec"]["TaskTemplate"]
+            on_network = any(n.get("Target") in ours for n in task.get("Networks") or [])
+            if on_network and self.ours(svc["Spec"]["Name"], task["ContainerSpec"].get("Image", "")):
+                found[svc["ID"]] = svc["Spec"]["Name"]
+        return found
 
     @property
     def mounts(self):

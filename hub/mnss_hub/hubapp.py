@@ -22,6 +22,8 @@ from jupyterhub import app
 
 from mnss_courses.exchange.names import FORMGRADER_PREFIX
 
+from . import leftovers
+
 
 class JupyterHub(app.JupyterHub):
     """JupyterHub whose shutdown stops its periodic checks before services and servers go.
@@ -46,6 +48,13 @@ class JupyterHub(app.JupyterHub):
             )
             return True
         return ready
+
+    async def init_spawners(self):
+        """First an end to what servers left that the database does not know (a spawn or stop
+        the hub crashed in); it is listed before the hub serves anyone, so no new spawn is taken
+        for a leftover. Then JupyterHub's own check of the servers it knows."""
+        await leftovers.sweep(self)
+        return await super().init_spawners()
 
     async def cleanup(self):
         """Stop the periodic checks, then every managed service at once, then the rest as

@@ -34,12 +34,13 @@ from .people import (
     site as people_site,
 )
 from .people.errors import outside_scope
-from .people.messages import CATALOGUES
+from .people.messages import CATALOGUES, FIELDS
 from .sso_links import LinkStore
 
 LANGS = ("zh-CN", "en")
 SHEET_FORMATS = {".xlsx": "xlsx", ".csv": "csv"}
 PAGE_SIZE = 50  # people per page of the accounts list
+AUDIT_PAGE_SIZE = 100  # entries per page of the audit log
 
 
 def both(error: PeopleError) -> list[tuple[str, str]]:
@@ -276,10 +277,11 @@ class InvitationLinksHandler(ManagerHandler):
 
 
 class AccountsAdminHandler(ManagerHandler):
-    """/hub/mnss-admin/accounts: registered people (masked), approve, disable, enable; for hub
-    admins also the deletion requests, completed here."""
+    """/hub/mnss-admin/accounts: registered people (masked), approve, disable, enable; for the
+    roles allowed to, one value in full with a reason (audited); for hub admins also the deletion
+    requests, completed here."""
 
-    async def show(self, status: int = 200, errors=(), notice: str = ""):
+    async def show(self, status: int = 200, errors=(), notice: str = "", revealed: dict | None = None):
         actor = self.actor()
         search = self.get_argument("q", "")
         offset = max(0, int(self.get_argument("offset", "0") or 0))
@@ -301,6 +303,9 @@ class AccountsAdminHandler(ManagerHandler):
             q=search,
             scope=actor.institution,
             deletions=deletions,
+            can_reveal=actor.role in self.pages.store.reveal_roles,
+            secret_fields=[(field, FIELDS[field]) for field in profiles.SECRET_FIELDS],
+            revealed=revealed,
         )
 
     @managers_only
@@ -325,12 +330,24 @@ class AccountsAdminHandler(ManagerHandler):
                 await asyncio.to_thread(accounts.set_disabled, name, False)
             elif action == "complete_deletion":
                 await self.complete_deletion(actor, name, reason)
+            elif action == "reveal":
+                await self.reveal(actor, name, reason)
+                return
             else:
                 raise web.HTTPError(400, f"unknown action {action!r}")
         except PeopleError as err:
             await self.show(await self.refused(err, action, f"profile {name[:32]}"), errors=both(err))
             return
         await self.show(notice=action)
+
+    async def reveal(self, actor: Actor, name: str, reason: str) -> None:
+        """One full ID number, mobile or WeChat, for a role allowed to see it and with a reason:
+        audited by the store before it is read, shown on this answer only (never stored by the
+        browser, never logged)."""
+        field = self.get_body_argument("field", "")
+        value = await asyncio.to_thread(profiles.reveal, self.pages.store, actor, name, field, reason)
+        self.set_header("Cache-Control", "no-store")
+        await self.show(revealed={"username": name, "field": FIELDS[field], "value": value})
 
     async def complete_deletion(self, actor: Actor, name: str, reason: str) -> None:
         """Erase a person who asked for it: no more logins, their server and tokens and hub user
@@ -359,6 +376,45 @@ class AccountsAdminHandler(ManagerHandler):
             return
         client = sessions.AccountSessions(self.hub.api_url, token)
         await asyncio.to_thread(client.remove if remove else client.end, name)
+
+
+class AuditAdminHandler(ManagerHandler):
+    """/hub/mnss-admin/audit: who saw, exported, changed or erased personal data, newest first, for
+    hub admins only (the entries span every institution); one person's entries by username; the
+    hash chain is verified on request, since that reads the whole log."""
+
+    @managers_only
+    async def get(self):
+        if not self.actor().is_admin:
+            raise web.HTTPError(403, "仅限平台管理员 / hub administrators only")
+        who = self.get_argument("q", "").strip()
+        before = self.get_argument("before", "").strip()
+        if before and not before.isdigit():
+            raise web.HTTPError(400, f"before={before[:20]!r}: 应为条目序号 / must be an entry number")
+        store = self.pages.store
+
+        def read():
+            with store.begin() as conn:
+                return store.audit.entries(
+                    conn,
+                    subject=profiles.subject(who) if who else None,
+                    limit=AUDIT_PAGE_SIZE,
+                    before=int(before) if before else None,
+                )
+
+        entries = await asyncio.to_thread(read)
+        verified = bool(self.get_argument("verify", ""))
+        broken = await asyncio.to_thread(store.verify_audit) if verified else None
+        await self.page(
+            "admin-audit.html",
+            entries=entries,
+            q=who,
+            more=len(entries) == AUDIT_PAGE_SIZE,
+            verified=verified,
+            broken=broken,
+            actions=CATALOGUES["audit_actions"].pairs(),
+            fields=FIELDS,
+        )
 
 
 class MyDataHandler(PeopleHandler):
@@ -399,4 +455,5 @@ def handlers() -> list[tuple[str, type]]:
         (r"/mnss-admin/invitations", InvitationsAdminHandler),
         (r"/mnss-admin/invitations/links\.csv", InvitationLinksHandler),
         (r"/mnss-admin/accounts", AccountsAdminHandler),
+        (r"/mnss-admin/audit", AuditAdminHandler),
     ]

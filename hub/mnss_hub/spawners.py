@@ -46,6 +46,11 @@ LAB_LOCALES = {"zh-CN": "zh_CN", "en": "en"}
 LANGUAGE_COOKIE = "mnss_lang"  # set by the language switch of the hub pages (templates/page.html)
 
 
+def running_accounts(users: set[str]) -> set[str]:
+    """The own accounts of these users (two names never share one, but a check costs nothing)."""
+    return {system_accounts.account_name(ACCOUNT_PREFIX, name) for name in users}
+
+
 class LabServerSettings(Configurable):
     """Settings every mode passes to a user's server as environment variables."""
 
@@ -275,6 +280,35 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
                 self.log.info(
                     "Ended %s's labs with the server: %d network namespaces removed", self.user.name, len(removed)
                 )
+
+    @property
+    def leftover_kind(self) -> str:
+        """What end_leftovers counts, in the log of leftovers.sweep."""
+        return "learner account(s)' processes" if self.isolated() else "learner(s)' labs"
+
+    async def end_leftovers(self, used: set[str], running_users: set[str], idle_users: set[str]) -> int:
+        """At hub start-up (leftovers.sweep): end what this hub's users without a running server
+        left on this machine: with own accounts every process of their accounts, else their labs
+        in the hub user's records. Only this hub's users: another hub's (or a test's) on the same
+        machine are never touched. Returns how many users' leftovers were ended."""
+        if self.isolated():
+            busy, keep = system_accounts.uids_with_processes(), running_accounts(running_users)
+            left = []
+            for name in sorted(idle_users):
+                try:
+                    account = pwd.getpwnam(system_accounts.account_name(ACCOUNT_PREFIX, name))
+                except KeyError:
+                    continue  # never started here
+                if account.pw_uid in busy and account.pw_name not in keep:
+                    left.append(account)
+            await asyncio.gather(*(asyncio.to_thread(system_accounts.end_processes_of, a, 0) for a in left))
+            return len(left)
+        recorded = {rec.owner for rec in registry.records()}
+        owners = {registry.owner_for(n) for n in idle_users} - {registry.owner_for(n) for n in running_users}
+        owners &= recorded
+        for owner in sorted(owners):
+            await asyncio.to_thread(registry.end_all, owner)
+        return len(owners)
 
     async def run_post_stop_hook(self):
         """With own accounts: every process of the account ends with the server (its labs live in

@@ -30,9 +30,10 @@ from tornado import web
 from tornado.httputil import url_concat
 from traitlets import Bool, Callable, Dict, Unicode
 
-from . import people_pages, sso_register, token_guard
+from . import account_guard, people_pages, sso_register, token_guard
 from .accounts import AccountStore
 from .logout import EveryBrowserLogout
+from .people import profiles
 from .sso_links import LinkError, LinkStore, normalise_username
 
 INVITATION_COOKIE = "mnss-sso-invitation"
@@ -236,7 +237,7 @@ class OIDCAuthenticator(GenericOAuthenticator):
 
     def get_handlers(self, app):
         extra = sso_register.handlers() if self.people_site else []
-        return [*super().get_handlers(app), *extra, *token_guard.handlers()]
+        return [*super().get_handlers(app), *extra, *token_guard.handlers(), *account_guard.handlers()]
 
     @property
     def links(self) -> LinkStore:
@@ -287,8 +288,13 @@ class OIDCAuthenticator(GenericOAuthenticator):
         if name is None:
             raise SubjectNotLinked(self.issuer, subject, "not-linked", verified_claims({**user_info, **(claims or {})}))
         if not AccountStore(self.accounts_db).enabled(name):
-            raise SubjectNotLinked(self.issuer, subject, "account-gone")
+            raise SubjectNotLinked(self.issuer, subject, "pending" if self.awaits_approval(name) else "account-gone")
         return name
+
+    def awaits_approval(self, username: str) -> bool:
+        """Is this held-back account a registration an institution admin has not approved yet (so
+        the person is told to wait, not that their account is gone)?"""
+        return bool(self.people_site) and profiles.status_of(self.people_pages.store, username) == "pending"
 
     def still_linked(self, username: str) -> bool:
         return (

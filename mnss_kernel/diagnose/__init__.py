@@ -18,6 +18,7 @@ from ..topology import Topology, plan as make_plan
 from . import findings, observe
 from .paths import Paths
 from .suspects import KIND_LABELS, Diagnosis, Suspect, fault_key, key_of
+from .texts import en_zh
 
 __all__ = ["KIND_LABELS", "Diagnosis", "Suspect", "diagnose", "fault_key", "key_of"]
 
@@ -63,21 +64,17 @@ def _traces(lab, suspects: list[Suspect], bad: pd.DataFrame, paths: Paths) -> No
         answered = hops[hops.address.notna()]
         path = " → ".join(f"{h.node or h.address}" for h in answered.itertuples()) or "(none)"
         reached = bool(len(answered)) and answered.iloc[-1].node == dst
-        en = f"traceroute {src} → {dst}: {path}" + ("" if reached else ", then no reply")
-        zh = f"traceroute {src} → {dst}：{path}" + ("" if reached else "，之后无应答")
+        read = en_zh("evidence", "trace_reached" if reached else "trace_stopped", src=src, dst=dst, path=path)
         if s is not None:
-            s.evidence.append((en, zh))
+            s.evidence.append(read)
             continue
         last = answered.iloc[-1].node if len(answered) else src
         suspects.append(
             Suspect(
                 "unexplained",
                 {"src": src, "dst": dst, "last_hop": last},
-                (
-                    f"{src} cannot reach {dst}; the path ends after {last}: look at {last} and its next hop",
-                    f"{src} 无法到达 {dst}；路径在 {last} 之后中断：请检查 {last} 及其下一跳",
-                ),
-                [(en, zh)],
+                en_zh("summaries", "unexplained", src=src, dst=dst, last=last),
+                [read],
                 score=findings.UNEXPLAINED,
                 nodes=frozenset({src, dst}),
             )

@@ -12,9 +12,15 @@ import sys
 
 from .. import faults
 from .suspects import fault_key
+from .texts import en_zh
 
 FAULT_KINDS = {cls.kind: cls for cls in faults.Fault.__subclasses__()}
 _TYPES = {"int": int, "float": float, "str": str}
+
+
+def said(code: str, /, **values) -> str:
+    """A line of the command in both languages, 'English (中文)': a drill is read by either."""
+    return "{} ({})".format(*en_zh("cli", code, **values))
 
 
 def parse_fault(spec: str) -> faults.Fault:
@@ -22,12 +28,12 @@ def parse_fault(spec: str) -> faults.Fault:
     kind, _, rest = spec.partition(":")
     cls = FAULT_KINDS.get(kind)
     if cls is None:
-        raise ValueError(f"unknown fault kind {kind!r}; kinds: {', '.join(FAULT_KINDS)} (未知故障类型)")
+        raise ValueError(said("unknown_kind", kind=kind, kinds=", ".join(FAULT_KINDS)))
     fields = dataclasses.fields(cls)
     values = [v for v in rest.split(",") if v] if rest else []
     if len(values) != len(fields):
         wanted = ",".join(f.name for f in fields)
-        raise ValueError(f"{kind} takes {kind}:{wanted}, not {spec!r} ({kind} 的格式为 {kind}:{wanted})")
+        raise ValueError(said("bad_spec", kind=kind, wanted=wanted, spec=spec))
     try:
         return cls(*(_TYPES[str(f.type)](v) for f, v in zip(fields, values, strict=True)))
     except ValueError as err:
@@ -77,9 +83,9 @@ def cmd_diagnose(args) -> int:
         print("\n\n".join(result.text(language) for language in languages))
     if seeded:
         keys = [s.key for s in result.suspects]
-        print("\nseeded (预置故障):", file=sys.stderr)
+        print(f"\n{said('seeded')}:", file=sys.stderr)
         for fault in seeded:
             rank = keys.index(fault_key(fault)) + 1 if fault_key(fault) in keys else None
-            found = f"suspect #{rank} (嫌疑第 {rank} 位)" if rank else "not found (未找到)"
+            found = said("found_at", rank=rank) if rank else said("not_found")
             print(f"  {fault}: {found}", file=sys.stderr)
     return 0

@@ -17,6 +17,7 @@ from ..catalog import is_l3, role
 from .observe import NodeView
 from .paths import Paths
 from .suspects import Suspect
+from .texts import en_zh, part
 
 READ = 0.9  # score of a fault read directly from the kernel state
 UNEXPLAINED = 0.3
@@ -53,21 +54,15 @@ def _node_down(topology, plan, views, found) -> set[str]:
             continue  # every link is down at both ends: links, not the node
         down.add(node.name)
         names = ", ".join(i.name for i in ifs)
+        peers = ", ".join(f"{i.peer_node}:{i.peer_name}" for i in peers_up)
         found.append(
             Suspect(
                 "node_down",
                 {"node": node.name},
-                (f"{node.name} is down", f"{node.name} 已宕机"),
+                en_zh("summaries", "node_down", node=node.name),
                 [
-                    (
-                        f"ip link on {node.name}: all {len(ifs)} interfaces are administratively down ({names})",
-                        f"{node.name} 上 ip link：全部 {len(ifs)} 个接口均处于管理性关闭（{names}）",
-                    ),
-                    (
-                        f"its neighbours' ends are up but see no carrier: "
-                        f"{', '.join(f'{i.peer_node}:{i.peer_name}' for i in peers_up)}",
-                        f"邻居端口开启但无载波：{', '.join(f'{i.peer_node}:{i.peer_name}' for i in peers_up)}",
-                    ),
+                    en_zh("evidence", "node_down_links", node=node.name, count=len(ifs), names=names),
+                    en_zh("evidence", "node_down_peers", peers=peers),
                 ],
                 nodes=frozenset({node.name}),
             )
@@ -90,13 +85,8 @@ def _link_down(topology, plan, views, down_nodes, found) -> set[tuple[str, str]]
             Suspect(
                 "link_down",
                 {"a": link.a, "b": link.b},
-                (f"link {link.a}-{link.b} is down", f"链路 {link.a}-{link.b} 断开"),
-                [
-                    (
-                        f"ip link: {i.node}:{i.name} and {i.peer_node}:{i.peer_name} are both administratively down",
-                        f"ip link：{i.node}:{i.name} 与 {i.peer_node}:{i.peer_name} 两端均处于管理性关闭",
-                    )
-                ],
+                en_zh("summaries", "link_down", a=link.a, b=link.b),
+                [en_zh("evidence", "link_down", a=f"{i.node}:{i.name}", b=f"{i.peer_node}:{i.peer_name}")],
                 nodes=frozenset({link.a, link.b}),
             )
         )
@@ -116,22 +106,14 @@ def _wrong_vlan(plan, views, found) -> None:
             if seen == f"br{i.vlan}":
                 continue
             vlan = int(seen[2:]) if seen and seen.startswith("br") and seen[2:].isdigit() else None
-            shown = f"VLAN {vlan}" if vlan is not None else "no bridge"
-            shown_zh = f"VLAN {vlan}" if vlan is not None else "未加入任何网桥"
+            shown = part("in_vlan", vlan=vlan) if vlan is not None else part("no_bridge")
+            ends = {"switch": switch, "port": i.name, "vlan": i.vlan}
             found.append(
                 Suspect(
                     "wrong_vlan",
                     {"switch": switch, "node": i.peer_node, "vlan": vlan},
-                    (
-                        f"port {i.name} of {switch} (to {i.peer_node}) is in {shown}, planned VLAN {i.vlan}",
-                        f"{switch} 的端口 {i.name}（连接 {i.peer_node}）在 {shown_zh}，计划为 VLAN {i.vlan}",
-                    ),
-                    [
-                        (
-                            f"ip link on {switch}: {i.name} master {seen or '(none)'}, planned br{i.vlan}",
-                            f"{switch} 上 ip link：{i.name} 的 master 为 {seen or '（无）'}，计划为 br{i.vlan}",
-                        )
-                    ],
+                    en_zh("summaries", "wrong_vlan", **ends, peer=i.peer_node, seen=shown),
+                    [en_zh("evidence", "wrong_vlan", **ends, master=seen or part("no_master"))],
                     nodes=frozenset({i.peer_node}),
                 )
             )
@@ -153,19 +135,13 @@ def _routes(topology, plan, views, down_nodes, down_ifs, found) -> None:
             out = _via_interface(plan, node, via)
             if out is not None and (node, out.name) in down_ifs:
                 continue  # the kernel removed it with the interface
-            seen_en = "no route" if got == "missing" else f"a route via {got or 'a direct interface'}"
-            seen_zh = "没有该路由" if got == "missing" else f"路由经由 {got or '直连接口'}"
+            seen = part("no_route") if got == "missing" else part("route_via", via=got or part("direct"))
             found.append(
                 Suspect(
                     "route_removed",
                     {"router": node, "network": str(net)},
-                    (f"{node} has no route to {net} via {via}", f"{node} 缺少经 {via} 到 {net} 的路由"),
-                    [
-                        (
-                            f"ip route on {node}: {seen_en} to {net}; planned via {via}",
-                            f"{node} 上 ip route：到 {net} {seen_zh}；计划经由 {via}",
-                        )
-                    ],
+                    en_zh("summaries", "route_removed", node=node, net=net, via=via),
+                    [en_zh("evidence", "route_removed", node=node, net=net, via=via, seen=seen)],
                     nodes=frozenset({node}),
                 )
             )
@@ -183,32 +159,17 @@ def _gateways(topology, plan, views, down_nodes, down_ifs, found) -> None:
         out = _via_interface(plan, host, gateway)
         if got == "missing" and out is not None and (host, out.name) in down_ifs:
             continue
-        seen_en = "no default route" if got == "missing" else f"default via {got}"
-        seen_zh = "没有默认路由" if got == "missing" else f"默认路由经由 {got}"
+        seen = part("no_default") if got == "missing" else part("default_via", via=got)
         owner = next((i.node for ifs in plan.interfaces.values() for i in ifs if i.ip and str(i.ip.ip) == got), None)
-        evidence = [
-            (
-                f"ip route on {host}: {seen_en}; planned default via {gateway}",
-                f"{host} 上 ip route：{seen_zh}；计划默认网关为 {gateway}",
-            )
-        ]
+        evidence = [en_zh("evidence", "wrong_gateway", host=host, seen=seen, gateway=gateway)]
         if got not in ("missing", None):
-            evidence.append(
-                (
-                    f"{got} is {'the address of ' + owner if owner else 'no node of the topology'}"
-                    + ("" if owner and is_l3(kinds[owner]) else ", not a router"),
-                    f"{got} {'是 ' + owner + ' 的地址' if owner else '不属于拓扑中的任何节点'}"
-                    + ("" if owner and is_l3(kinds[owner]) else "，不是路由器"),
-                )
-            )
+            owned = "gateway_is_router" if owner and is_l3(kinds[owner]) else "gateway_not_router"
+            evidence.append(en_zh("evidence", owned if owner else "gateway_unknown", got=got, owner=owner))
         found.append(
             Suspect(
                 "wrong_gateway",
                 {"host": host, "gateway": got if got != "missing" else None},
-                (
-                    f"{host}'s default gateway is {got}, planned {gateway}",
-                    f"{host} 的默认网关为 {got}，计划为 {gateway}",
-                ),
+                en_zh("summaries", "wrong_gateway", host=host, got=got, gateway=gateway),
                 evidence,
                 nodes=frozenset({host}),
             )
@@ -243,24 +204,16 @@ def _firewall(topology, views, found) -> None:
                 continue  # a planned rule (an extra copy of one is reported once)
             observed[seen] = planned[seen]
             src, dst = seen[0] or "any", seen[1] or "any"
-            why = ("an extra copy of a rule of the topology", "拓扑中规则的多余副本") if planned[seen] else None
-            why = why or ("a rule not in the topology", "拓扑中没有这条规则")
-            again = f" (the topology has this rule {planned[seen]} time(s); here it is once more)"
+            again = planned[seen] > 0
+            why = part("rule_again" if again else "rule_unplanned")
+            code = "firewall_rule_again" if again else "firewall_rule"
+            read = en_zh("evidence", code, node=node.name, line=rule.line, times=planned[seen])
             found.append(
                 Suspect(
                     "firewall_block",
                     {"node": node.name, "src": src, "dst": dst},
-                    (
-                        f"{node.name} drops traffic from {src} to {dst} ({why[0]})",
-                        f"{node.name} 丢弃从 {src} 到 {dst} 的流量（{why[1]}）",
-                    ),
-                    [
-                        (
-                            f"iptables -S FORWARD on {node.name}: {rule.line}" + (again if planned[seen] else ""),
-                            f"{node.name} 上 iptables -S FORWARD：{rule.line}"
-                            + ("（比拓扑中多出一条）" if planned[seen] else ""),
-                        )
-                    ],
+                    en_zh("summaries", "firewall_drops", node=node.name, src=src, dst=dst, why=why),
+                    [read],
                     nodes=frozenset({node.name}),
                 )
             )
@@ -271,16 +224,8 @@ def _firewall(topology, views, found) -> None:
                     Suspect(
                         "firewall_block",
                         {"node": node.name, "src": "any", "dst": "any"},
-                        (
-                            f"{node.name}'s FORWARD policy is {view.policy}",
-                            f"{node.name} 的 FORWARD 默认策略为 {view.policy}",
-                        ),
-                        [
-                            (
-                                f"iptables: -P FORWARD {view.policy}, planned {want}",
-                                f"iptables：-P FORWARD {view.policy}，计划为 {want}",
-                            )
-                        ],
+                        en_zh("summaries", "firewall_policy", node=node.name, policy=view.policy),
+                        [en_zh("evidence", "firewall_policy", policy=view.policy, want=want)],
                         nodes=frozenset({node.name}),
                     )
                 )
@@ -293,22 +238,13 @@ def _throttle(topology, plan, views, found) -> None:
             rate = None if view is None else view.rates.get(i.name)
             if rate is None or (link.bw is not None and rate >= link.bw * 0.99):
                 continue
-            planned = f"{link.bw:g} Mbit/s" if link.bw else "no limit"
-            planned_zh = f"{link.bw:g} Mbit/s" if link.bw else "不限速"
+            planned = f"{link.bw:g} Mbit/s" if link.bw else part("no_limit")
             found.append(
                 Suspect(
                     "throttle",
                     {"a": link.a, "b": link.b, "mbit": rate},
-                    (
-                        f"link {link.a}-{link.b} is limited to {rate:g} Mbit/s (planned: {planned})",
-                        f"链路 {link.a}-{link.b} 被限速为 {rate:g} Mbit/s（计划：{planned_zh}）",
-                    ),
-                    [
-                        (
-                            f"tc class show dev {i.name} on {i.node}: htb rate {rate:g} Mbit/s",
-                            f"{i.node} 上 tc class show dev {i.name}：htb 速率 {rate:g} Mbit/s",
-                        )
-                    ],
+                    en_zh("summaries", "throttle", a=link.a, b=link.b, rate=rate, planned=planned),
+                    [en_zh("evidence", "throttle", node=i.node, port=i.name, rate=rate)],
                     nodes=frozenset({link.a, link.b}),
                 )
             )
@@ -332,14 +268,9 @@ def weigh(suspects: list[Suspect], bad: pd.DataFrame, paths: Paths) -> None:
         s.score = round(READ + 0.09 * len(related) / total, 3)
         if len(related):
             sample = ", ".join(f"{r.src}→{r.dst}" for r in related.head(3).itertuples())
-            s.evidence.append(
-                (
-                    f"ping: it explains {len(related)} of {len(bad)} failing pairs, e.g. {sample}",
-                    f"ping：{len(bad)} 对不通中有 {len(related)} 对可由此解释，例如 {sample}",
-                )
-            )
+            s.evidence.append(en_zh("evidence", "ping_explains", related=len(related), failing=len(bad), sample=sample))
         else:
-            s.evidence.append(("ping: no failing pair passes it", "ping：没有不通的节点对经过此处"))
+            s.evidence.append(en_zh("evidence", "ping_none"))
     suspects.sort(key=lambda s: -s.score)
 
 

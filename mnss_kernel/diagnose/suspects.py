@@ -6,16 +6,9 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-KIND_LABELS = {
-    "link_down": ("link down", "链路断开"),
-    "node_down": ("node down", "节点宕机"),
-    "wrong_vlan": ("wrong VLAN", "VLAN 划分错误"),
-    "wrong_gateway": ("wrong gateway", "网关配置错误"),
-    "route_removed": ("missing route", "缺少路由"),
-    "firewall_block": ("blocking firewall rule", "防火墙规则阻断"),
-    "throttle": ("throttled link", "链路被限速"),
-    "unexplained": ("unreachable, cause not read", "不可达，未读出原因"),
-}
+from . import texts
+
+KIND_LABELS = texts.kind_labels()  # kind -> (English, Chinese)
 
 
 @dataclass
@@ -36,8 +29,8 @@ class Suspect:
 
     def text(self, language: str = "zh-CN") -> str:
         i = 1 if language.startswith("zh") else 0
-        label = KIND_LABELS[self.kind][i]
-        lines = [f"{label}: {self.summary[i]}" if i == 0 else f"{label}：{self.summary[i]}"]
+        lang = "zh-CN" if i else "en"
+        lines = [texts.text("report", "suspect", lang, label=KIND_LABELS[self.kind][i], summary=self.summary[i])]
         lines += [f"    - {e[i]}" for e in self.evidence]
         return "\n".join(lines)
 
@@ -85,17 +78,19 @@ class Diagnosis:
         return lost - self.failing_pairs
 
     def text(self, language: str = "zh-CN") -> str:
-        zh = language.startswith("zh")
-        pairs = len(self.pings)
-        head = (
-            f"诊断用时 {self.seconds:.1f} 秒；{pairs} 对 ping 中 {self.failing_pairs} 对异常不通"
-            f"（另有 {self.blocked_by_design} 对按设计不通）；嫌疑 {len(self.suspects)} 项"
-            if zh
-            else f"diagnosis took {self.seconds:.1f} s; {self.failing_pairs} of {pairs} ping pairs fail that "
-            f"should not ({self.blocked_by_design} more are blocked by design); {len(self.suspects)} suspect(s)"
+        lang = "zh-CN" if language.startswith("zh") else "en"
+        head = texts.text(
+            "report",
+            "head",
+            lang,
+            seconds=self.seconds,
+            pairs=len(self.pings),
+            failing=self.failing_pairs,
+            blocked=self.blocked_by_design,
+            suspects=len(self.suspects),
         )
         if not self.suspects:
-            return head + ("\n未发现故障：与预期拓扑一致。" if zh else "\nno fault found: the lab is as intended.")
+            return "\n".join([head, texts.text("report", "no_fault", lang)])
         body = [f"{rank}. [{s.score:.2f}] {s.text(language)}" for rank, s in enumerate(self.suspects, 1)]
         return "\n".join([head, *body])
 

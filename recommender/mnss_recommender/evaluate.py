@@ -205,7 +205,7 @@ def tune_hybrid(
     """Weights that maximise NDCG@k on the last (1 - inner_fraction) of the *training* events,
     by coordinate ascent from DEFAULT_WEIGHTS (or `settings`' weights; its other settings are kept).
     Never sees the test period."""
-    validation = _Validation(train_log, catalog, profiles, inner_fraction, k, max_learners, seed, split, horizon)
+    validation = Validation(train_log, catalog, profiles, inner_fraction, k, max_learners, seed, split, horizon)
     return validation.weights(settings, values, rounds)[0]
 
 
@@ -227,24 +227,65 @@ def tune_settings(
     half-life of "lately", that maximise NDCG@k on the last (1 - inner_fraction) of the *training*
     events (never the test period): weights by coordinate ascent for each half-life, then the new
     learners' list (which no blend weight changes) on the learners without a history."""
-    validation = _Validation(train_log, catalog, profiles, inner_fraction, k, max_learners, seed, split, horizon)
+    validation = Validation(train_log, catalog, profiles, inner_fraction, k, max_learners, seed, split, horizon)
+    return tune_on(validation, settings, half_lives, cold_trends)[0]
+
+
+def tune_on(
+    validation: Validation,
+    settings: HybridSettings | None = None,
+    half_lives=(3.0, 7.0, 14.0, 30.0),
+    cold_trends=(0.5, 1.0, 2.0),
+    deadline: float | None = None,
+) -> tuple[HybridSettings, bool]:
+    """(tuned settings, whether the search ran to its end) on a prepared validation split (see
+    tune_settings). `deadline` (time.monotonic()) bounds a search that must not hold up its caller,
+    such as the service's retrain: when it passes, the best settings found so far are returned
+    (`settings` itself if not even one half-life was tried)."""
     base = settings or HybridSettings()
     tried = []
-    for half_life in half_lives:
+    # the half-life in use first: a search cut short changes only what it measured
+    for half_life in sorted(half_lives, key=lambda h: h != base.trend_half_life):
+        if _past(deadline):
+            break
         trial = replace(base, trend_half_life=half_life, weights=dict(base.weights))
-        weights, score = validation.weights(trial)
+        weights, score = validation.weights(trial, deadline=deadline)
         tried.append((score, -half_life, replace(trial, weights=weights)))
+    if not tried:
+        return base, False
     best = max(tried, key=lambda t: t[:2])[2]
+    if _past(deadline):
+        return best, False
     options = [(0.0, base.cold_half_life)] + list(itertools.product([c for c in cold_trends if c > 0], half_lives))
     scores = validation.cold_scores(best, options)
     trend, half_life = options[int(np.argmax(scores))]  # ties: the first (no "lately" at all)
-    return replace(best, cold_trend=trend, cold_half_life=half_life)
+    return replace(best, cold_trend=trend, cold_half_life=half_life), not _past(deadline)
 
 
-class _Validation:
-    """The inner split of the training period and its relevant items, for tuning."""
+def _past(deadline: float | None) -> bool:
+    return deadline is not None and time.monotonic() > deadline
 
-    def __init__(self, train_log, catalog, profiles, inner_fraction, k, max_learners, seed, split, horizon):
+
+def _named(weights) -> dict[str, float]:
+    return {name: float(w) for name, w in zip(COMPONENTS, weights, strict=True)}
+
+
+class Validation:
+    """The inner split of the training period and its relevant items, for tuning. `learners`: those
+    with a relevant item in the validation period, at most `max_learners` of them (a sample)."""
+
+    def __init__(
+        self,
+        train_log,
+        catalog,
+        profiles=None,
+        inner_fraction=0.8,
+        k=10,
+        max_learners=3000,
+        seed=0,
+        split="global",
+        horizon="next",
+    ):
         self.catalog, self.profiles, self.k = catalog, profiles or {}, k
         inner_split = SPLITS[split](train_log, inner_fraction)
         self.inner = inner_split.train.interactions(catalog)
@@ -266,8 +307,9 @@ class _Validation:
             comps[row], allowed[row] = c * model.penalty(context["startable"]), a
         return comps, allowed
 
-    def weights(self, settings, values=(0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0), rounds: int = 4):
-        """(weights, validation NDCG@k) by coordinate ascent from the settings' weights."""
+    def weights(self, settings, values=(0.0, 0.25, 0.5, 1.0, 2.0, 4.0, 8.0), rounds: int = 4, deadline=None):
+        """(weights, validation NDCG@k) by coordinate ascent from the settings' weights; the best so
+        far once `deadline` (time.monotonic()) has passed."""
         model = Hybrid(self.catalog, settings).fit(self.inner)
         if not self.learners:
             return dict(model.settings.weights), 0.0
@@ -282,6 +324,8 @@ class _Validation:
         for _ in range(rounds):
             improved = False
             for c, value in itertools.product(range(len(COMPONENTS)), values):
+                if _past(deadline):
+                    return _named(weights), best
                 trial = weights.copy()
                 trial[c] = value
                 if not trial.any():
@@ -291,7 +335,7 @@ class _Validation:
                     best, weights, improved = got, trial, True
             if not improved:
                 break
-        return {name: float(w) for name, w in zip(COMPONENTS, weights, strict=True)}, best
+        return _named(weights), best
 
     def cold_scores(self, settings, options) -> list[float]:
         """Validation NDCG@k of the learners with no history (their list depends on no blend weight),

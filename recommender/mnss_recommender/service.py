@@ -30,17 +30,18 @@ from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
 from tornado import ioloop, web
 from tornado.log import access_log
-from traitlets import Integer, TraitError, Unicode, validate
+from traitlets import Float, Integer, TraitError, Unicode, validate
 
 from mnss_courses.record import build_record, hours_by_person_year, record_to_dict
 from mnss_foundation.capped_body import CappedBody
-from mnss_foundation.hub_service import HubServiceApp
+from mnss_foundation.hub_service import HubServiceApp, health_route, log_level
 
 from .catalog import Catalog
 from .events import Event, EventError, EventStore, pseudonym
 from .interactions import Interactions
 from .models import Hybrid
 from .nextup import next_up
+from .retrain import retrain
 
 MAX_EVENTS_PER_POST = 1000
 MIN_GROUP = 5  # aggregate counts below this are not shown (small cells identify people)
@@ -296,23 +297,11 @@ class StaffHoursHandler(BaseHandler):
         self.finish({"hours": {names[p]: {str(y): h for y, h in years.items()} for p, years in table.items()}})
 
 
-class HealthHandler(web.RequestHandler):
-    """The service's own URL, which the hub asks every `service_check_interval` (no token): it
-    says only "up", so the check neither fails nor logs a 404."""
-
-    def get(self):
-        self.set_header("Cache-Control", "no-store")
-        self.finish({"service": RecommenderService.name, "status": "ok"})
-
-
 def log_request(handler: web.RequestHandler) -> None:
-    """Tornado's access log, with the hub's health check at debug level (it comes every minute)."""
-    status = handler.get_status()
-    if status < 400:
-        level = access_log.debug if isinstance(handler, HealthHandler) else access_log.info
-    else:
-        level = access_log.warning if status < 500 else access_log.error
-    level("%d %s %.2fms", status, handler._request_summary(), 1000.0 * handler.request.request_time())
+    """Tornado's access log (no names: the learner is a pseudonym here), the health check quietly."""
+    log_level(handler, access_log)(
+        "%d %s %.2fms", handler.get_status(), handler._request_summary(), 1000.0 * handler.request.request_time()
+    )
 
 
 class RecommenderService(HubServiceApp):
@@ -350,6 +339,25 @@ class RecommenderService(HubServiceApp):
         return ZoneInfo(self.record_timezone)
 
     retrain_seconds = Integer(600, help="Retrain the model this often (seconds); 0 disables.").tag(config=True)
+    tune_seconds = Float(
+        30.0,
+        help="At each retrain, tune the hybrid's settings (blend weights, 'taken lately' half-life, new "
+        "learners' mix) on the newest 20% of the stored events for about this long, in a worker thread "
+        "(requests are served meanwhile); the best found so far is used, and a search cut short is "
+        "resumed at the next retrain. 0: no tuning (the defaults, tuned once on simulated logs).",
+    ).tag(config=True)
+    tune_min_learners = Integer(
+        30,
+        help="Tune only when at least this many learners started a new notebook in the held-out newest "
+        "events; with fewer the measure is noise, and the settings in use are kept.",
+    ).tag(config=True)
+
+    @validate("tune_seconds")
+    def _valid_tune_seconds(self, proposal):
+        if not 0 <= proposal.value <= 3600:
+            raise TraitError(f"tune_seconds: {proposal.value!r} is not between 0 and 3600 seconds")
+        return proposal.value
+
     max_body_bytes = Integer(
         1024 * 1024,
         help="Largest request body accepted (1000 events fit in a few hundred KiB); larger ones are "
@@ -362,6 +370,7 @@ class RecommenderService(HubServiceApp):
         "service-url": "RecommenderService.service_url",
         "key-file": "RecommenderService.key_file",
         "retrain-seconds": "RecommenderService.retrain_seconds",
+        "tune-seconds": "RecommenderService.tune_seconds",
         "config": "RecommenderService.config_file",
     }
     flags = {"generate-config": ({"RecommenderService": {"generate_config": True}}, HubServiceApp.generate_config.help)}
@@ -382,16 +391,41 @@ class RecommenderService(HubServiceApp):
             path.chmod(0o600)
         return path.read_bytes()
 
-    def retrain(self) -> None:
-        """Fit on everything stored; keeps the previous model if fitting fails."""
-        events = list(self.store.iter_interactions())
+    def retrain(self, tune: bool = True) -> None:
+        """Fit on everything stored, with settings tuned on the newest events (retrain.retrain) unless
+        `tune` is false; keeps the previous model if fitting fails."""
+        current = self.model.settings if self.model is not None else None
+        events_read_at = time.time()  # trained_at: the model knows the events stored before this
         try:
-            model = Hybrid(self.catalog).fit(Interactions.from_events(events, self.catalog))
+            done = retrain(
+                self.store.log(),
+                self.catalog,
+                self.store.profiles(),
+                current,
+                self.tune_seconds if tune else 0.0,
+                self.tune_min_learners,
+                resume=self._cut_short,
+            )
         except Exception:
             self.log.exception("Retraining failed; keeping the previous model")
             return
-        self.model, self.trained_at = model, time.time()
-        self.log.info("Retrained on %d events", len(events))
+        self.model, self.trained_at = done.model, events_read_at
+        self._cut_short = done.tuned and not done.complete
+        self.log.info("%s", done.summary())
+
+    _retraining = False
+    _cut_short = False  # the last tuning ran out of time: the next one resumes from its settings
+
+    async def retrain_in_thread(self) -> None:
+        """retrain() in a worker thread, so that requests are answered while it tunes; a retrain that
+        comes due while one is running is skipped."""
+        if self._retraining:
+            return
+        self._retraining = True
+        try:
+            await asyncio.to_thread(self.retrain)
+        finally:
+            self._retraining = False
 
     def make_app(self) -> web.Application:
         prefix = self.service_prefix
@@ -404,7 +438,7 @@ class RecommenderService(HubServiceApp):
                 (url_path_join(prefix, "api/stats"), StatsHandler),
                 (url_path_join(prefix, "api/record"), RecordHandler),
                 (url_path_join(prefix, "api/record/staff"), StaffHoursHandler),
-                (prefix.rstrip("/") + "/?", HealthHandler),
+                health_route(prefix, self.name),
             ],
             service=self,
             cookie_secret=os.urandom(32),
@@ -415,15 +449,17 @@ class RecommenderService(HubServiceApp):
         asyncio.run(self.serve())
 
     async def serve(self) -> None:
-        self.retrain()
+        self.retrain(tune=False)  # quick: recommendations from the first request on, tuned right after
         # Tornado stops reading at twice the limit whatever the handler does (chunked bodies too).
         host, port = self.listen_address()
         server = self.make_app().listen(port, host, max_body_size=2 * self.max_body_bytes)
+        first = asyncio.create_task(self.retrain_in_thread())  # tuned, while requests are served
         if self.retrain_seconds:
-            ioloop.PeriodicCallback(self.retrain, self.retrain_seconds * 1000).start()
+            ioloop.PeriodicCallback(self.retrain_in_thread, self.retrain_seconds * 1000).start()
         self.log.info("%s listening on %s:%d", self.name, host, port)
         await self.until_stopped()
         server.stop()
+        del first  # asyncio.run waits for a tuning still running (at most about tune_seconds)
 
 
 main = RecommenderService.launch_instance

@@ -17,6 +17,7 @@ import requests
 
 from mnss_hub import lab_seccomp
 from mnss_hub.accounts import AccountStore
+from mnss_hub.docker_spawner import profiles_in_services
 from mnss_hub.hubclient import HubClient
 from tests.support import dockerhub, formgrader as formgrader_checks
 from tests.support.dockerhub import docker
@@ -148,7 +149,7 @@ def test_two_users_labs_isolation_and_hub_restarts(tmp_path, docker_site):
         assert "no-new-privileges" in host["SecurityOpt"] and host["PidsLimit"] == 512
         profiles = [opt.removeprefix("seccomp=") for opt in host["SecurityOpt"] if opt.startswith("seccomp=")]
         assert [json.loads(p) for p in profiles] == [lab_seccomp.profile()]
-        assert host["Memory"] == 1024**3
+        assert host["Memory"] == 1024**3 and (host["CpuQuota"], host["CpuPeriod"]) == (100_000, 100_000)  # 1 core
         assert all(m["Type"] == "volume" for m in box["Mounts"]), box["Mounts"]
         assert not any("docker.sock" in (m.get("Source") or "") for m in box["Mounts"])
 
@@ -211,9 +212,33 @@ def test_two_users_labs_isolation_and_hub_restarts(tmp_path, docker_site):
         proc.kill()  # kill -9: no chance to clean anything up
         proc.wait(10)
     docker("kill", f"mnss-{ann}")  # ann's container dies while the hub is down
+    # A container of a spawn the hub crashed in: no server in the hub's database names it.
+    ghost = f"mnss-gst{RUN}"
+    network = docker_site["docker"]["network"]
+    docker(
+        "run",
+        "-d",
+        "--name",
+        ghost,
+        "--network",
+        network,
+        "--user",
+        "1000:1000",
+        "--cap-drop",
+        "ALL",
+        "--entrypoint",
+        "sleep",
+        IMAGE,
+        "infinity",
+    )
 
     with running_hub(workdir, docker_site) as (url, proc, log):
         hub = admin(url)
+        # The start-up sweep removed it, saying how many and not whose; ann's and ben's were kept.
+        assert not docker("ps", "-aq", "--filter", f"name=^{ghost}$").stdout.strip()
+        said = log.read_text()
+        assert "Ended 1 leftover container(s) of servers that no longer run" in said
+        assert ghost not in said and f"gst{RUN}" not in said
         hub.wait_for(ann, ready=False, timeout=30)  # shown as stopped, not lost
         assert "back" in run(hub, ben, "print('back')")
         hub.start_server(ann, wait=180)  # and it can start again, with its files
@@ -368,23 +393,82 @@ def single_node_swarm(docker_engine):
         docker("swarm", "leave", "--force", check=False)
 
 
+SWARM_PROBES = r"""
+import subprocess
+status = dict(line.split(":", 1) for line in open("/proc/self/status") if ":" in line)
+for key in ("CapEff", "CapPrm", "CapInh", "CapAmb", "NoNewPrivs"):
+    print(key + "=" + status[key].strip())
+
+def refused(cmd):
+    return "escaped" if subprocess.run(cmd, shell=True, capture_output=True).returncode == 0 else "refused"
+
+release_agent = "mkdir -p /tmp/cg && mount -t cgroup -o memory cgroup /tmp/cg && echo /x > /tmp/cg/release_agent"
+inside = "unshare --user --map-root-user --mount sh -c "
+print("cgroup_release_agent=" + refused(release_agent))
+print("userns_cgroup_release_agent=" + refused(inside + "'" + release_agent + "'"))
+disk = "'mknod /tmp/disk b 253 0 && mkdir -p /tmp/h && mount /tmp/disk /tmp/h'"
+print("userns_mount_host_disk=" + refused(inside + disk))
+"""
+
+
 def test_swarm_mode_runs_a_lab_as_a_service(tmp_path, docker_site, single_node_swarm):
+    """A learner's service runs as uid 1000 with every capability dropped, under no-new-privileges
+    and the site's pids/memory/CPU limits; on this Docker 20.10 (no seccomp setting for services)
+    SYS_ADMIN is added to the bounding set only, and the learner never holds it: CapEff/CapPrm
+    are 0 and no-new-privileges holds (setuid binaries gain nothing), the escapes fail. The lab
+    builds rootless at 0% loss. A hub restart keeps the service and removes a leftover one."""
     docker_site["mode"] = "swarm"
-    user = f"swm{RUN}"
+    docker_site["docker"]["cpu_limit"] = 0.5
+    user, ghost = f"swm{RUN}", f"mnss-gsw{RUN}"
     try:
         with running_hub(tmp_path / "hub", docker_site) as (url, proc, log):
             hub = admin(url)
             hub.create_user(user)
             hub.start_server(user, wait=180)
             service = json.loads(docker("service", "inspect", f"mnss-{user}").stdout)[0]
-            spec = service["Spec"]["TaskTemplate"]["ContainerSpec"]
-            assert sorted(spec["CapabilityAdd"]) == ["CAP_NET_ADMIN", "CAP_NET_RAW", "CAP_SYS_ADMIN"] or sorted(
-                spec["CapabilityAdd"]
-            ) == ["NET_ADMIN", "NET_RAW", "SYS_ADMIN"], spec
-            assert spec["CapabilityDrop"] in (["ALL"], ["CAP_ALL"]) and not spec.get("Privileges")
+            task = service["Spec"]["TaskTemplate"]
+            spec = task["ContainerSpec"]
+            assert spec["User"] == "1000:1000" and spec["Args"][:2] == ["setpriv", "--no-new-privs"], spec
+            assert spec["CapabilityDrop"] in (["ALL"], ["CAP_ALL"]), spec
+            if profiles_in_services(docker("version", "--format", "{{.Server.APIVersion}}").stdout.strip()):
+                assert not spec.get("CapabilityAdd") and spec["Privileges"]["NoNewPrivileges"], spec
+            else:  # Docker 20.10, as on the machines this was written on
+                assert spec.get("CapabilityAdd") in (["SYS_ADMIN"], ["CAP_SYS_ADMIN"]), spec
             assert [m["Type"] for m in spec["Mounts"]] == ["volume"]
+            assert task["Resources"]["Limits"] == {"NanoCPUs": 500_000_000, "MemoryBytes": 1024**3, "Pids": 512}
+            (container,) = docker(
+                "ps", "-q", "--filter", f"label=com.docker.swarm.service.name=mnss-{user}"
+            ).stdout.split()
+            box = inspect(container)
+            host = box["HostConfig"]
+            assert box["Config"]["User"] == "1000:1000" and host["Privileged"] is False
+            assert (host["PidsLimit"], host["Memory"], host["NanoCpus"]) == (512, 1024**3, 500_000_000), host
             out = run(hub, user, THREE_NODES + "\nopen('/home/lab/keep.txt', 'w').write('swarm')\n")
-            assert "LOSS 0.0" in out, out
+            assert "LOSS 0.0 ROOTLESS True" in out, out
+            probes = dict(line.split("=", 1) for line in run(hub, user, SWARM_PROBES).split() if "=" in line)
+            assert probes == {
+                "CapEff": "0000000000000000",
+                "CapPrm": "0000000000000000",
+                "CapInh": "0000000000000000",
+                "CapAmb": "0000000000000000",
+                "NoNewPrivs": "1",
+                "cgroup_release_agent": "refused",
+                "userns_cgroup_release_agent": "refused",
+                "userns_mount_host_disk": "refused",
+            }, probes
+        # The learner's service outlives the hub; a service no server record names (a spawn the
+        # hub crashed in) is removed at the next start, and the log says how many, not whose.
+        network = docker_site["docker"]["network"]
+        docker(
+            *("service", "create", "-d", "--no-resolve-image", "--name", ghost, "--network", network),
+            *("--user", "1000:1000", "--entrypoint", "sleep", IMAGE, "infinity"),
+        )
+        with running_hub(tmp_path / "hub", docker_site) as (url, proc, log):
+            hub = admin(url)
+            assert docker("service", "ls", "-q", "--filter", f"name={ghost}").stdout.strip() == ""
+            said = log.read_text()
+            assert "Ended 1 leftover service(s) of servers that no longer run" in said and ghost not in said
+            assert hub.user(user)["servers"][""]["ready"]
             hub.stop_server(user)
             assert docker("service", "ls", "-q", "--filter", f"name=mnss-{user}").stdout.strip() == ""
             hub.start_server(user, wait=180)
@@ -392,6 +476,7 @@ def test_swarm_mode_runs_a_lab_as_a_service(tmp_path, docker_site, single_node_s
             hub.stop_server(user)
     finally:
         services = docker("service", "ls", "-q", "--filter", f"name=mnss-{user}", check=False).stdout.split()
+        services += docker("service", "ls", "-q", "--filter", f"name={ghost}", check=False).stdout.split()
         if services:
             docker("service", "rm", *services, check=False)
         for _ in range(30):  # a removed service's task goes away shortly after

@@ -143,6 +143,8 @@ def test_a_whole_round_by_clicking_in_docker_mode(hub, tmp_path):
         except Exception:
             for who, page in pages.items():  # what each person saw when it failed
                 screenshot(page, f"docker-round-failed-{who}")
+            lab_log = dockerhub.docker("logs", "--tail", "60", f"mnss-{LEARNER}", check=False)
+            print("the learner's server said:\n" + lab_log.stdout + lab_log.stderr)
             raise
 
 

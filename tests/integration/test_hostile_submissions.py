@@ -7,11 +7,17 @@ grader fails closed. These attacks aim at part 2 only, so part 3 shows that hone
 
 The hidden tests use `check(EXPR, EXPECTED)`: the expected values never enter the learner's kernel
 and are compared by the trusted grader.
+
+One submission looks for the hidden tests on the machine instead: in a copy of the course placed
+outside every folder the grader knows of, in a learner's home folder and in the repository's git
+data, all readable by anyone. The box is built from an allow-list, so none of them exist in it.
 """
 
 import base64
+import json
 import os
 import shutil
+import subprocess
 import tempfile
 from pathlib import Path
 
@@ -69,6 +75,27 @@ ATTACKS = {
         "c.encode = lambda v, depth=0: ['int', 2000 + 18] if type(v) is int else plain(v)\n"  # a guessed value
         "builtins.check = c.check\n" + WRONG
     ),
+    "reads-copies": (  # PLACES: filled in by the fixture with the copies it made
+        "import json, os, re\n"
+        "seen, table = {}, {}\n"
+        "for place in PLACES:\n"
+        "    try:\n"
+        "        if os.path.isdir(place):\n"
+        "            text = ''.join(open(os.path.join(d, f), errors='replace').read()\n"
+        "                           for d, _, fs in os.walk(place) for f in fs)\n"
+        "            text += '|'.join(os.listdir(place))\n"
+        "        else:\n"
+        "            text = open(place, errors='replace').read()\n"
+        "        seen[place] = 'read'\n"
+        "    except Exception as e:\n"
+        "        seen[place] = type(e).__name__\n"
+        "        continue\n"
+        "    for a, b in re.findall(r'check\\(double\\((-?\\d+)\\), (-?\\d+)\\)', text):\n"
+        "        table[int(a)] = int(b)\n"
+        "print('SEEN' + json.dumps(seen))\n"
+        "def double(x):\n"
+        "    return table.get(x, 4 if x == 2 else 0)\n"
+    ),
     "faked-output": (
         "import re\n"
         "def fake(info):\n"
@@ -111,23 +138,59 @@ def _notebook(path: Path, part2: str) -> None:
     )
 
 
+def _git_folders() -> list[str]:
+    """The repository's git data: the worktree's own folder and the shared one (or the one .git)."""
+    repo = Path(__file__).resolve().parents[2]
+    asked = ["git", "-C", str(repo), "rev-parse", "--absolute-git-dir", "--git-common-dir"]
+    found = subprocess.run(asked, capture_output=True, text=True, check=True).stdout.split()
+    return list(dict.fromkeys(str((repo / f).resolve()) for f in found))
+
+
+def _world_readable_copy(notebook: Path, target: Path) -> None:
+    target.parent.mkdir(parents=True)
+    shutil.copy(notebook, target)
+    for path in [target, *target.parents]:
+        if path in (Path("/opt"), Path("/var/lib")):
+            break
+        path.chmod(0o755 if path.is_dir() else 0o644)
+
+
 @pytest.fixture(scope="module")
-def graded():
+def copies():
+    """The course's source (hidden tests included) where nobody would think to hide it: a second
+    catalog under /opt and a learner's home folder under /var/lib, readable by anyone."""
+    made = [Path(tempfile.mkdtemp(prefix="mnss-catalog-copy-", dir="/opt"))]
+    made.append(Path(tempfile.mkdtemp(prefix="mnss-homes-", dir="/var/lib")))
+    try:
+        yield made
+    finally:
+        for folder in made:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def graded(copies):
     Path("/opt").mkdir(exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="mnss-cheats-", dir="/opt"))
     try:
-        _notebook(root / "source" / AID / f"{AID}.ipynb", DOUBLE)
+        source = root / "source" / AID / f"{AID}.ipynb"
+        _notebook(source, DOUBLE)
+        catalog, homes = copies
+        _world_readable_copy(source, catalog / COURSE / "source" / AID / f"{AID}.ipynb")
+        _world_readable_copy(source, homes / "alice" / COURSE / AID / f"{AID}.ipynb")
+        places = [str(catalog), str(homes / "alice"), *_git_folders()]
         grader = api(root, COURSE, cell_timeout=30, processes=64, notebook_timeout=120)
         generate(grader, AID)
         scores = {}
         for student, part2 in ATTACKS.items():
+            part2 = part2.replace("PLACES", repr(places))
             _notebook(root / "submitted" / student / AID / f"{AID}.ipynb", part2)
             autograde(grader, AID, student)
             scores[student] = part_scores(grader, AID, student)
         done = grader.generate_feedback(AID)
         assert done["success"], done.get("error") or done.get("log")
         pages = {s: (root / "feedback" / s / AID / f"{AID}.html").read_text("utf-8") for s in ATTACKS}
-        yield dict(root=root, scores=scores, pages=pages)
+        yield dict(root=root, scores=scores, pages=pages, places=places)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
@@ -155,3 +218,15 @@ def test_no_feedback_page_shows_the_hidden_tests(graded, student):
     assert "LEAK" not in page and "mnss-check-" not in page and "HIDDEN TESTS" not in page
     encoded = base64.b64encode(b"check(double(").decode()[:12]
     assert encoded not in page
+
+
+def test_copies_of_the_course_homes_and_git_data_do_not_exist_in_the_box(graded):
+    """The copies are readable by anyone on the machine; the probe must not have read any of them."""
+    nb = json.loads((graded["root"] / "autograded" / "reads-copies" / AID / f"{AID}.ipynb").read_text("utf-8"))
+    printed = "".join("".join(o.get("text", "")) for c in nb["cells"] for o in c.get("outputs", []))
+    assert "SEEN" in printed, printed[-2000:]
+    seen = json.loads(printed.split("SEEN", 1)[1].splitlines()[0])
+    assert sorted(seen) == sorted(graded["places"])
+    assert all(how == "FileNotFoundError" for how in seen.values()), seen
+    for place in graded["places"][:2]:  # the copies are there, and readable, outside the box
+        assert any(p.read_text("utf-8").count("check(double(") for p in Path(place).rglob("*.ipynb"))

@@ -7,13 +7,18 @@ other hospital (sheet row, forged create, revoke, approve) is refused with 403, 
 languages, and lands in the audit log. The person registered through an invitation carrying a
 course finds it enrolled on the portal. A person's deletion request is completed by the hub admin
 on the accounts page: a reason is required, then the personal data is erased, the account cannot
-sign in and its hub user and tokens are gone, and the audit log says so."""
+sign in and its hub user and tokens are gone, and the audit log says so. A hub admin sees a mobile
+in full on the accounts page only with a reason (audited, not cached); an institution admin
+cannot. The hub admin reads the audit log in the browser, and verifying it there names an entry
+changed in the database. JupyterHub's own admin page can no longer make a hub user who has no
+account (and so could never sign in)."""
 
 import csv
 import io
 import re
 import sqlite3
 from types import SimpleNamespace
+from urllib.parse import urlparse
 
 import pytest
 import requests
@@ -23,7 +28,7 @@ from stdnum.cn import ric
 from mnss_hub import siteconfig
 from mnss_hub.accounts import AccountStore
 from mnss_hub.hubclient import HubClient, HubError
-from mnss_hub.people import SYSTEM, Actor, NotFound, invitations, profiles, site as people_site
+from mnss_hub.people import ADMIN, SYSTEM, Actor, NotFound, invitations, profiles, site as people_site
 from mnss_hub.people.directory import DEFAULT_FILE
 from tests.support.browser import browser_page, chromium_path, screenshot
 from tests.support.hubproc import course_site, create_accounts, password, running_hub
@@ -270,3 +275,161 @@ def test_the_admin_completes_a_deletion_request_on_the_accounts_page(hub):
     with sqlite3.connect(hub.state / "people.sqlite") as db:
         assert db.execute("SELECT count(*) FROM mnss_profiles WHERE name = '钱七'").fetchone()[0] == 0
         assert db.execute("SELECT count(*) FROM mnss_invitations WHERE name = '钱七'").fetchone()[0] == 0
+
+
+ZHOU = person("周九", "11010119950707567", "13900003333", "zhou.jiu@example.org")
+
+
+def reveal_in_row(page, name: str, field: str, reason: str, shot: str = ""):
+    """Open a row's 查看完整信息, pick the field, give the reason (screenshot `shot`), send; the
+    navigation's response."""
+    row = page.locator(f'tr[data-username="{name}"]')
+    row.locator(".mnss-reveal summary").click()
+    row.locator(".mnss-reveal-field").select_option(field)
+    row.locator(".mnss-reveal-reason").fill(reason)
+    if shot:
+        screenshot(page, shot)
+    with page.expect_navigation() as nav:
+        row.locator(".mnss-reveal-submit").click()
+    return nav.value
+
+
+def test_the_admin_sees_a_value_in_full_only_with_a_reason_and_it_is_audited(hub):
+    url, store = hub.url, hub.store
+    system = Actor("cli:test", SYSTEM)
+    issued = invitations.create_invitation(store, system, invitations.InvitationRequest(OWN, "周九", "信息中心"))
+    name = profiles.register(store, issued.code, ZHOU).username
+    clear = (ZHOU["id_number"], ZHOU["mobile"])
+
+    with browser_page() as page:
+        sign_in(page, url, "admin", ADMIN_PW)
+        page.goto(url + "hub/mnss-admin/accounts?q=" + name)
+        row = page.locator(f'tr[data-username="{name}"]')
+        assert "139****3333" in row.inner_text() and not any(value in page.content() for value in clear)
+
+        refused = reveal_in_row(page, name, "mobile", "  ")
+        assert refused.status == 400
+        assert "理由" in page.locator("[data-error]").inner_text()
+        assert not page.locator("#mnss-revealed").count()
+        screenshot(page, "admin-reveal-needs-reason")
+
+        shown = reveal_in_row(page, name, "mobile", "回电核实 / call back", shot="admin-reveal-form")
+        assert shown.status == 200 and shown.headers["cache-control"] == "no-store"
+        assert page.locator("#mnss-revealed-value").inner_text() == "+86" + ZHOU["mobile"]
+        assert "手机号码" in page.locator("#mnss-revealed").inner_text()
+        assert ZHOU["id_number"] not in page.content(), "only the field asked for"
+        screenshot(page, "admin-reveal-mobile")
+
+        wrong = forged_post(
+            page, url, "hub/mnss-admin/accounts", {"action": "reveal", "username": name, "field": "x", "reason": "r"}
+        )
+        assert wrong.status == 400 and "要查看的信息" in wrong.text() and "Item to see" in wrong.text()
+
+    with store.begin() as conn:
+        reveals = [e for e in store.audit.entries(conn, subject=f"profile {name}", limit=100) if e.action == "reveal"]
+    assert [(e.actor, e.reason, e.detail) for e in reveals] == [("admin", "回电核实 / call back", {"field": "mobile"})]
+
+    # an institution admin's role may not: no control on the page, and a forged request is 403, audited
+    with browser_page() as page:
+        sign_in(page, url, "inst.admin", password("inst.admin"))
+        page.goto(url + "hub/mnss-admin/accounts?q=" + name)
+        assert page.locator(f'tr[data-username="{name}"]').count() == 1
+        assert not page.locator(".mnss-reveal").count()
+        ask = {"action": "reveal", "username": name, "field": "mobile", "reason": "r"}
+        forged = forged_post(page, url, "hub/mnss-admin/accounts", ask)
+        assert forged.status == 403 and ZHOU["mobile"] not in forged.text()
+        assert "不能查看完整的个人信息" in forged.text()
+    last = refused_entries(store)[-1]
+    assert (last.actor, last.detail["attempt"]) == ("inst.admin", "reveal")
+    assert store.verify_audit() is None
+    assert not any(value in hub.log.read_text() for value in clear), "no clear value in the hub log"
+
+
+WU = person("吴十", "11010119880808789", "13500004444", "wu.shi@example.org")
+
+
+def test_the_admin_reads_the_audit_log_and_verifying_finds_a_changed_entry(hub):
+    url, store = hub.url, hub.store
+    system = Actor("cli:test", SYSTEM)
+    issued = invitations.create_invitation(store, system, invitations.InvitationRequest(OWN, "吴十", "信息中心"))
+    name = profiles.register(store, issued.code, WU).username
+    profiles.reveal(store, Actor("admin", ADMIN), name, "id_number", "核对身份 / identity check")
+    with store.begin() as conn:
+        seq = store.audit.entries(conn, subject=f"profile {name}", limit=1)[0].seq
+
+    with browser_page() as page:
+        sign_in(page, url, "admin", ADMIN_PW)
+        page.goto(url + "hub/mnss-admin/accounts")
+        page.click("#mnss-audit-link")
+        page.wait_for_url("**/hub/mnss-admin/audit")
+        page.fill('input[name="q"]', name)
+        assert submit(page, "button:has-text('筛选')") == 200
+        rows = page.locator("#mnss-audit tr[data-seq]")
+        assert [rows.nth(i).get_attribute("data-action") for i in range(rows.count())] == ["reveal", "register"]
+        newest = page.locator(f'#mnss-audit tr[data-seq="{seq}"]')
+        assert "查看完整信息" in newest.inner_text() and "核对身份 / identity check" in newest.inner_text()
+        assert WU["id_number"] not in page.content() and WU["mobile"] not in page.content()
+        assert submit(page, "#mnss-audit-verify") == 200
+        assert page.locator("#mnss-audit-status").get_attribute("data-broken") == ""
+        assert "审计日志完整" in page.locator("#mnss-audit-status").inner_text()
+
+        # someone with database access rewrites the reason of that entry: verifying names it
+        with sqlite3.connect(hub.state / "people.sqlite") as db:
+            db.execute("UPDATE mnss_audit_log SET reason = 'routine' WHERE seq = ?", (seq,))
+        try:
+            page.goto(url + f"hub/mnss-admin/audit?q={name}&verify=1")
+            status = page.locator("#mnss-audit-status")
+            assert status.get_attribute("data-broken") == str(seq)
+            assert f"第 {seq} 条已被修改" in status.inner_text()
+            assert f"entry {seq} is changed" in status.locator('[lang="en"]').text_content()
+            assert "身份证号码" in page.locator(f'#mnss-audit tr[data-seq="{seq}"]').inner_text()
+            screenshot(page, "admin-audit-tampered")
+            page.click("#mnss-lang-switch")  # the same page in English
+            assert f"entry {seq} is changed" in status.inner_text()
+            assert "saw in full" in page.locator(f'#mnss-audit tr[data-seq="{seq}"]').inner_text()
+            screenshot(page, "admin-audit-tampered-en")
+        finally:
+            with sqlite3.connect(hub.state / "people.sqlite") as db:
+                db.execute("UPDATE mnss_audit_log SET reason = ? WHERE seq = ?", ("核对身份 / identity check", seq))
+        assert store.verify_audit() is None
+
+    # the log spans every institution: an institution admin gets 403
+    web = requests.Session()
+    assert post_login(web, url, "inst.admin", password("inst.admin")).status_code == 302
+    assert web.get(url + "hub/mnss-admin/audit", timeout=30).status_code == 403
+
+
+def add_users_on_the_admin_page(page, url: str, name: str):
+    """JupyterHub's own admin page, Add Users: type the name, submit; the API's answer."""
+    page.goto(url + "hub/admin#/add-users")
+    page.fill("#add-user-textarea", name)
+    page.locator("#add-user-textarea").blur()  # the page reads the names when the box loses focus
+
+    def creating(response) -> bool:  # the page sends its xsrf token in the query
+        return urlparse(response.url).path == "/hub/api/users" and response.request.method == "POST"
+
+    with page.expect_response(creating) as answer:
+        page.click("#submit")
+    return answer.value
+
+
+def test_the_hub_admin_page_makes_no_user_who_could_never_sign_in(hub):
+    url = hub.url
+    AccountStore(hub.state / "accounts.sqlite").create("nurse8", "nurse8-own-password", must_change=False)
+    with browser_page() as page:
+        sign_in(page, url, "admin", ADMIN_PW)
+        refused = add_users_on_the_admin_page(page, url, "nurse9")
+        assert refused.status == 400
+        message = refused.json()["message"]
+        assert "nurse9: 没有账号" in message and "Invitations & accounts" in message
+        page.get_by_text("Failed to create user").wait_for()
+        screenshot(page, "hub-admin-add-user-refused")
+        made = add_users_on_the_admin_page(page, url, "nurse8")  # has an account: made as before
+        assert made.status == 201
+    admin = HubClient(url)
+    admin.login("admin", ADMIN_PW)
+    assert admin._call("GET", "hub/api/users/nurse9", expect=(404,)).status_code == 404
+    assert admin.user("nurse8")["name"] == "nurse8"
+    # token-authenticated calls (services, scripts) are not the admin page: unchanged
+    admin.create_user("script.user")
+    admin._call("DELETE", "hub/api/users/script.user", expect=(204,))

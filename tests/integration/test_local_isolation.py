@@ -1,7 +1,8 @@
 """Local mode with the hub as root: each learner's server runs as a system account of its own
 (mnss-u-<name>), without capabilities and with no-new-privileges, and cannot read another learner's
 home, the course sources, the hub's state or /root; its labs are built rootless inside it, and
-stopping the server leaves no process of the account behind."""
+stopping the server leaves no process of the account behind, nor does a hub restart leave a
+process of an account whose server the hub does not run."""
 
 import json
 import os
@@ -172,8 +173,27 @@ def test_each_learner_runs_as_an_account_of_their_own_and_sees_nothing_of_others
                 time.sleep(0.2)
             assert left() == ([], [])
         finally:
-            for name in LEARNERS:
-                try:
-                    system_accounts.end_processes_of(pwd.getpwnam(ACCOUNT_PREFIX + name))
-                except KeyError:  # never created: the server did not start
-                    pass
+            end_all_of(LEARNERS)
+
+    # A process of A's account that no server of the hub's accounts for (a spawn the hub crashed
+    # in; detached, as a server's processes are): the restarted hub ends it before serving anyone,
+    # and its log names nobody.
+    ids = [f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}", "--clear-groups"]
+    try:
+        # setpriv becomes the account first, so the detached sleep is the account's when this returns
+        subprocess.run(["setpriv", *ids, "setsid", "-f", "sleep", "600"], check=True)
+        assert system_accounts.processes_of(account.pw_uid)
+        with running_hub(tmp_path, site_config(state)) as (url, proc, log):
+            assert system_accounts.processes_of(account.pw_uid) == []
+            (said,) = [line for line in log.read_text().splitlines() if "Ended" in line and "leftover" in line]
+            assert "Ended 1 leftover learner account(s)' processes" in said and a not in said, said
+    finally:
+        end_all_of(LEARNERS)
+
+
+def end_all_of(names) -> None:
+    for name in names:
+        try:
+            system_accounts.end_processes_of(pwd.getpwnam(ACCOUNT_PREFIX + name))
+        except KeyError:  # never created: the server did not start
+            pass

@@ -2,6 +2,7 @@
 with reasons, refusals, and no login names in what it stores."""
 
 import os
+import re
 import signal
 import sqlite3
 import time
@@ -13,6 +14,9 @@ import requests
 from mnss_hub import apply, siteconfig
 from mnss_hub.accounts import AccountStore
 from mnss_hub.hubclient import HubClient
+from mnss_recommender.catalog import Catalog
+from mnss_recommender.events import EventStore
+from mnss_recommender.simulate import SimulationConfig, simulate
 from tests.support.hubproc import ROOT, free_ports, running_hub, site_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -37,6 +41,12 @@ def test_events_in_recommendations_out(tmp_path):
     state = tmp_path / "state"
     config = recommender_site(state, port)
     site = siteconfig.validate(config)
+    # a store with the history of 300 (simulated) learners: enough for the service to tune on
+    state.mkdir(parents=True)
+    catalog = Catalog.load(str(ROOT / "courses"), strict=False)
+    EventStore(f"sqlite:///{state / 'recommender.sqlite'}").add(
+        simulate(catalog, SimulationConfig(learners=300, seed=3)).events()
+    )
     with running_hub(tmp_path, config) as (url, proc, log):
         admin = HubClient(url)
         admin.login("admin", "admin-test-password")
@@ -82,6 +92,10 @@ def test_events_in_recommendations_out(tmp_path):
             time.sleep(1)
         items = [r["item"] for r in recs["recommendations"]]
         assert items and "hospital-lan/lan-build" not in items, recs
+        # the service's retrain tuned its settings on the stored events (in its worker thread)
+        retrained = r"Retrained on \d+ events in [\d.]+ s; settings tuned on (\d+) validation learners"
+        tuned = re.search(retrained, log.read_text())
+        assert tuned and int(tuned[1]) >= 30, log.read_text()[-3000:]
         assert all(r["reason_zh"] and r["reason_en"] for r in recs["recommendations"])
 
         anonymous = requests.get(api + "recommendations", timeout=10, allow_redirects=False)

@@ -12,6 +12,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -131,8 +132,10 @@ def batch(listener):
     Path("/opt").mkdir(exist_ok=True)
     root = Path(tempfile.mkdtemp(prefix="mnss-hostile-", dir="/opt"))
     os.chmod(root, 0o755)  # readable by anyone: only the box's mounts hide it
+    boxes = Path(tempfile.mkdtemp(prefix="mnss-hostile-boxes-", dir="/opt"))  # this batch's stages only
     old_secret = os.environ.get("MNSS_GRADER_SECRET")
     os.environ["MNSS_GRADER_SECRET"] = SECRET  # as a hub token would be in the grader's environment
+    os.environ["MNSS_SANDBOX_STAGE"] = str(boxes)
     try:
         _notebook(
             root / "source" / AID / f"{AID}.ipynb",
@@ -161,9 +164,9 @@ def batch(listener):
             str(root / "submitted" / "honest" / AID / f"{AID}.ipynb"),
             str(sentinel),
             str(REPO / "courses" / "hospital-lan" / "source"),
-            str(sandbox.STAGE_ROOT),
+            str(boxes),
         ]
-        writes = [str(root), str(root / "submitted"), str(REPO), "/etc", str(sandbox.STAGE_ROOT), "/tmp", "."]
+        writes = [str(root), str(root / "submitted"), str(REPO), "/etc", str(boxes), "/tmp", "."]
         attacks = dict(ATTACKS, probe=PROBE.format(reads=reads, writes=writes, port=port, secret=SECRET))
         for student, attack in attacks.items():
             source = attack.replace("{gradebook!r}", repr(str(gradebook)))
@@ -176,7 +179,6 @@ def batch(listener):
             started = time.monotonic()
             scores[student] = autograde(grader, AID, student)["code_score"]
             seconds[student] = time.monotonic() - started
-        leftovers = subprocess.run(["ps", "-eo", "uid="], capture_output=True, text=True).stdout.split()
         yield dict(
             root=root,
             grader=grader,
@@ -184,12 +186,30 @@ def batch(listener):
             seconds=seconds,
             before=before,
             accepted=accepted,
-            leftovers=[u for u in leftovers if int(u) >= sandbox.UID_BASE],
+            boxes=boxes,
+            leftovers=_box_processes(boxes),
         )
     finally:
         if old_secret is None:
             os.environ.pop("MNSS_GRADER_SECRET", None)
+        os.environ.pop("MNSS_SANDBOX_STAGE", None)
         shutil.rmtree(root, ignore_errors=True)
+        shutil.rmtree(boxes, ignore_errors=True)
+
+
+def _box_processes(boxes: Path) -> list[int]:
+    """Processes of boxes staged under `boxes` (their HOME is there, and their children inherit
+    it), not those of other graders that may run on the same machine."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and proc.stat().st_uid >= sandbox.UID_BASE:
+                environ = (proc / "environ").read_bytes().split(b"\0")
+                if any(v.startswith(f"HOME={boxes}/".encode()) for v in environ):
+                    found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
 
 
 def _probe(batch) -> dict:
@@ -232,8 +252,10 @@ def test_the_box_sees_no_course_files_no_other_submission_and_no_grader_state(ba
     for key, value in report.items():
         if key.startswith("read "):
             path = key[5:]
-            if path in (str(root), str(sandbox.STAGE_ROOT)):
-                assert value in ("OK ", "PermissionError"), (key, value)  # an empty folder, or no listing
+            if path == str(root):  # absent (allow-list), or an empty folder or no listing (deny-list)
+                assert value in ("FileNotFoundError", "OK ", "PermissionError"), (key, value)
+            elif path == str(batch["boxes"]):  # at most the box's own stage, never another box's
+                assert value == "PermissionError" or len(value.split(",")) == 1, (key, value)
             else:
                 assert not value.startswith("OK"), (key, value)
     assert batch["scores"]["probe"] == 3  # the probe itself answers correctly
@@ -300,3 +322,88 @@ def test_a_fork_bomb_does_not_starve_an_honest_submission_graded_at_the_same_tim
         fine = pool.submit(grade_in_own_root, str(tmp_path / "b"), honest)
         assert fine.result(timeout=300) == 3
         assert bombed.result(timeout=300) == 1
+
+
+def _processes_of(uid: int) -> list[int]:
+    found = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if proc.name.isdigit() and proc.stat().st_uid == uid:
+                found.append(int(proc.name))
+        except OSError:
+            continue
+    return found
+
+
+def _until(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return condition()
+
+
+def test_a_box_ends_when_its_grader_is_killed(tmp_path):
+    """bwrap's --die-with-parent: a grader killed mid-notebook (SIGKILL, no cleanup) leaves nothing."""
+    box = sandbox.Box(sandbox.Limits(processes=64))
+    try:
+        if not box.allow_list:
+            pytest.skip(f"bwrap cannot build a box here ({box.fallback_reason})")
+        box.add_inputs(tmp_path / "nothing")
+        launch = "import subprocess, sys, time; subprocess.Popen(sys.argv[1:]); time.sleep(300)"
+        grader = subprocess.Popen(
+            [sys.executable, "-c", launch, *box.command(["sleep", "300"])],
+            env=box.environment(os.environ["PATH"]),
+            cwd=box.stage,
+        )
+        try:
+            assert _until(lambda: len(_processes_of(box.uid)) >= 2, 30), "the box never started"
+        finally:
+            grader.kill()
+            grader.wait()
+        assert _until(lambda: not _processes_of(box.uid), 10), _processes_of(box.uid)
+    finally:
+        for pid in _processes_of(box.uid):  # only this box's own uid
+            os.kill(pid, 9)
+        box.remove()
+
+
+ROOTLESS_PROBE = """
+import json, os, subprocess, sys
+from mnss_courses import sandbox
+box = sandbox.Box(sandbox.Limits(processes=64))
+try:
+    box.add_inputs(os.devnull)
+    code = "import json, os; print(json.dumps([os.getuid(), sorted(os.listdir('/')), os.path.exists(%r)]))"
+    argv = box.command([sys.executable, "-c", code % sys.argv[1]])
+    done = subprocess.run(argv, env=box.environment(os.environ["PATH"]), capture_output=True, text=True, timeout=60)
+    print(json.dumps([box.rootless, box.allow_list, box.fallback_reason, done.stdout, done.stderr[-1000:]]))
+finally:
+    box.remove()
+"""
+
+
+def test_a_grader_without_root_gets_the_allow_list_box_too():
+    """As the course formgrader's account does: an unprivileged grader's rootless box is built by
+    bwrap from the same allow-list, so the repository's git data is not there either."""
+    home = Path(tempfile.mkdtemp(prefix="mnss-rootless-grader-", dir="/opt"))
+    try:
+        os.chown(home, 65534, 65534)
+        env = {
+            "PATH": os.environ["PATH"],
+            "HOME": str(home),
+            "MNSS_SANDBOX_STAGE": str(home / "boxes"),
+            "PYTHONPATH": os.environ.get("PYTHONPATH", str(REPO)),
+        }
+        nobody = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        git = str(REPO / ".git")
+        done = subprocess.run(
+            [*nobody, sys.executable, "-c", ROOTLESS_PROBE, git], env=env, cwd=home, capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
+        rootless, allow_list, reason, out, err = json.loads(done.stdout.splitlines()[-1])
+        assert rootless and allow_list, reason
+        uid, top, git_there = json.loads(out)
+        assert uid == 0 and git_there is False, err  # root of its own namespace only
+        assert "root" not in top and "home" not in top and "srv" not in top
+    finally:
+        shutil.rmtree(home, ignore_errors=True)

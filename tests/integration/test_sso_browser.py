@@ -6,7 +6,8 @@ identity that only claims the same name and preferred_username is linked to nobo
 invitation instead: revoked and expired codes are refused naming why, a valid one opens the
 registration form pre-filled from the invitation and the verified claims (and still checked), and
 the new real-name account is linked by subject and signed in; its used code is refused to a third
-person."""
+person. A linked registration still waiting for approval is told so at sign-in, and gets in once
+approved."""
 
 import sqlite3
 import subprocess
@@ -17,7 +18,8 @@ import yaml
 from stdnum.cn import ric
 
 from mnss_hub import siteconfig
-from mnss_hub.people import SYSTEM, Actor, invitations, site as people_site, sso as people_sso
+from mnss_hub.accounts import AccountStore
+from mnss_hub.people import SYSTEM, Actor, invitations, profiles, site as people_site, sso as people_sso
 from mnss_hub.sso_links import LinkStore
 from tests.support import oidcproc
 from tests.support.browser import browser_page, chromium_path, screenshot
@@ -49,6 +51,11 @@ ACCOUNTS = {
     },
     # an e-mail the provider did not verify is never pre-filled
     SUB_THIRD: {"name": "赵六", "email": "li.wei@hospital.example", "email_verified": False},
+}
+ZHAO = {
+    **{"name": "赵六", "gender": "male", "id_number": "110101199003071233", "institution": "示例医院"},
+    **{"department": "信息中心", "position": "staff", "title": "engineer", "mobile": "13711112222"},
+    **{"email": "zhao.liu@hospital.example", "consent": "on"},
 }
 FEMALE_ID = "11010119900202124"
 FEMALE_ID += ric.calc_check_digit(FEMALE_ID + "?")  # it reads the first 17 of 18 characters
@@ -219,6 +226,34 @@ def test_sso_login_linking_and_logout_against_a_real_provider(tmp_path):
             assert "已被使用" in page.locator("[data-refusal]").inner_text()
             assert LinkStore(state / "accounts.sqlite").username_for(idp.issuer, SUB_THIRD) is None
             store.close()
+
+            # 8. A registration waiting for an institution admin's approval (registered where the
+            #    policy asks for it, held back and linked as SSO registration leaves it): the person
+            #    is told to wait, not that the account is gone; once approved they sign in.
+            site = siteconfig.complete(siteconfig.validate(config))
+            site["accounts"]["approval"] = "institution_admin"
+            waiting = people_site.open_store(site)
+            issued = invitations.create_invitation(waiting, system, invitations.InvitationRequest("示例医院", "赵六"))
+            assert profiles.register(waiting, issued.code, ZHAO, username="zhao.liu").status == "pending"
+            accounts = AccountStore(state / "accounts.sqlite")
+            accounts.create("zhao.liu", "not-used-with-sso-0", must_change=False)
+            accounts.set_disabled("zhao.liu", True)
+            LinkStore(state / "accounts.sqlite").link(idp.issuer, SUB_THIRD, "zhao.liu", how="invitation")
+            page.goto(url + "hub/login?next=%2Fhub%2Fhome")
+            page.click("#mnss-sso-login")  # still signed in at the provider
+            refused = page.locator("#mnss-sso-refused")
+            refused.wait_for(timeout=30_000)
+            assert refused.get_attribute("data-reason") == "pending"
+            assert refused.inner_text() == "账号待审核"
+            assert "once your institution's administrator approves" in page.content()
+            screenshot(page, "sso-pending")
+            profiles.approve(waiting, system, "zhao.liu")
+            accounts.set_disabled("zhao.liu", False)
+            waiting.close()
+            page.goto(url + "hub/login?next=%2Fhub%2Fhome")
+            page.click("#mnss-sso-login")
+            page.wait_for_url(url + "hub/home", timeout=30_000)
+            assert page.locator("nav span.me-1").inner_text() == "zhao.liu"
 
             hub_log = log.read_text()
             assert "User logged in: li.wei" in hub_log

@@ -7,7 +7,6 @@ are clicked through to an open notebook showing the canvas; screenshots go to te
 
 import html
 import http.client
-import json
 import os
 import re
 import shutil
@@ -223,10 +222,10 @@ CANVAS_NODES = """() => {
 
 def shows_nodes(page, names, timeout=60_000) -> None:
     """Wait until the visible canvas draws exactly `names` (a tab switch shows the old one a moment)."""
-    wanted = json.dumps(sorted(names))
-    script = f"(() => {{ const n = ({CANVAS_NODES})(); return n && JSON.stringify(n.sort()) === {wanted!r}; }})()"
+    drawn = f"({CANVAS_NODES})()"
+    script = f"wanted => {{ const n = {drawn}; return !!n && JSON.stringify(n.sort()) === JSON.stringify(wanted); }}"
     try:
-        page.wait_for_function(script, timeout=timeout)
+        page.wait_for_function(script, arg=sorted(names), timeout=timeout)
     except PlaywrightTimeout:
         pass  # the assertion after it names what is drawn instead
 

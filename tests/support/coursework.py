@@ -27,6 +27,10 @@ def solutions(course: str, assignment: str) -> dict[int, str]:
 
 
 def submit_in_lab(page, assignment: str) -> None:
-    """Click the open notebook's 提交作业 button (extensions/mnss_panel) and wait for the confirmation."""
+    """Click the open notebook's 提交作业 button (extensions/mnss_panel) and wait for what it says:
+    the confirmation, or else the failure notice or a dialog, whose words the test then shows."""
     page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Toolbar .mnss-submit").first.click()
-    page.locator(".Toastify__toast-body", has_text=f"作业 {assignment} 已提交").first.wait_for(timeout=180_000)
+    said = page.locator(".Toastify__toast-body", has_text=assignment).or_(page.locator(".jp-Dialog")).first
+    said.wait_for(timeout=200_000)  # the server gives nbgrader 180 s before it answers with an error
+    text = said.inner_text()
+    assert f"作业 {assignment} 已提交" in text, f"submitting {assignment} was answered with: {text}"

@@ -3,8 +3,10 @@
 dockerd runs with userns-remap on cgroup v1 here, which leaves the container's own cgroup folders
 owned by the host's root; systemd (root inside = an unprivileged uid outside) cannot create its
 init.scope there and stops. The image's PID 1 waits until the host hands the container its own
-name=systemd cgroup folder (chown to the remapped root) and then becomes systemd. No --privileged,
-one extra capability (NET_ADMIN, for the server's nftables firewall).
+name=systemd cgroup folder (chown to the remapped root) and then becomes systemd. No --privileged;
+two capabilities a server's root has: NET_ADMIN (the server's nftables firewall) and SYS_ADMIN (the
+private mount namespaces in which formgraders and learners' servers run as accounts of their own;
+under userns-remap it covers only the container's own namespaces).
 """
 
 from __future__ import annotations
@@ -94,6 +96,8 @@ def start(public_key: str) -> Target:
         "/tmp:exec",
         "--cap-add",
         "NET_ADMIN",
+        "--cap-add",
+        "SYS_ADMIN",
         "--label",
         "org.mnss-lab.test=ansible",
         IMAGE,

@@ -27,9 +27,12 @@ from nbgrader.exchange import abc
 from nbgrader.utils import find_all_notebooks, ignore_patterns, parse_utc
 from traitlets import Bool, Float, Unicode, default
 
+from .. import gradebook_stamp
 from . import URL_ENV, archive, events
 from .names import BadName, check_segment
 from .transport import ServiceClient, ServiceError, path
+
+gradebook_stamp.install()  # a new gradebook is stamped without running `alembic heads`
 
 PLUGINS = {
     "exchange": "Exchange",

@@ -29,6 +29,7 @@ from jupyterhub.services.auth import HubAuthenticated, UserNotAllowed
 from tornado import web
 
 from mnss_foundation.capped_body import CappedBody
+from mnss_foundation.hub_service import health_route
 
 from . import archive
 from .names import BadName
@@ -347,22 +348,6 @@ class NotFoundHandler(BaseHandler):
         raise ApiError(404, f"no such endpoint: {self.request.method} {self.request.path}")
 
 
-class HealthHandler(web.RequestHandler):
-    """The service's own URL, which the hub asks every `service_check_interval` (no token): an
-    answer that says nothing but "up", so the check neither fails nor logs a 404."""
-
-    def initialize(self, exchange):
-        self.exchange = exchange
-
-    def get(self):
-        self.set_header("Cache-Control", "no-store")
-        self.finish({"service": self.exchange.name, "status": "ok"})
-
-
-def is_health_check(handler: web.RequestHandler) -> bool:
-    return isinstance(handler, HealthHandler)
-
-
 def routes(prefix: str, exchange) -> list[tuple[str, type, dict]]:
     seg = r"([^/]+)"
     api = prefix.rstrip("/") + "/api"
@@ -375,7 +360,7 @@ def routes(prefix: str, exchange) -> list[tuple[str, type, dict]]:
         (f"{api}/courses/{seg}/submissions", SubmissionsHandler),
         (f"{api}/courses/{seg}/submissions/{seg}/{seg}/{seg}", SubmissionFileHandler),
         (f"{api}/courses/{seg}/feedback/{seg}/{seg}", FeedbackReleaseHandler),
-        (f"{prefix.rstrip('/')}/?", HealthHandler),
-        (f"{prefix.rstrip('/')}(/.*)?", NotFoundHandler),
     ]
-    return [(pattern, handler, {"exchange": exchange}) for pattern, handler in table]
+    api_routes = [(pattern, handler, {"exchange": exchange}) for pattern, handler in table]
+    unknown = (f"{prefix.rstrip('/')}(/.*)?", NotFoundHandler, {"exchange": exchange})
+    return [*api_routes, health_route(prefix, exchange.name), unknown]

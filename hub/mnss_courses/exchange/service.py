@@ -44,10 +44,10 @@ from tornado import web
 from tornado.httpserver import HTTPServer
 from traitlets import Float, Integer, List, Unicode, default
 
-from mnss_foundation.hub_service import HubServiceApp
+from mnss_foundation.hub_service import HubServiceApp, log_level
 
 from . import SERVICE_NAME, archive
-from .handlers import is_health_check, routes
+from .handlers import routes
 from .membership import Memberships
 from .names import check_course_id
 from .store import Store
@@ -154,14 +154,10 @@ class ExchangeService(HubServiceApp):
         return web.Application(routes(self.service_prefix, self), log_function=self._log_request)
 
     def _log_request(self, handler):
-        status = handler.get_status()
-        level = self.log.info if status < 400 else self.log.warning
-        if status == 200 and is_health_check(handler):
-            level = self.log.debug  # the hub's check, every minute
         user = handler.current_user["name"] if getattr(handler, "_user", None) else "-"
-        level(
+        log_level(handler, self.log)(
             "%s %s %s %s %.1fms",
-            status,
+            handler.get_status(),
             handler.request.method,
             handler.request.path,
             user,

@@ -26,7 +26,7 @@ Registration and profiles (registration.py, profiles.py)
 SSO (sso.py): linked_username(store, issuer, sub) -> str | None;  link / unlink(store, actor, username, ...)
 Keys and audit (crypto.py, rotation.py, audit.py, masking.py)
     load_keyring(key_file, environ) -> Keyring;  rotation.reencrypt_all(store, ring.with_new_key())
-    store.verify_audit() -> None | Broken(seq, problem);  masking.mask_id_number / mask_mobile / mask_wechat
+    store.verify_audit() -> None | Broken(seq, code);  masking.mask_id_number / mask_mobile / mask_wechat
 Lists (directory.py)
     directory.load(path=None) -> Directory (.institutions, .positions, .titles, .as_options(lang))
 """

@@ -22,6 +22,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.engine import Connection
 
+from .messages import CATALOGUES
 from .tables import audit_head, audit_log
 
 GENESIS = "0" * 64
@@ -42,10 +43,19 @@ class AuditEntry:
 
 @dataclass(frozen=True)
 class Broken:
-    """The first entry where the chain fails, and how."""
+    """The first entry where the chain fails, and how (`code`, one of the catalogue's
+    audit_problems: out_of_sequence, not_linked, changed, missing, not_head)."""
 
     seq: int
-    problem: str  # what does not fit, in words
+    code: str
+
+    @property
+    def problem(self) -> str:
+        return CATALOGUES["audit_problems"].text(self.code, "en")
+
+    def pair(self) -> tuple[str, str]:
+        """What does not fit, as (zh-CN, en)."""
+        return CATALOGUES["audit_problems"].pair(self.code)
 
     def __str__(self) -> str:
         return f"audit log broken at entry {self.seq}: {self.problem}"
@@ -118,24 +128,24 @@ class AuditLog:
         expected_seq, prev = 1, GENESIS
         for row in conn.execute(select(audit_log).order_by(audit_log.c.seq)):
             if row.seq != expected_seq:
-                return Broken(min(row.seq, expected_seq), "out of sequence (an entry was deleted or inserted)")
+                return Broken(min(row.seq, expected_seq), "out_of_sequence")
             if row.prev_hash != prev:
-                return Broken(row.seq, "not linked to the previous entry (an entry was deleted or inserted)")
+                return Broken(row.seq, "not_linked")
             if (
                 self._hash(row.seq, row.at, row.actor, row.action, row.subject, row.reason, row.detail, row.prev_hash)
                 != row.hash
             ):
-                return Broken(row.seq, "changed (its hash does not match its content)")
+                return Broken(row.seq, "changed")
             expected_seq, prev = row.seq + 1, row.hash
         head = conn.execute(select(audit_head).where(audit_head.c.id == 1)).first()
         last = expected_seq - 1
         recorded = (head.seq, head.hash) if head else (0, GENESIS)
         if recorded[0] > last:
-            return Broken(last + 1, "missing (the chain ends before its recorded head)")
+            return Broken(last + 1, "missing")
         if recorded != (last, prev):
             return Broken(
                 recorded[0] + 1 if recorded[0] < last else last,
-                "not the recorded head (an entry was added or changed at the end)",
+                "not_head",
             )
         return None
 

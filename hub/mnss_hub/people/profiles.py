@@ -340,7 +340,7 @@ def list_profiles(
 def reveal(store: PeopleStore, actor: Actor, username: str, field: str, reason: str) -> str:
     """The full ID number, mobile or WeChat, for an allowed role with a reason; audited first."""
     if field not in SECRET_FIELDS:
-        raise ValueError(f"field {field!r}: use one of {', '.join(SECRET_FIELDS)}")
+        raise ValidationFailed([FieldError("reveal_field", "bad_choice")])
     if not (reason or "").strip():
         raise ReasonRequired()
     if actor.role not in store.reveal_roles:

@@ -1,13 +1,20 @@
-"""HubServiceApp: the hub's variables as defaults, the config file, --generate-config, the stop."""
+"""HubServiceApp: the hub's variables as defaults, the config file, --generate-config, the stop;
+the health check every service answers, and the level its requests are logged at."""
 
 import asyncio
+import json
+import logging
 import os
 import signal
 
 import pytest
+from tornado import web
+from tornado.httpclient import AsyncHTTPClient
+from tornado.httpserver import HTTPServer
+from tornado.netutil import bind_sockets
 from traitlets import Unicode
 
-from mnss_foundation.hub_service import HubServiceApp
+from mnss_foundation.hub_service import HubServiceApp, health_route, log_level
 
 
 class Demo(HubServiceApp):
@@ -64,3 +71,44 @@ def test_until_stopped_returns_on_sigterm():
         await asyncio.wait_for(waiting, 5)
 
     asyncio.run(run())
+
+
+class Refused(web.RequestHandler):
+    def get(self, status):
+        self.set_status(int(status))
+        self.finish("")
+
+
+def test_the_health_check_answers_up_and_is_logged_quietly():
+    """The hub's check of the prefix (with or without its slash) gets "ok" with no token and is
+    logged at debug; a refusal is a warning and a failure an error, other answers info."""
+    log = logging.getLogger("test-health")
+    logged = []
+
+    def log_function(handler):
+        logged.append((handler.request.path, handler.get_status(), log_level(handler, log).__name__))
+
+    async def scenario():
+        routes = [health_route("/services/demo/", "demo"), (r"/services/demo/status/(\d+)", Refused)]
+        server = HTTPServer(web.Application(routes, log_function=log_function))
+        sock, *_ = bind_sockets(0, "127.0.0.1")
+        server.add_sockets([sock])
+        base = f"http://127.0.0.1:{sock.getsockname()[1]}/services/demo"
+        try:
+            answers = [await AsyncHTTPClient().fetch(base + path, raise_error=False) for path in ("/", "")]
+            for status in (200, 404, 503):
+                await AsyncHTTPClient().fetch(f"{base}/status/{status}", raise_error=False)
+            return answers
+        finally:
+            server.stop()
+
+    answers = asyncio.run(scenario())
+    assert [(a.code, json.loads(a.body)) for a in answers] == [(200, {"service": "demo", "status": "ok"})] * 2
+    assert answers[0].headers["Cache-Control"] == "no-store"
+    assert logged == [
+        ("/services/demo/", 200, "debug"),
+        ("/services/demo", 200, "debug"),
+        ("/services/demo/status/200", 200, "info"),
+        ("/services/demo/status/404", 404, "warning"),
+        ("/services/demo/status/503", 503, "error"),
+    ]

@@ -1,5 +1,6 @@
 """Naming and confining the system accounts that run servers root starts (formgraders, local servers)."""
 
+import os
 import pwd
 import subprocess
 import tempfile
@@ -71,6 +72,20 @@ def test_no_account_takes_root_and_ending_roots_processes_is_refused():
         sa.ensure_account(root.pw_name, "/root", "MNSS learner root")
 
 
+@pytest.mark.skipif(os.geteuid() != 0, reason="starting a process as another uid needs root")
+def test_every_process_of_the_account_is_killed_also_a_detached_one():
+    uid = 3_000_000_000 + os.getpid()  # a uid of no account and no other test
+    ids = [f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
+    account = pwd.struct_passwd(("mnss-u-t", "x", uid, uid, "", "/nonexistent", "/usr/sbin/nologin"))
+    try:
+        subprocess.run(["setpriv", *ids, "setsid", "-f", "sleep", "120"], check=True)
+        assert sa.processes_of(uid) and uid in sa.uids_with_processes()
+        assert sa.end_processes_of(account) is True
+        assert sa.processes_of(uid) == []
+    finally:
+        subprocess.run(["setpriv", *ids, "kill", "-KILL", "-1"], capture_output=True)
+
+
 def test_a_catalog_closed_to_other_users_is_named_with_the_folder_that_closes_it():
     with tempfile.TemporaryDirectory() as top:  # pytest's own folder is closed to others
         base = Path(top)
@@ -91,3 +106,12 @@ def test_any_name_fits_a_passwd_comment():
     assert sa.passwd_comment("MNSS learner anna") == "MNSS learner anna"
     shown = sa.passwd_comment("MNSS learner 张三:x\ny")
     assert shown.isascii() and shown.isprintable() and ":" not in shown
+
+
+def test_the_mount_namespace_probe_passes_here_as_root_and_names_a_refusal(monkeypatch):
+    """Root on this host may unshare a mount namespace; a refusing machine's words come back."""
+    if os.geteuid() == 0:
+        assert sa.mount_namespace_refusal() is None
+    refused = subprocess.CompletedProcess([], 1, "", "unshare: unshare failed: Operation not permitted\n")
+    monkeypatch.setattr(sa.subprocess, "run", lambda *a, **k: refused)
+    assert sa.mount_namespace_refusal() == "unshare: unshare failed: Operation not permitted"

@@ -129,3 +129,31 @@ def test_run_finds_jupyterhub_config_from_another_folder(tmp_path, monkeypatch):
     assert cli.find_hub_config(None)[0] == (tmp_path / "jupyterhub_config.py").resolve()
     assert cli.find_hub_config(str(tmp_path / "missing.py"))[0] is None
     assert cli.build_parser().parse_args(["run"]).jupyterhub_config is None
+
+
+@pytest.mark.parametrize(
+    "settings, asked",
+    [
+        ({"mode": "local", "courses": {"enabled": False}}, True),  # learners' own accounts
+        ({"mode": "docker", "courses": {"enabled": True}}, True),  # formgraders' own accounts
+        ({"mode": "docker", "courses": {"enabled": False}}, False),
+        ({"mode": "local", "local": {"own_accounts": False}, "courses": {"enabled": False}}, False),
+    ],
+)
+def test_a_machine_refusing_mount_namespaces_is_named_before_the_hub_starts(monkeypatch, settings, asked):
+    """The probe's own words and the way out reach the sysadmin, in both languages, instead of each
+    learner's spawn timing out; only when something would run as its own account."""
+    site = siteconfig.validate(settings)
+    monkeypatch.setattr(cli.os, "geteuid", lambda: 0)
+    monkeypatch.setattr(
+        cli.system_accounts, "mount_namespace_refusal", lambda: "unshare failed: Operation not permitted"
+    )
+    refused = cli.own_mounts_refused(site)
+    if not asked:
+        assert refused is None
+        return
+    assert "unshare failed: Operation not permitted" in refused and "CAP_SYS_ADMIN" in refused
+    assert "本机不允许私有挂载命名空间" in refused and "refuses private mount namespaces" in refused
+    assert ("local.own_accounts: false" in refused) == (settings["mode"] == "local")
+    monkeypatch.setattr(cli.system_accounts, "mount_namespace_refusal", lambda: None)
+    assert cli.own_mounts_refused(site) is None

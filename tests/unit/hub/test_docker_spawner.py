@@ -2,13 +2,26 @@
 
 from __future__ import annotations
 
+import base64
 import json
+from types import SimpleNamespace
 
 import docker
 import pytest
+from docker.types import ContainerSpec, Mount, TaskTemplate
+from dockerspawner import DockerSpawner
 
 from mnss_hub import lab_seccomp
-from mnss_hub.docker_spawner import LAB_USER, DockerLabSpawner, SwarmLabSpawner, unsafe_container
+from mnss_hub.docker_spawner import (
+    LAB_USER,
+    NO_NEW_PRIVS,
+    DockerLabSpawner,
+    SwarmLabSpawner,
+    profiles_in_services,
+    swarm_security,
+    unsafe_container,
+    unsafe_service,
+)
 
 CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWCGROUP = 0x04000000, 0x08000000, 0x02000000
 
@@ -89,8 +102,88 @@ def test_unshare_and_setns_take_only_the_lab_namespaces():
         assert not _allows(unshare, holder | other) and not _allows(setns, -1, other)
 
 
-def test_swarm_services_keep_their_own_design():
-    """create_service takes no `user`; a service runs as the image's root with the three capabilities."""
-    spawner = SwarmLabSpawner()
+def service(version: str, **change) -> dict:
+    """create_service's TaskTemplate as SwarmSpawner builds it from this spawner's settings."""
+    spec = {
+        "image": "mnss-lab/singleuser:latest",
+        "args": [*NO_NEW_PRIVS, "start-lab"],
+        "mounts": [Mount(target="/home/lab", source="mnss-home-ann", type="volume")],
+        **swarm_security(version),
+        **change,
+    }
+    return TaskTemplate(container_spec=ContainerSpec(**spec))
+
+
+@pytest.fixture
+def engine(monkeypatch):
+    """The spawner's engine client at a given API version (docker-py asks nothing when told the version)."""
+
+    def at(version: str) -> SwarmLabSpawner:
+        monkeypatch.setattr(SwarmLabSpawner, "_client", docker.APIClient(version=version))
+        return SwarmLabSpawner()
+
+    return at
+
+
+def test_a_service_on_docker_20_10_runs_as_lab_with_sys_admin_only_in_the_bounding_set(engine):
+    """API 1.41 has no seccomp setting for services: SYS_ADMIN is the only addition (the default
+    profile's key to unshare/setns/mount), the server starts under setpriv --no-new-privs."""
+    spawner = engine("1.41")
+    assert spawner.extra_container_spec == {"user": LAB_USER, "cap_drop": ["ALL"], "cap_add": ["SYS_ADMIN"]}
     assert spawner.extra_create_kwargs == {}
-    assert spawner.extra_container_spec == {"cap_drop": ["ALL"], "cap_add": ["NET_ADMIN", "SYS_ADMIN", "NET_RAW"]}
+    sent = service("1.41")
+    assert sent["ContainerSpec"]["User"] == "1000:1000" and sent["ContainerSpec"]["CapabilityAdd"] == ["SYS_ADMIN"]
+    assert unsafe_service(sent, "1.41") == []
+
+
+def test_a_service_on_docker_25_gets_the_lab_profile_and_no_capability(engine):
+    """From API 1.44 the service spec carries the lab profile (base64 of its JSON) and no-new-privileges."""
+    spawner = engine("1.44")
+    settings = spawner.extra_container_spec
+    assert "cap_add" not in settings and settings["user"] == LAB_USER and settings["cap_drop"] == ["ALL"]
+    privileges = settings["privileges"]
+    assert privileges["NoNewPrivileges"] is True and privileges["Seccomp"]["Mode"] == "custom"
+    assert json.loads(base64.b64decode(privileges["Seccomp"]["Profile"])) == lab_seccomp.profile()
+    assert unsafe_service(service("1.47"), "1.47") == []
+    # An engine that takes the profile must get it: the older engine's settings are refused there.
+    assert unsafe_service(service("1.41"), "1.44") == [
+        "cap_add SYS_ADMIN",
+        "privileges must be exactly the lab profile with no-new-privileges",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("version", "change", "problem"),
+    [
+        ("1.41", {"user": "0"}, "user '0' is root"),
+        ("1.41", {"user": None}, "user '' is root"),
+        ("1.41", {"cap_add": ["SYS_ADMIN", "NET_ADMIN"]}, "cap_add NET_ADMIN"),
+        ("1.44", {"cap_add": ["NET_RAW"]}, "cap_add NET_RAW"),
+        ("1.41", {"cap_drop": ["NET_RAW"]}, "cap_drop must be ALL"),
+        ("1.41", {"args": ["start-lab"]}, "the server must start under setpriv --no-new-privs"),
+        ("1.41", {"command": ["sh"]}, "the server must start under setpriv --no-new-privs"),
+        ("1.44", {"privileges": {"NoNewPrivileges": True}}, "privileges must be exactly the lab profile"),
+        ("1.44", {"privileges": {"Seccomp": {"Mode": "unconfined"}}}, "privileges must be exactly the lab profile"),
+        ("1.41", {"mounts": [Mount(target="/h", source="/var/run/docker.sock", type="bind")]}, "mount /var/run"),
+    ],
+)
+def test_each_departure_from_the_service_design_is_named(version, change, problem):
+    found = unsafe_service(service(version, **change), version)
+    assert any(problem in p for p in found), found
+
+
+@pytest.mark.parametrize(("version", "takes"), [("1.41", False), ("1.43", False), ("1.44", True), ("1.50", True)])
+def test_engines_from_api_1_44_take_a_profile_in_a_service(version, takes):
+    assert profiles_in_services(version) is takes
+
+
+def test_a_service_request_gets_the_pids_limit_and_an_unsafe_one_is_never_sent(engine, monkeypatch):
+    sent = []
+    monkeypatch.setattr(DockerSpawner, "docker", lambda self, method, *args, **kwargs: sent.append(kwargs))
+    spawner = engine("1.41")
+    spawner.user, spawner.pids_limit = SimpleNamespace(name="ann"), 300
+    spawner.docker("create_service", task_template=service("1.41"), name="mnss-ann")
+    assert sent[0]["task_template"]["Resources"]["Limits"] == {"Pids": 300}
+    with pytest.raises(RuntimeError, match="refusing to start ann's server: unsafe settings .*user '0' is root"):
+        spawner.docker("create_service", task_template=service("1.41", user="0"), name="mnss-ann")
+    assert len(sent) == 1

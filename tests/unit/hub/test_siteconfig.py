@@ -155,3 +155,32 @@ def test_resolution_order(tmp_path, monkeypatch):
     monkeypatch.setenv(siteconfig.ENV_VAR, str(tmp_path / "other.yaml"))
     assert siteconfig.resolve_path(cwd=tmp_path) == tmp_path / "other.yaml"
     assert siteconfig.resolve_path("x.yaml", cwd=tmp_path).name == "x.yaml"
+
+
+def test_learner_containers_are_limited_by_default(tmp_path):
+    docker = siteconfig.load(None)["docker"]
+    assert (docker["mem_limit"], docker["cpu_limit"], docker["pids_limit"]) == ("2G", 1.0, 2048)
+    given = siteconfig.load(write(tmp_path, "docker:\n  mem_limit: 1536M\n  cpu_limit: 0.5\n  pids_limit: 300\n"))
+    assert (given["docker"]["mem_limit"], given["docker"]["cpu_limit"], given["docker"]["pids_limit"]) == (
+        "1536M",
+        0.5,
+        300,
+    )
+
+
+@pytest.mark.parametrize(
+    "text, start",
+    [
+        ("docker:\n  mem_limit: 2GB\n", "docker.mem_limit: '2GB' has the wrong form"),
+        ("docker:\n  mem_limit: '0'\n", "docker.mem_limit: '0' has the wrong form"),
+        ("docker:\n  mem_limit: 100M\n", "docker.mem_limit: '100M' has the wrong form"),
+        ("docker:\n  cpu_limit: 0\n", "docker.cpu_limit: 0 is out of range; must be >= 0.1"),
+        ("docker:\n  cpu_limit: one\n", "docker.cpu_limit: 'one' is a string, expected number"),
+        ("docker:\n  pids_limit: 10\n", "docker.pids_limit: 10 is out of range; must be >= 64"),
+    ],
+)
+def test_a_bad_container_limit_is_named_with_what_is_allowed(tmp_path, text, start):
+    (msg,) = problems(tmp_path, text)
+    assert msg.startswith(start), msg
+    if "wrong form" in msg:
+        assert "at least 256M, e.g. '2G' or '1536M'" in msg

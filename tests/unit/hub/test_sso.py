@@ -19,6 +19,7 @@ from traitlets.config import Config
 
 from mnss_hub import apply, siteconfig
 from mnss_hub.accounts import AccountStore
+from mnss_hub.people import SYSTEM, Actor, invitations, profiles
 from mnss_hub.sso import (
     OIDCAuthenticator,
     SSOConfigError,
@@ -242,3 +243,38 @@ def test_a_disabled_account_is_refused_and_its_session_ends(authenticator, tmp_p
 def test_after_registering_only_a_local_path_is_followed():
     assert local_path("/hub/home") == "/hub/home"
     assert local_path("//evil.example/x") == local_path("https://evil.example") == local_path(None) == ""
+
+
+def test_a_registration_waiting_for_approval_is_told_so_not_that_it_is_gone(authenticator, tmp_path):
+    site = siteconfig.complete(
+        siteconfig.validate(
+            {"mode": "local", "hub": {"state_dir": str(tmp_path)}, "accounts": {"approval": "institution_admin"}}
+        )
+    )
+    authenticator.people_site = site
+    store = authenticator.people_pages.store
+    system = Actor("cli:test", SYSTEM)
+    code = invitations.create_invitation(store, system, invitations.InvitationRequest("示例医院")).code
+    form = {
+        **{"name": "李伟", "gender": "male", "id_number": "110101199003071233", "institution": "示例医院"},
+        **{"department": "信息中心", "position": "staff", "title": "engineer", "mobile": "13812345678"},
+        **{"email": "li.wei@hospital.example", "consent": "on"},
+    }
+    assert profiles.register(store, code, form, username="li.wei").status == "pending"
+    accounts = AccountStore(tmp_path / "accounts.sqlite")
+    accounts.create("li.wei", "a-long-password", must_change=False)
+    accounts.set_disabled("li.wei", True)  # as registration holds a pending account back
+    LinkStore(tmp_path / "accounts.sqlite").link(ISS, "sub-1", "li.wei", how="invitation")
+    with pytest.raises(SubjectNotLinked) as refused:
+        authenticator.resolve_username("sub-1", {}, "")
+    assert refused.value.reason == "pending"
+
+    profiles.approve(store, system, "li.wei")
+    accounts.set_disabled("li.wei", False)
+    assert authenticator.resolve_username("sub-1", {}, "") == "li.wei"
+    profiles.disable(store, system, "li.wei", "left")
+    accounts.set_disabled("li.wei", True)
+    with pytest.raises(SubjectNotLinked) as refused:
+        authenticator.resolve_username("sub-1", {}, "")
+    assert refused.value.reason == "account-gone", "disabled after approval: not 'waiting'"
+    store.close()

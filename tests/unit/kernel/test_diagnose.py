@@ -335,3 +335,69 @@ def test_diagnose_reads_the_nodes_and_never_the_fault_ledger(net):
     assert [s.key for s in result.suspects] == [key]
     assert {node for node, _ in lab.commands} == set(topo.names())
     assert all("iptables -S FORWARD" in c and "tc class show" in c for n, c in lab.commands if n == "r1")
+
+
+def test_the_diagnosis_keeps_no_text_of_its_own_in_code():
+    """Every sentence comes from mnss_kernel/diagnose/messages.yaml: no string in the code (other
+    than a docstring) is in Chinese, and every suspect kind has its label in both languages."""
+    import ast
+    from pathlib import Path
+
+    import mnss_kernel.diagnose as package
+    from mnss_kernel.diagnose import KIND_LABELS
+
+    for source in Path(package.__file__).parent.glob("*.py"):
+        tree = ast.parse(source.read_text("utf-8"))
+        docstrings = {
+            id(node.body[0].value)
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Module | ast.FunctionDef | ast.ClassDef)
+            and node.body
+            and isinstance(node.body[0], ast.Expr)
+            and isinstance(node.body[0].value, ast.Constant)
+        }
+        chinese = [
+            node.value
+            for node in ast.walk(tree)
+            if isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and id(node) not in docstrings
+            and any("\u4e00" <= ch <= "\u9fff" for ch in node.value)
+        ]
+        assert not chinese, f"{source.name}: {chinese}"
+    assert set(KIND_LABELS) == {*(cls.kind for cls in faults.Fault.__subclasses__()), "unexplained"}
+    assert all(en and zh and en != zh for en, zh in KIND_LABELS.values())
+
+
+def test_the_catalogue_texts_read_as_the_diagnosis_always_wrote_them(net):
+    """The words the diagnosis printed before its texts moved to the catalogue, both languages."""
+    topo, plan = net
+    views = clean_views(topo, plan)
+    port = next(i for i in plan.interfaces["s1"] if i.peer_node == "h2")
+    views["s1"].ports[port.name].master = None
+    views["h1"].routes["default"] = str(plan.address("h2"))
+    vlan, gateway = sorted(findings.find(topo, plan, views), key=lambda s: s.kind)[::-1]
+    assert vlan.text("en") == (
+        "wrong VLAN: port s1-eth2 of s1 (to h2) is in no bridge, planned VLAN 10\n"
+        "    - ip link on s1: s1-eth2 master (none), planned br10"
+    )
+    assert vlan.text("zh-CN") == (
+        "VLAN 划分错误：s1 的端口 s1-eth2（连接 h2）在 未加入任何网桥，计划为 VLAN 10\n"
+        "    - s1 上 ip link：s1-eth2 的 master 为 （无），计划为 br10"
+    )
+    assert gateway.evidence == [
+        (
+            "ip route on h1: default via 10.0.0.11; planned default via 10.0.0.1",
+            "h1 上 ip route：默认路由经由 10.0.0.11；计划默认网关为 10.0.0.1",
+        ),
+        ("10.0.0.11 is the address of h2, not a router", "10.0.0.11 是 h2 的地址，不是路由器"),
+    ]
+    pings = pd.DataFrame([{"src": "h1", "dst": "h3", "dst_ip": str(plan.address("h3")), "loss_pct": 100.0}])
+    empty = Diagnosis([], pings, pings.iloc[0:0], 0.25)
+    assert empty.text("en") == (
+        "diagnosis took 0.2 s; 0 of 1 ping pairs fail that should not (1 more are blocked by design); 0 suspect(s)\n"
+        "no fault found: the lab is as intended."
+    )
+    assert empty.text("zh-CN") == (
+        "诊断用时 0.2 秒；1 对 ping 中 0 对异常不通（另有 1 对按设计不通）；嫌疑 0 项\n未发现故障：与预期拓扑一致。"
+    )

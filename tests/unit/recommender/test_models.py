@@ -15,6 +15,7 @@ from mnss_recommender import (
     LearnerProfile,
     Popularity,
 )
+from mnss_recommender.baselines import EASE
 from mnss_recommender.evaluate import check_prerequisites_marked
 from mnss_recommender.simulate import SimulationConfig, simulate
 from mnss_recommender.synthcatalog import synthetic_catalog
@@ -233,3 +234,18 @@ def test_fit_needs_the_same_catalog():
 def test_empty_log():
     model = Hybrid(CATALOG).fit(Interactions.from_events([], CATALOG))
     assert len(model.recommend("x", 3)) == 3
+
+
+def test_the_hybrid_reduced_to_its_ease_part_ranks_as_ease_does():
+    """What recommender_ablation.py relies on: with weight on EASE^R only and no prerequisites, the
+    hybrid's own machinery (normalising, blending, the allowed mask) changes no learner's list."""
+    catalog = Catalog(tuple(item(f"c/{i}", f"第{i}课", f"Lesson {i}", text=f"lesson{i % 5}") for i in range(30)))
+    rng, log = np.random.default_rng(4), Log()
+    for who in range(40):
+        for i in rng.choice(30, rng.integers(2, 12), replace=False):
+            log.finish(f"l{who}", f"c/{i}", score=float(rng.choice([0.2, 0.9])))
+    interactions = log.interactions(catalog)
+    hybrid = Hybrid(catalog, HybridSettings(weights={"ease": 1.0}, ease_l2=50.0)).fit(interactions)
+    ease = EASE(catalog, l2=50.0).fit(interactions)
+    for who in interactions.learners:
+        assert hybrid.rank(hybrid.history(who), 10).tolist() == ease.rank(ease.history(who), 10).tolist(), who

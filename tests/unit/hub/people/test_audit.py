@@ -46,6 +46,7 @@ def test_modified_entry_is_found(store):
     broken = store.verify_audit()
     assert (broken.seq, broken.problem.split(" ")[0]) == (3, "changed")
     assert "audit log broken at entry 3" in str(broken)
+    assert broken.pair() == ("已被修改（哈希与内容不符）", "changed (its hash does not match its content)")
 
 
 def test_deleted_entry_in_the_middle_is_found(store):

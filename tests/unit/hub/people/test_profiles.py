@@ -109,6 +109,10 @@ def test_reveal_needs_role_and_reason_and_is_audited(store, admin):
         profiles.reveal(store, Actor("ia", INSTITUTION_ADMIN, HOSPITAL), name, "id_number", "check")
     with pytest.raises(NotAllowed):
         profiles.reveal(store, Actor(name), name, "mobile", "curious")
+    with pytest.raises(ValidationFailed) as wrong_field:
+        profiles.reveal(store, admin, name, "email_password", "curious")
+    assert wrong_field.value.messages("zh-CN") == ["要查看的信息不是可选的值"]
+    assert wrong_field.value.messages("en") == ["Item to see: is not one of the choices"]
     assert profiles.reveal(store, admin, name, "id_number", "identity check at desk") == make_id()
     assert profiles.reveal(store, admin, name, "mobile", "call back") == "+8613812345678"
     entries = [(r.actor, r.action, r.reason, r.detail) for r in rows(store, audit_log) if r.action == "reveal"]
