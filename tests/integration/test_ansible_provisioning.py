@@ -336,14 +336,14 @@ def sql(target, db: str, query: str) -> list[str]:
 FINGERPRINT = r"""
 set -euo pipefail
 psql() { runuser -u postgres -- psql -XAt "$@"; }
-# Not compared: what the hub writes anew from the site config at every start (its services' tokens,
-# OAuth clients, roles and the users' role assignments); everything else, users' tokens included,
-# must come back as it was.
+# Not compared: what the hub writes anew from the site config at every start (its services, with
+# their addresses and tokens, OAuth clients, roles and the users' role assignments), which a new
+# version may change; everything else, users' tokens included, must come back as it was.
 for db in mnss_hub mnss_gradebooks mnss_recommender; do
   for t in $(psql -d $db -c "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"); do
     case "$db.$t" in
       # the hub re-assigns its users' roles from the config at each start
-      mnss_hub.oauth_clients|mnss_hub.roles|mnss_hub.user_role_map) continue ;;
+      mnss_hub.oauth_clients|mnss_hub.roles|mnss_hub.services|mnss_hub.user_role_map) continue ;;
       mnss_hub.*_role_map)  # which group or service has which role, by name (roles get new ids)
         who=${t%_role_map}; who=${who/user/users}; who=${who/group/groups}; who=${who/service/services}
         query="SELECT w.name, r.name FROM $t m JOIN $who w ON w.id = m.${t%_role_map}_id
