@@ -116,13 +116,15 @@ def arguments(stage: Path, work_mb: int, given: list[str] | tuple[str, ...] = ()
     args = ["bwrap", "--unshare-all", "--die-with-parent", "--new-session", *system()]
     args += ["--ro-bind", str(stage / "etc" / "passwd"), "/etc/passwd"]
     args += ["--ro-bind", str(stage / "etc" / "group"), "/etc/group"]
-    for path in readable():
-        args += ["--ro-bind", path, path]
     args += ["--proc", "/proc", "--bind", "/proc/sys", "/proc/sys", "--dev", "/dev"]
+    # bwrap mounts in order: the scratch tmpfs first, so that what is bound next (an environment
+    # or a stage that lies under /tmp, say) lands on them instead of being covered by them
     for path in ("/tmp", "/var/tmp", "/dev/shm"):
         args += _tmpfs(path, TEMPORARY_MB, "1777")
     args += [*_tmpfs("/run", RUN_MB, "0755"), "--dir", "/run/netns", "--dir", "/run/mnss"]
     args += _tmpfs("/etc/netns", RUN_MB, "0755")
+    for path in readable():
+        args += ["--ro-bind", path, path]
     args += ["--ro-bind", str(stage / "in"), str(stage / "in"), "--bind", str(stage / "ipc"), str(stage / "ipc")]
     for path in given:
         args += ["--ro-bind", str(path), str(path)]

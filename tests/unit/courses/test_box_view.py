@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+import pytest
+
 from mnss_courses import box_view
 
 
@@ -84,3 +86,28 @@ def test_add_ons_hooked_into_the_engine_come_with_it_and_are_importable(monkeypa
     folders = box_view.kernel_packages()
     assert folders[-1] == str(Path(json.__file__).resolve().parent) and len(folders) == 3
     assert box_view.import_path()[-1] == str(Path(json.__file__).resolve().parents[1])
+
+
+def test_what_lies_under_tmp_is_bound_on_top_of_the_boxs_own_tmp(tmp_path, monkeypatch):
+    """A checkout, and so its environment, may lie under /tmp (a CI clone); the box's fresh /tmp
+    must not cover it. Checked with the real bwrap: the environment's file is there, nothing else is."""
+    import shutil
+    import subprocess
+
+    if shutil.which("bwrap") is None:
+        pytest.skip("bubblewrap is not installed (make test installs it)")
+    environment = tmp_path / "checkout" / ".venv"
+    environment.mkdir(parents=True)
+    (environment / "marker").write_text("here\n")
+    (tmp_path / "checkout" / "secret").write_text("not for the box")
+    monkeypatch.setattr(box_view, "readable", lambda: [str(environment)])
+    stage = tmp_path / "stage"
+    for folder in ("in", "ipc"):
+        (stage / folder).mkdir(parents=True)
+    box_view.write_accounts(stage / "etc")
+    look = f"cat {environment}/marker; test -e {tmp_path / 'checkout' / 'secret'} || echo absent"
+    done = subprocess.run(
+        [*box_view.arguments(stage, 16), "--", "sh", "-c", look], capture_output=True, text=True, timeout=60
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["here", "absent"]
