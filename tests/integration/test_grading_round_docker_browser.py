@@ -1,7 +1,7 @@
 """The grading round in docker mode, in Chromium, on the zh-CN pages: the instructor releases on
 the course's round page (批改作业 on the hub home), the learner opens the assignment with one click
-on the course page (her server is a container), writes the solutions and submits from JupyterLab's
-assignment list; the instructor collects, autogrades, releases feedback and exports the grades
+on the course page (her server is a container), writes the solutions and submits with the notebook's
+提交作业 button; the instructor collects, autogrades, releases feedback and exports the grades
 there, seeing the learner by her real name; the learner sees her score on the course page. The
 instructor's `mnss course grade` and `validate` also work in her own container.
 
@@ -84,7 +84,7 @@ def round_step(page, action: str, state: str, shot: str) -> None:
 
 def write_and_submit(page, url: str) -> None:
     """One click on the course page opens the assignment in her container's JupyterLab (fetched
-    from the exchange); she writes the solution cells, saves, and submits from the assignment list."""
+    from the exchange); she writes the solution cells, saves, and submits with the toolbar button."""
     page.goto(f"{url}hub/portal/course/{COURSE}")
     page.click(f'.mnss-item[data-item="{ASSIGNMENT}"] .mnss-open')
     page.wait_for_url(f"**/user/{LEARNER}/lab/tree/**{ASSIGNMENT}**", timeout=240_000)
@@ -95,8 +95,9 @@ def write_and_submit(page, url: str) -> None:
         page.keyboard.press("Control+a")
         page.keyboard.insert_text(code)
     page.keyboard.press("Control+s")
-    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden).jp-mod-dirty").wait_for(state="detached", timeout=30_000)
     screenshot(page, "docker-round-learner-written")
+    # Submit while that save may still be under way, as a learner may: the button waits for it
+    # (a second save started meanwhile found the first one's write and asked "File Changed?")
     coursework.submit_in_lab(page, ASSIGNMENT)
     screenshot(page, "docker-round-learner-submitted")
 

@@ -7,6 +7,7 @@
 import { JupyterFrontEnd, JupyterFrontEndPlugin } from '@jupyterlab/application';
 import { Notification, ToolbarButton } from '@jupyterlab/apputils';
 import { URLExt } from '@jupyterlab/coreutils';
+import { DocumentRegistry } from '@jupyterlab/docregistry';
 import { NotebookPanel } from '@jupyterlab/notebook';
 import { ServerConnection } from '@jupyterlab/services';
 import { ITranslator } from '@jupyterlab/translation';
@@ -22,9 +23,33 @@ export function isAssignmentNotebook(path: string): boolean {
   return found !== null && found[3] !== 'tutorials';
 }
 
-async function submit(panel: NotebookPanel, lang: Lang): Promise<void> {
+/** Settles when the notebook's save in progress (if any) has ended, so a Submit pressed right
+ * after Ctrl+S does not start a second save that would find its own first write on disk and ask
+ * "File Changed: overwrite or revert?". */
+function saveSettled(panel: NotebookPanel): () => Promise<void> {
+  let settled = Promise.resolve();
+  panel.context.saveState.connect((_, state) => {
+    if (state === 'started') {
+      settled = new Promise<void>(resolve => {
+        const ended = (__: unknown, now: DocumentRegistry.SaveState) => {
+          if (now !== 'started') {
+            panel.context.saveState.disconnect(ended);
+            resolve();
+          }
+        };
+        panel.context.saveState.connect(ended);
+      });
+    }
+  });
+  return () => settled;
+}
+
+async function submit(panel: NotebookPanel, lang: Lang, saved: () => Promise<void>): Promise<void> {
   const words = text[lang];
-  await panel.context.save();
+  await saved();
+  if (panel.context.model.dirty) {
+    await panel.context.save();
+  }
   const settings = ServerConnection.makeSettings();
   let body: any = {};
   let ok = false;
@@ -57,11 +82,12 @@ export const submitPlugin: JupyterFrontEndPlugin<void> = {
     const lang = langOf(translator.languageCode);
     app.docRegistry.addWidgetExtension('Notebook', {
       createNew: (panel: NotebookPanel) => {
+        const saved = saveSettled(panel);
         const button = new ToolbarButton({
           className: 'mnss-submit',
           label: text[lang].submit,
           tooltip: text[lang].submitTip,
-          onClick: () => void submit(panel, lang)
+          onClick: () => void submit(panel, lang, saved)
         });
         void panel.context.ready.then(() => {
           if (isAssignmentNotebook(panel.context.path)) {
