@@ -18,6 +18,8 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
+from . import probe
+
 MAX_NAME = 32  # useradd's limit on Debian
 PLAIN = re.compile(r"[a-z0-9][a-z0-9_-]*")
 HASHED_TAIL = re.compile(r"-[0-9a-f]{8}$")
@@ -132,13 +134,7 @@ def in_own_mounts(real: Path, view: Path, command: Sequence[str], hide: Sequence
 def mount_namespace_refusal() -> str | None:
     """Why this machine refuses the private mount namespace `in_own_mounts` needs (a container
     without CAP_SYS_ADMIN, a seccomp or AppArmor policy), or None when it allows one."""
-    try:
-        done = subprocess.run(
-            ["unshare", "--mount", "--propagation", "private", "true"], capture_output=True, text=True, timeout=30
-        )
-    except (OSError, subprocess.TimeoutExpired) as err:
-        return str(err)
-    return None if done.returncode == 0 else (done.stderr.strip() or f"unshare exited with {done.returncode}")
+    return probe.refusal(["unshare", "--mount", "--propagation", "private", "true"]) or None
 
 
 def closed_to_others(folder: Path) -> Path | None:

@@ -19,9 +19,10 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import subprocess
 import sys
 from pathlib import Path
+
+from mnss_foundation import probe
 
 MERGED = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")  # symlinks into /usr on merged-/usr systems
 ETC = (
@@ -137,11 +138,7 @@ def unavailable(switch_user: tuple[str, ...] = ()) -> str:
     """Why a box cannot be built with bwrap here ("" when it can): bwrap missing, or no user
     namespace for it or for the kernel's nested one (e.g. under Docker's default seccomp profile).
     `switch_user` is the setpriv prefix the real box uses. Checked once per process."""
-    probe = ["bwrap", "--unshare-all", "--die-with-parent", *system(), "--proc", "/proc"]
-    probe += ["--bind", "/proc/sys", "/proc/sys", "--dev", "/dev"]  # refused where /proc/sys is locked (a container)
-    probe += ["--", "unshare", "--user", "--map-root-user", "--mount", "--net", "true"]
-    try:
-        done = subprocess.run([*switch_user, *probe], capture_output=True, text=True, timeout=30)
-    except (OSError, subprocess.TimeoutExpired) as err:
-        return f"bwrap: {err}"
-    return "" if done.returncode == 0 else (done.stderr.strip() or f"bwrap exited with {done.returncode}")
+    box = ["bwrap", "--unshare-all", "--die-with-parent", *system(), "--proc", "/proc"]
+    box += ["--bind", "/proc/sys", "/proc/sys", "--dev", "/dev"]  # refused where /proc/sys is locked (a container)
+    box += ["--", "unshare", "--user", "--map-root-user", "--mount", "--net", "true"]
+    return probe.refusal([*switch_user, *box], name="bwrap")

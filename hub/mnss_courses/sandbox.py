@@ -42,11 +42,12 @@ import functools
 import os
 import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from mnss_foundation import probe
 
 from . import box_view
 
@@ -180,16 +181,7 @@ def ensure_netns_etc() -> None:
 def user_namespaces_problem() -> str:
     """Why this process cannot build a rootless box, or "" when it can. Checked once: a box that
     fails later would look like a kernel that died, and every submission would score zero."""
-    try:
-        done = subprocess.run(
-            ["unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "--mount-proc", "true"],
-            capture_output=True,
-            text=True,
-            timeout=30,
-        )
-    except (OSError, subprocess.TimeoutExpired) as err:
-        return str(err)
-    return "" if done.returncode == 0 else (done.stderr.strip() or f"unshare exited with {done.returncode}")
+    return probe.refusal(["unshare", "--user", "--map-root-user", "--mount", "--pid", "--fork", "--mount-proc", "true"])
 
 
 def _uid_in_use(uid: int) -> bool:

@@ -113,5 +113,5 @@ def test_the_mount_namespace_probe_passes_here_as_root_and_names_a_refusal(monke
     if os.geteuid() == 0:
         assert sa.mount_namespace_refusal() is None
     refused = subprocess.CompletedProcess([], 1, "", "unshare: unshare failed: Operation not permitted\n")
-    monkeypatch.setattr(sa.subprocess, "run", lambda *a, **k: refused)
+    monkeypatch.setattr(sa.probe.subprocess, "run", lambda *a, **k: refused)
     assert sa.mount_namespace_refusal() == "unshare: unshare failed: Operation not permitted"
