@@ -46,11 +46,6 @@ LAB_LOCALES = {"zh-CN": "zh_CN", "en": "en"}
 LANGUAGE_COOKIE = "mnss_lang"  # set by the language switch of the hub pages (templates/page.html)
 
 
-def running_accounts(users: set[str]) -> set[str]:
-    """The own accounts of these users (two names never share one, but a check costs nothing)."""
-    return {system_accounts.account_name(ACCOUNT_PREFIX, name) for name in users}
-
-
 class LabServerSettings(Configurable):
     """Settings every mode passes to a user's server as environment variables."""
 
@@ -292,14 +287,14 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
         in the hub user's records. Only this hub's users: another hub's (or a test's) on the same
         machine are never touched. Returns how many users' leftovers were ended."""
         if self.isolated():
-            busy, keep = system_accounts.uids_with_processes(), running_accounts(running_users)
+            busy = system_accounts.uids_with_processes()  # two hub users never share an account
             left = []
             for name in sorted(idle_users):
                 try:
                     account = pwd.getpwnam(system_accounts.account_name(ACCOUNT_PREFIX, name))
                 except KeyError:
                     continue  # never started here
-                if account.pw_uid in busy and account.pw_name not in keep:
+                if account.pw_uid in busy:
                     left.append(account)
             await asyncio.gather(*(asyncio.to_thread(system_accounts.end_processes_of, a, 0) for a in left))
             return len(left)
