@@ -11,6 +11,7 @@ import os
 import re
 import shutil
 import tempfile
+import time
 from pathlib import Path
 from types import SimpleNamespace
 from urllib.parse import urlsplit
@@ -281,6 +282,20 @@ def test_research_card_and_upload_open_a_notebook_with_the_canvas_in_chromium(hu
         assert set(page.evaluate(CANVAS_NODES)) == {"h1", "h2", "s1"}
 
 
+def saved_notebooks(home: Path, timeout: float = 30) -> list[Path]:
+    """The notebooks in `home` once each has content.
+
+    The server's safe save copies the notebook to a hidden .~NAME, truncates the notebook and
+    writes it anew, so for a moment the file is empty; a reader in between sees ''.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        found = sorted(p for p in home.glob("*.ipynb") if not p.name.startswith("."))
+        if (found and all(p.stat().st_size for p in found)) or time.monotonic() > deadline:
+            return found
+        time.sleep(0.2)
+
+
 @pytest.mark.browser
 @pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed (make test installs it)")
 def test_launcher_cards_open_a_topology_lab_and_the_portal(hub):
@@ -303,8 +318,7 @@ def test_launcher_cards_open_a_topology_lab_and_the_portal(hub):
         section.locator(".jp-LauncherCard", has_text="拓扑实验").click()
         page.locator(".jp-NotebookPanel .mnss-canvas").wait_for(timeout=120_000)  # run once on opening
         assert page.locator(".mnss-add").inner_text().strip() == "添加"
-        # JupyterLab's atomic save leaves a hidden .~NAME beside the notebook for a moment
-        notebooks = sorted(p for p in (hub.state / "homes" / "tech").glob("*.ipynb") if not p.name.startswith("."))
+        notebooks = saved_notebooks(hub.state / "homes" / "tech")
         assert len(notebooks) == 1 and "TopologyCanvas()" in notebooks[0].read_text(), notebooks
         screenshot(page, "lab-topology-lab-notebook")
 
