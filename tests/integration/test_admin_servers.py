@@ -114,6 +114,35 @@ def open_with_unsaved_edit(lab, url: str, user: str) -> None:
 
 @pytest.mark.browser
 @pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed (make test installs it)")
+def jupyterhub_admin_page_in_chinese(page, url: str) -> None:
+    """JupyterHub's own admin page (a React bundle in English) reads in Chinese, English comes back
+    with the switch, and the refused "Add Users" says why; a page that does not exist says so too."""
+    names = {"JupyterHub", "admin", BUSY, "English", "MNSS", "Lab"}
+    page.bring_to_front()
+    page.goto(url + "hub/admin")
+    page.locator(f'[data-testid="user-row-{BUSY}"]').wait_for()
+    shown = page.inner_text("#react-admin-hook")
+    assert "最近活动" in shown and ("秒前" in shown or "分钟前" in shown), shown
+    assert english_words(shown, names) == [], shown
+    assert page.get_attribute("input[name=user_search]", "placeholder") == "搜索用户"
+    screenshot(page, "jupyterhub-admin-zh")
+    page.click("text=添加用户")
+    page.fill("textarea", "walk-in")
+    page.locator("button", has_text="添加用户").last.click()
+    refusal = page.locator(".alert.alert-danger")
+    refusal.wait_for()
+    assert "只通过邀请创建" in refusal.inner_text(), refusal.inner_text()
+    page.click("#mnss-lang-switch")
+    refusal.filter(has_text="by invitation only").wait_for()
+    page.click("text=Back")
+    page.locator("text=Start All").wait_for()  # the bundle's own English, back again
+    page.click("#mnss-lang-switch")
+    page.locator("text=全部启动").wait_for()
+    page.goto(url + "hub/no-such-page")
+    shown = page.inner_text(".error")
+    assert "找不到页面" in shown and english_words(shown) == [], shown
+
+
 def test_the_confirmation_is_in_chinese_and_open_work_is_saved(tmp_path):
     owner = registry.owner_for(BUSY)
     create_accounts(tmp_path / "state", (BUSY,))
@@ -157,5 +186,6 @@ def test_the_confirmation_is_in_chinese_and_open_work_is_saved(tmp_path):
             assert lab.locator(".lm-TabBar-tab.jp-mod-dirty").count() == 0
             assert lab.locator(".jp-Notification-Status-Text").inner_text() == "1"
             screenshot(lab, "lab-saved-before-stop-zh")
+            jupyterhub_admin_page_in_chinese(page, url)
         finally:
             registry.end_all(owner)
