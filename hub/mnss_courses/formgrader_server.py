@@ -38,8 +38,9 @@ from nbgrader.server_extensions.formgrader.base import BaseHandler
 from tornado import web
 
 from mnss_foundation import i18n
+from mnss_foundation.server_settings import ServerSettings
 
-from . import grade_api, gradebook_stamp, round_page
+from . import formgrader_language, grade_api, gradebook_stamp, round_page
 
 gradebook_stamp.install()  # a new gradebook is stamped without running `alembic heads`
 
@@ -113,6 +114,9 @@ def _load_jupyter_server_extension(serverapp):
             *grade_api.handlers(base),
         ],
     )
+    # first, so that it sees the page before any compression does
+    language = ServerSettings.from_env().lab_language or "zh-CN"
+    serverapp.web_app.transforms.insert(0, formgrader_language.transform(base, language))
 
 
 class NoKernels(AsyncMappingKernelManager):

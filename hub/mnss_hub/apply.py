@@ -16,6 +16,7 @@ from traitlets.config import Config
 
 from mnss_courses import bundle, formgrader
 from mnss_courses.exchange import SERVICE_NAME as EXCHANGE
+from mnss_foundation import page_translation
 from mnss_foundation.server_settings import ServerSettings
 
 from . import course_names, landing, ports, record_pages, server_pages, sessions
@@ -109,6 +110,9 @@ def apply_hub(c: Config, site: dict) -> None:
     c.JupyterHub.template_vars = {
         "mnss_mode": site["mode"],
         "mnss_default_language": hub["default_language"],
+        "mnss_admin_translation": page_translation.script_tag(
+            page_translation.load(TEMPLATES / "admin-text.json"), "#react-admin-hook"
+        ),
     }
 
 

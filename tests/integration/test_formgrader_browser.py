@@ -21,6 +21,25 @@ def sign_in(page, url: str, user: str) -> None:
     browser.sign_in(page, url, user, password(user))
 
 
+def nbgrader_pages_in_chinese(page, assignments: set[str]) -> None:
+    """nbgrader's own pages (English templates and scripts) read in Chinese; the switch on the page
+    brings nbgrader's English back."""
+    names = {"nbgrader", COURSE, *assignments}
+    for title in ("管理作业", "手动评分"):
+        page.click(f".nav-pills >> text={title}")
+        page.locator("#main-table tr:not(:has-text('Loading'))").first.wait_for(timeout=60_000)
+        assert page.inner_text(".page-header h1 >> nth=1") == title
+        shown = text = page.evaluate("document.querySelector('.container-fluid').innerText")
+        for name in sorted(names, key=len, reverse=True):  # ids stay as they are: the course, its assignments
+            text = text.replace(name, " ")
+        assert english_words(text) == [], shown
+        screenshot(page, f"formgrader-nbgrader-{title}-zh")
+    page.click("#mnss-lang-switch")
+    page.locator(".nav-pills >> text=Manual Grading").wait_for()
+    page.click("#mnss-lang-switch")
+    page.locator(".nav-pills >> text=手动评分").wait_for()
+
+
 def test_the_instructor_reaches_the_formgrader_from_the_hub_home(tmp_path):
     config = course_site(tmp_path / "state", [{"course": COURSE, "instructors": ["teach"], "learners": ["nurse"]}])
     create_accounts(tmp_path / "state", ("teach", "nurse"))
@@ -49,6 +68,7 @@ def test_the_instructor_reaches_the_formgrader_from_the_hub_home(tmp_path):
         page.wait_for_url(f"**/services/formgrader-{COURSE}/formgrader**", timeout=60_000)
         page.get_by_text("ward-strings-lists").first.wait_for(timeout=60_000)
         screenshot(page, "formgrader-manage-assignments")
+        nbgrader_pages_in_chinese(page, assignments)
         page.goto(url + f"services/formgrader-{COURSE}/lab")
         assert "grading only" in page.content()
         screenshot(page, "formgrader-lab-refused")
