@@ -126,6 +126,18 @@ def test_the_1076_node_campus_runs_exactly_the_recorded_commands(monkeypatch, tm
     assert (len(got), digest(got)) == (golden["calls"], golden["sha256"])
 
 
+def _one_call_a_line(record: dict) -> str:
+    """JSON with one call per line, so a changed command shows as one changed line in a diff."""
+    places = []
+    for place, calls in record.items():
+        if not isinstance(calls, list):
+            places.append(f" {json.dumps(place)}: {json.dumps(calls)}")
+            continue
+        lines = ",\n".join(f"  {json.dumps(call, ensure_ascii=False)}" for call in calls)
+        places.append(f" {json.dumps(place)}: [\n{lines}\n ]")
+    return "{\n" + ",\n".join(places) + "\n}\n"
+
+
 def _write() -> None:
     """Rewrite the golden records from what the code runs now."""
     import tempfile
@@ -138,7 +150,7 @@ def _write() -> None:
                 out[place] = record(name, place, mp, Path(tmp))
         if name == BIG:
             out = {"calls": len(out["holder-direct"]), "sha256": digest(out["holder-direct"])}
-        (GOLDEN / f"{name}.json").write_text(json.dumps(out, indent=1, ensure_ascii=False) + "\n")
+        (GOLDEN / f"{name}.json").write_text(_one_call_a_line(out))
         print(name, file=sys.stderr)
 
 
