@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING
 
 from .catalog import is_l3, role
-from .runtime import ledger
+from .runtime import commands, ledger
 from .runtime.shell import EngineError
 
 if TYPE_CHECKING:
@@ -150,7 +150,7 @@ class FirewallBlock(Fault):
 
     def effect(self, lab):
         lab.topology.node(self.node)
-        return ledger.ExtraRule(self.node, ("-s", self.src, "-d", self.dst, "-j", "DROP"))
+        return ledger.ExtraRule(self.node, commands.drop_spec(self.src, self.dst))
 
 
 def candidates(topology, plan) -> list[Fault]:

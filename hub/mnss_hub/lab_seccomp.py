@@ -19,7 +19,7 @@ from pathlib import Path
 
 DOCKER_DEFAULT = Path(__file__).with_name("seccomp") / "docker-default-20.10.json"
 
-# The namespaces a lab uses: its holder is `unshare --user --net --mount --pid` (runtime/holder.py),
+# The namespaces a lab uses: its holder is `unshare --user --net --mount --pid` (runtime/commands.py),
 # `ip netns add` makes network namespaces, the engine's private /proc/sys and sysfs views are mount
 # namespaces. Not UTS, IPC, cgroup or time namespaces.
 CLONE_NEWNS, CLONE_NEWUSER, CLONE_NEWPID, CLONE_NEWNET = 0x00020000, 0x10000000, 0x20000000, 0x40000000

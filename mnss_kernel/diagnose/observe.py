@@ -16,6 +16,7 @@ import pandas as pd
 
 from .. import measure
 from ..catalog import role
+from ..runtime import commands
 
 SEPARATOR = "@@mnss-diagnose@@"
 RATE = re.compile(r"\brate (\d+(?:\.\d+)?)([KMGT]?)bit\b", re.IGNORECASE)
@@ -112,9 +113,7 @@ def parse_rates(text: str) -> dict[str, float]:
 def read_command(l3: bool) -> str:
     """The one shell command that reads a node: links, IPv4 routes, FORWARD rules, and the htb
     classes of the interfaces that have an htb qdisc (one tc call per shaped interface only)."""
-    classes = "for d in $(tc qdisc show | awk '$2 == \"htb\" {print $5}'); do echo DEV $d; tc class show dev $d; done"
-    parts = ["ip -j link show", "ip -j -4 route show", "iptables -S FORWARD 2>/dev/null" if l3 else "true", classes]
-    return f"; echo {SEPARATOR}; ".join(parts)
+    return commands.read_node(l3, SEPARATOR)
 
 
 def parse_read(text: str) -> NodeView:

@@ -7,6 +7,7 @@ import os
 from functools import cache
 from pathlib import Path
 
+from . import commands
 from .shell import DIRECT, run
 
 # Knobs that switch unprivileged user namespaces off, with what to tell the administrator.
@@ -33,8 +34,8 @@ def holder_problem() -> str | None:
                 continue
             if value == off:
                 return _refusal(why)
-    userns = ["--user", "--map-root-user"] if os.geteuid() != 0 else []
-    probe = run(["unshare", *userns, "--net", "--mount", "--pid", "--fork", "true"], check=False)
+    userns = os.geteuid() != 0
+    probe = run(commands.namespaces_probe(userns), check=False)
     if probe.returncode != 0:
         said = (probe.stderr or probe.stdout).strip()[:200]
         if not userns:
@@ -57,10 +58,7 @@ def _refusal(why: str) -> str:
 @cache
 def has_qdisc(kind: str) -> bool:
     """Try to attach qdisc `kind` to loopback in a throw-away network namespace."""
-    args = {"netem": ["delay", "1ms"], "htb": ["default", "1"]}.get(kind, [])
-    userns = ["--user", "--map-root-user"] if os.geteuid() != 0 else []
-    probe = ["unshare", *userns, "--net", "tc", "qdisc", "add", "dev", "lo", "root", kind, *args]
-    return run(probe, check=False).returncode == 0
+    return run(commands.qdisc_probe(kind, os.geteuid() != 0), check=False).returncode == 0
 
 
 _SYSCTL_ACCESS: dict[str, str] = {}
@@ -82,7 +80,7 @@ def sysctl_access(place=DIRECT) -> str:
         if not os.statvfs("/proc/sys").f_flag & os.ST_RDONLY:
             access = "direct"
         else:
-            probe = place.on_host(["unshare", "--mount", "sh", "-c", "mount -o remount,rw,bind /proc/sys"])
+            probe = place.on_host(commands.proc_sys_remount_probe())
             access = "remount" if run(probe, check=False).returncode == 0 else "none"
         _SYSCTL_ACCESS[place.kind] = access
     return _SYSCTL_ACCESS[place.kind]

@@ -21,30 +21,10 @@ import signal
 import subprocess
 import time
 
+from . import commands
 from .shell import EngineError
 
 MARK = "mnss-holder"  # argv of every holder: mnss-holder:<owner>-<lab>, found in /proc/*/cmdline
-
-# PID 1 of the lab: a private /run for the namespace names and the lab's hosts file, then wait for
-# end-of-file on stdin. It tells its pid as the host's /proc sees it (the /proc mount is the host's).
-_INNER = (
-    "mount -t tmpfs -o mode=0755,size=16m mnss-lab /run && mkdir -p /run/netns /run/mnss || exit 1; "
-    'read -r me _ < /proc/self/stat; echo "READY $me"; read -r _ _; exit 0'
-)
-# Outside: run the holder, then remove what only a dead lab leaves (its record and working folder).
-_OUTER = (
-    'rec=$1 work=$2 mark=$3; shift 3; "$@" sh -c "$0" "$mark"; rm -f -- "$rec"; [ -z "$work" ] || rm -rf -- "$work"'
-)
-UNSHARE = [
-    "unshare",
-    "--net",
-    "--mount",
-    "--propagation",
-    "private",
-    "--pid",
-    "--fork",
-    "--kill-child",
-]
 
 
 class Holder:
@@ -54,9 +34,8 @@ class Holder:
         self.name = name
         self.userns = userns
         self.kind = "userns" if userns else "holder"
-        unshare = UNSHARE + (["--user", "--map-root-user"] if self.userns else [])
         self._proc = subprocess.Popen(
-            ["sh", "-c", _OUTER, _INNER, record, workdir, f"{MARK}:{name}", *unshare],
+            commands.holder(f"{MARK}:{name}", record, workdir, self.userns),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -77,19 +56,12 @@ class Holder:
             raise EngineError(f"could not enter the lab's namespaces: {entered.stderr.strip()[:300]}")
 
     # -- command prefixes -----------------------------------------------------------------------
-    def _enter(self) -> list[str]:
-        # --preserve-credentials: the caller's uid is root inside already; nsenter must not call
-        # setgroups, which a user namespace made by an unprivileged user forbids.
-        user = ["--user", "--preserve-credentials"] if self.userns else []
-        return ["nsenter", f"--target={self.pid}", *user, "--mount", "--pid"]
-
     def on_host(self, argv: list[str]) -> list[str]:
         """argv where the lab's namespaces are named (its private /run), as root of the lab."""
-        return [*self._enter(), "--net", *argv]
+        return commands.holder_on_host(self.pid, self.userns, argv)
 
     def in_netns(self, netns: str, argv: list[str]) -> list[str]:
-        # the holder's /run is reached through its root (/proc/<pid>/root), opened before entering
-        return [*self._enter(), f"--net=/proc/{self.pid}/root/run/netns/{netns}", *argv]
+        return commands.holder_in_netns(self.pid, self.userns, netns, argv)
 
     def hosts_file(self, netns: str) -> tuple[str, str]:
         """(path to write from here, path inside the lab) of the hosts file for `netns`."""
@@ -152,6 +124,6 @@ def holders() -> dict[str, int]:
             continue
         # PID 1 of the lab is `sh -c <script> mnss-holder:<name>` (the unshare and the outer shell
         # carry the mark too, but further along their argv)
-        if len(argv) >= 4 and argv[2] == _INNER.encode() and argv[3].startswith(MARK.encode() + b":"):
+        if len(argv) >= 4 and argv[2] == commands.HOLDER_PID1.encode() and argv[3].startswith(MARK.encode() + b":"):
             found[argv[3].decode().split(":", 1)[1]] = int(entry.name)
     return found

@@ -11,7 +11,7 @@ veth pairs (each end created directly inside its namespace, so nothing appears o
 one `ip -batch` per namespace configures it, in parallel. Teardown ends the holder (or deletes the
 namespaces), which removes every interface with them; it runs on any exception, KeyboardInterrupt,
 SIGTERM and at interpreter exit, and a start-up sweep removes what a killed run of the same owner
-left behind.
+left behind. The text of every command run is in commands.py; this module decides which and where.
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ from mnss_foundation.server_settings import ServerSettings
 
 from ..catalog import kind as kind_of, role
 from ..topology import Plan, Topology, TopologyError, load, plan as make_plan
-from . import capabilities, holder as holders, registry, shaping, shell
+from . import capabilities, commands, holder as holders, registry, shaping, shell
 from .ledger import (
     DefaultVia,
     Effect,
@@ -56,29 +56,10 @@ Progress = Callable[[str, int, int], None]
 # extension records a learning event) hears of a lab without the engine importing it.
 LAB_STARTED = "mnss_kernel.lab_started"
 
-# Kernel settings per role: routers forward, and answer every traceroute probe (Linux rate-limits
-# ICMP errors, which shows working hops as '*'); a switch bridges frames without running them
-# through iptables (which it would if br_netfilter is loaded on the host).
-L3 = "net.ipv4.ip_forward=1 net.ipv4.icmp_ratelimit=0"
-SYSCTLS = {
-    "router": L3,
-    "firewall": L3,
-    "nat": L3,
-    "switch": "net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 "
-    "net.bridge.bridge-nf-call-arptables=0",
-}
-
-
-def _writable_proc_sys(access: str) -> list[str]:
-    """Command prefix that makes /proc/sys writable for the command alone (see capabilities)."""
-    if access != "remount":
-        return []
-    return ["unshare", "--mount", "sh", "-c", 'mount -o remount,rw,bind /proc/sys && exec "$@"', "--"]
-
 
 def _check_forwarding(ns: str, node: str) -> None:
     """Where settings cannot be written, a router must have inherited forwarding from the host."""
-    out = run(in_netns(ns, ["sysctl", "-n", "net.ipv4.conf.all.forwarding"]), check=False).stdout.strip()
+    out = run(in_netns(ns, commands.read_forwarding()), check=False).stdout.strip()
     if out != "1":
         raise EngineError(
             f"{node}: IP forwarding is off and this container may not change kernel settings; "
@@ -283,11 +264,9 @@ class Lab:
         total = len(nodes)
         started = time.perf_counter()
         self.progress("namespaces", 0, total)
-        lines = [f"netns add {self.ns(n.name)}" for n in nodes]
+        lines = [commands.netns_add(self.ns(n.name)) for n in nodes]
         lines += [
-            f"link add {a.name} index {a.index} netns {self.ns(a.node)} "
-            f"type veth peer name {b.name} index {b.index} netns {self.ns(b.node)}"
-            for a, b in pairs
+            commands.veth_pair(a.name, a.index, self.ns(a.node), b.name, b.index, self.ns(b.node)) for a, b in pairs
         ]
         batch(lines, what="creating namespaces and links", place=self._place)
         self.progress("links", len(pairs), len(pairs))
@@ -299,7 +278,9 @@ class Lab:
         shaped = [n for n in nodes if self._shaping_lines(n.name)]
         parallel(
             shaped,
-            lambda n: batch(self._shaping_lines(n.name), self.ns(n.name), tool="tc", what=f"shaping links of {n.name}"),
+            lambda n: batch(
+                self._shaping_lines(n.name), self.ns(n.name), tool=commands.TC, what=f"shaping links of {n.name}"
+            ),
         )
         self._wait_for_bridges()
         self.build_seconds = time.perf_counter() - started
@@ -320,7 +301,7 @@ class Lab:
         def wait(switch: str) -> None:
             deadline = time.monotonic() + timeout
             while True:
-                out = run(in_netns(self.ns(switch), ["bridge", "link", "show"]), what=f"checking {switch}").stdout
+                out = run(in_netns(self.ns(switch), commands.bridge_ports()), what=f"checking {switch}").stdout
                 if out.count("state forwarding") >= expected(switch) - self._down_ports(switch):
                     return
                 if time.monotonic() > deadline:
@@ -345,7 +326,7 @@ class Lab:
         if self.held:
             outside, inside = self._place.hosts_file("")
             Path(outside).write_text(entries)
-            run(self._place.on_host(["mount", "--bind", inside, "/etc/hosts"]), what="binding the lab's hosts file")
+            run(self._place.on_host(commands.bind_hosts_file(inside)), what="binding the lab's hosts file")
             return
         for n in self.topology.nodes:
             folder = Path(self._place.hosts_file(self.ns(n.name))[0]).parent
@@ -355,45 +336,43 @@ class Lab:
     def _configure(self, node, kind: str) -> None:
         """One process per node: its kernel settings, then one `ip -batch` of its interfaces."""
         ns, ifs = self.ns(node.name), self.plan.interfaces[node.name]
-        lines = ["link set lo up"]
+        lines = [commands.loopback_up()]
         for i in ifs:
             mtu = self.topology.links[i.link_index].mtu
             if mtu:
-                lines.append(f"link set dev {i.name} mtu {mtu}")
+                lines.append(commands.set_mtu(i.name, mtu))
         if role(kind) == "switch":
             for vlan in self.plan.bridges[node.name]:
-                lines += bridge_lines(vlan)
+                lines += commands.bridge_add(vlan)
             for i in ifs:
-                lines.append(f"link set dev {i.name} master br{i.vlan}")
+                lines.append(commands.enslave(i.name, i.vlan))
         for i in ifs:
             if i.ip is not None:
-                lines.append(f"addr add {i.ip} dev {i.name}")
+                lines.append(commands.address_add(i.ip, i.name))
             if frozenset((i.node, i.peer_node)) not in self.down_links:
-                lines.append(f"link set dev {i.name} up")
+                lines.append(commands.set_up(i.name, True))
         lines += self._route_lines(node.name)
-        sysctls, access = SYSCTLS.get(role(kind)), capabilities.sysctl_access(self._place)
-        if sysctls and access != "none":
-            # -e: the bridge-nf keys exist only while br_netfilter is loaded
-            run(
-                in_netns(ns, [*_writable_proc_sys(access), "sh", "-c", f"sysctl -qew {sysctls} && exec ip -batch -"]),
-                stdin="\n".join(lines) + "\n",
-                what=f"configuring {node.name}",
-            )
+        settings, access = commands.SETTINGS.get(role(kind)), capabilities.sysctl_access(self._place)
+        if settings and access != "none":
+            argv = commands.settings_then_ip_batch(settings)
+            if access == "remount":
+                argv = commands.with_writable_proc_sys(argv)
+            run(in_netns(ns, argv), stdin="\n".join(lines) + "\n", what=f"configuring {node.name}")
         else:
             batch(lines, ns, what=f"configuring {node.name}")
-            if sysctls and "ip_forward" in sysctls:
+            if settings and commands.forwards(settings):
                 _check_forwarding(ns, node.name)
         rules = _firewall_rules(node, self.plan)
         if rules:
-            run(netns_exec(ns, ["iptables-restore"]), stdin=rules, what=f"firewall rules of {node.name}")
+            run(netns_exec(ns, commands.restore_rules()), stdin=rules, what=f"firewall rules of {node.name}")
 
     def _route_lines(self, node: str) -> list[str]:
         """The node's planned routes; those withdrawn by a fault in effect are deleted instead."""
         gateway = self.faults.gateway(node) or self.plan.gateways.get(node)
-        lines = [f"route replace default via {gateway}"] if gateway else []
+        lines = [commands.default_route(gateway)] if gateway else []
         for net, via in self.plan.routes.get(node, []):
             withdrawn = self.faults.route_withdrawn(node, str(net))
-            lines.append(f"route del {net}" if withdrawn else f"route replace {net} via {via}")
+            lines.append(commands.route_del(net) if withdrawn else commands.route(net, via))
         return lines
 
     def _restore_routes(self, nodes) -> None:
@@ -407,9 +386,7 @@ class Lab:
         for node in nodes:
             lines = self._route_lines(node)
             if lines:
-                run(
-                    in_netns(self.ns(node), ["ip", "-force", "-batch", "-"]), stdin="\n".join(lines) + "\n", check=False
-                )
+                run(in_netns(self.ns(node), commands.forced_ip_batch()), stdin="\n".join(lines) + "\n", check=False)
 
     def _shaping_lines(self, node: str) -> list[str]:
         return [
@@ -518,8 +495,8 @@ class Lab:
         elif isinstance(effect, PortInVlan):
             self._repatch(effect.switch)
         elif isinstance(effect, ExtraRule):
-            op = ["-I", "FORWARD", "1"] if effect in self.faults else ["-D", "FORWARD"]
-            run(netns_exec(self.ns(effect.node), ["iptables", *op, *effect.spec]), what=f"rules of {effect.node}")
+            change = commands.forward_insert_first if effect in self.faults else commands.forward_delete
+            run(netns_exec(self.ns(effect.node), change(effect.spec)), what=f"rules of {effect.node}")
         else:
             raise TypeError(f"unknown effect {effect!r}")
 
@@ -530,7 +507,7 @@ class Lab:
         came_up, touched = set(), set()
         for i in interfaces:
             up = ends(i.node, i.peer_node) not in down_links and i.node not in down_nodes
-            lines.setdefault(i.node, []).append(f"link set dev {i.name} {'up' if up else 'down'}")
+            lines.setdefault(i.node, []).append(commands.set_up(i.name, up))
             touched |= {i.node, i.peer_node}
             if up:
                 came_up.add(i.node)
@@ -547,7 +524,7 @@ class Lab:
             planned = shaping.of_link(link)
             new = planned.capped(self.faults.rate_cap(ends(*link.ends())))
             lines = shaping.reshape_lines(i.name, self._installed.get(i.name, planned), new)
-            batch(lines, self.ns(i.node), tool="tc", what=f"shaping {i.name}")
+            batch(lines, self.ns(i.node), tool=commands.TC, what=f"shaping {i.name}")
             self._installed[i.name] = new
 
     def _repatch(self, switch: str) -> None:
@@ -557,11 +534,11 @@ class Lab:
         planned = set(self.plan.bridges[switch])
         present = set(planned) | self._fault_bridges.get(switch, set())
         wanted = planned | self.faults.vlans_borrowed(switch)
-        lines = [line for vlan in sorted(wanted - present) for line in bridge_lines(vlan)]
+        lines = [line for vlan in sorted(wanted - present) for line in commands.bridge_add(vlan)]
         for i in self.plan.interfaces[switch]:
             vlan = self.faults.port_vlan(switch, i.name)
-            lines.append(f"link set dev {i.name} master br{i.vlan if vlan is None else vlan}")
-        lines += [f"link del br{vlan}" for vlan in sorted(present - wanted)]
+            lines.append(commands.enslave(i.name, i.vlan if vlan is None else vlan))
+        lines += [commands.bridge_del(vlan) for vlan in sorted(present - wanted)]
         batch(lines, ns, what=f"patching ports of {switch}")
         self._fault_bridges[switch] = wanted - planned
         self._wait_for_bridges([switch])
@@ -600,34 +577,10 @@ class Lab:
         }
 
 
-def bridge_lines(vlan: int) -> list[str]:
-    """`ip` commands creating the bridge that carries one VLAN inside a switch's namespace."""
-    return [f"link add br{vlan} type bridge forward_delay 0", f"link set br{vlan} up"]
-
-
 def _firewall_rules(node, plan: Plan) -> str:
-    """iptables-restore input for a firewall node's FORWARD chain; first match wins."""
+    """iptables-restore input for a NAT or firewall node (empty for any other)."""
     if role(node.kind) == "nat":
-        outside = next(i.name for i in plan.interfaces[node.name] if i.peer_node == node.outside)
-        return f"*nat\n-A POSTROUTING -o {outside} -j MASQUERADE\nCOMMIT\n"
-    if role(node.kind) != "firewall":
-        return ""
-    lines = [
-        "*filter",
-        f":FORWARD {'DROP' if node.default_policy == 'deny' else 'ACCEPT'} [0:0]",
-        "-A FORWARD -m conntrack --ctstate ESTABLISHED,RELATED -j ACCEPT",
-    ]
-    for rule in node.rules:
-        parts = ["-A FORWARD"]
-        if rule.get("src", "any") != "any":
-            parts.append(f"-s {rule['src']}")
-        if rule.get("dst", "any") != "any":
-            parts.append(f"-d {rule['dst']}")
-        if rule.get("proto", "any") != "any":
-            parts.append(f"-p {rule['proto']}")
-        if "port" in rule:
-            parts.append(f"--dport {rule['port']}")
-        parts.append("-j ACCEPT" if rule["action"] == "allow" else "-j DROP")
-        lines.append(" ".join(parts))
-    lines.append("COMMIT")
-    return "\n".join(lines) + "\n"
+        return commands.masquerade(next(i.name for i in plan.interfaces[node.name] if i.peer_node == node.outside))
+    if role(node.kind) == "firewall":
+        return commands.forward_filter(node.default_policy == "deny", node.rules)
+    return ""

@@ -22,6 +22,7 @@ import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from . import commands
 from .shell import batch, existing_namespaces
 
 PREFIX = "mnss"
@@ -179,7 +180,7 @@ def delete_namespaces(names: list[str]) -> None:
             os.kill(pid, 9)
         except ProcessLookupError:
             pass
-    batch([f"netns del {ns}" for ns in names], what="deleting namespaces")
+    batch([commands.netns_del(ns) for ns in names], what="deleting namespaces")
     for ns in names:
         etc = NETNS_ETC / ns
         if etc.is_dir():

@@ -1,5 +1,4 @@
-"""Run iproute2/tc batches and commands in named network namespaces: every command that reaches a
-lab's kernel state is built here.
+"""Run iproute2/tc batches and commands in named network namespaces (their text: commands.py).
 
 A lab's namespaces live in one of two places: inside the lab's own user namespace (its holder, see
 holder.py: no root needed), or directly on this host (root without user namespaces). `place_for`
@@ -15,7 +14,7 @@ from dataclasses import dataclass
 from mnss_foundation import i18n
 from mnss_foundation.errors import MnssError
 
-NETNS_DIR = "/run/netns"
+from . import commands
 
 
 class EngineError(MnssError, RuntimeError):
@@ -59,9 +58,7 @@ class Direct:
         return argv
 
     def in_netns(self, netns: str, argv: list[str]) -> list[str]:
-        # nsenter mounts nothing, where `ip -n`/`ip netns exec` mount a sysfs, which the kernel
-        # refuses in a container whose root is not the host's root (userns-remap)
-        return ["nsenter", f"--net={NETNS_DIR}/{netns}", *argv]
+        return commands.enter_named(netns, argv)
 
     def hosts_file(self, netns: str) -> tuple[str, str]:
         """(path to write from here, path inside) of the hosts file for `netns`."""
@@ -94,12 +91,12 @@ def in_netns(netns: str, argv: list[str]) -> list[str]:
     return place_for(netns).in_netns(netns, argv)
 
 
-def batch(lines: list[str], netns: str | None = None, tool: str = "ip", what: str = "", place=None) -> str:
+def batch(lines: list[str], netns: str | None = None, tool: str = commands.IP, what: str = "", place=None) -> str:
     """Run iproute2 commands (`ip` or `tc`) in one process inside `netns`, or else where `place`
     names its namespaces (this host by default); its output."""
     if not lines:
         return ""
-    args = [tool, "-batch", "-"]
+    args = commands.batch(tool)
     return run(
         in_netns(netns, args) if netns else (place or DIRECT).on_host(args),
         stdin="\n".join(lines) + "\n",
@@ -127,13 +124,11 @@ def netns_exec(netns: str, argv: list[str]) -> list[str]:
     """
     place = place_for(netns)
     if place is not DIRECT:
-        return place.in_netns(netns, ["setpriv", "--pdeathsig", "TERM", "--", *argv])
-    hosts = place.hosts_file(netns)[1]
-    script = f'if [ -e {hosts} ]; then mount --bind {hosts} /etc/hosts || exit 125; fi; exec "$@"'
-    return place.in_netns(netns, ["unshare", "--mount", "--propagation", "private", "sh", "-c", script, "--", *argv])
+        return place.in_netns(netns, commands.with_parent_death_signal(argv))
+    return place.in_netns(netns, commands.with_hosts_file(place.hosts_file(netns)[1], argv))
 
 
 def existing_namespaces() -> set[str]:
     """Namespaces named on this host (labs in a holder never appear here)."""
-    out = run(["ip", "netns", "list"], check=False).stdout
+    out = run(commands.list_namespaces(), check=False).stdout
     return {line.split()[0] for line in out.splitlines() if line.strip()}
