@@ -116,7 +116,12 @@ def suspects_table(diagnosis, language: str, heading) -> str:
     suspected, score and the evidence it rests on. `heading(code)` gives the column names."""
     i = 1 if language == "zh-CN" else 0  # a suspect's texts are (English, Chinese) pairs
     columns = ("col_rank", "col_kind", "col_suspect", "col_score", "col_evidence")
-    head = "".join(f'<th style="text-align:left;padding:2px 8px">{html.escape(heading(c))}</th>' for c in columns)
+    nowrap = ("col_rank", "col_kind", "col_score")  # short columns: JupyterLab would wrap "排名"
+    style = {
+        c: "text-align:left;vertical-align:top;padding:2px 8px" + (";white-space:nowrap" * (c in nowrap))
+        for c in columns
+    }
+    head = "".join(f'<th style="{style[c]}">{html.escape(heading(c))}</th>' for c in columns)
     rows = []
     for rank, suspect in enumerate(diagnosis.suspects, 1):
         evidence = "".join(f"<li>{html.escape(e[i])}</li>" for e in suspect.evidence)
@@ -127,7 +132,7 @@ def suspects_table(diagnosis, language: str, heading) -> str:
             f"{suspect.score:.2f}",
             f'<ul style="margin:0;padding-left:16px">{evidence}</ul>',
         )
-        tds = "".join(f'<td style="vertical-align:top;padding:2px 8px">{c}</td>' for c in cells)
+        tds = "".join(f'<td style="{style[c]}">{cell}</td>' for c, cell in zip(columns, cells, strict=True))
         rows.append(f'<tr class="mnss-suspect" data-rank="{rank}" data-kind="{html.escape(suspect.kind)}">{tds}</tr>')
     return (
         f'<div class="mnss-diagnosis"><b>{html.escape(heading("suspects_title"))}</b>'
