@@ -81,7 +81,7 @@ def open_and_run(lab, name: str, content: dict):
     admin._call(
         "PUT", f"user/admin/api/contents/{name}", expect=(200, 201), json={"type": "notebook", "content": content}
     )
-    page.goto(url + f"user/admin/lab/tree/{name}")
+    page.goto(url + f"user/admin/lab/tree/{name}?reset")  # only this notebook: none kept open from before
     page.locator(".jp-Notebook .jp-Cell").first.wait_for(timeout=90_000)
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
     page.wait_for_timeout(2000)  # a fresh kernel can drop the very first execution
