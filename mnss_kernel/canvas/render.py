@@ -1,5 +1,6 @@
-"""Results the canvas shows: a loss heatmap as an SVG plot and throughput bars, drawn here from the
-data (the learner image has no plotting library; a few dozen lines of SVG need none)."""
+"""Results the canvas shows: a loss heatmap as an SVG plot, throughput bars and the diagnosis's
+suspects, drawn here from the data (the learner image has no plotting library; a few dozen lines of
+SVG need none)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import html
 
 import pandas as pd
 
+from ..diagnose import KIND_LABELS
 from .layout import label_width
 
 # Cividis (Nuñez, Anderton and Renslow 2018): dark blue to yellow, even in lightness and made
@@ -107,3 +109,33 @@ def throughput_bars(results: pd.DataFrame, caption) -> str:
             f'background:#4c78a8"></div> {text}</div>'
         )
     return "".join(bars)
+
+
+def suspects_table(diagnosis, language: str, heading) -> str:
+    """The ranked suspects of a diagnosis as an HTML table in `language`: rank, kind, what is
+    suspected, score and the evidence it rests on. `heading(code)` gives the column names."""
+    i = 1 if language == "zh-CN" else 0  # a suspect's texts are (English, Chinese) pairs
+    columns = ("col_rank", "col_kind", "col_suspect", "col_score", "col_evidence")
+    nowrap = ("col_rank", "col_kind", "col_score")  # short columns: JupyterLab would wrap "排名"
+    style = {
+        c: "text-align:left;vertical-align:top;padding:2px 8px" + (";white-space:nowrap" * (c in nowrap))
+        for c in columns
+    }
+    head = "".join(f'<th style="{style[c]}">{html.escape(heading(c))}</th>' for c in columns)
+    rows = []
+    for rank, suspect in enumerate(diagnosis.suspects, 1):
+        evidence = "".join(f"<li>{html.escape(e[i])}</li>" for e in suspect.evidence)
+        cells = (
+            str(rank),
+            html.escape(KIND_LABELS[suspect.kind][i]),
+            html.escape(suspect.summary[i]),
+            f"{suspect.score:.2f}",
+            f'<ul style="margin:0;padding-left:16px">{evidence}</ul>',
+        )
+        tds = "".join(f'<td style="{style[c]}">{cell}</td>' for c, cell in zip(columns, cells, strict=True))
+        rows.append(f'<tr class="mnss-suspect" data-rank="{rank}" data-kind="{html.escape(suspect.kind)}">{tds}</tr>')
+    return (
+        f'<div class="mnss-diagnosis"><b>{html.escape(heading("suspects_title"))}</b>'
+        f'<table style="border-collapse:collapse"><thead><tr>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )

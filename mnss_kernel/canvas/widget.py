@@ -20,6 +20,7 @@ from IPython.display import HTML, FileLink, display
 
 from .. import faults, measure, templates
 from ..catalog import KINDS, role
+from ..diagnose import Diagnosis, diagnose as diagnose_lab
 from ..runtime import CommandResult, EngineError, Lab
 from ..topology import Topology, TopologyError, load as load_topology
 from ..topology.convert import to_cytoscape, write_file
@@ -131,6 +132,7 @@ class TopologyCanvas(w.VBox):
         self.max_nodes = max_nodes
         self.lab: Lab | None = None
         self.last_pings: pd.DataFrame | None = None
+        self.last_diagnosis: Diagnosis | None = None
         self._groups: dict[str, str] = {}
         self._results_shown = False
         self._picks: list[str] = []
@@ -256,6 +258,7 @@ class TopologyCanvas(w.VBox):
                 self._button(
                     "iperf", lambda: self.iperf(self.iperf_from.value, self.iperf_to.value), icon="tachometer"
                 ),
+                self._button("diagnose", self.diagnose, icon="stethoscope"),
             ],
         )
         self.message = w.HTML()
@@ -723,6 +726,27 @@ class TopologyCanvas(w.VBox):
             self.output.clear_output()
             display(HTML(render.throughput_bars(result, lambda **v: self.t("throughput", **v))))
             display(self._localized(result))
+        return result
+
+    def diagnose(self) -> Diagnosis:
+        """Find what is wrong with the running network against the drawn topology, from node reads
+        and measurements only (`mnss_kernel.diagnose`): the ranked suspects with their evidence are
+        shown in the canvas's language and returned (`.suspects`, `.to_frame()`, `.text()`)."""
+        lab = self._running_lab()
+        self._say(self.t("diagnosing"))
+        result = diagnose_lab(lab, self.topology)
+        self.last_diagnosis = result
+        self._fresh_results()
+        self.drill.layout.display = "none"
+        with self.output:
+            self.output.clear_output()
+            display(HTML(render.suspects_table(result, self.t.language, self.t)))
+        if result.suspects:
+            top = result.suspects[0].summary[1 if self.t.language == "zh-CN" else 0]
+            count, failing = len(result.suspects), result.failing_pairs
+            self._say(html.escape(self.t("diagnosed", seconds=result.seconds, failing=failing, count=count, top=top)))
+        else:
+            self._say(self.t("diagnosed_clean", seconds=result.seconds))
         return result
 
     def cmd(self, node: str, command: str) -> CommandResult:
