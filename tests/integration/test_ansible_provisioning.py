@@ -116,6 +116,7 @@ class Controller:
             "vault_postgresql_gradebooks_password": secrets.token_hex(16),
             "vault_postgresql_recommender_password": secrets.token_hex(16),
             "vault_backup_passphrase": secrets.token_hex(24),
+            "vault_pii_key_backup_passphrase": secrets.token_hex(24),
         }
         vault = group_vars / "vault.yml"
         vault.write_text(yaml.safe_dump(self.secrets))
@@ -392,10 +393,19 @@ def test_backup_wipe_restore_brings_everything_back(site, monkeypatch):
     target.exec("systemctl", "stop", "mnss-hub")
     before = fingerprint(target)
     assert "mnss_hub.users" in before and "mnss_hub.api_tokens" in before, before
-    archive = target.exec("/usr/local/sbin/mnss-backup").stdout.strip().splitlines()[-1]
+    key = target.exec("sha256sum", "/var/lib/mnss/pii.key").stdout.split()[0]  # the personal-data key
+    key_archive, archive = target.exec("/usr/local/sbin/mnss-backup").stdout.strip().splitlines()[-2:]
     # encrypted: an OpenPGP symmetric-key packet first (0x8c), not a tar anyone can list
     assert target.exec("sh", "-c", f"head -c 1 {archive} | od -An -tx1").stdout.strip() == "8c"
     assert target.exec("tar", "-tf", archive, check=False).returncode != 0
+    # the data archive with its passphrase holds neither the key nor the key archive's passphrase
+    decrypt = "gpg --batch -q -d --pinentry-mode loopback --passphrase-file /etc/mnss/backup.passphrase"
+    listing = target.exec("sh", "-c", f"{decrypt} {archive} | tar -t").stdout
+    assert "files/var/lib/mnss/" in listing, listing
+    assert "pii.key" not in listing and "pii-key-backup" not in listing, listing
+    assert key_archive.startswith("/var/backups/mnss-keys/mnss-pii-key-"), key_archive
+    wrong_key = target.exec("sh", "-c", f"{decrypt} {key_archive} > /dev/null", check=False)
+    assert wrong_key.returncode != 0, "the key archive opened with the data archive's passphrase"
 
     # wipe: the databases dropped, the state folder gone
     for db in ("mnss_hub", "mnss_gradebooks", "mnss_recommender"):
@@ -413,6 +423,8 @@ def test_backup_wipe_restore_brings_everything_back(site, monkeypatch):
         target.exec("systemctl", "start", "mnss-hub")
     changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
     assert not changed, changed
+    assert target.exec("sha256sum", "/var/lib/mnss/pii.key").stdout.split()[0] == key  # back from its own archive
+    assert target.exec("stat", "-c", "%a", "/var/lib/mnss/pii.key").stdout.strip() == "600"
     print("restored tables (rows, hash):", before)
     assert_the_learner_still_gets_in(target)
 
