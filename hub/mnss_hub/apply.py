@@ -19,7 +19,7 @@ from mnss_courses.exchange import SERVICE_NAME as EXCHANGE
 from mnss_foundation.server_settings import ServerSettings
 
 from . import course_names, landing, ports, record_pages, server_pages, sessions
-from .people import directory as people_directory
+from .people import directory as people_directory, site as people_site_db
 from .portal import SETTINGS as PORTAL_SETTINGS, groups as portal_groups, handlers as portal_handlers
 from .siteconfig import ConfigError
 from .workbench import handlers as workbench_handlers
@@ -69,7 +69,13 @@ def secret_files(site: dict) -> list[Path]:
     ]
 
 
-def accounts_db(site: dict) -> Path:
+def accounts_url(site: dict) -> str:
+    """Where the password accounts, SSO links and login counters are: the people store's database."""
+    return people_site_db.database_url(site)
+
+
+def legacy_accounts_file(site: dict) -> Path:
+    """The SQLite file earlier versions kept the accounts in; imported once, then renamed."""
     return state_dir(site) / "accounts.sqlite"
 
 
@@ -116,7 +122,8 @@ def apply_auth(c: Config, site: dict) -> None:
     auth = site["auth"]
     if auth["type"] == "password":
         c.JupyterHub.authenticator_class = "mnss-password"
-        c.PasswordAuthenticator.accounts_db = str(accounts_db(site))
+        c.PasswordAuthenticator.accounts_url = accounts_url(site)
+        c.PasswordAuthenticator.legacy_accounts_file = str(legacy_accounts_file(site))
         c.PasswordAuthenticator.min_password_length = auth["min_password_length"]
         c.PasswordAuthenticator.pseudonym_key_file = str(pseudonym_key_file(site))
         lockout = auth["lockout"]
@@ -185,7 +192,8 @@ def apply_oidc(c: Config, site: dict) -> None:
     a.identity_claim = oidc["identity_claim"]
     a.login_service = oidc["display_name"]
     a.link_by_preferred_username = oidc["link_by_preferred_username"]
-    a.accounts_db = str(accounts_db(site))
+    a.accounts_url = accounts_url(site)
+    a.legacy_accounts_file = str(legacy_accounts_file(site))
     # Real-name registration through an invitation for a first SSO login, and the people admin pages.
     a.people_site = people_site(site)
     # Only linked identities get a name at all (mnss_hub.sso), so every name that comes back is allowed.

@@ -364,7 +364,7 @@ class AccountsAdminHandler(ManagerHandler):
         await asyncio.to_thread(profiles.complete_deletion, store, actor, name, reason)
         if await asyncio.to_thread(accounts.exists, name):
             await asyncio.to_thread(accounts.remove, name)
-        await asyncio.to_thread(LinkStore(accounts.path).unlink_account, name)
+        await asyncio.to_thread(LinkStore(accounts.url).unlink_account, name)
         self.log.info("Deletion request completed for user %s", name)
 
     async def end_sessions(self, name: str, remove: bool = False) -> None:

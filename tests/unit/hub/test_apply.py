@@ -20,7 +20,8 @@ def test_local_mode_wires_our_spawner_and_authenticator(tmp_path):
     c = applied({"hub": {"state_dir": str(tmp_path)}})
     assert c.JupyterHub.spawner_class == "mnss-local"
     assert c.JupyterHub.authenticator_class == "mnss-password"
-    assert c.PasswordAuthenticator.accounts_db == str(tmp_path / "accounts.sqlite")
+    assert c.PasswordAuthenticator.accounts_url == f"sqlite:///{tmp_path / 'people.sqlite'}"
+    assert c.PasswordAuthenticator.legacy_accounts_file == str(tmp_path / "accounts.sqlite")
     assert c.LocalLabSpawner.homes_dir == str(tmp_path / "homes")
     assert c.LocalLabSpawner.cmd[0].endswith("/bin/jupyterhub-singleuser")
     assert not tmp_path.joinpath("homes").exists(), "apply must not touch the disk"
