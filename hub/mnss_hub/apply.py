@@ -18,7 +18,7 @@ from mnss_courses import bundle, formgrader
 from mnss_courses.exchange import SERVICE_NAME as EXCHANGE
 from mnss_foundation.server_settings import ServerSettings
 
-from . import course_names, landing, ports, record_pages, server_pages, sessions
+from . import course_names, landing, people_pages, ports, record_pages, server_pages, sessions
 from .people import directory as people_directory, site as people_site_db
 from .portal import SETTINGS as PORTAL_SETTINGS, groups as portal_groups, handlers as portal_handlers
 from .siteconfig import ConfigError
@@ -143,7 +143,8 @@ def apply_auth(c: Config, site: dict) -> None:
     c.JupyterHub.template_vars = {
         **_already(c.JupyterHub, "template_vars", {}),
         "mnss_people_pages": True,
-        "mnss_institution_admins": sorted(site["accounts"]["institution_admins"]),
+        # called with the user on each page: also those granted one since the hub started
+        "mnss_institution_admins": people_pages.InstitutionAdminNames(site),
     }
     c.Authenticator.admin_users = set(site["hub"]["admin_users"])
     c.JupyterHub.default_url = landing.after_login  # admins are not given a lab they did not ask for

@@ -222,7 +222,7 @@ def test_record_pages_come_with_the_recommender():
 def test_institution_admins_are_given_to_the_people_pages_and_must_name_a_known_institution():
     c = applied({"accounts": {"institution_admins": {"li.admin": "示例医院"}}})
     assert c.PasswordAuthenticator.people_site["accounts"]["institution_admins"] == {"li.admin": "示例医院"}
-    assert c.JupyterHub.template_vars["mnss_institution_admins"] == ["li.admin"]
+    assert c.JupyterHub.template_vars["mnss_institution_admins"](None) == ["li.admin"]
     with pytest.raises(siteconfig.ConfigError, match="accounts.institution_admins.li.admin: '不存在医院'"):
         applied({"accounts": {"institution_admins": {"li.admin": "不存在医院"}}})
 
