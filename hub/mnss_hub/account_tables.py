@@ -25,7 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DBAPIError
 
-from .people.store import make_engine
+from .people.store import READ_ONLY, make_engine
 
 metadata = MetaData()
 
@@ -76,6 +76,12 @@ def engine_for(url: str) -> Engine:
             metadata.create_all(engine)
             _engines[url] = engine
         return engine
+
+
+def reader_for(url: str) -> Engine:
+    """The same engine for transactions that only read: on SQLite they take no write lock, so a
+    check made while another transaction on the file writes (even in this thread) never waits."""
+    return engine_for(url).execution_options(**{READ_ONLY: True})
 
 
 def dispose_all() -> None:

@@ -19,7 +19,7 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from .account_tables import accounts, engine_for, is_disk_full, where
+from .account_tables import accounts, engine_for, is_disk_full, reader_for, where
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,31}$")
 # Work factor 10, OWASP's minimum for bcrypt: about 60 ms a check here, so a login stays under
@@ -91,7 +91,7 @@ class AccountStore:
             ) from None
 
     def _row(self, name: str, *columns):
-        with self.engine.connect() as conn:
+        with reader_for(self.url).connect() as conn:
             return conn.execute(select(*columns).where(accounts.c.name == name)).first()
 
     def check_password(self, password: str) -> None:
@@ -115,7 +115,7 @@ class AccountStore:
         return bool(row) and not row[0]
 
     def names(self) -> list[str]:
-        with self.engine.connect() as conn:
+        with reader_for(self.url).connect() as conn:
             return list(conn.execute(select(accounts.c.name).order_by(accounts.c.name)).scalars())
 
     def create(self, name: str, password: str, must_change: bool = True) -> None:

@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Engine
 
-from .account_tables import account_links as links, engine_for
+from .account_tables import account_links as links, engine_for, reader_for
 from .accounts import AccountError, check_username
 
 HOW = ("admin", "invitation", "preferred_username")
@@ -56,7 +56,7 @@ class LinkStore:
 
     def _value(self, column, **match) -> str | None:
         """The one value of `column` in the link matching `match`, or None."""
-        with self.engine.connect() as conn:
+        with reader_for(self.url).connect() as conn:
             return conn.execute(select(column).where(*(links.c[k] == v for k, v in match.items()))).scalar()
 
     def username_for(self, issuer: str, subject: str) -> str | None:
@@ -99,7 +99,7 @@ class LinkStore:
             return conn.execute(delete(links).where(links.c.username == username)).rowcount
 
     def all(self) -> list[Link]:
-        with self.engine.connect() as conn:
+        with reader_for(self.url).connect() as conn:
             rows = conn.execute(
                 select(links.c.issuer, links.c.subject, links.c.username, links.c.how, links.c.created_at).order_by(
                     links.c.issuer, links.c.username

@@ -16,6 +16,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
 from .account_tables import login_failures as failures_table
+from .people.store import READ_ONLY
 
 
 @dataclass(frozen=True)
@@ -68,7 +69,7 @@ class LoginThrottle:
         """Why an attempt under these keys is refused right now without checking its password."""
         now = self.clock()
         t = failures_table.c
-        with self.engine.connect() as conn:
+        with self.engine.execution_options(**{READ_ONLY: True}).connect() as conn:
             rows = conn.execute(select(t.refused_until, t.locked).where(t.key.in_(keys))).all()
         waits = [(until - now, bool(locked)) for until, locked in rows if until > now]
         if not waits:

@@ -16,7 +16,7 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.engine import Connection, Engine
 
 from .errors import NotAllowed, NotFound
-from .store import Actor, PeopleStore
+from .store import READ_ONLY, Actor, PeopleStore
 from .tables import institution_admins as grants
 
 CONFIG = "site config"
@@ -38,7 +38,7 @@ def _granted(conn: Connection, username: str):
 
 def institution_of(engine: Engine, username: str) -> str | None:
     """The institution a grant (not the site config) makes `username` an admin of."""
-    with engine.connect() as conn:
+    with engine.execution_options(**{READ_ONLY: True}).connect() as conn:
         return conn.execute(select(grants.c.institution).where(grants.c.username == username)).scalar()
 
 

@@ -1,10 +1,15 @@
 """Invitation-only accounts: hashes only, precise refusals, a private database file."""
 
 import stat
+import time
 
 import pytest
+from sqlalchemy import delete
 
 from mnss_hub.accounts import AccountError, AccountStore, Verdict, check_username, generate_password
+from mnss_hub.people import PeopleStore, directory, load_keyring
+from mnss_hub.people.tables import invitations
+from mnss_hub.sso_links import LinkStore
 from tests.support.hubproc import accounts_url
 
 
@@ -106,3 +111,22 @@ def test_only_an_enabled_account_with_a_one_time_password_may_choose_a_new_one(s
     store.set_disabled("alice", False)
     store.set_password("alice", "my-own-password")
     assert not store.awaiting_new_password("alice") and not store.awaiting_new_password("bob")
+
+
+def test_checks_inside_a_people_write_on_the_same_database_do_not_wait(tmp_path):
+    """Registration asks whether a username is taken while its own transaction holds the write
+    lock of the one database file: the account checks read beside it instead of waiting for it."""
+    url = accounts_url(tmp_path)
+    people = PeopleStore(url, load_keyring(tmp_path / "pii.key", environ={}), directory.load())
+    accounts = AccountStore(url)
+    accounts.create("alice", "a-long-password", must_change=False)
+    started = time.monotonic()
+    try:
+        with people.begin() as conn:
+            conn.execute(delete(invitations))  # a write: this transaction holds the lock now
+            assert accounts.exists("alice") and not accounts.exists("bob")
+            assert accounts.check("alice", "a-long-password") is Verdict.OK
+            assert LinkStore(url).username_for("https://idp.example", "sub-1") is None
+    finally:
+        people.close()
+    assert time.monotonic() - started < 10, "a check waited for the write lock"
