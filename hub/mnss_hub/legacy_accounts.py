@@ -32,7 +32,7 @@ def _read(path: Path) -> dict[str, list[dict]]:
     with closing(sqlite3.connect(path, timeout=30)) as db:
         db.row_factory = sqlite3.Row
         present = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
-        if "accounts" not in present:
+        if present and "accounts" not in present:  # (an empty file holds nothing to lose)
             raise sqlite3.DatabaseError("it has no accounts table")
 
         def rows(table: str) -> list[dict]:

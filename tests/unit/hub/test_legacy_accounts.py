@@ -134,6 +134,20 @@ def test_a_damaged_file_is_named_and_kept(tmp_path):
     assert path.exists() and count(accounts_url(tmp_path)) == 0
 
 
+def test_an_empty_file_is_renamed_and_another_database_refused(tmp_path):
+    empty = tmp_path / "accounts.sqlite"
+    empty.touch()
+    assert legacy_accounts.import_once(empty, accounts_url(tmp_path)) == 0
+    assert (tmp_path / "accounts.sqlite.migrated").exists()
+    other = tmp_path / "other" / "accounts.sqlite"
+    other.parent.mkdir()
+    with sqlite3.connect(other) as db:
+        db.execute("CREATE TABLE notes (text TEXT)")
+    with pytest.raises(AccountError, match="it has no accounts table"):
+        legacy_accounts.import_once(other, accounts_url(tmp_path))
+    assert other.exists()
+
+
 def config(tmp_path):
     path = tmp_path / "mnss.yaml"
     path.write_text(
