@@ -62,7 +62,7 @@ def start_ours(stack: ExitStack, work: Path) -> tuple[str, AccountStore]:
     config = site_config(work / "state", auth={"initial_admin_password": ADMIN_PW})
     url, _, _ = stack.enter_context(running_hub(work, config))
     site = siteconfig.validate(config)
-    return url, AccountStore(apply.accounts_db(site), site["auth"]["min_password_length"])
+    return url, AccountStore(apply.accounts_url(site), site["auth"]["min_password_length"])
 
 
 def one_user(url: str, admin: HubClient, name: str, store: AccountStore | None) -> float:

@@ -187,7 +187,7 @@ def login_to_lab(stack: ExitStack, work: Path, url: str, config: dict, admin_api
     stock_admin = HubClient(stock_url, timeout=120)
     stock_admin.login("admin", "any")
     site = siteconfig.validate(config)
-    store = AccountStore(apply.accounts_db(site), site["auth"]["min_password_length"])
+    store = AccountStore(apply.accounts_url(site), site["auth"]["min_password_length"])
     ours, stock = [], []
     for i in range(n):
         ours.append(one_user(url, admin_api, f"spawn{i}", store))

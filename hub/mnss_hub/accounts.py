@@ -1,25 +1,25 @@
-"""Invitation-only accounts: usernames with bcrypt password hashes in a small SQLite file.
+"""Invitation-only accounts: usernames with bcrypt password hashes in the hub's database.
 
-Accounts are created by an administrator (or an import), never by self sign-up. The file is
-kept with mode 0600; passwords are never stored or logged in clear.
+Accounts are created by an administrator (or an invitation), never by self sign-up. They are the
+`mnss_accounts` table on the people store's URL (a 0600 SQLite file by default, or PostgreSQL);
+passwords are never stored or logged in clear.
 """
 
 from __future__ import annotations
 
 import enum
-import errno
 import hashlib
-import os
 import re
 import secrets
-import sqlite3
-from contextlib import closing, contextmanager
+from contextlib import contextmanager
 from datetime import UTC, datetime
-from pathlib import Path
 
 import bcrypt
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from .throttle import ensure_table as ensure_throttle_table
+from .account_tables import accounts, engine_for, is_disk_full, reader_for, where
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,31}$")
 # Work factor 10, OWASP's minimum for bcrypt: about 60 ms a check here, so a login stays under
@@ -62,54 +62,37 @@ def check_username(name: str) -> str:
     return name
 
 
-def connect_private(path: Path) -> sqlite3.Connection:
-    """A SQLite file only its owner can read (created 0600 in a 0700 folder): accounts and links."""
-    new = not path.exists()
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    db = sqlite3.connect(path, timeout=30)
-    if new:
-        os.chmod(path, 0o600)
-    return db
-
-
 class AccountStore:
-    def __init__(self, path: str | os.PathLike, min_password_length: int = 10):
-        self.path = Path(path)
+    """The accounts on the SQLAlchemy URL `url` (the people store's: `apply.accounts_url(site)`)."""
+
+    def __init__(self, url: str, min_password_length: int = 10):
+        self.url = url
         self.min_password_length = min_password_length
 
-    def _connect(self) -> sqlite3.Connection:
-        db = connect_private(self.path)
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS accounts ("
-            " name TEXT PRIMARY KEY, pw_hash BLOB NOT NULL, must_change INTEGER NOT NULL,"
-            " created_at TEXT NOT NULL, updated_at TEXT NOT NULL)"
-        )
-        columns = {row[1] for row in db.execute("PRAGMA table_info(accounts)")}
-        if "disabled" not in columns:  # stores made before accounts could be disabled
-            db.execute("ALTER TABLE accounts ADD COLUMN disabled INTEGER NOT NULL DEFAULT 0")
-        ensure_throttle_table(db)
-        return db
+    @property
+    def engine(self) -> Engine:
+        return engine_for(self.url)
 
     @contextmanager
     def _writing(self):
-        """One write transaction. On a full disk SQLite rolls it back and the file stays as it was;
-        that becomes an AccountError naming the folder (code "disk-full")."""
+        """One write transaction. On a full disk the database rolls it back and keeps what it had;
+        that becomes an AccountError naming where the data lies (code "disk-full")."""
         try:
-            with closing(self._connect()) as db, db:
-                yield db
-        except (sqlite3.OperationalError, OSError) as err:
-            full = getattr(err, "sqlite_errorcode", None) == sqlite3.SQLITE_FULL or getattr(err, "errno", None) in (
-                errno.ENOSPC,
-                errno.EDQUOT,
-            )
-            if not full:
+            with self.engine.begin() as conn:
+                yield conn
+        except (DBAPIError, OSError) as err:
+            if isinstance(err, IntegrityError) or not is_disk_full(err):
                 raise
-            folder = self.path.parent
+            folder = where(self.url)
             raise AccountError(
                 f"账户库所在磁盘已满（{folder}），未做任何修改；请释放空间 / "
                 f"the disk under the account store is full ({folder}): nothing was changed; free space there",
                 "disk-full",
             ) from None
+
+    def _row(self, name: str, *columns):
+        with reader_for(self.url).connect() as conn:
+            return conn.execute(select(*columns).where(accounts.c.name == name)).first()
 
     def check_password(self, password: str) -> None:
         if len(password or "") < self.min_password_length:
@@ -124,76 +107,70 @@ class AccountStore:
             )
 
     def exists(self, name: str) -> bool:
-        with closing(self._connect()) as db:
-            return db.execute("SELECT 1 FROM accounts WHERE name = ?", (name,)).fetchone() is not None
+        return self._row(name, accounts.c.name) is not None
 
     def enabled(self, name: str) -> bool:
         """The account exists and is not disabled (an SSO login needs no password state)."""
-        with closing(self._connect()) as db:
-            row = db.execute("SELECT disabled FROM accounts WHERE name = ?", (name,)).fetchone()
+        row = self._row(name, accounts.c.disabled)
         return bool(row) and not row[0]
+
+    def names(self) -> list[str]:
+        with reader_for(self.url).connect() as conn:
+            return list(conn.execute(select(accounts.c.name).order_by(accounts.c.name)).scalars())
 
     def create(self, name: str, password: str, must_change: bool = True) -> None:
         check_username(name)
         self.check_password(password)
         now = datetime.now(UTC).isoformat()
         pw_hash = bcrypt.hashpw(password.encode(), bcrypt.gensalt(BCRYPT_ROUNDS))
-        with self._writing() as db:
-            try:
-                db.execute(
-                    "INSERT INTO accounts (name, pw_hash, must_change, created_at, updated_at) VALUES (?, ?, ?, ?, ?)",
-                    (name, pw_hash, int(must_change), now, now),
-                )
-            except sqlite3.IntegrityError:
-                raise AccountError(f"account {name!r} already exists", "exists") from None
+        row = dict(name=name, pw_hash=pw_hash, must_change=must_change, disabled=False, created_at=now, updated_at=now)
+        try:
+            with self._writing() as conn:
+                conn.execute(insert(accounts).values(**row))
+        except IntegrityError:
+            raise AccountError(f"account {name!r} already exists", "exists") from None
+
+    def _update(self, name: str, **values) -> None:
+        with self._writing() as conn:
+            changed = conn.execute(
+                update(accounts)
+                .where(accounts.c.name == name)
+                .values(**values, updated_at=datetime.now(UTC).isoformat())
+            )
+            if changed.rowcount != 1:
+                raise AccountError(f"no account {name!r}", "no-account")
 
     def set_password(self, name: str, password: str, must_change: bool = False) -> None:
         self.check_password(password)
         pw_hash = bcrypt.hashpw(password.encode(), bcrypt.gensalt(BCRYPT_ROUNDS))
-        with self._writing() as db:
-            cur = db.execute(
-                "UPDATE accounts SET pw_hash = ?, must_change = ?, updated_at = ? WHERE name = ?",
-                (pw_hash, int(must_change), datetime.now(UTC).isoformat(), name),
-            )
-            if cur.rowcount != 1:
-                raise AccountError(f"no account {name!r}", "no-account")
+        self._update(name, pw_hash=pw_hash, must_change=must_change)
 
     def set_disabled(self, name: str, disabled: bool = True) -> None:
-        with self._writing() as db:
-            cur = db.execute(
-                "UPDATE accounts SET disabled = ?, updated_at = ? WHERE name = ?",
-                (int(disabled), datetime.now(UTC).isoformat(), name),
-            )
-            if cur.rowcount != 1:
-                raise AccountError(f"no account {name!r}", "no-account")
+        self._update(name, disabled=disabled)
 
     def remove(self, name: str) -> None:
-        with self._writing() as db:
-            if db.execute("DELETE FROM accounts WHERE name = ?", (name,)).rowcount != 1:
+        with self._writing() as conn:
+            if conn.execute(delete(accounts).where(accounts.c.name == name)).rowcount != 1:
                 raise AccountError(f"no account {name!r}", "no-account")
 
     def password_fingerprint(self, name: str) -> str:
         """Changes whenever the password does; names nothing about it."""
-        with closing(self._connect()) as db:
-            row = db.execute("SELECT pw_hash FROM accounts WHERE name = ?", (name,)).fetchone()
+        row = self._row(name, accounts.c.pw_hash)
         return hashlib.sha256(row[0]).hexdigest()[:16] if row else ""
 
     def awaiting_new_password(self, name: str) -> bool:
         """Holds a one-time password and is not disabled: may choose a password of its own."""
-        with closing(self._connect()) as db:
-            row = db.execute("SELECT must_change, disabled FROM accounts WHERE name = ?", (name,)).fetchone()
+        row = self._row(name, accounts.c.must_change, accounts.c.disabled)
         return bool(row) and bool(row[0]) and not row[1]
 
     def in_good_standing(self, name: str) -> bool:
         """May a session of this account go on? Not once it is disabled, removed or reset."""
-        with closing(self._connect()) as db:
-            row = db.execute("SELECT must_change, disabled FROM accounts WHERE name = ?", (name,)).fetchone()
+        row = self._row(name, accounts.c.must_change, accounts.c.disabled)
         return bool(row) and not row[0] and not row[1]
 
     def check(self, name: str, password: str) -> Verdict:
-        with closing(self._connect()) as db:
-            row = db.execute("SELECT pw_hash, must_change, disabled FROM accounts WHERE name = ?", (name,)).fetchone()
-        stored = row[0] if row else _DUMMY_HASH
+        row = self._row(name, accounts.c.pw_hash, accounts.c.must_change, accounts.c.disabled)
+        stored = bytes(row[0]) if row else _DUMMY_HASH
         raw = (password or "").encode()
         # Over 72 bytes can't be a password set here; still spend the same time on it.
         matches = bcrypt.checkpw(raw[:MAX_PASSWORD_BYTES], stored) and len(raw) <= MAX_PASSWORD_BYTES

@@ -19,8 +19,8 @@ from mnss_courses.exchange import SERVICE_NAME as EXCHANGE
 from mnss_foundation import page_translation
 from mnss_foundation.server_settings import ServerSettings
 
-from . import course_names, landing, ports, record_pages, server_pages, sessions
-from .people import directory as people_directory
+from . import course_names, landing, people_pages, ports, record_pages, server_pages, sessions
+from .people import directory as people_directory, site as people_site_db
 from .portal import SETTINGS as PORTAL_SETTINGS, groups as portal_groups, handlers as portal_handlers
 from .siteconfig import ConfigError
 from .workbench import handlers as workbench_handlers
@@ -70,7 +70,13 @@ def secret_files(site: dict) -> list[Path]:
     ]
 
 
-def accounts_db(site: dict) -> Path:
+def accounts_url(site: dict) -> str:
+    """Where the password accounts, SSO links and login counters are: the people store's database."""
+    return people_site_db.database_url(site)
+
+
+def legacy_accounts_file(site: dict) -> Path:
+    """The SQLite file earlier versions kept the accounts in; imported once, then renamed."""
     return state_dir(site) / "accounts.sqlite"
 
 
@@ -120,7 +126,8 @@ def apply_auth(c: Config, site: dict) -> None:
     auth = site["auth"]
     if auth["type"] == "password":
         c.JupyterHub.authenticator_class = "mnss-password"
-        c.PasswordAuthenticator.accounts_db = str(accounts_db(site))
+        c.PasswordAuthenticator.accounts_url = accounts_url(site)
+        c.PasswordAuthenticator.legacy_accounts_file = str(legacy_accounts_file(site))
         c.PasswordAuthenticator.min_password_length = auth["min_password_length"]
         c.PasswordAuthenticator.pseudonym_key_file = str(pseudonym_key_file(site))
         lockout = auth["lockout"]
@@ -140,7 +147,8 @@ def apply_auth(c: Config, site: dict) -> None:
     c.JupyterHub.template_vars = {
         **_already(c.JupyterHub, "template_vars", {}),
         "mnss_people_pages": True,
-        "mnss_institution_admins": sorted(site["accounts"]["institution_admins"]),
+        # called with the user on each page: also those granted one since the hub started
+        "mnss_institution_admins": people_pages.InstitutionAdminNames(site),
     }
     c.Authenticator.admin_users = set(site["hub"]["admin_users"])
     c.JupyterHub.default_url = landing.after_login  # admins are not given a lab they did not ask for
@@ -189,7 +197,8 @@ def apply_oidc(c: Config, site: dict) -> None:
     a.identity_claim = oidc["identity_claim"]
     a.login_service = oidc["display_name"]
     a.link_by_preferred_username = oidc["link_by_preferred_username"]
-    a.accounts_db = str(accounts_db(site))
+    a.accounts_url = accounts_url(site)
+    a.legacy_accounts_file = str(legacy_accounts_file(site))
     # Real-name registration through an invitation for a first SSO login, and the people admin pages.
     a.people_site = people_site(site)
     # Only linked identities get a name at all (mnss_hub.sso), so every name that comes back is allowed.

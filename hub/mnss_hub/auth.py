@@ -21,7 +21,7 @@ from jupyterhub.handlers.login import LoginHandler
 from tornado import web
 from traitlets import Dict, Float, Integer, Unicode
 
-from . import account_guard, people_pages, token_guard
+from . import account_guard, legacy_accounts, people_pages, token_guard
 from .accounts import AccountError, AccountStore, Verdict
 from .logout import EveryBrowserLogoutHandler
 from .pseudonym import load_or_create_key, pseudonym
@@ -162,8 +162,14 @@ class ChangePasswordHandler(BaseHandler):
 class PasswordAuthenticator(Authenticator):
     """Invitation-only password login: only accounts an administrator created can log in."""
 
-    accounts_db = Unicode(
-        help="Path of the SQLite file with the accounts, their bcrypt password hashes and the login counters.",
+    accounts_url = Unicode(
+        help="SQLAlchemy URL of the database with the accounts, their bcrypt password hashes and the "
+        "login counters (the people store's: a SQLite file in the state folder, or PostgreSQL).",
+    ).tag(config=True)
+
+    legacy_accounts_file = Unicode(
+        help="The accounts.sqlite of earlier versions: if it exists at start-up its rows are imported "
+        "into accounts_url once and it is renamed accounts.sqlite.migrated.",
     ).tag(config=True)
 
     min_password_length = Integer(10, help="Shortest password accepted when a password is set or changed.").tag(
@@ -172,7 +178,7 @@ class PasswordAuthenticator(Authenticator):
 
     pseudonym_key_file = Unicode(
         help="File (mode 0600, created if missing) with the key of the hashes that stand for "
-        "usernames in the log and in the login counters. Default: beside accounts_db.",
+        "usernames in the log and in the login counters. Default: beside legacy_accounts_file.",
     ).tag(config=True)
 
     lock_after = Integer(
@@ -202,9 +208,13 @@ class PasswordAuthenticator(Authenticator):
         "Empty: no registration or people admin pages.",
     ).tag(config=True)
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        legacy_accounts.import_at_start(self.legacy_accounts_file, self.accounts_url, self.log)
+
     @property
     def store(self) -> AccountStore:
-        return AccountStore(self.accounts_db, self.min_password_length)
+        return AccountStore(self.accounts_url, self.min_password_length)
 
     @cached_property
     def people_pages(self) -> people_pages.PeoplePages:
@@ -220,11 +230,11 @@ class PasswordAuthenticator(Authenticator):
             lock_seconds=self.lock_seconds,
             forget_after=max(3600.0, self.lock_seconds),
         )
-        return LoginThrottle(self.store._connect, policy)
+        return LoginThrottle(self.store.engine, policy)
 
     @cached_property
     def _pseudonym_key(self) -> bytes:
-        default = Path(self.accounts_db).with_name("login-pseudonym.key")
+        default = Path(self.legacy_accounts_file).with_name("login-pseudonym.key")
         return load_or_create_key(self.pseudonym_key_file or default)
 
     def pseudonym(self, name: str) -> str:

@@ -13,7 +13,7 @@ from traitlets.config import Config
 from mnss_foundation import schemadoc, system_accounts
 from mnss_foundation.files import write_atomic
 
-from . import apply, private_files, sessions, siteconfig, sso_cli
+from . import account_site, apply, private_files, sessions, siteconfig, sso_cli
 from .accounts import AccountError, AccountStore, generate_password
 from .people import cli as people_cli
 from .portal import groups as portal_groups
@@ -28,7 +28,7 @@ def _load(args) -> tuple[Path | None, dict]:
 
 
 def _store(site: dict) -> AccountStore:
-    return AccountStore(apply.accounts_db(site), site["auth"]["min_password_length"])
+    return account_site.open_accounts(site)
 
 
 def prepare_state_dir(site: dict) -> None:

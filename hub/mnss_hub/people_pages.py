@@ -28,13 +28,16 @@ from .people import (
     ReasonRequired,
     ValidationFailed,
     consent,
+    institution_admins,
     invitations,
     profiles,
     registration,
     site as people_site,
+    tables as people_tables,
 )
 from .people.errors import outside_scope
 from .people.messages import CATALOGUES, FIELDS
+from .people.store import make_engine
 from .sso_links import LinkStore
 
 LANGS = ("zh-CN", "en")
@@ -46,6 +49,26 @@ AUDIT_PAGE_SIZE = 100  # entries per page of the audit log
 def both(error: PeopleError) -> list[tuple[str, str]]:
     """Each message of an error as a (zh-CN, en) pair for the page's t() macro."""
     return list(zip(error.messages("zh-CN"), error.messages("en"), strict=True))
+
+
+class InstitutionAdminNames:
+    """The page template's `mnss_institution_admins` (JupyterHub calls it with the user): the site
+    config's institution admins, and the user if a grant made them one since the hub started."""
+
+    def __init__(self, site: dict):
+        self.configured = sorted(site["accounts"]["institution_admins"])
+        self.url = people_site.database_url(site)
+
+    @cached_property
+    def engine(self):
+        engine = make_engine(self.url)
+        people_tables.institution_admins.create(engine, checkfirst=True)
+        return engine
+
+    def __call__(self, user) -> list[str]:
+        if user is None or user.name in self.configured:
+            return self.configured
+        return self.configured + ([user.name] if institution_admins.institution_of(self.engine, user.name) else [])
 
 
 class PeoplePages:
@@ -63,13 +86,15 @@ class PeoplePages:
         return self.site["accounts"].get("invitation_days", invitations.DEFAULT_EXPIRES_DAYS)
 
     def actor(self, user) -> Actor | None:
-        """A hub admin acts as ADMIN, an institution admin (accounts.institution_admins) for their
-        institution only; anyone else has no admin pages."""
+        """A hub admin acts as ADMIN, an institution admin (accounts.institution_admins, or granted
+        with `mnss-hub institution-admin grant`) for their institution only; anyone else has no
+        admin pages."""
         if user is None:
             return None
         if user.admin:
             return Actor(user.name, ADMIN)
         institution = self.site["accounts"].get("institution_admins", {}).get(user.name)
+        institution = institution or institution_admins.institution_of(self.store.engine, user.name)
         return Actor(user.name, INSTITUTION_ADMIN, institution) if institution else None
 
     def public_url(self, handler: BaseHandler) -> str:
@@ -364,7 +389,7 @@ class AccountsAdminHandler(ManagerHandler):
         await asyncio.to_thread(profiles.complete_deletion, store, actor, name, reason)
         if await asyncio.to_thread(accounts.exists, name):
             await asyncio.to_thread(accounts.remove, name)
-        await asyncio.to_thread(LinkStore(accounts.path).unlink_account, name)
+        await asyncio.to_thread(LinkStore(accounts.url).unlink_account, name)
         self.log.info("Deletion request completed for user %s", name)
 
     async def end_sessions(self, name: str, remove: bool = False) -> None:

@@ -30,7 +30,7 @@ from tornado import web
 from tornado.httputil import url_concat
 from traitlets import Bool, Callable, Dict, Unicode
 
-from . import account_guard, people_pages, sso_register, token_guard
+from . import account_guard, legacy_accounts, people_pages, sso_register, token_guard
 from .accounts import AccountStore
 from .logout import EveryBrowserLogout
 from .people import profiles
@@ -187,7 +187,12 @@ class OIDCAuthenticator(GenericOAuthenticator):
         "sub",
         help="The immutable claim that identifies a person at the provider (with the issuer).",
     ).tag(config=True)
-    accounts_db = Unicode(help="The accounts SQLite file; the identity links are a table in it.").tag(config=True)
+    accounts_url = Unicode(
+        help="SQLAlchemy URL of the hub's database with the accounts; the identity links are a table in it."
+    ).tag(config=True)
+    legacy_accounts_file = Unicode(
+        help="The accounts.sqlite of earlier versions: imported into accounts_url once at start-up, then renamed.",
+    ).tag(config=True)
     link_by_preferred_username = Bool(
         False,
         help="Link an unknown identity to the existing, unlinked account named by its preferred_username "
@@ -207,6 +212,7 @@ class OIDCAuthenticator(GenericOAuthenticator):
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
+        legacy_accounts.import_at_start(self.legacy_accounts_file, self.accounts_url, self.log)
         if not self.issuer:
             raise SSOConfigError("auth.oidc.issuer: empty; name the provider's issuer URL")
         if self.client_secret_file:
@@ -233,7 +239,7 @@ class OIDCAuthenticator(GenericOAuthenticator):
 
     @cached_property
     def people_pages(self) -> people_pages.PeoplePages:
-        return people_pages.PeoplePages(self.people_site, AccountStore(self.accounts_db))
+        return people_pages.PeoplePages(self.people_site, AccountStore(self.accounts_url))
 
     def get_handlers(self, app):
         extra = sso_register.handlers() if self.people_site else []
@@ -241,7 +247,7 @@ class OIDCAuthenticator(GenericOAuthenticator):
 
     @property
     def links(self) -> LinkStore:
-        return LinkStore(self.accounts_db)
+        return LinkStore(self.accounts_url)
 
     def normalize_username(self, username):
         return normalise_username(username)
@@ -281,13 +287,13 @@ class OIDCAuthenticator(GenericOAuthenticator):
         if name is None and self.link_by_preferred_username and user_info.get("preferred_username"):
             try:
                 wanted = normalise_username(user_info["preferred_username"])
-                if AccountStore(self.accounts_db).exists(wanted):
+                if AccountStore(self.accounts_url).exists(wanted):
                     name = links.link(self.issuer, subject, wanted, how="preferred_username").username
             except LinkError as err:
                 self.log.info("SSO: not linked by preferred_username: %s", err)
         if name is None:
             raise SubjectNotLinked(self.issuer, subject, "not-linked", verified_claims({**user_info, **(claims or {})}))
-        if not AccountStore(self.accounts_db).enabled(name):
+        if not AccountStore(self.accounts_url).enabled(name):
             raise SubjectNotLinked(self.issuer, subject, "pending" if self.awaits_approval(name) else "account-gone")
         return name
 
@@ -298,7 +304,7 @@ class OIDCAuthenticator(GenericOAuthenticator):
 
     def still_linked(self, username: str) -> bool:
         return (
-            AccountStore(self.accounts_db).enabled(username)
+            AccountStore(self.accounts_url).enabled(username)
             and self.links.subject_of(self.issuer, username) is not None
         )
 

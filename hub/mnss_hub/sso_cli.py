@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from . import apply
-from .accounts import AccountStore
-from .sso_links import LinkError, LinkStore, normalise_username
+from .account_site import open_accounts, open_links
+from .sso_links import LinkError, normalise_username
 
 
 def _issuer(args, site: dict) -> str:
@@ -16,22 +15,22 @@ def _issuer(args, site: dict) -> str:
 
 def cmd_link(args, site: dict) -> int:
     name = normalise_username(args.username)
-    if not AccountStore(apply.accounts_db(site)).exists(name):
+    if not open_accounts(site).exists(name):
         raise LinkError(f"no account {name!r}: create it first (mnss-hub add-user, or an invitation)")
-    link = LinkStore(apply.accounts_db(site)).link(_issuer(args, site), args.sub, name, how="admin")
+    link = open_links(site).link(_issuer(args, site), args.sub, name, how="admin")
     print(f"Linked subject {link.subject!r} of {link.issuer} to account '{link.username}'.")
     return 0
 
 
 def cmd_unlink(args, site: dict) -> int:
     issuer = _issuer(args, site)
-    LinkStore(apply.accounts_db(site)).unlink(issuer, args.sub)
+    open_links(site).unlink(issuer, args.sub)
     print(f"Unlinked subject {args.sub!r} of {issuer}.")
     return 0
 
 
 def cmd_list(args, site: dict) -> int:
-    for link in LinkStore(apply.accounts_db(site)).all():
+    for link in open_links(site).all():
         print(f"{link.username}\t{link.issuer}\t{link.subject}\t{link.how}\t{link.created_at}")
     return 0
 

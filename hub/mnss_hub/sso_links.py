@@ -2,22 +2,22 @@
 
 An identity is the pair (issuer, subject): the provider's immutable, verified `sub` claim, never
 a display name or an e-mail address that a person or a directory can change. The links live in
-their own table of the accounts database (mode 0600), one account per identity and at most one
+their own table of the hub's database (`mnss_account_links`), one account per identity and at most one
 identity per account and issuer, so two people can never end up sharing a name, a container or
 a volume.
 """
 
 from __future__ import annotations
 
-import os
-import sqlite3
 import unicodedata
-from contextlib import closing
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
-from pathlib import Path
 
-from .accounts import AccountError, check_username, connect_private
+from sqlalchemy import delete, insert, select
+from sqlalchemy.engine import Engine
+
+from .account_tables import account_links as links, engine_for, reader_for
+from .accounts import AccountError, check_username
 
 HOW = ("admin", "invitation", "preferred_username")
 
@@ -45,32 +45,25 @@ class Link:
 
 
 class LinkStore:
-    """(issuer, subject) -> username, in the `sso_links` table of the SQLite file at `path`."""
+    """(issuer, subject) -> username, in the `mnss_account_links` table on the SQLAlchemy URL `url`."""
 
-    def __init__(self, path: str | os.PathLike):
-        self.path = Path(path)
+    def __init__(self, url: str):
+        self.url = url
 
-    def _connect(self) -> sqlite3.Connection:
-        db = connect_private(self.path)
-        db.execute(
-            "CREATE TABLE IF NOT EXISTS sso_links ("
-            " issuer TEXT NOT NULL, subject TEXT NOT NULL, username TEXT NOT NULL,"
-            " how TEXT NOT NULL, created_at TEXT NOT NULL,"
-            " PRIMARY KEY (issuer, subject), UNIQUE (issuer, username))"
-        )
-        return db
+    @property
+    def engine(self) -> Engine:
+        return engine_for(self.url)
 
-    def _value(self, query: str, args: tuple) -> str | None:
-        """The one value `query` selects, or None."""
-        with closing(self._connect()) as db:
-            row = db.execute(query, args).fetchone()
-        return row[0] if row else None
+    def _value(self, column, **match) -> str | None:
+        """The one value of `column` in the link matching `match`, or None."""
+        with reader_for(self.url).connect() as conn:
+            return conn.execute(select(column).where(*(links.c[k] == v for k, v in match.items()))).scalar()
 
     def username_for(self, issuer: str, subject: str) -> str | None:
-        return self._value("SELECT username FROM sso_links WHERE issuer = ? AND subject = ?", (issuer, subject))
+        return self._value(links.c.username, issuer=issuer, subject=subject)
 
     def subject_of(self, issuer: str, username: str) -> str | None:
-        return self._value("SELECT subject FROM sso_links WHERE issuer = ? AND username = ?", (issuer, username))
+        return self._value(links.c.subject, issuer=issuer, username=username)
 
     def link(self, issuer: str, subject: str, username: str, how: str) -> Link:
         """Link an identity to an account; refuses (changing nothing) if either side is taken."""
@@ -80,36 +73,36 @@ class LinkStore:
             raise LinkError(f"how={how!r}: must be one of {', '.join(HOW)}")
         username = normalise_username(username)
         created = Link(issuer, subject, username, how, datetime.now(UTC).isoformat())
-        with closing(self._connect()) as db, db:
-            taken = db.execute(
-                "SELECT username FROM sso_links WHERE issuer = ? AND subject = ?", (issuer, subject)
-            ).fetchone()
+        with self.engine.begin() as conn:
+            taken = conn.execute(
+                select(links.c.username).where(links.c.issuer == issuer, links.c.subject == subject)
+            ).scalar()
             if taken:
-                raise LinkError(f"subject {subject!r} of {issuer} is already linked to account {taken[0]!r}")
-            other = db.execute(
-                "SELECT subject FROM sso_links WHERE issuer = ? AND username = ?", (issuer, username)
-            ).fetchone()
+                raise LinkError(f"subject {subject!r} of {issuer} is already linked to account {taken!r}")
+            other = conn.execute(
+                select(links.c.subject).where(links.c.issuer == issuer, links.c.username == username)
+            ).scalar()
             if other:
-                raise LinkError(f"account {username!r} is already linked to subject {other[0]!r} of {issuer}")
-            db.execute(
-                "INSERT INTO sso_links VALUES (?, ?, ?, ?, ?)",
-                (created.issuer, created.subject, created.username, created.how, created.created_at),
-            )
+                raise LinkError(f"account {username!r} is already linked to subject {other!r} of {issuer}")
+            conn.execute(insert(links).values(**asdict(created)))
         return created
 
     def unlink(self, issuer: str, subject: str) -> None:
-        with closing(self._connect()) as db, db:
-            if db.execute("DELETE FROM sso_links WHERE issuer = ? AND subject = ?", (issuer, subject)).rowcount != 1:
+        with self.engine.begin() as conn:
+            gone = conn.execute(delete(links).where(links.c.issuer == issuer, links.c.subject == subject))
+            if gone.rowcount != 1:
                 raise LinkError(f"no link for subject {subject!r} of {issuer}")
 
     def unlink_account(self, username: str) -> int:
         """Remove every link to an account (it is being deleted); returns how many went."""
-        with closing(self._connect()) as db, db:
-            return db.execute("DELETE FROM sso_links WHERE username = ?", (username,)).rowcount
+        with self.engine.begin() as conn:
+            return conn.execute(delete(links).where(links.c.username == username)).rowcount
 
     def all(self) -> list[Link]:
-        with closing(self._connect()) as db:
-            rows = db.execute(
-                "SELECT issuer, subject, username, how, created_at FROM sso_links ORDER BY issuer, username"
-            ).fetchall()
+        with reader_for(self.url).connect() as conn:
+            rows = conn.execute(
+                select(links.c.issuer, links.c.subject, links.c.username, links.c.how, links.c.created_at).order_by(
+                    links.c.issuer, links.c.username
+                )
+            ).all()
         return [Link(*row) for row in rows]

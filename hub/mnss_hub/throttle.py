@@ -1,17 +1,22 @@
 """Login throttling per account and per address: growing delays, then a temporary lock.
 
-The counts live in the accounts database, so restarting the hub forgives nothing, under keys
+The counts live in the hub's database (`mnss_login_failures`), so restarting the hub forgives nothing, under keys
 that are pseudonyms (see pseudonym.py): the table names no one. A name that has no account is
 counted exactly like one that has, so the answers never tell whether an account exists.
 """
 
 from __future__ import annotations
 
-import sqlite3
 import time
 from collections.abc import Callable
-from contextlib import closing
 from dataclasses import dataclass
+
+from sqlalchemy import case, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+
+from .account_tables import login_failures as failures_table
+from .people.store import READ_ONLY
 
 
 @dataclass(frozen=True)
@@ -46,55 +51,55 @@ class Refusal:
     locked: bool
 
 
-def ensure_table(db: sqlite3.Connection) -> None:
-    db.execute(
-        "CREATE TABLE IF NOT EXISTS login_failures ("
-        " key TEXT PRIMARY KEY, failures INTEGER NOT NULL, last REAL NOT NULL,"
-        " refused_until REAL NOT NULL, locked INTEGER NOT NULL)"
-    )
+def _upsert(dialect: str):
+    """INSERT ... ON CONFLICT for the engine's dialect (SQLite and PostgreSQL both have it)."""
+    return (postgresql if dialect == "postgresql" else sqlite).insert(failures_table)
 
 
 class LoginThrottle:
     def __init__(
         self,
-        connect: Callable[[], sqlite3.Connection],
+        engine: Engine,
         policy: ThrottlePolicy,
         clock: Callable[[], float] = time.time,
     ):
-        self.connect, self.policy, self.clock = connect, policy, clock
+        self.engine, self.policy, self.clock = engine, policy, clock
 
     def refusal(self, keys: list[str]) -> Refusal | None:
         """Why an attempt under these keys is refused right now without checking its password."""
         now = self.clock()
-        with closing(self.connect()) as db:
-            rows = db.execute(
-                f"SELECT refused_until, locked FROM login_failures WHERE key IN ({','.join('?' * len(keys))})",
-                keys,
-            ).fetchall()
+        t = failures_table.c
+        with self.engine.execution_options(**{READ_ONLY: True}).connect() as conn:
+            rows = conn.execute(select(t.refused_until, t.locked).where(t.key.in_(keys))).all()
         waits = [(until - now, bool(locked)) for until, locked in rows if until > now]
         if not waits:
             return None
         return Refusal(retry_after=max(w for w, _ in waits), locked=any(lock for _, lock in waits))
 
     def record_failure(self, keyed_limits: dict[str, Limits]) -> Refusal | None:
-        """Count one failure under each key; the refusal the next attempt will meet, if any."""
+        """Count one failure under each key; the refusal the next attempt will meet, if any.
+        The count goes up in the database itself (an upsert that locks the row), so two failures
+        at once are both counted, on PostgreSQL too."""
         now, worst = self.clock(), None
-        with closing(self.connect()) as db, db:
-            db.execute("BEGIN IMMEDIATE")
+        t = failures_table.c
+        with self.engine.begin() as conn:
             for key, limits in keyed_limits.items():
-                row = db.execute("SELECT failures, last FROM login_failures WHERE key = ?", (key,)).fetchone()
-                failures = 1 + (row[0] if row and now - row[1] < self.policy.forget_after else 0)
-                wait, locked = self.policy.wait_after(failures, limits)
-                db.execute(
-                    "INSERT INTO login_failures VALUES (?, ?, ?, ?, ?) ON CONFLICT(key) DO UPDATE SET"
-                    " failures = excluded.failures, last = excluded.last,"
-                    " refused_until = excluded.refused_until, locked = excluded.locked",
-                    (key, failures, now, now + wait, int(locked)),
+                upsert = _upsert(self.engine.dialect.name)
+                fresh = upsert.excluded
+                counted = case((now - t.last < self.policy.forget_after, t.failures + 1), else_=1)
+                conn.execute(
+                    upsert.values(key=key, failures=1, last=now, refused_until=now, locked=False).on_conflict_do_update(
+                        index_elements=[t.key],
+                        set_={"failures": counted, "last": fresh.last, "refused_until": fresh.refused_until},
+                    )
                 )
+                failures = conn.execute(select(t.failures).where(t.key == key)).scalar_one()
+                wait, locked = self.policy.wait_after(failures, limits)
+                conn.execute(update(failures_table).where(t.key == key).values(refused_until=now + wait, locked=locked))
                 if wait and (worst is None or wait > worst.retry_after):
                     worst = Refusal(retry_after=wait, locked=locked)
         return worst
 
     def forgive(self, key: str) -> None:
-        with closing(self.connect()) as db, db:
-            db.execute("DELETE FROM login_failures WHERE key = ?", (key,))
+        with self.engine.begin() as conn:
+            conn.execute(delete(failures_table).where(failures_table.c.key == key))

@@ -21,7 +21,7 @@ from mnss_hub.docker_spawner import profiles_in_services
 from mnss_hub.hubclient import HubClient
 from tests.support import dockerhub, formgrader as formgrader_checks
 from tests.support.dockerhub import docker
-from tests.support.hubproc import ROOT, running_hub
+from tests.support.hubproc import ROOT, accounts_url, running_hub
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker, pytest.mark.slow]
 
@@ -106,7 +106,7 @@ def test_two_users_labs_isolation_and_hub_restarts(tmp_path, docker_site):
         "members": [{"course": "hospital-lan", "learners": [ann], "instructors": [teacher]}],
     }
     state = Path(docker_site["hub"]["state_dir"])
-    AccountStore(state / "accounts.sqlite").create(teacher, "teacher-password-x1", must_change=False)
+    AccountStore(accounts_url(state)).create(teacher, "teacher-password-x1", must_change=False)
     docker_site["recommender"] = {"enabled": True}
     docker_site["spawn"] = {"max_topology_nodes": 3}  # the three-node lab fits, a fourth node does not
     with running_hub(workdir, docker_site) as (url, proc, log):

@@ -28,7 +28,7 @@ from mnss_courses import grader
 from mnss_courses.exchange import archive, client
 from mnss_hub.accounts import AccountStore
 from mnss_hub.hubclient import HubClient
-from tests.support.hubproc import ROOT, VENV_BIN, hub_folders, running_hub, site_config
+from tests.support.hubproc import ROOT, VENV_BIN, accounts_url, hub_folders, running_hub, site_config
 from tests.support.learner import nbgrader_in_server, read_in_server
 
 pytestmark = [
@@ -87,7 +87,7 @@ def hub(tmp_path_factory):
         },
         recommender={"enabled": True, "flush_seconds": 1},
     )
-    store = AccountStore(state / "accounts.sqlite")
+    store = AccountStore(accounts_url(state))
     for user in USERS:
         store.create(user, password(user), must_change=False)
     with running_hub(work, config) as (url, proc, log):

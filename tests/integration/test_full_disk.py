@@ -29,7 +29,7 @@ CHILD = textwrap.dedent("""
     notebook = [("ps1.ipynb", b'{"cells": []}')]
     store.release("hospital-lan", "ps1", notebook, by="teacher1")
     first = store.submit("hospital-lan", "ps1", "nurse1", [("ps1.ipynb", b"first answer")])
-    accounts = AccountStore(Path(sys.argv[1]) / "state" / "accounts.sqlite")
+    accounts = AccountStore("sqlite:///" + str(Path(sys.argv[1]) / "state" / "people.sqlite"))
     accounts.create("nurse1", "nurse1-password-x1", must_change=False)
     with open(Path(sys.argv[1]) / "filler", "wb") as filler:  # take every free block
         try:

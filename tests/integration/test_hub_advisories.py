@@ -322,5 +322,5 @@ def test_a_cookie_secret_others_can_read_stops_the_hub_before_it_starts(tmp_path
     assert f"chmod 600 {secret}" in done.stderr and f"{mode:04o}" in done.stderr
     assert "其他用户可以读取" in done.stderr and "lets other users read" in done.stderr
     assert len(done.stderr) < 1000, done.stderr
-    assert not (state / "accounts.sqlite").exists(), "nothing is written before the refusal"
+    assert not (state / "people.sqlite").exists(), "nothing is written before the refusal"
     assert not processes_under(tmp_path.resolve())

@@ -31,7 +31,7 @@ from mnss_hub.hubclient import HubClient, HubError
 from mnss_hub.people import ADMIN, SYSTEM, Actor, NotFound, invitations, profiles, site as people_site
 from mnss_hub.people.directory import DEFAULT_FILE
 from tests.support.browser import browser_page, chromium_path, screenshot
-from tests.support.hubproc import course_site, create_accounts, password, running_hub
+from tests.support.hubproc import accounts_url, course_site, create_accounts, password, running_hub
 from tests.support.weblogin import post_login, set_password, xsrf_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
@@ -233,7 +233,7 @@ def test_the_admin_completes_a_deletion_request_on_the_accounts_page(hub):
     qian = register_over_http(url, issued.link(url), QIAN)
     name = qian["username"]
     profiles.approve(store, system, name)
-    AccountStore(hub.state / "accounts.sqlite").set_disabled(name, False)
+    AccountStore(accounts_url(hub.state)).set_disabled(name, False)
     web = requests.Session()
     assert set_password(web, url, post_login(web, url, name, qian["one_time"]), "qian-own-password").status_code == 302
     own = HubClient(url)
@@ -415,7 +415,7 @@ def add_users_on_the_admin_page(page, url: str, name: str):
 
 def test_the_hub_admin_page_makes_no_user_who_could_never_sign_in(hub):
     url = hub.url
-    AccountStore(hub.state / "accounts.sqlite").create("nurse8", "nurse8-own-password", must_change=False)
+    AccountStore(accounts_url(hub.state)).create("nurse8", "nurse8-own-password", must_change=False)
     with browser_page() as page:
         sign_in(page, url, "admin", ADMIN_PW)
         refused = add_users_on_the_admin_page(page, url, "nurse9")

@@ -129,7 +129,7 @@ def test_each_learner_runs_as_an_account_of_their_own_and_sees_nothing_of_others
                 str(SOURCE),
                 str(state),
                 str(state / "jupyterhub.sqlite"),
-                str(state / "accounts.sqlite"),
+                str(state / "people.sqlite"),
                 "/root",
             ]
             assert any(SOURCE.iterdir()) and (state / "jupyterhub.sqlite").is_file()

@@ -16,7 +16,7 @@ import requests
 from mnss_hub.accounts import AccountStore
 from mnss_hub.hubclient import HubClient
 from tests.support.browser import browser_page, chromium_path, screenshot
-from tests.support.hubproc import ROOT, free_ports, running_hub, site_config
+from tests.support.hubproc import ROOT, accounts_url, free_ports, running_hub, site_config
 from tests.support.learner import release
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
@@ -55,7 +55,7 @@ def test_learner_sees_courses_and_next_up_and_opens_one_in_the_browser(tmp_path)
         },
         recommender={"enabled": True, "port": rec_port, "retrain_seconds": 10, "flush_seconds": 1},
     )
-    store = AccountStore(state / "accounts.sqlite")
+    store = AccountStore(accounts_url(state))
     for user in ("teacher", "learner"):
         store.create(user, f"{user}-password-x1", must_change=False)
 

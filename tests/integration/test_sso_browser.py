@@ -23,7 +23,7 @@ from mnss_hub.people import SYSTEM, Actor, invitations, profiles, site as people
 from mnss_hub.sso_links import LinkStore
 from tests.support import oidcproc
 from tests.support.browser import browser_page, chromium_path, screenshot
-from tests.support.hubproc import VENV_BIN, create_accounts, running_hub, site_config
+from tests.support.hubproc import VENV_BIN, accounts_url, create_accounts, running_hub, site_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
 
@@ -136,7 +136,7 @@ def test_sso_login_linking_and_logout_against_a_real_provider(tmp_path):
                 check=False,
             )
             assert linked.returncode == 0, linked.stderr
-            assert LinkStore(state / "accounts.sqlite").username_for(idp.issuer, SUB_LI) == "li.wei"
+            assert LinkStore(accounts_url(state)).username_for(idp.issuer, SUB_LI) == "li.wei"
 
             # 3. Signed in at the provider already: straight through to the hub home as li.wei.
             page.goto(url + "hub/login?next=%2Fhub%2Fhome")
@@ -161,7 +161,7 @@ def test_sso_login_linking_and_logout_against_a_real_provider(tmp_path):
             sign_in_at_provider(page, SUB_STRANGER)
             page.locator("#mnss-sso-invitation").wait_for(timeout=30_000)
             assert SUB_STRANGER in page.locator("#mnss-sso-identity").inner_text()
-            assert [link.subject for link in LinkStore(state / "accounts.sqlite").all()] == [SUB_LI]
+            assert [link.subject for link in LinkStore(accounts_url(state)).all()] == [SUB_LI]
 
             # 6. They redeem an invitation: revoked and expired codes are refused naming why.
             store = people_site.open_store(siteconfig.complete(siteconfig.validate(config)))
@@ -207,7 +207,7 @@ def test_sso_login_linking_and_logout_against_a_real_provider(tmp_path):
             page.wait_for_url(url + "hub/**", timeout=30_000)
             assert page.locator("nav span.me-1").inner_text() == "fang.wang"
             screenshot(page, "sso-registered")
-            assert LinkStore(state / "accounts.sqlite").username_for(idp.issuer, SUB_STRANGER) == "fang.wang"
+            assert LinkStore(accounts_url(state)).username_for(idp.issuer, SUB_STRANGER) == "fang.wang"
             assert people_sso.linked_username(store, idp.issuer, SUB_STRANGER) == "fang.wang"
             assert invitations.list_invitations(store, system, state="used").items[0].used_by == "fang.wang"
 
@@ -224,7 +224,7 @@ def test_sso_login_linking_and_logout_against_a_real_provider(tmp_path):
             with page.expect_navigation():
                 page.click("#mnss-code-submit")
             assert "已被使用" in page.locator("[data-refusal]").inner_text()
-            assert LinkStore(state / "accounts.sqlite").username_for(idp.issuer, SUB_THIRD) is None
+            assert LinkStore(accounts_url(state)).username_for(idp.issuer, SUB_THIRD) is None
             store.close()
 
             # 8. A registration waiting for an institution admin's approval (registered where the
@@ -235,10 +235,10 @@ def test_sso_login_linking_and_logout_against_a_real_provider(tmp_path):
             waiting = people_site.open_store(site)
             issued = invitations.create_invitation(waiting, system, invitations.InvitationRequest("示例医院", "赵六"))
             assert profiles.register(waiting, issued.code, ZHAO, username="zhao.liu").status == "pending"
-            accounts = AccountStore(state / "accounts.sqlite")
+            accounts = AccountStore(accounts_url(state))
             accounts.create("zhao.liu", "not-used-with-sso-0", must_change=False)
             accounts.set_disabled("zhao.liu", True)
-            LinkStore(state / "accounts.sqlite").link(idp.issuer, SUB_THIRD, "zhao.liu", how="invitation")
+            LinkStore(accounts_url(state)).link(idp.issuer, SUB_THIRD, "zhao.liu", how="invitation")
             page.goto(url + "hub/login?next=%2Fhub%2Fhome")
             page.click("#mnss-sso-login")  # still signed in at the provider
             refused = page.locator("#mnss-sso-refused")

@@ -47,7 +47,7 @@ def assert_refused(base: str, headers: dict, method: str, path: str, root: Path,
     course root (also through a link planted in it); 403 for any write."""
     link = root / "state-link"
     if not link.is_symlink():
-        link.symlink_to(state / "accounts.sqlite")
+        link.symlink_to(state / "people.sqlite")
     answer = ask(base, headers, method, path)
     assert answer.status_code in (403, 404, 405), (method, path, answer.status_code, answer.text[:300])
     if path.startswith(("api/kernels", "api/sessions", "api/terminals")):
@@ -110,7 +110,7 @@ def assert_process_unprivileged(course: str, root: Path, state: Path) -> None:
     for target in (
         state,
         state / "jupyterhub.sqlite",
-        state / "accounts.sqlite",
+        state / "people.sqlite",
         state / "jupyterhub_cookie_secret",
         Path("/root"),
         Path("/var/run/docker.sock"),

@@ -69,11 +69,20 @@ def password(user: str) -> str:
     return f"{user}-password-x1"
 
 
+def accounts_url(state_dir: Path) -> str:
+    """The database of a test hub's accounts (a site config without a database URL: the people
+    store's SQLite file in the state folder), as the hub itself works it out."""
+    from mnss_hub.people import site as people_site
+
+    site = {"hub": {"state_dir": str(state_dir), "db_url": ""}, "accounts": {"database_url": ""}}
+    return people_site.database_url(site)
+
+
 def create_accounts(state_dir: Path, users) -> None:
     """Accounts (password: `password(user)`) in the hub's store, before the hub starts."""
     from mnss_hub.accounts import AccountStore
 
-    store = AccountStore(state_dir / "accounts.sqlite")
+    store = AccountStore(accounts_url(state_dir))
     for user in users:
         store.create(user, password(user), must_change=False)
 

@@ -24,6 +24,9 @@ Registration and profiles (registration.py, profiles.py)
     export_personal_data(store, actor, username) -> dict;  request_deletion / complete_deletion
     consent.text(lang), consent.CONSENT_VERSION (stored with each profile)
 SSO (sso.py): linked_username(store, issuer, sub) -> str | None;  link / unlink(store, actor, username, ...)
+Institution admins (institution_admins.py), besides accounts.institution_admins in the site config
+    grant(store, actor, username, institution, is_user=, configured=) / revoke(...) (audited);
+    list_all(store, configured);  institution_of(engine, username) -> str | None
 Keys and audit (crypto.py, rotation.py, audit.py, masking.py)
     load_keyring(key_file, environ) -> Keyring;  rotation.reencrypt_all(store, ring.with_new_key())
     store.verify_audit() -> None | Broken(seq, code);  masking.mask_id_number / mask_mobile / mask_wechat

@@ -1,4 +1,4 @@
-"""`mnss-hub invite ...`, `mnss-hub audit verify`, `mnss-hub pii rotate-key`: the people commands.
+"""`mnss-hub invite ...`, `institution-admin ...`, `audit verify`, `pii rotate-key`: the people commands.
 
 Kept apart from mnss_hub.cli, which only registers them (`add_commands`). Each command opens the
 store from the site config, acts as `cli:<login name>` with admin rights, prints what it did, and
@@ -15,8 +15,8 @@ from collections.abc import Callable
 from contextlib import closing
 from pathlib import Path
 
-from .. import apply
-from . import invitations, sheets, site
+from .. import account_site, apply
+from . import institution_admins, invitations, sheets, site
 from .crypto import ENV_VAR, PiiKeyError, load_keyring, save_keyring
 from .directory import DirectoryError
 from .errors import PeopleError
@@ -106,6 +106,39 @@ def cmd_invite_export(args, config) -> int:
     return 0
 
 
+def cmd_institution_admin_grant(args, config) -> int:
+    accounts = account_site.open_accounts(config)
+    with closing(site.open_store(config)) as store:
+        done = institution_admins.grant(
+            store,
+            _actor(),
+            args.name,
+            args.institution,
+            is_user=accounts.exists,
+            configured=config["accounts"]["institution_admins"],
+        )
+    print(f"'{done.username}' is now the institution admin of {done.institution} (pages: /hub/mnss-admin/accounts).")
+    return 0
+
+
+def cmd_institution_admin_revoke(args, config) -> int:
+    with closing(site.open_store(config)) as store:
+        configured = config["accounts"]["institution_admins"]
+        done = institution_admins.revoke(store, _actor(), args.name, configured=configured)
+    print(f"'{done.username}' is no longer the institution admin of {done.institution}; the account stays.")
+    return 0
+
+
+def cmd_institution_admin_list(args, config) -> int:
+    with closing(site.open_store(config)) as store:
+        found = institution_admins.list_all(store, config["accounts"]["institution_admins"])
+    for admin in found:
+        when = f"{admin.granted_at:%Y-%m-%d %H:%M} UTC by {admin.granted_by}" if admin.granted_at else ""
+        print(f"{admin.username}\t{admin.institution}\t{admin.source}\t{when}".rstrip())
+    print(f"({len(found)} institution admins)")
+    return 0
+
+
 def cmd_audit_verify(args, config) -> int:
     with closing(site.open_store(config)) as store:
         broken = store.verify_audit()
@@ -167,6 +200,18 @@ def add_commands(sub, load) -> None:
     exp.add_argument("--batch", help="only this import batch")
     exp.add_argument("--public-url")
     exp.set_defaults(func=_guarded(cmd_invite_export, load))
+    admins = sub.add_parser("institution-admin", help="grant, revoke and list institution admins (audited)")
+    adsub = admins.add_subparsers(dest="institution_admin_command", required=True)
+    grant = adsub.add_parser("grant", help="let an account manage one institution's invitations and accounts")
+    grant.add_argument("name", help="the account's username")
+    grant.add_argument("institution", help="an institution of the directory")
+    grant.set_defaults(func=_guarded(cmd_institution_admin_grant, load))
+    revoke = adsub.add_parser("revoke", help="take a grant back (the account stays)")
+    revoke.add_argument("name")
+    revoke.set_defaults(func=_guarded(cmd_institution_admin_revoke, load))
+    adsub.add_parser("list", help="list institution admins: username, institution, source, when").set_defaults(
+        func=_guarded(cmd_institution_admin_list, load)
+    )
     audit = sub.add_parser("audit", help="check the personal-data audit log")
     asub = audit.add_subparsers(dest="audit_command", required=True)
     asub.add_parser("verify", help="exit 1 and name the first entry changed, inserted or deleted").set_defaults(

@@ -28,6 +28,7 @@ from .directory import Directory
 from .errors import NotAllowed
 
 ADMIN, INSTITUTION_ADMIN, MEMBER, SYSTEM = "admin", "institution_admin", "member", "system"
+READ_ONLY = "mnss_read_only"  # execution option: a SQLite transaction that only reads
 APPROVAL_POLICIES = ("immediate", "institution_admin")
 T = TypeVar("T")
 
@@ -121,7 +122,9 @@ def make_engine(url: str) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _begin(conn):
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # A reader (READ_ONLY) takes no write lock: in WAL mode it reads beside a writer, also
+        # one holding its lock in the same thread (a check called inside a write transaction).
+        conn.exec_driver_sql("BEGIN" if conn.get_execution_options().get(READ_ONLY) else "BEGIN IMMEDIATE")
 
     return engine
 

@@ -130,5 +130,17 @@ audit_head = Table(
 )
 
 
+# Institution admins granted with `mnss-hub institution-admin grant` (besides the site config's
+# accounts.institution_admins): one institution per person.
+institution_admins = Table(
+    "mnss_institution_admins",
+    metadata,
+    Column("username", String(32), primary_key=True),
+    Column("institution", String(100), nullable=False),
+    Column("granted_by", String(64), nullable=False),
+    Column("granted_at", UTCDateTime, nullable=False),
+)
+
+
 def now() -> datetime:
     return datetime.now(UTC)

@@ -1,15 +1,21 @@
-"""Invitation-only accounts: hashes only, precise refusals, private file."""
+"""Invitation-only accounts: hashes only, precise refusals, a private database file."""
 
 import stat
+import time
 
 import pytest
+from sqlalchemy import delete
 
 from mnss_hub.accounts import AccountError, AccountStore, Verdict, check_username, generate_password
+from mnss_hub.people import PeopleStore, directory, load_keyring
+from mnss_hub.people.tables import invitations
+from mnss_hub.sso_links import LinkStore
+from tests.support.hubproc import accounts_url
 
 
 @pytest.fixture
 def store(tmp_path):
-    return AccountStore(tmp_path / "state" / "accounts.sqlite", min_password_length=10)
+    return AccountStore(accounts_url(tmp_path / "state"), min_password_length=10)
 
 
 def test_create_and_verify(store):
@@ -20,10 +26,12 @@ def test_create_and_verify(store):
     assert store.awaiting_new_password("alice")
 
 
-def test_password_is_not_stored_in_clear(store):
+def test_password_is_not_stored_in_clear(store, tmp_path):
     store.create("alice", "a-long-password")
-    assert b"a-long-password" not in store.path.read_bytes()
-    assert stat.S_IMODE(store.path.stat().st_mode) == 0o600
+    store.engine.dispose()  # the write-ahead log back into the file
+    files = list((tmp_path / "state").iterdir())
+    assert files and all(b"a-long-password" not in f.read_bytes() for f in files)
+    assert stat.S_IMODE((tmp_path / "state" / "people.sqlite").stat().st_mode) == 0o600
 
 
 def test_duplicate_account_refused(store):
@@ -95,22 +103,6 @@ def test_password_fingerprint_changes_with_the_password(store):
     assert store.password_fingerprint("nobody") == ""
 
 
-def test_stores_made_before_disabling_existed_are_upgraded(tmp_path):
-    import sqlite3
-
-    path = tmp_path / "old.sqlite"
-    db = sqlite3.connect(path)
-    db.execute(
-        "CREATE TABLE accounts (name TEXT PRIMARY KEY, pw_hash BLOB NOT NULL, must_change INTEGER NOT NULL,"
-        " created_at TEXT NOT NULL, updated_at TEXT NOT NULL)"
-    )
-    db.commit()
-    db.close()
-    store = AccountStore(path)
-    store.create("alice", "a-long-password", must_change=False)
-    assert store.check("alice", "a-long-password") is Verdict.OK
-
-
 def test_only_an_enabled_account_with_a_one_time_password_may_choose_a_new_one(store):
     store.create("alice", "one-time-pass-1")
     assert store.awaiting_new_password("alice")
@@ -119,3 +111,22 @@ def test_only_an_enabled_account_with_a_one_time_password_may_choose_a_new_one(s
     store.set_disabled("alice", False)
     store.set_password("alice", "my-own-password")
     assert not store.awaiting_new_password("alice") and not store.awaiting_new_password("bob")
+
+
+def test_checks_inside_a_people_write_on_the_same_database_do_not_wait(tmp_path):
+    """Registration asks whether a username is taken while its own transaction holds the write
+    lock of the one database file: the account checks read beside it instead of waiting for it."""
+    url = accounts_url(tmp_path)
+    people = PeopleStore(url, load_keyring(tmp_path / "pii.key", environ={}), directory.load())
+    accounts = AccountStore(url)
+    accounts.create("alice", "a-long-password", must_change=False)
+    started = time.monotonic()
+    try:
+        with people.begin() as conn:
+            conn.execute(delete(invitations))  # a write: this transaction holds the lock now
+            assert accounts.exists("alice") and not accounts.exists("bob")
+            assert accounts.check("alice", "a-long-password") is Verdict.OK
+            assert LinkStore(url).username_for("https://idp.example", "sub-1") is None
+    finally:
+        people.close()
+    assert time.monotonic() - started < 10, "a check waited for the write lock"

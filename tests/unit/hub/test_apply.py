@@ -20,7 +20,8 @@ def test_local_mode_wires_our_spawner_and_authenticator(tmp_path):
     c = applied({"hub": {"state_dir": str(tmp_path)}})
     assert c.JupyterHub.spawner_class == "mnss-local"
     assert c.JupyterHub.authenticator_class == "mnss-password"
-    assert c.PasswordAuthenticator.accounts_db == str(tmp_path / "accounts.sqlite")
+    assert c.PasswordAuthenticator.accounts_url == f"sqlite:///{tmp_path / 'people.sqlite'}"
+    assert c.PasswordAuthenticator.legacy_accounts_file == str(tmp_path / "accounts.sqlite")
     assert c.LocalLabSpawner.homes_dir == str(tmp_path / "homes")
     assert c.LocalLabSpawner.cmd[0].endswith("/bin/jupyterhub-singleuser")
     assert not tmp_path.joinpath("homes").exists(), "apply must not touch the disk"
@@ -221,7 +222,7 @@ def test_record_pages_come_with_the_recommender():
 def test_institution_admins_are_given_to_the_people_pages_and_must_name_a_known_institution():
     c = applied({"accounts": {"institution_admins": {"li.admin": "示例医院"}}})
     assert c.PasswordAuthenticator.people_site["accounts"]["institution_admins"] == {"li.admin": "示例医院"}
-    assert c.JupyterHub.template_vars["mnss_institution_admins"] == ["li.admin"]
+    assert c.JupyterHub.template_vars["mnss_institution_admins"](None) == ["li.admin"]
     with pytest.raises(siteconfig.ConfigError, match="accounts.institution_admins.li.admin: '不存在医院'"):
         applied({"accounts": {"institution_admins": {"li.admin": "不存在医院"}}})
 

@@ -30,6 +30,7 @@ from mnss_hub.sso import (
 )
 from mnss_hub.sso_links import LinkStore
 from mnss_hub.sso_register import local_path
+from tests.support.hubproc import accounts_url
 
 ISS = "https://idp.hospital.example"
 OFF = {"culler": {"enabled": False}, "courses": {"enabled": False}, "recommender": {"enabled": False}}
@@ -55,7 +56,8 @@ def test_oidc_config_sets_the_authenticator_without_the_secret():
     a = c.OIDCAuthenticator
     assert (a.issuer, a.client_id, a.client_secret_file) == (ISS, "mnss-hub", "/etc/mnss/oidc-secret")
     assert a.scope == ["openid", "profile", "email"] and a.identity_claim == "sub" and a.discovery is True
-    assert a.accounts_db == "/srv/m/accounts.sqlite"
+    assert a.accounts_url == "sqlite:////srv/m/people.sqlite"
+    assert a.legacy_accounts_file == "/srv/m/accounts.sqlite"
     assert a.link_by_preferred_username is False
     assert "client_secret" not in a
 
@@ -103,7 +105,7 @@ def authenticator(tmp_path, key):
         token_url=ISS + "/token",
         userdata_url=ISS + "/me",
         jwks_url=ISS + "/jwks",
-        accounts_db=str(tmp_path / "accounts.sqlite"),
+        accounts_url=accounts_url(tmp_path),
     )
     a._jwks = SimpleNamespace(get_signing_key_from_jwt=lambda token: SimpleNamespace(key=key.public_key()))
     return a
@@ -140,23 +142,23 @@ def test_missing_settings_are_named(tmp_path):
 
 
 def test_only_a_linked_identity_gets_its_account(authenticator, tmp_path):
-    AccountStore(tmp_path / "accounts.sqlite").create("li.wei", "a-long-password")
+    AccountStore(accounts_url(tmp_path)).create("li.wei", "a-long-password")
     with pytest.raises(SubjectNotLinked) as refused:
         authenticator.resolve_username("sub-1", {"preferred_username": "li.wei"}, "")
     assert refused.value.reason == "not-linked"
-    LinkStore(tmp_path / "accounts.sqlite").link(ISS, "sub-1", "li.wei", how="admin")
+    LinkStore(accounts_url(tmp_path)).link(ISS, "sub-1", "li.wei", how="admin")
     assert authenticator.resolve_username("sub-1", {"preferred_username": "someone.else"}, "") == "li.wei"
 
 
 def test_a_removed_account_is_refused_even_when_linked(authenticator, tmp_path):
-    LinkStore(tmp_path / "accounts.sqlite").link(ISS, "sub-1", "gone", how="admin")
+    LinkStore(accounts_url(tmp_path)).link(ISS, "sub-1", "gone", how="admin")
     with pytest.raises(SubjectNotLinked) as refused:
         authenticator.resolve_username("sub-1", {}, "")
     assert refused.value.reason == "account-gone"
 
 
 def test_preferred_username_links_only_when_allowed_and_only_free_accounts(authenticator, tmp_path):
-    AccountStore(tmp_path / "accounts.sqlite").create("li.wei", "a-long-password")
+    AccountStore(accounts_url(tmp_path)).create("li.wei", "a-long-password")
     authenticator.link_by_preferred_username = True
     assert authenticator.resolve_username("sub-1", {"preferred_username": "Li.Wei"}, "") == "li.wei"
     with pytest.raises(SubjectNotLinked):  # a second identity naming the same account does not get it
@@ -166,7 +168,7 @@ def test_preferred_username_links_only_when_allowed_and_only_free_accounts(authe
 
 
 def test_an_invitation_hook_links_the_identity(authenticator, tmp_path):
-    AccountStore(tmp_path / "accounts.sqlite").create("wang.fang", "a-long-password")
+    AccountStore(accounts_url(tmp_path)).create("wang.fang", "a-long-password")
     calls = []
     authenticator.link_by_invitation = lambda code, iss, sub: (
         calls.append((code, iss, sub)) or ("wang.fang" if code == "good" else None)
@@ -175,7 +177,7 @@ def test_an_invitation_hook_links_the_identity(authenticator, tmp_path):
         authenticator.resolve_username("sub-9", {}, "bad")
     assert authenticator.resolve_username("sub-9", {}, "good") == "wang.fang"
     assert calls == [("bad", ISS, "sub-9"), ("good", ISS, "sub-9")]
-    assert LinkStore(tmp_path / "accounts.sqlite").all()[0].how == "invitation"
+    assert LinkStore(accounts_url(tmp_path)).all()[0].how == "invitation"
     assert authenticator.resolve_username("sub-9", {}, "") == "wang.fang", "linked once, no code needed again"
 
 
@@ -186,7 +188,7 @@ def test_hub_names_are_normalised(authenticator):
 
 def test_a_session_ends_when_its_link_or_account_goes(authenticator, tmp_path):
     user = SimpleNamespace(name="li.wei")
-    accounts, links = AccountStore(tmp_path / "accounts.sqlite"), LinkStore(tmp_path / "accounts.sqlite")
+    accounts, links = AccountStore(accounts_url(tmp_path)), LinkStore(accounts_url(tmp_path))
     accounts.create("li.wei", "a-long-password")
     links.link(ISS, "sub-1", "li.wei", how="admin")
     assert asyncio.run(authenticator.refresh_user(user)) is True
@@ -229,9 +231,9 @@ def test_an_unlinked_identity_carries_only_verified_claims_to_registration(authe
 
 
 def test_a_disabled_account_is_refused_and_its_session_ends(authenticator, tmp_path):
-    accounts = AccountStore(tmp_path / "accounts.sqlite")
+    accounts = AccountStore(accounts_url(tmp_path))
     accounts.create("li.wei", "a-long-password", must_change=False)
-    LinkStore(tmp_path / "accounts.sqlite").link(ISS, "sub-1", "li.wei", how="admin")
+    LinkStore(accounts_url(tmp_path)).link(ISS, "sub-1", "li.wei", how="admin")
     assert authenticator.resolve_username("sub-1", {}, "") == "li.wei"
     accounts.set_disabled("li.wei", True)
     with pytest.raises(SubjectNotLinked) as refused:
@@ -261,10 +263,10 @@ def test_a_registration_waiting_for_approval_is_told_so_not_that_it_is_gone(auth
         **{"email": "li.wei@hospital.example", "consent": "on"},
     }
     assert profiles.register(store, code, form, username="li.wei").status == "pending"
-    accounts = AccountStore(tmp_path / "accounts.sqlite")
+    accounts = AccountStore(accounts_url(tmp_path))
     accounts.create("li.wei", "a-long-password", must_change=False)
     accounts.set_disabled("li.wei", True)  # as registration holds a pending account back
-    LinkStore(tmp_path / "accounts.sqlite").link(ISS, "sub-1", "li.wei", how="invitation")
+    LinkStore(accounts_url(tmp_path)).link(ISS, "sub-1", "li.wei", how="invitation")
     with pytest.raises(SubjectNotLinked) as refused:
         authenticator.resolve_username("sub-1", {}, "")
     assert refused.value.reason == "pending"

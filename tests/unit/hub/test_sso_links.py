@@ -8,6 +8,7 @@ import pytest
 from mnss_hub import cli
 from mnss_hub.accounts import AccountStore
 from mnss_hub.sso_links import LinkError, LinkStore, normalise_username
+from tests.support.hubproc import accounts_url
 
 ISS = "https://idp.hospital.example"
 
@@ -24,16 +25,16 @@ def test_names_outside_the_account_rules_are_refused(bad):
 
 
 def test_link_and_look_up(tmp_path):
-    links = LinkStore(tmp_path / "accounts.sqlite")
+    links = LinkStore(accounts_url(tmp_path))
     links.link(ISS, "sub-1", "Li.Wei", how="admin")
     assert links.username_for(ISS, "sub-1") == "li.wei"
     assert links.username_for("https://other.example", "sub-1") is None, "a sub means nothing at another issuer"
     assert links.subject_of(ISS, "li.wei") == "sub-1"
-    assert stat.S_IMODE(os.stat(tmp_path / "accounts.sqlite").st_mode) == 0o600
+    assert stat.S_IMODE(os.stat(tmp_path / "people.sqlite").st_mode) == 0o600
 
 
 def test_an_identity_or_an_account_is_linked_once(tmp_path):
-    links = LinkStore(tmp_path / "accounts.sqlite")
+    links = LinkStore(accounts_url(tmp_path))
     links.link(ISS, "sub-1", "li.wei", how="admin")
     with pytest.raises(LinkError, match="already linked to account 'li.wei'"):
         links.link(ISS, "sub-1", "wang.fang", how="admin")
@@ -43,7 +44,7 @@ def test_an_identity_or_an_account_is_linked_once(tmp_path):
 
 
 def test_unlink(tmp_path):
-    links = LinkStore(tmp_path / "accounts.sqlite")
+    links = LinkStore(accounts_url(tmp_path))
     links.link(ISS, "sub-1", "li.wei", how="admin")
     links.unlink(ISS, "sub-1")
     assert links.username_for(ISS, "sub-1") is None
@@ -60,10 +61,10 @@ def test_cli_links_only_existing_accounts(tmp_path, capsys):
     )
     assert cli.main(["--config", str(config), "sso", "link", "li.wei", "--sub", "sub-1"]) == 2
     assert "no account 'li.wei'" in capsys.readouterr().err
-    AccountStore(state / "accounts.sqlite").create("li.wei", "a-long-password")
+    AccountStore(accounts_url(state)).create("li.wei", "a-long-password")
     assert cli.main(["--config", str(config), "sso", "link", "Li.Wei", "--sub", "sub-1"]) == 0
-    assert LinkStore(state / "accounts.sqlite").username_for(ISS, "sub-1") == "li.wei"
+    assert LinkStore(accounts_url(state)).username_for(ISS, "sub-1") == "li.wei"
     assert cli.main(["--config", str(config), "sso", "list"]) == 0
     assert f"li.wei\t{ISS}\tsub-1\tadmin" in capsys.readouterr().out
     assert cli.main(["--config", str(config), "sso", "unlink", "--sub", "sub-1"]) == 0
-    assert LinkStore(state / "accounts.sqlite").all() == []
+    assert LinkStore(accounts_url(state)).all() == []

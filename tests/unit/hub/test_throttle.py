@@ -1,10 +1,11 @@
 """Login throttling: delays grow after the free failures, a lock follows, success forgives."""
 
-import sqlite3
-
 import pytest
+from sqlalchemy import select
 
-from mnss_hub.throttle import Limits, LoginThrottle, ThrottlePolicy, ensure_table
+from mnss_hub.account_tables import engine_for, login_failures
+from mnss_hub.throttle import Limits, LoginThrottle, ThrottlePolicy
+from tests.support.hubproc import accounts_url
 
 
 class Clock:
@@ -17,13 +18,6 @@ class Clock:
 
 @pytest.fixture
 def throttle(tmp_path):
-    path = tmp_path / "t.sqlite"
-
-    def connect():
-        db = sqlite3.connect(path)
-        ensure_table(db)
-        return db
-
     clock = Clock()
     policy = ThrottlePolicy(
         account=Limits(free_failures=2, lock_after=5),
@@ -33,7 +27,7 @@ def throttle(tmp_path):
         lock_seconds=60.0,
         forget_after=600.0,
     )
-    t = LoginThrottle(connect, policy, clock)
+    t = LoginThrottle(engine_for(accounts_url(tmp_path)), policy, clock)
     t.clock_ = clock
     return t
 
@@ -69,7 +63,8 @@ def test_success_forgives_only_its_key(throttle):
     throttle.forgive("account:a")
     throttle.clock_.now += 5
     assert fail(throttle) is None  # counting starts again for the account
-    rows = dict(throttle.connect().execute("SELECT key, failures FROM login_failures").fetchall())
+    with throttle.engine.connect() as conn:
+        rows = dict(conn.execute(select(login_failures.c.key, login_failures.c.failures)).all())
     assert rows == {"account:a": 1, "address:x": 3}
 
 
