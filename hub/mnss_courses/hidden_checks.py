@@ -19,7 +19,9 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import secrets
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -133,22 +135,38 @@ def plan(source: str, wait_dir: str = "") -> Plan:
         if not piece.hidden:
             parts.append(piece.text)
             continue
+        # a hidden block inside the visible part's `with` or `for` is indented: judged the same way
+        text, indent = textwrap.dedent(piece.text), _indent(piece.text)
         try:
-            tree = ast.parse(piece.text)
+            tree = ast.parse(text)
         except SyntaxError:
-            parts.append(piece.text)  # indented or broken: sent as it is, as stock nbgrader does
+            parts.append(piece.text)  # broken: sent as it is, as stock nbgrader does
             continue
+        block = []
         for stmt in tree.body:
             before = len(result.expected)
             rewritten = _Rewrite(result).visit(stmt)
             if len(result.expected) == before:
-                parts.append(ast.get_source_segment(piece.text, stmt) or ast.unparse(stmt))
+                block.append(ast.get_source_segment(text, stmt) or ast.unparse(stmt))
                 continue
             if before == 0:
-                parts.append(REPORTER)
-            parts.append(ast.unparse(ast.fix_missing_locations(rewritten)))
+                block.append(REPORTER)
+            block.append(ast.unparse(ast.fix_missing_locations(rewritten)))
+        parts.append(textwrap.indent("\n".join(block), indent))
     result.box_source = "\n".join(parts)
     return result
+
+
+def forget_waits(checks: Plan) -> None:
+    """Remove the cell's "measured" files from the box's ipc folder (it is small)."""
+    for index in checks.reach:
+        Path(checks.wait_file(index)).unlink(missing_ok=True)
+
+
+def _indent(text: str) -> str:
+    """The whitespace every non-blank line of `text` starts with."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return os.path.commonprefix([line[: len(line) - len(line.lstrip())] for line in lines]) if lines else ""
 
 
 def note_reports(text: str, checks: Plan, measure) -> None:
@@ -171,7 +189,10 @@ def note_reports(text: str, checks: Plan, measure) -> None:
         except (ValueError, TypeError):
             checks.measured.setdefault(index, []).append("the kernel's report is not plain data")
         finally:
-            Path(checks.wait_file(index)).touch()
+            try:
+                Path(checks.wait_file(index)).touch()
+            except OSError:  # the box filled its ipc folder: it waits in vain, the check fails
+                checks.measured.setdefault(index, []).append("unmeasured")
 
 
 def _take_reports(cell: NotebookNode, tag: str) -> dict[int, list[dict]]:

@@ -157,6 +157,8 @@ class SandboxExecute(Execute):
         finally:
             cell.source = original
             self._checks = None
+            if checks is not None:
+                hidden_checks.forget_waits(checks)
         _fail(cell, self._stopped)
         return cell, resources
 

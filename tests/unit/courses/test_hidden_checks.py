@@ -208,3 +208,19 @@ def test_a_report_the_grader_did_not_measure_fails_even_with_the_right_kernel_va
 def test_without_a_box_check_reach_stays_a_statement_that_measures_in_the_kernel():
     plan = hidden_checks.plan(REACH)
     assert plan.reach == {} and "check_reach(net, 'ns1', 'emr1', True)" in plan.box_source
+
+
+def test_checks_in_a_hidden_block_inside_the_visible_with_are_judged_by_the_grader_too(tmp_path):
+    source = (
+        "with grading.live(ward) as net:\n"
+        "    net.expect_reachable('ns1', 'emrweb')\n"
+        "    ### BEGIN HIDDEN TESTS\n"
+        "    check_reach(net, 'guest1', 'db1', False)\n"
+        "    check(len(net.lab.topology.nodes), 7)\n"
+        "    ### END HIDDEN TESTS"
+    )
+    plan = hidden_checks.plan(source, str(tmp_path))
+    assert plan.expected == {0: (False, ""), 1: (7, "")} and plan.reach == {0: ("guest1", "db1")}
+    lines = plan.box_source.splitlines()
+    assert lines[:2] == source.splitlines()[:2] and all(line.startswith("    ") for line in lines[1:])
+    compile(plan.box_source, "cell", "exec")
