@@ -254,6 +254,10 @@ def graded(copies):
         done = grader.generate_feedback(AID)
         assert done["success"], done.get("error") or done.get("log")
         pages = {s: (root / "feedback" / s / AID / f"{AID}.html").read_text("utf-8") for s in ATTACKS}
+        done = grader.generate_feedback(NET_AID)
+        assert done["success"], done.get("error") or done.get("log")
+        for s in NET_SUBMISSIONS:
+            pages[s] = (root / "feedback" / s / NET_AID / f"{NET_AID}.html").read_text("utf-8")
         yield dict(root=root, scores=scores, pages=pages, places=places)
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -297,6 +301,14 @@ def test_faked_measurements_of_a_broken_network_score_zero_for_that_part(graded)
     )
     failed = [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("ename") == "HiddenCheckFailed"]
     assert len(failed) == 1 and "the grader measured 100% of pings lost" in failed[0]["evalue"], failed
+
+
+@pytest.mark.parametrize("student", list(NET_SUBMISSIONS))
+def test_no_feedback_page_shows_the_hidden_network_checks(graded, student):
+    page = graded["pages"][student]
+    assert "part2-tests" in page
+    for secret in ("check_reach(net", "'h3', False", "grading.live(ward)", "mnss-check-", "HIDDEN TESTS"):
+        assert secret not in page, (student, secret)
 
 
 def test_copies_of_the_course_homes_and_git_data_do_not_exist_in_the_box(graded):
