@@ -12,7 +12,9 @@ hidden statements (plain asserts) are sent unchanged, as stock nbgrader does.
 check the grader measures itself: the kernel reports only where its lab is
 (`mnss_kernel.grading.where`) and then waits, with the lab still up, until the grader has pinged
 from a to b inside the box's namespaces (`live_checks`) and left a file in the box's ipc folder.
-True passes when no ping was lost, False when every ping was lost.
+True passes when no ping was lost, False when every ping was lost. `check_recovers(NET, ("x", "y"),
+"a", "b")` is the same check with True, the grader first taking the link x-y down itself (both
+ends); the kernel then puts it back as planned (`mnss_kernel.grading.relink`).
 """
 
 from __future__ import annotations
@@ -60,6 +62,7 @@ class Plan:
     tag: str = ""
     expected: dict[int, tuple[object, str]] = field(default_factory=dict)  # index -> (literal, message)
     reach: dict[int, tuple[str, str]] = field(default_factory=dict)  # index -> (a, b) the grader pings
+    cuts: dict[int, tuple[str, str]] = field(default_factory=dict)  # index -> link the grader cuts first
     wait_dir: str = ""
     measured: dict[int, list[float | str]] = field(default_factory=dict)  # index -> loss % or why not
 
@@ -102,6 +105,21 @@ def _as_reach(stmt: ast.stmt) -> tuple[ast.expr, str, str, bool, str] | None:
     return call.args[0], a, b, expected, str(message)
 
 
+def _as_recovers(stmt: ast.stmt) -> tuple[ast.expr, tuple[str, str], str, str, str] | None:
+    """(NET, (x, y), a, b, message) of `check_recovers(NET, ("x", "y"), "a", "b"[, "message"])`."""
+    call = stmt.value if _call_name(stmt) == "check_recovers" else None
+    if call is None or call.keywords or len(call.args) not in (4, 5):
+        return None
+    try:
+        link, a, b = (ast.literal_eval(arg) for arg in call.args[1:4])
+        message = ast.literal_eval(call.args[4]) if len(call.args) == 5 else ""
+    except ValueError:
+        return None
+    if not (isinstance(link, tuple) and len(link) == 2 and all(isinstance(v, str) for v in (*link, a, b))):
+        return None
+    return call.args[0], link, a, b, str(message)
+
+
 class _Rewrite(ast.NodeTransformer):
     """Replaces each check statement, at any depth, by a report of its value to the grader."""
 
@@ -121,6 +139,15 @@ class _Rewrite(ast.NodeTransformer):
             thunk = f"lambda: __import__('mnss_kernel.grading').grading.where(({ast.unparse(net)}), {b!r})"
             call = f"_mnss_check_report({result.tag!r}, {index}, {thunk}, {result.wait_file(index)!r})"
             return ast.copy_location(ast.parse(call).body[0], node)
+        if result.wait_dir and (found := _as_recovers(node)) is not None:
+            net, link, a, b, message = found
+            result.expected[index] = (True, message)
+            result.reach[index], result.cuts[index] = (a, b), link
+            engine = "__import__('mnss_kernel.grading').grading"
+            thunk = f"lambda: {engine}.where(({ast.unparse(net)}), {b!r})"
+            call = f"_mnss_check_report({result.tag!r}, {index}, {thunk}, {result.wait_file(index)!r})"
+            relink = f"{engine}.relink(({ast.unparse(net)}), {link[0]!r}, {link[1]!r})"  # the cable back in
+            return [ast.copy_location(ast.parse(line).body[0], node) for line in (call, relink)]
         return node
 
 
@@ -184,7 +211,7 @@ def note_reports(text: str, checks: Plan, measure) -> None:
             continue
         try:
             if "value" in report:
-                loss = measure(decode(report["value"]), *checks.reach[index])
+                loss = measure(decode(report["value"]), *checks.reach[index], checks.cuts.get(index))
                 checks.measured.setdefault(index, []).append(loss)
         except (ValueError, TypeError):
             checks.measured.setdefault(index, []).append("the kernel's report is not plain data")

@@ -7,7 +7,8 @@ uid, and each node's network namespace, opened through the holder, must be owned
 user namespace or one below it, so a learner cannot point the grader at another process or at the
 machine's own network. The grader checks that B's address is on B and not on A, then pings from
 A's namespace with the machine's own `fping` (it enters the network namespace only, never the
-box's mounts), so nothing the learner's Python does can change what is measured.
+box's mounts), so nothing the learner's Python does can change what is measured. For
+`check_recovers` the grader also pulls the cable itself first: both ends of the link go down.
 """
 
 from __future__ import annotations
@@ -152,15 +153,55 @@ def addresses(net_fd: int, enter_user: bool) -> set[str]:
     }
 
 
-def reach(box_pid: int, uid: int, enter_user: bool, where: object, a: str, b: str) -> float:
-    """Percentage of pings from `a` to `b` lost, measured by this process in the box's lab.
-    `where` is the kernel's [lab name, address of b]; raises LiveCheckError when it does not hold."""
+def _links(net_fd: int, enter_user: bool) -> list[dict]:
+    done = _inside(net_fd, ["ip", "-j", "link", "show"], enter_user)
+    if done.returncode != 0:
+        raise LiveCheckError(f"cannot read the node's interfaces: {done.stderr.strip()[:200]}")
+    return json.loads(done.stdout or "[]")
+
+
+def cut(holder_pid: int, lab: str, ends: tuple[str, str], enter_user: bool) -> None:
+    """Take the link between the two nodes down at both ends, as a cable pulled: each veth of one
+    whose peer (in another namespace) is a veth of the other pointing back at it."""
+    x, y = ends
+    with ExitStack() as stack:
+        fd_x = open_netns(holder_pid, lab, x)
+        stack.callback(os.close, fd_x)
+        fd_y = open_netns(holder_pid, lab, y)
+        stack.callback(os.close, fd_y)
+        on_x, on_y = _links(fd_x, enter_user), _links(fd_y, enter_user)
+        pairs = [
+            (i["ifname"], j["ifname"])
+            for i in on_x
+            for j in on_y
+            if "link_netnsid" in i
+            and "link_netnsid" in j
+            and i.get("link_index") == j["ifindex"]
+            and j.get("link_index") == i["ifindex"]
+        ]
+        if not pairs:
+            raise LiveCheckError(f"no link between {x} and {y}")
+        for fd, names in ((fd_x, [p[0] for p in pairs]), (fd_y, [p[1] for p in pairs])):
+            for name in names:
+                done = _inside(fd, ["ip", "link", "set", "dev", name, "down"], enter_user)
+                if done.returncode != 0:
+                    raise LiveCheckError(f"cannot take {name} down: {done.stderr.strip()[:200]}")
+
+
+def reach(
+    box_pid: int, uid: int, enter_user: bool, where: object, a: str, b: str, cut_first: tuple[str, str] | None = None
+) -> float:
+    """Percentage of pings from `a` to `b` lost, measured by this process in the box's lab (after
+    cutting the link `cut_first`, if given). `where` is the kernel's [lab name, address of b];
+    raises LiveCheckError when it does not hold."""
     if not (
         isinstance(where, list) and len(where) == 2 and all(isinstance(w, str) for w in where)
     ) or not LAB_NAME.fullmatch(where[0]):
         raise LiveCheckError("the kernel did not say where its lab is")
     lab, address = where
     holder_pid = find_holder(box_pid, uid, lab)
+    if cut_first:
+        cut(holder_pid, lab, cut_first, enter_user)
     with ExitStack() as stack:
         fd_a = open_netns(holder_pid, lab, a)
         stack.callback(os.close, fd_a)

@@ -113,13 +113,13 @@ class SandboxExecute(Execute):
             hidden_checks.note_reports(msg["content"].get("text", ""), checks, self._measure)
         return super().process_message(msg, cell, cell_index)
 
-    def _measure(self, where, a: str, b: str) -> float | str:
+    def _measure(self, where, a: str, b: str, cut: tuple[str, str] | None = None) -> float | str:
         """Loss % from a to b, measured by this process in the box's lab, or "unmeasured"."""
         box_pid = self.km.provisioner.pid if self.km and self.km.provisioner else None
         if box_pid is None:
             return "the box's kernel is not running"
         try:
-            return live_checks.reach(box_pid, self._box.uid, self._box.rootless, where, a, b)
+            return live_checks.reach(box_pid, self._box.uid, self._box.rootless, where, a, b, cut)
         except live_checks.LiveCheckError as err:
             self.log.warning("network check %s -> %s not measured: %s", a, b, err)
             return "unmeasured"  # the details name hidden nodes: the log has them, not the feedback

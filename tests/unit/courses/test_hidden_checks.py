@@ -149,7 +149,7 @@ def _reach_ran(plan, losses, reported=(0, 1)):
     """The kernel's reports as they arrive (each measured by `losses` then), then the whole cell."""
     asked = []
 
-    def measure(where, a, b):
+    def measure(where, a, b, cut):
         asked.append((where, a, b))
         return losses[(a, b)]
 
@@ -224,3 +224,17 @@ def test_checks_in_a_hidden_block_inside_the_visible_with_are_judged_by_the_grad
     lines = plan.box_source.splitlines()
     assert lines[:2] == source.splitlines()[:2] and all(line.startswith("    ") for line in lines[1:])
     compile(plan.box_source, "cell", "exec")
+
+
+def test_a_recovery_check_has_the_grader_cut_the_link_and_the_kernel_put_it_back(tmp_path):
+    source = (
+        "### BEGIN HIDDEN TESTS\nwith grading.live(c) as net:\n    check_recovers(net, ('ra', 'rb'), 'wsa', 'wsb')\n"
+    )
+    plan = hidden_checks.plan(source + "### END HIDDEN TESTS", str(tmp_path))
+    assert plan.expected == {0: (True, "")} and plan.reach == {0: ("wsa", "wsb")} and plan.cuts == {0: ("ra", "rb")}
+    sent = plan.box_source.replace(hidden_checks.REPORTER, "")
+    assert "check_recovers" not in sent and ".relink(net, 'ra', 'rb')" in sent.splitlines()[-1]
+    asked = []
+    text = plan.tag + json.dumps({"i": 0, "value": checks.encode(WHERE)}) + "\n"
+    hidden_checks.note_reports(text, plan, lambda *args: asked.append(args) or 0.0)
+    assert asked == [(WHERE, "wsa", "wsb", ("ra", "rb"))]
