@@ -169,7 +169,7 @@ def plan(source: str, wait_dir: str = "") -> Plan:
         except SyntaxError:
             parts.append(piece.text)  # broken: sent as it is, as stock nbgrader does
             continue
-        block = []
+        block, first = [], len(result.expected)
         for stmt in tree.body:
             before = len(result.expected)
             rewritten = _Rewrite(result).visit(stmt)
@@ -179,7 +179,8 @@ def plan(source: str, wait_dir: str = "") -> Plan:
             if before == 0:
                 block.append(REPORTER)
             block.append(ast.unparse(ast.fix_missing_locations(rewritten)))
-        parts.append(textwrap.indent("\n".join(block), indent))
+        # a block without checks is sent exactly as written, as stock nbgrader does
+        parts.append(textwrap.indent("\n".join(block), indent) if len(result.expected) > first else piece.text)
     result.box_source = "\n".join(parts)
     return result
 
