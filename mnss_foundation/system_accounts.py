@@ -36,6 +36,10 @@ while [ "$1" = --hide ]; do
   [ ! -d "$2" ] || mount -t tmpfs -o ro,mode=0,size=4k,nosuid,nodev,noexec mnss-hidden "$2"
   shift 2
 done
+while [ "$1" = --cap ]; do
+  mount -t tmpfs -o "mode=700,size=$3m,uid=$4,gid=$5,nosuid,nodev" mnss-capped "$2"
+  shift 5
+done
 shift
 cd "$view"
 exec "$@"
@@ -108,11 +112,20 @@ def drop_to(account: pwd.struct_passwd) -> list[str]:
     ]
 
 
-def in_own_mounts(real: Path, view: Path, command: Sequence[str], hide: Sequence[str] = ()) -> list[str]:
+def in_own_mounts(
+    real: Path,
+    view: Path,
+    command: Sequence[str],
+    hide: Sequence[str] = (),
+    capped: Sequence[tuple[Path, int, int, int]] = (),
+) -> list[str]:
     """argv that runs `command` (as root, so it starts with `drop_to`) in a private mount namespace
-    where `real` is bound at `view` (whose parent gets a tmpfs of its own) and each folder of `hide`
-    is covered by an empty, unreadable tmpfs; the command starts in `view`."""
+    where `real` is bound at `view` (whose parent gets a tmpfs of its own), each folder of `hide`
+    is covered by an empty, unreadable tmpfs and each (folder, MiB, uid, gid) of `capped` by an
+    empty tmpfs of that size owned by that account (scratch space it cannot grow beyond); the
+    command starts in `view`."""
     hidden = [arg for folder in hide for arg in ("--hide", str(folder))]
+    hidden += [arg for folder, mb, uid, gid in capped for arg in ("--cap", str(folder), str(mb), str(uid), str(gid))]
     return [
         "unshare",
         "--mount",

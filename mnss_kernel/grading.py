@@ -9,6 +9,13 @@ model fails with the model's own error text rather than a traceback.
     with grading.live(ward) as net:
         net.expect_reachable("ns1", "emr1")
         net.expect_isolated("guest1", "pacs1")
+
+In a hidden test, `check_reach(net, "ns1", "emr1", True)` is the form the sandboxed grader
+measures itself: the kernel only says where the lab is (`where`), and the grader pings from its
+own process inside the lab's namespaces, so no patched method in the kernel can change the
+result. Run anywhere else (the instructor's lab, stock nbgrader) it measures here, like
+`expect_reachable` / `expect_isolated`. `check_recovers(net, ("ra", "rdc"), "wsa", "emr1")` is
+the grader-measured form of `expect_recovers` with the link taken down.
 """
 
 from __future__ import annotations
@@ -85,6 +92,41 @@ class LiveNetwork:
             assert loss == 0, f"after {fault.describe()} {a} no longer reaches {b} ({loss:g}% lost)"
         finally:
             fault.repair(self.lab)
+
+
+def where(net, node: str) -> list[str]:
+    """[lab name, address of `node`]: what a grader outside the kernel needs to find the lab's
+    namespaces and measure them itself (it checks both against what it finds there)."""
+    lab = net.lab if isinstance(net, LiveNetwork) else net
+    assert node in lab.topology.names(), f"your topology has no node named '{node}'"
+    assert lab.held, "the lab does not run in namespaces of its own holder, so no grader can measure it"
+    return [f"{lab.owner}-{lab.lab_id}", lab.address(node)]
+
+
+def check_reach(net, a: str, b: str, expected: bool, message: str = "") -> None:
+    """`a` reaches `b` (expected True: no ping lost) or not at all (False: every ping lost)."""
+    live_net = net if isinstance(net, LiveNetwork) else LiveNetwork(net)
+    try:
+        (live_net.expect_reachable if expected else live_net.expect_isolated)(a, b)
+    except AssertionError as err:
+        raise AssertionError(message or str(err)) from None
+
+
+def check_recovers(net, link: tuple[str, str], a: str, b: str, message: str = "") -> None:
+    """With the link x-y down, `a` still reaches `b` (redundancy works); the link comes back."""
+    live_net = net if isinstance(net, LiveNetwork) else LiveNetwork(net)
+    try:
+        live_net.expect_recovers(fault_kinds.LinkDown(*link), a, b)
+    except AssertionError as err:
+        raise AssertionError(message or str(err)) from None
+
+
+def relink(net, x: str, y: str) -> None:
+    """The link x-y as planned again (up, its nodes' routes back), after a grader outside the
+    kernel took it down at both ends for `check_recovers`."""
+    lab = net.lab if isinstance(net, LiveNetwork) else net
+    index = lab.topology.links.index(lab.topology.link(*sorted((x, y))))
+    lab._set_admin(lab.plan.interfaces_of_link(index))
 
 
 @contextmanager

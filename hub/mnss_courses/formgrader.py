@@ -173,8 +173,11 @@ def launch_as_account(course: str, root: Path, catalog: str | None) -> None:
         "JUPYTER_RUNTIME_DIR": str(paths["home"] / "runtime"),
         ROOT_ENV: str(root.resolve()),
     }
+    # the rootless boxes (one at a time) are staged on a tmpfs of the service's own: a submission
+    # that fills its stage (ipc/ is writable) fills that, not the machine's disk
+    boxes = (paths["boxes"], sandbox.STAGE_MB, account.pw_uid, account.pw_gid)
     argv = system_accounts.in_own_mounts(
-        root.resolve(), view, [*system_accounts.drop_to(account), *singleuser_command()]
+        root.resolve(), view, [*system_accounts.drop_to(account), *singleuser_command()], capped=[boxes]
     )
     os.execvpe("unshare", argv, env)
 

@@ -7,14 +7,25 @@ the grader. After the cell has run, the grader takes those lines out of the outp
 values and compares them with the literals; a check whose value is wrong, missing, reported more
 than once or not plain data fails the cell (an error output, which nbgrader scores 0). Other
 hidden statements (plain asserts) are sent unchanged, as stock nbgrader does.
+
+`check_reach(NET, "a", "b", True|False)` (also inside `with`, `for` and `if` blocks) is a network
+check the grader measures itself: the kernel reports only where its lab is
+(`mnss_kernel.grading.where`) and then waits, with the lab still up, until the grader has pinged
+from a to b inside the box's namespaces (`live_checks`) and left a file in the box's ipc folder.
+True passes when no ping was lost, False when every ping was lost. `check_recovers(NET, ("x", "y"),
+"a", "b")` is the same check with True, the grader first taking the link x-y down itself (both
+ends); the kernel then puts it back as planned (`mnss_kernel.grading.relink`).
 """
 
 from __future__ import annotations
 
 import ast
 import json
+import os
 import secrets
+import textwrap
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from nbformat.notebooknode import NotebookNode
 
@@ -22,20 +33,25 @@ from mnss_kernel.checks import decode, same
 
 from .hidden_tests import pieces
 
-REPORTER = """def _mnss_check_report(tag, index, thunk):
-    import json
+REPORTER = """def _mnss_check_report(tag, index, thunk, wait=None):
+    import json, os, time
     from mnss_kernel.checks import encode
     try:
         line = {"i": index, "value": encode(thunk())}
     except Exception as err:
         line = {"i": index, "error": type(err).__name__}
-    print(tag + json.dumps(line), flush=True)"""
+    print(tag + json.dumps(line), flush=True)
+    end = time.monotonic() + 120
+    while wait and "value" in line and not os.path.exists(wait) and time.monotonic() < end:
+        time.sleep(0.02)"""
 REASONS = {
     "missing": "it gave no result",
     "twice": "it reported more than one result",
     "wrong": "the value is not the expected one",
     "NotPlainData": "the value is not plain data (None, bool, int, float, str, list, tuple, dict)",
+    "unmeasured": "the grader could not measure the network",
 }
+CHECKS = ("check", "check_reach")
 
 
 @dataclass
@@ -45,15 +61,26 @@ class Plan:
     box_source: str
     tag: str = ""
     expected: dict[int, tuple[object, str]] = field(default_factory=dict)  # index -> (literal, message)
+    reach: dict[int, tuple[str, str]] = field(default_factory=dict)  # index -> (a, b) the grader pings
+    cuts: dict[int, tuple[str, str]] = field(default_factory=dict)  # index -> link the grader cuts first
+    wait_dir: str = ""
+    measured: dict[int, list[float | str]] = field(default_factory=dict)  # index -> loss % or why not
+
+    def wait_file(self, index: int) -> str:
+        return f"{self.wait_dir}/{self.tag.rstrip(':')}-{index}.measured"
+
+
+def _call_name(stmt: ast.stmt) -> str:
+    if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
+        return ""
+    func = stmt.value.func
+    return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
 
 
 def _as_check(stmt: ast.stmt) -> tuple[ast.expr, object, str] | None:
     """(EXPR, literal, message) of a `check(EXPR, LITERAL[, "message"])` statement, else None."""
-    if not (isinstance(stmt, ast.Expr) and isinstance(stmt.value, ast.Call)):
-        return None
-    call = stmt.value
-    name = call.func.id if isinstance(call.func, ast.Name) else getattr(call.func, "attr", "")
-    if name != "check" or call.keywords or len(call.args) not in (2, 3):
+    call = stmt.value if _call_name(stmt) == "check" else None
+    if call is None or call.keywords or len(call.args) not in (2, 3):
         return None
     try:
         expected = ast.literal_eval(call.args[1])
@@ -63,33 +90,137 @@ def _as_check(stmt: ast.stmt) -> tuple[ast.expr, object, str] | None:
     return call.args[0], expected, str(message)
 
 
-def plan(source: str) -> Plan:
-    """The cell as the kernel gets it: checks in hidden blocks replaced by value reports."""
+def _as_reach(stmt: ast.stmt) -> tuple[ast.expr, str, str, bool, str] | None:
+    """(NET, a, b, expected, message) of `check_reach(NET, "a", "b", True|False[, "message"])`."""
+    call = stmt.value if _call_name(stmt) == "check_reach" else None
+    if call is None or call.keywords or len(call.args) not in (4, 5):
+        return None
+    try:
+        a, b, expected = (ast.literal_eval(arg) for arg in call.args[1:4])
+        message = ast.literal_eval(call.args[4]) if len(call.args) == 5 else ""
+    except ValueError:
+        return None
+    if not (isinstance(a, str) and isinstance(b, str) and type(expected) is bool):
+        return None
+    return call.args[0], a, b, expected, str(message)
+
+
+def _as_recovers(stmt: ast.stmt) -> tuple[ast.expr, tuple[str, str], str, str, str] | None:
+    """(NET, (x, y), a, b, message) of `check_recovers(NET, ("x", "y"), "a", "b"[, "message"])`."""
+    call = stmt.value if _call_name(stmt) == "check_recovers" else None
+    if call is None or call.keywords or len(call.args) not in (4, 5):
+        return None
+    try:
+        link, a, b = (ast.literal_eval(arg) for arg in call.args[1:4])
+        message = ast.literal_eval(call.args[4]) if len(call.args) == 5 else ""
+    except ValueError:
+        return None
+    if not (isinstance(link, tuple) and len(link) == 2 and all(isinstance(v, str) for v in (*link, a, b))):
+        return None
+    return call.args[0], link, a, b, str(message)
+
+
+class _Rewrite(ast.NodeTransformer):
+    """Replaces each check statement, at any depth, by a report of its value to the grader."""
+
+    def __init__(self, result: Plan):
+        self.result = result
+
+    def visit_Expr(self, node: ast.Expr):
+        result, index = self.result, len(self.result.expected)
+        if (found := _as_check(node)) is not None:
+            expr, expected, message = found
+            result.expected[index] = (expected, message)
+            return ast.parse(f"_mnss_check_report({result.tag!r}, {index}, lambda: ({ast.unparse(expr)}))").body[0]
+        if result.wait_dir and (found := _as_reach(node)) is not None:
+            net, a, b, expected, message = found
+            result.expected[index] = (expected, message)
+            result.reach[index] = (a, b)
+            thunk = f"lambda: __import__('mnss_kernel.grading').grading.where(({ast.unparse(net)}), {b!r})"
+            call = f"_mnss_check_report({result.tag!r}, {index}, {thunk}, {result.wait_file(index)!r})"
+            return ast.copy_location(ast.parse(call).body[0], node)
+        if result.wait_dir and (found := _as_recovers(node)) is not None:
+            net, link, a, b, message = found
+            result.expected[index] = (True, message)
+            result.reach[index], result.cuts[index] = (a, b), link
+            engine = "__import__('mnss_kernel.grading').grading"
+            thunk = f"lambda: {engine}.where(({ast.unparse(net)}), {b!r})"
+            call = f"_mnss_check_report({result.tag!r}, {index}, {thunk}, {result.wait_file(index)!r})"
+            relink = f"{engine}.relink(({ast.unparse(net)}), {link[0]!r}, {link[1]!r})"  # the cable back in
+            return [ast.copy_location(ast.parse(line).body[0], node) for line in (call, relink)]
+        return node
+
+
+def plan(source: str, wait_dir: str = "") -> Plan:
+    """The cell as the kernel gets it: checks in hidden blocks replaced by value reports.
+    `wait_dir`: the box's ipc folder, where the grader tells the kernel a network check is
+    measured (without one, `check_reach` stays a plain statement that measures in the kernel)."""
     tag = f"mnss-check-{secrets.token_hex(16)}:"
-    result = Plan("", tag)
+    result = Plan("", tag, wait_dir=wait_dir)
     parts = []
     for piece in pieces(source):
         if not piece.hidden:
             parts.append(piece.text)
             continue
+        # a hidden block inside the visible part's `with` or `for` is indented: judged the same way
+        text, indent = textwrap.dedent(piece.text), _indent(piece.text)
         try:
-            tree = ast.parse(piece.text)
+            tree = ast.parse(text)
         except SyntaxError:
-            parts.append(piece.text)  # indented or broken: sent as it is, as stock nbgrader does
+            parts.append(piece.text)  # broken: sent as it is, as stock nbgrader does
             continue
+        block, first = [], len(result.expected)
         for stmt in tree.body:
-            found = _as_check(stmt)
-            if found is None:
-                parts.append(ast.get_source_segment(piece.text, stmt) or ast.unparse(stmt))
+            before = len(result.expected)
+            rewritten = _Rewrite(result).visit(stmt)
+            if len(result.expected) == before:
+                block.append(ast.get_source_segment(text, stmt) or ast.unparse(stmt))
                 continue
-            expr, expected, message = found
-            index = len(result.expected)
-            if index == 0:
-                parts.append(REPORTER)
-            result.expected[index] = (expected, message)
-            parts.append(f"_mnss_check_report({tag!r}, {index}, lambda: ({ast.unparse(expr)}))")
+            if before == 0:
+                block.append(REPORTER)
+            block.append(ast.unparse(ast.fix_missing_locations(rewritten)))
+        # a block without checks is sent exactly as written, as stock nbgrader does
+        parts.append(textwrap.indent("\n".join(block), indent) if len(result.expected) > first else piece.text)
     result.box_source = "\n".join(parts)
     return result
+
+
+def forget_waits(checks: Plan) -> None:
+    """Remove the cell's "measured" files from the box's ipc folder (it is small)."""
+    for index in checks.reach:
+        Path(checks.wait_file(index)).unlink(missing_ok=True)
+
+
+def _indent(text: str) -> str:
+    """The whitespace every non-blank line of `text` starts with."""
+    lines = [line for line in text.splitlines() if line.strip()]
+    return os.path.commonprefix([line[: len(line) - len(line.lstrip())] for line in lines]) if lines else ""
+
+
+def note_reports(text: str, checks: Plan, measure) -> None:
+    """For each network check reported in this piece of output (as it arrives, the kernel waiting),
+    `measure(where, a, b)` the loss from the trusted side, keep it, and let the kernel go on."""
+    for line in text.splitlines():
+        if not line.startswith(checks.tag):
+            continue
+        try:
+            report = json.loads(line[len(checks.tag) :])
+            index = int(report["i"])
+        except (ValueError, KeyError, TypeError):
+            continue
+        if index not in checks.reach:
+            continue
+        try:
+            if "value" in report:
+                loss = measure(decode(report["value"]), *checks.reach[index], checks.cuts.get(index))
+                checks.measured.setdefault(index, []).append(loss)
+        except (ValueError, TypeError):
+            checks.measured.setdefault(index, []).append("the kernel's report is not plain data")
+        finally:
+            try:
+                Path(checks.wait_file(index)).touch()
+            except OSError:  # the box filled its ipc folder: it waits in vain, the check fails
+                checks.measured.setdefault(index, []).append("unmeasured")
 
 
 def _take_reports(cell: NotebookNode, tag: str) -> dict[int, list[dict]]:
@@ -114,8 +245,8 @@ def _take_reports(cell: NotebookNode, tag: str) -> dict[int, list[dict]]:
     return reports
 
 
-def _verdict(reports: list[dict], expected: object) -> str:
-    """ "" when the check passed, else the key of its reason."""
+def _verdict(reports: list[dict], expected: object, measured: list | None = None) -> str:
+    """ "" when the check passed, else the key of its reason (or, for a network check, the reason)."""
     if not reports:
         return "missing"
     if len(reports) > 1:
@@ -127,7 +258,14 @@ def _verdict(reports: list[dict], expected: object) -> str:
         value = decode(report.get("value"))
     except (ValueError, TypeError):
         return "NotPlainData"
-    return "" if same(value, expected) else "wrong"
+    if measured is None:
+        return "" if same(value, expected) else "wrong"
+    if len(measured) != 1:
+        return "unmeasured" if not measured else "twice"
+    loss = measured[0]
+    if isinstance(loss, str):
+        return loss
+    return "" if loss == (0.0 if expected else 100.0) else f"the grader measured {loss:g}% of pings lost"
 
 
 def settle(cell: NotebookNode, checks: Plan) -> list[str]:
@@ -137,9 +275,10 @@ def settle(cell: NotebookNode, checks: Plan) -> list[str]:
     reports = _take_reports(cell, checks.tag)
     failures = []
     for index, (expected, message) in checks.expected.items():
-        reason = _verdict(reports.get(index, []), expected)
+        measured = checks.measured.get(index, []) if index in checks.reach else None
+        reason = _verdict(reports.get(index, []), expected, measured)
         if reason:
-            why = REASONS.get(reason, f"it raised {reason}")
+            why = REASONS.get(reason, reason if " " in reason else f"it raised {reason}")
             failures.append(f"hidden check {index + 1} of {len(checks.expected)} failed: {message or why}")
     if failures:
         cell.outputs.append(

@@ -42,6 +42,7 @@ import functools
 import os
 import secrets
 import shutil
+import subprocess
 import sys
 import tempfile
 from dataclasses import dataclass
@@ -109,6 +110,15 @@ class Limits:
     cpu_seconds: int = 900
     file_mb: int = 256  # largest file the box may write
     work_mb: int = 512  # size of the tmpfs working directory
+
+
+# ipc/ is the one folder of a stage the box may write (the kernel binds its sockets there): a tmpfs
+# this small, so a submission that fills it fills nothing of the machine. Sockets take no space;
+# the grader leaves a few empty files there while it measures network checks.
+IPC_KB, IPC_INODES = 256, 256
+# A rootless grader cannot mount: its whole stage root is a tmpfs of this size instead, which the
+# formgrader's launcher (root) mounts in the service's own mount namespace.
+STAGE_MB = Limits.work_mb + 64
 
 
 # Runs as root of the outer user namespace, in its private mount namespace; $1 = stage dir,
@@ -272,9 +282,22 @@ class Box:
             (self.stage / sub).mkdir(mode=0o700)
         box_view.write_accounts(self.stage / "etc")
         self.given: list[str] = []
+        self.ipc_capped = False
         if not self.rootless:
             for path in (self.stage, self.stage / "work", self.stage / "ipc"):
                 os.chown(path, self.uid, self.uid)
+            self._cap_ipc()
+
+    def _cap_ipc(self) -> None:
+        """Mount the small tmpfs (IPC_KB, IPC_INODES) on ipc/, owned by the box's uid."""
+        options = f"size={IPC_KB}k,nr_inodes={IPC_INODES},mode=0700,uid={self.uid},gid={self.uid},nosuid,nodev,noexec"
+        done = subprocess.run(
+            ["mount", "-t", "tmpfs", "-o", options, "mnss-ipc", str(self.stage / "ipc")], capture_output=True, text=True
+        )
+        if done.returncode != 0:
+            self.remove()
+            raise SandboxError(f"cannot mount the box's size-capped ipc folder: {done.stderr.strip()[:300]}")
+        self.ipc_capped = True
 
     @staticmethod
     def _transient_stage(root: Path) -> tuple[int, Path]:
@@ -397,4 +420,7 @@ class Box:
         }
 
     def remove(self) -> None:
+        if self.ipc_capped:
+            subprocess.run(["umount", "--lazy", str(self.stage / "ipc")], capture_output=True)
+            self.ipc_capped = False
         shutil.rmtree(self.stage, ignore_errors=True)

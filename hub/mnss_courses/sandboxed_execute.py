@@ -24,7 +24,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
 from traitlets import Any, Integer, List, Unicode
 
-from . import feedback, hidden_checks, hidden_tests
+from . import feedback, hidden_checks, hidden_tests, live_checks
 from .sandbox import Box, Limits
 
 
@@ -106,6 +106,24 @@ class SandboxExecute(Execute):
             self.timeout = self._cell_timeout
             self._box.remove()
 
+    def process_message(self, msg, cell, cell_index):
+        """Measure each network check as its report arrives, while the learner's lab is up."""
+        checks = getattr(self, "_checks", None)
+        if checks is not None and checks.reach and msg.get("msg_type") == "stream":
+            hidden_checks.note_reports(msg["content"].get("text", ""), checks, self._measure)
+        return super().process_message(msg, cell, cell_index)
+
+    def _measure(self, where, a: str, b: str, cut: tuple[str, str] | None = None) -> float | str:
+        """Loss % from a to b, measured by this process in the box's lab, or "unmeasured"."""
+        box_pid = self.km.provisioner.pid if self.km and self.km.provisioner else None
+        if box_pid is None:
+            return "the box's kernel is not running"
+        try:
+            return live_checks.reach(box_pid, self._box.uid, self._box.rootless, where, a, b, cut)
+        except live_checks.LiveCheckError as err:
+            self.log.warning("network check %s -> %s not measured: %s", a, b, err)
+            return "unmeasured"  # the details name hidden nodes: the log has them, not the feedback
+
     def preprocess_cell(self, cell, resources, index):
         if cell.cell_type != "code" or not cell.source.strip():
             return super().preprocess_cell(cell, resources, index)
@@ -119,8 +137,9 @@ class SandboxExecute(Execute):
         if self._cell_timeout is not None:
             self.timeout = max(1, int(min(self._cell_timeout, remaining)))
         judged_here = hidden_tests.is_test(cell) and hidden_tests.has_hidden(cell)
-        checks = hidden_checks.plan(cell.source) if judged_here else None
+        checks = hidden_checks.plan(cell.source, str(self._box.stage / "ipc")) if judged_here else None
         original = cell.source
+        self._checks = checks
         try:
             if checks is not None:
                 cell.source = checks.box_source  # the expected values stay here
@@ -137,6 +156,9 @@ class SandboxExecute(Execute):
             return cell, resources
         finally:
             cell.source = original
+            self._checks = None
+            if checks is not None:
+                hidden_checks.forget_waits(checks)
         _fail(cell, self._stopped)
         return cell, resources
 

@@ -122,8 +122,16 @@ def holders() -> dict[str, int]:
                 argv = f.read().split(b"\0")
         except OSError:
             continue
-        # PID 1 of the lab is `sh -c <script> mnss-holder:<name>` (the unshare and the outer shell
-        # carry the mark too, but further along their argv)
-        if len(argv) >= 4 and argv[2] == commands.HOLDER_PID1.encode() and argv[3].startswith(MARK.encode() + b":"):
-            found[argv[3].decode().split(":", 1)[1]] = int(entry.name)
+        name = named(argv)
+        if name is not None:
+            found[name] = int(entry.name)
     return found
+
+
+def named(argv: list[bytes]) -> str | None:
+    """The lab name if `argv` (a /proc cmdline split at NULs) is a holder's PID 1, else None. PID 1
+    of the lab is `sh -c <script> mnss-holder:<name>` (the unshare and the outer shell carry the
+    mark too, but further along their argv)."""
+    if len(argv) >= 4 and argv[2] == commands.HOLDER_PID1.encode() and argv[3].startswith(MARK.encode() + b":"):
+        return argv[3].decode(errors="replace").split(":", 1)[1]
+    return None

@@ -13,12 +13,13 @@ import json
 import os
 import pwd
 import shutil
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import requests
 
-from mnss_courses import formgrader
+from mnss_courses import formgrader, sandbox
 from mnss_foundation import system_accounts
 from tests.support import formgrader as checks
 from tests.support.hubproc import ROOT, course_site, create_accounts, logged_in, running_hub
@@ -99,6 +100,18 @@ def test_autograde_in_the_formgrader_is_sandboxed_and_scores(hub, course, aid):
     submission = checks.ask(base, teach, "GET", f"formgrader/api/submission/{aid}/alice").json()
     assert submission["code_score"] == submission["max_code_score"] > 0, json.dumps(submission)[:500]
     assert list((formgrader.WORKSPACES / account.pw_name / "boxes").iterdir()) == []
+
+
+def test_the_formgraders_boxes_are_staged_on_a_capped_tmpfs(hub):
+    """A rootless box may write its stage's ipc folder: the whole stage root is a tmpfs of
+    sandbox.STAGE_MB in the server's mount namespace, so it cannot fill the machine's disk."""
+    account = pwd.getpwnam(formgrader.account_name(COURSE))
+    boxes = str(formgrader.WORKSPACES / account.pw_name / "boxes")
+    mounts = Path(f"/proc/{checks.server_pid(hub.root)}/mounts").read_text().splitlines()
+    found = [line.split() for line in mounts if line.split()[1] == boxes]
+    assert len(found) == 1 and found[0][2] == "tmpfs", found
+    assert f"size={sandbox.STAGE_MB << 10}k" in found[0][3] and f"uid={account.pw_uid}" in found[0][3], found
+    assert boxes not in Path("/proc/self/mounts").read_text()  # not on the host
 
 
 def test_a_whole_grading_round_from_the_formgrader(hub):

@@ -8,6 +8,11 @@ grader fails closed. These attacks aim at part 2 only, so part 3 shows that hone
 The hidden tests use `check(EXPR, EXPECTED)`: the expected values never enter the learner's kernel
 and are compared by the trusted grader.
 
+A second assignment has a live-network part measured with `check_reach`: one submission builds a
+broken network and patches every measuring function in its kernel to report perfect pings. The
+grader measures the learner's live network itself, so that part scores 0 and the honest parts keep
+their marks.
+
 One submission looks for the hidden tests on the machine instead: in a copy of the course placed
 outside every folder the grader knows of, in a learner's home folder and in the repository's git
 data, all readable by anyone. The box is built from an allow-list, so none of them exist in it.
@@ -138,6 +143,56 @@ def _notebook(path: Path, part2: str) -> None:
     )
 
 
+NET_AID, END = "net", "### END HIDDEN TESTS"
+WARD = (
+    "ward = {'name': 'ward', 'nodes': [{'name': n, 'kind': 'host'} for n in ('h1', 'h2', 'h3')]\n"
+    "        + [{'name': 's1', 'kind': 'switch'}, {'name': 's2', 'kind': 'switch'}],\n"
+    "        'links': [{'a': 'h1', 'b': 's1'}, {'a': 'h2', 'b': 'SWITCH'}, {'a': 'h3', 'b': 's2'}]}\n"
+)
+NET_SUBMISSIONS = {
+    "net-honest": WARD.replace("SWITCH", "s1"),
+    "net-faked-measurements": (  # h2 is cut off from h1, and every measurement in the kernel says it is not
+        WARD.replace("SWITCH", "s2") + "import pandas as pd\n"
+        "from mnss_kernel import grading, measure\n"
+        "def perfect(lab, src, dst, count=3, timeout=1):\n"
+        "    return pd.Series({'src': src, 'dst': dst, 'dst_ip': lab.address(dst), 'sent': count,\n"
+        "                      'received': count, 'loss_pct': 0.0, 'rtt_avg_ms': 0.05})\n"
+        "measure.ping = perfect\n"
+        "grading.LiveNetwork.loss = lambda self, a, b, count=3: 0.0 if b == 'h2' else 100.0\n"
+        "grading.LiveNetwork.expect_reachable = lambda self, a, b: None\n"
+        "grading.check_reach = lambda *a, **k: None\n"
+        "import builtins\nbuiltins.check_reach = grading.check_reach\n"
+    ),
+}
+
+
+def _network_notebook(path: Path, ward: str) -> None:
+    (
+        AssignmentNotebook()
+        .answer("part1", "def part1():\n    ### BEGIN SOLUTION\n    return 1\n    ### END SOLUTION")
+        .tests(
+            "part1-tests",
+            1,
+            "from mnss_kernel.checks import check\n"
+            "### BEGIN HIDDEN TESTS\ncheck(part1() * 3217, 3217)\n### END HIDDEN TESTS",
+        )
+        .answer("part2", ward)
+        .tests(
+            "part2-tests",
+            2,
+            "from mnss_kernel import grading\nfrom mnss_kernel.grading import check_reach\n"
+            "### BEGIN HIDDEN TESTS\nwith grading.live(ward) as net:\n"
+            "    check_reach(net, 'h1', 'h2', True)\n    check_reach(net, 'h1', 'h3', False)\n"
+            "### END HIDDEN TESTS",
+        )
+        .answer("part3", "def shout(s):\n    ### BEGIN SOLUTION\n    return s.upper()\n    ### END SOLUTION")
+        .tests(
+            "part3-tests", 1, "### BEGIN HIDDEN TESTS\ncheck(shout('ward-round'), 'WARD-ROUND')\n### END HIDDEN TESTS"
+        )
+        .save(path)
+    )
+
+
 def _git_folders() -> list[str]:
     """The repository's git data: the worktree's own folder and the shared one (or the one .git)."""
     repo = Path(__file__).resolve().parents[2]
@@ -175,13 +230,22 @@ def graded(copies):
     try:
         source = root / "source" / AID / f"{AID}.ipynb"
         _notebook(source, DOUBLE)
+        _network_notebook(
+            root / "source" / NET_AID / f"{NET_AID}.ipynb",
+            "### BEGIN SOLUTION\n" + WARD.replace("SWITCH", "s1") + "### END SOLUTION",
+        )
         catalog, homes = copies
         _world_readable_copy(source, catalog / COURSE / "source" / AID / f"{AID}.ipynb")
         _world_readable_copy(source, homes / "alice" / COURSE / AID / f"{AID}.ipynb")
         places = [str(catalog), str(homes / "alice"), *_git_folders()]
         grader = api(root, COURSE, cell_timeout=30, processes=64, notebook_timeout=120)
         generate(grader, AID)
+        generate(grader, NET_AID)
         scores = {}
+        for student, ward in NET_SUBMISSIONS.items():
+            _network_notebook(root / "submitted" / student / NET_AID / f"{NET_AID}.ipynb", ward)
+            autograde(grader, NET_AID, student)
+            scores[student] = part_scores(grader, NET_AID, student)
         for student, part2 in ATTACKS.items():
             part2 = part2.replace("PLACES", repr(places))
             _notebook(root / "submitted" / student / AID / f"{AID}.ipynb", part2)
@@ -190,13 +254,17 @@ def graded(copies):
         done = grader.generate_feedback(AID)
         assert done["success"], done.get("error") or done.get("log")
         pages = {s: (root / "feedback" / s / AID / f"{AID}.html").read_text("utf-8") for s in ATTACKS}
+        done = grader.generate_feedback(NET_AID)
+        assert done["success"], done.get("error") or done.get("log")
+        for s in NET_SUBMISSIONS:
+            pages[s] = (root / "feedback" / s / NET_AID / f"{NET_AID}.html").read_text("utf-8")
         yield dict(root=root, scores=scores, pages=pages, places=places)
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _part(scores, n):
-    return scores[(AID, f"part{n}-tests")]
+def _part(scores, n, aid=AID):
+    return scores[(aid, f"part{n}-tests")]
 
 
 def test_the_honest_submission_gets_every_point(graded):
@@ -218,6 +286,29 @@ def test_no_feedback_page_shows_the_hidden_tests(graded, student):
     assert "LEAK" not in page and "mnss-check-" not in page and "HIDDEN TESTS" not in page
     encoded = base64.b64encode(b"check(double(").decode()[:12]
     assert encoded not in page
+
+
+def test_a_working_network_gets_every_point(graded):
+    assert [_part(graded["scores"]["net-honest"], n, NET_AID) for n in (1, 2, 3)] == [1, 2, 1]
+
+
+def test_faked_measurements_of_a_broken_network_score_zero_for_that_part(graded):
+    """The grader pings in the learner's namespaces itself; the patched kernel cannot change that."""
+    scores = graded["scores"]["net-faked-measurements"]
+    assert [_part(scores, n, NET_AID) for n in (1, 2, 3)] == [1, 0, 1], scores
+    nb = json.loads(
+        (graded["root"] / "autograded" / "net-faked-measurements" / NET_AID / f"{NET_AID}.ipynb").read_text()
+    )
+    failed = [o for c in nb["cells"] for o in c.get("outputs", []) if o.get("ename") == "HiddenCheckFailed"]
+    assert len(failed) == 1 and "the grader measured 100% of pings lost" in failed[0]["evalue"], failed
+
+
+@pytest.mark.parametrize("student", list(NET_SUBMISSIONS))
+def test_no_feedback_page_shows_the_hidden_network_checks(graded, student):
+    page = graded["pages"][student]
+    assert "part2-tests" in page
+    for secret in ("check_reach(net", "'h3', False", "grading.live(ward)", "mnss-check-", "HIDDEN TESTS"):
+        assert secret not in page, (student, secret)
 
 
 def test_copies_of_the_course_homes_and_git_data_do_not_exist_in_the_box(graded):

@@ -50,6 +50,15 @@ ATTACKS = {
         "from IPython.display import display, JSON\ndisplay(JSON({'score': 3, 'max_score': 3}))\n"
         "get_ipython().set_custom_exc((BaseException,), lambda *a, **k: None)"
     ),
+    "fills-ipc": (  # the one folder of its stage the box may write: at most 64 MiB tried, 1 MiB a file
+        "import errno, os\nfrom ipykernel.connect import get_connection_file\n"
+        "ipc = os.path.join(os.path.dirname(get_connection_file()), 'ipc')\nwritten, why = 0, 'none'\n"
+        "try:\n    for n in range(64):\n        with open(os.path.join(ipc, f'fill-{n}'), 'wb') as f:\n"
+        "            for _ in range(16):\n                f.write(b'x' * 65536)\n                f.flush()\n"
+        "                written += 65536\n"
+        "except OSError as e:\n    why = errno.errorcode.get(e.errno, str(e.errno))\n"
+        "print(f'IPCFULL {written} {why} {sorted(os.listdir(ipc))[:3]}')\nraise RuntimeError('the attack ends here')"
+    ),
     "gradebook": (
         "import sqlite3\ncon = sqlite3.connect({gradebook!r})\n"
         "con.execute('update grade set manual_score = 100')\ncon.commit()"
@@ -230,7 +239,7 @@ def test_the_honest_submission_keeps_full_marks(batch):
 
 
 @pytest.mark.parametrize(
-    "student", ["loop", "loop-ignoring-sigint", "memory", "forkbomb", "killer", "fake-score", "gradebook"]
+    "student", ["loop", "loop-ignoring-sigint", "memory", "forkbomb", "killer", "fake-score", "gradebook", "fills-ipc"]
 )
 def test_a_hostile_part_scores_zero_and_the_honest_part_keeps_its_point(batch, student):
     assert batch["scores"][student] == 1, _outputs(batch, student)[-2000:]
@@ -244,6 +253,18 @@ def test_a_loop_that_ignores_interrupts_is_bounded_in_time(batch):
 
 def test_a_kernel_that_dies_is_reported_as_such(batch):
     assert "the kernel died" in _outputs(batch, "killer")
+
+
+def test_a_submission_that_fills_its_ipc_folder_hits_the_cap_and_grading_goes_on(batch):
+    """ipc/ is a tmpfs of sandbox.IPC_KB: the writes fail with ENOSPC there, the kernel still
+    answers the next cells (part 2's test fails on its missing answer, not on a dead kernel), and
+    no ipc mount or stage is left behind."""
+    out = _outputs(batch, "fills-ipc")
+    written, why = out.split("IPCFULL ", 1)[1].split()[:2]
+    assert why == "ENOSPC" and 0 < int(written) <= sandbox.IPC_KB << 10, out[-2000:]
+    assert "NameError" in out and "the kernel died" not in out
+    assert str(batch["boxes"]) not in Path("/proc/self/mounts").read_text()
+    assert list(batch["boxes"].iterdir()) == []
 
 
 def test_the_box_sees_no_course_files_no_other_submission_and_no_grader_state(batch):

@@ -131,3 +131,110 @@ def test_check_in_the_kernel_rejects_an_always_equal_object():
     with pytest.raises(AssertionError, match="expected 4"):
         checks.check(4.0, 4)
     checks.check([1, (2, "x")], [1, (2, "x")])
+
+
+REACH = (
+    "from mnss_kernel import grading\n"
+    "### BEGIN HIDDEN TESTS\n"
+    "with grading.live(ward) as net:\n"
+    "    for _ in range(1):\n"
+    "        check_reach(net, 'ns1', 'emr1', True)\n"
+    "    check_reach(net, 'guest1', 'emr1', False, 'guests stay out')\n"
+    "### END HIDDEN TESTS"
+)
+WHERE = ["grader-ab12cd", "10.0.0.4"]
+
+
+def _reach_ran(plan, losses, reported=(0, 1)):
+    """The kernel's reports as they arrive (each measured by `losses` then), then the whole cell."""
+    asked = []
+
+    def measure(where, a, b, cut):
+        asked.append((where, a, b))
+        return losses[(a, b)]
+
+    text = "".join(plan.tag + json.dumps({"i": i, "value": checks.encode(WHERE)}) + "\n" for i in reported)
+    hidden_checks.note_reports(text, plan, measure)
+    cell = new_code_cell(REACH)
+    cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=text)]
+    return cell, asked
+
+
+def test_a_network_check_sends_the_kernel_only_where_to_measure(tmp_path):
+    plan = hidden_checks.plan(REACH, str(tmp_path))
+    assert plan.reach == {0: ("ns1", "emr1"), 1: ("guest1", "emr1")}
+    assert plan.expected == {0: (True, ""), 1: (False, "guests stay out")}
+    sent = plan.box_source.replace(hidden_checks.REPORTER, "")
+    assert "check_reach" not in sent and "True" not in sent and "False" not in sent
+    assert "stay out" not in sent and ".where(net, 'emr1')" in sent
+    assert "with grading.live(ward) as net:" in plan.box_source  # the lab is up while it is measured
+    compile(plan.box_source, "cell", "exec")
+
+
+def test_network_checks_are_judged_on_what_the_grader_measured(tmp_path):
+    plan = hidden_checks.plan(REACH, str(tmp_path))
+    cell, asked = _reach_ran(plan, {("ns1", "emr1"): 0.0, ("guest1", "emr1"): 100.0})
+    assert asked == [(WHERE, "ns1", "emr1"), (WHERE, "guest1", "emr1")]
+    assert sorted(p.name for p in tmp_path.iterdir()) == [f"{plan.tag[:-1]}-{i}.measured" for i in (0, 1)]
+    assert hidden_checks.settle(cell, plan) == []
+
+
+@pytest.mark.parametrize(
+    "losses, reported, reason",
+    [
+        ({("ns1", "emr1"): 100.0, ("guest1", "emr1"): 100.0}, (0, 1), "check 1 of 2 failed: the grader measured 100%"),
+        ({("ns1", "emr1"): 0.0, ("guest1", "emr1"): 33.3}, (0, 1), "check 2 of 2 failed: guests stay out"),
+        ({("ns1", "emr1"): "unmeasured", ("guest1", "emr1"): 100.0}, (0, 1), "could not measure the network"),
+        ({("ns1", "emr1"): 0.0, ("guest1", "emr1"): 100.0}, (0, 0, 1), "more than one"),
+        ({("ns1", "emr1"): 0.0, ("guest1", "emr1"): 100.0}, (1,), "check 1 of 2 failed: it gave no result"),
+    ],
+)
+def test_a_network_that_does_not_measure_right_fails_the_cell(tmp_path, losses, reported, reason):
+    plan = hidden_checks.plan(REACH, str(tmp_path))
+    cell, _ = _reach_ran(plan, losses, reported)
+    failures = hidden_checks.settle(cell, plan)
+    assert len(failures) == 1 and reason in failures[0], failures
+
+
+def test_a_report_the_grader_did_not_measure_fails_even_with_the_right_kernel_value(tmp_path):
+    plan = hidden_checks.plan(REACH, str(tmp_path))
+    text = "".join(plan.tag + json.dumps({"i": i, "value": checks.encode(WHERE)}) + "\n" for i in (0, 1))
+    cell = new_code_cell(REACH)
+    cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=text)]
+    failures = hidden_checks.settle(cell, plan)
+    assert len(failures) == 2 and "could not measure" in failures[0], failures
+
+
+def test_without_a_box_check_reach_stays_a_statement_that_measures_in_the_kernel():
+    plan = hidden_checks.plan(REACH)
+    assert plan.reach == {} and "check_reach(net, 'ns1', 'emr1', True)" in plan.box_source
+
+
+def test_checks_in_a_hidden_block_inside_the_visible_with_are_judged_by_the_grader_too(tmp_path):
+    source = (
+        "with grading.live(ward) as net:\n"
+        "    net.expect_reachable('ns1', 'emrweb')\n"
+        "    ### BEGIN HIDDEN TESTS\n"
+        "    check_reach(net, 'guest1', 'db1', False)\n"
+        "    check(len(net.lab.topology.nodes), 7)\n"
+        "    ### END HIDDEN TESTS"
+    )
+    plan = hidden_checks.plan(source, str(tmp_path))
+    assert plan.expected == {0: (False, ""), 1: (7, "")} and plan.reach == {0: ("guest1", "db1")}
+    lines = plan.box_source.splitlines()
+    assert lines[:2] == source.splitlines()[:2] and all(line.startswith("    ") for line in lines[1:])
+    compile(plan.box_source, "cell", "exec")
+
+
+def test_a_recovery_check_has_the_grader_cut_the_link_and_the_kernel_put_it_back(tmp_path):
+    source = (
+        "### BEGIN HIDDEN TESTS\nwith grading.live(c) as net:\n    check_recovers(net, ('ra', 'rb'), 'wsa', 'wsb')\n"
+    )
+    plan = hidden_checks.plan(source + "### END HIDDEN TESTS", str(tmp_path))
+    assert plan.expected == {0: (True, "")} and plan.reach == {0: ("wsa", "wsb")} and plan.cuts == {0: ("ra", "rb")}
+    sent = plan.box_source.replace(hidden_checks.REPORTER, "")
+    assert "check_recovers" not in sent and ".relink(net, 'ra', 'rb')" in sent.splitlines()[-1]
+    asked = []
+    text = plan.tag + json.dumps({"i": 0, "value": checks.encode(WHERE)}) + "\n"
+    hidden_checks.note_reports(text, plan, lambda *args: asked.append(args) or 0.0)
+    assert asked == [(WHERE, "wsa", "wsb", ("ra", "rb"))]

@@ -64,6 +64,21 @@ def test_the_mount_script_binds_the_folder_hides_others_and_starts_there(tmp_pat
     assert len(mounts) == 3 and mounts[2].endswith(f"mnss-hidden {hidden}") and "ro,mode=0" in mounts[2]
 
 
+def test_the_mount_script_puts_a_capped_tmpfs_of_the_account_on_a_scratch_folder(tmp_path):
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    (bin_dir / "mount").write_text('#!/bin/sh\necho "mount $*" >> "$LOG"\n')
+    (bin_dir / "mount").chmod(0o755)
+    boxes, view = tmp_path / "boxes", tmp_path / "views" / "me"
+    argv = sa.in_own_mounts(tmp_path / "real", view, ["true"], capped=[(boxes, 576, 1234, 5678)])
+    log = tmp_path / "log"
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "LOG": str(log)}
+    done = subprocess.run(argv[5:], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    mounts = log.read_text().splitlines()
+    assert mounts[-1] == f"mount -t tmpfs -o mode=700,size=576m,uid=1234,gid=5678,nosuid,nodev mnss-capped {boxes}"
+
+
 def test_no_account_takes_root_and_ending_roots_processes_is_refused():
     root = pwd.getpwuid(0)
     with pytest.raises(sa.AccountError, match="root"):
