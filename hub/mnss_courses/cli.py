@@ -9,6 +9,8 @@ from pathlib import Path
 
 import yaml
 
+from mnss_foundation import i18n
+
 from . import bundle, sandbox
 from .authoring import AssignmentNotebook
 
@@ -168,8 +170,9 @@ def cmd_validate(args) -> int:
 
 
 def cmd_step(args) -> int:
+    from .formgrader_client import FormgraderError
     from .grader import GradingError
-    from .instructor import Instructor, check_assignment_id
+    from .instructor import Instructor
 
     warnings_to_log()
     if args.courses is None and (Path(args.course) / "course.yaml").is_file():
@@ -187,6 +190,8 @@ def cmd_step(args) -> int:
             getattr(args, "exchange_url", None),
             getattr(args, "token", None),
         )
+        if formgrader := course_formgrader(who, args):
+            return in_formgrader(formgrader, who, args)
         if args.step == "build":
             print(f"built {who.build(args.assignment)}")
         elif args.step == "release":
@@ -196,52 +201,79 @@ def cmd_step(args) -> int:
             print(f"collected {args.assignment}: {', '.join(who.collect(args.assignment)) or 'no submissions'}")
         elif args.step == "grade":
             return grade(who, args)
-        elif args.step in ("feedback", "export") and (formgrader := graded_in_formgrader(who)):
-            if args.step == "feedback":
-                check_assignment_id(who.course, args.assignment)
-                formgrader.feedback(args.assignment, release=not args.no_release)
-                done = "made" if args.no_release else "made and released"
-                print(f"feedback for {args.assignment} {done} by the formgrader of {who.course.id}")
-            else:
-                print(f"wrote {formgrader.export(args.to)} (the grades in the formgrader of {who.course.id})")
         elif args.step == "feedback":
             who.feedback(args.assignment, release=not args.no_release)
             print(f"feedback for {args.assignment} {'made' if args.no_release else 'made and released'}")
         elif args.step == "export":
             print(f"wrote {who.export(args.to)}")
+    except FormgraderError as err:
+        print(f"mnss: {err.message(i18n.user_language())}", file=sys.stderr)
+        return 2
     except (GradingError, bundle.CourseError) as err:
         print(f"mnss: {err}", file=sys.stderr)
         return 2
     return 0
 
 
-def graded_in_formgrader(who):
-    """Where no box can be built here, `grade` grades in the course's formgrader, whose course root
-    then holds the grades: feedback and export are made there too (None: here, as before)."""
-    return who.formgrader() if who.grades_here() else None
+def course_formgrader(who, args):
+    """The course's formgrader where this server knows it (an instructor's own server) and no
+    --root names a course root of her own: one course root per course, the formgrader's, so what
+    she builds, releases, collects and grades here is what its round page shows. None: here."""
+    return None if args.root else who.formgrader()
+
+
+def in_formgrader(formgrader, who, args) -> int:
+    """A step done by the course's formgrader in its course root; what it did, as here."""
+    from .instructor import check_assignment_id
+
+    course, aid = who.course.id, getattr(args, "assignment", None)
+    if aid is not None:
+        check_assignment_id(who.course, aid)
+    by = f"by the formgrader of {course}"
+    if args.step == "build":
+        formgrader.build(aid)
+        print(f"built {aid} {by} (in its course root, as its round page shows)")
+    elif args.step == "release":
+        formgrader.release(aid)
+        print(f"released {course}/{aid} {by}")
+    elif args.step == "collect":
+        print(f"collected {aid} {by}: {', '.join(formgrader.collect(aid)) or 'no submissions'}")
+    elif args.step == "grade":
+        return grade_in_formgrader(formgrader, who, args)
+    elif args.step == "feedback":
+        formgrader.feedback(aid, release=not args.no_release)
+        print(f"feedback for {aid} {'made' if args.no_release else 'made and released'} {by}")
+    elif args.step == "export":
+        print(f"wrote {formgrader.export(args.to)} (the grades in the formgrader of {course})")
+    return 0
 
 
 def grade(who, args) -> int:
-    """Autograde here in boxes, or where no box can be built here (an instructor's container)
-    in the course's formgrader, which collects first; either way each score, part by part."""
+    """Autograde here in boxes, each score part by part; where no box can be built here, say
+    where grading is done instead."""
+    results = who.grade(args.assignment, args.student)
+    for result in results:
+        print(score_lines(result), flush=True)
+    if not results:
+        print(f"no collected submissions of {args.assignment} in {who.root}: run `mnss course collect` first")
+    return 0
+
+
+def grade_in_formgrader(formgrader, who, args) -> int:
+    """The formgrader collects the latest submissions, then autogrades them in its boxes; each
+    score part by part, and each learner it could not grade with nbgrader's cause (exit 2)."""
     problem = who.grades_here()
-    if not problem:
-        results = who.grade(args.assignment, args.student)
-        for result in results:
-            print(score_lines(result), flush=True)
-        if not results:
-            print(f"no collected submissions of {args.assignment} in {who.root}: run `mnss course collect` first")
-        return 0
+    here = f"no grading box can be built here ({problem}); " if problem else ""
     print(
-        f"no grading box can be built here ({problem}); the formgrader of {who.course.id} collects the latest "
-        f"submissions and grades them in its boxes (its course root, as on its round page):",
+        f"{here}the formgrader of {who.course.id} collects the latest submissions and grades them in its "
+        f"boxes (its course root, as on its round page):",
         flush=True,
     )
-    answer = who.grade_in_formgrader(args.assignment, args.student)
+    answer = formgrader.grade(args.assignment, list(args.student or []))
     for result in answer.graded:
         print(score_lines(result), flush=True)
     for failure in answer.failed:
-        print(f"mnss: {failure}", file=sys.stderr)
+        print(f"mnss: {failure.message(i18n.user_language())}", file=sys.stderr)
     if not answer.graded and not answer.failed:
         print(f"no submissions of {args.assignment} to grade")
     return 2 if answer.failed else 0

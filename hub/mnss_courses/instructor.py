@@ -2,8 +2,10 @@
 
 `mnss course build|release|collect|grade|feedback|export` call these. A course root is nbgrader's
 course directory (source/, release/, submitted/, autograded/, feedback/ and the gradebook); by
-default it is the course folder itself, as nbgrader expects. Every failure is a `GradingError`
-naming what was wrong, so the CLI can print one line instead of a traceback.
+default it is the course folder itself, as nbgrader expects. In a server that knows the course's
+formgrader (an instructor's own) the CLI asks the formgrader instead, unless --root names a root
+(cli.course_formgrader). Every failure is a `GradingError` naming what was wrong, so the CLI can
+print one line instead of a traceback.
 """
 
 from __future__ import annotations
@@ -118,10 +120,19 @@ class Instructor:
 
     def grade(self, assignment: str, students: list[str] | None = None) -> list[Scored]:
         """Autograde (sandboxed) each submission; what each earned, part by part. Where no box can
-        be built (`grades_here()` says why), use `grade_in_formgrader` instead."""
+        be built (`grades_here()` says why), the course's formgrader grades (formgrader_client)."""
         check_assignment_id(self.course, assignment)
         if problem := self.grades_here():
-            raise GradingError(f"no grading box can be built here ({problem})")
+            cid = self.course.id
+            if self.formgrader_url():
+                instead = f"without --root, the formgrader of {cid} grades in its boxes and course root"
+            else:
+                instead = (
+                    f"and the formgrader of {cid} is not known here (${ENV['formgrader_urls']}, set in the "
+                    f"servers of the course's instructors): grade on its round page, "
+                    f"/services/formgrader-{cid}/mnss/round"
+                )
+            raise GradingError(f"no grading box can be built here ({problem}); {instead}")
         have = self.submitted(assignment)
         for s in students or []:
             if s not in have:
@@ -148,19 +159,6 @@ class Instructor:
         """The course's formgrader as this server reaches it (an instructor's container), or None."""
         url = self.formgrader_url()
         return formgrader_client.Formgrader(url, self.token, self.course.id) if url else None
-
-    def grade_in_formgrader(self, assignment: str, students: list[str] | None = None) -> formgrader_client.Answer:
-        """The course's formgrader collects the latest submissions and autogrades them in its own
-        boxes and course root; what each earned, part by part."""
-        check_assignment_id(self.course, assignment)
-        formgrader = self.formgrader()
-        if formgrader is None:
-            raise GradingError(
-                f"no grading box can be built here ({self.grades_here() or 'not asked'}), and the formgrader of "
-                f"{self.course.id} is not known here (${ENV['formgrader_urls']}, set in the servers of the "
-                f"course's instructors): grade on its round page, /services/formgrader-{self.course.id}/mnss/round"
-            )
-        return formgrader.grade(assignment, list(students or []))
 
     def feedback(self, assignment: str, release: bool = True) -> None:
         check_assignment_id(self.course, assignment)
