@@ -70,10 +70,20 @@ def catalog(args) -> Path:
 
 
 def add_commands(sub) -> None:
-    course = sub.add_parser("course", help="course bundles (nbgrader)").add_subparsers(dest="command", required=True)
+    course = sub.add_parser(
+        "course",
+        help="course bundles (nbgrader)",
+        description="One course root per course: in an instructor's own server, the grading round's steps "
+        "(build, release, collect, grade, feedback, export) are done by the course's formgrader in its course "
+        "root, the one its round page shows; new, list and validate work on course folders here.",
+    ).add_subparsers(dest="command", required=True)
     v = course.add_parser(
         "validate",
         help="check metadata, then prove each assignment: solution full marks, blank zero, nothing hidden leaks",
+        description="Check metadata, then prove each assignment: solution full marks, blank zero, nothing hidden "
+        "leaks. Runs here, in an instructor's own server too: it checks the course's own notebooks where she "
+        "edits them (never a learner's) and writes to no course root, so there is nothing to share with the "
+        "formgrader.",
     )
     v.add_argument("paths", nargs="*", help="course folders (default: every course under --courses)")
     v.add_argument("--courses", help=COURSES_HELP)
@@ -87,23 +97,25 @@ def add_commands(sub) -> None:
     ls = course.add_parser("list", help="list the courses")
     ls.add_argument("--courses", help=COURSES_HELP)
     ls.set_defaults(func=cmd_list)
+    in_formgrader = (
+        " In a server that knows the course's formgrader (an instructor's own: $MNSS_FORMGRADER_URLS) the "
+        "formgrader does this in its course root, the one its round page shows, unless --root is given."
+    )
     steps = {
         "build": "make the learners' version (nbgrader generate_assignment) in the course root's release/",
         "release": "publish the built assignment to the course's learners through the exchange",
         "collect": "fetch the learners' latest submissions from the exchange into submitted/",
-        "grade": "autograde the collected submissions, each in a sandbox (where no sandbox can be built, "
-        "as in an instructor's container: the course's formgrader collects and grades them)",
-        "feedback": "make the feedback pages and release them to each learner through the exchange "
-        "(where grade used the course's formgrader: by the formgrader)",
-        "export": "write every grade of the course to a CSV file (where grade used the formgrader: its grades)",
+        "grade": "autograde the collected submissions, each in a sandbox (the formgrader collects first)",
+        "feedback": "make the feedback pages and release them to each learner through the exchange",
+        "export": "write every grade of the course to a CSV file",
     }
     for name, text in steps.items():
-        p = course.add_parser(name, help=text, description=text)
+        p = course.add_parser(name, help=text, description=text + "." + in_formgrader)
         p.add_argument("course", help="course id (a folder under --courses) or a course folder")
         if name != "export":
             p.add_argument("assignment")
         p.add_argument("--courses", help=COURSES_HELP)
-        p.add_argument("--root", help="nbgrader course root (default: the course folder)")
+        p.add_argument("--root", help="nbgrader course root of your own, worked on here (default: the course folder)")
         if name in ("release", "collect", "feedback"):
             p.add_argument("--exchange-url", help="the mnss-exchange service (default: $MNSS_EXCHANGE_URL)")
         if name in ("release", "collect", "feedback", "grade", "export"):
