@@ -11,7 +11,7 @@ import yaml
 
 from mnss_foundation import i18n
 
-from . import bundle, sandbox
+from . import bundle, grading_lock, sandbox
 from .authoring import AssignmentNotebook
 
 COURSES_HELP = (
@@ -220,6 +220,9 @@ def cmd_step(args) -> int:
             print(f"wrote {who.export(args.to)}")
     except FormgraderError as err:
         print(f"mnss: {err.message(i18n.user_language())}", file=sys.stderr)
+        return 2
+    except grading_lock.Busy as busy:
+        print(f"mnss: {busy.en if i18n.user_language() == 'en' else busy.zh}", file=sys.stderr)
         return 2
     except (GradingError, bundle.CourseError) as err:
         print(f"mnss: {err}", file=sys.stderr)

@@ -22,7 +22,7 @@ from nbgrader.plugins.export import CsvExportPlugin
 
 from mnss_foundation.server_settings import ENV, ServerSettings
 
-from . import bundle, formgrader_client, gradebook_stamp, sandbox
+from . import bundle, formgrader_client, gradebook_stamp, grading_lock, sandbox
 from .exchange import client
 from .grader import GradingError, _run, config_for, private_paths, scored
 from .grading_settings import cell_timeout, sandbox_options
@@ -101,18 +101,21 @@ class Instructor:
         check_assignment_id(self.course, assignment)
         if (self.root / "source" / assignment).resolve() != (self.course.root / "source" / assignment).resolve():
             _copy_source(self.course.root / "source" / assignment, self.root / "source" / assignment)
-        _run(self.api().generate_assignment(assignment), f"building {assignment}")
+        with self.one_step("build", assignment):
+            _run(self.api().generate_assignment(assignment), f"building {assignment}")
         return self.root / "release" / assignment
 
     def release(self, assignment: str) -> None:
         check_assignment_id(self.course, assignment)
         if not (self.root / "release" / assignment).is_dir():
             raise GradingError(f"{assignment} is not built yet: run `mnss course build {self.course.id} {assignment}`")
-        _run(self.api(exchange=True).release_assignment(assignment), f"releasing {assignment}")
+        with self.one_step("release", assignment):
+            _run(self.api(exchange=True).release_assignment(assignment), f"releasing {assignment}")
 
     def collect(self, assignment: str) -> list[str]:
         check_assignment_id(self.course, assignment)
-        _run(self.api(exchange=True).collect(assignment), f"collecting {assignment}")
+        with self.one_step("collect", assignment):
+            _run(self.api(exchange=True).collect(assignment), f"collecting {assignment}")
         return self.submitted(assignment)
 
     def submitted(self, assignment: str) -> list[str]:
@@ -141,10 +144,17 @@ class Instructor:
                     f"(there are: {', '.join(have) or 'none'}; run `mnss course collect` first)"
                 )
         grader, results = self.api(), []
-        for student in students or have:
-            _run(grader.autograde(assignment, student), f"autograding {student}'s {assignment}")
-            results.append(scored(grader, assignment, student))
+        with self.one_step("autograde", assignment):
+            for student in students or have:
+                _run(grader.autograde(assignment, student), f"autograding {student}'s {assignment}")
+                results.append(scored(grader, assignment, student))
         return results
+
+    def one_step(self, action: str, assignment: str):
+        """The course root's grading lock, as the formgrader's steps take it (grading_lock.Busy:
+        another step runs on this root, e.g. the formgrader's when --root names its root)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        return grading_lock.one_step(self.root, action, assignment)
 
     @staticmethod
     def grades_here() -> str:
@@ -162,9 +172,10 @@ class Instructor:
 
     def feedback(self, assignment: str, release: bool = True) -> None:
         check_assignment_id(self.course, assignment)
-        _run(self.api().generate_feedback(assignment), f"generating feedback for {assignment}")
-        if release:
-            _run(self.api(exchange=True).release_feedback(assignment), f"releasing feedback for {assignment}")
+        with self.one_step("feedback", assignment):
+            _run(self.api().generate_feedback(assignment), f"generating feedback for {assignment}")
+            if release:
+                _run(self.api(exchange=True).release_feedback(assignment), f"releasing feedback for {assignment}")
 
     def export(self, to: str | Path) -> Path:
         config = self.api().config

@@ -106,3 +106,26 @@ def test_a_short_holder_is_waited_for_and_a_short_step_gives_way(tmp_path, monke
         with pytest.raises(Busy):
             with one_step(tmp_path, "autograde", "a"):
                 pass
+
+
+@pytest.mark.parametrize("step", ["build", "release", "collect", "grade", "feedback"])
+def test_the_cli_on_a_root_of_its_own_takes_the_same_lock(tmp_path, monkeypatch, capsys, step):
+    """`mnss course STEP --root R` on a root the formgrader (or another command) grades in."""
+    from pathlib import Path
+
+    from mnss_courses import sandbox
+    from mnss_kernel.cli import main
+
+    monkeypatch.setattr(sandbox, "box_problem", lambda: "")
+    monkeypatch.setenv("MNSS_LANG", "zh-CN")
+    (tmp_path / "release" / "lan-build").mkdir(parents=True)  # built, so release gets to the lock
+    (tmp_path / "submitted" / "ann" / "lan-build").mkdir(parents=True)
+    courses = Path(__file__).resolve().parents[3] / "courses"
+    args = ["course", step, "hospital-lan", "lan-build", "--courses", str(courses), "--root", str(tmp_path)]
+    if step in ("release", "collect", "feedback"):
+        args += ["--exchange-url", "http://127.0.0.1:9", "--token", "t"]  # never reached
+    with one_step(tmp_path, "autograde", "lan-build"):
+        assert main(args) == 2
+    said = capsys.readouterr().err
+    assert said.startswith("mnss: 另一个评分步骤正在进行（自动评分 lan-build，开始于 "), said
+    assert not (tmp_path / "gradebook.db").exists()  # nothing of the step was written
