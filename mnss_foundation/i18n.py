@@ -12,15 +12,20 @@ when a learner first meets the message. Values are `str.format` templates with n
 
 from __future__ import annotations
 
+import json
+import os
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
+from pathlib import Path
 from typing import NamedTuple
 
 import yaml
 
 LANGUAGES = ("zh-CN", "en")
 DEFAULT_LANGUAGE = "zh-CN"
+# where JupyterLab keeps the language the user chose (the image's start-lab.sh writes the first one)
+LAB_SETTING = ".jupyter/lab/user-settings/@jupyterlab/translation-extension/plugin.jupyterlab-settings"
 
 
 class MissingMessage(KeyError):
@@ -44,6 +49,20 @@ class Both(NamedTuple):
 def language(value: str | None) -> str:
     """'en' for any English locale ('en', 'en-US', 'en_GB'), else the default, Chinese."""
     return "en" if (value or "").lower().startswith("en") else DEFAULT_LANGUAGE
+
+
+def user_language(home: Path | None = None) -> str:
+    """The language of what a user's own tools say (the canvas, `mnss course`): $MNSS_LANG, else
+    the JupyterLab language the user chose, else Chinese."""
+    if os.environ.get("MNSS_LANG") in LANGUAGES:
+        return os.environ["MNSS_LANG"]
+    try:
+        text = ((home or Path.home()) / LAB_SETTING).read_text("utf-8")
+        # JupyterLab's settings are JSON with // comments
+        locale = json.loads("\n".join(line for line in text.splitlines() if not line.strip().startswith("//")))
+        return language(locale["locale"])
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return DEFAULT_LANGUAGE
 
 
 class Catalogue:

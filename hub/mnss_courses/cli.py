@@ -9,7 +9,9 @@ from pathlib import Path
 
 import yaml
 
-from . import bundle, sandbox
+from mnss_foundation import i18n
+
+from . import bundle, grading_lock, sandbox
 from .authoring import AssignmentNotebook
 
 COURSES_HELP = (
@@ -68,10 +70,20 @@ def catalog(args) -> Path:
 
 
 def add_commands(sub) -> None:
-    course = sub.add_parser("course", help="course bundles (nbgrader)").add_subparsers(dest="command", required=True)
+    course = sub.add_parser(
+        "course",
+        help="course bundles (nbgrader)",
+        description="One course root per course: in an instructor's own server, the grading round's steps "
+        "(build, release, collect, grade, feedback, export) are done by the course's formgrader in its course "
+        "root, the one its round page shows; new, list and validate work on course folders here.",
+    ).add_subparsers(dest="command", required=True)
     v = course.add_parser(
         "validate",
         help="check metadata, then prove each assignment: solution full marks, blank zero, nothing hidden leaks",
+        description="Check metadata, then prove each assignment: solution full marks, blank zero, nothing hidden "
+        "leaks. Runs here, in an instructor's own server too: it checks the course's own notebooks where she "
+        "edits them (never a learner's) and writes to no course root, so there is nothing to share with the "
+        "formgrader.",
     )
     v.add_argument("paths", nargs="*", help="course folders (default: every course under --courses)")
     v.add_argument("--courses", help=COURSES_HELP)
@@ -85,23 +97,25 @@ def add_commands(sub) -> None:
     ls = course.add_parser("list", help="list the courses")
     ls.add_argument("--courses", help=COURSES_HELP)
     ls.set_defaults(func=cmd_list)
+    in_formgrader = (
+        " In a server that knows the course's formgrader (an instructor's own: $MNSS_FORMGRADER_URLS) the "
+        "formgrader does this in its course root, the one its round page shows, unless --root is given."
+    )
     steps = {
         "build": "make the learners' version (nbgrader generate_assignment) in the course root's release/",
         "release": "publish the built assignment to the course's learners through the exchange",
         "collect": "fetch the learners' latest submissions from the exchange into submitted/",
-        "grade": "autograde the collected submissions, each in a sandbox (where no sandbox can be built, "
-        "as in an instructor's container: the course's formgrader collects and grades them)",
-        "feedback": "make the feedback pages and release them to each learner through the exchange "
-        "(where grade used the course's formgrader: by the formgrader)",
-        "export": "write every grade of the course to a CSV file (where grade used the formgrader: its grades)",
+        "grade": "autograde the collected submissions, each in a sandbox (the formgrader collects first)",
+        "feedback": "make the feedback pages and release them to each learner through the exchange",
+        "export": "write every grade of the course to a CSV file",
     }
     for name, text in steps.items():
-        p = course.add_parser(name, help=text, description=text)
+        p = course.add_parser(name, help=text, description=text + "." + in_formgrader)
         p.add_argument("course", help="course id (a folder under --courses) or a course folder")
         if name != "export":
             p.add_argument("assignment")
         p.add_argument("--courses", help=COURSES_HELP)
-        p.add_argument("--root", help="nbgrader course root (default: the course folder)")
+        p.add_argument("--root", help="nbgrader course root of your own, worked on here (default: the course folder)")
         if name in ("release", "collect", "feedback"):
             p.add_argument("--exchange-url", help="the mnss-exchange service (default: $MNSS_EXCHANGE_URL)")
         if name in ("release", "collect", "feedback", "grade", "export"):
@@ -168,8 +182,9 @@ def cmd_validate(args) -> int:
 
 
 def cmd_step(args) -> int:
+    from .formgrader_client import FormgraderError
     from .grader import GradingError
-    from .instructor import Instructor, check_assignment_id
+    from .instructor import Instructor
 
     warnings_to_log()
     if args.courses is None and (Path(args.course) / "course.yaml").is_file():
@@ -187,6 +202,8 @@ def cmd_step(args) -> int:
             getattr(args, "exchange_url", None),
             getattr(args, "token", None),
         )
+        if formgrader := course_formgrader(who, args):
+            return in_formgrader(formgrader, who, args)
         if args.step == "build":
             print(f"built {who.build(args.assignment)}")
         elif args.step == "release":
@@ -196,52 +213,82 @@ def cmd_step(args) -> int:
             print(f"collected {args.assignment}: {', '.join(who.collect(args.assignment)) or 'no submissions'}")
         elif args.step == "grade":
             return grade(who, args)
-        elif args.step in ("feedback", "export") and (formgrader := graded_in_formgrader(who)):
-            if args.step == "feedback":
-                check_assignment_id(who.course, args.assignment)
-                formgrader.feedback(args.assignment, release=not args.no_release)
-                done = "made" if args.no_release else "made and released"
-                print(f"feedback for {args.assignment} {done} by the formgrader of {who.course.id}")
-            else:
-                print(f"wrote {formgrader.export(args.to)} (the grades in the formgrader of {who.course.id})")
         elif args.step == "feedback":
             who.feedback(args.assignment, release=not args.no_release)
             print(f"feedback for {args.assignment} {'made' if args.no_release else 'made and released'}")
         elif args.step == "export":
             print(f"wrote {who.export(args.to)}")
+    except FormgraderError as err:
+        print(f"mnss: {err.message(i18n.user_language())}", file=sys.stderr)
+        return 2
+    except grading_lock.Busy as busy:
+        print(f"mnss: {busy.en if i18n.user_language() == 'en' else busy.zh}", file=sys.stderr)
+        return 2
     except (GradingError, bundle.CourseError) as err:
         print(f"mnss: {err}", file=sys.stderr)
         return 2
     return 0
 
 
-def graded_in_formgrader(who):
-    """Where no box can be built here, `grade` grades in the course's formgrader, whose course root
-    then holds the grades: feedback and export are made there too (None: here, as before)."""
-    return who.formgrader() if who.grades_here() else None
+def course_formgrader(who, args):
+    """The course's formgrader where this server knows it (an instructor's own server) and no
+    --root names a course root of her own: one course root per course, the formgrader's, so what
+    she builds, releases, collects and grades here is what its round page shows. None: here."""
+    return None if args.root else who.formgrader()
+
+
+def in_formgrader(formgrader, who, args) -> int:
+    """A step done by the course's formgrader in its course root; what it did, as here."""
+    from .instructor import check_assignment_id
+
+    course, aid = who.course.id, getattr(args, "assignment", None)
+    if aid is not None:
+        check_assignment_id(who.course, aid)
+    by = f"by the formgrader of {course}"
+    if args.step == "build":
+        formgrader.build(aid)
+        print(f"built {aid} {by} (in its course root, as its round page shows)")
+    elif args.step == "release":
+        formgrader.release(aid)
+        print(f"released {course}/{aid} {by}")
+    elif args.step == "collect":
+        print(f"collected {aid} {by}: {', '.join(formgrader.collect(aid)) or 'no submissions'}")
+    elif args.step == "grade":
+        return grade_in_formgrader(formgrader, who, args)
+    elif args.step == "feedback":
+        formgrader.feedback(aid, release=not args.no_release)
+        print(f"feedback for {aid} {'made' if args.no_release else 'made and released'} {by}")
+    elif args.step == "export":
+        print(f"wrote {formgrader.export(args.to)} (the grades in the formgrader of {course})")
+    return 0
 
 
 def grade(who, args) -> int:
-    """Autograde here in boxes, or where no box can be built here (an instructor's container)
-    in the course's formgrader, which collects first; either way each score, part by part."""
+    """Autograde here in boxes, each score part by part; where no box can be built here, say
+    where grading is done instead."""
+    results = who.grade(args.assignment, args.student)
+    for result in results:
+        print(score_lines(result), flush=True)
+    if not results:
+        print(f"no collected submissions of {args.assignment} in {who.root}: run `mnss course collect` first")
+    return 0
+
+
+def grade_in_formgrader(formgrader, who, args) -> int:
+    """The formgrader collects the latest submissions, then autogrades them in its boxes; each
+    score part by part, and each learner it could not grade with nbgrader's cause (exit 2)."""
     problem = who.grades_here()
-    if not problem:
-        results = who.grade(args.assignment, args.student)
-        for result in results:
-            print(score_lines(result), flush=True)
-        if not results:
-            print(f"no collected submissions of {args.assignment} in {who.root}: run `mnss course collect` first")
-        return 0
+    here = f"no grading box can be built here ({problem}); " if problem else ""
     print(
-        f"no grading box can be built here ({problem}); the formgrader of {who.course.id} collects the latest "
-        f"submissions and grades them in its boxes (its course root, as on its round page):",
+        f"{here}the formgrader of {who.course.id} collects the latest submissions and grades them in its "
+        f"boxes (its course root, as on its round page):",
         flush=True,
     )
-    answer = who.grade_in_formgrader(args.assignment, args.student)
+    answer = formgrader.grade(args.assignment, list(args.student or []))
     for result in answer.graded:
         print(score_lines(result), flush=True)
     for failure in answer.failed:
-        print(f"mnss: {failure}", file=sys.stderr)
+        print(f"mnss: {failure.message(i18n.user_language())}", file=sys.stderr)
     if not answer.graded and not answer.failed:
         print(f"no submissions of {args.assignment} to grade")
     return 2 if answer.failed else 0

@@ -20,6 +20,7 @@ launcher (root) prepares and then gives up everything:
 
 from __future__ import annotations
 
+import json
 import os
 import pwd
 import shutil
@@ -91,13 +92,20 @@ def prepare(course: str, root: str | Path, catalog: str | Path | None) -> Path:
     return root
 
 
-def grading_settings(course: str, catalog: str | Path | None) -> dict:
-    """The course's course.yaml `grading` section (timeouts, limits), or {} without a catalog."""
+def course_meta(course: str, catalog: str | Path | None) -> dict:
+    """The course's course.yaml, checked, or {} without a catalog."""
     if not catalog or not (Path(catalog) / course / "course.yaml").is_file():
         return {}
     from . import bundle  # the schema checker: for the launcher only, as formgrader_server below
 
-    return bundle.load(Path(catalog) / course).meta.get("grading", {})
+    return bundle.load(Path(catalog) / course).meta
+
+
+def round_page_course(meta: dict) -> str:
+    """What the round page shows of course.yaml (its assignments' titles), as JSON: the server
+    reads its config folder, not the catalog."""
+    listed = [{"id": a["id"], "title": a["title"]} for a in meta.get("assignments", []) if "title" in a]
+    return json.dumps({"assignments": listed}, ensure_ascii=False)
 
 
 def write_configs(config_dir: Path, course: str, root: Path, catalog: str | None, view: Path) -> None:
@@ -105,10 +113,11 @@ def write_configs(config_dir: Path, course: str, root: Path, catalog: str | None
     the sandbox hides the root under both names and the catalog."""
     # Imported here, in the launcher only: it loads jupyter_server, which the hub's config and the
     # mnss-hub CLI (which import this module for the service specs) should not pay for.
-    from . import formgrader_server
+    from . import formgrader_server, round_page
 
     hidden = [str(root.resolve()), str(view), *([str(Path(catalog).resolve())] if catalog else [])]
-    settings = grading_settings(course, catalog)
+    meta = course_meta(course, catalog)
+    settings = meta.get("grading", {})
     nbgrader_config = NBGRADER_CONFIG.format(
         root=str(view),
         course=course,
@@ -119,6 +128,7 @@ def write_configs(config_dir: Path, course: str, root: Path, catalog: str | None
     files = {
         "jupyter_server_config.py": formgrader_server.config_text(str(view), jupyter_config_path(), service_host()),
         "nbgrader_config.py": nbgrader_config,
+        round_page.COURSE_FILE: round_page_course(meta),
         "migrated": "",
     }  # jupyter_core's marker: it would otherwise try to write it here and fail
     for name, text in files.items():

@@ -1,4 +1,4 @@
-"""`mnss/api/grade` and `mnss/api/feedback` of a course's formgrader, for a script.
+"""`mnss/api/{build,release,collect,grade,feedback}` of a course's formgrader, for a script.
 
 `mnss course grade` in an instructor's container cannot build a grading box there: Docker masks
 parts of /proc, so the kernel refuses the box a /proc of its own, and a box seeing the container's
@@ -9,20 +9,27 @@ submissions through the exchange and autogrades them in its own boxes, in the co
 root (what the round page shows), and answers each learner's score part by part. The grades are
 then in this course root, so `mnss course feedback` there asks `mnss/api/feedback` as well (and
 `mnss course export` reads `mnss/grades.csv`).
+
+For the same reason, one course root per course, `mnss course build`, `release` and `collect`
+there ask `mnss/api/build|release|collect`: what she releases from her terminal is what the
+formgrader's round page shows, and collects and grades. Every step holds the course root's
+grading lock (grading_lock.py), as the round page's do: a second one meanwhile is answered 409.
 """
 
 from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 from nbgrader.server_extensions.formgrader.base import BaseHandler
 from tornado import web
 
+from . import grading_lock
 from .grader import scored
 from .round_page import RoundError, _step, collect, release_feedback
 
-PATH, FEEDBACK_PATH = "/mnss/api/grade", "/mnss/api/feedback"
+API = "/mnss/api/"
 
 
 def grade(api, assignment: str, students: list[str]) -> dict:
@@ -55,6 +62,29 @@ def grade(api, assignment: str, students: list[str]) -> dict:
     return {"assignment": assignment, "graded": graded, "failed": failed}
 
 
+def build(api, assignment: str) -> dict:
+    """The learners' version of the assignment (nbgrader generate_assignment) in release/."""
+    _step(api.generate_assignment(assignment), f"生成 {assignment} 的学员版本", f"Building {assignment}")
+    return {"assignment": assignment}
+
+
+def release(api, assignment: str) -> dict:
+    """The built assignment, published to the course's learners through the exchange."""
+    if not Path(api.coursedir.format_path(api.coursedir.release_directory, ".", assignment)).is_dir():
+        raise RoundError(
+            f"{assignment} 还没有生成学员版本，请先运行 mnss course build",
+            f"{assignment} is not built yet: run `mnss course build` first",
+        )
+    _step(api.release_assignment(assignment), f"发布 {assignment}", f"Releasing {assignment}")
+    return {"assignment": assignment}
+
+
+def collected(api, assignment: str) -> dict:
+    """The learners' latest submissions, collected into submitted/; who has one there now."""
+    collect(api, assignment)
+    return {"assignment": assignment, "students": sorted(api.get_submitted_students(assignment))}
+
+
 def feedback(api, assignment: str, release: bool) -> dict:
     """The feedback pages of every graded submission, released through the exchange with `release`."""
     if release:
@@ -82,8 +112,14 @@ class StepApi(BaseHandler):
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps(body, ensure_ascii=False))
 
+    action = ""  # the step's code in messages.yaml's grading_steps, named to a second step meanwhile
+
     def step(self, api, assignment: str, asked: dict) -> dict:
         raise NotImplementedError
+
+    def locked_step(self, api, assignment: str, asked: dict) -> dict:
+        with grading_lock.one_step(api.coursedir.root, self.action, assignment):
+            return self.step(api, assignment, asked)
 
     @web.authenticated
     async def post(self):
@@ -100,15 +136,46 @@ class StepApi(BaseHandler):
             unknown = RoundError(f"课程中没有作业：{assignment}", f"the course has no assignment {assignment}")
             return self._answer(400, _error(unknown))
         try:
-            answer = await asyncio.to_thread(self.step, api, assignment, asked)
+            answer = await asyncio.to_thread(self.locked_step, api, assignment, asked)
+        except grading_lock.Busy as busy:
+            return self._answer(409, _error(RoundError(busy.zh, busy.en)))
         except RoundError as err:
             self.log.warning("%s of %s for a script failed: %s", self.request.path, assignment, err.en)
             return self._answer(500, _error(err))
         self._answer(200, answer)
 
 
+class BuildApi(StepApi):
+    """{"assignment": id}: the learners' version in release/."""
+
+    action = "build"
+
+    def step(self, api, assignment, asked):
+        return build(api, assignment)
+
+
+class ReleaseApi(StepApi):
+    """{"assignment": id}: the built assignment, released through the exchange."""
+
+    action = "release"
+
+    def step(self, api, assignment, asked):
+        return release(api, assignment)
+
+
+class CollectApi(StepApi):
+    """{"assignment": id}: the latest submissions collected; {"students": [...]} who has one."""
+
+    action = "collect"
+
+    def step(self, api, assignment, asked):
+        return collected(api, assignment)
+
+
 class GradeApi(StepApi):
     """{"assignment": id, "students": [username, ...]}: collect, autograde, the scores."""
+
+    action = "grade"
 
     def step(self, api, assignment, asked):
         return grade(api, assignment, [str(s) for s in asked.get("students") or []])
@@ -117,9 +184,14 @@ class GradeApi(StepApi):
 class FeedbackApi(StepApi):
     """{"assignment": id, "release": true|false}: the feedback pages, released or not."""
 
+    action = "feedback"
+
     def step(self, api, assignment, asked):
         return feedback(api, assignment, bool(asked.get("release", True)))
 
 
+STEPS = {"build": BuildApi, "release": ReleaseApi, "collect": CollectApi, "grade": GradeApi, "feedback": FeedbackApi}
+
+
 def handlers(base: str) -> list[tuple]:
-    return [(base + PATH, GradeApi), (base + FEEDBACK_PATH, FeedbackApi)]
+    return [(base + API + name, handler) for name, handler in STEPS.items()]

@@ -2,8 +2,10 @@
 
 `mnss course build|release|collect|grade|feedback|export` call these. A course root is nbgrader's
 course directory (source/, release/, submitted/, autograded/, feedback/ and the gradebook); by
-default it is the course folder itself, as nbgrader expects. Every failure is a `GradingError`
-naming what was wrong, so the CLI can print one line instead of a traceback.
+default it is the course folder itself, as nbgrader expects. In a server that knows the course's
+formgrader (an instructor's own) the CLI asks the formgrader instead, unless --root names a root
+(cli.course_formgrader). Every failure is a `GradingError` naming what was wrong, so the CLI can
+print one line instead of a traceback.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from nbgrader.plugins.export import CsvExportPlugin
 
 from mnss_foundation.server_settings import ENV, ServerSettings
 
-from . import bundle, formgrader_client, gradebook_stamp, sandbox
+from . import bundle, formgrader_client, gradebook_stamp, grading_lock, sandbox
 from .exchange import client
 from .grader import GradingError, _run, config_for, private_paths, scored
 from .grading_settings import cell_timeout, sandbox_options
@@ -99,18 +101,21 @@ class Instructor:
         check_assignment_id(self.course, assignment)
         if (self.root / "source" / assignment).resolve() != (self.course.root / "source" / assignment).resolve():
             _copy_source(self.course.root / "source" / assignment, self.root / "source" / assignment)
-        _run(self.api().generate_assignment(assignment), f"building {assignment}")
+        with self.one_step("build", assignment):
+            _run(self.api().generate_assignment(assignment), f"building {assignment}")
         return self.root / "release" / assignment
 
     def release(self, assignment: str) -> None:
         check_assignment_id(self.course, assignment)
         if not (self.root / "release" / assignment).is_dir():
             raise GradingError(f"{assignment} is not built yet: run `mnss course build {self.course.id} {assignment}`")
-        _run(self.api(exchange=True).release_assignment(assignment), f"releasing {assignment}")
+        with self.one_step("release", assignment):
+            _run(self.api(exchange=True).release_assignment(assignment), f"releasing {assignment}")
 
     def collect(self, assignment: str) -> list[str]:
         check_assignment_id(self.course, assignment)
-        _run(self.api(exchange=True).collect(assignment), f"collecting {assignment}")
+        with self.one_step("collect", assignment):
+            _run(self.api(exchange=True).collect(assignment), f"collecting {assignment}")
         return self.submitted(assignment)
 
     def submitted(self, assignment: str) -> list[str]:
@@ -118,10 +123,19 @@ class Instructor:
 
     def grade(self, assignment: str, students: list[str] | None = None) -> list[Scored]:
         """Autograde (sandboxed) each submission; what each earned, part by part. Where no box can
-        be built (`grades_here()` says why), use `grade_in_formgrader` instead."""
+        be built (`grades_here()` says why), the course's formgrader grades (formgrader_client)."""
         check_assignment_id(self.course, assignment)
         if problem := self.grades_here():
-            raise GradingError(f"no grading box can be built here ({problem})")
+            cid = self.course.id
+            if self.formgrader_url():
+                instead = f"without --root, the formgrader of {cid} grades in its boxes and course root"
+            else:
+                instead = (
+                    f"and the formgrader of {cid} is not known here (${ENV['formgrader_urls']}, set in the "
+                    f"servers of the course's instructors): grade on its round page, "
+                    f"/services/formgrader-{cid}/mnss/round"
+                )
+            raise GradingError(f"no grading box can be built here ({problem}); {instead}")
         have = self.submitted(assignment)
         for s in students or []:
             if s not in have:
@@ -130,10 +144,17 @@ class Instructor:
                     f"(there are: {', '.join(have) or 'none'}; run `mnss course collect` first)"
                 )
         grader, results = self.api(), []
-        for student in students or have:
-            _run(grader.autograde(assignment, student), f"autograding {student}'s {assignment}")
-            results.append(scored(grader, assignment, student))
+        with self.one_step("autograde", assignment):
+            for student in students or have:
+                _run(grader.autograde(assignment, student), f"autograding {student}'s {assignment}")
+                results.append(scored(grader, assignment, student))
         return results
+
+    def one_step(self, action: str, assignment: str):
+        """The course root's grading lock, as the formgrader's steps take it (grading_lock.Busy:
+        another step runs on this root, e.g. the formgrader's when --root names its root)."""
+        self.root.mkdir(parents=True, exist_ok=True)
+        return grading_lock.one_step(self.root, action, assignment)
 
     @staticmethod
     def grades_here() -> str:
@@ -149,24 +170,12 @@ class Instructor:
         url = self.formgrader_url()
         return formgrader_client.Formgrader(url, self.token, self.course.id) if url else None
 
-    def grade_in_formgrader(self, assignment: str, students: list[str] | None = None) -> formgrader_client.Answer:
-        """The course's formgrader collects the latest submissions and autogrades them in its own
-        boxes and course root; what each earned, part by part."""
-        check_assignment_id(self.course, assignment)
-        formgrader = self.formgrader()
-        if formgrader is None:
-            raise GradingError(
-                f"no grading box can be built here ({self.grades_here() or 'not asked'}), and the formgrader of "
-                f"{self.course.id} is not known here (${ENV['formgrader_urls']}, set in the servers of the "
-                f"course's instructors): grade on its round page, /services/formgrader-{self.course.id}/mnss/round"
-            )
-        return formgrader.grade(assignment, list(students or []))
-
     def feedback(self, assignment: str, release: bool = True) -> None:
         check_assignment_id(self.course, assignment)
-        _run(self.api().generate_feedback(assignment), f"generating feedback for {assignment}")
-        if release:
-            _run(self.api(exchange=True).release_feedback(assignment), f"releasing feedback for {assignment}")
+        with self.one_step("feedback", assignment):
+            _run(self.api().generate_feedback(assignment), f"generating feedback for {assignment}")
+            if release:
+                _run(self.api(exchange=True).release_feedback(assignment), f"releasing feedback for {assignment}")
 
     def export(self, to: str | Path) -> Path:
         config = self.api().config

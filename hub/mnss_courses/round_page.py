@@ -18,6 +18,7 @@ name them as well (last name: the real name, first name: the username).
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -33,6 +34,7 @@ from tornado import web
 from mnss_foundation import i18n
 from mnss_foundation.server_settings import ServerSettings
 
+from . import grading_lock
 from .exchange import URL_ENV
 from .exchange.transport import ServiceClient, ServiceError, path
 from .grader import failure_detail
@@ -42,6 +44,8 @@ TEMPLATES = Environment(
 )
 # state -> (zh-CN, en), in the order a round goes
 STATES = i18n.load(__package__)["round_states"].pairs()
+# what the launcher (formgrader.py) writes of course.yaml into the server's config folder
+COURSE_FILE = "mnss-course.json"
 
 
 class RoundError(Exception):
@@ -67,6 +71,7 @@ class Assignment:
     name: str
     released: bool
     learners: list[Learner] = field(default_factory=list)
+    title: tuple[str, str] | None = None  # (zh-CN, en) from course.yaml; None: the id alone
 
     @property
     def submitted(self) -> int:
@@ -139,6 +144,12 @@ def release_feedback(api: NbGraderAPI, assignment: str) -> None:
     _step(api.release_feedback(assignment), f"发回 {assignment} 的反馈", f"Releasing feedback of {assignment}")
 
 
+def one_step(step: Callable[[NbGraderAPI, str], object], api: NbGraderAPI, action: str, assignment: str):
+    """`step` under the course root's grading lock: grading_lock.Busy while another step runs."""
+    with grading_lock.one_step(api.coursedir.root, action, assignment):
+        return step(api, assignment)
+
+
 # action -> (step, zh done, en done)
 ACTIONS: dict[str, tuple[Callable[[NbGraderAPI, str], None], str, str]] = {
     "release": (release, "已发布", "Released"),
@@ -178,8 +189,27 @@ def released_feedback(course: str) -> set[tuple[str, str]]:
     return {key for key, rec in latest.items() if rec.get("feedback")}
 
 
+def assignment_titles(config_dir: str | Path | None = None) -> dict[str, tuple[str, str]]:
+    """assignment id -> (zh-CN, en) title of course.yaml, as the launcher wrote them; {} without."""
+    folder = config_dir or os.environ.get("JUPYTER_CONFIG_DIR", "")
+    try:
+        listed = json.loads((Path(folder) / COURSE_FILE).read_text("utf-8"))["assignments"]
+        return {str(a["id"]): (str(a["title"]["zh"]), str(a["title"]["en"])) for a in listed}
+    except (OSError, ValueError, KeyError, TypeError):
+        return {}
+
+
 def name_in_gradebook(api: NbGraderAPI, names: dict[str, str]) -> None:
-    """Real names into the gradebook, for nbgrader's own pages ("None, None" otherwise)."""
+    """Real names into the gradebook, for nbgrader's own pages ("None, None" otherwise); skipped
+    while a grading step holds the gradebook (the next view writes them)."""
+    try:
+        with grading_lock.one_step(api.coursedir.root, "names", ""):
+            _write_names(api, names)
+    except grading_lock.Busy:
+        return
+
+
+def _write_names(api: NbGraderAPI, names: dict[str, str]) -> None:
     with api.gradebook as gb:
         for student in gb.students:
             name = names.get(student.id)
@@ -187,12 +217,18 @@ def name_in_gradebook(api: NbGraderAPI, names: dict[str, str]) -> None:
                 gb.update_or_create_student(student.id, last_name=name, first_name=student.id)
 
 
-def round_of(api: NbGraderAPI, course: str, names: dict[str, str], feedback: set[tuple[str, str]]) -> list[Assignment]:
-    """Every assignment of the course root's source/, with its learners' submissions."""
+def round_of(
+    api: NbGraderAPI,
+    course: str,
+    names: dict[str, str],
+    feedback: set[tuple[str, str]],
+    titles: dict[str, tuple[str, str]] | None = None,
+) -> list[Assignment]:
+    """Every assignment of the course root's source/ with its title, with its learners' submissions."""
     rows = []
     for info in sorted(api.get_assignments(), key=lambda a: a["name"]):
         aid = info["name"]
-        row = Assignment(aid, info["status"] == "released")
+        row = Assignment(aid, info["status"] == "released", title=(titles or {}).get(aid))
         for sub in api.get_submissions(aid):
             student = sub["student"]
             row.learners.append(
@@ -230,7 +266,9 @@ class RoundPage(BaseHandler):
                 status=400,
             )
         try:
-            await asyncio.to_thread(ACTIONS[action][0], api, assignment)
+            await asyncio.to_thread(one_step, ACTIONS[action][0], api, action, assignment)
+        except grading_lock.Busy as busy:
+            return await self.show(error=RoundError(busy.zh, busy.en), status=409)
         except RoundError as err:
             self.log.warning("round step %s of %s failed: %s", action, assignment, err.en)
             return await self.show(error=err, status=500)
@@ -247,7 +285,7 @@ class RoundPage(BaseHandler):
             feedback = set()
             problems.append((f"无法连接作业交换服务：{err}", f"the exchange cannot be reached: {err}"))
         await asyncio.to_thread(name_in_gradebook, api, names)
-        rows = await asyncio.to_thread(round_of, api, course, names, feedback)
+        rows = await asyncio.to_thread(round_of, api, course, names, feedback, assignment_titles())
         self.set_status(status)
         self.finish(
             TEMPLATES.get_template("round.html").render(

@@ -2,29 +2,13 @@
 
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
+from mnss_foundation.i18n import user_language as current_language
 
 from ..catalog import KINDS
 from ..topology import texts
 from .messages import CATALOGUES
 
-LAB_SETTING = ".jupyter/lab/user-settings/@jupyterlab/translation-extension/plugin.jupyterlab-settings"
-
-
-def current_language(home: Path | None = None) -> str:
-    """'zh-CN' or 'en': $MNSS_LANG, else the JupyterLab locale the user chose, else Chinese."""
-    if os.environ.get("MNSS_LANG") in ("zh-CN", "en"):
-        return os.environ["MNSS_LANG"]
-    try:
-        text = ((home or Path.home()) / LAB_SETTING).read_text("utf-8")
-        locale = json.loads("\n".join(line for line in text.splitlines() if not line.strip().startswith("//")))[
-            "locale"
-        ]
-    except (OSError, ValueError, KeyError, TypeError):
-        return "zh-CN"
-    return "en" if locale.startswith("en") else "zh-CN"
+__all__ = ["Labels", "current_language"]
 
 
 class Labels:

@@ -55,6 +55,7 @@ def test_the_instructor_reaches_the_formgrader_from_the_hub_home(tmp_path):
         row = page.locator('.mnss-assignment[data-assignment="ward-strings-lists"]')
         assert row.get_attribute("data-state") == "draft" and "草稿" in row.inner_text()
         assert "Release" not in row.inner_text() and "发布" in row.inner_text()
+        assert row.locator(".mnss-title").inner_text() == "字符串与列表：病区床位数据 ward-strings-lists"  # course.yaml
         screenshot(page, "formgrader-round-zh")
         assignments = set(page.locator(".mnss-assignment").evaluate_all("rows => rows.map(r => r.dataset.assignment)"))
         text = page.inner_text("body")  # ids and names stay as they are: the course, its assignments, tools
@@ -63,6 +64,7 @@ def test_the_instructor_reaches_the_formgrader_from_the_hub_home(tmp_path):
         assert english_words(text) == [], page.inner_text("body")
         page.click("#mnss-lang-switch")
         assert "Release" in row.inner_text() and "draft" in row.inner_text()
+        assert row.locator(".mnss-title").inner_text() == "Strings and lists: ward and bed data ward-strings-lists"
         page.click("#mnss-lang-switch")
         page.click("#mnss-nbgrader")  # nbgrader's own formgrader stays, for grading by hand
         page.wait_for_url(f"**/services/formgrader-{COURSE}/formgrader**", timeout=60_000)

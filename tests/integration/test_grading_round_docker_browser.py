@@ -2,8 +2,10 @@
 the course's round page (批改作业 on the hub home), the learner opens the assignment with one click
 on the course page (her server is a container), writes the solutions and submits with the notebook's
 提交作业 button; the instructor collects, autogrades, releases feedback and exports the grades
-there, seeing the learner by her real name; the learner sees her score on the course page. The
-instructor's `mnss course grade` and `validate` also work in her own container.
+there, seeing the learner by her real name and each assignment by its title; the learner sees her
+score on the course page. The instructor's `mnss course` steps in her own container are done by the
+course's formgrader in its one course root (what she releases there, the round page shows), and a
+second grading step while one runs is refused (409); `validate` runs in her container.
 
 One docker-mode hub for the module; its containers, volumes and network are removed afterwards.
 Screenshots go to test-artifacts/docker-round-*.png.
@@ -15,12 +17,14 @@ import csv
 import io
 import os
 import subprocess
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 import requests
 
+from mnss_courses import grading_lock
 from mnss_hub.hubclient import HubClient
 from tests.support import browser, coursework, dockerhub, formgrader as formgrader_checks, people
 from tests.support.browser import browser_page, chromium_path, screenshot
@@ -115,6 +119,8 @@ def test_a_whole_round_by_clicking_in_docker_mode(hub, tmp_path):
             teacher.wait_for_url(f"**/services/formgrader-{COURSE}/mnss/round", timeout=120_000)
             assert round_row(teacher).get_attribute("data-state") == "draft"
             assert "草稿" in round_row(teacher).inner_text()
+            title = round_row(teacher).locator(".mnss-title").inner_text()
+            assert title == f"搭建并测量一个病区局域网 {ASSIGNMENT}", title  # course.yaml's title, the id beside it
             round_step(teacher, "release", "released", "1-released")
             assert "已发布" in round_row(teacher).inner_text()
 
@@ -165,21 +171,35 @@ def test_the_instructors_cli_in_her_own_container_grades_and_validates(hub):
 
     # validate runs in her container while the formgrader grades: side by side, to keep the test short
     validate = "cd /tmp && mnss course new demo >/dev/null && mnss course validate courses/demo"
+    lock = hub.work / "state" / "grading" / COURSE / grading_lock.LOCK_FILE
+    her_token = dockerhub.docker("exec", box, "printenv", "JUPYTERHUB_API_TOKEN").stdout.strip()
+    formgrader_url = dict(
+        e.split("=", 1) for e in dockerhub.docker("exec", box, "printenv", "MNSS_FORMGRADER_URLS").stdout.split()
+    )
+    assert list(formgrader_url) == [COURSE]  # the formgraders of her courses only
     with subprocess.Popen(
         ["docker", "exec", box, "sh", "-c", validate], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     ) as validating:
         try:
             grade = ["docker", "exec", box, "mnss", "course", "grade", COURSE, ASSIGNMENT]
-            graded = subprocess.run(grade, capture_output=True, text=True, timeout=600)
+            with subprocess.Popen(grade, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as grading:
+                try:
+                    busy = second_step_while_grading(lock, formgrader_url[COURSE], her_token)
+                    graded_out, graded_err = grading.communicate(timeout=600)
+                finally:
+                    grading.kill()
             validated = validating.communicate(timeout=300)[0]
         finally:
             validating.kill()
-    assert graded.returncode == 0, graded.stdout + graded.stderr
-    said = graded.stdout.splitlines()
-    assert "no grading box can be built here (unshare: mount /proc failed" in said[0], graded.stdout
-    assert said[1].split() == [LEARNER, f"{MAX_SCORE}/{MAX_SCORE}"], graded.stdout
+    assert busy.status_code == 409, busy.text  # one grading step per course at a time
+    assert "另一个评分步骤正在进行（收取并自动评分 lan-build" in busy.json()["error"]["zh"], busy.text
+    assert "another grading step is running (collecting and autograding" in busy.json()["error"]["en"], busy.text
+    assert grading.returncode == 0, graded_out + graded_err  # the first one was not disturbed
+    said = graded_out.splitlines()
+    assert "no grading box can be built here (unshare: mount /proc failed" in said[0], graded_out
+    assert said[1].split() == [LEARNER, f"{MAX_SCORE}/{MAX_SCORE}"], graded_out
     earned = [line.split()[-1].split("/") for line in said[2:]]  # each part: points/max
-    assert earned and all(got == most for got, most in earned), graded.stdout
+    assert earned and all(got == most for got, most in earned), graded_out
     assert validating.returncode == 0, validated
     assert "OK   demo/first: solution 1/1, blank 0" in validated, validated
 
@@ -191,10 +211,23 @@ def test_the_instructors_cli_in_her_own_container_grades_and_validates(hub):
     mine = [r for r in exported if r["student_id"] == LEARNER and r["assignment"] == ASSIGNMENT]
     assert len(mine) == 1 and float(mine[0]["score"]) == MAX_SCORE and mine[0]["last_name"] == REAL_NAME, mine
 
-    url = dict(
-        e.split("=", 1) for e in dockerhub.docker("exec", box, "printenv", "MNSS_FORMGRADER_URLS").stdout.split()
-    )
-    assert list(url) == [COURSE]  # the formgraders of her courses only
+    collected = dockerhub.docker("exec", box, "mnss", "course", "collect", COURSE, ASSIGNMENT, check=False)
+    assert collected.returncode == 0, collected
+    assert collected.stdout.strip() == f"collected {ASSIGNMENT} by the formgrader of {COURSE}: {LEARNER}", collected
+
+    # one course root: what she builds and releases here is what the formgrader holds and its round
+    # page shows (test_a_step_that_cannot_run_says_why_in_both_languages); its errors in her language
+    other = ("mnss", "course", "release", COURSE, "vlan-isolation")
+    unbuilt = dockerhub.docker("exec", box, *other, check=False)
+    assert unbuilt.returncode == 2, unbuilt
+    assert "未能发布 vlan-isolation：vlan-isolation 还没有生成学员版本，请先运行 mnss course build" in unbuilt.stderr
+    built = dockerhub.docker("exec", box, "mnss", "course", "build", COURSE, "vlan-isolation", check=False)
+    assert built.returncode == 0 and "built vlan-isolation by the formgrader of hospital-lan" in built.stdout, built
+    released = dockerhub.docker("exec", box, *other, check=False)
+    assert released.returncode == 0, released
+    assert released.stdout.strip() == f"released {COURSE}/vlan-isolation by the formgrader of {COURSE}", released
+
+    url = formgrader_url
     learner = HubClient(hub.url, timeout=60)
     learner.login(LEARNER, password(LEARNER))
     refused = requests.post(
@@ -207,12 +240,31 @@ def test_the_instructors_cli_in_her_own_container_grades_and_validates(hub):
     assert refused.status_code == 403 and "graded" not in refused.text, refused.text
 
 
+def second_step_while_grading(lock: Path, formgrader: str, token: str) -> requests.Response:
+    """Once the formgrader's grading step holds the course root (its lock file names it), a collect
+    asked by the API meanwhile: its answer."""
+    deadline = time.monotonic() + 300
+    while b'"action": "grade"' not in (lock.read_bytes() if lock.exists() else b""):
+        assert time.monotonic() < deadline, "the formgrader never started grading"
+        time.sleep(0.05)
+    return requests.post(
+        formgrader + "mnss/api/collect",
+        json={"assignment": ASSIGNMENT},
+        headers={"Authorization": f"token {token}"},
+        timeout=60,
+        allow_redirects=False,
+    )
+
+
 def test_a_step_that_cannot_run_says_why_in_both_languages(hub):
-    """Release feedback before anything is graded: the page names the cause, zh-CN and English."""
+    """Release feedback before anything is graded: the page names the cause, zh-CN and English.
+    The assignment was released from her container's CLI above: the page shows it released."""
     with browser_page() as teacher:
         sign_in(teacher, hub.url, TEACHER)
         teacher.goto(f"{hub.url}services/formgrader-{COURSE}/mnss/round")
         row = teacher.locator('.mnss-assignment[data-assignment="vlan-isolation"]')
+        assert row.get_attribute("data-state") == "released", row.inner_text()
+        assert row.locator(".mnss-title").inner_text() == "用 VLAN 隔离访客网络与 PACS vlan-isolation"
         with teacher.expect_navigation():
             row.locator("button.mnss-feedback").click()
         error = teacher.locator("#mnss-error")

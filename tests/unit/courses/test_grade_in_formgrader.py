@@ -1,5 +1,6 @@
-"""`mnss course grade` where no grading box can be built (an instructor's container): the course's
-formgrader collects and grades, and the command prints its scores or its cause."""
+"""`mnss course build|release|collect|grade|feedback|export` in a server that knows the course's
+formgrader (an instructor's container): the formgrader does each step in its course root, and the
+command prints what it did, or its cause in the user's language (exit 2)."""
 
 from pathlib import Path
 from types import SimpleNamespace
@@ -46,6 +47,7 @@ def in_container(monkeypatch):
     monkeypatch.setattr(sandbox, "box_problem", lambda: MASKED)
     monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "tok-of-the-instructors-server")
     monkeypatch.setenv("MNSS_FORMGRADER_URLS", f"{COURSE}={URL}")
+    monkeypatch.setenv("MNSS_LANG", "en")
 
     def request(method, url, headers, timeout, allow_redirects, json=None):
         sent.append(SimpleNamespace(method=method, url=url, json=json, headers=headers))
@@ -75,11 +77,14 @@ def test_grade_asks_the_formgrader_and_prints_its_scores_part_by_part(in_contain
     assert [line.split() for line in out.splitlines()[1:]] == [["ann", "4/4"], ["lan-build/subnet-tests", "4/4"]]
 
 
-def test_what_the_formgrader_could_not_grade_is_named_and_exits_2(in_container, capsys):
-    failed = {"zh": "自动评分 bob失败：…", "en": "Autograding bob failed: PermissionError: denied"}
+def test_what_the_formgrader_could_not_grade_is_named_and_exits_2(in_container, capsys, monkeypatch):
+    failed = {"zh": "自动评分 bob失败：PermissionError", "en": "Autograding bob failed: PermissionError: denied"}
     in_container.answer["reply"] = (200, {"assignment": AID, "graded": [], "failed": [failed]})
     assert grade() == 2
     assert "mnss: Autograding bob failed: PermissionError: denied" in capsys.readouterr().err
+    monkeypatch.setenv("MNSS_LANG", "zh-CN")
+    assert grade() == 2
+    assert "mnss: 自动评分 bob失败：PermissionError" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(
@@ -102,6 +107,68 @@ def test_without_a_formgrader_url_the_command_says_where_to_grade(in_container, 
     err = capsys.readouterr().err
     assert MASKED in err and "$MNSS_FORMGRADER_URLS" in err and "/services/formgrader-hospital-lan/mnss/round" in err
     assert not in_container.sent
+
+
+def test_a_root_of_her_own_is_graded_here_and_without_a_box_the_command_says_to_drop_it(in_container, tmp_path, capsys):
+    assert grade("--root", str(tmp_path)) == 2
+    err = capsys.readouterr().err
+    assert MASKED in err and "without --root, the formgrader of hospital-lan grades" in err
+    assert not in_container.sent
+
+
+def test_build_release_and_collect_are_done_by_the_formgrader_in_its_course_root(in_container, tmp_path, capsys):
+    in_container.answer["reply"] = (200, {"assignment": AID})
+    assert step("build", AID) == 0
+    assert step("release", AID) == 0
+    in_container.answer["reply"] = (200, {"assignment": AID, "students": ["ann", "bob"]})
+    assert step("collect", AID) == 0
+    sent = [(r.method, r.url, r.json) for r in in_container.sent]
+    assert sent == [("POST", URL + f"mnss/api/{name}", {"assignment": AID}) for name in ("build", "release", "collect")]
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "built lan-build by the formgrader of hospital-lan (in its course root, as its round page shows)"
+    assert out[1] == "released hospital-lan/lan-build by the formgrader of hospital-lan"
+    assert out[2] == "collected lan-build by the formgrader of hospital-lan: ann, bob"
+    assert not (tmp_path / "release").exists()
+    # with --root she works in a course root of her own, here, as on the host
+    assert step("build", AID, "--root", str(tmp_path)) == 0
+    assert (tmp_path / "release" / AID / f"{AID}.ipynb").is_file() and len(in_container.sent) == 3
+
+
+@pytest.mark.parametrize(
+    "lang, says",
+    [
+        (
+            "zh-CN",
+            "mnss: 课程 hospital-lan 的评分服务未能收取 lan-build 的提交：另一个评分步骤正在进行（自动评分 lan-build",
+        ),
+        ("en", "mnss: the formgrader of hospital-lan could not collect lan-build: another grading step is running"),
+    ],
+)
+def test_a_step_refused_while_another_runs_says_so_in_the_users_language(in_container, monkeypatch, capsys, lang, says):
+    from mnss_courses import grading_lock
+
+    busy = grading_lock.Busy({"action": "autograde", "assignment": AID, "started": "17:02:11"})
+    in_container.answer["reply"] = (409, {"error": {"zh": busy.zh, "en": busy.en}})
+    monkeypatch.setenv("MNSS_LANG", lang)
+    assert step("collect", AID) == 2
+    assert capsys.readouterr().err.startswith(says)
+
+
+def test_without_a_language_set_the_cli_follows_her_jupyterlab_language(in_container, monkeypatch, tmp_path, capsys):
+    from mnss_foundation.i18n import LAB_SETTING
+
+    monkeypatch.delenv("MNSS_LANG")
+    monkeypatch.setenv("HOME", str(tmp_path))
+    in_container.answer["reply"] = (403, None)
+    assert step("release", AID) == 2
+    assert (
+        "评分服务未能发布 lan-build：HTTP 403 Forbidden（此令牌的用户是课程 hospital-lan 的教师吗？）"
+        in capsys.readouterr().err
+    )
+    (tmp_path / LAB_SETTING).parent.mkdir(parents=True)
+    (tmp_path / LAB_SETTING).write_text('{\n  // chosen in JupyterLab\n  "locale": "en"\n}')
+    assert step("release", AID) == 2
+    assert "could not release lan-build: HTTP 403 Forbidden (is this token's user" in capsys.readouterr().err
 
 
 def test_feedback_and_export_come_from_the_formgrader_that_holds_the_grades(in_container, tmp_path, capsys):
@@ -190,3 +257,53 @@ def test_grading_here_with_nothing_collected_says_so_instead_of_printing_nothing
     assert grade("--root", str(tmp_path)) == 0
     said = capsys.readouterr().out
     assert f"no collected submissions of lan-build in {tmp_path}: run `mnss course collect` first" in said
+
+
+class RootApi(FakeApi):
+    """With a course root (nbgrader's CourseDirectory) and the build and release steps."""
+
+    def __init__(self, root: Path, collected=()):
+        from nbgrader.coursedir import CourseDirectory
+
+        super().__init__(list(collected))
+        self.coursedir = CourseDirectory(root=str(root))
+
+    def generate_assignment(self, assignment):
+        self.calls.append(("generate_assignment", assignment))
+        (Path(self.coursedir.root) / "release" / assignment).mkdir(parents=True)
+        return {"success": True}
+
+    def release_assignment(self, assignment):
+        self.calls.append(("release_assignment", assignment))
+        return {"success": True}
+
+
+def test_the_formgrader_releases_only_what_it_built_and_says_how_to_build_it(tmp_path):
+    api = RootApi(tmp_path)
+    with pytest.raises(round_page.RoundError) as refused:
+        grade_api.release(api, AID)
+    assert "lan-build 还没有生成学员版本，请先运行 mnss course build" == refused.value.zh
+    assert "lan-build is not built yet: run `mnss course build` first" == refused.value.en
+    assert grade_api.build(api, AID) == {"assignment": AID} and grade_api.release(api, AID) == {"assignment": AID}
+    assert api.calls == [("generate_assignment", AID), ("release_assignment", AID)]
+
+
+def test_collect_answers_who_has_a_submission_now(tmp_path):
+    api = RootApi(tmp_path, collected=["bob", "ann"])
+    assert grade_api.collected(api, AID) == {"assignment": AID, "students": ["ann", "bob"]}
+    assert api.calls == [("collect", AID)]
+
+
+def test_every_api_step_holds_the_course_roots_grading_lock(tmp_path):
+    """A step meanwhile is refused with what runs (the handler answers it 409), and none runs."""
+    from mnss_courses import grading_lock
+
+    api = RootApi(tmp_path, collected=["ann"])
+    with grading_lock.one_step(tmp_path, "autograde", AID):
+        for name, handler in grade_api.STEPS.items():
+            with pytest.raises(grading_lock.Busy) as busy:
+                handler.locked_step(handler.__new__(handler), api, AID, {})
+            assert "another grading step is running (autograding lan-build" in busy.value.en, name
+    assert api.calls == []
+    assert handler.locked_step(handler.__new__(handler), api, AID, {"release": False})["assignment"] == AID
+    assert sorted(grade_api.STEPS) == ["build", "collect", "feedback", "grade", "release"]

@@ -1,10 +1,15 @@
 """The grading-round page's logic: where an assignment stands, what a failed step says (both
 languages, nbgrader's cause kept), and the page's text in both languages."""
 
+from pathlib import Path
+from types import SimpleNamespace
+
 import pytest
 
 from mnss_courses import round_page
 from mnss_courses.round_page import STATES, Assignment, Learner, RoundError, state_of
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.parametrize(
@@ -97,3 +102,52 @@ def test_the_page_carries_both_languages_real_names_and_the_error_cause():
         assert f'value="{action}"' in html
     assert 'href="/services/formgrader-hospital-lan/mnss/grades.csv"' in html
     assert 'href="/services/formgrader-hospital-lan/formgrader"' in html  # manual grading stays
+
+
+def test_each_assignment_is_shown_by_its_course_yaml_title_with_its_id_beside_it():
+    titled = Assignment("lan-build", True, title=("搭建并测量一个病区局域网", "Build and measure a ward LAN"))
+    html = render(rows=[titled, Assignment("extra", False)])
+    assert "搭建并测量一个病区局域网" in html and "Build and measure a ward LAN" in html
+    assert '<code class="mnss-id">lan-build</code>' in html
+    assert '<code class="mnss-id">extra</code>' in html  # a folder of source/ course.yaml does not list
+
+
+def test_the_titles_come_from_what_the_launcher_wrote_of_course_yaml(tmp_path):
+    from mnss_courses import bundle, formgrader
+
+    meta = bundle.load(ROOT / "courses" / "hospital-lan").meta
+    (tmp_path / round_page.COURSE_FILE).write_text(formgrader.round_page_course(meta), "utf-8")
+    titles = round_page.assignment_titles(tmp_path)
+    assert titles["lan-build"] == ("搭建并测量一个病区局域网", "Build and measure a ward LAN")
+    assert set(titles) == {a["id"] for a in meta["assignments"]}
+    assert round_page.assignment_titles(tmp_path / "none") == {}  # no file: ids alone
+
+
+class RootApi:
+    def __init__(self, root):
+        self.coursedir, self.steps = SimpleNamespace(root=str(root)), []
+
+
+def test_a_round_step_while_another_runs_is_refused_and_does_not_run(tmp_path):
+    from mnss_courses import grading_lock
+
+    api = RootApi(tmp_path)
+    with grading_lock.one_step(tmp_path, "collect", "lan-build"):
+        with pytest.raises(grading_lock.Busy) as busy:
+            round_page.one_step(lambda a, aid: a.steps.append(aid), api, "autograde", "lan-build")
+    assert api.steps == [] and "另一个评分步骤正在进行（收取提交 lan-build" in busy.value.zh
+    round_page.one_step(lambda a, aid: a.steps.append(aid), api, "autograde", "lan-build")
+    assert api.steps == ["lan-build"]
+
+
+def test_the_names_are_not_written_while_a_step_holds_the_gradebook(tmp_path, monkeypatch):
+    from mnss_courses import grading_lock
+
+    written = []
+    monkeypatch.setattr(round_page, "_write_names", lambda api, names: written.append(names))
+    api = RootApi(tmp_path)
+    with grading_lock.one_step(tmp_path, "autograde", "lan-build"):
+        round_page.name_in_gradebook(api, {"wxm": "王小明"})
+    assert written == []
+    round_page.name_in_gradebook(api, {"wxm": "王小明"})
+    assert written == [{"wxm": "王小明"}]
