@@ -52,7 +52,7 @@ def cytoscape_style() -> list[dict]:
     # Colour and shape come with each node's data (from the catalog, see to_cytoscape): one rule
     # instead of one per kind, which halves cytoscape's styling time for a thousand nodes.
     style.insert(1, {"selector": "node[colour]", "style": {"background-color": "data(colour)", "shape": "data(shape)"}})
-    style.append(GROUP_BOX)
+    style += [GROUP_BOX, BUILDING_BOX, COLLAPSED_BOX]
     return style
 
 
@@ -71,5 +71,40 @@ GROUP_BOX = {
         "text-margin-y": -2,
         "font-size": 10,
         "color": "#57606a",
+    },
+}
+
+
+# A building (a distribution router, its access switches and their hosts): a solid frame in
+# Okabe-Ito blue, so it reads apart from the dashed grey box of one switch's hosts.
+BUILDING_BOX = {
+    "selector": 'node[kind = "building"]',
+    "style": {
+        "shape": "round-rectangle",
+        "background-color": "#eef5fb",
+        "background-opacity": 0.6,
+        "border-width": 2,
+        "border-color": "#0072b2",
+        "padding": 8,
+        "text-valign": "top",
+        "text-margin-y": -2,
+        "font-size": 11,
+        "font-weight": "bold",
+        "color": "#0b4f7c",
+    },
+}
+
+# A collapsed box: one node standing for everything in it; a double border says it opens.
+COLLAPSED_BOX = {
+    "selector": "node.collapsed",
+    "style": {
+        "shape": "round-rectangle",
+        "width": 120,
+        "height": 40,
+        "border-style": "double",
+        "border-width": 5,
+        "text-valign": "center",
+        "text-wrap": "wrap",
+        "text-max-width": 112,
     },
 }

@@ -194,7 +194,7 @@ def test_at_hospital_scale_hosts_are_drawn_in_one_box_per_switch():
 
     canvas.group_toggle.value = False  # the "group hosts" toggle
     assert len(canvas._edge_widgets) == len(campus.links) and "hosts:b1d1" not in canvas._node_widgets
-    assert "parent" not in canvas._node_widgets[host].data
+    assert canvas._node_widgets[host].data["parent"] == "site:b1r", "out of its switch's box, still in its building"
     small = TopologyCanvas("hospital-campus", language="en")
     assert not small.group_toggle.value and len(small._edge_widgets) == len(small.topology.links)
     style = {rule["selector"]: rule["style"] for rule in canvas.graph.cytoscape_style}
