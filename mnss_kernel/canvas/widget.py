@@ -24,7 +24,7 @@ from ..catalog import KINDS, role
 from ..runtime import CommandResult, EngineError, Lab
 from ..topology import Topology, TopologyError, load as load_topology
 from ..topology.convert import to_cytoscape, write_file
-from . import keep, render, results
+from . import heatgrid, keep, render, results
 from .editor import TopologyEditor
 from .groups import buildings
 from .i18n import Labels, current_language
@@ -177,7 +177,7 @@ class TopologyCanvas(w.VBox):
         self.building_toggle.value = topo is not None and len(set(buildings(topo).values())) >= BUILDINGS_FROM
         drawing = w.VBox([self.viewbar, self.graph])
         middle = w.HBox([drawing, self.panel], layout=w.Layout(flex_flow="row wrap"))
-        results_area = [self.message, self.stale_note, self.output, self.drill]
+        results_area = [self.message, self.stale_note, self.drill, self.output]
         rows = [self.toolbar, self.keybar, middle, self.runbar, *results_area, self.cmdbar]
         super().__init__(children=rows, **kwargs)
         self.add_class("mnss-canvas")
@@ -295,8 +295,15 @@ class TopologyCanvas(w.VBox):
         self.drill_to.add_class("mnss-drill-to")
         self.drill_detail = w.HTML()
         self.drill_detail.add_class("mnss-drill-detail")
+        self.group_title = w.HTML()
+        self.group_grid = w.HBox()  # the clickable table of groups (heatgrid.loss_grid) and its scale
         self.drill = w.VBox(layout=w.Layout(display="none"))
-        self.drill.children = [w.HBox([self.drill_from, self.drill_to]), self.drill_detail]
+        self.drill.children = [
+            self.group_title,
+            self.group_grid,
+            w.HBox([self.drill_from, self.drill_to]),
+            self.drill_detail,
+        ]
         self.viewbar = w.HBox(
             [
                 self._button("fit", self.fit, icon="arrows-alt"),
@@ -793,16 +800,23 @@ class TopologyCanvas(w.VBox):
         self._groups = results.host_groups(self.topology)
         grouped = pings.src.nunique() > results.DETAIL_LIMIT
         legend = self.t.field("loss_pct")
+        for old in self.group_grid.children:
+            heatgrid.close_all(old)
+        self.group_grid.children = []
         with self.output:
             self.output.clear_output()
-            if grouped:
-                table = results.group_loss(pings, self._groups)
-                display(HTML(render.loss_heatmap(table, self.t("group_loss_title"), legend, css="mnss-group-heatmap")))
-            else:
+            if not grouped:
                 display(HTML(render.loss_heatmap(measure.loss_matrix(pings), self.t("loss_title"), legend)))
             display(self._localized(pings))
         self.drill.layout.display = "flex" if grouped else "none"
         if grouped:
+            table = results.group_loss(pings, self._groups)
+            self.group_title.value = (
+                f'<b class="mnss-group-title">{html.escape(self.t("group_loss_title"))}</b>'
+                f'<div class="mnss-drill-hint">{html.escape(self.t("drill_hint"))}</div>'
+            )
+            grid = heatgrid.loss_grid(table, self.select_block, lambda **v: self.t("group_cell", **v))
+            self.group_grid.children = [grid, w.HTML(render.colour_scale(legend))]
             names = list(table.index)
             self.drill_from.options, self.drill_to.options = names, list(table.columns)
             self._show_block()

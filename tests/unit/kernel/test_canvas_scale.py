@@ -8,6 +8,7 @@ import pytest
 from mnss_kernel import measure, templates
 from mnss_kernel.canvas import TopologyCanvas
 from mnss_kernel.canvas.layout import fit_scale, host_blocks, overlaps, tiered
+from mnss_kernel.canvas.render import _loss_colour
 from mnss_kernel.canvas.results import block, group_loss, host_groups
 from mnss_kernel.catalog import role
 
@@ -129,6 +130,30 @@ def test_grouped_ping_results_drill_down_and_go_stale_when_a_fault_changes(monke
     assert "out of date" in canvas.stale_note.value
     click(canvas, "mnss-ping-all")
     assert canvas.stale_note.value == ""
+
+
+def test_a_click_on_a_cell_of_the_grouped_table_opens_its_hosts(monkeypatch):
+    canvas = TopologyCanvas("hospital-campus", language="zh-CN")
+    pings = fake_pings(canvas.topology)
+    monkeypatch.setattr(measure, "ping_matrix", lambda lab: pings)
+    canvas.lab = RunningLab(canvas.topology)
+    canvas.ping_all()
+    table = group_loss(pings, host_groups(canvas.topology))
+    cells = {c.tooltip: c for c in canvas.group_grid.children[0].children if "mnss-group-cell" in c._dom_classes}
+    assert len(cells) == table.size
+    lost = cells["b1d1 → b2d1：100 %（点击查看明细）"]
+    kept = cells["b1d1 → b1d2：0 %（点击查看明细）"]
+    assert lost.description == "100" and lost.style.button_color == _loss_colour(100)
+    assert kept.style.button_color == _loss_colour(0) != lost.style.button_color
+    lost.click()
+    assert (canvas.drill_from.value, canvas.drill_to.value) == ("b1d1", "b2d1")
+    assert "明细：b1d1 → b2d1" in canvas.drill_detail.value
+    assert canvas.drill_detail.value.count('data-loss="100"') == 36, "six hosts to six, all lost"
+    kept.click()
+    assert "明细：b1d1 → b1d2" in canvas.drill_detail.value and 'data-loss="100"' not in canvas.drill_detail.value
+    old = canvas.group_grid.children[0]
+    canvas.ping_all()
+    assert old.comm is None and canvas.group_grid.children[0] is not old, "the old table's widgets are closed"
 
 
 def test_small_networks_show_the_full_matrix_and_edits_make_results_stale(monkeypatch):
