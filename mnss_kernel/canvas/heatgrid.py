@@ -30,7 +30,8 @@ def loss_grid(matrix: pd.DataFrame, pick: Callable[[str, str], None], tip: Calla
             )
         )
     for src, values in matrix.iterrows():
-        cells.append(w.HTML(f'<div style="font-size:11px;text-align:right;padding-right:4px">{html.escape(str(src))}</div>'))
+        name = html.escape(str(src))
+        cells.append(w.HTML(f'<div style="font-size:11px;text-align:right;padding-right:4px">{name}</div>'))
         for dst, loss in values.items():
             missing = pd.isna(loss)
             button = w.Button(
