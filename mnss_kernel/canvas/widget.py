@@ -434,7 +434,9 @@ class TopologyCanvas(w.VBox):
         for gone in set(self._edge_widgets) - set(edges):
             self._edge_widgets[gone].close()
         self._node_widgets, self._edge_widgets = nodes, edges
-        self.graph.graph.nodes = list(nodes.values())
+        # a box before what it holds (buildings, then switches' hosts): cytoscape drops a parent it has not got
+        order = {SITE: 0, GROUP: 1}
+        self.graph.graph.nodes = sorted(nodes.values(), key=lambda n: order.get(n.data["id"].split(":")[0] + ":", 2))
         self.graph.graph.edges = list(edges.values())
         every_name = [n.name for n in self.topology.nodes]
         for text_box in (self.node_select, self.connect_to):
