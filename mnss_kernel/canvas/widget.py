@@ -9,6 +9,7 @@ the graph. The same object is the Python API: `canvas.add_node("host")`, `canvas
 from __future__ import annotations
 
 import html
+import threading
 import time
 from collections import Counter
 from pathlib import Path
@@ -29,7 +30,7 @@ from .editor import TopologyEditor
 from .groups import buildings
 from .i18n import Labels, current_language
 from .layout import ViewBox, fit_scale, host_blocks, place_missing, tiered
-from .style import cytoscape_style
+from .style import cytoscape_style, load_level
 
 
 def _as_topology(source) -> tuple[Topology | None, Path | None]:
@@ -84,6 +85,7 @@ LINK_FORM = [
 
 
 ZOOM_STEP, WHEEL_SENSITIVITY = 1.25, 0.2
+LOAD_INTERVAL = 0.5  # seconds between two looks at the links' byte counters during a throughput test
 READABLE_ZOOM = 0.5  # below this, 11 px labels are under 6 px on screen
 GROUP_FROM = 200  # from this many nodes on, hosts are drawn in one box per switch (see layout.host_blocks)
 GROUP = "hosts:"  # id prefix of those boxes; a node name cannot contain ':'
@@ -154,6 +156,9 @@ class TopologyCanvas(w.VBox):
         self._sites: dict[str, str] = {}  # building member -> its router, as drawn now
         self._collapsed: set[str] = set()  # ids of the boxes drawn as one node
         self._shape: tuple | None = None  # what is in which box, as drawn now
+        self._drawn_as: dict[str, tuple[str, str]] = {}  # link "a-b" -> the line drawn for it
+        self._captions: dict[tuple[str, str], str] = {}  # each drawn line's own caption
+        self._load: dict[tuple[str, str], int] = {}  # drawn line -> load level, while a test runs
         if group_hosts is None:
             group_hosts = topo is not None and len(topo.nodes) >= GROUP_FROM
 
@@ -266,6 +271,8 @@ class TopologyCanvas(w.VBox):
         self.progress = w.IntProgress(value=0, min=0, max=1, layout=w.Layout(width="180px"))
         self.iperf_from = w.Dropdown(layout=w.Layout(width="110px"))
         self.iperf_to = w.Dropdown(layout=w.Layout(width="110px"))
+        self.iperf_from.add_class("mnss-iperf-from")
+        self.iperf_to.add_class("mnss-iperf-to")
         self.runbar = w.HBox(
             layout=w.Layout(flex_flow="row wrap"),
             children=[
@@ -413,16 +420,24 @@ class TopologyCanvas(w.VBox):
             nodes[box] = self._node_widget(box, facts, spot, box=True)
         lines = [(item["data"]["source"], item["data"]["target"], item["data"]) for item in data["edges"]]
         lines += [(s, GROUP + s, None) for s in set(blocks.values())]
+        drawn_as, captions = {}, {}
         for a, b, link in lines:
             if link is not None and (a in blocks or b in blocks):
-                continue  # drawn as the one line from the switch to its box of hosts
+                switch = blocks.get(a) or blocks[b]  # drawn as the one line from the switch to its box
+                key = (stand_in(switch), stand_in(GROUP + switch))
+                if key[0] != key[1]:
+                    drawn_as[f"{a}-{b}"] = key
+                continue
             key = (stand_in(a), stand_in(b))
+            if key[0] != key[1] and link is not None:
+                drawn_as[f"{a}-{b}"] = key if key in edges or key[::-1] not in edges else key[::-1]
             if key[0] == key[1] or key in edges or key[::-1] in edges:
                 continue
             if key == (a, b) and link is not None:
                 facts = {**link, "caption": _link_caption(link)}
             else:  # a line into a box
                 facts = {"id": f"{key[0]}-{key[1]}", "source": key[0], "target": key[1], "caption": ""}
+            captions[key] = facts["caption"]
             edge = self._edge_widgets.get(key)
             if edge is None:
                 edge = Edge(data=facts)
@@ -434,6 +449,7 @@ class TopologyCanvas(w.VBox):
         for gone in set(self._edge_widgets) - set(edges):
             self._edge_widgets[gone].close()
         self._node_widgets, self._edge_widgets = nodes, edges
+        self._drawn_as, self._captions = drawn_as, captions
         # a box before what it holds (buildings, then switches' hosts): cytoscape drops a parent it has not got
         order = {SITE: 0, GROUP: 1}
         self.graph.graph.nodes = sorted(nodes.values(), key=lambda n: order.get(n.data["id"].split(":")[0] + ":", 2))
@@ -490,7 +506,9 @@ class TopologyCanvas(w.VBox):
                 node.classes = "" if state is None else ("up" if up else "down")
         for (a, b), edge in self._edge_widgets.items():
             up = state and state["links"].get(f"{a}-{b}")
-            edge.classes = "" if state is None or _is_box(a) or _is_box(b) else ("up" if up else "down")
+            classes = "" if state is None or _is_box(a) or _is_box(b) else ("up" if up else "down")
+            level = self._load.get((a, b))
+            edge.classes = f"{classes} load-{level}".strip() if level else classes
 
     # -- clicks -------------------------------------------------------------------------------
     def _on_node_tap(self, event: dict) -> None:
@@ -850,7 +868,17 @@ class TopologyCanvas(w.VBox):
             self.stale_note.value = f'<span class="mnss-stale" style="color:#9a6700">⚠ {self.t("stale")}</span>'
 
     def iperf(self, src: str, dst: str, seconds: float = 2) -> pd.DataFrame:
-        result = measure.iperf(self._running_lab(), src, dst, seconds=seconds)
+        """TCP throughput from src to dst; while it runs, every link is coloured by its load."""
+        lab = self._running_lab()
+        stop = threading.Event()
+        sampler = threading.Thread(target=self._sample_load, args=(lab, stop), daemon=True)
+        sampler.start()
+        try:
+            result = measure.iperf(lab, src, dst, seconds=seconds)
+        finally:
+            stop.set()
+            sampler.join(LOAD_INTERVAL * 4 + 10)
+            self._show_load({})
         self._fresh_results()
         self.drill.layout.display = "none"
         with self.output:
@@ -858,6 +886,36 @@ class TopologyCanvas(w.VBox):
             display(HTML(render.throughput_bars(result, lambda **v: self.t("throughput", **v))))
             display(self._localized(result))
         return result
+
+    def _sample_load(self, lab: Lab, stop: threading.Event) -> None:
+        """Every LOAD_INTERVAL s until `stop`: each link's Mbit/s since the last look, onto the graph."""
+        try:
+            before, then = measure.link_bytes(lab), time.monotonic()
+            while not stop.wait(LOAD_INTERVAL):
+                now, at = measure.link_bytes(lab), time.monotonic()
+                self._show_load({k: (v - before.get(k, v)) * 8 / 1e6 / (at - then) for k, v in now.items()})
+                before, then = now, at
+        except (EngineError, OSError):  # the lab stopped under the sampler: nothing more to show
+            return
+
+    def _show_load(self, mbps: dict[str, float]) -> None:
+        """Colour and widen each drawn line by its load (`style.load_level`); its caption says the
+        Mbit/s, so the load is not told by colour alone. {} clears it."""
+        bandwidth = {f"{link.a}-{link.b}": link.bw for link in self.topology.links}
+        top = max(mbps.values(), default=0.0)
+        shown: dict[tuple[str, str], tuple[int, float]] = {}
+        for key, rate in mbps.items():
+            edge = self._drawn_as.get(key)
+            level = load_level(rate, bandwidth.get(key) or top)
+            if edge and level and level > shown.get(edge, (0, 0.0))[0]:
+                shown[edge] = (level, rate)
+        self._load = {edge: level for edge, (level, _rate) in shown.items()}
+        for key, edge in self._edge_widgets.items():
+            rate = shown.get(key, (0, 0.0))[1]
+            caption = self.t("link_load", mbps=rate) if key in shown else self._captions.get(key, "")
+            if edge.data.get("caption") != caption:
+                edge.data = {**edge.data, "caption": caption}
+        self._show_state()
 
     def cmd(self, node: str, command: str) -> CommandResult:
         return self._running_lab().cmd(node, command)

@@ -1,8 +1,8 @@
 """The campus canvas in Chromium, in Chinese: buildings drawn as boxes that hold their nodes (read
-from where cytoscape drew them), collapsed and opened from the keyboard and by a click; then the
-network run with one department cut off, Ping all, and a click on a cell of the grouped table
-opens the hosts behind it. One JupyterLab and one page for both tests; screenshots in
-test-artifacts/."""
+from where cytoscape drew them), collapsed from the keyboard and opened by a click; then the
+network run with one department cut off: Ping all, a click on a cell of the grouped table opens
+the hosts behind it, and a throughput test colours the links it crosses while it runs. One
+JupyterLab and one page for both tests; screenshots in test-artifacts/."""
 
 import json
 import os
@@ -28,6 +28,9 @@ DRAWN = f"""() => {{ const cy = ({FIND_CY})(); if (!cy) return null; const box =
 HAS = f"""([name, collapsed]) => {{ const cy = ({FIND_CY})(); const n = cy && cy.getElementById(name);
   return !!n && n.length === 1 && n.hasClass('collapsed') === collapsed; }}"""
 GONE = f"""name => {{ const cy = ({FIND_CY})(); return !!cy && cy.getElementById(name).length === 0; }}"""
+LOADED = f"""() => {{ const cy = ({FIND_CY})(); const busy = cy.edges().filter(e => e.classes().some(c =>
+  c.startsWith('load-'))); return busy.length ? busy.map(e => ({{a: e.source().id(), b: e.target().id(),
+  caption: e.data('caption')}})) : null; }}"""
 TEXTS = """() => { const root = document.querySelector('.mnss-canvas'); const out = [root.innerText];
   for (const el of root.querySelectorAll('[title]')) if (el.offsetParent !== null) out.push(el.title);
   return out; }"""
@@ -138,6 +141,19 @@ def test_the_grouped_ping_table_drills_down_on_a_click(campus_page):
         detail.filter(has_text="明细：b1d1 → b2d1").wait_for(timeout=15_000)
         pairs = cells.evaluate_all("cs => cs.map(c => [c.dataset.src, c.dataset.dst, c.dataset.loss])")
         assert len(pairs) == 36 and all(d.startswith("b2d1") and loss == "0" for _s, d, loss in pairs)
+
+        # a throughput test: the links it crosses are coloured while it runs, and plain after it
+        page.locator(".mnss-iperf-from select").select_option("b1d1w1")
+        page.locator(".mnss-iperf-to select").select_option("b2d1w1")
+        page.locator(".mnss-iperf").click()
+        loaded = page.wait_for_function(LOADED, timeout=30_000, polling=100).json_value()
+        page.locator(".mnss-canvas .custom-widget").scroll_into_view_if_needed()
+        screenshot(page, "canvas-link-load")
+        page.locator(".mnss-throughput", has_text="b1d1w1 → b2d1w1").wait_for(timeout=60_000)
+        assert {"b1d1w1-b1d1", "b1d1-b1r", "b2r-b2d1"} & {f"{e['a']}-{e['b']}" for e in loaded}
+        assert all(e["caption"].endswith("Mbit/s") for e in loaded)
+        assert not [e for e in loaded if e["a"].startswith("b1d2") or e["b"].startswith("b1d2")]
+        page.wait_for_function(f"!({LOADED})()", timeout=15_000, polling=100)
     finally:
         page.locator(".mnss-stop").click()
         page.locator(".mnss-message", has_text="网络已停止").wait_for(timeout=120_000)
