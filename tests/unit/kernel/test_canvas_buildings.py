@@ -34,6 +34,7 @@ def test_a_building_is_a_router_with_its_access_switches_and_their_hosts():
 @pytest.mark.parametrize("build", [lambda: templates.template_named("hospital-campus"), templates.hospital_campus_1000])
 def test_tiered_buildings_hold_their_nodes_and_no_other(build):
     laid = tiered(build())
+    assert min(laid.nodes, key=lambda n: n.position["y"]).name == "core", "the tree hangs from the core"
     found = buildings(laid)
     boxes = {n.name: node_box(n.label or n.name, n.position) for n in laid.nodes}
     for router in set(found.values()):
