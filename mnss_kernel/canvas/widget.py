@@ -303,9 +303,17 @@ class TopologyCanvas(w.VBox):
         self.drill_detail = w.HTML()
         self.drill_detail.add_class("mnss-drill-detail")
         self.group_title = w.HTML()
+        self.group_by = w.ToggleButtons(
+            options=[(self.t("by_switch"), "switch"), (self.t("by_building"), "building")],
+            description=self.t("group_by"),
+            style={"button_width": "auto"},
+        )
+        self.group_by.add_class("mnss-group-by")
+        self.group_by.observe(lambda _ch: self._show_groups(), "value")
         self.group_grid = w.HBox()  # the clickable table of groups (heatgrid.loss_grid) and its scale
         self.drill = w.VBox(layout=w.Layout(display="none"))
         self.drill.children = [
+            self.group_by,
             self.group_title,
             self.group_grid,
             w.HBox([self.drill_from, self.drill_to]),
@@ -817,29 +825,35 @@ class TopologyCanvas(w.VBox):
 
     def _show_pings(self, pings: pd.DataFrame) -> None:
         self._fresh_results()
-        self._groups = results.host_groups(self.topology)
         grouped = pings.src.nunique() > results.DETAIL_LIMIT
-        legend = self.t.field("loss_pct")
-        for old in self.group_grid.children:
-            heatgrid.close_all(old)
-        self.group_grid.children = []
         with self.output:
             self.output.clear_output()
             if not grouped:
-                display(HTML(render.loss_heatmap(measure.loss_matrix(pings), self.t("loss_title"), legend)))
+                matrix = measure.loss_matrix(pings)
+                display(HTML(render.loss_heatmap(matrix, self.t("loss_title"), self.t.field("loss_pct"))))
             display(self._localized(pings))
         self.drill.layout.display = "flex" if grouped else "none"
-        if grouped:
-            table = results.group_loss(pings, self._groups)
-            self.group_title.value = (
-                f'<b class="mnss-group-title">{html.escape(self.t("group_loss_title"))}</b>'
-                f'<div class="mnss-drill-hint">{html.escape(self.t("drill_hint"))}</div>'
-            )
-            grid = heatgrid.loss_grid(table, self.select_block, lambda **v: self.t("group_cell", **v))
-            self.group_grid.children = [grid, w.HTML(render.colour_scale(legend))]
-            names = list(table.index)
-            self.drill_from.options, self.drill_to.options = names, list(table.columns)
-            self._show_block()
+        self._show_groups()
+
+    def _show_groups(self) -> None:
+        """The grouped table of the last Ping all, by switch or by building (`group_by`)."""
+        for old in self.group_grid.children:
+            heatgrid.close_all(old)
+        self.group_grid.children = []
+        if self.last_pings is None or self.drill.layout.display == "none":
+            return
+        by = self.group_by.value
+        self._groups = results.GROUPINGS[by](self.topology)
+        table = results.group_loss(self.last_pings, self._groups)
+        title = self.t("group_loss_title" if by == "switch" else "building_loss_title")
+        self.group_title.value = (
+            f'<b class="mnss-group-title">{html.escape(title)}</b>'
+            f'<div class="mnss-drill-hint">{html.escape(self.t("drill_hint"))}</div>'
+        )
+        grid = heatgrid.loss_grid(table, self.select_block, lambda **v: self.t("group_cell", **v))
+        self.group_grid.children = [grid, w.HTML(render.colour_scale(self.t.field("loss_pct")))]
+        self.drill_from.options, self.drill_to.options = list(table.index), list(table.columns)
+        self._show_block()
 
     def _show_block(self) -> None:
         """The host-by-host matrix behind one cell of the grouped table."""

@@ -155,6 +155,14 @@ def test_a_click_on_a_cell_of_the_grouped_table_opens_its_hosts(monkeypatch):
     canvas.ping_all()
     assert old.comm is None and canvas.group_grid.children[0] is not old, "the old table's widgets are closed"
 
+    canvas.group_by.value = "building"  # the same results, by building
+    cells = {c.tooltip: c for c in canvas.group_grid.children[0].children if "mnss-group-cell" in c._dom_classes}
+    assert "楼宇" in canvas.group_title.value and "b1r → b2r：100 %（点击查看明细）" in cells
+    assert not any(t.startswith("b1d1 →") for t in cells), "no switch of a building is a group of its own"
+    cells["b1r → b2r：100 %（点击查看明细）"].click()
+    assert canvas.drill_detail.value.count('data-loss="100"') == 18 * 18, "every host of one building to the other's"
+    assert canvas.stale_note.value == "", "regrouping is not a new measurement, nor a change"
+
 
 def test_small_networks_show_the_full_matrix_and_edits_make_results_stale(monkeypatch):
     canvas = TopologyCanvas(templates.linear(2), language="en")
