@@ -142,6 +142,13 @@ def test_the_grouped_ping_table_drills_down_on_a_click(campus_page):
         pairs = cells.evaluate_all("cs => cs.map(c => [c.dataset.src, c.dataset.dst, c.dataset.loss])")
         assert len(pairs) == 36 and all(d.startswith("b2d1") and loss == "0" for _s, d, loss in pairs)
 
+        page.locator(".mnss-group-by button", has_text="按楼宇").click()  # the same results by building
+        page.locator(".mnss-group-cell[title^='b1r → b2r：']").click()
+        detail.filter(has_text="明细：b1r → b2r").wait_for(timeout=15_000)
+        pairs = cells.evaluate_all("cs => cs.map(c => [c.dataset.src, c.dataset.dst, c.dataset.loss])")
+        assert len({s for s, _d, _l in pairs}) >= 18 and {d for _s, d, _l in pairs} >= {"b2d1w1", "b2d2m1", "b2d3n1"}
+        assert all((loss == "100") == d.startswith("b2d2") for s, d, loss in pairs if s != d), "only b2d2 is cut off"
+
         # a throughput test: the links it crosses are coloured while it runs, and plain after it
         page.locator(".mnss-iperf-from select").select_option("b1d1w1")
         page.locator(".mnss-iperf-to select").select_option("b2d1w1")
