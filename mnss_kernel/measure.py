@@ -154,6 +154,43 @@ def iperf(lab: Lab, src: str, dst: str, seconds: float = 2, port: int = 5201) ->
     return pd.DataFrame([row])
 
 
+def parse_proc_net_dev(text: str) -> dict[str, int]:
+    """/proc/net/dev -> interface -> bytes received plus sent."""
+    counted = {}
+    for line in text.splitlines():
+        name, sep, rest = line.partition(":")
+        fields = rest.split()
+        if sep and len(fields) >= 9 and fields[0].isdigit():
+            counted[name.strip()] = int(fields[0]) + int(fields[8])
+    return counted
+
+
+def link_bytes(lab: Lab) -> dict[str, int]:
+    """Bytes each link has carried so far, both directions: "a-b" (as in `Lab.status`) -> bytes.
+
+    Read from one end of each veth pair, a switch or router end where there is one, so a
+    campus is read in its dozen switches and routers, side by side, not in every host."""
+    inner = {n.name for n in lab.topology.nodes if kind_of(n.kind).role in ("switch", "router", "firewall", "nat")}
+    readers: dict[str, list] = {}
+    for a, b in lab.plan.veth_pairs():
+        end = b if b.node in inner and a.node not in inner else a
+        readers.setdefault(end.node, []).append(end)
+
+    def read(node: str) -> dict[str, int]:
+        done = lab.cmd(node, "cat /proc/net/dev", timeout=10)
+        return parse_proc_net_dev(done.stdout) if done.returncode == 0 else {}
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        counted = dict(zip(readers, pool.map(read, readers), strict=True))
+    carried: dict[str, int] = {}
+    for node, ends in readers.items():
+        for end in ends:
+            link = lab.topology.links[end.link_index]
+            key = f"{link.a}-{link.b}"
+            carried[key] = carried.get(key, 0) + counted[node].get(end.name, 0)
+    return carried
+
+
 def app_probe(lab: Lab, client: str, server: str, timeout: float = 5) -> dict:
     """Real application traffic from client to server (DICOM, HL7, HTTP, ...), measured like ping.
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from ..catalog import role
 from ..topology import Topology
+from .groups import buildings
 
 COLUMN, ROW, BLOCK = 70, 70, 4
 
@@ -81,12 +82,16 @@ def _fit_scale(positions: list[dict], box: tuple[float, float]) -> float:
     return min(box[0] / (max(xs) - min(xs) + COLUMN), box[1] / (max(ys) - min(ys) + ROW))
 
 
+BUILDING_MARGIN = 16  # room on each side of a building's box, so two boxes never touch
+
+
 def tiered(topo: Topology, box: tuple[float, float] = (760, 480)) -> Topology:
     """A copy of `topo` in `tree_positions`, with the width of the host blocks that makes the
-    drawing largest in `box`."""
+    drawing largest in `box`; each building (see groups.buildings) gets a margin for its box."""
+    margins = {router: BUILDING_MARGIN for router in set(buildings(topo).values())}
     best, best_scale = {}, -1.0
     for block in range(1, 11):
-        spots = tree_positions(topo, block)
+        spots = tree_positions(topo, block, margins)
         scale = _fit_scale(list(spots.values()), box)
         if scale > best_scale + 1e-9:
             best, best_scale = spots, scale
@@ -96,14 +101,16 @@ def tiered(topo: Topology, box: tuple[float, float] = (760, 480)) -> Topology:
     return topo
 
 
-def tree_positions(topo: Topology, block: int = 6) -> dict[str, dict]:
+def tree_positions(topo: Topology, block: int = 6, margins: dict[str, float] | None = None) -> dict[str, dict]:
     """Positions for a tree drawing from the core: each tier one row further down, the leaves of
     a node (hosts under their switch) in a block of `block` columns right under it.
 
-    The core is the best-connected router (or, without routers, the best-connected node) of each
-    connected part; parts sit side by side. Columns are as wide as the longest label, so no two
-    node boxes overlap whatever the names.
+    The core is the router in the middle of each connected part (the fewest hops to its farthest
+    node; then the best-connected), or without routers the best-connected node; parts sit side by
+    side. Columns are as wide as the longest label, so no two node boxes overlap whatever the
+    names; `margins` adds room on each side of a node's whole subtree (a building's box).
     """
+    margins = margins or {}
     names = [n.name for n in topo.nodes]
     text = {n.name: n.label or n.name for n in topo.nodes}
     gap = 16
@@ -115,7 +122,9 @@ def tree_positions(topo: Topology, block: int = 6) -> dict[str, dict]:
             neighbours[link.b].append(link.a)
     kinds = {n.name: role(n.kind) for n in topo.nodes}
     order = {n: i for i, n in enumerate(names)}
-    rank = {n: (kinds[n] not in ("router", "firewall", "nat"), -len(neighbours[n]), order[n]) for n in names}
+    routers = [n for n in names if kinds[n] in ("router", "firewall", "nat")]
+    reach = {n: _eccentricity(n, neighbours) for n in routers}
+    rank = {n: (n not in reach, reach.get(n, 0), -len(neighbours[n]), order[n]) for n in names}
     children: dict[str, list[str]] = {n: [] for n in names}
     roots, seen = [], set()
     for start in sorted(names, key=rank.get):
@@ -138,10 +147,12 @@ def tree_positions(topo: Topology, block: int = 6) -> dict[str, dict]:
     def measure(node: str) -> float:
         block_width = min(len(leaves[node]), block) * column[node]
         own = max(COLUMN, label_width(text[node]) + gap)
-        width[node] = max(own, block_width, sum(measure(c) for c in inner[node]))
+        width[node] = max(own, block_width, sum(measure(c) for c in inner[node])) + 2 * margins.get(node, 0)
         return width[node]
 
     def place(node: str, x0: float, y: float) -> None:
+        margin = margins.get(node, 0)
+        x0, width[node] = x0 + margin, width[node] - 2 * margin
         spot[node] = {"x": round(x0 + width[node] / 2, 1), "y": round(y, 1)}
         mine = leaves[node]
         step = column[node]
@@ -152,15 +163,26 @@ def tree_positions(topo: Topology, block: int = 6) -> dict[str, dict]:
         x = x0 + (width[node] - sum(width[c] for c in inner[node])) / 2
         for child in inner[node]:
             place(child, x, y + row * (1 + rows) + (row / 2 if rows else 0))
-            x += width[child]
+            x += width[child] + 2 * margins.get(child, 0)
 
     spot: dict[str, dict] = {}
     x = 0.0
     for root in roots:
         measure(root)
         place(root, x, 40)
-        x += width[root] + COLUMN
+        x += width[root] + 2 * margins.get(root, 0) + COLUMN
     return spot
+
+
+def _eccentricity(start: str, neighbours: dict[str, list[str]]) -> int:
+    """Hops from `start` to the farthest node it reaches."""
+    hops, queue = {start: 0}, [start]
+    for node in queue:
+        for other in neighbours[node]:
+            if other not in hops:
+                hops[other] = hops[node] + 1
+                queue.append(other)
+    return max(hops.values())
 
 
 class ViewBox:

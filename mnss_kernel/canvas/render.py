@@ -97,6 +97,24 @@ def loss_heatmap(matrix: pd.DataFrame, title: str, legend: str, css: str = "mnss
     return f'<div class="{css}"><b>{html.escape(title)}</b><div style="overflow:auto">{"".join(out)}</div></div>'
 
 
+def colour_scale(legend: str, height: float = 120) -> str:
+    """The heatmap's colour scale alone (0-100 %, cividis), for a table drawn by other means."""
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" width="{60 + label_width(legend):.0f}" height="{height + 30:.0f}" '
+        f'font-family="sans-serif" font-size="11" class="mnss-scale">',
+        f'<defs><linearGradient id="{SCALE_ID}-bar" x1="0" y1="1" x2="0" y2="0">',
+        *(f'<stop offset="{i / (len(CIVIDIS) - 1):.3f}" stop-color="rgb{c}"/>' for i, c in enumerate(CIVIDIS)),
+        "</linearGradient></defs>",
+        f'<text class="mnss-legend" x="0" y="12">{html.escape(legend)}</text>',
+        f'<rect x="0" y="20" width="14" height="{height:.0f}" fill="url(#{SCALE_ID}-bar)"/>',
+    ]
+    for tick in (0, 25, 50, 75, 100):
+        y = 20 + height * (1 - tick / 100)
+        out.append(f'<line x1="14" x2="18" y1="{y:.1f}" y2="{y:.1f}" stroke="#57606a"/>')
+        out.append(f'<text x="21" y="{y + 4:.1f}">{tick}</text>')
+    return "".join(out) + "</svg>"
+
+
 def throughput_bars(results: pd.DataFrame, caption) -> str:
     """One horizontal bar per iperf result, scaled to the largest."""
     top = max(results.mbps_received.max(), 1e-9)

@@ -1,4 +1,5 @@
-"""Ping results at scale: hosts grouped by the switch they hang off, loss summed up per group pair.
+"""Ping results at scale: hosts grouped by the switch they hang off (or by building), loss summed
+up per group pair.
 
 A 46-host campus gives a 46 x 46 matrix; grouped by access switch it is a table of a dozen rows
 that says where the loss is, and one group pair opens the hosts behind it.
@@ -10,6 +11,7 @@ import pandas as pd
 
 from ..catalog import role
 from ..topology import Topology
+from .groups import buildings
 
 DETAIL_LIMIT = 12  # up to this many sources the full host matrix is shown at once
 
@@ -22,6 +24,14 @@ def host_groups(topo: Topology) -> dict[str, str]:
         ends = (end for link in topo.links_of(node.name) for end in link.ends() if end != node.name)
         groups[node.name] = node.name if node.name in switches else next((e for e in ends if e in switches), node.name)
     return groups
+
+
+def building_groups(topo: Topology) -> dict[str, str]:
+    """Like `host_groups`, but every node of a building (see groups.buildings) -> its router."""
+    return host_groups(topo) | buildings(topo)
+
+
+GROUPINGS = {"switch": host_groups, "building": building_groups}
 
 
 def group_loss(pings: pd.DataFrame, groups: dict[str, str]) -> pd.DataFrame:

@@ -9,7 +9,9 @@ the graph. The same object is the Python API: `canvas.add_node("host")`, `canvas
 from __future__ import annotations
 
 import html
+import threading
 import time
+from collections import Counter
 from pathlib import Path
 
 import ipywidgets as w
@@ -24,11 +26,12 @@ from ..diagnose import Diagnosis, diagnose as diagnose_lab
 from ..runtime import CommandResult, EngineError, Lab
 from ..topology import Topology, TopologyError, load as load_topology
 from ..topology.convert import to_cytoscape, write_file
-from . import keep, render, results
+from . import heatgrid, keep, render, results
 from .editor import TopologyEditor
+from .groups import buildings
 from .i18n import Labels, current_language
 from .layout import ViewBox, fit_scale, host_blocks, place_missing, tiered
-from .style import cytoscape_style
+from .style import cytoscape_style, load_level
 
 
 def _as_topology(source) -> tuple[Topology | None, Path | None]:
@@ -83,9 +86,21 @@ LINK_FORM = [
 
 
 ZOOM_STEP, WHEEL_SENSITIVITY = 1.25, 0.2
+LOAD_INTERVAL = 0.5  # seconds between two looks at the links' byte counters during a throughput test
 READABLE_ZOOM = 0.5  # below this, 11 px labels are under 6 px on screen
 GROUP_FROM = 200  # from this many nodes on, hosts are drawn in one box per switch (see layout.host_blocks)
 GROUP = "hosts:"  # id prefix of those boxes; a node name cannot contain ':'
+SITE = "site:"  # id prefix of a building's box (see groups.buildings)
+BUILDINGS_FROM = 2  # buildings are boxed by default when the drawing has this many
+
+
+def _is_box(element_id: str) -> bool:
+    return element_id.startswith((GROUP, SITE))
+
+
+def _owner(element_id: str) -> str:
+    """The node a box stands for (its switch or router); a node's own name otherwise."""
+    return element_id.split(":", 1)[1] if _is_box(element_id) else element_id
 
 
 class TopologyCanvas(w.VBox):
@@ -140,6 +155,12 @@ class TopologyCanvas(w.VBox):
         self._node_widgets: dict[str, Node] = {}
         self._edge_widgets: dict[tuple[str, str], Edge] = {}
         self._blocks: dict[str, str] = {}  # grouped host -> its switch, as drawn now
+        self._sites: dict[str, str] = {}  # building member -> its router, as drawn now
+        self._collapsed: set[str] = set()  # ids of the boxes drawn as one node
+        self._shape: tuple | None = None  # what is in which box, as drawn now
+        self._drawn_as: dict[str, tuple[str, str]] = {}  # link "a-b" -> the line drawn for it
+        self._captions: dict[tuple[str, str], str] = {}  # each drawn line's own caption
+        self._load: dict[tuple[str, str], int] = {}  # drawn line -> load level, while a test runs
         if group_hosts is None:
             group_hosts = topo is not None and len(topo.nodes) >= GROUP_FROM
 
@@ -160,9 +181,10 @@ class TopologyCanvas(w.VBox):
 
         self._build_controls()
         self.group_toggle.value = group_hosts
+        self.building_toggle.value = topo is not None and len(set(buildings(topo).values())) >= BUILDINGS_FROM
         drawing = w.VBox([self.viewbar, self.graph])
         middle = w.HBox([drawing, self.panel], layout=w.Layout(flex_flow="row wrap"))
-        results_area = [self.message, self.stale_note, self.output, self.drill]
+        results_area = [self.message, self.stale_note, self.drill, self.output]
         rows = [self.toolbar, self.keybar, middle, self.runbar, *results_area, self.cmdbar]
         super().__init__(children=rows, **kwargs)
         self.add_class("mnss-canvas")
@@ -206,6 +228,11 @@ class TopologyCanvas(w.VBox):
         )
         self.group_toggle.add_class("mnss-group-hosts")
         self.group_toggle.observe(lambda _ch: self._guard(self._redraw) if self._node_widgets else None, "value")
+        self.building_toggle = w.ToggleButton(
+            description=self.t("group_buildings"), icon="building", layout=w.Layout(width="auto", min_width="64px")
+        )
+        self.building_toggle.add_class("mnss-group-buildings")
+        self.building_toggle.observe(lambda _ch: self._guard(self._redraw) if self._node_widgets else None, "value")
         self.file_box = w.Text(
             value=str(self.path),
             description=self.t("file"),
@@ -246,6 +273,8 @@ class TopologyCanvas(w.VBox):
         self.progress = w.IntProgress(value=0, min=0, max=1, layout=w.Layout(width="180px"))
         self.iperf_from = w.Dropdown(layout=w.Layout(width="110px"))
         self.iperf_to = w.Dropdown(layout=w.Layout(width="110px"))
+        self.iperf_from.add_class("mnss-iperf-from")
+        self.iperf_to.add_class("mnss-iperf-to")
         self.runbar = w.HBox(
             layout=w.Layout(flex_flow="row wrap"),
             children=[
@@ -276,8 +305,23 @@ class TopologyCanvas(w.VBox):
         self.drill_to.add_class("mnss-drill-to")
         self.drill_detail = w.HTML()
         self.drill_detail.add_class("mnss-drill-detail")
+        self.group_title = w.HTML()
+        self.group_by = w.ToggleButtons(
+            options=[(self.t("by_switch"), "switch"), (self.t("by_building"), "building")],
+            description=self.t("group_by"),
+            style={"button_width": "auto"},
+        )
+        self.group_by.add_class("mnss-group-by")
+        self.group_by.observe(lambda _ch: self._show_groups(), "value")
+        self.group_grid = w.HBox()  # the clickable table of groups (heatgrid.loss_grid) and its scale
         self.drill = w.VBox(layout=w.Layout(display="none"))
-        self.drill.children = [w.HBox([self.drill_from, self.drill_to]), self.drill_detail]
+        self.drill.children = [
+            self.group_by,
+            self.group_title,
+            self.group_grid,
+            w.HBox([self.drill_from, self.drill_to]),
+            self.drill_detail,
+        ]
         self.viewbar = w.HBox(
             [
                 self._button("fit", self.fit, icon="arrows-alt"),
@@ -286,6 +330,9 @@ class TopologyCanvas(w.VBox):
                 self._button("reset_view", self.reset_view, icon="home"),
                 self._button("arrange", self.arrange, icon="sitemap"),
                 self.group_toggle,
+                self.building_toggle,
+                self._button("collapse_all", self.collapse_all, icon="compress"),
+                self._button("expand_all", self.expand_all, icon="expand"),
             ],
             layout=w.Layout(flex_flow="row wrap"),
         )
@@ -322,35 +369,86 @@ class TopologyCanvas(w.VBox):
 
     # -- drawing ------------------------------------------------------------------------------
     def _redraw(self) -> None:
-        """Bring the graph widgets in line with the model: add, update, remove what changed."""
+        """Bring the graph widgets in line with the model: add, update, remove what changed.
+
+        Boxes: the hosts of a switch (when grouped, or collapsed) and buildings (when boxed). A
+        collapsed box is one node in place of all it holds, and the links into it end at it."""
         data = to_cytoscape(self.topology)
-        blocks = host_blocks(self.topology) if self.group_toggle.value else {}
-        if blocks != self._blocks:  # cytoscape cannot move a drawn node into or out of a box: draw anew
+        every = host_blocks(self.topology)
+        sites = buildings(self.topology) if self.building_toggle.value else {}
+        self._collapsed &= {GROUP + s for s in every.values()} | {SITE + r for r in sites.values()}
+        grouped = self.group_toggle.value
+        blocks = {h: s for h, s in every.items() if grouped or GROUP + s in self._collapsed}
+        shape = (blocks, sites, frozenset(self._collapsed))
+        if shape != self._shape:  # cytoscape cannot move a drawn node into or out of a box: draw anew
             self._clear_graph()
-            self._blocks = blocks
-        nodes, edges = self._block_widgets(blocks)
+            self._shape, self._blocks, self._sites = shape, blocks, sites
+
+        def parent(element: str) -> str | None:
+            if element.startswith(GROUP):
+                switch = _owner(element)
+                return SITE + sites[switch] if switch in sites else None
+            if element in blocks:
+                return GROUP + blocks[element]
+            return SITE + sites[element] if element in sites else None
+
+        def stand_in(element: str) -> str:
+            """The element itself, or the outermost collapsed box it is hidden in."""
+            shown, up = element, parent(element)
+            while up:
+                shown = up if up in self._collapsed else shown
+                up = parent(up)
+            return shown
+
         self.view.fit([item["position"] for item in data["nodes"] if item.get("position")])
+        nodes, edges, hidden = {}, {}, {}
         # A new widget gets its state in its constructor: one comm message each, not three.
         for item in data["nodes"]:
             name = item["data"]["id"]
-            facts = {**item["data"], "name": item["data"].get("label") or name}
-            if name in blocks:
-                facts["parent"] = GROUP + blocks[name]
             shown = self.view.to_view(item["position"]) if item.get("position") else {}
-            node = self._node_widgets.get(name)
-            if node is None:
-                node = Node(data=facts, position=shown)
+            if stand_in(name) != name:
+                hidden.setdefault(stand_in(name), []).append(shown)
+                continue
+            facts = {**item["data"], "name": item["data"].get("label") or name}
+            if parent(name):
+                facts["parent"] = parent(name)
+            nodes[name] = self._node_widget(name, facts, shown)
+        members = Counter([*(GROUP + s for s in blocks.values()), *(SITE + r for r in sites.values())])
+        for box, count in members.items():
+            if stand_in(box) != box:
+                continue
+            if box.startswith(GROUP):
+                facts = {"id": box, "kind": "group", "name": self.t("host_group", count=count)}
             else:
-                if node.data != facts:
-                    node.data = facts
-                if node.position != shown:
-                    node.position = shown
-            nodes[name] = node
-        for item in data["edges"]:
-            key = (item["data"]["source"], item["data"]["target"])
-            if key[0] in blocks or key[1] in blocks:
-                continue  # drawn as the one line from the switch to its box of hosts
-            facts = {**item["data"], "caption": _link_caption(item["data"])}
+                facts = {"id": box, "kind": "building", "name": self.t("building_box", name=_owner(box), count=count)}
+            if parent(box):
+                facts["parent"] = parent(box)
+            spot = {}
+            if box in self._collapsed:  # in the middle of what it holds
+                spots = [p for p in hidden.get(box, []) if p]
+                spot = {k: round(sum(p[k] for p in spots) / len(spots), 1) for k in "xy"} if spots else {}
+                facts["name"] = self.t("collapsed_box", what=facts["name"])
+            nodes[box] = self._node_widget(box, facts, spot, box=True)
+        lines = [(item["data"]["source"], item["data"]["target"], item["data"]) for item in data["edges"]]
+        lines += [(s, GROUP + s, None) for s in set(blocks.values())]
+        drawn_as, captions = {}, {}
+        for a, b, link in lines:
+            if link is not None and (a in blocks or b in blocks):
+                switch = blocks.get(a) or blocks[b]  # drawn as the one line from the switch to its box
+                key = (stand_in(switch), stand_in(GROUP + switch))
+                if key[0] != key[1]:
+                    drawn_as[f"{a}-{b}"] = key
+                continue
+            key = (stand_in(a), stand_in(b))
+            if key[0] != key[1] and link is not None:
+                drawn_as[f"{a}-{b}"] = key if key in edges or key[::-1] not in edges else key[::-1]
+            if key[0] == key[1] or key in edges or key[::-1] in edges:
+                continue
+            if key == (a, b) and link is not None:
+                facts = {**link, "caption": _link_caption(link)}
+            else:  # a line into a box
+                facts = {"id": f"{key[0]}-{key[1]}", "source": key[0], "target": key[1], "caption": ""}
+            captions[key] = facts["caption"]
             edge = self._edge_widgets.get(key)
             if edge is None:
                 edge = Edge(data=facts)
@@ -362,12 +460,15 @@ class TopologyCanvas(w.VBox):
         for gone in set(self._edge_widgets) - set(edges):
             self._edge_widgets[gone].close()
         self._node_widgets, self._edge_widgets = nodes, edges
-        self.graph.graph.nodes = list(nodes.values())
+        self._drawn_as, self._captions = drawn_as, captions
+        # a box before what it holds (buildings, then switches' hosts): cytoscape drops a parent it has not got
+        order = {SITE: 0, GROUP: 1}
+        self.graph.graph.nodes = sorted(nodes.values(), key=lambda n: order.get(n.data["id"].split(":")[0] + ":", 2))
         self.graph.graph.edges = list(edges.values())
-        every = [n.name for n in self.topology.nodes]
-        for box in (self.node_select, self.connect_to):
-            if box.value not in every:
-                box.value = ""
+        every_name = [n.name for n in self.topology.nodes]
+        for text_box in (self.node_select, self.connect_to):
+            if text_box.value not in every_name:
+                text_box.value = ""
         names = [n.name for n in self.topology.nodes if role(n.kind) != "switch"]
         for dropdown in (self.iperf_from, self.iperf_to, self.cmd_node):
             keep = dropdown.value
@@ -377,24 +478,17 @@ class TopologyCanvas(w.VBox):
             self.iperf_to.value = names[-1]
         self._show_state()
 
-    def _block_widgets(self, blocks: dict[str, str]) -> tuple[dict, dict]:
-        """The boxes of grouped hosts and the line from each switch to its box, kept when drawn."""
-        counts: dict[str, int] = {}
-        for switch in blocks.values():
-            counts[switch] = counts.get(switch, 0) + 1
-        nodes, edges = {}, {}
-        for switch, count in counts.items():
-            box, caption = GROUP + switch, self.t("host_group", count=count)
-            node = self._node_widgets.get(box)
-            if node is None:
-                node = Node(data={"id": box, "kind": "group", "name": caption}, locked=True, grabbable=False)
-            elif node.data["name"] != caption:
-                node.data = {**node.data, "name": caption}
-            nodes[box] = node
-            edges[(switch, box)] = self._edge_widgets.get((switch, box)) or Edge(
-                data={"id": f"{switch}-{box}", "source": switch, "target": box, "caption": ""}
-            )
-        return nodes, edges
+    def _node_widget(self, name: str, facts: dict, shown: dict, box: bool = False) -> Node:
+        """The drawn node `name` with these facts, kept if it is drawn already."""
+        node = self._node_widgets.get(name)
+        if node is None:
+            extra = {"locked": True, "grabbable": False} if box else {}
+            return Node(data=facts, position=shown, **extra)
+        if node.data != facts:
+            node.data = facts
+        if node.position != shown:
+            node.position = shown
+        return node
 
     def _clear_graph(self) -> None:
         for widget in [*self._node_widgets.values(), *self._edge_widgets.values()]:
@@ -417,14 +511,19 @@ class TopologyCanvas(w.VBox):
                     uplinks[host] = f"{link.a}-{link.b}"
         for name, node in self._node_widgets.items():
             up = state and state["nodes"].get(name) and (name not in uplinks or state["links"].get(uplinks[name]))
-            node.classes = "" if state is None or name.startswith(GROUP) else ("up" if up else "down")
+            if _is_box(name):
+                node.classes = "collapsed" if name in self._collapsed else ""
+            else:
+                node.classes = "" if state is None else ("up" if up else "down")
         for (a, b), edge in self._edge_widgets.items():
             up = state and state["links"].get(f"{a}-{b}")
-            edge.classes = "" if state is None or b.startswith(GROUP) else ("up" if up else "down")
+            classes = "" if state is None or _is_box(a) or _is_box(b) else ("up" if up else "down")
+            level = self._load.get((a, b))
+            edge.classes = f"{classes} load-{level}".strip() if level else classes
 
     # -- clicks -------------------------------------------------------------------------------
     def _on_node_tap(self, event: dict) -> None:
-        name = event["data"]["id"].removeprefix(GROUP)  # a box of hosts stands for its switch
+        name = _owner(event["data"]["id"])  # a box stands for its switch or router
         if self.connect_toggle.value:
             self._guard(lambda: self._pick(name))
         else:
@@ -433,13 +532,14 @@ class TopologyCanvas(w.VBox):
 
     def _on_edge_tap(self, event: dict) -> None:
         a, b = event["data"]["source"], event["data"]["target"]
-        self._selection = (a,) if b.startswith(GROUP) else (a, b)
+        ends = tuple(end for end in (a, b) if not _is_box(end))
+        self._selection = ends if ends else (_owner(a),)
         self._show_selection()
 
     def _on_node_release(self, event: dict) -> None:
         """A drag ends: keep the new position in the model (so it is saved and restored)."""
         name, shown = event["data"]["id"], event.get("position")
-        if not shown or name.startswith(GROUP):
+        if not shown or _is_box(name):
             return
         pos, old = self.view.to_model(shown), self.topology.node(name).position or {}
         if abs(pos["x"] - old.get("x", 0)) > 1 or abs(pos["y"] - old.get("y", 0)) > 1:
@@ -486,6 +586,10 @@ class TopologyCanvas(w.VBox):
             ]
             if node.name in self._blocks:  # its link is not drawn: open it from here
                 faults_row.append(self._button("uplink", lambda: self._select(node.name, self._blocks[node.name])))
+            box = self._box_of(node.name)
+            if box:
+                key = "expand_box" if box in self._collapsed else "collapse_box"
+                faults_row.append(self._button(key, lambda: self.toggle_box(node.name), icon="object-group"))
         else:
             a, b = self._selection
             link = self.topology.link(a, b)
@@ -635,6 +739,55 @@ class TopologyCanvas(w.VBox):
         else:
             self._say(self.t("loaded", path=path))
 
+    # -- boxes --------------------------------------------------------------------------------
+    def _box_of(self, name: str) -> str | None:
+        """The box `name` stands for: its building if it is a building's router, else the box of
+        its hosts if it is a switch with hosts."""
+        if _is_box(name):
+            name = _owner(name)
+        if self._sites.get(name) == name:
+            return SITE + name
+        if name in host_blocks(self.topology).values():
+            return GROUP + name
+        return None
+
+    def _named_box(self, name: str) -> str:
+        box = self._box_of(name)
+        if box is None:
+            raise Refusal(self.t("no_box", name=html.escape(name)))
+        return box
+
+    def collapse(self, name: str) -> None:
+        """Draw a building (by its router) or a switch's hosts (by the switch) as one node."""
+        self._collapsed.add(self._named_box(name))
+        self._redraw()
+        self._show_selection()
+        self._say(self.t("box_collapsed", name=_owner(name)))
+
+    def expand(self, name: str) -> None:
+        """Open a collapsed building or box of hosts again."""
+        self._collapsed.discard(self._named_box(name))
+        self._redraw()
+        self._show_selection()
+        self._say(self.t("box_expanded", name=_owner(name)))
+
+    def toggle_box(self, name: str) -> None:
+        (self.expand if self._named_box(name) in self._collapsed else self.collapse)(name)
+
+    def collapse_all(self) -> None:
+        """Every building as one node; without buildings, every switch's hosts."""
+        boxes = {SITE + r for r in self._sites.values()} or {GROUP + s for s in host_blocks(self.topology).values()}
+        self._collapsed |= boxes
+        self._redraw()
+        self._show_selection()
+        self._say(self.t("all_collapsed", count=len(boxes)))
+
+    def expand_all(self) -> None:
+        self._collapsed.clear()
+        self._redraw()
+        self._show_selection()
+        self._say(self.t("all_expanded"))
+
     # -- running ------------------------------------------------------------------------------
     def run(self) -> Lab:
         if self.lab and self.lab.running:
@@ -675,22 +828,35 @@ class TopologyCanvas(w.VBox):
 
     def _show_pings(self, pings: pd.DataFrame) -> None:
         self._fresh_results()
-        self._groups = results.host_groups(self.topology)
         grouped = pings.src.nunique() > results.DETAIL_LIMIT
-        legend = self.t.field("loss_pct")
         with self.output:
             self.output.clear_output()
-            if grouped:
-                table = results.group_loss(pings, self._groups)
-                display(HTML(render.loss_heatmap(table, self.t("group_loss_title"), legend, css="mnss-group-heatmap")))
-            else:
-                display(HTML(render.loss_heatmap(measure.loss_matrix(pings), self.t("loss_title"), legend)))
+            if not grouped:
+                matrix = measure.loss_matrix(pings)
+                display(HTML(render.loss_heatmap(matrix, self.t("loss_title"), self.t.field("loss_pct"))))
             display(self._localized(pings))
         self.drill.layout.display = "flex" if grouped else "none"
-        if grouped:
-            names = list(table.index)
-            self.drill_from.options, self.drill_to.options = names, list(table.columns)
-            self._show_block()
+        self._show_groups()
+
+    def _show_groups(self) -> None:
+        """The grouped table of the last Ping all, by switch or by building (`group_by`)."""
+        for old in self.group_grid.children:
+            heatgrid.close_all(old)
+        self.group_grid.children = []
+        if self.last_pings is None or self.drill.layout.display == "none":
+            return
+        by = self.group_by.value
+        self._groups = results.GROUPINGS[by](self.topology)
+        table = results.group_loss(self.last_pings, self._groups)
+        title = self.t("group_loss_title" if by == "switch" else "building_loss_title")
+        self.group_title.value = (
+            f'<b class="mnss-group-title">{html.escape(title)}</b>'
+            f'<div class="mnss-drill-hint">{html.escape(self.t("drill_hint"))}</div>'
+        )
+        grid = heatgrid.loss_grid(table, self.select_block, lambda **v: self.t("group_cell", **v))
+        self.group_grid.children = [grid, w.HTML(render.colour_scale(self.t.field("loss_pct")))]
+        self.drill_from.options, self.drill_to.options = list(table.index), list(table.columns)
+        self._show_block()
 
     def _show_block(self) -> None:
         """The host-by-host matrix behind one cell of the grouped table."""
@@ -719,7 +885,17 @@ class TopologyCanvas(w.VBox):
             self.stale_note.value = f'<span class="mnss-stale" style="color:#9a6700">⚠ {self.t("stale")}</span>'
 
     def iperf(self, src: str, dst: str, seconds: float = 2) -> pd.DataFrame:
-        result = measure.iperf(self._running_lab(), src, dst, seconds=seconds)
+        """TCP throughput from src to dst; while it runs, every link is coloured by its load."""
+        lab = self._running_lab()
+        stop = threading.Event()
+        sampler = threading.Thread(target=self._sample_load, args=(lab, stop), daemon=True)
+        sampler.start()
+        try:
+            result = measure.iperf(lab, src, dst, seconds=seconds)
+        finally:
+            stop.set()
+            sampler.join(LOAD_INTERVAL * 4 + 10)
+            self._show_load({})
         self._fresh_results()
         self.drill.layout.display = "none"
         with self.output:
@@ -748,6 +924,36 @@ class TopologyCanvas(w.VBox):
         else:
             self._say(self.t("diagnosed_clean", seconds=result.seconds))
         return result
+
+    def _sample_load(self, lab: Lab, stop: threading.Event) -> None:
+        """Every LOAD_INTERVAL s until `stop`: each link's Mbit/s since the last look, onto the graph."""
+        try:
+            before, then = measure.link_bytes(lab), time.monotonic()
+            while not stop.wait(LOAD_INTERVAL):
+                now, at = measure.link_bytes(lab), time.monotonic()
+                self._show_load({k: (v - before.get(k, v)) * 8 / 1e6 / (at - then) for k, v in now.items()})
+                before, then = now, at
+        except (EngineError, OSError):  # the lab stopped under the sampler: nothing more to show
+            return
+
+    def _show_load(self, mbps: dict[str, float]) -> None:
+        """Colour and widen each drawn line by its load (`style.load_level`); its caption says the
+        Mbit/s, so the load is not told by colour alone. {} clears it."""
+        bandwidth = {f"{link.a}-{link.b}": link.bw for link in self.topology.links}
+        top = max(mbps.values(), default=0.0)
+        shown: dict[tuple[str, str], tuple[int, float]] = {}
+        for key, rate in mbps.items():
+            edge = self._drawn_as.get(key)
+            level = load_level(rate, bandwidth.get(key) or top)
+            if edge and level and level > shown.get(edge, (0, 0.0))[0]:
+                shown[edge] = (level, rate)
+        self._load = {edge: level for edge, (level, _rate) in shown.items()}
+        for key, edge in self._edge_widgets.items():
+            rate = shown.get(key, (0, 0.0))[1]
+            caption = self.t("link_load", mbps=rate) if key in shown else self._captions.get(key, "")
+            if edge.data.get("caption") != caption:
+                edge.data = {**edge.data, "caption": caption}
+        self._show_state()
 
     def cmd(self, node: str, command: str) -> CommandResult:
         return self._running_lab().cmd(node, command)

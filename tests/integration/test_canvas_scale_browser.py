@@ -17,11 +17,13 @@ if chromium_path() is None:
 
 FIND_CY = """() => { for (const el of document.querySelectorAll('.mnss-canvas div')) {
   if (el._cyreg && el._cyreg.cy) return el._cyreg.cy; } return null; }"""
-# network nodes drawn (the boxes that group hosts under their switch are not counted)
-COUNT = f"""(() => {{ const cy = ({FIND_CY})(); return cy ? cy.nodes('[kind != "group"]').length : 0; }})()"""
+# network nodes drawn (the boxes of a switch's hosts and of buildings are not counted)
+COUNT = f"""(() => {{ const cy = ({FIND_CY})();
+  return cy ? cy.nodes('[kind != "group"][kind != "building"]').length : 0; }})()"""
 VIEW = f"""() => {{ const cy = ({FIND_CY})(); const w = cy.width(), h = cy.height();
   const boxes = cy.nodes().map(n => {{ const b = n.renderedBoundingBox({{includeLabels: true}});
-    return {{id: n.id(), parent: n.isChild() ? n.parent().id() : null, x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2}}; }});
+    return {{id: n.id(), parent: n.isChild() ? n.parent().id() : null, up: n.ancestors().map(a => a.id()),
+      x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2}}; }});
   return {{zoom: cy.zoom(), width: w, height: h, boxes}}; }}"""
 NODE_SPOT = f"""name => {{ const cy = ({FIND_CY})(); const box = cy.container().getBoundingClientRect();
   const p = cy.getElementById(name).renderedPosition(); return {{x: box.x + p.x, y: box.y + p.y}}; }}"""
@@ -41,14 +43,15 @@ def browser_cpu(cdp) -> float:
 
 
 def overlapping(boxes: list[dict]) -> list[tuple[str, str]]:
-    """Pairs of drawn boxes (node and label) that overlap; a box of hosts holds its hosts by design."""
+    """Pairs of drawn boxes (node and label) that overlap; a box (a switch's hosts, a building)
+    holds what is in it by design."""
     boxes = sorted(boxes, key=lambda b: b["x1"])
     found = []
     for i, a in enumerate(boxes):
         for b in boxes[i + 1 :]:
             if b["x1"] >= a["x2"]:
                 break
-            if b["y1"] < a["y2"] and a["y1"] < b["y2"] and a["id"] != b["parent"] and b["id"] != a["parent"]:
+            if b["y1"] < a["y2"] and a["y1"] < b["y2"] and a["id"] not in b["up"] and b["id"] not in a["up"]:
                 found.append((a["id"], b["id"]))
     return found
 
@@ -74,7 +77,7 @@ def test_campus_is_readable_zooms_and_speaks_chinese(tmp_path):
         assert seconds < 5, f"the 60-node campus took {seconds:.1f} s to draw"
         assert overlapping(view["boxes"]) == [], "node boxes overlap"
         inside = [b for b in view["boxes"] if b["x1"] >= -1 and b["y1"] >= -1 and b["x2"] <= view["width"] + 1]
-        assert len(inside) == 60, "the whole campus is in view"
+        assert len(inside) == 62, "the whole campus is in view, with its two buildings"
         assert view["zoom"] >= 0.5, f"zoomed out to {view['zoom']:.2f}: labels too small to read"
 
         page.locator(".mnss-zoom-in").click()
@@ -151,8 +154,8 @@ def test_the_1076_node_campus_draws_in_tiers_without_overlaps(tmp_path):
         view = page.evaluate(VIEW)
         screenshot(page, "canvas-campus-1076")
         assert overlapping(view["boxes"]) == [], "node boxes overlap"
-        boxed = [b for b in view["boxes"] if b["parent"]]
-        assert len(boxed) >= 1000 and all(b["parent"].startswith("hosts:") for b in boxed)
+        boxed = [b for b in view["boxes"] if b["parent"] and b["parent"].startswith("hosts:")]
+        assert len(boxed) >= 1000 and all(b["up"][1].startswith("site:") for b in boxed if b["id"].startswith("b"))
         assert work < BIG_DRAW_SECONDS, f"the 1,076-node campus took {work:.1f} s of work to draw ({seconds:.1f} s)"
         page.locator(".mnss-zoom-in").click()
         page.wait_for_function(f"({FIND_CY})().zoom() > {view['zoom'] * 1.2}", timeout=15_000)

@@ -8,6 +8,7 @@ import pytest
 from mnss_kernel import measure, templates
 from mnss_kernel.canvas import TopologyCanvas
 from mnss_kernel.canvas.layout import fit_scale, host_blocks, overlaps, tiered
+from mnss_kernel.canvas.render import _loss_colour
 from mnss_kernel.canvas.results import block, group_loss, host_groups
 from mnss_kernel.catalog import role
 
@@ -131,6 +132,38 @@ def test_grouped_ping_results_drill_down_and_go_stale_when_a_fault_changes(monke
     assert canvas.stale_note.value == ""
 
 
+def test_a_click_on_a_cell_of_the_grouped_table_opens_its_hosts(monkeypatch):
+    canvas = TopologyCanvas("hospital-campus", language="zh-CN")
+    pings = fake_pings(canvas.topology)
+    monkeypatch.setattr(measure, "ping_matrix", lambda lab: pings)
+    canvas.lab = RunningLab(canvas.topology)
+    canvas.ping_all()
+    table = group_loss(pings, host_groups(canvas.topology))
+    cells = {c.tooltip: c for c in canvas.group_grid.children[0].children if "mnss-group-cell" in c._dom_classes}
+    assert len(cells) == table.size
+    lost = cells["b1d1 → b2d1：100 %（点击查看明细）"]
+    kept = cells["b1d1 → b1d2：0 %（点击查看明细）"]
+    assert lost.description == "100" and lost.style.button_color == _loss_colour(100)
+    assert kept.style.button_color == _loss_colour(0) != lost.style.button_color
+    lost.click()
+    assert (canvas.drill_from.value, canvas.drill_to.value) == ("b1d1", "b2d1")
+    assert "明细：b1d1 → b2d1" in canvas.drill_detail.value
+    assert canvas.drill_detail.value.count('data-loss="100"') == 36, "six hosts to six, all lost"
+    kept.click()
+    assert "明细：b1d1 → b1d2" in canvas.drill_detail.value and 'data-loss="100"' not in canvas.drill_detail.value
+    old = canvas.group_grid.children[0]
+    canvas.ping_all()
+    assert old.comm is None and canvas.group_grid.children[0] is not old, "the old table's widgets are closed"
+
+    canvas.group_by.value = "building"  # the same results, by building
+    cells = {c.tooltip: c for c in canvas.group_grid.children[0].children if "mnss-group-cell" in c._dom_classes}
+    assert "楼宇" in canvas.group_title.value and "b1r → b2r：100 %（点击查看明细）" in cells
+    assert not any(t.startswith("b1d1 →") for t in cells), "no switch of a building is a group of its own"
+    cells["b1r → b2r：100 %（点击查看明细）"].click()
+    assert canvas.drill_detail.value.count('data-loss="100"') == 18 * 18, "every host of one building to the other's"
+    assert canvas.stale_note.value == "", "regrouping is not a new measurement, nor a change"
+
+
 def test_small_networks_show_the_full_matrix_and_edits_make_results_stale(monkeypatch):
     canvas = TopologyCanvas(templates.linear(2), language="en")
     monkeypatch.setattr(measure, "ping_matrix", lambda lab: fake_pings(canvas.topology))
@@ -194,7 +227,7 @@ def test_at_hospital_scale_hosts_are_drawn_in_one_box_per_switch():
 
     canvas.group_toggle.value = False  # the "group hosts" toggle
     assert len(canvas._edge_widgets) == len(campus.links) and "hosts:b1d1" not in canvas._node_widgets
-    assert "parent" not in canvas._node_widgets[host].data
+    assert canvas._node_widgets[host].data["parent"] == "site:b1r", "out of its switch's box, still in its building"
     small = TopologyCanvas("hospital-campus", language="en")
     assert not small.group_toggle.value and len(small._edge_widgets) == len(small.topology.links)
     style = {rule["selector"]: rule["style"] for rule in canvas.graph.cytoscape_style}

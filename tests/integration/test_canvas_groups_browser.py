@@ -1,0 +1,166 @@
+"""The campus canvas in Chromium, in Chinese: buildings drawn as boxes that hold their nodes (read
+from where cytoscape drew them), collapsed from the keyboard and opened by a click; then the
+network run with one department cut off: Ping all, a click on a cell of the grouped table opens
+the hosts behind it, and a throughput test colours the links it crosses while it runs. One
+JupyterLab and one page for both tests; screenshots in test-artifacts/."""
+
+import json
+import os
+import time
+
+import pytest
+
+from tests.support.browser import browser_page, chromium_path, screenshot
+from tests.support.english import english_words
+from tests.support.labproc import notebook, open_and_run, running_lab
+
+pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
+
+if chromium_path() is None:
+    pytest.skip("Chromium is not installed (make test installs it)", allow_module_level=True)
+
+FIND_CY = """() => { for (const el of document.querySelectorAll('.mnss-canvas div')) {
+  if (el._cyreg && el._cyreg.cy) return el._cyreg.cy; } return null; }"""
+DRAWN = f"""() => {{ const cy = ({FIND_CY})(); if (!cy) return null; const box = cy.container().getBoundingClientRect();
+  return cy.nodes().map(n => {{ const b = n.renderedBoundingBox({{includeLabels: true}}), p = n.renderedPosition();
+    return {{id: n.id(), up: n.ancestors().map(a => a.id()), collapsed: n.hasClass('collapsed'),
+      x: box.x + p.x, y: box.y + p.y, x1: b.x1, y1: b.y1, x2: b.x2, y2: b.y2}}; }}); }}"""
+HAS = f"""([name, collapsed]) => {{ const cy = ({FIND_CY})(); const n = cy && cy.getElementById(name);
+  return !!n && n.length === 1 && n.hasClass('collapsed') === collapsed; }}"""
+GONE = f"""name => {{ const cy = ({FIND_CY})(); return !!cy && cy.getElementById(name).length === 0; }}"""
+LOADED = f"""() => {{ const cy = ({FIND_CY})(); const busy = cy.edges().filter(e => e.classes().some(c =>
+  c.startsWith('load-'))); return busy.length ? busy.map(e => ({{a: e.source().id(), b: e.target().id(),
+  caption: e.data('caption')}})) : null; }}"""
+TEXTS = """() => { const root = document.querySelector('.mnss-canvas'); const out = [root.innerText];
+  for (const el of root.querySelectorAll('[title]')) if (el.offsetParent !== null) out.push(el.title);
+  return out; }"""
+
+
+def overlapping(drawn: list[dict]) -> list[tuple[str, str]]:
+    """Pairs of drawn boxes (node and label) that overlap, where neither holds the other."""
+    found = []
+    for i, a in enumerate(drawn):
+        for b in drawn[i + 1 :]:
+            inside = a["id"] in b["up"] or b["id"] in a["up"]
+            if not inside and a["x1"] < b["x2"] and b["x1"] < a["x2"] and a["y1"] < b["y2"] and b["y1"] < a["y2"]:
+                found.append((a["id"], b["id"]))
+    return found
+
+
+def outside_parent(drawn: list[dict]) -> list[str]:
+    boxes = {d["id"]: d for d in drawn}
+    wrong = []
+    for d in drawn:
+        if d["up"]:
+            p = boxes[d["up"][0]]
+            if not (p["x1"] <= d["x1"] and d["x2"] <= p["x2"] and p["y1"] <= d["y1"] and d["y2"] <= p["y2"]):
+                wrong.append(d["id"])
+    return wrong
+
+
+@pytest.fixture(scope="module")
+def campus_page(tmp_path_factory):
+    home = tmp_path_factory.mktemp("canvas-groups")
+    code = "from mnss_kernel.canvas import TopologyCanvas\ncanvas = TopologyCanvas('hospital-campus')\ncanvas"
+    (home / "campus.ipynb").write_text(json.dumps(notebook(code, "canvas.link_down('b2r', 'b2d2')")))
+    with running_lab(home, locale="zh_CN") as url, browser_page() as page:
+        open_and_run(page, url, "campus.ipynb", "groups")
+        page.keyboard.press("Shift+Enter")
+        page.locator(".mnss-canvas").wait_for(timeout=90_000)
+        page.wait_for_function(HAS, arg=["site:b2r", False], timeout=60_000, polling=100)
+        page.wait_for_timeout(500)  # the preset layout's zoom and pan come after the nodes
+        yield page
+
+
+def test_buildings_hold_their_nodes_and_collapse_and_open(campus_page):
+    page = campus_page
+    drawn = page.evaluate(DRAWN)
+    screenshot(page, "canvas-buildings-zh")
+    ids = {d["id"] for d in drawn}
+    assert {"site:b1r", "site:b2r"} <= ids
+    assert {d["id"] for d in drawn if "site:b1r" in d["up"]} >= {"b1r", "b1d1", "b1d3", "b1d1x1", "b1d3m4"}
+    assert outside_parent(drawn) == [], "every node lies inside its building's box"
+    assert overlapping(drawn) == [], "no two boxes overlap, buildings included"
+
+    # from the keyboard: type the router's name, Enter, Tab to Collapse, Enter
+    page.locator(".mnss-select input").fill("b1r")
+    page.keyboard.press("Enter")
+    page.locator(".mnss-collapse-box").wait_for(timeout=15_000)
+    page.locator(".mnss-collapse-box").focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function(HAS, arg=["site:b1r", True], timeout=15_000, polling=100)
+    page.wait_for_function(GONE, arg="b1d1x1", timeout=15_000)
+    page.locator(".mnss-canvas .custom-widget").scroll_into_view_if_needed()
+    page.wait_for_timeout(300)
+    collapsed = page.evaluate(DRAWN)
+    screenshot(page, "canvas-buildings-collapsed")
+    assert not [d for d in collapsed if d["id"].startswith("b1")], "the building's nodes are hidden"
+    assert overlapping(collapsed) == [] and outside_parent(collapsed) == []
+    words = [w for text in page.evaluate(TEXTS) for w in english_words(text)]
+    assert words == [], f"English in the Chinese canvas: {sorted(set(words))}"
+
+    # by mouse: click the collapsed building, then Expand in its panel
+    box = next(d for d in collapsed if d["id"] == "site:b1r")
+    page.mouse.click(box["x"], box["y"])
+    page.locator(".mnss-expand-box").click()
+    page.wait_for_function(HAS, arg=["site:b1r", False], timeout=15_000, polling=100)
+    page.wait_for_function(f"!({GONE})('b1d1x1')", timeout=15_000)
+    page.wait_for_timeout(300)
+    opened = page.evaluate(DRAWN)
+    assert {d["id"] for d in opened} == ids and outside_parent(opened) == [] and overlapping(opened) == []
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="running the campus needs root (network namespaces)")
+def test_the_grouped_ping_table_drills_down_on_a_click(campus_page):
+    page = campus_page
+    page.locator(".mnss-run").click()
+    try:
+        page.locator(".mnss-message", has_text="网络运行中").wait_for(timeout=180_000)
+        page.locator(".jp-Cell .jp-InputArea-editor").nth(1).click()
+        page.keyboard.press("Shift+Enter")  # cut department b2d2 off: canvas.link_down('b2r', 'b2d2')
+        page.locator(".mnss-message", has_text="已注入故障").wait_for(timeout=60_000)
+        started = time.perf_counter()
+        page.locator(".mnss-ping-all").click()
+        lost = page.locator(".mnss-group-cell[title^='b1d1 → b2d2：100 %']")
+        lost.wait_for(timeout=120_000)
+        print(f"Ping all on the campus, clicked to table: {time.perf_counter() - started:.1f} s")
+        assert page.locator(".mnss-group-cell").count() >= 64
+        page.locator(".mnss-group-cell[title^='b1d1 → b2d1：0 %']").wait_for(timeout=5_000)
+
+        lost.click()
+        detail = page.locator(".mnss-drill-detail")
+        detail.filter(has_text="明细：b1d1 → b2d2").wait_for(timeout=15_000)
+        cells = detail.locator("rect.mnss-loss")
+        pairs = cells.evaluate_all("cs => cs.map(c => [c.dataset.src, c.dataset.dst, c.dataset.loss])")
+        assert len(pairs) == 36, "the six hosts of b1d1 to the six of b2d2"
+        assert all(s.startswith("b1d1") and d.startswith("b2d2") and loss == "100" for s, d, loss in pairs)
+        detail.scroll_into_view_if_needed()
+        screenshot(page, "canvas-heatmap-drill")
+
+        page.locator(".mnss-group-cell[title^='b1d1 → b2d1：0 %']").click()
+        detail.filter(has_text="明细：b1d1 → b2d1").wait_for(timeout=15_000)
+        pairs = cells.evaluate_all("cs => cs.map(c => [c.dataset.src, c.dataset.dst, c.dataset.loss])")
+        assert len(pairs) == 36 and all(d.startswith("b2d1") and loss == "0" for _s, d, loss in pairs)
+
+        page.locator(".mnss-group-by button", has_text="按楼宇").click()  # the same results by building
+        page.locator(".mnss-group-cell[title^='b1r → b2r：']").click()
+        detail.filter(has_text="明细：b1r → b2r").wait_for(timeout=15_000)
+        pairs = cells.evaluate_all("cs => cs.map(c => [c.dataset.src, c.dataset.dst, c.dataset.loss])")
+        assert len({s for s, _d, _l in pairs}) >= 18 and {d for _s, d, _l in pairs} >= {"b2d1w1", "b2d2m1", "b2d3n1"}
+        assert all((loss == "100") == d.startswith("b2d2") for s, d, loss in pairs if s != d), "only b2d2 is cut off"
+
+        # a throughput test: the links it crosses are coloured while it runs, and plain after it
+        page.locator(".mnss-iperf-from select").select_option("b1d1w1")
+        page.locator(".mnss-iperf-to select").select_option("b2d1w1")
+        page.locator(".mnss-iperf").click()
+        loaded = page.wait_for_function(LOADED, timeout=30_000, polling=100).json_value()
+        page.locator(".mnss-canvas .custom-widget").scroll_into_view_if_needed()
+        screenshot(page, "canvas-link-load")
+        page.locator(".mnss-throughput", has_text="b1d1w1 → b2d1w1").wait_for(timeout=60_000)
+        assert {"b1d1w1-b1d1", "b1d1-b1r", "b2r-b2d1"} & {f"{e['a']}-{e['b']}" for e in loaded}
+        assert all(e["caption"].endswith("Mbit/s") for e in loaded)
+        assert not [e for e in loaded if e["a"].startswith("b1d2") or e["b"].startswith("b1d2")]
+        page.wait_for_function(f"!({LOADED})()", timeout=15_000, polling=100)
+    finally:
+        page.locator(".mnss-stop").click()
+        page.locator(".mnss-message", has_text="网络已停止").wait_for(timeout=120_000)
