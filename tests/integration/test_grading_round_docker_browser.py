@@ -106,6 +106,20 @@ def write_and_submit(page, url: str) -> None:
     screenshot(page, "docker-round-learner-submitted")
 
 
+def manual_grading_page_in_chinese(teacher) -> None:
+    """nbgrader's page for grading a submission by hand (its own English page) reads in Chinese
+    around the learner's notebook, which stays as she wrote it."""
+    teacher.click("#mnss-nbgrader")
+    teacher.click(".nav-pills >> text=手动评分")
+    teacher.click(f"#main-table a:text-is('{ASSIGNMENT}')")
+    teacher.locator("#main-table a").first.click()  # the assignment's notebook
+    teacher.locator("#main-table a:has-text('第 1 份提交')").click()
+    teacher.locator(".panel-heading:has-text('学员的答案')").first.wait_for(timeout=60_000)
+    assert teacher.locator("text=下一份 →").count() == 1 and teacher.locator("text=Next →").count() == 0
+    screenshot(teacher, "docker-round-3b-manual-grading-zh")
+    teacher.goto(teacher.url.split("/formgrader/")[0] + "/mnss/round")
+
+
 def test_a_whole_round_by_clicking_in_docker_mode(hub, tmp_path):
     url = hub.url
     with browser_page() as teacher:
@@ -134,6 +148,7 @@ def test_a_whole_round_by_clicking_in_docker_mode(hub, tmp_path):
             assert f"{REAL_NAME} ({LEARNER})" in learner_line.inner_text() and "待评分" in learner_line.inner_text()
             round_step(teacher, "autograde", "graded", "3-autograded")
             assert f"{MAX_SCORE} / {MAX_SCORE}" in learner_line.inner_text(), learner_line.inner_text()
+            manual_grading_page_in_chinese(teacher)
             round_step(teacher, "feedback", "feedback", "4-feedback")
             assert "已发回反馈" in learner_line.inner_text()
             with teacher.expect_download() as download:
