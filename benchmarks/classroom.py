@@ -192,6 +192,7 @@ class Sampler(threading.Thread):
         self.network, self.done = network, threading.Event()
         self.peak: dict[str, int] = {}  # container name -> working set peak
         self.kernel_peak: dict[str, int] = {}  # the cgroup's own peak counter (page cache included)
+        self.pids_peak: dict[str, int] = {}  # processes and threads (the pids limit counts both)
         self.total_peak = 0
         self.host_start = host_in_use()
         self.host_peak = self.host_start
@@ -211,6 +212,9 @@ class Sampler(threading.Thread):
                 total += sample[0]
                 self.peak[name] = max(self.peak.get(name, 0), sample[0])
                 self.kernel_peak[name] = max(self.kernel_peak.get(name, 0), sample[1])
+                pids = read_pids(group)
+                if pids is not None:
+                    self.pids_peak[name] = max(self.pids_peak.get(name, 0), pids)
             self.total_peak = max(self.total_peak, total)
             self.host_peak = max(self.host_peak, host_in_use())
 
@@ -219,7 +223,9 @@ class Sampler(threading.Thread):
         self.join(5)
         return {
             "per_learner": report.spread(list(self.peak.values())),
+            "per_container_mib": {name: round(peak / report.MIB, 1) for name, peak in sorted(self.peak.items())},
             "kernel_peak_max": max(self.kernel_peak.values(), default=None),
+            "pids_peak_max": max(self.pids_peak.values(), default=None),
             "total_peak": self.total_peak,
             "host_peak_above_start": self.host_peak - self.host_start,
         }
@@ -249,6 +255,17 @@ def containers(network: str) -> dict[str, Path]:
                 found[name] = group
                 break
     return found
+
+
+def read_pids(memory_group: Path) -> int | None:
+    """Tasks (processes and threads) in the container now: its pids cgroup, beside the memory one."""
+    parts = list(memory_group.parts)
+    if "memory" in parts:  # cgroup v1: /sys/fs/cgroup/memory/docker/ID -> /sys/fs/cgroup/pids/docker/ID
+        parts[parts.index("memory")] = "pids"
+    try:
+        return int((Path(*parts) / "pids.current").read_text())
+    except (OSError, ValueError):
+        return None
 
 
 def read_group(group: Path) -> tuple[int, int] | None:
@@ -360,8 +377,9 @@ def one_class(count: int, window: float, tmp: Path) -> dict:
             memory = sampler.result()
         cpu_after = cpu_of(pids)
         wall = time.perf_counter() - begin
+        full = check_grades(graded, outcomes)
+        said = {o.name: server_log(o.name) for o in outcomes if o.failure}  # before the containers go
 
-    full = check_grades(graded, outcomes)
     steps: dict[str, list[float]] = {}
     for outcome in outcomes:
         for name, seconds in outcome.times.items():
@@ -386,7 +404,14 @@ def one_class(count: int, window: float, tmp: Path) -> dict:
         },
         "grading_s": grading_s,
         "graded_full": full,
+        "failed_servers_said": said,
     }
+
+
+def server_log(learner: str) -> str:
+    """The last lines of a learner's server (their container's log), to see why a step failed."""
+    logs = dockerhub.docker("logs", "--tail", "30", f"mnss-{learner}", check=False)
+    return (logs.stdout + logs.stderr)[-4000:]
 
 
 def check_grades(answer: requests.Response, outcomes: list[Outcome]) -> int:

@@ -90,6 +90,8 @@ def table(result: dict) -> str:
         f"failures: {result['failures']} of {result['learners']}",
     ]
     lines += [f"  {count} x {why}" for why, count in result["failure_reasons"].items()]
+    if result["failures"]:
+        lines.append("  (the failed learners' server logs: --json, failed_servers_said)")
     lines.append(f"spawn retries after 429 (concurrent spawn limit): {result['spawn_retries']}")
     lines.append(f"{'step (s)':30}{'n':>5}{'p50':>9}{'p95':>9}{'max':>9}")
     for name, values in result["steps"].items():
@@ -100,7 +102,8 @@ def table(result: dict) -> str:
         f"p95 {_mib(memory['per_learner']['p95'])}, max {_mib(memory['per_learner']['max'])} "
         f"(n={memory['per_learner']['n']}; kernel's peak incl. page cache: max {_mib(memory['kernel_peak_max'])})",
         f"memory of all learner containers at once, peak MiB: {_mib(memory['total_peak'])}; "
-        f"host memory in use, peak above the start: {_mib(memory['host_peak_above_start'])}",
+        f"host memory in use, peak above the start: {_mib(memory['host_peak_above_start'])}; "
+        f"tasks in one container (pids limit counts them), peak: {memory.get('pids_peak_max') or '-'}",
         "CPU seconds during the class and grading: "
         + ", ".join(f"{name} {_s(seconds)}" for name, seconds in result["cpu_s"].items()),
         f"grading (collect + autograde through mnss/api/grade): {_s(result['grading_s'])} s, "

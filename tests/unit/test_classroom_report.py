@@ -68,6 +68,7 @@ def test_the_table_names_failures_times_memory_cpu_and_grading():
             "kernel_peak_max": 310 * report.MIB,
             "total_peak": 500 * report.MIB,
             "host_peak_above_start": 1500 * report.MIB,
+            "pids_peak_max": 61,
         },
         "cpu_s": {"hub": 1.5, "proxy": None},
         "grading_s": 40.25,
@@ -80,5 +81,7 @@ def test_the_table_names_failures_times_memory_cpu_and_grading():
     assert "lab build                         0        -        -        -" in text
     assert "peak MiB: p50 250, p95 295, max 300 (n=2; kernel's peak incl. page cache: max 310)" in text
     assert "all learner containers at once, peak MiB: 500; host memory in use, peak above the start: 1500" in text
+    assert "tasks in one container (pids limit counts them), peak: 61" in text
+    assert "(the failed learners' server logs: --json, failed_servers_said)" in text
     assert "hub 1.50, proxy -" in text
     assert "40.25 s, 4 of 5 with full marks" in text
