@@ -19,6 +19,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import signal
 import sys
 import tempfile
 import threading
@@ -452,6 +453,10 @@ def main() -> int:
     if os.geteuid() != 0:
         parser.error("run as root: the hub runs each course's formgrader as an account of its own")
     sizes = [int(s) for s in args.steps.split(",")] if args.find_max else [args.learners]
+    # Ctrl-C, and SIGTERM likewise, end the run through the cleanup (also when started in the
+    # background, where the shell left SIGINT ignored)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     results = []
     with tempfile.TemporaryDirectory(prefix="mnss-classroom-") as tmp:
         for size in sizes:
@@ -476,4 +481,8 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    try:
+        sys.exit(main())
+    except KeyboardInterrupt:
+        print("interrupted: the hub, its containers, volumes and network are removed", file=sys.stderr)
+        sys.exit(130)
