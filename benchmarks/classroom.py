@@ -325,7 +325,7 @@ def class_hub(work: Path, learners: list[str], teacher: str, run: str):
         state.mkdir(parents=True)
         create_accounts(state, [*learners, teacher])
         with running_hub(work / "hub", config, up_timeout=300) as (url, proc, log):
-            yield url, proc, state, config
+            yield url, proc, state, config, log
     finally:
         dockerhub.remove_leftovers(config, run)
 
@@ -344,7 +344,7 @@ def one_class(count: int, window: float, tmp: Path) -> dict:
     run = f"c{os.getpid()}n{count}"
     learners = [f"l{i}{run}" for i in range(count)]
     teacher = f"t{run}"
-    with class_hub(tmp / run, learners, teacher, run) as (url, proc, state, config):
+    with class_hub(tmp / run, learners, teacher, run) as (url, proc, state, config, log):
         token = requests.post(
             f"{url}hub/api/users/{teacher}/tokens",
             json={"auth": {"username": teacher, "password": password(teacher)}, "note": "classroom"},
@@ -370,7 +370,10 @@ def one_class(count: int, window: float, tmp: Path) -> dict:
 
             outcomes = list(pool.map(attend, range(count)))
             grade_begin = time.perf_counter()
-            graded = formgrader(url, token, "mnss/api/grade", 600 + 30 * count, json={"assignment": ASSIGNMENT})
+            try:
+                graded = formgrader(url, token, "mnss/api/grade", 600 + 30 * count, json={"assignment": ASSIGNMENT})
+            except requests.RequestException as err:  # counted against every learner, like a refusal
+                graded = err
             grading_s = time.perf_counter() - grade_begin
         finally:
             stop.set()
@@ -380,6 +383,7 @@ def one_class(count: int, window: float, tmp: Path) -> dict:
         wall = time.perf_counter() - begin
         full = check_grades(graded, outcomes)
         said = {o.name: server_log(o.name) for o in outcomes if o.failure}  # before the containers go
+        hub_said = [line for line in log.read_text("utf-8", "replace").splitlines() if line.startswith(("[E", "[W"))]
 
     steps: dict[str, list[float]] = {}
     for outcome in outcomes:
@@ -406,6 +410,7 @@ def one_class(count: int, window: float, tmp: Path) -> dict:
         "grading_s": grading_s,
         "graded_full": full,
         "failed_servers_said": said,
+        "hub_warnings_and_errors": hub_said[-40:],
     }
 
 
@@ -415,14 +420,13 @@ def server_log(learner: str) -> str:
     return (logs.stdout + logs.stderr)[-4000:]
 
 
-def check_grades(answer: requests.Response, outcomes: list[Outcome]) -> int:
+def check_grades(answer: requests.Response | Exception, outcomes: list[Outcome]) -> int:
     """Mark learners whose submission was not graded with full marks as failed; how many were."""
     by_name = {o.name: o for o in outcomes}
-    if answer.status_code != 200:
+    if isinstance(answer, Exception) or answer.status_code != 200:
+        said = answer if isinstance(answer, Exception) else f"HTTP {answer.status_code}: {answer.text[:200]}"
         for outcome in outcomes:
-            outcome.failure = outcome.failure or report.reason(
-                "grade", f"HTTP {answer.status_code}: {answer.text[:200]}", outcome.name
-            )
+            outcome.failure = outcome.failure or report.reason("grade", said, outcome.name)
         return 0
     scores = {}
     for entry in answer.json()["graded"]:
