@@ -287,7 +287,13 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
                 LocalLabSpawner._said_no_cgroups = True
                 self.log.warning(NO_CGROUPS.format(root=self.cgroup_root))
             return
-        self._cgroup_procs = cgroups.create(self.account_name(), limits)
+        try:
+            self._cgroup_procs = cgroups.create(self.account_name(), limits)
+        except OSError as err:  # e.g. a v2 parent that holds processes cannot delegate controllers
+            raise RuntimeError(
+                f"无法为服务器设置资源限制 / Cannot set the server's resource limits: "
+                f"{err.filename or cgroups.root}: {err.strerror}"
+            ) from err
 
     async def progress(self):
         yield {"progress": 50, "message": "正在启动你的 JupyterLab / Starting your JupyterLab"}

@@ -159,3 +159,13 @@ def test_the_start_up_sweep_removes_the_empty_cgroups_of_idle_users_only(tmp_pat
         (tmp_path / "mnss-lab" / name).mkdir(parents=True)
     assert asyncio.run(spawner.end_leftovers(set(), {"ann"}, {"ben"})) == 0
     assert sorted(p.name for p in (tmp_path / "mnss-lab").iterdir()) == ["mnss-u-ann"]
+
+
+def test_a_cgroup_that_cannot_be_made_fails_the_start_naming_the_file(tmp_path, monkeypatch):
+    monkeypatch.setattr(LocalLabSpawner, "isolated", lambda self: True)
+    root = v2_root(tmp_path)
+    (root / "mnss-lab").write_text("")  # where the group folder should be: mkdir fails
+    spawner = LocalLabSpawner(user=leftovers.NOBODY, cgroup_root=str(root), pids_limit=300)
+    said = "无法为服务器设置资源限制 / Cannot set the server's resource limits: .*mnss-lab"
+    with pytest.raises(RuntimeError, match=said):
+        spawner.enter_cgroup()
