@@ -217,10 +217,21 @@ def apply_spawn_limits(c: Config, site: dict) -> None:
     c.LabServerSettings.default_language = site["hub"]["default_language"]
 
 
+def byte_size(text: str) -> int:
+    """Bytes of a memory size as the site config writes it ('2G', '1536M'), the way JupyterHub
+    reads a spawner's mem_limit."""
+    from jupyterhub.traitlets import ByteSpecification
+
+    return int(ByteSpecification().validate(None, text))
+
+
 def apply_local_mode(c: Config, site: dict) -> None:
     c.JupyterHub.spawner_class = "mnss-local"
     c.LocalLabSpawner.homes_dir = str(homes_dir(site))
     c.LocalLabSpawner.own_accounts = site["local"]["own_accounts"]
+    # with own accounts, each server, its kernels and labs share one cgroup with these limits
+    c.LocalLabSpawner.pids_limit = site["local"]["pids_limit"]
+    c.LocalLabSpawner.mem_limit = site["local"]["mem_limit"]
     # Each server runs as its own account when the hub is root (spawners.LocalLabSpawner); the
     # course sources it could otherwise read in the catalog (with their hidden tests) are hidden.
     catalogs = [Path(site["courses"]["catalog"])] if site["courses"]["catalog"] else bundle.installed_catalogs()

@@ -18,7 +18,8 @@ from .accounts import AccountError, AccountStore, generate_password
 from .people import cli as people_cli
 from .portal import groups as portal_groups
 from .pseudonym import load_or_create_key
-from .spawners import LOCAL_MODE_ISOLATED, LOCAL_MODE_WARNING
+from .server_cgroups import Limits, ServerCgroups
+from .spawners import LOCAL_MODE_WARNING, isolation_text
 from .sso_links import LinkError
 
 
@@ -253,7 +254,11 @@ def cmd_run(args) -> int:
         return 2
     if site["mode"] == "local":
         isolated = site["local"]["own_accounts"] and os.geteuid() == 0
-        print(f"NOTE: {LOCAL_MODE_ISOLATED}" if isolated else f"WARNING: {LOCAL_MODE_WARNING}")
+        if isolated:
+            limits = Limits(site["local"]["pids_limit"], apply.byte_size(site["local"]["mem_limit"]))
+            print(f"NOTE: {isolation_text(limits, ServerCgroups())}")
+        else:
+            print(f"WARNING: {LOCAL_MODE_WARNING}")
     print(f"MNSS Lab is starting: log in at {apply.public_url(site)}hub/login", flush=True)
     env = dict(os.environ)
     env[sessions.TOKEN_ENV] = load_or_create_key(apply.accounts_service_token_file(site)).hex()

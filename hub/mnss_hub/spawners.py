@@ -22,6 +22,7 @@ from mnss_foundation.server_settings import ServerSettings
 from mnss_kernel.runtime import registry
 
 from .save_before_stop import save_open_documents
+from .server_cgroups import Limits, ServerCgroups
 
 LOCAL_MODE_WARNING = (
     "local mode: single-user servers run as the hub's own user on this machine; users are NOT "
@@ -31,8 +32,16 @@ LOCAL_MODE_WARNING = (
 
 LOCAL_MODE_ISOLATED = (
     "local mode: each user's server runs as a system account of its own (mnss-u-<name>), without "
-    "capabilities; users cannot read each other's homes, course sources or the hub's state. They "
-    "share this machine's CPU, memory and disk without limits; use mode 'docker' for those."
+    "capabilities; users cannot read each other's homes, course sources or the hub's state. {limits}"
+)
+LIMITED = (
+    "Each server, with its kernels and labs, is held to {pids} processes and {memory} of memory (a cgroup "
+    "of its own, {version}); CPU and disk are shared without limits."
+)
+UNLIMITED = "They share this machine's CPU, memory and disk without limits; use mode 'docker' for those."
+NO_CGROUPS = (
+    "local mode: no writable cgroup hierarchy with the pids and memory controllers under {root}: servers "
+    "start WITHOUT the configured process and memory limits (pids_limit, mem_limit)."
 )
 ACCOUNT_PREFIX = "mnss-u-"
 HOME_ENV = "MNSS_SERVER_HOME"
@@ -40,6 +49,17 @@ HOME_VIEWS = Path("/run/mnss-home")  # in each server's mount namespace: its own
 RUNTIME_DIR = ".local/run"  # in the home: the server's $XDG_RUNTIME_DIR, where its labs are recorded
 LAB_GRACE = 3.0  # seconds a stopped server's labs get to end with their kernels before all is killed
 MAKE_RUNTIME_DIR = ["sh", "-c", 'mkdir -p -m 0700 "$XDG_RUNTIME_DIR" && exec "$@"', "sh"]  # as the account
+
+
+def isolation_text(limits: Limits, cgroups: ServerCgroups) -> str:
+    """What the log says of local mode's isolation with own accounts, limits included."""
+    if cgroups.usable and (limits.pids or limits.memory):
+        memory = f"{limits.memory // 2**20} MiB" if limits.memory else "unlimited"
+        text = LIMITED.format(pids=limits.pids or "unlimited", memory=memory, version=f"cgroup {cgroups.version}")
+    else:
+        text = UNLIMITED
+    return LOCAL_MODE_ISOLATED.format(limits=text)
+
 
 # JupyterLab's locale ids for the site config's language codes.
 LAB_LOCALES = {"zh-CN": "zh_CN", "en": "en"}
@@ -161,6 +181,24 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
         "expanded at each start. Only with own accounts.",
     ).tag(config=True)
 
+    pids_limit = Int(
+        2048,
+        help="With own accounts: most processes one user's server, its kernels and its labs may run together "
+        "(a cgroup per server); a fork bomb stops here. 0: no limit. mem_limit likewise caps their memory.",
+    ).tag(config=True)
+
+    cgroup_root = Unicode(
+        "/sys/fs/cgroup",
+        help="Where the cgroup hierarchies are mounted (v2: the unified one; v1: one folder per controller).",
+    ).tag(config=True)
+
+    cgroup_group = Unicode(
+        "mnss-lab", help="Folder, in each hierarchy, of the per-server cgroups (one per account)."
+    ).tag(config=True)
+
+    _said_no_cgroups = False  # the missing-cgroups warning is logged once per hub
+    _cgroup_procs: list = []  # cgroup.procs files the server process joins before exec
+
     @default("home_dir_template")
     def _default_home_dir_template(self):
         return str(Path(self.homes_dir) / "{username}")
@@ -226,13 +264,42 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
     def make_preexec_fn(self, name):
         if not self.isolated():
             return super().make_preexec_fn(name)
-        return None  # the command itself changes folder (into the view) and user
+        # the command itself changes folder (into the view) and user; the child, still root, only
+        # enters the server's cgroup, so everything the server starts is counted in it
+        procs, cgroups = list(self._cgroup_procs), self.cgroups()
+        return (lambda: cgroups.join(procs)) if procs else None
+
+    def cgroups(self) -> ServerCgroups:
+        return ServerCgroups(Path(self.cgroup_root), self.cgroup_group)
+
+    def limits(self) -> Limits:
+        return Limits(pids=self.pids_limit, memory=int(self.mem_limit or 0))
+
+    def enter_cgroup(self) -> None:
+        """Make this server's cgroup with the limits, for the child to join (make_preexec_fn)."""
+        self._cgroup_procs = []
+        limits = self.limits()
+        if not (limits.pids or limits.memory):
+            return
+        cgroups = self.cgroups()
+        if not cgroups.usable:
+            if not LocalLabSpawner._said_no_cgroups:
+                LocalLabSpawner._said_no_cgroups = True
+                self.log.warning(NO_CGROUPS.format(root=self.cgroup_root))
+            return
+        try:
+            self._cgroup_procs = cgroups.create(self.account_name(), limits)
+        except OSError as err:  # e.g. a v2 parent that holds processes cannot delegate controllers
+            raise RuntimeError(
+                f"无法为服务器设置资源限制 / Cannot set the server's resource limits: "
+                f"{err.filename or cgroups.root}: {err.strerror}"
+            ) from err
 
     async def progress(self):
         yield {"progress": 50, "message": "正在启动你的 JupyterLab / Starting your JupyterLab"}
 
     async def start(self):
-        self.log.warning(LOCAL_MODE_WARNING if not self.isolated() else LOCAL_MODE_ISOLATED)
+        self.log.warning(LOCAL_MODE_WARNING if not self.isolated() else isolation_text(self.limits(), self.cgroups()))
         self.prepare_home()
         if not self.isolated():
             return await super().start()
@@ -244,10 +311,12 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
         plain_cmd = self.cmd
         as_account = [*system_accounts.drop_to(account), *MAKE_RUNTIME_DIR, *plain_cmd]
         self.cmd = system_accounts.in_own_mounts(Path(self.home_dir).resolve(), self.view(), as_account, hidden)
+        self.enter_cgroup()
         try:
             return await super().start()
         finally:
             self.cmd = plain_cmd
+            self._cgroup_procs = []
 
     def warn_if_closed(self, catalog: str) -> None:
         """The server copies tutorials from the catalog: say so in the log if its account cannot."""
@@ -297,6 +366,11 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
                 if account.pw_uid in busy:
                     left.append(account)
             await asyncio.gather(*(asyncio.to_thread(system_accounts.end_processes_of, a, 0) for a in left))
+            cgroups = self.cgroups()
+            names = {system_accounts.account_name(ACCOUNT_PREFIX, n) for n in idle_users}
+            swept = await asyncio.to_thread(cgroups.sweep, names) if cgroups.usable else 0
+            if swept:
+                self.log.info("Removed %d leftover cgroup(s) of servers that no longer run", swept)
             return len(left)
         recorded = {rec.owner for rec in registry.records()}
         owners = {registry.owner_for(n) for n in idle_users} - {registry.owner_for(n) for n in running_users}
@@ -316,6 +390,9 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
                 account = None  # never started
             if account is not None:
                 gone = await asyncio.to_thread(system_accounts.end_processes_of, account, LAB_GRACE)
+                cgroups = self.cgroups()
+                if gone and cgroups.usable and not await asyncio.to_thread(cgroups.remove, account.pw_name):
+                    self.log.warning("The cgroup of %s's server still has processes; left in place", self.user.name)
                 self.log.info(
                     "Ended %s's server and labs (account %s): %s",
                     self.user.name,

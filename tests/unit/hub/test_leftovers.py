@@ -158,10 +158,10 @@ def test_a_spawner_without_a_sweep_is_left_alone():
 
 
 @pytest.fixture
-def local_spawner(monkeypatch):
+def local_spawner(monkeypatch, tmp_path):
     def make(isolated: bool) -> LocalLabSpawner:
         monkeypatch.setattr(LocalLabSpawner, "isolated", lambda self: isolated)
-        return LocalLabSpawner(user=leftovers.NOBODY)
+        return LocalLabSpawner(user=leftovers.NOBODY, cgroup_root=str(tmp_path))  # no cgroups there
 
     return make
 
