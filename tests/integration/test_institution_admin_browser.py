@@ -422,8 +422,11 @@ def test_the_hub_admin_page_makes_no_user_who_could_never_sign_in(hub):
         assert refused.status == 400
         message = refused.json()["message"]
         assert "nurse9: 没有账号" in message and "Invitations & accounts" in message
-        page.get_by_text("Failed to create user").wait_for()
+        page.get_by_text("本平台的账号只通过邀请创建").wait_for()  # the page's "Failed to create user." says why
         screenshot(page, "hub-admin-add-user-refused")
+        page.click("#mnss-lang-switch")
+        page.get_by_text("accounts on this platform are created by invitation only").wait_for()
+        page.click("#mnss-lang-switch")
         made = add_users_on_the_admin_page(page, url, "nurse8")  # has an account: made as before
         assert made.status == 201
     admin = HubClient(url)
