@@ -50,7 +50,7 @@ def test_events_in_recommendations_out(tmp_path):
     with running_hub(tmp_path, config) as (url, proc, log):
         admin = HubClient(url)
         admin.login("admin", "admin-test-password")
-        AccountStore(apply.accounts_db(site)).create("learner1", "learner1-password", must_change=False)
+        AccountStore(apply.accounts_url(site)).create("learner1", "learner1-password", must_change=False)
         admin.create_user("learner1")
         learner = HubClient(url)
         learner.login("learner1", "learner1-password")
@@ -126,7 +126,7 @@ def test_a_learners_server_reports_opened_and_executed(tmp_path):
     with running_hub(tmp_path, config) as (url, proc, log):
         admin = HubClient(url)
         admin.login("admin", "admin-test-password")
-        store = AccountStore(apply.accounts_db(siteconfig.validate(config)))
+        store = AccountStore(apply.accounts_url(siteconfig.validate(config)))
         store.create("learner2", "learner2-password", must_change=False)
         admin.create_user("learner2")
         learner = HubClient(url)
