@@ -77,47 +77,45 @@ def _call_name(stmt: ast.stmt) -> str:
     return func.id if isinstance(func, ast.Name) else getattr(func, "attr", "")
 
 
-def _as_check(stmt: ast.stmt) -> tuple[ast.expr, object, str] | None:
-    """(EXPR, literal, message) of a `check(EXPR, LITERAL[, "message"])` statement, else None."""
-    call = stmt.value if _call_name(stmt) == "check" else None
-    if call is None or call.keywords or len(call.args) not in (2, 3):
+def _literal_call(stmt: ast.stmt, name: str, literals: int) -> tuple[ast.expr, list, str] | None:
+    """(X, [L1..Ln], message) of a statement `name(X, L1, .., Ln[, "message"])` whose L and message
+    are literals, else None."""
+    call = stmt.value if _call_name(stmt) == name else None
+    if call is None or call.keywords or len(call.args) not in (literals + 1, literals + 2):
         return None
     try:
-        expected = ast.literal_eval(call.args[1])
-        message = ast.literal_eval(call.args[2]) if len(call.args) == 3 else ""
+        values = [ast.literal_eval(arg) for arg in call.args[1:]]
     except ValueError:
         return None
-    return call.args[0], expected, str(message)
+    return call.args[0], values[:literals], str(values[literals]) if len(values) > literals else ""
+
+
+def _as_check(stmt: ast.stmt) -> tuple[ast.expr, object, str] | None:
+    """(EXPR, literal, message) of a `check(EXPR, LITERAL[, "message"])` statement, else None."""
+    if (parsed := _literal_call(stmt, "check", 1)) is None:
+        return None
+    expr, (expected,), message = parsed
+    return expr, expected, message
 
 
 def _as_reach(stmt: ast.stmt) -> tuple[ast.expr, str, str, bool, str] | None:
     """(NET, a, b, expected, message) of `check_reach(NET, "a", "b", True|False[, "message"])`."""
-    call = stmt.value if _call_name(stmt) == "check_reach" else None
-    if call is None or call.keywords or len(call.args) not in (4, 5):
+    if (parsed := _literal_call(stmt, "check_reach", 3)) is None:
         return None
-    try:
-        a, b, expected = (ast.literal_eval(arg) for arg in call.args[1:4])
-        message = ast.literal_eval(call.args[4]) if len(call.args) == 5 else ""
-    except ValueError:
-        return None
+    net, (a, b, expected), message = parsed
     if not (isinstance(a, str) and isinstance(b, str) and type(expected) is bool):
         return None
-    return call.args[0], a, b, expected, str(message)
+    return net, a, b, expected, message
 
 
 def _as_recovers(stmt: ast.stmt) -> tuple[ast.expr, tuple[str, str], str, str, str] | None:
     """(NET, (x, y), a, b, message) of `check_recovers(NET, ("x", "y"), "a", "b"[, "message"])`."""
-    call = stmt.value if _call_name(stmt) == "check_recovers" else None
-    if call is None or call.keywords or len(call.args) not in (4, 5):
+    if (parsed := _literal_call(stmt, "check_recovers", 3)) is None:
         return None
-    try:
-        link, a, b = (ast.literal_eval(arg) for arg in call.args[1:4])
-        message = ast.literal_eval(call.args[4]) if len(call.args) == 5 else ""
-    except ValueError:
-        return None
+    net, (link, a, b), message = parsed
     if not (isinstance(link, tuple) and len(link) == 2 and all(isinstance(v, str) for v in (*link, a, b))):
         return None
-    return call.args[0], link, a, b, str(message)
+    return net, link, a, b, message
 
 
 class _Rewrite(ast.NodeTransformer):
