@@ -12,16 +12,7 @@ import pytest
 from mnss_kernel import templates
 from mnss_kernel.canvas import TopologyCanvas, render, widget
 from mnss_kernel.diagnose import Diagnosis, Suspect
-
-
-class RunningLab:
-    running = True
-
-    def __init__(self, topology):
-        self.topology = topology
-
-    def status(self):
-        return {"nodes": {}, "links": {}}
+from tests.support.running_lab import RunningLab
 
 
 def suspects():

@@ -10,22 +10,13 @@ import pandas as pd
 from mnss_kernel import measure, templates
 from mnss_kernel.canvas import TopologyCanvas
 from mnss_kernel.canvas.style import LOAD_LEVELS, cytoscape_style, load_level
+from tests.support.running_lab import RunningLab
 
 PROC_NET_DEV = """Inter-|   Receive                                  |  Transmit
  face |bytes packets errs drop fifo frame compressed multicast|bytes packets errs drop fifo colls carrier compressed
     lo:    0       0    0    0    0     0          0         0     0       0    0    0    0     0       0          0
 s1-eth1: 1500     10    0    0    0     0          0         0  2500      20    0    0    0     0       0          0
 """
-
-
-class RunningLab:
-    running = True
-
-    def __init__(self, topology):
-        self.topology = topology
-
-    def status(self):
-        return {"nodes": {}, "links": {}}
 
 
 def test_proc_net_dev_counts_both_directions():

@@ -11,6 +11,7 @@ from mnss_kernel.canvas.layout import fit_scale, host_blocks, overlaps, tiered
 from mnss_kernel.canvas.render import _loss_colour
 from mnss_kernel.canvas.results import block, group_loss, host_groups
 from mnss_kernel.catalog import role
+from tests.support.running_lab import RunningLab
 
 
 @pytest.mark.parametrize("build", [lambda: templates.template_named("hospital-campus"), templates.hospital_campus_1000])
@@ -80,23 +81,6 @@ def test_view_buttons_zoom_around_the_middle_fit_and_reset():
     click(small, "mnss-zoom-in")
     click(small, "mnss-reset-view")
     assert small.graph.cytoscape_layout["zoom"] == 1.0
-
-
-class RunningLab:
-    running = True
-
-    def __init__(self, topology):
-        self.topology = topology
-        self.calls = []
-
-    def status(self):
-        return {"nodes": {}, "links": {}}
-
-    def apply(self, effect):
-        self.calls.append(("apply", effect))
-
-    def revert(self, effect):
-        self.calls.append(("revert", effect))
 
 
 def fake_pings(topo):
