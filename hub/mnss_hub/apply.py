@@ -426,10 +426,15 @@ def apply_formgraders(c: Config, site: dict, courses: list[str]) -> None:
     server_scopes = _already(c.Spawner, "server_token_scopes", ["users:activity!user", "access:servers!server"])
     c.Spawner.server_token_scopes = [*server_scopes, *access]
     c.LabServerSettings.formgrader_urls = urls
-    # the hub home links each instructor to the formgraders they may open (the hub filters by scope)
+    # the hub home links each instructor to the formgraders they may open (the hub filters by scope),
+    # named by the course's title as the portal names it
+    catalog = bundle.load_catalog(site["courses"]["catalog"]) if site["courses"]["catalog"] else {}
     c.JupyterHub.template_vars = {
         **_already(c.JupyterHub, "template_vars", {}),
-        "course_formgraders": {formgrader.service_name(cid): cid for cid in courses},
+        "course_formgraders": {
+            formgrader.service_name(cid): {"id": cid, **(catalog[cid].meta["title"] if cid in catalog else {})}
+            for cid in courses
+        },
     }
 
 
