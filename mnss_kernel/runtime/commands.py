@@ -1,6 +1,6 @@
 """The text of every command that reaches the kernel's network state, and nothing else.
 
-ip, tc, iptables, sysctl, bridge, mount, nsenter, unshare and setpriv command lines are built here
+ip, tc, iptables, sysctl, bridge, mount, nsenter, unshare, setpriv and prlimit command lines are built here
 only: argv lists, and the lines fed to `ip -batch`, `tc -batch` and `iptables-restore`. What the
 engine does to the kernel can so be read and reviewed in one file, and a new kernel or tool version
 is met in one place. Nothing here runs anything or decides what a lab needs: shell.py runs these,
@@ -55,15 +55,39 @@ def _enter_holder(pid: int, userns: bool) -> list[str]:
     return ["nsenter", f"--target={pid}", *user, "--mount", "--pid"]
 
 
-def holder_on_host(pid: int, userns: bool, argv: list[str]) -> list[str]:
-    """argv in the holder's own namespaces, where the lab's namespaces are named, as root of the lab."""
-    return [*_enter_holder(pid, userns), "--net", *argv]
+def holder_on_host(
+    pid: int, userns: bool, argv: list[str], processes: int = 0, cgroup_procs: Iterable[str] = ()
+) -> list[str]:
+    """argv in the holder's own namespaces, where the lab's namespaces are named, as root of the lab
+    (in the lab's cgroups and under its process limit, where it has them)."""
+    return in_cgroups(cgroup_procs, [*_enter_holder(pid, userns), "--net", *with_process_limit(processes, argv)])
 
 
-def holder_in_netns(pid: int, userns: bool, netns: str, argv: list[str]) -> list[str]:
+def holder_in_netns(
+    pid: int, userns: bool, netns: str, argv: list[str], processes: int = 0, cgroup_procs: Iterable[str] = ()
+) -> list[str]:
     """argv in one of the holder's network namespaces, reached through the holder's root
     (/proc/<pid>/root), which nsenter opens before it enters."""
-    return [*_enter_holder(pid, userns), f"--net=/proc/{pid}/root{NETNS_DIR}/{netns}", *argv]
+    enter = [*_enter_holder(pid, userns), f"--net=/proc/{pid}/root{NETNS_DIR}/{netns}"]
+    return in_cgroups(cgroup_procs, [*enter, *with_process_limit(processes, argv)])
+
+
+# -- a lab's own limits ---------------------------------------------------------------------------
+
+_JOIN = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+
+
+def in_cgroups(procs_files: Iterable[str], argv: list[str]) -> list[str]:
+    """argv as a member of the cgroups whose cgroup.procs files are given (it joins, then execs),
+    so that it and all it starts count against their limits; argv itself if none."""
+    procs = list(procs_files)
+    return ["sh", "-c", _JOIN, "mnss-join", *procs, "--", *argv] if procs else argv
+
+
+def with_process_limit(processes: int, argv: list[str]) -> list[str]:
+    """argv with RLIMIT_NPROC (soft and hard: it cannot raise it again) at `processes`; argv itself
+    for 0. Inside a lab's user namespace it counts the lab's own tasks (one count per user namespace)."""
+    return ["prlimit", f"--nproc={processes}:{processes}", "--", *argv] if processes else argv
 
 
 def with_parent_death_signal(argv: list[str]) -> list[str]:
@@ -91,18 +115,37 @@ HOLDER_PID1 = (
     "mount -t tmpfs -o mode=0755,size=16m mnss-lab /run && mkdir -p /run/netns /run/mnss || exit 1; "
     'read -r me _ < /proc/self/stat; echo "READY $me"; read -r _ _; exit 0'
 )
-# Outside: run the holder, then remove what only a dead lab leaves (its record and working folder).
+# Outside: run the holder, then remove what only a dead lab leaves (its record, working folder and
+# cgroup folders; a cgroup goes once its last process has, which may take a moment after PID 1).
 _HOLDER_OUTSIDE = (
-    'rec=$1 work=$2 mark=$3; shift 3; "$@" sh -c "$0" "$mark"; rm -f -- "$rec"; [ -z "$work" ] || rm -rf -- "$work"'
+    'rec=$1 work=$2 mark=$3 groups=$4; shift 4; "$@" sh -c "$0" "$mark"; rm -f -- "$rec"; '
+    '[ -z "$work" ] || rm -rf -- "$work"; '
+    'for g in $groups; do n=0; while [ -d "$g" ] && ! rmdir -- "$g" 2>/dev/null && [ $n -lt 50 ]; '
+    "do n=$((n+1)); sleep 0.1; done; done"
 )
 _HOLDER_UNSHARE = ["unshare", "--net", "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child"]
 
 
-def holder(mark: str, record: str, workdir: str, userns: bool) -> list[str]:
+def holder(
+    mark: str,
+    record: str,
+    workdir: str,
+    userns: bool,
+    processes: int = 0,
+    cgroup_procs: Iterable[str] = (),
+) -> list[str]:
     """The holder of a lab: PID 1 of new network, mount and PID namespaces (and a user namespace
-    for `userns`), carrying `mark` in its argv; its record and working folder go when it ends."""
+    for `userns`), carrying `mark` in its argv; its record and working folder go when it ends.
+
+    The lab's limits: the holder joins the lab's cgroups (cgroup_procs, whose folders go with it)
+    before it unshares, and in a user namespace PID 1 takes RLIMIT_NPROC `processes` there.
+    """
+    procs = list(cgroup_procs)
+    folders = " ".join(path.rsplit("/", 1)[0] for path in procs)
     unshare = _HOLDER_UNSHARE + (USERNS if userns else [])
-    return ["sh", "-c", _HOLDER_OUTSIDE, HOLDER_PID1, record, workdir, mark, *unshare]
+    inside = with_process_limit(processes, []) if userns else []
+    outside = ["sh", "-c", _HOLDER_OUTSIDE, HOLDER_PID1, record, workdir, mark, folders]
+    return [*outside, *in_cgroups(procs, [*unshare, *inside])]
 
 
 # -- probes of what this system allows ------------------------------------------------------------

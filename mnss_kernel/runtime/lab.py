@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import logging
 import os
 import shutil
 import signal
@@ -29,12 +30,13 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
-from mnss_foundation import plugins
+from mnss_foundation import i18n, plugins
 from mnss_foundation.server_settings import ServerSettings
 
 from ..catalog import kind as kind_of, role
 from ..topology import Plan, Topology, TopologyError, load, plan as make_plan
-from . import capabilities, commands, holder as holders, registry, shaping, shell
+from . import capabilities, commands, holder as holders, lab_cgroup, registry, shaping, shell
+from .lab_cgroup import LabCgroup
 from .ledger import (
     DefaultVia,
     Effect,
@@ -47,10 +49,12 @@ from .ledger import (
     RouteWithdrawn,
     ends,
 )
+from .limits import LabLimits
 from .shaping import Shape
 from .shell import CommandResult, EngineError, batch, in_netns, netns_exec, parallel, run
 
 Progress = Callable[[str, int, int], None]
+log = logging.getLogger(__name__)
 
 # Entry-point group called with the Lab once its network is up: how a layer above (the activity
 # extension records a learning event) hears of a lab without the engine importing it.
@@ -112,6 +116,8 @@ class Lab:
 
     holder: build in namespaces of a holder of the lab's own (None: whenever this system allows it,
     which a user without root needs; False: directly on the host, root only).
+    limits: the processes and memory the whole lab may use (None: the site's, see limits.py);
+    `limits_in_force` says afterwards how each is enforced here, or why it is not.
     """
 
     _handlers_installed = False
@@ -124,7 +130,9 @@ class Lab:
         owner: str | None = None,
         max_nodes: int | None = None,
         holder: bool | None = None,
+        limits: LabLimits | None = None,
     ):
+        self.limits = (limits if limits is not None else LabLimits.from_settings()).validated()
         self.topology = topology if isinstance(topology, Topology) else load(topology).topology
         self.topology = self.topology.validated()
         _check_size(self.topology, max_nodes)
@@ -142,6 +150,7 @@ class Lab:
         self._record: registry.LabRecord | None = None
         self._holder = holder
         self._place = shell.DIRECT
+        self._cgroup = LabCgroup()
 
     # -- naming -------------------------------------------------------------------------------
     def ns(self, node: str) -> str:
@@ -186,6 +195,8 @@ class Lab:
             if self.held:
                 self._record.held_by(self._place.pid)
                 shell.register(self._prefix, self._place)
+            for note in self.limits_in_force()["notes"]:
+                log.info("%s", note)
             self._record.save()
             self._build()
         except BaseException:
@@ -214,12 +225,38 @@ class Lab:
         return self.held and self._place.userns
 
     def _start_holder(self):
+        name = f"{self.owner}-{self.lab_id}"
+        self._cgroup = lab_cgroup.make(f"mnss-lab-{name}", self.limits)
         try:
-            return holders.start(f"{self.owner}-{self.lab_id}", str(self._record.path), str(self.workdir))
+            return holders.start(
+                name, str(self._record.path), str(self.workdir), processes=self.limits.processes, cgroup=self._cgroup
+            )
         except EngineError:
+            self._cgroup.remove(wait=0)
+            self._cgroup = LabCgroup()
             if self._holder is None and os.geteuid() == 0:
                 return shell.DIRECT  # root where no holder can be entered: on the host, as before
             raise
+
+    def limits_in_force(self) -> dict:
+        """How the lab's limits are enforced here: {"processes": "cgroup" | "rlimit" | "cgroup+rlimit"
+        | None, "memory": "cgroup" | None, "notes": [why a limit that was asked for is not, zh-CN and
+        en]}. RLIMIT_NPROC binds only in the lab's user namespace (root is exempt from it)."""
+        ways = {"processes": [], "memory": []}
+        if self._cgroup.has("pids"):
+            ways["processes"].append("cgroup")
+        if self.held and self._place.userns and self.limits.processes:
+            ways["processes"].append("rlimit")
+        if self._cgroup.has("memory"):
+            ways["memory"].append("cgroup")
+        notes, texts = [], i18n.load(__package__)["limits"]
+        asked = (("processes", "pids", "no_process_limit"), ("memory", "memory", "no_memory_limit"))
+        for limit, controller, code in asked:
+            if getattr(self.limits, limit) and not ways[limit]:
+                why = self._cgroup.why_not.get(controller) or "the lab is built directly on the host, without a holder"
+                notes.append(" / ".join(texts.pair(code, why=why)))
+        result = {limit: "+".join(way) or None for limit, way in ways.items()}
+        return {**result, "notes": notes}
 
     def _wants_holder(self) -> bool:
         problem = capabilities.holder_problem()
@@ -252,6 +289,7 @@ class Lab:
             if self.held:
                 shell.unregister(self._prefix)
                 self._place.stop()
+                self._cgroup.remove()
             else:
                 registry.delete_namespaces(self._record.namespaces)
             shutil.rmtree(self.workdir, ignore_errors=True)

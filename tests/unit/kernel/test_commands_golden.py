@@ -82,7 +82,7 @@ def record(name: str, place: str, monkeypatch, tmp_path: Path) -> list[dict]:
     access = place.split("-")[1]
     monkeypatch.setattr(capabilities, "sysctl_access", lambda place=None: access)
     hosts = tmp_path / "hosts"
-    monkeypatch.setattr(holders, "start", lambda *args: FakeHolder(hosts))
+    monkeypatch.setattr(holders, "start", lambda *args, **kwargs: FakeHolder(hosts))
     monkeypatch.setattr(
         shell.DIRECT, "hosts_file", lambda netns: (str(tmp_path / f"{netns}.hosts"), f"/etc/netns/{netns}/hosts")
     )
