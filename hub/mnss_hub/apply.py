@@ -214,6 +214,8 @@ def apply_spawn_limits(c: Config, site: dict) -> None:
     c.Spawner.default_url = spawn["default_url"]
     c.LabServerSettings.max_topology_nodes = spawn["max_topology_nodes"]
     c.LabServerSettings.max_topology_links = spawn["max_topology_links"]
+    c.LabServerSettings.lab_pids_limit = spawn["lab_pids_limit"]
+    c.LabServerSettings.lab_mem_limit = byte_size(spawn["lab_mem_limit"])
     c.LabServerSettings.default_language = site["hub"]["default_language"]
 
 

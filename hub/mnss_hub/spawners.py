@@ -92,6 +92,16 @@ class LabServerSettings(Configurable):
 
     max_topology_nodes = Int(0, help="Largest emulation (nodes) the user may run; 0: no limit.").tag(config=True)
     max_topology_links = Int(0, help="Largest emulation (links) the user may run; 0: no limit.").tag(config=True)
+    lab_pids_limit = Int(
+        0,
+        help="Processes one lab of the user's may run together (its holder, its nodes' commands and what "
+        "they start); given to the server as $MNSS_LAB_PIDS_LIMIT. 0: no per-lab limit.",
+    ).tag(config=True)
+    lab_mem_limit = Int(
+        0,
+        help="Bytes of memory one lab of the user's may use together, where the lab can have a cgroup of "
+        "its own; given to the server as $MNSS_LAB_MEM_LIMIT. 0: no per-lab limit.",
+    ).tag(config=True)
 
     save_before_stop_timeout = Float(
         10,
@@ -104,6 +114,8 @@ class LabServerSettings(Configurable):
             ServerSettings(
                 max_nodes=self.max_topology_nodes,
                 max_links=self.max_topology_links,
+                lab_pids_limit=self.lab_pids_limit,
+                lab_mem_limit=self.lab_mem_limit,
                 exchange_url=self.exchange_url,
                 formgrader_urls=ServerSettings.formgrader_entries(
                     {c: u for c, u in self.formgrader_urls.items() if c in self.taught_courses()}
@@ -275,8 +287,9 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
     def limits(self) -> Limits:
         return Limits(pids=self.pids_limit, memory=int(self.mem_limit or 0))
 
-    def enter_cgroup(self) -> None:
-        """Make this server's cgroup with the limits, for the child to join (make_preexec_fn)."""
+    def enter_cgroup(self, account=None) -> None:
+        """Make this server's cgroup with the limits, for the child to join (make_preexec_fn),
+        delegated to the server's account (its labs get cgroups of their own in it)."""
         self._cgroup_procs = []
         limits = self.limits()
         if not (limits.pids or limits.memory):
@@ -288,7 +301,8 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
                 self.log.warning(NO_CGROUPS.format(root=self.cgroup_root))
             return
         try:
-            self._cgroup_procs = cgroups.create(self.account_name(), limits)
+            owner = (account.pw_uid, account.pw_gid) if account is not None else None
+            self._cgroup_procs = cgroups.create(self.account_name(), limits, owner)
         except OSError as err:  # e.g. a v2 parent that holds processes cannot delegate controllers
             raise RuntimeError(
                 f"无法为服务器设置资源限制 / Cannot set the server's resource limits: "
@@ -311,7 +325,7 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
         plain_cmd = self.cmd
         as_account = [*system_accounts.drop_to(account), *MAKE_RUNTIME_DIR, *plain_cmd]
         self.cmd = system_accounts.in_own_mounts(Path(self.home_dir).resolve(), self.view(), as_account, hidden)
-        self.enter_cgroup()
+        self.enter_cgroup(account)
         try:
             return await super().start()
         finally:
