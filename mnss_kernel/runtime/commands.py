@@ -60,7 +60,7 @@ def holder_on_host(
 ) -> list[str]:
     """argv in the holder's own namespaces, where the lab's namespaces are named, as root of the lab
     (in the lab's cgroups and under its process limit, where it has them)."""
-    return in_cgroups(cgroup_procs, [*_enter_holder(pid, userns), "--net", *with_process_limit(processes, argv)])
+    return in_cgroups(cgroup_procs, with_process_limit(processes, [*_enter_holder(pid, userns), "--net", *argv]))
 
 
 def holder_in_netns(
@@ -69,7 +69,7 @@ def holder_in_netns(
     """argv in one of the holder's network namespaces, reached through the holder's root
     (/proc/<pid>/root), which nsenter opens before it enters."""
     enter = [*_enter_holder(pid, userns), f"--net=/proc/{pid}/root{NETNS_DIR}/{netns}"]
-    return in_cgroups(cgroup_procs, [*enter, *with_process_limit(processes, argv)])
+    return in_cgroups(cgroup_procs, with_process_limit(processes, [*enter, *argv]))
 
 
 # -- a lab's own limits ---------------------------------------------------------------------------
@@ -86,7 +86,8 @@ def in_cgroups(procs_files: Iterable[str], argv: list[str]) -> list[str]:
 
 def with_process_limit(processes: int, argv: list[str]) -> list[str]:
     """argv with RLIMIT_NPROC (soft and hard: it cannot raise it again) at `processes`; argv itself
-    for 0. Inside a lab's user namespace it counts the lab's own tasks (one count per user namespace)."""
+    for 0. Inside a lab's user namespace it counts the lab's own tasks (one count per user namespace).
+    Put before nsenter, so that the fork nsenter makes inside the lab is already held to it."""
     return ["prlimit", f"--nproc={processes}:{processes}", "--", *argv] if processes else argv
 
 

@@ -78,6 +78,9 @@ def make(name: str, limits: LabLimits, root: Path = ROOT, own: Path = SELF) -> L
             folder.mkdir(exist_ok=True)
             for control, text in _controls(controller, version, value):
                 (folder / control).write_text(text)
+            for control, text in _swap_controls(controller, version, value):
+                with contextlib.suppress(OSError):  # absent without swap accounting: nothing to swap to
+                    (folder / control).write_text(text)
         except OSError as err:
             with contextlib.suppress(OSError):
                 _rmdir(folder)
@@ -94,6 +97,13 @@ def _controls(controller: str, version: str, value: int) -> list[tuple[str, str]
     if version == "v2":
         return [("memory.max", str(value))]
     return [("memory.limit_in_bytes", str(value))]
+
+
+def _swap_controls(controller: str, version: str, value: int) -> list[tuple[str, str]]:
+    """(file, value) that keep the lab from swapping past its memory limit instead of being held to it."""
+    if controller != "memory":
+        return []
+    return [("memory.swap.max", "0")] if version == "v2" else [("memory.memsw.limit_in_bytes", str(value))]
 
 
 def _own_folders(root: Path, own: Path) -> dict[str, tuple[Path, str]]:

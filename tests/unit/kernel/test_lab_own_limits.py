@@ -121,8 +121,8 @@ def test_v2_needs_the_controller_enabled_for_children(tmp_path):
 def test_commands_entering_the_lab_join_its_cgroup_and_take_its_process_limit():
     argv = commands.holder_in_netns(42, True, "ns1", ["ping", "h2"], 40, ["/cg/a/cgroup.procs"])
     assert argv[:6] == ["sh", "-c", commands._JOIN, "mnss-join", "/cg/a/cgroup.procs", "--"]
-    nsenter = argv[6:]
-    assert nsenter[0] == "nsenter" and nsenter[-5:] == ["prlimit", "--nproc=40:40", "--", "ping", "h2"]
+    assert argv[6:10] == ["prlimit", "--nproc=40:40", "--", "nsenter"]  # nsenter's own fork is held too
+    assert argv[-3:] == ["--net=/proc/42/root/run/netns/ns1", "ping", "h2"]
     # without limits, exactly what it was before
     assert commands.holder_in_netns(42, True, "ns1", ["ping"]) == commands._enter_holder(42, True) + [
         "--net=/proc/42/root/run/netns/ns1",
