@@ -155,3 +155,43 @@ def test_a_memory_hog_in_a_node_is_killed_at_its_labs_memory_limit(probed):
         pytest.skip(f"{mode}: {note}")
     assert got["hog"][0] == 128 + signal.SIGKILL, got["hog"]  # killed, below the bound's 768 MiB
     assert got["holder_alive_after_hog"] and got["ping_after_hog"] == [0, 0]
+
+
+OWNER_KILLED = """
+import json, sys
+from mnss_kernel.runtime import Lab
+from mnss_kernel.runtime.limits import LabLimits
+from mnss_kernel.topology import Topology
+pair = {"name": "pair", "nodes": [{"name": "h1", "kind": "host"}, {"name": "h2", "kind": "host"}],
+        "links": [{"a": "h1", "b": "h2"}]}
+lab = Lab(Topology.from_dict(pair), owner=sys.argv[1], limits=LabLimits(processes=40, memory=128 << 20)).start()
+lab.popen("h1", ["sleep", "300"])
+print(json.dumps({"cgroups": lab._cgroup.paths(), "holder": lab.holder_pid}), flush=True)
+sys.stdin.readline()
+"""
+
+
+def test_the_labs_cgroup_goes_with_its_holder_when_the_owner_is_killed():
+    """kill -9 of the process that built the lab: the holder's outside shell removes the lab's
+    cgroup once the lab's last process has gone."""
+    if set(_own_v1_folders()) != {"pids", "memory"}:
+        pytest.skip("the test's hard bound needs writable cgroup v1 pids and memory hierarchies; none here")
+    bound = Bound(f"mnss-test-lab-limits-{os.getpid()}-killed", None)
+    try:
+        env = {**os.environ, "PYTHONPATH": unprivileged.env()["PYTHONPATH"]}
+        cmd = bound.command([sys.executable, "-c", OWNER_KILLED, f"lk{os.getpid() % 10000}"])
+        owner = subprocess.Popen(cmd, env=env, cwd="/", stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+        try:
+            lab = json.loads(owner.stdout.readline())
+            assert len(lab["cgroups"]) == 2 and all(os.path.isdir(p) for p in lab["cgroups"])
+            assert int(Path(lab["cgroups"][0], "pids.current").read_text()) >= 2  # the holder and the sleeper
+        finally:
+            owner.kill()
+            owner.wait(10)
+        deadline = time.monotonic() + 10
+        while any(os.path.isdir(p) for p in lab["cgroups"]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not any(os.path.isdir(p) for p in lab["cgroups"]), "the lab's cgroup outlived it"
+        assert not Path(f"/proc/{lab['holder']}").exists()
+    finally:
+        assert bound.close() == []
