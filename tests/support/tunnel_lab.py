@@ -1,0 +1,71 @@
+"""Build a lab with a virtual-real gateway and probe a "hospital" beyond it; print what happened as
+JSON. Run by tests/integration/test_tunnel.py as root and as an unprivileged account, with the
+tunnel's settings in the environment ($MNSS_TUNNEL_*), like a user's server gets them from the hub.
+
+usage: tunnel_lab.py PACS_IP OTHER_IP DICOM_PORT HL7_PORT
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+
+from mnss_kernel.runtime.lab import Lab
+from mnss_kernel.runtime.shell import EngineError
+from mnss_kernel.topology import Topology
+
+TOPOLOGY = {
+    "name": "tunnel-test",
+    "nodes": [
+        {"name": "m1", "kind": "modality"},
+        {"name": "s1", "kind": "switch"},
+        {"name": "gw1", "kind": "gateway"},
+    ],
+    "links": [{"a": "m1", "b": "s1"}, {"a": "s1", "b": "gw1"}],
+}
+
+
+def probe(lab: Lab, node: str, kind: str, host: str, port: str) -> dict:
+    done = lab.cmd(node, f"{sys.executable} -m mnss_kernel.services probe {kind} {host} {port} --timeout 2")
+    try:
+        return json.loads(done.stdout)
+    except ValueError:
+        return {"ok": False, "error": (done.stderr or done.stdout)[-300:]}
+
+
+def main(pacs: str, other: str, dicom: str, hl7: str) -> dict:
+    lab = Lab(Topology.from_dict(TOPOLOGY), owner=f"tun{os.getpid()}")
+    try:
+        lab.start()
+    except EngineError as err:
+        return {"refused": {"code": err.code, "zh": err.zh, "en": err.en}, "running": lab.running}
+    try:
+        out = {
+            "uid": os.geteuid(),
+            "rootless": lab.rootless,
+            "echo": probe(lab, "m1", "dicom-echo", pacs, dicom),
+            "store": probe(lab, "m1", "dicom-store", pacs, dicom),
+            "other_port": probe(lab, "m1", "hl7", pacs, hl7),
+            "other_peer": probe(lab, "m1", "dicom-echo", other, dicom),
+            "from_gateway": probe(lab, "gw1", "hl7", other, hl7),
+            "out_classes": lab.cmd("gw1", "tc class show dev out0").stdout,
+            "slirp_pid": lab._tunnel._slirp.pid,
+        }
+    finally:
+        lab.stop()
+    out["session"] = lab.tunnel_session
+    out["slirp_alive"] = os.path.exists(f"/proc/{out['slirp_pid']}") and _not_zombie(out["slirp_pid"])
+    return out
+
+
+def _not_zombie(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+if __name__ == "__main__":
+    print(json.dumps(main(*sys.argv[1:5])))
