@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support import unprivileged
+from tests.support import tunnel_lab, unprivileged
 
 pytestmark = [
     pytest.mark.integration,
@@ -81,6 +81,12 @@ class Hospital:
     def stored(self) -> int:
         return sum(1 for p in self.storage.rglob("*") if p.is_file())
 
+    def forget_stored(self) -> None:
+        """Empty the PACS's storage (the sample image has one UID: a second store overwrites it)."""
+        for p in self.storage.rglob("*"):
+            if p.is_file():
+                p.unlink()
+
 
 @pytest.fixture(scope="module")
 def hospital():
@@ -112,7 +118,7 @@ def _lab(hospital: Hospital, env: dict, as_nobody: bool, tun: Path | None = None
         cmd = ["unshare", "--mount", "--propagation", "private", "sh", "-c", bind, str(tun), *cmd]
     done = subprocess.run(cmd, env=base, cwd="/", capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
-    return json.loads(done.stdout.splitlines()[-1])
+    return {**json.loads(done.stdout.splitlines()[-1]), "log": done.stderr}
 
 
 def test_the_hospital_answers_from_the_host(hospital):
@@ -132,7 +138,7 @@ def test_the_gateway_reaches_the_allowed_peer_and_port_only(hospital, tmp_path, 
     if as_nobody and unprivileged.why_not():
         pytest.skip(unprivileged.why_not())
     audit = audit_dir / "audit" / "tunnel.jsonl"
-    before = hospital.stored()
+    hospital.forget_stored()
     env = {
         "MNSS_TUNNEL_ALLOW": f"{hospital.pacs}/32:{DICOM}",
         "MNSS_TUNNEL_RATE_MBIT": "0.5",
@@ -152,7 +158,7 @@ def test_the_gateway_reaches_the_allowed_peer_and_port_only(hospital, tmp_path, 
     assert out["rootless"] is as_nobody
     assert out["echo"]["ok"], out["echo"]
     assert out["store"]["ok"], out["store"]
-    assert hospital.stored() == before + 1, "the PACS stored the image"
+    assert hospital.stored() == 1, "the PACS stored the image"
     # 0.5 Mbit/s on the outside link: the ~39 KB image (15 KB burst) takes at least ~0.35 s
     assert out["store"]["rtt_ms"] >= 250, out["store"]
     assert "rate 500Kbit" in out["out_classes"], out["out_classes"]
@@ -163,6 +169,7 @@ def test_the_gateway_reaches_the_allowed_peer_and_port_only(hospital, tmp_path, 
     assert len(lines) == 1
     record = json.loads(lines[0])
     assert record == out["session"]
+    assert f"tunnel session: {lines[0]}" in out["log"], "the server's log has the session too"
     assert record["user"] == "learner7"
     assert record["allowed"] == [f"{hospital.pacs}/32:{DICOM}"]
     assert record["connections"] == [{"to": f"{hospital.pacs}/32:{DICOM}", "opened": 2}]
@@ -172,15 +179,17 @@ def test_the_gateway_reaches_the_allowed_peer_and_port_only(hospital, tmp_path, 
     assert not out["slirp_alive"]
 
 
-def test_without_the_sites_permission_the_lab_does_not_start(hospital, tmp_path):
+def test_without_the_sites_permission_the_lab_does_not_start(hospital, tmp_path, monkeypatch):
     """No $MNSS_TUNNEL_ALLOW: the lab with a gateway is refused in both languages before anything
     is built, and nothing reaches the hospital."""
-    before = hospital.stored()
-    out = _lab(hospital, {"MNSS_TUNNEL_AUDIT_LOG": str(tmp_path / "audit.jsonl")}, as_nobody=False)
+    hospital.forget_stored()
+    monkeypatch.delenv("MNSS_TUNNEL_ALLOW", raising=False)
+    monkeypatch.setenv("MNSS_TUNNEL_AUDIT_LOG", str(tmp_path / "audit.jsonl"))
+    out = tunnel_lab.main(hospital.pacs, hospital.other, str(DICOM), str(HL7))  # in this process
 
     assert out["refused"]["code"] == "tunnel_disabled"
     assert "gw1" in out["refused"]["en"] and "not enabled the tunnel" in out["refused"]["en"]
     assert "gw1" in out["refused"]["zh"] and "未允许您使用虚实通道" in out["refused"]["zh"]
     assert out["running"] is False
-    assert hospital.stored() == before
+    assert hospital.stored() == 0
     assert not (tmp_path / "audit.jsonl").exists()

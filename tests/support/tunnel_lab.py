@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 
 from mnss_kernel.runtime.lab import Lab
@@ -26,12 +27,22 @@ TOPOLOGY = {
 }
 
 
-def probe(lab: Lab, node: str, kind: str, host: str, port: str) -> dict:
-    done = lab.cmd(node, f"{sys.executable} -m mnss_kernel.services probe {kind} {host} {port} --timeout 2")
+# Run on a lab node: the probes given as JSON in argv[1], in one process (pynetdicom imports once).
+PROBES = """
+import json, sys
+from mnss_kernel.services.registry import probe
+wanted = json.loads(sys.argv[1])
+print(json.dumps([probe(kind)(host, int(port), timeout=timeout) for kind, host, port, timeout in wanted]))
+"""
+
+
+def probes(lab: Lab, node: str, *wanted: tuple) -> list[dict]:
+    """(kind, host, port, timeout) probes from a lab node; a dropped one waits its timeout for nothing."""
+    done = lab.cmd(node, f"{sys.executable} -c {shlex.quote(PROBES)} {shlex.quote(json.dumps(wanted))}")
     try:
         return json.loads(done.stdout)
     except ValueError:
-        return {"ok": False, "error": (done.stderr or done.stdout)[-300:]}
+        return [{"ok": False, "error": (done.stderr or done.stdout)[-300:]}] * len(wanted)
 
 
 def main(pacs: str, other: str, dicom: str, hl7: str) -> dict:
@@ -44,11 +55,21 @@ def main(pacs: str, other: str, dicom: str, hl7: str) -> dict:
         out = {
             "uid": os.geteuid(),
             "rootless": lab.rootless,
-            "echo": probe(lab, "m1", "dicom-echo", pacs, dicom),
-            "store": probe(lab, "m1", "dicom-store", pacs, dicom),
-            "other_port": probe(lab, "m1", "hl7", pacs, hl7),
-            "other_peer": probe(lab, "m1", "dicom-echo", other, dicom),
-            "from_gateway": probe(lab, "gw1", "hl7", other, hl7),
+            **dict(
+                zip(
+                    ("echo", "store", "other_port", "other_peer"),
+                    probes(
+                        lab,
+                        "m1",
+                        ("dicom-echo", pacs, dicom, 3),
+                        ("dicom-store", pacs, dicom, 3),
+                        ("hl7", pacs, hl7, 1),
+                        ("dicom-echo", other, dicom, 1),
+                    ),
+                    strict=True,
+                )
+            ),
+            "from_gateway": probes(lab, "gw1", ("hl7", other, hl7, 1))[0],
             "out_classes": lab.cmd("gw1", "tc class show dev out0").stdout,
             "slirp_pid": lab._tunnel._slirp.pid,
         }

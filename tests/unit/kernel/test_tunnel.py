@@ -88,6 +88,13 @@ def test_a_missing_slirp4netns_is_named_before_building(monkeypatch):
     assert any("slirp4netns" in p for p in capabilities.missing_for(Topology.from_dict(LAB)))
 
 
+def test_without_root_a_tun_device_closed_to_users_is_named(monkeypatch):
+    monkeypatch.setattr(tunnel.shutil, "which", lambda name: "/usr/bin/" + name)
+    monkeypatch.setattr(tunnel.os, "geteuid", lambda: 1000)
+    monkeypatch.setattr(tunnel.os, "access", lambda path, mode: path != "/dev/net/tun")
+    assert "/dev/net/tun readable and writable by every user (mode 0666" in tunnel.missing()
+
+
 def test_the_gateway_rules_drop_by_default_and_accept_only_new_tcp_to_the_allowed():
     rules = commands.tunnel_rules("out0", [("192.0.2.0/24", 104)]).splitlines()
     assert ":FORWARD DROP [0:0]" in rules
