@@ -21,9 +21,10 @@ TOPOLOGY = {
     "nodes": [
         {"name": "m1", "kind": "modality"},
         {"name": "s1", "kind": "switch"},
+        {"name": "r1", "kind": "router"},  # routes what lies beyond the lab to the gateway
         {"name": "gw1", "kind": "gateway"},
     ],
-    "links": [{"a": "m1", "b": "s1"}, {"a": "s1", "b": "gw1"}],
+    "links": [{"a": "m1", "b": "s1"}, {"a": "s1", "b": "r1"}, {"a": "r1", "b": "gw1"}],
 }
 
 

@@ -156,3 +156,27 @@ def test_the_audit_log_gets_one_private_json_line_per_session(tmp_path):
     tunnel.append_audit(path, {"user": "ann", "bytes_out": 2})
     assert [json.loads(line)["user"] for line in path.read_text("utf-8").splitlines()] == ["张三", "ann"]
     assert path.stat().st_mode & 0o777 == 0o600 and Path(path.parent).stat().st_mode & 0o777 == 0o700
+
+
+def test_routers_reach_beyond_the_lab_through_the_gateway_unless_given_a_default_route():
+    from mnss_kernel.topology.plan import plan
+
+    chain = {
+        "nodes": [
+            {"name": "h1", "kind": "host"},
+            {"name": "r1", "kind": "router"},
+            {"name": "r2", "kind": "router"},
+            {"name": "gw1", "kind": "gateway"},
+        ],
+        "links": [{"a": "h1", "b": "r1"}, {"a": "r1", "b": "r2"}, {"a": "r2", "b": "gw1"}],
+    }
+    p = plan(Topology.from_dict(chain))
+
+    def towards(node: str, peer: str) -> str:
+        return str(next(i.ip.ip for i in p.interfaces[peer] if i.peer_node == node))
+
+    default = {node: {str(net): str(via) for net, via in p.routes[node]}.get("0.0.0.0/0") for node in p.routes}
+    assert default == {"r1": towards("r1", "r2"), "r2": towards("r2", "gw1"), "gw1": None}
+    chain["nodes"][1]["routes"] = [{"to": "0.0.0.0/0", "via": towards("r1", "h1")}]
+    given = plan(Topology.from_dict(chain)).routes["r1"]
+    assert [str(via) for net, via in given if str(net) == "0.0.0.0/0"] == [towards("r1", "h1")]
