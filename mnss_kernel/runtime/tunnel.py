@@ -23,6 +23,7 @@ import re
 import select
 import shutil
 import subprocess
+import tempfile
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -116,6 +117,7 @@ class Tunnel:
         self.started = datetime.now(UTC)
         self._slirp: subprocess.Popen | None = None
         self._exit_w: int | None = None
+        self._said = None  # slirp4netns's output (a temporary file)
 
     def start(self) -> Tunnel:
         in_gw = self.place.in_netns
@@ -125,34 +127,45 @@ class Tunnel:
         exit_r, self._exit_w = os.pipe()
         userns = commands.userns_path(self.place.pid) if self.place.userns else None
         argv = commands.slirp(commands.netns_path(self.place.pid, self.netns), userns, OUTSIDE, CIDR, ready_w, exit_r)
+        self._said = tempfile.TemporaryFile()  # what slirp4netns says (a pipe could fill and stall it)
         try:
             self._slirp = subprocess.Popen(
                 argv,
                 pass_fds=(ready_w, exit_r),
                 stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
+                stdout=self._said,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,  # lives exactly as long as its exit pipe, not by signals
             )
         finally:
             os.close(ready_w)
             os.close(exit_r)
         try:
-            ready = select.select([ready_r], [], [], READY_TIMEOUT)[0]
-            said = os.read(ready_r, 16) if ready else b""
-        finally:
-            os.close(ready_r)
-        if not said:
-            self._end_slirp()
-            err = self._slirp.stderr.read().decode(errors="replace").strip()[-300:] if self._slirp.stderr else ""
-            raise EngineError(f"{self.node}: the tunnel (slirp4netns) did not come up: {err or 'no answer'}")
-        lines = commands.qdiscs_add(OUTSIDE, self.grant.rate_mbit, ())
-        batch(lines, self.netns, tool=commands.TC, what=f"rate of the tunnel of {self.node}")
+            try:
+                ready = select.select([ready_r], [], [], READY_TIMEOUT)[0]
+                said = os.read(ready_r, 16) if ready else b""
+            finally:
+                os.close(ready_r)
+            if not said:
+                raise EngineError(f"{self.node}: the tunnel (slirp4netns) did not come up: {self._last_words()}")
+            lines = commands.qdiscs_add(OUTSIDE, self.grant.rate_mbit, ())
+            batch(lines, self.netns, tool=commands.TC, what=f"rate of the tunnel of {self.node}")
+        except BaseException:
+            self._end_slirp()  # the lab's stop does not know this tunnel yet
+            self._said.close()
+            raise
         log.info("tunnel of %s (lab %s) up for %s: %s", self.node, self.lab, self.grant.user, self.allowed_text())
         return self
 
     def allowed_text(self) -> list[str]:
         return [f"{prefix}:{port}" for prefix, port in self.grant.allowed]
+
+    def _last_words(self) -> str:
+        self._end_slirp()
+        self._said.seek(0)
+        words = self._said.read().decode(errors="replace").strip()[-300:]
+        self._said.close()
+        return words or "no answer"
 
     def _end_slirp(self) -> None:
         if self._exit_w is not None:
@@ -171,8 +184,7 @@ class Tunnel:
         counters = run(in_gw(self.netns, commands.rule_counters()), check=False).stdout
         drops = run(in_gw(self.netns, commands.recent_list(commands.TUNNEL_DROPS)), check=False).stdout
         self._end_slirp()
-        if self._slirp is not None and self._slirp.stderr:
-            self._slirp.stderr.close()
+        self._said.close()
         record = session_record(self, counters, drops, datetime.now(UTC))
         append_audit(self.grant.audit_log, record)
         return record

@@ -180,3 +180,17 @@ def test_routers_reach_beyond_the_lab_through_the_gateway_unless_given_a_default
     chain["nodes"][1]["routes"] = [{"to": "0.0.0.0/0", "via": towards("r1", "h1")}]
     given = plan(Topology.from_dict(chain)).routes["r1"]
     assert [str(via) for net, via in given if str(net) == "0.0.0.0/0"] == [towards("r1", "h1")]
+
+
+def test_a_tunnel_that_does_not_come_up_is_named_and_leaves_no_process(monkeypatch, tmp_path):
+    monkeypatch.setattr(tunnel, "run", lambda *a, **k: None)  # the rules: no namespace here
+    monkeypatch.setattr(tunnel, "READY_TIMEOUT", 2.0)
+    said = "open(/dev/net/tun): Permission denied"
+    monkeypatch.setattr(tunnel.commands, "slirp", lambda *a: ["sh", "-c", f"echo '{said}'; exit 1"])
+    place = type("Place", (), {"pid": None, "userns": False, "in_netns": lambda self, ns, argv: argv})()
+    grant = tunnel.Grant((("192.0.2.0/24", 104),), 1.0, tmp_path / "a.jsonl", "ann")
+    session = tunnel.Tunnel(grant, "lab1", "gw1", "ns", place)
+    with pytest.raises(EngineError) as err:
+        session.start()
+    assert err.value.en == f"gw1: the tunnel (slirp4netns) did not come up: {said}"
+    assert session._slirp.poll() == 1 and session._exit_w is None
