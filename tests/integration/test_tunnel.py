@@ -132,9 +132,9 @@ def test_the_hospital_answers_from_the_host(hospital):
 
 @pytest.mark.parametrize("as_nobody", [False, True], ids=["root", "rootless"])
 def test_the_gateway_reaches_the_allowed_peer_and_port_only(hospital, tmp_path, audit_dir, as_nobody):
-    """C-ECHO and C-STORE pass to the allowed PACS port; the HL7 port of the same peer, another
-    peer and the gateway's own connections are dropped; the session (user, destinations, bytes,
-    drops) is in the audit log and slirp4netns is gone once the lab stops."""
+    """C-ECHO and C-STORE pass to the allowed PACS port, from a modality behind a router and from the
+    gateway itself; the HL7 port of the same peer and another peer are dropped; the session (user,
+    destinations, bytes, drops) is in the audit log and slirp4netns is gone once the lab stops."""
     if as_nobody and unprivileged.why_not():
         pytest.skip(unprivileged.why_not())
     audit = audit_dir / "audit" / "tunnel.jsonl"
@@ -158,6 +158,7 @@ def test_the_gateway_reaches_the_allowed_peer_and_port_only(hospital, tmp_path, 
     assert out["rootless"] is as_nobody
     assert out["echo"]["ok"], out["echo"]
     assert out["store"]["ok"], out["store"]
+    assert out["gateway_echo"]["ok"], out["gateway_echo"]  # the gateway's own connections: the same rules
     assert hospital.stored() == 1, "the PACS stored the image"
     # 0.5 Mbit/s on the outside link: the ~39 KB image (15 KB burst) takes at least ~0.35 s
     assert out["store"]["rtt_ms"] >= 250, out["store"]
@@ -172,7 +173,7 @@ def test_the_gateway_reaches_the_allowed_peer_and_port_only(hospital, tmp_path, 
     assert f"tunnel session: {lines[0]}" in out["log"], "the server's log has the session too"
     assert record["user"] == "learner7"
     assert record["allowed"] == [f"{hospital.pacs}/32:{DICOM}"]
-    assert record["connections"] == [{"to": f"{hospital.pacs}/32:{DICOM}", "opened": 2}]
+    assert record["connections"] == [{"to": f"{hospital.pacs}/32:{DICOM}", "opened": 3}]
     assert record["bytes_out"] > 30_000 and record["bytes_in"] > 0
     assert record["dropped"]["packets"] >= 3
     assert record["dropped"]["to"] == sorted([hospital.pacs, hospital.other])

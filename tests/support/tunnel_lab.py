@@ -70,7 +70,13 @@ def main(pacs: str, other: str, dicom: str, hl7: str) -> dict:
                     strict=True,
                 )
             ),
-            "from_gateway": probes(lab, "gw1", ("hl7", other, hl7, 1))[0],
+            **dict(
+                zip(
+                    ("gateway_echo", "from_gateway"),
+                    probes(lab, "gw1", ("dicom-echo", pacs, dicom, 3), ("hl7", other, hl7, 1)),
+                    strict=True,
+                )
+            ),
             "out_classes": lab.cmd("gw1", "tc class show dev out0").stdout,
             "slirp_pid": lab._tunnel._slirp.pid,
         }
