@@ -128,6 +128,7 @@ def test_the_hospital_answers_from_the_host(hospital):
 
     assert probe("hl7")(hospital.pacs, HL7, timeout=3)["ok"]
     assert probe("dicom-echo")(hospital.other, DICOM, timeout=3)["ok"]
+    assert probe("hl7")(hospital.other, HL7, timeout=3)["ok"]
 
 
 @pytest.mark.parametrize("as_nobody", [False, True], ids=["root", "rootless"])
