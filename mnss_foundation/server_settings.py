@@ -20,6 +20,9 @@ ENV = {
     "lab_mem_limit": "MNSS_LAB_MEM_LIMIT",
     "lab_language": "MNSS_LAB_LANGUAGE",
     "formgrader_urls": "MNSS_FORMGRADER_URLS",
+    "tunnel_allow": "MNSS_TUNNEL_ALLOW",
+    "tunnel_rate_mbit": "MNSS_TUNNEL_RATE_MBIT",
+    "tunnel_audit_log": "MNSS_TUNNEL_AUDIT_LOG",
 }
 
 
@@ -40,6 +43,11 @@ class ServerSettings:
     lab_language: str = ""  # the JupyterLab language of a first start ('zh-CN' or 'en')
     # "<course>=<url> ..." of the formgraders of the courses the user teaches (instructors only)
     formgrader_urls: str = ""
+    # The virtual-real tunnel (a lab's `gateway` node), for users the site allows it only:
+    # "<prefix>:<port>[,<port>] ..." TCP destinations a gateway may reach; empty: no tunnel at all.
+    tunnel_allow: str = ""
+    tunnel_rate_mbit: float = 10.0  # rate of the gateway's outside link, per lab
+    tunnel_audit_log: str = ""  # JSON-lines file of the tunnel sessions; empty: ~/.mnss/tunnel-audit.jsonl
 
     def to_env(self) -> dict[str, str]:
         """The variables of the settings that differ from the defaults (so partial settings merge)."""

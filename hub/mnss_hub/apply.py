@@ -19,7 +19,7 @@ from mnss_courses.exchange import SERVICE_NAME as EXCHANGE
 from mnss_foundation import page_translation
 from mnss_foundation.server_settings import ServerSettings
 
-from . import course_names, landing, people_pages, ports, record_pages, server_pages, sessions
+from . import course_names, landing, people_pages, ports, record_pages, server_pages, sessions, tunnel_grant
 from .people import directory as people_directory, site as people_site_db
 from .portal import SETTINGS as PORTAL_SETTINGS, groups as portal_groups, handlers as portal_handlers
 from .siteconfig import ConfigError
@@ -217,6 +217,17 @@ def apply_spawn_limits(c: Config, site: dict) -> None:
     c.LabServerSettings.lab_pids_limit = spawn["lab_pids_limit"]
     c.LabServerSettings.lab_mem_limit = byte_size(spawn["lab_mem_limit"])
     c.LabServerSettings.default_language = site["hub"]["default_language"]
+
+
+def apply_tunnel(c: Config, site: dict) -> None:
+    """The virtual-real tunnel: whom the spawners tell, and what (tunnel_grant)."""
+    tunnel = site["tunnel"]
+    c.LabServerSettings.tunnel_enabled = tunnel["enabled"]
+    c.LabServerSettings.tunnel_users = list(tunnel["users"])
+    c.LabServerSettings.tunnel_courses = list(tunnel["courses"])
+    c.LabServerSettings.tunnel_allow = tunnel_grant.allow_text(tunnel["allow"])
+    c.LabServerSettings.tunnel_rate_mbit = float(tunnel["rate_mbit"])
+    c.LabServerSettings.tunnel_audit_log = tunnel["audit_log"]
 
 
 def byte_size(text: str) -> int:
@@ -653,6 +664,7 @@ def apply_site_config(c: Config, site: dict) -> None:
     apply_hub(c, site)
     apply_auth(c, site)
     apply_spawn_limits(c, site)
+    apply_tunnel(c, site)
     MODES[site["mode"]](c, site)
     apply_courses(c, site)
     apply_recommender(c, site)

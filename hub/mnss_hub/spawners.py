@@ -21,6 +21,7 @@ from mnss_foundation import system_accounts
 from mnss_foundation.server_settings import ServerSettings
 from mnss_kernel.runtime import registry
 
+from . import tunnel_grant
 from .save_before_stop import save_open_documents
 from .server_cgroups import Limits, ServerCgroups
 
@@ -103,6 +104,23 @@ class LabServerSettings(Configurable):
         "its own; given to the server as $MNSS_LAB_MEM_LIMIT. 0: no per-lab limit.",
     ).tag(config=True)
 
+    tunnel_enabled = Bool(
+        False, help="The virtual-real tunnel is on for this site (for tunnel_users and tunnel_courses only)."
+    ).tag(config=True)
+    tunnel_users = List(Unicode(), help="Users who may use the virtual-real tunnel.").tag(config=True)
+    tunnel_courses = List(
+        Unicode(), help="Courses whose learners and instructors may use the virtual-real tunnel."
+    ).tag(config=True)
+    tunnel_allow = Unicode(
+        "",
+        help="'<prefix>:<port>[,<port>] ...': the TCP destinations a lab's gateway may reach; given to the "
+        "permitted users' servers as $MNSS_TUNNEL_ALLOW (the engine enforces it with iptables on the gateway).",
+    ).tag(config=True)
+    tunnel_rate_mbit = Float(10.0, help="Rate cap of a gateway's outside link, Mbit/s, per lab.").tag(config=True)
+    tunnel_audit_log = Unicode(
+        "", help="Where the user's server appends its tunnel sessions; empty: ~/.mnss/tunnel-audit.jsonl."
+    ).tag(config=True)
+
     save_before_stop_timeout = Float(
         10,
         help="Seconds a stop waits for the user's open JupyterLab pages to save their modified documents; "
@@ -122,6 +140,13 @@ class LabServerSettings(Configurable):
                 ),
             ).to_env()
         )
+        if self.tunnel_permitted():
+            tunnel = ServerSettings(
+                tunnel_allow=self.tunnel_allow,
+                tunnel_rate_mbit=self.tunnel_rate_mbit,
+                tunnel_audit_log=self.tunnel_audit_log,
+            )
+            env.update(tunnel.to_env())
         if self.exchange_url:
             # nbgrader config by environment: nothing written to the home or to the image. The
             # folder also switches off nbgrader's grading tools in the lab (grading is done in
@@ -154,6 +179,14 @@ class LabServerSettings(Configurable):
         handler = getattr(self, "handler", None)
         chosen = handler.get_cookie(LANGUAGE_COOKIE) if handler is not None else None
         return chosen if chosen in LAB_LOCALES else self.default_language
+
+    def tunnel_permitted(self) -> bool:
+        """The site enables the tunnel for this user (by name or course; read at each start)."""
+        user = getattr(self, "user", None)
+        groups = [g.name for g in getattr(user, "groups", None) or []]
+        name = getattr(user, "name", "")
+        allowed = tunnel_grant.permitted(self.tunnel_enabled, self.tunnel_users, self.tunnel_courses, name, groups)
+        return allowed and bool(self.tunnel_allow)
 
     def teaches_a_course(self) -> bool:
         """In a `<course>-instructors` group (read at each start, so a new role shows next time)."""

@@ -22,6 +22,7 @@ PREFIX = {
     "router": "r",
     "firewall": "fw",
     "nat": "nat",
+    "gateway": "gw",
     "nurse_station": "ns",
     "medical_device": "md",
     "workstation": "ws",

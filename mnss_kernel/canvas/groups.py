@@ -12,7 +12,7 @@ from collections import Counter
 from ..catalog import role
 from ..topology import Topology
 
-INNER = ("switch", "router", "firewall", "nat")
+INNER = ("switch", "router", "firewall", "nat", "gateway")
 MIN_SWITCHES = 2  # a router with one switch is a small LAN, not a building
 
 

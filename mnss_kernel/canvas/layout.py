@@ -19,11 +19,11 @@ def place_missing(topo: Topology) -> Topology:
         return topo
     kinds = {n.name: role(n.kind) for n in topo.nodes}
     switches = [n.name for n in topo.nodes if kinds[n.name] == "switch"]
-    routers = [n.name for n in topo.nodes if kinds[n.name] in ("router", "firewall", "nat")]
+    routers = [n.name for n in topo.nodes if kinds[n.name] in ("router", "firewall", "nat", "gateway")]
     under: dict[str, list[str]] = {s: [] for s in switches}
     loose: list[str] = []
     for n in topo.nodes:
-        if kinds[n.name] in ("switch", "router", "firewall", "nat"):
+        if kinds[n.name] in ("switch", "router", "firewall", "nat", "gateway"):
             continue
         parent = next((p for link in topo.links_of(n.name) for p in link.ends() if p in under), None)
         (under[parent] if parent else loose).append(n.name)
@@ -122,7 +122,7 @@ def tree_positions(topo: Topology, block: int = 6, margins: dict[str, float] | N
             neighbours[link.b].append(link.a)
     kinds = {n.name: role(n.kind) for n in topo.nodes}
     order = {n: i for i, n in enumerate(names)}
-    routers = [n for n in names if kinds[n] in ("router", "firewall", "nat")]
+    routers = [n for n in names if kinds[n] in ("router", "firewall", "nat", "gateway")]
     reach = {n: _eccentricity(n, neighbours) for n in routers}
     rank = {n: (n not in reach, reach.get(n, 0), -len(neighbours[n]), order[n]) for n in names}
     children: dict[str, list[str]] = {n: [] for n in names}
@@ -238,7 +238,7 @@ def host_blocks(topo: Topology) -> dict[str, str]:
         if link.a in ends and link.b in ends:
             ends[link.a].append(link.b)
             ends[link.b].append(link.a)
-    inner = ("switch", "router", "firewall", "nat")
+    inner = ("switch", "router", "firewall", "nat", "gateway")
     return {
         name: others[0]
         for name, others in ends.items()

@@ -1,6 +1,6 @@
 """The text of every command that reaches the kernel's network state, and nothing else.
 
-ip, tc, iptables, sysctl, bridge, mount, nsenter, unshare, setpriv and prlimit command lines are built here
+ip, tc, iptables, sysctl, bridge, mount, nsenter, unshare, setpriv, prlimit and slirp4netns command lines are built here
 only: argv lists, and the lines fed to `ip -batch`, `tc -batch` and `iptables-restore`. What the
 engine does to the kernel can so be read and reviewed in one file, and a new kernel or tool version
 is met in one place. Nothing here runs anything or decides what a lab needs: shell.py runs these,
@@ -186,6 +186,7 @@ SETTINGS = {
     "router": _L3,
     "firewall": _L3,
     "nat": _L3,
+    "gateway": _L3,
     "switch": "net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 "
     "net.bridge.bridge-nf-call-arptables=0",
 }
@@ -383,3 +384,81 @@ def read_node(l3: bool, separator: str) -> str:
     classes = "for d in $(tc qdisc show | awk '$2 == \"htb\" {print $5}'); do echo DEV $d; tc class show dev $d; done"
     parts = ["ip -j link show", "ip -j -4 route show", "iptables -S FORWARD 2>/dev/null" if l3 else "true", classes]
     return f"; echo {separator}; ".join(parts)
+
+
+# -- the virtual-real tunnel (runtime/tunnel.py) --------------------------------------------------
+# A gateway node's outside is a tap device that slirp4netns, running outside the lab, connects to
+# the host's network in user space (so rootless labs have it too). What may pass is decided by the
+# gateway's iptables, set before the tap exists: FORWARD and the gateway's own OUTPUT drop anything
+# leaving through it but new TCP connections to the allowed prefix and port, and replies; nothing
+# may open a connection inwards. Each rule carries a comment (TUNNEL_TAG:<what>) so its counters
+# can be read back for the audit log; dropped destinations are remembered by the `recent` match.
+
+TUNNEL_TAG = "mnss-tunnel"
+TUNNEL_DROPS = "mnss_tunnel_drop"  # /proc/net/xt_recent/<this> in the gateway: dropped destinations
+
+
+def tunnel_rules(outside: str, allowed: Iterable[tuple[str, int]]) -> str:
+    """iptables-restore input for a gateway whose outside device is `outside`; allowed: (prefix,
+    TCP port) pairs. Traffic between the lab's own links is forwarded as by a router."""
+    tag = f"-m comment --comment {TUNNEL_TAG}:"
+    reply = "-m conntrack --ctstate ESTABLISHED,RELATED"
+    lines = ["*filter", ":INPUT ACCEPT [0:0]", ":FORWARD DROP [0:0]", ":OUTPUT ACCEPT [0:0]"]
+    for chain in ("INPUT", "FORWARD"):
+        lines += [
+            f"-A {chain} -i {outside} {reply} {tag}in -j ACCEPT",
+            f"-A {chain} -i {outside} {tag}drop-in -j DROP",
+        ]
+    lines.append(f"-A FORWARD ! -o {outside} -j ACCEPT")
+    for chain in ("FORWARD", "OUTPUT"):
+        lines.append(f"-A {chain} -o {outside} {reply} {tag}out -j ACCEPT")
+        for prefix, port in allowed:
+            lines.append(
+                f"-A {chain} -o {outside} -d {prefix} -p tcp --dport {port} -m conntrack --ctstate NEW "
+                f"{tag}allow:{prefix}:{port} -j ACCEPT"
+            )
+        lines.append(f"-A {chain} -o {outside} -m recent --name {TUNNEL_DROPS} --rdest --set {tag}drop-out -j DROP")
+    lines += ["COMMIT", "*nat", f"-A POSTROUTING -o {outside} -j MASQUERADE", "COMMIT"]
+    return "\n".join(lines) + "\n"
+
+
+def rule_counters() -> list[str]:
+    """The filter table with each rule's [packets:bytes] (iptables-save -c)."""
+    return ["iptables-save", "-c", "-t", "filter"]
+
+
+def recent_list(name: str) -> list[str]:
+    """The addresses the `recent` match named `name` has seen, with their hits."""
+    return ["cat", f"/proc/net/xt_recent/{name}"]
+
+
+def slirp(netns_path: str, userns_path: str | None, device: str, cidr: str, ready_fd: int, exit_fd: int) -> list[str]:
+    """slirp4netns giving the network namespace at `netns_path` a tap `device` on `cidr` (address
+    .100, default route via .2), NATed in user space to the host's network. It says it is ready on
+    `ready_fd` and ends when `exit_fd` closes (its owner ended). The host's loopback and DNS are
+    not offered. (Its --enable-sandbox is not used: under a shared /run it unmounted the host's
+    named network namespaces, seen on Debian 12 with slirp4netns 1.2.0.)"""
+    userns = [f"--userns-path={userns_path}"] if userns_path else []
+    return [
+        "slirp4netns",
+        "--configure",
+        f"--cidr={cidr}",
+        "--disable-host-loopback",
+        "--disable-dns",
+        f"--ready-fd={ready_fd}",
+        f"--exit-fd={exit_fd}",
+        *userns,
+        "--netns-type=path",
+        netns_path,
+        device,
+    ]
+
+
+def netns_path(pid: int | None, netns: str) -> str:
+    """The file of a lab's named network namespace as seen from the host (through the holder's
+    root when the lab has a holder)."""
+    return f"/proc/{pid}/root{NETNS_DIR}/{netns}" if pid else f"{NETNS_DIR}/{netns}"
+
+
+def userns_path(pid: int) -> str:
+    return f"/proc/{pid}/ns/user"

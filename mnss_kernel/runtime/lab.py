@@ -35,7 +35,7 @@ from mnss_foundation.server_settings import ServerSettings
 
 from ..catalog import kind as kind_of, role
 from ..topology import Plan, Topology, TopologyError, load, plan as make_plan
-from . import capabilities, commands, holder as holders, lab_cgroup, registry, shaping, shell
+from . import capabilities, commands, holder as holders, lab_cgroup, registry, shaping, shell, tunnel
 from .lab_cgroup import LabCgroup
 from .ledger import (
     DefaultVia,
@@ -151,6 +151,8 @@ class Lab:
         self._holder = holder
         self._place = shell.DIRECT
         self._cgroup = LabCgroup()
+        self._tunnel: tunnel.Tunnel | None = None
+        self.tunnel_session: dict | None = None  # the audit record of the last tunnel, once stopped
 
     # -- naming -------------------------------------------------------------------------------
     def ns(self, node: str) -> str:
@@ -174,6 +176,7 @@ class Lab:
     def start(self) -> Lab:
         if self.running:
             raise EngineError("this lab is already running")
+        grant = tunnel.check_allowed(self.topology, self.owner)  # refused before anything is built
         missing = capabilities.missing_for(self.topology)
         if missing:
             raise EngineError("cannot emulate this topology here:\n" + "\n".join(f"  - {m}" for m in missing))
@@ -199,6 +202,9 @@ class Lab:
                 log.info("%s", note)
             self._record.save()
             self._build()
+            if grant is not None:
+                node = tunnel.gateway_of(self.topology)
+                self._tunnel = tunnel.Tunnel(grant, self.lab_id, node, self.ns(node), self._place).start()
         except BaseException:
             self.stop()
             raise
@@ -273,6 +279,7 @@ class Lab:
                 return
             self.running = False
             _ACTIVE.discard(self)
+        self._close_tunnel()
         for proc in self._processes:  # SIGTERM first: services remove their files
             if proc.poll() is None:
                 proc.terminate()
@@ -295,6 +302,16 @@ class Lab:
             shutil.rmtree(self.workdir, ignore_errors=True)
             self._record.forget()
         self.progress("stopped", 1, 1)
+
+    def _close_tunnel(self) -> None:
+        """End the tunnel while the gateway still exists, so its counters reach the audit log."""
+        if self._tunnel is None:
+            return
+        try:
+            self.tunnel_session = self._tunnel.close()
+        except Exception:  # teardown goes on; the log says what went wrong
+            tunnel.log.exception("closing the tunnel of lab %s failed", self.lab_id)
+        self._tunnel = None
 
     # -- building -----------------------------------------------------------------------------
     def _build(self) -> None:

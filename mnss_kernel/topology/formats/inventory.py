@@ -308,7 +308,9 @@ def _node_names(rows: list[tuple[str, str]]) -> dict[str, str]:
         if base and base[0].isalpha() and len(base) <= NAME_MAX and base not in taken:
             candidate = base
         else:
-            prefix = {"host": "h", "switch": "s", "router": "r", "firewall": "fw", "nat": "nat"}[role(kind)]
+            prefix = {"host": "h", "switch": "s", "router": "r", "firewall": "fw", "nat": "nat", "gateway": "gw"}[
+                role(kind)
+            ]
             while True:
                 counters[prefix] = counters.get(prefix, 0) + 1
                 candidate = f"{prefix}{counters[prefix]}"

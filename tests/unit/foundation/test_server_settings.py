@@ -17,6 +17,9 @@ def test_round_trip_through_the_environment():
         lab_mem_limit=1 << 30,
         lab_language="en",
         formgrader_urls="hospital-lan=http://172.29.0.1:8104/services/formgrader-hospital-lan/",
+        tunnel_allow="10.20.0.0/24:104,11112",
+        tunnel_rate_mbit=2.5,
+        tunnel_audit_log="/var/log/mnss/tunnel.jsonl",
     )
     env = settings.to_env()
     assert set(env) == set(ENV.values())
