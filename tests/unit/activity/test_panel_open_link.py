@@ -1,5 +1,6 @@
 """The portal's one-click tutorial link finds only a file in the course's tutorials/ folder."""
 
+import base64
 from pathlib import Path
 
 import nbformat
@@ -78,3 +79,26 @@ def test_every_bundled_tutorial_converts_and_keeps_its_text(tmp_path):
         kept = "".join(c.source for c in cells).replace("\n", "").replace(" ", "")
         words = [w for w in source.read_text("utf-8").replace("`", " ").split() if len(w) > 3]
         assert all(w in kept for w in words if not w.startswith(("python", "py"))), source
+
+
+def test_a_figure_beside_the_tutorial_travels_inside_the_notebook(tmp_path):
+    """Only the notebook is copied into the home, so a figure in the tutorial's folder becomes an
+    attachment of the cell that shows it; a URL, a path out of the folder or a missing file is left as written."""
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "ward.svg").write_text('<svg xmlns="http://www.w3.org/2000/svg"/>', "utf-8")
+    (tmp_path.parent / "secret.svg").write_text("<svg/>", "utf-8")
+    source = tmp_path / "t.md"
+    source.write_text(
+        "# T\n\n![病区 / ward](figures/ward.svg)\n\n![x](https://example.org/a.svg) ![y](../secret.svg) "
+        "![z](figures/none.svg)\n\n```python\nx = 1\n```\n",
+        "utf-8",
+    )
+    target = tmp_path / "t.ipynb"
+    copy_tutorial(source, target)
+    text = nbformat.read(target, as_version=4).cells[0]
+    assert "](attachment:ward.svg)" in text.source
+    assert "](https://example.org/a.svg)" in text.source and "](../secret.svg)" in text.source
+    assert "](figures/none.svg)" in text.source
+    assert list(text.attachments) == ["ward.svg"]
+    svg = base64.b64decode(text.attachments["ward.svg"]["image/svg+xml"]).decode()
+    assert svg == '<svg xmlns="http://www.w3.org/2000/svg"/>'
