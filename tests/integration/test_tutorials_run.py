@@ -61,12 +61,13 @@ def run_cell(client, source: str) -> list[dict]:
 
 
 def run_notebook(client, notebook: nbformat.NotebookNode) -> int:
-    """Run every code cell in order, as Run All would; fail at the first cell that raises."""
-    assert not run_cell(client, "%reset -f")
+    """Run every code cell in order, as Run All would; fail at the first cell that raises. The names
+    the previous notebook left are cleared first, so none leans on names another one defined."""
+    code = [(number, cell) for number, cell in enumerate(notebook.cells) if cell.cell_type == "code"]
+    if code:
+        assert not run_cell(client, "%reset -f")
     ran = 0
-    for number, cell in enumerate(notebook.cells):
-        if cell.cell_type != "code":
-            continue
+    for number, cell in code:
         errors = run_cell(client, cell.source)
         assert not errors, f"cell {number} failed: {errors[0]['ename']}: {errors[0]['evalue']}\n{cell.source}"
         ran += 1
