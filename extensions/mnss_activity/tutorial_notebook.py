@@ -8,21 +8,28 @@ becomes Markdown cells, each fenced Python block a code cell (not run). Other fe
 pattern matching, so a fence inside a list or a longer fence is read as the tutorial's author meant.
 
 Figures: an image the text refers to by a relative path inside the tutorial's folder
-(`![...](figures/ward.svg)`) travels inside the notebook as a cell attachment, because only the
+(`![...](figures/ward.png)`) travels inside the notebook as a cell attachment, because only the
 notebook is copied into the learner's home and the catalog's folder is not served to the lab.
+Only the raster types JupyterLab draws as attachments are attached (its image renderer has no SVG:
+an SVG attachment shows as an empty image); scripts/render_figures.py makes PNGs of SVG drawings.
 """
 
 from __future__ import annotations
 
 import base64
-import mimetypes
 from pathlib import Path
 
 import nbformat
 from markdown_it import MarkdownIt
 
 CODE_LANGUAGES = {"python", "py", "python3", "ipython"}
-FIGURE_TYPES = {".svg": "image/svg+xml", ".png": "image/png", ".jpg": "image/jpeg", ".jpeg": "image/jpeg"}
+FIGURE_TYPES = {
+    ".png": "image/png",
+    ".jpg": "image/jpeg",
+    ".jpeg": "image/jpeg",
+    ".gif": "image/gif",
+    ".webp": "image/webp",
+}
 MAX_FIGURE_BYTES = 512 * 1024
 
 
@@ -58,7 +65,7 @@ def _text_cell(cells: list, lines: list[str], parser: MarkdownIt, folder: str | 
             continue
         name = figure.name
         data = base64.b64encode(figure.read_bytes()).decode("ascii")
-        attachments[name] = {FIGURE_TYPES.get(figure.suffix.lower()) or mimetypes.guess_type(name)[0]: data}
+        attachments[name] = {FIGURE_TYPES[figure.suffix.lower()]: data}
         text = text.replace(f"]({src})", f"](attachment:{name})").replace(f'src="{src}"', f'src="attachment:{name}"')
     cell = nbformat.v4.new_markdown_cell(text)
     if attachments:

@@ -57,15 +57,24 @@ def english_words(text: str) -> int:
     return len(ENGLISH_WORD.findall(re.sub(r"`[^`]*`", " ", text)))
 
 
-def figures_missing(path: Path, text: str) -> list[str]:
-    """Relative image paths the text shows that are not files beside the tutorial."""
-    missing = []
+FIGURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp"}  # what JupyterLab draws as an attachment
+
+
+def figure_problems(path: Path, text: str) -> list[str]:
+    """Relative image paths the text shows that are not files beside the tutorial, or of a type
+    JupyterLab cannot draw from the learner's notebook (SVG: ship its PNG, scripts/render_figures.py)."""
+    problems = []
     for token in MarkdownIt("commonmark").parse(text):
         for child in token.children or []:
             src = str(child.attrGet("src") or "") if child.type == "image" else ""
-            if src and ":" not in src and not (path.parent / src).is_file():
-                missing.append(src)
-    return missing
+            if not src or ":" in src:
+                continue
+            if not (path.parent / src).is_file():
+                problems.append(f"{path}: figure {src} does not exist")
+            elif Path(src).suffix.lower() not in FIGURE_SUFFIXES:
+                kinds = "PNG, JPEG, GIF or WebP (JupyterLab draws no SVG attachment)"
+                problems.append(f"{path}: figure {src} must be {kinds}")
+    return problems
 
 
 def tutorial_problems(path: Path) -> list[str]:
@@ -80,7 +89,7 @@ def tutorial_problems(path: Path) -> list[str]:
     for what, pattern in EXPERIMENT:
         if not pattern.search(joined):
             problems.append(f"{path}: its code has no {what}")
-    problems += [f"{path}: figure {src} does not exist" for src in figures_missing(path, text)]
+    problems += figure_problems(path, text)
     return problems
 
 

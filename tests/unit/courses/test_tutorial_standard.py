@@ -34,12 +34,17 @@ def test_han_characters_are_counted_outside_the_code(tmp_path):
 def test_a_short_tutorial_without_an_experiment_is_named_with_what_it_lacks(tmp_path):
     source = tmp_path / "tutorials" / "t.md"
     source.parent.mkdir()
-    source.write_text("# 短 / Short\n\n![图](figures/none.svg)\n\n```python\nprint(1)\n```\n", "utf-8")
+    (source.parent / "figures").mkdir()
+    (source.parent / "figures" / "net.svg").write_text("<svg/>", "utf-8")
+    text = "# 短 / Short\n\n![图](figures/none.png) ![网](figures/net.svg)\n\n```python\nprint(1)\n```\n"
+    source.write_text(text, "utf-8")
     problems = tutorial_standard.tutorial_problems(source)
-    assert any("2 Chinese characters of text, at least 800" in p for p in problems), problems
+    assert any("3 Chinese characters of text, at least 800" in p for p in problems), problems
     assert any("English words, at least 300" in p for p in problems), problems
     assert any("has no canvas" in p for p in problems) and any("runs the network" in p for p in problems)
-    assert any("measures it" in p for p in problems) and any("figure figures/none.svg" in p for p in problems)
+    assert any("measures it" in p for p in problems)
+    assert any("figure figures/none.png does not exist" in p for p in problems)
+    assert any("figure figures/net.svg must be PNG" in p for p in problems)
     assert all(p.startswith(str(source)) for p in problems)
 
 
