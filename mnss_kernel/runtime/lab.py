@@ -56,6 +56,11 @@ Progress = Callable[[str, int, int], None]
 # extension records a learning event) hears of a lab without the engine importing it.
 LAB_STARTED = "mnss_kernel.lab_started"
 
+# Lines per `ip -batch` that creates namespaces and veth pairs. iproute2 (6.1) keeps each namespace
+# it opens for `netns NAME` open until it exits, two per veth line: one batch for a 10,000-node lab
+# ran out of file descriptors. 400 lines stay within the 1,024 a process is often allowed.
+BATCH_LINES = 400
+
 
 def _check_forwarding(ns: str, node: str) -> None:
     """Where settings cannot be written, a router must have inherited forwarding from the host."""
@@ -129,6 +134,7 @@ class Lab:
         self.topology = self.topology.validated()
         _check_size(self.topology, max_nodes)
         self.plan: Plan = make_plan(self.topology)
+        self._names = frozenset(n.name for n in self.topology.nodes)  # ns() is called per node and link
         self.owner = owner or registry.default_owner()
         self.lab_id = registry.new_lab_id()
         self.progress = progress or (lambda phase, done, total: None)
@@ -145,7 +151,8 @@ class Lab:
 
     # -- naming -------------------------------------------------------------------------------
     def ns(self, node: str) -> str:
-        self.topology.node(node)  # KeyError naming the node if unknown
+        if node not in self._names:
+            raise KeyError(f"no node named {node!r}")
         return registry.netns_name(self.owner, self.lab_id, node)
 
     def address(self, node: str) -> str:
@@ -268,7 +275,8 @@ class Lab:
         lines += [
             commands.veth_pair(a.name, a.index, self.ns(a.node), b.name, b.index, self.ns(b.node)) for a, b in pairs
         ]
-        batch(lines, what="creating namespaces and links", place=self._place)
+        for chunk in _chunks(lines, BATCH_LINES):
+            batch(chunk, what="creating namespaces and links", place=self._place)
         self.progress("links", len(pairs), len(pairs))
         self._write_hosts_files()
         kinds = {n.name: n.kind for n in nodes}
@@ -575,6 +583,10 @@ class Lab:
                 for link in self.topology.links
             },
         }
+
+
+def _chunks(lines: list[str], size: int) -> list[list[str]]:
+    return [lines[i : i + size] for i in range(0, len(lines), size)]
 
 
 def _firewall_rules(node, plan: Plan) -> str:
