@@ -24,10 +24,12 @@ import pytest
 from mnss_foundation import plugins
 from mnss_kernel import faults
 from mnss_kernel.runtime import Lab, capabilities, holder as holders, registry, shell
-from mnss_kernel.templates import TEMPLATES
+from mnss_kernel.templates import BIG as BIG_TEMPLATES, TEMPLATES
 
 GOLDEN = Path(__file__).resolve().parents[2] / "data" / "kernel_commands"
-SMALL = [name for name in TEMPLATES if name != "hospital_campus_1000"]  # stored in full
+SMALL = [
+    name for name in TEMPLATES if name not in BIG_TEMPLATES
+]  # stored in full; the region (10,000 nodes) not at all
 BIG = "hospital_campus_1000"  # stored as a digest: 1076 nodes would make a 2 MB record
 PLACES = ["holder-direct", "holder-none", "host-remount"]
 
