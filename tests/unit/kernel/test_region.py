@@ -107,3 +107,15 @@ def test_namespaces_and_links_are_created_in_batches_of_bounded_size():
     assert max(map(len, chunks)) == BATCH_LINES and 2 * BATCH_LINES + 100 < 1024
     assert [line for chunk in chunks for line in chunk] == lines
     assert _chunks([], BATCH_LINES) == []
+
+
+def test_the_default_region_reaches_the_canvas_as_a_few_boxes(default):
+    """10,127 nodes, but the browser gets 16 nodes and 10 lines: the data centre and 8 folded regions."""
+    from mnss_kernel.canvas import TopologyCanvas
+
+    canvas = TopologyCanvas(default, language="en")
+    assert len(canvas._node_widgets) == 16 and len(canvas._edge_widgets) == 10
+    assert {n for n in canvas._node_widgets if n.startswith("region:")} == {f"region:r{i}" for i in range(1, 9)}
+    assert canvas._node_widgets["region:r8"].data["name"] == "Region r8 (1265 nodes), collapsed"
+    canvas.expand("r8")
+    assert len(canvas._node_widgets) == 16 + 1 + 16, "the region's router and its 16 folded sites"
