@@ -185,6 +185,12 @@ def stock(switches: int, timeout: float) -> dict:
     return {"up": up, "total": total}
 
 
+def _interrupted(signum, frame) -> None:
+    """SIGTERM to the benchmark: unwind as for Ctrl-C. A worker is killed by subprocess.run on the
+    way out, and its lab goes with it (the lab's holder ends when its owner does)."""
+    raise KeyboardInterrupt
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--regions", type=int, default=8)
@@ -203,6 +209,7 @@ def main() -> int:
         return 0
     if os.geteuid() != 0:
         raise SystemExit("run as root: stock Mininet needs it (MNSS does not)")
+    signal.signal(signal.SIGTERM, _interrupted)  # as Ctrl-C: a running stock Mininet is stopped, see stock()
     params = {
         "regions": args.regions,
         "hospitals": args.hospitals,
