@@ -6,9 +6,10 @@ process that started it, even when that process is killed. Root where such names
 made (some containers) builds directly on the host instead.
 
 Every node is a named network namespace; hosts and routers hold their interfaces there, a switch
-holds one Linux bridge per VLAN. Building is batched: one `ip -batch` creates all namespaces and
-veth pairs (each end created directly inside its namespace, so nothing appears on the host), then
-one `ip -batch` per namespace configures it, in parallel. Teardown ends the holder (or deletes the
+holds one Linux bridge per VLAN. Building is batched: `ip -batch` creates all namespaces and veth
+pairs (each end created directly inside its namespace, so nothing appears on the host), then one
+`ip -batch` per switch or router namespace configures it, in parallel, while one process sets up
+every host over rtnetlink (netlink.py). Teardown ends the holder (or deletes the
 namespaces), which removes every interface with them; it runs on any exception, KeyboardInterrupt,
 SIGTERM and at interpreter exit, and a start-up sweep removes what a killed run of the same owner
 left behind. The text of every command run is in commands.py; this module decides which and where.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import os
 import shutil
 import signal
@@ -27,6 +29,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from mnss_foundation import plugins
@@ -280,9 +283,17 @@ class Lab:
         self.progress("links", len(pairs), len(pairs))
         self._write_hosts_files()
         kinds = {n.name: n.kind for n in nodes}
-        parallel(
-            nodes, lambda n: self._configure(n, kinds[n.name]), on_done=lambda i: self.progress("configure", i, total)
-        )
+        hosts = [n for n in nodes if role(n.kind) == "host"]  # all in one netlink process, beside the rest
+        others = [n for n in nodes if role(n.kind) != "host"]
+        with ThreadPoolExecutor(max_workers=1) as side:
+            hosts_done = side.submit(self._configure_hosts, hosts)
+            parallel(
+                others,
+                lambda n: self._configure(n, kinds[n.name]),
+                on_done=lambda i: self.progress("configure", i, total),
+            )
+            hosts_done.result()
+        self.progress("configure", total, total)
         shaped = [n for n in nodes if self._shaping_lines(n.name)]
         parallel(
             shaped,
@@ -373,6 +384,41 @@ class Lab:
         rules = _firewall_rules(node, self.plan)
         if rules:
             run(netns_exec(ns, commands.restore_rules()), stdin=rules, what=f"firewall rules of {node.name}")
+
+    def _configure_hosts(self, hosts) -> None:
+        """Every host's links, addresses and routes from one process over rtnetlink (netlink.py):
+        what `_configure` does for a host, without starting two programs per host."""
+        if not hosts:
+            return
+        down = self.down_links
+        jobs = []
+        for node in hosts:
+            ifs = self.plan.interfaces[node.name]
+            gateway = self.faults.gateway(node.name) or self.plan.gateways.get(node.name)
+            routes = [["default", str(gateway)]] if gateway else []
+            routes += [
+                [str(net), str(via)]
+                for net, via in self.plan.routes.get(node.name, [])
+                if not self.faults.route_withdrawn(node.name, str(net))
+            ]
+            jobs.append(
+                {
+                    "node": node.name,
+                    "netns": f"{commands.NETNS_DIR}/{self.ns(node.name)}",
+                    "links": [
+                        [i.index, self.topology.links[i.link_index].mtu, ends(i.node, i.peer_node) not in down]
+                        for i in ifs
+                    ],
+                    "addresses": [[i.index, str(i.ip)] for i in ifs if i.ip is not None],
+                    "routes": routes,
+                }
+            )
+        run(
+            self._place.on_host(commands.configure_hosts(sys.executable)),
+            stdin=json.dumps(jobs),
+            timeout=max(120, len(jobs) / 50),
+            what="configuring hosts",
+        )
 
     def _route_lines(self, node: str) -> list[str]:
         """The node's planned routes; those withdrawn by a fault in effect are deleted instead."""

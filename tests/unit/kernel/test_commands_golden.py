@@ -23,7 +23,7 @@ import pytest
 
 from mnss_foundation import plugins
 from mnss_kernel import faults
-from mnss_kernel.runtime import Lab, capabilities, holder as holders, registry, shell
+from mnss_kernel.runtime import Lab, capabilities, commands, holder as holders, registry, shell
 from mnss_kernel.templates import BIG as BIG_TEMPLATES, TEMPLATES
 
 GOLDEN = Path(__file__).resolve().parents[2] / "data" / "kernel_commands"
@@ -105,7 +105,14 @@ def record(name: str, place: str, monkeypatch, tmp_path: Path) -> list[dict]:
                 fault.repair(lab)
         lab.cmd(lab.topology.nodes[0].name, "true")
     workdir = str(lab.workdir)
-    lines = sorted(json.dumps(call, ensure_ascii=False).replace(workdir, "<workdir>") for call in recorder.calls)
+    local = {workdir: "<workdir>", sys.executable: "<python>", str(Path(commands.__file__).parent): "<runtime>"}
+    lines = []
+    for call in recorder.calls:
+        line = json.dumps(call, ensure_ascii=False)
+        for path, stand_in in local.items():  # paths of this machine
+            line = line.replace(path, stand_in)
+        lines.append(line)
+    lines.sort()
     return [json.loads(line) for line in lines]
 
 
