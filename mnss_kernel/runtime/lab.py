@@ -395,12 +395,15 @@ class Lab:
         for node in hosts:
             ifs = self.plan.interfaces[node.name]
             gateway = self.faults.gateway(node.name) or self.plan.gateways.get(node.name)
-            routes = [["default", str(gateway)]] if gateway else []
+            routes = [("default", gateway)] if gateway else []
             routes += [
-                [str(net), str(via)]
+                (str(net), via)
                 for net, via in self.plan.routes.get(node.name, [])
                 if not self.faults.route_withdrawn(node.name, str(net))
             ]
+            # a route through a link down by the plan comes when the link does (_restore_routes)
+            reachable = [i.ip.network for i in ifs if i.ip is not None and ends(i.node, i.peer_node) not in down]
+            routes = [[net, str(via)] for net, via in routes if any(via in up for up in reachable)]
             jobs.append(
                 {
                     "node": node.name,
