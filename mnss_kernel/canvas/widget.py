@@ -28,7 +28,7 @@ from ..topology import Topology, TopologyError, load as load_topology
 from ..topology.convert import to_cytoscape, write_file
 from . import heatgrid, keep, render, results
 from .editor import TopologyEditor
-from .groups import buildings
+from .groups import buildings, regions
 from .i18n import Labels, current_language
 from .layout import ViewBox, fit_scale, host_blocks, place_missing, tiered
 from .style import cytoscape_style, load_level
@@ -91,11 +91,12 @@ READABLE_ZOOM = 0.5  # below this, 11 px labels are under 6 px on screen
 GROUP_FROM = 200  # from this many nodes on, hosts are drawn in one box per switch (see layout.host_blocks)
 GROUP = "hosts:"  # id prefix of those boxes; a node name cannot contain ':'
 SITE = "site:"  # id prefix of a building's box (see groups.buildings)
+REGION = "region:"  # id prefix of a region's box (see groups.regions)
 BUILDINGS_FROM = 2  # buildings are boxed by default when the drawing has this many
 
 
 def _is_box(element_id: str) -> bool:
-    return element_id.startswith((GROUP, SITE))
+    return element_id.startswith((GROUP, SITE, REGION))
 
 
 def _owner(element_id: str) -> str:
@@ -156,6 +157,7 @@ class TopologyCanvas(w.VBox):
         self._edge_widgets: dict[tuple[str, str], Edge] = {}
         self._blocks: dict[str, str] = {}  # grouped host -> its switch, as drawn now
         self._sites: dict[str, str] = {}  # building member -> its router, as drawn now
+        self._regions: dict[str, str] = {}  # region member -> its router, as drawn now
         self._collapsed: set[str] = set()  # ids of the boxes drawn as one node
         self._shape: tuple | None = None  # what is in which box, as drawn now
         self._drawn_as: dict[str, tuple[str, str]] = {}  # link "a-b" -> the line drawn for it
@@ -182,6 +184,8 @@ class TopologyCanvas(w.VBox):
         self._build_controls()
         self.group_toggle.value = group_hosts
         self.building_toggle.value = topo is not None and len(set(buildings(topo).values())) >= BUILDINGS_FROM
+        if self.building_toggle.value:  # a regional network opens folded: its regions, sites and floors
+            self._collapsed = self._region_boxes()
         drawing = w.VBox([self.viewbar, self.graph])
         middle = w.HBox([drawing, self.panel], layout=w.Layout(flex_flow="row wrap"))
         results_area = [self.message, self.stale_note, self.drill, self.output]
@@ -376,21 +380,34 @@ class TopologyCanvas(w.VBox):
         data = to_cytoscape(self.topology)
         every = host_blocks(self.topology)
         sites = buildings(self.topology) if self.building_toggle.value else {}
-        self._collapsed &= {GROUP + s for s in every.values()} | {SITE + r for r in sites.values()}
+        areas = regions(self.topology, sites) if sites else {}
+        self._collapsed &= (
+            {GROUP + s for s in every.values()}
+            | {SITE + r for r in sites.values()}
+            | {REGION + r for r in areas.values()}
+        )
         grouped = self.group_toggle.value
         blocks = {h: s for h, s in every.items() if grouped or GROUP + s in self._collapsed}
-        shape = (blocks, sites, frozenset(self._collapsed))
+        shape = (blocks, sites, areas, frozenset(self._collapsed))
         if shape != self._shape:  # cytoscape cannot move a drawn node into or out of a box: draw anew
             self._clear_graph()
-            self._shape, self._blocks, self._sites = shape, blocks, sites
+            self._shape, self._blocks, self._sites, self._regions = shape, blocks, sites, areas
 
         def parent(element: str) -> str | None:
+            """The box drawn around an element: host -> floor (switch's hosts) -> site -> region."""
+            if element.startswith(REGION):
+                return None
+            if element.startswith(SITE):
+                router = _owner(element)
+                return REGION + areas[router] if router in areas else None
             if element.startswith(GROUP):
                 switch = _owner(element)
                 return SITE + sites[switch] if switch in sites else None
             if element in blocks:
                 return GROUP + blocks[element]
-            return SITE + sites[element] if element in sites else None
+            if element in sites:
+                return SITE + sites[element]
+            return REGION + areas[element] if element in areas else None
 
         def stand_in(element: str) -> str:
             """The element itself, or the outermost collapsed box it is hidden in."""
@@ -413,12 +430,20 @@ class TopologyCanvas(w.VBox):
             if parent(name):
                 facts["parent"] = parent(name)
             nodes[name] = self._node_widget(name, facts, shown)
-        members = Counter([*(GROUP + s for s in blocks.values()), *(SITE + r for r in sites.values())])
+        members = Counter(
+            [
+                *(GROUP + s for s in blocks.values()),
+                *(SITE + r for r in sites.values()),
+                *(REGION + r for r in areas.values()),
+            ]
+        )
         for box, count in members.items():
             if stand_in(box) != box:
                 continue
             if box.startswith(GROUP):
                 facts = {"id": box, "kind": "group", "name": self.t("host_group", count=count)}
+            elif box.startswith(REGION):
+                facts = {"id": box, "kind": "region", "name": self.t("region_box", name=_owner(box), count=count)}
             else:
                 facts = {"id": box, "kind": "building", "name": self.t("building_box", name=_owner(box), count=count)}
             if parent(box):
@@ -462,8 +487,8 @@ class TopologyCanvas(w.VBox):
         self._node_widgets, self._edge_widgets = nodes, edges
         self._drawn_as, self._captions = drawn_as, captions
         # a box before what it holds (buildings, then switches' hosts): cytoscape drops a parent it has not got
-        order = {SITE: 0, GROUP: 1}
-        self.graph.graph.nodes = sorted(nodes.values(), key=lambda n: order.get(n.data["id"].split(":")[0] + ":", 2))
+        order = {REGION: 0, SITE: 1, GROUP: 2}
+        self.graph.graph.nodes = sorted(nodes.values(), key=lambda n: order.get(n.data["id"].split(":")[0] + ":", 3))
         self.graph.graph.edges = list(edges.values())
         every_name = [n.name for n in self.topology.nodes]
         for text_box in (self.node_select, self.connect_to):
@@ -741,10 +766,12 @@ class TopologyCanvas(w.VBox):
 
     # -- boxes --------------------------------------------------------------------------------
     def _box_of(self, name: str) -> str | None:
-        """The box `name` stands for: its building if it is a building's router, else the box of
-        its hosts if it is a switch with hosts."""
+        """The box `name` stands for: its region if it is a region's router, its building if it is
+        a building's router, else the box of its hosts if it is a switch with hosts."""
         if _is_box(name):
             name = _owner(name)
+        if self._regions.get(name) == name:
+            return REGION + name
         if self._sites.get(name) == name:
             return SITE + name
         if name in host_blocks(self.topology).values():
@@ -774,9 +801,26 @@ class TopologyCanvas(w.VBox):
     def toggle_box(self, name: str) -> None:
         (self.expand if self._named_box(name) in self._collapsed else self.collapse)(name)
 
+    def _region_boxes(self) -> set[str]:
+        """Every box of a regional network: each region, and each site and floor within one, so a
+        10,000-node region opens as a few boxes and each opens one level at a time (none without regions)."""
+        sites = buildings(self.topology)
+        areas = regions(self.topology, sites)
+        in_region = {switch for switch in host_blocks(self.topology).values() if switch in areas}
+        return (
+            {REGION + r for r in areas.values()}
+            | {SITE + sites[m] for m in areas if m in sites}
+            | {GROUP + s for s in in_region}
+        )
+
     def collapse_all(self) -> None:
-        """Every building as one node; without buildings, every switch's hosts."""
-        boxes = {SITE + r for r in self._sites.values()} or {GROUP + s for s in host_blocks(self.topology).values()}
+        """A regional network as it opens (regions, sites, floors); else every building as one node;
+        without buildings, every switch's hosts."""
+        boxes = (
+            self._region_boxes()
+            or {SITE + r for r in self._sites.values()}
+            or {GROUP + s for s in host_blocks(self.topology).values()}
+        )
         self._collapsed |= boxes
         self._redraw()
         self._show_selection()

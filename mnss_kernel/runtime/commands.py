@@ -11,6 +11,7 @@ appears in another module of mnss_kernel.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 IP, TC = "ip", "tc"  # the iproute2 tools that read a batch from stdin
 NETNS_DIR = "/run/netns"  # where `ip netns add` names a namespace (in a holder: its private /run)
@@ -174,6 +175,15 @@ def proc_sys_remount_probe() -> list[str]:
 def with_writable_proc_sys(argv: list[str]) -> list[str]:
     """argv with /proc/sys writable for it alone (a private remount; see capabilities.sysctl_access)."""
     return ["unshare", "--mount", "sh", "-c", f'{_REMOUNT_PROC_SYS} && exec "$@"', "--", *argv]
+
+
+# -- hosts over rtnetlink -------------------------------------------------------------------------
+
+
+def configure_hosts(python: str) -> list[str]:
+    """`python` running netlink.py: a lab's hosts configured from one process (their links,
+    addresses and routes as JSON on stdin; the messages it sends are built there)."""
+    return [python, str(Path(__file__).with_name("netlink.py"))]
 
 
 # -- kernel settings of a node --------------------------------------------------------------------

@@ -6,9 +6,10 @@ process that started it, even when that process is killed. Root where such names
 made (some containers) builds directly on the host instead.
 
 Every node is a named network namespace; hosts and routers hold their interfaces there, a switch
-holds one Linux bridge per VLAN. Building is batched: one `ip -batch` creates all namespaces and
-veth pairs (each end created directly inside its namespace, so nothing appears on the host), then
-one `ip -batch` per namespace configures it, in parallel. Teardown ends the holder (or deletes the
+holds one Linux bridge per VLAN. Building is batched: `ip -batch` creates all namespaces and veth
+pairs (each end created directly inside its namespace, so nothing appears on the host), then one
+`ip -batch` per switch or router namespace configures it, in parallel, while one process sets up
+every host over rtnetlink (netlink.py). Teardown ends the holder (or deletes the
 namespaces), which removes every interface with them; it runs on any exception, KeyboardInterrupt,
 SIGTERM and at interpreter exit, and a start-up sweep removes what a killed run of the same owner
 left behind. The text of every command run is in commands.py; this module decides which and where.
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import json
 import logging
 import os
 import shutil
@@ -28,6 +30,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from mnss_foundation import i18n, plugins
@@ -59,6 +62,11 @@ log = logging.getLogger(__name__)
 # Entry-point group called with the Lab once its network is up: how a layer above (the activity
 # extension records a learning event) hears of a lab without the engine importing it.
 LAB_STARTED = "mnss_kernel.lab_started"
+
+# Lines per `ip -batch` that creates namespaces and veth pairs. iproute2 (6.1) keeps each namespace
+# it opens for `netns NAME` open until it exits, two per veth line: one batch for a 10,000-node lab
+# ran out of file descriptors. 400 lines stay within the 1,024 a process is often allowed.
+BATCH_LINES = 400
 
 
 def _check_forwarding(ns: str, node: str) -> None:
@@ -137,6 +145,7 @@ class Lab:
         self.topology = self.topology.validated()
         _check_size(self.topology, max_nodes)
         self.plan: Plan = make_plan(self.topology)
+        self._names = frozenset(n.name for n in self.topology.nodes)  # ns() is called per node and link
         self.owner = owner or registry.default_owner()
         self.lab_id = registry.new_lab_id()
         self.progress = progress or (lambda phase, done, total: None)
@@ -156,7 +165,8 @@ class Lab:
 
     # -- naming -------------------------------------------------------------------------------
     def ns(self, node: str) -> str:
-        self.topology.node(node)  # KeyError naming the node if unknown
+        if node not in self._names:
+            raise KeyError(f"no node named {node!r}")
         return registry.netns_name(self.owner, self.lab_id, node)
 
     def address(self, node: str) -> str:
@@ -323,13 +333,22 @@ class Lab:
         lines += [
             commands.veth_pair(a.name, a.index, self.ns(a.node), b.name, b.index, self.ns(b.node)) for a, b in pairs
         ]
-        batch(lines, what="creating namespaces and links", place=self._place)
+        for chunk in _chunks(lines, BATCH_LINES):
+            batch(chunk, what="creating namespaces and links", place=self._place)
         self.progress("links", len(pairs), len(pairs))
         self._write_hosts_files()
         kinds = {n.name: n.kind for n in nodes}
-        parallel(
-            nodes, lambda n: self._configure(n, kinds[n.name]), on_done=lambda i: self.progress("configure", i, total)
-        )
+        hosts = [n for n in nodes if role(n.kind) == "host"]  # all in one netlink process, beside the rest
+        others = [n for n in nodes if role(n.kind) != "host"]
+        with ThreadPoolExecutor(max_workers=1) as side:
+            hosts_done = side.submit(self._configure_hosts, hosts)
+            parallel(
+                others,
+                lambda n: self._configure(n, kinds[n.name]),
+                on_done=lambda i: self.progress("configure", i, total),
+            )
+            hosts_done.result()
+        self.progress("configure", total, total)
         shaped = [n for n in nodes if self._shaping_lines(n.name)]
         parallel(
             shaped,
@@ -420,6 +439,44 @@ class Lab:
         rules = _firewall_rules(node, self.plan)
         if rules:
             run(netns_exec(ns, commands.restore_rules()), stdin=rules, what=f"firewall rules of {node.name}")
+
+    def _configure_hosts(self, hosts) -> None:
+        """Every host's links, addresses and routes from one process over rtnetlink (netlink.py):
+        what `_configure` does for a host, without starting two programs per host."""
+        if not hosts:
+            return
+        down = self.down_links
+        jobs = []
+        for node in hosts:
+            ifs = self.plan.interfaces[node.name]
+            gateway = self.faults.gateway(node.name) or self.plan.gateways.get(node.name)
+            routes = [("default", gateway)] if gateway else []
+            routes += [
+                (str(net), via)
+                for net, via in self.plan.routes.get(node.name, [])
+                if not self.faults.route_withdrawn(node.name, str(net))
+            ]
+            # a route through a link down by the plan comes when the link does (_restore_routes)
+            reachable = [i.ip.network for i in ifs if i.ip is not None and ends(i.node, i.peer_node) not in down]
+            routes = [[net, str(via)] for net, via in routes if any(via in up for up in reachable)]
+            jobs.append(
+                {
+                    "node": node.name,
+                    "netns": f"{commands.NETNS_DIR}/{self.ns(node.name)}",
+                    "links": [
+                        [i.index, self.topology.links[i.link_index].mtu, ends(i.node, i.peer_node) not in down]
+                        for i in ifs
+                    ],
+                    "addresses": [[i.index, str(i.ip)] for i in ifs if i.ip is not None],
+                    "routes": routes,
+                }
+            )
+        run(
+            self._place.on_host(commands.configure_hosts(sys.executable)),
+            stdin=json.dumps(jobs),
+            timeout=max(120, len(jobs) / 50),
+            what="configuring hosts",
+        )
 
     def _route_lines(self, node: str) -> list[str]:
         """The node's planned routes; those withdrawn by a fault in effect are deleted instead."""
@@ -630,6 +687,10 @@ class Lab:
                 for link in self.topology.links
             },
         }
+
+
+def _chunks(lines: list[str], size: int) -> list[list[str]]:
+    return [lines[i : i + size] for i in range(0, len(lines), size)]
 
 
 def _firewall_rules(node, plan: Plan) -> str:

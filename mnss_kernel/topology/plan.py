@@ -196,10 +196,14 @@ def _describe(segment: Segment) -> str:
 
 def _addresses(p: Plan, topo, kinds: dict[str, str]) -> None:
     explicit: dict[tuple[str, str], IPv4Interface] = {}
+    by_link: dict[int, list[Interface]] = {}  # one pass, not one per addressed link (10,000 nodes)
+    for ifs in p.interfaces.values():
+        for i in ifs:
+            by_link.setdefault(i.link_index, []).append(i)
     for index, link in enumerate(topo.links):
         for end, ip in ((link.a, link.ip_a), (link.b, link.ip_b)):
             if ip:
-                for i in p.interfaces_of_link(index):
+                for i in by_link.get(index, []):
                     if i.node == end:
                         explicit[(i.node, i.name)] = IPv4Interface(ip)
     for node in topo.nodes:
