@@ -191,6 +191,7 @@ class PatientLearner(Learner):
                     break
                 self.step("10-node lab in a kernel", lambda: self.build_lab(path))
                 if (index + 1) % submit_every == 0:
+                    self.step("save work", lambda index=index: self.save_work(path, index))
                     self.step("submit (panel)", lambda: self.submit(path))
             else:
                 if rounds == 1:
@@ -199,6 +200,14 @@ class PatientLearner(Learner):
         except StepFailed as failed:
             self.outcome.failure = report.reason(failed.step, failed.error, self.name)
             warm.abort()
+
+    def save_work(self, path: str, index: int) -> None:
+        """The notebook saved with something new (its metadata notes the round), as a learner's
+        work changes between two submissions; the exchange keeps unchanged work only once."""
+        contents = f"user/{self.name}/api/contents/{path}"
+        notebook = self.call("GET", contents + "?content=1&type=notebook").json()["content"]
+        notebook["metadata"]["soak_round"] = index
+        self.call("PUT", contents, expect=(200, 201), json={"type": "notebook", "format": "json", "content": notebook})
 
     def submit(self, path: str):
         return self.call("POST", f"user/{self.name}/mnss/panel/submit", json={"path": path}, timeout=240)
