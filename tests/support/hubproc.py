@@ -168,10 +168,10 @@ def kill_processes_under(folder: Path) -> list[int]:
     return killed
 
 
-@contextmanager
-def running_hub(workdir: Path, config: dict, hub_command: list[str] | None = None, up_timeout: float = 150):
-    """Run `mnss-hub run` with `config`; yield (public url, process, log path). `up_timeout`: seconds
-    to wait for the hub's API (it answers once its managed services have started)."""
+def launch_hub(workdir: Path, config: dict, hub_command: list[str] | None = None) -> tuple[str, subprocess.Popen, Path]:
+    """Start `mnss-hub run` with `config` in a session of its own, without waiting for it; return
+    (public url, process, log path). A second call with the same folder and config restarts the
+    hub on the same state (as systemd would after a crash); the log is appended to."""
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "mnss.yaml"
     config_path.write_text(yaml.safe_dump(config), "utf-8")
@@ -189,17 +189,29 @@ def running_hub(workdir: Path, config: dict, hub_command: list[str] | None = Non
         proc = subprocess.Popen(
             command, cwd=workdir, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env
         )
-    url = f"http://127.0.0.1:{config['hub']['port']}/"
+    return f"http://127.0.0.1:{config['hub']['port']}/", proc, log
+
+
+def end_hub(workdir: Path, config: dict, proc: subprocess.Popen) -> None:
+    """Stop the hub, then kill whatever of it is left: the hub starts its proxy and services in
+    sessions of their own, working in the state folder, so after a killed hub (or one that failed
+    to start) they are found by that folder."""
+    stop_process_group(proc)
+    state = config.get("hub", {}).get("state_dir")
+    for folder in {workdir.resolve(), *([Path(state).resolve()] if state else [])}:
+        kill_processes_under(folder)
+
+
+@contextmanager
+def running_hub(workdir: Path, config: dict, hub_command: list[str] | None = None, up_timeout: float = 150):
+    """Run `mnss-hub run` with `config`; yield (public url, process, log path). `up_timeout`: seconds
+    to wait for the hub's API (it answers once its managed services have started)."""
+    url, proc, log = launch_hub(workdir, config, hub_command)
     try:
         wait_until_up(url, proc, log, up_timeout)
         yield url, proc, log
     finally:
-        stop_process_group(proc)
-        # The hub starts its proxy and services in sessions of their own, working in the state
-        # folder: after a killed hub (or one that failed to start) they are found by that folder.
-        state = config.get("hub", {}).get("state_dir")
-        for folder in {workdir.resolve(), *([Path(state).resolve()] if state else [])}:
-            kill_processes_under(folder)
+        end_hub(workdir, config, proc)
 
 
 def lab_records(state_dir: Path, user: str) -> list:
