@@ -29,6 +29,12 @@ def nbgrader_in_server(hub: HubClient, user: str, *args: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def save_in_server(hub: HubClient, user: str, path: str, notebook: dict) -> None:
+    """Save a notebook at `path` of the user's server the way JupyterLab saves it (contents API)."""
+    content = {"type": "notebook", "format": "json", "content": notebook}
+    hub._call("PUT", f"user/{user}/api/contents/{path}", expect=(200, 201), json=content)
+
+
 def read_in_server(hub: HubClient, user: str, pattern: str) -> dict:
     code = (
         "import glob, json, pathlib\n"
