@@ -15,9 +15,8 @@ from pathlib import Path
 import pytest
 
 from mnss_foundation import system_accounts
-from mnss_hub.hubclient import HubClient
 from mnss_hub.spawners import ACCOUNT_PREFIX, HOME_ENV
-from tests.support.hubproc import ROOT, create_accounts, lab_records, logged_in, running_hub, site_config
+from tests.support.hubproc import ROOT, create_accounts, lab_records, running_hub, servers_started, site_config
 
 pytestmark = [
     pytest.mark.integration,
@@ -96,13 +95,7 @@ def test_each_learner_runs_as_an_account_of_their_own_and_sees_nothing_of_others
     create_accounts(state, LEARNERS)
     a, b = LEARNERS
     with running_hub(tmp_path, site_config(state)) as (url, proc, log):
-        admin = HubClient(url, timeout=120)
-        admin.login("admin", "admin-test-password")
-        for name in LEARNERS:
-            admin.create_user(name)
-        learners = logged_in(url, LEARNERS)
-        for name in LEARNERS:
-            learners[name].start_server(name)
+        _, learners = servers_started(url, LEARNERS)
         account = pwd.getpwnam(ACCOUNT_PREFIX + a)
         try:
             # A's server and kernels: A's uid, no capability at all, no way to gain one.

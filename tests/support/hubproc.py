@@ -98,6 +98,21 @@ def logged_in(url: str, users) -> dict:
     return clients
 
 
+def servers_started(url: str, users) -> tuple:
+    """(the admin's HubClient, `logged_in(url, users)`) once the admin has created the users and
+    each has started their own server."""
+    from mnss_hub.hubclient import HubClient
+
+    admin = HubClient(url, timeout=120)
+    admin.login("admin", "admin-test-password")
+    for user in users:
+        admin.create_user(user)
+    clients = logged_in(url, users)
+    for user, client in clients.items():
+        client.start_server(user)
+    return admin, clients
+
+
 def wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
