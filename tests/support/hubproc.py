@@ -113,18 +113,24 @@ def servers_started(url: str, users) -> tuple:
     return admin, clients
 
 
-def wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+def wait_until_answers(proc: subprocess.Popen, log: Path, url: str, name: str, timeout: float) -> None:
+    """Return once a GET of `url` succeeds; raise, with the end of `log`, if `proc` exits first or
+    `timeout` seconds pass."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"hub exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+            raise RuntimeError(f"{name} exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
         try:
-            if requests.get(url + "hub/api", timeout=2).status_code == 200:
+            if requests.get(url, timeout=2).ok:
                 return
         except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow on a busy machine
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"hub did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
+    raise RuntimeError(f"{name} did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    wait_until_answers(proc, log, url + "hub/api", "hub", timeout)
 
 
 def stop_process_group(proc: subprocess.Popen, grace: float = 20) -> None:
