@@ -7,7 +7,6 @@ are clicked through to an open notebook showing the canvas; screenshots go to te
 
 import html
 import http.client
-import os
 import re
 import shutil
 import tempfile
@@ -25,14 +24,10 @@ from mnss_kernel import templates
 from mnss_kernel.catalog import KINDS
 from tests.support.browser import browser_page, chromium_path, screenshot, sign_in
 from tests.support.english import english_words
-from tests.support.hubproc import ROOT, course_site, create_accounts, logged_in, password, running_hub
+from tests.support.hubproc import LOCAL_HUB_MARKS, ROOT, course_site, create_accounts, logged_in, password, running_hub
 from tests.support.weblogin import post_login, xsrf_of
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.slow,
-    pytest.mark.skipif(os.geteuid() != 0, reason="local mode runs servers as root"),
-]
+pytestmark = LOCAL_HUB_MARKS
 
 USERS = ("nurse", "clerk", "tech")
 TWO_HOSTS = """name: ward-two

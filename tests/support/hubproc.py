@@ -11,6 +11,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import requests
 import yaml
 
@@ -34,6 +35,14 @@ def hub_folders(tmp_path_factory, name: str) -> tuple[Path, Path, int]:
     a service (the exchange or the recommender)."""
     work = tmp_path_factory.mktemp(name)
     return work, work / "state", free_ports(1)[0]
+
+
+# The marks of a test whose hub runs learners' servers in local mode (as the hub's root).
+LOCAL_HUB_MARKS = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="local mode runs servers as root"),
+]
 
 
 def site_config(state_dir: Path, **sections) -> dict:
