@@ -198,12 +198,18 @@ def ca_file(controller: Controller, target) -> Path:
     return controller.workdir / "ca" / f"{target.address}-ca.crt"
 
 
+def timed_site_run(controller: Controller, run: str):
+    """site.yml applied once: (result, counters), its time printed and kept in TIMES[run]."""
+    started = time.monotonic()
+    result, counters = controller.playbook("site.yml")
+    TIMES[run] = time.monotonic() - started
+    print(f"{run} run of site.yml: {TIMES[run]:.0f} s, {counters}")
+    return result, counters
+
+
 def test_a_fresh_server_converges(site):
     target, controller = site
-    started = time.monotonic()
-    _, counters = controller.playbook("site.yml")
-    TIMES["fresh"] = time.monotonic() - started
-    print(f"fresh converge: {TIMES['fresh']:.0f} s, {counters}")
+    _, counters = timed_site_run(controller, "fresh")
     assert counters["failed"] == 0 and counters["unreachable"] == 0
     assert counters["changed"] > 20, counters
     assert target.exec("systemctl", "is-active", "mnss-hub", "nginx", "postgresql", "nftables").returncode == 0
@@ -211,10 +217,7 @@ def test_a_fresh_server_converges(site):
 
 def test_a_second_run_changes_nothing(site):
     target, controller = site
-    started = time.monotonic()
-    result, counters = controller.playbook("site.yml")
-    TIMES["second"] = time.monotonic() - started
-    print(f"second run: {TIMES['second']:.0f} s, {counters}")
+    result, counters = timed_site_run(controller, "second")
     assert counters["changed"] == 0, changed_tasks(result.stdout)
 
 
