@@ -9,17 +9,10 @@ import time
 
 import requests
 
-from tests.support.hubproc import (
-    LOCAL_HUB_MARKS,
-    ROOT,
-    course_site,
-    create_accounts,
-    free_ports,
-    logged_in,
-    running_hub,
-)
+from tests.support import hubproc
+from tests.support.hubproc import ROOT, course_site, create_accounts, free_ports, logged_in, running_hub
 
-pytestmark = LOCAL_HUB_MARKS
+pytestmark = hubproc.LOCAL_HUB_MARKS
 
 COURSE, FIRST, SECOND = "hospital-lan", "lan-build", "vlan-isolation"
 SECOND_TITLE = "Isolate guest Wi-Fi from the PACS with VLANs"

@@ -15,21 +15,13 @@ from types import SimpleNamespace
 import pytest
 import requests
 
+from tests.support import hubproc
 from tests.support.browser import browser_page, chromium_path, screenshot
-from tests.support.hubproc import (
-    LOCAL_HUB_MARKS,
-    ROOT,
-    course_site,
-    create_accounts,
-    free_ports,
-    logged_in,
-    password,
-    running_hub,
-)
+from tests.support.hubproc import ROOT, course_site, create_accounts, free_ports, logged_in, password, running_hub
 from tests.support.learner import nbgrader_in_server, release
 from tests.support.weblogin import post_login, xsrf_of
 
-pytestmark = LOCAL_HUB_MARKS
+pytestmark = hubproc.LOCAL_HUB_MARKS
 
 OPEN, APPROVAL, ASSIGNMENT = "hospital-lan", "python-basics", "lan-build"
 CATEGORIES = ["系统", "网络", "编程", "数据", "人工智能"]
