@@ -13,11 +13,10 @@ from pathlib import Path
 
 import pytest
 
-from mnss_hub.hubclient import HubClient
 from mnss_hub.server_cgroups import ServerCgroups
 from mnss_hub.spawners import ACCOUNT_PREFIX
 from tests.integration.test_local_isolation import cmdline, end_all_of, server_processes
-from tests.support.hubproc import create_accounts, logged_in, running_hub, site_config
+from tests.support.hubproc import create_accounts, running_hub, servers_started, site_config
 
 CGROUPS = ServerCgroups()
 
@@ -100,13 +99,7 @@ def test_a_learners_server_kernels_and_labs_share_one_limited_cgroup(tmp_path):
     )
     try:
         with running_hub(tmp_path, config) as (url, proc, log):
-            admin = HubClient(url, timeout=120)
-            admin.login("admin", "admin-test-password")
-            for name in LEARNERS:
-                admin.create_user(name)
-            learners = logged_in(url, LEARNERS)
-            for name in LEARNERS:
-                learners[name].start_server(name)
+            admin, learners = servers_started(url, LEARNERS)
 
             # A's server and everything it started are in A's cgroup, with the configured limits.
             values = limit_files(name_a)

@@ -7,7 +7,6 @@ approves, and refuses a one-click enrolment.
 The catalog is a copy of the repository's with python-basics switched to `enrolment: approval`.
 """
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -17,16 +16,13 @@ import nbformat
 import pytest
 import requests
 
+from tests.support import hubproc
 from tests.support.browser import browser_page, chromium_path, screenshot
 from tests.support.hubproc import ROOT, course_site, create_accounts, free_ports, logged_in, password, running_hub
 from tests.support.learner import nbgrader_in_server, release
 from tests.support.weblogin import post_login, xsrf_of
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.slow,
-    pytest.mark.skipif(os.geteuid() != 0, reason="local mode runs servers as root"),
-]
+pytestmark = hubproc.LOCAL_HUB_MARKS
 
 OPEN, APPROVAL, ASSIGNMENT = "hospital-lan", "python-basics", "lan-build"
 CATEGORIES = ["系统", "网络", "编程", "数据", "人工智能"]

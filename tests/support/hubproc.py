@@ -11,6 +11,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import requests
 import yaml
 
@@ -34,6 +35,14 @@ def hub_folders(tmp_path_factory, name: str) -> tuple[Path, Path, int]:
     a service (the exchange or the recommender)."""
     work = tmp_path_factory.mktemp(name)
     return work, work / "state", free_ports(1)[0]
+
+
+# The marks of a test whose hub runs learners' servers in local mode (as the hub's root).
+LOCAL_HUB_MARKS = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="local mode runs servers as root"),
+]
 
 
 def site_config(state_dir: Path, **sections) -> dict:
@@ -98,18 +107,39 @@ def logged_in(url: str, users) -> dict:
     return clients
 
 
-def wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+def servers_started(url: str, users) -> tuple:
+    """(the admin's HubClient, `logged_in(url, users)`) once the admin has created the users and
+    each has started their own server."""
+    from mnss_hub.hubclient import HubClient
+
+    admin = HubClient(url, timeout=120)
+    admin.login("admin", "admin-test-password")
+    for user in users:
+        admin.create_user(user)
+    clients = logged_in(url, users)
+    for user, client in clients.items():
+        client.start_server(user)
+    return admin, clients
+
+
+def wait_until_answers(proc: subprocess.Popen, log: Path, url: str, name: str, timeout: float) -> None:
+    """Return once a GET of `url` succeeds; raise, with the end of `log`, if `proc` exits first or
+    `timeout` seconds pass."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"hub exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+            raise RuntimeError(f"{name} exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
         try:
-            if requests.get(url + "hub/api", timeout=2).status_code == 200:
+            if requests.get(url, timeout=2).ok:
                 return
         except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow on a busy machine
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"hub did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
+    raise RuntimeError(f"{name} did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    wait_until_answers(proc, log, url + "hub/api", "hub", timeout)
 
 
 def stop_process_group(proc: subprocess.Popen, grace: float = 20) -> None:
