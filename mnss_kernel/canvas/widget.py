@@ -27,6 +27,7 @@ from ..runtime import CommandResult, EngineError, Lab
 from ..topology import Topology, TopologyError, load as load_topology
 from ..topology.convert import to_cytoscape, write_file
 from . import heatgrid, keep, render, results
+from .browser_layouts import BROWSER_LAYOUTS, browser_layout
 from .editor import TopologyEditor
 from .groups import buildings
 from .i18n import Labels, current_language
@@ -161,6 +162,8 @@ class TopologyCanvas(w.VBox):
         self._drawn_as: dict[str, tuple[str, str]] = {}  # link "a-b" -> the line drawn for it
         self._captions: dict[tuple[str, str], str] = {}  # each drawn line's own caption
         self._load: dict[tuple[str, str], int] = {}  # drawn line -> load level, while a test runs
+        self._browser_layout: str | None = None  # a cytoscape.js layout arranging the view, if chosen
+        self._choosing = False  # the layout list is being set from here, not by the user
         if group_hosts is None:
             group_hosts = topo is not None and len(topo.nodes) >= GROUP_FROM
 
@@ -182,6 +185,7 @@ class TopologyCanvas(w.VBox):
         self._build_controls()
         self.group_toggle.value = group_hosts
         self.building_toggle.value = topo is not None and len(set(buildings(topo).values())) >= BUILDINGS_FROM
+        self._show_layout_choice("tiers" if arrange else "drawn")
         drawing = w.VBox([self.viewbar, self.graph])
         middle = w.HBox([drawing, self.panel], layout=w.Layout(flex_flow="row wrap"))
         results_area = [self.message, self.stale_note, self.drill, self.output]
@@ -322,8 +326,18 @@ class TopologyCanvas(w.VBox):
             w.HBox([self.drill_from, self.drill_to]),
             self.drill_detail,
         ]
+        self.layout_picker = w.Dropdown(
+            options=[(self.t(f"layout_{name}"), name) for name in ("drawn", "tiers", *BROWSER_LAYOUTS)],
+            value="drawn",
+            description=self.t("layout"),
+            layout=w.Layout(width="250px"),
+            style={"description_width": "40px"},
+        )
+        self.layout_picker.add_class("mnss-layout")
+        self.layout_picker.observe(self._on_layout_choice, "value")
         self.viewbar = w.HBox(
             [
+                self.layout_picker,
                 self._button("fit", self.fit, icon="arrows-alt"),
                 self._button("zoom_in", lambda: self.zoom_by(ZOOM_STEP), icon="search-plus"),
                 self._button("zoom_out", lambda: self.zoom_by(1 / ZOOM_STEP), icon="search-minus"),
@@ -998,16 +1012,32 @@ class TopologyCanvas(w.VBox):
         else:
             self.graph.cytoscape_layout = layout
 
+    def _browser_fit(self) -> None:
+        """cytoscape's own fit: after a browser layout only the browser knows where the nodes are."""
+        layout = {"name": "preset", "fit": True, "padding": 30}
+        if layout == self.graph.cytoscape_layout:
+            self.graph.relayout()
+        else:
+            self.graph.cytoscape_layout = layout
+
     def fit(self) -> None:
         """Show the whole drawing."""
+        if self._browser_layout:
+            self._browser_fit()
+            return
         self._set_view(*self._frame())
 
     def zoom_by(self, factor: float) -> None:
         """Zoom in (factor > 1) or out around the middle of the view."""
+        if self._browser_layout:
+            raise Refusal(self.t("zoom_after_layout", name=self._browser_layout))
         self._set_view(self._zoom * factor, self._centre)
 
     def reset_view(self) -> None:
         """Back to how the canvas opened: actual size, or the whole drawing if it is larger."""
+        if self._browser_layout:
+            self._browser_fit()
+            return
         zoom, centre = self._frame()
         if zoom >= 1.0:
             centre = {"x": self.view.width / 2, "y": self.view.height / 2}
@@ -1017,10 +1047,50 @@ class TopologyCanvas(w.VBox):
         """Lay the drawing out in tiers (core, distribution, access); undoable like any edit."""
         self._editable()
         self.editor.replace(tiered(self.topology, (self.view.width, self.view.height)))
+        self._show_layout_choice("tiers")
         self.view.fitted = False
         self._redraw()
+        self._leave_browser_layout()
         self.fit()
         self._say(self.t("arranged"))
+
+    def lay_out(self, name: str) -> None:
+        """Arrange the view: "tiers" (the canvas's own, kept in the topology like `arrange`),
+        "drawn" (back to the positions in the topology), or a cytoscape.js layout run in the
+        browser ("dagre", "cola", "klay"), which changes only the view: the topology keeps its
+        positions, and the browser lays out again after each edit."""
+        if name == "tiers":
+            self.arrange()
+            return
+        if name == "drawn":
+            self._show_layout_choice("drawn")
+            self._leave_browser_layout()
+            self.reset_view()
+            self._say(self.t("back_to_drawn"))
+            return
+        self.graph.cytoscape_layout = browser_layout(name)
+        self._browser_layout = name
+        self._show_layout_choice(name)
+        self._say(self.t("laid_out", name=name))
+
+    def _leave_browser_layout(self) -> None:
+        """Put every drawn node back where the topology has it, after a browser layout moved them
+        (the node widgets still hold those positions, so setting them again would send nothing)."""
+        if self._browser_layout:
+            self._browser_layout = None
+            drawn = {key: node.position for key, node in self._node_widgets.items() if node.position}
+            self.graph.cytoscape_layout = {"name": "preset", "fit": False, "positions": drawn}
+
+    def _on_layout_choice(self, change: dict) -> None:
+        if not self._choosing:
+            self._guard(lambda: self.lay_out(change["new"]))
+
+    def _show_layout_choice(self, name: str) -> None:
+        self._choosing = True
+        try:
+            self.layout_picker.value = name
+        finally:
+            self._choosing = False
 
     def _show_capture(self, path: Path) -> None:
         with self.output:

@@ -110,6 +110,48 @@ def test_buildings_hold_their_nodes_and_collapse_and_open(campus_page):
     assert {d["id"] for d in opened} == ids and outside_parent(opened) == [] and overlapping(opened) == []
 
 
+POSITIONS = f"""() => {{ const cy = ({FIND_CY})(); return Object.fromEntries(cy.nodes().map(n =>
+  [n.id(), [Math.round(n.position('x')), Math.round(n.position('y'))]])); }}"""
+
+
+def settled(page) -> dict:
+    """Where cytoscape holds every node, once two looks 300 ms apart agree."""
+    last = None
+    for _ in range(60):
+        now = page.evaluate(POSITIONS)
+        if now == last:
+            return now
+        last = now
+        page.wait_for_timeout(300)
+    raise AssertionError("the layout did not settle within 18 s")
+
+
+def test_each_layout_of_the_list_lays_the_campus_out_without_overlaps(campus_page):
+    """dagre, cola and klay (the layouts ipycytoscape bundles) each move the campus, fit it in the
+    view with no two node boxes (node and label) overlapping and every node inside its building;
+    "按绘制位置" puts every node back where the tiers had it."""
+    page = campus_page
+    start = settled(page)
+    picker = page.locator(".mnss-layout select")
+    assert picker.input_value() == "分层：核心、汇聚、接入", "the bundled campus opens arranged in tiers"
+    for name, label in (("dagre", "dagre 分层图"), ("cola", "cola 力导向"), ("klay", "klay 分层图")):
+        picker.select_option(label=label)
+        page.locator(".mnss-message", has_text=f"用 {name} 排列").wait_for(timeout=15_000)
+        placed = settled(page)
+        drawn = page.evaluate(DRAWN)
+        page.locator(".mnss-layout").evaluate("e => e.scrollIntoView({block: 'start'})")  # the list, then the drawing
+        screenshot(page, f"canvas-layout-{name}")
+        moved = [key for key in placed if placed[key] != start[key]]
+        assert len(moved) > len(placed) / 2, f"{name} laid the campus out ({len(moved)} of {len(placed)} moved)"
+        assert overlapping(drawn) == [], f"{name}: overlapping node boxes"
+        assert outside_parent(drawn) == [], f"{name}: nodes outside their building"
+        out = [d["id"] for d in drawn if d["x1"] < -1 or d["y1"] < -1 or d["x2"] > 761 or d["y2"] > 481]
+        assert out == [], f"{name}: fitted, every node in view"
+    picker.select_option(label="按绘制位置")
+    page.locator(".mnss-message", has_text="已回到绘制的位置").wait_for(timeout=15_000)
+    assert settled(page) == start
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="running the campus needs root (network namespaces)")
 def test_the_grouped_ping_table_drills_down_on_a_click(campus_page):
     page = campus_page
