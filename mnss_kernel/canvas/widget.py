@@ -95,6 +95,14 @@ SITE = "site:"  # id prefix of a building's box (see groups.buildings)
 BUILDINGS_FROM = 2  # buildings are boxed by default when the drawing has this many
 
 
+GROUP_TITLES = {  # the grouped ping table's title, by grouping (results.GROUPINGS)
+    "switch": "group_loss_title",
+    "building": "building_loss_title",
+    "subnet": "subnet_loss_title",
+    "vlan": "vlan_loss_title",
+}
+
+
 def _is_box(element_id: str) -> bool:
     return element_id.startswith((GROUP, SITE))
 
@@ -311,7 +319,7 @@ class TopologyCanvas(w.VBox):
         self.drill_detail.add_class("mnss-drill-detail")
         self.group_title = w.HTML()
         self.group_by = w.ToggleButtons(
-            options=[(self.t("by_switch"), "switch"), (self.t("by_building"), "building")],
+            options=[(self.t(f"by_{by}"), by) for by in results.GROUPINGS],
             description=self.t("group_by"),
             style={"button_width": "auto"},
         )
@@ -862,7 +870,7 @@ class TopologyCanvas(w.VBox):
         by = self.group_by.value
         self._groups = results.GROUPINGS[by](self.topology)
         table = results.group_loss(self.last_pings, self._groups)
-        title = self.t("group_loss_title" if by == "switch" else "building_loss_title")
+        title = self.t(GROUP_TITLES[by])
         self.group_title.value = (
             f'<b class="mnss-group-title">{html.escape(title)}</b>'
             f'<div class="mnss-drill-hint">{html.escape(self.t("drill_hint"))}</div>'

@@ -61,7 +61,12 @@ def outside_parent(drawn: list[dict]) -> list[str]:
 @pytest.fixture(scope="module")
 def campus_page(tmp_path_factory):
     home = tmp_path_factory.mktemp("canvas-groups")
-    code = "from mnss_kernel.canvas import TopologyCanvas\ncanvas = TopologyCanvas('hospital-campus')\ncanvas"
+    code = (  # the campus, with department b2d2 (its hosts and its router port) in VLAN 20
+        "from mnss_kernel import templates\nfrom mnss_kernel.canvas import TopologyCanvas\n"
+        "campus = templates.template_named('hospital-campus')\n"
+        "for link in campus.links:\n    link.vlan = 20 if 'b2d2' in link.ends() else link.vlan\n"
+        "canvas = TopologyCanvas(campus, arrange=True)\ncanvas"
+    )
     (home / "campus.ipynb").write_text(json.dumps(notebook(code, "canvas.link_down('b2r', 'b2d2')")))
     with running_lab(home, locale="zh_CN") as url, browser_page() as page:
         open_and_run(page, url, "campus.ipynb", "groups")
@@ -190,6 +195,23 @@ def test_the_grouped_ping_table_drills_down_on_a_click(campus_page):
         pairs = cells.evaluate_all("cs => cs.map(c => [c.dataset.src, c.dataset.dst, c.dataset.loss])")
         assert len({s for s, _d, _l in pairs}) >= 18 and {d for _s, d, _l in pairs} >= {"b2d1w1", "b2d2m1", "b2d3n1"}
         assert all((loss == "100") == d.startswith("b2d2") for s, d, loss in pairs if s != d), "only b2d2 is cut off"
+
+        page.locator(".mnss-group-by button", has_text="按子网").click()  # by the subnets pinged
+        page.locator(".mnss-group-cell[title^='10.1.1.0/24 → 10.2.2.0/24：100 %']").click()
+        detail.filter(has_text="明细：10.1.1.0/24 → 10.2.2.0/24").wait_for(timeout=15_000)
+        pairs = cells.evaluate_all("cs => cs.map(c => [c.dataset.src, c.dataset.dst, c.dataset.loss])")
+        assert len(pairs) == 36 and all(s.startswith("b1d1") and d.startswith("b2d2") for s, d, _l in pairs)
+        assert {loss for _s, _d, loss in pairs} == {"100"}
+
+        page.locator(".mnss-group-by button", has_text="按 VLAN").click()  # by the VLANs of the switch ports
+        page.locator(".mnss-group-cell[title^='VLAN 20 → VLAN 20：0 %']").wait_for(timeout=15_000)
+        page.locator(".mnss-group-cell[title^='VLAN 1 → VLAN 20：100 %']").click()
+        detail.filter(has_text="明细：VLAN 1 → VLAN 20").wait_for(timeout=15_000)
+        pairs = cells.evaluate_all("cs => cs.map(c => [c.dataset.src, c.dataset.dst, c.dataset.loss])")
+        assert {d for _s, d, _l in pairs} == {f"b2d2{h}" for h in ("m1", "w1", "w2", "w3", "w4", "w5")}
+        assert {"b1d1w1", "b2d1w1", "pacs", "g1"} <= {s for s, _d, _l in pairs} and {lo for *_, lo in pairs} == {"100"}
+        page.locator(".mnss-group-by").scroll_into_view_if_needed()
+        screenshot(page, "canvas-heatmap-vlan")
 
         # a throughput test: the links it crosses are coloured while it runs, and plain after it
         page.locator(".mnss-iperf-from select").select_option("b1d1w1")
