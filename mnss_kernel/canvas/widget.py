@@ -86,6 +86,9 @@ LINK_FORM = [
 ]
 
 
+FORM_KINDS = dict(NODE_FORM + LINK_FORM)
+INVALID_COLOUR = "#d55e00"  # Okabe-Ito vermilion, as for a link that is down
+
 ZOOM_STEP, WHEEL_SENSITIVITY = 1.25, 0.2
 LOAD_INTERVAL = 0.5  # seconds between two looks at the links' byte counters during a throughput test
 READABLE_ZOOM = 0.5  # below this, 11 px labels are under 6 px on screen
@@ -640,13 +643,19 @@ class TopologyCanvas(w.VBox):
             else:
                 self.update_link(*self._selection, **values)
 
-        for box in boxes.values():
+        apply_button = self._button("apply", apply, "primary")
+        note = w.HTML()
+        note.add_class("mnss-form-problems")
+        for key, box in boxes.items():
             box.tooltip = box.description
+            box.placeholder = self.t(f"example_{FORM_KINDS[key].__name__}") if FORM_KINDS[key] is not str else ""
+            box.observe(lambda _ch: self._check_form(boxes, apply_button, note), "value")
         self.panel.children = [
             title,
             w.HTML(header),
             *boxes.values(),
-            self._button("apply", apply, "primary"),
+            note,
+            apply_button,
             w.HBox(faults_row, layout=w.Layout(flex_flow="row wrap")),
         ]
 
@@ -670,17 +679,61 @@ class TopologyCanvas(w.VBox):
             raise Refusal(self.t("select_two_keys"))
         self.connect(self._selection[0], self._typed_node(self.connect_to.value))
 
-    def _read_form(self, boxes: dict[str, w.Text]) -> dict:
-        """The panel's text boxes as model values; every box that does not parse is named at once."""
-        kinds, values, wrong = dict(NODE_FORM + LINK_FORM), {}, []
+    def _parse_form(self, boxes: dict[str, w.Text]) -> tuple[dict, dict[str, str]]:
+        """The panel's text boxes as model values, and what is wrong with each box that does not parse."""
+        values, wrong = {}, {}
         for key, box in boxes.items():
             try:
-                values[key] = _parse(box.value, kinds[key])
+                values[key] = _parse(box.value, FORM_KINDS[key])
             except ValueError:
-                wrong.append(self.t(PARSE_ERROR[kinds[key]], field=self.t.field(key), value=box.value.strip()))
+                wrong[key] = self.t(PARSE_ERROR[FORM_KINDS[key]], field=self.t.field(key), value=box.value.strip())
+        return values, wrong
+
+    def _read_form(self, boxes: dict[str, w.Text]) -> dict:
+        """The panel's text boxes as model values; every box that does not parse is named at once."""
+        values, wrong = self._parse_form(boxes)
         if wrong:
-            raise Refusal(self.t("refused", error=html.escape("; ".join(wrong))))
+            raise Refusal(self.t("refused", error=html.escape("; ".join(wrong.values()))))
         return values
+
+    def _check_form(self, boxes: dict[str, w.Text], apply_button: w.Button, note: w.HTML) -> None:
+        """Validation as you type: each box that does not parse, or that the engine would refuse
+        for this node or link, is framed and named under the form, and Apply stays disabled until
+        every box is right; the note goes with the next valid change."""
+        values, wrong = self._parse_form(boxes)
+        if not wrong:
+            try:
+                found = self._form_problems(values)
+            except (KeyError, TopologyError):  # the selection went meanwhile: Apply will say so
+                found = []
+            for key, problem in found:
+                key = key if key in boxes else next(iter(boxes))
+                wrong[key] = "; ".join(filter(None, [wrong.get(key), self.t.problem(problem)]))
+        for key, box in boxes.items():
+            if key in wrong:
+                box.add_class("mnss-invalid")
+                box.layout.border = f"2px solid {INVALID_COLOUR}"
+            else:
+                box.remove_class("mnss-invalid")
+                box.layout.border = None
+        apply_button.disabled = bool(wrong)
+        shown = html.escape("; ".join(wrong.values()))
+        note.value = f'<span class="mnss-error" style="color:{INVALID_COLOUR}">⚠ {shown}</span>' if wrong else ""
+
+    def _form_problems(self, values: dict) -> list[tuple[str, str]]:
+        """(box, problem) for what the engine would refuse in the selected node or link with `values`."""
+        if len(self._selection) == 1:
+            values["name"] = values["name"] or self._selection[0]
+            problems, swap = self.editor.check_node(self._selection[0], **values), {}
+        else:
+            problems = self.editor.check_link(*self._selection, **values)
+            stored_as_given = self.topology.link(*self._selection).a == self._selection[0]
+            swap = {} if stored_as_given else {"ip_a": "ip_b", "ip_b": "ip_a"}  # the form's a is the stored b
+        found = []
+        for problem in problems:  # where: "node 'h1': ip", "link h1-s1: routes[0].to"
+            key = problem.where.split(": ", 1)[-1].split(".")[0].split("[")[0]
+            found.append((swap.get(key, key), problem))
+        return found
 
     # -- the Python API (what the buttons call) -----------------------------------------------
     @property

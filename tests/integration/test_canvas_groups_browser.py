@@ -157,6 +157,33 @@ def test_each_layout_of_the_list_lays_the_campus_out_without_overlaps(campus_pag
     assert settled(page) == start
 
 
+def test_the_property_panel_checks_what_is_typed(campus_page):
+    """Typed key by key into a host's IP address: a bad address is named in Chinese under the form
+    and Apply is disabled while it is there; the next valid value clears both."""
+    page = campus_page
+    page.locator(".mnss-select input").fill("b1d1w1")
+    page.keyboard.press("Enter")
+    page.locator(".mnss-canvas", has_text="节点 b1d1w1").wait_for(timeout=15_000)  # its panel, not the last one
+    ip = page.locator(".mnss-field-ip input")
+    note, apply = page.locator(".mnss-form-problems"), page.locator("button.mnss-apply")
+    ip.press_sequentially("10.1.1.300/24", delay=30)
+    note.filter(has_text="“10.1.1.300/24”不是带前缀长度的 IPv4 地址").wait_for(timeout=15_000)
+    assert apply.is_disabled() and page.locator(".mnss-field-ip.mnss-invalid").count() == 1
+    note.scroll_into_view_if_needed()
+    screenshot(page, "canvas-typing-flagged")
+    assert [w for w in english_words(note.inner_text()) if w != "b1d1w1"] == []
+    for _ in range(len("300/24")):
+        ip.press("Backspace")
+    ip.press_sequentially("50/24", delay=30)  # 10.1.1.50/24
+    page.wait_for_function("() => !document.querySelector('button.mnss-apply').disabled", timeout=15_000)
+    assert note.inner_text().strip() == "" and page.locator(".mnss-field-ip.mnss-invalid").count() == 0
+    page.locator(".mnss-field-name input").fill("b1d1w2")  # a name that is taken
+    note.filter(has_text="b1d1w2").wait_for(timeout=15_000)
+    assert apply.is_disabled()
+    page.locator(".mnss-field-name input").fill("b1d1w1")
+    page.wait_for_function("() => !document.querySelector('button.mnss-apply').disabled", timeout=15_000)
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="running the campus needs root (network namespaces)")
 def test_the_grouped_ping_table_drills_down_on_a_click(campus_page):
     page = campus_page
