@@ -29,6 +29,7 @@ from ..topology.convert import to_cytoscape, write_file
 from . import heatgrid, keep, render, results
 from .browser_layouts import BROWSER_LAYOUTS, browser_layout
 from .editor import TopologyEditor
+from .form import FORM_KINDS, LINK_FORM, NODE_FORM, PARSE_ERROR, parse, problem_field
 from .groups import buildings
 from .i18n import Labels, current_language
 from .layout import ViewBox, fit_scale, host_blocks, place_missing, tiered
@@ -58,35 +59,6 @@ class Refusal(Exception):
     """An action the canvas refuses, with the text to show already in the user's language."""
 
 
-PARSE_ERROR = {float: "not_number", int: "not_integer", list: "not_integer_list"}
-
-
-def _parse(value: str, kind: type):
-    """Text box value -> model value: blank means 'not set'. ValueError if it is not of `kind`."""
-    value = value.strip()
-    if not value:
-        return None
-    if kind is list:
-        return [int(v) for v in value.replace(" ", "").replace("，", ",").split(",") if v]
-    if kind is bool:
-        return value.lower() in ("1", "true", "yes", "up", "是")
-    return kind(value)
-
-
-NODE_FORM = [("name", str), ("label", str), ("ip", str), ("gateway", str)]
-LINK_FORM = [
-    ("bw", float),
-    ("delay", float),
-    ("loss", float),
-    ("mtu", int),
-    ("vlan", int),
-    ("vlans", list),
-    ("ip_a", str),
-    ("ip_b", str),
-]
-
-
-FORM_KINDS = dict(NODE_FORM + LINK_FORM)
 INVALID_COLOUR = "#d55e00"  # Okabe-Ito vermilion, as for a link that is down
 
 ZOOM_STEP, WHEEL_SENSITIVITY = 1.25, 0.2
@@ -684,7 +656,7 @@ class TopologyCanvas(w.VBox):
         values, wrong = {}, {}
         for key, box in boxes.items():
             try:
-                values[key] = _parse(box.value, FORM_KINDS[key])
+                values[key] = parse(box.value, FORM_KINDS[key])
             except ValueError:
                 wrong[key] = self.t(PARSE_ERROR[FORM_KINDS[key]], field=self.t.field(key), value=box.value.strip())
         return values, wrong
@@ -729,11 +701,7 @@ class TopologyCanvas(w.VBox):
             problems = self.editor.check_link(*self._selection, **values)
             stored_as_given = self.topology.link(*self._selection).a == self._selection[0]
             swap = {} if stored_as_given else {"ip_a": "ip_b", "ip_b": "ip_a"}  # the form's a is the stored b
-        found = []
-        for problem in problems:  # where: "node 'h1': ip", "link h1-s1: routes[0].to"
-            key = problem.where.split(": ", 1)[-1].split(".")[0].split("[")[0]
-            found.append((swap.get(key, key), problem))
-        return found
+        return [(swap.get(problem_field(p), problem_field(p)), p) for p in problems]
 
     # -- the Python API (what the buttons call) -----------------------------------------------
     @property
