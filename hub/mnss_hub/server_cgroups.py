@@ -14,11 +14,12 @@ the lab's limits (mnss_kernel.runtime.lab_cgroup) under the server's, which stil
 
 from __future__ import annotations
 
-import errno
 import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
+
+from mnss_foundation.cgroupfs import rmdir_cgroup
 
 ROOT = Path("/sys/fs/cgroup")
 GROUP = "mnss-lab"
@@ -157,17 +158,4 @@ def _rmdir_tree(folder: Path) -> bool:
         children = [child for child in folder.iterdir() if child.is_dir()]
     except FileNotFoundError:
         return True
-    return all([_rmdir_tree(child) for child in children]) and _rmdir(folder)
-
-
-def _rmdir(folder: Path) -> bool:
-    """Remove a cgroup folder (its control files go with it); a missing one counts as removed."""
-    try:
-        folder.rmdir()
-    except FileNotFoundError:
-        return True
-    except OSError as err:
-        if err.errno in (errno.EBUSY, errno.ENOTEMPTY):
-            return False
-        raise
-    return True
+    return all([_rmdir_tree(child) for child in children]) and rmdir_cgroup(folder)

@@ -13,11 +13,12 @@ written, that limit is not enforced this way and `why_not` says why.
 from __future__ import annotations
 
 import contextlib
-import errno
 import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from mnss_foundation.cgroupfs import rmdir_cgroup
 
 from .limits import LabLimits
 
@@ -46,7 +47,7 @@ class LabCgroup:
         """Remove the folders once their last process is gone (exiting ones get `wait` s)."""
         deadline, left = time.monotonic() + wait, list(_unique(self.folders.values()))
         while left:
-            left = [folder for folder in left if not _rmdir(folder)]
+            left = [folder for folder in left if not rmdir_cgroup(folder)]
             if not left or time.monotonic() >= deadline:
                 break
             time.sleep(0.05)
@@ -83,7 +84,7 @@ def make(name: str, limits: LabLimits, root: Path = ROOT, own: Path = SELF) -> L
                     (folder / control).write_text(text)
         except OSError as err:
             with contextlib.suppress(OSError):
-                _rmdir(folder)
+                rmdir_cgroup(folder)
             made.why_not[controller] = f"cannot make a cgroup under {parent}: {err.strerror}"
             continue
         made.folders[controller] = folder
@@ -137,16 +138,3 @@ def _read(path: Path) -> str:
 
 def _unique(folders) -> list[Path]:
     return list(dict.fromkeys(folders))
-
-
-def _rmdir(folder: Path) -> bool:
-    """Remove a cgroup folder (its control files go with it); a missing one counts as removed."""
-    try:
-        folder.rmdir()
-    except FileNotFoundError:
-        return True
-    except OSError as err:
-        if err.errno in (errno.EBUSY, errno.ENOTEMPTY):
-            return False
-        raise
-    return True
