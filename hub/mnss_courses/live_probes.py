@@ -12,6 +12,7 @@ uid, with no capability and no way to gain one.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from contextlib import ExitStack
 from pathlib import Path
@@ -20,7 +21,7 @@ import mnss_kernel
 from mnss_kernel import grading
 from mnss_kernel.measure import parse_traceroute
 
-from .live_checks import LiveCheckError, _inside, open_pair
+from .live_checks import LiveCheckError, _inside, addresses, open_netns, open_pair
 
 ENGINE_ROOT = str(Path(mnss_kernel.__file__).resolve().parents[1])
 
@@ -53,7 +54,13 @@ def service(
         probe = [*drop, "--bounding-set=-all", "--inh-caps=-all", *probe]
     env = {"PYTHONPATH": ENGINE_ROOT, "PYTHONNOUSERSITE": "1", "PYTHONDONTWRITEBYTECODE": "1", "HOME": "/"}
     with ExitStack() as stack:
-        fd_client, _ = open_pair(stack, holder_pid, lab, client, server, address, enter_user)
+        if client == server:  # the service seen from its own node (is it running at all?)
+            fd_client = open_netns(holder_pid, lab, server)
+            stack.callback(os.close, fd_client)
+            if address not in addresses(fd_client, enter_user):
+                raise LiveCheckError(f"{address} is not an address of {server}")
+        else:
+            fd_client, _ = open_pair(stack, holder_pid, lab, client, server, address, enter_user)
         done = _inside(fd_client, probe, enter_user, env=env)
     lines = done.stdout.strip().splitlines()
     try:
