@@ -128,7 +128,8 @@ def check_recovers(net, link: tuple[str, str], a: str, b: str, message: str = ""
 
 
 TRACE_HOPS = 8  # the longest path a check follows (the grader's traceroute stops there too)
-PROBE_TIMEOUT = 2  # seconds a service check waits (a dropped connection costs this much)
+PROBE_TIMEOUT = 3  # seconds a service check that must work waits for the answer
+BLOCKED_TIMEOUT = 1  # seconds one that must fail waits: a dropped connection costs this much
 BLOCKED = "blocked"  # check_service's third outcome: no answer at all (dropped), not refused
 
 
@@ -159,10 +160,15 @@ def check_path(net, a: str, b: str, hops: list[str], message: str = "") -> None:
     assert seen == list(hops), message or f"{a} -> {b} went {seen}, expected {list(hops)}"
 
 
-def probe_row(lab, client: str, server: str, kind: str, port: int) -> dict:
+def probe_timeout(expected) -> int:
+    """Seconds a service check waits for an answer, by the outcome it expects."""
+    return PROBE_TIMEOUT if expected is True else BLOCKED_TIMEOUT
+
+
+def probe_row(lab, client: str, server: str, kind: str, port: int, timeout: int = PROBE_TIMEOUT) -> dict:
     """One application probe (`mnss_kernel.services`) from `client` to `server`'s address."""
     argv = f"{sys.executable} -m mnss_kernel.services probe {kind} {lab.address(server)} {int(port)}"
-    out = lab.cmd(client, f"{argv} --timeout {PROBE_TIMEOUT}", timeout=PROBE_TIMEOUT + 30)
+    out = lab.cmd(client, f"{argv} --timeout {timeout}", timeout=timeout + 30)
     lines = out.stdout.strip().splitlines()
     assert lines, f"the {kind} probe from {client} printed nothing: {out.stderr.strip()[-300:]}"
     return json.loads(lines[-1])
@@ -172,7 +178,7 @@ def check_service(net, client: str, server: str, kind: str, port: int, expected,
     """A `kind` probe from `client` to `server`:`port` works (True), fails (False) or is dropped
     without an answer ("blocked")."""
     lab = net.lab if isinstance(net, LiveNetwork) else net
-    why = service_verdict(probe_row(lab, client, server, kind, port), expected)
+    why = service_verdict(probe_row(lab, client, server, kind, port, probe_timeout(expected)), expected)
     assert not why, message or f"{kind} from {client} to {server}:{port}: {why}"
 
 

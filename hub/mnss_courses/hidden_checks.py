@@ -61,13 +61,13 @@ SERVICE_OUTCOMES = (True, False, grading.BLOCKED)
 @dataclass(frozen=True)
 class LiveCheck:
     """A network check the grader measures: `kind` reach, path, service or shape; from `a` to `b`
-    (service: client to server); `cut` a link pulled first; `service` (probe kind, port)."""
+    (service: client to server); `cut` a link pulled first; `service` (probe kind, port, timeout)."""
 
     kind: str
     a: str = ""
     b: str = ""
     cut: tuple[str, str] | None = None
-    service: tuple[str, int] = ("", 0)
+    service: tuple[str, int, int] = ("", 0, 0)
     shape: dict | None = None
 
 
@@ -158,7 +158,8 @@ def _as_service(stmt: ast.stmt) -> tuple[ast.expr, LiveCheck, object, str] | Non
         and any(expected is o or (type(expected) is str and expected == o) for o in SERVICE_OUTCOMES)
     ):
         return None
-    return net, LiveCheck("service", client, server, service=(kind, port)), expected, message
+    service = (kind, port, grading.probe_timeout(expected))
+    return net, LiveCheck("service", client, server, service=service), expected, message
 
 
 def _as_shape(stmt: ast.stmt) -> tuple[ast.expr, LiveCheck, str] | None:

@@ -33,8 +33,7 @@ def measure(box_pid: int, uid: int, enter_user: bool, where: object, check, shap
         owners = {a.split("/")[0]: node for node, held in addresses.items() for a in held}
         return live_probes.path(holder_pid, lab, address, enter_user, check.a, check.b, owners)
     if check.kind == "service":
-        kind, port = check.service
-        row = live_probes.service(holder_pid, lab, address, enter_user, check.a, check.b, kind, port, uid)
+        row = live_probes.service(holder_pid, lab, address, enter_user, check.a, check.b, check.service, uid)
         return {"ok": row.get("ok") is True, "detail": str(row.get("detail", ""))}
     if check.cut:
         live_checks.cut(holder_pid, lab, check.cut, enter_user)

@@ -41,13 +41,14 @@ def path(holder_pid: int, lab: str, address: str, enter_user: bool, a: str, b: s
 
 
 def service(
-    holder_pid: int, lab: str, address: str, enter_user: bool, client: str, server: str, kind: str, port: int, uid: int
+    holder_pid: int, lab: str, address: str, enter_user: bool, client: str, server: str, what: tuple, uid: int
 ) -> dict:
-    """The row of one `kind` probe from client to server's address and port."""
+    """The row of one probe from client to server's address; `what` is (probe kind, port, timeout)."""
+    kind, port, timeout = what
     probe = [
         sys.executable,
         *("-m", "mnss_kernel.services", "probe", kind, address, str(int(port))),
-        *("--timeout", str(grading.PROBE_TIMEOUT)),
+        *("--timeout", str(int(timeout))),
     ]
     if not enter_user:  # root on the host: the probe reads the learner's answers as the box's uid
         drop = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs"]

@@ -140,8 +140,9 @@ def test_the_grader_traces_the_path_and_names_hops_by_what_the_lab_holds(routed)
 
 
 def test_the_grader_probes_a_service_itself(routed):
-    assert _measure(routed, LiveCheck("service", "h1", "h2", service=("tcp-echo", 7007)))["ok"] is True
-    closed = _measure(routed, LiveCheck("service", "h1", "h2", service=("tcp-echo", 7008)))
+    assert _measure(routed, LiveCheck("service", "h1", "h2", service=("tcp-echo", 7007, 3)))["ok"] is True
+    assert _measure(routed, LiveCheck("service", "h2", "h2", service=("tcp-echo", 7007, 3)))["ok"] is True  # its own
+    closed = _measure(routed, LiveCheck("service", "h1", "h2", service=("tcp-echo", 7008, 1)))
     assert closed["ok"] is False and "refused" in closed["detail"]
 
 

@@ -257,7 +257,7 @@ def test_path_service_and_shape_checks_send_the_kernel_only_where_to_measure(tmp
     assert plan.live == {
         0: LiveCheck("shape", shape=shape),
         1: LiveCheck("path", "wsa", "emr1"),
-        2: LiveCheck("service", "wsa", "emr1", service=("http", 8080)),
+        2: LiveCheck("service", "wsa", "emr1", service=("http", 8080, 1)),
     }
     assert plan.shapes == [shape]
     assert plan.expected == {0: (True, ""), 1: (["ra", "emr1"], "wsa goes through ra"), 2: ("blocked", "")}
