@@ -17,7 +17,17 @@ from pathlib import Path
 import pytest
 from pydicom import dcmread
 
-from mnss_kernel.services import dicom_echo, dicom_store, hl7_send, hl7msg, http_get, mllp, sample_image_path, tcp_echo
+from mnss_kernel.services import (
+    dicom_echo,
+    dicom_store,
+    hl7_send,
+    hl7msg,
+    http_get,
+    mllp,
+    sample_image_path,
+    tcp_connect,
+    tcp_echo,
+)
 
 pytestmark = [pytest.mark.integration]
 
@@ -193,9 +203,17 @@ def test_tcp_echo_on_a_chosen_port(tmp_path):
     assert result["detail"].startswith("echoed ")
 
 
+def test_tcp_connect_only_opens_a_connection(tmp_path):
+    """For a listener that speaks nothing the engine knows (a firewall exercise's)."""
+    with serving("tcp-echo", tmp_path=tmp_path) as (port, _):
+        result = tcp_connect(LOOPBACK, port)
+    _assert_good_row(result, "tcp", port)
+    assert result["detail"] == "connection opened"
+
+
 # --- failures are rows, quickly -------------------------------------------------------------------
 
-PROBES = [dicom_echo, dicom_store, hl7_send, http_get, tcp_echo]
+PROBES = [dicom_echo, dicom_store, hl7_send, http_get, tcp_echo, tcp_connect]
 
 
 @pytest.mark.parametrize("probe", PROBES, ids=lambda f: f.__name__)
@@ -209,7 +227,7 @@ def test_probe_to_a_closed_port_fails_fast(probe):
     assert took < 1.5, (took, result)
 
 
-@pytest.mark.parametrize("probe", PROBES, ids=lambda f: f.__name__)
+@pytest.mark.parametrize("probe", PROBES[:-1], ids=lambda f: f.__name__)  # tcp_connect: a silent one is a listener
 def test_probe_to_a_silent_server_times_out(probe):
     with silent_server() as port:
         started = time.monotonic()
