@@ -7,8 +7,9 @@ the network checks with a different, easier lab of their own. SHAPE is a literal
      "addresses": {"wsa": "10.20.1.10/24", "ct1": "10.20.1.0/24", "ra": ["10.20.1.1/24", ...]},
      "nodes": ["spare1"]}                                        # optional: nodes without links
 
-The lab's nodes must be exactly those named, and its links exactly those listed (as many of each
-pair). An address with host bits (`10.20.1.10/24`) must be on that node with that prefix; a
+The lab's nodes must be exactly those named, and the pairs of nodes joined by a cable exactly the
+pairs listed (parallel cables count once: the engine builds a VLAN trunk as one cable per VLAN).
+An address with host bits (`10.20.1.10/24`) must be on that node with that prefix; a
 network (`10.20.1.0/24`) asks for some address of the node in that subnet, with that prefix.
 The same comparison runs on what the trusted grader reads from the lab's namespaces and, outside
 the grader, on the lab's own plan.
@@ -17,22 +18,21 @@ the grader, on the lab's own plan.
 from __future__ import annotations
 
 import ipaddress
-from collections import Counter
 
 
 class ShapeError(ValueError):
     """The SHAPE literal itself is malformed (an author's mistake, not a learner's)."""
 
 
-def _pairs(shape: dict) -> Counter:
+def _pairs(shape: dict) -> set[tuple[str, str]]:
     links = shape.get("links", [])
     if not isinstance(links, (list, tuple)):
         raise ShapeError("shape: 'links' must be a list of [a, b] pairs")
-    pairs = Counter()
+    pairs = set()
     for link in links:
         if not (isinstance(link, (list, tuple)) and len(link) == 2 and all(isinstance(e, str) for e in link)):
             raise ShapeError(f"shape: a link must be a pair of node names, got {link!r}")
-        pairs[tuple(sorted(link))] += 1
+        pairs.add(tuple(sorted(link)))
     return pairs
 
 
@@ -80,10 +80,10 @@ def differences(shape: dict, nodes: set[str], links: list[tuple[str, str]], addr
         problems.append(f"missing nodes: {', '.join(missing)}")
     if extra := sorted(nodes - wanted_nodes):
         problems.append(f"nodes the assignment does not have: {', '.join(extra)}")
-    have, want = Counter(tuple(sorted(pair)) for pair in links), _pairs(shape)
-    if missing := sorted((want - have).elements()):
+    have, want = {tuple(sorted(pair)) for pair in links}, _pairs(shape)
+    if missing := sorted(want - have):
         problems.append("missing links: " + ", ".join("-".join(p) for p in missing))
-    if extra := sorted((have - want).elements()):
+    if extra := sorted(have - want):
         problems.append("links the assignment does not have: " + ", ".join("-".join(p) for p in extra))
     for node, wanted in sorted(_wanted_addresses(shape).items()):
         has = {ipaddress.IPv4Interface(a) for a in addresses.get(node, set())}
