@@ -4,7 +4,8 @@
 b's address (checked to be b's alone) and names each hop by the node that holds the address, as
 read from the lab's namespaces (`live_shape.read`), not as the kernel says. `check_service(NET,
 client, server, KIND, PORT, EXPECTED)`: the grader runs the engine's probe (`python -m
-mnss_kernel.services probe`, from the grader's own files) in the client's namespace. The probe
+mnss_kernel.services probe`, from the grader's own files; for `tcp`, a connection only,
+`netns_connect.py`) in the client's namespace. The probe
 parses what the learner's server answers, so for a grader running as root it runs as the box's
 uid, with no capability and no way to gain one.
 """
@@ -24,6 +25,7 @@ from mnss_kernel.measure import parse_traceroute
 from .live_checks import LiveCheckError, _inside, addresses, open_netns, open_pair
 
 ENGINE_ROOT = str(Path(mnss_kernel.__file__).resolve().parents[1])
+CONNECT_HELPER = Path(__file__).with_name("netns_connect.py")
 
 
 def path(holder_pid: int, lab: str, address: str, enter_user: bool, a: str, b: str, owners: dict) -> list[str]:
@@ -50,6 +52,8 @@ def service(
         *("-m", "mnss_kernel.services", "probe", kind, address, str(int(port))),
         *("--timeout", str(int(timeout))),
     ]
+    if kind == "tcp":  # a connection only: the stdlib helper, not the engine's probe package
+        probe = [sys.executable, "-I", "-S", str(CONNECT_HELPER), address, str(int(port)), str(int(timeout))]
     if not enter_user:  # root on the host: the probe reads the learner's answers as the box's uid
         drop = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--no-new-privs"]
         probe = [*drop, "--bounding-set=-all", "--inh-caps=-all", *probe]

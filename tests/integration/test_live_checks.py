@@ -144,6 +144,11 @@ def test_the_grader_probes_a_service_itself(routed):
     assert _measure(routed, LiveCheck("service", "h2", "h2", service=("tcp-echo", 7007, 3)))["ok"] is True  # its own
     closed = _measure(routed, LiveCheck("service", "h1", "h2", service=("tcp-echo", 7008, 1)))
     assert closed["ok"] is False and "refused" in closed["detail"]
+    assert _measure(routed, LiveCheck("service", "h1", "h2", service=("tcp", 7007, 3))) == {
+        "ok": True,
+        "detail": "connection opened",
+    }
+    assert "refused" in _measure(routed, LiveCheck("service", "h1", "h2", service=("tcp", 7008, 1)))["detail"]
 
 
 def test_the_grader_reads_the_labs_shape_and_tells_another_lab_apart(routed):
