@@ -306,11 +306,9 @@ def service_pids(hub_pid: int, state: Path) -> dict[str, int]:
     return pids
 
 
-@contextmanager
-def class_hub(work: Path, learners: list[str], teacher: str, run: str):
-    """A docker-mode hub with courses on: `learners` in the course, `teacher` its instructor;
-    everything of `run` (containers, volumes, network, hub and services) gone afterwards."""
-    state = work / "state"
+def class_config(state: Path, learners: list[str], teacher: str, run: str) -> dict:
+    """The site config of a class: docker mode with the product's limits, courses on, `learners`
+    in the course and `teacher` its instructor; containers, volumes and network named after `run`."""
     config = dockerhub.docker_site(state, run)
     config["docker"].pop("mem_limit"), config["docker"].pop("pids_limit")  # the product's limits
     config["docker"]["subnet"] = SUBNET
@@ -321,6 +319,15 @@ def class_hub(work: Path, learners: list[str], teacher: str, run: str):
         "catalog": str(ROOT / "courses"),
         "members": [{"course": COURSE, "learners": learners, "instructors": [teacher]}],
     }
+    return config
+
+
+@contextmanager
+def class_hub(work: Path, learners: list[str], teacher: str, run: str):
+    """A docker-mode hub with courses on: `learners` in the course, `teacher` its instructor;
+    everything of `run` (containers, volumes, network, hub and services) gone afterwards."""
+    state = work / "state"
+    config = class_config(state, learners, teacher, run)
     try:
         state.mkdir(parents=True)
         create_accounts(state, [*learners, teacher])

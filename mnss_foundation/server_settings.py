@@ -16,8 +16,13 @@ ENV = {
     "courses_dir": "MNSS_COURSES_DIR",
     "max_nodes": "MNSS_MAX_NODES",
     "max_links": "MNSS_MAX_LINKS",
+    "lab_pids_limit": "MNSS_LAB_PIDS_LIMIT",
+    "lab_mem_limit": "MNSS_LAB_MEM_LIMIT",
     "lab_language": "MNSS_LAB_LANGUAGE",
     "formgrader_urls": "MNSS_FORMGRADER_URLS",
+    "tunnel_allow": "MNSS_TUNNEL_ALLOW",
+    "tunnel_rate_mbit": "MNSS_TUNNEL_RATE_MBIT",
+    "tunnel_audit_log": "MNSS_TUNNEL_AUDIT_LOG",
 }
 
 
@@ -33,9 +38,16 @@ class ServerSettings:
     courses_dir: str = ""  # the installed courses as the server sees them (tutorials are copied from there)
     max_nodes: int = 0  # largest emulation the user may run; 0: no limit
     max_links: int = 0
+    lab_pids_limit: int = 0  # processes one lab may run (mnss_kernel.runtime.limits); 0: no limit
+    lab_mem_limit: int = 0  # bytes of memory one lab may use; 0: no limit
     lab_language: str = ""  # the JupyterLab language of a first start ('zh-CN' or 'en')
     # "<course>=<url> ..." of the formgraders of the courses the user teaches (instructors only)
     formgrader_urls: str = ""
+    # The virtual-real tunnel (a lab's `gateway` node), for users the site allows it only:
+    # "<prefix>:<port>[,<port>] ..." TCP destinations a gateway may reach; empty: no tunnel at all.
+    tunnel_allow: str = ""
+    tunnel_rate_mbit: float = 10.0  # rate of the gateway's outside link, per lab
+    tunnel_audit_log: str = ""  # JSON-lines file of the tunnel sessions; empty: ~/.mnss/tunnel-audit.jsonl
 
     def to_env(self) -> dict[str, str]:
         """The variables of the settings that differ from the defaults (so partial settings merge)."""

@@ -2,7 +2,9 @@
 
 A kind's `role` decides how the engine builds it: 'host' (one network namespace, default route),
 'switch' (Linux bridges, one per VLAN), 'router' (forwards, static routes), 'firewall' (a router
-with filter rules), 'nat' (a router that masquerades towards its outside neighbour). Hospital
+with filter rules), 'nat' (a router that masquerades towards its outside neighbour), 'gateway' (a
+router whose outside is a network beyond the lab, reached through the host: the virtual-real
+tunnel, runtime/tunnel.py, only where the site allows it). Hospital
 kinds are hosts with an application service; the canvas uses the icon, colour and labels.
 """
 
@@ -22,7 +24,7 @@ class Kind:
     service: str | None = None  # application service started on the node, if any
 
 
-L3_ROLES = frozenset({"router", "firewall", "nat"})
+L3_ROLES = frozenset({"router", "firewall", "nat", "gateway"})
 
 KINDS: dict[str, Kind] = {
     k.name: k
@@ -32,6 +34,7 @@ KINDS: dict[str, Kind] = {
         Kind("router", "router", "路由器", "Router", "#f58518", "diamond"),
         Kind("firewall", "firewall", "防火墙", "Firewall", "#e45756", "hexagon"),
         Kind("nat", "nat", "NAT 网关", "NAT gateway", "#b279a2", "diamond"),
+        Kind("gateway", "gateway", "虚实网关", "Virtual-real gateway", "#6b4c9a", "tag"),
         Kind("pacs", "host", "影像归档 PACS", "PACS", "#54a24b", "barrel", "dicom-scp"),
         Kind("modality", "host", "影像设备", "Imaging modality", "#88d27a", "ellipse", "dicom-scu"),
         Kind("his", "host", "医院信息系统 HIS", "HIS", "#9d755d", "barrel", "hl7-mllp"),

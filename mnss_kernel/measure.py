@@ -170,7 +170,8 @@ def link_bytes(lab: Lab) -> dict[str, int]:
 
     Read from one end of each veth pair, a switch or router end where there is one, so a
     campus is read in its dozen switches and routers, side by side, not in every host."""
-    inner = {n.name for n in lab.topology.nodes if kind_of(n.kind).role in ("switch", "router", "firewall", "nat")}
+    inner_roles = ("switch", "router", "firewall", "nat", "gateway")
+    inner = {n.name for n in lab.topology.nodes if kind_of(n.kind).role in inner_roles}
     readers: dict[str, list] = {}
     for a, b in lab.plan.veth_pairs():
         end = b if b.node in inner and a.node not in inner else a

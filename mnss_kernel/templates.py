@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
+import re
 from collections.abc import Callable
 from functools import partial
 from importlib import resources
@@ -33,6 +34,9 @@ __all__ = [
     "hospital_campus",
     "hospital_campus_1000",
     "linear",
+    "region",
+    "region_probes",
+    "region_size",
     "load_example",
     "star",
     "tree",
@@ -439,6 +443,155 @@ def hospital_campus_1000() -> Topology:
 
 
 # ---------------------------------------------------------------------------------------------
+# Regional health network
+# ---------------------------------------------------------------------------------------------
+
+_REGION_WAN_MBIT = {"region": 1000, "hospital": 100, "clinic": 20}  # shaped WAN uplinks (htb)
+_CLINIC_FLOORS = (("门诊", "workstation", "w"), ("药房检验", "medical_device", "m"))
+_HOSPITAL_FLOOR_KINDS = (("workstation", "w"), ("nurse_station", "n"), ("medical_device", "m"))
+
+
+def region_size(
+    regions: int, hospitals: int, clinics: int, floors: int, hosts_per_floor: int, clinic_hosts: int
+) -> int:
+    """The node count of `region(...)` with these parameters, without building it."""
+    hospital = 1 + floors * (1 + hosts_per_floor)
+    clinic = 1 + len(_CLINIC_FLOORS) * (1 + clinic_hosts)
+    return 2 + len(_DATA_CENTRE) + regions * (1 + hospitals * hospital + clinics * clinic)
+
+
+def region(
+    regions: int = 8,
+    hospitals: int = 4,
+    clinics: int = 12,
+    floors: int = 6,
+    hosts_per_floor: int = 40,
+    clinic_hosts: int = 10,
+) -> Topology:
+    """A regional health network: a regional data centre, and per region (district) a WAN router
+    with hospitals and community clinics behind shaped WAN links. About 10,000 nodes by default.
+
+    Names and addresses (region i, hospital j, clinic c, floor k):
+    - data centre: router `dc` with switch `dcsw` and pacs, his, emr, lis, db on 10.0.10.0/24;
+    - region router `r{i}`, WAN link to `dc` over 10.255.i.0/30 (1000 Mbit/s);
+    - hospital router `r{i}h{j}` (WAN 100 Mbit/s), floor switches `r{i}h{j}f{k}` on 10.i.(10j+k).0/24
+      with `hosts_per_floor` devices `r{i}h{j}f{k}{w|n|m}{n}` (workstations, nurse stations, devices);
+    - clinic router `r{i}c{c}` (WAN 20 Mbit/s), two floors `r{i}c{c}f1|f2` (consulting rooms,
+      pharmacy and laboratory) on 10.i.(99+2c).0/24 and 10.i.(100+2c).0/24 with `clinic_hosts` devices each;
+    - site uplinks on 10.i.255.(4s).0/30, s = j for hospitals, hospitals + c for clinics.
+    Routes are automatic (shortest paths). The canvas shows it as regions -> sites -> floors.
+    """
+    _check("regions", regions, 1, 9)
+    _check("hospitals", hospitals, 0, 9)
+    _check("clinics", clinics, 0, 54)  # site uplinks: 63 /30s in 10.i.255.0/24
+    _check("floors", floors, 1, 9)
+    _check("hosts_per_floor", hosts_per_floor, 1, 99)
+    _check("clinic_hosts", clinic_hosts, 1, 99)
+    if hospitals + clinics == 0:
+        raise ValueError("a region needs at least one hospital or clinic (hospitals + clinics >= 1)")
+    size = region_size(regions, hospitals, clinics, floors, hosts_per_floor, clinic_hosts)
+    default = (regions, hospitals, clinics, floors, hosts_per_floor, clinic_hosts) == (8, 4, 12, 6, 40, 10)
+    b = _Builder(
+        "region" if default else f"region-{regions}x{hospitals}h{clinics}c",
+        f"区域卫生网络（{regions} 个区域，{regions * hospitals} 家医院，"
+        f"{regions * clinics} 个社区诊所，{size} 个节点）",
+        f"A regional health network of {size} nodes: a regional data centre (PACS, HIS, EMR, LIS, database) "
+        f"and {regions} regions, each a WAN router with {hospitals} hospitals ({floors} floors of "
+        f"{hosts_per_floor} devices) and {clinics} community clinics (2 floors of {clinic_hosts} devices), "
+        f"on WAN links shaped to {_REGION_WAN_MBIT['region']}, {_REGION_WAN_MBIT['hospital']} and "
+        f"{_REGION_WAN_MBIT['clinic']} Mbit/s.",
+    )
+    # -- layout: regions side by side; in each, sites side by side, floors in a row under each site
+    dx, dy = 40, 40
+    hosp_w = floors * (min(8, hosts_per_floor) * dx + 40)
+    clinic_w = len(_CLINIC_FLOORS) * (min(8, clinic_hosts) * dx + 40)
+    region_w = hospitals * hosp_w + clinics * clinic_w + 200
+    y_dc, y_dcsw, y_servers, y_region, y_site, y_floor, y_hosts = 0, 120, 240, 400, 560, 720, 840
+    centre = regions * region_w / 2
+    b.node("dc", "router", centre, y_dc, label="区域数据中心路由器")
+    b.node("dcsw", "switch", centre + 300, y_dcsw, label="数据中心交换机")
+    b.link("dc", "dcsw", ip_a="10.0.10.1/24")
+    for k, (name, kind, label) in enumerate(_DATA_CENTRE):
+        b.link(
+            b.node(name, kind, centre + 300 + (k - 2) * 90, y_servers, label=label, ip=f"10.0.10.{10 + k}/24"), "dcsw"
+        )
+
+    def floor(site: str, switch: str, x: float, subnet: str, count: int, kinds, label: str) -> None:
+        """One floor: its switch under the site router, its own /24, its devices in rows."""
+        b.node(switch, "switch", x, y_floor, label=label)
+        b.link(site, switch, ip_a=f"{subnet}.1/24")
+        places = _grid(count, min(8, count), x, y_hosts, dx=dx, dy=dy)
+        for n, (hx, hy) in enumerate(places, start=1):
+            kind, code = kinds[(n - 1) % len(kinds)]
+            b.link(b.node(f"{switch}{code}{n}", kind, hx, hy), switch)
+
+    for i in range(1, regions + 1):
+        x0 = (i - 1) * region_w
+        router = b.node(f"r{i}", "router", x0 + region_w / 2, y_region, label=f"第 {i} 区域路由器")
+        b.link("dc", router, ip_a=f"10.255.{i}.1/30", ip_b=f"10.255.{i}.2/30", bw=_REGION_WAN_MBIT["region"])
+        x = x0 + 100
+        for j in range(1, hospitals + 1):
+            site = b.node(f"r{i}h{j}", "router", x + hosp_w / 2, y_site, label=f"第 {i} 区域 医院 {j}")
+            up = 4 * j
+            b.link(
+                router,
+                site,
+                ip_a=f"10.{i}.255.{up + 1}/30",
+                ip_b=f"10.{i}.255.{up + 2}/30",
+                bw=_REGION_WAN_MBIT["hospital"],
+            )
+            for k in range(1, floors + 1):
+                fx = x + (k - 0.5) * hosp_w / floors
+                floor(
+                    site,
+                    f"{site}f{k}",
+                    fx,
+                    f"10.{i}.{10 * j + k}",
+                    hosts_per_floor,
+                    _HOSPITAL_FLOOR_KINDS,
+                    f"医院 {j} {k} 楼",
+                )
+            x += hosp_w
+        for c in range(1, clinics + 1):
+            site = b.node(f"r{i}c{c}", "router", x + clinic_w / 2, y_site, label=f"第 {i} 区域 社区诊所 {c}")
+            up = 4 * (hospitals + c)
+            b.link(
+                router,
+                site,
+                ip_a=f"10.{i}.255.{up + 1}/30",
+                ip_b=f"10.{i}.255.{up + 2}/30",
+                bw=_REGION_WAN_MBIT["clinic"],
+            )
+            for k, (label, kind, code) in enumerate(_CLINIC_FLOORS, start=1):
+                fx = x + (k - 0.5) * clinic_w / len(_CLINIC_FLOORS)
+                floor(
+                    site,
+                    f"{site}f{k}",
+                    fx,
+                    f"10.{i}.{98 + 2 * c + k}",
+                    clinic_hosts,
+                    [(kind, code)],
+                    f"诊所 {c} {label}",
+                )
+            x += clinic_w
+    return b.build()
+
+
+_REGION_DEVICE = re.compile(r"r(\d+)([hc])\d+f\d+[a-z]\d+")
+
+
+def region_probes(topo: Topology) -> list[str]:
+    """A ping sample of a `region` network that crosses every kind of WAN link: the data centre's
+    PACS and, per region, the first device of its first hospital and of its first clinic."""
+    first: dict[tuple[str, str], str] = {}
+    for node in topo.nodes:
+        found = _REGION_DEVICE.fullmatch(node.name)
+        if found:
+            first.setdefault(found.groups(), node.name)
+    return ["pacs", *first.values()]
+
+
+# ---------------------------------------------------------------------------------------------
 # Registry and saved examples
 # ---------------------------------------------------------------------------------------------
 
@@ -518,10 +671,22 @@ TEMPLATES: dict[str, Template] = {
         "The campus at scale: 4 buildings, 20 departments, 1000 devices.",
         "大规模园区：4 栋楼、20 个科室、1000 台终端。",
     ),
+    "region": Template(
+        region,
+        "区域卫生网络",
+        "Regional health network",
+        "About 10,000 nodes: a regional data centre, regions of hospitals and community clinics behind "
+        "shaped WAN links; shown as regions, sites and floors. Parameters: regions, hospitals, clinics, "
+        "floors, hosts_per_floor, clinic_hosts.",
+        "约一万个节点：区域数据中心，以及各区域的医院和社区诊所，经限速的广域网链路相连；画布按区域、"
+        "站点、楼层分级显示。参数：regions（区域数）、hospitals（每区域医院数）、clinics（每区域诊所数）、"
+        "floors（医院楼层数）、hosts_per_floor（每层终端数）、clinic_hosts（诊所每层终端数）。",
+    ),
 }
 
-#: Templates whose default size is saved under mnss_kernel/topologies/ (the big campus is built on demand).
-SAVED = [name for name in TEMPLATES if name != "hospital_campus_1000"]
+#: Templates whose default size is saved under mnss_kernel/topologies/ (the big ones are built on demand).
+BIG = ("hospital_campus_1000", "region")
+SAVED = [name for name in TEMPLATES if name not in BIG]
 
 
 def examples_dir() -> Path:

@@ -19,10 +19,10 @@ from mnss_foundation.server_settings import ENV
 KINDS = ("opened", "executed", "submitted", "graded", "topology_run", "closed", "fetched")
 
 
-def record_if_enabled(item: str | None, kind: str) -> None:
+def record_if_enabled(item: str | None, kind: str, event_id: str | None = None) -> None:
     """Record a learning event, when this server reports activity ($MNSS_RECOMMENDER_URL is set)."""
     if item and os.environ.get(ENV["recommender_url"]):
-        EventBuffer().record(item, kind)
+        EventBuffer().record(item, kind, event_id=event_id)
 
 
 def default_path() -> Path:

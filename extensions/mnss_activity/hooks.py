@@ -28,7 +28,9 @@ def exchange_event(event) -> None:
     if event.step == "feedback":
         record_feedback(event.course, event.assignment, event.files)
     else:
-        record_if_enabled(f"{event.course}/{event.assignment}", event.step)
+        # a submission is one event however often its answer was lost and Submit pressed again
+        event_id = f"submitted-{event.key}" if event.step == "submitted" and event.key else None
+        record_if_enabled(f"{event.course}/{event.assignment}", event.step, event_id=event_id)
 
 
 def missing() -> list[str]:

@@ -275,12 +275,12 @@ def tutorial_source(catalog: str, item: object) -> tuple[str, Path] | None:
 
 def copy_tutorial(source: Path, target: Path) -> None:
     """The learner's copy of a tutorial, always a notebook: a Markdown one is converted
-    (tutorial_notebook), written to a temporary name first so a failure leaves no half file."""
+    (tutorial_notebook, its figures attached), written to a temporary name first so a failure leaves no half file."""
     if source.suffix == ".ipynb":
         shutil.copyfile(source, target)
         return
     partial = target.with_name(f".{target.name}.part")
-    nbformat.write(tutorial_notebook(source.read_text("utf-8")), partial)
+    nbformat.write(tutorial_notebook(source.read_text("utf-8"), source.parent), partial)
     partial.replace(target)
 
 

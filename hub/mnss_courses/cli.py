@@ -7,12 +7,9 @@ import os
 import sys
 from pathlib import Path
 
-import yaml
-
 from mnss_foundation import i18n
 
-from . import bundle, grading_lock, sandbox
-from .authoring import AssignmentNotebook
+from . import bundle, grading_lock, sandbox, scaffold, tutorial_standard
 
 COURSES_HELP = (
     "folder holding the courses (default: ./courses if it has any, else the installed ones: "
@@ -88,8 +85,15 @@ def add_commands(sub) -> None:
     v.add_argument("paths", nargs="*", help="course folders (default: every course under --courses)")
     v.add_argument("--courses", help=COURSES_HELP)
     v.add_argument("--metadata-only", action="store_true", help="skip running nbgrader")
+    v.add_argument(
+        "--tutorials",
+        action="store_true",
+        help="also hold the tutorials to the standard of docs/authoring.md (count, text in both languages, experiment)",
+    )
     v.set_defaults(func=cmd_validate)
-    n = course.add_parser("new", help="create a course folder with one example assignment")
+    n = course.add_parser(
+        "new", help="create a course folder with one example tutorial and one example assignment (docs/authoring.md)"
+    )
     n.add_argument("id")
     n.add_argument("--courses", default="courses", help="folder to create the course in (default: ./courses)")
     n.add_argument("--category", default="networks", choices=["systems", "networks", "programming", "data", "ai"])
@@ -157,8 +161,16 @@ def cmd_validate(args) -> int:
             return _missing(err)
         courses = list(bundle.load_catalog(folder).values())
     print(f"metadata OK: {len(courses)} course(s){'' if args.paths else f' in {folder}'}")
+    short = 0
+    if args.tutorials:
+        for course in courses:
+            problems = tutorial_standard.course_problems(course.root, course.meta)
+            print(f"{'FAIL' if problems else 'OK  '} {course.id}: tutorials", flush=True)
+            for problem in problems:
+                print(f"       - {problem}")
+            short += bool(problems)
     if args.metadata_only:
-        return 0
+        return 1 if short else 0
     boxed = not (problem := sandbox.box_problem())
     if not boxed:
         # only the course's own notebooks run (solution and blank), never a learner's: as the
@@ -178,7 +190,7 @@ def cmd_validate(args) -> int:
             for problem in report.problems:
                 print(f"       - {problem}")
             failed += not report.ok
-    return 1 if failed else 0
+    return 1 if failed or short else 0
 
 
 def cmd_step(args) -> int:
@@ -312,29 +324,10 @@ def cmd_new(args) -> int:
     if root.exists():
         print(f"mnss: {root} already exists", file=sys.stderr)
         return 2
-    meta = {
-        "id": args.id,
-        "title": {"zh": "新课程", "en": "New course"},
-        "category": args.category,
-        "level": "beginner",
-        "minutes": 60,
-        "assignments": [{"id": "first", "title": {"zh": "第一个作业", "en": "First assignment"}}],
-    }
-    (
-        AssignmentNotebook()
-        .text(
-            "# 第一个作业 / First assignment\n\n"
-            "写函数 `double(x)`，返回 `2 * x`。/ Write `double(x)` returning `2 * x`."
-        )
-        .answer("double", "def double(x):\n    ### BEGIN SOLUTION\n    return 2 * x\n    ### END SOLUTION")
-        .tests(
-            "double-tests",
-            1,
-            "assert double(2) == 4\n### BEGIN HIDDEN TESTS\nassert double(-3) == -6\n### END HIDDEN TESTS",
-        )
-        .save(root / "source" / "first" / "first.ipynb")
-    )
-    (root / "course.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), "utf-8")
+    scaffold.new_course(root, args.id, args.category)
     bundle.load(root)
-    print(f"created {root}; edit course.yaml and the notebooks, then run: mnss course validate {root}")
+    print(
+        f"created {root}; edit course.yaml, the tutorial and the notebooks (see docs/authoring.md), "
+        f"then run: mnss course validate --tutorials {root}"
+    )
     return 0

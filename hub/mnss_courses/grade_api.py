@@ -112,14 +112,8 @@ class StepApi(BaseHandler):
         self.set_header("Content-Type", "application/json; charset=utf-8")
         self.finish(json.dumps(body, ensure_ascii=False))
 
-    action = ""  # the step's code in messages.yaml's grading_steps, named to a second step meanwhile
-
-    def step(self, api, assignment: str, asked: dict) -> dict:
-        raise NotImplementedError
-
-    def locked_step(self, api, assignment: str, asked: dict) -> dict:
-        with grading_lock.one_step(api.coursedir.root, self.action, assignment):
-            return self.step(api, assignment, asked)
+    def initialize(self, action: str) -> None:
+        self.action = action  # a key of STEPS
 
     @web.authenticated
     async def post(self):
@@ -136,7 +130,7 @@ class StepApi(BaseHandler):
             unknown = RoundError(f"课程中没有作业：{assignment}", f"the course has no assignment {assignment}")
             return self._answer(400, _error(unknown))
         try:
-            answer = await asyncio.to_thread(self.locked_step, api, assignment, asked)
+            answer = await asyncio.to_thread(locked_step, api, self.action, assignment, asked)
         except grading_lock.Busy as busy:
             return self._answer(409, _error(RoundError(busy.zh, busy.en)))
         except RoundError as err:
@@ -145,53 +139,27 @@ class StepApi(BaseHandler):
         self._answer(200, answer)
 
 
-class BuildApi(StepApi):
-    """{"assignment": id}: the learners' version in release/."""
-
-    action = "build"
-
-    def step(self, api, assignment, asked):
-        return build(api, assignment)
-
-
-class ReleaseApi(StepApi):
-    """{"assignment": id}: the built assignment, released through the exchange."""
-
-    action = "release"
-
-    def step(self, api, assignment, asked):
-        return release(api, assignment)
+# action (also its code in messages.yaml's grading_steps) -> the step, given the course's API, the
+# assignment and the whole request; each answers a JSON object.
+STEPS = {
+    # the learners' version in release/
+    "build": lambda api, assignment, asked: build(api, assignment),
+    # the built assignment, released through the exchange
+    "release": lambda api, assignment, asked: release(api, assignment),
+    # the latest submissions collected; {"students": [...]}: who has one
+    "collect": lambda api, assignment, asked: collected(api, assignment),
+    # asked {"students": [username, ...]}: collect, autograde, the scores
+    "grade": lambda api, assignment, asked: grade(api, assignment, [str(s) for s in asked.get("students") or []]),
+    # asked {"release": true|false}: the feedback pages, released or not
+    "feedback": lambda api, assignment, asked: feedback(api, assignment, bool(asked.get("release", True))),
+}
 
 
-class CollectApi(StepApi):
-    """{"assignment": id}: the latest submissions collected; {"students": [...]} who has one."""
-
-    action = "collect"
-
-    def step(self, api, assignment, asked):
-        return collected(api, assignment)
-
-
-class GradeApi(StepApi):
-    """{"assignment": id, "students": [username, ...]}: collect, autograde, the scores."""
-
-    action = "grade"
-
-    def step(self, api, assignment, asked):
-        return grade(api, assignment, [str(s) for s in asked.get("students") or []])
-
-
-class FeedbackApi(StepApi):
-    """{"assignment": id, "release": true|false}: the feedback pages, released or not."""
-
-    action = "feedback"
-
-    def step(self, api, assignment, asked):
-        return feedback(api, assignment, bool(asked.get("release", True)))
-
-
-STEPS = {"build": BuildApi, "release": ReleaseApi, "collect": CollectApi, "grade": GradeApi, "feedback": FeedbackApi}
+def locked_step(api, action: str, assignment: str, asked: dict) -> dict:
+    """The step, holding the course root's grading lock (a second step meanwhile: Busy)."""
+    with grading_lock.one_step(api.coursedir.root, action, assignment):
+        return STEPS[action](api, assignment, asked)
 
 
 def handlers(base: str) -> list[tuple]:
-    return [(base + API + name, handler) for name, handler in STEPS.items()]
+    return [(base + API + action, StepApi, {"action": action}) for action in STEPS]

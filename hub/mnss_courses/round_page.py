@@ -44,6 +44,7 @@ TEMPLATES = Environment(
 )
 # state -> (zh-CN, en), in the order a round goes
 STATES = i18n.load(__package__)["round_states"].pairs()
+TEMPLATES.globals["states"] = STATES
 # what the launcher (formgrader.py) writes of course.yaml into the server's config folder
 COURSE_FILE = "mnss-course.json"
 
@@ -289,18 +290,18 @@ class RoundPage(BaseHandler):
         self.set_status(status)
         self.finish(
             TEMPLATES.get_template("round.html").render(
-                course=course,
-                rows=rows,
-                states=STATES,
-                notice=notice,
-                error=error,
-                problems=problems,
-                base=self.base_url,
-                hub_home=os.environ.get("JUPYTERHUB_BASE_URL", "/") + "hub/home",
-                xsrf=self.xsrf_token.decode(),
-                default_language=ServerSettings.from_env().lab_language or "zh-CN",
+                course=course, rows=rows, notice=notice, error=error, problems=problems, **self.frame()
             )
         )
+
+    def frame(self) -> dict:
+        """What the page shows around the round: its links, the forms' token, the language."""
+        return {
+            "base": self.base_url,
+            "hub_home": os.environ.get("JUPYTERHUB_BASE_URL", "/") + "hub/home",
+            "xsrf": self.xsrf_token.decode(),
+            "default_language": ServerSettings.from_env().lab_language or "zh-CN",
+        }
 
 
 def handlers(base: str) -> list[tuple]:

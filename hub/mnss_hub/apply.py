@@ -19,7 +19,7 @@ from mnss_courses.exchange import SERVICE_NAME as EXCHANGE
 from mnss_foundation import page_translation
 from mnss_foundation.server_settings import ServerSettings
 
-from . import course_names, landing, people_pages, ports, record_pages, server_pages, sessions
+from . import course_names, landing, people_pages, ports, record_pages, server_pages, sessions, tunnel_grant
 from .people import directory as people_directory, site as people_site_db
 from .portal import SETTINGS as PORTAL_SETTINGS, groups as portal_groups, handlers as portal_handlers
 from .siteconfig import ConfigError
@@ -122,6 +122,23 @@ def apply_hub(c: Config, site: dict) -> None:
     }
 
 
+def _copy(c: Config, section: dict, traits: dict[str, str]) -> None:
+    """Set each "Class.trait" of `traits` to the value of its key in `section`, unchanged."""
+    for key, target in traits.items():
+        cls, trait = target.split(".")
+        c[cls][trait] = section[key]
+
+
+# auth.lockout keys -> the traits they set.
+LOCKOUT_TRAITS = {
+    "after": "PasswordAuthenticator.lock_after",
+    "seconds": "PasswordAuthenticator.lock_seconds",
+    "free_failures": "PasswordAuthenticator.free_failures",
+    "max_delay": "PasswordAuthenticator.max_delay",
+    "address_after": "PasswordAuthenticator.address_lock_after",
+}
+
+
 def apply_auth(c: Config, site: dict) -> None:
     auth = site["auth"]
     if auth["type"] == "password":
@@ -130,12 +147,7 @@ def apply_auth(c: Config, site: dict) -> None:
         c.PasswordAuthenticator.legacy_accounts_file = str(legacy_accounts_file(site))
         c.PasswordAuthenticator.min_password_length = auth["min_password_length"]
         c.PasswordAuthenticator.pseudonym_key_file = str(pseudonym_key_file(site))
-        lockout = auth["lockout"]
-        c.PasswordAuthenticator.lock_after = lockout["after"]
-        c.PasswordAuthenticator.lock_seconds = lockout["seconds"]
-        c.PasswordAuthenticator.free_failures = lockout["free_failures"]
-        c.PasswordAuthenticator.max_delay = lockout["max_delay"]
-        c.PasswordAuthenticator.address_lock_after = lockout["address_after"]
+        _copy(c, auth["lockout"], LOCKOUT_TRAITS)
         c.PasswordAuthenticator.people_site = people_site(site)
         # Only invited accounts exist in the store, so every authenticated name is allowed.
         c.Authenticator.allow_all = True
@@ -205,16 +217,34 @@ def apply_oidc(c: Config, site: dict) -> None:
     a.allow_all = True
 
 
+# spawn keys -> the traits they set.
+SPAWN_TRAITS = {
+    "concurrent_spawn_limit": "JupyterHub.concurrent_spawn_limit",
+    "active_server_limit": "JupyterHub.active_server_limit",
+    "start_timeout": "Spawner.start_timeout",
+    "http_timeout": "Spawner.http_timeout",
+    "default_url": "Spawner.default_url",
+    "max_topology_nodes": "LabServerSettings.max_topology_nodes",
+    "max_topology_links": "LabServerSettings.max_topology_links",
+    "lab_pids_limit": "LabServerSettings.lab_pids_limit",
+}
+
+
 def apply_spawn_limits(c: Config, site: dict) -> None:
-    spawn = site["spawn"]
-    c.JupyterHub.concurrent_spawn_limit = spawn["concurrent_spawn_limit"]
-    c.JupyterHub.active_server_limit = spawn["active_server_limit"]
-    c.Spawner.start_timeout = spawn["start_timeout"]
-    c.Spawner.http_timeout = spawn["http_timeout"]
-    c.Spawner.default_url = spawn["default_url"]
-    c.LabServerSettings.max_topology_nodes = spawn["max_topology_nodes"]
-    c.LabServerSettings.max_topology_links = spawn["max_topology_links"]
+    _copy(c, site["spawn"], SPAWN_TRAITS)
+    c.LabServerSettings.lab_mem_limit = byte_size(site["spawn"]["lab_mem_limit"])
     c.LabServerSettings.default_language = site["hub"]["default_language"]
+
+
+def apply_tunnel(c: Config, site: dict) -> None:
+    """The virtual-real tunnel: whom the spawners tell, and what (tunnel_grant)."""
+    tunnel = site["tunnel"]
+    c.LabServerSettings.tunnel_enabled = tunnel["enabled"]
+    c.LabServerSettings.tunnel_users = list(tunnel["users"])
+    c.LabServerSettings.tunnel_courses = list(tunnel["courses"])
+    c.LabServerSettings.tunnel_allow = tunnel_grant.allow_text(tunnel["allow"])
+    c.LabServerSettings.tunnel_rate_mbit = float(tunnel["rate_mbit"])
+    c.LabServerSettings.tunnel_audit_log = tunnel["audit_log"]
 
 
 def byte_size(text: str) -> int:
@@ -426,10 +456,15 @@ def apply_formgraders(c: Config, site: dict, courses: list[str]) -> None:
     server_scopes = _already(c.Spawner, "server_token_scopes", ["users:activity!user", "access:servers!server"])
     c.Spawner.server_token_scopes = [*server_scopes, *access]
     c.LabServerSettings.formgrader_urls = urls
-    # the hub home links each instructor to the formgraders they may open (the hub filters by scope)
+    # the hub home links each instructor to the formgraders they may open (the hub filters by scope),
+    # named by the course's title as the portal names it
+    catalog = bundle.load_catalog(site["courses"]["catalog"]) if site["courses"]["catalog"] else {}
     c.JupyterHub.template_vars = {
         **_already(c.JupyterHub, "template_vars", {}),
-        "course_formgraders": {formgrader.service_name(cid): cid for cid in courses},
+        "course_formgraders": {
+            formgrader.service_name(cid): {"id": cid, **(catalog[cid].meta["title"] if cid in catalog else {})}
+            for cid in courses
+        },
     }
 
 
@@ -646,6 +681,7 @@ def apply_site_config(c: Config, site: dict) -> None:
     apply_hub(c, site)
     apply_auth(c, site)
     apply_spawn_limits(c, site)
+    apply_tunnel(c, site)
     MODES[site["mode"]](c, site)
     apply_courses(c, site)
     apply_recommender(c, site)

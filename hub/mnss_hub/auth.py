@@ -19,9 +19,10 @@ from jupyterhub.auth import Authenticator
 from jupyterhub.handlers import BaseHandler
 from jupyterhub.handlers.login import LoginHandler
 from tornado import web
-from traitlets import Dict, Float, Integer, Unicode
+from traitlets import Float, Integer, Unicode
 
-from . import account_guard, legacy_accounts, people_pages, token_guard
+from . import account_guard, people_pages, token_guard
+from .account_settings import AccountSettings
 from .accounts import AccountError, AccountStore, Verdict
 from .logout import EveryBrowserLogoutHandler
 from .pseudonym import load_or_create_key, pseudonym
@@ -159,18 +160,8 @@ class ChangePasswordHandler(BaseHandler):
         self.finish(html)
 
 
-class PasswordAuthenticator(Authenticator):
+class PasswordAuthenticator(AccountSettings, Authenticator):
     """Invitation-only password login: only accounts an administrator created can log in."""
-
-    accounts_url = Unicode(
-        help="SQLAlchemy URL of the database with the accounts, their bcrypt password hashes and the "
-        "login counters (the people store's: a SQLite file in the state folder, or PostgreSQL).",
-    ).tag(config=True)
-
-    legacy_accounts_file = Unicode(
-        help="The accounts.sqlite of earlier versions: if it exists at start-up its rows are imported "
-        "into accounts_url once and it is renamed accounts.sqlite.migrated.",
-    ).tag(config=True)
 
     min_password_length = Integer(10, help="Shortest password accepted when a password is set or changed.").tag(
         config=True
@@ -203,22 +194,9 @@ class PasswordAuthenticator(Authenticator):
     max_delay = Float(30.0, help="Longest delay between attempts before the lock.").tag(config=True)
     lock_seconds = Float(900.0, help="How long a lock lasts.").tag(config=True)
 
-    people_site = Dict(
-        help="The site config's hub and accounts sections: where the real-name people store is. "
-        "Empty: no registration or people admin pages.",
-    ).tag(config=True)
-
-    def __init__(self, **kwargs):
-        super().__init__(**kwargs)
-        legacy_accounts.import_at_start(self.legacy_accounts_file, self.accounts_url, self.log)
-
     @property
     def store(self) -> AccountStore:
         return AccountStore(self.accounts_url, self.min_password_length)
-
-    @cached_property
-    def people_pages(self) -> people_pages.PeoplePages:
-        return people_pages.PeoplePages(self.people_site, self.store)
 
     @cached_property
     def throttle(self) -> LoginThrottle:

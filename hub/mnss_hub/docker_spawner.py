@@ -26,6 +26,7 @@ import asyncio
 import base64
 import json
 
+import requests
 from docker.types import Mount
 from dockerspawner import DockerSpawner, SwarmSpawner
 from tornado import web
@@ -157,6 +158,19 @@ class DockerLabSpawner(LabServerSettings, DockerSpawner):
             if problems:
                 raise RuntimeError(f"refusing to start {self.user.name}'s server: unsafe settings {problems}")
         return super().docker(method, *args, **kwargs)
+
+    async def poll(self):
+        """DockerSpawner's poll, except while the engine does not answer (dockerd restarting): then
+        the server's state is unknown, not an error, so one warning line instead of a traceback,
+        and the server counts as running until the engine answers again; a container that died
+        meanwhile is then found stopped (the chaos drill's dockerd restart)."""
+        try:
+            return await super().poll()
+        except requests.ConnectionError as err:
+            self.log.warning(
+                "%s's server: the Docker engine does not answer (%s); asked again later", self.user.name, err
+            )
+            return None
 
     async def start_object(self):
         self._steps_reached = [*self._steps_reached, "start"]

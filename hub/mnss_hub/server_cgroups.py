@@ -6,6 +6,10 @@ with pids.max and memory.max, the controllers enabled in the parents' cgroup.sub
 cgroup v1 (a hierarchy per controller): <root>/pids/<group>/<name> with pids.max and
 <root>/memory/<group>/<name> with memory.limit_in_bytes. Neither writable: no limits (`usable`
 says so, and the spawner logs it).
+
+The server's folder is delegated to its account (the folder and the files that move processes,
+never the limit files), so the engine can give each of the server's labs a cgroup of its own with
+the lab's limits (mnss_kernel.runtime.lab_cgroup) under the server's, which still bound them all.
 """
 
 from __future__ import annotations
@@ -19,6 +23,9 @@ from pathlib import Path
 ROOT = Path("/sys/fs/cgroup")
 GROUP = "mnss-lab"
 CONTROLLERS = ("pids", "memory")
+# What a delegated folder's owner may write besides making child folders: moving its processes
+# between its own cgroups (v1, v2) and enabling controllers for its children (v2).
+DELEGATED = {"v1": ("cgroup.procs", "tasks"), "v2": ("cgroup.procs", "cgroup.threads", "cgroup.subtree_control")}
 
 
 @dataclass(frozen=True)
@@ -73,8 +80,9 @@ class ServerCgroups:
             return {"pids.max": pids, "memory.max": str(limits.memory) if limits.memory else "max"}
         return {"pids.max": pids, "memory.limit_in_bytes": str(limits.memory) if limits.memory else "-1"}
 
-    def create(self, name: str, limits: Limits) -> list[Path]:
-        """Make the server's cgroup(s) with `limits`; returns the cgroup.procs files to join."""
+    def create(self, name: str, limits: Limits, owner: tuple[int, int] | None = None) -> list[Path]:
+        """Make the server's cgroup(s) with `limits`, delegated to `owner` (uid, gid) if given;
+        returns the cgroup.procs files to join."""
         if self.version == "v2":
             parent = self.root / self.group
             parent.mkdir(exist_ok=True)
@@ -86,7 +94,18 @@ class ServerCgroups:
             folder.mkdir(parents=True, exist_ok=True)
         for control, value in self.values(limits).items():
             (self._folder_of(control, folders) / control).write_text(value)
+        if owner is not None:
+            for folder in folders:
+                self.delegate(folder, *owner)
         return [folder / "cgroup.procs" for folder in folders]
+
+    def delegate(self, folder: Path, uid: int, gid: int) -> None:
+        """Let the account make child cgroups in `folder` and move its own processes into them;
+        the limit files stay root's, so the server's limits still bind the children."""
+        os.chown(folder, uid, gid)
+        for name in DELEGATED[self.version]:
+            if (folder / name).exists():
+                os.chown(folder / name, uid, gid)
 
     def _folder_of(self, control: str, folders: list[Path]) -> Path:
         if self.version == "v2":
@@ -116,7 +135,7 @@ class ServerCgroups:
         deadline = time.monotonic() + wait
         left = list(self.folders(name))
         while left:
-            left = [f for f in left if not _rmdir(f)]
+            left = [f for f in left if not _rmdir_tree(f)]
             if not left or time.monotonic() >= deadline:
                 break
             time.sleep(0.1)
@@ -129,6 +148,16 @@ class ServerCgroups:
     def sweep(self, names: set[str]) -> int:
         """Remove the empty cgroups of `names` (servers that no longer run); returns how many."""
         return sum(1 for n in self.leftovers(names) if not self.members(n) and self.remove(n, wait=0))
+
+
+def _rmdir_tree(folder: Path) -> bool:
+    """Remove a cgroup folder with the child cgroups the account made in it (labs whose clean-up
+    was cut short by the server's stop), deepest first; False if one still has a process."""
+    try:
+        children = [child for child in folder.iterdir() if child.is_dir()]
+    except FileNotFoundError:
+        return True
+    return all([_rmdir_tree(child) for child in children]) and _rmdir(folder)
 
 
 def _rmdir(folder: Path) -> bool:

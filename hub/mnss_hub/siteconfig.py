@@ -17,6 +17,8 @@ import yaml
 
 from mnss_foundation import schemacheck
 
+from . import tunnel_grant
+
 ENV_VAR = "MNSS_CONFIG"
 MAX_BYTES = 1024 * 1024  # a real site config is a few KiB; anything near this is a mistake
 SYSTEM_PATH = Path("/etc/mnss/mnss.yaml")
@@ -145,7 +147,7 @@ def validate(data: Any, source: str = "(data)") -> dict:
     sch = schema()
     if not isinstance(data, dict):
         raise ConfigError(source, [f"top level must be a mapping of keys, not {schemacheck.type_name(data)}"])
-    found = schemacheck.problems(sch, data)
+    found = schemacheck.problems(sch, data) or tunnel_grant.problems(data.get("tunnel", {}))
     if found:
         raise ConfigError(source, found)
     return _with_defaults(sch, copy.deepcopy(data))

@@ -21,6 +21,7 @@ from mnss_foundation import system_accounts
 from mnss_foundation.server_settings import ServerSettings
 from mnss_kernel.runtime import registry
 
+from . import tunnel_grant
 from .save_before_stop import save_open_documents
 from .server_cgroups import Limits, ServerCgroups
 
@@ -92,6 +93,33 @@ class LabServerSettings(Configurable):
 
     max_topology_nodes = Int(0, help="Largest emulation (nodes) the user may run; 0: no limit.").tag(config=True)
     max_topology_links = Int(0, help="Largest emulation (links) the user may run; 0: no limit.").tag(config=True)
+    lab_pids_limit = Int(
+        0,
+        help="Processes one lab of the user's may run together (its holder, its nodes' commands and what "
+        "they start); given to the server as $MNSS_LAB_PIDS_LIMIT. 0: no per-lab limit.",
+    ).tag(config=True)
+    lab_mem_limit = Int(
+        0,
+        help="Bytes of memory one lab of the user's may use together, where the lab can have a cgroup of "
+        "its own; given to the server as $MNSS_LAB_MEM_LIMIT. 0: no per-lab limit.",
+    ).tag(config=True)
+
+    tunnel_enabled = Bool(
+        False, help="The virtual-real tunnel is on for this site (for tunnel_users and tunnel_courses only)."
+    ).tag(config=True)
+    tunnel_users = List(Unicode(), help="Users who may use the virtual-real tunnel.").tag(config=True)
+    tunnel_courses = List(
+        Unicode(), help="Courses whose learners and instructors may use the virtual-real tunnel."
+    ).tag(config=True)
+    tunnel_allow = Unicode(
+        "",
+        help="'<prefix>:<port>[,<port>] ...': the TCP destinations a lab's gateway may reach; given to the "
+        "permitted users' servers as $MNSS_TUNNEL_ALLOW (the engine enforces it with iptables on the gateway).",
+    ).tag(config=True)
+    tunnel_rate_mbit = Float(10.0, help="Rate cap of a gateway's outside link, Mbit/s, per lab.").tag(config=True)
+    tunnel_audit_log = Unicode(
+        "", help="Where the user's server appends its tunnel sessions; empty: ~/.mnss/tunnel-audit.jsonl."
+    ).tag(config=True)
 
     save_before_stop_timeout = Float(
         10,
@@ -104,12 +132,21 @@ class LabServerSettings(Configurable):
             ServerSettings(
                 max_nodes=self.max_topology_nodes,
                 max_links=self.max_topology_links,
+                lab_pids_limit=self.lab_pids_limit,
+                lab_mem_limit=self.lab_mem_limit,
                 exchange_url=self.exchange_url,
                 formgrader_urls=ServerSettings.formgrader_entries(
                     {c: u for c, u in self.formgrader_urls.items() if c in self.taught_courses()}
                 ),
             ).to_env()
         )
+        if self.tunnel_permitted():
+            tunnel = ServerSettings(
+                tunnel_allow=self.tunnel_allow,
+                tunnel_rate_mbit=self.tunnel_rate_mbit,
+                tunnel_audit_log=self.tunnel_audit_log,
+            )
+            env.update(tunnel.to_env())
         if self.exchange_url:
             # nbgrader config by environment: nothing written to the home or to the image. The
             # folder also switches off nbgrader's grading tools in the lab (grading is done in
@@ -142,6 +179,14 @@ class LabServerSettings(Configurable):
         handler = getattr(self, "handler", None)
         chosen = handler.get_cookie(LANGUAGE_COOKIE) if handler is not None else None
         return chosen if chosen in LAB_LOCALES else self.default_language
+
+    def tunnel_permitted(self) -> bool:
+        """The site enables the tunnel for this user (by name or course; read at each start)."""
+        user = getattr(self, "user", None)
+        groups = [g.name for g in getattr(user, "groups", None) or []]
+        name = getattr(user, "name", "")
+        allowed = tunnel_grant.permitted(self.tunnel_enabled, self.tunnel_users, self.tunnel_courses, name, groups)
+        return allowed and bool(self.tunnel_allow)
 
     def teaches_a_course(self) -> bool:
         """In a `<course>-instructors` group (read at each start, so a new role shows next time)."""
@@ -275,8 +320,9 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
     def limits(self) -> Limits:
         return Limits(pids=self.pids_limit, memory=int(self.mem_limit or 0))
 
-    def enter_cgroup(self) -> None:
-        """Make this server's cgroup with the limits, for the child to join (make_preexec_fn)."""
+    def enter_cgroup(self, account=None) -> None:
+        """Make this server's cgroup with the limits, for the child to join (make_preexec_fn),
+        delegated to the server's account (its labs get cgroups of their own in it)."""
         self._cgroup_procs = []
         limits = self.limits()
         if not (limits.pids or limits.memory):
@@ -288,7 +334,8 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
                 self.log.warning(NO_CGROUPS.format(root=self.cgroup_root))
             return
         try:
-            self._cgroup_procs = cgroups.create(self.account_name(), limits)
+            owner = (account.pw_uid, account.pw_gid) if account is not None else None
+            self._cgroup_procs = cgroups.create(self.account_name(), limits, owner)
         except OSError as err:  # e.g. a v2 parent that holds processes cannot delegate controllers
             raise RuntimeError(
                 f"无法为服务器设置资源限制 / Cannot set the server's resource limits: "
@@ -311,7 +358,7 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
         plain_cmd = self.cmd
         as_account = [*system_accounts.drop_to(account), *MAKE_RUNTIME_DIR, *plain_cmd]
         self.cmd = system_accounts.in_own_mounts(Path(self.home_dir).resolve(), self.view(), as_account, hidden)
-        self.enter_cgroup()
+        self.enter_cgroup(account)
         try:
             return await super().start()
         finally:

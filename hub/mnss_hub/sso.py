@@ -19,7 +19,6 @@ import asyncio
 import json
 import os
 import stat
-from functools import cached_property
 from pathlib import Path
 
 import jwt
@@ -28,9 +27,10 @@ from oauthenticator.generic import GenericOAuthenticator
 from oauthenticator.oauth2 import OAuthCallbackHandler, OAuthLoginHandler, OAuthLogoutHandler
 from tornado import web
 from tornado.httputil import url_concat
-from traitlets import Bool, Callable, Dict, Unicode
+from traitlets import Bool, Callable, Unicode
 
-from . import account_guard, legacy_accounts, people_pages, sso_register, token_guard
+from . import account_guard, sso_register, token_guard
+from .account_settings import AccountSettings
 from .accounts import AccountStore
 from .logout import EveryBrowserLogout
 from .people import profiles
@@ -159,7 +159,7 @@ class SSOLogoutHandler(EveryBrowserLogout, OAuthLogoutHandler):
         )
 
 
-class OIDCAuthenticator(GenericOAuthenticator):
+class OIDCAuthenticator(AccountSettings, GenericOAuthenticator):
     """OpenID Connect login where only linked identities get in (see the module docstring)."""
 
     login_handler = SSOLoginHandler
@@ -187,12 +187,6 @@ class OIDCAuthenticator(GenericOAuthenticator):
         "sub",
         help="The immutable claim that identifies a person at the provider (with the issuer).",
     ).tag(config=True)
-    accounts_url = Unicode(
-        help="SQLAlchemy URL of the hub's database with the accounts; the identity links are a table in it."
-    ).tag(config=True)
-    legacy_accounts_file = Unicode(
-        help="The accounts.sqlite of earlier versions: imported into accounts_url once at start-up, then renamed.",
-    ).tag(config=True)
     link_by_preferred_username = Bool(
         False,
         help="Link an unknown identity to the existing, unlinked account named by its preferred_username "
@@ -205,14 +199,9 @@ class OIDCAuthenticator(GenericOAuthenticator):
         "/hub/oauth_login?invitation_code=CODE links the identity to an existing account. Without it (and "
         "with people_site), the code opens the real-name registration form at /hub/sso-register.",
     ).tag(config=True)
-    people_site = Dict(
-        help="The site config's hub and accounts sections: where the real-name people store is. "
-        "Set: an unlinked identity registers through an invitation, and the people admin pages exist.",
-    ).tag(config=True)
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
-        legacy_accounts.import_at_start(self.legacy_accounts_file, self.accounts_url, self.log)
         if not self.issuer:
             raise SSOConfigError("auth.oidc.issuer: empty; name the provider's issuer URL")
         if self.client_secret_file:
@@ -236,10 +225,6 @@ class OIDCAuthenticator(GenericOAuthenticator):
         if missing:
             raise SSOConfigError(f"auth.oidc: no {', '.join(missing)} (set them, or turn discovery on)")
         self._jwks = jwt.PyJWKClient(self.jwks_url, cache_keys=True, timeout=10)
-
-    @cached_property
-    def people_pages(self) -> people_pages.PeoplePages:
-        return people_pages.PeoplePages(self.people_site, AccountStore(self.accounts_url))
 
     def get_handlers(self, app):
         extra = sso_register.handlers() if self.people_site else []

@@ -19,11 +19,11 @@ def place_missing(topo: Topology) -> Topology:
         return topo
     kinds = {n.name: role(n.kind) for n in topo.nodes}
     switches = [n.name for n in topo.nodes if kinds[n.name] == "switch"]
-    routers = [n.name for n in topo.nodes if kinds[n.name] in ("router", "firewall", "nat")]
+    routers = [n.name for n in topo.nodes if kinds[n.name] in ("router", "firewall", "nat", "gateway")]
     under: dict[str, list[str]] = {s: [] for s in switches}
     loose: list[str] = []
     for n in topo.nodes:
-        if kinds[n.name] in ("switch", "router", "firewall", "nat"):
+        if kinds[n.name] in ("switch", "router", "firewall", "nat", "gateway"):
             continue
         parent = next((p for link in topo.links_of(n.name) for p in link.ends() if p in under), None)
         (under[parent] if parent else loose).append(n.name)
@@ -89,9 +89,10 @@ def tiered(topo: Topology, box: tuple[float, float] = (760, 480)) -> Topology:
     """A copy of `topo` in `tree_positions`, with the width of the host blocks that makes the
     drawing largest in `box`; each building (see groups.buildings) gets a margin for its box."""
     margins = {router: BUILDING_MARGIN for router in set(buildings(topo).values())}
+    reach = router_reach(topo)  # once, not per block width: a BFS per router is most of the work at 10,000 nodes
     best, best_scale = {}, -1.0
     for block in range(1, 11):
-        spots = tree_positions(topo, block, margins)
+        spots = tree_positions(topo, block, margins, reach)
         scale = _fit_scale(list(spots.values()), box)
         if scale > best_scale + 1e-9:
             best, best_scale = spots, scale
@@ -101,29 +102,42 @@ def tiered(topo: Topology, box: tuple[float, float] = (760, 480)) -> Topology:
     return topo
 
 
-def tree_positions(topo: Topology, block: int = 6, margins: dict[str, float] | None = None) -> dict[str, dict]:
+def _neighbours(topo: Topology) -> dict[str, list[str]]:
+    neighbours: dict[str, list[str]] = {n.name: [] for n in topo.nodes}
+    for link in topo.links:
+        if link.a in neighbours and link.b in neighbours and link.a != link.b:
+            neighbours[link.a].append(link.b)
+            neighbours[link.b].append(link.a)
+    return neighbours
+
+
+def router_reach(topo: Topology) -> dict[str, int]:
+    """Each router, firewall, NAT and tunnel gateway -> hops to the farthest node it reaches."""
+    neighbours = _neighbours(topo)
+    l3 = ("router", "firewall", "nat", "gateway")
+    return {n.name: _eccentricity(n.name, neighbours) for n in topo.nodes if role(n.kind) in l3}
+
+
+def tree_positions(
+    topo: Topology, block: int = 6, margins: dict[str, float] | None = None, reach: dict[str, int] | None = None
+) -> dict[str, dict]:
     """Positions for a tree drawing from the core: each tier one row further down, the leaves of
     a node (hosts under their switch) in a block of `block` columns right under it.
 
     The core is the router in the middle of each connected part (the fewest hops to its farthest
     node; then the best-connected), or without routers the best-connected node; parts sit side by
     side. Columns are as wide as the longest label, so no two node boxes overlap whatever the
-    names; `margins` adds room on each side of a node's whole subtree (a building's box).
+    names; `margins` adds room on each side of a node's whole subtree (a building's box); `reach`
+    is `router_reach(topo)` when the caller has it already.
     """
     margins = margins or {}
     names = [n.name for n in topo.nodes]
     text = {n.name: n.label or n.name for n in topo.nodes}
     gap = 16
     row = NODE_SIZE + LABEL_HEIGHT + 30
-    neighbours: dict[str, list[str]] = {n: [] for n in names}
-    for link in topo.links:
-        if link.a in neighbours and link.b in neighbours and link.a != link.b:
-            neighbours[link.a].append(link.b)
-            neighbours[link.b].append(link.a)
-    kinds = {n.name: role(n.kind) for n in topo.nodes}
+    neighbours = _neighbours(topo)
     order = {n: i for i, n in enumerate(names)}
-    routers = [n for n in names if kinds[n] in ("router", "firewall", "nat")]
-    reach = {n: _eccentricity(n, neighbours) for n in routers}
+    reach = router_reach(topo) if reach is None else reach
     rank = {n: (n not in reach, reach.get(n, 0), -len(neighbours[n]), order[n]) for n in names}
     children: dict[str, list[str]] = {n: [] for n in names}
     roots, seen = [], set()
@@ -238,7 +252,7 @@ def host_blocks(topo: Topology) -> dict[str, str]:
         if link.a in ends and link.b in ends:
             ends[link.a].append(link.b)
             ends[link.b].append(link.a)
-    inner = ("switch", "router", "firewall", "nat")
+    inner = ("switch", "router", "firewall", "nat", "gateway")
     return {
         name: others[0]
         for name, others in ends.items()

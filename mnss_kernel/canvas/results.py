@@ -1,5 +1,5 @@
-"""Ping results at scale: hosts grouped by the switch they hang off (or by building), loss summed
-up per group pair.
+"""Ping results at scale: hosts grouped by the switch they hang off, by building, by subnet or by
+VLAN, loss summed up per group pair.
 
 A 46-host campus gives a 46 x 46 matrix; grouped by access switch it is a table of a dozen rows
 that says where the loss is, and one group pair opens the hosts behind it.
@@ -11,6 +11,7 @@ import pandas as pd
 
 from ..catalog import role
 from ..topology import Topology
+from ..topology.plan import plan
 from .groups import buildings
 
 DETAIL_LIMIT = 12  # up to this many sources the full host matrix is shown at once
@@ -31,7 +32,31 @@ def building_groups(topo: Topology) -> dict[str, str]:
     return host_groups(topo) | buildings(topo)
 
 
-GROUPINGS = {"switch": host_groups, "building": building_groups}
+def subnet_groups(topo: Topology) -> dict[str, str]:
+    """Each node -> the subnet of the address Ping all pings it at (its first, as the engine plans
+    it: `Plan.address`), e.g. "10.1.1.0/24"; a node without an address -> itself."""
+    planned = plan(topo)
+    groups = {}
+    for node in topo.nodes:
+        ip = next((i.ip for i in planned.interfaces.get(node.name, []) if i.ip is not None), None)
+        groups[node.name] = str(ip.network) if ip is not None else node.name
+    return groups
+
+
+def vlan_groups(topo: Topology) -> dict[str, str]:
+    """Each node -> "VLAN n" of the switch port it is plugged into (its first such link, as the
+    engine plans the ports: untagged ports are in VLAN 1); a node on no switch port -> itself."""
+    planned = plan(topo)
+    ports = {(i.node, i.name): i.vlan for ifs in planned.interfaces.values() for i in ifs if i.vlan is not None}
+    groups = {}
+    for node in topo.nodes:
+        vlans = (ports.get((i.peer_node, i.peer_name)) for i in planned.interfaces.get(node.name, []))
+        vlan = next((v for v in vlans if v is not None), None)
+        groups[node.name] = f"VLAN {vlan}" if vlan is not None else node.name
+    return groups
+
+
+GROUPINGS = {"switch": host_groups, "building": building_groups, "subnet": subnet_groups, "vlan": vlan_groups}
 
 
 def group_loss(pings: pd.DataFrame, groups: dict[str, str]) -> pd.DataFrame:

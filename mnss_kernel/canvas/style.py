@@ -54,7 +54,7 @@ def cytoscape_style() -> list[dict]:
     # Colour and shape come with each node's data (from the catalog, see to_cytoscape): one rule
     # instead of one per kind, which halves cytoscape's styling time for a thousand nodes.
     style.insert(1, {"selector": "node[colour]", "style": {"background-color": "data(colour)", "shape": "data(shape)"}})
-    style += [GROUP_BOX, BUILDING_BOX, COLLAPSED_BOX]
+    style += [GROUP_BOX, BUILDING_BOX, REGION_BOX, COLLAPSED_BOX]
     for level, (colour, width) in enumerate(LOAD_LEVELS, start=1):
         style.append({"selector": f"edge.load-{level}", "style": {"line-color": colour, "width": width, "z-index": 9}})
     return style
@@ -109,6 +109,25 @@ BUILDING_BOX = {
         "font-size": 11,
         "font-weight": "bold",
         "color": "#0b4f7c",
+    },
+}
+
+# A region (a WAN router and the sites behind it): a heavier frame in Okabe-Ito vermillion, around
+# the blue building boxes of its sites.
+REGION_BOX = {
+    "selector": 'node[kind = "region"]',
+    "style": {
+        "shape": "round-rectangle",
+        "background-color": "#fdf3ec",
+        "background-opacity": 0.5,
+        "border-width": 3,
+        "border-color": "#d55e00",
+        "padding": 12,
+        "text-valign": "top",
+        "text-margin-y": -2,
+        "font-size": 12,
+        "font-weight": "bold",
+        "color": "#8a3d00",
     },
 }
 

@@ -27,8 +27,10 @@ from ..runtime import CommandResult, EngineError, Lab
 from ..topology import Topology, TopologyError, load as load_topology
 from ..topology.convert import to_cytoscape, write_file
 from . import heatgrid, keep, render, results
+from .browser_layouts import BROWSER_LAYOUTS, browser_layout
 from .editor import TopologyEditor
-from .groups import buildings
+from .form import FORM_KINDS, LINK_FORM, NODE_FORM, PARSE_ERROR, parse, problem_field
+from .groups import buildings, regions
 from .i18n import Labels, current_language
 from .layout import ViewBox, fit_scale, host_blocks, place_missing, tiered
 from .style import cytoscape_style, load_level
@@ -57,33 +59,7 @@ class Refusal(Exception):
     """An action the canvas refuses, with the text to show already in the user's language."""
 
 
-PARSE_ERROR = {float: "not_number", int: "not_integer", list: "not_integer_list"}
-
-
-def _parse(value: str, kind: type):
-    """Text box value -> model value: blank means 'not set'. ValueError if it is not of `kind`."""
-    value = value.strip()
-    if not value:
-        return None
-    if kind is list:
-        return [int(v) for v in value.replace(" ", "").replace("，", ",").split(",") if v]
-    if kind is bool:
-        return value.lower() in ("1", "true", "yes", "up", "是")
-    return kind(value)
-
-
-NODE_FORM = [("name", str), ("label", str), ("ip", str), ("gateway", str)]
-LINK_FORM = [
-    ("bw", float),
-    ("delay", float),
-    ("loss", float),
-    ("mtu", int),
-    ("vlan", int),
-    ("vlans", list),
-    ("ip_a", str),
-    ("ip_b", str),
-]
-
+INVALID_COLOUR = "#d55e00"  # Okabe-Ito vermilion, as for a link that is down
 
 ZOOM_STEP, WHEEL_SENSITIVITY = 1.25, 0.2
 LOAD_INTERVAL = 0.5  # seconds between two looks at the links' byte counters during a throughput test
@@ -91,11 +67,20 @@ READABLE_ZOOM = 0.5  # below this, 11 px labels are under 6 px on screen
 GROUP_FROM = 200  # from this many nodes on, hosts are drawn in one box per switch (see layout.host_blocks)
 GROUP = "hosts:"  # id prefix of those boxes; a node name cannot contain ':'
 SITE = "site:"  # id prefix of a building's box (see groups.buildings)
+REGION = "region:"  # id prefix of a region's box (see groups.regions)
 BUILDINGS_FROM = 2  # buildings are boxed by default when the drawing has this many
 
 
+GROUP_TITLES = {  # the grouped ping table's title, by grouping (results.GROUPINGS)
+    "switch": "group_loss_title",
+    "building": "building_loss_title",
+    "subnet": "subnet_loss_title",
+    "vlan": "vlan_loss_title",
+}
+
+
 def _is_box(element_id: str) -> bool:
-    return element_id.startswith((GROUP, SITE))
+    return element_id.startswith((GROUP, SITE, REGION))
 
 
 def _owner(element_id: str) -> str:
@@ -156,11 +141,14 @@ class TopologyCanvas(w.VBox):
         self._edge_widgets: dict[tuple[str, str], Edge] = {}
         self._blocks: dict[str, str] = {}  # grouped host -> its switch, as drawn now
         self._sites: dict[str, str] = {}  # building member -> its router, as drawn now
+        self._regions: dict[str, str] = {}  # region member -> its router, as drawn now
         self._collapsed: set[str] = set()  # ids of the boxes drawn as one node
         self._shape: tuple | None = None  # what is in which box, as drawn now
         self._drawn_as: dict[str, tuple[str, str]] = {}  # link "a-b" -> the line drawn for it
         self._captions: dict[tuple[str, str], str] = {}  # each drawn line's own caption
         self._load: dict[tuple[str, str], int] = {}  # drawn line -> load level, while a test runs
+        self._browser_layout: str | None = None  # a cytoscape.js layout arranging the view, if chosen
+        self._choosing = False  # the layout list is being set from here, not by the user
         if group_hosts is None:
             group_hosts = topo is not None and len(topo.nodes) >= GROUP_FROM
 
@@ -182,6 +170,9 @@ class TopologyCanvas(w.VBox):
         self._build_controls()
         self.group_toggle.value = group_hosts
         self.building_toggle.value = topo is not None and len(set(buildings(topo).values())) >= BUILDINGS_FROM
+        if self.building_toggle.value:  # a regional network opens folded: its regions, sites and floors
+            self._collapsed = self._region_boxes()
+        self._show_layout_choice("tiers" if arrange else "drawn")
         drawing = w.VBox([self.viewbar, self.graph])
         middle = w.HBox([drawing, self.panel], layout=w.Layout(flex_flow="row wrap"))
         results_area = [self.message, self.stale_note, self.drill, self.output]
@@ -307,7 +298,7 @@ class TopologyCanvas(w.VBox):
         self.drill_detail.add_class("mnss-drill-detail")
         self.group_title = w.HTML()
         self.group_by = w.ToggleButtons(
-            options=[(self.t("by_switch"), "switch"), (self.t("by_building"), "building")],
+            options=[(self.t(f"by_{by}"), by) for by in results.GROUPINGS],
             description=self.t("group_by"),
             style={"button_width": "auto"},
         )
@@ -322,8 +313,18 @@ class TopologyCanvas(w.VBox):
             w.HBox([self.drill_from, self.drill_to]),
             self.drill_detail,
         ]
+        self.layout_picker = w.Dropdown(
+            options=[(self.t(f"layout_{name}"), name) for name in ("drawn", "tiers", *BROWSER_LAYOUTS)],
+            value="drawn",
+            description=self.t("layout"),
+            layout=w.Layout(width="250px"),
+            style={"description_width": "40px"},
+        )
+        self.layout_picker.add_class("mnss-layout")
+        self.layout_picker.observe(self._on_layout_choice, "value")
         self.viewbar = w.HBox(
             [
+                self.layout_picker,
                 self._button("fit", self.fit, icon="arrows-alt"),
                 self._button("zoom_in", lambda: self.zoom_by(ZOOM_STEP), icon="search-plus"),
                 self._button("zoom_out", lambda: self.zoom_by(1 / ZOOM_STEP), icon="search-minus"),
@@ -376,21 +377,34 @@ class TopologyCanvas(w.VBox):
         data = to_cytoscape(self.topology)
         every = host_blocks(self.topology)
         sites = buildings(self.topology) if self.building_toggle.value else {}
-        self._collapsed &= {GROUP + s for s in every.values()} | {SITE + r for r in sites.values()}
+        areas = regions(self.topology, sites) if sites else {}
+        self._collapsed &= (
+            {GROUP + s for s in every.values()}
+            | {SITE + r for r in sites.values()}
+            | {REGION + r for r in areas.values()}
+        )
         grouped = self.group_toggle.value
         blocks = {h: s for h, s in every.items() if grouped or GROUP + s in self._collapsed}
-        shape = (blocks, sites, frozenset(self._collapsed))
+        shape = (blocks, sites, areas, frozenset(self._collapsed))
         if shape != self._shape:  # cytoscape cannot move a drawn node into or out of a box: draw anew
             self._clear_graph()
-            self._shape, self._blocks, self._sites = shape, blocks, sites
+            self._shape, self._blocks, self._sites, self._regions = shape, blocks, sites, areas
 
         def parent(element: str) -> str | None:
+            """The box drawn around an element: host -> floor (switch's hosts) -> site -> region."""
+            if element.startswith(REGION):
+                return None
+            if element.startswith(SITE):
+                router = _owner(element)
+                return REGION + areas[router] if router in areas else None
             if element.startswith(GROUP):
                 switch = _owner(element)
                 return SITE + sites[switch] if switch in sites else None
             if element in blocks:
                 return GROUP + blocks[element]
-            return SITE + sites[element] if element in sites else None
+            if element in sites:
+                return SITE + sites[element]
+            return REGION + areas[element] if element in areas else None
 
         def stand_in(element: str) -> str:
             """The element itself, or the outermost collapsed box it is hidden in."""
@@ -413,12 +427,20 @@ class TopologyCanvas(w.VBox):
             if parent(name):
                 facts["parent"] = parent(name)
             nodes[name] = self._node_widget(name, facts, shown)
-        members = Counter([*(GROUP + s for s in blocks.values()), *(SITE + r for r in sites.values())])
+        members = Counter(
+            [
+                *(GROUP + s for s in blocks.values()),
+                *(SITE + r for r in sites.values()),
+                *(REGION + r for r in areas.values()),
+            ]
+        )
         for box, count in members.items():
             if stand_in(box) != box:
                 continue
             if box.startswith(GROUP):
                 facts = {"id": box, "kind": "group", "name": self.t("host_group", count=count)}
+            elif box.startswith(REGION):
+                facts = {"id": box, "kind": "region", "name": self.t("region_box", name=_owner(box), count=count)}
             else:
                 facts = {"id": box, "kind": "building", "name": self.t("building_box", name=_owner(box), count=count)}
             if parent(box):
@@ -462,8 +484,8 @@ class TopologyCanvas(w.VBox):
         self._node_widgets, self._edge_widgets = nodes, edges
         self._drawn_as, self._captions = drawn_as, captions
         # a box before what it holds (buildings, then switches' hosts): cytoscape drops a parent it has not got
-        order = {SITE: 0, GROUP: 1}
-        self.graph.graph.nodes = sorted(nodes.values(), key=lambda n: order.get(n.data["id"].split(":")[0] + ":", 2))
+        order = {REGION: 0, SITE: 1, GROUP: 2}
+        self.graph.graph.nodes = sorted(nodes.values(), key=lambda n: order.get(n.data["id"].split(":")[0] + ":", 3))
         self.graph.graph.edges = list(edges.values())
         every_name = [n.name for n in self.topology.nodes]
         for text_box in (self.node_select, self.connect_to):
@@ -618,13 +640,19 @@ class TopologyCanvas(w.VBox):
             else:
                 self.update_link(*self._selection, **values)
 
-        for box in boxes.values():
+        apply_button = self._button("apply", apply, "primary")
+        note = w.HTML()
+        note.add_class("mnss-form-problems")
+        for key, box in boxes.items():
             box.tooltip = box.description
+            box.placeholder = self.t(f"example_{FORM_KINDS[key].__name__}") if FORM_KINDS[key] is not str else ""
+            box.observe(lambda _ch: self._check_form(boxes, apply_button, note), "value")
         self.panel.children = [
             title,
             w.HTML(header),
             *boxes.values(),
-            self._button("apply", apply, "primary"),
+            note,
+            apply_button,
             w.HBox(faults_row, layout=w.Layout(flex_flow="row wrap")),
         ]
 
@@ -648,17 +676,57 @@ class TopologyCanvas(w.VBox):
             raise Refusal(self.t("select_two_keys"))
         self.connect(self._selection[0], self._typed_node(self.connect_to.value))
 
-    def _read_form(self, boxes: dict[str, w.Text]) -> dict:
-        """The panel's text boxes as model values; every box that does not parse is named at once."""
-        kinds, values, wrong = dict(NODE_FORM + LINK_FORM), {}, []
+    def _parse_form(self, boxes: dict[str, w.Text]) -> tuple[dict, dict[str, str]]:
+        """The panel's text boxes as model values, and what is wrong with each box that does not parse."""
+        values, wrong = {}, {}
         for key, box in boxes.items():
             try:
-                values[key] = _parse(box.value, kinds[key])
+                values[key] = parse(box.value, FORM_KINDS[key])
             except ValueError:
-                wrong.append(self.t(PARSE_ERROR[kinds[key]], field=self.t.field(key), value=box.value.strip()))
+                wrong[key] = self.t(PARSE_ERROR[FORM_KINDS[key]], field=self.t.field(key), value=box.value.strip())
+        return values, wrong
+
+    def _read_form(self, boxes: dict[str, w.Text]) -> dict:
+        """The panel's text boxes as model values; every box that does not parse is named at once."""
+        values, wrong = self._parse_form(boxes)
         if wrong:
-            raise Refusal(self.t("refused", error=html.escape("; ".join(wrong))))
+            raise Refusal(self.t("refused", error=html.escape("; ".join(wrong.values()))))
         return values
+
+    def _check_form(self, boxes: dict[str, w.Text], apply_button: w.Button, note: w.HTML) -> None:
+        """Validation as you type: each box that does not parse, or that the engine would refuse
+        for this node or link, is framed and named under the form, and Apply stays disabled until
+        every box is right; the note goes with the next valid change."""
+        values, wrong = self._parse_form(boxes)
+        if not wrong:
+            try:
+                found = self._form_problems(values)
+            except (KeyError, TopologyError):  # the selection went meanwhile: Apply will say so
+                found = []
+            for key, problem in found:
+                key = key if key in boxes else next(iter(boxes))
+                wrong[key] = "; ".join(filter(None, [wrong.get(key), self.t.problem(problem)]))
+        for key, box in boxes.items():
+            if key in wrong:
+                box.add_class("mnss-invalid")
+                box.layout.border = f"2px solid {INVALID_COLOUR}"
+            else:
+                box.remove_class("mnss-invalid")
+                box.layout.border = None
+        apply_button.disabled = bool(wrong)
+        shown = html.escape("; ".join(wrong.values()))
+        note.value = f'<span class="mnss-error" style="color:{INVALID_COLOUR}">⚠ {shown}</span>' if wrong else ""
+
+    def _form_problems(self, values: dict) -> list[tuple[str, str]]:
+        """(box, problem) for what the engine would refuse in the selected node or link with `values`."""
+        if len(self._selection) == 1:
+            values["name"] = values["name"] or self._selection[0]
+            problems, swap = self.editor.check_node(self._selection[0], **values), {}
+        else:
+            problems = self.editor.check_link(*self._selection, **values)
+            stored_as_given = self.topology.link(*self._selection).a == self._selection[0]
+            swap = {} if stored_as_given else {"ip_a": "ip_b", "ip_b": "ip_a"}  # the form's a is the stored b
+        return [(swap.get(problem_field(p), problem_field(p)), p) for p in problems]
 
     # -- the Python API (what the buttons call) -----------------------------------------------
     @property
@@ -741,10 +809,12 @@ class TopologyCanvas(w.VBox):
 
     # -- boxes --------------------------------------------------------------------------------
     def _box_of(self, name: str) -> str | None:
-        """The box `name` stands for: its building if it is a building's router, else the box of
-        its hosts if it is a switch with hosts."""
+        """The box `name` stands for: its region if it is a region's router, its building if it is
+        a building's router, else the box of its hosts if it is a switch with hosts."""
         if _is_box(name):
             name = _owner(name)
+        if self._regions.get(name) == name:
+            return REGION + name
         if self._sites.get(name) == name:
             return SITE + name
         if name in host_blocks(self.topology).values():
@@ -774,9 +844,26 @@ class TopologyCanvas(w.VBox):
     def toggle_box(self, name: str) -> None:
         (self.expand if self._named_box(name) in self._collapsed else self.collapse)(name)
 
+    def _region_boxes(self) -> set[str]:
+        """Every box of a regional network: each region, and each site and floor within one, so a
+        10,000-node region opens as a few boxes and each opens one level at a time (none without regions)."""
+        sites = buildings(self.topology)
+        areas = regions(self.topology, sites)
+        in_region = {switch for switch in host_blocks(self.topology).values() if switch in areas}
+        return (
+            {REGION + r for r in areas.values()}
+            | {SITE + sites[m] for m in areas if m in sites}
+            | {GROUP + s for s in in_region}
+        )
+
     def collapse_all(self) -> None:
-        """Every building as one node; without buildings, every switch's hosts."""
-        boxes = {SITE + r for r in self._sites.values()} or {GROUP + s for s in host_blocks(self.topology).values()}
+        """A regional network as it opens (regions, sites, floors); else every building as one node;
+        without buildings, every switch's hosts."""
+        boxes = (
+            self._region_boxes()
+            or {SITE + r for r in self._sites.values()}
+            or {GROUP + s for s in host_blocks(self.topology).values()}
+        )
         self._collapsed |= boxes
         self._redraw()
         self._show_selection()
@@ -848,7 +935,7 @@ class TopologyCanvas(w.VBox):
         by = self.group_by.value
         self._groups = results.GROUPINGS[by](self.topology)
         table = results.group_loss(self.last_pings, self._groups)
-        title = self.t("group_loss_title" if by == "switch" else "building_loss_title")
+        title = self.t(GROUP_TITLES[by])
         self.group_title.value = (
             f'<b class="mnss-group-title">{html.escape(title)}</b>'
             f'<div class="mnss-drill-hint">{html.escape(self.t("drill_hint"))}</div>'
@@ -998,16 +1085,32 @@ class TopologyCanvas(w.VBox):
         else:
             self.graph.cytoscape_layout = layout
 
+    def _browser_fit(self) -> None:
+        """cytoscape's own fit: after a browser layout only the browser knows where the nodes are."""
+        layout = {"name": "preset", "fit": True, "padding": 30}
+        if layout == self.graph.cytoscape_layout:
+            self.graph.relayout()
+        else:
+            self.graph.cytoscape_layout = layout
+
     def fit(self) -> None:
         """Show the whole drawing."""
+        if self._browser_layout:
+            self._browser_fit()
+            return
         self._set_view(*self._frame())
 
     def zoom_by(self, factor: float) -> None:
         """Zoom in (factor > 1) or out around the middle of the view."""
+        if self._browser_layout:
+            raise Refusal(self.t("zoom_after_layout", name=self._browser_layout))
         self._set_view(self._zoom * factor, self._centre)
 
     def reset_view(self) -> None:
         """Back to how the canvas opened: actual size, or the whole drawing if it is larger."""
+        if self._browser_layout:
+            self._browser_fit()
+            return
         zoom, centre = self._frame()
         if zoom >= 1.0:
             centre = {"x": self.view.width / 2, "y": self.view.height / 2}
@@ -1017,10 +1120,50 @@ class TopologyCanvas(w.VBox):
         """Lay the drawing out in tiers (core, distribution, access); undoable like any edit."""
         self._editable()
         self.editor.replace(tiered(self.topology, (self.view.width, self.view.height)))
+        self._show_layout_choice("tiers")
         self.view.fitted = False
         self._redraw()
+        self._leave_browser_layout()
         self.fit()
         self._say(self.t("arranged"))
+
+    def lay_out(self, name: str) -> None:
+        """Arrange the view: "tiers" (the canvas's own, kept in the topology like `arrange`),
+        "drawn" (back to the positions in the topology), or a cytoscape.js layout run in the
+        browser ("dagre", "cola", "klay"), which changes only the view: the topology keeps its
+        positions, and the browser lays out again after each edit."""
+        if name == "tiers":
+            self.arrange()
+            return
+        if name == "drawn":
+            self._show_layout_choice("drawn")
+            self._leave_browser_layout()
+            self.reset_view()
+            self._say(self.t("back_to_drawn"))
+            return
+        self.graph.cytoscape_layout = browser_layout(name)
+        self._browser_layout = name
+        self._show_layout_choice(name)
+        self._say(self.t("laid_out", name=name))
+
+    def _leave_browser_layout(self) -> None:
+        """Put every drawn node back where the topology has it, after a browser layout moved them
+        (the node widgets still hold those positions, so setting them again would send nothing)."""
+        if self._browser_layout:
+            self._browser_layout = None
+            drawn = {key: node.position for key, node in self._node_widgets.items() if node.position}
+            self.graph.cytoscape_layout = {"name": "preset", "fit": False, "positions": drawn}
+
+    def _on_layout_choice(self, change: dict) -> None:
+        if not self._choosing:
+            self._guard(lambda: self.lay_out(change["new"]))
+
+    def _show_layout_choice(self, name: str) -> None:
+        self._choosing = True
+        try:
+            self.layout_picker.value = name
+        finally:
+            self._choosing = False
 
     def _show_capture(self, path: Path) -> None:
         with self.output:

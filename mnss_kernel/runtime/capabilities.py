@@ -7,7 +7,7 @@ import os
 from functools import cache
 from pathlib import Path
 
-from . import commands
+from . import commands, tunnel
 from .shell import DIRECT, run
 
 # Knobs that switch unprivileged user namespaces off, with what to tell the administrator.
@@ -92,6 +92,8 @@ def missing_for(topo) -> list[str]:
     if os.geteuid() != 0 and holder_problem():
         return [holder_problem()]
     problems = []
+    if tunnel.gateway_of(topo) and tunnel.missing():
+        problems.append(tunnel.missing())
     for link in topo.links:
         wants = [k for k in ("delay", "jitter", "loss") if getattr(link, k)]
         if wants and not has_qdisc("netem"):

@@ -1,6 +1,6 @@
 """The text of every command that reaches the kernel's network state, and nothing else.
 
-ip, tc, iptables, sysctl, bridge, mount, nsenter, unshare and setpriv command lines are built here
+ip, tc, iptables, sysctl, bridge, mount, nsenter, unshare, setpriv, prlimit and slirp4netns command lines are built here
 only: argv lists, and the lines fed to `ip -batch`, `tc -batch` and `iptables-restore`. What the
 engine does to the kernel can so be read and reviewed in one file, and a new kernel or tool version
 is met in one place. Nothing here runs anything or decides what a lab needs: shell.py runs these,
@@ -11,6 +11,7 @@ appears in another module of mnss_kernel.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from pathlib import Path
 
 IP, TC = "ip", "tc"  # the iproute2 tools that read a batch from stdin
 NETNS_DIR = "/run/netns"  # where `ip netns add` names a namespace (in a holder: its private /run)
@@ -55,15 +56,40 @@ def _enter_holder(pid: int, userns: bool) -> list[str]:
     return ["nsenter", f"--target={pid}", *user, "--mount", "--pid"]
 
 
-def holder_on_host(pid: int, userns: bool, argv: list[str]) -> list[str]:
-    """argv in the holder's own namespaces, where the lab's namespaces are named, as root of the lab."""
-    return [*_enter_holder(pid, userns), "--net", *argv]
+def holder_on_host(
+    pid: int, userns: bool, argv: list[str], processes: int = 0, cgroup_procs: Iterable[str] = ()
+) -> list[str]:
+    """argv in the holder's own namespaces, where the lab's namespaces are named, as root of the lab
+    (in the lab's cgroups and under its process limit, where it has them)."""
+    return in_cgroups(cgroup_procs, with_process_limit(processes, [*_enter_holder(pid, userns), "--net", *argv]))
 
 
-def holder_in_netns(pid: int, userns: bool, netns: str, argv: list[str]) -> list[str]:
+def holder_in_netns(
+    pid: int, userns: bool, netns: str, argv: list[str], processes: int = 0, cgroup_procs: Iterable[str] = ()
+) -> list[str]:
     """argv in one of the holder's network namespaces, reached through the holder's root
     (/proc/<pid>/root), which nsenter opens before it enters."""
-    return [*_enter_holder(pid, userns), f"--net=/proc/{pid}/root{NETNS_DIR}/{netns}", *argv]
+    enter = [*_enter_holder(pid, userns), f"--net=/proc/{pid}/root{NETNS_DIR}/{netns}"]
+    return in_cgroups(cgroup_procs, with_process_limit(processes, [*enter, *argv]))
+
+
+# -- a lab's own limits ---------------------------------------------------------------------------
+
+_JOIN = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"'
+
+
+def in_cgroups(procs_files: Iterable[str], argv: list[str]) -> list[str]:
+    """argv as a member of the cgroups whose cgroup.procs files are given (it joins, then execs),
+    so that it and all it starts count against their limits; argv itself if none."""
+    procs = list(procs_files)
+    return ["sh", "-c", _JOIN, "mnss-join", *procs, "--", *argv] if procs else argv
+
+
+def with_process_limit(processes: int, argv: list[str]) -> list[str]:
+    """argv with RLIMIT_NPROC (soft and hard: it cannot raise it again) at `processes`; argv itself
+    for 0. Inside a lab's user namespace it counts the lab's own tasks (one count per user namespace).
+    Put before nsenter, so that the fork nsenter makes inside the lab is already held to it."""
+    return ["prlimit", f"--nproc={processes}:{processes}", "--", *argv] if processes else argv
 
 
 def with_parent_death_signal(argv: list[str]) -> list[str]:
@@ -91,18 +117,37 @@ HOLDER_PID1 = (
     "mount -t tmpfs -o mode=0755,size=16m mnss-lab /run && mkdir -p /run/netns /run/mnss || exit 1; "
     'read -r me _ < /proc/self/stat; echo "READY $me"; read -r _ _; exit 0'
 )
-# Outside: run the holder, then remove what only a dead lab leaves (its record and working folder).
+# Outside: run the holder, then remove what only a dead lab leaves (its record, working folder and
+# cgroup folders; a cgroup goes once its last process has, which may take a moment after PID 1).
 _HOLDER_OUTSIDE = (
-    'rec=$1 work=$2 mark=$3; shift 3; "$@" sh -c "$0" "$mark"; rm -f -- "$rec"; [ -z "$work" ] || rm -rf -- "$work"'
+    'rec=$1 work=$2 mark=$3 groups=$4; shift 4; "$@" sh -c "$0" "$mark"; rm -f -- "$rec"; '
+    '[ -z "$work" ] || rm -rf -- "$work"; '
+    'for g in $groups; do n=0; while [ -d "$g" ] && ! rmdir -- "$g" 2>/dev/null && [ $n -lt 50 ]; '
+    "do n=$((n+1)); sleep 0.1; done; done"
 )
 _HOLDER_UNSHARE = ["unshare", "--net", "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child"]
 
 
-def holder(mark: str, record: str, workdir: str, userns: bool) -> list[str]:
+def holder(
+    mark: str,
+    record: str,
+    workdir: str,
+    userns: bool,
+    processes: int = 0,
+    cgroup_procs: Iterable[str] = (),
+) -> list[str]:
     """The holder of a lab: PID 1 of new network, mount and PID namespaces (and a user namespace
-    for `userns`), carrying `mark` in its argv; its record and working folder go when it ends."""
+    for `userns`), carrying `mark` in its argv; its record and working folder go when it ends.
+
+    The lab's limits: the holder joins the lab's cgroups (cgroup_procs, whose folders go with it)
+    before it unshares, and in a user namespace PID 1 takes RLIMIT_NPROC `processes` there.
+    """
+    procs = list(cgroup_procs)
+    folders = " ".join(path.rsplit("/", 1)[0] for path in procs)
     unshare = _HOLDER_UNSHARE + (USERNS if userns else [])
-    return ["sh", "-c", _HOLDER_OUTSIDE, HOLDER_PID1, record, workdir, mark, *unshare]
+    inside = with_process_limit(processes, []) if userns else []
+    outside = ["sh", "-c", _HOLDER_OUTSIDE, HOLDER_PID1, record, workdir, mark, folders]
+    return [*outside, *in_cgroups(procs, [*unshare, *inside])]
 
 
 # -- probes of what this system allows ------------------------------------------------------------
@@ -132,6 +177,15 @@ def with_writable_proc_sys(argv: list[str]) -> list[str]:
     return ["unshare", "--mount", "sh", "-c", f'{_REMOUNT_PROC_SYS} && exec "$@"', "--", *argv]
 
 
+# -- hosts over rtnetlink -------------------------------------------------------------------------
+
+
+def configure_hosts(python: str) -> list[str]:
+    """`python` running netlink.py: a lab's hosts configured from one process (their links,
+    addresses and routes as JSON on stdin; the messages it sends are built there)."""
+    return [python, str(Path(__file__).with_name("netlink.py"))]
+
+
 # -- kernel settings of a node --------------------------------------------------------------------
 
 # Per role: routers forward, and answer every traceroute probe (Linux rate-limits ICMP errors,
@@ -142,6 +196,7 @@ SETTINGS = {
     "router": _L3,
     "firewall": _L3,
     "nat": _L3,
+    "gateway": _L3,
     "switch": "net.bridge.bridge-nf-call-iptables=0 net.bridge.bridge-nf-call-ip6tables=0 "
     "net.bridge.bridge-nf-call-arptables=0",
 }
@@ -339,3 +394,81 @@ def read_node(l3: bool, separator: str) -> str:
     classes = "for d in $(tc qdisc show | awk '$2 == \"htb\" {print $5}'); do echo DEV $d; tc class show dev $d; done"
     parts = ["ip -j link show", "ip -j -4 route show", "iptables -S FORWARD 2>/dev/null" if l3 else "true", classes]
     return f"; echo {separator}; ".join(parts)
+
+
+# -- the virtual-real tunnel (runtime/tunnel.py) --------------------------------------------------
+# A gateway node's outside is a tap device that slirp4netns, running outside the lab, connects to
+# the host's network in user space (so rootless labs have it too). What may pass is decided by the
+# gateway's iptables, set before the tap exists: FORWARD and the gateway's own OUTPUT drop anything
+# leaving through it but new TCP connections to the allowed prefix and port, and replies; nothing
+# may open a connection inwards. Each rule carries a comment (TUNNEL_TAG:<what>) so its counters
+# can be read back for the audit log; dropped destinations are remembered by the `recent` match.
+
+TUNNEL_TAG = "mnss-tunnel"
+TUNNEL_DROPS = "mnss_tunnel_drop"  # /proc/net/xt_recent/<this> in the gateway: dropped destinations
+
+
+def tunnel_rules(outside: str, allowed: Iterable[tuple[str, int]]) -> str:
+    """iptables-restore input for a gateway whose outside device is `outside`; allowed: (prefix,
+    TCP port) pairs. Traffic between the lab's own links is forwarded as by a router."""
+    tag = f"-m comment --comment {TUNNEL_TAG}:"
+    reply = "-m conntrack --ctstate ESTABLISHED,RELATED"
+    lines = ["*filter", ":INPUT ACCEPT [0:0]", ":FORWARD DROP [0:0]", ":OUTPUT ACCEPT [0:0]"]
+    for chain in ("INPUT", "FORWARD"):
+        lines += [
+            f"-A {chain} -i {outside} {reply} {tag}in -j ACCEPT",
+            f"-A {chain} -i {outside} {tag}drop-in -j DROP",
+        ]
+    lines.append(f"-A FORWARD ! -o {outside} -j ACCEPT")
+    for chain in ("FORWARD", "OUTPUT"):
+        lines.append(f"-A {chain} -o {outside} {reply} {tag}out -j ACCEPT")
+        for prefix, port in allowed:
+            lines.append(
+                f"-A {chain} -o {outside} -d {prefix} -p tcp --dport {port} -m conntrack --ctstate NEW "
+                f"{tag}allow:{prefix}:{port} -j ACCEPT"
+            )
+        lines.append(f"-A {chain} -o {outside} -m recent --name {TUNNEL_DROPS} --rdest --set {tag}drop-out -j DROP")
+    lines += ["COMMIT", "*nat", f"-A POSTROUTING -o {outside} -j MASQUERADE", "COMMIT"]
+    return "\n".join(lines) + "\n"
+
+
+def rule_counters() -> list[str]:
+    """The filter table with each rule's [packets:bytes] (iptables-save -c)."""
+    return ["iptables-save", "-c", "-t", "filter"]
+
+
+def recent_list(name: str) -> list[str]:
+    """The addresses the `recent` match named `name` has seen, with their hits."""
+    return ["cat", f"/proc/net/xt_recent/{name}"]
+
+
+def slirp(netns_path: str, userns_path: str | None, device: str, cidr: str, ready_fd: int, exit_fd: int) -> list[str]:
+    """slirp4netns giving the network namespace at `netns_path` a tap `device` on `cidr` (address
+    .100, default route via .2), NATed in user space to the host's network. It says it is ready on
+    `ready_fd` and ends when `exit_fd` closes (its owner ended). The host's loopback and DNS are
+    not offered. (Its --enable-sandbox is not used: under a shared /run it unmounted the host's
+    named network namespaces, seen on Debian 12 with slirp4netns 1.2.0.)"""
+    userns = [f"--userns-path={userns_path}"] if userns_path else []
+    return [
+        "slirp4netns",
+        "--configure",
+        f"--cidr={cidr}",
+        "--disable-host-loopback",
+        "--disable-dns",
+        f"--ready-fd={ready_fd}",
+        f"--exit-fd={exit_fd}",
+        *userns,
+        "--netns-type=path",
+        netns_path,
+        device,
+    ]
+
+
+def netns_path(pid: int | None, netns: str) -> str:
+    """The file of a lab's named network namespace as seen from the host (through the holder's
+    root when the lab has a holder)."""
+    return f"/proc/{pid}/root{NETNS_DIR}/{netns}" if pid else f"{NETNS_DIR}/{netns}"
+
+
+def userns_path(pid: int) -> str:
+    return f"/proc/{pid}/ns/user"

@@ -22,20 +22,40 @@ import subprocess
 import time
 
 from . import commands
+from .lab_cgroup import LabCgroup
 from .shell import EngineError
 
 MARK = "mnss-holder"  # argv of every holder: mnss-holder:<owner>-<lab>, found in /proc/*/cmdline
 
 
 class Holder:
-    """A started holder: `pid` is the lab's PID 1 as this host sees it."""
+    """A started holder: `pid` is the lab's PID 1 as this host sees it.
 
-    def __init__(self, name: str, record: str, workdir: str = "", userns: bool = True, timeout: float = 20):
+    processes: the lab's RLIMIT_NPROC, for PID 1 and every command entering the lab (it counts
+    only in a user namespace: root is exempt from it); cgroup: the lab's cgroup, which the holder
+    and every command entering the lab join.
+    """
+
+    processes = 0
+    cgroup_procs: tuple[str, ...] = ()
+
+    def __init__(
+        self,
+        name: str,
+        record: str,
+        workdir: str = "",
+        userns: bool = True,
+        timeout: float = 20,
+        processes: int = 0,
+        cgroup: LabCgroup | None = None,
+    ):
         self.name = name
         self.userns = userns
         self.kind = "userns" if userns else "holder"
+        self.processes = processes if userns else 0
+        self.cgroup_procs = tuple(cgroup.procs_files()) if cgroup else ()
         self._proc = subprocess.Popen(
-            commands.holder(f"{MARK}:{name}", record, workdir, self.userns),
+            commands.holder(f"{MARK}:{name}", record, workdir, self.userns, self.processes, self.cgroup_procs),
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -58,10 +78,10 @@ class Holder:
     # -- command prefixes -----------------------------------------------------------------------
     def on_host(self, argv: list[str]) -> list[str]:
         """argv where the lab's namespaces are named (its private /run), as root of the lab."""
-        return commands.holder_on_host(self.pid, self.userns, argv)
+        return commands.holder_on_host(self.pid, self.userns, argv, self.processes, self.cgroup_procs)
 
     def in_netns(self, netns: str, argv: list[str]) -> list[str]:
-        return commands.holder_in_netns(self.pid, self.userns, netns, argv)
+        return commands.holder_in_netns(self.pid, self.userns, netns, argv, self.processes, self.cgroup_procs)
 
     def hosts_file(self, netns: str) -> tuple[str, str]:
         """(path to write from here, path inside the lab) of the hosts file for `netns`."""
@@ -86,15 +106,15 @@ class Holder:
         self._proc.stdout.close()
 
 
-def start(name: str, record: str, workdir: str = "") -> Holder:
+def start(name: str, record: str, workdir: str = "", processes: int = 0, cgroup: LabCgroup | None = None) -> Holder:
     """A holder for a lab. Root first tries one without a user namespace (a container's root may
     still lack CAP_SYS_CHROOT, which entering a mount namespace needs: then it takes one too)."""
     if os.geteuid() == 0:
         try:
-            return Holder(name, record, workdir, userns=False)
+            return Holder(name, record, workdir, userns=False, processes=processes, cgroup=cgroup)
         except EngineError:
             pass
-    return Holder(name, record, workdir, userns=True)
+    return Holder(name, record, workdir, userns=True, processes=processes, cgroup=cgroup)
 
 
 def _read_line(fd: int, timeout: float) -> str:

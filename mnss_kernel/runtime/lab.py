@@ -6,9 +6,10 @@ process that started it, even when that process is killed. Root where such names
 made (some containers) builds directly on the host instead.
 
 Every node is a named network namespace; hosts and routers hold their interfaces there, a switch
-holds one Linux bridge per VLAN. Building is batched: one `ip -batch` creates all namespaces and
-veth pairs (each end created directly inside its namespace, so nothing appears on the host), then
-one `ip -batch` per namespace configures it, in parallel. Teardown ends the holder (or deletes the
+holds one Linux bridge per VLAN. Building is batched: `ip -batch` creates all namespaces and veth
+pairs (each end created directly inside its namespace, so nothing appears on the host), then one
+`ip -batch` per switch or router namespace configures it, in parallel, while one process sets up
+every host over rtnetlink (netlink.py). Teardown ends the holder (or deletes the
 namespaces), which removes every interface with them; it runs on any exception, KeyboardInterrupt,
 SIGTERM and at interpreter exit, and a start-up sweep removes what a killed run of the same owner
 left behind. The text of every command run is in commands.py; this module decides which and where.
@@ -18,6 +19,8 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import json
+import logging
 import os
 import shutil
 import signal
@@ -27,14 +30,16 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from mnss_foundation import plugins
+from mnss_foundation import i18n, plugins
 from mnss_foundation.server_settings import ServerSettings
 
 from ..catalog import kind as kind_of, role
 from ..topology import Plan, Topology, TopologyError, load, plan as make_plan
-from . import capabilities, commands, holder as holders, registry, shaping, shell
+from . import capabilities, commands, holder as holders, lab_cgroup, registry, shaping, shell, tunnel
+from .lab_cgroup import LabCgroup
 from .ledger import (
     DefaultVia,
     Effect,
@@ -47,14 +52,21 @@ from .ledger import (
     RouteWithdrawn,
     ends,
 )
+from .limits import LabLimits
 from .shaping import Shape
 from .shell import CommandResult, EngineError, batch, in_netns, netns_exec, parallel, run
 
 Progress = Callable[[str, int, int], None]
+log = logging.getLogger(__name__)
 
 # Entry-point group called with the Lab once its network is up: how a layer above (the activity
 # extension records a learning event) hears of a lab without the engine importing it.
 LAB_STARTED = "mnss_kernel.lab_started"
+
+# Lines per `ip -batch` that creates namespaces and veth pairs. iproute2 (6.1) keeps each namespace
+# it opens for `netns NAME` open until it exits, two per veth line: one batch for a 10,000-node lab
+# ran out of file descriptors. 400 lines stay within the 1,024 a process is often allowed.
+BATCH_LINES = 400
 
 
 def _check_forwarding(ns: str, node: str) -> None:
@@ -112,6 +124,8 @@ class Lab:
 
     holder: build in namespaces of a holder of the lab's own (None: whenever this system allows it,
     which a user without root needs; False: directly on the host, root only).
+    limits: the processes and memory the whole lab may use (None: the site's, see limits.py);
+    `limits_in_force` says afterwards how each is enforced here, or why it is not.
     """
 
     _handlers_installed = False
@@ -124,11 +138,14 @@ class Lab:
         owner: str | None = None,
         max_nodes: int | None = None,
         holder: bool | None = None,
+        limits: LabLimits | None = None,
     ):
+        self.limits = (limits if limits is not None else LabLimits.from_settings()).validated()
         self.topology = topology if isinstance(topology, Topology) else load(topology).topology
         self.topology = self.topology.validated()
         _check_size(self.topology, max_nodes)
         self.plan: Plan = make_plan(self.topology)
+        self._names = frozenset(n.name for n in self.topology.nodes)  # ns() is called per node and link
         self.owner = owner or registry.default_owner()
         self.lab_id = registry.new_lab_id()
         self.progress = progress or (lambda phase, done, total: None)
@@ -142,10 +159,14 @@ class Lab:
         self._record: registry.LabRecord | None = None
         self._holder = holder
         self._place = shell.DIRECT
+        self._cgroup = LabCgroup()
+        self._tunnel: tunnel.Tunnel | None = None
+        self.tunnel_session: dict | None = None  # the audit record of the last tunnel, once stopped
 
     # -- naming -------------------------------------------------------------------------------
     def ns(self, node: str) -> str:
-        self.topology.node(node)  # KeyError naming the node if unknown
+        if node not in self._names:
+            raise KeyError(f"no node named {node!r}")
         return registry.netns_name(self.owner, self.lab_id, node)
 
     def address(self, node: str) -> str:
@@ -165,6 +186,7 @@ class Lab:
     def start(self) -> Lab:
         if self.running:
             raise EngineError("this lab is already running")
+        grant = tunnel.check_allowed(self.topology, self.owner)  # refused before anything is built
         missing = capabilities.missing_for(self.topology)
         if missing:
             raise EngineError("cannot emulate this topology here:\n" + "\n".join(f"  - {m}" for m in missing))
@@ -186,8 +208,13 @@ class Lab:
             if self.held:
                 self._record.held_by(self._place.pid)
                 shell.register(self._prefix, self._place)
+            for note in self.limits_in_force()["notes"]:
+                log.info("%s", note)
             self._record.save()
             self._build()
+            if grant is not None:
+                node = tunnel.gateway_of(self.topology)
+                self._tunnel = tunnel.Tunnel(grant, self.lab_id, node, self.ns(node), self._place).start()
         except BaseException:
             self.stop()
             raise
@@ -214,12 +241,38 @@ class Lab:
         return self.held and self._place.userns
 
     def _start_holder(self):
+        name = f"{self.owner}-{self.lab_id}"
+        self._cgroup = lab_cgroup.make(f"mnss-lab-{name}", self.limits)
         try:
-            return holders.start(f"{self.owner}-{self.lab_id}", str(self._record.path), str(self.workdir))
+            return holders.start(
+                name, str(self._record.path), str(self.workdir), processes=self.limits.processes, cgroup=self._cgroup
+            )
         except EngineError:
+            self._cgroup.remove(wait=0)
+            self._cgroup = LabCgroup()
             if self._holder is None and os.geteuid() == 0:
                 return shell.DIRECT  # root where no holder can be entered: on the host, as before
             raise
+
+    def limits_in_force(self) -> dict:
+        """How the lab's limits are enforced here: {"processes": "cgroup" | "rlimit" | "cgroup+rlimit"
+        | None, "memory": "cgroup" | None, "notes": [why a limit that was asked for is not, zh-CN and
+        en]}. RLIMIT_NPROC binds only in the lab's user namespace (root is exempt from it)."""
+        ways = {"processes": [], "memory": []}
+        if self._cgroup.has("pids"):
+            ways["processes"].append("cgroup")
+        if self.held and self._place.userns and self.limits.processes:
+            ways["processes"].append("rlimit")
+        if self._cgroup.has("memory"):
+            ways["memory"].append("cgroup")
+        notes, texts = [], i18n.load(__package__)["limits"]
+        asked = (("processes", "pids", "no_process_limit"), ("memory", "memory", "no_memory_limit"))
+        for limit, controller, code in asked:
+            if getattr(self.limits, limit) and not ways[limit]:
+                why = self._cgroup.why_not.get(controller) or "the lab is built directly on the host, without a holder"
+                notes.append(" / ".join(texts.pair(code, why=why)))
+        result = {limit: "+".join(way) or None for limit, way in ways.items()}
+        return {**result, "notes": notes}
 
     def _wants_holder(self) -> bool:
         problem = capabilities.holder_problem()
@@ -236,6 +289,7 @@ class Lab:
                 return
             self.running = False
             _ACTIVE.discard(self)
+        self._close_tunnel()
         for proc in self._processes:  # SIGTERM first: services remove their files
             if proc.poll() is None:
                 proc.terminate()
@@ -252,11 +306,22 @@ class Lab:
             if self.held:
                 shell.unregister(self._prefix)
                 self._place.stop()
+                self._cgroup.remove()
             else:
                 registry.delete_namespaces(self._record.namespaces)
             shutil.rmtree(self.workdir, ignore_errors=True)
             self._record.forget()
         self.progress("stopped", 1, 1)
+
+    def _close_tunnel(self) -> None:
+        """End the tunnel while the gateway still exists, so its counters reach the audit log."""
+        if self._tunnel is None:
+            return
+        try:
+            self.tunnel_session = self._tunnel.close()
+        except Exception:  # teardown goes on; the log says what went wrong
+            tunnel.log.exception("closing the tunnel of lab %s failed", self.lab_id)
+        self._tunnel = None
 
     # -- building -----------------------------------------------------------------------------
     def _build(self) -> None:
@@ -268,13 +333,22 @@ class Lab:
         lines += [
             commands.veth_pair(a.name, a.index, self.ns(a.node), b.name, b.index, self.ns(b.node)) for a, b in pairs
         ]
-        batch(lines, what="creating namespaces and links", place=self._place)
+        for chunk in _chunks(lines, BATCH_LINES):
+            batch(chunk, what="creating namespaces and links", place=self._place)
         self.progress("links", len(pairs), len(pairs))
         self._write_hosts_files()
         kinds = {n.name: n.kind for n in nodes}
-        parallel(
-            nodes, lambda n: self._configure(n, kinds[n.name]), on_done=lambda i: self.progress("configure", i, total)
-        )
+        hosts = [n for n in nodes if role(n.kind) == "host"]  # all in one netlink process, beside the rest
+        others = [n for n in nodes if role(n.kind) != "host"]
+        with ThreadPoolExecutor(max_workers=1) as side:
+            hosts_done = side.submit(self._configure_hosts, hosts)
+            parallel(
+                others,
+                lambda n: self._configure(n, kinds[n.name]),
+                on_done=lambda i: self.progress("configure", i, total),
+            )
+            hosts_done.result()
+        self.progress("configure", total, total)
         shaped = [n for n in nodes if self._shaping_lines(n.name)]
         parallel(
             shaped,
@@ -365,6 +439,44 @@ class Lab:
         rules = _firewall_rules(node, self.plan)
         if rules:
             run(netns_exec(ns, commands.restore_rules()), stdin=rules, what=f"firewall rules of {node.name}")
+
+    def _configure_hosts(self, hosts) -> None:
+        """Every host's links, addresses and routes from one process over rtnetlink (netlink.py):
+        what `_configure` does for a host, without starting two programs per host."""
+        if not hosts:
+            return
+        down = self.down_links
+        jobs = []
+        for node in hosts:
+            ifs = self.plan.interfaces[node.name]
+            gateway = self.faults.gateway(node.name) or self.plan.gateways.get(node.name)
+            routes = [("default", gateway)] if gateway else []
+            routes += [
+                (str(net), via)
+                for net, via in self.plan.routes.get(node.name, [])
+                if not self.faults.route_withdrawn(node.name, str(net))
+            ]
+            # a route through a link down by the plan comes when the link does (_restore_routes)
+            reachable = [i.ip.network for i in ifs if i.ip is not None and ends(i.node, i.peer_node) not in down]
+            routes = [[net, str(via)] for net, via in routes if any(via in up for up in reachable)]
+            jobs.append(
+                {
+                    "node": node.name,
+                    "netns": f"{commands.NETNS_DIR}/{self.ns(node.name)}",
+                    "links": [
+                        [i.index, self.topology.links[i.link_index].mtu, ends(i.node, i.peer_node) not in down]
+                        for i in ifs
+                    ],
+                    "addresses": [[i.index, str(i.ip)] for i in ifs if i.ip is not None],
+                    "routes": routes,
+                }
+            )
+        run(
+            self._place.on_host(commands.configure_hosts(sys.executable)),
+            stdin=json.dumps(jobs),
+            timeout=max(120, len(jobs) / 50),
+            what="configuring hosts",
+        )
 
     def _route_lines(self, node: str) -> list[str]:
         """The node's planned routes; those withdrawn by a fault in effect are deleted instead."""
@@ -575,6 +687,10 @@ class Lab:
                 for link in self.topology.links
             },
         }
+
+
+def _chunks(lines: list[str], size: int) -> list[list[str]]:
+    return [lines[i : i + size] for i in range(0, len(lines), size)]
 
 
 def _firewall_rules(node, plan: Plan) -> str:

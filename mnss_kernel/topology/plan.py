@@ -19,6 +19,7 @@ from ..catalog import is_l3, role
 
 IFNAME_MAX = 15
 DEFAULT_VLAN = 1
+DEFAULT_ROUTE = IPv4Network("0.0.0.0/0")  # where a lab sends what lies beyond it
 
 
 @dataclass
@@ -195,10 +196,14 @@ def _describe(segment: Segment) -> str:
 
 def _addresses(p: Plan, topo, kinds: dict[str, str]) -> None:
     explicit: dict[tuple[str, str], IPv4Interface] = {}
+    by_link: dict[int, list[Interface]] = {}  # one pass, not one per addressed link (10,000 nodes)
+    for ifs in p.interfaces.values():
+        for i in ifs:
+            by_link.setdefault(i.link_index, []).append(i)
     for index, link in enumerate(topo.links):
         for end, ip in ((link.a, link.ip_a), (link.b, link.ip_b)):
             if ip:
-                for i in p.interfaces_of_link(index):
+                for i in by_link.get(index, []):
                     if i.node == end:
                         explicit[(i.node, i.name)] = IPv4Interface(ip)
     for node in topo.nodes:
@@ -306,18 +311,23 @@ def _routes(p: Plan, topo, kinds: dict[str, str]) -> None:
                 p.problems.append(f"node {name!r}: route to {net} via {via}: {via} is not on a subnet of this node")
     routers = [n.name for n in topo.nodes if is_l3(n.kind)]
     attached = {r: {i.segment for i in p.interfaces[r]} for r in routers}
+    gateway = next((n.name for n in topo.nodes if role(n.kind) == "gateway"), None)
     for r in routers:
         routes = list(explicit[r])
         if topo.routing == "auto":
-            routes += _shortest_path_routes(p, r, routers, attached, {net for net, _ in routes})
+            routes += _shortest_path_routes(p, r, routers, attached, {net for net, _ in routes}, gateway)
         p.routes[r] = routes
     for node in topo.nodes:
         if not is_l3(node.kind) and explicit[node.name]:
             p.routes[node.name] = explicit[node.name]
 
 
-def _shortest_path_routes(p: Plan, start: str, routers: list[str], attached: dict, have: set) -> list:
-    """Breadth-first over routers sharing segments; each remote subnet via the first hop."""
+def _shortest_path_routes(
+    p: Plan, start: str, routers: list[str], attached: dict, have: set, gateway: str | None = None
+) -> list:
+    """Breadth-first over routers sharing segments; each remote subnet via the first hop, and, in a
+    lab with a virtual-real gateway, the default route via the first hop towards it (what lies
+    beyond the lab is reached through the gateway, unless a default route is given)."""
     first_hop: dict[str, IPv4Address | None] = {start: None}
     queue, routes, covered = deque([start]), [], set(attached[start])
     while queue:
@@ -333,4 +343,6 @@ def _shortest_path_routes(p: Plan, start: str, routers: list[str], attached: dic
                 covered.add(seg_index)
                 if net not in have:
                     routes.append((net, first_hop[here]))
+    if gateway is not None and gateway != start and first_hop.get(gateway) and DEFAULT_ROUTE not in have:
+        routes.append((DEFAULT_ROUTE, first_hop[gateway]))
     return routes

@@ -24,7 +24,11 @@ KINDS_INTRO = """
 
 The role decides how the engine builds a node: `host` (one network namespace with a default
 route), `switch` (Linux bridges, one per VLAN), `router` (forwards, static routes), `firewall`
-(a router with filter rules), `nat` (a router that masquerades towards its `outside` neighbour).
+(a router with filter rules), `nat` (a router that masquerades towards its `outside` neighbour),
+`gateway` (a router whose outside is a network beyond the lab, reached through the host: the
+virtual-real tunnel; at most one per topology, and a lab with one starts only where the site has
+enabled the tunnel for the user, see the README's "The virtual-real tunnel"; with `routing: auto`,
+routers without a default route get one towards it).
 
 | kind | role | 中文 | English | service |
 | --- | --- | --- | --- | --- |

@@ -175,6 +175,11 @@ def check_meaning(topo, source: str = "") -> None:
         if r == "nat" and node.outside is None:
             say(f"{what}: outside", "nat_needs_outside", "a NAT gateway needs the name of its outside neighbour")
 
+    gateways = [n.name for n in topo.nodes if role(n.kind) == "gateway"]
+    if len(gateways) > 1:
+        text = f"a topology has at most one virtual-real gateway ({len(gateways)} here)"
+        say(f"node {gateways[1]!r}", "one_gateway", text, count=len(gateways))
+
     if not problems:
         problems.extend(plan(topo).problems)
     if problems:

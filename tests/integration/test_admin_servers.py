@@ -16,6 +16,7 @@ from mnss_kernel.runtime import registry
 from tests.support.browser import browser_page, chromium_path, screenshot, sign_in
 from tests.support.english import english_words
 from tests.support.hubproc import create_accounts, lab_records, password, running_hub, site_config
+from tests.support.learner import run_in_kept_kernel
 from tests.support.weblogin import post_login, xsrf_of
 
 pytestmark = [
@@ -62,9 +63,8 @@ def test_stopping_a_server_with_a_running_lab_asks_first(tmp_path):
             admin.create_user(user)
             admin.start_server(user)
         try:
-            kernel = admin._call("POST", f"user/{BUSY}/api/kernels", expect=(201,), json={"name": "python3"}).json()
-            result = admin._run_in_kernel(BUSY, kernel["id"], THREE_NODES, timeout=300)
-            assert result.error is None and "UP 3" in result.stdout, result
+            result = run_in_kept_kernel(admin, BUSY, THREE_NODES)
+            assert "UP 3" in result.stdout, result
 
             web = utf8(requests.Session())
             assert post_login(web, url, "admin", "admin-test-password").status_code == 302
@@ -145,8 +145,7 @@ def test_the_confirmation_is_in_chinese_and_open_work_is_saved(tmp_path):
         admin.create_user(BUSY)
         admin.start_server(BUSY)
         try:
-            kernel = admin._call("POST", f"user/{BUSY}/api/kernels", expect=(201,), json={"name": "python3"}).json()
-            assert "UP 3" in admin._run_in_kernel(BUSY, kernel["id"], THREE_NODES, timeout=300).stdout
+            assert "UP 3" in run_in_kept_kernel(admin, BUSY, THREE_NODES).stdout
             cell = {"cell_type": "code", "source": "", "metadata": {}, "outputs": [], "execution_count": None}
             kernel_spec = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
             notebook = {"cells": [cell], "metadata": kernel_spec, "nbformat": 4, "nbformat_minor": 5}

@@ -33,6 +33,12 @@ def test_server_limit_gives_a_bilingual_busy_page(tmp_path):
         assert "your files are safe" in text
         assert api.user("admin")["servers"] == {}  # nothing half-started
 
+        # what the proxy shows for a server that is down
+        down = web.get(url + "hub/error/503", timeout=30).content.decode("utf-8")
+        assert 'id="mnss-server-down"' in down, down[-800:]
+        assert "你的实验环境没有响应" in down and "Your lab is not answering" in down
+        assert 'href="/hub/home"' in down and "appears to be down" not in down
+
         api.stop_server("first")  # room again: the same request now starts the lab
         assert web.get(url + "hub/spawn", timeout=60).status_code == 200
         api.wait_for("admin", ready=True, timeout=60)

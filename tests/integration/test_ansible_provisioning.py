@@ -198,12 +198,18 @@ def ca_file(controller: Controller, target) -> Path:
     return controller.workdir / "ca" / f"{target.address}-ca.crt"
 
 
+def timed_site_run(controller: Controller, run: str):
+    """site.yml applied once: (result, counters), its time printed and kept in TIMES[run]."""
+    started = time.monotonic()
+    result, counters = controller.playbook("site.yml")
+    TIMES[run] = time.monotonic() - started
+    print(f"{run} run of site.yml: {TIMES[run]:.0f} s, {counters}")
+    return result, counters
+
+
 def test_a_fresh_server_converges(site):
     target, controller = site
-    started = time.monotonic()
-    _, counters = controller.playbook("site.yml")
-    TIMES["fresh"] = time.monotonic() - started
-    print(f"fresh converge: {TIMES['fresh']:.0f} s, {counters}")
+    _, counters = timed_site_run(controller, "fresh")
     assert counters["failed"] == 0 and counters["unreachable"] == 0
     assert counters["changed"] > 20, counters
     assert target.exec("systemctl", "is-active", "mnss-hub", "nginx", "postgresql", "nftables").returncode == 0
@@ -211,10 +217,7 @@ def test_a_fresh_server_converges(site):
 
 def test_a_second_run_changes_nothing(site):
     target, controller = site
-    started = time.monotonic()
-    result, counters = controller.playbook("site.yml")
-    TIMES["second"] = time.monotonic() - started
-    print(f"second run: {TIMES['second']:.0f} s, {counters}")
+    result, counters = timed_site_run(controller, "second")
     assert counters["changed"] == 0, changed_tasks(result.stdout)
 
 
@@ -371,6 +374,17 @@ def fingerprint(target) -> dict[str, str]:
     return dict(line.split(" ", 1) for line in out.splitlines())
 
 
+def assert_tables_as(before: dict[str, str], target) -> None:
+    """Every table as `before`, fingerprinted with the hub stopped (it writes nothing meanwhile)."""
+    target.exec("systemctl", "stop", "mnss-hub")
+    try:
+        after = fingerprint(target)
+    finally:
+        target.exec("systemctl", "start", "mnss-hub")
+    changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
+    assert not changed, changed
+
+
 def assert_the_learner_still_gets_in(target) -> None:
     """The learner's password logs in and the learner's own API token is accepted (hub restarted)."""
     deadline = time.monotonic() + 300
@@ -418,13 +432,7 @@ def test_backup_wipe_restore_brings_everything_back(site, monkeypatch):
     controller.playbook("restore.yml", "-e", f"backup_archive={archive}")
     login = requests.get(hub_url(target) + "hub/login", verify=str(ca_file(controller, target)), timeout=30)
     assert login.status_code == 200
-    target.exec("systemctl", "stop", "mnss-hub")
-    try:
-        after = fingerprint(target)
-    finally:
-        target.exec("systemctl", "start", "mnss-hub")
-    changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
-    assert not changed, changed
+    assert_tables_as(before, target)
     assert target.exec("sha256sum", "/var/lib/mnss/pii.key").stdout.split()[0] == key  # back from its own archive
     assert target.exec("stat", "-c", "%a", "/var/lib/mnss/pii.key").stdout.strip() == "600"
     print("restored tables (rows, hash):", before)
@@ -445,11 +453,5 @@ def test_an_upgrade_to_this_version_keeps_users_tokens_and_records(site, monkeyp
     result, counters = controller.playbook("site.yml", "-e", "mnss_version=HEAD")
     assert "Run the hub database migrations" in "".join(changed_tasks(result.stdout))
     assert target.exec("cat", "/opt/mnss/installed-commit").stdout.strip() == head
-    target.exec("systemctl", "stop", "mnss-hub")
-    try:
-        after = fingerprint(target)
-    finally:
-        target.exec("systemctl", "start", "mnss-hub")
-    changed = sorted(name for name in before.keys() | after.keys() if before.get(name) != after.get(name))
-    assert not changed, changed
+    assert_tables_as(before, target)
     assert_the_learner_still_gets_in(target)

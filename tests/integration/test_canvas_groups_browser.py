@@ -61,7 +61,12 @@ def outside_parent(drawn: list[dict]) -> list[str]:
 @pytest.fixture(scope="module")
 def campus_page(tmp_path_factory):
     home = tmp_path_factory.mktemp("canvas-groups")
-    code = "from mnss_kernel.canvas import TopologyCanvas\ncanvas = TopologyCanvas('hospital-campus')\ncanvas"
+    code = (  # the campus, with department b2d2 (its hosts and its router port) in VLAN 20
+        "from mnss_kernel import templates\nfrom mnss_kernel.canvas import TopologyCanvas\n"
+        "campus = templates.template_named('hospital-campus')\n"
+        "for link in campus.links:\n    link.vlan = 20 if 'b2d2' in link.ends() else link.vlan\n"
+        "canvas = TopologyCanvas(campus, arrange=True)\ncanvas"
+    )
     (home / "campus.ipynb").write_text(json.dumps(notebook(code, "canvas.link_down('b2r', 'b2d2')")))
     with running_lab(home, locale="zh_CN") as url, browser_page() as page:
         open_and_run(page, url, "campus.ipynb", "groups")
@@ -110,6 +115,75 @@ def test_buildings_hold_their_nodes_and_collapse_and_open(campus_page):
     assert {d["id"] for d in opened} == ids and outside_parent(opened) == [] and overlapping(opened) == []
 
 
+POSITIONS = f"""() => {{ const cy = ({FIND_CY})(); return Object.fromEntries(cy.nodes().map(n =>
+  [n.id(), [Math.round(n.position('x')), Math.round(n.position('y'))]])); }}"""
+
+
+def settled(page) -> dict:
+    """Where cytoscape holds every node, once two looks 300 ms apart agree."""
+    last = None
+    for _ in range(60):
+        now = page.evaluate(POSITIONS)
+        if now == last:
+            return now
+        last = now
+        page.wait_for_timeout(300)
+    raise AssertionError("the layout did not settle within 18 s")
+
+
+def test_each_layout_of_the_list_lays_the_campus_out_without_overlaps(campus_page):
+    """dagre, cola and klay (the layouts ipycytoscape bundles) each move the campus, fit it in the
+    view with no two node boxes (node and label) overlapping and every node inside its building;
+    "按绘制位置" puts every node back where the tiers had it."""
+    page = campus_page
+    start = settled(page)
+    picker = page.locator(".mnss-layout select")
+    assert picker.input_value() == "分层：核心、汇聚、接入", "the bundled campus opens arranged in tiers"
+    for name, label in (("dagre", "dagre 分层图"), ("cola", "cola 力导向"), ("klay", "klay 分层图")):
+        picker.select_option(label=label)
+        page.locator(".mnss-message", has_text=f"用 {name} 排列").wait_for(timeout=15_000)
+        placed = settled(page)
+        drawn = page.evaluate(DRAWN)
+        page.locator(".mnss-layout").evaluate("e => e.scrollIntoView({block: 'start'})")  # the list, then the drawing
+        screenshot(page, f"canvas-layout-{name}")
+        moved = [key for key in placed if placed[key] != start[key]]
+        assert len(moved) > len(placed) / 2, f"{name} laid the campus out ({len(moved)} of {len(placed)} moved)"
+        assert overlapping(drawn) == [], f"{name}: overlapping node boxes"
+        assert outside_parent(drawn) == [], f"{name}: nodes outside their building"
+        out = [d["id"] for d in drawn if d["x1"] < -1 or d["y1"] < -1 or d["x2"] > 761 or d["y2"] > 481]
+        assert out == [], f"{name}: fitted, every node in view"
+    picker.select_option(label="按绘制位置")
+    page.locator(".mnss-message", has_text="已回到绘制的位置").wait_for(timeout=15_000)
+    assert settled(page) == start
+
+
+def test_the_property_panel_checks_what_is_typed(campus_page):
+    """Typed key by key into a host's IP address: a bad address is named in Chinese under the form
+    and Apply is disabled while it is there; the next valid value clears both."""
+    page = campus_page
+    page.locator(".mnss-select input").fill("b1d1w1")
+    page.keyboard.press("Enter")
+    page.locator(".mnss-canvas", has_text="节点 b1d1w1").wait_for(timeout=15_000)  # its panel, not the last one
+    ip = page.locator(".mnss-field-ip input")
+    note, apply = page.locator(".mnss-form-problems"), page.locator("button.mnss-apply")
+    ip.press_sequentially("10.1.1.300/24", delay=30)
+    note.filter(has_text="“10.1.1.300/24”不是带前缀长度的 IPv4 地址").wait_for(timeout=15_000)
+    assert apply.is_disabled() and page.locator(".mnss-field-ip.mnss-invalid").count() == 1
+    note.scroll_into_view_if_needed()
+    screenshot(page, "canvas-typing-flagged")
+    assert [w for w in english_words(note.inner_text()) if w != "b1d1w1"] == []
+    for _ in range(len("300/24")):
+        ip.press("Backspace")
+    ip.press_sequentially("50/24", delay=30)  # 10.1.1.50/24
+    page.wait_for_function("() => !document.querySelector('button.mnss-apply').disabled", timeout=15_000)
+    assert note.inner_text().strip() == "" and page.locator(".mnss-field-ip.mnss-invalid").count() == 0
+    page.locator(".mnss-field-name input").fill("b1d1w2")  # a name that is taken
+    note.filter(has_text="b1d1w2").wait_for(timeout=15_000)
+    assert apply.is_disabled()
+    page.locator(".mnss-field-name input").fill("b1d1w1")
+    page.wait_for_function("() => !document.querySelector('button.mnss-apply').disabled", timeout=15_000)
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="running the campus needs root (network namespaces)")
 def test_the_grouped_ping_table_drills_down_on_a_click(campus_page):
     page = campus_page
@@ -148,6 +222,23 @@ def test_the_grouped_ping_table_drills_down_on_a_click(campus_page):
         pairs = cells.evaluate_all("cs => cs.map(c => [c.dataset.src, c.dataset.dst, c.dataset.loss])")
         assert len({s for s, _d, _l in pairs}) >= 18 and {d for _s, d, _l in pairs} >= {"b2d1w1", "b2d2m1", "b2d3n1"}
         assert all((loss == "100") == d.startswith("b2d2") for s, d, loss in pairs if s != d), "only b2d2 is cut off"
+
+        page.locator(".mnss-group-by button", has_text="按子网").click()  # by the subnets pinged
+        page.locator(".mnss-group-cell[title^='10.1.1.0/24 → 10.2.2.0/24：100 %']").click()
+        detail.filter(has_text="明细：10.1.1.0/24 → 10.2.2.0/24").wait_for(timeout=15_000)
+        pairs = cells.evaluate_all("cs => cs.map(c => [c.dataset.src, c.dataset.dst, c.dataset.loss])")
+        assert len(pairs) == 36 and all(s.startswith("b1d1") and d.startswith("b2d2") for s, d, _l in pairs)
+        assert {loss for _s, _d, loss in pairs} == {"100"}
+
+        page.locator(".mnss-group-by button", has_text="按 VLAN").click()  # by the VLANs of the switch ports
+        page.locator(".mnss-group-cell[title^='VLAN 20 → VLAN 20：0 %']").wait_for(timeout=15_000)
+        page.locator(".mnss-group-cell[title^='VLAN 1 → VLAN 20：100 %']").click()
+        detail.filter(has_text="明细：VLAN 1 → VLAN 20").wait_for(timeout=15_000)
+        pairs = cells.evaluate_all("cs => cs.map(c => [c.dataset.src, c.dataset.dst, c.dataset.loss])")
+        assert {d for _s, d, _l in pairs} == {f"b2d2{h}" for h in ("m1", "w1", "w2", "w3", "w4", "w5")}
+        assert {"b1d1w1", "b2d1w1", "pacs", "g1"} <= {s for s, _d, _l in pairs} and {lo for *_, lo in pairs} == {"100"}
+        page.locator(".mnss-group-by").scroll_into_view_if_needed()
+        screenshot(page, "canvas-heatmap-vlan")
 
         # a throughput test: the links it crosses are coloured while it runs, and plain after it
         page.locator(".mnss-iperf-from select").select_option("b1d1w1")

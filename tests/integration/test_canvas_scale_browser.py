@@ -90,9 +90,9 @@ def test_campus_is_readable_zooms_and_speaks_chinese(tmp_path):
 
         spot = page.evaluate(NODE_SPOT, "b1d1w1")
         page.mouse.click(spot["x"], spot["y"])
-        page.locator(".mnss-field-ip input").fill("abc")
-        page.locator(".mnss-apply").click()
-        page.locator(".mnss-message", has_text="不是带前缀长度的 IPv4 地址").wait_for(timeout=15_000)
+        page.locator(".mnss-field-ip input").fill("abc")  # named as typed; Apply stays disabled
+        page.locator(".mnss-form-problems", has_text="不是带前缀长度的 IPv4 地址").wait_for(timeout=15_000)
+        assert page.locator("button.mnss-apply").is_disabled()
         screenshot(page, "canvas-campus-zh-error")
 
         # add, connect and delete from the keyboard: type-ahead in the node lists, Tab, Enter

@@ -12,6 +12,7 @@ from mnss_kernel import cli, faults
 from mnss_kernel.diagnose import fault_key
 from mnss_kernel.runtime import Lab
 from mnss_kernel.topology import Topology
+from tests.support.topologies import links, nodes
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_leftovers")]
 
@@ -19,23 +20,15 @@ KINDS = ["link_down", "node_down", "wrong_vlan", "wrong_gateway", "route_removed
 NET = {
     "name": "diagmix",
     "nodes": [
-        {"name": "h1", "kind": "host"},
-        {"name": "h2", "kind": "workstation"},
-        {"name": "s1", "kind": "switch"},
-        {"name": "r1", "kind": "router"},
-        {"name": "r2", "kind": "router"},
+        *nodes("h1:host", "h2:workstation", "s1:switch", "r1:router", "r2:router"),
         {"name": "fw1", "kind": "firewall", "rules": [{"action": "deny", "src": "10.0.0.0/24", "dst": "10.0.3.0/24"}]},
-        {"name": "h3", "kind": "host"},
-        {"name": "pacs", "kind": "pacs"},
+        *nodes("h3:host", "pacs:pacs"),
     ],
     "links": [
         {"a": "h1", "b": "s1", "vlan": 10},
         {"a": "h2", "b": "s1", "vlan": 10},
         {"a": "s1", "b": "r1", "vlan": 10, "bw": 50},
-        {"a": "r1", "b": "r2"},
-        {"a": "r2", "b": "fw1"},
-        {"a": "fw1", "b": "h3"},
-        {"a": "fw1", "b": "pacs"},
+        *links("r1-r2", "r2-fw1", "fw1-h3", "fw1-pacs"),
     ],
 }
 

@@ -45,6 +45,22 @@ def test_linear_network_pings_all_and_leaves_nothing():
     assert not lab.running
 
 
+def test_a_host_whose_link_is_down_by_the_plan_builds_without_its_route():
+    """Its default route cannot exist while its only link is down, and the lab builds without it
+    (it used to fail: "Nexthop has invalid gateway")."""
+    topo = Topology.from_dict(
+        {
+            "nodes": [{"name": "r1", "kind": "router"}, {"name": "s1", "kind": "switch"}]
+            + [{"name": "h1", "kind": "host"}, {"name": "h2", "kind": "host"}],
+            "links": [{"a": "r1", "b": "s1"}, {"a": "s1", "b": "h1", "up": False}, {"a": "s1", "b": "h2"}],
+        }
+    )
+    with Lab(topo) as lab:
+        assert "default" not in lab.cmd("h1", "ip route").stdout
+        assert "default via 10.0.0.1" in lab.cmd("h2", "ip route").stdout
+        assert loss(lab, "h2", "r1") == 0 and loss(lab, "h1", "r1") == 100
+
+
 def test_hospital_vlans_routing_and_firewall():
     with Lab(HOSPITAL) as lab:
         # same VLAN across the trunk: the ward reaches the PACS

@@ -23,6 +23,7 @@ from mnss_kernel import faults
 from mnss_kernel.runtime import Lab, shell
 from mnss_kernel.runtime.capabilities import has_qdisc
 from mnss_kernel.topology import Topology
+from tests.support.topologies import nodes
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.usefixtures("no_leftovers")]
 
@@ -33,9 +34,7 @@ def topology(netem: bool) -> Topology:
         {
             "name": "faultmix",
             "nodes": [
-                {"name": "h1", "kind": "host"},
-                {"name": "s1", "kind": "switch"},
-                {"name": "r1", "kind": "router"},
+                *nodes("h1:host", "s1:switch", "r1:router"),
                 {
                     "name": "fw1",
                     "kind": "firewall",

@@ -25,7 +25,7 @@ import pytest
 from mnss_kernel.runtime.registry import PREFIX, owner_for
 from mnss_kernel.runtime.shell import existing_namespaces
 from tests.support import coursework
-from tests.support.browser import ARTIFACTS, browser_page, chromium_path, screenshot
+from tests.support.browser import ARTIFACTS, browser_page, chromium_path, fill_registration, screenshot
 from tests.support.hubproc import ROOT, free_ports, running_hub
 
 pytestmark = [
@@ -161,14 +161,7 @@ def test_the_first_hour_of_a_fresh_platform(tmp_path):
             learner = pages["learner"] = context.new_page()
             learner.goto(link)
             assert learner.locator("#f-name").input_value() == REAL_NAME
-            learner.fill("#f-id_number", ID_NUMBER)
-            learner.fill("#f-mobile", "13912345678")
-            learner.fill("#f-email", "wang.xm@example.cn")
-            learner.check('input[name="gender"][value="male"]')
-            learner.select_option("#f-department", "信息中心")
-            learner.select_option("#f-position", "staff")
-            learner.select_option("#f-title", "engineer")
-            learner.check('input[name="consent"]')
+            fill_registration(learner, "male", id_number=ID_NUMBER, mobile="13912345678", email="wang.xm@example.cn")
             shot(learner, "1-register")
             with learner.expect_navigation():
                 learner.click("#register_submit")

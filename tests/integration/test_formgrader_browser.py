@@ -47,7 +47,7 @@ def test_the_instructor_reaches_the_formgrader_from_the_hub_home(tmp_path):
         sign_in(page, url, "teach")
         page.goto(url + "hub/home")
         link = page.locator("#mnss-grading a.mnss-round")
-        assert link.count() == 1 and "评分：python-basics" in link.inner_text()
+        assert link.count() == 1 and "评分：面向医院信息科的 Python 入门" in link.inner_text()  # course.yaml's title
         assert page.locator("#mnss-grading h2").inner_text() == "批改作业"
         screenshot(page, "hub-home-instructor-zh")
         link.click()  # the course's round in Chinese, in the course's formgrader service

@@ -17,6 +17,7 @@ import yaml
 from mnss_hub import apply
 from mnss_hub.hubclient import HubClient
 from tests.support.hubproc import (
+    LOCAL_HUB_MARKS,
     ROOT,
     VENV_BIN,
     course_site,
@@ -31,11 +32,7 @@ from tests.support.hubproc import (
 )
 from tests.support.weblogin import post_login
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.slow,
-    pytest.mark.skipif(os.geteuid() != 0, reason="local mode runs servers as root"),
-]
+pytestmark = LOCAL_HUB_MARKS
 
 ADMIN_PW = "admin-test-password"
 COURSE = "hospital-lan"

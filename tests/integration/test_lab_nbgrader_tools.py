@@ -2,8 +2,8 @@
 course's formgrader service), authoring tools (Create Assignment, Validate) only for instructors;
 learners see no nbgrader page at all (its texts are English only: they fetch from the portal or
 the panel and submit with the notebook's 提交作业 button), though nbgrader's listing still works
-through the exchange. Read from JupyterLab's own page config and the server's routes; a Chromium
-screenshot shows the learner's menu bar without Nbgrader."""
+through the exchange. Read from JupyterLab's own page config and the server's routes; in Chromium
+the learner's menu bar has no Nbgrader, and an instructor's nbgrader tools speak Chinese."""
 
 import json
 import re
@@ -62,3 +62,35 @@ def test_grading_tools_off_everywhere_authoring_tools_for_instructors_only(tmp_p
                 menus = page.locator(".lm-MenuBar-content").inner_text()
                 assert "Nbgrader" not in menus and "Create Assignment" not in page.inner_text("body"), menus
                 screenshot(page, "lab-learner-no-nbgrader")
+            with browser_page() as page:
+                instructor_tools_in_chinese(page, url)
+
+
+def instructor_tools_in_chinese(page, url: str) -> None:
+    """nbgrader writes English only: its menu, side bar, cell types and assignment list are shown
+    in Chinese, while a notebook's own text is left alone."""
+    page.goto(url + "hub/login")
+    page.fill("#username_input", "teach")
+    page.fill("#password_input", password("teach"))
+    page.click("#login_submit")
+    page.goto(url + "hub/user-redirect/lab")
+    page.wait_for_url("**/user/teach/lab**", timeout=90_000)
+    page.get_by_role("menuitem", name="作业 (nbgrader)").wait_for(timeout=60_000)
+    assert "Nbgrader" not in page.locator(".lm-MenuBar-content").inner_text()
+    page.locator(".jp-LauncherCard", has_text="Python 3").first.click()
+    cell = page.locator(".jp-Notebook .jp-Cell").first
+    cell.wait_for(timeout=60_000)
+    page.keyboard.type("print('Create Assignment')")  # a notebook's own English stays as written
+    page.locator(".jp-SideBar .lm-TabBar-tab", has_text="创建作业").click()
+    page.locator(".nbgrader-CellType select").first.wait_for(timeout=30_000)
+    options = page.locator(".nbgrader-CellType select option").all_inner_texts()
+    assert {"人工评分的答案", "自动评分的答案", "自动评分的测试", "只读"} <= set(options), options
+    assert "类型：" in page.locator(".nbgrader-CellWidget").first.inner_text()
+    assert "Create Assignment" in cell.inner_text()
+    page.get_by_role("menuitem", name="作业 (nbgrader)").click()
+    page.locator(".lm-Menu-itemLabel", has_text="作业列表").click()
+    page.get_by_text("已发布的作业").wait_for(timeout=30_000)
+    screenshot(page, "lab-instructor-nbgrader-zh")
+    shown = page.locator("#nbgrader-assignment-list").inner_text() + page.locator(".jp-SideBar").last.inner_text()
+    for english in ("Released assignments", "Create Assignment", "Assignment List", "Manually graded"):
+        assert english not in shown, (english, shown)

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 
 from mnss_foundation import system_accounts
-from mnss_hub.hubclient import HubClient
 from mnss_hub.spawners import ACCOUNT_PREFIX, HOME_ENV
-from tests.support.hubproc import ROOT, create_accounts, lab_records, logged_in, running_hub, site_config
+from tests.support.hubproc import ROOT, create_accounts, lab_records, running_hub, servers_started, site_config
+from tests.support.learner import run_in_kept_kernel
 
 pytestmark = [
     pytest.mark.integration,
@@ -96,13 +96,7 @@ def test_each_learner_runs_as_an_account_of_their_own_and_sees_nothing_of_others
     create_accounts(state, LEARNERS)
     a, b = LEARNERS
     with running_hub(tmp_path, site_config(state)) as (url, proc, log):
-        admin = HubClient(url, timeout=120)
-        admin.login("admin", "admin-test-password")
-        for name in LEARNERS:
-            admin.create_user(name)
-        learners = logged_in(url, LEARNERS)
-        for name in LEARNERS:
-            learners[name].start_server(name)
+        _, learners = servers_started(url, LEARNERS)
         account = pwd.getpwnam(ACCOUNT_PREFIX + a)
         try:
             # A's server and kernels: A's uid, no capability at all, no way to gain one.
@@ -159,9 +153,8 @@ def test_each_learner_runs_as_an_account_of_their_own_and_sees_nothing_of_others
             # B's server killed outright while a lab of it runs: once the hub stops it (the hub then
             # skips the spawner's stop, the server being dead), nothing of B's account is left.
             account_b = pwd.getpwnam(ACCOUNT_PREFIX + b)
-            kernel = learners[b]._call("POST", f"user/{b}/api/kernels", expect=(201,), json={"name": "python3"})
-            running = learners[b]._run_in_kernel(b, kernel.json()["id"], KEPT_LAB, timeout=300)
-            assert running.error is None and "UP 3" in running.stdout, running
+            running = run_in_kept_kernel(learners[b], b, KEPT_LAB)
+            assert "UP 3" in running.stdout, running
             assert len(lab_records(state, b)) == 1
             server = [p for p in server_processes(home_b.resolve()) if "jupyterhub-singleuser" in cmdline(p)]
             assert len(server) == 1, server

@@ -1,19 +1,22 @@
 """Local mode with the hub as root: each learner's server, its kernels and labs share one cgroup
 with local.pids_limit and local.mem_limit. A fork bomb in a kernel stops at the process limit and
 a process growing past the memory limit is killed, while the hub and another learner's server
-keep answering; the cgroup goes when the server stops."""
+keep answering; the cgroup goes when the server stops. The server's cgroup is delegated to its
+account: a lab built in the learner's kernel gets a cgroup of its own inside it with the site's
+per-lab limits (spawn.lab_pids_limit, spawn.lab_mem_limit), gone with the server too."""
 
+import json
 import os
 import signal
 import time
+from pathlib import Path
 
 import pytest
 
-from mnss_hub.hubclient import HubClient
 from mnss_hub.server_cgroups import ServerCgroups
 from mnss_hub.spawners import ACCOUNT_PREFIX
 from tests.integration.test_local_isolation import cmdline, end_all_of, server_processes
-from tests.support.hubproc import create_accounts, logged_in, running_hub, site_config
+from tests.support.hubproc import create_accounts, running_hub, servers_started, site_config
 
 CGROUPS = ServerCgroups()
 
@@ -58,6 +61,22 @@ print(subprocess.run([sys.executable, "-c", {BOMB!r}], capture_output=True, text
 """
 
 
+LAB_PIDS, LAB_MEMORY = 48, "256M"
+# A lab in the learner's kernel, left running until the server stops.
+LAB = """
+import json
+from mnss_kernel.runtime import Lab
+from mnss_kernel.topology import Topology
+pair = {"name": "pair", "nodes": [{"name": "h1", "kind": "host"}, {"name": "h2", "kind": "host"}],
+        "links": [{"a": "h1", "b": "h2"}]}
+lab = Lab(Topology.from_dict(pair)).start()
+limits = [int(open(f"{path}/{name}").read()) for path, name in
+          zip(lab._cgroup.paths(), ("pids.max", "memory.limit_in_bytes"))]
+print("LAB", json.dumps({"in_force": lab.limits_in_force(), "cgroups": lab._cgroup.paths(), "limits": limits,
+                         "ping": lab.cmd("h1", "ping -c 1 -W 2 h2").returncode}))
+"""
+
+
 def limit_files(name: str) -> dict[str, str]:
     values = {}
     for folder in CGROUPS.folders(name):
@@ -73,16 +92,14 @@ def test_a_learners_server_kernels_and_labs_share_one_limited_cgroup(tmp_path):
     create_accounts(state, LEARNERS)
     a, b = LEARNERS
     name_a = ACCOUNT_PREFIX + a
-    config = site_config(state, local={"pids_limit": PIDS, "mem_limit": MEMORY})
+    config = site_config(
+        state,
+        local={"pids_limit": PIDS, "mem_limit": MEMORY},
+        spawn={"lab_pids_limit": LAB_PIDS, "lab_mem_limit": LAB_MEMORY},
+    )
     try:
         with running_hub(tmp_path, config) as (url, proc, log):
-            admin = HubClient(url, timeout=120)
-            admin.login("admin", "admin-test-password")
-            for name in LEARNERS:
-                admin.create_user(name)
-            learners = logged_in(url, LEARNERS)
-            for name in LEARNERS:
-                learners[name].start_server(name)
+            admin, learners = servers_started(url, LEARNERS)
 
             # A's server and everything it started are in A's cgroup, with the configured limits.
             values = limit_files(name_a)
@@ -92,6 +109,14 @@ def test_a_learners_server_kernels_and_labs_share_one_limited_cgroup(tmp_path):
             server = server_processes((state / "homes" / a).resolve())
             assert server and set(server) <= members, (server, members)
             assert not members & set(server_processes((state / "homes" / b).resolve())), "B is in A's cgroup"
+
+            # A lab in A's kernel: a cgroup of its own inside A's, with the site's per-lab limits.
+            built = learners[a].execute(a, LAB)
+            assert built.error is None and "LAB" in built.stdout, built
+            lab = json.loads(built.stdout.split("LAB", 1)[1])
+            assert lab["in_force"] == {"processes": "cgroup+rlimit", "memory": "cgroup", "notes": []}, lab
+            assert lab["limits"] == [LAB_PIDS, 256 * 2**20] and lab["ping"] == 0
+            assert sorted(Path(p).parent for p in lab["cgroups"]) == sorted(CGROUPS.folders(name_a)), lab
 
             # Memory: the greedy process is killed (SIGKILL by the OOM killer), A's kernel lives on.
             greedy = learners[a].execute(a, GREEDY)

@@ -11,7 +11,7 @@ import requests
 
 from mnss_hub.hubclient import HubClient, HubError
 from tests.support.hubproc import VENV_BIN, running_hub, site_config
-from tests.support.weblogin import first_login, post_login, set_password, xsrf_of
+from tests.support.weblogin import first_login, post_login, set_password
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -72,18 +72,7 @@ def test_a_one_time_password_only_lets_its_holder_choose_a_new_one(hub, tmp_path
     # the same form once more, from a browser with a valid form of its own: the form is spent
     other = requests.Session()
     login_page = other.get(url + "hub/login", timeout=10)
-    token = re.search(r'name="token" value="([^"]*)"', form.text).group(1)
-    again = other.post(
-        url + "hub/set-password",
-        allow_redirects=False,
-        timeout=30,
-        data={
-            "_xsrf": xsrf_of(login_page),
-            "token": token,
-            "new_password": "someone-elses-pass",
-            "repeat_password": "someone-elses-pass",
-        },
-    )
+    again = set_password(other, url, form, "someone-elses-pass", xsrf_page=login_page)
     assert again.status_code == 403 and 'data-message="expired"' in again.text
     assert post_login(requests.Session(), url, "nurse1", one_time).status_code == 403
     HubClient(url).login("nurse1", "nurse1-own-password")

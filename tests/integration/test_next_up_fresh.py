@@ -4,20 +4,15 @@ retraining in between (the service retrains hourly here): the service ranks with
 has and the learner's own events as they are now.
 """
 
-import os
 import sqlite3
 import time
 
-import pytest
 import requests
 
+from tests.support import hubproc
 from tests.support.hubproc import ROOT, course_site, create_accounts, free_ports, logged_in, running_hub
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.slow,
-    pytest.mark.skipif(os.geteuid() != 0, reason="local mode runs servers as root"),
-]
+pytestmark = hubproc.LOCAL_HUB_MARKS
 
 COURSE, FIRST, SECOND = "hospital-lan", "lan-build", "vlan-isolation"
 SECOND_TITLE = "Isolate guest Wi-Fi from the PACS with VLANs"

@@ -7,7 +7,6 @@ nurse learns hospital-lan and has finished lan-build; three learners of python-b
 course popular. The instructor releases through the exchange with nbgrader's API and their token.
 """
 
-import os
 import time
 from types import SimpleNamespace
 
@@ -15,14 +14,10 @@ import pytest
 import requests
 
 from mnss_hub.hubclient import HubClient
-from tests.support.hubproc import course_site, create_accounts, hub_folders, logged_in, running_hub
+from tests.support.hubproc import LOCAL_HUB_MARKS, course_site, create_accounts, hub_folders, logged_in, running_hub
 from tests.support.learner import release
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.slow,
-    pytest.mark.skipif(os.geteuid() != 0, reason="local mode runs servers as root"),
-]
+pytestmark = LOCAL_HUB_MARKS
 
 COURSE, DONE, NEXT = "hospital-lan", "lan-build", "vlan-isolation"
 OTHER = "python-basics"

@@ -5,13 +5,12 @@ are not course ids are refused before anything is fetched."""
 import os
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 
 import pytest
 import requests
 
-from tests.support.hubproc import free_ports, stop_process_group
+from tests.support.hubproc import free_ports, stop_process_group, wait_until_answers
 
 pytestmark = [pytest.mark.integration]
 
@@ -43,15 +42,7 @@ def jupyter_server(tmp_path, **env):
     )
     url = f"http://127.0.0.1:{port}/"
     try:
-        deadline = time.monotonic() + 60
-        while True:
-            assert proc.poll() is None, (tmp_path / "server.log").read_text()
-            try:
-                requests.get(url + "api", timeout=2)
-                break
-            except requests.ConnectionError:
-                assert time.monotonic() < deadline, "jupyter server did not start"
-                time.sleep(0.3)
+        wait_until_answers(proc, tmp_path / "server.log", url + "api", "jupyter server", 60)
         yield url
     finally:
         stop_process_group(proc)

@@ -7,25 +7,22 @@ approves, and refuses a one-click enrolment.
 The catalog is a copy of the repository's with python-basics switched to `enrolment: approval`.
 """
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
 from types import SimpleNamespace
 
+import nbformat
 import pytest
 import requests
 
+from tests.support import hubproc
 from tests.support.browser import browser_page, chromium_path, screenshot
 from tests.support.hubproc import ROOT, course_site, create_accounts, free_ports, logged_in, password, running_hub
 from tests.support.learner import nbgrader_in_server, release
 from tests.support.weblogin import post_login, xsrf_of
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.slow,
-    pytest.mark.skipif(os.geteuid() != 0, reason="local mode runs servers as root"),
-]
+pytestmark = hubproc.LOCAL_HUB_MARKS
 
 OPEN, APPROVAL, ASSIGNMENT = "hospital-lan", "python-basics", "lan-build"
 CATEGORIES = ["系统", "网络", "编程", "数据", "人工智能"]
@@ -156,6 +153,18 @@ def test_learner_enrols_and_opens_an_assignment_with_one_click(hub):
         page.click('.mnss-item[data-kind="tutorial"] .mnss-open')  # a tutorial: copied into the home
         page.wait_for_url("**/user/nurse/lab/tree/**", timeout=60_000)
         assert (home / OPEN / "tutorials").is_dir() and OPEN + "/tutorials/" in page.url, page.url
+        # the text with its figure (attached to the notebook, drawn by JupyterLab), the experiment beside it
+        figure = page.locator('.jp-RenderedMarkdown img[alt^="一个病区局域网"]')
+        figure.wait_for(timeout=60_000)
+        figure.scroll_into_view_if_needed()
+        drawn = "img => img.complete && img.naturalWidth > 0"
+        try:
+            page.wait_for_function(drawn, arg=figure.element_handle(), timeout=20_000)
+        except Exception:
+            raise AssertionError(figure.evaluate("img => img.outerHTML.slice(0, 300)")) from None
+        copy = nbformat.read(home / OPEN / "tutorials" / "lan-basics.ipynb", as_version=4)
+        assert any("ward-lan.png" in c.get("attachments", {}) for c in copy.cells if c.cell_type == "markdown")
+        assert any("TopologyCanvas(" in c.source for c in copy.cells if c.cell_type == "code")
         screenshot(page, "portal-tutorial-open-in-lab")
 
         # next up, from the recommender through a token the hub minted for the learner

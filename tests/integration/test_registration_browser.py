@@ -11,7 +11,7 @@ import pytest
 from stdnum.cn import ric
 
 from mnss_hub.hubclient import HubClient, HubError
-from tests.support.browser import browser_page, chromium_path, screenshot
+from tests.support.browser import browser_page, chromium_path, fill_registration, screenshot
 from tests.support.hubproc import running_hub, site_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
@@ -52,13 +52,7 @@ def field_errors_en(page, field: str) -> str:
 
 
 def fill_form(page, **values) -> None:
-    for field in ("id_number", "mobile", "email"):
-        page.fill(f"#f-{field}", values.get(field, ""))
-    page.check(f'input[name="gender"][value="{values["gender"]}"]')
-    page.select_option("#f-department", values.get("department", "信息中心"))
-    page.select_option("#f-position", "staff")
-    page.select_option("#f-title", values.get("title", "engineer"))
-    page.check('input[name="consent"]')
+    fill_registration(page, **values)
     with page.expect_navigation():
         page.click("#register_submit")
 

@@ -13,6 +13,7 @@ from mnss_kernel.runtime import registry
 from mnss_kernel.runtime.holder import holders
 from mnss_kernel.runtime.shell import existing_namespaces
 from tests.support.hubproc import lab_records, running_hub, site_config
+from tests.support.learner import run_in_kept_kernel
 
 pytestmark = [
     pytest.mark.integration,
@@ -56,10 +57,8 @@ def test_stopping_a_server_ends_its_running_60_node_lab(tmp_path):
         admin.create_user(USER)
         admin.start_server(USER)
         try:
-            # a kernel of its own that stays (execute() would shut its kernel down, and the lab with it)
-            kernel = admin._call("POST", f"user/{USER}/api/kernels", expect=(201,), json={"name": "python3"}).json()
-            result = admin._run_in_kernel(USER, kernel["id"], SIXTY_NODES, timeout=300)
-            assert result.error is None and "UP 60" in result.stdout, result
+            result = run_in_kept_kernel(admin, USER, SIXTY_NODES)
+            assert "UP 60" in result.stdout, result
             namespaces, records = leftovers(owner, tmp_path / "state")
             assert len(namespaces) == 60 and len(records) == 1
             started = time.monotonic()

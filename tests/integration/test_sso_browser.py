@@ -22,7 +22,7 @@ from mnss_hub.accounts import AccountStore
 from mnss_hub.people import SYSTEM, Actor, invitations, profiles, site as people_site, sso as people_sso
 from mnss_hub.sso_links import LinkStore
 from tests.support import oidcproc
-from tests.support.browser import browser_page, chromium_path, screenshot
+from tests.support.browser import browser_page, chromium_path, fill_registration, screenshot
 from tests.support.hubproc import VENV_BIN, accounts_url, create_accounts, running_hub, site_config
 
 pytestmark = [pytest.mark.integration, pytest.mark.browser, pytest.mark.slow]
@@ -190,13 +190,8 @@ def test_sso_login_linking_and_logout_against_a_real_provider(tmp_path):
                 page.click("#mnss-code-submit")
             assert page.locator("#f-name").input_value() == "王芳", "the invitation's name, not the display name"
             assert page.locator("#f-email").input_value() == "fang.wang@hospital.example"
-            page.fill("#f-id_number", FEMALE_ID[:-1] + ("0" if FEMALE_ID[-1] != "0" else "1"))
-            page.fill("#f-mobile", "13912345678")
-            page.check('input[name="gender"][value="female"]')
-            page.select_option("#f-department", "信息中心")
-            page.select_option("#f-position", "staff")
-            page.select_option("#f-title", "engineer")
-            page.check('input[name="consent"]')
+            wrong_id = FEMALE_ID[:-1] + ("0" if FEMALE_ID[-1] != "0" else "1")
+            fill_registration(page, "female", id_number=wrong_id, mobile="13912345678")  # the email: from the claims
             with page.expect_navigation():
                 page.click("#register_submit")
             assert "身份证号码" in " ".join(page.locator('[data-error-field="id_number"]').all_inner_texts())

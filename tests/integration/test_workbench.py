@@ -7,7 +7,6 @@ are clicked through to an open notebook showing the canvas; screenshots go to te
 
 import html
 import http.client
-import os
 import re
 import shutil
 import tempfile
@@ -23,16 +22,12 @@ from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from mnss_hub.workbench import uploads
 from mnss_kernel import templates
 from mnss_kernel.catalog import KINDS
-from tests.support.browser import browser_page, chromium_path, screenshot
+from tests.support.browser import browser_page, chromium_path, screenshot, sign_in
 from tests.support.english import english_words
-from tests.support.hubproc import ROOT, course_site, create_accounts, logged_in, password, running_hub
+from tests.support.hubproc import LOCAL_HUB_MARKS, ROOT, course_site, create_accounts, logged_in, password, running_hub
 from tests.support.weblogin import post_login, xsrf_of
 
-pytestmark = [
-    pytest.mark.integration,
-    pytest.mark.slow,
-    pytest.mark.skipif(os.geteuid() != 0, reason="local mode runs servers as root"),
-]
+pytestmark = LOCAL_HUB_MARKS
 
 USERS = ("nurse", "clerk", "tech")
 TWO_HOSTS = """name: ward-two
@@ -238,11 +233,7 @@ def test_research_card_and_upload_open_a_notebook_with_the_canvas_in_chromium(hu
     mine = tmp_path / "clinic.yaml"
     mine.write_text(TWO_HOSTS.replace("ward-two", "clinic"))
     with browser_page() as page:
-        page.goto(hub.url + "hub/login")
-        page.fill("#username_input", "clerk")
-        page.fill("#password_input", password("clerk"))
-        page.click("#login_submit")
-        page.wait_for_load_state()
+        sign_in(page, hub.url, "clerk", password("clerk"))
         page.goto(hub.url + "hub/research")
         page.locator('.mnss-experiment[data-template="ward"] img').wait_for()
         page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
@@ -300,11 +291,7 @@ def saved_notebooks(home: Path, timeout: float = 30) -> list[Path]:
 @pytest.mark.skipif(chromium_path() is None, reason="Chromium is not installed (make test installs it)")
 def test_launcher_cards_open_a_topology_lab_and_the_portal(hub):
     with browser_page() as page:
-        page.goto(hub.url + "hub/login")
-        page.fill("#username_input", "tech")
-        page.fill("#password_input", password("tech"))
-        page.click("#login_submit")
-        page.wait_for_load_state()
+        sign_in(page, hub.url, "tech", password("tech"))
         page.goto(hub.url + "hub/user-redirect/lab")
         page.wait_for_url("**/user/tech/lab**", timeout=180_000)
         section = page.locator(".jp-Launcher-section", has_text="MNSS 实验室")

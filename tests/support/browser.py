@@ -50,3 +50,15 @@ def sign_in(page, url: str, user: str, password: str) -> None:
     page.fill("#password_input", password)
     page.click("#login_submit")
     page.wait_for_load_state()
+
+
+def fill_registration(page, gender: str, department: str = "信息中心", title: str = "engineer", **fields: str) -> None:
+    """Fill the registration form as a person does: the text fields given (id_number, mobile,
+    email, ...; the others as the page shows them), gender, department, position, title, consent."""
+    for field, value in fields.items():
+        page.fill(f"#f-{field}", value)
+    page.check(f'input[name="gender"][value="{gender}"]')
+    page.select_option("#f-department", department)
+    page.select_option("#f-position", "staff")
+    page.select_option("#f-title", title)
+    page.check('input[name="consent"]')

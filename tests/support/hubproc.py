@@ -11,6 +11,7 @@ import time
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
 import requests
 import yaml
 
@@ -34,6 +35,14 @@ def hub_folders(tmp_path_factory, name: str) -> tuple[Path, Path, int]:
     a service (the exchange or the recommender)."""
     work = tmp_path_factory.mktemp(name)
     return work, work / "state", free_ports(1)[0]
+
+
+# The marks of a test whose hub runs learners' servers in local mode (as the hub's root).
+LOCAL_HUB_MARKS = [
+    pytest.mark.integration,
+    pytest.mark.slow,
+    pytest.mark.skipif(os.geteuid() != 0, reason="local mode runs servers as root"),
+]
 
 
 def site_config(state_dir: Path, **sections) -> dict:
@@ -98,18 +107,39 @@ def logged_in(url: str, users) -> dict:
     return clients
 
 
-def wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+def servers_started(url: str, users) -> tuple:
+    """(the admin's HubClient, `logged_in(url, users)`) once the admin has created the users and
+    each has started their own server."""
+    from mnss_hub.hubclient import HubClient
+
+    admin = HubClient(url, timeout=120)
+    admin.login("admin", "admin-test-password")
+    for user in users:
+        admin.create_user(user)
+    clients = logged_in(url, users)
+    for user, client in clients.items():
+        client.start_server(user)
+    return admin, clients
+
+
+def wait_until_answers(proc: subprocess.Popen, log: Path, url: str, name: str, timeout: float) -> None:
+    """Return once a GET of `url` succeeds; raise, with the end of `log`, if `proc` exits first or
+    `timeout` seconds pass."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"hub exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
+            raise RuntimeError(f"{name} exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
         try:
-            if requests.get(url + "hub/api", timeout=2).status_code == 200:
+            if requests.get(url, timeout=2).ok:
                 return
         except (requests.ConnectionError, requests.Timeout):  # not up yet, or slow on a busy machine
             pass
         time.sleep(0.2)
-    raise RuntimeError(f"hub did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
+    raise RuntimeError(f"{name} did not answer within {timeout} s:\n{log.read_text()[-3000:]}")
+
+
+def wait_until_up(url: str, proc: subprocess.Popen, log: Path, timeout: float = 60) -> None:
+    wait_until_answers(proc, log, url + "hub/api", "hub", timeout)
 
 
 def stop_process_group(proc: subprocess.Popen, grace: float = 20) -> None:
@@ -168,10 +198,10 @@ def kill_processes_under(folder: Path) -> list[int]:
     return killed
 
 
-@contextmanager
-def running_hub(workdir: Path, config: dict, hub_command: list[str] | None = None, up_timeout: float = 150):
-    """Run `mnss-hub run` with `config`; yield (public url, process, log path). `up_timeout`: seconds
-    to wait for the hub's API (it answers once its managed services have started)."""
+def launch_hub(workdir: Path, config: dict, hub_command: list[str] | None = None) -> tuple[str, subprocess.Popen, Path]:
+    """Start `mnss-hub run` with `config` in a session of its own, without waiting for it; return
+    (public url, process, log path). A second call with the same folder and config restarts the
+    hub on the same state (as systemd would after a crash); the log is appended to."""
     workdir.mkdir(parents=True, exist_ok=True)
     config_path = workdir / "mnss.yaml"
     config_path.write_text(yaml.safe_dump(config), "utf-8")
@@ -189,17 +219,29 @@ def running_hub(workdir: Path, config: dict, hub_command: list[str] | None = Non
         proc = subprocess.Popen(
             command, cwd=workdir, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, env=env
         )
-    url = f"http://127.0.0.1:{config['hub']['port']}/"
+    return f"http://127.0.0.1:{config['hub']['port']}/", proc, log
+
+
+def end_hub(workdir: Path, config: dict, proc: subprocess.Popen) -> None:
+    """Stop the hub, then kill whatever of it is left: the hub starts its proxy and services in
+    sessions of their own, working in the state folder, so after a killed hub (or one that failed
+    to start) they are found by that folder."""
+    stop_process_group(proc)
+    state = config.get("hub", {}).get("state_dir")
+    for folder in {workdir.resolve(), *([Path(state).resolve()] if state else [])}:
+        kill_processes_under(folder)
+
+
+@contextmanager
+def running_hub(workdir: Path, config: dict, hub_command: list[str] | None = None, up_timeout: float = 150):
+    """Run `mnss-hub run` with `config`; yield (public url, process, log path). `up_timeout`: seconds
+    to wait for the hub's API (it answers once its managed services have started)."""
+    url, proc, log = launch_hub(workdir, config, hub_command)
     try:
         wait_until_up(url, proc, log, up_timeout)
         yield url, proc, log
     finally:
-        stop_process_group(proc)
-        # The hub starts its proxy and services in sessions of their own, working in the state
-        # folder: after a killed hub (or one that failed to start) they are found by that folder.
-        state = config.get("hub", {}).get("state_dir")
-        for folder in {workdir.resolve(), *([Path(state).resolve()] if state else [])}:
-            kill_processes_under(folder)
+        end_hub(workdir, config, proc)
 
 
 def lab_records(state_dir: Path, user: str) -> list:

@@ -5,13 +5,10 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 from contextlib import contextmanager
 from pathlib import Path
 
-import requests
-
-from .hubproc import VENV_BIN, free_ports, stop_process_group
+from .hubproc import VENV_BIN, free_ports, stop_process_group, wait_until_answers
 
 TOKEN = "canvas-test"
 LANGUAGE_SETTING = ".jupyter/lab/user-settings/@jupyterlab/translation-extension/plugin.jupyterlab-settings"
@@ -61,15 +58,7 @@ def running_lab(home: Path, locale: str = "zh_CN", settings_dir: Path | None = N
         )
     try:
         url = f"http://127.0.0.1:{port}/"
-        deadline = time.monotonic() + 90
-        while True:
-            assert proc.poll() is None, log.read_text()[-3000:]
-            assert time.monotonic() < deadline, "JupyterLab did not answer within 90 s:\n" + log.read_text()[-3000:]
-            try:
-                if requests.get(f"{url}api/status?token={TOKEN}", timeout=5).ok:
-                    break
-            except requests.ConnectionError:
-                time.sleep(0.3)
+        wait_until_answers(proc, log, f"{url}api/status?token={TOKEN}", "JupyterLab", 90)
         yield url
     finally:
         stop_process_group(proc)

@@ -29,6 +29,21 @@ def nbgrader_in_server(hub: HubClient, user: str, *args: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def save_in_server(hub: HubClient, user: str, path: str, notebook: dict) -> None:
+    """Save a notebook at `path` of the user's server the way JupyterLab saves it (contents API)."""
+    content = {"type": "notebook", "format": "json", "content": notebook}
+    hub._call("PUT", f"user/{user}/api/contents/{path}", expect=(200, 201), json=content)
+
+
+def run_in_kept_kernel(hub: HubClient, user: str, code: str, timeout: float = 300):
+    """Run `code` in a new kernel of the user's server that keeps running afterwards (execute()
+    shuts its kernel down, and a lab started there with it); the result, which had no error."""
+    kernel = hub._call("POST", f"user/{user}/api/kernels", expect=(201,), json={"name": "python3"}).json()
+    result = hub._run_in_kernel(user, kernel["id"], code, timeout=timeout)
+    assert result.error is None, result
+    return result
+
+
 def read_in_server(hub: HubClient, user: str, pattern: str) -> dict:
     code = (
         "import glob, json, pathlib\n"

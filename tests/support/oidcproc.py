@@ -7,14 +7,11 @@ import json
 import os
 import shutil
 import subprocess
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
-
-from tests.support.hubproc import free_ports, stop_process_group
+from tests.support.hubproc import free_ports, stop_process_group, wait_until_answers
 
 PROVIDER_DIR = Path(__file__).resolve().parent / "oidc"
 CLIENT_ID = "mnss-hub"
@@ -74,18 +71,7 @@ def running_provider(workdir: Path, hub_url: str, accounts: dict[str, dict]):
         )
     issuer = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            if proc.poll() is not None:
-                raise RuntimeError(f"oidc-provider exited with {proc.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                if requests.get(issuer + "/.well-known/openid-configuration", timeout=2).ok:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                raise RuntimeError(f"oidc-provider did not answer within 30 s:\n{log.read_text()[-3000:]}")
-            time.sleep(0.2)
+        wait_until_answers(proc, log, issuer + "/.well-known/openid-configuration", "oidc-provider", 30)
         yield Provider(issuer, CLIENT_ID, secret_file, log)
     finally:
         stop_process_group(proc, grace=5)

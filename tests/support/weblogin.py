@@ -22,16 +22,23 @@ def post_login(web: requests.Session, url: str, name: str, password: str) -> req
 
 
 def set_password(
-    web: requests.Session, url: str, form_page: requests.Response, new: str, repeat: str | None = None
+    web: requests.Session,
+    url: str,
+    form_page: requests.Response,
+    new: str,
+    repeat: str | None = None,
+    *,
+    xsrf_page: requests.Response | None = None,
 ) -> requests.Response:
-    """Submit the "choose your password" form that a one-time password leads to."""
+    """Submit the "choose your password" form that a one-time password leads to; `xsrf_page`: a
+    page of `web`'s own whose form token goes with it (another browser replaying the form)."""
     token = re.search(r'name="token" value="([^"]*)"', form_page.text).group(1)
     return web.post(
         url + "hub/set-password",
         allow_redirects=False,
         timeout=30,
         data={
-            "_xsrf": xsrf_of(form_page),
+            "_xsrf": xsrf_of(xsrf_page or form_page),
             "token": token,
             "new_password": new,
             "repeat_password": new if repeat is None else repeat,

@@ -23,6 +23,7 @@ import { saveBeforeStopPlugin } from './savebeforestop';
 import { submitPlugin } from './submit';
 import { Lang, Summary, langOf, pick, text } from './i18n';
 import { launcherPlugin } from './launcher';
+import { nbgraderWordsPlugin } from './nbgraderwords';
 
 const ICON = new LabIcon({
   name: 'mnss-panel:courses',
@@ -201,4 +202,4 @@ const plugin: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [plugin, launcherPlugin, autorunPlugin, saveBeforeStopPlugin, submitPlugin];
+export default [plugin, launcherPlugin, autorunPlugin, saveBeforeStopPlugin, submitPlugin, nbgraderWordsPlugin];

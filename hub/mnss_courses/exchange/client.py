@@ -263,7 +263,9 @@ class ExchangeSubmit(Exchange, abc.ExchangeSubmit):
             )
         self.timestamp = record["timestamp"]
         self.log.info("Submitted as: %s %s %s", self.course_id, aid, record["timestamp"])
-        events.announce("submitted", self.course_id, aid)
+        # the submission's key names the event: pressing Submit again after a lost answer gives the
+        # same submission (the exchange keeps unchanged work once) and so the same event
+        events.announce("submitted", self.course_id, aid, key=record.get("key", ""))
 
 
 class ExchangeList(Exchange, abc.ExchangeList):

@@ -21,10 +21,11 @@ class ExchangeEvent:
     course: str
     assignment: str
     files: tuple[str, ...] = ()  # for "feedback": the files unpacked into the learner's folder
+    key: str = ""  # for "submitted": the exchange's key of the submission (the same for a resubmission)
 
 
-def announce(step: str, course: str, assignment: str, files=()) -> None:
+def announce(step: str, course: str, assignment: str, files=(), key: str = "") -> None:
     """Call every registered hook with the event."""
     if step not in STEPS:
         raise ValueError(f"exchange event step {step!r} is not one of {', '.join(STEPS)}")
-    plugins.call(GROUP, ExchangeEvent(step, course, assignment, tuple(str(f) for f in files)))
+    plugins.call(GROUP, ExchangeEvent(step, course, assignment, tuple(str(f) for f in files), key))

@@ -58,12 +58,22 @@ FULL = (errno.ENOSPC, errno.EDQUOT)
 
 
 def public(meta: dict) -> dict:
-    """A record as shown to clients: without the internal blob address."""
-    return {k: v for k, v in meta.items() if k != "blob"}
+    """A record as shown to clients: without the internal blob address and content digest."""
+    return {k: v for k, v in meta.items() if k not in ("blob", "content")}
 
 
 def _notebooks(names: list[str]) -> list[str]:
     return sorted(n[: -len(".ipynb")] for n in names if "/" not in n and n.endswith(".ipynb"))
+
+
+def content_digest(entries: list[archive.Entry]) -> str:
+    """sha256 over the files' names and bytes, in name order: equal for the same work however
+    and whenever it was packed."""
+    digest = hashlib.sha256()
+    for name, data in sorted(entries):
+        digest.update(f"{name}\0{len(data)}\0".encode())
+        digest.update(data)
+    return digest.hexdigest()
 
 
 class Store:
@@ -213,13 +223,22 @@ class Store:
         return self._student_dir("submissions", course, assignment, student)
 
     def submit(self, course: str, assignment: str, student: str, entries: list[archive.Entry]) -> dict:
-        """Record a submission of `student` (the authenticated requester) with the service's time."""
+        """Record a submission of `student` (the authenticated requester) with the service's time.
+
+        The same files as the learner's newest submission are that submission, not a new one
+        (marked "unchanged"): a learner who presses Submit again because the answer was lost on
+        the way (a proxy or network outage) is recorded once, with the time of the first press."""
         self.released_one(course, assignment)
         kept = [(n, c) for n, c in entries if n not in DROPPED_ON_SUBMIT]
         if not kept:
             raise Invalid("nothing to submit: the archive holds no files")
         folder = self._submission_dir(course, assignment, student)
+        content = content_digest(kept)
         with self._lock:
+            newest = self._records(folder, "*.json")
+            newest = max(newest, key=lambda m: m["key"]) if newest else None
+            if newest is not None and newest.get("content") == content:
+                return {**newest, "unchanged": True}
             stamp, key = now()
             candidate, n = key, 0
             while (folder / f"{candidate}.json").exists():
@@ -240,6 +259,7 @@ class Store:
                     "files": names,
                     "size": size,
                     "blob": digest,
+                    "content": content,
                 },
             )
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -107,21 +107,11 @@ class AuditLog:
         at_text = at.isoformat(timespec="microseconds")
         detail_json = canonical(detail or {}).decode("utf-8")
         digest = self._hash(seq, at_text, actor, action, subject, reason, detail_json, prev)
-        conn.execute(
-            audit_log.insert().values(
-                seq=seq,
-                at=at_text,
-                actor=actor,
-                action=action,
-                subject=subject,
-                reason=reason,
-                detail=detail_json,
-                prev_hash=prev,
-                hash=digest,
-            )
-        )
+        entry = AuditEntry(seq, at_text, actor, action, subject, reason, detail or {}, prev, digest)
+        # the entry's fields are the table's columns; the detail is stored as the JSON that was hashed
+        conn.execute(audit_log.insert().values(**(asdict(entry) | {"detail": detail_json})))
         conn.execute(audit_head.update().where(audit_head.c.id == 1).values(seq=seq, hash=digest))
-        return AuditEntry(seq, at_text, actor, action, subject, reason, detail or {}, prev, digest)
+        return entry
 
     def verify(self, conn: Connection) -> Broken | None:
         """None when the whole chain is intact, else the first entry that is not."""

@@ -361,20 +361,25 @@ def revoke_invitation(store: PeopleStore, actor: Actor, code_or_id: str | int, r
     return _to_invitation(row, now)
 
 
-def redeem(store: PeopleStore, code: str) -> Invitation:
-    """The open invitation a code belongs to (for showing the form), else InvitationRefused(reason)."""
-    now = store.now()
-    with store.begin() as conn:
-        row = (
-            conn.execute(select(inv).where(inv.c.code_hash == code_hash(code))).first()
-            if normalize_code(code)
-            else None
-        )
+def open_invitation_row(conn, code: str, now: datetime, *, lock: bool = False):
+    """The row of the open invitation a code belongs to, else InvitationRefused(reason).
+
+    `lock`: hold the row until the transaction ends (registration marks it used)."""
+    query = select(inv).where(inv.c.code_hash == code_hash(code))
+    row = conn.execute(query.with_for_update() if lock else query).first() if normalize_code(code) else None
     if row is None:
         raise InvitationRefused("unknown")
     state = state_of(row, now)
     if state != "open":
         raise InvitationRefused(state)
+    return row
+
+
+def redeem(store: PeopleStore, code: str) -> Invitation:
+    """The open invitation a code belongs to (for showing the form), else InvitationRefused(reason)."""
+    now = store.now()
+    with store.begin() as conn:
+        row = open_invitation_row(conn, code, now)
     return _to_invitation(row, now)
 
 

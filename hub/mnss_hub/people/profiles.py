@@ -21,7 +21,7 @@ from sqlalchemy.exc import IntegrityError
 
 from . import masking
 from .errors import FieldError, InvitationRefused, NotAllowed, NotFound, ReasonRequired, ValidationFailed
-from .invitations import code_hash, normalize_code, redeem, state_of
+from .invitations import open_invitation_row, redeem
 from .registration import Registration, validate
 from .store import Actor, Page, PeopleStore, fetch_page, one_of
 from .tables import audit_log, invitations as inv, profiles as prof
@@ -167,16 +167,7 @@ def register(
     with store.begin() as conn:
         keyring = store.sealing_ring(conn)
         id_hash = keyring.lookup_hash(data.id_number, "id_number")
-        invitation = (
-            conn.execute(select(inv).where(inv.c.code_hash == code_hash(code)).with_for_update()).first()
-            if normalize_code(code)
-            else None
-        )
-        if invitation is None:
-            raise InvitationRefused("unknown")
-        state = state_of(invitation, now)
-        if state != "open":
-            raise InvitationRefused(state)
+        invitation = open_invitation_row(conn, code, now, lock=True)
         if data.institution != invitation.institution:
             raise ValidationFailed([FieldError("institution", "not_invited_institution")])
         if conn.execute(select(prof.c.id).where(prof.c.id_number_hash == id_hash)).first():

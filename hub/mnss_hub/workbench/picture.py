@@ -1,6 +1,8 @@
 """A small SVG picture of a topology for the experiment cards, drawn server-side from the same
 layout the canvas opens with (its positions, or the canvas's tiers for a template too wide to
-read), in the catalog's colours. No labels: at card size they would be unreadable anyway."""
+read), in the catalog's colours. No labels: at card size they would be unreadable anyway. A
+regional network is drawn folded as the canvas opens it: one mark per region (see
+mnss_kernel.canvas.groups.regions), so a 10,000-node card is a few dozen shapes, not 20,000."""
 
 from __future__ import annotations
 
@@ -21,30 +23,46 @@ def layout(topo):
 
 def svg(topo, title: str = "") -> str:
     """The picture as an SVG document (scaled to fit WIDTH x HEIGHT)."""
+    from mnss_kernel.canvas.groups import regions
     from mnss_kernel.catalog import KINDS
 
     topo = layout(topo)
-    xs = [n.position["x"] for n in topo.nodes] or [0]
-    ys = [n.position["y"] for n in topo.nodes] or [0]
+    folded = regions(topo)  # member -> its region's router, drawn at the middle of the region
+    spots: dict[str, list[tuple[float, float]]] = {}
+    for n in topo.nodes:
+        spots.setdefault(folded.get(n.name, n.name), []).append((n.position["x"], n.position["y"]))
+    middle = {name: (sum(x for x, _ in p) / len(p), sum(y for _, y in p) / len(p)) for name, p in spots.items()}
+    xs = [x for x, _ in middle.values()] or [0]
+    ys = [y for _, y in middle.values()] or [0]
     span_x, span_y = max(max(xs) - min(xs), 1), max(max(ys) - min(ys), 1)
     scale = min((WIDTH - 2 * PAD) / span_x, (HEIGHT - 2 * PAD) / span_y, 1.5)
     dx = PAD + (WIDTH - 2 * PAD - span_x * scale) / 2 - min(xs) * scale
     dy = PAD + (HEIGHT - 2 * PAD - span_y * scale) / 2 - min(ys) * scale
-    at = {n.name: (n.position["x"] * scale + dx, n.position["y"] * scale + dy) for n in topo.nodes}
+    at = {name: (x * scale + dx, y * scale + dy) for name, (x, y) in middle.items()}
     r = max(1.5, min(7.0, 14 * scale))
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="mnss-topology-picture" viewBox="0 0 {WIDTH} {HEIGHT}" '
         f'role="img" aria-label="{escape(title)}">'
     ]
     parts.append(f'<g stroke="#9aa5b1" stroke-width="{max(0.4, min(1.5, 3 * scale)):.2f}">')
+    drawn = set()
     for link in topo.links:
-        (x1, y1), (x2, y2) = at[link.a], at[link.b]
+        a, b = folded.get(link.a, link.a), folded.get(link.b, link.b)
+        if a == b or (a, b) in drawn or (b, a) in drawn:
+            continue
+        drawn.add((a, b))
+        (x1, y1), (x2, y2) = at[a], at[b]
         parts.append(f'<line x1="{x1:.1f}" y1="{y1:.1f}" x2="{x2:.1f}" y2="{y2:.1f}"/>')
     parts.append("</g><g>")
     for node in topo.nodes:
+        if node.name not in at:  # inside a region
+            continue
         kind = KINDS.get(node.kind)
         x, y = at[node.name]
-        parts.append(_mark(SHAPES.get(kind.shape if kind else "", "circle"), x, y, r, kind.colour if kind else "#888"))
+        size = 2 * r if node.name in folded else r  # a region: its router's mark, twice as big
+        parts.append(
+            _mark(SHAPES.get(kind.shape if kind else "", "circle"), x, y, size, kind.colour if kind else "#888")
+        )
     parts.append("</g></svg>")
     return "".join(parts)
 

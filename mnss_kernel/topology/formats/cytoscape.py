@@ -134,11 +134,7 @@ def from_cytoscape(data: Any, source: str = "cytoscape") -> Topology:
 
     out: dict = {k: graph[k] for k in TOPOLOGY_FIELDS if graph.get(k) is not None}
     out_nodes: list[dict] = []
-    for i, element in enumerate(nodes):
-        element_data = element.get("data") if isinstance(element, Mapping) else None
-        if not isinstance(element_data, Mapping):
-            problems.append(f"nodes[{i}]: expected an element with a 'data' mapping")
-            continue
+    for i, element, element_data in _with_data(nodes, "nodes", problems):
         node_id = element_data.get("id")
         if not isinstance(node_id, str) or not node_id:
             problems.append(f"nodes[{i}]: data.id is missing or not a string; it is the node's name")
@@ -171,11 +167,7 @@ def from_cytoscape(data: Any, source: str = "cytoscape") -> Topology:
 
     known = {n["name"] for n in out_nodes}
     out_links: list[dict] = []
-    for i, element in enumerate(edges):
-        element_data = element.get("data") if isinstance(element, Mapping) else None
-        if not isinstance(element_data, Mapping):
-            problems.append(f"edges[{i}]: expected an element with a 'data' mapping")
-            continue
+    for i, _, element_data in _with_data(edges, "edges", problems):
         what = f"edge {element_data.get('id') or f'edges[{i}]'!r}"
         link: dict = {}
         for end, key in (("source", "a"), ("target", "b")):
@@ -200,6 +192,16 @@ def from_cytoscape(data: Any, source: str = "cytoscape") -> Topology:
         raise TopologyError(problems, source)
     out["nodes"], out["links"] = out_nodes, out_links
     return Topology.from_dict(out, source)
+
+
+def _with_data(elements: list, what: str, problems: list[str]):
+    """Each element with its 'data' mapping; one without is recorded as a problem, not a crash."""
+    for i, element in enumerate(elements):
+        element_data = element.get("data") if isinstance(element, Mapping) else None
+        if isinstance(element_data, Mapping):
+            yield i, element, element_data
+        else:
+            problems.append(f"{what}[{i}]: expected an element with a 'data' mapping")
 
 
 def import_cytoscape(data: Any, source: str = "cytoscape") -> Imported:

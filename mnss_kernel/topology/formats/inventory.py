@@ -308,7 +308,9 @@ def _node_names(rows: list[tuple[str, str]]) -> dict[str, str]:
         if base and base[0].isalpha() and len(base) <= NAME_MAX and base not in taken:
             candidate = base
         else:
-            prefix = {"host": "h", "switch": "s", "router": "r", "firewall": "fw", "nat": "nat"}[role(kind)]
+            prefix = {"host": "h", "switch": "s", "router": "r", "firewall": "fw", "nat": "nat", "gateway": "gw"}[
+                role(kind)
+            ]
             while True:
                 counters[prefix] = counters.get(prefix, 0) + 1
                 candidate = f"{prefix}{counters[prefix]}"
@@ -430,6 +432,12 @@ def _read_links(table: _Table, devices: dict[str, dict], errors: _Errors) -> lis
     def col(key: str) -> str:
         return table.header(key, LINK_COLUMNS)
 
+    def parsed(number: int, key: str, value: Any, result: Any, code: str, english: str, chinese: str) -> Any:
+        """`result`, the cell's parsed value; None (and the error, which names the value) if it did not parse."""
+        if result is None:
+            errors.add(sheet, number, col(key), code, english, chinese, value=str(value))
+        return result
+
     for number, cells in table.sheet.rows:
         link: dict[str, Any] = {"row": number}
         ends_ok = True
@@ -476,46 +484,43 @@ def _read_links(table: _Table, devices: dict[str, dict], errors: _Errors) -> lis
         for key in ("if_a", "if_b"):
             value = table.cell(cells, key)
             if value != "":
-                name = _ifname(str(value))
-                if name is None:
-                    errors.add(
-                        sheet,
-                        number,
-                        col(key),
-                        "bad_interface",
-                        f"{value!r} cannot be an interface name (at most 15 letters, digits, '.', '_', '-')",
-                        f"“{value}”不能作为接口名（最多 15 个字母、数字或 . _ -）",
-                        value=str(value),
-                    )
-                link[key] = name
+                link[key] = parsed(
+                    number,
+                    key,
+                    value,
+                    _ifname(str(value)),
+                    "bad_interface",
+                    f"{value!r} cannot be an interface name (at most 15 letters, digits, '.', '_', '-')",
+                    f"“{value}”不能作为接口名（最多 15 个字母、数字或 . _ -）",
+                )
         value = table.cell(cells, "bw")
         if value != "":
-            mbit = _bandwidth(value)
-            if mbit is None:
-                errors.add(
-                    sheet,
-                    number,
-                    col("bw"),
-                    "bad_bandwidth",
-                    f"{value!r} is not a bandwidth like 100, 100M or 1G (up to 100G)",
-                    f"“{value}”不是有效带宽，例如 100、100M 或 1G（最大 100G）",
-                    value=str(value),
-                )
-            link["bw"] = mbit
+            link["bw"] = parsed(
+                number,
+                "bw",
+                value,
+                _bandwidth(value),
+                "bad_bandwidth",
+                f"{value!r} is not a bandwidth like 100, 100M or 1G (up to 100G)",
+                f"“{value}”不是有效带宽，例如 100、100M 或 1G（最大 100G）",
+            )
         value = table.cell(cells, "vlan")
         if value != "":
-            vlans = _vlans(value)
-            if vlans is None:
-                errors.add(
-                    sheet,
-                    number,
-                    col("vlan"),
-                    "bad_vlan",
-                    f"{value!r} is not a VLAN id 1-4094 (or a list like 10,20 on a trunk)",
-                    f"“{value}”不是 1-4094 的 VLAN 号（干道可写 10,20）",
-                    value=str(value),
-                )
-            elif ends_ok and not devices[link["a"]].get("bad") and not devices[link["b"]].get("bad"):
+            vlans = parsed(
+                number,
+                "vlan",
+                value,
+                _vlans(value),
+                "bad_vlan",
+                f"{value!r} is not a VLAN id 1-4094 (or a list like 10,20 on a trunk)",
+                f"“{value}”不是 1-4094 的 VLAN 号（干道可写 10,20）",
+            )
+            if (
+                vlans is not None
+                and ends_ok
+                and not devices[link["a"]].get("bad")
+                and not devices[link["b"]].get("bad")
+            ):
                 switches = sum(role(devices[link[k]]["kind"]) == "switch" for k in ("a", "b"))
                 if switches == 2:
                     link["vlans"] = vlans

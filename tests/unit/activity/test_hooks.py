@@ -60,6 +60,16 @@ def test_exchange_steps_reach_the_buffer_through_the_registered_hook(recording, 
     ]
 
 
+def test_a_submission_is_one_event_however_often_submit_was_pressed(recording, registered):
+    """The exchange answers a resubmission of unchanged work with the same key: the event is
+    named by it, so the buffer (and the recommender) keep it once; a new submission is new."""
+    events.announce("submitted", "hospital-lan", "lan-build", key="20261130T201500.000001Z")
+    events.announce("submitted", "hospital-lan", "lan-build", key="20261130T201500.000001Z")
+    assert [e["event_id"] for e in EventBuffer().pending()] == ["submitted-20261130T201500.000001Z"]
+    events.announce("submitted", "hospital-lan", "lan-build", key="20261130T201700.000001Z")
+    assert len(recording()) == 2
+
+
 def test_an_unknown_exchange_step_is_refused_by_name():
     with pytest.raises(ValueError, match="'opened' is not one of fetched, submitted, feedback"):
         events.announce("opened", "hospital-lan", "lan-build")

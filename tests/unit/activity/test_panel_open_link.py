@@ -1,5 +1,6 @@
 """The portal's one-click tutorial link finds only a file in the course's tutorials/ folder."""
 
+import base64
 from pathlib import Path
 
 import nbformat
@@ -8,6 +9,7 @@ import pytest
 from mnss_activity.panel import copy_tutorial, tutorial_source
 
 ROOT = Path(__file__).resolve().parents[3]
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(24)  # the signature is enough: nothing decodes it here
 
 
 @pytest.fixture
@@ -77,4 +79,29 @@ def test_every_bundled_tutorial_converts_and_keeps_its_text(tmp_path):
         assert cells and cells[0].cell_type == "markdown", source
         kept = "".join(c.source for c in cells).replace("\n", "").replace(" ", "")
         words = [w for w in source.read_text("utf-8").replace("`", " ").split() if len(w) > 3]
-        assert all(w in kept for w in words if not w.startswith(("python", "py"))), source
+        # a figure's path becomes attachment:NAME (test_a_figure_beside_the_tutorial_travels_inside_the_notebook)
+        assert all(w in kept for w in words if not w.startswith(("python", "py")) and "figures/" not in w), source
+
+
+def test_a_figure_beside_the_tutorial_travels_inside_the_notebook(tmp_path):
+    """Only the notebook is copied into the home, so a figure in the tutorial's folder becomes an
+    attachment of the cell that shows it; a URL, a path out of the folder, a missing file or an SVG
+    (JupyterLab draws no SVG attachment) is left as written."""
+    (tmp_path / "figures").mkdir()
+    (tmp_path / "figures" / "ward.png").write_bytes(PNG)
+    (tmp_path / "figures" / "ward.svg").write_text("<svg/>", "utf-8")
+    (tmp_path.parent / "secret.png").write_bytes(PNG)
+    source = tmp_path / "t.md"
+    source.write_text(
+        "# T\n\n![病区 / ward](figures/ward.png)\n\n![x](https://example.org/a.png) ![y](../secret.png) "
+        "![z](figures/none.png) ![s](figures/ward.svg)\n\n```python\nx = 1\n```\n",
+        "utf-8",
+    )
+    target = tmp_path / "t.ipynb"
+    copy_tutorial(source, target)
+    text = nbformat.read(target, as_version=4).cells[0]
+    assert "](attachment:ward.png)" in text.source
+    assert "](https://example.org/a.png)" in text.source and "](../secret.png)" in text.source
+    assert "](figures/none.png)" in text.source and "](figures/ward.svg)" in text.source
+    assert list(text.attachments) == ["ward.png"]
+    assert base64.b64decode(text.attachments["ward.png"]["image/png"]) == PNG

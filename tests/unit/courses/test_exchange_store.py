@@ -50,12 +50,27 @@ def test_submission_gets_the_service_timestamp_not_the_clients(store):
     assert public(meta).keys() >= {"student_id", "timestamp", "key", "notebooks"} and "blob" not in public(meta)
 
 
-def test_each_submission_is_a_new_record(store):
+def test_each_changed_submission_is_a_new_record(store):
     first = store.submit("hospital-lan", "ps1", "alice", NB)
-    second = store.submit("hospital-lan", "ps1", "alice", NB)
-    assert first["key"] != second["key"]
+    second = store.submit("hospital-lan", "ps1", "alice", [("ps1.ipynb", b'{"cells": [1]}')])
+    assert first["key"] != second["key"] and "unchanged" not in second
     assert [m["key"] for m in store.submissions("hospital-lan", "ps1", "alice")] == [first["key"], second["key"]]
     assert store.submissions("hospital-lan", student="bob") == []
+
+
+def test_the_same_work_submitted_again_is_the_same_submission(store):
+    """Submit pressed again after a lost answer (the chaos drill's proxy kill): one record, with
+    the first press's time; the client is told it was unchanged. Work changed back and forth is
+    new each time, and another learner's identical work is their own."""
+    first = store.submit("hospital-lan", "ps1", "alice", NB)
+    again = store.submit("hospital-lan", "ps1", "alice", [*reversed(NB), ("timestamp.txt", b"2030-01-01")])
+    assert again["unchanged"] is True and (again["key"], again["timestamp"]) == (first["key"], first["timestamp"])
+    assert len(store.submissions("hospital-lan", "ps1", "alice")) == 1
+    changed = store.submit("hospital-lan", "ps1", "alice", [("ps1.ipynb", b"{}")])
+    back = store.submit("hospital-lan", "ps1", "alice", NB)
+    assert len({first["key"], changed["key"], back["key"]}) == 3
+    assert "unchanged" not in store.submit("hospital-lan", "ps1", "bob", NB)
+    assert "content" not in public(back)
 
 
 def test_submitting_to_an_unreleased_assignment_is_404(store):

@@ -4,6 +4,7 @@ that runs in both languages; the lock holds across processes and goes with its h
 import subprocess
 import sys
 import threading
+from contextlib import contextmanager
 
 import pytest
 
@@ -33,28 +34,34 @@ def test_the_lock_is_let_go_when_a_step_fails_and_says_nothing_then(tmp_path):
         pass
 
 
-def test_threads_of_one_process_are_serialised_too(tmp_path):
-    """The formgrader runs each request's step in a thread of its own."""
-    inside, leave, refused = threading.Event(), threading.Event(), []
+@contextmanager
+def held_by_a_thread(tmp_path, action, assignment):
+    """The lock held by another thread of this process until the block ends; yields the event
+    that makes that thread finish its step."""
+    inside, leave = threading.Event(), threading.Event()
 
-    def first():
-        with one_step(tmp_path, "autograde", "a"):
+    def hold():
+        with one_step(tmp_path, action, assignment):
             inside.set()
             leave.wait(10)
 
-    holder = threading.Thread(target=first)
+    holder = threading.Thread(target=hold)
     holder.start()
     try:
         assert inside.wait(10)
-        try:
-            with one_step(tmp_path, "feedback", "a"):
-                pass
-        except Busy as busy:
-            refused.append(busy)
+        yield leave
     finally:
         leave.set()
         holder.join(10)
-    assert len(refused) == 1 and "autograding a" in refused[0].en
+
+
+def test_threads_of_one_process_are_serialised_too(tmp_path):
+    """The formgrader runs each request's step in a thread of its own."""
+    with held_by_a_thread(tmp_path, "autograde", "a"):
+        with pytest.raises(Busy) as refused:
+            with one_step(tmp_path, "feedback", "a"):
+                pass
+    assert "autograding a" in refused.value.en
 
 
 def test_another_process_holding_it_refuses_and_its_death_frees_it(tmp_path):
@@ -84,23 +91,10 @@ def test_a_short_holder_is_waited_for_and_a_short_step_gives_way(tmp_path, monke
         with pytest.raises(Busy):
             with one_step(tmp_path, "names", ""):
                 pass
-    holding, done = threading.Event(), threading.Event()
-
-    def names():
-        with one_step(tmp_path, "names", ""):
-            holding.set()
-            done.wait(5)
-
-    writer = threading.Thread(target=names)
-    writer.start()
-    try:
-        assert holding.wait(5)
+    with held_by_a_thread(tmp_path, "names", "") as done:
         threading.Timer(0.3, done.set).start()
         with one_step(tmp_path, "autograde", "a"):  # waited for the writer, not refused
             assert done.is_set()
-    finally:
-        done.set()
-        writer.join(10)
     monkeypatch.setattr(grading_lock, "PATIENCE", 0.0)
     with one_step(tmp_path, "names", ""):
         with pytest.raises(Busy):

@@ -7,7 +7,7 @@ from types import SimpleNamespace
 import pytest
 
 from mnss_courses import round_page
-from mnss_courses.round_page import STATES, Assignment, Learner, RoundError, state_of
+from mnss_courses.round_page import Assignment, Learner, RoundError, state_of
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -80,7 +80,6 @@ def render(**kw):
     values = {
         "course": "hospital-lan",
         "rows": [],
-        "states": STATES,
         "notice": None,
         "error": None,
         "problems": [],

@@ -13,12 +13,18 @@ def test_round_trip_through_the_environment():
         courses_dir="/opt/mnss/courses",
         max_nodes=200,
         max_links=400,
+        lab_pids_limit=512,
+        lab_mem_limit=1 << 30,
         lab_language="en",
         formgrader_urls="hospital-lan=http://172.29.0.1:8104/services/formgrader-hospital-lan/",
+        tunnel_allow="10.20.0.0/24:104,11112",
+        tunnel_rate_mbit=2.5,
+        tunnel_audit_log="/var/log/mnss/tunnel.jsonl",
     )
     env = settings.to_env()
     assert set(env) == set(ENV.values())
     assert env["MNSS_ACTIVITY_FLUSH_SECONDS"] == "2.5" and env["MNSS_MAX_NODES"] == "200"
+    assert env["MNSS_LAB_MEM_LIMIT"] == str(1 << 30)
     assert ServerSettings.from_env(env) == settings
 
 

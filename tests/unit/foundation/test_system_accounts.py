@@ -43,39 +43,35 @@ def test_the_server_drops_every_capability_and_cannot_gain_one():
         assert option in argv
 
 
-def test_the_mount_script_binds_the_folder_hides_others_and_starts_there(tmp_path):
-    """The script's parsing, run with `mount` replaced by a recorder (no namespace needed)."""
+def run_recording_mounts(argv: list[str], tmp_path) -> tuple[str, list[str]]:
+    """Run the script that `unshare` would start, with `mount` replaced by a recorder (no namespace
+    needed): (what it printed, the mount commands it gave)."""
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     (bin_dir / "mount").write_text('#!/bin/sh\necho "mount $*" >> "$LOG"\n')
     (bin_dir / "mount").chmod(0o755)
+    log = tmp_path / "log"
+    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "LOG": str(log)}
+    done = subprocess.run(argv[5:], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr
+    return done.stdout, log.read_text().splitlines()
+
+
+def test_the_mount_script_binds_the_folder_hides_others_and_starts_there(tmp_path):
     hidden, view = tmp_path / "src", tmp_path / "views" / "me"
     hidden.mkdir()
     argv = sa.in_own_mounts(tmp_path / "real", view, ["pwd"], hide=[str(hidden), str(tmp_path / "absent")])
     assert argv[:5] == ["unshare", "--mount", "--propagation", "private", "--"]
-    log = tmp_path / "log"
-    done = subprocess.run(
-        argv[5:], capture_output=True, text=True, env={"PATH": f"{bin_dir}:/usr/bin:/bin", "LOG": str(log)}
-    )
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.strip() == str(view)
-    mounts = log.read_text().splitlines()
+    printed, mounts = run_recording_mounts(argv, tmp_path)
+    assert printed.strip() == str(view)
     assert mounts[1] == f"mount --bind {tmp_path / 'real'} {view}"
     assert len(mounts) == 3 and mounts[2].endswith(f"mnss-hidden {hidden}") and "ro,mode=0" in mounts[2]
 
 
 def test_the_mount_script_puts_a_capped_tmpfs_of_the_account_on_a_scratch_folder(tmp_path):
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    (bin_dir / "mount").write_text('#!/bin/sh\necho "mount $*" >> "$LOG"\n')
-    (bin_dir / "mount").chmod(0o755)
     boxes, view = tmp_path / "boxes", tmp_path / "views" / "me"
     argv = sa.in_own_mounts(tmp_path / "real", view, ["true"], capped=[(boxes, 576, 1234, 5678)])
-    log = tmp_path / "log"
-    env = {"PATH": f"{bin_dir}:/usr/bin:/bin", "LOG": str(log)}
-    done = subprocess.run(argv[5:], capture_output=True, text=True, env=env)
-    assert done.returncode == 0, done.stderr
-    mounts = log.read_text().splitlines()
+    _, mounts = run_recording_mounts(argv, tmp_path)
     assert mounts[-1] == f"mount -t tmpfs -o mode=700,size=576m,uid=1234,gid=5678,nosuid,nodev mnss-capped {boxes}"
 
 

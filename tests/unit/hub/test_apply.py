@@ -3,9 +3,13 @@
 from pathlib import Path
 
 import pytest
+from jupyterhub.app import JupyterHub
+from jupyterhub.spawner import Spawner
 from traitlets.config import Config
 
 from mnss_hub import apply, siteconfig
+from mnss_hub.auth import PasswordAuthenticator
+from mnss_hub.spawners import LabServerSettings
 
 OFF = {"culler": {"enabled": False}, "courses": {"enabled": False}, "recommender": {"enabled": False}}
 
@@ -71,6 +75,19 @@ def test_limits_and_admins():
     assert c.JupyterHub.active_server_limit == 7
     assert c.Spawner.start_timeout == 30
     assert c.Authenticator.admin_users == {"root1", "ops"}
+
+
+@pytest.mark.parametrize("section, table", [("spawn", apply.SPAWN_TRAITS), ("lockout", apply.LOCKOUT_TRAITS)])
+def test_every_copied_key_lands_on_its_trait(section, table):
+    """Each key of the table, set to a value of its own, reaches the trait the table names."""
+    given = {key: 20 + n for n, key in enumerate(table)} | ({"default_url": "/lab"} if section == "spawn" else {})
+    c = applied({"spawn": given} if section == "spawn" else {"auth": {"lockout": given}})
+    classes = {"JupyterHub": JupyterHub, "Spawner": Spawner, "LabServerSettings": LabServerSettings}
+    classes["PasswordAuthenticator"] = PasswordAuthenticator
+    for key, target in table.items():
+        cls, trait = target.split(".")
+        assert c[cls][trait] == given[key], target
+        assert classes[cls].class_traits(config=True).get(trait), f"{target} is not a configurable trait"
 
 
 def test_swarm_mode_uses_the_docker_settings_as_services():

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 from types import SimpleNamespace
 
 import docker
 import pytest
+import requests
 from docker.types import ContainerSpec, Mount, TaskTemplate
 from dockerspawner import DockerSpawner
 
@@ -187,3 +189,23 @@ def test_a_service_request_gets_the_pids_limit_and_an_unsafe_one_is_never_sent(e
     with pytest.raises(RuntimeError, match="refusing to start ann's server: unsafe settings .*user '0' is root"):
         spawner.docker("create_service", task_template=service("1.41", user="0"), name="mnss-ann")
     assert len(sent) == 1
+
+
+def test_an_engine_that_does_not_answer_leaves_the_server_running_with_one_warning(monkeypatch):
+    """dockerd restarting (the chaos drill): the hub's poll said nothing but a traceback; now the
+    state is unknown (None: still running) with a one-line warning, and the next poll decides."""
+    said = []
+    answers = iter([requests.ConnectionError("No such file or directory"), 0])
+
+    async def poll(self):
+        answer = next(answers)
+        if isinstance(answer, Exception):
+            raise answer
+        return answer
+
+    monkeypatch.setattr(DockerSpawner, "poll", poll)
+    spawner = DockerLabSpawner(user=SimpleNamespace(name="ann"))
+    monkeypatch.setattr(spawner.log, "warning", lambda *args: said.append(args[0] % args[1:]))
+    assert asyncio.run(spawner.poll()) is None
+    assert said == ["ann's server: the Docker engine does not answer (No such file or directory); asked again later"]
+    assert asyncio.run(spawner.poll()) == 0  # the engine answers again: its word counts

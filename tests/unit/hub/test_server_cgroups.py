@@ -169,3 +169,55 @@ def test_a_cgroup_that_cannot_be_made_fails_the_start_naming_the_file(tmp_path, 
     said = "无法为服务器设置资源限制 / Cannot set the server's resource limits: .*mnss-lab"
     with pytest.raises(RuntimeError, match=said):
         spawner.enter_cgroup()
+
+
+@pytest.mark.parametrize(
+    ("make", "delegated"),
+    [(v1_root, {"cgroup.procs", "tasks"}), (v2_root, {"cgroup.procs", "cgroup.threads", "cgroup.subtree_control"})],
+)
+def test_the_servers_folder_is_delegated_to_its_account_but_not_its_limits(tmp_path, make, delegated, monkeypatch):
+    cgroups = ServerCgroups(make(tmp_path), "mnss-lab")
+    for folder in cgroups.folders("mnss-u-ann"):  # the files the kernel makes with each cgroup folder
+        folder.mkdir(parents=True)
+        for name in ("cgroup.procs", "tasks", "cgroup.threads", "cgroup.subtree_control", "notify_on_release"):
+            (folder / name).write_text("")
+    owned = []
+    monkeypatch.setattr(os, "chown", lambda path, uid, gid: owned.append((Path(path), uid, gid)))
+    cgroups.create("mnss-u-ann", Limits(pids=300, memory=GIB), owner=(1234, 1235))
+    assert {(uid, gid) for _, uid, gid in owned} == {(1234, 1235)}
+    for folder in cgroups.folders("mnss-u-ann"):
+        given = {path.name for path, *_ in owned if path.parent == folder}
+        assert given == delegated and folder in {path for path, *_ in owned}
+    assert not any(path.name.startswith(("pids.", "memory.")) for path, *_ in owned)
+
+
+def test_removing_a_servers_cgroup_takes_the_lab_cgroups_its_account_left_in_it(tmp_path):
+    cgroups = ServerCgroups(v1_root(tmp_path), "mnss-lab")
+    for parent in cgroups.parents():  # bare folders, as rmdir sees real cgroups
+        (parent / "mnss-u-ann" / "mnss-lab-ann-1" / "deeper").mkdir(parents=True)
+    busy = tmp_path / "memory" / "mnss-lab" / "mnss-u-ann" / "mnss-lab-ann-1" / "cgroup.procs"
+    busy.write_text("4242\n")
+    assert not cgroups.remove("mnss-u-ann", wait=0.1), "a lab cgroup with a process keeps its server's"
+    busy.unlink()
+    assert cgroups.remove("mnss-u-ann") and cgroups.leftovers({"mnss-u-ann"}) == []
+
+
+def test_site_config_per_lab_limits_reach_every_servers_environment():
+    defaults = siteconfig.validate({})["spawn"]
+    assert (defaults["lab_pids_limit"], defaults["lab_mem_limit"]) == (512, "1G")
+    for key, value, said in (
+        ("lab_mem_limit", "100M", "spawn.lab_mem_limit: '100M' has the wrong form"),
+        ("lab_mem_limit", 512, "spawn.lab_mem_limit: 512 is a"),
+        ("lab_pids_limit", 8, "spawn.lab_pids_limit: 8 is out of range; must be >= 16"),
+    ):
+        with pytest.raises(siteconfig.ConfigError) as err:
+            siteconfig.validate({"spawn": {key: value}})
+        assert said in str(err.value)
+    site = siteconfig.validate(
+        {"courses": {"enabled": False}, "spawn": {"lab_pids_limit": 200, "lab_mem_limit": "768M"}}
+    )
+    c = apply.Config()
+    apply.apply_spawn_limits(c, site)
+    apply.apply_local_mode(c, site)
+    env = LocalLabSpawner(config=c, user=leftovers.NOBODY).lab_env({})
+    assert (env["MNSS_LAB_PIDS_LIMIT"], env["MNSS_LAB_MEM_LIMIT"]) == ("200", str(768 * 2**20))

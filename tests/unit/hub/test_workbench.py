@@ -60,6 +60,15 @@ def test_picture_draws_every_node_and_link():
     assert all(0 <= x <= picture.WIDTH for x in coords)
 
 
+def test_picture_of_a_regional_network_is_drawn_folded_by_region():
+    topo = templates.region(regions=3, hospitals=1, clinics=2, floors=2, hosts_per_floor=3, clinic_hosts=2)
+    doc = ET.fromstring(picture.svg(topo, "region"))
+    marks = [e for e in doc.iter() if e.tag.split("}")[1] in ("circle", "rect", "polygon")]
+    lines = [e for e in doc.iter() if e.tag.endswith("line")]
+    assert len(marks) == 7 + 3, "the data centre's 7 nodes and one mark per region"
+    assert len(lines) == 6 + 3, "the data centre's links and one WAN line to each region"
+
+
 def test_upload_of_a_valid_yaml_passes():
     assert uploads.check("../../etc/two hosts.yaml", GOOD_YAML) == ("two_hosts.yaml", GOOD_YAML.decode())
 

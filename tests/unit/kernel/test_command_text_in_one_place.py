@@ -1,5 +1,5 @@
 """Command text for the kernel's network state (ip, tc, iptables, sysctl, bridge, mount, nsenter,
-unshare, setpriv) is written in mnss_kernel/runtime/commands.py only.
+unshare, setpriv, prlimit, slirp4netns) is written in mnss_kernel/runtime/commands.py only.
 
 Every string of every other module of mnss_kernel is checked (docstrings and comments aside): an
 argv list starting with one of those tools (a list: tuples such as ('ip', 'gateway') name fields),
@@ -20,9 +20,9 @@ KERNEL = Path(mnss_kernel.__file__).parent
 HOME = "runtime/commands.py"
 
 PROGRAMS = {"ip", "tc", "iptables", "iptables-restore", "iptables-save", "nsenter", "unshare", "sysctl"}
-PROGRAMS |= {"bridge", "mount", "setpriv"}
-OPTIONS = {"-j", "-batch", "--map-root-user", "--preserve-credentials", "--pdeathsig"}
-TOOLS = r"ip|tc|iptables(?:-restore|-save)?|nsenter|unshare|sysctl|bridge|setpriv"
+PROGRAMS |= {"bridge", "mount", "setpriv", "prlimit", "slirp4netns"}
+OPTIONS = {"-j", "-batch", "--map-root-user", "--preserve-credentials", "--pdeathsig", "mnss-join"}
+TOOLS = r"ip|tc|iptables(?:-restore|-save)?|nsenter|unshare|sysctl|bridge|setpriv|prlimit|slirp4netns"
 SUBJECTS = r"-{1,2}[\w]|link\b|addr\b|address\b|route\b|netns\b|qdisc\b|class\b|filter\b|neigh\b"
 TEXT = [
     re.compile(rf"(?<![\w.-])(?:{TOOLS})\s+(?:{SUBJECTS})"),  # ip -batch, tc qdisc, nsenter --net=...

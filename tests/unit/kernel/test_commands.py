@@ -11,7 +11,10 @@ from mnss_kernel.topology import Topology
 from tests.support.topologies import nodes
 
 HOLDER_OUTSIDE = (
-    'rec=$1 work=$2 mark=$3; shift 3; "$@" sh -c "$0" "$mark"; rm -f -- "$rec"; [ -z "$work" ] || rm -rf -- "$work"'
+    'rec=$1 work=$2 mark=$3 groups=$4; shift 4; "$@" sh -c "$0" "$mark"; rm -f -- "$rec"; '
+    '[ -z "$work" ] || rm -rf -- "$work"; '
+    'for g in $groups; do n=0; while [ -d "$g" ] && ! rmdir -- "$g" 2>/dev/null && [ $n -lt 50 ]; '
+    "do n=$((n+1)); sleep 0.1; done; done"
 )
 HOLDER_PID1 = (
     "mount -t tmpfs -o mode=0755,size=16m mnss-lab /run && mkdir -p /run/netns /run/mnss || exit 1; "
@@ -32,6 +35,7 @@ def test_the_holder_is_pid_1_of_new_namespaces_and_a_user_namespace_only_when_as
         "/run/mnss/labs/ann-c0ffee.json",
         "/tmp/w",
         "mnss-holder:ann-c0ffee",
+        "",  # the lab's cgroup folders to remove at its end: none without limits
         *UNSHARE,
         *user,
     ]

@@ -27,6 +27,7 @@ from mnss_kernel.runtime import EngineError, Lab
 from mnss_kernel.runtime.ledger import DefaultVia, Ledger
 from mnss_kernel.runtime.shell import CommandResult
 from mnss_kernel.topology import Topology, plan as make_plan
+from tests.support.topologies import links, nodes
 
 LINKS = (
     '[{"ifindex":1,"ifname":"lo","flags":["LOOPBACK","UP","LOWER_UP"]},'
@@ -78,27 +79,19 @@ def faultmix() -> Topology:
         {
             "name": "faultmix",
             "nodes": [
-                {"name": "h1", "kind": "host"},
-                {"name": "h2", "kind": "host"},
-                {"name": "s1", "kind": "switch"},
-                {"name": "r1", "kind": "router"},
-                {"name": "r2", "kind": "router"},
+                *nodes("h1:host", "h2:host", "s1:switch", "r1:router", "r2:router"),
                 {
                     "name": "fw1",
                     "kind": "firewall",
                     "rules": [{"action": "deny", "src": "10.0.0.0/24", "dst": "10.0.3.0/24", "proto": "icmp"}],
                 },
-                {"name": "h3", "kind": "host"},
-                {"name": "h4", "kind": "host"},
+                *nodes("h3:host", "h4:host"),
             ],
             "links": [
                 {"a": "h1", "b": "s1", "vlan": 10},
                 {"a": "h2", "b": "s1", "vlan": 10},
                 {"a": "s1", "b": "r1", "vlan": 10, "bw": 50},
-                {"a": "r1", "b": "r2"},
-                {"a": "r2", "b": "fw1"},
-                {"a": "fw1", "b": "h3"},
-                {"a": "fw1", "b": "h4"},
+                *links("r1-r2", "r2-fw1", "fw1-h3", "fw1-h4"),
             ],
         }
     )

@@ -19,9 +19,16 @@ CLINICAL_KINDS = {"pacs", "his", "emr", "lis", "database", "modality", "workstat
 DEPARTMENT_KINDS = {"modality", "workstation", "nurse_station", "medical_device"}
 
 
+# The region's default (10,000 nodes) is checked in test_region.py; here a small one of the same shape.
+SMALL_REGION = {"regions": 2, "hospitals": 2, "clinics": 2, "floors": 2, "hosts_per_floor": 6, "clinic_hosts": 3}
+
+
 @pytest.fixture(scope="module")
 def built():
-    return {name: template.build() for name, template in templates.TEMPLATES.items()}
+    return {
+        name: template.build(**(SMALL_REGION if name == "region" else {}))
+        for name, template in templates.TEMPLATES.items()
+    }
 
 
 @pytest.fixture(scope="module")
@@ -66,6 +73,7 @@ def test_registry_lists_every_template_for_the_palette():
         "guest_isolated",
         "hospital_campus",
         "hospital_campus_1000",
+        "region",
     ]
     for name, entry in templates.TEMPLATES.items():
         build, title_zh, title_en, description, description_zh = entry  # a plain tuple for the palette
