@@ -15,15 +15,20 @@ measures itself: the kernel only says where the lab is (`where`), and the grader
 own process inside the lab's namespaces, so no patched method in the kernel can change the
 result. Run anywhere else (the instructor's lab, stock nbgrader) it measures here, like
 `expect_reachable` / `expect_isolated`. `check_recovers(net, ("ra", "rdc"), "wsa", "emr1")` is
-the grader-measured form of `expect_recovers` with the link taken down.
+the grader-measured form of `expect_recovers` with the link taken down. `check_path(net, "wsa",
+"emr1", ["ra", "rdc", "emr1"])` (the nodes a traceroute passes), `check_service(net, "ct1",
+"pacs1", "dicom-echo", 11112, True)` (one application probe) and `check_shape(net, SHAPE)` (the lab
+is the one the assignment asks for, `mnss_kernel.shape`) are measured by the grader the same way.
 """
 
 from __future__ import annotations
 
+import json
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
-from . import faults as fault_kinds, measure
+from . import faults as fault_kinds, measure, shape as lab_shape
 from .runtime import Lab
 from .topology import Topology, TopologyError, load
 
@@ -96,11 +101,12 @@ class LiveNetwork:
 
 def where(net, node: str) -> list[str]:
     """[lab name, address of `node`]: what a grader outside the kernel needs to find the lab's
-    namespaces and measure them itself (it checks both against what it finds there)."""
+    namespaces and measure them itself (it checks both against what it finds there). With node ""
+    (a shape check) only the lab's name, and "" for the address."""
     lab = net.lab if isinstance(net, LiveNetwork) else net
-    assert node in lab.topology.names(), f"your topology has no node named '{node}'"
+    assert not node or node in lab.topology.names(), f"your topology has no node named '{node}'"
     assert lab.held, "the lab does not run in namespaces of its own holder, so no grader can measure it"
-    return [f"{lab.owner}-{lab.lab_id}", lab.address(node)]
+    return [f"{lab.owner}-{lab.lab_id}", lab.address(node) if node else ""]
 
 
 def check_reach(net, a: str, b: str, expected: bool, message: str = "") -> None:
@@ -119,6 +125,68 @@ def check_recovers(net, link: tuple[str, str], a: str, b: str, message: str = ""
         live_net.expect_recovers(fault_kinds.LinkDown(*link), a, b)
     except AssertionError as err:
         raise AssertionError(message or str(err)) from None
+
+
+TRACE_HOPS = 8  # the longest path a check follows (the grader's traceroute stops there too)
+PROBE_TIMEOUT = 3  # seconds a service check that must work waits for the answer
+BLOCKED_TIMEOUT = 1  # seconds one that must fail waits: a dropped connection costs this much
+BLOCKED = "blocked"  # check_service's third outcome: no answer at all (dropped), not refused
+
+
+def path_of(lab, a: str, b: str) -> list[str]:
+    """The nodes a packet from a passes on its way to b (traceroute; hops that stay silent left out)."""
+    lab.cmd(b, "sysctl -qw net.ipv4.icmp_ratelimit=0")  # let the destination answer every probe
+    hops = measure.traceroute(lab, a, b, max_hops=TRACE_HOPS)
+    return [name for name in hops["node"] if isinstance(name, str)]
+
+
+def service_verdict(row: dict, expected) -> str:
+    """ "" when a probe's row is the outcome expected (True: it worked; False: it failed; "blocked":
+    nothing answered, as behind a firewall that drops, rather than refused), else why not."""
+    ok, detail = row.get("ok") is True, str(row.get("detail", ""))
+    if expected is True:
+        return "" if ok else f"the probe failed: {detail}"
+    if ok:
+        return "the probe succeeded, but it must not"
+    if expected == BLOCKED and "refused" in detail.lower():
+        return f"the server refused it, but a firewall must drop it: {detail}"
+    return ""
+
+
+def check_path(net, a: str, b: str, hops: list[str], message: str = "") -> None:
+    """Packets from `a` to `b` pass exactly `hops` (node names, b last), as traceroute sees it."""
+    lab = net.lab if isinstance(net, LiveNetwork) else net
+    seen = path_of(lab, a, b)
+    assert seen == list(hops), message or f"{a} -> {b} went {seen}, expected {list(hops)}"
+
+
+def probe_timeout(expected) -> int:
+    """Seconds a service check waits for an answer, by the outcome it expects."""
+    return PROBE_TIMEOUT if expected is True else BLOCKED_TIMEOUT
+
+
+def probe_row(lab, client: str, server: str, kind: str, port: int, timeout: int = PROBE_TIMEOUT) -> dict:
+    """One application probe (`mnss_kernel.services`) from `client` to `server`'s address."""
+    argv = f"{sys.executable} -m mnss_kernel.services probe {kind} {lab.address(server)} {int(port)}"
+    out = lab.cmd(client, f"{argv} --timeout {timeout}", timeout=timeout + 30)
+    lines = out.stdout.strip().splitlines()
+    assert lines, f"the {kind} probe from {client} printed nothing: {out.stderr.strip()[-300:]}"
+    return json.loads(lines[-1])
+
+
+def check_service(net, client: str, server: str, kind: str, port: int, expected, message: str = "") -> None:
+    """A `kind` probe from `client` to `server`:`port` works (True), fails (False) or is dropped
+    without an answer ("blocked")."""
+    lab = net.lab if isinstance(net, LiveNetwork) else net
+    why = service_verdict(probe_row(lab, client, server, kind, port, probe_timeout(expected)), expected)
+    assert not why, message or f"{kind} from {client} to {server}:{port}: {why}"
+
+
+def check_shape(net, shape: dict, message: str = "") -> None:
+    """The lab has the nodes, links and addresses of `shape` (see `mnss_kernel.shape`)."""
+    lab = net.lab if isinstance(net, LiveNetwork) else net
+    problems = lab_shape.differences(shape, *lab_shape.of_lab(lab))
+    assert not problems, message or "this is not the network the assignment asks for: " + "; ".join(problems)
 
 
 def relink(net, x: str, y: str) -> None:

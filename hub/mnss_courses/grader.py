@@ -21,7 +21,7 @@ from traitlets.config import Config
 
 from . import gradebook_stamp, parts as graded_parts, sandboxed_execute
 from .bundle import Course
-from .grading_settings import CELL_TIMEOUT
+from .grading_settings import CELL_TIMEOUT, cell_timeout, sandbox_options
 
 gradebook_stamp.install()  # a new gradebook is stamped without running `alembic heads`
 
@@ -153,7 +153,11 @@ def check_assignment(course: Course, assignment: str, boxed: bool = True) -> Ass
     with tempfile.TemporaryDirectory(prefix=f"mnss-check-{course.id}-") as tmp:
         root = Path(tmp)
         shutil.copytree(course.root / "source" / assignment, root / "source" / assignment)
-        grader = api(root, course.id, hidden=private_paths(course), sandbox=boxed)
+        settings = course.meta.get("grading", {})  # the course's own limits, as its graders use them
+        limits = sandbox_options(settings) if boxed else {}
+        grader = api(
+            root, course.id, cell_timeout=cell_timeout(settings), hidden=private_paths(course), sandbox=boxed, **limits
+        )
         try:
             release = generate(grader, assignment)
         except GradingError as err:

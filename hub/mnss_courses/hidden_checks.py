@@ -14,7 +14,10 @@ check the grader measures itself: the kernel reports only where its lab is
 from a to b inside the box's namespaces (`live_checks`) and left a file in the box's ipc folder.
 True passes when no ping was lost, False when every ping was lost. `check_recovers(NET, ("x", "y"),
 "a", "b")` is the same check with True, the grader first taking the link x-y down itself (both
-ends); the kernel then puts it back as planned (`mnss_kernel.grading.relink`).
+ends); the kernel then puts it back as planned (`mnss_kernel.grading.relink`). The same way the
+grader traces `check_path(NET, "a", "b", ["r1", "b"])`, probes `check_service(NET, "client",
+"server", "dicom-echo", 11112, True|False|"blocked")` and reads `check_shape(NET, {...})`; a cell
+with a `check_shape` has every lab it measures checked against that shape first (`live_measure`).
 """
 
 from __future__ import annotations
@@ -29,6 +32,7 @@ from pathlib import Path
 
 from nbformat.notebooknode import NotebookNode
 
+from mnss_kernel import grading, shape as lab_shape
 from mnss_kernel.checks import decode, same
 
 from .hidden_tests import pieces
@@ -51,7 +55,20 @@ REASONS = {
     "NotPlainData": "the value is not plain data (None, bool, int, float, str, list, tuple, dict)",
     "unmeasured": "the grader could not measure the network",
 }
-CHECKS = ("check", "check_reach")
+SERVICE_OUTCOMES = (True, False, grading.BLOCKED)
+
+
+@dataclass(frozen=True)
+class LiveCheck:
+    """A network check the grader measures: `kind` reach, path, service or shape; from `a` to `b`
+    (service: client to server); `cut` a link pulled first; `service` (probe kind, port, timeout)."""
+
+    kind: str
+    a: str = ""
+    b: str = ""
+    cut: tuple[str, str] | None = None
+    service: tuple[str, int, int] = ("", 0, 0)
+    shape: dict | None = None
 
 
 @dataclass
@@ -61,10 +78,10 @@ class Plan:
     box_source: str
     tag: str = ""
     expected: dict[int, tuple[object, str]] = field(default_factory=dict)  # index -> (literal, message)
-    reach: dict[int, tuple[str, str]] = field(default_factory=dict)  # index -> (a, b) the grader pings
-    cuts: dict[int, tuple[str, str]] = field(default_factory=dict)  # index -> link the grader cuts first
+    live: dict[int, LiveCheck] = field(default_factory=dict)  # index -> what the grader measures
+    shapes: list[dict] = field(default_factory=list)  # every lab measured in the cell must have these
     wait_dir: str = ""
-    measured: dict[int, list[float | str]] = field(default_factory=dict)  # index -> loss % or why not
+    measured: dict[int, list] = field(default_factory=dict)  # index -> what was measured, or why not
 
     def wait_file(self, index: int) -> str:
         return f"{self.wait_dir}/{self.tag.rstrip(':')}-{index}.measured"
@@ -118,6 +135,61 @@ def _as_recovers(stmt: ast.stmt) -> tuple[ast.expr, tuple[str, str], str, str, s
     return net, link, a, b, message
 
 
+def _as_path(stmt: ast.stmt) -> tuple[ast.expr, LiveCheck, list[str], str] | None:
+    """(NET, check, hops, message) of `check_path(NET, "a", "b", ["hop", ..., "b"][, "message"])`."""
+    if (parsed := _literal_call(stmt, "check_path", 3)) is None:
+        return None
+    net, (a, b, hops), message = parsed
+    if not (isinstance(hops, (list, tuple)) and all(isinstance(v, str) for v in (a, b, *hops))):
+        return None
+    return net, LiveCheck("path", a, b), list(hops), message
+
+
+def _as_service(stmt: ast.stmt) -> tuple[ast.expr, LiveCheck, object, str] | None:
+    """(NET, check, expected, message) of `check_service(NET, "client", "server", "kind", PORT,
+    True|False|"blocked"[, "message"])`."""
+    if (parsed := _literal_call(stmt, "check_service", 5)) is None:
+        return None
+    net, (client, server, kind, port, expected), message = parsed
+    if not (
+        all(isinstance(v, str) for v in (client, server, kind))
+        and type(port) is int
+        and 1 <= port <= 65535
+        and any(expected is o or (type(expected) is str and expected == o) for o in SERVICE_OUTCOMES)
+    ):
+        return None
+    service = (kind, port, grading.probe_timeout(expected))
+    return net, LiveCheck("service", client, server, service=service), expected, message
+
+
+def _as_shape(stmt: ast.stmt) -> tuple[ast.expr, LiveCheck, str] | None:
+    """(NET, check, message) of `check_shape(NET, {SHAPE}[, "message"])` with a well-formed SHAPE."""
+    if (parsed := _literal_call(stmt, "check_shape", 1)) is None:
+        return None
+    net, (shape,), message = parsed
+    try:
+        lab_shape.required_nodes(shape)
+    except lab_shape.ShapeError:
+        return None  # sent as written: the kernel's check_shape names the author's mistake
+    return net, LiveCheck("shape", shape=shape), message
+
+
+def _live(stmt: ast.stmt) -> tuple[ast.expr, LiveCheck, object, str] | None:
+    """(NET, check, expected, message) of any network check the grader measures itself."""
+    if (found := _as_reach(stmt)) is not None:
+        net, a, b, expected, message = found
+        return net, LiveCheck("reach", a, b), expected, message
+    if (found := _as_recovers(stmt)) is not None:
+        net, link, a, b, message = found
+        return net, LiveCheck("reach", a, b, cut=link), True, message
+    if (found := _as_path(stmt)) is not None or (found := _as_service(stmt)) is not None:
+        return found
+    if (found := _as_shape(stmt)) is not None:
+        net, check, message = found
+        return net, check, True, message
+    return None
+
+
 class _Rewrite(ast.NodeTransformer):
     """Replaces each check statement, at any depth, by a report of its value to the grader."""
 
@@ -130,29 +202,24 @@ class _Rewrite(ast.NodeTransformer):
             expr, expected, message = found
             result.expected[index] = (expected, message)
             return ast.parse(f"_mnss_check_report({result.tag!r}, {index}, lambda: ({ast.unparse(expr)}))").body[0]
-        if result.wait_dir and (found := _as_reach(node)) is not None:
-            net, a, b, expected, message = found
-            result.expected[index] = (expected, message)
-            result.reach[index] = (a, b)
-            thunk = f"lambda: __import__('mnss_kernel.grading').grading.where(({ast.unparse(net)}), {b!r})"
-            call = f"_mnss_check_report({result.tag!r}, {index}, {thunk}, {result.wait_file(index)!r})"
-            return ast.copy_location(ast.parse(call).body[0], node)
-        if result.wait_dir and (found := _as_recovers(node)) is not None:
-            net, link, a, b, message = found
-            result.expected[index] = (True, message)
-            result.reach[index], result.cuts[index] = (a, b), link
-            engine = "__import__('mnss_kernel.grading').grading"
-            thunk = f"lambda: {engine}.where(({ast.unparse(net)}), {b!r})"
-            call = f"_mnss_check_report({result.tag!r}, {index}, {thunk}, {result.wait_file(index)!r})"
-            relink = f"{engine}.relink(({ast.unparse(net)}), {link[0]!r}, {link[1]!r})"  # the cable back in
-            return [ast.copy_location(ast.parse(line).body[0], node) for line in (call, relink)]
-        return node
+        if not result.wait_dir or (found := _live(node)) is None:
+            return node
+        net, check, expected, message = found
+        result.expected[index], result.live[index] = (expected, message), check
+        if check.shape is not None:
+            result.shapes.append(check.shape)
+        engine = "__import__('mnss_kernel.grading').grading"
+        thunk = f"lambda: {engine}.where(({ast.unparse(net)}), {check.b!r})"
+        lines = [f"_mnss_check_report({result.tag!r}, {index}, {thunk}, {result.wait_file(index)!r})"]
+        if check.cut:
+            lines.append(f"{engine}.relink(({ast.unparse(net)}), {check.cut[0]!r}, {check.cut[1]!r})")  # cable back in
+        return [ast.copy_location(ast.parse(line).body[0], node) for line in lines]
 
 
 def plan(source: str, wait_dir: str = "") -> Plan:
     """The cell as the kernel gets it: checks in hidden blocks replaced by value reports.
     `wait_dir`: the box's ipc folder, where the grader tells the kernel a network check is
-    measured (without one, `check_reach` stays a plain statement that measures in the kernel)."""
+    measured (without one, network checks stay plain statements that measure in the kernel)."""
     tag = f"mnss-check-{secrets.token_hex(16)}:"
     result = Plan("", tag, wait_dir=wait_dir)
     parts = []
@@ -176,7 +243,8 @@ def plan(source: str, wait_dir: str = "") -> Plan:
                 continue
             if before == 0:
                 block.append(REPORTER)
-            block.append(ast.unparse(ast.fix_missing_locations(rewritten)))
+            for new in rewritten if isinstance(rewritten, list) else [rewritten]:  # a statement may become two
+                block.append(ast.unparse(ast.fix_missing_locations(new)))
         # a block without checks is sent exactly as written, as stock nbgrader does
         parts.append(textwrap.indent("\n".join(block), indent) if len(result.expected) > first else piece.text)
     result.box_source = "\n".join(parts)
@@ -185,7 +253,7 @@ def plan(source: str, wait_dir: str = "") -> Plan:
 
 def forget_waits(checks: Plan) -> None:
     """Remove the cell's "measured" files from the box's ipc folder (it is small)."""
-    for index in checks.reach:
+    for index in checks.live:
         Path(checks.wait_file(index)).unlink(missing_ok=True)
 
 
@@ -197,7 +265,7 @@ def _indent(text: str) -> str:
 
 def note_reports(text: str, checks: Plan, measure) -> None:
     """For each network check reported in this piece of output (as it arrives, the kernel waiting),
-    `measure(where, a, b)` the loss from the trusted side, keep it, and let the kernel go on."""
+    `measure(where, check, shapes)` from the trusted side, keep it, and let the kernel go on."""
     for line in text.splitlines():
         if not line.startswith(checks.tag):
             continue
@@ -206,12 +274,12 @@ def note_reports(text: str, checks: Plan, measure) -> None:
             index = int(report["i"])
         except (ValueError, KeyError, TypeError):
             continue
-        if index not in checks.reach:
+        if index not in checks.live:
             continue
         try:
             if "value" in report:
-                loss = measure(decode(report["value"]), *checks.reach[index], checks.cuts.get(index))
-                checks.measured.setdefault(index, []).append(loss)
+                found = measure(decode(report["value"]), checks.live[index], checks.shapes)
+                checks.measured.setdefault(index, []).append(found)
         except (ValueError, TypeError):
             checks.measured.setdefault(index, []).append("the kernel's report is not plain data")
         finally:
@@ -243,7 +311,18 @@ def _take_reports(cell: NotebookNode, tag: str) -> dict[int, list[dict]]:
     return reports
 
 
-def _verdict(reports: list[dict], expected: object, measured: list | None = None) -> str:
+def _judge(check: LiveCheck, expected: object, found: object) -> str:
+    """ "" when what the grader measured is what the check expects, else why not."""
+    if check.kind == "path":
+        return "" if found == expected else f"the grader's traceroute saw {found}"
+    if check.kind == "service":
+        return grading.service_verdict(found, expected)
+    if check.kind == "shape":
+        return "" if not found else "the lab is not the one the assignment asks for: " + "; ".join(found)
+    return "" if found == (0.0 if expected else 100.0) else f"the grader measured {found:g}% of pings lost"
+
+
+def _verdict(reports: list[dict], expected: object, check: LiveCheck | None = None, measured: list = ()) -> str:
     """ "" when the check passed, else the key of its reason (or, for a network check, the reason)."""
     if not reports:
         return "missing"
@@ -256,14 +335,12 @@ def _verdict(reports: list[dict], expected: object, measured: list | None = None
         value = decode(report.get("value"))
     except (ValueError, TypeError):
         return "NotPlainData"
-    if measured is None:
+    if check is None:
         return "" if same(value, expected) else "wrong"
     if len(measured) != 1:
         return "unmeasured" if not measured else "twice"
-    loss = measured[0]
-    if isinstance(loss, str):
-        return loss
-    return "" if loss == (0.0 if expected else 100.0) else f"the grader measured {loss:g}% of pings lost"
+    found = measured[0]
+    return found if isinstance(found, str) else _judge(check, expected, found)
 
 
 def settle(cell: NotebookNode, checks: Plan) -> list[str]:
@@ -273,8 +350,8 @@ def settle(cell: NotebookNode, checks: Plan) -> list[str]:
     reports = _take_reports(cell, checks.tag)
     failures = []
     for index, (expected, message) in checks.expected.items():
-        measured = checks.measured.get(index, []) if index in checks.reach else None
-        reason = _verdict(reports.get(index, []), expected, measured)
+        check = checks.live.get(index)
+        reason = _verdict(reports.get(index, []), expected, check, checks.measured.get(index, []))
         if reason:
             why = REASONS.get(reason, reason if " " in reason else f"it raised {reason}")
             failures.append(f"hidden check {index + 1} of {len(checks.expected)} failed: {message or why}")

@@ -121,11 +121,14 @@ def open_netns(holder_pid: int, lab: str, node: str) -> int:
     return fd
 
 
-def _inside(net_fd: int, argv: list[str], enter_user: bool) -> subprocess.CompletedProcess:
+def _inside(
+    net_fd: int, argv: list[str], enter_user: bool, more_fds: tuple[int, ...] = (), env: dict | None = None
+) -> subprocess.CompletedProcess:
     """`argv` run from the grader's own files, in that network namespace (and, for a grader that
-    is not root on the host, the user namespace that owns it, where it is root)."""
+    is not root on the host, the user namespace that owns it, where it is root). `more_fds` are
+    passed on to it."""
     with ExitStack() as stack:
-        fds = [net_fd]
+        fds = [net_fd, *more_fds]
         prefix = ["nsenter"]
         if enter_user:
             user_fd = fcntl.ioctl(net_fd, NS_GET_USERNS)
@@ -133,9 +136,9 @@ def _inside(net_fd: int, argv: list[str], enter_user: bool) -> subprocess.Comple
             fds.append(user_fd)
             prefix += [f"--user=/proc/self/fd/{user_fd}", "--preserve-credentials"]
         prefix.append(f"--net=/proc/self/fd/{net_fd}")
-        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C"}
+        env = {"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "LC_ALL": "C", **(env or {})}
         return subprocess.run(
-            [*prefix, *argv], pass_fds=fds, capture_output=True, text=True, env=env, timeout=30, check=False
+            [*prefix, *argv], pass_fds=fds, capture_output=True, text=True, env=env, timeout=60, check=False
         )
 
 
@@ -188,32 +191,49 @@ def cut(holder_pid: int, lab: str, ends: tuple[str, str], enter_user: bool) -> N
                     raise LiveCheckError(f"cannot take {name} down: {done.stderr.strip()[:200]}")
 
 
-def reach(
-    box_pid: int, uid: int, enter_user: bool, where: object, a: str, b: str, cut_first: tuple[str, str] | None = None
-) -> float:
-    """Percentage of pings from `a` to `b` lost, measured by this process in the box's lab (after
-    cutting the link `cut_first`, if given). `where` is the kernel's [lab name, address of b];
-    raises LiveCheckError when it does not hold."""
+def locate(box_pid: int, uid: int, where: object) -> tuple[int, str, str]:
+    """(holder pid, lab name, address) from the kernel's [lab name, address], the holder found
+    in the box; raises LiveCheckError when the report is not that."""
     if not (
         isinstance(where, list) and len(where) == 2 and all(isinstance(w, str) for w in where)
     ) or not LAB_NAME.fullmatch(where[0]):
         raise LiveCheckError("the kernel did not say where its lab is")
     lab, address = where
-    holder_pid = find_holder(box_pid, uid, lab)
-    if cut_first:
-        cut(holder_pid, lab, cut_first, enter_user)
+    return find_holder(box_pid, uid, lab), lab, address
+
+
+def open_pair(stack: ExitStack, holder_pid: int, lab: str, a: str, b: str, address: str, enter_user: bool):
+    """fds of a's and b's namespaces (closed with `stack`), two namespaces, `address` on b alone."""
+    fd_a = open_netns(holder_pid, lab, a)
+    stack.callback(os.close, fd_a)
+    fd_b = open_netns(holder_pid, lab, b)
+    stack.callback(os.close, fd_b)
+    if os.fstat(fd_a).st_ino == os.fstat(fd_b).st_ino:
+        raise LiveCheckError(f"{a} and {b} are one network namespace")
+    if address not in addresses(fd_b, enter_user) or address in addresses(fd_a, enter_user):
+        raise LiveCheckError(f"{address} is not an address of {b} alone")
+    return fd_a, fd_b
+
+
+def loss(holder_pid: int, lab: str, address: str, enter_user: bool, a: str, b: str) -> float:
+    """Percentage of pings from `a` to `b` (at `address`) lost, measured by this process."""
     with ExitStack() as stack:
-        fd_a = open_netns(holder_pid, lab, a)
-        stack.callback(os.close, fd_a)
-        fd_b = open_netns(holder_pid, lab, b)
-        stack.callback(os.close, fd_b)
-        if os.fstat(fd_a).st_ino == os.fstat(fd_b).st_ino:
-            raise LiveCheckError(f"{a} and {b} are one network namespace")
-        if address not in addresses(fd_b, enter_user) or address in addresses(fd_a, enter_user):
-            raise LiveCheckError(f"{address} is not an address of {b} alone")
+        fd_a, _ = open_pair(stack, holder_pid, lab, a, b, address, enter_user)
         ping = ["fping", "-q", "-C", str(COUNT), "-p", "20", "-i", "1", "-r", "0", "-t", str(TIMEOUT_MS), address]
         done = _inside(fd_a, ping, enter_user)
     sent, received, _rtt = parse_fping(done.stderr + done.stdout).get(address, (0, 0, None))
     if not sent:
         raise LiveCheckError(f"the grader's ping from {a} failed: {(done.stderr or done.stdout).strip()[:200]}")
     return round(100.0 * (sent - received) / sent, 1)
+
+
+def reach(
+    box_pid: int, uid: int, enter_user: bool, where: object, a: str, b: str, cut_first: tuple[str, str] | None = None
+) -> float:
+    """Percentage of pings from `a` to `b` lost, measured by this process in the box's lab (after
+    cutting the link `cut_first`, if given). `where` is the kernel's [lab name, address of b];
+    raises LiveCheckError when it does not hold."""
+    holder_pid, lab, address = locate(box_pid, uid, where)
+    if cut_first:
+        cut(holder_pid, lab, cut_first, enter_user)
+    return loss(holder_pid, lab, address, enter_user, a, b)

@@ -24,7 +24,7 @@ from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute
 from traitlets import Any, Integer, List, Unicode
 
-from . import feedback, hidden_checks, hidden_tests, live_checks
+from . import feedback, hidden_checks, hidden_tests, live_checks, live_measure
 from .sandbox import Box, Limits
 
 
@@ -109,19 +109,19 @@ class SandboxExecute(Execute):
     def process_message(self, msg, cell, cell_index):
         """Measure each network check as its report arrives, while the learner's lab is up."""
         checks = getattr(self, "_checks", None)
-        if checks is not None and checks.reach and msg.get("msg_type") == "stream":
+        if checks is not None and checks.live and msg.get("msg_type") == "stream":
             hidden_checks.note_reports(msg["content"].get("text", ""), checks, self._measure)
         return super().process_message(msg, cell, cell_index)
 
-    def _measure(self, where, a: str, b: str, cut: tuple[str, str] | None = None) -> float | str:
-        """Loss % from a to b, measured by this process in the box's lab, or "unmeasured"."""
+    def _measure(self, where, check: hidden_checks.LiveCheck, shapes: list[dict]) -> object:
+        """What `check` measures, measured by this process in the box's lab, or "unmeasured"."""
         box_pid = self.km.provisioner.pid if self.km and self.km.provisioner else None
         if box_pid is None:
             return "the box's kernel is not running"
         try:
-            return live_checks.reach(box_pid, self._box.uid, self._box.rootless, where, a, b, cut)
+            return live_measure.measure(box_pid, self._box.uid, self._box.rootless, where, check, shapes)
         except live_checks.LiveCheckError as err:
-            self.log.warning("network check %s -> %s not measured: %s", a, b, err)
+            self.log.warning("network check %s %s -> %s not measured: %s", check.kind, check.a, check.b, err)
             return "unmeasured"  # the details name hidden nodes: the log has them, not the feedback
 
     def preprocess_cell(self, cell, resources, index):

@@ -5,6 +5,7 @@ are plain functions (and `... probe KIND HOST PORT`) that return one row shaped 
 {"service", "server", "port", "ok", "rtt_ms", "detail"}.
 """
 
+from .connect import tcp_connect
 from .dicom_scu import dicom_echo, dicom_store, sample_image_path
 from .echo import tcp_echo
 from .hl7 import hl7_send
@@ -25,5 +26,6 @@ __all__ = [
     "http_get",
     "probe",
     "sample_image_path",
+    "tcp_connect",
     "tcp_echo",
 ]

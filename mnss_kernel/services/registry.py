@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from ..catalog import KINDS
 from . import dicom_scp, echo, hl7, sqldb, web
+from .connect import tcp_connect
 from .dicom_scu import dicom_echo, dicom_store
 from .echo import tcp_echo
 from .hl7 import hl7_send
@@ -61,6 +62,7 @@ PROBES: dict[str, Probe] = {
     "http": http_get,
     "tcp-echo": tcp_echo,
     "sql": sqldb.sql_query,
+    "tcp": tcp_connect,  # any listener: the connection opens (no protocol spoken)
 }
 PROBE_ALIASES = {name: next(k for k, f in PROBES.items() if f is spec.probe) for name, spec in SERVICES.items()}
 

@@ -13,6 +13,12 @@ broken network and patches every measuring function in its kernel to report perf
 grader measures the learner's live network itself, so that part scores 0 and the honest parts keep
 their marks.
 
+A third assignment has a path, a service and a reachability part on live labs, checked with
+`check_path`, `check_service` and `check_reach` under `check_shape`: one submission fakes the
+traceroute in its kernel, one fakes the service probe, and one hands the checks an easier lab of
+another shape than the one asked for. The grader traces, probes and reads the lab's shape itself,
+so each scores 0 for the part it cheats and keeps the other two.
+
 One submission looks for the hidden tests on the machine instead: in a copy of the course placed
 outside every folder the grader knows of, in a learner's home folder and in the repository's git
 data, all readable by anyone. The box is built from an allow-list, so none of them exist in it.
@@ -193,6 +199,104 @@ def _network_notebook(path: Path, ward: str) -> None:
     )
 
 
+ROUTE_AID = "routes"
+LINE = (
+    "from mnss_kernel import grading\n"
+    "def line(routes):\n"
+    "    # h1 - s1 - r1 - r2 - s2 - h2, the routers with the static routes given\n"
+    "    router = lambda name: {'name': name, 'kind': 'router', 'routes': routes.get(name, [])}\n"
+    "    nodes = [{'name': 'h1', 'kind': 'host', 'ip': '10.9.1.10/24'},\n"
+    "             {'name': 'h2', 'kind': 'host', 'ip': '10.9.2.10/24'},\n"
+    "             router('r1'), router('r2'), {'name': 's1', 'kind': 'switch'}, {'name': 's2', 'kind': 'switch'}]\n"
+    "    links = [{'a': 'h1', 'b': 's1'}, {'a': 's1', 'b': 'r1', 'ip_b': '10.9.1.1/24'},\n"
+    "             {'a': 'r1', 'b': 'r2', 'ip_a': '10.9.0.1/30', 'ip_b': '10.9.0.2/30'},\n"
+    "             {'a': 'r2', 'b': 's2', 'ip_a': '10.9.2.1/24'}, {'a': 's2', 'b': 'h2'}]\n"
+    "    return {'name': 'line', 'routing': 'static', 'nodes': nodes, 'links': links}\n"
+)
+LINE_SHAPE = (
+    "{'links': [['h1', 's1'], ['s1', 'r1'], ['r1', 'r2'], ['r2', 's2'], ['s2', 'h2']],"
+    " 'addresses': {'h1': '10.9.1.10/24', 'h2': '10.9.2.10/24', 'r1': ['10.9.1.1/24', '10.9.0.1/30']}}"
+)
+WARD_SHAPE = "{'links': [['h1', 's1'], ['s1', 'r1'], ['r1', 's2'], ['s2', 'h2']], 'addresses': {'h1': '10.7.0.0/24'}}"
+ROUTES = (
+    "routes = {'r1': [{'to': '10.9.2.0/24', 'via': '10.9.0.2'}], 'r2': [{'to': '10.9.1.0/24', 'via': '10.9.0.1'}]}\n"
+)
+START_ECHO = (
+    "import subprocess, sys\n"
+    "def start_echo(lab, node, port):\n"
+    "    argv = [sys.executable, '-m', 'mnss_kernel.services', 'serve', 'tcp-echo', '--port', str(port)]\n"
+    "    proc = lab.popen(node, argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)\n"
+    "    assert proc.stdout.readline().startswith('READY')\n"
+    "    return proc\n"
+)
+WARD = (  # two subnets joined by r1 (the engine addresses them from its pool)
+    "ward = {'name': 'ward', 'addressing': {'pool': '10.7.0.0/16'}, 'nodes': [{'name': 'h1', 'kind': 'host'},"
+    " {'name': 'h2', 'kind': 'host'}, {'name': 'r1', 'kind': 'router'}, {'name': 's1', 'kind': 'switch'},"
+    " {'name': 's2', 'kind': 'switch'}], 'links': [{'a': 'h1', 'b': 's1'}, {'a': 's1', 'b': 'r1'},"
+    " {'a': 'r1', 'b': 's2'}, {'a': 's2', 'b': 'h2'}]}\n"
+)
+ROUTE_SUBMISSIONS = {
+    "faked-path": {  # no routes: h1 cannot reach h2, and every path the kernel traces says it goes r1, r2
+        "part1": "routes = {}\n"
+        "import builtins, pandas\nfrom mnss_kernel import grading, measure\n"
+        "grading.path_of = lambda lab, a, b: ['r1', 'r2', 'h2']\n"
+        "grading.check_path = lambda *a, **k: None\nbuiltins.check_path = grading.check_path\n"
+        "measure.traceroute = lambda *a, **k: pandas.DataFrame({'node': ['r1', 'r2', 'h2']})\n"
+    },
+    "faked-service": {  # no echo server at all, and every probe in the kernel says it answered
+        "part2": "import builtins\nfrom mnss_kernel import grading, services\n"
+        "ok = lambda *a, **k: {'service': 'tcp-echo', 'server': '10.9.2.10', 'port': 7007, 'ok': True,\n"
+        "                      'rtt_ms': 0.1, 'detail': 'echoed 43 bytes'}\n"
+        "def start_echo(lab, node, port):\n    return None\n"
+        "grading.probe_row = ok\nservices.probe = lambda kind: ok\nservices.tcp_echo = ok\n"
+        "grading.service_verdict = lambda row, expected: ''\n"
+        "grading.check_service = lambda *a, **k: None\nbuiltins.check_service = grading.check_service\n"
+    },
+    "second-lab": {  # h2's switch is not wired to r1; the checks are handed an easy lab of another shape
+        "part3": WARD.replace("{'a': 'r1', 'b': 's2'}, ", "")
+        + "from mnss_kernel import grading\nreal_live = grading.live\n"
+        "EASY = {'name': 'easy', 'nodes': [{'name': n, 'kind': 'host'} for n in ('h1', 'h2')]\n"
+        "        + [{'name': 's1', 'kind': 'switch'}], 'links': [{'a': 'h1', 'b': 's1'}, {'a': 'h2', 'b': 's1'}]}\n"
+        "grading.live = lambda topology: real_live(EASY)\n"
+    },
+}
+
+
+def _route_notebook(path: Path, answers: dict[str, str]) -> None:
+    """Three parts on live labs, 1 point each: the routes' path, an echo service, the ward's reach."""
+    solution = {"part1": ROUTES, "part2": START_ECHO, "part3": WARD}
+    cells = {**{k: f"### BEGIN SOLUTION\n{v}### END SOLUTION" for k, v in solution.items()}, **answers}
+    (
+        AssignmentNotebook()
+        .code(LINE)
+        .answer("part1", cells["part1"])
+        .tests(
+            "part1-tests",
+            1,
+            "### BEGIN HIDDEN TESTS\nfrom mnss_kernel.grading import check_path, check_shape\n"
+            f"with grading.live(line(routes)) as net:\n    check_shape(net, {LINE_SHAPE})\n"
+            "    check_path(net, 'h1', 'h2', ['r1', 'r2', 'h2'])\n" + END,
+        )
+        .answer("part2", cells["part2"])
+        .tests(
+            "part2-tests",
+            1,
+            "with grading.live(line(routes)) as net:\n    server = start_echo(net.lab, 'h2', 7007)\n"
+            "    ### BEGIN HIDDEN TESTS\n    from mnss_kernel.grading import check_service\n"
+            "    check_service(net, 'r2', 'h2', 'tcp-echo', 7007, True)\n    " + END,
+        )
+        .answer("part3", cells["part3"])
+        .tests(
+            "part3-tests",
+            1,
+            "### BEGIN HIDDEN TESTS\nfrom mnss_kernel.grading import check_reach, check_shape\n"
+            f"with grading.live(ward) as net:\n    check_shape(net, {WARD_SHAPE})\n"
+            "    check_reach(net, 'h1', 'h2', True)\n" + END,
+        )
+        .save(path)
+    )
+
+
 def _git_folders() -> list[str]:
     """The repository's git data: the worktree's own folder and the shared one (or the one .git)."""
     repo = Path(__file__).resolve().parents[2]
@@ -246,6 +350,13 @@ def graded(copies):
             _network_notebook(root / "submitted" / student / NET_AID / f"{NET_AID}.ipynb", ward)
             autograde(grader, NET_AID, student)
             scores[student] = part_scores(grader, NET_AID, student)
+        _route_notebook(root / "source" / ROUTE_AID / f"{ROUTE_AID}.ipynb", {})
+        generate(grader, ROUTE_AID)
+        for student, answers in ROUTE_SUBMISSIONS.items():
+            solution = {"part1": ROUTES, "part2": START_ECHO, "part3": WARD}
+            _route_notebook(root / "submitted" / student / ROUTE_AID / f"{ROUTE_AID}.ipynb", {**solution, **answers})
+            autograde(grader, ROUTE_AID, student)
+            scores[student] = part_scores(grader, ROUTE_AID, student)
         for student, part2 in ATTACKS.items():
             part2 = part2.replace("PLACES", repr(places))
             _notebook(root / "submitted" / student / AID / f"{AID}.ipynb", part2)
@@ -258,6 +369,10 @@ def graded(copies):
         assert done["success"], done.get("error") or done.get("log")
         for s in NET_SUBMISSIONS:
             pages[s] = (root / "feedback" / s / NET_AID / f"{NET_AID}.html").read_text("utf-8")
+        done = grader.generate_feedback(ROUTE_AID)
+        assert done["success"], done.get("error") or done.get("log")
+        for s in ROUTE_SUBMISSIONS:
+            pages[s] = (root / "feedback" / s / ROUTE_AID / f"{ROUTE_AID}.html").read_text("utf-8")
         yield dict(root=root, scores=scores, pages=pages, places=places)
     finally:
         shutil.rmtree(root, ignore_errors=True)
@@ -321,3 +436,38 @@ def test_copies_of_the_course_homes_and_git_data_do_not_exist_in_the_box(graded)
     assert all(how == "FileNotFoundError" for how in seen.values()), seen
     for place in graded["places"][:2]:  # the copies are there, and readable, outside the box
         assert any(p.read_text("utf-8").count("check(double(") for p in Path(place).rglob("*.ipynb"))
+
+
+def _hidden_failures(root: Path, student: str, aid: str) -> dict[str, str]:
+    nb = json.loads((root / "autograded" / student / aid / f"{aid}.ipynb").read_text("utf-8"))
+    return {
+        c["metadata"]["nbgrader"]["grade_id"]: o["evalue"]
+        for c in nb["cells"]
+        for o in c.get("outputs", [])
+        if o.get("ename") == "HiddenCheckFailed"
+    }
+
+
+@pytest.mark.parametrize(
+    "student, cheated, why",
+    [
+        ("faked-path", 1, "the grader's traceroute saw"),
+        ("faked-service", 2, "the probe failed"),
+        ("second-lab", 3, "the lab is not the one the assignment asks for"),
+    ],
+)
+def test_a_faked_route_service_or_lab_scores_zero_for_that_part_only(graded, student, cheated, why):
+    """The grader traces, probes and reads the lab's shape itself, in the lab the kernel ran."""
+    scores = graded["scores"][student]
+    assert [_part(scores, n, ROUTE_AID) for n in (1, 2, 3)] == [0 if n == cheated else 1 for n in (1, 2, 3)], scores
+    failed = _hidden_failures(graded["root"], student, ROUTE_AID)
+    assert list(failed) == [f"part{cheated}-tests"] and why in failed[f"part{cheated}-tests"], failed
+
+
+@pytest.mark.parametrize("student", list(ROUTE_SUBMISSIONS))
+def test_no_feedback_page_shows_the_hidden_route_and_service_checks(graded, student):
+    page = graded["pages"][student]
+    assert "part2-tests" in page
+    hidden = ("check_shape", "'tcp-echo', 7007, True", "check_reach(net", "['r1', 's2']", "10.7.0.0/24")
+    for secret in (*hidden, "mnss-check-", "HIDDEN TESTS"):
+        assert secret not in page, (student, secret)

@@ -17,7 +17,17 @@ from pathlib import Path
 import pytest
 from pydicom import dcmread
 
-from mnss_kernel.services import dicom_echo, dicom_store, hl7_send, hl7msg, http_get, mllp, sample_image_path, tcp_echo
+from mnss_kernel.services import (
+    dicom_echo,
+    dicom_store,
+    hl7_send,
+    hl7msg,
+    http_get,
+    mllp,
+    sample_image_path,
+    tcp_connect,
+    tcp_echo,
+)
 
 pytestmark = [pytest.mark.integration]
 
@@ -193,9 +203,21 @@ def test_tcp_echo_on_a_chosen_port(tmp_path):
     assert result["detail"].startswith("echoed ")
 
 
+def test_tcp_connect_only_opens_a_connection(tmp_path):
+    """For a listener that speaks nothing the engine knows (a firewall exercise's)."""
+    with serving("tcp-echo", tmp_path=tmp_path) as (port, _):
+        result = tcp_connect(LOOPBACK, port)
+    _assert_good_row(result, "tcp", port)
+    assert result["detail"] == "connection opened"
+    with closed_port() as closed:  # nothing listens: refused at once (a silent listener would be ok)
+        started = time.monotonic()
+        refused = tcp_connect(LOOPBACK, closed, timeout=3)
+        assert refused["ok"] is False and "refused" in refused["detail"] and time.monotonic() - started < 1.5
+
+
 # --- failures are rows, quickly -------------------------------------------------------------------
 
-PROBES = [dicom_echo, dicom_store, hl7_send, http_get, tcp_echo]
+PROBES = [dicom_echo, dicom_store, hl7_send, http_get, tcp_echo]  # tcp_connect has its own test above
 
 
 # a server that fails -> (the probe's timeout, what the row's detail says, how soon it comes)

@@ -8,6 +8,7 @@ from nbformat.notebooknode import NotebookNode
 from nbformat.v4 import new_code_cell
 
 from mnss_courses import hidden_checks
+from mnss_courses.hidden_checks import LiveCheck
 from mnss_kernel import checks
 
 CELL = (
@@ -149,9 +150,9 @@ def _reach_ran(plan, losses, reported=(0, 1)):
     """The kernel's reports as they arrive (each measured by `losses` then), then the whole cell."""
     asked = []
 
-    def measure(where, a, b, cut):
-        asked.append((where, a, b))
-        return losses[(a, b)]
+    def measure(where, check, shapes):
+        asked.append((where, check.a, check.b))
+        return losses[(check.a, check.b)]
 
     text = "".join(plan.tag + json.dumps({"i": i, "value": checks.encode(WHERE)}) + "\n" for i in reported)
     hidden_checks.note_reports(text, plan, measure)
@@ -162,7 +163,7 @@ def _reach_ran(plan, losses, reported=(0, 1)):
 
 def test_a_network_check_sends_the_kernel_only_where_to_measure(tmp_path):
     plan = hidden_checks.plan(REACH, str(tmp_path))
-    assert plan.reach == {0: ("ns1", "emr1"), 1: ("guest1", "emr1")}
+    assert plan.live == {0: LiveCheck("reach", "ns1", "emr1"), 1: LiveCheck("reach", "guest1", "emr1")}
     assert plan.expected == {0: (True, ""), 1: (False, "guests stay out")}
     sent = plan.box_source.replace(hidden_checks.REPORTER, "")
     assert "check_reach" not in sent and "True" not in sent and "False" not in sent
@@ -207,7 +208,7 @@ def test_a_report_the_grader_did_not_measure_fails_even_with_the_right_kernel_va
 
 def test_without_a_box_check_reach_stays_a_statement_that_measures_in_the_kernel():
     plan = hidden_checks.plan(REACH)
-    assert plan.reach == {} and "check_reach(net, 'ns1', 'emr1', True)" in plan.box_source
+    assert plan.live == {} and "check_reach(net, 'ns1', 'emr1', True)" in plan.box_source
 
 
 def test_checks_in_a_hidden_block_inside_the_visible_with_are_judged_by_the_grader_too(tmp_path):
@@ -220,7 +221,7 @@ def test_checks_in_a_hidden_block_inside_the_visible_with_are_judged_by_the_grad
         "    ### END HIDDEN TESTS"
     )
     plan = hidden_checks.plan(source, str(tmp_path))
-    assert plan.expected == {0: (False, ""), 1: (7, "")} and plan.reach == {0: ("guest1", "db1")}
+    assert plan.expected == {0: (False, ""), 1: (7, "")} and plan.live == {0: LiveCheck("reach", "guest1", "db1")}
     lines = plan.box_source.splitlines()
     assert lines[:2] == source.splitlines()[:2] and all(line.startswith("    ") for line in lines[1:])
     compile(plan.box_source, "cell", "exec")
@@ -231,10 +232,90 @@ def test_a_recovery_check_has_the_grader_cut_the_link_and_the_kernel_put_it_back
         "### BEGIN HIDDEN TESTS\nwith grading.live(c) as net:\n    check_recovers(net, ('ra', 'rb'), 'wsa', 'wsb')\n"
     )
     plan = hidden_checks.plan(source + "### END HIDDEN TESTS", str(tmp_path))
-    assert plan.expected == {0: (True, "")} and plan.reach == {0: ("wsa", "wsb")} and plan.cuts == {0: ("ra", "rb")}
+    assert plan.expected == {0: (True, "")} and plan.live == {0: LiveCheck("reach", "wsa", "wsb", cut=("ra", "rb"))}
     sent = plan.box_source.replace(hidden_checks.REPORTER, "")
     assert "check_recovers" not in sent and ".relink(net, 'ra', 'rb')" in sent.splitlines()[-1]
     asked = []
     text = plan.tag + json.dumps({"i": 0, "value": checks.encode(WHERE)}) + "\n"
     hidden_checks.note_reports(text, plan, lambda *args: asked.append(args) or 0.0)
-    assert asked == [(WHERE, "wsa", "wsb", ("ra", "rb"))]
+    assert asked == [(WHERE, LiveCheck("reach", "wsa", "wsb", cut=("ra", "rb")), [])]
+
+
+ROUTES = (
+    "### BEGIN HIDDEN TESTS\n"
+    "with grading.live(campus(routes)) as net:\n"
+    "    check_shape(net, {'links': [['wsa', 'ra'], ['ra', 'emr1']], 'addresses': {'wsa': '10.0.1.10/24'}})\n"
+    "    check_path(net, 'wsa', 'emr1', ['ra', 'emr1'], 'wsa goes through ra')\n"
+    "    check_service(net, 'wsa', 'emr1', 'http', 8080, 'blocked')\n"
+    "### END HIDDEN TESTS"
+)
+
+
+def test_path_service_and_shape_checks_send_the_kernel_only_where_to_measure(tmp_path):
+    plan = hidden_checks.plan(ROUTES, str(tmp_path))
+    shape = {"links": [["wsa", "ra"], ["ra", "emr1"]], "addresses": {"wsa": "10.0.1.10/24"}}
+    assert plan.live == {
+        0: LiveCheck("shape", shape=shape),
+        1: LiveCheck("path", "wsa", "emr1"),
+        2: LiveCheck("service", "wsa", "emr1", service=("http", 8080, 1)),
+    }
+    assert plan.shapes == [shape]
+    assert plan.expected == {0: (True, ""), 1: (["ra", "emr1"], "wsa goes through ra"), 2: ("blocked", "")}
+    sent = plan.box_source.replace(hidden_checks.REPORTER, "")
+    for secret in ("check_path", "check_s", "10.0.1.10", "'ra'", "blocked", "8080", "through"):
+        assert secret not in sent, secret
+    assert sent.count(".where(net, 'emr1')") == 2 and ".where(net, '')" in sent
+    compile(plan.box_source, "cell", "exec")
+
+
+def _judged(plan, found: dict) -> list[str]:
+    text = "".join(plan.tag + json.dumps({"i": i, "value": checks.encode(WHERE)}) + "\n" for i in plan.live)
+    seen = []
+
+    def measure(where, check, shapes):
+        seen.append(shapes)
+        return found[check.kind]
+
+    hidden_checks.note_reports(text, plan, measure)
+    assert all(s == plan.shapes for s in seen)  # every measurement is told the cell's shapes
+    cell = new_code_cell(ROUTES)
+    cell.outputs = [NotebookNode(output_type="stream", name="stdout", text=text)]
+    return hidden_checks.settle(cell, plan)
+
+
+GOOD = {"shape": [], "path": ["ra", "emr1"], "service": {"ok": False, "detail": "timed out after 2 s"}}
+
+
+def test_what_the_grader_measured_is_judged_against_the_literals(tmp_path):
+    assert _judged(hidden_checks.plan(ROUTES, str(tmp_path)), GOOD) == []
+
+
+@pytest.mark.parametrize(
+    "found, reason",
+    [
+        ({"shape": ["missing links: ra-emr1"]}, "check 1 of 3 failed: the lab is not the one the assignment asks for"),
+        ({"path": ["rb", "ra", "emr1"]}, "check 2 of 3 failed: wsa goes through ra"),
+        ({"service": {"ok": False, "detail": "connection refused"}}, "check 3 of 3 failed: the server refused it"),
+        ({"service": {"ok": True, "detail": "HTTP 200"}}, "check 3 of 3 failed: the probe succeeded"),
+        ({"path": "unmeasured"}, "check 2 of 3 failed: wsa goes through ra"),
+    ],
+)
+def test_a_measurement_that_differs_fails_its_check(tmp_path, found, reason):
+    failures = _judged(hidden_checks.plan(ROUTES, str(tmp_path)), {**GOOD, **found})
+    assert len(failures) == 1 and reason in failures[0], failures
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "check_service(net, 'a', 'b', 'http', 0, True)",  # no such port
+        "check_service(net, 'a', 'b', 'http', 80, 'maybe')",  # not an outcome
+        "check_service(net, 'a', 'b', 'http', True, True)",  # a bool is not a port
+        "check_path(net, 'a', 'b', 'r1')",  # hops must be a list
+        "check_shape(net, {'links': [['a']]})",  # not a pair: the kernel's check_shape says so
+        "check_shape(net, shape_of_mine)",  # not a literal
+    ],
+)
+def test_malformed_network_checks_stay_plain_statements(tmp_path, statement):
+    plan = hidden_checks.plan(f"### BEGIN HIDDEN TESTS\n{statement}\n### END HIDDEN TESTS", str(tmp_path))
+    assert plan.live == {} and plan.box_source == statement

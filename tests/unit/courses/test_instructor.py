@@ -69,3 +69,27 @@ def test_a_cell_has_30_seconds_unless_the_course_says_otherwise(tmp_path, monkey
     meta.write_text(meta.read_text("utf-8") + "grading:\n  cell_timeout: 120\n  notebook_timeout: 600\n", "utf-8")
     config = Instructor.open(str(folder)).api().config
     assert config.Execute.timeout == 120 and config.SandboxExecute.notebook_timeout == 600
+
+
+def test_validate_grades_with_the_courses_own_limits(tmp_path, monkeypatch):
+    """`mnss course validate` proves an assignment as its graders will grade it: a course that
+    needs more time per cell (dicom-hl7-network) gets it there too."""
+    from mnss_courses import grader
+
+    asked = {}
+
+    def api(root, course_id, **options):
+        asked.update(options)
+        return None
+
+    def generate(api_, assignment):
+        raise GradingError("stop here")
+
+    monkeypatch.setattr(grader, "api", api)
+    monkeypatch.setattr(grader, "generate", generate)
+    course = find_course("dicom-hl7-network", COURSES)
+    assert grader.check_assignment(course, "pacs-firewall").problems[0] == "stop here"
+    assert asked["cell_timeout"] == 60 and asked["sandbox"] is True
+    asked.clear()
+    grader.check_assignment(find_course("python-basics", COURSES), "ward-strings-lists")
+    assert asked["cell_timeout"] == grader.CELL_TIMEOUT

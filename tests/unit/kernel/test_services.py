@@ -19,12 +19,13 @@ from mnss_kernel.services import (
     mllp,
     probe,
     sample_image_path,
+    tcp_connect,
     tcp_echo,
 )
 from mnss_kernel.services.rows import describe_error, row
 from mnss_kernel.services.sqldb import sql_query
 
-ALL_PROBES = [dicom_echo, dicom_store, hl7_send, http_get, tcp_echo]
+ALL_PROBES = [dicom_echo, dicom_store, hl7_send, http_get, tcp_echo, tcp_connect]
 
 
 # --- MLLP framing -------------------------------------------------------------------------------
@@ -183,7 +184,7 @@ def test_every_catalog_service_has_a_server_or_a_counterpart():
 def test_probe_lookup_by_probe_or_service_name():
     assert probe("dicom-scp") is dicom_echo and probe("dicom-store") is dicom_store
     assert probe("hl7-mllp") is hl7_send and probe("tcp-echo") is tcp_echo
-    assert probe("mysql") is sql_query and probe("sql") is sql_query
+    assert probe("mysql") is sql_query and probe("sql") is sql_query and probe("tcp") is tcp_connect
     assert set(PROBES.values()) == set(ALL_PROBES) | {sql_query}
 
 
