@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from . import faults as fault_kinds, measure, shape as lab_shape
-from .runtime import Lab
+from .runtime import Lab, commands
 from .topology import Topology, TopologyError, load
 
 
@@ -135,7 +135,7 @@ BLOCKED = "blocked"  # check_service's third outcome: no answer at all (dropped)
 
 def path_of(lab, a: str, b: str) -> list[str]:
     """The nodes a packet from a passes on its way to b (traceroute; hops that stay silent left out)."""
-    lab.cmd(b, "sysctl -qw net.ipv4.icmp_ratelimit=0")  # let the destination answer every probe
+    lab.cmd(b, commands.answer_every_probe())
     hops = measure.traceroute(lab, a, b, max_hops=TRACE_HOPS)
     return [name for name in hops["node"] if isinstance(name, str)]
 

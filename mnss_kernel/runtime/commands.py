@@ -215,6 +215,11 @@ def settings_then_ip_batch(settings: str) -> list[str]:
     return ["sh", "-c", f"sysctl -qew {settings} && exec ip -batch -"]
 
 
+def answer_every_probe() -> str:
+    """No ICMP rate limit, so a traceroute's destination answers every probe (a lab node's shell line)."""
+    return "sysctl -qw net.ipv4.icmp_ratelimit=0"
+
+
 def read_forwarding() -> list[str]:
     """Prints 1 where the namespace forwards IPv4."""
     return ["sysctl", "-n", "net.ipv4.conf.all.forwarding"]
