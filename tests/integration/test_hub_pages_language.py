@@ -18,6 +18,7 @@ COURSE = "python-basics"
 # Proper names and the language switch, which names the other language in that language. The
 # spawn page's messages carry both languages ("正在启动… / Starting…"): the English half is allowed.
 ALLOWED = {"MNSS", "Lab", "JupyterLab", "English", "teach", "nbgrader", COURSE}  # nbgrader: the tool's name
+ALLOWED |= {"Python"}  # in the course title the home page names for its instructor (course.yaml)
 # Names of protocols, tools, libraries and commands in the Chinese course titles and summaries the
 # catalog shows (course content, not page chrome): "scikit-learn", "hl7apy", "DICOM C-ECHO", ...
 PORTAL_NAMES = {

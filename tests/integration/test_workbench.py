@@ -127,6 +127,7 @@ def test_research_page_shows_every_template_with_picture_and_the_component_libra
     main = page.text.split('id="mnss-research"')[1].split("</table>")[0]
     names = {"DICOM", "HL7", "MLLP", "HTTP", "SQL", "TCP", "Linux", "linear", "single", "tree"}  # protocols, Mininet's
     params = {"n", "depth", "fanout", "buildings", "guests", "departments_per_building", "hosts_per_department"}
+    params |= {"regions", "hospitals", "clinics", "floors", "hosts_per_floor", "clinic_hosts"}  # region template
     words = english_words(visible_zh(main), names | params | set(KINDS))
     assert not words, words
 
