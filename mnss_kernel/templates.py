@@ -516,6 +516,16 @@ def region(
             b.node(name, kind, centre + 300 + (k - 2) * 90, y_servers, label=label, ip=f"10.0.10.{10 + k}/24"), "dcsw"
         )
 
+    def wan(region: int, router: str, site: str, up: int, tier: str) -> None:
+        """A site's WAN link to its region router: a /30 of 10.<region>.255.0/24, shaped by tier."""
+        b.link(
+            router,
+            site,
+            ip_a=f"10.{region}.255.{up + 1}/30",
+            ip_b=f"10.{region}.255.{up + 2}/30",
+            bw=_REGION_WAN_MBIT[tier],
+        )
+
     def floor(site: str, switch: str, x: float, subnet: str, count: int, kinds, label: str) -> None:
         """One floor: its switch under the site router, its own /24, its devices in rows."""
         b.node(switch, "switch", x, y_floor, label=label)
@@ -532,14 +542,7 @@ def region(
         x = x0 + 100
         for j in range(1, hospitals + 1):
             site = b.node(f"r{i}h{j}", "router", x + hosp_w / 2, y_site, label=f"第 {i} 区域 医院 {j}")
-            up = 4 * j
-            b.link(
-                router,
-                site,
-                ip_a=f"10.{i}.255.{up + 1}/30",
-                ip_b=f"10.{i}.255.{up + 2}/30",
-                bw=_REGION_WAN_MBIT["hospital"],
-            )
+            wan(i, router, site, 4 * j, "hospital")
             for k in range(1, floors + 1):
                 fx = x + (k - 0.5) * hosp_w / floors
                 floor(
@@ -554,14 +557,7 @@ def region(
             x += hosp_w
         for c in range(1, clinics + 1):
             site = b.node(f"r{i}c{c}", "router", x + clinic_w / 2, y_site, label=f"第 {i} 区域 社区诊所 {c}")
-            up = 4 * (hospitals + c)
-            b.link(
-                router,
-                site,
-                ip_a=f"10.{i}.255.{up + 1}/30",
-                ip_b=f"10.{i}.255.{up + 2}/30",
-                bw=_REGION_WAN_MBIT["clinic"],
-            )
+            wan(i, router, site, 4 * (hospitals + c), "clinic")
             for k, (label, kind, code) in enumerate(_CLINIC_FLOORS, start=1):
                 fx = x + (k - 0.5) * clinic_w / len(_CLINIC_FLOORS)
                 floor(
