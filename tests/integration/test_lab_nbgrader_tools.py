@@ -80,7 +80,10 @@ def instructor_tools_in_chinese(page, url: str) -> None:
     page.locator(".jp-LauncherCard", has_text="Python 3").first.click()
     cell = page.locator(".jp-Notebook .jp-Cell").first
     cell.wait_for(timeout=60_000)
-    page.keyboard.type("print('Create Assignment')")  # a notebook's own English stays as written
+    editor = cell.locator(".cm-content")
+    editor.click()  # a new notebook may still be taking focus: type into the cell's own editor
+    editor.type("print('Create Assignment')")  # a notebook's own English stays as written
+    cell.get_by_text("Create Assignment").wait_for(timeout=30_000)
     page.locator(".jp-SideBar .lm-TabBar-tab", has_text="创建作业").click()
     page.locator(".nbgrader-CellType select").first.wait_for(timeout=30_000)
     options = page.locator(".nbgrader-CellType select option").all_inner_texts()
