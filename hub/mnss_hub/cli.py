@@ -260,6 +260,7 @@ def cmd_run(args) -> int:
         else:
             print(f"WARNING: {LOCAL_MODE_WARNING}")
     print(f"MNSS Lab is starting: log in at {apply.public_url(site)}hub/login", flush=True)
+    print("(the services take a minute or two to start; until then that page says so and reloads itself)", flush=True)
     env = dict(os.environ)
     env[sessions.TOKEN_ENV] = load_or_create_key(apply.accounts_service_token_file(site)).hex()
     env[portal_groups.TOKEN_ENV] = load_or_create_key(apply.portal_service_token_file(site)).hex()

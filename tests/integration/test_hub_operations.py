@@ -11,7 +11,16 @@ import pytest
 import requests
 
 from mnss_hub.hubclient import HubClient
-from tests.support.hubproc import ROOT, VENV_BIN, free_ports, processes_under, running_hub, site_config
+from tests.support.hubproc import (
+    ROOT,
+    VENV_BIN,
+    end_hub,
+    free_ports,
+    launch_hub,
+    processes_under,
+    running_hub,
+    site_config,
+)
 from tests.support.weblogin import first_login
 
 pytestmark = [pytest.mark.integration]
@@ -53,6 +62,37 @@ def all_services(tmp_path, **sections):
         culler={"enabled": True},
         **sections,
     )
+
+
+def test_the_login_address_says_the_platform_is_starting_until_it_is_up(tmp_path):
+    """`mnss-hub run` prints the login address at once, but the proxy routes to the hub only when
+    its services have started (a minute or two with every course's formgrader). Asked in between,
+    the address says in both languages that the platform is starting and reloads itself; it never
+    says "page not found"."""
+    config = all_services(tmp_path)
+    url, proc, log = launch_hub(tmp_path, config)
+    seen = []
+    try:
+        deadline = time.monotonic() + 150
+        while not seen or seen[-1][0] != 200:
+            assert time.monotonic() < deadline and proc.poll() is None, (seen[-3:], log.read_text()[-2000:])
+            try:
+                answer = requests.get(url + "hub/login", timeout=10)
+                seen.append((answer.status_code, answer.content.decode("utf-8")))
+            except requests.ConnectionError:  # the proxy is not listening yet
+                pass
+            time.sleep(0.2)
+    finally:
+        end_hub(tmp_path, config, proc)
+    # For the first moment the hub does not answer the proxy's error requests either, and the
+    # proxy says only its own bare "Not Found".
+    starting = [text for status, text in seen if status != 200 and text != "Not Found"]
+    assert starting, "no answer from the proxy while the hub's services started"
+    for text in starting:
+        assert 'id="mnss-starting"' in text and "MNSS Lab 正在启动" in text and "MNSS Lab is starting" in text
+        assert "location.reload()" in text and "找不到页面" not in text
+    assert 'id="username_input"' in seen[-1][1]
+    assert "log in at" in log.read_text() and "reloads itself" in log.read_text()
 
 
 def test_service_health_checks_leave_no_warnings(tmp_path):
