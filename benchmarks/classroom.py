@@ -24,10 +24,12 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NoReturn
 
 import requests
 
@@ -464,10 +466,6 @@ def main() -> int:
     if os.geteuid() != 0:
         parser.error("run as root: the hub runs each course's formgrader as an account of its own")
     sizes = [int(s) for s in args.steps.split(",")] if args.find_max else [args.learners]
-    # Ctrl-C, and SIGTERM likewise, end the run through the cleanup (also when started in the
-    # background, where the shell left SIGINT ignored)
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     results = []
     with tempfile.TemporaryDirectory(prefix="mnss-classroom-") as tmp:
         for size in sizes:
@@ -491,9 +489,17 @@ def main() -> int:
     return 0 if all(not r["failures"] for r in results) else 1
 
 
-if __name__ == "__main__":
+def run_through_cleanup(main: Callable[[], int], removed: str) -> NoReturn:
+    """Exit with what `main` returns; Ctrl-C, and SIGTERM likewise, end it through its cleanup (also
+    when started in the background, where the shell left SIGINT ignored), then say what `removed`."""
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    signal.signal(signal.SIGTERM, signal.default_int_handler)
     try:
         sys.exit(main())
     except KeyboardInterrupt:
-        print("interrupted: the hub, its containers, volumes and network are removed", file=sys.stderr)
+        print(f"interrupted: {removed}", file=sys.stderr)
         sys.exit(130)
+
+
+if __name__ == "__main__":
+    run_through_cleanup(main, "the hub, its containers, volumes and network are removed")

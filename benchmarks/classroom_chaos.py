@@ -54,6 +54,7 @@ from benchmarks.classroom import (  # noqa: E402
     check_grades,
     class_config,
     formgrader,
+    run_through_cleanup,
 )
 from tests.support import coursework, dockerhub  # noqa: E402
 from tests.support.hubproc import (  # noqa: E402
@@ -691,8 +692,6 @@ def main() -> int:
     args.learners = args.learners or (30 if args.soak else 4)
     if os.geteuid() != 0:
         parser.error("run as root: the hub runs each course's formgrader as an account of its own")
-    signal.signal(signal.SIGINT, signal.default_int_handler)
-    signal.signal(signal.SIGTERM, signal.default_int_handler)
     with tempfile.TemporaryDirectory(prefix="mnss-chaos-") as tmp:
         result = class_run(args, Path(tmp), args.chaos)
     print(json.dumps(result, indent=2) if args.json else table(result), flush=True)
@@ -700,8 +699,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except KeyboardInterrupt:
-        print("interrupted: the hub, its containers, volumes and network are removed; dockerd runs", file=sys.stderr)
-        sys.exit(130)
+    run_through_cleanup(main, "the hub, its containers, volumes and network are removed; dockerd runs")

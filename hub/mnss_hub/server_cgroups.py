@@ -15,11 +15,10 @@ the lab's limits (mnss_kernel.runtime.lab_cgroup) under the server's, which stil
 from __future__ import annotations
 
 import os
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from mnss_foundation.cgroupfs import rmdir_cgroup
+from mnss_foundation.cgroupfs import remove_cgroups, rmdir_cgroup
 
 ROOT = Path("/sys/fs/cgroup")
 GROUP = "mnss-lab"
@@ -133,14 +132,7 @@ class ServerCgroups:
     def remove(self, name: str, wait: float = 5) -> bool:
         """Remove the server's cgroup(s) once their processes are gone (exiting ones get `wait`
         seconds); returns whether none is left."""
-        deadline = time.monotonic() + wait
-        left = list(self.folders(name))
-        while left:
-            left = [f for f in left if not _rmdir_tree(f)]
-            if not left or time.monotonic() >= deadline:
-                break
-            time.sleep(0.1)
-        return not left
+        return remove_cgroups(self.folders(name), wait, poll=0.1, rmdir=_rmdir_tree)
 
     def leftovers(self, names: set[str]) -> list[str]:
         """Of `names`, those that still have a cgroup folder in some hierarchy."""

@@ -14,11 +14,10 @@ from __future__ import annotations
 
 import contextlib
 import os
-import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from mnss_foundation.cgroupfs import rmdir_cgroup
+from mnss_foundation.cgroupfs import remove_cgroups, rmdir_cgroup
 
 from .limits import LabLimits
 
@@ -45,13 +44,7 @@ class LabCgroup:
 
     def remove(self, wait: float = 3) -> bool:
         """Remove the folders once their last process is gone (exiting ones get `wait` s)."""
-        deadline, left = time.monotonic() + wait, list(_unique(self.folders.values()))
-        while left:
-            left = [folder for folder in left if not rmdir_cgroup(folder)]
-            if not left or time.monotonic() >= deadline:
-                break
-            time.sleep(0.05)
-        return not left
+        return remove_cgroups(_unique(self.folders.values()), wait, poll=0.05)
 
 
 def make(name: str, limits: LabLimits, root: Path = ROOT, own: Path = SELF) -> LabCgroup:
