@@ -210,11 +210,15 @@ class ManagerHandler(PeopleHandler):
 class InvitationsAdminHandler(ManagerHandler):
     """/hub/mnss-admin/invitations: import a sheet, create one, revoke, download the links."""
 
-    async def show(self, status: int = 200, issued=(), errors=(), notice: str = ""):
+    async def show(self, status: int = 200, issued=(), errors=(), notice: str = "", form=None):
+        """The page; `form`: what was typed into the one-invitation form, kept when it is refused."""
         actor = self.actor()
         page = await asyncio.to_thread(invitations.list_invitations, self.pages.store, actor, limit=200)
         base = self.pages.public_url(self)
-        options = self.pages.store.directory.as_options("zh-CN")["institutions"]
+        directory = self.pages.store.directory
+        options = zip(
+            directory.as_options("zh-CN")["institutions"], directory.as_options("en")["institutions"], strict=True
+        )
         await self.page(
             "admin-invitations.html",
             status,
@@ -223,8 +227,9 @@ class InvitationsAdminHandler(ManagerHandler):
             issued=[(i.invitation, i.link(base)) for i in issued],
             errors=errors,
             notice=notice,
-            institutions=[o for o in options if actor.may_manage(o["value"])],
+            institutions=[(zh, en) for zh, en in options if actor.may_manage(zh["value"])],
             scope=actor.institution,
+            form=form or {},
         )
 
     @managers_only
@@ -236,6 +241,7 @@ class InvitationsAdminHandler(ManagerHandler):
         action = self.get_body_argument("action", "")
         store, actor = self.pages.store, self.actor()
         subject = "invitations"
+        form = {key: self.get_body_argument(key, "") for key in ("institution", "name", "department", "courses")}
         try:
             if action == "import":
                 files = self.request.files.get("sheet") or []
@@ -256,10 +262,10 @@ class InvitationsAdminHandler(ManagerHandler):
                 await self.show(issued=issued)
             elif action == "create":
                 request = invitations.InvitationRequest(
-                    institution=self.get_body_argument("institution", ""),
-                    name=self.get_body_argument("name", ""),
-                    department=self.get_body_argument("department", ""),
-                    courses=invitations.parse_courses(self.get_body_argument("courses", "")),
+                    institution=form["institution"],
+                    name=form["name"],
+                    department=form["department"],
+                    courses=invitations.parse_courses(form["courses"]),
                 )
                 subject = f"institution {request.institution or actor.institution}"
                 issued = await asyncio.to_thread(
@@ -276,7 +282,8 @@ class InvitationsAdminHandler(ManagerHandler):
             else:
                 raise web.HTTPError(400, f"unknown action {action!r}")
         except PeopleError as err:
-            await self.show(await self.refused(err, f"{action}_invitation", subject), errors=both(err))
+            status = await self.refused(err, f"{action}_invitation", subject)
+            await self.show(status, errors=both(err), form=form if action == "create" else None)
 
 
 class InvitationLinksHandler(ManagerHandler):

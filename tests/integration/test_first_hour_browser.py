@@ -150,7 +150,7 @@ def test_the_first_hour_of_a_fresh_platform(tmp_path):
             admin.wait_for_url("**/hub/mnss-admin/invitations")
             create = admin.locator('form:has(input[name="action"][value="create"])')
             create.locator('input[name="name"]').fill(REAL_NAME)
-            create.locator('input[name="department"]').fill("信息中心")
+            create.locator('select[name="department"]').select_option("信息中心")
             with admin.expect_navigation():
                 create.locator('button[type="submit"]').click()
             link = admin.locator(".mnss-invitation-link").first.inner_text()

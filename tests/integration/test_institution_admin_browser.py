@@ -144,7 +144,9 @@ def test_an_institution_admin_manages_only_their_own_hospital(hub):
         page.click("text=邀请与账号")
         page.wait_for_url("**/hub/mnss-admin/invitations")
         assert OWN in page.locator("#mnss-scope").inner_text()
-        assert page.locator("#mnss-institution option").all_inner_texts() == [OWN]
+        assert page.locator("#mnss-institution option").evaluate_all("os => os.map(o => o.value)") == [OWN]
+        offered = page.locator("#mnss-department option").evaluate_all("os => os.map(o => o.value)")
+        assert offered[0] == "" and "信息中心" in offered and "信息科" not in offered, offered  # own departments only
         assert not page.locator(f'#mnss-invitations tr[data-id="{other.invitation.id}"]').count()
 
         # a sheet of the own hospital with a course: imported
@@ -168,6 +170,15 @@ def test_an_institution_admin_manages_only_their_own_hospital(hub):
         assert "机构" in error.inner_text() and "不是您所管理的机构" in error.inner_text()
         assert "Institution" in error.locator('[lang="en"]').text_content()
         screenshot(page, "institution-admin-refused")
+
+        # a refused one-invitation form keeps what was typed and chosen
+        page.fill('input[name="name"]', "赵六")
+        page.select_option("#mnss-department", "护理部")
+        page.fill("#mnss-courses", "hospital-lan!")  # not a course id
+        assert submit(page, "#mnss-create") == 400
+        assert "课程" in page.locator("[data-error]").first.inner_text()
+        assert page.input_value('input[name="name"]') == "赵六" and page.input_value("#mnss-department") == "护理部"
+        assert page.input_value("#mnss-courses") == "hospital-lan!"
 
         # forged requests about the other hospital: create, revoke
         created = forged_post(
