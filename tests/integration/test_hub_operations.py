@@ -64,46 +64,48 @@ def all_services(tmp_path, **sections):
     )
 
 
-def test_the_login_address_says_the_platform_is_starting_until_it_is_up(tmp_path):
+def login_page_until_up(url: str, proc, log, timeout: float = 150) -> list[tuple[int, str]]:
+    """Every answer to the login address from the hub's start until the login form (status, text)."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while not seen or seen[-1][0] != 200:
+        assert time.monotonic() < deadline and proc.poll() is None, (seen[-3:], log.read_text()[-2000:])
+        try:
+            answer = requests.get(url + "hub/login", timeout=10)
+            seen.append((answer.status_code, answer.content.decode("utf-8")))
+        except requests.ConnectionError:  # the proxy is not listening yet
+            pass
+        time.sleep(0.2)
+    return seen
+
+
+def test_from_start_to_steady_state_the_login_address_and_service_checks(tmp_path):
     """`mnss-hub run` prints the login address at once, but the proxy routes to the hub only when
     its services have started (a minute or two with every course's formgrader). Asked in between,
     the address says in both languages that the platform is starting and reloads itself; it never
-    says "page not found"."""
-    config = all_services(tmp_path)
+    says "page not found". Then the hub asks each service's URL every service_check_interval: every
+    service answers, so the log has no 404 and no "Cannot connect" lines after several cycles."""
+    config = all_services(tmp_path, hub={"log_level": "DEBUG"})
     url, proc, log = launch_hub(tmp_path, config)
-    seen = []
     try:
-        deadline = time.monotonic() + 150
-        while not seen or seen[-1][0] != 200:
-            assert time.monotonic() < deadline and proc.poll() is None, (seen[-3:], log.read_text()[-2000:])
-            try:
-                answer = requests.get(url + "hub/login", timeout=10)
-                seen.append((answer.status_code, answer.content.decode("utf-8")))
-            except requests.ConnectionError:  # the proxy is not listening yet
-                pass
-            time.sleep(0.2)
-    finally:
-        end_hub(tmp_path, config, proc)
-    # For the first moment the hub does not answer the proxy's error requests either, and the
-    # proxy says only its own bare "Not Found".
-    starting = [text for status, text in seen if status != 200 and text != "Not Found"]
-    assert starting, "no answer from the proxy while the hub's services started"
-    for text in starting:
-        assert 'id="mnss-starting"' in text and "MNSS Lab 正在启动" in text and "MNSS Lab is starting" in text
-        assert "location.reload()" in text and "找不到页面" not in text
-    assert 'id="username_input"' in seen[-1][1]
-    assert "log in at" in log.read_text() and "reloads itself" in log.read_text()
-
-
-def test_service_health_checks_leave_no_warnings(tmp_path):
-    """The hub asks each service's URL every service_check_interval: every service answers it,
-    so the log has no 404 and no "Cannot connect" lines after several check cycles."""
-    with running_hub(tmp_path, all_services(tmp_path, hub={"log_level": "DEBUG"})) as (url, proc, log):
+        seen = login_page_until_up(url, proc, log)
         deadline = time.monotonic() + 30
         while log.read_text().count("service mnss-recommender running at") < 3:
             assert time.monotonic() < deadline, "the hub did not check its services within 30 s"
             time.sleep(0.5)
         text = log.read_text()
+    finally:
+        end_hub(tmp_path, config, proc)
+    # For the first moment the hub does not answer the proxy's error requests either, and the
+    # proxy says only its own bare "Not Found".
+    starting = [page for status, page in seen if status != 200 and page != "Not Found"]
+    assert starting, "no answer from the proxy while the hub's services started"
+    for page in starting:
+        assert 'id="mnss-starting"' in page and "MNSS Lab 正在启动" in page and "MNSS Lab is starting" in page
+        assert "location.reload()" in page and "找不到页面" not in page
+    assert 'id="username_input"' in seen[-1][1]
+    assert "log in at" in text and "reloads itself" in text
+
     for name in ("mnss-exchange", "mnss-recommender", "formgrader-hospital-lan"):
         assert f"service {name} running at" in text
     noisy = [line for line in text.splitlines() if re.search(r"\b404\b.*/services/|Cannot connect to", line)]
