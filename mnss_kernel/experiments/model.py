@@ -4,6 +4,7 @@ step is in it, every expectation fits the step it checks). Each problem names th
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from dataclasses import dataclass
 from functools import cache
@@ -177,16 +178,20 @@ def _meaning(data: dict) -> list[str]:
         for k, value in enumerate(step.get("nodes", [])):
             node(f"{where}.nodes.{k}", value)
         if "fault" in step:
-            try:
-                fault = fault_of(step["fault"])
-            except TypeError as err:
-                problems.append(
-                    f"{where}.fault: {step['fault']} does not describe a {step['fault']['kind']} fault: {err}"
+            spec = step["fault"]
+            wanted = [f.name for f in dataclasses.fields(FAULTS[spec["kind"]])]
+            missing = [f for f in wanted if f not in spec]
+            extra = sorted(set(spec) - set(wanted) - {"kind"})
+            if missing or extra:
+                said = "; ".join(
+                    part
+                    for part in (missing and f"missing {', '.join(missing)}", extra and f"unknown {', '.join(extra)}")
+                    if part
                 )
-            else:
-                for field in ("a", "b", "node", "host", "router", "switch"):
-                    if hasattr(fault, field):
-                        node(f"{where}.fault.{field}", getattr(fault, field))
+                problems.append(f"{where}.fault: a {spec['kind']} fault has the fields {', '.join(wanted)} ({said})")
+            for field in ("a", "b", "node", "host", "router", "switch"):
+                if field in spec and field in wanted:
+                    node(f"{where}.fault.{field}", spec[field])
         if "id" in step:
             if step["id"] in ids:
                 problems.append(f"{where}.id: {step['id']!r} is the id of an earlier step too")
