@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -40,6 +41,8 @@ CHECKS = {
     "app": ("ok",),
     "cmd": ("exit_code", "stdout_contains"),
 }
+#: In a cmd step's command, {ip:NODE} stands for that node's address.
+ADDRESS = re.compile(r"\{ip:([A-Za-z0-9_-]+)\}")
 FAULTS = {cls.kind: cls for cls in faults.Fault.__subclasses__()}
 
 
@@ -175,6 +178,8 @@ def _meaning(data: dict) -> list[str]:
         for field in ("src", "dst", "node"):
             if field in step:
                 node(f"{where}.{field}", step[field])
+        for name in ADDRESS.findall(step.get("command", "")):
+            node(f"{where}.command", name)
         for k, value in enumerate(step.get("nodes", [])):
             node(f"{where}.nodes.{k}", value)
         if "fault" in step:

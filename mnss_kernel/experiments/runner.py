@@ -12,7 +12,7 @@ import pandas as pd
 
 from .. import measure
 from ..runtime import Lab
-from .model import Experiment, fault_of
+from .model import ADDRESS, Experiment, fault_of
 
 
 @dataclass(frozen=True)
@@ -48,6 +48,11 @@ class Report:
             + ("" if self.ok else " — 实验结果与预期不符 / the measurements differ from what was expected")
         )
         return "\n".join(lines)
+
+
+def with_addresses(command: str, address) -> str:
+    """The command with each {ip:NODE} replaced by that node's address (`address(node)`)."""
+    return ADDRESS.sub(lambda m: address(m.group(1)), command)
 
 
 def _in(value: float, bounds: dict) -> bool:
@@ -89,7 +94,7 @@ class Session:
         if do == "app":
             return measure.app_probe(lab, step["src"], step["dst"], timeout=2)
         if do == "cmd":
-            return lab.cmd(step["node"], step["command"], timeout=30)
+            return lab.cmd(step["node"], with_addresses(step["command"], lab.address), timeout=30)
         fault = fault_of(step["fault"])
         fault.inject(lab) if do == "fault" else fault.repair(lab)
         return fault.describe()
