@@ -100,3 +100,39 @@ def test_a_file_that_is_not_yaml_is_named(tmp_path):
 def test_an_unknown_name_says_where_the_catalog_is():
     with pytest.raises(ExperimentError, match="(?s)no-such-experiment.yaml.*no such file"):
         experiments.load("no-such-experiment")
+
+
+def test_expectations_are_checked_against_what_was_measured():
+    """The checks on measurements as the runner keeps them (real runs: tests/integration)."""
+    import pandas as pd
+
+    from mnss_kernel.experiments import Session
+    from mnss_kernel.runtime.shell import CommandResult
+
+    data = yaml.safe_load(yaml.safe_dump(GOOD))
+    data["steps"] += [
+        {"id": "trace", "do": "traceroute", "src": "h1", "dst": "h2"},
+        {"id": "c", "do": "cmd", "node": "h1", "command": "ip route"},
+    ]
+    data["expect"] = [
+        {"step": "all", "loss_pct": {"max": 0}},
+        {"step": "all", "reachable": [["h1", "h2"]]},
+        {"step": "all", "unreachable": [["h2", "h1"]]},
+        {"step": "all", "reachable_pairs": {"min": 1, "max": 1}},
+        {"step": "trace", "path": ["h2"]},
+        {"step": "trace", "reached": True},
+        {"step": "c", "stdout_contains": "default via"},
+        {"step": "c", "exit_code": 0},
+    ]
+    session = Session(experiments.check("unit", data), lab=None)
+    session.measured["all"] = pd.DataFrame(
+        [{"src": "h1", "dst": "h2", "loss_pct": 0.0}, {"src": "h2", "dst": "h1", "loss_pct": 100.0}]
+    )
+    trace = pd.DataFrame([{"hop": 1, "address": "10.0.0.2", "node": "h2", "rtt_ms": 0.1}])
+    trace.attrs["dst"] = "h2"
+    session.measured["trace"] = trace
+    session.measured["c"] = CommandResult("h1", "ip route", 0, "default via 10.0.0.1 dev h1-eth0\n", "")
+    report = session.check()
+    assert [c.ok for c in report.checks] == [False, True, True, True, True, True, True, True]
+    assert report.checks[0].measured == "0..100 %" and not report.ok
+    assert "✗ all.loss_pct" in report.text() and "7/8" in report.text()
