@@ -43,6 +43,9 @@ def step_text(step: dict) -> tuple[str, str]:
     values = {k: v for k, v in step.items() if isinstance(v, str | int | float)}
     if "fault" in step:
         values["fault"] = _fault_text(step["fault"])
+    if step["do"] == "ping_all" and "nodes" in step:
+        listed = ", ".join(step["nodes"])
+        return f"{listed} 之间两两互相 ping", f"ping every pair of {listed}"
     zh, en = STEP_TEXT[step["do"]]
     return zh.format(**values), en.format(**values)
 
