@@ -1,8 +1,11 @@
-"""GET mnss/topology?template=NAME or ?upload=ID: a notebook with the topology canvas, written in
-the learner's home and opened in JupyterLab. The portal's research cards and its upload page link
-here through /hub/user-redirect, which starts the server first.
+"""GET mnss/topology?template=NAME, ?experiment=NAME or ?upload=ID: a notebook with the topology
+canvas, written in the learner's home and opened in JupyterLab. The portal's research cards and its
+upload page link here through /hub/user-redirect, which starts the server first.
 
 - A template opens as experiments/NAME.ipynb (an existing one, maybe changed, is opened as it is).
+- A research catalog experiment (mnss_kernel.experiments) opens as experiments/catalog/NAME.ipynb:
+  its goal, the canvas, a cell per step and the check of its expectations (not run on opening: the
+  learner runs it step by step). An existing one is opened as it is.
 - An upload is collected from the hub (/hub/mnss-uploads/ID, with this server's own token: the hub
   gives it only to its uploader), kept as topologies/FILE next to topologies/STEM.ipynb (never
   over an existing file). A Mininet .py file is imported once here, in a subprocess, before
@@ -29,7 +32,8 @@ from tornado import web
 from tornado.httpclient import AsyncHTTPClient, HTTPRequest
 
 from mnss_foundation import i18n
-from mnss_kernel import templates
+from mnss_kernel import experiments, templates
+from mnss_kernel.experiments import notebook as experiment_notebook
 
 from .panel import ERROR_PAGE, run_child
 
@@ -124,6 +128,17 @@ async def mininet_problem(name: str, text: str) -> str | None:
     return "; ".join(tail)[:500]
 
 
+def write_experiment(root: Path, name: str) -> Path | None:
+    """experiments/catalog/NAME.ipynb under `root`, written unless it exists; None: no such experiment."""
+    if name not in experiments.names():
+        return None
+    path = root / "experiments" / "catalog" / f"{name}.ipynb"
+    if not path.exists():
+        content = experiment_notebook.build(experiments.load(name))
+        write_new(path, json.dumps(content, ensure_ascii=False, indent=1))
+    return path
+
+
 class TopologyOpenHandler(JupyterHandler):
     @property
     def root(self) -> Path:
@@ -132,8 +147,13 @@ class TopologyOpenHandler(JupyterHandler):
     @web.authenticated
     async def get(self):
         template, key = self.get_query_argument("template", ""), self.get_query_argument("upload", "")
+        experiment = self.get_query_argument("experiment", "")
         if key:
             path = await self.from_upload(key)
+        elif experiment:
+            path = write_experiment(self.root, experiment)
+            if path is None:
+                self.error_page(404, message("no_experiment", name=experiment[:80]))
         else:
             path = self.from_template(template)
         if path is not None:

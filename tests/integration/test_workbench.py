@@ -20,7 +20,7 @@ import requests
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from mnss_hub.workbench import uploads
-from mnss_kernel import templates
+from mnss_kernel import experiments, templates
 from mnss_kernel.catalog import KINDS
 from tests.support.browser import browser_page, chromium_path, screenshot, sign_in
 from tests.support.english import english_words
@@ -124,7 +124,21 @@ def test_research_page_shows_every_template_with_picture_and_the_component_libra
     assert picture.status_code == 200 and picture.headers["Content-Type"] == "image/svg+xml"
     assert picture.text.count("<line") == len(templates.load_example("hospital_campus").links)
     assert web.get(hub.url + "hub/research/picture/nothing.svg", timeout=10).status_code == 404
-    main = page.text.split('id="mnss-research"')[1].split("</table>")[0]
+    catalog = page.text.split('<section id="mnss-catalog"')[1].split('<section id="mnss-components"')[0]
+    listed = re.findall(r'class="card h-100 mnss-catalog-experiment" data-experiment="([a-z0-9-]+)"', catalog)
+    assert sorted(listed) == experiments.names()
+    first = experiments.names()[0]
+    assert f"user-redirect/mnss/topology?experiment={first}" in catalog
+    assert experiments.load(first).title["zh"] in catalog and "连通性" in catalog
+    thumb = web.get(hub.url + f"hub/research/experiment/{first}.svg", timeout=60)
+    assert thumb.status_code == 200 and thumb.headers["Content-Type"] == "image/svg+xml"
+    assert thumb.text.count("<line") == len(experiments.load(first).topology().links)
+    assert web.get(hub.url + "hub/research/experiment/nothing.svg", timeout=10).status_code == 404
+    tools = {"ACL", "CT", "DF", "ICMP", "TTL", "STORE", "ECHO", "iperf3", "ping", "traceroute", "csw", "dc"}
+    words = english_words(visible_zh(catalog.split(">", 1)[1]), {"DICOM", "HL7", "MLLP", "HTTP", "TCP"} | tools)
+    assert not words, words
+    main = page.text.split('id="mnss-research"')[1].split('<section id="mnss-catalog"')[0]
+    main += page.text.split('<section id="mnss-components"')[1].split("</table>")[0]
     names = {"DICOM", "HL7", "MLLP", "HTTP", "SQL", "TCP", "Linux", "linear", "single", "tree"}  # protocols, Mininet's
     params = {"n", "depth", "fanout", "buildings", "guests", "departments_per_building", "hosts_per_department"}
     params |= {"regions", "hospitals", "clinics", "floors", "hosts_per_floor", "clinic_hosts"}  # region template
@@ -204,6 +218,12 @@ def test_upload_and_research_card_open_as_notebooks_in_the_lab(hub):
         "c = TopologyCanvas('Ward_two.yaml'); print(sorted(c.topology.names()))",
     )
     assert ran.stdout.strip() == "['h1', 'h2', 's1']", ran
+    name = experiments.names()[0]
+    opened = web.get(hub.url + f"hub/user-redirect/mnss/topology?experiment={name}", timeout=60)
+    assert opened.status_code == 200 and opened.url.endswith(f"/user/nurse/lab/tree/experiments/catalog/{name}.ipynb")
+    assert f"load({name!r})" in (home / "experiments" / "catalog" / f"{name}.ipynb").read_text()
+    missing = web.get(hub.url + "hub/user-redirect/mnss/topology?experiment=nonsense", timeout=60)
+    assert missing.status_code == 404 and "研究实验库中没有名为 nonsense 的实验" in missing.text
     nothing = web.get(hub.url + "hub/user-redirect/mnss/topology?template=nonsense", timeout=60)
     assert nothing.status_code == 404 and "没有名为 nonsense 的实验模板" in nothing.text
 

@@ -1,6 +1,7 @@
-"""What the research page shows: every bundled template as an experiment card, and the component
-library (every node kind with its role, service and the service's default port), read from the
-engine's own registries so a new template or kind appears without touching the hub."""
+"""What the research page shows: every bundled template as an experiment card, the research catalog
+(mnss_kernel.experiments, grouped by area) and the component library (every node kind with its
+role, service and the service's default port), read from the engine's own registries so a new
+template, experiment or kind appears without touching the hub."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ _TEXTS = i18n.load(__package__)
 ROLES = _TEXTS["roles"].pairs()  # role -> (zh-CN, en)
 SERVICES = _TEXTS["services"].pairs()  # service -> what it is, (zh-CN, en)
 ROLE_DEFAULTS = _TEXTS["role_defaults"].pairs()  # what the engine does with a kind of each role
+AREAS = _TEXTS["areas"].pairs()  # an experiment's area -> (zh-CN, en), in the order the page shows them
 
 
 @dataclass(frozen=True)
@@ -22,6 +24,17 @@ class Experiment:
     description: tuple[str, str]
     nodes: int
     links: int
+
+
+@dataclass(frozen=True)
+class CatalogEntry:
+    """One experiment of the research catalog, as its card shows it."""
+
+    name: str
+    title: tuple[str, str]
+    goal: tuple[str, str]
+    area: str
+    template: tuple[str, str]
 
 
 @dataclass(frozen=True)
@@ -64,6 +77,27 @@ def experiments() -> tuple[Experiment, ...]:
             )
         )
     return tuple(cards)
+
+
+@cache
+def catalog() -> tuple[tuple[str, tuple[str, str], tuple[CatalogEntry, ...]], ...]:
+    """The research catalog by area: (area, its name in zh and en, its experiments), in AREAS order."""
+    from mnss_kernel import experiments, templates
+
+    by_area: dict[str, list[CatalogEntry]] = {area: [] for area in AREAS}
+    for name in experiments.names():
+        found = experiments.load(name)
+        tpl = templates.TEMPLATES[found.template]
+        by_area[found.data.get("area", "reachability")].append(
+            CatalogEntry(
+                name,
+                (found.title["zh"], found.title["en"]),
+                (found.goal["zh"], found.goal["en"]),
+                found.data.get("area", "reachability"),
+                (tpl.title_zh, tpl.title_en),
+            )
+        )
+    return tuple((area, AREAS[area], tuple(entries)) for area, entries in by_area.items() if entries)
 
 
 @cache

@@ -1,4 +1,5 @@
-"""/hub/research (experiment catalogue and component library), /hub/research/picture/<name>.svg,
+"""/hub/research (experiment catalogue, research catalog and component library),
+/hub/research/picture/<name>.svg, /hub/research/experiment/<name>.svg (a catalog experiment's topology),
 /hub/engineering (upload a topology file) and /hub/mnss-uploads/<id> (where the learner's server
 collects a checked upload with its own token).
 
@@ -24,10 +25,15 @@ from mnss_foundation.capped_body import CappedBody
 from . import catalogue, picture, uploads
 
 TEMPLATE_NAME = r"[a-z][a-z0-9_]{0,39}"
+EXPERIMENT_NAME = r"[a-z0-9][a-z0-9-]{0,79}"
 
 
 def open_template_link(base_url: str, name: str) -> str:
     return f"{base_url}user-redirect/mnss/topology?template={quote(name)}"
+
+
+def open_experiment_link(base_url: str, name: str) -> str:
+    return f"{base_url}user-redirect/mnss/topology?experiment={quote(name)}"
 
 
 def open_upload_link(base_url: str, key: str) -> str:
@@ -41,8 +47,12 @@ class ResearchHandler(BaseHandler):
     async def get(self):
         experiments = await asyncio.to_thread(catalogue.experiments)  # built once; the first takes a moment
         components = await asyncio.to_thread(catalogue.components)
+        catalog = await asyncio.to_thread(catalogue.catalog)
         links = {e.name: open_template_link(self.hub.base_url, e.name) for e in experiments}
-        html = await self.render_template("research.html", experiments=experiments, links=links, components=components)
+        opens = {e.name: open_experiment_link(self.hub.base_url, e.name) for _, _, entries in catalog for e in entries}
+        html = await self.render_template(
+            "research.html", experiments=experiments, links=links, components=components, catalog=catalog, opens=opens
+        )
         self.finish(html)
 
 
@@ -54,6 +64,17 @@ class PictureHandler(BaseHandler):
         self.set_header("Content-Type", "image/svg+xml")
         self.set_header("Cache-Control", "private, max-age=86400")
         self.finish(await asyncio.to_thread(picture.template_svg, name))
+
+
+class ExperimentPictureHandler(BaseHandler):
+    @web.authenticated
+    async def get(self, name):
+        catalog = await asyncio.to_thread(catalogue.catalog)
+        if name not in {e.name for _, _, entries in catalog for e in entries}:
+            raise web.HTTPError(404, f"no catalog experiment {name!r}")
+        self.set_header("Content-Type", "image/svg+xml")
+        self.set_header("Cache-Control", "private, max-age=86400")
+        self.finish(await asyncio.to_thread(picture.experiment_svg, name))
 
 
 @web.stream_request_body
@@ -133,6 +154,7 @@ def handlers(store: uploads.UploadStore | None = None) -> list[tuple]:
     return [
         (r"/research/?", ResearchHandler),
         (rf"/research/picture/({TEMPLATE_NAME})\.svg", PictureHandler),
+        (rf"/research/experiment/({EXPERIMENT_NAME})\.svg", ExperimentPictureHandler),
         (r"/engineering/?", EngineeringHandler, kw),
         (r"/mnss-uploads/([0-9a-f]{32})", UploadFetchHandler, kw),
     ]

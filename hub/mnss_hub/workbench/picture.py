@@ -83,3 +83,11 @@ def template_svg(name: str) -> str:
     from .catalogue import template_topology
 
     return svg(template_topology(name), name)
+
+
+@cache
+def experiment_svg(name: str) -> str:
+    """The picture of a research catalog experiment's topology (its template with its parameters)."""
+    from mnss_kernel import experiments
+
+    return svg(experiments.load(name).topology(), name)

@@ -60,3 +60,18 @@ def test_the_lab_is_told_whether_the_portal_is_served():
     assert settings["page_config_data"] == {"other": 1, "mnssPortal": "1"}
     tell_lab_about_portal(settings, {})
     assert settings["page_config_data"]["mnssPortal"] == ""
+
+
+def test_a_catalog_experiment_opens_as_its_notebook_once(tmp_path):
+    from mnss_kernel import experiments
+
+    name = experiments.names()[0]
+    path = to.write_experiment(tmp_path, name)
+    assert path == tmp_path / "experiments" / "catalog" / f"{name}.ipynb"
+    nb = json.loads(path.read_text("utf-8"))
+    assert nb["metadata"]["mnss"] == {"experiment": name}
+    assert f"load({name!r})" in nb["cells"][1]["source"]
+    path.write_text("changed by the learner")
+    assert to.write_experiment(tmp_path, name) == path and path.read_text() == "changed by the learner"
+    assert to.write_experiment(tmp_path, "no-such-experiment") is None
+    assert to.write_experiment(tmp_path, "../../etc/passwd") is None

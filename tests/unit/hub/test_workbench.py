@@ -122,3 +122,25 @@ def test_store_gives_an_upload_to_its_owner_only_and_forgets_old_ones(monkeypatc
     clock = uploads.time.monotonic() + uploads.KEEP_SECONDS + 1
     monkeypatch.setattr(uploads.time, "monotonic", lambda: clock)
     assert store.get(keys[-1], "nurse") is None
+
+
+def test_the_research_catalog_is_listed_by_area_with_both_languages():
+    from mnss_kernel import experiments
+
+    areas = catalogue.catalog()
+    listed = [e.name for _, _, entries in areas for e in entries]
+    assert sorted(listed) == experiments.names()
+    assert [area for area, _, _ in areas] == [a for a in catalogue.AREAS if any(a == x for x, _, _ in areas)]
+    for _, (zh, en), entries in areas:
+        assert re.search(r"[\u4e00-\u9fff]", zh) and en
+        for e in entries:
+            assert re.search(r"[\u4e00-\u9fff]", e.title[0] + e.goal[0]) and e.title[1] and e.goal[1], e.name
+
+
+def test_a_catalog_experiment_is_pictured_with_its_own_parameters():
+    from mnss_kernel import experiments
+
+    name = next(n for n in experiments.names() if n.startswith("campus-3b"))
+    doc = ET.fromstring(picture.experiment_svg(name))
+    lines = [e for e in doc.iter() if e.tag.endswith("line")]
+    assert len(lines) == len(experiments.load(name).topology().links)

@@ -1,0 +1,16 @@
+"""The research catalog: experiments declared as data, one YAML file each in catalog/.
+
+An experiment names a bundled topology template with its parameters, the steps done on it as a
+real emulated network (measurements, faults and their repairs) and what those steps must measure.
+`model` reads and checks a file (experiment.schema.json, then against the built topology),
+`runner` does the steps on a lab and checks the expectations, `notebook` turns an experiment into
+the ready notebook a learner opens.
+
+The catalog lives in the engine, beside the templates it builds on, so a learner's kernel loads an
+experiment by name (`load("ward-baseline")`) and the hub, a layer above, reads the same files.
+"""
+
+from .model import Experiment, ExperimentError, catalog_dir, check, load, names
+from .runner import Report, Session, run
+
+__all__ = ["Experiment", "ExperimentError", "Report", "Session", "catalog_dir", "check", "load", "names", "run"]
