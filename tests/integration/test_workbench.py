@@ -257,7 +257,10 @@ def test_research_card_and_upload_open_a_notebook_with_the_canvas_in_chromium(hu
         sign_in(page, hub.url, "clerk", password("clerk"))
         page.goto(hub.url + "hub/research")
         page.locator('.mnss-experiment[data-template="ward"] img').wait_for()
-        page.wait_for_function("() => [...document.images].every(i => i.complete && i.naturalWidth > 0)")
+        # the template cards' pictures (the catalogue's areas are closed: their pictures load when opened)
+        page.wait_for_function(
+            "() => [...document.querySelectorAll('.mnss-experiment img')].every(i => i.complete && i.naturalWidth > 0)"
+        )
         screenshot(page, "research-catalogue-zh")
         page.locator("#mnss-components").scroll_into_view_if_needed()
         screenshot(page, "research-components-zh")
