@@ -72,6 +72,7 @@ labextension: install
 config-docs: install
 	$(VENV)/bin/mnss-hub config-docs --readme README.md
 	$(VENV)/bin/mnss topo reference > docs/topology-reference.md
+	$(VENV)/bin/mnss course counts --readme README.md
 
 clean:
 	rm -rf $(VENV) $(ANSIBLE_VENV) .pytest_cache ansible/.build

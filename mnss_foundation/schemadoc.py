@@ -1,7 +1,10 @@
 """A Markdown reference generated from a JSON schema, so documentation cannot drift from what the
-checker accepts (the site config and the topology format use it)."""
+checker accepts (the site config and the topology format use it), and the generated sections of a
+Markdown file that such tables are written into (between `<!-- NAME:start -->` and `:end`)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 HEADER = ["| key | default | allowed | meaning |", "| --- | --- | --- | --- |"]
 
@@ -56,3 +59,25 @@ def allowed(prop: dict, root: dict | None = None) -> str:
     if "pattern" in prop:
         text += " matching `" + prop["pattern"].replace("|", "\\|") + "`"
     return text
+
+
+def marks(section: str) -> tuple[str, str]:
+    """The comments around a generated section of a Markdown file."""
+    return f"<!-- {section}:start -->\n", f"<!-- {section}:end -->"
+
+
+def generated_section(path: Path, section: str) -> str:
+    """What the file's generated `section` holds now; a file without it is an error."""
+    start, end = marks(section)
+    text = path.read_text("utf-8")
+    if start not in text or end not in text:
+        raise ValueError(f"{path} has no {start.strip()} ... {end} section")
+    return text.split(start, 1)[1].split(end, 1)[0]
+
+
+def replace_section(path: Path, section: str, body: str) -> None:
+    """Write `body` (ending in a newline) as the file's generated `section`, leaving the rest."""
+    generated_section(path, section)  # the marks are there
+    start, end = marks(section)
+    head, rest = path.read_text("utf-8").split(start, 1)
+    path.write_text(f"{head}{start}{body}{end}{rest.split(end, 1)[1]}", "utf-8")

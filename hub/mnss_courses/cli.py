@@ -7,9 +7,9 @@ import os
 import sys
 from pathlib import Path
 
-from mnss_foundation import i18n
+from mnss_foundation import i18n, schemadoc
 
-from . import bundle, grading_lock, sandbox, scaffold, tutorial_standard
+from . import bundle, counts, grading_lock, sandbox, scaffold, tutorial_standard
 
 COURSES_HELP = (
     "folder holding the courses (default: ./courses if it has any, else the installed ones: "
@@ -101,6 +101,12 @@ def add_commands(sub) -> None:
     ls = course.add_parser("list", help="list the courses")
     ls.add_argument("--courses", help=COURSES_HELP)
     ls.set_defaults(func=cmd_list)
+    cn = course.add_parser(
+        "counts", help="courses, tutorials and assignments per category, and the research experiments (a table)"
+    )
+    cn.add_argument("--courses", help=COURSES_HELP)
+    cn.add_argument("--readme", help="write the table into this Markdown file's course-counts section")
+    cn.set_defaults(func=cmd_counts)
     in_formgrader = (
         " In a server that knows the course's formgrader (an instructor's own: $MNSS_FORMGRADER_URLS) the "
         "formgrader does this in its course root, the one its round page shows, unless --root is given."
@@ -145,6 +151,24 @@ def cmd_list(args) -> int:
             f"{course.id:24} {meta['category']:12} {meta['level']:13} {len(course.assignment_ids)} assignment(s)  "
             f"{meta['title']['zh']} / {meta['title']['en']}"
         )
+    return 0
+
+
+def cmd_counts(args) -> int:
+    try:
+        folder = catalog(args)
+    except CatalogMissing as err:
+        return _missing(err)
+    table = counts.table(bundle.load_catalog(folder))
+    if not args.readme:
+        print(table, end="")
+        return 0
+    try:
+        schemadoc.replace_section(Path(args.readme), counts.SECTION, table)
+    except (OSError, ValueError) as err:
+        print(f"mnss course counts: {err}", file=sys.stderr)
+        return 2
+    print(f"updated the course counts in {args.readme}")
     return 0
 
 

@@ -137,21 +137,16 @@ def cmd_check_config(args) -> int:
     return 0
 
 
-README_MARKS = ("<!-- config-reference:start -->\n", "<!-- config-reference:end -->")
-
-
 def cmd_config_docs(args) -> int:
     table = schemadoc.reference(siteconfig.schema())
     if not args.readme:
         print(table)
         return 0
-    text = Path(args.readme).read_text("utf-8")
-    start, end = README_MARKS
-    if start not in text or end not in text:
-        print(f"mnss-hub: {args.readme} has no {start.strip()} ... {end} section", file=sys.stderr)
+    try:
+        schemadoc.replace_section(Path(args.readme), "config-reference", table + "\n")
+    except (OSError, ValueError) as err:
+        print(f"mnss-hub: {err}", file=sys.stderr)
         return 2
-    head, rest = text.split(start, 1)
-    Path(args.readme).write_text(f"{head}{start}{table}\n{end}{rest.split(end, 1)[1]}", "utf-8")
     print(f"updated the config reference in {args.readme}")
     return 0
 
