@@ -6,14 +6,13 @@ The smoke subset (`smoke: true` in the file) runs every time; every experiment r
 One kernel serves every notebook, as in test_tutorials_run."""
 
 from concurrent.futures import ThreadPoolExecutor
-from queue import Empty
 
 import nbformat
 import pytest
-from jupyter_client.manager import start_new_kernel
 
 from mnss_kernel import experiments
 from mnss_kernel.experiments import notebook
+from tests.support import kernels
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("no_leftovers")]
 
@@ -25,29 +24,13 @@ LABS_AT_ONCE = 6
 
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
-    manager, client = start_new_kernel(kernel_name="python3", cwd=str(tmp_path_factory.mktemp("experiments")))
-    try:
+    """One real IPython kernel (this interpreter's), working in a folder of its own."""
+    with kernels.real_kernel(tmp_path_factory.mktemp("experiments")) as client:
         yield client
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
 
 
 def run_cell(client, source: str) -> list[dict]:
-    """Execute one cell; the errors it raised (empty when it ran cleanly)."""
-    errors = []
-
-    def keep(message):
-        if message["msg_type"] == "error":
-            errors.append(message["content"])
-
-    try:
-        reply = client.execute_interactive(source, timeout=CELL_TIMEOUT, output_hook=keep, allow_stdin=False)
-    except (TimeoutError, Empty):
-        return [{"ename": "Timeout", "evalue": f"no answer within {CELL_TIMEOUT} s"}]
-    if reply["content"]["status"] == "error" and not errors:
-        errors.append(reply["content"])
-    return errors
+    return kernels.run_cell(client, source, CELL_TIMEOUT)
 
 
 def run_notebook(client, name: str) -> None:

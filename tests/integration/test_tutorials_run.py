@@ -6,14 +6,13 @@ One kernel serves every tutorial (its names are reset in between), so the whole 
 kernel start; the labs are small, so each tutorial takes a second or two."""
 
 from pathlib import Path
-from queue import Empty
 
 import nbformat
 import pytest
-from jupyter_client.manager import start_new_kernel
 
 from mnss_activity.tutorial_notebook import tutorial_notebook
 from mnss_courses import bundle, scaffold
+from tests.support import kernels
 
 pytestmark = [pytest.mark.integration]
 
@@ -35,29 +34,12 @@ def learners_copy(source: Path) -> nbformat.NotebookNode:
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
     """One real IPython kernel (this interpreter's), working in a folder of its own."""
-    manager, client = start_new_kernel(kernel_name="python3", cwd=str(tmp_path_factory.mktemp("tutorials")))
-    try:
+    with kernels.real_kernel(tmp_path_factory.mktemp("tutorials")) as client:
         yield client
-    finally:
-        client.stop_channels()
-        manager.shutdown_kernel(now=True)
 
 
 def run_cell(client, source: str) -> list[dict]:
-    """Execute one cell; the error outputs it produced (empty when it ran cleanly)."""
-    errors = []
-
-    def keep(message):
-        if message["msg_type"] == "error":
-            errors.append(message["content"])
-
-    try:
-        reply = client.execute_interactive(source, timeout=CELL_TIMEOUT, output_hook=keep, allow_stdin=False)
-    except (TimeoutError, Empty):
-        return [{"ename": "Timeout", "evalue": f"no answer within {CELL_TIMEOUT} s"}]
-    if reply["content"]["status"] == "error" and not errors:
-        errors.append(reply["content"])
-    return errors
+    return kernels.run_cell(client, source, CELL_TIMEOUT)
 
 
 def run_notebook(client, notebook: nbformat.NotebookNode) -> int:
