@@ -34,7 +34,7 @@ def table(catalog: dict[str, bundle.Course]) -> str:
             f"| `{course.id}` {meta['title']['zh']} / {meta['title']['en']} | {meta['category']} | {meta['level']} "
             f"| {len(meta.get('tutorials', []))} | {len(course.assignment_ids)} |"
         )
-    areas = Counter(experiments.load(name).data["area"] for name in experiments.names())
+    areas = Counter(experiments.load(name).area for name in experiments.names())
     listed = ", ".join(f"{area} {n}" for area, n in sorted(areas.items()))
     lines += ["", f"Research experiment catalogue: **{sum(areas.values())}** experiments ({listed})."]
     return "\n".join(lines) + "\n"

@@ -97,6 +97,11 @@ class Experiment:
     def smoke(self) -> bool:
         return bool(self.data.get("smoke"))
 
+    @property
+    def area(self) -> str:
+        """What it is about, for grouping (the schema's enum); a file without one is about reachability."""
+        return self.data.get("area", "reachability")
+
     def topology(self) -> Topology:
         """The network this experiment runs on (built afresh each time: a Lab may change it)."""
         return templates.TEMPLATES[self.template].build(**self.params)

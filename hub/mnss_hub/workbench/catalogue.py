@@ -88,12 +88,12 @@ def catalog() -> tuple[tuple[str, tuple[str, str], tuple[CatalogEntry, ...]], ..
     for name in experiments.names():
         found = experiments.load(name)
         tpl = templates.TEMPLATES[found.template]
-        by_area[found.data.get("area", "reachability")].append(
+        by_area[found.area].append(
             CatalogEntry(
                 name,
                 (found.title["zh"], found.title["en"]),
                 (found.goal["zh"], found.goal["en"]),
-                found.data.get("area", "reachability"),
+                found.area,
                 (tpl.title_zh, tpl.title_en),
             )
         )
