@@ -18,6 +18,7 @@ CONVERTED = (
     "fault-drill",
     "network-ml",
     "linux-servers",
+    "python-basics",
 )
 
 
