@@ -10,7 +10,15 @@ from mnss_kernel.cli import main
 
 ROOT = Path(__file__).resolve().parents[3]
 # grows as courses are brought to the standard (issue 18)
-CONVERTED = ("hospital-lan", "campus-routing", "dicom-hl7-network", "emr-firewall", "fault-drill", "network-ml")
+CONVERTED = (
+    "hospital-lan",
+    "campus-routing",
+    "dicom-hl7-network",
+    "emr-firewall",
+    "fault-drill",
+    "network-ml",
+    "hl7-python",
+)
 
 
 @pytest.mark.parametrize("course_id", CONVERTED)
