@@ -19,6 +19,7 @@ CONVERTED = (
     "network-ml",
     "linux-servers",
     "python-basics",
+    "hl7-python",
 )
 
 
