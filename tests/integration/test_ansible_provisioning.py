@@ -439,19 +439,77 @@ def test_backup_wipe_restore_brings_everything_back(site, monkeypatch):
     assert_the_learner_still_gets_in(target)
 
 
+def hospital_certificate(workdir: Path, address: str) -> tuple[Path, Path, Path]:
+    """A hospital CA's certificate, and a site certificate and key it signed for `address`: what the
+    hospital's IT hands the sysadmin instead of the role's private CA."""
+    ca_key, ca, key, request, cert = (workdir / n for n in ("h-ca.key", "h-ca.crt", "site.key", "site.csr", "site.crt"))
+    ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
+    openssl = ["openssl", "req", "-quiet", *ec]
+    subprocess.run(
+        [*openssl, "-x509", "-days", "2", "-subj", "/CN=Test Hospital CA", "-keyout", ca_key, "-out", ca],
+        check=True,
+        capture_output=True,
+    )
+    subprocess.run(
+        [*openssl, "-subj", f"/CN={address}", "-keyout", key, "-out", request], check=True, capture_output=True
+    )
+    extensions = workdir / "site.ext"
+    extensions.write_text(f"subjectAltName = IP:{address}\nextendedKeyUsage = serverAuth\n")
+    subprocess.run(
+        [
+            "openssl",
+            "x509",
+            "-req",
+            "-in",
+            request,
+            "-CA",
+            ca,
+            "-CAkey",
+            ca_key,
+            "-CAcreateserial",
+            "-days",
+            "2",
+            "-extfile",
+            extensions,
+            "-out",
+            cert,
+        ],
+        check=True,
+        capture_output=True,
+    )
+    return ca, cert, key
+
+
 def test_an_upgrade_to_this_version_keeps_users_tokens_and_records(site, monkeypatch):
+    """The upgrade a sysadmin runs: the new version, and with it the hospital's own certificate in
+    place of the private CA. The wheels are built and sent again only if the dependencies changed."""
     target, controller = site
     if PREVIOUS is None:
         pytest.skip("this clone has no earlier version to upgrade from (shallow clone)")
-    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca_file(controller, target)))
     head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=REPO, capture_output=True, text=True).stdout.strip()
     assert target.exec("cat", "/opt/mnss/installed-commit").stdout.strip() != head
     target.exec("systemctl", "stop", "mnss-hub")
     before = fingerprint(target)
     target.exec("systemctl", "start", "mnss-hub")
+    hospital_ca, cert, key = hospital_certificate(controller.workdir, target.address)
 
-    result, counters = controller.playbook("site.yml", "-e", "mnss_version=HEAD")
-    assert "Run the hub database migrations" in "".join(changed_tasks(result.stdout))
+    result, counters = controller.playbook(
+        "site.yml", "-e", "mnss_version=HEAD", "-e", f"tls_certificate={cert}", "-e", f"tls_private_key={key}"
+    )
+    changed = "".join(changed_tasks(result.stdout))
+    assert "Run the hub database migrations" in changed
+    assert "Copy the certificate chain" in changed and "Copy the private key" in changed
+    pins = [
+        subprocess.run(["git", "show", f"{rev}:pyproject.toml"], cwd=REPO, capture_output=True).stdout
+        for rev in (PREVIOUS, head)
+    ]
+    if pins[0] == pins[1]:
+        assert "Build the wheels" not in changed and "Unpack the wheelhouse" not in changed, changed
     assert target.exec("cat", "/opt/mnss/installed-commit").stdout.strip() == head
+    assert target.exec("stat", "-c", "%a", "/etc/mnss/tls/site.key").stdout.strip() == "600"
+    # the login page is now served with the hospital's certificate, which the private CA does not vouch for
+    with pytest.raises(requests.exceptions.SSLError):
+        requests.get(hub_url(target) + "hub/login", verify=str(ca_file(controller, target)), timeout=30)
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(hospital_ca))
     assert_tables_as(before, target)
     assert_the_learner_still_gets_in(target)
