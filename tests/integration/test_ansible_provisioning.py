@@ -444,7 +444,7 @@ def hospital_certificate(workdir: Path, address: str) -> tuple[Path, Path, Path]
     hospital's IT hands the sysadmin instead of the role's private CA."""
     ca_key, ca, key, request, cert = (workdir / n for n in ("h-ca.key", "h-ca.crt", "site.key", "site.csr", "site.crt"))
     ec = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes"]
-    openssl = ["openssl", "req", "-quiet", *ec]
+    openssl = ["openssl", "req", *ec]
     subprocess.run(
         [*openssl, "-x509", "-days", "2", "-subj", "/CN=Test Hospital CA", "-keyout", ca_key, "-out", ca],
         check=True,
