@@ -21,6 +21,7 @@ CONVERTED = (
     "python-basics",
     "hl7-python",
     "pandas-emr",
+    "privacy-deid",
 )
 
 
