@@ -20,6 +20,7 @@ CONVERTED = (
     "linux-servers",
     "python-basics",
     "hl7-python",
+    "readmission-ml",
 )
 
 
