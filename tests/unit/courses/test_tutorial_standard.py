@@ -22,6 +22,7 @@ CONVERTED = (
     "hl7-python",
     "pandas-emr",
     "privacy-deid",
+    "readmission-ml",
 )
 
 
