@@ -24,7 +24,7 @@ ALLOWED |= {"Python"}  # in the course title the home page names for its instruc
 PORTAL_NAMES = {
     *("ACK", "AUC", "CSV", "csv", "DICOM", "ECHO", "STORE", "EMR", "HIS", "LIS", "HL7", "hl7apy", "MLLP", "PACS"),
     *("HMAC", "SHA", "VLAN", "Linux", "Python", "python", "pandas", "scikit-learn", "Pipeline", "Faker"),
-    *("stdnum", "notebook", "ping", "traceroute"),
+    *("stdnum", "notebook", "ping", "traceroute", "ipaddress"),
 }
 
 
