@@ -50,8 +50,25 @@ def tutorial_notebook(markdown: str, folder: str | Path | None = None) -> nbform
         start = end
     _text_cell(cells, lines[start:], parser, folder)
     notebook = nbformat.v4.new_notebook(cells=cells)
-    notebook.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    notebook.metadata.update(kernel_metadata())
     return notebook
+
+
+def kernel_metadata() -> dict:
+    """The kernelspec and language_info JupyterLab writes into a notebook when its kernel starts,
+    as this server's Python kernel reports them: with them already there, a tutorial opens
+    without unsaved changes (JupyterLab marks it changed when they differ)."""
+    from ipykernel.ipkernel import IPythonKernel  # the kernel the learner's server runs
+    from jupyter_client.kernelspec import KernelSpecManager, NoSuchKernel
+
+    try:
+        display_name = KernelSpecManager().get_kernel_spec("python3").display_name
+    except NoSuchKernel:
+        display_name = "Python 3 (ipykernel)"
+    return {
+        "kernelspec": {"display_name": display_name, "language": "python", "name": "python3"},
+        "language_info": dict(IPythonKernel.language_info),
+    }
 
 
 def _text_cell(cells: list, lines: list[str], parser: MarkdownIt, folder: str | Path | None) -> None:

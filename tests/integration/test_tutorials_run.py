@@ -9,6 +9,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from jupyter_client.kernelspec import KernelSpecManager
 
 from mnss_activity.tutorial_notebook import tutorial_notebook
 from mnss_courses import bundle, scaffold
@@ -78,3 +79,14 @@ def test_a_failing_cell_fails_the_run(kernel):
     broken = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("1 / 0")])
     with pytest.raises(AssertionError, match="cell 1 failed: ZeroDivisionError"):
         run_notebook(kernel, broken)
+
+
+def test_a_tutorial_carries_what_its_kernel_reports(kernel):
+    """JupyterLab writes the kernel's language_info and kernelspec into a notebook when it connects
+    and marks the notebook changed if they differ: the learner's copy already has them as the real
+    kernel reports them, so a tutorial opens without unsaved changes."""
+    metadata = learners_copy(TUTORIALS[0][2]).metadata
+    reply = kernel.kernel_info(reply=True, timeout=30)["content"]
+    assert metadata["language_info"] == reply["language_info"]
+    spec = KernelSpecManager().get_kernel_spec(metadata["kernelspec"]["name"])
+    assert metadata["kernelspec"]["display_name"] == spec.display_name
