@@ -4,6 +4,7 @@ Markdown file that such tables are written into (between `<!-- NAME:start -->` a
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 HEADER = ["| key | default | allowed | meaning |", "| --- | --- | --- | --- |"]
@@ -81,3 +82,18 @@ def replace_section(path: Path, section: str, body: str) -> None:
     start, end = marks(section)
     head, rest = path.read_text("utf-8").split(start, 1)
     path.write_text(f"{head}{start}{body}{end}{rest.split(end, 1)[1]}", "utf-8")
+
+
+def print_or_replace(readme: str | None, section: str, body: str, prog: str, what: str) -> int:
+    """A CLI's generated-table command: print `body`, or with a README write it into `section`
+    (the README's figures then never drift from what the code generates). Returns the exit code."""
+    if not readme:
+        print(body, end="")
+        return 0
+    try:
+        replace_section(Path(readme), section, body)
+    except (OSError, ValueError) as err:
+        print(f"{prog}: {err}", file=sys.stderr)
+        return 2
+    print(f"updated {what} in {readme}")
+    return 0

@@ -160,16 +160,7 @@ def cmd_counts(args) -> int:
     except CatalogMissing as err:
         return _missing(err)
     table = counts.table(bundle.load_catalog(folder))
-    if not args.readme:
-        print(table, end="")
-        return 0
-    try:
-        schemadoc.replace_section(Path(args.readme), counts.SECTION, table)
-    except (OSError, ValueError) as err:
-        print(f"mnss course counts: {err}", file=sys.stderr)
-        return 2
-    print(f"updated the course counts in {args.readme}")
-    return 0
+    return schemadoc.print_or_replace(args.readme, counts.SECTION, table, "mnss course counts", "the course counts")
 
 
 def cmd_validate(args) -> int:

@@ -138,17 +138,8 @@ def cmd_check_config(args) -> int:
 
 
 def cmd_config_docs(args) -> int:
-    table = schemadoc.reference(siteconfig.schema())
-    if not args.readme:
-        print(table)
-        return 0
-    try:
-        schemadoc.replace_section(Path(args.readme), "config-reference", table + "\n")
-    except (OSError, ValueError) as err:
-        print(f"mnss-hub: {err}", file=sys.stderr)
-        return 2
-    print(f"updated the config reference in {args.readme}")
-    return 0
+    table = schemadoc.reference(siteconfig.schema()) + "\n"
+    return schemadoc.print_or_replace(args.readme, "config-reference", table, "mnss-hub", "the config reference")
 
 
 def cmd_add_user(args) -> int:
