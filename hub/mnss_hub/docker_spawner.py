@@ -29,6 +29,7 @@ import json
 import requests
 from docker.types import Mount
 from dockerspawner import DockerSpawner, SwarmSpawner
+from sqlalchemy.orm import object_session
 from tornado import web
 from traitlets import Int, Unicode, default
 
@@ -94,9 +95,10 @@ class DockerLabSpawner(LabServerSettings, DockerSpawner):
             # The hub keeps a start's options as the default of the next start: a refused image
             # must not make every later start fail too.
             self.user_options = {}
-            if self.orm_spawner is not None:
+            if self.orm_spawner is not None and (session := object_session(self.orm_spawner)) is not None:
+                # the orm row's own session, not the deprecated Spawner.db
                 self.orm_spawner.user_options = {}
-                self.db.commit()
+                session.commit()
             raise
 
     # Steps of a start as the spawn page shows them (progress %, Chinese, English).

@@ -209,3 +209,26 @@ def test_an_engine_that_does_not_answer_leaves_the_server_running_with_one_warni
     assert asyncio.run(spawner.poll()) is None
     assert said == ["ann's server: the Docker engine does not answer (No such file or directory); asked again later"]
     assert asyncio.run(spawner.poll()) == 0  # the engine answers again: its word counts
+
+
+def test_a_refused_image_is_not_kept_as_the_next_starts_default():
+    """The hub saves a start's options in the spawner's row; a refused image is cleared from it, through
+    the row's own database session, so the next plain start is not refused too."""
+    from jupyterhub import orm
+    from sqlalchemy.orm import object_session
+    from tornado import web
+
+    db = orm.new_session_factory("sqlite://")()
+    user = orm.User(name="ann")
+    db.add(user)
+    row = orm.Spawner(user=user, name="", user_options={"image": "debian:bookworm"})
+    db.add(row)
+    db.commit()
+    spawner = DockerLabSpawner(orm_spawner=row, user_options={"image": "debian:bookworm"})
+    spawner.allowed_images = {"lab": "mnss-lab/singleuser:latest"}
+    with pytest.raises(web.HTTPError):
+        asyncio.run(spawner.check_allowed("debian:bookworm"))
+    assert spawner.user_options == {}
+    assert object_session(row) is db
+    db.expire_all()
+    assert db.query(orm.Spawner).one().user_options == {}
