@@ -26,6 +26,7 @@ import pytest
 import requests
 import yaml
 
+from mnss_hub.hubclient import HubClient
 from tests.support import sshtarget
 from tests.support.weblogin import first_login, post_login
 
@@ -37,6 +38,16 @@ CONTROLLER = REPO / ".venv-ansible" / "bin"
 EXTRA_CA_DIR = Path("/usr/local/share/ca-certificates")
 TIMES: dict[str, float] = {}
 LEARNER: dict[str, str] = {}  # the learner's password and API token, checked again after the restore
+# A learner's first lab: two hosts on a switch, pinged both ways, in the server's own kernel.
+TWO_HOSTS = """
+from mnss_kernel import measure
+from mnss_kernel.runtime.lab import Lab
+from mnss_kernel.topology import Topology
+topo = Topology.from_dict({"name": "first", "nodes": [{"name": "h1", "kind": "host"}, {"name": "s1", "kind": "switch"},
+    {"name": "h2", "kind": "host"}], "links": [{"a": "h1", "b": "s1"}, {"a": "s1", "b": "h2"}]})
+with Lab(topo) as lab:
+    print("LOSS", measure.ping_matrix(lab).loss_pct.max(), "ROOTLESS", lab.rootless)
+"""
 
 
 def previous_version() -> str | None:
@@ -331,6 +342,10 @@ def test_a_learner_logs_in_and_gets_a_lab(site, monkeypatch):
     )
     assert made.status_code == 201, made.text[:300]
     LEARNER["token"] = made.json()["token"]
+    # the learner's lab runs on the provisioned server: rootless, under the learner's own account
+    monkeypatch.setenv("WEBSOCKET_CLIENT_CA_BUNDLE", str(ca_file(controller, target)))
+    ran = HubClient(hub_url(target), token=LEARNER["token"], timeout=60).execute("learner1", TWO_HOSTS, timeout=180)
+    assert "LOSS 0.0 ROOTLESS True" in ran.stdout, (ran.stdout, ran.stderr, ran.error)
 
 
 def sql(target, db: str, query: str) -> list[str]:
