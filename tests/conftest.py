@@ -10,24 +10,72 @@ import os  # noqa: E402
 
 import pytest  # noqa: E402
 
+# `make test` runs two lanes at once (`-n 2 --dist loadgroup`): most of a test's time is spent
+# waiting for servers, browsers and containers, not computing. Each lane runs in order on one
+# worker; the lanes share only the machine: each worker's labs have their own owner
+# (tests/integration/conftest.py), ports are free ones, folders and containers have unique names.
+# The labs lane: the engine, tutorials and experiments, grading, provisioning and the unit tests;
+# the hubs lane: everything that starts a hub, a browser or learners' containers.
+LABS_LANE = {
+    "unit",
+    "test_ansible_provisioning.py",
+    "test_canvas_lab.py",
+    "test_course_cli.py",
+    "test_courses.py",
+    "test_diagnose_lab.py",
+    "test_engine.py",
+    "test_experiment_catalog.py",
+    "test_fault_combinations.py",
+    "test_hostile_submissions.py",
+    "test_imported_labs.py",
+    "test_inventory_lab.py",
+    "test_lab_limits.py",
+    "test_live_checks.py",
+    "test_nbgrader_user_guide.py",
+    "test_region_lab.py",
+    "test_rootless_engine.py",
+    "test_sandboxed_grading.py",
+    "test_tunnel.py",
+    "test_tutorials_run.py",
+}
 
-@pytest.fixture(scope="session", autouse=True)
-def checkout_reachable_by_the_grading_sandbox():
-    """The sandboxed kernel runs as an unprivileged uid, so MNSS Lab must be installed where others
-    may enter (the sandbox says so otherwise). A test run may sit in a private folder (a clone in
-    `mktemp -d`): let others read and enter it, as /opt would, while the suite runs."""
+
+def lane(path: Path) -> str:
+    """The lane of a test file: `labs` for the unit tests and the files named in LABS_LANE."""
+    relative = path.relative_to(ROOT / "tests").parts
+    return "labs" if relative[0] in LABS_LANE or relative[-1] in LABS_LANE else "hubs"
+
+
+def pytest_collection_modifyitems(config, items):
+    if config.pluginmanager.hasplugin("xdist"):
+        for item in items:
+            item.add_marker(pytest.mark.xdist_group(lane(item.path)))
+
+
+OPENED = pytest.StashKey[dict]()  # folders opened to others for the run, with their modes before
+
+
+def pytest_configure(config):
+    """Once for the whole run (in the controller when there are workers): let the grading sandbox
+    enter the checkout. The sandboxed kernel runs as an unprivileged uid, so MNSS Lab must be
+    installed where others may enter (the sandbox says so otherwise). A test run may sit in a
+    private folder (a clone in `mktemp -d`): let others read and enter it, as /opt would, until the
+    run ends (not when the first worker ends, while the other lane still grades)."""
+    if hasattr(config, "workerinput") or os.geteuid() != 0:
+        return
     from mnss_courses.sandbox import needed_by_the_kernel, unreachable_by_others
 
-    changed = {}
-    if os.geteuid() == 0:
-        while blocked := unreachable_by_others(needed_by_the_kernel()):
-            folder = blocked[0]
-            if folder in changed:
-                break
-            changed[folder] = os.stat(folder).st_mode & 0o7777
-            os.chmod(folder, changed[folder] | 0o005)
-            print(f"\nnote: {folder} made readable by others for the grading sandbox during the tests")
-    yield
-    for folder, mode in changed.items():
+    changed = config.stash.setdefault(OPENED, {})
+    while blocked := unreachable_by_others(needed_by_the_kernel()):
+        folder = blocked[0]
+        if folder in changed:
+            break
+        changed[folder] = os.stat(folder).st_mode & 0o7777
+        os.chmod(folder, changed[folder] | 0o005)
+        print(f"note: {folder} made readable by others for the grading sandbox during the tests")
+
+
+def pytest_unconfigure(config):
+    for folder, mode in config.stash.get(OPENED, {}).items():
         if os.path.isdir(folder):
             os.chmod(folder, mode)

@@ -8,7 +8,10 @@ from mnss_kernel.runtime.holder import holders
 from mnss_kernel.runtime.registry import NETNS_ETC, PREFIX, default_owner, records, sweep
 from mnss_kernel.runtime.shell import existing_namespaces
 
-# This test run's labs carry their own owner, so other emulations on the machine are never counted.
+# This test run's labs carry their own owner, so other emulations on the machine are never counted;
+# with workers (`make test`), each worker's labs their own, so one lane never counts the other's.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ["MNSS_LAB_OWNER"] = f"t{os.getpid()}"
 os.environ.setdefault("MNSS_LAB_OWNER", f"t{os.getpid()}")
 TEST_OWNERS = ("sweepme", "otheruser", "sigtermtest")
 
