@@ -342,10 +342,18 @@ def test_a_learner_logs_in_and_gets_a_lab(site, monkeypatch):
     )
     assert made.status_code == 201, made.text[:300]
     LEARNER["token"] = made.json()["token"]
-    # the learner's lab runs on the provisioned server: rootless, under the learner's own account
+    # the learner's lab runs on the provisioned server: rootless, under the learner's own account,
+    # from a notebook of a fetched assignment, so the run reaches the recommender as an event
     monkeypatch.setenv("WEBSOCKET_CLIENT_CA_BUNDLE", str(ca_file(controller, target)))
-    ran = HubClient(hub_url(target), token=LEARNER["token"], timeout=60).execute("learner1", TWO_HOSTS, timeout=180)
+    learner = HubClient(hub_url(target), token=LEARNER["token"], timeout=60)
+    for folder in ("hospital-lan", "hospital-lan/lan-build"):
+        learner._call("PUT", f"user/learner1/api/contents/{folder}", expect=(200, 201), json={"type": "directory"})
+    ran = learner.execute("learner1", TWO_HOSTS, timeout=180, path="hospital-lan/lan-build/first-lab.ipynb")
     assert "LOSS 0.0 ROOTLESS True" in ran.stdout, (ran.stdout, ran.stderr, ran.error)
+    deadline = time.monotonic() + 120  # the server sends its buffered events every 30 s
+    while "topology_run" not in sql(target, "mnss_recommender", "SELECT kind FROM recommender_events"):
+        assert time.monotonic() < deadline, "the lab run never reached the recommender's event store"
+        time.sleep(5)
 
 
 def sql(target, db: str, query: str) -> list[str]:
@@ -424,6 +432,7 @@ def test_backup_wipe_restore_brings_everything_back(site, monkeypatch):
     target.exec("/opt/mnss/venv/bin/mnss-hub", "--config", "/etc/mnss/mnss.yaml", "audit", "verify")
     before = fingerprint(target)
     assert "mnss_hub.users" in before and "mnss_hub.api_tokens" in before, before
+    assert int(before["mnss_recommender.recommender_events"].split()[0]) >= 1, "no learning events to bring back"
     key = target.exec("sha256sum", "/var/lib/mnss/pii.key").stdout.split()[0]  # the personal-data key
     key_archive, archive = target.exec("/usr/local/sbin/mnss-backup").stdout.strip().splitlines()[-2:]
     # encrypted: an OpenPGP symmetric-key packet first (0x8c), not a tar anyone can list
