@@ -33,6 +33,7 @@ def problems(root):
         bundle.load(root)
     return info.value.problems
 
+
 RFC = {"title": "RFC 791: Internet Protocol", "url": "https://www.rfc-editor.org/rfc/rfc791"}
 GB = {
     "title": "GB/T 22239-2019 信息安全技术 网络安全等级保护基本要求",
