@@ -78,6 +78,8 @@ def describe(err: jsonschema.ValidationError, name_path: PathNamer = dotted) -> 
         return f"{key}: {value!r} has the wrong form (pattern {err.validator_value}). {desc}".strip()
     if err.validator == "minItems":
         return f"{key}: needs at least {err.validator_value} item(s)"
+    if err.validator == "maxItems":
+        return f"{key}: has {len(value)} items; at most {err.validator_value} are allowed"
     if err.validator == "uniqueItems":
         return f"{key}: {value!r} lists an item more than once"
     if err.validator == "minLength":

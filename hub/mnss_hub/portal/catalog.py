@@ -6,6 +6,7 @@ the exchange's records) and these decide what the catalog and a course page say.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
@@ -58,6 +59,33 @@ class CourseCard:
     @property
     def can_request(self) -> bool:
         return self.offered and not self.enrolled and not self.requested and self.enrolment == "approval"
+
+
+# A title with any CJK character is in Chinese (GB/T ..., 信息安全技术 ...); otherwise it is English.
+_CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One work a course relies on. Its title is a proper name in its own language, whatever the
+    page's: `lang` says which, so screen readers read it right and the page's language is kept."""
+
+    title: str
+    url: str
+    lang: str  # "zh-CN" or "en"
+    note: tuple[str, str] | None  # (zh, en): what the course uses it for
+
+
+def title_language(title: str) -> str:
+    return "zh-CN" if _CJK.search(title) else "en"
+
+
+def references(meta: Mapping) -> tuple[Reference, ...]:
+    """course.yaml's references, in its order."""
+    return tuple(
+        Reference(r["title"], r["url"], title_language(r["title"]), _text(r, "note") if r.get("note") else None)
+        for r in meta.get("references", [])
+    )
 
 
 @dataclass(frozen=True)

@@ -176,6 +176,7 @@ class CourseHandler(PortalHandler):
             course=card,
             items=items,
             links=links,
+            references=view.references(meta),
             waiting=self.waiting(course) if teaches else [],
             teaches=teaches,
             notice=notice,
