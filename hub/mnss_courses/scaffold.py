@@ -71,6 +71,15 @@ canvas.stop()
 """
 
 
+# Left for the author: the works the course's facts are checked against (docs/authoring.md).
+REFERENCES = """\
+# references:  # 4 to 6 works this course relies on and was checked against; https only
+#   - title: "RFC 791: Internet Protocol"
+#     url: https://www.rfc-editor.org/rfc/rfc791
+#     note: {zh: "IPv4 地址与报文格式", en: "IPv4 addresses and the packet format"}
+"""
+
+
 def new_course(root: Path, course_id: str, category: str) -> None:
     """Write the course folder `root` (which must not exist yet)."""
     meta = {
@@ -105,4 +114,4 @@ def new_course(root: Path, course_id: str, category: str) -> None:
     )
     (root / "tutorials").mkdir(parents=True, exist_ok=True)
     (root / "tutorials" / "first-tutorial.md").write_text(TUTORIAL, "utf-8")
-    (root / "course.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False), "utf-8")
+    (root / "course.yaml").write_text(yaml.safe_dump(meta, allow_unicode=True, sort_keys=False) + REFERENCES, "utf-8")

@@ -16,6 +16,7 @@ import nbformat
 from markdown_it import MarkdownIt
 
 MIN_TUTORIALS = 5
+MIN_REFERENCES = 4  # the works the course was checked against (course.yaml `references`)
 MIN_HAN = 800  # Chinese characters of teaching text (code not counted)
 MIN_ENGLISH_WORDS = 300  # the English alongside: about as much text as the Chinese
 CANVAS = re.compile(r"\bTopologyCanvas\(")
@@ -94,11 +95,16 @@ def tutorial_problems(path: Path) -> list[str]:
 
 
 def course_problems(root: Path, meta: Mapping) -> list[str]:
-    """What a course's tutorials lack against the standard (count, then each tutorial)."""
-    tutorials = meta.get("tutorials", [])
+    """What a course's tutorials lack against the standard (count, references, then each tutorial)."""
+    tutorials, references = meta.get("tutorials", []), meta.get("references", [])
     problems = []
     if len(tutorials) < MIN_TUTORIALS:
         problems.append(f"{root / 'course.yaml'}: {len(tutorials)} tutorials, at least {MIN_TUTORIALS} needed")
+    if len(references) < MIN_REFERENCES:
+        problems.append(
+            f"{root / 'course.yaml'}: {len(references)} references, at least {MIN_REFERENCES} needed "
+            "(the works its facts were checked against)"
+        )
     for t in tutorials:
         problems += tutorial_problems(root / t["file"])
     return problems

@@ -54,8 +54,10 @@ def test_the_scaffold_lays_out_the_structure_and_only_the_text_is_left_to_write(
     course = bundle.load(tmp_path / "ward-basics")
     assert [t["file"] for t in course.meta["tutorials"]] == ["tutorials/first-tutorial.md"]
     problems = tutorial_standard.course_problems(course.root, course.meta)
-    assert len(problems) == 3, problems  # how many tutorials, Chinese and English text: not the experiment
-    assert "1 tutorials, at least 5" in problems[0] and "Chinese characters" in problems[1] and "English" in problems[2]
+    assert len(problems) == 4, problems  # tutorials, references, Chinese and English text: not the experiment
+    assert "1 tutorials, at least 5" in problems[0] and "0 references, at least 4" in problems[1]
+    assert "Chinese characters" in problems[2] and "English" in problems[3]
+    assert "# references:" in (tmp_path / "ward-basics" / "course.yaml").read_text("utf-8")
 
 
 def test_validate_tutorials_fails_a_course_below_the_standard(tmp_path, capsys):
