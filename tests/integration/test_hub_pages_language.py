@@ -27,6 +27,7 @@ PORTAL_NAMES = {
     *("HMAC", "SHA", "VLAN", "Linux", "Python", "python", "pandas", "scikit-learn", "Pipeline", "Faker"),
     *("stdnum", "notebook", "ping", "traceroute", "ipaddress"),
     *("GB/T", "RPO", "RTO", "tar", "sha256sum", "curl"),  # backup-dr's summary: a standard, terms and commands
+    *("RFC", "syslog", "PRI", "UDP", "MTTR", "fping"),  # network-monitoring's: a protocol's parts, a measure, a tool
 }
 # In the Chinese notes of the course page's references (what the course uses each work for); the
 # works' titles themselves carry lang="en" and are left out by chinese_page_text.
