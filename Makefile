@@ -49,7 +49,7 @@ images: install
 
 ## Lint (below), then install what the tests need (Docker engine and images included) and run the whole suite.
 test: lint images
-	$(VENV)/bin/pytest -n 2 --dist loadgroup $(PYTEST_ARGS)
+	$(VENV)/bin/pytest -n 2 $(PYTEST_ARGS)
 
 ## ruff's lint rules and format check, and the one-way import contract (pyproject.toml); also a pre-commit hook.
 lint: install-test

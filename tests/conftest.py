@@ -10,14 +10,13 @@ import os  # noqa: E402
 
 import pytest  # noqa: E402
 
-# `make test` runs two lanes at once (`-n 2 --dist loadgroup`): most of a test's time is spent
-# waiting for servers, browsers and containers, not computing. Each lane runs in order on one
-# worker; the lanes share only the machine: each worker's labs have their own owner
-# (tests/integration/conftest.py), ports are free ones, folders and containers have unique names.
+# `make test` runs two lanes at once (`-n 2`): most of a test's time is spent waiting for servers,
+# browsers and containers, not computing. Each lane runs in order on one worker; the lanes share
+# only the machine: each worker's labs have their own owner (tests/integration/conftest.py), ports
+# are free ones, folders and containers have unique names.
 # The labs lane: the engine, tutorials and experiments, grading, provisioning and the unit tests;
 # the hubs lane: everything that starts a hub, a browser or learners' containers.
 LABS_LANE = {
-    "unit",
     "test_ansible_provisioning.py",
     "test_canvas_lab.py",
     "test_course_cli.py",
@@ -42,14 +41,19 @@ LABS_LANE = {
 
 def lane(path: Path) -> str:
     """The lane of a test file: `labs` for the unit tests and the files named in LABS_LANE."""
-    relative = path.relative_to(ROOT / "tests").parts
-    return "labs" if relative[0] in LABS_LANE or relative[-1] in LABS_LANE else "hubs"
+    return "labs" if path.name in LABS_LANE or ROOT / "tests" / "unit" in path.parents else "hubs"
 
 
-def pytest_collection_modifyitems(config, items):
-    if config.pluginmanager.hasplugin("xdist"):
-        for item in items:
-            item.add_marker(pytest.mark.xdist_group(lane(item.path)))
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, called only when it runs workers
+def pytest_xdist_make_scheduler(config, log):
+    """xdist's scheduling by scope, with the lanes as the scopes: one lane to each worker."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class LaneScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return lane(Path(config.rootpath, nodeid.split("::", 1)[0]))
+
+    return LaneScheduling(config, log)
 
 
 OPENED = pytest.StashKey[dict]()  # folders opened to others for the run, with their modes before

@@ -3,13 +3,14 @@
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from tests.conftest import LABS_LANE, ROOT, lane
 
 
 def test_every_file_named_for_the_labs_lane_exists():
     """A renamed file would silently move to the hubs lane."""
-    files = {p.name for p in (ROOT / "tests" / "integration").glob("test_*.py")} | {"unit"}
+    files = {p.name for p in (ROOT / "tests" / "integration").glob("test_*.py")}
     assert LABS_LANE <= files, sorted(LABS_LANE - files)
 
 
@@ -23,42 +24,42 @@ def test_unit_tests_and_named_files_are_in_the_labs_lane_the_rest_in_the_hubs_la
 
 def test_make_test_runs_the_two_lanes_at_once():
     recipe = (ROOT / "Makefile").read_text().split("\ntest:", 1)[1].split("\n\n", 1)[0]
-    assert "-n 2 --dist loadgroup" in recipe, recipe
+    assert "pytest -n 2 " in recipe, recipe
 
 
-def test_each_workers_labs_have_their_own_owner(tmp_path):
-    """Two workers, as `make test` starts them, each import the integration conftest: their labs'
-    owners differ, so one lane's leftovers check never counts the other lane's running labs."""
-    for name in ("a", "b"):
-        (tmp_path / f"test_{name}.py").write_text(
-            "import os\nimport pytest\nimport tests.integration.conftest  # noqa: F401\n\n"
-            f"@pytest.mark.xdist_group('{name}')\n"
-            f"def test_owner():\n    open({str(tmp_path / name)!r}, 'w').write(os.environ['MNSS_LAB_OWNER'])\n"
-        )
+def run_with_workers(folder: Path, files: dict[str, str]) -> None:
+    """pytest with two workers, as `make test` runs it, on `files` in `folder` with the suite's lanes."""
+    (folder / "conftest.py").write_text("from tests.conftest import pytest_xdist_make_scheduler  # noqa: F401\n")
+    for name, text in files.items():
+        (folder / name).write_text(text)
     path = os.pathsep.join([str(ROOT), str(ROOT / "hub"), str(ROOT / "extensions")])
     env = {**os.environ, "PYTHONPATH": path, "MNSS_LAB_OWNER": "t1"}  # as the controller's conftest set it
-    run = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pytest",
-            "-q",
-            "-p",
-            "no:cacheprovider",
-            "-n",
-            "2",
-            "--dist",
-            "loadgroup",
-            "--rootdir",
-            str(tmp_path),
-            str(tmp_path),
-        ],
-        cwd=tmp_path,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    command = [sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-n", "2", "--rootdir", str(folder)]
+    run = subprocess.run([*command, str(folder)], cwd=folder, env=env, capture_output=True, text=True, timeout=120)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
-    owners = {(tmp_path / name).read_text() for name in ("a", "b")}
+
+
+def writes(target: Path, what: str) -> str:
+    return f"def test_{target.name}():\n    open({str(target)!r}, 'w').write({what})\n\n"
+
+
+def test_a_lanes_files_run_on_one_worker(tmp_path):
+    """Files of one lane run on one worker, so its modules' servers never start twice at once."""
+    worker = "__import__('os').environ['PYTEST_XDIST_WORKER']"
+    files = {f"test_{f}.py": "".join(writes(tmp_path / f"{f}{i}", worker) for i in range(3)) for f in "abcd"}
+    run_with_workers(tmp_path, files)
+    workers = {(tmp_path / f"{f}{i}").read_text() for f in "abcd" for i in range(3)}
+    assert len(workers) == 1, f"one lane's tests ran on {sorted(workers)}"
+
+
+def test_each_lanes_labs_have_their_own_owner(tmp_path):
+    """Each worker imports the integration conftest: the two lanes' labs have different owners, so
+    one lane's leftovers check never counts the other lane's running labs."""
+    owner = "__import__('os').environ['MNSS_LAB_OWNER']"
+    files = {
+        name: "import tests.integration.conftest  # noqa: F401\n\n" + writes(tmp_path / name[:-3], owner)
+        for name in ("test_engine.py", "test_hub.py")  # one file of each lane
+    }
+    run_with_workers(tmp_path, files)
+    owners = {(tmp_path / name).read_text() for name in ("test_engine", "test_hub")}
     assert len(owners) == 2 and all(o.startswith("t") and o != "t1" for o in owners), owners
