@@ -28,6 +28,16 @@ PORTAL_NAMES = {
     *("stdnum", "notebook", "ping", "traceroute", "ipaddress"),
     *("GB/T", "RPO", "RTO", "tar", "sha256sum", "curl"),  # backup-dr's summary: a standard, terms and commands
     *("RFC", "syslog", "PRI", "UDP", "MTTR", "fping"),  # network-monitoring's: a protocol's parts, a measure, a tool
+    *(
+        "FHIR",
+        "Patient",
+        "Observation",
+        "Bundle",
+        "next",
+        "OperationOutcome",
+        "LOINC",
+        "POST",
+    ),  # fhir-api's: resource names
 }
 # In the Chinese notes of the course page's references (what the course uses each work for); the
 # works' titles themselves carry lang="en" and are left out by chinese_page_text.
