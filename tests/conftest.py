@@ -14,9 +14,11 @@ import pytest  # noqa: E402
 # browsers and containers, not computing. Each lane runs in order on one worker; the lanes share
 # only the machine: each worker's labs have their own owner (tests/integration/conftest.py), ports
 # are free ones, folders and containers have unique names.
-# The labs lane: the engine, tutorials and experiments, grading, provisioning and the unit tests;
-# the hubs lane: everything that starts a hub, a browser or learners' containers.
+# The labs lane: the engine, tutorials and experiments, grading, provisioning, the stores on their
+# own PostgreSQL, the services on loopback and the unit tests; the hubs lane: everything that
+# starts a hub, a browser or learners' containers.
 LABS_LANE = {
+    "test_accounts_postgres.py",
     "test_ansible_provisioning.py",
     "test_canvas_lab.py",
     "test_course_cli.py",
@@ -25,15 +27,19 @@ LABS_LANE = {
     "test_engine.py",
     "test_experiment_catalog.py",
     "test_fault_combinations.py",
+    "test_gradebook_postgres.py",
     "test_hostile_submissions.py",
     "test_imported_labs.py",
     "test_inventory_lab.py",
     "test_lab_limits.py",
     "test_live_checks.py",
     "test_nbgrader_user_guide.py",
+    "test_people_postgres.py",
+    "test_recommender_postgres.py",
     "test_region_lab.py",
     "test_rootless_engine.py",
     "test_sandboxed_grading.py",
+    "test_services_loopback.py",
     "test_tunnel.py",
     "test_tutorials_run.py",
 }
