@@ -10,14 +10,7 @@ from mnss_courses import bundle
 from mnss_courses.authoring import AssignmentNotebook
 from mnss_courses.bundle import CourseError
 from tests.support.hubproc import ROOT
-
-GOOD = {
-    "id": "net-a",
-    "title": {"zh": "网络", "en": "Networks"},
-    "category": "networks",
-    "level": "beginner",
-    "assignments": [{"id": "one", "title": {"zh": "一", "en": "One"}}],
-}
+from tests.unit.courses.test_bundle import GOOD
 
 
 def make(tmp_path, meta):

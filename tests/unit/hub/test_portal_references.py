@@ -13,6 +13,7 @@ import mnss_hub
 from mnss_courses import bundle
 from mnss_hub.portal import catalog as view
 from tests.support.hubproc import ROOT
+from tests.unit.courses.test_bundle import GOOD
 
 TEMPLATES = Path(mnss_hub.__file__).parent / "templates"
 ENV = jinja2.Environment(
@@ -22,12 +23,7 @@ ENV = jinja2.Environment(
     undefined=jinja2.StrictUndefined,
     autoescape=True,  # as the hub renders its pages
 )
-META = {
-    "id": "net-a",
-    "title": {"zh": "网络", "en": "Networks"},
-    "category": "networks",
-    "level": "beginner",
-    "assignments": [{"id": "one", "title": {"zh": "一", "en": "One"}}],
+META = GOOD | {
     "references": [
         {
             "title": "RFC 791: Internet Protocol",
