@@ -244,7 +244,13 @@ def test_the_grouped_ping_table_drills_down_on_a_click(campus_page):
         page.locator(".mnss-iperf-from select").select_option("b1d1w1")
         page.locator(".mnss-iperf-to select").select_option("b2d1w1")
         page.locator(".mnss-iperf").click()
-        loaded = page.wait_for_function(LOADED, timeout=30_000, polling=100).json_value()
+        # the links turn one by one: wait until one of the path's own links is coloured
+        crossed = '["b1d1w1-b1d1", "b1d1-b1r", "b2r-b2d1"]'
+        on_path = (
+            f"() => {{ const l = ({LOADED})(); "
+            f"return l && l.some(e => {crossed}.includes(e.a + '-' + e.b)) ? l : null; }}"
+        )
+        loaded = page.wait_for_function(on_path, timeout=30_000, polling=100).json_value()
         page.locator(".mnss-canvas .custom-widget").scroll_into_view_if_needed()
         screenshot(page, "canvas-link-load")
         page.locator(".mnss-throughput", has_text="b1d1w1 → b2d1w1").wait_for(timeout=60_000)
