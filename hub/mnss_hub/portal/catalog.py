@@ -6,11 +6,11 @@ the exchange's records) and these decide what the catalog and a course page say.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from mnss_foundation import i18n
+from mnss_foundation.page_translation import CJK
 
 _NAMES = i18n.load(__package__)
 CATEGORIES = _NAMES["categories"].pairs()  # in the order the portal shows them (course.schema.json)
@@ -61,10 +61,6 @@ class CourseCard:
         return self.offered and not self.enrolled and not self.requested and self.enrolment == "approval"
 
 
-# A title with any CJK character is in Chinese (GB/T ..., 信息安全技术 ...); otherwise it is English.
-_CJK = re.compile(r"[\u3000-\u303f\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uff00-\uffef]")
-
-
 @dataclass(frozen=True)
 class Reference:
     """One work a course relies on. Its title is a proper name in its own language, whatever the
@@ -77,7 +73,8 @@ class Reference:
 
 
 def title_language(title: str) -> str:
-    return "zh-CN" if _CJK.search(title) else "en"
+    """A title with Chinese characters (GB/T ... 信息安全技术 ...) is in Chinese; otherwise English."""
+    return "zh-CN" if CJK.search(title) else "en"
 
 
 def references(meta: Mapping) -> tuple[Reference, ...]:
