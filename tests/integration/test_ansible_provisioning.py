@@ -28,6 +28,7 @@ import yaml
 
 from mnss_hub.hubclient import HubClient
 from tests.support import sshtarget
+from tests.support.topologies import FIRST_LAB
 from tests.support.weblogin import first_login, post_login
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.ansible, pytest.mark.docker]
@@ -38,16 +39,6 @@ CONTROLLER = REPO / ".venv-ansible" / "bin"
 EXTRA_CA_DIR = Path("/usr/local/share/ca-certificates")
 TIMES: dict[str, float] = {}
 LEARNER: dict[str, str] = {}  # the learner's password and API token, checked again after the restore
-# A learner's first lab: two hosts on a switch, pinged both ways, in the server's own kernel.
-TWO_HOSTS = """
-from mnss_kernel import measure
-from mnss_kernel.runtime.lab import Lab
-from mnss_kernel.topology import Topology
-topo = Topology.from_dict({"name": "first", "nodes": [{"name": "h1", "kind": "host"}, {"name": "s1", "kind": "switch"},
-    {"name": "h2", "kind": "host"}], "links": [{"a": "h1", "b": "s1"}, {"a": "s1", "b": "h2"}]})
-with Lab(topo) as lab:
-    print("LOSS", measure.ping_matrix(lab).loss_pct.max(), "ROOTLESS", lab.rootless)
-"""
 
 
 def previous_version() -> str | None:
@@ -348,7 +339,7 @@ def test_a_learner_logs_in_and_gets_a_lab(site, monkeypatch):
     learner = HubClient(hub_url(target), token=LEARNER["token"], timeout=60)
     for folder in ("hospital-lan", "hospital-lan/lan-build"):
         learner._call("PUT", f"user/learner1/api/contents/{folder}", expect=(200, 201), json={"type": "directory"})
-    ran = learner.execute("learner1", TWO_HOSTS, timeout=180, path="hospital-lan/lan-build/first-lab.ipynb")
+    ran = learner.execute("learner1", FIRST_LAB, timeout=180, path="hospital-lan/lan-build/first-lab.ipynb")
     assert "LOSS 0.0 ROOTLESS True" in ran.stdout, (ran.stdout, ran.stderr, ran.error)
     deadline = time.monotonic() + 120  # the server sends its buffered events every 30 s
     while "topology_run" not in sql(target, "mnss_recommender", "SELECT kind FROM recommender_events"):

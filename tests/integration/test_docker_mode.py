@@ -22,23 +22,13 @@ from mnss_hub.hubclient import HubClient
 from tests.support import dockerhub, formgrader as formgrader_checks
 from tests.support.dockerhub import docker
 from tests.support.hubproc import ROOT, accounts_url, running_hub
+from tests.support.topologies import FIRST_LAB
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker, pytest.mark.slow]
 
 IMAGE = dockerhub.IMAGE
 ADMIN_PW = "admin-test-password"
 RUN = f"t{os.getpid()}"
-
-# A three-node topology built by the engine inside the user's container; loss comes back as data.
-THREE_NODES = """
-from mnss_kernel.runtime.lab import Lab
-from mnss_kernel import measure
-from mnss_kernel.topology import Topology
-topo = Topology.from_dict({"name": "three", "nodes": [{"name": "h1", "kind": "host"}, {"name": "s1", "kind": "switch"},
-    {"name": "h2", "kind": "host"}], "links": [{"a": "h1", "b": "s1"}, {"a": "s1", "b": "h2"}]})
-with Lab(topo) as lab:
-    print("LOSS", measure.ping_matrix(lab).loss_pct.max(), "ROOTLESS", lab.rootless)
-"""
 
 
 @pytest.fixture(scope="module")
@@ -123,15 +113,15 @@ def test_two_users_labs_isolation_and_hub_restarts(tmp_path, docker_site):
         hub.start_server(ben, wait=180)
         # Ben keeps a lab running in an open kernel: ann must neither see nor reach it (below).
         kernel = hub._call("POST", f"user/{ben}/api/kernels", expect=(201,), json={"name": "python3"}).json()["id"]
-        kept = THREE_NODES.replace("with Lab(topo) as lab:", "lab = Lab(topo).start()\nif True:")
+        kept = FIRST_LAB.replace("with Lab(topo) as lab:", "lab = Lab(topo).start()\nif True:")
         assert "LOSS 0.0 ROOTLESS True" in hub._run_in_kernel(ben, kernel, kept, 180).stdout
 
         # The lab is built rootless: in a user namespace of the container's unprivileged user.
-        out = run(hub, ann, THREE_NODES + "\nopen('/home/lab/keep.txt', 'w').write('still here')\n")
+        out = run(hub, ann, FIRST_LAB + "\nopen('/home/lab/keep.txt', 'w').write('still here')\n")
         assert "LOSS 0.0 ROOTLESS True" in out, out
         too_big = hub.execute(
             ann,
-            THREE_NODES.replace(
+            FIRST_LAB.replace(
                 '{"name": "h2", "kind": "host"}', '{"name": "h2", "kind": "host"}, {"name": "h3", "kind": "host"}'
             ),
         )
@@ -368,7 +358,7 @@ def test_idle_culler_stops_idle_servers_and_spares_running_labs(tmp_path, docker
         # The busy learner leaves a network running in an open kernel and does nothing else.
         kernel = hub._call("POST", f"user/{busy}/api/kernels", expect=(201,), json={"name": "python3"}).json()["id"]
         started = hub._run_in_kernel(
-            busy, kernel, THREE_NODES.replace("with Lab(topo) as lab:", "lab = Lab(topo).start()\nif True:"), 180
+            busy, kernel, FIRST_LAB.replace("with Lab(topo) as lab:", "lab = Lab(topo).start()\nif True:"), 180
         )
         assert "LOSS 0.0" in started.stdout, started
         quiet_since = time.monotonic()
@@ -443,7 +433,7 @@ def test_swarm_mode_runs_a_lab_as_a_service(tmp_path, docker_site, single_node_s
             host = box["HostConfig"]
             assert box["Config"]["User"] == "1000:1000" and host["Privileged"] is False
             assert (host["PidsLimit"], host["Memory"], host["NanoCpus"]) == (512, 1024**3, 500_000_000), host
-            out = run(hub, user, THREE_NODES + "\nopen('/home/lab/keep.txt', 'w').write('swarm')\n")
+            out = run(hub, user, FIRST_LAB + "\nopen('/home/lab/keep.txt', 'w').write('swarm')\n")
             assert "LOSS 0.0 ROOTLESS True" in out, out
             probes = dict(line.split("=", 1) for line in run(hub, user, SWARM_PROBES).split() if "=" in line)
             assert probes == {
