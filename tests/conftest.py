@@ -62,6 +62,25 @@ def pytest_xdist_make_scheduler(config, log):
     return LaneScheduling(config, log)
 
 
+class LaneClock:
+    """Each lane's span, from the reports its worker sends: the run lasts as long as its longest
+    lane, so a test added to the longer lane is the one that lengthens `make test`."""
+
+    def __init__(self, rootpath: Path):
+        self.rootpath, self.spans = rootpath, {}  # lane -> [first start, last stop, seconds in tests]
+
+    def pytest_runtest_logreport(self, report):
+        name = lane(Path(self.rootpath, report.nodeid.split("::", 1)[0]))
+        span = self.spans.setdefault(name, [report.start, report.stop, 0.0])
+        span[:] = min(span[0], report.start), max(span[1], report.stop), span[2] + report.duration
+
+    def pytest_terminal_summary(self, terminalreporter):
+        for name, (first, last, busy) in sorted(self.spans.items()):
+            terminalreporter.write_line(
+                f"lane {name}: {last - first:.0f} s from its first test to its last end, {busy:.0f} s in tests"
+            )
+
+
 OPENED = pytest.StashKey[dict]()  # folders opened to others for the run, with their modes before
 
 
@@ -71,7 +90,10 @@ def pytest_configure(config):
     installed where others may enter (the sandbox says so otherwise). A test run may sit in a
     private folder (a clone in `mktemp -d`): let others read and enter it, as /opt would, until the
     run ends (not when the first worker ends, while the other lane still grades)."""
-    if hasattr(config, "workerinput") or os.geteuid() != 0:
+    if hasattr(config, "workerinput"):
+        return
+    config.pluginmanager.register(LaneClock(config.rootpath), "mnss-lane-clock")
+    if os.geteuid() != 0:
         return
     from mnss_courses.sandbox import needed_by_the_kernel, unreachable_by_others
 
