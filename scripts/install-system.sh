@@ -6,7 +6,7 @@ set -euo pipefail
 
 RUN_PACKAGES=(
   python3 python3-venv python3-dev build-essential
-  mininet bridge-utils iputils-ping fping procps telnet net-tools iproute2 iptables iperf3 tcpdump traceroute
+  mininet bridge-utils iputils-ping fping procps telnet net-tools iproute2 iptables iperf3 tcpdump traceroute curl
   fonts-wqy-microhei  # CJK font: certificates (PDF) print Chinese names and course titles
   slirp4netns  # the virtual-real tunnel: a lab gateway's outside, without root (mnss_kernel/runtime/tunnel.py)
   bubblewrap  # bwrap: the autograding box sees an allow-list of folders (hub/mnss_courses/box_view.py)

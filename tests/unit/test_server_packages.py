@@ -23,3 +23,18 @@ def test_the_role_installs_every_package_make_run_does():
     assert {"fping", "iperf3", "mininet"} <= run_packages()  # the list was read, not an empty match
     missing = run_packages() - BUILD_ONLY - role
     assert not missing, f"ansible/roles/mnss/defaults/main.yml mnss_packages lacks {sorted(missing)}"
+
+
+def image_packages() -> set[str]:
+    dockerfile = (ROOT / "images" / "singleuser" / "Dockerfile").read_text()
+    body = re.search(r"apt-get install -y --no-install-recommends(.*?)&&", dockerfile, re.S)
+    assert body, "the single-user Dockerfile has no apt-get install list"
+    return set(body[1].replace("\\", " ").split())
+
+
+def test_the_learner_image_has_the_lab_tools_of_the_local_mode():
+    """A tutorial that runs in local mode runs in a learner's container too: the tools its labs call
+    (curl, fping, iperf3, ...) are in the image. The CJK font is the hub's (certificates)."""
+    assert {"mininet", "fping"} <= image_packages()
+    missing = run_packages() - BUILD_ONLY - {"fonts-wqy-microhei"} - image_packages()
+    assert not missing, f"images/singleuser/Dockerfile lacks {sorted(missing)}"
