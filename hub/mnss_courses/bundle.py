@@ -101,9 +101,24 @@ def load(folder: str | Path) -> Course:
     for t in meta.get("tutorials", []):
         if not (root / t["file"]).is_file():
             problems.append(f"{where}: tutorials: {t['id']!r} file {t['file']} does not exist")
+    problems += [f"{where}: {p}" for p in _minutes_problems(meta)]
     if problems:
         raise CourseError(problems)
     return course
+
+
+def _minutes_problems(meta: dict) -> list[str]:
+    """A course's minutes are its parts' sum when every part gives its own: the catalog card and
+    the course page (which lists the parts' minutes) must tell a learner the same time."""
+    parts = [*meta.get("tutorials", []), *meta["assignments"]]
+    if "minutes" not in meta or not parts or any("minutes" not in p for p in parts):
+        return []
+    total = sum(p["minutes"] for p in parts)
+    if meta["minutes"] == total:
+        return []
+    return [
+        f"minutes: {meta['minutes']}, but its tutorials and assignments take {total} minutes in all; set it to {total}"
+    ]
 
 
 def load_catalog(folder: str | Path) -> dict[str, Course]:

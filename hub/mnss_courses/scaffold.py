@@ -96,7 +96,7 @@ def new_course(root: Path, course_id: str, category: str) -> None:
                 "minutes": 20,
             }
         ],
-        "assignments": [{"id": "first", "title": {"zh": "第一个作业", "en": "First assignment"}}],
+        "assignments": [{"id": "first", "title": {"zh": "第一个作业", "en": "First assignment"}, "minutes": 40}],
     }
     (
         AssignmentNotebook()

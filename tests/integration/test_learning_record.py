@@ -19,6 +19,7 @@ import pytest
 import requests
 from openpyxl import load_workbook
 
+from mnss_courses import bundle
 from tests.support import people
 from tests.support.browser import browser_page, chromium_path, screenshot
 from tests.support.hubproc import (
@@ -35,6 +36,7 @@ from tests.support.weblogin import post_login
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 COURSE, TITLE = "hospital-lan", ("医院局域网基础", "Hospital LAN basics")
+HOURS = bundle.load(ROOT / "courses" / COURSE).meta["credit_hours"]  # what completing it earns
 OTHER = "python-basics"
 LEARNER, REAL_NAME, PLAIN = "zhangsan", "张三", "lisi"
 YEAR = datetime.now(ZoneInfo("Asia/Shanghai")).year
@@ -96,7 +98,7 @@ def test_the_record_page_shows_scores_time_and_credit_hours(hub):
     assert "我的学习档案" in text and REAL_NAME in text
     assert TITLE[0] in text and "已完成" in text and f"record/certificate/{COURSE}.pdf" in text
     assert ">90%<" in text and ">75%<" in text and ">25<" in text  # best scores; 1500 s = 25 minutes
-    assert f"<td>{YEAR}</td>" in text and 'id="mnss-total-hours">2<' in text  # hospital-lan: 2 credit hours
+    assert f"<td>{YEAR}</td>" in text and f'id="mnss-total-hours">{HOURS:g}<' in text
     assert f"record/certificate/{OTHER}.pdf" not in text  # python-basics is not completed
     assert 'href="/hub/record"' in text  # the nav item
 
@@ -118,7 +120,7 @@ def test_certificate_pdf_has_the_real_name_titles_hours_and_id(hub, tmp_path):
     pdf.write_bytes(got.content)
     text = subprocess.run(["pdftotext", "-layout", pdf, "-"], capture_output=True, text=True, check=True).stdout
     assert REAL_NAME in text and TITLE[0] in text and TITLE[1] in text, text
-    assert "Credit hours: 2" in text and f"MNSS-{YEAR}" in text, text
+    assert f"Credit hours: {HOURS:g}" in text and f"MNSS-{YEAR}" in text, text
     vid = re.search(r"MNSS-\d{8}-[0-9A-F]{12}", text)[0]
     verify = hub.url + "hub/record/verify"
     check = requests.get(verify, params={"user": LEARNER, "course": COURSE, "id": vid}, timeout=30)
@@ -143,9 +145,9 @@ def test_csv_and_excel_exports(hub):
     rows = list(csv.reader(io.StringIO(got.content.decode("utf-8-sig"))))
     by_item = {r[2]: r for r in rows[1:]}
     assert by_item["lan-build"][5] == "90.0" and by_item["lan-build"][7] == "25.0"
-    assert by_item["vlan-isolation"][9] == "2.0" and by_item["ward-strings-lists"][9] == "0.0"
+    assert by_item["vlan-isolation"][9] == str(float(HOURS)) and by_item["ward-strings-lists"][9] == "0.0"
     book = load_workbook(io.BytesIO(web.get(hub.url + "hub/record/export.xlsx", timeout=30).content))
-    assert list(book["学时 Hours"].iter_rows(values_only=True))[1:] == [(YEAR, 2.0)]
+    assert list(book["学时 Hours"].iter_rows(values_only=True))[1:] == [(YEAR, HOURS)]
 
 
 def test_the_training_office_sees_hours_per_person_and_year(hub):
@@ -157,7 +159,7 @@ def test_the_training_office_sees_hours_per_person_and_year(hub):
     assert f'data-user="{LEARNER}"' in text and REAL_NAME in text and "示例医院" in text
     sheet = load_workbook(io.BytesIO(web.get(hub.url + "hub/record/institution?format=xlsx", timeout=30).content))
     rows = {r[0]: r for r in sheet.active.iter_rows(values_only=True)}
-    assert rows[LEARNER][1] == REAL_NAME and rows[LEARNER][-1] == 2.0 and rows[PLAIN][-1] == 0
+    assert rows[LEARNER][1] == REAL_NAME and rows[LEARNER][-1] == HOURS and rows[PLAIN][-1] == 0
     assert str(YEAR) in rows["用户名 Username"]
     refused = web_session(hub.url, LEARNER).get(hub.url + "hub/record/institution", timeout=30)
     assert refused.status_code == 403

@@ -118,7 +118,7 @@ def card(
         category=meta["category"],
         level=level,
         level_name=LEVELS[level],
-        hours=hours(meta.get("minutes")),
+        hours=meta.get("credit_hours", hours(meta.get("minutes"))),  # what completing it earns
         prerequisites=tuple(prerequisites),
         enrolment=enrolment_policy(meta),
         offered=offered,

@@ -55,6 +55,15 @@ def test_metadata_errors_name_file_and_key(tmp_path, change, expected):
     assert any(str(root / "course.yaml") in p and expected in p for p in found), found
 
 
+def test_course_minutes_are_the_sum_of_its_parts(tmp_path):
+    parts = {"tutorials": [], "assignments": [{"id": "one", "title": {"zh": "一", "en": "One"}, "minutes": 40}]}
+    assert any(
+        "minutes: 60, but its tutorials and assignments take 40 minutes" in p
+        for p in problems(make(tmp_path / "a", GOOD | parts | {"minutes": 60}))
+    )
+    assert bundle.load(make(tmp_path / "b", GOOD | parts | {"minutes": 40})).meta["minutes"] == 40
+
+
 def test_folder_checks(tmp_path):
     meta = GOOD | {
         "assignments": [

@@ -40,6 +40,11 @@ def test_card_has_level_hours_and_prerequisite_titles():
     assert card.prerequisites == (view.Prerequisite("base", ("base-中", "base-en")),)
 
 
+def test_card_shows_the_credit_hours_the_course_awards_over_its_minutes():
+    card = view.card(meta("c", minutes=300, credit_hours=2), {}, offered=True, enrolled=False)
+    assert card.hours == 2  # the learning record will count 2, not the 5 its minutes make
+
+
 @pytest.mark.parametrize(("minutes", "hours"), [(None, None), (5, 0.5), (45, 1.0), (60, 1.0), (180, 3.0), (200, 3.5)])
 def test_hours_to_the_half_hour(minutes, hours):
     assert view.hours(minutes) == hours
