@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Mapping
 from functools import cache
 from importlib import resources
@@ -23,6 +24,7 @@ from typing import NamedTuple
 import yaml
 
 LANGUAGES = ("zh-CN", "en")
+CJK = re.compile(r"[\u4e00-\u9fff]")  # a Chinese (CJK unified) character: how text is told to be Chinese
 DEFAULT_LANGUAGE = "zh-CN"
 # where JupyterLab keeps the language the user chose (the image's start-lab.sh writes the first one)
 LAB_SETTING = ".jupyter/lab/user-settings/@jupyterlab/translation-extension/plugin.jupyterlab-settings"

@@ -14,8 +14,9 @@ import json
 import re
 from pathlib import Path
 
+from mnss_foundation.i18n import CJK
+
 SCRIPT = (Path(__file__).parent / "page_translation.js").read_text("utf-8")
-CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 class CatalogueError(ValueError):

@@ -15,6 +15,8 @@ from pathlib import Path
 import nbformat
 from markdown_it import MarkdownIt
 
+from mnss_foundation.i18n import CJK
+
 MIN_TUTORIALS = 5
 MIN_REFERENCES = 4  # the works the course was checked against (course.yaml `references`)
 MIN_HAN = 800  # Chinese characters of teaching text (code not counted)
@@ -27,7 +29,6 @@ EXPERIMENT = [
     ("cell that runs the network", RUN),
     ("cell that measures it", MEASURE),
 ]
-HAN = re.compile(r"[\u4e00-\u9fff]")
 ENGLISH_WORD = re.compile(r"\b[A-Za-z][A-Za-z'-]+\b")
 CODE_LANGUAGES = {"python", "py", "python3", "ipython"}
 
@@ -51,7 +52,7 @@ def parts(path: Path) -> tuple[str, list[str]]:
 
 
 def han_count(text: str) -> int:
-    return len(HAN.findall(text))
+    return len(CJK.findall(text))
 
 
 def english_words(text: str) -> int:

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
 from mnss_foundation import i18n
-from mnss_foundation.page_translation import CJK
+from mnss_foundation.i18n import CJK
 
 _NAMES = i18n.load(__package__)
 CATEGORIES = _NAMES["categories"].pairs()  # in the order the portal shows them (course.schema.json)

@@ -18,12 +18,12 @@ from mnss_activity.panel import (
     submittable,
     summary,
 )
+from mnss_foundation.i18n import CJK
 from mnss_recommender.catalog import Catalog, Item
 from mnss_recommender.service import learner_courses
 from tests.support.hubproc import ROOT
 
 PANEL = ROOT / "extensions" / "mnss_panel"
-CJK = re.compile(r"[\u4e00-\u9fff]")
 
 
 def _sources_hash():
