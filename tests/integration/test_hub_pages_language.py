@@ -28,6 +28,7 @@ PORTAL_NAMES = {
     *("stdnum", "notebook", "ping", "traceroute", "ipaddress"),
     *("GB/T", "RPO", "RTO", "tar", "sha256sum", "curl"),  # backup-dr's summary: a standard, terms and commands
     *("RFC", "syslog", "PRI", "UDP", "MTTR", "fping"),  # network-monitoring's: a protocol's parts, a measure, a tool
+    *("setuid",),  # server-hardening's: a permission bit with no settled Chinese name
     *(
         "FHIR",
         "Patient",
