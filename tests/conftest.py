@@ -14,7 +14,7 @@ import pytest  # noqa: E402
 # browsers and containers, not computing. Each lane runs in order on one worker; the lanes share
 # only the machine: each worker's labs have their own owner (tests/integration/conftest.py), ports
 # are free ones, folders and containers have unique names.
-# The labs lane: the engine, tutorials and experiments, grading, provisioning, the stores on their
+# The labs lane: the engine, grading, provisioning, the stores on their
 # own PostgreSQL, the services on loopback and the unit tests; the hubs lane: everything that
 # starts a hub, a browser or learners' containers.
 LABS_LANE = {
@@ -22,10 +22,8 @@ LABS_LANE = {
     "test_ansible_provisioning.py",
     "test_canvas_lab.py",
     "test_course_cli.py",
-    "test_courses.py",
     "test_diagnose_lab.py",
     "test_engine.py",
-    "test_experiment_catalog.py",
     "test_fault_combinations.py",
     "test_gradebook_postgres.py",
     "test_hostile_submissions.py",
@@ -41,24 +39,39 @@ LABS_LANE = {
     "test_sandboxed_grading.py",
     "test_services_loopback.py",
     "test_tunnel.py",
-    "test_tutorials_run.py",
 }
+# Files that run whole on whichever worker frees up first (after its lane's last test): the
+# catalog's tutorials, assignments and experiments, which grow with every course, so that growth
+# lengthens the shorter lane, not always the same one.
+FLOATING = {"test_courses.py", "test_experiment_catalog.py", "test_tutorials_run.py"}
 
 
 def lane(path: Path) -> str:
-    """The lane of a test file: `labs` for the unit tests and the files named in LABS_LANE."""
+    """The lane of a test file: `labs` for the unit tests and the files named in LABS_LANE, the
+    file's own name for a FLOATING one, `hubs` for the rest."""
+    if path.name in FLOATING:
+        return path.name
     return "labs" if path.name in LABS_LANE or ROOT / "tests" / "unit" in path.parents else "hubs"
+
+
+def pytest_collection_modifyitems(items):
+    """The labs lane's tests first, then the hubs lane's, then the floating files' (each group in
+    its own order): the order in which xdist hands the scopes out."""
+    items.sort(key=lambda item: {"labs": 0, "hubs": 1}.get(lane(item.path), 2))
 
 
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, called only when it runs workers
 def pytest_xdist_make_scheduler(config, log):
-    """xdist's scheduling by scope, with the lanes as the scopes: one lane to each worker."""
+    """xdist's scheduling by scope, with the lanes as the scopes: one lane to each worker, then each
+    floating file to the first worker whose lane is done. The scopes go out in the order of their
+    first test (see pytest_collection_modifyitems), not by their number of tests."""
     from xdist.scheduler import LoadScopeScheduling
 
     class LaneScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
             return lane(Path(config.rootpath, nodeid.split("::", 1)[0]))
 
+    config.option.loadscopereorder = False
     return LaneScheduling(config, log)
 
 

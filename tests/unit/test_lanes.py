@@ -5,13 +5,13 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.conftest import LABS_LANE, ROOT, lane
+from tests.conftest import FLOATING, LABS_LANE, ROOT, lane
 
 
-def test_every_file_named_for_the_labs_lane_exists():
+def test_every_file_named_for_the_labs_lane_or_floating_exists():
     """A renamed file would silently move to the hubs lane."""
     files = {p.name for p in (ROOT / "tests" / "integration").glob("test_*.py")}
-    assert LABS_LANE <= files, sorted(LABS_LANE - files)
+    assert LABS_LANE | FLOATING <= files, sorted(LABS_LANE | FLOATING - files)
 
 
 def test_unit_tests_and_named_files_are_in_the_labs_lane_the_rest_in_the_hubs_lane():
@@ -20,6 +20,7 @@ def test_unit_tests_and_named_files_are_in_the_labs_lane_the_rest_in_the_hubs_la
     assert lane(tests / "integration" / "test_engine.py") == "labs"
     assert lane(tests / "integration" / "test_docker_mode.py") == "hubs"
     assert lane(tests / "integration" / "test_first_hour_browser.py") == "hubs"
+    assert lane(tests / "integration" / "test_tutorials_run.py") == "test_tutorials_run.py"  # a scope of its own
 
 
 def test_make_test_runs_the_two_lanes_at_once():
@@ -29,7 +30,9 @@ def test_make_test_runs_the_two_lanes_at_once():
 
 def run_with_workers(folder: Path, files: dict[str, str]) -> None:
     """pytest with two workers, as `make test` runs it, on `files` in `folder` with the suite's lanes."""
-    (folder / "conftest.py").write_text("from tests.conftest import pytest_xdist_make_scheduler  # noqa: F401\n")
+    (folder / "conftest.py").write_text(
+        "from tests.conftest import pytest_collection_modifyitems, pytest_xdist_make_scheduler  # noqa: F401\n"
+    )
     for name, text in files.items():
         (folder / name).write_text(text)
     path = os.pathsep.join([str(ROOT), str(ROOT / "hub"), str(ROOT / "extensions")])
@@ -63,3 +66,20 @@ def test_each_lanes_labs_have_their_own_owner(tmp_path):
     run_with_workers(tmp_path, files)
     owners = {(tmp_path / name).read_text() for name in ("test_engine", "test_hub")}
     assert len(owners) == 2 and all(o.startswith("t") and o != "t1" for o in owners), owners
+
+
+def test_a_floating_file_runs_after_the_shorter_lane_on_its_worker(tmp_path):
+    """The catalog's files (tutorials, assignments, experiments) wait for the first lane to finish
+    and run on its worker, so a growing catalog lengthens the shorter lane."""
+    stamp = 'f\'{__import__("os").environ["PYTEST_XDIST_WORKER"]} {__import__("time").time()}\''
+    pause = "__import__('time').sleep({})\n    "
+    files = {
+        "test_tutorials_run.py": writes(tmp_path / "floating", stamp),  # first in the folder, run last
+        "test_engine.py": f"def test_short():\n    {pause.format(0.5)}open({str(tmp_path / 'labs')!r}, 'w').write({stamp})\n",
+        "test_hub.py": f"def test_long():\n    {pause.format(4)}open({str(tmp_path / 'hubs')!r}, 'w').write({stamp})\n",
+    }
+    run_with_workers(tmp_path, files)
+    (labs_worker, labs_end), (hubs_worker, _), (floating_worker, floating_end) = (
+        (w, float(t)) for w, t in ((tmp_path / n).read_text().split() for n in ("labs", "hubs", "floating"))
+    )
+    assert labs_worker != hubs_worker and floating_worker == labs_worker and floating_end > labs_end
