@@ -39,6 +39,8 @@ PORTAL_NAMES = {
         "LOINC",
         "POST",
     ),  # fhir-api's: resource names
+    *("TCP", "iptables", "Brier"),  # his-lis-integration's transport and tool, clinical-model-evaluation's score
+    *("QoS", "ITU", "EF", "AF", "tc", "htb"),  # qos-telemedicine's: a standard, DiffServ classes, the tools
 }
 # In the Chinese notes of the course page's references (what the course uses each work for); the
 # works' titles themselves carry lang="en" and are left out by chinese_page_text.
