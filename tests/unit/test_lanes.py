@@ -72,11 +72,15 @@ def test_a_floating_file_runs_after_the_shorter_lane_on_its_worker(tmp_path):
     """The catalog's files (tutorials, assignments, experiments) wait for the first lane to finish
     and run on its worker, so a growing catalog lengthens the shorter lane."""
     stamp = 'f\'{__import__("os").environ["PYTEST_XDIST_WORKER"]} {__import__("time").time()}\''
-    pause = "__import__('time').sleep({})\n    "
+
+    def after(seconds: float, name: str) -> str:
+        body = f"__import__('time').sleep({seconds})\n    open({str(tmp_path / name)!r}, 'w').write({stamp})\n"
+        return f"def test_{name}():\n    {body}"
+
     files = {
         "test_tutorials_run.py": writes(tmp_path / "floating", stamp),  # first in the folder, run last
-        "test_engine.py": f"def test_short():\n    {pause.format(0.5)}open({str(tmp_path / 'labs')!r}, 'w').write({stamp})\n",
-        "test_hub.py": f"def test_long():\n    {pause.format(4)}open({str(tmp_path / 'hubs')!r}, 'w').write({stamp})\n",
+        "test_engine.py": after(0.5, "labs"),  # the shorter lane
+        "test_hub.py": after(4, "hubs"),
     }
     run_with_workers(tmp_path, files)
     (labs_worker, labs_end), (hubs_worker, _), (floating_worker, floating_end) = (
