@@ -253,28 +253,33 @@ def traceroute(lab: Lab, src: str, dst: str, max_hops: int = 16) -> pd.DataFrame
     return pd.DataFrame(rows, columns=["hop", "address", "node", "rtt_ms"])
 
 
+def compile_filter(bpf: str) -> list[str]:
+    """A tcpdump filter expression as tcpdump compiles it for Ethernet (`-ddd`: the instruction count,
+    then "code jt jf k" lines): no privilege and no interface needed. Empty: no filter."""
+    if not bpf.strip():
+        return []
+    done = subprocess.run(["tcpdump", "-y", "EN10MB", "-ddd", *bpf.split()], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise EngineError(f"packet filter {bpf!r}: {done.stderr.strip()} (抓包过滤表达式有误)")
+    return done.stdout.strip().splitlines()
+
+
 @contextmanager
 def capture(lab: Lab, node: str, path: str | Path, interface: str | None = None, bpf: str = ""):
-    """Capture packets on a node's interface into a .pcap while the `with` block runs."""
+    """Capture packets on a node's interface into a .pcap while the `with` block runs. As root,
+    tcpdump does it; in a lab without root, where tcpdump cannot switch to its own account,
+    mnss_kernel.runtime.packet_capture does, with tcpdump's compiled filter."""
     interface = interface or lab.plan.interfaces[node][0].name
     path = Path(path).resolve()
-    proc = lab.popen(
-        node,
-        ["tcpdump", "--immediate-mode", "-U", "-n", "-i", interface, "-w", str(path)] + bpf.split(),
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    if lab.rootless:
+        argv = [sys.executable, "-m", "mnss_kernel.runtime.packet_capture", interface, str(path), *compile_filter(bpf)]
+    else:
+        argv = ["tcpdump", "--immediate-mode", "-U", "-n", "-i", interface, "-w", str(path)] + bpf.split()
+    proc = lab.popen(node, argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
     line = proc.stderr.readline()  # "listening on ..." once the capture is armed
     if "listening" not in line:
         proc.wait(5)
-        if lab.rootless:  # only root is mapped there, and tcpdump insists on its own account
-            raise EngineError(
-                "packet capture needs root for now: tcpdump switches to its own account, which a lab "
-                f"without root does not have ({line.strip()}) "
-                "(抓包目前需要 root：tcpdump 会切换到自己的账户，而无 root 的实验网络中没有该账户)"
-            )
-        raise EngineError(f"tcpdump on {node}:{interface} did not start: {line.strip()}")
+        raise EngineError(f"packet capture on {node}:{interface} did not start: {line.strip()}")
     try:
         yield path
     finally:
