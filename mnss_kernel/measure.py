@@ -264,28 +264,50 @@ def compile_filter(bpf: str) -> list[str]:
     return done.stdout.strip().splitlines()
 
 
+class Capture:
+    """Packets on a node's interface written to a .pcap from now until stop(), across notebook
+    cells if need be (`capture` is the `with` form). As root, tcpdump captures; in a lab without
+    root, where tcpdump cannot switch to its own account, mnss_kernel.runtime.packet_capture does,
+    with tcpdump's compiled filter. read() prints the packets as tcpdump does."""
+
+    def __init__(self, lab: Lab, node: str, path: str | Path, interface: str | None = None, bpf: str = ""):
+        interface = interface or lab.plan.interfaces[node][0].name
+        self.path = Path(path).resolve()
+        if lab.rootless:
+            argv = [sys.executable, "-m", "mnss_kernel.runtime.packet_capture", interface, str(self.path)]
+            argv += compile_filter(bpf)
+        else:
+            argv = ["tcpdump", "--immediate-mode", "-U", "-n", "-i", interface, "-w", str(self.path)] + bpf.split()
+        self._proc = lab.popen(node, argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        line = self._proc.stderr.readline()  # "listening on ..." once the capture is armed
+        if "listening" not in line:
+            self._proc.wait(5)
+            raise EngineError(f"packet capture on {node}:{interface} did not start: {line.strip()}")
+
+    def stop(self) -> Path:
+        """End the capture (after a moment for packets in flight); the .pcap's path."""
+        if self._proc.poll() is None:
+            time.sleep(0.2)
+            self._proc.send_signal(signal.SIGINT)
+            try:
+                self._proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self._proc.kill()
+        return self.path
+
+    def read(self, *options: str) -> str:
+        """The captured packets as `tcpdump -r FILE -n OPTIONS` prints them (e.g. "-v", "-tttt")."""
+        done = subprocess.run(["tcpdump", "-r", str(self.path), "-n", *options], capture_output=True, text=True)
+        if done.returncode != 0:
+            raise EngineError(f"cannot read {self.path}: {done.stderr.strip()}")
+        return done.stdout
+
+
 @contextmanager
 def capture(lab: Lab, node: str, path: str | Path, interface: str | None = None, bpf: str = ""):
-    """Capture packets on a node's interface into a .pcap while the `with` block runs. As root,
-    tcpdump does it; in a lab without root, where tcpdump cannot switch to its own account,
-    mnss_kernel.runtime.packet_capture does, with tcpdump's compiled filter."""
-    interface = interface or lab.plan.interfaces[node][0].name
-    path = Path(path).resolve()
-    if lab.rootless:
-        argv = [sys.executable, "-m", "mnss_kernel.runtime.packet_capture", interface, str(path), *compile_filter(bpf)]
-    else:
-        argv = ["tcpdump", "--immediate-mode", "-U", "-n", "-i", interface, "-w", str(path)] + bpf.split()
-    proc = lab.popen(node, argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    line = proc.stderr.readline()  # "listening on ..." once the capture is armed
-    if "listening" not in line:
-        proc.wait(5)
-        raise EngineError(f"packet capture on {node}:{interface} did not start: {line.strip()}")
+    """Capture packets on a node's interface into a .pcap while the `with` block runs."""
+    running = Capture(lab, node, path, interface, bpf)
     try:
-        yield path
+        yield running.path
     finally:
-        time.sleep(0.2)
-        proc.send_signal(signal.SIGINT)
-        try:
-            proc.wait(5)
-        except subprocess.TimeoutExpired:
-            proc.kill()
+        running.stop()

@@ -145,7 +145,7 @@ def test_kill_9_of_the_owner_leaves_no_namespace_and_no_record(as_nobody):
 
 
 MININET_SCRIPT = textwrap.dedent("""
-    import importlib.util, json, subprocess, tempfile
+    import importlib.util, json, tempfile
     from pathlib import Path
     from mnss_kernel import measure
     from mnss_kernel.runtime import EngineError, Lab
@@ -156,12 +156,13 @@ MININET_SCRIPT = textwrap.dedent("""
     exported = to_mininet_python(imported.topology)
     with Lab(imported.topology) as lab:
         pings = measure.ping_matrix(lab)
-        pcap = Path(tempfile.mkdtemp()) / "h1.pcap"
-        with measure.capture(lab, "h1", pcap, bpf="icmp"):  # while h2 pings h1 three times
-            lab.cmd("h2", f"ping -c 3 -i 0.2 {lab.address('h1')}")
-        read = subprocess.run(["tcpdump", "-r", str(pcap), "-n"], capture_output=True, text=True).stdout.splitlines()
+        folder = Path(tempfile.mkdtemp())
+        capture = measure.Capture(lab, "h1", folder / "h1.pcap", bpf="icmp")
+        lab.cmd("h2", f"ping -c 3 -i 0.2 {lab.address('h1')}")  # while h2 pings h1 three times
+        capture.stop()
+        read = capture.read().splitlines()
         try:
-            with measure.capture(lab, "h1", pcap.with_name("bad.pcap"), bpf="icmp and nonsense"):
+            with measure.capture(lab, "h1", folder / "bad.pcap", bpf="icmp and nonsense"):
                 bad = "started"
         except EngineError as err:
             bad = str(err)
