@@ -268,7 +268,7 @@ class Capture:
     """Packets on a node's interface written to a .pcap from now until stop(), across notebook
     cells if need be (`capture` is the `with` form). As root, tcpdump captures; in a lab without
     root, where tcpdump cannot switch to its own account, mnss_kernel.runtime.packet_capture does,
-    with tcpdump's compiled filter. read() prints the packets as tcpdump does."""
+    with tcpdump's compiled filter. read() gives the packets as tcpdump prints them."""
 
     def __init__(self, lab: Lab, node: str, path: str | Path, interface: str | None = None, bpf: str = ""):
         interface = interface or lab.plan.interfaces[node][0].name
@@ -296,11 +296,16 @@ class Capture:
         return self.path
 
     def read(self, *options: str) -> str:
-        """The captured packets as `tcpdump -r FILE -n OPTIONS` prints them (e.g. "-v", "-tttt")."""
-        done = subprocess.run(["tcpdump", "-r", str(self.path), "-n", *options], capture_output=True, text=True)
-        if done.returncode != 0:
-            raise EngineError(f"cannot read {self.path}: {done.stderr.strip()}")
-        return done.stdout
+        return read_capture(self.path, *options)
+
+
+def read_capture(path: str | Path, *options: str) -> str:
+    """A .pcap's packets as `tcpdump -r FILE -n OPTIONS` prints them (e.g. "-v", "-tttt"), read
+    here, outside the lab: tcpdump run on a node of a lab without root could not start."""
+    done = subprocess.run(["tcpdump", "-r", str(path), "-n", *options], capture_output=True, text=True)
+    if done.returncode != 0:
+        raise EngineError(f"cannot read {path}: {done.stderr.strip()}")
+    return done.stdout
 
 
 @contextmanager
