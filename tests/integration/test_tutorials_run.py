@@ -3,8 +3,14 @@ Markdown tutorial converted to a notebook, a notebook as it is), every code cell
 kernel, the canvases' labs built as real emulated networks and measured, and nothing left behind.
 
 One kernel serves every tutorial (its names are reset in between), so the whole catalog costs one
-kernel start; the labs are small, so each tutorial takes a second or two."""
+kernel start; the labs are small, so each tutorial takes a second or two.
 
+A learner's kernel runs as the learner's own account, so its labs are built without root. The
+tutorials whose code uses what differs there (packet capture, file owners and accounts, kernel
+settings) run once more in a kernel of an unprivileged account (uid nobody)."""
+
+import os
+import re
 from pathlib import Path
 
 import nbformat
@@ -13,7 +19,7 @@ from jupyter_client.kernelspec import KernelSpecManager
 
 from mnss_activity.tutorial_notebook import tutorial_notebook
 from mnss_courses import bundle, scaffold
-from tests.support import kernels
+from tests.support import kernels, unprivileged
 
 pytestmark = [pytest.mark.integration]
 
@@ -23,6 +29,7 @@ TUTORIALS = [
     (cid, t["id"], course.root / t["file"]) for cid, course in CATALOG.items() for t in course.meta.get("tutorials", [])
 ]
 CELL_TIMEOUT = 120
+DIFFERS_WITHOUT_ROOT = re.compile(r"\b(tcpdump|[Cc]apture|setpriv|chown|sysctl|mount)\b")
 
 
 def learners_copy(source: Path) -> nbformat.NotebookNode:
@@ -32,10 +39,29 @@ def learners_copy(source: Path) -> nbformat.NotebookNode:
     return tutorial_notebook(source.read_text("utf-8"), source.parent)
 
 
+def uses_what_differs_without_root(source: Path) -> bool:
+    return bool(
+        DIFFERS_WITHOUT_ROOT.search("\n".join(c.source for c in learners_copy(source).cells if c.cell_type == "code"))
+    )
+
+
+LEARNERS_PATH = [case for case in TUTORIALS if uses_what_differs_without_root(case[2])]
+
+
 @pytest.fixture(scope="module")
 def kernel(tmp_path_factory):
     """One real IPython kernel (this interpreter's), working in a folder of its own."""
     with kernels.real_kernel(tmp_path_factory.mktemp("tutorials")) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def learners_kernel():
+    """A kernel of the unprivileged account, its labs with an owner of their own."""
+    if unprivileged.why_not():
+        pytest.skip(f"a learner's kernel without root cannot be started here: {unprivileged.why_not()}")
+    with kernels.learners_kernel() as client:
+        assert not run_cell(client, f"import os\nos.environ['MNSS_LAB_OWNER'] = 'lk{os.getpid()}'")
         yield client
 
 
@@ -66,6 +92,14 @@ def test_tutorial_runs_top_to_bottom(course, tutorial, source, kernel, no_leftov
     """Its code cells all run, and its labs are stopped by the tutorial's own clean-up cell (a tutorial
     of a course not yet converted may be text only; test_tutorial_standard holds converted ones to code)."""
     run_notebook(kernel, learners_copy(source))
+
+
+@pytest.mark.parametrize("course, tutorial, source", LEARNERS_PATH, ids=[f"{c}/{t}" for c, t, _ in LEARNERS_PATH])
+def test_tutorial_runs_in_a_learners_kernel_without_root(course, tutorial, source, learners_kernel):
+    """As a learner runs it: its labs built without root, and none still running at its end."""
+    run_notebook(learners_kernel, learners_copy(source))
+    left = "from mnss_kernel.runtime import registry\nassert not registry.records(registry.default_owner())"
+    assert not run_cell(learners_kernel, left), f"{course}/{tutorial} left a lab running"
 
 
 def test_the_scaffolds_tutorial_runs(tmp_path, kernel, no_leftovers):
