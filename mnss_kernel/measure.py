@@ -7,10 +7,12 @@ runners only decide where each tool runs.
 from __future__ import annotations
 
 import json
+import os
 import re
 import signal
 import subprocess
 import sys
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -266,23 +268,36 @@ def compile_filter(bpf: str) -> list[str]:
 
 class Capture:
     """Packets on a node's interface written to a .pcap from now until stop(), across notebook
-    cells if need be (`capture` is the `with` form). As root, tcpdump captures; in a lab without
-    root, where tcpdump cannot switch to its own account, mnss_kernel.runtime.packet_capture does,
-    with tcpdump's compiled filter. read() gives the packets as tcpdump prints them."""
+    cells if need be (`capture` is the `with` form); read() gives them as tcpdump prints them.
+
+    tcpdump compiles the filter, and mnss_kernel.runtime.packet_capture captures with it on the
+    node, as root and without: tcpdump itself cannot start in a lab without root (it switches to
+    its own account, which the lab's user namespace lacks), and as root that switch clears the
+    signal that should end it with the command that started it, so it outlived stop()."""
 
     def __init__(self, lab: Lab, node: str, path: str | Path, interface: str | None = None, bpf: str = ""):
         interface = interface or lab.plan.interfaces[node][0].name
         self.path = Path(path).resolve()
-        if lab.rootless:
-            argv = [sys.executable, "-m", "mnss_kernel.runtime.packet_capture", interface, str(self.path)]
-            argv += compile_filter(bpf)
-        else:
-            argv = ["tcpdump", "--immediate-mode", "-U", "-n", "-i", interface, "-w", str(self.path)] + bpf.split()
-        self._proc = lab.popen(node, argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        line = self._proc.stderr.readline()  # "listening on ..." once the capture is armed
+        argv = [sys.executable, "-m", "mnss_kernel.runtime.packet_capture", interface, *compile_filter(bpf)]
+        # The packets come back on a pipe and are written here: the node's mount namespace may not
+        # show the caller's folders (a learner's home), so the node writes no file itself.
+        self._proc = lab.popen(node, argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        line = self._proc.stderr.readline().decode(errors="replace")  # "listening on ..." once armed
         if "listening" not in line:
+            self._proc.kill()
             self._proc.wait(5)
             raise EngineError(f"packet capture on {node}:{interface} did not start: {line.strip()}")
+        self._writer = threading.Thread(target=self._write, daemon=True)
+        self._writer.start()
+
+    def _write(self) -> None:
+        """Each packet into the file as it arrives (os.read returns what the pipe has, where a
+        buffered read would wait for a full buffer)."""
+        pipe = self._proc.stdout.fileno()
+        with self.path.open("wb") as pcap:
+            while chunk := os.read(pipe, 64 * 1024):
+                pcap.write(chunk)
+                pcap.flush()
 
     def stop(self) -> Path:
         """End the capture (after a moment for packets in flight); the .pcap's path."""
@@ -293,6 +308,7 @@ class Capture:
                 self._proc.wait(5)
             except subprocess.TimeoutExpired:
                 self._proc.kill()
+        self._writer.join(5)
         return self.path
 
     def read(self, *options: str) -> str:

@@ -1,12 +1,15 @@
-"""Packet capture into a .pcap file without tcpdump's account switch: what `measure.capture` runs
-on a node of a lab without root. tcpdump, started as (namespace) root, insists on switching to its
-own account, and a rootless lab's user namespace maps only its owner, so it cannot start there.
+"""Packet capture as a pcap stream on stdout without tcpdump's account switch: what
+`measure.capture` runs on a node of a lab without root. tcpdump, started as (namespace) root,
+insists on switching to its own account, and a rootless lab's user namespace maps only its owner,
+so it cannot start there.
 
 The filter is tcpdump's own: the caller compiles the expression with `tcpdump -ddd` (which needs no
 privilege) and passes the instructions; this program only attaches them to an AF_PACKET socket and
-writes what passes, flushed packet by packet, in the classic pcap format tcpdump and Wireshark read.
+writes what passes to stdout, flushed packet by packet, in the classic pcap format tcpdump and
+Wireshark read. Stdout, not a file: the caller's folders (a learner's home) may not be visible in
+the node's mount namespace, so the caller writes the file.
 
-    python -m mnss_kernel.runtime.packet_capture IFACE OUT.pcap [N "code jt jf k" ...]
+    python -m mnss_kernel.runtime.packet_capture IFACE [N "code jt jf k" ...] > OUT.pcap
 
 It says "listening on IFACE" on stderr once armed (as tcpdump does) and stops on SIGINT or SIGTERM.
 """
@@ -19,7 +22,7 @@ import socket
 import struct
 import sys
 import time
-from pathlib import Path
+from typing import BinaryIO
 
 ETH_P_ALL = 0x0003
 SO_ATTACH_FILTER = 26
@@ -52,7 +55,7 @@ def record(packet: bytes, when: float) -> bytes:
     return struct.pack("<IIII", seconds, int((when - seconds) * 1_000_000), len(packet), len(packet)) + packet
 
 
-def capture(interface: str, out: Path, program: list[tuple[int, int, int, int]]) -> int:
+def capture(interface: str, pcap: BinaryIO, program: list[tuple[int, int, int, int]]) -> int:
     """Write the packets seen on `interface` (both directions) until a stop signal; how many."""
     stop = []
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -63,28 +66,25 @@ def capture(interface: str, out: Path, program: list[tuple[int, int, int, int]])
     sock.bind((interface, ETH_P_ALL))
     sock.settimeout(0.2)
     count = 0
-    with out.open("wb") as pcap:
-        pcap.write(PCAP_HEADER)
+    pcap.write(PCAP_HEADER)
+    pcap.flush()
+    print(f"listening on {interface}, link-type EN10MB (Ethernet)", file=sys.stderr, flush=True)
+    while not stop:
+        try:
+            packet = sock.recv(SNAPLEN)
+        except (TimeoutError, InterruptedError):
+            continue
+        pcap.write(record(packet, time.time()))
         pcap.flush()
-        print(f"listening on {interface}, link-type EN10MB (Ethernet)", file=sys.stderr, flush=True)
-        while not stop:
-            try:
-                packet = sock.recv(SNAPLEN)
-            except TimeoutError:
-                continue
-            except InterruptedError:
-                continue
-            pcap.write(record(packet, time.time()))
-            pcap.flush()
-            count += 1
+        count += 1
     return count
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) < 2:
+    if not argv:
         print(__doc__, file=sys.stderr)
         return 2
-    count = capture(argv[0], Path(argv[1]), parse_program(argv[2:]))
+    count = capture(argv[0], sys.stdout.buffer, parse_program(argv[1:]))
     print(f"{count} packets captured", file=sys.stderr, flush=True)
     return 0
 
