@@ -111,10 +111,17 @@ def bind_hosts_file(hosts: str) -> list[str]:
 
 # -- the holder of a lab --------------------------------------------------------------------------
 
-# PID 1 of the lab: a private /run for the namespace names and the lab's hosts file, then wait for
+# Where a learner's server of the local mode sees its home (mnss_hub.spawners.HOME_VIEWS): the
+# lab's private /run must show it too, or a node could not read or write the learner's files.
+HOME_VIEWS = "/run/mnss-home"
+# PID 1 of the lab: a private /run for the namespace names and the lab's hosts file (with the home
+# views bound back in, through a descriptor opened before /run was covered), then wait for
 # end-of-file on stdin. It tells its pid as the host's /proc sees it (the /proc mount is the host's).
 HOLDER_PID1 = (
+    f"keep=; if [ -d {HOME_VIEWS} ]; then exec 3< {HOME_VIEWS} && keep=1 || exit 1; fi; "
     "mount -t tmpfs -o mode=0755,size=16m mnss-lab /run && mkdir -p /run/netns /run/mnss || exit 1; "
+    f'if [ -n "$keep" ]; then mkdir {HOME_VIEWS} && mount --no-canonicalize --rbind /proc/self/fd/3 {HOME_VIEWS} '
+    "|| exit 1; exec 3<&-; fi; "
     'read -r me _ < /proc/self/stat; echo "READY $me"; read -r _ _; exit 0'
 )
 # Outside: run the holder, then remove what only a dead lab leaves (its record, working folder and

@@ -60,8 +60,16 @@ from mnss_kernel.topology import Topology
 from mnss_kernel import measure
 topo = {"name": "iso", "nodes": [{"name": "h1", "kind": "host"}, {"name": "h2", "kind": "host"},
         {"name": "s1", "kind": "switch"}], "links": [{"a": "h1", "b": "s1"}, {"a": "h2", "b": "s1"}]}
+import os
 with Lab(Topology.from_dict(topo)) as lab:
     print("ROOTLESS", lab.rootless, "LOSS", float(measure.ping(lab, "h1", "h2").loss_pct))
+    # a node reaches the learner's home (the lab's private /run shows it): files move both ways
+    wrote = lab.cmd("h1", f"echo from-h1 > {os.getcwd()}/from-node.txt")
+    mine = os.stat("from-node.txt").st_uid == os.getuid()
+    print("NODE WROTE", wrote.returncode, open("from-node.txt").read().strip(), mine)
+    with measure.capture(lab, "h2", "h2.pcap", bpf="icmp"):
+        measure.ping(lab, "h1", "h2", count=2)
+    print("CAPTURED", measure.read_capture("h2.pcap").count("ICMP echo request"))
 """
 
 
@@ -138,9 +146,11 @@ def test_each_learner_runs_as_an_account_of_their_own_and_sees_nothing_of_others
             assert mine.error is None and "mine.txt" in mine.stdout, mine
             assert "Mininet must run as root" in mine.stdout, mine
 
-            # A lab in A's server: built rootless, pings without loss.
+            # A lab in A's server: built rootless, pings without loss, its nodes reach A's home,
+            # and a capture on a node lands there.
             lab = learners[a].execute(a, LAB, timeout=300)
             assert lab.error is None and "ROOTLESS True LOSS 0.0" in lab.stdout, lab
+            assert "NODE WROTE 0 from-h1 True" in lab.stdout and "CAPTURED 2" in lab.stdout, lab
 
             # Stopping A's server leaves no process of A's account.
             learners[a].stop_server(a)

@@ -17,7 +17,10 @@ HOLDER_OUTSIDE = (
     "do n=$((n+1)); sleep 0.1; done; done"
 )
 HOLDER_PID1 = (
+    "keep=; if [ -d /run/mnss-home ]; then exec 3< /run/mnss-home && keep=1 || exit 1; fi; "
     "mount -t tmpfs -o mode=0755,size=16m mnss-lab /run && mkdir -p /run/netns /run/mnss || exit 1; "
+    'if [ -n "$keep" ]; then mkdir /run/mnss-home && mount --no-canonicalize --rbind /proc/self/fd/3 /run/mnss-home '
+    "|| exit 1; exec 3<&-; fi; "
     'read -r me _ < /proc/self/stat; echo "READY $me"; read -r _ _; exit 0'
 )
 UNSHARE = ["unshare", "--net", "--mount", "--propagation", "private", "--pid", "--fork", "--kill-child"]
@@ -189,3 +192,11 @@ def test_the_diagnosis_reads_a_node_in_one_shell_command():
     )
     assert read_command(False) == commands.read_node(False, SEPARATOR)
     assert f"; echo {SEPARATOR}; true; echo {SEPARATOR}; " in read_command(False)
+
+
+def test_the_labs_private_run_shows_the_learners_home_views():
+    """The hub's local mode puts a learner's home under /run/mnss-home; the lab covers /run, so it
+    binds that folder back, or nodes could not reach the learner's files."""
+    from mnss_hub.spawners import HOME_VIEWS
+
+    assert str(HOME_VIEWS) == commands.HOME_VIEWS
