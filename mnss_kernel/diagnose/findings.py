@@ -291,6 +291,11 @@ def related_to(s: Suspect, row, paths: Paths) -> bool:
         return any((nets[0] is None or x in nets[0]) and (nets[1] is None or y in nets[1]) for x, y in ((a, b), (b, a)))
     if s.kind == "unexplained":
         return {src, dst} == {s.where["src"], s.where["dst"]}
+    if s.kind == "wrong_gateway":  # only traffic to other subnets goes through a gateway
+        host = s.where["host"]
+        other = dst if src == host else src if dst == host else None
+        nets = [i.ip.network for i in paths.plan.interfaces.get(host, []) if i.ip]
+        return other is not None and not any(paths.plan.address(other) in net for net in nets)
     return paths.crosses(src, dst, set(s.nodes))
 
 

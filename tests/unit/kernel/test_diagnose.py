@@ -263,6 +263,18 @@ def test_the_ping_matrix_weighs_and_ranks_suspects(net):
     assert list(result.to_frame().kind) == ["node_down", "throttle"]
 
 
+def test_a_wrong_gateway_explains_only_the_pairs_that_leave_its_subnet(net):
+    """Inside its subnet a host reaches its neighbours directly (after ARP): a wrong default gateway
+    cannot be why h1 and h2 (both on s1) fail, only why h1 and the hosts behind the routers do."""
+    topo, plan = net
+    views = clean_views(topo, plan)
+    apply("wrong_gateway", topo, plan, views)
+    (suspect,) = findings.find(topo, plan, views)
+    paths = Paths(topo, plan)
+    rows = pd.DataFrame([{"src": a, "dst": b} for a, b in (("h1", "h2"), ("h2", "h1"), ("h1", "h4"), ("h4", "h1"))])
+    assert [findings.related_to(suspect, row, paths) for row in rows.itertuples()] == [False, False, True, True]
+
+
 def test_fault_specs_from_the_command_line():
     assert parse_fault("wrong_vlan:s1,h2,20") == faults.WrongVlan("s1", "h2", 20)
     assert parse_fault("throttle:a,b,1.5") == faults.Throttle("a", "b", 1.5)
