@@ -118,7 +118,8 @@ HOME_VIEWS = "/run/mnss-home"
 # views bound back in, through a descriptor opened before /run was covered), then wait for
 # end-of-file on stdin. It tells its pid as the host's /proc sees it (the /proc mount is the host's).
 HOLDER_PID1 = (
-    f"keep=; if [ -d {HOME_VIEWS} ]; then exec 3< {HOME_VIEWS} && keep=1 || exit 1; fi; "
+    f"keep=; if [ -d {HOME_VIEWS} ] && [ -r {HOME_VIEWS} ] && [ -x {HOME_VIEWS} ]; "
+    f"then exec 3< {HOME_VIEWS} && keep=1; fi; "
     "mount -t tmpfs -o mode=0755,size=16m mnss-lab /run && mkdir -p /run/netns /run/mnss || exit 1; "
     f'if [ -n "$keep" ]; then mkdir {HOME_VIEWS} && mount --no-canonicalize --rbind /proc/self/fd/3 {HOME_VIEWS} '
     "|| exit 1; exec 3<&-; fi; "

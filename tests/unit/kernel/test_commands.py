@@ -17,7 +17,8 @@ HOLDER_OUTSIDE = (
     "do n=$((n+1)); sleep 0.1; done; done"
 )
 HOLDER_PID1 = (
-    "keep=; if [ -d /run/mnss-home ]; then exec 3< /run/mnss-home && keep=1 || exit 1; fi; "
+    "keep=; if [ -d /run/mnss-home ] && [ -r /run/mnss-home ] && [ -x /run/mnss-home ]; "
+    "then exec 3< /run/mnss-home && keep=1; fi; "
     "mount -t tmpfs -o mode=0755,size=16m mnss-lab /run && mkdir -p /run/netns /run/mnss || exit 1; "
     'if [ -n "$keep" ]; then mkdir /run/mnss-home && mount --no-canonicalize --rbind /proc/self/fd/3 /run/mnss-home '
     "|| exit 1; exec 3<&-; fi; "
