@@ -27,7 +27,7 @@ from mnss_courses.exchange.names import FORMGRADER_PREFIX
 
 from . import leftovers
 
-SERVICE_GRACE = 6  # seconds a managed service has to end after SIGTERM when the hub stops
+SERVICE_GRACE = 4  # seconds a managed service has to end after SIGTERM when the hub stops
 
 
 class JupyterHub(app.JupyterHub):
