@@ -19,7 +19,7 @@ from mnss_courses.exchange import CLIENT_CONFIG_DIR
 from mnss_courses.exchange.names import INSTRUCTORS_SUFFIX
 from mnss_foundation import system_accounts
 from mnss_foundation.server_settings import ServerSettings
-from mnss_kernel.runtime import registry
+from mnss_kernel.runtime import commands, registry
 
 from . import tunnel_grant
 from .save_before_stop import save_open_documents
@@ -46,7 +46,7 @@ NO_CGROUPS = (
 )
 ACCOUNT_PREFIX = "mnss-u-"
 HOME_ENV = "MNSS_SERVER_HOME"
-HOME_VIEWS = Path("/run/mnss-home")  # in each server's mount namespace: its own home, at <account>
+HOME_VIEWS = Path(commands.HOME_VIEWS)  # in each server's mount namespace: its own home, at <account>
 RUNTIME_DIR = ".local/run"  # in the home: the server's $XDG_RUNTIME_DIR, where its labs are recorded
 LAB_GRACE = 3.0  # seconds a stopped server's labs get to end with their kernels before all is killed
 MAKE_RUNTIME_DIR = ["sh", "-c", 'mkdir -p -m 0700 "$XDG_RUNTIME_DIR" && exec "$@"', "sh"]  # as the account

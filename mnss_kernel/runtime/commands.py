@@ -111,7 +111,7 @@ def bind_hosts_file(hosts: str) -> list[str]:
 
 # -- the holder of a lab --------------------------------------------------------------------------
 
-# Where a learner's server of the local mode sees its home (mnss_hub.spawners.HOME_VIEWS): the
+# Where a learner's server of the local mode sees its home (the hub's spawner puts it there): the
 # lab's private /run must show it too, or a node could not read or write the learner's files.
 HOME_VIEWS = "/run/mnss-home"
 # PID 1 of the lab: a private /run for the namespace names and the lab's hosts file (with the home
