@@ -54,6 +54,11 @@ def lane(path: Path) -> str:
     return "labs" if path.name in LABS_LANE or ROOT / "tests" / "unit" in path.parents else "hubs"
 
 
+def lane_of(rootpath: Path, nodeid: str) -> str:
+    """The lane of a test by its node id (as xdist and the reports name it)."""
+    return lane(Path(rootpath, nodeid.split("::", 1)[0]))
+
+
 def pytest_collection_modifyitems(items):
     """The labs lane's tests first, then the hubs lane's, then the floating files' (each group in
     its own order): the order in which xdist hands the scopes out."""
@@ -69,7 +74,7 @@ def pytest_xdist_make_scheduler(config, log):
 
     class LaneScheduling(LoadScopeScheduling):
         def _split_scope(self, nodeid: str) -> str:
-            return lane(Path(config.rootpath, nodeid.split("::", 1)[0]))
+            return lane_of(config.rootpath, nodeid)
 
     config.option.loadscopereorder = False
     return LaneScheduling(config, log)
@@ -83,8 +88,7 @@ class LaneClock:
         self.rootpath, self.spans = rootpath, {}  # lane -> [first start, last stop, seconds in tests]
 
     def pytest_runtest_logreport(self, report):
-        name = lane(Path(self.rootpath, report.nodeid.split("::", 1)[0]))
-        span = self.spans.setdefault(name, [report.start, report.stop, 0.0])
+        span = self.spans.setdefault(lane_of(self.rootpath, report.nodeid), [report.start, report.stop, 0.0])
         span[:] = min(span[0], report.start), max(span[1], report.stop), span[2] + report.duration
 
     def pytest_terminal_summary(self, terminalreporter):

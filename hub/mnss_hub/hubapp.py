@@ -99,7 +99,7 @@ class JupyterHub(app.JupyterHub):
             if await service.spawner.poll() is None:
                 self.log.warning("Service %s did not stop within %d s of SIGTERM: killed", service.name, SERVICE_GRACE)
                 await service.spawner._signal(signal.SIGKILL)
-        # whatever still runs gets JupyterHub's own stop (SIGTERM again, then SIGKILL)
+        # JupyterHub's own stop then finds each ended and lets go of it
         results = await asyncio.gather(*(s.stop() for s in managed), return_exceptions=True)
         for service, result in zip(managed, results, strict=True):
             if isinstance(result, Exception):
