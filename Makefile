@@ -5,6 +5,11 @@ PY := $(VENV)/bin/python
 # Debian's own interpreter (Mininet's Debian package is installed for it); 3.11 where the default is older.
 SYSTEM_PYTHON = $(shell command -v python3.11 >/dev/null && echo /usr/bin/python3.11 || echo /usr/bin/python3)
 PYTEST_ARGS ?=
+# jsonschema loads rfc3987-syntax when it is there, which builds ~30 Earley parsers at import: 1.3-1.6 s
+# of CPU in every hub, server, formgrader, canvas kernel and nbgrader start. No schema of ours or
+# Jupyter's uses the `iri` formats it checks, so it is left out after every install (also in the
+# image and the Ansible role; tests/unit/test_startup_imports.py).
+SLOW_IMPORTS := rfc3987-syntax
 # The Ansible controller (ansible/): its own venv, so its pins never meet the platform's.
 ANSIBLE_VENV ?= .venv-ansible
 
@@ -15,6 +20,7 @@ $(VENV)/.installed: pyproject.toml scripts/install-system.sh scripts/link-minine
 	test -x $(PY) || $(SYSTEM_PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q -e .
+	$(PY) -m pip uninstall -q -y $(SLOW_IMPORTS)
 	scripts/link-mininet.sh $(VENV)
 	touch $@
 
@@ -24,6 +30,7 @@ OIDC_TEST_PROVIDER := tests/support/oidc
 $(VENV)/.installed-test: $(VENV)/.installed $(OIDC_TEST_PROVIDER)/package-lock.json
 	scripts/install-system.sh --test
 	$(PY) -m pip install -q -e '.[test]'
+	$(PY) -m pip uninstall -q -y $(SLOW_IMPORTS)
 	cd $(OIDC_TEST_PROVIDER) && npm ci --no-audit --no-fund --silent  # the OpenID Connect provider of the SSO tests
 	touch $@
 
