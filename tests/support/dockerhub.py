@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import subprocess
+import time
 from pathlib import Path
 
 import pytest
@@ -53,13 +54,19 @@ def docker_site(state: Path, run: str, subnet_offset: int = 0) -> dict:
     return config
 
 
-def remove_leftovers(config: dict, run: str) -> None:
-    """The run's containers, home volumes and networks."""
+def remove_leftovers(config: dict, run: str, patience: float = 60) -> None:
+    """The run's containers, home volumes and networks. A container the stopping hub is still
+    removing refuses a second removal ("already in progress") and keeps the network busy, so the
+    containers are asked again until none is left (for up to `patience` seconds)."""
     network = config["docker"]["network"]
-    names = docker("ps", "-aq", "--filter", f"network={network}", check=False).stdout.split()
-    names += docker("ps", "-aq", "--filter", f"name=^{network}-anchor$", check=False).stdout.split()
-    if names:
+    deadline = time.monotonic() + patience
+    while True:
+        names = docker("ps", "-aq", "--filter", f"network={network}", check=False).stdout.split()
+        names += docker("ps", "-aq", "--filter", f"name=^{network}-anchor$", check=False).stdout.split()
+        if not names or time.monotonic() > deadline:
+            break
         docker("rm", "-f", *names, check=False)
+        time.sleep(1)
     volumes = docker("volume", "ls", "-q", "--filter", f"name=mnss-{run}-", check=False).stdout.split()
     if volumes:
         docker("volume", "rm", "-f", *volumes, check=False)
