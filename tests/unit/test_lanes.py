@@ -42,6 +42,10 @@ def run_with_workers(folder: Path, files: dict[str, str]) -> None:
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
 
 
+# What a test writes to say where and when it ran: its worker and the time.
+STAMP = 'f\'{__import__("os").environ["PYTEST_XDIST_WORKER"]} {__import__("time").time()}\''
+
+
 def writes(target: Path, what: str) -> str:
     return f"def test_{target.name}():\n    open({str(target)!r}, 'w').write({what})\n\n"
 
@@ -71,14 +75,13 @@ def test_each_lanes_labs_have_their_own_owner(tmp_path):
 def test_a_floating_file_runs_after_the_shorter_lane_on_its_worker(tmp_path):
     """The catalog's files (tutorials, assignments, experiments) wait for the first lane to finish
     and run on its worker, so a growing catalog lengthens the shorter lane."""
-    stamp = 'f\'{__import__("os").environ["PYTEST_XDIST_WORKER"]} {__import__("time").time()}\''
 
     def after(seconds: float, name: str) -> str:
-        body = f"__import__('time').sleep({seconds})\n    open({str(tmp_path / name)!r}, 'w').write({stamp})\n"
+        body = f"__import__('time').sleep({seconds})\n    open({str(tmp_path / name)!r}, 'w').write({STAMP})\n"
         return f"def test_{name}():\n    {body}"
 
     files = {
-        "test_tutorials_run.py": writes(tmp_path / "floating", stamp),  # first in the folder, run last
+        "test_tutorials_run.py": writes(tmp_path / "floating", STAMP),  # first in the folder, run last
         "test_engine.py": after(0.5, "labs"),  # the shorter lane
         "test_hub.py": after(4, "hubs"),
     }
@@ -92,14 +95,14 @@ def test_a_floating_file_runs_after_the_shorter_lane_on_its_worker(tmp_path):
 def test_the_floating_files_go_out_longest_first(tmp_path):
     """The first free worker takes the tutorials (the longest file) before the short ones, though
     they come later in the folder, so the short files even out the end of the run."""
-    stamp = 'f\'{__import__("os").environ["PYTEST_XDIST_WORKER"]} {__import__("time").time()}\''
+    two_more = "def test_b():\n    pass\n\n\ndef test_c():\n    pass\n"
     files = {
-        "test_courses.py": writes(tmp_path / "courses", stamp),
-        "test_tutorials_run.py": writes(tmp_path / "tutorials", stamp),
-        "test_engine.py": writes(tmp_path / "labs", stamp) + "def test_b():\n    pass\n\n\ndef test_c():\n    pass\n",
+        "test_courses.py": writes(tmp_path / "courses", STAMP),
+        "test_tutorials_run.py": writes(tmp_path / "tutorials", STAMP),
+        "test_engine.py": writes(tmp_path / "labs", STAMP) + two_more,
         # lanes of three or more tests, as the real ones: xdist gives a worker a second scope only
         # when its first is down to two tests
-        "test_hub.py": "".join(f"def test_{n}():\n    __import__('time').sleep({n == 'a' and 4})\n\n\n" for n in "abc"),
+        "test_hub.py": "def test_a():\n    __import__('time').sleep(4)\n\n\n" + two_more,
     }
     run_with_workers(tmp_path, files)
     (labs, _), (tutorials, started), (courses, later) = (
