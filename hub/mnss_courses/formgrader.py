@@ -32,9 +32,9 @@ from jupyter_core.paths import jupyter_config_path
 
 from mnss_foundation import system_accounts
 
-from . import sandbox
+from . import gradebook_move, sandbox
 from .exchange.names import FORMGRADER_PREFIX
-from .grading_settings import cell_timeout, sandbox_options
+from .grading_settings import cell_timeout, formgrader_gradebook, sandbox_options
 
 SERVICE_PREFIX = FORMGRADER_PREFIX
 ACCOUNT_PREFIX = "mnss-fg-"
@@ -47,6 +47,10 @@ c = get_config()  # noqa: F821
 c.CourseDirectory.root = {root!r}
 c.CourseDirectory.course_id = {course!r}
 c.Execute.timeout = {cell_timeout!r}  # course.yaml grading.cell_timeout
+# the site's courses.gradebook_url ($MNSS_SITE_GRADEBOOK_URL, from the hub), else course.yaml's, else
+# gradebook.db in the root: the URL may hold a password, so it is never written here
+from mnss_courses.grading_settings import formgrader_gradebook
+c.CourseDirectory.db_url = formgrader_gradebook({gradebook!r}, {root!r}, {course!r})
 from mnss_courses.sandboxed_execute import configure
 configure(c, hidden_paths={hidden!r}, **{limits!r})
 # Release, collect and feedback go through the mnss-exchange service ($MNSS_EXCHANGE_URL, set by the
@@ -89,6 +93,13 @@ def prepare(course: str, root: str | Path, catalog: str | Path | None) -> Path:
     (root / "source").mkdir(exist_ok=True)
     # The nbgrader config lives in the config folder; one in the root would be read after it.
     (root / "nbgrader_config.py").unlink(missing_ok=True)
+    try:
+        url = formgrader_gradebook(course_meta(course, catalog).get("grading", {}), root, course)
+    except ValueError as err:
+        raise FormgraderError(str(err)) from None
+    moved = gradebook_move.move_into(root, course, gradebook_move.with_schema(url))
+    if moved is not None:
+        print(f"formgrader-{course}: {moved} rows of gradebook.db moved into the site's gradebook", file=sys.stderr)
     return root
 
 
@@ -123,6 +134,7 @@ def write_configs(config_dir: Path, course: str, root: Path, catalog: str | None
         course=course,
         hidden=hidden,
         cell_timeout=cell_timeout(settings),
+        gradebook={k: settings[k] for k in ("gradebook_url",) if k in settings},
         limits=sandbox_options(settings),
     )
     files = {

@@ -11,7 +11,6 @@ print one line instead of a traceback.
 from __future__ import annotations
 
 import os
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,7 +21,7 @@ from nbgrader.plugins.export import CsvExportPlugin
 
 from mnss_foundation.server_settings import ENV, ServerSettings
 
-from . import bundle, formgrader_client, gradebook_stamp, grading_lock, sandbox
+from . import bundle, formgrader_client, gradebook_stamp, grading_lock, grading_settings, sandbox
 from .exchange import client
 from .grader import GradingError, _run, config_for, private_paths, scored
 from .grading_settings import cell_timeout, sandbox_options
@@ -193,11 +192,8 @@ def _copy_source(src: Path, dst: Path) -> None:
 
 
 def gradebook_url(settings: dict, root: Path) -> str:
-    """course.yaml `grading.gradebook_url` with ${VAR} taken from the environment (keep passwords out of
-    the file); $MNSS_GRADEBOOK_URL wins; default: nbgrader's SQLite gradebook.db in the root."""
-    url = os.environ.get("MNSS_GRADEBOOK_URL") or settings.get("gradebook_url", "")
-    missing = [v for v in re.findall(r"\$\{(\w+)\}", url) if v not in os.environ]
-    if missing:
-        raise GradingError(f"grading.gradebook_url uses ${{{missing[0]}}}, which is not set in the environment")
-    url = re.sub(r"\$\{(\w+)\}", lambda m: os.environ[m.group(1)], url)
-    return url or f"sqlite:///{root / 'gradebook.db'}"
+    """grading_settings.gradebook_url, a missing variable as a GradingError."""
+    try:
+        return grading_settings.gradebook_url(settings, root)
+    except ValueError as err:
+        raise GradingError(str(err)) from None

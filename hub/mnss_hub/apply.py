@@ -16,6 +16,7 @@ from traitlets.config import Config
 
 from mnss_courses import bundle, formgrader
 from mnss_courses.exchange import SERVICE_NAME as EXCHANGE
+from mnss_courses.grading_settings import SITE_GRADEBOOK_ENV
 from mnss_foundation import page_translation
 from mnss_foundation.server_settings import ServerSettings
 
@@ -403,6 +404,8 @@ def apply_formgraders(c: Config, site: dict, courses: list[str]) -> None:
     instructors group gets `access:services!service=formgrader-<course>`."""
     base = site["courses"]["exchange_port"] + 10
     services, roles, urls = [], [], {}
+    # in the environment, not a file or the command line that other accounts can read
+    gradebook = {SITE_GRADEBOOK_ENV: site["courses"]["gradebook_url"]} if site["courses"]["gradebook_url"] else {}
     for i, cid in enumerate(courses):
         name = formgrader.service_name(cid)
         # on the address containers reach, as the exchange: the instructor's `mnss course grade`
@@ -423,9 +426,12 @@ def apply_formgraders(c: Config, site: dict, courses: list[str]) -> None:
                 "oauth_no_confirm": True,
                 "display": True,
                 "timeout": SERVICE_START_TIMEOUT,
-                "environment": ServerSettings(
-                    exchange_url=exchange_url(site), lab_language=site["hub"]["default_language"]
-                ).to_env(),
+                "environment": {
+                    **ServerSettings(
+                        exchange_url=exchange_url(site), lab_language=site["hub"]["default_language"]
+                    ).to_env(),
+                    **gradebook,
+                },
             }
         )
         roles.append(
@@ -505,14 +511,17 @@ def apply_recommender(c: Config, site: dict) -> None:
             "timeout": SERVICE_START_TIMEOUT,
             "command": [
                 *python_module("mnss_recommender.service"),
-                f"--db-url={db_url}",
                 f"--courses={catalog}",
                 f"--key-file={state / 'recommender.key'}",
                 f"--retrain-seconds={rec['retrain_seconds']}",
                 f"--tune-seconds={rec['tune_seconds']}",
                 "--RecommenderService.log_level=INFO",  # one line per retrain: events, how it was tuned
             ],
-            "environment": {"OPENBLAS_NUM_THREADS": "1"},  # one recommendation must not wait on a thread pool
+            "environment": {
+                "OPENBLAS_NUM_THREADS": "1",  # one recommendation must not wait on a thread pool
+                # not on the command line, which every local account can read (a password in it)
+                "MNSS_RECOMMENDER_DB_URL": db_url,
+            },
         },
     ]
     access = f"access:services!service={RECOMMENDER}"

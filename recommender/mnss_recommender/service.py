@@ -30,7 +30,7 @@ from jupyterhub.services.auth import HubOAuthCallbackHandler, HubOAuthenticated
 from jupyterhub.utils import url_path_join
 from tornado import ioloop, web
 from tornado.log import access_log
-from traitlets import Float, Integer, TraitError, Unicode, validate
+from traitlets import Float, Integer, TraitError, Unicode, default, validate
 
 from mnss_courses.record import build_record, hours_by_person_year, record_to_dict
 from mnss_foundation.capped_body import CappedBody
@@ -304,6 +304,9 @@ def log_request(handler: web.RequestHandler) -> None:
     )
 
 
+DB_URL_ENV = "MNSS_RECOMMENDER_DB_URL"
+
+
 class RecommenderService(HubServiceApp):
     name = "mnss-recommender"
     description = "Recommends each learner's next notebook from activity events (a JupyterHub service)."
@@ -311,9 +314,15 @@ class RecommenderService(HubServiceApp):
     default_config_file = "mnss_recommender_config.py"
 
     db_url = Unicode(
-        "sqlite:///mnss-recommender.sqlite",
-        help="SQLAlchemy URL of the event store (SQLite file, or PostgreSQL for many servers).",
+        help="SQLAlchemy URL of the event store (SQLite file, or PostgreSQL for many servers). Default: "
+        f"${DB_URL_ENV}, else mnss-recommender.sqlite here. The hub passes it in that variable: a "
+        "password on the command line is readable by every local account (/proc/<pid>/cmdline).",
     ).tag(config=True)
+
+    @default("db_url")
+    def _db_url_from_environment(self):
+        return os.environ.get(DB_URL_ENV) or "sqlite:///mnss-recommender.sqlite"
+
     courses = Unicode("courses", help="Folder of course bundles: the items that can be recommended.").tag(config=True)
     key_file = Unicode(
         "mnss-recommender.key",

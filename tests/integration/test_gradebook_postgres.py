@@ -145,3 +145,33 @@ def test_course_yaml_gradebook_url_reads_secrets_from_the_environment(tmp_path, 
         assert db.execute(sqlalchemy.text("select count(*) from assignment where name = :a"), {"a": AID}).scalar() == 1
     engine.dispose()
     assert not (folder / "gradebook.db").exists()
+
+
+def test_the_sites_gradebook_takes_each_courses_earlier_gradebook_in_a_schema_of_its_own(
+    tmp_path,
+    monkeypatch,
+    postgres_url,  # noqa: F811
+):
+    """An upgrade to a site gradebook: two course roots, each with a graded `lan-build` in its
+    gradebook.db, moved at the formgraders' start into one PostgreSQL database, each course in its
+    own schema (nbgrader's assignment names are unique in a database), scores intact."""
+    from nbgrader.api import Gradebook
+
+    from mnss_courses import formgrader
+    from mnss_courses.grading_settings import SITE_GRADEBOOK_ENV, formgrader_gradebook
+    from tests.unit.courses.test_gradebook_move import graded_root
+
+    monkeypatch.setenv(SITE_GRADEBOOK_ENV, postgres_url)
+    for course, score in (("ward", 2), ("icu", 1)):
+        graded_root(tmp_path / course, course, "nurse", score)
+        formgrader.prepare(course, tmp_path / course, None)  # what the launcher does before the server starts
+        assert not (tmp_path / course / "gradebook.db").exists() and (tmp_path / course / "gradebook.db.moved").exists()
+    for course, score in (("ward", 2), ("icu", 1)):
+        with Gradebook(formgrader_gradebook({}, tmp_path / course, course), course) as gb:
+            assert gb.find_submission("lan-build", "nurse").score == score
+    engine = sqlalchemy.create_engine(postgres_url)
+    with engine.connect() as db:
+        schemas = db.execute(sqlalchemy.text("select nspname from pg_namespace where nspname like 'course_%'"))
+        assert sorted(r[0] for r in schemas) == ["course_icu", "course_ward"]
+        assert db.execute(sqlalchemy.text("select count(*) from course_ward.grade")).scalar() == 1
+    engine.dispose()

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from traitlets.config import Config
 
-from mnss_courses import formgrader, formgrader_server, grader, sandbox, sandboxed_execute
+from mnss_courses import formgrader, formgrader_server, grader, grading_settings, sandbox, sandboxed_execute
 
 
 def test_account_names_fit_useradd_and_stay_distinct():
@@ -63,6 +63,21 @@ def test_the_formgrader_takes_the_courses_own_timeouts_and_limits(tmp_path):
     formgrader.write_configs(config_dir, "python-basics", tmp_path / "root", str(catalog), tmp_path / "view")
     c = load((config_dir / "nbgrader_config.py").read_text())
     assert c.Execute.timeout == 90 and c.SandboxExecute.memory_mb == 2048
+
+
+def test_the_gradebook_url_reaches_nbgrader_from_the_environment_never_from_the_file(tmp_path, monkeypatch):
+    """The site's gradebook URL holds a password: the config file (mode 0644) reads it from the
+    formgrader's environment, where the hub puts it; without it, gradebook.db in the root."""
+    monkeypatch.delenv(grading_settings.SITE_GRADEBOOK_ENV, raising=False)
+    formgrader.write_configs(tmp_path, "ward", tmp_path / "real-root", None, tmp_path / "view")
+    text = (tmp_path / "nbgrader_config.py").read_text()
+    assert load(text).CourseDirectory.db_url == f"sqlite:///{tmp_path / 'view' / 'gradebook.db'}"
+    url = "postgresql+psycopg://mnss_grader:s3cret@127.0.0.1:5432/mnss_gradebooks"
+    monkeypatch.setenv(grading_settings.SITE_GRADEBOOK_ENV, url)
+    formgrader.write_configs(tmp_path, "ward", tmp_path / "real-root", None, tmp_path / "view")
+    text = (tmp_path / "nbgrader_config.py").read_text()
+    assert "s3cret" not in text  # each course in a schema of its own (nbgrader's assignment names are unique)
+    assert load(text).CourseDirectory.db_url == url + "?options=-csearch_path%3Dcourse_ward"
 
 
 def test_a_rootless_box_is_chosen_where_transient_uids_are_not_mapped():

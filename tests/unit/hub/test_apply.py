@@ -10,6 +10,7 @@ from traitlets.config import Config
 from mnss_hub import apply, siteconfig
 from mnss_hub.auth import PasswordAuthenticator
 from mnss_hub.spawners import LabServerSettings
+from mnss_recommender.service import DB_URL_ENV as RECOMMENDER_DB_ENV
 
 OFF = {"culler": {"enabled": False}, "courses": {"enabled": False}, "recommender": {"enabled": False}}
 
@@ -190,7 +191,9 @@ def test_recommender_section_adds_service_scopes_and_server_settings():
     )
     (service,) = c.JupyterHub.services
     assert service["name"] == "mnss-recommender" and service["url"] == "http://127.0.0.1:9999"
-    assert "--db-url=sqlite:////srv/m/recommender.sqlite" in service["command"]
+    # in the environment, which only the service's own account reads; a command line every account can
+    assert service["environment"][RECOMMENDER_DB_ENV] == "sqlite:////srv/m/recommender.sqlite"
+    assert not any("db-url" in part or "sqlite" in part for part in service["command"]), service["command"]
     assert "--tune-seconds=12" in service["command"]
     assert "--RecommenderService.log_level=INFO" in service["command"], "the hub's log says how each retrain went"
     assert "access:services!service=mnss-recommender" in c.Spawner.server_token_scopes

@@ -9,6 +9,7 @@ import pytest
 from traitlets.config import Config
 
 from mnss_courses.exchange import CLIENT_CONFIG_DIR
+from mnss_courses.grading_settings import SITE_GRADEBOOK_ENV
 from mnss_hub import apply, siteconfig
 from mnss_hub.spawners import LocalLabSpawner
 
@@ -195,6 +196,18 @@ def test_each_course_has_a_formgrader_only_its_instructors_may_open():
     assert role["scopes"] == ["access:services!service=formgrader-hospital-lan"]
     assert role["groups"] == ["hospital-lan-instructors"] and "users" not in role
     assert not any("formgrader" in s for s in c.JupyterHub.extra_user_scopes)  # not every user
+
+
+def test_the_sites_gradebook_reaches_each_formgrader_in_its_environment_only():
+    url = "postgresql+psycopg://mnss_grader:s3cret@127.0.0.1:5432/mnss_gradebooks"
+    c = applied({**COURSES, "gradebook_url": url})
+    formgraders = [s for s in c.JupyterHub.services if s["name"].startswith("formgrader-")]
+    assert len(formgraders) == 2 and all(s["environment"][SITE_GRADEBOOK_ENV] == url for s in formgraders)
+    assert not any("s3cret" in part for s in c.JupyterHub.services for part in s.get("command", []))
+    assert all(SITE_GRADEBOOK_ENV not in s["environment"] for s in applied().JupyterHub.services if "environment" in s)
+    # one SQLite file cannot keep courses apart (nbgrader's assignment names are unique in a database)
+    with pytest.raises(siteconfig.ConfigError, match="courses.gradebook_url"):
+        applied({**COURSES, "gradebook_url": "sqlite:////srv/grades.db"})
 
 
 def test_an_instructors_server_reaches_the_formgraders_of_her_courses_where_containers_can():

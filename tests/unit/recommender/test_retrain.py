@@ -126,3 +126,21 @@ def test_a_tuning_budget_out_of_range_is_refused(tmp_path, capfd, value):
             [f"--tune-seconds={value}", f"--key-file={tmp_path / 'key'}", f"--db-url=sqlite:///{tmp_path / 'db'}"]
         )
     assert f"tune_seconds: {value}.0 is not between 0 and 3600 seconds" in capfd.readouterr().err
+
+
+def test_the_store_url_comes_from_the_environment_the_hub_sets(tmp_path, monkeypatch):
+    """The hub hands the store's URL (with its password) over in the environment, not on the command
+    line, which every local account reads in /proc; --db-url still wins for a person's own run."""
+    from mnss_recommender.service import DB_URL_ENV
+
+    store = tmp_path / "from-env.sqlite"
+    monkeypatch.setenv(DB_URL_ENV, f"sqlite:///{store}")
+    app = RecommenderService()
+    app.initialize([f"--courses={COURSES}", f"--key-file={tmp_path / 'key'}", "--retrain-seconds=0"])
+    assert app.db_url == f"sqlite:///{store}" and store.exists()
+    monkeypatch.delenv(DB_URL_ENV)
+    assert RecommenderService().db_url == "sqlite:///mnss-recommender.sqlite"
+    given = RecommenderService()
+    monkeypatch.setenv(DB_URL_ENV, f"sqlite:///{store}")
+    given.initialize([f"--db-url=sqlite:///{tmp_path / 'given.sqlite'}", f"--key-file={tmp_path / 'key'}"])
+    assert given.db_url == f"sqlite:///{tmp_path / 'given.sqlite'}"
