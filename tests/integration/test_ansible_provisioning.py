@@ -27,9 +27,9 @@ import requests
 import yaml
 
 from mnss_hub.hubclient import HubClient
-from tests.support import sshtarget
+from tests.support import coursework, sshtarget
 from tests.support.topologies import FIRST_LAB
-from tests.support.weblogin import first_login, post_login
+from tests.support.weblogin import first_login, post_login, set_password, xsrf_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow, pytest.mark.ansible, pytest.mark.docker]
 
@@ -39,6 +39,7 @@ CONTROLLER = REPO / ".venv-ansible" / "bin"
 EXTRA_CA_DIR = Path("/usr/local/share/ca-certificates")
 TIMES: dict[str, float] = {}
 LEARNER: dict[str, str] = {}  # the learner's password and API token, checked again after the restore
+COURSE, ASSIGNMENT = "hospital-lan", "lan-build"
 
 
 def previous_version() -> str | None:
@@ -333,18 +334,104 @@ def test_a_learner_logs_in_and_gets_a_lab(site, monkeypatch):
     )
     assert made.status_code == 201, made.text[:300]
     LEARNER["token"] = made.json()["token"]
+    # the admin, the course's instructor, releases lan-build; the learner enrols in the course and
+    # opens it from the course panel (nbgrader fetches it through the exchange)
+    LEARNER["admin_token"] = admin_token(controller, target)
+    released = formgrader(target, "mnss/round", data={"action": "release", "assignment": ASSIGNMENT})
+    assert released.status_code == 303, released.text[:500]
+    enrol(target, "learner1", LEARNER["password"])
+    opened = web.post(
+        hub_url(target) + "user/learner1/mnss/panel/open",
+        json={"item": f"{COURSE}/{ASSIGNMENT}"},
+        headers={"Authorization": f"token {LEARNER['token']}"},
+        timeout=120,
+    )
+    assert opened.status_code == 200, opened.text[:500]
+    LEARNER["notebook"] = opened.json()["path"]
     # the learner's lab runs on the provisioned server: rootless, under the learner's own account,
-    # from a notebook of a fetched assignment, so the run reaches the recommender as an event
+    # in the fetched notebook, so the run reaches the recommender as an event
     monkeypatch.setenv("WEBSOCKET_CLIENT_CA_BUNDLE", str(ca_file(controller, target)))
     learner = HubClient(hub_url(target), token=LEARNER["token"], timeout=60)
-    for folder in ("hospital-lan", "hospital-lan/lan-build"):
-        learner._call("PUT", f"user/learner1/api/contents/{folder}", expect=(200, 201), json={"type": "directory"})
-    ran = learner.execute("learner1", FIRST_LAB, timeout=180, path="hospital-lan/lan-build/first-lab.ipynb")
+    ran = learner.execute("learner1", FIRST_LAB, timeout=180, path=LEARNER["notebook"])
     assert "LOSS 0.0 ROOTLESS True" in ran.stdout, (ran.stdout, ran.stderr, ran.error)
     deadline = time.monotonic() + 120  # the server sends its buffered events every 30 s
     while "topology_run" not in sql(target, "mnss_recommender", "SELECT kind FROM recommender_events"):
         assert time.monotonic() < deadline, "the lab run never reached the recommender's event store"
         time.sleep(5)
+
+
+def admin_token(controller: Controller, target) -> str:
+    """The admin's first login with the vault's password (replaced, as the hub asks), and a token of
+    the admin's own from the hub's token page."""
+    vault_password = controller.secrets["vault_mnss_admin_password"]
+    web = requests.Session()
+    form = post_login(web, hub_url(target), "admin", vault_password)
+    if form.status_code == 200:  # a one-time password: the hub asks for the admin's own
+        assert set_password(web, hub_url(target), form, "admin-" + secrets.token_hex(8)).status_code == 302
+    else:
+        assert form.status_code == 302, form.text[:300]
+    made = web.post(
+        hub_url(target) + "hub/api/users/admin/tokens",
+        json={"note": "grading on the server"},
+        headers={"X-XSRFToken": web.cookies.get("_xsrf", path="/hub/"), "Referer": hub_url(target) + "hub/token"},
+        timeout=30,
+    )
+    assert made.status_code == 201, made.text[:300]
+    return made.json()["token"]
+
+
+def formgrader(target, path: str, **kw) -> requests.Response:
+    """A request to the course's formgrader with the admin's token, as `mnss course` sends it."""
+    return requests.post(
+        f"{hub_url(target)}services/formgrader-{COURSE}/{path}",
+        headers={"Authorization": f"token {LEARNER['admin_token']}"},
+        timeout=600,
+        allow_redirects=False,
+        **kw,
+    )
+
+
+def enrol(target, user: str, password: str) -> None:
+    """The course page's "enrol" button (the course is open to everyone)."""
+    web = requests.Session()
+    assert post_login(web, hub_url(target), user, password).status_code == 302
+    page = web.get(f"{hub_url(target)}hub/portal/course/{COURSE}", timeout=30)
+    done = web.post(page.url, data={"action": "enrol", "_xsrf": xsrf_of(page)}, allow_redirects=False, timeout=30)
+    assert done.status_code == 302, done.text[:300]
+
+
+def test_the_learners_submission_is_graded_into_the_sites_gradebook(site, monkeypatch):
+    """The solutions typed in and submitted from the course panel; the instructor's `mnss course
+    grade` (the formgrader's API) collects and autogrades: full marks, kept in PostgreSQL (the
+    mnss_gradebooks database, the course's own schema), where the backup and upgrade tests find them."""
+    target, controller = site
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(ca_file(controller, target)))
+    learner = requests.Session()
+    learner.headers["Authorization"] = f"token {LEARNER['token']}"
+    contents = f"{hub_url(target)}user/learner1/api/contents/{LEARNER['notebook']}"
+    notebook = learner.get(contents + "?content=1&type=notebook", timeout=60).json()["content"]
+    for index, code in coursework.solutions(COURSE, ASSIGNMENT).items():
+        notebook["cells"][index]["source"] = code
+    saved = learner.put(contents, json={"type": "notebook", "format": "json", "content": notebook}, timeout=60)
+    assert saved.status_code == 200, saved.text[:300]
+    submitted = learner.post(
+        f"{hub_url(target)}user/learner1/mnss/panel/submit", json={"path": LEARNER["notebook"]}, timeout=240
+    )
+    assert submitted.status_code == 200, submitted.text[:500]
+    graded = formgrader(target, "mnss/api/grade", json={"assignment": ASSIGNMENT})
+    assert graded.status_code == 200, graded.text[:500]
+    (mine,) = [g for g in graded.json()["graded"] if g["student"] == "learner1"]
+    scores = [(p["score"], p["points"]) for p in mine["parts"]]
+    assert scores and all(score == points for score, points in scores), scores
+    # in the site's gradebook, not a file in the course root
+    schema = "course_" + COURSE.replace("-", "_")
+    rows = sql(target, "mnss_gradebooks", f"SELECT count(*) FROM {schema}.grade WHERE auto_score IS NOT NULL")
+    assert int(rows[0]) >= len(scores), rows
+    assert target.exec("test", "-e", f"/var/lib/mnss/grading/{COURSE}/gradebook.db", check=False).returncode == 1
+    # the password of no database is on a command line (every local account reads /proc/*/cmdline)
+    commands = target.exec("ps", "-eo", "args").stdout
+    for name in ("hub", "gradebooks", "recommender"):
+        assert controller.secrets[f"vault_postgresql_{name}_password"] not in commands, name
 
 
 def sql(target, db: str, query: str) -> list[str]:
@@ -358,7 +445,10 @@ psql() { runuser -u postgres -- psql -XAt "$@"; }
 # their addresses and tokens, OAuth clients, roles and the users' role assignments), which a new
 # version may change; everything else, users' tokens included, must come back as it was.
 for db in mnss_hub mnss_gradebooks mnss_recommender; do
-  for t in $(psql -d $db -c "SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY 1"); do
+  # every schema's tables (the gradebooks keep each course in a schema of its own), public's unprefixed
+  for t in $(psql -d $db -c "SELECT CASE WHEN schemaname = 'public' THEN '' ELSE schemaname || '.' END
+                             || tablename FROM pg_tables
+                             WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1"); do
     case "$db.$t" in
       # the hub re-assigns its users' roles from the config at each start
       mnss_hub.oauth_clients|mnss_hub.roles|mnss_hub.services|mnss_hub.user_role_map) continue ;;
@@ -368,6 +458,7 @@ for db in mnss_hub mnss_gradebooks mnss_recommender; do
                 JOIN roles r ON r.id = m.role_id" ;;
       mnss_hub.api_tokens) query="SELECT id, hashed, user_id, created, expires_at, note FROM api_tokens
                                   WHERE service_id IS NULL" ;;
+      *.*) query="SELECT * FROM \"${t%%.*}\".\"${t#*.}\"" ;;
       *) query="SELECT * FROM \"$t\"" ;;
     esac
     rows=$(psql -d $db -c "COPY ($query ORDER BY 1) TO STDOUT")
@@ -424,6 +515,7 @@ def test_backup_wipe_restore_brings_everything_back(site, monkeypatch):
     before = fingerprint(target)
     assert "mnss_hub.users" in before and "mnss_hub.api_tokens" in before, before
     assert int(before["mnss_recommender.recommender_events"].split()[0]) >= 1, "no learning events to bring back"
+    assert int(before[f"mnss_gradebooks.course_{COURSE.replace('-', '_')}.grade"].split()[0]) >= 1, "no grades"
     key = target.exec("sha256sum", "/var/lib/mnss/pii.key").stdout.split()[0]  # the personal-data key
     key_archive, archive = target.exec("/usr/local/sbin/mnss-backup").stdout.strip().splitlines()[-2:]
     # encrypted: an OpenPGP symmetric-key packet first (0x8c), not a tar anyone can list
