@@ -97,11 +97,15 @@ def failure_detail(text: str, tail: int = 6) -> str:
     return " | ".join(dict.fromkeys([*causes, *(line.strip() for line in lines[-tail:])]))
 
 
+def step_cause(result: dict) -> str:
+    """The cause of a failed step of nbgrader's API: its error is nbgrader's own exception ("see
+    the above traceback"), so the cause is in its log."""
+    return failure_detail("\n".join(part for part in (result.get("log"), result.get("error")) if part))
+
+
 def _run(result: dict, what: str) -> None:
     if not result.get("success"):
-        # nbgrader's error is its own exception ("see the above traceback"); the cause is in its log
-        said = "\n".join(part for part in (result.get("log"), result.get("error")) if part)
-        raise GradingError(f"{what} failed: {failure_detail(said)}")
+        raise GradingError(f"{what} failed: {step_cause(result)}")
 
 
 def generate(grader: NbGraderAPI, assignment: str) -> Path:

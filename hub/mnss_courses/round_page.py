@@ -37,7 +37,7 @@ from mnss_foundation.server_settings import ServerSettings
 from . import grading_lock
 from .exchange import URL_ENV
 from .exchange.transport import ServiceClient, ServiceError, path
-from .grader import failure_detail
+from .grader import step_cause
 
 TEMPLATES = Environment(
     loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=select_autoescape(["html"])
@@ -104,7 +104,7 @@ def state_of(released: bool, submitted: int, graded: int, feedback: int) -> str:
 
 def _step(result: dict, zh: str, en: str) -> None:
     if not result.get("success"):
-        cause = failure_detail(result.get("error") or result.get("log") or "")
+        cause = step_cause(result)
         raise RoundError(f"{zh}失败：{cause}", f"{en} failed: {cause}")
 
 

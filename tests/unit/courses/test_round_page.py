@@ -43,7 +43,12 @@ class FakeApi:
     def autograde(self, assignment, student):
         self.calls.append(("autograde", student))
         if student in self.broken:
-            return {"success": False, "error": "Traceback ...\nOSError: [Errno 22] Invalid argument\nsee above"}
+            # as nbgrader answers: its own exception as the error, the cause only in the log
+            return {
+                "success": False,
+                "log": "[AutogradeApp | ERROR] Traceback ...\nOSError: [Errno 22] Invalid argument\n",
+                "error": "Traceback ...\nnbgrader.converters.base.NbGraderException: Please see the above traceback",
+            }
         return {"success": True}
 
     def generate_feedback(self, assignment):
