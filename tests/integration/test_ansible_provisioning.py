@@ -325,15 +325,7 @@ def test_a_learner_logs_in_and_gets_a_lab(site, monkeypatch):
         time.sleep(3)
     kernels = web.get(hub_url(target) + "user/learner1/api/kernelspecs", timeout=30)
     assert kernels.status_code == 200 and "python3" in kernels.json()["kernelspecs"]
-    # an API token of the learner's own, as the hub's token page makes one
-    made = web.post(
-        hub_url(target) + "hub/api/users/learner1/tokens",
-        json={"note": "backup test"},
-        headers={"X-XSRFToken": web.cookies.get("_xsrf", path="/hub/"), "Referer": hub_url(target) + "hub/token"},
-        timeout=30,
-    )
-    assert made.status_code == 201, made.text[:300]
-    LEARNER["token"] = made.json()["token"]
+    LEARNER["token"] = own_token(web, target, "learner1", "backup test")
     # the admin, the course's instructor, releases lan-build; the learner enrols in the course and
     # opens it from the course panel (nbgrader fetches it through the exchange)
     LEARNER["admin_token"] = admin_token(controller, target)
@@ -370,9 +362,14 @@ def admin_token(controller: Controller, target) -> str:
         assert set_password(web, hub_url(target), form, "admin-" + secrets.token_hex(8)).status_code == 302
     else:
         assert form.status_code == 302, form.text[:300]
+    return own_token(web, target, "admin", "grading on the server")
+
+
+def own_token(web: requests.Session, target, user: str, note: str) -> str:
+    """An API token of the signed-in user's own, as the hub's token page makes one."""
     made = web.post(
-        hub_url(target) + "hub/api/users/admin/tokens",
-        json={"note": "grading on the server"},
+        hub_url(target) + f"hub/api/users/{user}/tokens",
+        json={"note": note},
         headers={"X-XSRFToken": web.cookies.get("_xsrf", path="/hub/"), "Referer": hub_url(target) + "hub/token"},
         timeout=30,
     )
@@ -420,7 +417,10 @@ def test_the_learners_submission_is_graded_into_the_sites_gradebook(site, monkey
     assert submitted.status_code == 200, submitted.text[:500]
     graded = formgrader(target, "mnss/api/grade", json={"assignment": ASSIGNMENT})
     assert graded.status_code == 200, graded.text[:500]
-    (mine,) = [g for g in graded.json()["graded"] if g["student"] == "learner1"]
+    mine = [g for g in graded.json()["graded"] if g["student"] == "learner1"]
+    if len(mine) != 1:
+        pytest.fail(json.dumps(graded.json()["failed"], ensure_ascii=False, indent=1))
+    (mine,) = mine
     scores = [(p["score"], p["points"]) for p in mine["parts"]]
     assert scores and all(score == points for score, points in scores), scores
     # in the site's gradebook, not a file in the course root
@@ -449,6 +449,10 @@ for db in mnss_hub mnss_gradebooks mnss_recommender; do
   for t in $(psql -d $db -c "SELECT CASE WHEN schemaname = 'public' THEN '' ELSE schemaname || '.' END
                              || tablename FROM pg_tables
                              WHERE schemaname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1"); do
+    case "$t" in
+      *.*) from="\"${t%%.*}\".\"${t#*.}\"" ;;  # schema.table
+      *) from="\"$t\"" ;;
+    esac
     case "$db.$t" in
       # the hub re-assigns its users' roles from the config at each start
       mnss_hub.oauth_clients|mnss_hub.roles|mnss_hub.services|mnss_hub.user_role_map) continue ;;
@@ -458,8 +462,7 @@ for db in mnss_hub mnss_gradebooks mnss_recommender; do
                 JOIN roles r ON r.id = m.role_id" ;;
       mnss_hub.api_tokens) query="SELECT id, hashed, user_id, created, expires_at, note FROM api_tokens
                                   WHERE service_id IS NULL" ;;
-      *.*) query="SELECT * FROM \"${t%%.*}\".\"${t#*.}\"" ;;
-      *) query="SELECT * FROM \"$t\"" ;;
+      *) query="SELECT * FROM $from" ;;
     esac
     rows=$(psql -d $db -c "COPY ($query ORDER BY 1) TO STDOUT")
     echo "$db.$t $(echo "$rows" | grep -c . || true) $(echo "$rows" | sha256sum | cut -c1-16)"
