@@ -97,6 +97,10 @@ def service_ip(site: dict) -> str:
     return "127.0.0.1"
 
 
+def hub_db_url(site: dict) -> str:
+    return site["hub"]["db_url"] or f"sqlite:///{state_dir(site) / 'jupyterhub.sqlite'}"
+
+
 def apply_hub(c: Config, site: dict) -> None:
     hub, state = site["hub"], state_dir(site)
     c.JupyterHub.bind_url = public_url(site)
@@ -104,7 +108,7 @@ def apply_hub(c: Config, site: dict) -> None:
     c.JupyterHub.hub_port = hub["hub_port"]
     c.ConfigurableHTTPProxy.api_url = f"http://127.0.0.1:{hub['proxy_api_port']}"
     c.ConfigurableHTTPProxy.pid_file = str(state / "jupyterhub-proxy.pid")
-    c.JupyterHub.db_url = hub["db_url"] or f"sqlite:///{state / 'jupyterhub.sqlite'}"
+    c.JupyterHub.db_url = hub_db_url(site)
     c.JupyterHub.cookie_secret_file = str(cookie_secret_file(site))
     # No cookie of the hub, a server or a service rides along on a request from another site.
     c.JupyterHub.tornado_settings = {

@@ -268,6 +268,24 @@ def cmd_run(args) -> int:
     os.execve(python, [str(python), "-m", "mnss_hub.hubapp", "--config", str(hub_config)], env)
 
 
+def cmd_upgrade_db(args) -> int:
+    """JupyterHub's database migrations on the site's hub database, with the hub stopped. The URL
+    comes from the site config, never a command line, where every local account could read its
+    password (`jupyterhub upgrade-db --db=URL`); a SQLite database is backed up beside itself first."""
+    import logging
+
+    from jupyterhub import dbutil
+
+    from mnss_courses.grader import _tools_on_path
+
+    _, site = _load(args)
+    _tools_on_path()  # JupyterHub runs `alembic` by name
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    dbutil.upgrade_if_needed(apply.hub_db_url(site), log=logging.getLogger("mnss-hub"))
+    print("OK: the hub database is at JupyterHub's current schema")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mnss-hub", description=__doc__)
     parser.add_argument(
@@ -275,6 +293,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     sub.add_parser("check-config", help="validate the site config and exit").set_defaults(func=cmd_check_config)
+    upgrade = sub.add_parser("upgrade-db", help="run the hub database migrations (stop the hub first)")
+    upgrade.set_defaults(func=cmd_upgrade_db)
     docs = sub.add_parser("config-docs", help="print the config reference as Markdown")
     docs.add_argument("--readme", metavar="FILE", help="write it into FILE's config-reference section instead")
     docs.set_defaults(func=cmd_config_docs)

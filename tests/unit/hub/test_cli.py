@@ -157,3 +157,34 @@ def test_a_machine_refusing_mount_namespaces_is_named_before_the_hub_starts(monk
     assert ("local.own_accounts: false" in refused) == (settings["mode"] == "local")
     monkeypatch.setattr(cli.system_accounts, "mount_namespace_refusal", lambda: None)
     assert cli.own_mounts_refused(site) is None
+
+
+def test_upgrade_db_brings_an_earlier_hub_database_to_the_current_schema(tmp_path, capsys):
+    """`mnss-hub upgrade-db` (Ansible's upgrade step) on a hub database one JupyterHub migration
+    behind: at head afterwards, a backup beside it, and the URL taken from the site config."""
+    import sqlite3
+    import subprocess
+    import sys
+
+    from jupyterhub import dbutil, orm
+
+    state = tmp_path / "state"
+    state.mkdir()
+    database = state / "jupyterhub.sqlite"
+    url = f"sqlite:///{database}"
+    orm.new_session_factory(url)  # a hub database at JupyterHub's current schema ...
+    alembic = str(Path(sys.executable).parent / "alembic")
+    with dbutil._temp_alembic_ini(url) as ini:  # ... taken one migration back, as an earlier version left it
+        subprocess.run([alembic, "-c", ini, "downgrade", "-1"], check=True, capture_output=True)
+
+    def revision() -> str:
+        with sqlite3.connect(database) as db:
+            return db.execute("SELECT version_num FROM alembic_version").fetchone()[0]
+
+    behind = revision()
+    site = tmp_path / "mnss.yaml"
+    site.write_text(f"hub: {{state_dir: {state}}}\n")
+    assert cli.main(["--config", str(site), "upgrade-db"]) == 0
+    assert "current schema" in capsys.readouterr().out
+    assert revision() != behind and orm.check_db_revision(orm.new_session_factory(url)().get_bind()) is None
+    assert any(p.name.startswith("jupyterhub.sqlite.20") for p in state.iterdir())  # the backup, dated
