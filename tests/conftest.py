@@ -20,6 +20,7 @@ import pytest  # noqa: E402
 LABS_LANE = {
     "test_accounts_postgres.py",
     "test_ansible_provisioning.py",
+    "test_ansible_psql_quoting.py",
     "test_canvas_lab.py",
     "test_course_cli.py",
     "test_diagnose_lab.py",
