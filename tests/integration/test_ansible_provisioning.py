@@ -3,10 +3,11 @@ SSH, as a hospital sysadmin's controller reaches a server (README, "Provisioning
 
 One target for the whole module, in the order a sysadmin meets it: converge, converge again
 (nothing changes), check mode, HTTPS with the certificate of the CA the role made, the firewall,
-a learner's login and spawn, backup, wipe, restore, and an upgrade from the previous version to
-HEAD. The controller is the project's own .venv-ansible (`make ansible`); the platform goes in as
-the offline bundle the controller builds, and the host's CA certificates are handed on (the role's
-extra CA certificates, as behind a hospital's TLS-inspecting proxy).
+a learner's login and spawn, a graded round (release, enrol, lab, submit, autograde), backup,
+wipe, restore, and an upgrade from the previous version to HEAD. The controller is the project's
+own .venv-ansible (`make ansible`); the platform goes in as the offline bundle the controller
+builds, and the host's CA certificates are handed on (the role's extra CA certificates, as behind
+a hospital's TLS-inspecting proxy).
 """
 
 from __future__ import annotations
