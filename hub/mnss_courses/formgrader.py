@@ -220,9 +220,9 @@ def main(argv: list[str] | None = None) -> None:
     if len(args) not in (2, 3):
         sys.exit("usage: python -m mnss_courses.formgrader COURSE ROOT [CATALOG]")
     course, root, catalog = args[0], Path(args[1]), (args[2] if len(args) == 3 else None)
-    from .grader import _tools_on_path
+    from mnss_foundation.venv_tools import tools_on_path
 
-    _tools_on_path()  # nbgrader runs `alembic` by name; hub services get a bare PATH
+    tools_on_path()  # nbgrader runs `alembic` by name; hub services get a bare PATH
     try:
         (launch_as_account if os.geteuid() == 0 else launch_as_self)(course, root, catalog)
     except FormgraderError as err:

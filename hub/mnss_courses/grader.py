@@ -7,10 +7,8 @@ into the release. The other functions are the instructor's everyday steps.
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
-import sys
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +16,8 @@ from pathlib import Path
 from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
+
+from mnss_foundation.venv_tools import tools_on_path
 
 from . import gradebook_stamp, parts as graded_parts, sandboxed_execute
 from .bundle import Course
@@ -47,13 +47,6 @@ class AssignmentReport:
         return not self.problems
 
 
-def _tools_on_path() -> None:
-    """nbgrader runs `alembic` (and kernels) by name: make this environment's tools findable."""
-    tools = str(Path(sys.prefix) / "bin")
-    if tools not in os.environ.get("PATH", "").split(os.pathsep):
-        os.environ["PATH"] = os.pathsep.join([tools, os.environ.get("PATH", os.defpath)])
-
-
 def config_for(
     root: Path,
     course_id: str,
@@ -67,7 +60,7 @@ def config_for(
     (`sandboxed_execute`); `hidden` names more folders the box must not see; `db_url` is the
     gradebook (any SQLAlchemy URL, e.g. postgresql+psycopg://... for concurrent graders).
     `sandbox=False` (nbgrader's own execution, as the grader's user) exists only for comparisons."""
-    _tools_on_path()
+    tools_on_path()
     config = Config()
     config.CourseDirectory.root = str(root)
     config.CourseDirectory.course_id = course_id

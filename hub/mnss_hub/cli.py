@@ -276,10 +276,10 @@ def cmd_upgrade_db(args) -> int:
 
     from jupyterhub import dbutil
 
-    from mnss_courses.grader import _tools_on_path
+    from mnss_foundation.venv_tools import tools_on_path
 
     _, site = _load(args)
-    _tools_on_path()  # JupyterHub runs `alembic` by name
+    tools_on_path()  # JupyterHub runs `alembic` by name
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     dbutil.upgrade_if_needed(apply.hub_db_url(site), log=logging.getLogger("mnss-hub"))
     print("OK: the hub database is at JupyterHub's current schema")

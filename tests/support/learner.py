@@ -11,8 +11,8 @@ from nbgrader.apps import NbGraderAPI
 from nbgrader.coursedir import CourseDirectory
 from traitlets.config import Config
 
-from mnss_courses import grader
 from mnss_courses.exchange import client
+from mnss_foundation.venv_tools import tools_on_path
 from mnss_hub.hubclient import HubClient
 from tests.support.hubproc import ROOT
 
@@ -58,7 +58,7 @@ def release(work: Path, exchange_url: str, token: str, course: str, assignment: 
     """The instructor generates and releases `assignment` through the exchange, in work/teacher-course."""
     root = work / "teacher-course"
     shutil.copytree(ROOT / "courses" / course / "source" / assignment, root / "source" / assignment)
-    grader._tools_on_path()
+    tools_on_path()
     config = Config()
     config.CourseDirectory.root = str(root)
     config.CourseDirectory.course_id = course
