@@ -11,6 +11,18 @@ experiment by name (`load("ward-baseline")`) and the hub, a layer above, reads t
 """
 
 from .model import Experiment, ExperimentError, catalog_dir, check, load, names
-from .runner import Report, Session, run
+
+# The runner (pandas, the runtime) loads on first use: every learner's Jupyter server reads the
+# catalog when it starts (mnss_activity's research pages) and never runs an experiment itself.
+_RUNNER_NAMES = ("Report", "Session", "run")
+
+
+def __getattr__(name: str):
+    if name in _RUNNER_NAMES:
+        from . import runner
+
+        return getattr(runner, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
 
 __all__ = ["Experiment", "ExperimentError", "Report", "Session", "catalog_dir", "check", "load", "names", "run"]

@@ -11,6 +11,7 @@ import csv
 import io
 import json
 import os
+import re
 import shutil
 import stat
 import subprocess
@@ -144,9 +145,10 @@ def course_run(hub):
     )
     assert export.returncode == 0, export.stderr
     run.grades = {row["student_id"]: row for row in csv.DictReader(open(root / "grades.csv"))}
-    run.lab_list = requests.get(
-        f"{hub.url}user/alice/assignments", params={"course_id": COURSE}, headers=alice.headers, timeout=60
-    ).json()
+    run.listed = {
+        which: nbgrader_in_server(alice, "alice", "list", *flags, "--course", COURSE)
+        for which, flags in (("released", ()), ("submitted", ("--cached",)))
+    }
     run.key = {
         s: [
             m["key"]
@@ -244,15 +246,16 @@ def test_fetched_feedback_reaches_the_recommender_as_graded_events(course_run, h
     assert not {"alice", "bob"} & {e.learner for e in graded}  # pseudonyms, never names
 
 
-def test_jupyterlab_assignment_list_sees_the_exchange(course_run):
-    listing = course_run.lab_list
-    assert listing["success"], listing
-    released = [a for a in listing["value"] if a.get("status") == "fetched"]
-    submitted = [a for a in listing["value"] if a.get("status") == "submitted"]
-    assert [(a["course_id"], a["assignment_id"]) for a in released] == [(COURSE, AID)]
-    assert [(a["student_id"], a["assignment_id"]) for a in submitted] == [("alice", AID)]
-    latest = submitted[0]["submissions"][-1]
-    assert latest["has_exchange_feedback"] and latest["has_local_feedback"] and not latest["feedback_updated"]
+def test_nbgrader_list_in_a_learners_server_sees_the_exchange(course_run):
+    """What nbgrader's Assignment List shows (an instructor's lab has it; test_lab_nbgrader_tools)
+    comes from the same ExchangeList as `nbgrader list`, run here as the learner would."""
+    released, submitted = (course_run.listed[k] for k in ("released", "submitted"))
+    assert released["rc"] == 0 and submitted["rc"] == 0, course_run.listed
+    assert re.findall(r"INFO\] (\S+ \S+ \(already downloaded\))", released["out"]) == [
+        f"{COURSE} {AID} (already downloaded)"
+    ], released["out"]
+    mine = re.findall(r"INFO\] (\S+ \S+ \S+) \d{4}-.* \((.+)\)$", submitted["out"], re.MULTILINE)
+    assert mine and set(mine) == {(f"{COURSE} alice {AID}", "feedback already fetched")}, submitted["out"]
 
 
 def test_exchange_storage_is_private_to_the_service(course_run, hub):
