@@ -1,5 +1,6 @@
 """Applying the site config sets the JupyterHub traits it promises, and nothing else happens."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -76,6 +77,22 @@ def test_limits_and_admins():
     assert c.JupyterHub.active_server_limit == 7
     assert c.Spawner.start_timeout == 30
     assert c.Authenticator.admin_users == {"root1", "ops"}
+
+
+@pytest.mark.parametrize(
+    "mode, cores, expected",
+    [("local", 1, 4), ("docker", 2, 8), ("docker", 4, 16), ("local", 64, 20), ("swarm", 2, 20)],
+)
+def test_an_automatic_spawn_limit_fits_the_cores_that_start_the_servers(mode, cores, expected):
+    site = siteconfig.validate({**OFF, "mode": mode})
+    assert site["spawn"]["concurrent_spawn_limit"] == 0  # the default: automatic
+    assert apply.concurrent_spawn_limit(site, cores) == expected
+    site["spawn"]["concurrent_spawn_limit"] = 50
+    assert apply.concurrent_spawn_limit(site, cores) == 50
+
+
+def test_the_hub_gets_the_automatic_spawn_limit_of_its_own_machine():
+    assert applied().JupyterHub.concurrent_spawn_limit == min(20, 4 * len(os.sched_getaffinity(0)))
 
 
 @pytest.mark.parametrize("section, table", [("spawn", apply.SPAWN_TRAITS), ("lockout", apply.LOCKOUT_TRAITS)])
