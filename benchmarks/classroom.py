@@ -37,6 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import classroom_report as report  # noqa: E402
+from mnss_hub import apply, siteconfig  # noqa: E402
 from tests.support import coursework, dockerhub  # noqa: E402
 from tests.support.hubproc import create_accounts, free_ports, password, processes_under, running_hub  # noqa: E402
 
@@ -308,13 +309,16 @@ def service_pids(hub_pid: int, state: Path) -> dict[str, int]:
     return pids
 
 
-def class_config(state: Path, learners: list[str], teacher: str, run: str) -> dict:
-    """The site config of a class: docker mode with the product's limits, courses on, `learners`
-    in the course and `teacher` its instructor; containers, volumes and network named after `run`."""
+def class_config(state: Path, learners: list[str], teacher: str, run: str, spawn_limit: int | None = None) -> dict:
+    """The site config of a class: docker mode with the product's limits (`spawn_limit`, when
+    given, for spawn.concurrent_spawn_limit), courses on, `learners` in the course and `teacher`
+    its instructor; containers, volumes and network named after `run`."""
     config = dockerhub.docker_site(state, run)
     config["docker"].pop("mem_limit"), config["docker"].pop("pids_limit")  # the product's limits
     config["docker"]["subnet"] = SUBNET
     config["spawn"] = {"start_timeout": 300, "http_timeout": 120}
+    if spawn_limit:
+        config["spawn"]["concurrent_spawn_limit"] = spawn_limit
     config["courses"] = {
         "enabled": True,
         "exchange_port": free_ports(1)[0],
@@ -325,11 +329,11 @@ def class_config(state: Path, learners: list[str], teacher: str, run: str) -> di
 
 
 @contextmanager
-def class_hub(work: Path, learners: list[str], teacher: str, run: str):
+def class_hub(work: Path, learners: list[str], teacher: str, run: str, spawn_limit: int | None = None):
     """A docker-mode hub with courses on: `learners` in the course, `teacher` its instructor;
     everything of `run` (containers, volumes, network, hub and services) gone afterwards."""
     state = work / "state"
-    config = class_config(state, learners, teacher, run)
+    config = class_config(state, learners, teacher, run, spawn_limit)
     try:
         state.mkdir(parents=True)
         create_accounts(state, [*learners, teacher])
@@ -349,11 +353,11 @@ def formgrader(url: str, token: str, path: str, timeout: float, **kw) -> request
     )
 
 
-def one_class(count: int, window: float, tmp: Path) -> dict:
+def one_class(count: int, window: float, tmp: Path, spawn_limit: int | None = None) -> dict:
     run = f"c{os.getpid()}n{count}"
     learners = [f"l{i}{run}" for i in range(count)]
     teacher = f"t{run}"
-    with class_hub(tmp / run, learners, teacher, run) as (url, proc, state, config, log):
+    with class_hub(tmp / run, learners, teacher, run, spawn_limit) as (url, proc, state, config, log):
         token = requests.post(
             f"{url}hub/api/users/{teacher}/tokens",
             json={"auth": {"username": teacher, "password": password(teacher)}, "note": "classroom"},
@@ -402,6 +406,7 @@ def one_class(count: int, window: float, tmp: Path) -> dict:
     return {
         "learners": count,
         "window_s": window,
+        "concurrent_spawn_limit": apply.concurrent_spawn_limit(siteconfig.validate(config)),
         "load_before": list(load_before),
         "load_after": list(os.getloadavg()),
         "wall_s": wall,
@@ -461,6 +466,9 @@ def main() -> int:
     parser.add_argument("--window", type=float, default=60, help="seconds over which the logins are spread")
     parser.add_argument("--find-max", action="store_true", help="classes of --steps sizes until one has a failure")
     parser.add_argument("--steps", default="10,20,40,70,100", help="class sizes for --find-max")
+    parser.add_argument(
+        "--spawn-limit", type=int, help="spawn.concurrent_spawn_limit of the class's hub (default: the product's)"
+    )
     parser.add_argument("--json", action="store_true", help="the results as JSON")
     args = parser.parse_args()
     if os.geteuid() != 0:
@@ -469,7 +477,7 @@ def main() -> int:
     results = []
     with tempfile.TemporaryDirectory(prefix="mnss-classroom-") as tmp:
         for size in sizes:
-            result = one_class(size, args.window, Path(tmp))
+            result = one_class(size, args.window, Path(tmp), args.spawn_limit)
             results.append(result)
             if not args.json:
                 print(report.table(result), flush=True)
