@@ -65,6 +65,8 @@ def test_grading_tools_off_everywhere_authoring_tools_for_instructors_only(tmp_p
                 page.get_by_role("menuitem", name="文件").wait_for(timeout=60_000)
                 menus = page.locator(".lm-MenuBar-content").inner_text()
                 assert "Nbgrader" not in menus and "Create Assignment" not in page.inner_text("body"), menus
+                page.locator("#jupyterlab-splash").wait_for(state="detached", timeout=60_000)
+                assert page.locator(".jp-Dialog").count() == 0, page.locator(".jp-Dialog").inner_text()
                 screenshot(page, "lab-learner-no-nbgrader")
             with browser_page() as page:
                 instructor_tools_in_chinese(page, url)
