@@ -7,9 +7,7 @@ and process, so a login does not pay for opening the database.
 
 from __future__ import annotations
 
-import errno
 import threading
-from pathlib import Path
 
 from sqlalchemy import (
     Boolean,
@@ -22,8 +20,7 @@ from sqlalchemy import (
     Table,
     UniqueConstraint,
 )
-from sqlalchemy.engine import Engine, make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.engine import Engine
 
 from .people.store import READ_ONLY, make_engine
 
@@ -90,25 +87,3 @@ def dispose_all() -> None:
         for engine in _engines.values():
             engine.dispose()
         _engines.clear()
-
-
-def where(url: str) -> str:
-    """Where the database's data lies, for a message: a SQLite file's folder, else the server."""
-    parsed = make_url(url)
-    if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
-        return str(Path(parsed.database).parent)
-    return f"{parsed.get_backend_name()} {parsed.host or ''}/{parsed.database or ''}"
-
-
-SQLITE_FULL = 13
-POSTGRES_DISK_FULL = "53100"
-
-
-def is_disk_full(err: BaseException) -> bool:
-    """A write failed because the disk (or quota) under the database is full."""
-    orig = err.orig if isinstance(err, DBAPIError) else err
-    return (
-        getattr(orig, "sqlite_errorcode", None) == SQLITE_FULL
-        or getattr(orig, "sqlstate", None) == POSTGRES_DISK_FULL
-        or getattr(orig, "errno", None) in (errno.ENOSPC, errno.EDQUOT)
-    )

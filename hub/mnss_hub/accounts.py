@@ -19,7 +19,9 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from .account_tables import accounts, engine_for, is_disk_full, reader_for, where
+from mnss_foundation.database_full import is_disk_full, where
+
+from .account_tables import accounts, engine_for, reader_for
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,31}$")
 # Work factor 10, OWASP's minimum for bcrypt: about 60 ms a check here, so a login stays under

@@ -17,7 +17,9 @@ from pathlib import Path
 from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from .account_tables import account_links, accounts, engine_for, login_failures, where
+from mnss_foundation.database_full import where
+
+from .account_tables import account_links, accounts, engine_for, login_failures
 from .accounts import AccountError
 
 MIGRATED_SUFFIX = ".migrated"

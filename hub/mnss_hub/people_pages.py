@@ -26,6 +26,7 @@ from .people import (
     NotFound,
     PeopleError,
     ReasonRequired,
+    StorageFull,
     ValidationFailed,
     consent,
     institution_admins,
@@ -154,7 +155,7 @@ class RegisterHandler(PeopleHandler):
             }
             await self.page("register.html", 400, **self._form_ns(invitation, form, errors))
         except PeopleError as err:
-            await self.page("register-refused.html", 403, reasons=both(err))
+            await self.page("register-refused.html", 507 if isinstance(err, StorageFull) else 403, reasons=both(err))
         return None
 
     async def open_account(self, done: profiles.Registered, password: str, must_change: bool) -> None:
@@ -196,7 +197,10 @@ class ManagerHandler(PeopleHandler):
         return self.pages.actor(self.current_user)
 
     async def refused(self, err: PeopleError, attempt: str, subject: str) -> int:
-        """The status for a refusal: 403, audited, when it concerns another institution; else 400."""
+        """The status for a refusal: 403, audited, when it concerns another institution; 507 for a
+        full disk; else 400."""
+        if isinstance(err, StorageFull):
+            return 507
         if not outside_scope(err):
             return 400
         actor = self.actor()

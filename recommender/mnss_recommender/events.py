@@ -18,6 +18,9 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from mnss_foundation.database_full import is_disk_full, where
 
 from .profiles import LearnerProfile
 
@@ -168,10 +171,23 @@ def _row(event: Event) -> dict:
     }
 
 
+class StoreFull(Exception):
+    """The disk under the event store is full: the events of that batch were not stored."""
+
+    def __init__(self, folder: str):
+        self.folder = folder
+        super().__init__(
+            f"推荐服务的事件库所在磁盘已满（{folder}），这些事件未存入，发送方会保留并重发 / "
+            f"the disk under the recommender's event store is full ({folder}): these events were not "
+            f"stored; the sender keeps them and sends them again"
+        )
+
+
 class EventStore:
     """Events in a SQL database. `url` is any SQLAlchemy URL; the default keeps them in memory."""
 
     def __init__(self, url: str = "sqlite://", **engine_options):
+        self.url = url
         if url.startswith("sqlite") and url in ("sqlite://", "sqlite:///:memory:"):
             engine_options.setdefault("poolclass", sa.pool.StaticPool)
             engine_options.setdefault("connect_args", {"check_same_thread": False})
@@ -199,6 +215,14 @@ class EventStore:
         return added
 
     def _add_batch(self, batch: list[Event]) -> int:
+        try:
+            return self._insert_new(batch)
+        except (DBAPIError, OSError) as err:
+            if isinstance(err, IntegrityError) or not is_disk_full(err):
+                raise
+            raise StoreFull(where(self.url)) from None
+
+    def _insert_new(self, batch: list[Event]) -> int:
         ids = sorted({e.event_id for e in batch})
         table = events_table.c
         with self.engine.begin() as conn:

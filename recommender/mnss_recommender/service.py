@@ -37,7 +37,7 @@ from mnss_foundation.capped_body import CappedBody
 from mnss_foundation.hub_service import HubServiceApp, health_route, log_level
 
 from .catalog import Catalog
-from .events import Event, EventError, EventStore, pseudonym
+from .events import Event, EventError, EventStore, StoreFull, pseudonym
 from .interactions import Interactions
 from .models import Hybrid
 from .nextup import next_up
@@ -226,7 +226,11 @@ class EventsHandler(BaseHandler):
             return self.fail(400, "; ".join(refused[:5]))
         if refused:
             self.service.log.warning("refused %d of %d events: %s", len(refused), len(events), "; ".join(refused[:5]))
-        self.finish({"stored": self.service.store.add(kept), **({"refused": refused} if refused else {})})
+        try:
+            stored = self.service.store.add(kept)
+        except StoreFull as err:  # not a 400: the sender keeps the events and sends them again
+            return self.fail(507, str(err))
+        self.finish({"stored": stored, **({"refused": refused} if refused else {})})
 
 
 class RecommendationsHandler(BaseHandler):

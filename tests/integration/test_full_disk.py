@@ -1,5 +1,6 @@
-"""A full disk under the exchange's store and the account store, for real: a small tmpfs in a private mount namespace
-(`unshare -Urm`, no root needed), filled up between two submissions."""
+"""A full disk under the exchange's store, the account store, the people store and the
+recommender's event store, for real: a small tmpfs in a private mount namespace (`unshare -Urm`,
+no root needed), filled up after a first write to each."""
 
 import json
 import shutil
@@ -66,13 +67,67 @@ CHILD = textwrap.dedent("""
 """)
 
 
-@pytest.fixture(scope="module")
-def full_disk(tmp_path_factory) -> dict:
-    """Run CHILD on a fresh 1 MiB tmpfs; what it saw."""
+# The same for the people store (an invitation, then a second one and a registration) and the
+# recommender's event store (one event, then two more).
+PEOPLE_AND_EVENTS = textwrap.dedent("""
+    import json, sys
+    from pathlib import Path
+    from stdnum.cn import ric
+    from mnss_hub.people import ADMIN, Actor, PeopleStore, StorageFull, directory, invitations, profiles
+    from mnss_hub.people.crypto import load_keyring
+    from mnss_recommender.events import Event, EventStore, StoreFull
+
+    disk = Path(sys.argv[1])
+    (disk / "state").mkdir()
+    ring = load_keyring(disk / "state" / "pii.key", environ={})
+    people = PeopleStore("sqlite:///" + str(disk / "state" / "people.sqlite"), ring, directory.load())
+    admin = Actor("admin", ADMIN)
+    ask = invitations.InvitationRequest
+    issued = invitations.create_invitation(people, admin, ask("示例医院", "张三", "信息中心"))
+    events = EventStore("sqlite:///" + str(disk / "state" / "events.sqlite"))
+    event = lambda n: Event(f"e{n}", "learner1", "hospital-lan/lan-build", "opened", 1.7e9 + n)
+    events.add([event(1)])
+    with open(disk / "filler", "wb") as filler:  # take every free block
+        try:
+            while True:
+                filler.write(b"x" * 65536)
+                filler.flush()
+        except OSError:
+            pass
+    body = "110101" + "19900307" + "123"
+    form = {
+        "name": "张三", "gender": "male", "id_number": body + ric.calc_check_digit(body + "0"),
+        "institution": "示例医院", "department": "信息中心", "position": "staff", "title": "engineer",
+        "mobile": "13812345678", "email": "zhang.san@example.cn", "username": "zhangsan", "consent": "yes",
+    }
+    seen = {"people": []}
+    for change in (
+        lambda: invitations.create_invitation(people, admin, ask("示例医院", "李四", "信息中心")),
+        lambda: profiles.register(people, issued.code, form),
+    ):
+        try:
+            change()
+            seen["people"].append(None)
+        except StorageFull as err:
+            seen["people"].append({"code": err.code, "zh": err.messages("zh-CN")[0], "en": err.messages("en")[0]})
+    seen["still_open"] = invitations.redeem(people, issued.code).name == "张三"
+    try:
+        events.add([event(2), event(3)])
+        seen["events"] = None
+    except StoreFull as err:
+        seen["events"] = str(err)
+    seen["events_kept"] = events.count()
+    seen["state"] = str(disk / "state")
+    print(json.dumps(seen))
+""")
+
+
+def on_a_full_disk(tmp_path_factory, child: str) -> dict:
+    """Run `child` on a fresh 1 MiB tmpfs; what it saw."""
     mount = tmp_path_factory.mktemp("disk")
     script = 'mount -t tmpfs -o size=1m tmpfs "$1" && exec "$2" -c "$3" "$1"'
     done = subprocess.run(
-        ["unshare", "-Urm", "--propagation", "private", "sh", "-c", script, "sh", str(mount), sys.executable, CHILD],
+        ["unshare", "-Urm", "--propagation", "private", "sh", "-c", script, "sh", str(mount), sys.executable, child],
         capture_output=True,
         text=True,
         timeout=120,
@@ -82,6 +137,16 @@ def full_disk(tmp_path_factory) -> dict:
         pytest.skip(f"no private tmpfs mount here: {done.stderr.strip()}")
     assert done.returncode == 0, done.stderr[-3000:]
     return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def full_disk(tmp_path_factory) -> dict:
+    return on_a_full_disk(tmp_path_factory, CHILD)
+
+
+@pytest.fixture(scope="module")
+def full_people_disk(tmp_path_factory) -> dict:
+    return on_a_full_disk(tmp_path_factory, PEOPLE_AND_EVENTS)
 
 
 def test_a_full_disk_refuses_a_submission_clearly_and_keeps_the_earlier_one(full_disk):
@@ -106,3 +171,22 @@ def test_a_full_disk_leaves_the_account_store_as_it_was(full_disk):
         assert refused and refused["code"] == "disk-full", seen["accounts"]
         assert folder in refused["message"] and "磁盘已满" in refused["message"], refused
     assert seen["nurse1_ok"] and not seen["nurse2"]
+
+
+def test_a_full_disk_leaves_the_people_store_as_it_was(full_people_disk):
+    """A second invitation and a registration on a full disk: refused with StorageFull (code
+    disk_full) naming the store's folder in zh-CN and English; the first invitation is still open."""
+    seen = full_people_disk
+    for refused in seen["people"]:
+        assert refused and refused["code"] == "disk_full", seen["people"]
+        assert seen["state"] in refused["zh"] and "磁盘已满" in refused["zh"], refused
+        assert seen["state"] in refused["en"] and "disk under the people store is full" in refused["en"], refused
+    assert seen["still_open"]
+
+
+def test_a_full_disk_refuses_events_so_the_sender_keeps_them(full_people_disk):
+    """Events sent onto a full disk are refused (StoreFull, which the service answers with 507 and
+    the learners' servers keep and send again), naming the folder; the stored one is kept."""
+    seen = full_people_disk
+    assert seen["events"] and seen["state"] in seen["events"] and "磁盘已满" in seen["events"], seen["events"]
+    assert seen["events_kept"] == 1

@@ -45,6 +45,7 @@ from .errors import (
     PeopleError,
     ReasonRequired,
     SheetRejected,
+    StorageFull,
     ValidationFailed,
 )
 from .store import ADMIN, INSTITUTION_ADMIN, MEMBER, SYSTEM, Actor, Page, PeopleStore
@@ -68,6 +69,7 @@ __all__ = [
     "PeopleStore",
     "PiiKeyError",
     "ReasonRequired",
+    "StorageFull",
     "SheetRejected",
     "ValidationFailed",
     "load_keyring",

@@ -109,6 +109,19 @@ class NotAllowed(PeopleError, PermissionError):
         return [self.en if lang == "en" else self.zh]
 
 
+class StorageFull(PeopleError):
+    """The disk under the people database is full: nothing was written."""
+
+    def __init__(self, folder: str):
+        self.folder = folder
+        super().__init__("disk_full", folder=folder)
+
+    def messages(self, lang: str) -> list[str]:
+        if lang == "en":
+            return [f"the disk under the people store is full ({self.folder}): nothing was changed; free space there"]
+        return [f"人员库所在磁盘已满（{self.folder}），未做任何修改；请释放空间"]
+
+
 class NotFound(PeopleError, LookupError):
     def __init__(self, what: str, key: str):
         self.what, self.key = what, key

@@ -9,8 +9,8 @@ for each other instead of failing) or PostgreSQL. The operations live in `invita
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
-from contextlib import AbstractContextManager
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from pathlib import Path
@@ -18,14 +18,16 @@ from typing import Generic, TypeVar
 
 from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
+from mnss_foundation.database_full import is_disk_full, where
 
 from . import tables
 from .audit import AuditLog
 from .consent import CONSENT_VERSION
 from .crypto import Keyring, PiiKeyError
 from .directory import Directory
-from .errors import NotAllowed
+from .errors import NotAllowed, StorageFull
 
 ADMIN, INSTITUTION_ADMIN, MEMBER, SYSTEM = "admin", "institution_admin", "member", "system"
 READ_ONLY = "mnss_read_only"  # execution option: a SQLite transaction that only reads
@@ -169,9 +171,17 @@ class PeopleStore:
     def now(self) -> datetime:
         return self.clock()
 
-    def begin(self) -> AbstractContextManager[Connection]:
-        """A transaction: `with store.begin() as conn:` commits on success, rolls back on error."""
-        return self.engine.begin()
+    @contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """A transaction: `with store.begin() as conn:` commits on success, rolls back on error.
+        On a full disk the database keeps what it had, and the write is refused with StorageFull."""
+        try:
+            with self.engine.begin() as conn:
+                yield conn
+        except (DBAPIError, OSError) as err:
+            if isinstance(err, IntegrityError) or not is_disk_full(err):
+                raise
+            raise StorageFull(where(self.url)) from None
 
     def sealing_ring(self, conn: Connection) -> Keyring:
         """The keyring to encrypt (and hash ID numbers) with inside this transaction: its current key

@@ -15,7 +15,7 @@ from tornado.httpserver import HTTPServer
 from tornado.netutil import bind_sockets
 
 from mnss_recommender.catalog import Catalog
-from mnss_recommender.events import EventError, EventStore
+from mnss_recommender.events import EventError, EventStore, StoreFull
 from mnss_recommender.service import MIN_GROUP, EventsHandler, course_statistics, events_from_request, screen
 
 
@@ -161,3 +161,29 @@ def test_a_batch_with_junk_keeps_the_good_events_and_logs_the_rest(caplog):
     assert sum("events[0]: item: 'made-up/x'" in r.getMessage() for r in caplog.records) == 1
     assert any("refused 403" in r.getMessage() for r in caplog.records)
     assert [e.event_id for e in service.store.interactions()] == ["a"]
+
+
+class FullStore(EventStore):
+    def add(self, events, batch=5000):
+        raise StoreFull("/srv/mnss/state")
+
+
+def test_events_onto_a_full_disk_get_507_naming_the_folder_so_the_sender_keeps_them(caplog):
+    service = events_service()
+    service.store = FullStore()
+
+    async def post():
+        server, port = serve_events(service)
+        try:
+            request = HTTPRequest(
+                f"http://127.0.0.1:{port}/api/events", "POST", body=body(EV), headers={"Authorization": "token good"}
+            )
+            response = await AsyncHTTPClient().fetch(request, raise_error=False)
+            return response.code, json.loads(response.body)
+        finally:
+            server.stop()
+
+    with caplog.at_level(logging.WARNING, "test-recommender"):
+        code, answer = asyncio.run(post())
+    assert code == 507 and "/srv/mnss/state" in answer["error"] and "磁盘已满" in answer["error"], answer
+    assert any("refused 507" in r.getMessage() for r in caplog.records)
