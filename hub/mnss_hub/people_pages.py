@@ -47,6 +47,12 @@ PAGE_SIZE = 50  # people per page of the accounts list
 AUDIT_PAGE_SIZE = 100  # entries per page of the audit log
 
 
+def storage_status(error: PeopleError, otherwise: int) -> int:
+    """507 when the refusal is a full disk under the people store (nothing the person did wrong),
+    else `otherwise`."""
+    return 507 if isinstance(error, StorageFull) else otherwise
+
+
 def both(error: PeopleError) -> list[tuple[str, str]]:
     """Each message of an error as a (zh-CN, en) pair for the page's t() macro."""
     return list(zip(error.messages("zh-CN"), error.messages("en"), strict=True))
@@ -155,7 +161,7 @@ class RegisterHandler(PeopleHandler):
             }
             await self.page("register.html", 400, **self._form_ns(invitation, form, errors))
         except PeopleError as err:
-            await self.page("register-refused.html", 507 if isinstance(err, StorageFull) else 403, reasons=both(err))
+            await self.page("register-refused.html", storage_status(err, 403), reasons=both(err))
         return None
 
     async def open_account(self, done: profiles.Registered, password: str, must_change: bool) -> None:
@@ -199,10 +205,8 @@ class ManagerHandler(PeopleHandler):
     async def refused(self, err: PeopleError, attempt: str, subject: str) -> int:
         """The status for a refusal: 403, audited, when it concerns another institution; 507 for a
         full disk; else 400."""
-        if isinstance(err, StorageFull):
-            return 507
         if not outside_scope(err):
-            return 400
+            return storage_status(err, 400)
         actor = self.actor()
         self.log.warning(
             "Refused %s by %s (%s of %s): outside their scope", attempt, actor.username, actor.role, actor.institution

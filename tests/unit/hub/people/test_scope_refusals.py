@@ -11,10 +11,12 @@ from mnss_hub.people import (
     NotAllowed,
     ReasonRequired,
     SheetRejected,
+    StorageFull,
     ValidationFailed,
 )
 from mnss_hub.people.errors import outside_scope
 from mnss_hub.people.invitations import InvitationRequest, create_invitation
+from mnss_hub.people_pages import storage_status
 
 from .conftest import HOSPITAL
 
@@ -46,3 +48,11 @@ def test_the_reason_asked_for_names_what_it_is_for():
     assert "Reason" in ReasonRequired(ReasonRequired.ERASE).messages("en")[0]
     assert ReasonRequired(ReasonRequired.ERASE).messages("zh-CN")[0].startswith("理由")
     assert "see or export" in ReasonRequired().messages("en")[0]
+
+
+def test_a_full_disk_is_a_507_on_the_pages_and_not_an_attempt_on_another_institution():
+    full = StorageFull("/srv/mnss/state")
+    assert not outside_scope(full)
+    assert storage_status(full, 400) == 507 and storage_status(full, 403) == 507
+    assert storage_status(ReasonRequired(), 400) == 400
+    assert "/srv/mnss/state" in full.messages("en")[0] and "/srv/mnss/state" in full.messages("zh-CN")[0]
