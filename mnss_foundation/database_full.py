@@ -8,10 +8,12 @@ they had: SQLite and PostgreSQL both roll the transaction back.
 from __future__ import annotations
 
 import errno
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 SQLITE_FULL = 13
 POSTGRES_DISK_FULL = "53100"
@@ -33,3 +35,15 @@ def where(url: str) -> str:
     if parsed.get_backend_name() == "sqlite" and parsed.database not in (None, "", ":memory:"):
         return str(Path(parsed.database).parent)
     return f"{parsed.get_backend_name()} {parsed.host or ''}/{parsed.database or ''}"
+
+
+@contextmanager
+def refused_when_full(url: str, refusal: Callable[[str], Exception]) -> Iterator[None]:
+    """Around a write transaction on `url`: a failure for want of space becomes `refusal(folder)`
+    (the database has rolled back); every other error passes unchanged."""
+    try:
+        yield
+    except (DBAPIError, OSError) as err:
+        if isinstance(err, IntegrityError) or not is_disk_full(err):
+            raise
+        raise refusal(where(url)) from None

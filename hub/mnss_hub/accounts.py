@@ -17,9 +17,9 @@ from datetime import UTC, datetime
 import bcrypt
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
-from mnss_foundation.database_full import is_disk_full, where
+from mnss_foundation.database_full import refused_when_full
 
 from .account_tables import accounts, engine_for, reader_for
 
@@ -64,6 +64,14 @@ def check_username(name: str) -> str:
     return name
 
 
+def disk_full(folder: str) -> AccountError:
+    return AccountError(
+        f"账户库所在磁盘已满（{folder}），未做任何修改；请释放空间 / "
+        f"the disk under the account store is full ({folder}): nothing was changed; free space there",
+        "disk-full",
+    )
+
+
 class AccountStore:
     """The accounts on the SQLAlchemy URL `url` (the people store's: `apply.accounts_url(site)`)."""
 
@@ -79,18 +87,8 @@ class AccountStore:
     def _writing(self):
         """One write transaction. On a full disk the database rolls it back and keeps what it had;
         that becomes an AccountError naming where the data lies (code "disk-full")."""
-        try:
-            with self.engine.begin() as conn:
-                yield conn
-        except (DBAPIError, OSError) as err:
-            if isinstance(err, IntegrityError) or not is_disk_full(err):
-                raise
-            folder = where(self.url)
-            raise AccountError(
-                f"账户库所在磁盘已满（{folder}），未做任何修改；请释放空间 / "
-                f"the disk under the account store is full ({folder}): nothing was changed; free space there",
-                "disk-full",
-            ) from None
+        with refused_when_full(self.url, disk_full), self.engine.begin() as conn:
+            yield conn
 
     def _row(self, name: str, *columns):
         with reader_for(self.url).connect() as conn:

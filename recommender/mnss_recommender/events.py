@@ -18,9 +18,8 @@ from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
-from sqlalchemy.exc import DBAPIError, IntegrityError
 
-from mnss_foundation.database_full import is_disk_full, where
+from mnss_foundation.database_full import refused_when_full
 
 from .profiles import LearnerProfile
 
@@ -215,12 +214,8 @@ class EventStore:
         return added
 
     def _add_batch(self, batch: list[Event]) -> int:
-        try:
+        with refused_when_full(self.url, StoreFull):
             return self._insert_new(batch)
-        except (DBAPIError, OSError) as err:
-            if isinstance(err, IntegrityError) or not is_disk_full(err):
-                raise
-            raise StoreFull(where(self.url)) from None
 
     def _insert_new(self, batch: list[Event]) -> int:
         ids = sorted({e.event_id for e in batch})

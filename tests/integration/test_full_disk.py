@@ -18,6 +18,18 @@ pytestmark = [
     pytest.mark.skipif(shutil.which("unshare") is None, reason="needs util-linux unshare"),
 ]
 
+# Put before each script below: takes every free block of the tmpfs.
+FILL = textwrap.dedent("""
+    def fill(disk):
+        with open(disk / "filler", "wb") as filler:
+            try:
+                while True:
+                    filler.write(b"x" * 65536)
+                    filler.flush()
+            except OSError:
+                pass
+""")
+
 # Runs inside the namespace with the tmpfs mounted at argv[1]; prints what it saw as JSON.
 CHILD = textwrap.dedent("""
     import json, os, sys
@@ -32,13 +44,7 @@ CHILD = textwrap.dedent("""
     first = store.submit("hospital-lan", "ps1", "nurse1", [("ps1.ipynb", b"first answer")])
     accounts = AccountStore("sqlite:///" + str(Path(sys.argv[1]) / "state" / "people.sqlite"))
     accounts.create("nurse1", "nurse1-password-x1", must_change=False)
-    with open(Path(sys.argv[1]) / "filler", "wb") as filler:  # take every free block
-        try:
-            while True:
-                filler.write(b"x" * 65536)
-                filler.flush()
-        except OSError:
-            pass
+    fill(Path(sys.argv[1]))
     seen = {}
     try:
         store.submit("hospital-lan", "ps1", "nurse1", [("ps1.ipynb", os.urandom(200_000))])
@@ -87,13 +93,7 @@ PEOPLE_AND_EVENTS = textwrap.dedent("""
     events = EventStore("sqlite:///" + str(disk / "state" / "events.sqlite"))
     event = lambda n: Event(f"e{n}", "learner1", "hospital-lan/lan-build", "opened", 1.7e9 + n)
     events.add([event(1)])
-    with open(disk / "filler", "wb") as filler:  # take every free block
-        try:
-            while True:
-                filler.write(b"x" * 65536)
-                filler.flush()
-        except OSError:
-            pass
+    fill(disk)
     body = "110101" + "19900307" + "123"
     form = {
         "name": "张三", "gender": "male", "id_number": body + ric.calc_check_digit(body + "0"),
@@ -126,8 +126,9 @@ def on_a_full_disk(tmp_path_factory, child: str) -> dict:
     """Run `child` on a fresh 1 MiB tmpfs; what it saw."""
     mount = tmp_path_factory.mktemp("disk")
     script = 'mount -t tmpfs -o size=1m tmpfs "$1" && exec "$2" -c "$3" "$1"'
+    python = [sys.executable, FILL + child]
     done = subprocess.run(
-        ["unshare", "-Urm", "--propagation", "private", "sh", "-c", script, "sh", str(mount), sys.executable, child],
+        ["unshare", "-Urm", "--propagation", "private", "sh", "-c", script, "sh", str(mount), *python],
         capture_output=True,
         text=True,
         timeout=120,

@@ -18,9 +18,9 @@ from typing import Generic, TypeVar
 
 from sqlalchemy import create_engine, event, func, select
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 
-from mnss_foundation.database_full import is_disk_full, where
+from mnss_foundation.database_full import refused_when_full
 
 from . import tables
 from .audit import AuditLog
@@ -175,13 +175,8 @@ class PeopleStore:
     def begin(self) -> Iterator[Connection]:
         """A transaction: `with store.begin() as conn:` commits on success, rolls back on error.
         On a full disk the database keeps what it had, and the write is refused with StorageFull."""
-        try:
-            with self.engine.begin() as conn:
-                yield conn
-        except (DBAPIError, OSError) as err:
-            if isinstance(err, IntegrityError) or not is_disk_full(err):
-                raise
-            raise StorageFull(where(self.url)) from None
+        with refused_when_full(self.url, StorageFull), self.engine.begin() as conn:
+            yield conn
 
     def sealing_ring(self, conn: Connection) -> Keyring:
         """The keyring to encrypt (and hash ID numbers) with inside this transaction: its current key
