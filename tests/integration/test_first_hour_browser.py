@@ -97,7 +97,9 @@ def work_in_lab(page, url: str, user: str, assignment: str) -> None:
     page.wait_for_url(f"**/user/{user}/lab/tree/**{assignment}**", timeout=180_000)
     cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
     cells.first.wait_for(timeout=120_000)
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+    # the kernel of the notebook in view is idle (the tutorial's, open behind it, may be idle first)
+    idle = page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").filter(visible=True)
+    idle.first.wait_for(timeout=120_000)
     page.wait_for_timeout(2000)  # a fresh kernel can drop the very first execution
     for index, code in solutions(assignment).items():
         editor = cells.nth(index).locator(".cm-content")
