@@ -20,7 +20,17 @@ from mnss_courses.grading_settings import SITE_GRADEBOOK_ENV
 from mnss_foundation import page_translation
 from mnss_foundation.server_settings import ServerSettings
 
-from . import course_names, landing, people_pages, ports, record_pages, server_pages, sessions, tunnel_grant
+from . import (
+    course_names,
+    landing,
+    people_pages,
+    ports,
+    record_pages,
+    server_pages,
+    sessions,
+    tunnel_grant,
+    tunnel_sessions,
+)
 from .people import directory as people_directory, site as people_site_db
 from .portal import SETTINGS as PORTAL_SETTINGS, groups as portal_groups, handlers as portal_handlers
 from .siteconfig import ConfigError
@@ -261,6 +271,16 @@ def apply_spawn_limits(c: Config, site: dict) -> None:
     c.LabServerSettings.default_language = site["hub"]["default_language"]
 
 
+# JupyterHub's default scopes of a server's $JUPYTERHUB_API_TOKEN (its 'server' role)
+SERVER_TOKEN_SCOPES = ["users:activity!user", "access:servers!server"]
+
+
+def add_server_token_scopes(c: Config, *scopes: str) -> None:
+    """Ask for `scopes` in every server's $JUPYTERHUB_API_TOKEN too; the hub grants each server only
+    those its owner holds."""
+    c.Spawner.server_token_scopes = [*_already(c.Spawner, "server_token_scopes", SERVER_TOKEN_SCOPES), *scopes]
+
+
 def apply_tunnel(c: Config, site: dict) -> None:
     """The virtual-real tunnel: whom the spawners tell, and what (tunnel_grant)."""
     tunnel = site["tunnel"]
@@ -270,6 +290,26 @@ def apply_tunnel(c: Config, site: dict) -> None:
     c.LabServerSettings.tunnel_allow = tunnel_grant.allow_text(tunnel["allow"])
     c.LabServerSettings.tunnel_rate_mbit = float(tunnel["rate_mbit"])
     c.LabServerSettings.tunnel_audit_log = tunnel["audit_log"]
+    if not tunnel["enabled"]:
+        return
+    # Every session goes to the hub's audit log (tunnel_sessions): the permitted users hold the
+    # scope to report one, and every server's token asks for it (the hub keeps it for them only).
+    c.JupyterHub.custom_scopes = {
+        **_already(c.JupyterHub, "custom_scopes", {}),
+        tunnel_sessions.SCOPE: {"description": "Report a session of the virtual-real tunnel to the audit log"},
+    }
+    c.JupyterHub.load_roles = [
+        *_already(c.JupyterHub, "load_roles", []),
+        {
+            "name": "mnss-tunnel",
+            "description": "Users the site lets use the virtual-real tunnel: report its sessions",
+            "scopes": [tunnel_sessions.SCOPE],
+            "users": sorted(tunnel["users"]),
+            "groups": sorted(tunnel_grant.course_groups(tunnel["courses"])),
+        },
+    ]
+    add_server_token_scopes(c, tunnel_sessions.SCOPE)
+    c.JupyterHub.extra_handlers = [*_already(c.JupyterHub, "extra_handlers", []), *tunnel_sessions.handlers()]
 
 
 def byte_size(text: str) -> int:
@@ -417,8 +457,7 @@ def apply_courses(c: Config, site: dict) -> None:
     access = f"access:services!service={EXCHANGE}"
     c.JupyterHub.extra_user_scopes = [*_already(c.JupyterHub, "extra_user_scopes", []), access]
     # The server's $JUPYTERHUB_API_TOKEN: JupyterHub's default 'server' scopes plus the exchange.
-    server_scopes = _already(c.Spawner, "server_token_scopes", ["users:activity!user", "access:servers!server"])
-    c.Spawner.server_token_scopes = [*server_scopes, access]
+    add_server_token_scopes(c, access)
     c.LabServerSettings.exchange_url = exchange_url(site)
 
 
@@ -483,8 +522,7 @@ def apply_formgraders(c: Config, site: dict, courses: list[str]) -> None:
     # requested scopes its owner holds, so an instructor's server reaches her courses' formgraders
     # and a learner's none.
     access = [f"access:services!service={formgrader.service_name(cid)}" for cid in courses]
-    server_scopes = _already(c.Spawner, "server_token_scopes", ["users:activity!user", "access:servers!server"])
-    c.Spawner.server_token_scopes = [*server_scopes, *access]
+    add_server_token_scopes(c, *access)
     c.LabServerSettings.formgrader_urls = urls
     # the hub home links each instructor to the formgraders they may open (the hub filters by scope),
     # named by the course's title as the portal names it
@@ -550,8 +588,7 @@ def apply_recommender(c: Config, site: dict) -> None:
     ]
     access = f"access:services!service={RECOMMENDER}"
     c.JupyterHub.extra_user_scopes = [*_already(c.JupyterHub, "extra_user_scopes", []), access]
-    server_scopes = _already(c.Spawner, "server_token_scopes", ["users:activity!user", "access:servers!server"])
-    c.Spawner.server_token_scopes = [*server_scopes, access]
+    add_server_token_scopes(c, access)
     settings = ServerSettings(recommender_url=recommender_url(site), activity_flush_seconds=rec["flush_seconds"])
     c.Spawner.environment = {**_already(c.Spawner, "environment", {}), **settings.to_env()}
 

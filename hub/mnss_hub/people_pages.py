@@ -53,6 +53,13 @@ def storage_status(error: PeopleError, otherwise: int) -> int:
     return 507 if isinstance(error, StorageFull) else otherwise
 
 
+def detail_in_order(detail: dict) -> list[tuple[str, object]]:
+    """An audit entry's detail as the page lists it: named details (a tunnel session's) in the
+    catalogue's order, from its lab to what was dropped, then the rest by name."""
+    order = list(CATALOGUES["audit_details"].pairs())
+    return sorted(detail.items(), key=lambda item: (order.index(item[0]) if item[0] in order else len(order), item[0]))
+
+
 def both(error: PeopleError) -> list[tuple[str, str]]:
     """Each message of an error as a (zh-CN, en) pair for the page's t() macro."""
     return list(zip(error.messages("zh-CN"), error.messages("en"), strict=True))
@@ -453,6 +460,8 @@ class AuditAdminHandler(ManagerHandler):
             verified=verified,
             broken=broken,
             actions=CATALOGUES["audit_actions"].pairs(),
+            details=CATALOGUES["audit_details"].pairs(),
+            in_order=detail_in_order,
             fields=FIELDS,
         )
 

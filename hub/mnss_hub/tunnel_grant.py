@@ -28,9 +28,13 @@ def allow_text(allow: Iterable[dict]) -> str:
     return " ".join(f"{ipaddress.IPv4Network(e['to'])}:{','.join(str(p) for p in e['ports'])}" for e in allow)
 
 
+def course_groups(courses: Iterable[str]) -> set[str]:
+    """The hub groups of the named courses: their learners and their instructors."""
+    return {f"{c}{suffix}" for c in courses for suffix in (LEARNERS_SUFFIX, INSTRUCTORS_SUFFIX)}
+
+
 def permitted(enabled: bool, users: Iterable[str], courses: Iterable[str], user: str, groups: Iterable[str]) -> bool:
     """Whether `user` (in hub groups `groups`) may use the tunnel: named, or in a named course."""
     if not enabled:
         return False
-    course_groups = {f"{c}{suffix}" for c in courses for suffix in (LEARNERS_SUFFIX, INSTRUCTORS_SUFFIX)}
-    return user in set(users) or bool(course_groups & set(groups))
+    return user in set(users) or bool(course_groups(courses) & set(groups))

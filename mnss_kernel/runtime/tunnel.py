@@ -9,8 +9,9 @@ over the host's own sockets; it needs no root, so rootless labs have the tunnel 
 What passes is decided in the kernel, by the gateway's iptables (installed before the tap exists):
 new TCP connections to an allowed prefix and port, and their replies; everything else leaving
 through out0 is dropped and counted, and nothing may connect inwards. tc (htb) caps what the lab
-sends through out0. When the lab stops, the rule counters are read and the session is appended to
-the audit log (user name, lab, times, destinations reached, bytes, drops), one JSON line each.
+sends through out0. When the lab stops, the rule counters are read and the session (user name,
+lab, times, destinations reached, bytes, drops) is sent to the hub's audit log with the server's own
+token (hub/mnss_hub/tunnel_sessions.py), and appended to the user's audit file, one JSON line each.
 """
 
 from __future__ import annotations
@@ -24,6 +25,9 @@ import select
 import shutil
 import subprocess
 import tempfile
+import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,6 +41,8 @@ from .shell import EngineError, batch, run
 OUTSIDE = "out0"  # the gateway's outside device (slirp4netns's tap)
 CIDR = "100.127.255.0/24"  # the tap's subnet (gateway .100, slirp .2); kept out of labs' usual 10/8
 READY_TIMEOUT = 10.0
+SESSIONS_API = "/mnss/tunnel-sessions"  # under $JUPYTERHUB_API_URL
+REPORT_TRIES, REPORT_TIMEOUT = 3, 5.0  # a lab's stop waits at most this long for the hub
 TUN = "/dev/net/tun"  # the tap device slirp4netns opens in the gateway's namespace
 
 log = logging.getLogger("mnss.tunnel")
@@ -187,6 +193,7 @@ class Tunnel:
         self._said.close()
         record = session_record(self, counters, drops, datetime.now(UTC))
         append_audit(self.grant.audit_log, record)
+        report(record)
         return record
 
 
@@ -241,3 +248,37 @@ def append_audit(path: Path, record: dict) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
     with os.fdopen(fd, "a", encoding="utf-8") as f:
         f.write(line + "\n")
+
+
+def report(record: dict, environ=os.environ) -> bool:
+    """Send the session to the hub's audit log with this server's token; whether the hub recorded it.
+    A hub that is down or busy is asked again; a refusal is logged with the hub's reason. Outside a
+    hub (no $JUPYTERHUB_API_URL or token) the audit file and the log alone keep the session."""
+    api, token = environ.get("JUPYTERHUB_API_URL", ""), environ.get("JUPYTERHUB_API_TOKEN", "")
+    if not (api and token):
+        return False
+    request = urllib.request.Request(
+        api.rstrip("/") + SESSIONS_API,
+        data=json.dumps(record, ensure_ascii=False).encode("utf-8"),
+        headers={"Authorization": f"token {token}", "Content-Type": "application/json"},
+        method="POST",
+    )
+    why = ""
+    for attempt in range(REPORT_TRIES):
+        time.sleep(attempt)  # 0, 1, 2 s
+        try:
+            with urllib.request.urlopen(request, timeout=REPORT_TIMEOUT) as answer:
+                log.info("tunnel session of lab %s: audit entry %s of the hub", record["lab"], json.load(answer)["seq"])
+                return True
+        except urllib.error.HTTPError as err:
+            why = f"{err.code} {err.read().decode(errors='replace')[-300:]}"
+            if err.code < 500:  # refused: asking again changes nothing
+                break
+        except (OSError, ValueError) as err:
+            why = str(err)
+    log.error(
+        "the hub did not record the tunnel session of lab %s (%s): only the audit file and this log have it",
+        record["lab"],
+        why,
+    )
+    return False

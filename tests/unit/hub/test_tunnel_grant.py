@@ -69,3 +69,28 @@ def siteconfig_yaml(data: dict) -> str:
     import yaml
 
     return yaml.safe_dump(data)
+
+
+def test_the_permitted_hold_the_scope_to_report_sessions_and_servers_ask_for_it():
+    from mnss_hub import tunnel_sessions
+
+    c = Config()
+    apply.apply_site_config(c, siteconfig.validate({"tunnel": TUNNEL, "recommender": {"enabled": False}}))
+    assert tunnel_sessions.SCOPE in c.JupyterHub.custom_scopes
+    role = next(r for r in c.JupyterHub.load_roles if r["name"] == "mnss-tunnel")
+    assert role["scopes"] == [tunnel_sessions.SCOPE]
+    assert role["users"] == ["ann"]
+    assert role["groups"] == ["pacs-ops-instructors", "pacs-ops-learners"]
+    assert tunnel_sessions.SCOPE in c.Spawner.server_token_scopes
+    assert "users:activity!user" in c.Spawner.server_token_scopes  # JupyterHub's own stay
+    assert (r"/api/mnss/tunnel-sessions", tunnel_sessions.TunnelSessions) in c.JupyterHub.extra_handlers
+
+
+def test_with_the_tunnel_off_no_one_may_report_a_session():
+    from mnss_hub import tunnel_sessions
+
+    c = Config()
+    apply.apply_site_config(c, siteconfig.validate({"recommender": {"enabled": False}}))
+    assert tunnel_sessions.SCOPE not in c.JupyterHub.get("custom_scopes", {})
+    assert tunnel_sessions.SCOPE not in c.Spawner.get("server_token_scopes", [])
+    assert not any(r["name"] == "mnss-tunnel" for r in c.JupyterHub.get("load_roles", []))

@@ -194,3 +194,69 @@ def test_a_tunnel_that_does_not_come_up_is_named_and_leaves_no_process(monkeypat
         session.start()
     assert err.value.en == f"gw1: the tunnel (slirp4netns) did not come up: {said}"
     assert session._slirp.poll() == 1 and session._exit_w is None
+
+
+class Hub:
+    """A stand-in for the hub's tunnel-sessions API on loopback: answers each POST with the next
+    status of `answers`, keeping what it was sent."""
+
+    def __init__(self, *answers: int):
+        import http.server
+        import threading
+
+        hub = self
+        self.answers, self.seen = list(answers), []
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                hub.seen.append((self.path, self.headers["Authorization"], json.loads(body)))
+                status = hub.answers.pop(0)
+                self.send_response(status)
+                self.end_headers()
+                self.wfile.write(json.dumps({"seq": 7} if status == 201 else {"message": "no"}).encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        self.env = {
+            "JUPYTERHUB_API_URL": f"http://127.0.0.1:{self.server.server_address[1]}/hub/api",
+            "JUPYTERHUB_API_TOKEN": "server-token",
+        }
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+SESSION = {"event": "tunnel_session", "user": "ann", "lab": "l1"}
+
+
+@pytest.fixture
+def no_wait(monkeypatch):
+    monkeypatch.setattr(tunnel.time, "sleep", lambda _: None)
+
+
+def test_the_session_goes_to_the_hub_with_the_servers_token(no_wait):
+    with Hub(201) as hub:
+        assert tunnel.report(SESSION, hub.env) is True
+    assert hub.seen == [("/hub/api/mnss/tunnel-sessions", "token server-token", SESSION)]
+
+
+def test_a_hub_that_is_busy_is_asked_again_and_a_refusal_is_not(no_wait, caplog):
+    with Hub(503, 502, 201) as hub:
+        assert tunnel.report(SESSION, hub.env) is True
+    assert len(hub.seen) == 3
+    with Hub(403, 201) as hub:
+        assert tunnel.report(SESSION, hub.env) is False
+    assert len(hub.seen) == 1
+    assert "did not record the tunnel session of lab l1 (403" in caplog.text
+
+
+def test_outside_a_hub_nothing_is_sent():
+    assert tunnel.report(SESSION, {}) is False
