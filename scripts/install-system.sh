@@ -39,6 +39,13 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
+# The virtual-real tunnel's gateways need /dev/net/tun open to users (Debian's default, 0666) in
+# labs without root and in learners' containers; some container runtimes leave it 0600.
+if [[ -c /dev/net/tun && "$(stat -c %a /dev/net/tun)" != 666 ]]; then
+  echo "install-system: /dev/net/tun to Debian's default mode 0666 (the tunnel's gateways without root need it)"
+  chmod 0666 /dev/net/tun
+fi
+
 if [[ "$(configurable-http-proxy --version 2>/dev/null)" != "$CHP_VERSION" ]]; then
   echo "install-system: installing configurable-http-proxy $CHP_VERSION from npm"
   npm install -g --silent "configurable-http-proxy@$CHP_VERSION"

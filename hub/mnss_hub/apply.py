@@ -327,6 +327,8 @@ def apply_local_mode(c: Config, site: dict) -> None:
     # with own accounts, each server, its kernels and labs share one cgroup with these limits
     c.LocalLabSpawner.pids_limit = site["local"]["pids_limit"]
     c.LocalLabSpawner.mem_limit = site["local"]["mem_limit"]
+    # what they reach beyond this machine: nothing but their tunnel destinations (egress.py)
+    c.LocalLabSpawner.egress_closed = site["local"]["egress"] == "closed"
     # Each server runs as its own account when the hub is root (spawners.LocalLabSpawner); the
     # course sources it could otherwise read in the catalog (with their hidden tests) are hidden.
     catalogs = [Path(site["courses"]["catalog"])] if site["courses"]["catalog"] else bundle.installed_catalogs()
@@ -363,12 +365,15 @@ def apply_docker_mode(c: Config, site: dict) -> None:
     c.JupyterHub.spawner_class = "mnss-docker"
     _container_settings(c, site, "DockerLabSpawner")
     c.DockerLabSpawner.pull_policy = "never"  # images are built or loaded by the site, never fetched at spawn
+    # beyond this host, a container reaches only its user's tunnel destinations (egress.py)
+    c.DockerLabSpawner.egress_closed = site["docker"]["egress"] == "closed"
 
 
 def apply_swarm_mode(c: Config, site: dict) -> None:
     """The docker mode's settings, as one Swarm service per user."""
     c.JupyterHub.spawner_class = "mnss-swarm"
     _container_settings(c, site, "SwarmLabSpawner")
+    c.SwarmLabSpawner.egress_closed = False  # a service's address is not known to this host's firewall
     if site["swarm"]["constraints"]:
         c.SwarmLabSpawner.extra_placement_spec = {"constraints": site["swarm"]["constraints"]}
 

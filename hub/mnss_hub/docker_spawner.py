@@ -25,21 +25,24 @@ from __future__ import annotations
 import asyncio
 import base64
 import json
+from types import SimpleNamespace
 
 import requests
 from docker.types import Mount
 from dockerspawner import DockerSpawner, SwarmSpawner
 from sqlalchemy.orm import object_session
 from tornado import web
-from traitlets import Int, Unicode, default
+from traitlets import Bool, Int, Unicode, default
 
 from mnss_foundation.server_settings import ServerSettings
+from mnss_kernel.runtime import tunnel
 
-from . import dockerhost, lab_seccomp, leftovers
+from . import dockerhost, egress, lab_seccomp, leftovers
 from .spawners import LabServerSettings
 
 HOME = "/home/lab"
 LAB_USER = "1000:1000"  # the image's user `lab` (images/singleuser/Dockerfile)
+TUN = dockerhost.TUN
 
 
 class DockerLabSpawner(LabServerSettings, DockerSpawner):
@@ -67,13 +70,25 @@ class DockerLabSpawner(LabServerSettings, DockerSpawner):
     def _default_volumes(self):
         return {self.volume_name: HOME}
 
+    egress_closed = Bool(
+        True,
+        help="Beyond this host, the container reaches only its user's tunnel destinations (egress.py); "
+        "the user network's chain itself is set by `mnss-hub run` (dockerhost).",
+    ).tag(config=True)
+
     @default("extra_host_config")
     def _default_host_config(self):
-        return {
+        return self.host_config  # DockerSpawner calls it at each create: the tunnel is decided per start
+
+    def host_config(self, _spawner=None) -> dict:
+        config = {
             "cap_drop": ["ALL"],
             "security_opt": ["no-new-privileges", lab_seccomp.security_opt()],
             "pids_limit": self.pids_limit,
         }
+        if self.tunnel_permitted():  # for their gateways' slirp4netns; the host's node, 0666 (dockerhost)
+            config["devices"] = [f"{TUN}:{TUN}:rw"]
+        return config
 
     @default("extra_create_kwargs")
     def _default_create_kwargs(self):
@@ -111,7 +126,23 @@ class DockerLabSpawner(LabServerSettings, DockerSpawner):
 
     async def start(self):
         self._steps_reached = []
-        return await super().start()
+        address, port = await super().start()
+        if self.egress_closed and self.tunnel_permitted():
+            allowed = tunnel.parse_allow(self.tunnel_allow)
+            bridge = await self.user_bridge()
+            await asyncio.to_thread(egress.grant, bridge, self.container_id, address, allowed)
+        return address, port
+
+    async def stop(self, now=False):
+        """Stop the container; then its address, which the next container may get, loses its grant."""
+        container = self.container_id
+        await super().stop(now=now)
+        if self.egress_closed and container:
+            await asyncio.to_thread(egress.revoke, await self.user_bridge(), container)
+
+    async def user_bridge(self) -> str:
+        network = await self.docker("inspect_network", self.network_name)
+        return dockerhost.bridge_of(SimpleNamespace(id=network["Id"], attrs=network))
 
     async def create_object(self):
         self._steps_reached = [*self._steps_reached, "create"]
@@ -127,6 +158,11 @@ class DockerLabSpawner(LabServerSettings, DockerSpawner):
         gone = leftovers.unused(found, used)
         for ident in gone:
             await self.remove_leftover(ident)
+        if self.egress_closed:  # grants of containers that went while the hub was down
+            bridge = await self.user_bridge()
+            running = {ident[:12] for ident in set(found) - set(gone)}
+            for ident in await asyncio.to_thread(egress.granted_ids, bridge) - running:
+                await asyncio.to_thread(egress.revoke, bridge, ident)
         return len(gone)
 
     async def remove_leftover(self, ident: str) -> None:
@@ -156,7 +192,7 @@ class DockerLabSpawner(LabServerSettings, DockerSpawner):
         """Every call to the engine (a future); a container is created only if what is actually
         sent keeps the privilege design, whatever other config merged into it."""
         if method == "create_container":
-            problems = unsafe_container(kwargs)
+            problems = unsafe_container(kwargs, self.tunnel_permitted())
             if problems:
                 raise RuntimeError(f"refusing to start {self.user.name}'s server: unsafe settings {problems}")
         return super().docker(method, *args, **kwargs)
@@ -192,10 +228,11 @@ class DockerLabSpawner(LabServerSettings, DockerSpawner):
             await asyncio.sleep(0.2)
 
 
-def unsafe_container(create: dict) -> list[str]:
+def unsafe_container(create: dict, tunnel: bool = False) -> list[str]:
     """What in a create_container request (its keyword arguments, HostConfig as Docker gets it)
     breaks docker mode's design: root, any added capability, privileged, host namespaces or
-    paths, or a seccomp profile other than lab_seccomp's. Empty: safe."""
+    paths, a device other than /dev/net/tun for a user allowed the tunnel (read and write only),
+    or a seccomp profile other than lab_seccomp's. Empty: safe."""
     host = create.get("host_config") or {}
     problems = []
     user = str(create.get("user") or "")
@@ -211,8 +248,8 @@ def unsafe_container(create: dict) -> list[str]:
             problems.append(f"{key} host")
     if host.get("NetworkMode") == "host":
         problems.append("NetworkMode host")
-    if host.get("Devices"):
-        problems.append("devices")
+    tun = {"PathOnHost": TUN, "PathInContainer": TUN, "CgroupPermissions": "rw"}
+    problems += [f"device {d.get('PathOnHost')}" for d in host.get("Devices") or [] if not tunnel or d != tun]
     options = host.get("SecurityOpt") or []
     if not any(opt in ("no-new-privileges", "no-new-privileges:true") for opt in options):
         problems.append("no-new-privileges missing")

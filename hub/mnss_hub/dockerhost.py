@@ -8,14 +8,24 @@ does) checks the same and then creates what is missing. Both are idempotent.
 from __future__ import annotations
 
 import ipaddress
+import os
 
 import docker
 from docker.errors import APIError, DockerException, ImageNotFound
 
+from . import egress
 from .apply import service_ip
 from .siteconfig import ConfigError
 
 NO_ICC = {"com.docker.network.bridge.enable_icc": "false"}
+TUN = "/dev/net/tun"  # given to the containers of users allowed the tunnel (docker_spawner)
+
+
+def open_to_users(path: str) -> bool:
+    try:
+        return os.stat(path).st_mode & 0o006 == 0o006
+    except OSError:
+        return False
 
 
 def connect():
@@ -57,6 +67,11 @@ def check(site: dict, client) -> list[str]:
             client.images.get(image)
         except ImageNotFound:
             problems.append(f"docker image {image!r} is not on this machine; build it with `make images`")
+    if site["tunnel"]["enabled"] and site["mode"] == "docker" and not open_to_users(TUN):
+        problems.append(
+            f"tunnel.enabled: {TUN} is not readable and writable by every user, and a container gets it as "
+            f"it is (Debian's default is 0666); run chmod 0666 {TUN}"
+        )
     network = find_network(client, settings["network"])
     if network is not None:
         problems += _network_problems(client, network, settings["subnet"], _scope(site))
@@ -106,8 +121,28 @@ def prepare(site: dict) -> None:
         problems += _create_network(client, settings["network"], settings["subnet"], service_ip(site), _scope(site))
     if site["mode"] == "swarm" and not problems:
         _anchor(client, settings["network"], settings["image"])
+    if site["mode"] == "docker" and not problems:
+        problems += _hold_egress(bridge_of(find_network(client, settings["network"])), settings["egress"])
     if problems:
         raise ConfigError("(docker)", problems)
+
+
+def bridge_of(network) -> str:
+    """The host interface of a local bridge network (Docker names it br-<id> unless told otherwise)."""
+    named = (network.attrs.get("Options") or {}).get("com.docker.network.bridge.name")
+    return named or f"br-{network.id[:12]}"
+
+
+def _hold_egress(bridge: str, policy: str) -> list[str]:
+    """docker.egress: 'closed' holds the user network's containers to this host (egress.py)."""
+    try:
+        if policy == "closed":
+            egress.close_network(bridge)
+        else:
+            egress.release_network(bridge)
+    except egress.EgressError as err:
+        return [f"docker.egress: {err}"]
+    return []
 
 
 def _scope(site: dict) -> str:

@@ -19,9 +19,9 @@ from mnss_courses.exchange import CLIENT_CONFIG_DIR
 from mnss_courses.exchange.names import INSTRUCTORS_SUFFIX
 from mnss_foundation import system_accounts
 from mnss_foundation.server_settings import ServerSettings
-from mnss_kernel.runtime import commands, registry
+from mnss_kernel.runtime import commands, registry, tunnel
 
-from . import tunnel_grant
+from . import egress, tunnel_grant
 from .save_before_stop import save_open_documents
 from .server_cgroups import Limits, ServerCgroups
 
@@ -33,8 +33,13 @@ LOCAL_MODE_WARNING = (
 
 LOCAL_MODE_ISOLATED = (
     "local mode: each user's server runs as a system account of its own (mnss-u-<name>), without "
-    "capabilities; users cannot read each other's homes, course sources or the hub's state. {limits}"
+    "capabilities; users cannot read each other's homes, course sources or the hub's state. {limits} {network}"
 )
+EGRESS_CLOSED = (
+    "Servers reach this machine, and beyond it only the tunnel destinations the site allows their users "
+    "(the host's firewall, per account)."
+)
+EGRESS_OPEN = "Servers reach whatever this machine reaches (local.egress: open)."
 LIMITED = (
     "Each server, with its kernels and labs, is held to {pids} processes and {memory} of memory (a cgroup "
     "of its own, {version}); CPU and disk are shared without limits."
@@ -52,14 +57,14 @@ LAB_GRACE = 3.0  # seconds a stopped server's labs get to end with their kernels
 MAKE_RUNTIME_DIR = ["sh", "-c", 'mkdir -p -m 0700 "$XDG_RUNTIME_DIR" && exec "$@"', "sh"]  # as the account
 
 
-def isolation_text(limits: Limits, cgroups: ServerCgroups) -> str:
+def isolation_text(limits: Limits, cgroups: ServerCgroups, egress_closed: bool = True) -> str:
     """What the log says of local mode's isolation with own accounts, limits included."""
     if cgroups.usable and (limits.pids or limits.memory):
         memory = f"{limits.memory // 2**20} MiB" if limits.memory else "unlimited"
         text = LIMITED.format(pids=limits.pids or "unlimited", memory=memory, version=f"cgroup {cgroups.version}")
     else:
         text = UNLIMITED
-    return LOCAL_MODE_ISOLATED.format(limits=text)
+    return LOCAL_MODE_ISOLATED.format(limits=text, network=EGRESS_CLOSED if egress_closed else EGRESS_OPEN)
 
 
 # JupyterLab's locale ids for the site config's language codes.
@@ -241,6 +246,13 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
         "mnss-lab", help="Folder, in each hierarchy, of the per-server cgroups (one per account)."
     ).tag(config=True)
 
+    egress_closed = Bool(
+        True,
+        help="With own accounts: hold each server's account (its kernels and labs too) to this machine, and "
+        "beyond it to the tunnel destinations its user is allowed (a host firewall chain per account, "
+        "egress.py). Off: servers reach whatever this machine reaches.",
+    ).tag(config=True)
+
     _said_no_cgroups = False  # the missing-cgroups warning is logged once per hub
     _cgroup_procs: list = []  # cgroup.procs files the server process joins before exec
 
@@ -346,11 +358,17 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
         yield {"progress": 50, "message": "正在启动你的 JupyterLab / Starting your JupyterLab"}
 
     async def start(self):
-        self.log.warning(LOCAL_MODE_WARNING if not self.isolated() else isolation_text(self.limits(), self.cgroups()))
+        if self.isolated():
+            self.log.warning(isolation_text(self.limits(), self.cgroups(), self.egress_closed))
+        else:
+            self.log.warning(LOCAL_MODE_WARNING)
         self.prepare_home()
         if not self.isolated():
             return await super().start()
         account = self.ensure_account()
+        if self.egress_closed:
+            allowed = tunnel.parse_allow(self.tunnel_allow) if self.tunnel_permitted() else ()
+            await asyncio.to_thread(egress.limit, account.pw_uid, allowed)
         plain_env = {k: v for k, v in self.environment.items() if isinstance(v, str)}
         self.warn_if_closed(ServerSettings.from_env(plain_env).courses_dir)
         HOME_VIEWS.mkdir(mode=0o755, exist_ok=True)
@@ -404,15 +422,19 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
         machine are never touched. Returns how many users' leftovers were ended."""
         if self.isolated():
             busy = system_accounts.uids_with_processes()  # two hub users never share an account
-            left = []
+            limited = await asyncio.to_thread(egress.limited_uids)
+            idle = []
             for name in sorted(idle_users):
                 try:
-                    account = pwd.getpwnam(system_accounts.account_name(ACCOUNT_PREFIX, name))
+                    idle.append(pwd.getpwnam(system_accounts.account_name(ACCOUNT_PREFIX, name)))
                 except KeyError:
                     continue  # never started here
-                if account.pw_uid in busy:
-                    left.append(account)
-            await asyncio.gather(*(asyncio.to_thread(system_accounts.end_processes_of, a, 0) for a in left))
+            left = [account for account in idle if account.pw_uid in busy]
+            ended = await asyncio.gather(*(asyncio.to_thread(system_accounts.end_processes_of, a, 0) for a in left))
+            still = {account.pw_uid for account, gone in zip(left, ended, strict=True) if not gone}
+            for account in idle:  # the firewall chains of servers that ended with a killed hub
+                if account.pw_uid in limited and account.pw_uid not in still:
+                    await asyncio.to_thread(egress.release, account.pw_uid)
             cgroups = self.cgroups()
             names = {system_accounts.account_name(ACCOUNT_PREFIX, n) for n in idle_users}
             swept = await asyncio.to_thread(cgroups.sweep, names) if cgroups.usable else 0
@@ -437,6 +459,8 @@ class LocalLabSpawner(LabServerSettings, SimpleLocalProcessSpawner):
                 account = None  # never started
             if account is not None:
                 gone = await asyncio.to_thread(system_accounts.end_processes_of, account, LAB_GRACE)
+                if gone:
+                    await asyncio.to_thread(egress.release, account.pw_uid)
                 cgroups = self.cgroups()
                 if gone and cgroups.usable and not await asyncio.to_thread(cgroups.remove, account.pw_name):
                     self.log.warning("The cgroup of %s's server still has processes; left in place", self.user.name)

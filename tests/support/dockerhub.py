@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from mnss_hub import egress
 from tests.support.hubproc import site_config
 
 IMAGE = os.environ.get("MNSS_TEST_IMAGE", "mnss-lab/singleuser:latest")  # make images builds it
@@ -70,7 +71,10 @@ def remove_leftovers(config: dict, run: str, patience: float = 60) -> None:
     volumes = docker("volume", "ls", "-q", "--filter", f"name=mnss-{run}-", check=False).stdout.split()
     if volumes:
         docker("volume", "rm", "-f", *volumes, check=False)
+    network_id = docker("network", "inspect", "-f", "{{.Id}}", network, check=False).stdout.strip()
     gone = docker("network", "rm", network, check=False)
+    if network_id:  # the hub's firewall chain of the network (docker.egress), which nothing else removes
+        egress.release_network(f"br-{network_id[:12]}")
     if "active endpoints" in gone.stderr:  # Docker 20.10 keeps a stale endpoint now and then
         print(f"note: Docker keeps network {network}, no container on it (moby#43286); restart dockerd to remove it")
     docker("network", "rm", f"{network}-config", check=False)  # swarm mode's addresses

@@ -46,6 +46,22 @@ def probes(lab: Lab, node: str, *wanted: tuple) -> list[dict]:
         return [{"ok": False, "error": (done.stderr or done.stdout)[-300:]}] * len(wanted)
 
 
+DEFEAT = "MNSS_TEST_DEFEAT"  # set: the learner then takes the gateway's rules away and tries again
+
+
+def defeat(lab: Lab, pacs: str, other: str, dicom: str, hl7: str) -> dict:
+    """What a learner who sets out to defeat the tunnel reaches: in their own lab they are root, so
+    they empty the gateway's filter table and open its policies, then try the refused ones again."""
+    opened = lab.cmd("gw1", "iptables -P FORWARD ACCEPT && iptables -P OUTPUT ACCEPT && iptables -F")
+    assert opened.returncode == 0, opened.stderr
+    tried = probes(lab, "m1", ("hl7", pacs, hl7, 2), ("dicom-echo", other, dicom, 2))
+    return {
+        "rules_left": lab.cmd("gw1", "iptables -S").stdout,
+        **dict(zip(("other_port", "other_peer"), tried, strict=True)),
+        "from_gateway": probes(lab, "gw1", ("hl7", other, hl7, 2))[0],
+    }
+
+
 def main(pacs: str, other: str, dicom: str, hl7: str) -> dict:
     lab = Lab(Topology.from_dict(TOPOLOGY), owner=f"tun{os.getpid()}")
     try:
@@ -80,6 +96,8 @@ def main(pacs: str, other: str, dicom: str, hl7: str) -> dict:
             "out_classes": lab.cmd("gw1", "tc class show dev out0").stdout,
             "slirp_pid": lab._tunnel._slirp.pid,
         }
+        if os.environ.get(DEFEAT):
+            out["defeated"] = defeat(lab, pacs, other, dicom, hl7)
     finally:
         lab.stop()
     out["session"] = lab.tunnel_session

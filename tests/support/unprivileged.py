@@ -27,16 +27,16 @@ def why_not() -> str | None:
     return None
 
 
-def command(*args: str) -> list[str]:
+def command(*args: str, account: str = ACCOUNT) -> list[str]:
     """A command run as the unprivileged account (no groups, no capabilities)."""
-    account = pwd.getpwnam(ACCOUNT)
-    ids = [f"--reuid={account.pw_uid}", f"--regid={account.pw_gid}", "--clear-groups", "--inh-caps=-all"]
+    entry = pwd.getpwnam(account)
+    ids = [f"--reuid={entry.pw_uid}", f"--regid={entry.pw_gid}", "--clear-groups", "--inh-caps=-all"]
     return ["setpriv", *ids, *args]
 
 
-def argv(*args: str) -> list[str]:
+def argv(*args: str, account: str = ACCOUNT) -> list[str]:
     """`python args...` (this interpreter) as the unprivileged account."""
-    return command(sys.executable, *args)
+    return command(sys.executable, *args, account=account)
 
 
 def env(**extra: str) -> dict:

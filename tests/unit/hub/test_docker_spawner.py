@@ -28,10 +28,10 @@ from mnss_hub.docker_spawner import (
 CLONE_NEWUTS, CLONE_NEWIPC, CLONE_NEWCGROUP = 0x04000000, 0x08000000, 0x02000000
 
 
-def request(host: dict | None = None, **create) -> dict:
+def request(host: dict | None = None, spawner: DockerLabSpawner | None = None, **create) -> dict:
     """create_container's keyword arguments as DockerSpawner builds them from the spawner's config."""
-    spawner = DockerLabSpawner()
-    settings = {**spawner.extra_host_config, "binds": {"mnss-home-ann": {"bind": "/home/lab", "mode": "rw"}}}
+    spawner = spawner or DockerLabSpawner()
+    settings = {**spawner.extra_host_config(spawner), "binds": {"mnss-home-ann": {"bind": "/home/lab", "mode": "rw"}}}
     host_config = docker.APIClient(version="1.41").create_host_config(**{**settings, **(host or {})})
     return {**spawner.extra_create_kwargs, **create, "host_config": host_config}
 
@@ -62,13 +62,36 @@ def test_the_default_request_runs_as_lab_with_no_capability_and_the_lab_profile(
         ({"host": {"pid_mode": "host"}}, "PidMode host"),
         ({"host": {"network_mode": "host"}}, "NetworkMode host"),
         ({"host": {"binds": {"/var/run/docker.sock": {"bind": "/s", "mode": "rw"}}}}, "host path /var/run/docker.sock"),
-        ({"host": {"devices": ["/dev/sda:/dev/sda:rwm"]}}, "devices"),
+        ({"host": {"devices": ["/dev/sda:/dev/sda:rwm"]}}, "device /dev/sda"),
+        ({"host": {"devices": ["/dev/net/tun:/dev/net/tun:rw"]}}, "device /dev/net/tun"),  # no tun_device given
     ],
 )
 def test_each_departure_from_the_design_is_named(change, problem):
     create = {key: value for key, value in change.items() if key != "host"}
     found = unsafe_container(request(change.get("host"), **create))
     assert any(problem in p for p in found), found
+
+
+def tunnel_spawner(name: str) -> DockerLabSpawner:
+    """The spawner of `name` on a site that lets ann use the tunnel."""
+    user = SimpleNamespace(name=name, groups=[], url=f"/user/{name}/")
+    return DockerLabSpawner(user=user, tunnel_enabled=True, tunnel_users=["ann"], tunnel_allow="10.0.0.0/24:104")
+
+
+def test_a_user_allowed_the_tunnel_gets_the_tun_device_and_nothing_else():
+    sent = request(spawner=tunnel_spawner("ann"))
+    assert sent["host_config"]["Devices"] == [
+        {"PathOnHost": "/dev/net/tun", "PathInContainer": "/dev/net/tun", "CgroupPermissions": "rw"}
+    ]
+    assert unsafe_container(sent, tunnel=True) == []
+    assert "Devices" not in request(spawner=tunnel_spawner("bob"))["host_config"]
+
+
+@pytest.mark.parametrize(
+    "device", ["/dev/net/tun:/dev/net/tun:rwm", "/dev/net/tun:/dev/tun2:rw", "/tmp/t:/dev/net/tun:rw"]
+)
+def test_the_tun_device_only_as_itself_and_read_write_only(device):
+    assert unsafe_container(request({"devices": [device]}), tunnel=True) != []
 
 
 def test_the_profile_is_dockers_default_plus_three_commented_rules():

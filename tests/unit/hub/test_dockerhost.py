@@ -125,3 +125,14 @@ def test_unreachable_engine_is_named(monkeypatch):
     monkeypatch.setattr(docker, "from_env", refuse)
     with pytest.raises(siteconfig.ConfigError, match="the Docker engine is not reachable .*; start dockerd"):
         dockerhost.connect()
+
+
+def test_with_the_tunnel_a_tun_device_closed_to_users_is_named(monkeypatch):
+    tunnel = {"enabled": True, "users": ["ann"], "allow": [{"to": "10.0.0.0/24", "ports": [104]}]}
+    with_tunnel = siteconfig.validate({"mode": "docker", "tunnel": tunnel})
+    monkeypatch.setattr(dockerhost, "open_to_users", lambda path: path != "/dev/net/tun")
+    problems = dockerhost.check(with_tunnel, FakeEngine())
+    assert any("tunnel.enabled: /dev/net/tun is not readable and writable by every user" in p for p in problems)
+    assert dockerhost.check(site(), FakeEngine()) == []  # no tunnel: not asked for
+    monkeypatch.setattr(dockerhost, "open_to_users", lambda path: True)
+    assert dockerhost.check(with_tunnel, FakeEngine()) == []
