@@ -42,7 +42,7 @@ from .spawners import LabServerSettings
 
 HOME = "/home/lab"
 LAB_USER = "1000:1000"  # the image's user `lab` (images/singleuser/Dockerfile)
-TUN = dockerhost.TUN
+TUN = tunnel.TUN  # given to the containers of users allowed the tunnel; open to users (dockerhost)
 
 
 class DockerLabSpawner(LabServerSettings, DockerSpawner):

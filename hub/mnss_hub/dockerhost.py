@@ -13,12 +13,13 @@ import os
 import docker
 from docker.errors import APIError, DockerException, ImageNotFound
 
+from mnss_kernel.runtime.tunnel import TUN
+
 from . import egress
 from .apply import service_ip
 from .siteconfig import ConfigError
 
 NO_ICC = {"com.docker.network.bridge.enable_icc": "false"}
-TUN = "/dev/net/tun"  # given to the containers of users allowed the tunnel (docker_spawner)
 
 
 def open_to_users(path: str) -> bool:
