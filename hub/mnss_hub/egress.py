@@ -57,7 +57,10 @@ def rules(tool: str, uid: int, allowed: Iterable[tuple[str, int]]) -> str:
 
 
 def _run(argv: list[str], stdin: str | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=30)
+    try:
+        return subprocess.run(argv, input=stdin, capture_output=True, text=True, timeout=30)
+    except FileNotFoundError:  # iptables not installed: a refusal that names it
+        return subprocess.CompletedProcess(argv, 127, "", f"{argv[0]} is not installed (Debian package iptables)")
 
 
 def limit(uid: int, allowed: Iterable[tuple[str, int]] = ()) -> None:

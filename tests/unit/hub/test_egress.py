@@ -1,13 +1,16 @@
-"""The host's firewall chain that holds a learner's account to this machine and its tunnel
-destinations: the rules it is filled with, and who gets which (the real chain is exercised in
-tests/integration/test_tunnel.py)."""
+"""The host's firewall chains that hold learners to the host and their tunnel destinations: the
+rules they are filled with, who gets which, and a refusal that stops a start (the real chains are
+exercised in tests/integration/test_tunnel.py and test_tunnel_docker.py)."""
 
+import asyncio
+import pwd
 from types import SimpleNamespace
 
 import pytest
+from jupyterhub.spawner import SimpleLocalProcessSpawner
 from traitlets.config import Config
 
-from mnss_hub import apply, egress, siteconfig
+from mnss_hub import apply, egress, siteconfig, spawners
 
 
 def test_the_chain_opens_loopback_replies_and_the_allowed_then_rejects_the_rest():
@@ -81,3 +84,33 @@ def test_grants_are_read_and_taken_back_as_iptables_prints_them(monkeypatch):
         + ["--dport", "104", "-m", "conntrack", "--ctstate", "NEW", "-m", "comment", "--comment"]
         + ["mnss-grant:ff7d6ffc6be8", "-j", "RETURN"]
     ]
+
+
+def test_without_iptables_the_refusal_names_the_package(monkeypatch):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    with pytest.raises(egress.EgressError, match=r"iptables-restore is not installed \(Debian package iptables\)"):
+        egress.limit(1234)
+    assert egress.granted_ids("br-0123456789ab") == set()  # reading finds nothing, and does not fail
+
+
+def test_a_server_whose_rules_the_firewall_refuses_does_not_start(monkeypatch):
+    account = pwd.struct_passwd(("mnss-u-ann", "x", 2001, 2001, "", "/run/mnss-home/mnss-u-ann", "/usr/sbin/nologin"))
+    started, limited = [], []
+
+    def refuse(uid, allowed):
+        limited.append((uid, list(allowed)))
+        raise egress.EgressError("cannot limit the server's network (iptables): refused")
+
+    async def start(self):
+        started.append(self)
+
+    monkeypatch.setattr(spawners.LocalLabSpawner, "isolated", lambda self: True)
+    monkeypatch.setattr(spawners.LocalLabSpawner, "prepare_home", lambda self: None)
+    monkeypatch.setattr(spawners.LocalLabSpawner, "ensure_account", lambda self: account)
+    monkeypatch.setattr(spawners.egress, "limit", refuse)
+    monkeypatch.setattr(SimpleLocalProcessSpawner, "start", start)
+    user = SimpleNamespace(name="ann", groups=[], url="/user/ann/")
+    spawner = spawners.LocalLabSpawner(user=user, homes_dir="/nonexistent")
+    with pytest.raises(egress.EgressError, match="refused"):
+        asyncio.run(spawner.start())
+    assert limited == [(2001, [])] and started == []

@@ -13,7 +13,7 @@ import pytest
 from jupyterhub import orm
 from traitlets.config import Config
 
-from mnss_hub import leftovers, spawners
+from mnss_hub import docker_spawner, leftovers, spawners
 from mnss_hub.docker_spawner import DockerLabSpawner, SwarmLabSpawner
 from mnss_hub.spawners import LocalLabSpawner
 
@@ -72,8 +72,13 @@ def test_docker_mode_removes_only_its_unused_containers_on_the_user_network(monk
         ]
     )
     spawner = spawner_with(DockerLabSpawner, engine, monkeypatch)
+    # tunnel grants in the host's firewall: the running server's stays, the others' are taken back
+    monkeypatch.setattr(docker_spawner.egress, "granted_ids", lambda bridge: {"c1", "c2", "c9"})
+    revoked = []
+    monkeypatch.setattr(docker_spawner.egress, "revoke", lambda bridge, ident: revoked.append((bridge, ident)))
     assert asyncio.run(spawner.end_leftovers({"c1", "mnss-ann"}, {"ann"}, {"ghost"})) == 1
     assert engine.removed == [("remove_container", "c2", ("force", True))]
+    assert sorted(revoked) == [("br-n1", "c2"), ("br-n1", "c9")]
 
 
 def test_swarm_mode_removes_only_its_unused_services_on_the_user_network(monkeypatch):
@@ -180,11 +185,16 @@ def test_with_own_accounts_only_this_hubs_idle_users_with_processes_are_ended(lo
     ended = []
     monkeypatch.setattr(spawners.pwd, "getpwnam", getpwnam)
     monkeypatch.setattr(spawners.system_accounts, "uids_with_processes", lambda: {0, 2001, 2002, 4242})
-    monkeypatch.setattr(spawners.system_accounts, "end_processes_of", lambda a, grace: ended.append(a.pw_name))
+    monkeypatch.setattr(spawners.system_accounts, "end_processes_of", lambda a, grace: ended.append(a.pw_name) or True)
+    # firewall chains of ann (running), ben and cat (servers gone with a killed hub) and someone else's
+    monkeypatch.setattr(spawners.egress, "limited_uids", lambda: {2001, 2002, 2003, 4242})
+    released = []
+    monkeypatch.setattr(spawners.egress, "release", released.append)
     spawner = local_spawner(True)
     # ann runs; ben is idle with processes left; cat idle without any; dan never started here
     assert asyncio.run(spawner.end_leftovers(set(), {"ann"}, {"ben", "cat", "dan"})) == 1
     assert ended == ["mnss-u-ben"] and spawner.leftover_kind == "learner account(s)' processes"
+    assert released == [2002, 2003]
 
 
 def test_as_the_hubs_own_user_the_labs_of_idle_users_are_ended(local_spawner, monkeypatch):
