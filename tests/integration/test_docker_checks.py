@@ -9,8 +9,9 @@ import subprocess
 import pytest
 import yaml
 
-from mnss_hub import dockerhost, siteconfig
+from mnss_hub import dockerhost, egress, siteconfig
 from tests.integration.test_docker_mode import IMAGE, docker, docker_engine  # noqa: F401 (fixture)
+from tests.support import dockerhub
 from tests.support.hubproc import VENV_BIN
 
 pytestmark = [pytest.mark.integration, pytest.mark.docker]
@@ -21,7 +22,7 @@ NETWORK = f"mnss-chk-t{os.getpid()}"
 @pytest.fixture
 def network_name(docker_engine):  # noqa: F811
     yield NETWORK
-    docker("network", "rm", NETWORK, check=False)
+    dockerhub.remove_network(NETWORK)
 
 
 def check_config(tmp_path, settings: dict) -> subprocess.CompletedProcess:
@@ -51,6 +52,11 @@ def test_check_config_reads_the_engine_and_creates_nothing(tmp_path, network_nam
     dockerhost.prepare(siteconfig.validate({"mode": "docker", "docker": settings}))
     again = check_config(tmp_path, settings)
     assert again.returncode == 0 and f"network {network_name!r} exists as configured" in again.stdout
+    # docker.egress (closed by default): run's preparation held the network's containers to the host
+    bridge = dockerhost.bridge_of(dockerhost.connect().networks.get(network_name))
+    assert (
+        egress.network_chain(bridge) in subprocess.run(["iptables", "-w", "-S"], capture_output=True, text=True).stdout
+    )
 
 
 # The image these tests look into; MNSS_TEST_IMAGE picks another build (e.g. a tag of your own).

@@ -71,10 +71,17 @@ def remove_leftovers(config: dict, run: str, patience: float = 60) -> None:
     volumes = docker("volume", "ls", "-q", "--filter", f"name=mnss-{run}-", check=False).stdout.split()
     if volumes:
         docker("volume", "rm", "-f", *volumes, check=False)
-    network_id = docker("network", "inspect", "-f", "{{.Id}}", network, check=False).stdout.strip()
-    gone = docker("network", "rm", network, check=False)
-    if network_id:  # the hub's firewall chain of the network (docker.egress), which nothing else removes
-        egress.release_network(f"br-{network_id[:12]}")
+    gone = remove_network(network)
     if "active endpoints" in gone.stderr:  # Docker 20.10 keeps a stale endpoint now and then
         print(f"note: Docker keeps network {network}, no container on it (moby#43286); restart dockerd to remove it")
     docker("network", "rm", f"{network}-config", check=False)  # swarm mode's addresses
+
+
+def remove_network(name: str) -> subprocess.CompletedProcess:
+    """`docker network rm`, and the firewall chain `mnss-hub run` gave the network (docker.egress),
+    which nothing else removes."""
+    network_id = docker("network", "inspect", "-f", "{{.Id}}", name, check=False).stdout.strip()
+    gone = docker("network", "rm", name, check=False)
+    if network_id:
+        egress.release_network(f"br-{network_id[:12]}")
+    return gone
