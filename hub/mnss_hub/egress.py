@@ -63,13 +63,28 @@ def _run(argv: list[str], stdin: str | None = None) -> subprocess.CompletedProce
         return subprocess.CompletedProcess(argv, 127, "", f"{argv[0]} is not installed (Debian package iptables)")
 
 
+def _fill_and_enter(tool: str, text: str, parent: str, entry: list[str]) -> subprocess.CompletedProcess:
+    """Fill a chain with iptables-restore `text`, then make sure `parent` jumps to it first (once)."""
+    done = _run([f"{tool}-restore", "-w", "--noflush"], text)
+    if done.returncode == 0 and _run([tool, "-w", "-C", parent, *entry]).returncode != 0:
+        done = _run([tool, "-w", "-I", parent, "1", *entry])
+    return done
+
+
+def _remove(tool: str, name: str, parents: Iterable[str], entry: list[str]) -> None:
+    """Take every jump `entry` out of `parents`, then empty and delete the chain `name`."""
+    for parent in parents:
+        while _run([tool, "-w", "-D", parent, *entry]).returncode == 0:
+            pass
+    _run([tool, "-w", "-F", name])
+    _run([tool, "-w", "-X", name])
+
+
 def limit(uid: int, allowed: Iterable[tuple[str, int]] = ()) -> None:
     """Hold the account to this machine and `allowed`; replaces what it was held to before."""
     allowed = list(allowed)
     for tool in TOOLS:
-        done = _run([f"{tool}-restore", "-w", "--noflush"], rules(tool, uid, allowed))
-        if done.returncode == 0 and _run([tool, "-w", "-C", "OUTPUT", *hook(uid)]).returncode != 0:
-            done = _run([tool, "-w", "-I", "OUTPUT", "1", *hook(uid)])
+        done = _fill_and_enter(tool, rules(tool, uid, allowed), "OUTPUT", hook(uid))
         if done.returncode != 0:
             raise EgressError(
                 f"无法限制服务器的对外网络 / cannot limit the server's network ({tool}): {done.stderr.strip()[-300:]}"
@@ -79,10 +94,7 @@ def limit(uid: int, allowed: Iterable[tuple[str, int]] = ()) -> None:
 def release(uid: int) -> None:
     """Remove the account's chain and its hook (the server is gone; a next start sets them again)."""
     for tool in TOOLS:
-        while _run([tool, "-w", "-D", "OUTPUT", *hook(uid)]).returncode == 0:
-            pass
-        _run([tool, "-w", "-F", chain(uid)])
-        _run([tool, "-w", "-X", chain(uid)])
+        _remove(tool, chain(uid), ["OUTPUT"], hook(uid))
 
 
 def limited_uids() -> set[int]:
@@ -133,11 +145,8 @@ def close_network(bridge: str) -> None:
             "",
         ]
     )
-    done = _run(["iptables-restore", "-w", "--noflush"], text)
     parent = "DOCKER-USER" if _run(["iptables", "-w", "-S", "DOCKER-USER"]).returncode == 0 else "FORWARD"
-    entry = ["-i", bridge, "-j", name]
-    if done.returncode == 0 and _run(["iptables", "-w", "-C", parent, *entry]).returncode != 0:
-        done = _run(["iptables", "-w", "-I", parent, "1", *entry])
+    done = _fill_and_enter("iptables", text, parent, ["-i", bridge, "-j", name])
     if done.returncode != 0:
         raise EgressError(
             f"无法限制容器的对外网络 / cannot limit the containers' network: {done.stderr.strip()[-300:]}"
@@ -177,8 +186,4 @@ def granted_ids(bridge: str) -> set[str]:
 def release_network(bridge: str) -> None:
     """Remove the network's chain and its entry (the network is gone, or its egress is open)."""
     name = network_chain(bridge)
-    for parent in ("DOCKER-USER", "FORWARD"):
-        while _run(["iptables", "-w", "-D", parent, "-i", bridge, "-j", name]).returncode == 0:
-            pass
-    _run(["iptables", "-w", "-F", name])
-    _run(["iptables", "-w", "-X", name])
+    _remove("iptables", name, ("DOCKER-USER", "FORWARD"), ["-i", bridge, "-j", name])

@@ -53,11 +53,14 @@ def storage_status(error: PeopleError, otherwise: int) -> int:
     return 507 if isinstance(error, StorageFull) else otherwise
 
 
+DETAIL_ORDER = {key: i for i, key in enumerate(CATALOGUES["audit_details"].pairs())}  # read once
+
+
 def detail_in_order(detail: dict) -> list[tuple[str, object]]:
     """An audit entry's detail as the page lists it: named details (a tunnel session's) in the
     catalogue's order, from its lab to what was dropped, then the rest by name."""
-    order = list(CATALOGUES["audit_details"].pairs())
-    return sorted(detail.items(), key=lambda item: (order.index(item[0]) if item[0] in order else len(order), item[0]))
+    order = DETAIL_ORDER
+    return sorted(detail.items(), key=lambda item: (order.get(item[0], len(order)), item[0]))
 
 
 def both(error: PeopleError) -> list[tuple[str, str]]:
